@@ -1,0 +1,1 @@
+"""IO for notifications: rendering templates, SMTP, signed webhooks and a local SMTP sink."""

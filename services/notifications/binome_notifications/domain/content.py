@@ -1,0 +1,171 @@
+"""What each kind of notification says: the facts a template renders, one class per kind."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from binome_notifications.domain.model import LocalizedText, Role
+
+
+class CalendarMethod(StrEnum):
+    """iTIP method of a calendar object (RFC 5546)."""
+
+    REQUEST = "REQUEST"
+    CANCEL = "CANCEL"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Attendee:
+    """Someone invited to a session."""
+
+    display_name: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CalendarInvite:
+    """A session as a calendar object; the UID is stable, SEQUENCE grows with each change."""
+
+    uid: str
+    sequence: int
+    method: CalendarMethod
+    starts_at: datetime
+    ends_at: datetime
+    summary: LocalizedText
+    description: LocalizedText
+    location: str | None
+    attendees: tuple[Attendee, ...]
+    stamped_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IntroductionContent:
+    """Who the other person is, why they were paired, what to do first."""
+
+    recipient_name: str
+    recipient_role: Role
+    partner_name: str
+    partner_role: Role
+    partner_job_title: str | None
+    programme_name: str
+    explanation: LocalizedText
+    first_step: LocalizedText
+    link_path: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionContent:
+    """A scheduled, rescheduled, upcoming or cancelled session."""
+
+    recipient_name: str
+    partner_name: str
+    programme_name: str
+    theme: LocalizedText
+    session_number: int | None
+    starts_at: datetime
+    ends_at: datetime
+    location: str | None
+    is_update: bool
+    cancellation_reason: LocalizedText | None
+    link_path: str
+    calendar: CalendarInvite | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FeedbackRequestContent:
+    """A request for feedback right after a session."""
+
+    recipient_name: str
+    partner_name: str
+    programme_name: str
+    theme: LocalizedText
+    completed_at: datetime
+    link_path: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StallNudgeContent:
+    """A friendly push to a pair that has not met for a while."""
+
+    recipient_name: str
+    partner_name: str
+    programme_name: str
+    weeks_without_session: int
+    last_session_at: datetime | None
+    link_path: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HrStallAlertContent:
+    """A note to the programme's HR contact that a pair has stalled."""
+
+    recipient_name: str
+    programme_name: str
+    mentor_name: str
+    mentee_name: str
+    weeks_without_session: int
+    last_session_at: datetime | None
+    link_path: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnmatchedReason:
+    """How many participants stayed unmatched for one reason."""
+
+    reason: LocalizedText
+    count: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MatchingSummaryContent:
+    """The outcome of a matching round, for HR."""
+
+    recipient_name: str
+    programme_name: str
+    pairs_formed: int
+    participants_unmatched: int
+    unmatched_reasons: tuple[UnmatchedReason, ...]
+    average_score: float | None
+    link_path: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProgressReportContent:
+    """Programme progress over a period, for HR."""
+
+    recipient_name: str
+    programme_name: str
+    period_start: date
+    period_end: date
+    active_pairs: int
+    stalled_pairs: int
+    completed_pairs: int
+    sessions_completed: int
+    sessions_missed: int
+    objectives_on_track_percent: int | None
+    link_path: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PairThanksContent:
+    """Thanks at the end of the programme, with the closing survey."""
+
+    recipient_name: str
+    partner_name: str
+    programme_name: str
+    sessions_completed: int
+    link_path: str
+
+
+NotificationContent = (
+    IntroductionContent
+    | SessionContent
+    | FeedbackRequestContent
+    | StallNudgeContent
+    | HrStallAlertContent
+    | MatchingSummaryContent
+    | ProgressReportContent
+    | PairThanksContent
+)

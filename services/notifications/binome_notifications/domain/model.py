@@ -1,0 +1,167 @@
+"""Vocabulary of the notifications domain: languages, kinds, channels, people, notifications."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from binome_notifications.domain.content import NotificationContent
+
+DEFAULT_TIME_ZONE = "Europe/Paris"
+
+
+class Language(StrEnum):
+    """A language every text a person reads exists in."""
+
+    FR = "fr"
+    EN = "en"
+
+
+FALLBACK_LANGUAGE = Language.FR
+
+
+def resolve_language(*preferences: Language | None) -> Language:
+    """The first language given, in order of preference; French when none is known."""
+    for preference in preferences:
+        if preference is not None:
+            return preference
+    return FALLBACK_LANGUAGE
+
+
+@dataclass(frozen=True, slots=True)
+class LocalizedText:
+    """A text a person reads, written in both languages."""
+
+    fr: str
+    en: str
+
+    def in_language(self, language: Language) -> str:
+        """The text in ``language``."""
+        return self.fr if language is Language.FR else self.en
+
+
+class NotificationKind(StrEnum):
+    """Why a message is sent; one template per kind and language."""
+
+    INTRODUCTION = "introduction"
+    SESSION_INVITATION = "session_invitation"
+    SESSION_REMINDER = "session_reminder"
+    SESSION_CANCELLATION = "session_cancellation"
+    FEEDBACK_REQUEST = "feedback_request"
+    STALL_NUDGE = "stall_nudge"
+    HR_STALL_ALERT = "hr_stall_alert"
+    MATCHING_SUMMARY = "matching_summary"
+    PROGRESS_REPORT = "progress_report"
+    PAIR_THANKS = "pair_thanks"
+
+
+HR_KINDS: frozenset[NotificationKind] = frozenset(
+    {
+        NotificationKind.HR_STALL_ALERT,
+        NotificationKind.MATCHING_SUMMARY,
+        NotificationKind.PROGRESS_REPORT,
+    }
+)
+"""Kinds addressed to a programme's HR side, which webhook receivers may subscribe to."""
+
+
+class Channel(StrEnum):
+    """How a notification travels."""
+
+    EMAIL = "email"
+    WEBHOOK = "webhook"
+
+
+class Role(StrEnum):
+    """A participant's side of a pair."""
+
+    MENTOR = "mentor"
+    MENTEE = "mentee"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Person:
+    """Someone who reads e-mails: a participant or an HR contact."""
+
+    person_id: str
+    display_name: str
+    email: str
+    language: Language | None = None
+    time_zone: str | None = None
+    job_title: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebhookReceiver:
+    """An HR platform or chat tool that receives a programme's HR notifications."""
+
+    receiver_id: str
+    kinds: frozenset[NotificationKind] = HR_KINDS
+    language: Language | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Programme:
+    """What the notifications service knows about a programme."""
+
+    programme_id: str
+    name: str
+    language: Language | None = None
+    time_zone: str = DEFAULT_TIME_ZONE
+    hr_contact: Person | None = None
+    reminder_lead: timedelta = timedelta(hours=24)
+    webhook_receivers: tuple[WebhookReceiver, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Recipient:
+    """Where one notification goes, in which language and time zone it is written."""
+
+    recipient_id: str
+    display_name: str
+    address: str
+    """An e-mail address for the e-mail channel, a receiver id for webhooks."""
+    language: Language
+    time_zone: str
+    channel: Channel = Channel.EMAIL
+
+
+def delivery_key(
+    kind: NotificationKind, subject_id: str, channel: Channel, recipient_id: str
+) -> str:
+    """The identity of one (recipient, reason): stable across redeliveries of a trigger."""
+    reason = f"{kind.value}|{subject_id}|{channel.value}|{recipient_id}"
+    return hashlib.sha256(reason.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Notification:
+    """One message to send to one recipient for one reason, at or after ``send_at``."""
+
+    kind: NotificationKind
+    recipient: Recipient
+    programme_id: str
+    subject_id: str
+    """What the notification is about (pair, session, matching round, report period)."""
+    send_at: datetime
+    occurred_at: datetime
+    content: NotificationContent
+
+    @property
+    def channel(self) -> Channel:
+        """The recipient's channel."""
+        return self.recipient.channel
+
+    @property
+    def language(self) -> Language:
+        """The language the notification is written in."""
+        return self.recipient.language
+
+    @property
+    def delivery_key(self) -> str:
+        """See :func:`delivery_key`."""
+        return delivery_key(self.kind, self.subject_id, self.channel, self.recipient.recipient_id)

@@ -1,0 +1,34 @@
+"""The pairing service's composition root: settings, subscriptions, handlers."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from binome_shared.contracts.catalogue import CATALOGUE
+from binome_shared.contracts.pairing_events import PAIRING_EVENT_TYPES
+from binome_shared.contracts.topics import HR_COMMANDS
+from binome_shared.db.migrations import service_migrations
+from binome_shared.runtime.service import ServiceDefinition
+from binome_shared.runtime.settings import ServiceSettings, local_database_url
+
+NAME = "pairing"
+
+
+class PairingSettings(ServiceSettings):
+    """Settings of the pairing service (``BINOME_*`` environment variables)."""
+
+    database_url: str = Field(default=local_database_url(NAME))
+    http_port: int = Field(default=8001)
+
+
+def definition(settings: ServiceSettings | None = None) -> ServiceDefinition:  # noqa: ARG001
+    """Everything the pairing service reads, does and writes."""
+    return ServiceDefinition(
+        name=NAME,
+        description="Forms globally optimal, explained mentor/mentee pairs from HR's programmes.",
+        subscriptions=(HR_COMMANDS,),
+        routes={},
+        publishes=PAIRING_EVENT_TYPES,
+        registry=CATALOGUE,
+        migrations=tuple(service_migrations("binome_pairing")),
+    )

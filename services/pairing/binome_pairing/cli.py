@@ -1,0 +1,22 @@
+"""``binome-pairing``: run or migrate the pairing service, or solve a cohort offline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from binome_pairing.bootstrap import NAME, PairingSettings, definition
+from binome_shared.runtime.cli import service_main
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return service_main(
+        name=NAME,
+        description="Binôme pairing: globally optimal, explained mentor/mentee pairs.",
+        settings_factory=PairingSettings,
+        definition_factory=definition,
+        argv=argv,
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

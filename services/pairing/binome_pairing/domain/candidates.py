@@ -1,0 +1,377 @@
+"""Candidate pairs: which (mentee, mentor) edges the assignment solver gets to choose from.
+
+Mentees are scored against mentors block by block, so no full matrix is ever held. A block's
+values come from one matrix product of per-person feature vectors:
+
+* the soft criteria that are linear in one-hot or weight vectors (needs coverage, same site,
+  seniority gap through a grade table, shared interests) exactly, and availability either
+  exactly (quarter-hour vectors, then capped) or, for very large cohorts, from two-hour blocks;
+* each categorical hard constraint (age, language, gender, department, business unit,
+  training, working hours) as a penalty ``-PENALTY`` through a table over the mentors'
+  distinct values, so infeasible cells sit far below every feasible one;
+* pairs excluded one by one (management chains, previous or rejected pairs) are set to −∞.
+
+A cell is feasible exactly when its value exceeds ``-PENALTY / 2``. Below the all-feasible
+threshold every feasible cell becomes an edge; above it, each mentee keeps its best
+``mentee_top_k`` mentors and each mentor its best ``mentor_top_k`` mentees. Edges are then
+re-scored exactly by :mod:`binome_pairing.domain.evaluation`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from binome_pairing.domain.encoding import (
+    BLOCK_SLOTS,
+    SLOT_MINUTES,
+    SLOTS_PER_WEEK,
+    BoolArray,
+    EncodedCohort,
+    Float32Array,
+    IntArray,
+    popcount,
+)
+from binome_pairing.domain.evaluation import (
+    circular_overlap_minutes,
+    normalised_weights,
+)
+from binome_pairing.domain.results import CandidateStrategy, SolverTuning
+from binome_shared.contracts.programme import AgeBands, Criterion, MinimumAgeGap
+
+PENALTY = np.float32(4.0)
+FEASIBLE_ABOVE = np.float32(-2.0)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CandidateGraph:
+    """Candidate edges in cohort indices, and per-person feasible counts in the block."""
+
+    mentee: IntArray
+    mentor: IntArray
+    feasible_per_mentee: IntArray
+    """Feasible mentors among the solved mentors, for every mentee of the cohort."""
+    feasible_per_mentor: IntArray
+    """Feasible mentees among the solved mentees, for every mentor of the cohort."""
+    strategy: CandidateStrategy
+
+
+def _one_hot(codes: IntArray, width: int) -> Float32Array:
+    matrix = np.zeros((codes.shape[0], width), dtype=np.float32)
+    if codes.shape[0]:
+        matrix[np.arange(codes.shape[0]), codes] = 1.0
+    return matrix
+
+
+def _table_block(
+    mentee_values: NDArray[np.generic],
+    mentor_values: NDArray[np.generic],
+    value: Callable[[NDArray[np.generic], NDArray[np.generic]], NDArray[np.generic]],
+) -> tuple[Float32Array, Float32Array]:
+    """Features whose product is ``value(mentee_value, mentor_value)``.
+
+    The mentor side is one-hot over the mentors' distinct values; the mentee side is the
+    table row of its value against each distinct mentor value.
+    """
+    distinct, inverse = np.unique(mentor_values, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    mentor_side = _one_hot(inverse.astype(np.int64), distinct.shape[0])
+    expanded = mentee_values.reshape(mentee_values.shape[0], 1, *mentee_values.shape[1:])
+    mentee_side = np.asarray(value(expanded, distinct[np.newaxis]), dtype=np.float32)
+    return mentee_side, mentor_side
+
+
+def _penalty_block(
+    mentee_values: NDArray[np.generic],
+    mentor_values: NDArray[np.generic],
+    allowed: Callable[[NDArray[np.generic], NDArray[np.generic]], NDArray[np.generic]],
+) -> tuple[Float32Array, Float32Array]:
+    def penalty(left: NDArray[np.generic], right: NDArray[np.generic]) -> NDArray[np.generic]:
+        return np.where(allowed(left, right), np.float32(0.0), -PENALTY)
+
+    return _table_block(mentee_values, mentor_values, penalty)
+
+
+def build_features(
+    cohort: EncodedCohort, rows: IntArray, columns: IntArray, *, exact_availability: bool
+) -> tuple[Float32Array, Float32Array, Float32Array, Float32Array]:
+    """Mentee and mentor features: linear part (X, Y) and availability part (A, B).
+
+    ``X @ Y.T + w · min(1, A @ B.T)`` is the block value of the module docstring.
+    """
+    e, m = cohort.mentees, cohort.mentors
+    rules = cohort.rules
+    weights = normalised_weights(cohort)
+    blocks: list[tuple[Float32Array, Float32Array]] = []
+    if weights[Criterion.NEEDS_COVERAGE] and cohort.topics:
+        blocks.append((e.topics[rows] * weights[Criterion.NEEDS_COVERAGE], m.topics[columns]))
+    if weights[Criterion.SAME_SITE]:
+        mentee_side, mentor_side = _table_block(
+            e.site[rows], m.site[columns], lambda left, right: left == right
+        )
+        blocks.append((mentee_side * weights[Criterion.SAME_SITE], mentor_side))
+    if weights[Criterion.SENIORITY_GAP]:
+        target = rules.target_grade_gap
+        mentee_side, mentor_side = _table_block(
+            e.grade[rows],
+            m.grade[columns],
+            lambda left, right: np.clip((left - right) / target, 0.0, 1.0),
+        )
+        blocks.append((mentee_side * weights[Criterion.SENIORITY_GAP], mentor_side))
+    if weights[Criterion.SHARED_INTERESTS]:
+        bits = np.unpackbits(
+            e.interests[rows].view(np.uint8), axis=1, bitorder="little"
+        ).astype(np.float32)
+        mentor_bits = np.unpackbits(
+            m.interests[columns].view(np.uint8), axis=1, bitorder="little"
+        ).astype(np.float32)
+        used = mentor_bits.any(axis=0) & bits.any(axis=0)
+        scale = weights[Criterion.SHARED_INTERESTS] / np.maximum(e.interest_count[rows], 1)
+        blocks.append(
+            ((bits[:, used] * scale[:, None]).astype(np.float32), mentor_bits[:, used])
+        )
+    blocks.extend(_constraint_blocks(cohort, rows, columns))
+    blocks.append(
+        (np.zeros((rows.shape[0], 1), np.float32), np.zeros((columns.shape[0], 1), np.float32))
+    )
+    linear_mentee = np.ascontiguousarray(np.hstack([block[0] for block in blocks]))
+    linear_mentor = np.ascontiguousarray(np.hstack([block[1] for block in blocks]))
+    scale = np.float32(SLOT_MINUTES / rules.desired_weekly_overlap_minutes)
+    if exact_availability:
+        availability_mentee = e.availability[rows].astype(np.float32) * scale
+        availability_mentor = m.availability[columns].astype(np.float32)
+    else:
+        blocks_of = SLOTS_PER_WEEK // BLOCK_SLOTS
+        mentee_blocks = e.availability[rows].reshape(-1, blocks_of, BLOCK_SLOTS).mean(axis=2)
+        mentor_blocks = m.availability[columns].reshape(-1, blocks_of, BLOCK_SLOTS).mean(axis=2)
+        # Expected common quarter-hours if both are spread evenly within each block.
+        availability_mentee = (mentee_blocks * BLOCK_SLOTS * scale).astype(np.float32)
+        availability_mentor = mentor_blocks.astype(np.float32)
+    return linear_mentee, linear_mentor, availability_mentee, availability_mentor
+
+
+def _constraint_blocks(
+    cohort: EncodedCohort, rows: IntArray, columns: IntArray
+) -> list[tuple[Float32Array, Float32Array]]:
+    e, m = cohort.mentees, cohort.mentors
+    constraints = cohort.rules.constraints
+    blocks: list[tuple[Float32Array, Float32Array]] = []
+    mentor_invalid = np.zeros(columns.shape[0], dtype=np.bool_)
+    mentee_invalid = np.zeros(rows.shape[0], dtype=np.bool_)
+    age_rule = constraints.mentor_younger
+    if isinstance(age_rule, MinimumAgeGap):
+        gap = age_rule.years
+        blocks.append(
+            _penalty_block(
+                e.birth_year[rows], m.birth_year[columns], lambda left, right: right - left >= gap
+            )
+        )
+    elif isinstance(age_rule, AgeBands):
+        mentor_invalid |= ~m.in_age_band[columns]
+        mentee_invalid |= ~e.in_age_band[rows]
+    if constraints.mentor_trained:
+        mentor_invalid |= ~m.trained[columns]
+    if constraints.different_department:
+        blocks.append(
+            _penalty_block(
+                e.department[rows], m.department[columns], lambda left, right: left != right
+            )
+        )
+    if constraints.different_business_unit:
+        blocks.append(
+            _penalty_block(
+                e.business_unit[rows],
+                m.business_unit[columns],
+                lambda left, right: left != right,
+            )
+        )
+    if constraints.shared_language:
+        blocks.append(
+            _penalty_block(
+                e.languages[rows],
+                m.languages[columns],
+                lambda left, right: popcount(left & right) > 0,
+            )
+        )
+    if constraints.same_gender:
+        blocks.append(
+            _penalty_block(
+                e.gender[rows],
+                m.gender[columns],
+                lambda left, right: (left == right) & (left >= 0),
+            )
+        )
+    minimum = constraints.min_working_hours_overlap_minutes
+    if minimum is not None:
+        mentee_windows = np.stack([e.work_start_utc[rows], e.work_minutes[rows]], axis=1)
+        mentor_windows = np.stack([m.work_start_utc[columns], m.work_minutes[columns]], axis=1)
+        blocks.append(
+            _penalty_block(
+                mentee_windows,
+                mentor_windows,
+                lambda left, right: circular_overlap_minutes(
+                    left[..., 0], left[..., 1], right[..., 0], right[..., 1]
+                )
+                >= minimum,
+            )
+        )
+    blocks.append(
+        (
+            np.ones((rows.shape[0], 1), np.float32),
+            np.where(mentor_invalid, -PENALTY, np.float32(0.0)).reshape(-1, 1),
+        )
+    )
+    blocks.append(
+        (
+            np.where(mentee_invalid, -PENALTY, np.float32(0.0)).reshape(-1, 1),
+            np.ones((columns.shape[0], 1), np.float32),
+        )
+    )
+    return blocks
+
+
+def _excluded_in_block(cohort: EncodedCohort, rows: IntArray, columns: IntArray) -> IntArray:
+    """Keys ``row_position * len(columns) + column_position`` excluded one by one."""
+    keys = np.concatenate([cohort.chain_keys, cohort.excluded_keys])
+    if keys.size == 0:
+        return keys
+    mentor_count = len(cohort.mentors)
+    row_position = np.full(len(cohort.mentees), -1, dtype=np.int64)
+    row_position[rows] = np.arange(rows.shape[0])
+    column_position = np.full(mentor_count, -1, dtype=np.int64)
+    column_position[columns] = np.arange(columns.shape[0])
+    local_rows = row_position[keys // mentor_count]
+    local_columns = column_position[keys % mentor_count]
+    inside = (local_rows >= 0) & (local_columns >= 0)
+    return np.unique(local_rows[inside] * columns.shape[0] + local_columns[inside])
+
+
+class _TopPerColumn:
+    """Keeps, over row blocks, each column's best ``k`` values with their rows."""
+
+    def __init__(self, columns: int, k: int) -> None:
+        self.k = k
+        self.best = np.full((k, columns), -np.inf, dtype=np.float32)
+        self.rows: list[IntArray] = []
+        self.columns: list[IntArray] = []
+        self.values: list[Float32Array] = []
+
+    def add(self, block: Float32Array, first_row: int) -> None:
+        height = block.shape[0]
+        block_best = (
+            block if height <= self.k else np.partition(block, height - self.k, axis=0)[-self.k :]
+        )
+        merged = np.concatenate([self.best, block_best], axis=0)
+        self.best = np.partition(merged, merged.shape[0] - self.k, axis=0)[-self.k :]
+        threshold = np.maximum(self.best.min(axis=0), FEASIBLE_ABOVE)
+        local_rows, local_columns = np.nonzero(block >= threshold)
+        self.rows.append(local_rows + first_row)
+        self.columns.append(local_columns)
+        self.values.append(block[local_rows, local_columns])
+
+    def edges(self) -> tuple[IntArray, IntArray]:
+        if not self.rows:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        rows = np.concatenate(self.rows)
+        columns = np.concatenate(self.columns)
+        values = np.concatenate(self.values)
+        keep = values >= np.maximum(self.best.min(axis=0), FEASIBLE_ABOVE)[columns]
+        rows, columns, values = rows[keep], columns[keep], values[keep]
+        return _first_k_per_group(columns, rows, values, self.k)
+
+
+def _first_k_per_group(
+    groups: IntArray, others: IntArray, values: Float32Array, k: int
+) -> tuple[IntArray, IntArray]:
+    """At most ``k`` best-valued entries per group (ties broken by position)."""
+    order = np.lexsort((-values, groups))
+    groups, others = groups[order], others[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(groups)) + 1]
+    counts = np.diff(np.r_[starts, groups.shape[0]])
+    rank = np.arange(groups.shape[0]) - np.repeat(starts, counts)
+    keep = rank < k
+    return others[keep], groups[keep]
+
+
+def generate_candidates(
+    cohort: EncodedCohort,
+    *,
+    rows: IntArray,
+    columns: IntArray,
+    tuning: SolverTuning,
+    keep_all: bool | None = None,
+) -> CandidateGraph:
+    """Candidate edges between mentees ``rows`` and mentors ``columns`` (cohort indices)."""
+    cells = rows.shape[0] * columns.shape[0]
+    if keep_all is None:
+        keep_all = cells <= tuning.all_feasible_max_cells
+    feasible_per_mentee = np.zeros(len(cohort.mentees), dtype=np.int64)
+    feasible_per_mentor = np.zeros(len(cohort.mentors), dtype=np.int64)
+    strategy = CandidateStrategy.ALL_FEASIBLE if keep_all else CandidateStrategy.TOP_K
+    if cells == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return CandidateGraph(
+            mentee=empty,
+            mentor=empty,
+            feasible_per_mentee=feasible_per_mentee,
+            feasible_per_mentor=feasible_per_mentor,
+            strategy=strategy,
+        )
+    exact_availability = cells <= tuning.exact_availability_max_cells
+    x, y, a, b = build_features(cohort, rows, columns, exact_availability=exact_availability)
+    availability_weight = np.float32(normalised_weights(cohort)[Criterion.AVAILABILITY])
+    excluded = _excluded_in_block(cohort, rows, columns)
+    width = columns.shape[0]
+    block_rows = max(1, tuning.chunk_cells // width)
+    mentee_k = min(tuning.mentee_top_k, width)
+    per_column = _TopPerColumn(width, min(tuning.mentor_top_k, rows.shape[0]))
+    edge_rows: list[IntArray] = []
+    edge_columns: list[IntArray] = []
+    column_feasible = np.zeros(width, dtype=np.int64)
+    for first in range(0, rows.shape[0], block_rows):
+        last = min(first + block_rows, rows.shape[0])
+        block = x[first:last] @ y.T
+        if availability_weight:
+            shared = a[first:last] @ b.T
+            np.minimum(shared, np.float32(1.0), out=shared)
+            shared *= availability_weight
+            block += shared
+        low, high = np.searchsorted(excluded, [first * width, last * width])
+        local = excluded[low:high]
+        block[local // width - first, local % width] = -np.inf
+        is_feasible = block > FEASIBLE_ABOVE
+        feasible_per_mentee[rows[first:last]] = is_feasible.sum(axis=1)
+        column_feasible += is_feasible.sum(axis=0)
+        if keep_all:
+            local_rows, local_columns = np.nonzero(is_feasible)
+        else:
+            local_rows, local_columns = _top_per_row(block, is_feasible, mentee_k)
+            per_column.add(block, first)
+        edge_rows.append(local_rows + first)
+        edge_columns.append(local_columns)
+    feasible_per_mentor[columns] = column_feasible
+    if not keep_all:
+        column_rows, column_columns = per_column.edges()
+        edge_rows.append(column_rows)
+        edge_columns.append(column_columns)
+    local_keys = np.unique(np.concatenate(edge_rows) * width + np.concatenate(edge_columns))
+    return CandidateGraph(
+        mentee=rows[local_keys // width],
+        mentor=columns[local_keys % width],
+        feasible_per_mentee=feasible_per_mentee,
+        feasible_per_mentor=feasible_per_mentor,
+        strategy=strategy,
+    )
+
+
+def _top_per_row(block: Float32Array, is_feasible: BoolArray, k: int) -> tuple[IntArray, IntArray]:
+    width = block.shape[1]
+    if k >= width:
+        return np.nonzero(is_feasible)
+    kth = np.partition(block, width - k, axis=1)[:, width - k]
+    local_rows, local_columns = np.nonzero((block >= kth[:, None]) & is_feasible)
+    values = block[local_rows, local_columns]
+    return _first_k_per_group(local_rows, local_columns, values, k)[::-1]

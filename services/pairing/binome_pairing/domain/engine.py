@@ -1,0 +1,421 @@
+"""The pairing engine: one pure function from a cohort to explained, optimal pairs.
+
+``solve`` does no IO and reads no clock; calling it commits nothing, so previewing a round
+is calling it (``preview`` is the same function under the name a caller looks for).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from binome_pairing.domain.assignment import assign, maximum_pair_count
+from binome_pairing.domain.candidates import CandidateGraph, generate_candidates
+from binome_pairing.domain.encoding import (
+    EncodedCohort,
+    FloatArray,
+    IntArray,
+    encode_cohort,
+    popcount,
+)
+from binome_pairing.domain.evaluation import (
+    active_constraints,
+    constraint_holds,
+    criterion_scores,
+    feasible_edges,
+    pair_scores,
+    score_edges,
+    shared_availability_minutes,
+)
+from binome_pairing.domain.explanations import need_coverage, pair_explanation, unmatched_reason
+from binome_pairing.domain.results import (
+    DEFAULT_TUNING,
+    CandidateStrategy,
+    CardinalityProof,
+    MatchingResult,
+    MatchingStats,
+    ProposedPair,
+    RecordProblem,
+    Severity,
+    SolverTuning,
+    Unmatched,
+    UnmatchedReason,
+)
+from binome_pairing.domain.validation import validate_cohort
+from binome_shared.contracts.participants import ParticipantProfile, ParticipantRole, ReportingLine
+from binome_shared.contracts.programme import (
+    Criterion,
+    HardConstraint,
+    Objective,
+    ProgrammeRules,
+)
+from binome_shared.contracts.values import LocalisedText
+
+LOCKED_PAIRS = "locked_pairs"
+
+
+def excluded_pairs(
+    *,
+    rules: ProgrammeRules,
+    previous_pairs: Iterable[tuple[str, str]] = (),
+    rejected_pairs: Iterable[tuple[str, str]] = (),
+) -> set[tuple[str, str]]:
+    """The (mentor_id, mentee_id) pairs a round must not form.
+
+    HR rejections always hold; earlier pairs only when the programme never repeats pairs.
+    """
+    excluded = set(rejected_pairs)
+    if rules.constraints.never_repeat_pairs:
+        excluded.update(previous_pairs)
+    return excluded
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Locked:
+    mentee: IntArray
+    mentor: IntArray
+    problems: list[RecordProblem]
+
+
+def _lock(
+    cohort: EncodedCohort, locked_pairs: Sequence[tuple[str, str]]
+) -> _Locked:
+    mentee_index = {person_id: row for row, person_id in enumerate(cohort.mentees.ids)}
+    mentor_index = {person_id: row for row, person_id in enumerate(cohort.mentors.ids)}
+    used = np.zeros(len(cohort.mentors), dtype=np.int64)
+    taken: set[str] = set()
+    mentees: list[int] = []
+    mentors: list[int] = []
+    problems: list[RecordProblem] = []
+
+    def refuse(index: int, mentee_id: str, code: str, fr: str, en: str) -> None:
+        problems.append(
+            RecordProblem(
+                collection=LOCKED_PAIRS, index=index, record_id=mentee_id, field="", code=code,
+                severity=Severity.ERROR, message=LocalisedText(fr=fr, en=en),
+            )
+        )
+
+    for index, (mentor_id, mentee_id) in enumerate(locked_pairs):
+        if mentor_id not in mentor_index or mentee_id not in mentee_index:
+            refuse(index, mentee_id, "unknown_participant",
+                   "mentor ou mentoré absent de la cohorte ; binôme non conservé",
+                   "mentor or mentee not in the cohort; pair not kept")
+            continue
+        if mentee_id in taken:
+            refuse(index, mentee_id, "mentee_already_paired",
+                   "ce mentoré a déjà un binôme conservé", "this mentee already has a kept pair")
+            continue
+        column = mentor_index[mentor_id]
+        if used[column] >= cohort.mentors.capacity[column]:
+            refuse(index, mentee_id, "mentor_over_capacity",
+                   "le mentor n'a plus de place ; binôme non conservé",
+                   "the mentor has no place left; pair not kept")
+            continue
+        used[column] += 1
+        taken.add(mentee_id)
+        mentees.append(mentee_index[mentee_id])
+        mentors.append(column)
+    return _Locked(
+        mentee=np.array(mentees, dtype=np.int64),
+        mentor=np.array(mentors, dtype=np.int64),
+        problems=problems,
+    )
+
+
+def solve(
+    *,
+    rules: ProgrammeRules,
+    participants: Sequence[ParticipantProfile],
+    reporting_lines: Iterable[ReportingLine] = (),
+    locked_pairs: Sequence[tuple[str, str]] = (),
+    forbidden_pairs: Collection[tuple[str, str]] = (),
+    objective: Objective | None = None,
+    tuning: SolverTuning = DEFAULT_TUNING,
+) -> MatchingResult:
+    """Pair the cohort optimally and explain every pair and every unmatched participant.
+
+    ``participants`` holds mentors and mentees (their ``role`` says which). ``locked_pairs``
+    (mentor_id, mentee_id) are kept as they are and use their mentor's places: only the
+    other mentees are solved, which is how a withdrawal or a dissolved pair is re-paired with
+    minimal disruption (pass no locked pairs for a full round). ``forbidden_pairs``
+    (mentor_id, mentee_id) are never formed (see :func:`excluded_pairs`). ``objective``
+    defaults to the programme's. Invalid records are left out and reported in ``problems``.
+    """
+    chosen_objective = objective or rules.objective
+    validation = validate_cohort(rules=rules, participants=participants)
+    mentors = [p for p in validation.accepted if p.role is ParticipantRole.MENTOR]
+    mentees = [p for p in validation.accepted if p.role is ParticipantRole.MENTEE]
+    cohort = encode_cohort(
+        rules=rules,
+        mentees=mentees,
+        mentors=mentors,
+        reporting_lines=reporting_lines,
+        forbidden_pairs=forbidden_pairs,
+    )
+    locked = _lock(cohort, locked_pairs)
+    residual = cohort.mentors.capacity - np.bincount(locked.mentor, minlength=len(mentors))
+    is_free = np.ones(len(mentees), dtype=np.bool_)
+    is_free[locked.mentee] = False
+    rows = np.flatnonzero(is_free)
+    columns = np.flatnonzero(residual > 0)
+    graph = generate_candidates(cohort, rows=rows, columns=columns, tuning=tuning)
+    new_mentee, new_mentor, new_score, proof, edge_count = _optimise(
+        cohort, graph, rows=rows, columns=columns, residual=residual,
+        objective=chosen_objective, tuning=tuning,
+    )
+    upper_bound = _upper_bound(graph, columns=columns, residual=residual)
+    pairs = _explain_pairs(cohort, locked.mentee, locked.mentor, locked=True)
+    pairs += _explain_pairs(cohort, new_mentee, new_mentor, locked=False)
+    unmatched = _unmatched(
+        cohort,
+        graph,
+        matched_mentees=np.concatenate([locked.mentee, new_mentee]),
+        matched_mentors=np.concatenate([locked.mentor, new_mentor]),
+        tuning=tuning,
+    )
+    problems = [*validation.problems, *locked.problems]
+    stats = MatchingStats(
+        objective=chosen_objective,
+        mentors=len(mentors),
+        mentees=len(mentees),
+        mentor_places=int(cohort.mentors.capacity.sum()),
+        pairs=len(pairs),
+        kept_pairs=int(locked.mentee.shape[0]),
+        new_pairs=int(new_mentee.shape[0]),
+        unmatched_mentees=sum(1 for item in unmatched if item.role is ParticipantRole.MENTEE),
+        unmatched_mentors=sum(1 for item in unmatched if item.role is ParticipantRole.MENTOR),
+        mentees_with_feasible_mentor=int((graph.feasible_per_mentee[rows] > 0).sum()),
+        max_new_pairs_upper_bound=upper_bound,
+        candidate_edges=edge_count,
+        strategy=graph.strategy,
+        cardinality_proof=(
+            CardinalityProof.UPPER_BOUND_REACHED
+            if proof is CardinalityProof.UNVERIFIED and new_mentee.shape[0] == upper_bound
+            else proof
+        ),
+        total_score=float(new_score.sum()),
+        score_quantiles=_quantiles(new_score),
+        rejected_records=sum(1 for item in problems if item.severity is Severity.ERROR),
+    )
+    return MatchingResult(pairs=pairs, unmatched=unmatched, problems=problems, stats=stats)
+
+
+preview = solve
+"""A preview is a solve: the engine is pure, nothing is committed until the caller does."""
+
+
+def _upper_bound(graph: CandidateGraph, *, columns: IntArray, residual: IntArray) -> int:
+    mentees = int((graph.feasible_per_mentee > 0).sum())
+    places = int(np.minimum(residual[columns], graph.feasible_per_mentor[columns]).sum())
+    return min(mentees, places)
+
+
+def _optimise(
+    cohort: EncodedCohort,
+    graph: CandidateGraph,
+    *,
+    rows: IntArray,
+    columns: IntArray,
+    residual: IntArray,
+    objective: Objective,
+    tuning: SolverTuning,
+) -> tuple[IntArray, IntArray, FloatArray, CardinalityProof, int]:
+    edge_mentee, edge_mentor = graph.mentee, graph.mentor
+    # The block ranking is exact for feasibility; this re-check guards the invariant cheaply.
+    keep = feasible_edges(cohort, edge_mentee, edge_mentor)
+    edge_mentee, edge_mentor = edge_mentee[keep], edge_mentor[keep]
+    edge_score = score_edges(cohort, edge_mentee, edge_mentor)
+    result = assign(
+        edge_mentee=edge_mentee, edge_mentor=edge_mentor, edge_score=edge_score,
+        capacity=residual, objective=objective,
+    )
+    if graph.strategy is CandidateStrategy.ALL_FEASIBLE:
+        proof = CardinalityProof.ALL_FEASIBLE_EDGES
+    else:
+        proof = CardinalityProof.UNVERIFIED
+        upper_bound = _upper_bound(graph, columns=columns, residual=residual)
+        cells = rows.shape[0] * columns.shape[0]
+        if result.chosen.shape[0] < upper_bound and cells <= tuning.full_check_max_cells:
+            full = generate_candidates(
+                cohort, rows=rows, columns=columns, tuning=tuning, keep_all=True
+            )
+            _, matching = maximum_pair_count(full.mentee, full.mentor, residual)
+            keys = np.unique(
+                np.concatenate([
+                    cohort.pair_keys(edge_mentee, edge_mentor),
+                    cohort.pair_keys(full.mentee[matching], full.mentor[matching]),
+                ])
+            )
+            edge_mentee = keys // len(cohort.mentors)
+            edge_mentor = keys % len(cohort.mentors)
+            edge_score = score_edges(cohort, edge_mentee, edge_mentor)
+            result = assign(
+                edge_mentee=edge_mentee, edge_mentor=edge_mentor, edge_score=edge_score,
+                capacity=residual, objective=objective,
+            )
+            proof = CardinalityProof.FULL_GRAPH_MATCHING
+    chosen = result.chosen
+    return (
+        edge_mentee[chosen],
+        edge_mentor[chosen],
+        edge_score[chosen],
+        proof,
+        int(edge_mentee.shape[0]),
+    )
+
+
+def _quantiles(scores: FloatArray) -> dict[str, float]:
+    if scores.size == 0:
+        return {}
+    points = np.quantile(scores, [0.0, 0.1, 0.5, 0.9, 1.0])
+    names = ("min", "p10", "p50", "p90", "max")
+    summary = {name: round(float(value), 6) for name, value in zip(names, points, strict=True)}
+    summary["mean"] = round(float(scores.mean()), 6)
+    return summary
+
+
+def _explain_pairs(
+    cohort: EncodedCohort, mentee: IntArray, mentor: IntArray, *, locked: bool
+) -> list[ProposedPair]:
+    if mentee.shape[0] == 0:
+        return []
+    constraints = active_constraints(cohort)
+    breakdowns = criterion_scores(cohort, mentee, mentor)
+    scores = pair_scores(cohort, mentee, mentor)
+    minutes = shared_availability_minutes(cohort, mentee, mentor)
+    grade_gaps = cohort.mentees.grade[mentee] - cohort.mentors.grade[mentor]
+    interests = popcount(cohort.mentees.interests[mentee] & cohort.mentors.interests[mentor])
+    holds = {item: constraint_holds(cohort, item, mentee, mentor) for item in constraints}
+    pairs: list[ProposedPair] = []
+    for position in range(mentee.shape[0]):
+        mentee_profile = cohort.mentees.profiles[int(mentee[position])]
+        mentor_profile = cohort.mentors.profiles[int(mentor[position])]
+        covered, uncovered = need_coverage(mentee_profile, mentor_profile)
+        checked = [item for item in constraints if holds[item][position]]
+        checked.append(HardConstraint.MENTOR_CAPACITY)
+        violated = [item for item in constraints if not holds[item][position]]
+        breakdown = {
+            criterion: round(float(breakdowns[criterion][position]), 6) for criterion in Criterion
+        }
+        score = round(float(scores[position]), 6)
+        pairs.append(
+            ProposedPair(
+                mentor_id=mentor_profile.participant_id,
+                mentee_id=mentee_profile.participant_id,
+                score=score,
+                breakdown=breakdown,
+                covered_needs=covered,
+                uncovered_needs=uncovered,
+                constraints_checked=checked,
+                constraints_violated=violated,
+                locked=locked,
+                explanation=pair_explanation(
+                    score=score,
+                    breakdown=breakdown,
+                    covered=covered,
+                    need_count=len(mentee_profile.learning_needs),
+                    shared_minutes=int(minutes[position]),
+                    grade_gap=int(grade_gaps[position]),
+                    shared_interests=int(interests[position]),
+                    checked=checked,
+                    violated=violated,
+                    locked=locked,
+                ),
+            )
+        )
+    return pairs
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Eliminations:
+    feasible: IntArray
+    ruled_out: dict[HardConstraint, IntArray]
+
+
+def _eliminations(
+    cohort: EncodedCohort, seekers: IntArray, *, seekers_are_mentees: bool, tuning: SolverTuning
+) -> _Eliminations:
+    """Per seeker: feasible counterparts, and how many each constraint rules out on its own."""
+    others = len(cohort.mentors) if seekers_are_mentees else len(cohort.mentees)
+    constraints = active_constraints(cohort)
+    feasible = np.zeros(seekers.shape[0], dtype=np.int64)
+    ruled_out = {item: np.zeros(seekers.shape[0], dtype=np.int64) for item in constraints}
+    step = max(1, tuning.chunk_cells // max(others, 1))
+    counterpart = np.arange(others)
+    for first in range(0, seekers.shape[0], step):
+        block = seekers[first : first + step, np.newaxis]
+        mentee, mentor = (block, counterpart) if seekers_are_mentees else (counterpart, block)
+        all_hold = np.ones((block.shape[0], others), dtype=np.bool_)
+        for item in constraints:
+            holds = constraint_holds(cohort, item, mentee, mentor)
+            ruled_out[item][first : first + step] = others - holds.sum(axis=1)
+            all_hold &= holds
+        feasible[first : first + step] = all_hold.sum(axis=1)
+    return _Eliminations(feasible=feasible, ruled_out=ruled_out)
+
+
+def _unmatched(
+    cohort: EncodedCohort,
+    graph: CandidateGraph,
+    *,
+    matched_mentees: IntArray,
+    matched_mentors: IntArray,
+    tuning: SolverTuning,
+) -> list[Unmatched]:
+    result: list[Unmatched] = []
+    for seekers_are_mentees in (True, False):
+        side = cohort.mentees if seekers_are_mentees else cohort.mentors
+        others = len(cohort.mentors) if seekers_are_mentees else len(cohort.mentees)
+        matched = np.zeros(len(side), dtype=np.bool_)
+        matched[matched_mentees if seekers_are_mentees else matched_mentors] = True
+        seekers = np.flatnonzero(~matched)
+        if seekers.size == 0:
+            continue
+        counts = _eliminations(
+            cohort, seekers, seekers_are_mentees=seekers_are_mentees, tuning=tuning
+        )
+        for position, seeker in enumerate(seekers):
+            feasible = int(counts.feasible[position])
+            if seekers_are_mentees:
+                code = (
+                    UnmatchedReason.MENTORS_NEEDED_ELSEWHERE
+                    if feasible
+                    else UnmatchedReason.NO_FEASIBLE_MENTOR
+                )
+            else:
+                code = UnmatchedReason.NOT_NEEDED if feasible else UnmatchedReason.NO_FEASIBLE_MENTEE
+            ruled_out = {
+                item: int(values[position])
+                for item, values in counts.ruled_out.items()
+                if values[position] > 0
+            }
+            everyone = [
+                item for item, count in ruled_out.items() if feasible == 0 and count == others
+            ]
+            profile = side.profiles[int(seeker)]
+            result.append(
+                Unmatched(
+                    participant_id=profile.participant_id,
+                    role=profile.role,
+                    reason_code=code,
+                    reason=unmatched_reason(
+                        code=code,
+                        rules=cohort.rules,
+                        seeker_is_mentee=seekers_are_mentees,
+                        seeker_languages=profile.languages,
+                        candidates_checked=others,
+                        feasible_candidates=feasible,
+                        eliminated_by=ruled_out if feasible == 0 else {},
+                        eliminated_everyone=everyone,
+                    ),
+                    candidates_checked=others,
+                    feasible_candidates=feasible,
+                    eliminated_by=ruled_out,
+                    eliminated_everyone=everyone,
+                )
+            )
+    del graph
+    return result

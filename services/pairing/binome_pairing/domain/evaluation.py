@@ -1,0 +1,194 @@
+"""Exact evaluation of hard constraints and soft criteria for many pairs at once.
+
+Every function takes index arrays ``mentee`` and ``mentor`` that broadcast against each
+other: two 1-D arrays of equal length evaluate a list of pairs, a column ``(k, 1)`` against
+a row ``(n,)`` evaluates k mentees against n mentors.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from binome_pairing.domain.encoding import (
+    SLOT_MINUTES,
+    BoolArray,
+    EncodedCohort,
+    FloatArray,
+    IntArray,
+    popcount,
+)
+from binome_shared.contracts.programme import AgeBands, Criterion, HardConstraint, MinimumAgeGap
+
+MINUTES_PER_DAY = 24 * 60
+
+
+def active_constraints(cohort: EncodedCohort) -> list[HardConstraint]:
+    """The pair-level hard constraints the programme switches on, in a stable order.
+
+    ``NOT_EXCLUDED_PAIR`` is always on (HR rejections hold whatever the rules);
+    ``MENTOR_CAPACITY`` is global and always holds.
+    """
+    rules = cohort.rules.constraints
+    switched_on = {
+        HardConstraint.MENTOR_YOUNGER: rules.mentor_younger is not None,
+        HardConstraint.NOT_IN_MANAGEMENT_CHAIN: rules.not_in_management_chain,
+        HardConstraint.DIFFERENT_DEPARTMENT: rules.different_department,
+        HardConstraint.DIFFERENT_BUSINESS_UNIT: rules.different_business_unit,
+        HardConstraint.SHARED_LANGUAGE: rules.shared_language,
+        HardConstraint.MENTOR_TRAINED: rules.mentor_trained,
+        HardConstraint.SAME_GENDER: rules.same_gender,
+        HardConstraint.WORKING_HOURS_OVERLAP: rules.min_working_hours_overlap_minutes is not None,
+        HardConstraint.NOT_EXCLUDED_PAIR: True,
+    }
+    return [constraint for constraint, on in switched_on.items() if on]
+
+
+def circular_overlap_minutes(
+    start_a: IntArray, length_a: IntArray, start_b: IntArray, length_b: IntArray
+) -> IntArray:
+    """Daily overlap of two windows given by UTC start minute and length (≤ one day)."""
+    total = np.zeros(np.broadcast_shapes(start_a.shape, start_b.shape), dtype=np.int64)
+    for shift in (-MINUTES_PER_DAY, 0, MINUTES_PER_DAY):
+        shifted = start_b + shift
+        overlap = np.minimum(start_a + length_a, shifted + length_b) - np.maximum(start_a, shifted)
+        total += np.maximum(overlap, 0)
+    return total
+
+
+def _not_in(keys: IntArray, sorted_keys: IntArray) -> BoolArray:
+    if sorted_keys.size == 0:
+        return np.ones(keys.shape, dtype=np.bool_)
+    positions = np.searchsorted(sorted_keys, keys).clip(max=sorted_keys.size - 1)
+    return np.asarray(sorted_keys[positions] != keys)
+
+
+def constraint_holds(
+    cohort: EncodedCohort, constraint: HardConstraint, mentee: IntArray, mentor: IntArray
+) -> BoolArray:
+    """Where ``constraint`` holds for the (broadcast) pairs."""
+    e, m = cohort.mentees, cohort.mentors
+    shape = np.broadcast_shapes(mentee.shape, mentor.shape)
+    rules = cohort.rules.constraints
+    result: BoolArray
+    match constraint:
+        case HardConstraint.MENTOR_YOUNGER:
+            rule = rules.mentor_younger
+            if isinstance(rule, MinimumAgeGap):
+                result = m.birth_year[mentor] - e.birth_year[mentee] >= rule.years
+            elif isinstance(rule, AgeBands):
+                result = m.in_age_band[mentor] & e.in_age_band[mentee]
+            else:
+                result = np.ones(shape, dtype=np.bool_)
+        case HardConstraint.NOT_IN_MANAGEMENT_CHAIN:
+            result = _not_in(cohort.pair_keys(mentee, mentor), cohort.chain_keys)
+        case HardConstraint.DIFFERENT_DEPARTMENT:
+            result = e.department[mentee] != m.department[mentor]
+        case HardConstraint.DIFFERENT_BUSINESS_UNIT:
+            result = e.business_unit[mentee] != m.business_unit[mentor]
+        case HardConstraint.SHARED_LANGUAGE:
+            result = popcount(e.languages[mentee] & m.languages[mentor]) > 0
+        case HardConstraint.MENTOR_TRAINED:
+            result = m.trained[mentor] & np.ones(mentee.shape, dtype=np.bool_)
+        case HardConstraint.SAME_GENDER:
+            mentee_gender = e.gender[mentee]
+            result = (mentee_gender == m.gender[mentor]) & (mentee_gender >= 0)
+        case HardConstraint.WORKING_HOURS_OVERLAP:
+            minimum = rules.min_working_hours_overlap_minutes or 0
+            overlap = circular_overlap_minutes(
+                e.work_start_utc[mentee],
+                e.work_minutes[mentee],
+                m.work_start_utc[mentor],
+                m.work_minutes[mentor],
+            )
+            result = overlap >= minimum
+        case HardConstraint.NOT_EXCLUDED_PAIR:
+            result = _not_in(cohort.pair_keys(mentee, mentor), cohort.excluded_keys)
+        case _:
+            result = np.ones(shape, dtype=np.bool_)
+    return np.broadcast_to(result, shape)
+
+
+def feasible(cohort: EncodedCohort, mentee: IntArray, mentor: IntArray) -> BoolArray:
+    """Where every active hard constraint holds."""
+    shape = np.broadcast_shapes(mentee.shape, mentor.shape)
+    result = np.ones(shape, dtype=np.bool_)
+    for constraint in active_constraints(cohort):
+        result &= constraint_holds(cohort, constraint, mentee, mentor)
+    return result
+
+
+def shared_availability_minutes(
+    cohort: EncodedCohort, mentee: IntArray, mentor: IntArray
+) -> IntArray:
+    """Weekly minutes both are available (UTC quarter-hours in common)."""
+    common = cohort.mentees.availability_words[mentee] & cohort.mentors.availability_words[mentor]
+    return popcount(common) * SLOT_MINUTES
+
+
+def criterion_scores(
+    cohort: EncodedCohort, mentee: IntArray, mentor: IntArray
+) -> dict[Criterion, FloatArray]:
+    """Each soft criterion's score in [0, 1] for the (broadcast) pairs."""
+    e, m = cohort.mentees, cohort.mentors
+    rules = cohort.rules
+    coverage = np.einsum(
+        "...t,...t->...",
+        e.topics[mentee].astype(np.float64),
+        m.topics[mentor].astype(np.float64),
+    )
+    availability = np.minimum(
+        1.0,
+        shared_availability_minutes(cohort, mentee, mentor) / rules.desired_weekly_overlap_minutes,
+    )
+    same_site = (e.site[mentee] == m.site[mentor]).astype(np.float64)
+    seniority = np.clip(
+        (e.grade[mentee] - m.grade[mentor]) / rules.target_grade_gap, 0.0, 1.0
+    ).astype(np.float64)
+    shared = popcount(e.interests[mentee] & m.interests[mentor])
+    interests = shared / np.maximum(e.interest_count[mentee], 1)
+    return {
+        Criterion.NEEDS_COVERAGE: np.minimum(coverage, 1.0),
+        Criterion.AVAILABILITY: availability,
+        Criterion.SAME_SITE: same_site,
+        Criterion.SENIORITY_GAP: seniority,
+        Criterion.SHARED_INTERESTS: interests.astype(np.float64),
+    }
+
+
+def normalised_weights(cohort: EncodedCohort) -> dict[Criterion, float]:
+    """Criteria weights scaled to sum to 1."""
+    weights = cohort.rules.weights.as_mapping()
+    total = sum(weights.values())
+    return {criterion: weight / total for criterion, weight in weights.items()}
+
+
+def pair_scores(cohort: EncodedCohort, mentee: IntArray, mentor: IntArray) -> FloatArray:
+    """Weighted mean of the criteria, in [0, 1], for the (broadcast) pairs."""
+    scores = criterion_scores(cohort, mentee, mentor)
+    total = np.zeros(np.broadcast_shapes(mentee.shape, mentor.shape), dtype=np.float64)
+    for criterion, weight in normalised_weights(cohort).items():
+        if weight:
+            total += weight * scores[criterion]
+    return np.clip(total, 0.0, 1.0)
+
+
+def score_edges(
+    cohort: EncodedCohort, mentee: IntArray, mentor: IntArray, *, batch: int = 500_000
+) -> FloatArray:
+    """Exact scores of a list of pairs, in batches to bound memory."""
+    scores = np.empty(mentee.shape[0], dtype=np.float64)
+    for start in range(0, mentee.shape[0], batch):
+        stop = start + batch
+        scores[start:stop] = pair_scores(cohort, mentee[start:stop], mentor[start:stop])
+    return scores
+
+
+def feasible_edges(
+    cohort: EncodedCohort, mentee: IntArray, mentor: IntArray, *, batch: int = 500_000
+) -> BoolArray:
+    """Exact feasibility of a list of pairs, in batches."""
+    result = np.empty(mentee.shape[0], dtype=np.bool_)
+    for start in range(0, mentee.shape[0], batch):
+        stop = start + batch
+        result[start:stop] = feasible(cohort, mentee[start:stop], mentor[start:stop])
+    return result

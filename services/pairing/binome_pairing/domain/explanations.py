@@ -1,0 +1,244 @@
+"""Explanations of pairs and of unmatched participants, in French and English."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from binome_pairing.domain import texts
+from binome_pairing.domain.results import NeedCoverage, UnmatchedReason
+from binome_shared.contracts.participants import ParticipantProfile
+from binome_shared.contracts.programme import Criterion, HardConstraint, ProgrammeRules
+from binome_shared.contracts.values import LocalisedText
+
+
+def need_coverage(
+    mentee: ParticipantProfile, mentor: ParticipantProfile
+) -> tuple[list[NeedCoverage], list[str]]:
+    """The mentee's needs the mentor's skills answer (highest priority first), and the rest."""
+    levels = {skill.topic: skill.level for skill in mentor.skills}
+    covered: list[NeedCoverage] = []
+    uncovered: list[str] = []
+    for need in sorted(mentee.learning_needs, key=lambda need: (-need.priority, need.topic)):
+        level = levels.get(need.topic)
+        if level is None:
+            uncovered.append(need.topic)
+        else:
+            covered.append(
+                NeedCoverage(
+                    need=need.topic, priority=need.priority, skill=need.topic, mentor_level=level
+                )
+            )
+    return covered, uncovered
+
+
+def pair_explanation(
+    *,
+    score: float,
+    breakdown: Mapping[Criterion, float],
+    covered: Sequence[NeedCoverage],
+    need_count: int,
+    shared_minutes: int,
+    grade_gap: int,
+    shared_interests: int,
+    checked: Sequence[HardConstraint],
+    violated: Sequence[HardConstraint],
+    locked: bool,
+) -> LocalisedText:
+    """A short paragraph saying why this pair, with the score and what makes it up."""
+    return LocalisedText(
+        **{
+            language: _pair_text(
+                language,
+                score=score,
+                breakdown=breakdown,
+                covered=covered,
+                need_count=need_count,
+                shared_minutes=shared_minutes,
+                grade_gap=grade_gap,
+                shared_interests=shared_interests,
+                checked=checked,
+                violated=violated,
+                locked=locked,
+            )
+            for language in ("fr", "en")
+        }
+    )
+
+
+def _pair_text(
+    language: str,
+    *,
+    score: float,
+    breakdown: Mapping[Criterion, float],
+    covered: Sequence[NeedCoverage],
+    need_count: int,
+    shared_minutes: int,
+    grade_gap: int,
+    shared_interests: int,
+    checked: Sequence[HardConstraint],
+    violated: Sequence[HardConstraint],
+    locked: bool,
+) -> str:
+    fr = language == "fr"
+    parts = [f"Score {texts.decimal(score, language)}."]
+    if locked:
+        parts.append("Binôme conservé." if fr else "Kept pair.")
+    if need_count:
+        details = [
+            f"{texts.topic_label(item.need).in_language(language)} "
+            + (
+                f"(priorité {item.priority}, niveau du mentor {item.mentor_level})"
+                if fr
+                else f"(priority {item.priority}, mentor level {item.mentor_level})"
+            )
+            for item in covered
+        ]
+        if fr:
+            lead = f"Couvre {len(covered)} besoin(s) sur {need_count}"
+        else:
+            lead = f"Covers {len(covered)} of {need_count} learning need(s)"
+        if details:
+            lead += (" : " if fr else ": ") + "; ".join(details)
+        parts.append(lead + ".")
+    soft: list[str] = []
+    if shared_minutes:
+        soft.append(
+            f"{shared_minutes} min de disponibilités communes par semaine"
+            if fr
+            else f"{shared_minutes} min of shared weekly availability"
+        )
+    if breakdown.get(Criterion.SAME_SITE, 0.0) >= 1.0:
+        soft.append("même site" if fr else "same site")
+    if grade_gap > 0:
+        soft.append(f"écart de grade {grade_gap}" if fr else f"grade gap {grade_gap}")
+    if shared_interests:
+        soft.append(
+            f"{shared_interests} centre(s) d'intérêt commun(s)"
+            if fr
+            else f"{shared_interests} shared interest(s)"
+        )
+    if soft:
+        text = "; ".join(soft)
+        parts.append(text[0].upper() + text[1:] + ".")
+    if checked:
+        labels = ", ".join(texts.CONSTRAINT_LABELS[item].in_language(language) for item in checked)
+        parts.append(("Règles respectées : " if fr else "Rules met: ") + labels + ".")
+    if violated:
+        labels = ", ".join(texts.CONSTRAINT_LABELS[item].in_language(language) for item in violated)
+        parts.append(
+            ("Règles qui ne tiennent plus : " if fr else "Rules no longer met: ") + labels + "."
+        )
+    return " ".join(parts)
+
+
+def unmatched_reason(
+    *,
+    code: UnmatchedReason,
+    rules: ProgrammeRules,
+    seeker_is_mentee: bool,
+    seeker_languages: Sequence[str],
+    candidates_checked: int,
+    feasible_candidates: int,
+    eliminated_by: Mapping[HardConstraint, int],
+    eliminated_everyone: Sequence[HardConstraint],
+) -> LocalisedText:
+    """Why someone has no pair, in words HR can act on."""
+    return LocalisedText(
+        **{
+            language: _unmatched_text(
+                language,
+                code=code,
+                rules=rules,
+                seeker_is_mentee=seeker_is_mentee,
+                seeker_languages=seeker_languages,
+                candidates_checked=candidates_checked,
+                feasible_candidates=feasible_candidates,
+                eliminated_by=eliminated_by,
+                eliminated_everyone=eliminated_everyone,
+            )
+            for language in ("fr", "en")
+        }
+    )
+
+
+def _unmatched_text(
+    language: str,
+    *,
+    code: UnmatchedReason,
+    rules: ProgrammeRules,
+    seeker_is_mentee: bool,
+    seeker_languages: Sequence[str],
+    candidates_checked: int,
+    feasible_candidates: int,
+    eliminated_by: Mapping[HardConstraint, int],
+    eliminated_everyone: Sequence[HardConstraint],
+) -> str:
+    fr = language == "fr"
+    other_fr, other_en = ("mentor", "mentor") if seeker_is_mentee else ("mentoré", "mentee")
+    others_fr, others_en = other_fr + "s", other_en + "s"
+    checked = texts.number(candidates_checked, language)
+    feasible = texts.number(feasible_candidates, language)
+    if code in (UnmatchedReason.MENTORS_NEEDED_ELSEWHERE, UnmatchedReason.NOT_NEEDED):
+        if code is UnmatchedReason.MENTORS_NEEDED_ELSEWHERE:
+            if fr:
+                return (
+                    f"{feasible} mentor(s) sur {checked} remplissent toutes les conditions, mais "
+                    "toutes leurs places ont servi à d'autres binômes : le nombre maximal de "
+                    "binômes possible est formé. Ajouter des mentors ou augmenter leur capacité."
+                )
+            return (
+                f"{feasible} of {checked} mentor(s) meet every rule, but all their places went "
+                "to other pairs: the largest possible number of pairs is formed. Add mentors or "
+                "raise their capacity."
+            )
+        if fr:
+            return (
+                f"{feasible} mentoré(s) sur {checked} sont compatibles, mais chacun a un binôme "
+                "qui lui convient mieux ou est le seul possible pour lui."
+            )
+        return (
+            f"{feasible} of {checked} mentee(s) are compatible, but each has a pair that suits "
+            "them better or is their only option."
+        )
+    ranked = sorted(
+        (item for item in eliminated_by.items() if item[1] > 0), key=lambda item: -item[1]
+    )
+    clauses = [
+        texts.requirement(
+            constraint,
+            rules=rules,
+            seeker_is_mentee=seeker_is_mentee,
+            seeker_languages=seeker_languages,
+        ).in_language(language)
+        for constraint, _ in ranked
+    ]
+    counts = "; ".join(
+        f"{texts.CONSTRAINT_LABELS[constraint].in_language(language)} "
+        + (f"en écarte {texts.number(count, 'fr')}" if fr else f"rules out {texts.number(count, 'en')}")
+        for constraint, count in ranked
+    )
+    if candidates_checked == 0:
+        return (
+            f"Aucun {other_fr} n'est inscrit dans le programme."
+            if fr
+            else f"No {other_en} is enrolled in the programme."
+        )
+    wanted = texts.join_words(clauses, language)
+    alone = ", ".join(
+        texts.CONSTRAINT_LABELS[item].in_language(language) for item in eliminated_everyone
+    )
+    if fr:
+        text = (
+            f"Aucun {other_fr} possible parmi {checked} {others_fr} : il faudrait un {other_fr} "
+            f"qui {wanted}. {counts[0].upper() + counts[1:]}."
+        )
+        if alone:
+            text += f" À elle seule, cette règle les écarte tous : {alone}."
+        return text
+    text = (
+        f"No feasible {other_en} among {checked} {others_en}: it takes a {other_en} who "
+        f"{wanted}. {counts[0].upper() + counts[1:]}."
+    )
+    if alone:
+        text += f" On its own, this rule rules them all out: {alone}."
+    return text

@@ -1,0 +1,212 @@
+"""What the pairing engine answers: pairs with their explanation, the unmatched and why.
+
+Every model is a frozen pydantic model, so results serialise to JSON as they are (the
+offline CLI writes them, the service copies them into events).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from binome_shared.contracts.participants import ParticipantProfile, ParticipantRole
+from binome_shared.contracts.programme import Criterion, HardConstraint, Objective
+from binome_shared.contracts.values import LocalisedText
+
+
+class NeedCoverage(BaseModel):
+    """One learning need of the mentee and the mentor's skill that answers it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    need: str = Field(description="The need's topic.", examples=["generative_ai"])
+    priority: int = Field(ge=1, le=5, description="The mentee's priority, 5 = essential.")
+    skill: str = Field(description="The mentor's skill answering it.", examples=["generative_ai"])
+    mentor_level: int = Field(ge=1, le=5, description="The mentor's level, 5 = expert.")
+
+
+class ProposedPair(BaseModel):
+    """A pair the engine proposes (or keeps), with everything needed to explain it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    mentor_id: str
+    mentee_id: str
+    score: float = Field(ge=0, le=1, description="Weighted mean of the criteria, in [0, 1].")
+    breakdown: dict[Criterion, float] = Field(
+        description="Each criterion's own score in [0, 1], before weighting."
+    )
+    covered_needs: list[NeedCoverage]
+    uncovered_needs: list[str] = Field(description="Needs no skill of the mentor answers.")
+    constraints_checked: list[HardConstraint] = Field(
+        description="Hard constraints of the programme this pair satisfies."
+    )
+    constraints_violated: list[HardConstraint] = Field(
+        default_factory=list,
+        description="Only for kept (locked) pairs whose data changed since they were formed.",
+    )
+    locked: bool = Field(default=False, description="A kept pair, not re-solved this round.")
+    explanation: LocalisedText
+
+
+class UnmatchedReason(StrEnum):
+    """Why someone has no pair after a round."""
+
+    NO_FEASIBLE_MENTOR = "no_feasible_mentor"
+    """The hard constraints leave no mentor at all for this mentee."""
+    MENTORS_NEEDED_ELSEWHERE = "mentors_needed_elsewhere"
+    """Feasible mentors exist, but all their places went to other mentees (capacity)."""
+    NO_FEASIBLE_MENTEE = "no_feasible_mentee"
+    """The hard constraints leave no mentee at all for this mentor."""
+    NOT_NEEDED = "not_needed"
+    """Feasible mentees exist, but each is better paired (or only pairable) elsewhere."""
+
+
+class Unmatched(BaseModel):
+    """A participant left without a pair, and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    participant_id: str
+    role: ParticipantRole
+    reason_code: UnmatchedReason
+    reason: LocalisedText
+    candidates_checked: int = Field(ge=0, description="People on the other side considered.")
+    feasible_candidates: int = Field(ge=0, description="Of those, how many every rule allows.")
+    eliminated_by: dict[HardConstraint, int] = Field(
+        default_factory=dict,
+        description="For each hard constraint, how many candidates it rules out on its own.",
+    )
+    eliminated_everyone: list[HardConstraint] = Field(
+        default_factory=list, description="Constraints that alone rule out every candidate."
+    )
+
+
+class Severity(StrEnum):
+    """ERROR records are left out of the round; WARNING ones are solved as they are."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class RecordProblem(BaseModel):
+    """Something wrong with one input record, located precisely."""
+
+    model_config = ConfigDict(frozen=True)
+
+    collection: str = Field(description="Where the record sits.", examples=["participants"])
+    index: int | None = Field(description="Its position there, from 0.", examples=[17])
+    record_id: str | None = Field(description="Its id, when it has one.", examples=["E1234"])
+    field: str = Field(description="Dotted path of the field, empty for the whole record.")
+    code: str = Field(examples=["duplicate_id", "greater_than_equal"])
+    severity: Severity
+    message: LocalisedText
+
+    @property
+    def location(self) -> str:
+        """E.g. ``participants[17] (id "E1234").birth_year``."""
+        where = self.collection if self.index is None else f"{self.collection}[{self.index}]"
+        if self.record_id is not None:
+            where += f' (id "{self.record_id}")'
+        return f"{where}.{self.field}" if self.field else where
+
+    def describe(self, language: str = "en") -> str:
+        """One line a person reads: location and message."""
+        return f"{self.location}: {self.message.in_language(language)}"
+
+
+class CandidateStrategy(StrEnum):
+    """How candidate edges were chosen before the assignment solve."""
+
+    ALL_FEASIBLE = "all_feasible"
+    """Every feasible pair: the result is the exact optimum."""
+    TOP_K = "top_k"
+    """Per mentee and per mentor the best feasible counterparts, plus repair edges."""
+
+
+class CardinalityProof(StrEnum):
+    """Why the number of pairs is known to be the largest the constraints allow."""
+
+    ALL_FEASIBLE_EDGES = "all_feasible_edges"
+    UPPER_BOUND_REACHED = "upper_bound_reached"
+    FULL_GRAPH_MATCHING = "full_graph_matching"
+    UNVERIFIED = "unverified"
+
+
+class MatchingStats(BaseModel):
+    """Counts and score distribution of a round. The caller times the solve; no clock here."""
+
+    model_config = ConfigDict(frozen=True)
+
+    objective: Objective
+    mentors: int
+    mentees: int
+    mentor_places: int = Field(description="Sum of mentor capacities.")
+    pairs: int = Field(description="All pairs, kept ones included.")
+    kept_pairs: int
+    new_pairs: int
+    unmatched_mentees: int
+    unmatched_mentors: int
+    mentees_with_feasible_mentor: int
+    max_new_pairs_upper_bound: int = Field(
+        description="min(free mentees with a feasible mentor, free places of feasible mentors)."
+    )
+    candidate_edges: int
+    strategy: CandidateStrategy
+    cardinality_proof: CardinalityProof
+    total_score: float = Field(description="Sum of the new pairs' scores.")
+    score_quantiles: dict[str, float] = Field(
+        description="min, p10, p50, p90, max and mean of the new pairs' scores."
+    )
+    rejected_records: int
+
+
+class MatchingResult(BaseModel):
+    """A round's answer. Pure data: computing it commits nothing, so a preview is a call."""
+
+    model_config = ConfigDict(frozen=True)
+
+    pairs: list[ProposedPair]
+    unmatched: list[Unmatched]
+    problems: list[RecordProblem]
+    stats: MatchingStats
+
+
+class CohortValidation(BaseModel):
+    """Records that can be solved, and the problems found in the others."""
+
+    model_config = ConfigDict(frozen=True)
+
+    accepted: list[ParticipantProfile] = Field(description="Records to solve, in input order.")
+    problems: list[RecordProblem]
+
+    @property
+    def errors(self) -> list[RecordProblem]:
+        """Problems that exclude their record."""
+        return [problem for problem in self.problems if problem.severity is Severity.ERROR]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SolverTuning:
+    """Size thresholds of the candidate generation; the defaults suit 25 to 100,000 people.
+
+    ``all_feasible_max_cells``: up to this many mentee × mentor cells every feasible pair is
+    kept, and the result is the exact optimum. Above it, each mentee keeps its
+    ``mentee_top_k`` best feasible mentors and each mentor its ``mentor_top_k`` best feasible
+    mentees. Up to ``exact_availability_max_cells`` cells the ranking uses the exact
+    availability overlap (15-minute resolution); above, two-hour blocks. Up to
+    ``full_check_max_cells`` a maximum matching over every feasible pair proves (and, if need
+    be, repairs) the number of pairs. ``chunk_cells`` bounds the memory of one scoring block.
+    """
+
+    all_feasible_max_cells: int = 2_500_000
+    exact_availability_max_cells: int = 250_000_000
+    full_check_max_cells: int = 150_000_000
+    mentee_top_k: int = 12
+    mentor_top_k: int = 6
+    chunk_cells: int = 1 << 23
+
+
+DEFAULT_TUNING = SolverTuning()

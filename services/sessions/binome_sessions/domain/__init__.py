@@ -1,0 +1,98 @@
+"""The sessions service's pure domain: a pair's déroulé, objectives, feedback and follow-up.
+
+No IO and no clock reads here: the service passes ``now`` in and stores what comes out.
+"""
+
+from binome_sessions.domain.events import (
+    FeedbackGiven,
+    ObjectiveClosed,
+    ObjectiveProgressed,
+    ObjectiveSet,
+    PairCompleted,
+    PairEvent,
+    PairFitConcernRaised,
+    PairResumed,
+    PairStalled,
+    SessionCancelled,
+    SessionCompleted,
+    SessionMissed,
+    SessionRescheduled,
+    SessionScheduled,
+    SessionsDomainEvent,
+    SessionSkipped,
+)
+from binome_sessions.domain.follow_up import close_expired, detect_stalls
+from binome_sessions.domain.progress import (
+    DEFAULT_SUPPRESSION_THRESHOLD,
+    AverageRating,
+    GroupProgress,
+    ProgrammeProgress,
+    ProgressFigures,
+    ProgressGrouping,
+    compute_progress,
+)
+from binome_sessions.domain.rejections import (
+    REJECTION_REASONS,
+    CommandRejectedError,
+    RejectionCode,
+    RejectionReason,
+)
+from binome_sessions.domain.track import Feedback, Objective, PairTrack, TrackedSession
+from binome_sessions.domain.values import (
+    Absence,
+    Attendance,
+    CancellationReason,
+    CompletionReason,
+    FeedbackMoment,
+    ObjectiveOutcome,
+    ObjectiveStatus,
+    PairStatus,
+    SessionStatus,
+    Side,
+)
+
+__all__ = [
+    "DEFAULT_SUPPRESSION_THRESHOLD",
+    "REJECTION_REASONS",
+    "Absence",
+    "Attendance",
+    "AverageRating",
+    "CancellationReason",
+    "CommandRejectedError",
+    "CompletionReason",
+    "Feedback",
+    "FeedbackGiven",
+    "FeedbackMoment",
+    "GroupProgress",
+    "Objective",
+    "ObjectiveClosed",
+    "ObjectiveOutcome",
+    "ObjectiveProgressed",
+    "ObjectiveSet",
+    "ObjectiveStatus",
+    "PairCompleted",
+    "PairEvent",
+    "PairFitConcernRaised",
+    "PairResumed",
+    "PairStalled",
+    "PairStatus",
+    "PairTrack",
+    "ProgrammeProgress",
+    "ProgressFigures",
+    "ProgressGrouping",
+    "RejectionCode",
+    "RejectionReason",
+    "SessionCancelled",
+    "SessionCompleted",
+    "SessionMissed",
+    "SessionRescheduled",
+    "SessionScheduled",
+    "SessionSkipped",
+    "SessionStatus",
+    "SessionsDomainEvent",
+    "Side",
+    "TrackedSession",
+    "close_expired",
+    "compute_progress",
+    "detect_stalls",
+]

@@ -1,0 +1,138 @@
+"""Commands HR platforms send: programmes, participants, matching rounds and HR decisions.
+
+All go to ``binome.hr.commands`` keyed by programme, so a programme's commands are handled
+in the order they were sent (enrolments before the matching request that follows them).
+Commands are untrusted input: unknown fields are refused, and a refused command lands on
+``binome.hr.commands.dlq`` with the reason.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from binome_shared.contracts.base import Command
+from binome_shared.contracts.participants import ParticipantProfile
+from binome_shared.contracts.programme import ProgrammeRules
+from binome_shared.contracts.session_plan import SessionPlan
+from binome_shared.contracts.topics import HR_COMMANDS
+from binome_shared.contracts.values import EMAIL_PATTERN, Language
+
+
+class ProgrammeContact(BaseModel):
+    """Who at HR runs the programme: receives summaries, stall alerts and reports."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200, examples=["Claire Dubois"])
+    email: str = Field(
+        pattern=EMAIL_PATTERN, max_length=320, examples=["claire.dubois@example.com"]
+    )
+    language: Language = Field(default=Language.FR, description="Language of HR messages.")
+
+
+class DefineProgramme(
+    Command, type="binome.hr.define-programme", version=(1, 0), topic=HR_COMMANDS
+):
+    """Create a programme, or replace its definition (rules, session plan, contact)."""
+
+    name: str = Field(min_length=1, max_length=200, examples=["Mentorat inversé 2027 — Groupe"])
+    organisation_name: str = Field(min_length=1, max_length=200, examples=["Groupe Exemple"])
+    language: Language = Field(
+        default=Language.FR, description="The programme's language, used when a person has none."
+    )
+    rules: ProgrammeRules = Field(description="Pairing rules: constraints, weights, capacity.")
+    session_plan: SessionPlan = Field(description="The framed sequence of sessions (déroulé).")
+    contact: ProgrammeContact = Field(description="The HR contact for the programme.")
+    reminder_hours_before: int = Field(
+        default=24, ge=1, le=24 * 14, description="How long before a session reminders go out."
+    )
+
+
+class EnrolParticipant(
+    Command, type="binome.hr.enrol-participant", version=(1, 0), topic=HR_COMMANDS
+):
+    """Add a mentor or a mentee to a programme."""
+
+    participant: ParticipantProfile
+
+
+class UpdateParticipant(
+    Command, type="binome.hr.update-participant", version=(1, 0), topic=HR_COMMANDS
+):
+    """Replace an enrolled participant's profile (the whole profile, not a patch)."""
+
+    participant: ParticipantProfile
+
+
+class WithdrawParticipant(
+    Command, type="binome.hr.withdraw-participant", version=(1, 0), topic=HR_COMMANDS
+):
+    """Take a participant out of the programme; their pair, if any, is dissolved."""
+
+    participant_id: str = Field(min_length=1, max_length=100, examples=["E10442"])
+    reason: str = Field(default="", max_length=500, examples=["Départ de l'entreprise"])
+
+
+class EraseParticipant(
+    Command, type="binome.hr.erase-participant", version=(1, 0), topic=HR_COMMANDS
+):
+    """GDPR erasure: every service deletes the person's personal data (names, e-mails, ages)."""
+
+    participant_id: str = Field(min_length=1, max_length=100, examples=["E10442"])
+
+
+class MatchingScope(StrEnum):
+    """What a round re-solves."""
+
+    FULL = "full"
+    """Everyone not in an approved or formed pair, proposals included."""
+    UNMATCHED = "unmatched"
+    """Only people without a pair or a pending proposal; everything else stays."""
+
+
+class RequestMatching(
+    Command, type="binome.hr.request-matching", version=(1, 0), topic=HR_COMMANDS
+):
+    """Run a matching round for the programme."""
+
+    round_id: str = Field(min_length=1, max_length=100, examples=["2027-round-1"])
+    scope: MatchingScope = Field(default=MatchingScope.UNMATCHED)
+    preview: bool = Field(
+        default=False,
+        description="Compute and report the round (MatchingCompleted) without forming pairs.",
+    )
+
+
+class ApprovePair(Command, type="binome.hr.approve-pair", version=(1, 0), topic=HR_COMMANDS):
+    """HR accepts a proposed pair; it becomes a formed pair."""
+
+    pair_id: str = Field(min_length=1, examples=["p-4f0c2a"])
+
+
+class RejectPair(Command, type="binome.hr.reject-pair", version=(1, 0), topic=HR_COMMANDS):
+    """HR refuses a proposed pair; these two people are never proposed together again."""
+
+    pair_id: str = Field(min_length=1, examples=["p-4f0c2a"])
+    reason: str = Field(default="", max_length=500)
+
+
+class DissolvePair(Command, type="binome.hr.dissolve-pair", version=(1, 0), topic=HR_COMMANDS):
+    """End a formed pair (a bad fit, a conflict); both people may be paired again."""
+
+    pair_id: str = Field(min_length=1, examples=["p-4f0c2a"])
+    reason: str = Field(default="", max_length=500)
+
+
+HR_COMMAND_TYPES: tuple[type[Command], ...] = (
+    DefineProgramme,
+    EnrolParticipant,
+    UpdateParticipant,
+    WithdrawParticipant,
+    EraseParticipant,
+    RequestMatching,
+    ApprovePair,
+    RejectPair,
+    DissolvePair,
+)

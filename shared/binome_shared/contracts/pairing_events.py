@@ -1,0 +1,145 @@
+"""Facts the pairing service publishes on ``binome.pairing.events``.
+
+Pair-scoped events are keyed by pair (its life is read in order); round-level events by
+programme. They carry employee ids and business units, never names or e-mail addresses.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from binome_shared.contracts.base import Event
+from binome_shared.contracts.topics import PAIRING_EVENTS
+from binome_shared.contracts.values import LocalisedText
+
+
+class NeedCovered(BaseModel):
+    """One of the mentee's learning needs and the mentor's skill that answers it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    need: str = Field(examples=["generative_ai"])
+    priority: int = Field(ge=1, le=5, description="The mentee's priority, 5 = most wanted.")
+    mentor_level: int = Field(ge=0, le=5, description="The mentor's level in that skill.")
+
+
+class PairExplanation(BaseModel):
+    """Why these two people: the score, its parts and the rules that held."""
+
+    model_config = ConfigDict(frozen=True)
+
+    score: float = Field(ge=0, le=1, description="Weighted score in [0, 1].")
+    breakdown: dict[str, float] = Field(
+        description="Each soft criterion's score in [0, 1], before weighting.",
+        examples=[{"needs_coverage": 0.82, "availability": 0.6, "same_site": 1.0}],
+    )
+    needs_covered: list[NeedCovered] = Field(default_factory=list)
+    constraints_checked: list[str] = Field(
+        default_factory=list,
+        description="Hard constraints of the programme this pair satisfies.",
+        examples=[["mentor_younger", "not_in_management_chain", "shared_language"]],
+    )
+    summary: LocalisedText = Field(description="The explanation as a person reads it.")
+
+
+class PairSide(BaseModel):
+    """A pair member as other services may know them: id and business unit, no more."""
+
+    model_config = ConfigDict(frozen=True)
+
+    participant_id: str = Field(examples=["E10442"])
+    business_unit: str = Field(examples=["Assurance dommages"])
+
+
+class PairProposed(
+    Event, type="binome.pairing.pair-proposed", version=(1, 0), topic=PAIRING_EVENTS, key="pair_id"
+):
+    """A matching round proposes a pair; HR approves or rejects it (approval mode)."""
+
+    pair_id: str
+    round_id: str
+    mentor: PairSide
+    mentee: PairSide
+    explanation: PairExplanation
+
+
+class PairFormed(
+    Event, type="binome.pairing.pair-formed", version=(1, 0), topic=PAIRING_EVENTS, key="pair_id"
+):
+    """Two people are now a pair (binôme): sessions start, introductions go out."""
+
+    pair_id: str
+    round_id: str
+    mentor: PairSide
+    mentee: PairSide
+    explanation: PairExplanation
+
+
+class PairRejected(
+    Event, type="binome.pairing.pair-rejected", version=(1, 0), topic=PAIRING_EVENTS, key="pair_id"
+):
+    """HR refused a proposed pair; its two members are free for another proposal."""
+
+    pair_id: str
+    reason: str = ""
+
+
+class DissolutionReason(StrEnum):
+    """Why a pair ended before completing its programme."""
+
+    WITHDRAWN = "participant_withdrawn"
+    ERASED = "participant_erased"
+    HR_DECISION = "hr_decision"
+    POOR_FIT = "poor_fit"
+
+
+class PairDissolved(
+    Event, type="binome.pairing.pair-dissolved", version=(1, 0), topic=PAIRING_EVENTS, key="pair_id"
+):
+    """A formed pair ended early; its remaining member may be re-paired."""
+
+    pair_id: str
+    reason: DissolutionReason
+    detail: str = ""
+
+
+class UnmatchedParticipant(BaseModel):
+    """Someone a round could not pair, and why, in words HR can act on."""
+
+    model_config = ConfigDict(frozen=True)
+
+    participant_id: str
+    role: str = Field(examples=["mentee"])
+    reason_code: str = Field(examples=["no_feasible_mentor"])
+    reason: LocalisedText
+
+
+class MatchingCompleted(
+    Event, type="binome.pairing.matching-completed", version=(1, 0), topic=PAIRING_EVENTS
+):
+    """A matching round finished (or was previewed): counts, scores, who stayed unmatched."""
+
+    round_id: str
+    preview: bool
+    mentors: int = Field(ge=0)
+    mentees: int = Field(ge=0)
+    pairs: int = Field(ge=0, description="Pairs proposed or formed in this round.")
+    pairs_kept: int = Field(ge=0, description="Existing pairs left as they were.")
+    score_quantiles: dict[str, float] = Field(
+        default_factory=dict, examples=[{"min": 0.41, "p50": 0.72, "max": 0.97, "mean": 0.71}]
+    )
+    unmatched: list[UnmatchedParticipant] = Field(default_factory=list)
+    rejected_records: int = Field(
+        default=0, ge=0, description="Participant records refused as invalid before solving."
+    )
+
+
+PAIRING_EVENT_TYPES: tuple[type[Event], ...] = (
+    PairProposed,
+    PairFormed,
+    PairRejected,
+    PairDissolved,
+    MatchingCompleted,
+)

@@ -1,0 +1,1 @@
+"""Documents generated from the code: JSON Schemas, AsyncAPI documents, the event catalogue."""

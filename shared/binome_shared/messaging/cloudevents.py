@@ -1,0 +1,200 @@
+"""Envelopes on Kafka, following the CloudEvents 1.0 Kafka protocol binding, binary mode.
+
+Context attributes travel as ``ce_*`` headers (so routers need not parse the body), the
+payload is the JSON record value, and the record key is the envelope's partition key.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from binome_shared.contracts.base import Envelope, Message, SchemaVersion
+from binome_shared.contracts.registry import (
+    Registry,
+    UnknownMessageTypeError,
+    UnknownSchemaVersionError,
+)
+from pydantic import ValidationError
+
+SPEC_VERSION = "1.0"
+CONTENT_TYPE = "application/json"
+
+Headers = list[tuple[str, bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class KafkaRecord:
+    """What a producer sends: topic, key, value and headers."""
+
+    topic: str
+    key: bytes
+    value: bytes
+    headers: Headers
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedRecord:
+    """What a consumer got: the raw bytes and where they came from."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: Sequence[tuple[str, bytes]]
+
+    def header(self, name: str) -> str | None:
+        for header_name, value in self.headers:
+            if header_name == name:
+                return value.decode("utf-8", errors="replace")
+        return None
+
+
+class RejectionCode(StrEnum):
+    """Why a record could not even be read; each is dead-lettered at once."""
+
+    MALFORMED_JSON = "malformed_json"
+    MISSING_ATTRIBUTE = "missing_attribute"
+    INVALID_ATTRIBUTE = "invalid_attribute"
+    UNKNOWN_TYPE = "unknown_type"
+    UNKNOWN_VERSION = "unknown_version"
+    SCHEMA_INVALID = "schema_invalid"
+
+
+class UndecodableRecordError(ValueError):
+    """A record that cannot become an envelope, with a machine code and a human reason."""
+
+    def __init__(self, code: RejectionCode, reason: str) -> None:
+        super().__init__(f"{code}: {reason}")
+        self.code = code
+        self.reason = reason
+
+
+_EXTENSIONS = {
+    "tenantid": "tenant_id",
+    "programmeid": "programme_id",
+    "correlationid": "correlation_id",
+    "causationid": "causation_id",
+}
+
+
+def encode(envelope: Envelope[Any], *, topic: str, extra_headers: Headers = ()) -> KafkaRecord:  # type: ignore[assignment]
+    """The Kafka record for an envelope, ready for a producer."""
+    headers: Headers = [
+        ("ce_specversion", SPEC_VERSION.encode()),
+        ("ce_id", str(envelope.id).encode()),
+        ("ce_type", envelope.type.encode()),
+        ("ce_source", envelope.source.encode()),
+        ("ce_time", envelope.time.isoformat().encode()),
+        ("ce_schemaversion", str(envelope.schema_version).encode()),
+        ("ce_tenantid", envelope.tenant_id.encode()),
+        ("ce_programmeid", envelope.programme_id.encode()),
+        ("ce_correlationid", str(envelope.correlation_id).encode()),
+        ("content-type", CONTENT_TYPE.encode()),
+    ]
+    if envelope.causation_id is not None:
+        headers.append(("ce_causationid", str(envelope.causation_id).encode()))
+    if envelope.subject is not None:
+        headers.append(("ce_subject", envelope.subject.encode()))
+    headers.extend(extra_headers)
+    return KafkaRecord(
+        topic=topic,
+        key=envelope.partition_key().encode(),
+        value=envelope.data.model_dump_json().encode(),
+        headers=headers,
+    )
+
+
+def decode(record: ReceivedRecord, registry: Registry) -> Envelope[Message]:
+    """The envelope a record carries, upcast to the current major of its type.
+
+    Raises UndecodableRecordError with the precise reason when the record is not a valid
+    Binôme message: such a record is dead-lettered, never retried.
+    """
+    attributes = {name: record.header(f"ce_{name}") for name in _REQUIRED + _OPTIONAL}
+    missing = [f"ce_{name}" for name in _REQUIRED if not attributes[name]]
+    if missing:
+        raise UndecodableRecordError(
+            RejectionCode.MISSING_ATTRIBUTE, f"missing header(s): {', '.join(missing)}"
+        )
+    if attributes["specversion"] != SPEC_VERSION:
+        raise UndecodableRecordError(
+            RejectionCode.INVALID_ATTRIBUTE,
+            f"ce_specversion is {attributes['specversion']!r}, expected {SPEC_VERSION!r}",
+        )
+    message_type = str(attributes["type"])
+    try:
+        version = SchemaVersion.parse(str(attributes["schemaversion"]))
+    except (ValueError, ValidationError):
+        raise UndecodableRecordError(
+            RejectionCode.INVALID_ATTRIBUTE,
+            f"ce_schemaversion {attributes['schemaversion']!r} is not MAJOR.MINOR",
+        ) from None
+    try:
+        reader = registry.reader_for(message_type, version)
+    except UnknownMessageTypeError:
+        raise UndecodableRecordError(
+            RejectionCode.UNKNOWN_TYPE, f"unknown message type {message_type!r}"
+        ) from None
+    except UnknownSchemaVersionError as error:
+        raise UndecodableRecordError(RejectionCode.UNKNOWN_VERSION, str(error)) from None
+    try:
+        body = json.loads(record.value or b"")
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise UndecodableRecordError(
+            RejectionCode.MALFORMED_JSON, f"body is not JSON: {error}"
+        ) from None
+    try:
+        data = reader.model_validate(body)
+    except ValidationError as error:
+        raise UndecodableRecordError(
+            RejectionCode.SCHEMA_INVALID, _describe_validation_error(message_type, error)
+        ) from None
+    try:
+        return Envelope[Message](
+            id=uuid.UUID(str(attributes["id"])),
+            source=str(attributes["source"]),
+            time=datetime.fromisoformat(str(attributes["time"])),
+            tenant_id=str(attributes["tenantid"]),
+            programme_id=str(attributes["programmeid"]),
+            correlation_id=uuid.UUID(str(attributes["correlationid"] or attributes["id"])),
+            causation_id=(
+                uuid.UUID(attributes["causationid"]) if attributes["causationid"] else None
+            ),
+            subject=attributes["subject"],
+            schema_version=version,
+            data=registry.upcast(data),
+        )
+    except (ValueError, ValidationError) as error:
+        raise UndecodableRecordError(
+            RejectionCode.INVALID_ATTRIBUTE, f"invalid CloudEvents attribute: {error}"
+        ) from None
+
+
+_REQUIRED = (
+    "specversion",
+    "id",
+    "type",
+    "source",
+    "time",
+    "schemaversion",
+    "tenantid",
+    "programmeid",
+)
+_OPTIONAL = ("correlationid", "causationid", "subject")
+
+
+def _describe_validation_error(message_type: str, error: ValidationError) -> str:
+    problems = [
+        f"{'.'.join(str(part) for part in item['loc']) or '(body)'}: {item['msg']}"
+        for item in error.errors(include_url=False)[:10]
+    ]
+    more = error.error_count() - len(problems)
+    suffix = f" (and {more} more)" if more > 0 else ""
+    return f"{message_type} body is invalid: " + "; ".join(problems) + suffix

@@ -1,0 +1,75 @@
+"""The command line every service shares: ``serve`` and ``migrate``, plus its own extras."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+import asyncpg
+import uvicorn
+
+from binome_shared.db.migrations import apply_migrations
+from binome_shared.docs.asyncapi import asyncapi_document
+from binome_shared.runtime.observability import configure_logging
+from binome_shared.runtime.service import ServiceDefinition, build_app
+from binome_shared.runtime.settings import ServiceSettings
+
+logger = logging.getLogger(__name__)
+
+Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
+
+
+def service_main(
+    *,
+    name: str,
+    description: str,
+    settings_factory: Callable[[], ServiceSettings],
+    definition_factory: Callable[[ServiceSettings], ServiceDefinition],
+    extra_commands: Sequence[Register] = (),
+    argv: Sequence[str] | None = None,
+) -> int:
+    """Parse ``argv`` and run the chosen command; returns the exit status."""
+    parser = argparse.ArgumentParser(prog=f"binome-{name}", description=description)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("serve", help="run the service (Kafka consumer, outbox relay, HTTP probes)")
+    commands.add_parser("migrate", help="apply the service's pending SQL migrations and exit")
+    for register in extra_commands:
+        register(commands)
+    arguments = parser.parse_args(argv)
+    if arguments.command in {"serve", "migrate"}:
+        settings = settings_factory()
+        configure_logging(
+            service=name, level=settings.log_level, json_format=settings.log_format == "json"
+        )
+        definition = definition_factory(settings)
+        if arguments.command == "migrate":
+            applied = asyncio.run(_migrate(definition, settings))
+            logger.info("%d migration(s) applied", len(applied))
+            return 0
+        app, _ = build_app(
+            definition,
+            settings,
+            asyncapi=lambda: asyncapi_document(definition),
+        )
+        uvicorn.run(
+            app,
+            host=settings.http_host,
+            port=settings.http_port,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=int(settings.graceful_timeout_seconds) + 5,
+        )
+        return 0
+    handler: Callable[[argparse.Namespace], int] = arguments.handler
+    return handler(arguments)
+
+
+async def _migrate(definition: ServiceDefinition, settings: ServiceSettings) -> list[str]:
+    conn = await asyncpg.connect(
+        settings.database_url, server_settings={"search_path": definition.name}
+    )
+    try:
+        return await apply_migrations(conn, list(definition.migrations))
+    finally:
+        await conn.close()

@@ -1,0 +1,57 @@
+"""Configuration from the environment (12-factor), with defaults that work on a laptop."""
+
+from __future__ import annotations
+
+import socket
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOCAL_KAFKA = "127.0.0.1:19092"
+LOCAL_POSTGRES = "127.0.0.1:15432"
+
+
+def local_database_url(service: str) -> str:
+    """The local stack's DSN for a service's own role (password = role name, locally only)."""
+    role = f"binome_{service}"
+    return f"postgresql://{role}:{role}@{LOCAL_POSTGRES}/binome"
+
+
+class ServiceSettings(BaseSettings):
+    """Settings every service shares; each service subclasses it to set its own defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="BINOME_", extra="ignore")
+
+    kafka_bootstrap_servers: str = Field(
+        default=LOCAL_KAFKA, description="Kafka bootstrap servers, comma-separated."
+    )
+    database_url: str = Field(description="DSN of the service's own Postgres role.")
+    http_host: str = Field(default="127.0.0.1", description="Address the HTTP endpoints bind.")
+    http_port: int = Field(description="Port of /health, /ready, /metrics, /asyncapi.json.")
+    log_level: str = Field(default="INFO", description="Python log level.")
+    log_format: Literal["json", "text"] = Field(
+        default="json", description="`json` for machines, `text` for a person at a terminal."
+    )
+    migrate_on_start: bool = Field(
+        default=True, description="Apply pending migrations at start-up (off when a Job does it)."
+    )
+    topic_prefix: str = Field(
+        default="", description="Prepended to every topic name (several deployments, one cluster)."
+    )
+    consumer_batch_size: int = Field(default=500, ge=1, description="Records per transaction.")
+    consumer_max_attempts: int = Field(
+        default=3, ge=1, description="Attempts before a failing message is dead-lettered."
+    )
+    relay_batch_size: int = Field(default=500, ge=1, description="Outbox rows per Kafka batch.")
+    relay_poll_interval_seconds: float = Field(
+        default=1.0, gt=0, description="Outbox polling period when no NOTIFY wakes the relay."
+    )
+    db_pool_max_size: int = Field(default=10, ge=3, description="Postgres connections at most.")
+    graceful_timeout_seconds: float = Field(
+        default=25.0, gt=0, description="Time given to the message in hand on SIGTERM."
+    )
+    instance_id: str = Field(
+        default_factory=socket.gethostname,
+        description="This replica's name in logs and client ids.",
+    )

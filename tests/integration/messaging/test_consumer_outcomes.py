@@ -1,0 +1,182 @@
+"""Every outcome of the idempotent consumer, on a real Postgres (records built in-process)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+
+from binome_shared.contracts.base import Envelope
+from binome_shared.contracts.catalogue import CATALOGUE
+from binome_shared.contracts.pairing_events import PairFormed
+from binome_shared.contracts.sessions_messages import SessionCompleted
+from binome_shared.messaging.cloudevents import ReceivedRecord, encode
+from binome_shared.messaging.consumer import ConsumerPolicy, ReliableConsumer, UnitOfWork
+from binome_shared.messaging.errors import AwaitingPrerequisiteError, RejectedError
+from binome_shared.messaging.outbox import Outbox
+from tests.integration.messaging.factories import NOW, pair_formed
+from tests.support.platform import ProvisionedDatabase
+
+pytestmark = pytest.mark.integration
+
+
+class FixedClock:
+    def __init__(self) -> None:
+        self.current = NOW
+
+    def now(self) -> Any:
+        return self.current
+
+
+def record(envelope: Envelope[Any], offset: int) -> ReceivedRecord:
+    encoded = encode(envelope, topic="t.binome.pairing.events")
+    return ReceivedRecord(
+        topic=encoded.topic, partition=0, offset=offset, key=encoded.key,
+        value=encoded.value, headers=encoded.headers,
+    )
+
+
+def session_completed(pair_id: str) -> Envelope[SessionCompleted]:
+    return Envelope.new(
+        SessionCompleted(
+            pair_id=pair_id, session_number=1, theme_key="kick-off", held_at=NOW, duration_minutes=60
+        ),
+        source="/binome/sessions", time=NOW, tenant_id="t", programme_id="prog-1",
+    )
+
+
+@pytest.fixture
+async def pool(database: ProvisionedDatabase) -> AsyncIterator[asyncpg.Pool]:
+    created = await asyncpg.create_pool(
+        database.dsn("sessions"), min_size=1, max_size=3, server_settings={"search_path": "sessions"}
+    )
+    async with created.acquire() as conn:
+        await conn.execute("CREATE TABLE effects (what text NOT NULL)")
+    yield created
+    await created.close()
+
+
+def make_consumer(pool: asyncpg.Pool, routes: dict[type[Any], Any], clock: FixedClock | None = None) -> ReliableConsumer:
+    return ReliableConsumer(
+        pool=pool, registry=CATALOGUE, routes=routes, outbox=Outbox(), clock=clock or FixedClock(),
+        source="/binome/test", consumer_group="binome-test",
+        policy=ConsumerPolicy(max_attempts=3, retry_delay=0.001, park_timeout=timedelta(days=1)),
+    )
+
+
+async def effects(pool: asyncpg.Pool) -> list[str]:
+    return [row["what"] for row in await pool.fetch("SELECT what FROM effects ORDER BY what")]
+
+
+async def dead_letters(pool: asyncpg.Pool) -> list[dict[str, bytes]]:
+    rows = await pool.fetch(
+        "SELECT header_names, header_values FROM outbox WHERE topic LIKE '%.dlq' ORDER BY id"
+    )
+    return [dict(zip(row["header_names"], row["header_values"], strict=True)) for row in rows]
+
+
+async def record_pair(envelope: Envelope[Any], uow: UnitOfWork) -> None:
+    await uow.conn.execute("INSERT INTO effects VALUES ($1)", f"formed {envelope.data.pair_id}")
+    uow.release(f"pair:{envelope.data.pair_id}")
+
+
+async def record_session(envelope: Envelope[Any], uow: UnitOfWork) -> None:
+    pair = f"formed {envelope.data.pair_id}"
+    if not await uow.conn.fetchval("SELECT 1 FROM effects WHERE what = $1", pair):
+        raise AwaitingPrerequisiteError(f"pair:{envelope.data.pair_id}", "pair not formed yet")
+    await uow.conn.execute("INSERT INTO effects VALUES ($1)", f"session {envelope.data.pair_id}")
+
+
+async def test_a_message_redelivered_in_the_same_or_a_later_batch_has_one_effect(pool: asyncpg.Pool) -> None:
+    consumer = make_consumer(pool, {PairFormed: record_pair})
+    event = pair_formed(1)
+    await consumer.process([record(event, 0), record(event, 0)], asyncio.Event())
+    await consumer.process([record(event, 0)], asyncio.Event())
+    assert await effects(pool) == ["formed pair-1"]
+
+
+async def test_an_early_message_is_parked_then_replayed_when_its_prerequisite_appears(pool: asyncpg.Pool) -> None:
+    consumer = make_consumer(pool, {PairFormed: record_pair, SessionCompleted: record_session})
+    early = session_completed("pair-1")
+    await consumer.process([record(early, 0)], asyncio.Event())
+    assert await effects(pool) == []
+    assert await pool.fetchval("SELECT waiting_for FROM parked_messages") == "pair:pair-1"
+
+    await consumer.process([record(early, 0)], asyncio.Event())  # redelivered while parked
+    await consumer.process([record(pair_formed(1), 1)], asyncio.Event())
+    assert await effects(pool) == ["formed pair-1", "session pair-1"]
+    assert await pool.fetchval("SELECT count(*) FROM parked_messages") == 0
+    await consumer.process([record(early, 0)], asyncio.Event())
+    assert await effects(pool) == ["formed pair-1", "session pair-1"]
+
+
+async def test_a_message_parked_too_long_is_dead_lettered_with_its_reason(pool: asyncpg.Pool) -> None:
+    clock = FixedClock()
+    consumer = make_consumer(pool, {SessionCompleted: record_session}, clock)
+    await consumer.process([record(session_completed("ghost"), 0)], asyncio.Event())
+    assert await consumer.expire_parked() == 0
+    clock.current = NOW + timedelta(days=400)  # parked_at is the database's time
+    assert await consumer.expire_parked() == 1
+    [dead] = await dead_letters(pool)
+    assert dead["binome_dlq_code"] == b"prerequisite_never_arrived"
+    assert b"pair:ghost" in dead["binome_dlq_reason"]
+
+
+async def test_a_flaky_handler_is_retried_and_acts_once(pool: asyncpg.Pool) -> None:
+    calls = 0
+
+    async def flaky(envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        nonlocal calls
+        calls += 1
+        await uow.conn.execute("INSERT INTO effects VALUES ($1)", f"attempt {calls}")
+        if calls < 3:
+            raise RuntimeError("not yet")
+
+    await make_consumer(pool, {PairFormed: flaky}).process([record(pair_formed(1), 0)], asyncio.Event())
+    assert calls == 3
+    assert await effects(pool) == ["attempt 3"], "failed attempts left nothing behind"
+    assert await dead_letters(pool) == []
+
+
+async def test_a_handler_that_keeps_failing_is_dead_lettered_and_the_batch_goes_on(pool: asyncpg.Pool) -> None:
+    async def broken(envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        if envelope.data.pair_id == "pair-1":
+            raise ValueError("cannot handle pair-1")
+        await record_pair(envelope, uow)
+
+    consumer = make_consumer(pool, {PairFormed: broken})
+    failing = pair_formed(1)
+    await consumer.process([record(failing, 0), record(pair_formed(2), 1)], asyncio.Event())
+    assert await effects(pool) == ["formed pair-2"]
+    [dead] = await dead_letters(pool)
+    assert dead["binome_dlq_code"] == b"handler_failed"
+    assert dead["binome_dlq_attempts"] == b"3"
+    assert b"ValueError: cannot handle pair-1" in dead["binome_dlq_reason"]
+    await consumer.process([record(failing, 0)], asyncio.Event())
+    assert len(await dead_letters(pool)) == 1, "a redelivered dead letter is not sent twice"
+
+
+async def test_a_rejected_command_is_dead_lettered_at_once(pool: asyncpg.Pool) -> None:
+    calls = 0
+
+    async def refuse(envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        nonlocal calls
+        calls += 1
+        raise RejectedError("pair_dissolved", "this pair was dissolved on 2027-01-10")
+
+    await make_consumer(pool, {PairFormed: refuse}).process([record(pair_formed(1), 0)], asyncio.Event())
+    assert calls == 1
+    [dead] = await dead_letters(pool)
+    assert dead["binome_dlq_code"] == b"pair_dissolved"
+    assert dead["binome_dlq_reason"] == b"this pair was dissolved on 2027-01-10"
+    assert dead["ce_type"] == b"binome.pairing.pair-formed", "the original headers travel along"
+
+
+async def test_messages_for_other_services_are_ignored_without_trace(pool: asyncpg.Pool) -> None:
+    await make_consumer(pool, {}).process([record(pair_formed(1), 0)], asyncio.Event())
+    assert await pool.fetchval("SELECT count(*) FROM processed_messages") == 0
+    assert await dead_letters(pool) == []

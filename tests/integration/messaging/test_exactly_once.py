@@ -1,0 +1,180 @@
+"""Nothing lost, nothing done twice: the messaging core against real Kafka and Postgres,
+with services running as real processes that are killed at the worst instants."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from binome_shared.messaging.outbox import Outbox
+from tests.integration.messaging.factories import pair_formed
+from tests.support.platform import Kafka, ProvisionedDatabase
+
+pytestmark = pytest.mark.integration
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], expected: Any, *, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    value = None
+    while time.monotonic() < deadline:
+        value = await check()
+        if value == expected:
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"expected {expected!r}, still {value!r} after {timeout} s")
+
+
+async def metric(url: str, name: str, **labels: str) -> float:
+    async with httpx.AsyncClient() as client:
+        text = (await client.get(f"{url}/metrics")).text
+    total = 0.0
+    for line in text.splitlines():
+        if not line.startswith(name + "{"):
+            continue
+        found = dict(re.findall(r'(\w+)="([^"]*)"', line.split("}")[0]))
+        if all(found.get(key) == value for key, value in labels.items()):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+async def test_pair_formed_from_pairing_outbox_is_recorded_by_sessions_and_notifications(
+    database: ProvisionedDatabase, kafka: Kafka, service_factory: Any
+) -> None:
+    pairing = service_factory("pairing")
+    sessions = service_factory("sessions")
+    notifications = service_factory("notifications")
+    for service in (pairing, sessions, notifications):
+        await service.wait_ready()
+
+    conn = await database.connect("pairing")
+    try:
+        async with conn.transaction():
+            await Outbox(topic_prefix=kafka.prefix).add(conn, pair_formed(1))
+    finally:
+        await conn.close()
+
+    await eventually(lambda: database.fetchval("sessions", "SELECT count(*) FROM pairs"), 1)
+    await eventually(
+        lambda: database.fetchval("notifications", "SELECT count(*) FROM deliveries"), 2
+    )
+    assert await database.fetchval("sessions", "SELECT mentee_unit FROM pairs") == "Finance"
+    assert await database.fetchval(
+        "pairing", "SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL"
+    ) == 1
+    for service in (sessions, notifications):
+        assert await metric(service.url, "binome_messages_total", outcome="done") == 1
+
+
+async def test_consumer_killed_between_db_commit_and_offset_commit_acts_once(
+    database: ProvisionedDatabase, kafka: Kafka, service_factory: Any
+) -> None:
+    sessions = service_factory("sessions", BINOME_FAILPOINTS="consumer.after_db_commit")
+    await sessions.wait_ready()
+    await kafka.publish(pair_formed(1))
+    assert await sessions.wait_exit() == -9, "the failpoint kills the process after the commit"
+    assert await database.fetchval("sessions", "SELECT count(*) FROM pairs") == 1
+
+    restarted = service_factory("sessions")
+    await restarted.wait_ready()
+    await eventually(lambda: metric(restarted.url, "binome_messages_total", outcome="duplicate"), 1.0)
+    assert await database.fetchval("sessions", "SELECT count(*) FROM pairs") == 1
+    assert await database.fetchval("sessions", "SELECT count(*) FROM processed_messages") == 1
+
+
+async def test_relay_killed_between_broker_ack_and_marking_sent_is_seen_twice_acted_once(
+    database: ProvisionedDatabase, kafka: Kafka, service_factory: Any
+) -> None:
+    sessions = service_factory("sessions")
+    pairing = service_factory("pairing", BINOME_FAILPOINTS="relay.after_broker_ack")
+    await asyncio.gather(sessions.wait_ready(), pairing.wait_ready())
+
+    conn = await database.connect("pairing")
+    try:
+        async with conn.transaction():
+            await Outbox(topic_prefix=kafka.prefix).add(conn, pair_formed(7))
+    finally:
+        await conn.close()
+    assert await pairing.wait_exit() == -9
+    assert await database.fetchval("pairing", "SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 1
+
+    restarted = service_factory("pairing")
+    await restarted.wait_ready()
+    await eventually(
+        lambda: database.fetchval("pairing", "SELECT count(*) FROM outbox WHERE sent_at IS NULL"), 0
+    )
+    topic = f"{kafka.prefix}binome.pairing.events"
+    copies = await kafka.read_all(topic, expect=2)
+    assert len(copies) == 2, "the broker holds the event twice: once per relay attempt"
+    assert copies[0].value == copies[1].value
+    await eventually(lambda: metric(sessions.url, "binome_messages_total", outcome="duplicate"), 1.0)
+    assert await database.fetchval("sessions", "SELECT count(*) FROM pairs") == 1
+
+
+async def test_unreadable_messages_go_to_the_dead_letter_topic_and_the_rest_flows(
+    database: ProvisionedDatabase, kafka: Kafka, service_factory: Any
+) -> None:
+    from binome_shared.messaging.cloudevents import KafkaRecord, encode
+
+    sessions = service_factory("sessions")
+    await sessions.wait_ready()
+    topic = f"{kafka.prefix}binome.pairing.events"
+    good = encode(pair_formed(1), topic=topic)
+
+    def variant(headers: dict[str, bytes], value: bytes) -> KafkaRecord:
+        merged = dict(good.headers) | headers
+        return KafkaRecord(topic=topic, key=b"pair-x", value=value, headers=list(merged.items()))
+
+    await kafka.send(variant({}, b'{"pair_id": '))
+    await kafka.send(variant({}, b'{"pair_id": "p", "mentor": 12}'))
+    await kafka.send(variant({"ce_type": b"binome.pairing.pair-teleported", "ce_id": b"5d1c1d3e-0000-4000-8000-000000000001"}, good.value))
+    await kafka.send(variant({"ce_schemaversion": b"9.0", "ce_id": b"5d1c1d3e-0000-4000-8000-000000000002"}, good.value))
+    await kafka.publish(pair_formed(2))
+
+    await eventually(lambda: database.fetchval("sessions", "SELECT count(*) FROM pairs"), 1)
+    dead = await kafka.read_all(f"{topic}.dlq", expect=4)
+    codes = sorted(dict(record.headers)["binome_dlq_code"].decode() for record in dead)
+    assert codes == ["malformed_json", "schema_invalid", "unknown_type", "unknown_version"]
+    first = dict(dead[0].headers)
+    assert first["binome_dlq_source_topic"].decode() == topic
+    assert first["binome_dlq_consumer_group"].decode().endswith("binome-sessions")
+    assert first["binome_dlq_reason"]
+    assert await database.fetchval("sessions", "SELECT pair_id FROM pairs") == "pair-2"
+
+
+@pytest.mark.parametrize("component", ["postgres", "kafka"])
+async def test_infrastructure_restart_under_a_running_service_loses_nothing(
+    component: str, stack: Any, database: ProvisionedDatabase, kafka: Kafka, service_factory: Any
+) -> None:
+    sessions = service_factory("sessions")
+    await sessions.wait_ready()
+    for index in range(100):
+        await kafka.publish(pair_formed(index))
+    await eventually(lambda: database.fetchval("sessions", "SELECT count(*) > 0 FROM pairs"), True)
+
+    server = getattr(stack, component)
+    await asyncio.to_thread(server.stop)
+    await asyncio.sleep(2)
+    if component == "postgres":
+        for index in range(100, 200):
+            await kafka.publish(pair_formed(index))
+    await asyncio.to_thread(server.start)
+    await asyncio.to_thread(server.wait_ready)
+    await kafka.stop()
+    await kafka.start()
+    if component == "kafka":
+        for index in range(100, 200):
+            await kafka.publish(pair_formed(index))
+
+    await eventually(lambda: database.fetchval("sessions", "SELECT count(*) FROM pairs"), 200, timeout=120)
+    assert await database.fetchval("sessions", "SELECT count(*) FROM processed_messages") == 200
+    assert await database.fetchval(
+        "sessions", "SELECT count(DISTINCT pair_id) FROM pairs"
+    ) == 200
+    assert sessions.process.poll() is None, "the service rode out the outage"
+    await sessions.wait_ready(timeout=60)

@@ -1,0 +1,252 @@
+"""Real infrastructure for integration and e2e tests: the local stack, per-test databases
+and topics, service processes, and Kafka helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from binome_shared.contracts.base import Envelope
+from binome_shared.contracts.topics import ALL_TOPICS, TopicSpec
+from binome_shared.db.migrations import apply_migrations, service_migrations
+from binome_shared.db.provision import SERVICES, ServiceDatabase, provision
+from binome_shared.messaging.cloudevents import KafkaRecord, encode
+from binome_shared.messaging.topics import ensure_topics
+
+PASSWORDS = {service: f"binome_{service}" for service in SERVICES}
+TEMPLATE_DATABASE = "binome_test_template"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class ProvisionedDatabase:
+    """A database of its own for one test, provisioned and migrated like production."""
+
+    __test__ = False
+
+    admin_dsn: str
+    name: str
+
+    def dsn(self, service: str) -> str:
+        return ServiceDatabase(service).dsn(
+            admin_dsn=self.admin_dsn, password=PASSWORDS[service], database=self.name
+        )
+
+    def admin(self) -> str:
+        base, _, _ = self.admin_dsn.rpartition("/")
+        return f"{base}/{self.name}"
+
+    async def connect(self, service: str) -> asyncpg.Connection:
+        return await asyncpg.connect(self.dsn(service), server_settings={"search_path": service})
+
+    async def fetchval(self, service: str, query: str, *args: Any) -> Any:
+        conn = await self.connect(service)
+        try:
+            return await conn.fetchval(query, *args)
+        finally:
+            await conn.close()
+
+
+async def build_template(admin_dsn: str) -> None:
+    """Provision and migrate a template database once per test run; tests copy it."""
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE_DATABASE}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{TEMPLATE_DATABASE}"')
+    finally:
+        await conn.close()
+    await provision(admin_dsn, passwords=PASSWORDS, database=TEMPLATE_DATABASE)
+    template = ProvisionedDatabase(admin_dsn=admin_dsn, name=TEMPLATE_DATABASE)
+    for service in SERVICES:
+        service_conn = await template.connect(service)
+        try:
+            await apply_migrations(service_conn, service_migrations(f"binome_{service}"))
+        finally:
+            await service_conn.close()
+
+
+async def create_test_database(admin_dsn: str) -> ProvisionedDatabase:
+    name = f"binome_test_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DATABASE}"')
+    finally:
+        await conn.close()
+    return ProvisionedDatabase(admin_dsn=admin_dsn, name=name)
+
+
+async def drop_test_database(database: ProvisionedDatabase) -> None:
+    conn = await asyncpg.connect(database.admin_dsn)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{database.name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def create_topics(bootstrap: str, prefix: str, topics: Sequence[TopicSpec] = ALL_TOPICS) -> None:
+    """Create the platform's topics (and their dead-letter topics) under ``prefix``."""
+    await ensure_topics(bootstrap, topics, prefix=prefix)
+
+
+class Kafka:
+    """Produce envelopes or raw records, and read what a topic holds."""
+
+    def __init__(self, bootstrap: str, prefix: str) -> None:
+        self.bootstrap = bootstrap
+        self.prefix = prefix
+        self._producer = self._new_producer()
+
+    def _new_producer(self) -> AIOKafkaProducer:
+        return AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True)
+
+    async def start(self) -> None:
+        if self._producer._closed:  # aiokafka producers cannot be restarted
+            self._producer = self._new_producer()
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        await self._producer.stop()
+
+    async def publish(self, envelope: Envelope[Any]) -> None:
+        record = encode(envelope, topic=envelope.data.topic.full_name(self.prefix))
+        await self.send(record)
+
+    async def send(self, record: KafkaRecord) -> None:
+        await self._producer.send_and_wait(
+            record.topic, value=record.value, key=record.key, headers=list(record.headers)
+        )
+
+    async def read_all(self, topic: str, *, expect: int, timeout: float = 30.0) -> list[Any]:
+        """Read ``topic`` from the start until at least ``expect`` records (or time-out),
+        then a little longer to catch any extra (duplicate) record."""
+        consumer = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=self.bootstrap,
+            group_id=None,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+        )
+        await consumer.start()
+        records: list[Any] = []
+        try:
+            deadline = time.monotonic() + timeout
+            settle_until: float | None = None
+            while time.monotonic() < deadline:
+                batch = await consumer.getmany(timeout_ms=200)
+                for partition_records in batch.values():
+                    records.extend(partition_records)
+                if len(records) >= expect and settle_until is None:
+                    settle_until = time.monotonic() + 1.0
+                if settle_until is not None and time.monotonic() > settle_until:
+                    break
+        finally:
+            await consumer.stop()
+        return records
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class ServiceProcess:
+    """One service running as a real OS process (``binome-<name> serve``)."""
+
+    name: str
+    env: dict[str, str]
+    port: int
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, **extra_env: str) -> None:
+        env = {**self.env, **extra_env}
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", f"binome_{self.name}.cli", "serve"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=REPO_ROOT,
+        )
+
+    async def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient() as client:
+            while time.monotonic() < deadline:
+                assert self.process is not None
+                if self.process.poll() is not None:
+                    raise AssertionError(f"{self.name} exited:\n{self.log_tail()}")
+                with contextlib.suppress(httpx.HTTPError):
+                    response = await client.get(f"{self.url}/ready", timeout=3)
+                    if response.status_code == 200:
+                        return
+                await asyncio.sleep(0.2)
+        raise AssertionError(f"{self.name} not ready after {timeout} s:\n{self.log_tail()}")
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+
+    def terminate(self, timeout: float = 40.0) -> int:
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        return int(self.process.returncode)
+
+    async def wait_exit(self, timeout: float = 60.0) -> int:
+        deadline = time.monotonic() + timeout
+        assert self.process is not None
+        while self.process.poll() is None:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.name} did not exit:\n{self.log_tail()}")
+            await asyncio.sleep(0.1)
+        return int(self.process.returncode)
+
+    def log_tail(self, lines: int = 40) -> str:
+        if not self.log_path.exists():
+            return "(no log)"
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def service_env(*, name: str, database: ProvisionedDatabase, bootstrap: str, prefix: str, port: int) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("BINOME_")}
+    env.update(
+        {
+            "BINOME_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "BINOME_DATABASE_URL": database.dsn(name),
+            "BINOME_HTTP_PORT": str(port),
+            "BINOME_TOPIC_PREFIX": prefix,
+            "BINOME_LOG_FORMAT": "text",
+            "BINOME_RELAY_POLL_INTERVAL_SECONDS": "0.5",
+            "BINOME_GRACEFUL_TIMEOUT_SECONDS": "10",
+        }
+    )
+    return env
