@@ -13,8 +13,8 @@ import pytest
 
 from tests.support.platform import (
     Kafka,
-    ServiceProcess,
     ProvisionedDatabase,
+    ServiceProcess,
     build_template,
     create_test_database,
     create_topics,
@@ -27,7 +27,7 @@ from tests.support.platform import (
 @pytest.fixture(scope="session")
 def stack() -> Iterator[object]:
     """The local stack (Kafka + PostgreSQL), reused if running, else started for this run."""
-    from binome_devstack.stack import ensure_stack  # noqa: PLC0415 - only integration needs it
+    from binome_devstack.stack import ensure_stack
 
     running = ensure_stack()
     yield running
@@ -86,7 +86,10 @@ def service_factory(
         process = ServiceProcess(
             name=name,
             env=service_env(
-                name=name, database=database, bootstrap=kafka_bootstrap, prefix=topic_prefix,
+                name=name,
+                database=database,
+                bootstrap=kafka_bootstrap,
+                prefix=topic_prefix,
                 port=port,
             ),
             port=port,

@@ -128,12 +128,12 @@ class KafkaServer:
         if not accepts_connections(self.port):
             return False
         try:
-            return (
-                run_sync(lambda: kafka_broker_count(self.kafka_bootstrap, request_timeout=timeout))
-                > 0
+            brokers = run_sync(
+                lambda: kafka_broker_count(self.kafka_bootstrap, request_timeout=timeout)
             )
         except Exception:  # whatever the client raises, the broker is not serving yet
             return False
+        return brokers > 0
 
     def start(self, *, fresh_data: bool = False, wait: bool = True) -> bool:
         """Start the broker unless it runs already; True if this call launched it.
@@ -303,6 +303,8 @@ class KafkaServer:
         return [
             str(java),
             f"-Xmx{HEAP}",
+            # A broker that ran out of heap is useless; dying lets readiness say so.
+            "-XX:+ExitOnOutOfMemoryError",
             "-Djava.awt.headless=true",
             f"-Dlog4j2.configurationFile={LOG4J2_CONFIG}",
             f"-Dkafka.logs.dir={self.logs_dir}",

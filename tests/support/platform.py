@@ -98,7 +98,9 @@ async def drop_test_database(database: ProvisionedDatabase) -> None:
         await conn.close()
 
 
-async def create_topics(bootstrap: str, prefix: str, topics: Sequence[TopicSpec] = ALL_TOPICS) -> None:
+async def create_topics(
+    bootstrap: str, prefix: str, topics: Sequence[TopicSpec] = ALL_TOPICS
+) -> None:
     """Create the platform's topics (and their dead-letter topics) under ``prefix``."""
     await ensure_topics(bootstrap, topics, prefix=prefix)
 
@@ -112,7 +114,9 @@ class Kafka:
         self._producer = self._new_producer()
 
     def _new_producer(self) -> AIOKafkaProducer:
-        return AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True)
+        return AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True
+        )
 
     async def start(self) -> None:
         if self._producer._closed:  # aiokafka producers cannot be restarted
@@ -236,7 +240,9 @@ class ServiceProcess:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
-def service_env(*, name: str, database: ProvisionedDatabase, bootstrap: str, prefix: str, port: int) -> dict[str, str]:
+def service_env(
+    *, name: str, database: ProvisionedDatabase, bootstrap: str, prefix: str, port: int
+) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("BINOME_")}
     env.update(
         {

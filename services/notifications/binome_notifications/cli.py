@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from binome_shared.runtime.cli import service_main
+from binome_notifications import preview_cli
 from binome_notifications.bootstrap import NAME, NotificationsSettings, definition
+from binome_shared.runtime.cli import service_main
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -14,6 +15,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Binôme notifications: e-mails and signed webhooks, in French and English.",
         settings_factory=NotificationsSettings,
         definition_factory=definition,
+        extra_commands=(preview_cli.register,),
         argv=argv,
     )
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from binome_notifications.adapters import deliveries
 from binome_shared.contracts.base import Envelope
 from binome_shared.contracts.pairing_events import PairFormed
 from binome_shared.messaging.consumer import UnitOfWork
-from binome_notifications.adapters import deliveries
 
 
 def delivery_key(kind: str, subject_id: str, recipient_id: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from binome_sessions import handlers
 from binome_shared.contracts.catalogue import CATALOGUE
 from binome_shared.contracts.pairing_events import PairFormed
 from binome_shared.contracts.sessions_messages import SESSIONS_EVENT_TYPES
@@ -11,7 +12,6 @@ from binome_shared.contracts.topics import PAIRING_EVENTS, SESSION_COMMANDS
 from binome_shared.db.migrations import service_migrations
 from binome_shared.runtime.service import ServiceDefinition
 from binome_shared.runtime.settings import ServiceSettings, local_database_url
-from binome_sessions import handlers
 
 NAME = "sessions"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from binome_shared.runtime.cli import service_main
 from binome_sessions.bootstrap import NAME, SessionsSettings, definition
+from binome_shared.runtime.cli import service_main
 
 
 def main(argv: Sequence[str] | None = None) -> int:

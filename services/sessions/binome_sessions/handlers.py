@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from binome_sessions.adapters import repository
 from binome_shared.contracts.base import Envelope
 from binome_shared.contracts.pairing_events import PairFormed
 from binome_shared.messaging.consumer import UnitOfWork
-from binome_sessions.adapters import repository
 
 
 async def on_pair_formed(envelope: Envelope[Any], uow: UnitOfWork) -> None:

@@ -11,6 +11,7 @@ Times of day are local to the participant's ``time_zone``.
 
 from __future__ import annotations
 
+import re
 from datetime import time
 from enum import StrEnum
 from typing import Self
@@ -160,7 +161,10 @@ class ParticipantProfile(BaseModel):
     )
     role: ParticipantRole = Field(description="Mentor or mentee.", examples=["mentor"])
     full_name: str = Field(
-        min_length=1, max_length=200, description="Name as people read it.", examples=["Inès Martin"]
+        min_length=1,
+        max_length=200,
+        description="Name as people read it.",
+        examples=["Inès Martin"],
     )
     email: str = Field(
         pattern=EMAIL_PATTERN,
@@ -172,14 +176,21 @@ class ParticipantProfile(BaseModel):
         default=Language.FR, description="Language of the messages they receive.", examples=["fr"]
     )
     birth_year: int = Field(
-        ge=1900, le=2100, description="Year of birth; ages are counted in the programme's start year.",
+        ge=1900,
+        le=2100,
+        description="Year of birth; ages are counted in the programme's start year.",
         examples=[1998],
     )
     department: str = Field(
-        min_length=1, max_length=200, description="Department (direction).", examples=["Marketing digital"]
+        min_length=1,
+        max_length=200,
+        description="Department (direction).",
+        examples=["Marketing digital"],
     )
     business_unit: str = Field(
-        min_length=1, max_length=200, description="Business unit (entité, filiale).",
+        min_length=1,
+        max_length=200,
+        description="Business unit (entité, filiale).",
         examples=["Assurance dommages"],
     )
     job_grade: int = Field(
@@ -244,7 +255,9 @@ class ParticipantProfile(BaseModel):
         examples=[True],
     )
     gender: Gender | None = Field(
-        default=None, description="Optional; only single-gender programmes use it.", examples=["female"]
+        default=None,
+        description="Optional; only single-gender programmes use it.",
+        examples=["female"],
     )
     capacity: int | None = Field(
         default=None,
@@ -264,7 +277,6 @@ class ParticipantProfile(BaseModel):
     @field_validator("languages")
     @classmethod
     def _language_codes(cls, values: list[str]) -> list[str]:
-        import re
 
         for value in values:
             if not re.fullmatch(LANGUAGE_CODE_PATTERN, value):
@@ -274,7 +286,6 @@ class ParticipantProfile(BaseModel):
     @field_validator("interests")
     @classmethod
     def _interest_slugs(cls, values: list[str]) -> list[str]:
-        import re
 
         for value in values:
             if not re.fullmatch(TOPIC_PATTERN, value):
@@ -313,5 +324,8 @@ class ReportingLine(BaseModel):
         min_length=1, max_length=ID_MAX_LENGTH, description="The employee.", examples=["E05120"]
     )
     manager_id: str = Field(
-        min_length=1, max_length=ID_MAX_LENGTH, description="Their line manager.", examples=["E00017"]
+        min_length=1,
+        max_length=ID_MAX_LENGTH,
+        description="Their line manager.",
+        examples=["E00017"],
     )

@@ -81,7 +81,9 @@ class AgeBands(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    kind: Literal["bands"] = Field(default="bands", description="Discriminator.", examples=["bands"])
+    kind: Literal["bands"] = Field(
+        default="bands", description="Discriminator.", examples=["bands"]
+    )
     mentor_min_age: int | None = Field(
         default=None, ge=0, le=120, description="Youngest mentor age, inclusive.", examples=[25]
     )
@@ -125,7 +127,9 @@ class HardConstraints(BaseModel):
         examples=[True],
     )
     different_department: bool = Field(
-        default=False, description="Mentor and mentee work in different departments.", examples=[True]
+        default=False,
+        description="Mentor and mentee work in different departments.",
+        examples=[True],
     )
     different_business_unit: bool = Field(
         default=False,
@@ -166,8 +170,11 @@ class CriteriaWeights(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     needs_coverage: float = Field(
-        default=0.45, ge=0, le=100,
-        description="Mentee's learning needs covered by the mentor's skills.", examples=[0.45],
+        default=0.45,
+        ge=0,
+        le=100,
+        description="Mentee's learning needs covered by the mentor's skills.",
+        examples=[0.45],
     )
     availability: float = Field(
         default=0.2, ge=0, le=100, description="Weekly availability they share.", examples=[0.2]
@@ -176,12 +183,18 @@ class CriteriaWeights(BaseModel):
         default=0.1, ge=0, le=100, description="They work on the same site.", examples=[0.1]
     )
     seniority_gap: float = Field(
-        default=0.1, ge=0, le=100,
-        description="The mentee is more senior than the mentor.", examples=[0.1],
+        default=0.1,
+        ge=0,
+        le=100,
+        description="The mentee is more senior than the mentor.",
+        examples=[0.1],
     )
     shared_interests: float = Field(
-        default=0.15, ge=0, le=100,
-        description="Mentee's interests the mentor shares.", examples=[0.15],
+        default=0.15,
+        ge=0,
+        le=100,
+        description="Mentee's interests the mentor shares.",
+        examples=[0.15],
     )
 
     @model_validator(mode="after")
@@ -229,8 +242,15 @@ class ProgrammeRules(BaseModel):
     weights: CriteriaWeights = Field(
         default_factory=CriteriaWeights,
         description="Weights of the soft criteria.",
-        examples=[{"needs_coverage": 0.5, "availability": 0.2, "same_site": 0.1,
-                   "seniority_gap": 0.1, "shared_interests": 0.1}],
+        examples=[
+            {
+                "needs_coverage": 0.5,
+                "availability": 0.2,
+                "same_site": 0.1,
+                "seniority_gap": 0.1,
+                "shared_interests": 0.1,
+            }
+        ],
     )
     desired_weekly_overlap_minutes: int = Field(
         default=120,

@@ -13,13 +13,22 @@ CLOUDEVENTS_HEADERS: dict[str, Any] = {
     "type": "object",
     "description": "CloudEvents 1.0 Kafka protocol binding, binary content mode.",
     "required": [
-        "ce_specversion", "ce_id", "ce_type", "ce_source", "ce_time", "ce_schemaversion",
-        "ce_tenantid", "ce_programmeid",
+        "ce_specversion",
+        "ce_id",
+        "ce_type",
+        "ce_source",
+        "ce_time",
+        "ce_schemaversion",
+        "ce_tenantid",
+        "ce_programmeid",
     ],
     "properties": {
         "ce_specversion": {"type": "string", "const": "1.0"},
         "ce_id": {"type": "string", "format": "uuid", "description": "Unique id; idempotency key."},
-        "ce_type": {"type": "string", "description": "Message type, e.g. binome.pairing.pair-formed."},
+        "ce_type": {
+            "type": "string",
+            "description": "Message type, e.g. binome.pairing.pair-formed.",
+        },
         "ce_source": {"type": "string", "description": "Producer, e.g. /binome/pairing."},
         "ce_time": {"type": "string", "format": "date-time"},
         "ce_subject": {"type": "string"},
@@ -38,7 +47,9 @@ def message_name(message: type[Message]) -> str:
     return f"{message.__name__}V{message.schema_version.major}"
 
 
-def message_json_schema(message: type[Message], *, ref_template: str = "#/$defs/{model}") -> dict[str, Any]:
+def message_json_schema(
+    message: type[Message], *, ref_template: str = "#/$defs/{model}"
+) -> dict[str, Any]:
     """The JSON Schema of a message's body (its CloudEvents ``data``)."""
     schema = message.model_json_schema(ref_template=ref_template, mode="validation")
     schema["$id"] = f"urn:binome:{message.message_type}:{message.schema_version.major}"

@@ -14,13 +14,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from pydantic import ValidationError
+
 from binome_shared.contracts.base import Envelope, Message, SchemaVersion
 from binome_shared.contracts.registry import (
     Registry,
     UnknownMessageTypeError,
     UnknownSchemaVersionError,
 )
-from pydantic import ValidationError
 
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
@@ -157,7 +158,7 @@ def decode(record: ReceivedRecord, registry: Registry) -> Envelope[Message]:
             RejectionCode.SCHEMA_INVALID, _describe_validation_error(message_type, error)
         ) from None
     try:
-        return Envelope[Message](
+        return _ENVELOPE(
             id=uuid.UUID(str(attributes["id"])),
             source=str(attributes["source"]),
             time=datetime.fromisoformat(str(attributes["time"])),
@@ -176,6 +177,8 @@ def decode(record: ReceivedRecord, registry: Registry) -> Envelope[Message]:
             RejectionCode.INVALID_ATTRIBUTE, f"invalid CloudEvents attribute: {error}"
         ) from None
 
+
+_ENVELOPE = Envelope[Message]  # parametrised once: pydantic's generic lookup is not free
 
 _REQUIRED = (
     "specversion",

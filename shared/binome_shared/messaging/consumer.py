@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import asyncpg
+
 from binome_shared import failpoints
 from binome_shared.contracts.base import Envelope, Message
 from binome_shared.contracts.registry import Registry
@@ -53,6 +54,13 @@ INSERT INTO processed_messages (event_id, message_type, outcome) VALUES ($1, $2,
 ON CONFLICT (event_id) DO NOTHING
 RETURNING true
 """
+_RECORD_MANY_PROCESSED = """
+INSERT INTO processed_messages (event_id, message_type, outcome)
+SELECT event_id, message_type, 'done'
+FROM unnest($1::uuid[], $2::text[]) AS batch(event_id, message_type)
+ON CONFLICT (event_id) DO NOTHING
+RETURNING event_id
+"""
 _PARK = """
 INSERT INTO parked_messages
     (event_id, waiting_for, reason, topic, partition, "offset", key, value,
@@ -61,7 +69,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 ON CONFLICT (event_id) DO NOTHING
 """
 _UNPARK = """
-DELETE FROM parked_messages WHERE waiting_for = $1
+DELETE FROM parked_messages WHERE waiting_for = ANY($1::text[])
 RETURNING event_id, topic, partition, "offset", key, value, header_names, header_values, parked_at
 """
 _EXPIRE_PARKED = """
@@ -157,9 +165,21 @@ class ReliableConsumer:
         while True:
             outcomes: Counter[tuple[str, str]] = Counter()
             try:
-                async with self._pool.acquire() as conn, conn.transaction():
-                    for record, message in zip(records, decoded, strict=True):
-                        await self._handle(conn, record, message, outcomes)
+                try:
+                    async with self._pool.acquire() as conn, conn.transaction():
+                        await self._fast_pass(conn, records, decoded, outcomes)
+                except _CarefulPassNeededError as needed:
+                    # Something in the batch needs its own outcome (a rejection, a parking, a
+                    # failure to retry): redo the batch with a savepoint per message.
+                    outcomes.clear()
+                    async with self._pool.acquire() as conn, conn.transaction():
+                        for record, message in zip(records, decoded, strict=True):
+                            earlier = (
+                                None
+                                if isinstance(message, UndecodableRecordError)
+                                else needed.errors.get(message.id)
+                            )
+                            await self._handle(conn, record, message, outcomes, earlier=earlier)
                 break
             except TRANSIENT_ERRORS as error:
                 if stop.is_set():
@@ -176,12 +196,62 @@ class ReliableConsumer:
         if self._on_outcomes is not None:
             self._on_outcomes(outcomes)
 
+    async def _fast_pass(
+        self,
+        conn: asyncpg.Connection,
+        records: Sequence[ReceivedRecord],
+        decoded: Sequence[Envelope[Message] | UndecodableRecordError],
+        outcomes: Counter[tuple[str, str]],
+    ) -> None:
+        """The common case, in few round trips: record the batch's ids at once, then run the
+        handlers without savepoints. Any handler exception aborts this pass."""
+        routed = [
+            message
+            for message in decoded
+            if not isinstance(message, UndecodableRecordError)
+            and type(message.data) in self._routes
+        ]
+        rows = await conn.fetch(
+            _RECORD_MANY_PROCESSED,
+            [message.id for message in routed],
+            [message.type for message in routed],
+        )
+        first_seen = {row["event_id"] for row in rows}
+        released: list[str] = []
+        for record, message in zip(records, decoded, strict=True):
+            if isinstance(message, UndecodableRecordError):
+                await self._dead_letter_undecodable(conn, record, message, outcomes)
+                continue
+            handler = self._routes.get(type(message.data))
+            if handler is None:
+                outcomes[(message.type, "ignored")] += 1
+                continue
+            if message.id not in first_seen:
+                outcomes[(message.type, "duplicate")] += 1
+                continue
+            first_seen.discard(message.id)  # a second copy in the same batch is a duplicate
+            uow = UnitOfWork(
+                conn=conn, outbox=self._outbox, now=self._clock.now(), source=self._source
+            )
+            try:
+                await handler(message, uow)
+            except TRANSIENT_ERRORS:
+                raise
+            except Exception as error:
+                raise _CarefulPassNeededError({message.id: error}) from error
+            outcomes[(message.type, "done")] += 1
+            released.extend(uow.released)
+        if released:
+            await self._replay_parked(conn, released, outcomes)
+
     async def _handle(
         self,
         conn: asyncpg.Connection,
         record: ReceivedRecord,
         message: Envelope[Message] | UndecodableRecordError,
         outcomes: Counter[tuple[str, str]],
+        *,
+        earlier: Exception | None = None,
     ) -> None:
         if isinstance(message, UndecodableRecordError):
             await self._dead_letter_undecodable(conn, record, message, outcomes)
@@ -190,7 +260,7 @@ class ReliableConsumer:
         if handler is None:
             outcomes[(message.type, "ignored")] += 1
             return  # a message on a shared topic that is another service's business
-        await self._apply(conn, record, message, handler, outcomes)
+        await self._apply(conn, record, message, handler, outcomes, earlier=earlier)
 
     async def _apply(
         self,
@@ -199,39 +269,56 @@ class ReliableConsumer:
         envelope: Envelope[Message],
         handler: Handler,
         outcomes: Counter[tuple[str, str]],
+        *,
+        earlier: Exception | None = None,
     ) -> None:
+        """Run the handler in a savepoint until it succeeds, refuses, parks or runs out of tries.
+
+        ``earlier`` is what the fast pass already saw this handler raise (its first attempt).
+        """
         last_error: Exception | None = None
         for attempt in range(1, self._policy.max_attempts + 1):
             uow = UnitOfWork(
                 conn=conn, outbox=self._outbox, now=self._clock.now(), source=self._source
             )
-            try:
-                async with conn.transaction():
-                    first_time = await conn.fetchval(
-                        _RECORD_PROCESSED, envelope.id, envelope.type, "done"
-                    )
-                    if not first_time:
-                        outcomes[(envelope.type, "duplicate")] += 1
-                        return
-                    await handler(envelope, uow)
-            except RejectedError as rejection:
+            error: Exception | None = earlier if attempt == 1 else None
+            if error is None:
+                try:
+                    async with conn.transaction():
+                        first_time = await conn.fetchval(
+                            _RECORD_PROCESSED, envelope.id, envelope.type, "done"
+                        )
+                        if not first_time:
+                            outcomes[(envelope.type, "duplicate")] += 1
+                            return
+                        await handler(envelope, uow)
+                except TRANSIENT_ERRORS:
+                    raise
+                except Exception as caught:  # judged below: refusal, parking, or a retry
+                    error = caught
+            if error is None:
+                outcomes[(envelope.type, "done")] += 1
+                if uow.released:
+                    await self._replay_parked(conn, uow.released, outcomes)
+                return
+            if isinstance(error, RejectedError):
                 await self._dead_letter(
                     conn,
                     record,
                     envelope,
-                    code=rejection.code,
-                    reason=rejection.reason,
+                    code=error.code,
+                    reason=error.reason,
                     attempts=attempt,
                     outcome="rejected",
                 )
                 outcomes[(envelope.type, "rejected")] += 1
                 return
-            except AwaitingPrerequisiteError as waiting:
+            if isinstance(error, AwaitingPrerequisiteError):
                 await conn.execute(
                     _PARK,
                     envelope.id,
-                    waiting.waiting_for,
-                    waiting.reason,
+                    error.waiting_for,
+                    error.reason,
                     record.topic,
                     record.partition,
                     record.offset,
@@ -243,24 +330,16 @@ class ReliableConsumer:
                 )
                 outcomes[(envelope.type, "parked")] += 1
                 return
-            except TRANSIENT_ERRORS:
-                raise
-            except Exception as error:  # a handler bug or an unexpected input: retry, then give up
-                last_error = error
-                logger.warning(
-                    "handler for %s failed (attempt %d/%d): %s",
-                    envelope.type,
-                    attempt,
-                    self._policy.max_attempts,
-                    type(error).__name__,
-                )
-                if attempt < self._policy.max_attempts:
-                    await asyncio.sleep(self._policy.retry_delay * 2 ** (attempt - 1))
-                continue
-            outcomes[(envelope.type, "done")] += 1
-            for waiting_for in uow.released:
-                await self._replay_parked(conn, waiting_for, outcomes)
-            return
+            last_error = error
+            logger.warning(
+                "handler for %s failed (attempt %d/%d): %s",
+                envelope.type,
+                attempt,
+                self._policy.max_attempts,
+                type(error).__name__,
+            )
+            if attempt < self._policy.max_attempts:
+                await asyncio.sleep(self._policy.retry_delay * 2 ** (attempt - 1))
         assert last_error is not None
         await self._dead_letter(
             conn,
@@ -277,11 +356,11 @@ class ReliableConsumer:
         outcomes[(envelope.type, "failed")] += 1
 
     async def _replay_parked(
-        self, conn: asyncpg.Connection, waiting_for: str, outcomes: Counter[tuple[str, str]]
+        self, conn: asyncpg.Connection, released: list[str], outcomes: Counter[tuple[str, str]]
     ) -> None:
+        """Replay, in arrival order, what was parked waiting for anything in ``released``."""
         rows = sorted(
-            await conn.fetch(_UNPARK, waiting_for),
-            key=lambda row: (row["parked_at"], row["offset"]),
+            await conn.fetch(_UNPARK, released), key=lambda row: (row["parked_at"], row["offset"])
         )
         for row in rows:
             record = _record_from_row(row)
@@ -352,6 +431,14 @@ class ReliableConsumer:
             failed_at=self._clock.now(),
         )
         outcomes[(message_type, "undecodable")] += 1
+
+
+class _CarefulPassNeededError(Exception):
+    """A handler raised during the fast pass; the batch is redone message by message."""
+
+    def __init__(self, errors: dict[uuid.UUID, Exception]) -> None:
+        super().__init__(f"{len(errors)} message(s) need their own outcome")
+        self.errors = errors
 
 
 class ShutdownDuringOutageError(Exception):

@@ -16,11 +16,12 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import asyncpg
+from opentelemetry import propagate
+
 from binome_shared import failpoints
 from binome_shared.contracts.base import Envelope
 from binome_shared.messaging.backoff import Backoff, sleep_unless
 from binome_shared.messaging.cloudevents import Headers, KafkaRecord, ReceivedRecord, encode
-from opentelemetry import propagate
 
 logger = logging.getLogger(__name__)
 

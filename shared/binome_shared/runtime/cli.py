@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+
 import asyncpg
 import uvicorn
 

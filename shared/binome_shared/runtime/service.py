@@ -20,6 +20,15 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from faststream.asgi import AsgiFastStream, AsgiResponse, get
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from faststream.middlewares import AckPolicy
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
+from prometheus_client import Counter as MetricCounter
+
 from binome_shared.contracts.base import Message
 from binome_shared.contracts.registry import Registry
 from binome_shared.contracts.topics import TopicSpec
@@ -37,14 +46,6 @@ from binome_shared.messaging.outbox import Outbox, OutboxRelay
 from binome_shared.messaging.topics import ensure_topics
 from binome_shared.runtime.observability import tracer_provider
 from binome_shared.runtime.settings import ServiceSettings
-from faststream.asgi import AsgiFastStream, AsgiResponse, get
-from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
-from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
-from faststream.kafka.prometheus import KafkaPrometheusMiddleware
-from faststream.middlewares import AckPolicy
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
-from prometheus_client import Counter as MetricCounter
 
 logger = logging.getLogger(__name__)
 
@@ -170,7 +171,8 @@ class ServiceRuntime:
         topics = {*self.definition.subscriptions, *(m.topic for m in self.definition.publishes)}
         try:
             await ensure_topics(
-                self.settings.kafka_bootstrap_servers, sorted(topics, key=lambda t: t.name),
+                self.settings.kafka_bootstrap_servers,
+                sorted(topics, key=lambda t: t.name),
                 prefix=self.settings.topic_prefix,
             )
         except Exception as error:  # the broker may be down: the relay and consumer wait for it
@@ -306,6 +308,9 @@ def build_app(
         settings.kafka_bootstrap_servers,
         client_id=f"binome-{definition.name}-{settings.instance_id}",
         graceful_timeout=settings.graceful_timeout_seconds,
+        # Our JSON handler, not FastStream's coloured one; per-message lines only at DEBUG.
+        logger=logging.getLogger("faststream.broker"),
+        log_level=logging.DEBUG,
         middlewares=[
             KafkaTelemetryMiddleware(tracer_provider=tracer_provider(definition.name)),
             KafkaPrometheusMiddleware(registry=metrics, app_name=f"binome-{definition.name}"),
@@ -365,6 +370,7 @@ def build_app(
 
     app = AsgiFastStream(
         broker,
+        logger=logging.getLogger("faststream.app"),
         asgi_routes=routes,
         on_startup=[runtime.start, runtime.ensure_topics],
         after_startup=[runtime.start_background],

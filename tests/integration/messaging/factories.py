@@ -21,7 +21,9 @@ def pair_formed(index: int, *, programme_id: str = "prog-1") -> Envelope[PairFor
             explanation=PairExplanation(
                 score=0.75,
                 breakdown={"needs_coverage": 0.8},
-                summary=LocalisedText(fr="Compétences IA pour vos besoins", en="AI skills for your needs"),
+                summary=LocalisedText(
+                    fr="Compétences IA pour vos besoins", en="AI skills for your needs"
+                ),
             ),
         ),
         source="/binome/pairing",

@@ -35,24 +35,38 @@ class FixedClock:
 def record(envelope: Envelope[Any], offset: int) -> ReceivedRecord:
     encoded = encode(envelope, topic="t.binome.pairing.events")
     return ReceivedRecord(
-        topic=encoded.topic, partition=0, offset=offset, key=encoded.key,
-        value=encoded.value, headers=encoded.headers,
+        topic=encoded.topic,
+        partition=0,
+        offset=offset,
+        key=encoded.key,
+        value=encoded.value,
+        headers=encoded.headers,
     )
 
 
 def session_completed(pair_id: str) -> Envelope[SessionCompleted]:
     return Envelope.new(
         SessionCompleted(
-            pair_id=pair_id, session_number=1, theme_key="kick-off", held_at=NOW, duration_minutes=60
+            pair_id=pair_id,
+            session_number=1,
+            theme_key="kick-off",
+            held_at=NOW,
+            duration_minutes=60,
         ),
-        source="/binome/sessions", time=NOW, tenant_id="t", programme_id="prog-1",
+        source="/binome/sessions",
+        time=NOW,
+        tenant_id="t",
+        programme_id="prog-1",
     )
 
 
 @pytest.fixture
 async def pool(database: ProvisionedDatabase) -> AsyncIterator[asyncpg.Pool]:
     created = await asyncpg.create_pool(
-        database.dsn("sessions"), min_size=1, max_size=3, server_settings={"search_path": "sessions"}
+        database.dsn("sessions"),
+        min_size=1,
+        max_size=3,
+        server_settings={"search_path": "sessions"},
     )
     async with created.acquire() as conn:
         await conn.execute("CREATE TABLE effects (what text NOT NULL)")
@@ -60,10 +74,17 @@ async def pool(database: ProvisionedDatabase) -> AsyncIterator[asyncpg.Pool]:
     await created.close()
 
 
-def make_consumer(pool: asyncpg.Pool, routes: dict[type[Any], Any], clock: FixedClock | None = None) -> ReliableConsumer:
+def make_consumer(
+    pool: asyncpg.Pool, routes: dict[type[Any], Any], clock: FixedClock | None = None
+) -> ReliableConsumer:
     return ReliableConsumer(
-        pool=pool, registry=CATALOGUE, routes=routes, outbox=Outbox(), clock=clock or FixedClock(),
-        source="/binome/test", consumer_group="binome-test",
+        pool=pool,
+        registry=CATALOGUE,
+        routes=routes,
+        outbox=Outbox(),
+        clock=clock or FixedClock(),
+        source="/binome/test",
+        consumer_group="binome-test",
         policy=ConsumerPolicy(max_attempts=3, retry_delay=0.001, park_timeout=timedelta(days=1)),
     )
 
@@ -91,7 +112,9 @@ async def record_session(envelope: Envelope[Any], uow: UnitOfWork) -> None:
     await uow.conn.execute("INSERT INTO effects VALUES ($1)", f"session {envelope.data.pair_id}")
 
 
-async def test_a_message_redelivered_in_the_same_or_a_later_batch_has_one_effect(pool: asyncpg.Pool) -> None:
+async def test_a_message_redelivered_in_the_same_or_a_later_batch_has_one_effect(
+    pool: asyncpg.Pool,
+) -> None:
     consumer = make_consumer(pool, {PairFormed: record_pair})
     event = pair_formed(1)
     await consumer.process([record(event, 0), record(event, 0)], asyncio.Event())
@@ -99,7 +122,9 @@ async def test_a_message_redelivered_in_the_same_or_a_later_batch_has_one_effect
     assert await effects(pool) == ["formed pair-1"]
 
 
-async def test_an_early_message_is_parked_then_replayed_when_its_prerequisite_appears(pool: asyncpg.Pool) -> None:
+async def test_an_early_message_is_parked_then_replayed_when_its_prerequisite_appears(
+    pool: asyncpg.Pool,
+) -> None:
     consumer = make_consumer(pool, {PairFormed: record_pair, SessionCompleted: record_session})
     early = session_completed("pair-1")
     await consumer.process([record(early, 0)], asyncio.Event())
@@ -114,7 +139,9 @@ async def test_an_early_message_is_parked_then_replayed_when_its_prerequisite_ap
     assert await effects(pool) == ["formed pair-1", "session pair-1"]
 
 
-async def test_a_message_parked_too_long_is_dead_lettered_with_its_reason(pool: asyncpg.Pool) -> None:
+async def test_a_message_parked_too_long_is_dead_lettered_with_its_reason(
+    pool: asyncpg.Pool,
+) -> None:
     clock = FixedClock()
     consumer = make_consumer(pool, {SessionCompleted: record_session}, clock)
     await consumer.process([record(session_completed("ghost"), 0)], asyncio.Event())
@@ -136,13 +163,17 @@ async def test_a_flaky_handler_is_retried_and_acts_once(pool: asyncpg.Pool) -> N
         if calls < 3:
             raise RuntimeError("not yet")
 
-    await make_consumer(pool, {PairFormed: flaky}).process([record(pair_formed(1), 0)], asyncio.Event())
+    await make_consumer(pool, {PairFormed: flaky}).process(
+        [record(pair_formed(1), 0)], asyncio.Event()
+    )
     assert calls == 3
     assert await effects(pool) == ["attempt 3"], "failed attempts left nothing behind"
     assert await dead_letters(pool) == []
 
 
-async def test_a_handler_that_keeps_failing_is_dead_lettered_and_the_batch_goes_on(pool: asyncpg.Pool) -> None:
+async def test_a_handler_that_keeps_failing_is_dead_lettered_and_the_batch_goes_on(
+    pool: asyncpg.Pool,
+) -> None:
     async def broken(envelope: Envelope[Any], uow: UnitOfWork) -> None:
         if envelope.data.pair_id == "pair-1":
             raise ValueError("cannot handle pair-1")
@@ -168,7 +199,9 @@ async def test_a_rejected_command_is_dead_lettered_at_once(pool: asyncpg.Pool) -
         calls += 1
         raise RejectedError("pair_dissolved", "this pair was dissolved on 2027-01-10")
 
-    await make_consumer(pool, {PairFormed: refuse}).process([record(pair_formed(1), 0)], asyncio.Event())
+    await make_consumer(pool, {PairFormed: refuse}).process(
+        [record(pair_formed(1), 0)], asyncio.Event()
+    )
     assert calls == 1
     [dead] = await dead_letters(pool)
     assert dead["binome_dlq_code"] == b"pair_dissolved"

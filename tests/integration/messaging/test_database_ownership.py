@@ -11,8 +11,13 @@ from tests.support.platform import ProvisionedDatabase
 pytestmark = pytest.mark.integration
 
 
-@pytest.mark.parametrize(("reader", "owner"), [("sessions", "pairing"), ("notifications", "sessions"), ("pairing", "notifications")])
-async def test_a_service_role_cannot_read_another_services_schema(database: ProvisionedDatabase, reader: str, owner: str) -> None:
+@pytest.mark.parametrize(
+    ("reader", "owner"),
+    [("sessions", "pairing"), ("notifications", "sessions"), ("pairing", "notifications")],
+)
+async def test_a_service_role_cannot_read_another_services_schema(
+    database: ProvisionedDatabase, reader: str, owner: str
+) -> None:
     conn = await database.connect(reader)
     try:
         with pytest.raises(asyncpg.InsufficientPrivilegeError, match=f"schema {owner}"):
@@ -24,12 +29,17 @@ async def test_a_service_role_cannot_read_another_services_schema(database: Prov
         await conn.close()
 
 
-async def test_migrations_are_recorded_and_applying_them_again_changes_nothing(database: ProvisionedDatabase) -> None:
+async def test_migrations_are_recorded_and_applying_them_again_changes_nothing(
+    database: ProvisionedDatabase,
+) -> None:
     conn = await database.connect("sessions")
     try:
         migrations = service_migrations("binome_sessions")
         assert await apply_migrations(conn, migrations) == []
-        versions = [row["version"] for row in await conn.fetch("SELECT version FROM schema_migrations ORDER BY version")]
+        versions = [
+            row["version"]
+            for row in await conn.fetch("SELECT version FROM schema_migrations ORDER BY version")
+        ]
         assert versions == sorted(m.version for m in migrations)
         assert "core_0001_messaging" in versions
         assert "0001_pairs" in versions

@@ -19,7 +19,9 @@ from tests.support.platform import Kafka, ProvisionedDatabase
 pytestmark = pytest.mark.integration
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], expected: Any, *, timeout: float = 60) -> None:
+async def eventually(
+    check: Callable[[], Awaitable[Any]], expected: Any, *, timeout: float = 60
+) -> None:
     deadline = time.monotonic() + timeout
     value = None
     while time.monotonic() < deadline:
@@ -64,9 +66,10 @@ async def test_pair_formed_from_pairing_outbox_is_recorded_by_sessions_and_notif
         lambda: database.fetchval("notifications", "SELECT count(*) FROM deliveries"), 2
     )
     assert await database.fetchval("sessions", "SELECT mentee_unit FROM pairs") == "Finance"
-    assert await database.fetchval(
-        "pairing", "SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL"
-    ) == 1
+    assert (
+        await database.fetchval("pairing", "SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL")
+        == 1
+    )
     for service in (sessions, notifications):
         assert await metric(service.url, "binome_messages_total", outcome="done") == 1
 
@@ -82,7 +85,9 @@ async def test_consumer_killed_between_db_commit_and_offset_commit_acts_once(
 
     restarted = service_factory("sessions")
     await restarted.wait_ready()
-    await eventually(lambda: metric(restarted.url, "binome_messages_total", outcome="duplicate"), 1.0)
+    await eventually(
+        lambda: metric(restarted.url, "binome_messages_total", outcome="duplicate"), 1.0
+    )
     assert await database.fetchval("sessions", "SELECT count(*) FROM pairs") == 1
     assert await database.fetchval("sessions", "SELECT count(*) FROM processed_messages") == 1
 
@@ -101,7 +106,9 @@ async def test_relay_killed_between_broker_ack_and_marking_sent_is_seen_twice_ac
     finally:
         await conn.close()
     assert await pairing.wait_exit() == -9
-    assert await database.fetchval("pairing", "SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 1
+    assert (
+        await database.fetchval("pairing", "SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 1
+    )
 
     restarted = service_factory("pairing")
     await restarted.wait_ready()
@@ -112,7 +119,9 @@ async def test_relay_killed_between_broker_ack_and_marking_sent_is_seen_twice_ac
     copies = await kafka.read_all(topic, expect=2)
     assert len(copies) == 2, "the broker holds the event twice: once per relay attempt"
     assert copies[0].value == copies[1].value
-    await eventually(lambda: metric(sessions.url, "binome_messages_total", outcome="duplicate"), 1.0)
+    await eventually(
+        lambda: metric(sessions.url, "binome_messages_total", outcome="duplicate"), 1.0
+    )
     assert await database.fetchval("sessions", "SELECT count(*) FROM pairs") == 1
 
 
@@ -132,8 +141,21 @@ async def test_unreadable_messages_go_to_the_dead_letter_topic_and_the_rest_flow
 
     await kafka.send(variant({}, b'{"pair_id": '))
     await kafka.send(variant({}, b'{"pair_id": "p", "mentor": 12}'))
-    await kafka.send(variant({"ce_type": b"binome.pairing.pair-teleported", "ce_id": b"5d1c1d3e-0000-4000-8000-000000000001"}, good.value))
-    await kafka.send(variant({"ce_schemaversion": b"9.0", "ce_id": b"5d1c1d3e-0000-4000-8000-000000000002"}, good.value))
+    await kafka.send(
+        variant(
+            {
+                "ce_type": b"binome.pairing.pair-teleported",
+                "ce_id": b"5d1c1d3e-0000-4000-8000-000000000001",
+            },
+            good.value,
+        )
+    )
+    await kafka.send(
+        variant(
+            {"ce_schemaversion": b"9.0", "ce_id": b"5d1c1d3e-0000-4000-8000-000000000002"},
+            good.value,
+        )
+    )
     await kafka.publish(pair_formed(2))
 
     await eventually(lambda: database.fetchval("sessions", "SELECT count(*) FROM pairs"), 1)
@@ -171,10 +193,28 @@ async def test_infrastructure_restart_under_a_running_service_loses_nothing(
         for index in range(100, 200):
             await kafka.publish(pair_formed(index))
 
-    await eventually(lambda: database.fetchval("sessions", "SELECT count(*) FROM pairs"), 200, timeout=120)
+    await eventually(
+        lambda: database.fetchval("sessions", "SELECT count(*) FROM pairs"), 200, timeout=120
+    )
     assert await database.fetchval("sessions", "SELECT count(*) FROM processed_messages") == 200
-    assert await database.fetchval(
-        "sessions", "SELECT count(DISTINCT pair_id) FROM pairs"
-    ) == 200
+    assert await database.fetchval("sessions", "SELECT count(DISTINCT pair_id) FROM pairs") == 200
     assert sessions.process.poll() is None, "the service rode out the outage"
     await sessions.wait_ready(timeout=60)
+
+
+async def test_sigterm_finishes_the_batch_in_hand_and_a_restart_takes_over_exactly(
+    database: ProvisionedDatabase, kafka: Kafka, service_factory: Any
+) -> None:
+    sessions = service_factory("sessions")
+    await sessions.wait_ready()
+    for index in range(300):
+        await kafka.publish(pair_formed(index))
+    await eventually(lambda: database.fetchval("sessions", "SELECT count(*) > 0 FROM pairs"), True)
+    # uvicorn re-raises SIGTERM once shut down cleanly, so the parent sees -15.
+    assert await asyncio.to_thread(sessions.terminate) in {0, -15}, sessions.log_tail()
+    assert "shut down gracefully" in sessions.log_path.read_text()
+
+    restarted = service_factory("sessions")
+    await restarted.wait_ready()
+    await eventually(lambda: database.fetchval("sessions", "SELECT count(*) FROM pairs"), 300)
+    assert await database.fetchval("sessions", "SELECT count(*) FROM processed_messages") == 300

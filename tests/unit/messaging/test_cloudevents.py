@@ -58,7 +58,11 @@ def envelope(data: Event | None = None) -> Envelope[Event]:
 
 def received(record_headers: list[tuple[str, bytes]], value: bytes) -> ReceivedRecord:
     return ReceivedRecord(
-        topic="binome.pairing.events", partition=0, offset=7, key=b"p-1", value=value,
+        topic="binome.pairing.events",
+        partition=0,
+        offset=7,
+        key=b"p-1",
+        value=value,
         headers=record_headers,
     )
 
@@ -99,7 +103,9 @@ def test_causation_and_correlation_follow_the_cause() -> None:
 def test_programme_scoped_events_are_keyed_by_programme() -> None:
     from binome_shared.contracts.pairing_events import MatchingCompleted
 
-    completed = MatchingCompleted(round_id="r", preview=False, mentors=1, mentees=1, pairs=1, pairs_kept=0)
+    completed = MatchingCompleted(
+        round_id="r", preview=False, mentors=1, mentees=1, pairs=1, pairs_kept=0
+    )
     assert encode(envelope(completed), topic="t").key == b"prog-2027"
 
 
@@ -110,12 +116,24 @@ def test_programme_scoped_events_are_keyed_by_programme() -> None:
         (lambda h, v: (h, b'{"pair_id": 3}'), RejectionCode.SCHEMA_INVALID),
         (lambda h, v: (_replace(h, "ce_type", b"binome.nope"), v), RejectionCode.UNKNOWN_TYPE),
         (lambda h, v: (_replace(h, "ce_schemaversion", b"2.0"), v), RejectionCode.UNKNOWN_VERSION),
-        (lambda h, v: (_replace(h, "ce_schemaversion", b"one"), v), RejectionCode.INVALID_ATTRIBUTE),
+        (
+            lambda h, v: (_replace(h, "ce_schemaversion", b"one"), v),
+            RejectionCode.INVALID_ATTRIBUTE,
+        ),
         (lambda h, v: (_replace(h, "ce_specversion", b"0.3"), v), RejectionCode.INVALID_ATTRIBUTE),
         (lambda h, v: ([x for x in h if x[0] != "ce_id"], v), RejectionCode.MISSING_ATTRIBUTE),
         (lambda h, v: (_replace(h, "ce_id", b"not-a-uuid"), v), RejectionCode.INVALID_ATTRIBUTE),
     ],
-    ids=["malformed", "schema", "unknown-type", "future-major", "bad-version", "spec", "no-id", "bad-id"],
+    ids=[
+        "malformed",
+        "schema",
+        "unknown-type",
+        "future-major",
+        "bad-version",
+        "spec",
+        "no-id",
+        "bad-id",
+    ],
 )
 def test_every_unreadable_record_is_refused_with_its_reason(mutate, code) -> None:  # type: ignore[no-untyped-def]
     record = encode(envelope(), topic="t")

@@ -56,7 +56,8 @@ def make_track(
     formed_at: datetime = FORMED_AT,
     programme_id: str = PROGRAMME_ID,
 ) -> PairTrack:
-    return PairTrack.start(
+    """A freshly formed pair's track, its PairPlanStarted already taken."""
+    track = PairTrack.start(
         pair_id=pair_id,
         programme_id=programme_id,
         plan=plan or make_plan(),
@@ -67,6 +68,8 @@ def make_track(
         mentor_trained=mentor_trained,
         formed_at=formed_at,
     )
+    track.pull_events()
+    return track
 
 
 def at(day: date | str, hour: int = 10) -> datetime:

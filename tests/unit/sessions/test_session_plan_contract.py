@@ -37,7 +37,12 @@ def test_omitting_sessions_gives_the_default_deroule() -> None:
         fr="Lancement et objectifs", en="Kick-off and objectives"
     )
     assert [session.skippable for session in plan.sessions] == [
-        False, True, True, True, True, False,
+        False,
+        True,
+        True,
+        True,
+        True,
+        False,
     ]
     assert (plan.cadence_weeks, plan.session_duration_minutes, plan.stall_after_weeks) == (3, 60, 6)
     assert plan.sequence_policy is SequencePolicy.STRICT
@@ -47,7 +52,8 @@ def test_omitting_sessions_gives_the_default_deroule() -> None:
 def test_the_default_deroule_is_written_in_french_and_english() -> None:
     for session in default_planned_sessions():
         for text in (session.title, session.description):
-            assert text.fr.strip() and text.en.strip()
+            assert text.fr.strip()
+            assert text.en.strip()
             assert text.fr != text.en
 
 
@@ -122,6 +128,7 @@ def test_every_field_is_documented_with_valid_examples(model: type[BaseModel]) -
     for name, field in model.model_fields.items():
         assert field.description, f"{model.__name__}.{name} has no description"
         assert field.examples, f"{model.__name__}.{name} has no examples"
+        assert field.annotation is not None
         adapter: TypeAdapter[Any] = TypeAdapter(field.annotation)
         for example in field.examples:
             adapter.validate_python(example)

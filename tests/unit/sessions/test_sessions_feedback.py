@@ -1,9 +1,8 @@
-"""Feedback from both sides: after each session, at the end, and the fit question after the first."""
+"""Feedback from both sides: after sessions, at the end, and the fit question after the first."""
 
 from __future__ import annotations
 
 import pytest
-from sessions_fakes import at, event_names, hold, make_plan, make_track
 
 from binome_sessions.domain import (
     CommandRejectedError,
@@ -16,6 +15,8 @@ from binome_sessions.domain import (
     Side,
 )
 from binome_shared.contracts.session_plan import FeedbackSettings
+
+from .sessions_fakes import at, event_names, hold, make_plan, make_track
 
 pytestmark = pytest.mark.unit
 
@@ -124,13 +125,17 @@ def test_feedback_is_only_on_held_sessions() -> None:
 
 def test_each_side_gives_one_feedback_per_session() -> None:
     track = track_after_two_sessions()
-    track.give_session_feedback(author=Side.MENTEE, session_key="social-networks", rating=3, now=NOW)
+    track.give_session_feedback(
+        author=Side.MENTEE, session_key="social-networks", rating=3, now=NOW
+    )
 
     with rejected(RejectionCode.FEEDBACK_ALREADY_GIVEN):
         track.give_session_feedback(
             author=Side.MENTEE, session_key="social-networks", rating=5, now=NOW
         )
-    track.give_session_feedback(author=Side.MENTOR, session_key="social-networks", rating=5, now=NOW)
+    track.give_session_feedback(
+        author=Side.MENTOR, session_key="social-networks", rating=5, now=NOW
+    )
     assert [given.author for given in track.feedback] == [Side.MENTEE, Side.MENTOR]
 
 

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sessions_fakes import DEFAULT_KEYS, FakeClock, at, event_names, hold, make_plan, make_track
 
 from binome_sessions.domain import (
     CancellationReason,
@@ -19,6 +18,8 @@ from binome_sessions.domain import (
     close_expired,
     detect_stalls,
 )
+
+from .sessions_fakes import DEFAULT_KEYS, FakeClock, at, event_names, hold, make_plan, make_track
 
 pytestmark = pytest.mark.unit
 
@@ -39,6 +40,7 @@ def test_a_silent_pair_stalls_at_the_threshold_from_the_programme_start() -> Non
             programme_id="prog-orange-2025",
             occurred_at=PROGRAMME_OPENS + timedelta(weeks=6),
             silent_since=PROGRAMME_OPENS,
+            last_session_at=None,
             weeks_without_session=6,
         )
     ]
@@ -77,6 +79,7 @@ def test_a_held_session_ends_the_stall_and_a_later_silence_stalls_again() -> Non
         programme_id="prog-orange-2025",
         occurred_at=at("2025-04-14", 11),
         silent_since=at("2025-03-03"),
+        last_session_at=at("2025-03-03"),
         weeks_without_session=6,
     )
 
@@ -153,7 +156,9 @@ def test_detect_stalls_returns_only_the_pairs_it_changed() -> None:
 def test_the_programme_end_closes_running_pairs_and_cancels_their_appointments() -> None:
     track = make_track()
     hold(track, "kick-off", at("2025-01-20"))
-    track.schedule_session(session_key="social-networks", scheduled_at=at("2025-07-04"), now=at("2025-06-01"))
+    track.schedule_session(
+        session_key="social-networks", scheduled_at=at("2025-07-04"), now=at("2025-06-01")
+    )
     track.pull_events()
 
     assert close_expired([track], PROGRAMME_CLOSES - timedelta(seconds=1)) == []
@@ -168,6 +173,7 @@ def test_the_programme_end_closes_running_pairs_and_cancels_their_appointments()
             position=2,
             cancelled_scheduled_at=at("2025-07-04"),
             reason=CancellationReason.PROGRAMME_ENDED,
+            revision=1,
         ),
         PairCompleted(
             pair_id="pair-1",

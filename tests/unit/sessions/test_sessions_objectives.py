@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from sessions_fakes import at, event_names, hold, make_plan, make_track
 
 from binome_sessions.domain import (
     CommandRejectedError,
@@ -17,6 +16,8 @@ from binome_sessions.domain import (
     RejectionCode,
     Side,
 )
+
+from .sessions_fakes import at, event_names, hold, make_plan, make_track
 
 pytestmark = pytest.mark.unit
 
@@ -97,7 +98,9 @@ def test_each_side_has_at_most_five_objectives() -> None:
         )
 
     with rejected(RejectionCode.TOO_MANY_OBJECTIVES):
-        track.set_objective(objective_id="mentee-5", side=Side.MENTEE, statement="Un de trop", now=NOW)
+        track.set_objective(
+            objective_id="mentee-5", side=Side.MENTEE, statement="Un de trop", now=NOW
+        )
     track.set_objective(objective_id="mentor-0", side=Side.MENTOR, statement="Objectif", now=NOW)
     assert len(track.objectives) == 6
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from sessions_fakes import at, hold, make_plan, make_track
 
 from binome_sessions.domain import (
     AverageRating,
@@ -17,6 +16,8 @@ from binome_sessions.domain import (
     compute_progress,
     detect_stalls,
 )
+
+from .sessions_fakes import at, hold, make_plan, make_track
 
 pytestmark = pytest.mark.unit
 
@@ -163,7 +164,9 @@ def test_ratings_from_fewer_raters_than_the_threshold_are_suppressed() -> None:
     assert figures.fit_concerns == 4
 
 
-def test_ratings_hidden_in_one_group_are_hidden_in_another_so_the_total_cannot_reveal_them() -> None:
+def test_ratings_hidden_in_one_group_are_hidden_in_another_so_the_total_cannot_reveal_them() -> (
+    None
+):
     tracks = population({"finance": 6, "legal": 6, "ops": 6})
     raters = tracks[:6] + tracks[6:9] + tracks[12:18]  # finance 6, legal 3, ops 6
     for track in raters:

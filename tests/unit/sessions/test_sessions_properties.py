@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sessions_fakes import DEFAULT_KEYS, FORMED_AT, PROGRAMME_START, at, make_plan, make_track
 
 from binome_sessions.domain import (
     Absence,
@@ -32,10 +31,12 @@ from binome_sessions.domain import (
 )
 from binome_shared.contracts.session_plan import SequencePolicy
 
+from .sessions_fakes import DEFAULT_KEYS, FORMED_AT, at, make_plan, make_track
+
 pytestmark = pytest.mark.unit
 
 PROPERTY_SETTINGS = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 KINDS = (
     "schedule",
@@ -93,15 +94,20 @@ def pick_session_key(track: PairTrack, command: dict[str, Any]) -> str:
         if session.status is FITTING_STATUS.get(command["kind"])
     ]
     if command["targeted"] and fitting:
-        return fitting[command["session"] % len(fitting)]
-    return (*DEFAULT_KEYS, "unknown")[command["session"]]
+        return fitting[int(command["session"]) % len(fitting)]
+    return (*DEFAULT_KEYS, "unknown")[int(command["session"])]
 
 
 def run(track: PairTrack, command: dict[str, Any], now: datetime) -> None:
+    if command["kind"] in FITTING_STATUS or command["kind"] in {"train", "dissolve"}:
+        run_session_command(track, command, now)
+    else:
+        run_follow_up_command(track, command, now)
+
+
+def run_session_command(track: PairTrack, command: dict[str, Any], now: datetime) -> None:
     key = pick_session_key(track, command)
     slot = now + timedelta(hours=command["slot_hours"])
-    objective_id = f"obj-{command['session'] % 3}"
-    side = Side.MENTOR if command["flag"] else Side.MENTEE
     match command["kind"]:
         case "schedule":
             track.schedule_session(session_key=key, scheduled_at=slot, now=now)
@@ -116,16 +122,28 @@ def run(track: PairTrack, command: dict[str, Any], now: datetime) -> None:
             held_at = slot if command["flag"] else None
             if command["targeted"] and scheduled_at is not None:
                 held_at = min(scheduled_at, now)
-            track.report_held(
-                session_key=key, now=now, attendance=Attendance.FULL, held_at=held_at
-            )
+            track.report_held(session_key=key, now=now, attendance=Attendance.FULL, held_at=held_at)
         case "missed":
             track.report_missed(session_key=key, now=now, missed_by=Absence.BOTH)
+        case "session_feedback":
+            track.give_session_feedback(
+                author=Side.MENTOR if command["flag"] else Side.MENTEE,
+                session_key=key,
+                rating=command["value"] % 7,
+                good_fit=command["flag"] if command["slot_hours"] % 2 else None,
+                now=now,
+            )
         case "train":
             track.record_mentor_trained(now=now)
         case "dissolve":
             if command["dissolve_roll"] == 17:  # rare, so that sequences live longer
                 track.dissolve(now=now)
+
+
+def run_follow_up_command(track: PairTrack, command: dict[str, Any], now: datetime) -> None:
+    objective_id = f"obj-{command['session'] % 3}"
+    side = Side.MENTOR if command["flag"] else Side.MENTEE
+    match command["kind"]:
         case "set_objective":
             track.set_objective(objective_id=objective_id, side=side, statement="Objectif", now=now)
         case "progress":
@@ -135,20 +153,14 @@ def run(track: PairTrack, command: dict[str, Any], now: datetime) -> None:
         case "close_objective":
             outcome = ObjectiveOutcome.MET if command["flag"] else ObjectiveOutcome.NOT_MET
             track.close_objective(objective_id=objective_id, outcome=outcome, now=now)
-        case "session_feedback":
-            track.give_session_feedback(
-                author=side,
-                session_key=key,
-                rating=command["value"] % 7,
-                good_fit=command["flag"] if command["slot_hours"] % 2 else None,
-                now=now,
-            )
         case "final_feedback":
             track.give_final_feedback(author=side, rating=command["value"] % 7, now=now)
         case "check_stall":
             track.check_stall(now=now)
         case "close_if_ended":
             track.close_if_programme_ended(now=now)
+        case other:
+            raise AssertionError(f"unknown command kind {other}")
 
 
 def assert_history_is_sound(track: PairTrack, history: list[SessionsDomainEvent]) -> None:
@@ -158,12 +170,8 @@ def assert_history_is_sound(track: PairTrack, history: list[SessionsDomainEvent]
     assert sum(isinstance(e, PairCompleted) for e in history) <= (
         1 if track.status is PairStatus.COMPLETED else 0
     )
-    closing = next(
-        (i for i, e in enumerate(history) if isinstance(e, PairCompleted)), len(history)
-    )
-    assert not any(
-        isinstance(e, SessionScheduled | SessionCompleted) for e in history[closing:]
-    )
+    closing = next((i for i, e in enumerate(history) if isinstance(e, PairCompleted)), len(history))
+    assert not any(isinstance(e, SessionScheduled | SessionCompleted) for e in history[closing:])
     stall_changes = [type(e) for e in history if isinstance(e, PairStalled | PairResumed)]
     assert stall_changes == [PairStalled, PairResumed] * (len(stall_changes) // 2) + (
         [PairStalled] if len(stall_changes) % 2 else []
@@ -243,9 +251,7 @@ def test_a_stall_is_recorded_once_per_silence_and_never_missed(
         if track.status is PairStatus.ACTIVE:
             assert track.is_stalled == (silent_for >= threshold)
         stalls = [e for e in history if isinstance(e, PairStalled | PairResumed)]
-        assert all(
-            isinstance(e, PairStalled) == (i % 2 == 0) for i, e in enumerate(stalls)
-        )
+        assert all(isinstance(e, PairStalled) == (i % 2 == 0) for i, e in enumerate(stalls))
 
 
 @PROPERTY_SETTINGS
@@ -277,9 +283,11 @@ def test_no_group_smaller_than_the_threshold_can_be_seen_or_deduced(
         if sizes[group.group] < threshold:
             assert group.suppressed
         if group.suppressed:
-            assert group.people is None and group.figures is None
+            assert group.people is None
+            assert group.figures is None
         else:
-            assert group.people == sizes[group.group] and group.figures is not None
+            assert group.people == sizes[group.group]
+            assert group.figures is not None
     if not progress.total.suppressed and hidden:
         assert sum(sizes[group.group] for group in hidden) >= threshold
     assert progress.total.suppressed or len(hidden) != 1 or sizes[hidden[0].group] >= threshold

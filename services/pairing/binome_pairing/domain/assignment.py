@@ -22,10 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from binome_shared.contracts.programme import Objective
 from scipy.sparse.csgraph import maximum_bipartite_matching, min_weight_full_bipartite_matching
 
 from binome_pairing.domain.encoding import BoolArray, FloatArray, IntArray
-from binome_shared.contracts.programme import Objective
 
 INITIAL_UNMATCHED_COST = 64.0
 

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from binome_shared.contracts.programme import AgeBands, Criterion, MinimumAgeGap
 from numpy.typing import NDArray
 
 from binome_pairing.domain.encoding import (
@@ -40,7 +41,6 @@ from binome_pairing.domain.evaluation import (
     normalised_weights,
 )
 from binome_pairing.domain.results import CandidateStrategy, SolverTuning
-from binome_shared.contracts.programme import AgeBands, Criterion, MinimumAgeGap
 
 PENALTY = np.float32(4.0)
 FEASIBLE_ABOVE = np.float32(-2.0)
@@ -122,17 +122,15 @@ def build_features(
         )
         blocks.append((mentee_side * weights[Criterion.SENIORITY_GAP], mentor_side))
     if weights[Criterion.SHARED_INTERESTS]:
-        bits = np.unpackbits(
-            e.interests[rows].view(np.uint8), axis=1, bitorder="little"
-        ).astype(np.float32)
+        bits = np.unpackbits(e.interests[rows].view(np.uint8), axis=1, bitorder="little").astype(
+            np.float32
+        )
         mentor_bits = np.unpackbits(
             m.interests[columns].view(np.uint8), axis=1, bitorder="little"
         ).astype(np.float32)
         used = mentor_bits.any(axis=0) & bits.any(axis=0)
         scale = weights[Criterion.SHARED_INTERESTS] / np.maximum(e.interest_count[rows], 1)
-        blocks.append(
-            ((bits[:, used] * scale[:, None]).astype(np.float32), mentor_bits[:, used])
-        )
+        blocks.append(((bits[:, used] * scale[:, None]).astype(np.float32), mentor_bits[:, used]))
     blocks.extend(_constraint_blocks(cohort, rows, columns))
     blocks.append(
         (np.zeros((rows.shape[0], 1), np.float32), np.zeros((columns.shape[0], 1), np.float32))
@@ -212,10 +210,12 @@ def _constraint_blocks(
             _penalty_block(
                 mentee_windows,
                 mentor_windows,
-                lambda left, right: circular_overlap_minutes(
-                    left[..., 0], left[..., 1], right[..., 0], right[..., 1]
-                )
-                >= minimum,
+                lambda left, right: (
+                    circular_overlap_minutes(
+                        left[..., 0], left[..., 1], right[..., 0], right[..., 1]
+                    )
+                    >= minimum
+                ),
             )
         )
     blocks.append(

@@ -19,10 +19,9 @@ from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from numpy.typing import NDArray
-
 from binome_shared.contracts.participants import Gender, ParticipantProfile, ReportingLine
 from binome_shared.contracts.programme import AgeBands, ProgrammeRules
+from numpy.typing import NDArray
 
 SLOT_MINUTES = 15
 MINUTES_PER_DAY = 24 * 60
@@ -218,10 +217,7 @@ class _Encoder:
                     topic_matrix[row, topics[need.topic]] = need.priority / total
         default_capacity = self.rules.mentor_capacity
         capacity = np.array(
-            [
-                (person.capacity or default_capacity) if mentor_side else 0
-                for person in people
-            ],
+            [(person.capacity or default_capacity) if mentor_side else 0 for person in people],
             dtype=np.int64,
         )
         birth_year = integers[:, 0].copy()

@@ -10,6 +10,14 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from binome_shared.contracts.participants import ParticipantProfile, ParticipantRole, ReportingLine
+from binome_shared.contracts.programme import (
+    Criterion,
+    HardConstraint,
+    Objective,
+    ProgrammeRules,
+)
+from binome_shared.contracts.values import LocalisedText
 
 from binome_pairing.domain.assignment import assign, maximum_pair_count
 from binome_pairing.domain.candidates import CandidateGraph, generate_candidates
@@ -44,14 +52,6 @@ from binome_pairing.domain.results import (
     UnmatchedReason,
 )
 from binome_pairing.domain.validation import validate_cohort
-from binome_shared.contracts.participants import ParticipantProfile, ParticipantRole, ReportingLine
-from binome_shared.contracts.programme import (
-    Criterion,
-    HardConstraint,
-    Objective,
-    ProgrammeRules,
-)
-from binome_shared.contracts.values import LocalisedText
 
 LOCKED_PAIRS = "locked_pairs"
 
@@ -79,9 +79,7 @@ class _Locked:
     problems: list[RecordProblem]
 
 
-def _lock(
-    cohort: EncodedCohort, locked_pairs: Sequence[tuple[str, str]]
-) -> _Locked:
+def _lock(cohort: EncodedCohort, locked_pairs: Sequence[tuple[str, str]]) -> _Locked:
     mentee_index = {person_id: row for row, person_id in enumerate(cohort.mentees.ids)}
     mentor_index = {person_id: row for row, person_id in enumerate(cohort.mentors.ids)}
     used = np.zeros(len(cohort.mentors), dtype=np.int64)
@@ -93,26 +91,44 @@ def _lock(
     def refuse(index: int, mentee_id: str, code: str, fr: str, en: str) -> None:
         problems.append(
             RecordProblem(
-                collection=LOCKED_PAIRS, index=index, record_id=mentee_id, field="", code=code,
-                severity=Severity.ERROR, message=LocalisedText(fr=fr, en=en),
+                collection=LOCKED_PAIRS,
+                index=index,
+                record_id=mentee_id,
+                field="",
+                code=code,
+                severity=Severity.ERROR,
+                message=LocalisedText(fr=fr, en=en),
             )
         )
 
     for index, (mentor_id, mentee_id) in enumerate(locked_pairs):
         if mentor_id not in mentor_index or mentee_id not in mentee_index:
-            refuse(index, mentee_id, "unknown_participant",
-                   "mentor ou mentoré absent de la cohorte ; binôme non conservé",
-                   "mentor or mentee not in the cohort; pair not kept")
+            refuse(
+                index,
+                mentee_id,
+                "unknown_participant",
+                "mentor ou mentoré absent de la cohorte ; binôme non conservé",
+                "mentor or mentee not in the cohort; pair not kept",
+            )
             continue
         if mentee_id in taken:
-            refuse(index, mentee_id, "mentee_already_paired",
-                   "ce mentoré a déjà un binôme conservé", "this mentee already has a kept pair")
+            refuse(
+                index,
+                mentee_id,
+                "mentee_already_paired",
+                "ce mentoré a déjà un binôme conservé",
+                "this mentee already has a kept pair",
+            )
             continue
         column = mentor_index[mentor_id]
         if used[column] >= cohort.mentors.capacity[column]:
-            refuse(index, mentee_id, "mentor_over_capacity",
-                   "le mentor n'a plus de place ; binôme non conservé",
-                   "the mentor has no place left; pair not kept")
+            refuse(
+                index,
+                mentee_id,
+                "mentor_over_capacity",
+                "le mentor n'a plus de place ; binôme non conservé",
+                "the mentor has no place left; pair not kept",
+            )
             continue
         used[column] += 1
         taken.add(mentee_id)
@@ -163,8 +179,13 @@ def solve(
     columns = np.flatnonzero(residual > 0)
     graph = generate_candidates(cohort, rows=rows, columns=columns, tuning=tuning)
     new_mentee, new_mentor, new_score, proof, edge_count = _optimise(
-        cohort, graph, rows=rows, columns=columns, residual=residual,
-        objective=chosen_objective, tuning=tuning,
+        cohort,
+        graph,
+        rows=rows,
+        columns=columns,
+        residual=residual,
+        objective=chosen_objective,
+        tuning=tuning,
     )
     upper_bound = _upper_bound(graph, columns=columns, residual=residual)
     pairs = _explain_pairs(cohort, locked.mentee, locked.mentor, locked=True)
@@ -229,8 +250,11 @@ def _optimise(
     edge_mentee, edge_mentor = edge_mentee[keep], edge_mentor[keep]
     edge_score = score_edges(cohort, edge_mentee, edge_mentor)
     result = assign(
-        edge_mentee=edge_mentee, edge_mentor=edge_mentor, edge_score=edge_score,
-        capacity=residual, objective=objective,
+        edge_mentee=edge_mentee,
+        edge_mentor=edge_mentor,
+        edge_score=edge_score,
+        capacity=residual,
+        objective=objective,
     )
     if graph.strategy is CandidateStrategy.ALL_FEASIBLE:
         proof = CardinalityProof.ALL_FEASIBLE_EDGES
@@ -244,17 +268,22 @@ def _optimise(
             )
             _, matching = maximum_pair_count(full.mentee, full.mentor, residual)
             keys = np.unique(
-                np.concatenate([
-                    cohort.pair_keys(edge_mentee, edge_mentor),
-                    cohort.pair_keys(full.mentee[matching], full.mentor[matching]),
-                ])
+                np.concatenate(
+                    [
+                        cohort.pair_keys(edge_mentee, edge_mentor),
+                        cohort.pair_keys(full.mentee[matching], full.mentor[matching]),
+                    ]
+                )
             )
             edge_mentee = keys // len(cohort.mentors)
             edge_mentor = keys % len(cohort.mentors)
             edge_score = score_edges(cohort, edge_mentee, edge_mentor)
             result = assign(
-                edge_mentee=edge_mentee, edge_mentor=edge_mentor, edge_score=edge_score,
-                capacity=residual, objective=objective,
+                edge_mentee=edge_mentee,
+                edge_mentor=edge_mentor,
+                edge_score=edge_score,
+                capacity=residual,
+                objective=objective,
             )
             proof = CardinalityProof.FULL_GRAPH_MATCHING
     chosen = result.chosen
@@ -372,13 +401,25 @@ def _unmatched(
         matched = np.zeros(len(side), dtype=np.bool_)
         matched[matched_mentees if seekers_are_mentees else matched_mentors] = True
         seekers = np.flatnonzero(~matched)
-        if seekers.size == 0:
-            continue
+        solved_feasible = (
+            graph.feasible_per_mentee if seekers_are_mentees else graph.feasible_per_mentor
+        )[seekers]
+        # Only people with no feasible counterpart in the round need the full count per rule.
+        isolated = seekers[solved_feasible == 0]
         counts = _eliminations(
-            cohort, seekers, seekers_are_mentees=seekers_are_mentees, tuning=tuning
+            cohort, isolated, seekers_are_mentees=seekers_are_mentees, tuning=tuning
         )
-        for position, seeker in enumerate(seekers):
-            feasible = int(counts.feasible[position])
+        detail = {int(seeker): position for position, seeker in enumerate(isolated)}
+        for seeker, round_feasible in zip(seekers, solved_feasible, strict=True):
+            position = detail.get(int(seeker))
+            feasible = int(round_feasible if position is None else counts.feasible[position])
+            ruled_out: dict[HardConstraint, int] = {}
+            if position is not None:
+                ruled_out = {
+                    item: int(values[position])
+                    for item, values in counts.ruled_out.items()
+                    if values[position] > 0
+                }
             if seekers_are_mentees:
                 code = (
                     UnmatchedReason.MENTORS_NEEDED_ELSEWHERE
@@ -386,12 +427,9 @@ def _unmatched(
                     else UnmatchedReason.NO_FEASIBLE_MENTOR
                 )
             else:
-                code = UnmatchedReason.NOT_NEEDED if feasible else UnmatchedReason.NO_FEASIBLE_MENTEE
-            ruled_out = {
-                item: int(values[position])
-                for item, values in counts.ruled_out.items()
-                if values[position] > 0
-            }
+                code = (
+                    UnmatchedReason.NOT_NEEDED if feasible else UnmatchedReason.NO_FEASIBLE_MENTEE
+                )
             everyone = [
                 item for item, count in ruled_out.items() if feasible == 0 and count == others
             ]
@@ -413,9 +451,8 @@ def _unmatched(
                     ),
                     candidates_checked=others,
                     feasible_candidates=feasible,
-                    eliminated_by=ruled_out,
+                    eliminated_by=ruled_out if feasible == 0 else {},
                     eliminated_everyone=everyone,
                 )
             )
-    del graph
     return result

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from binome_pairing.domain import texts
-from binome_pairing.domain.results import NeedCoverage, UnmatchedReason
 from binome_shared.contracts.participants import ParticipantProfile
 from binome_shared.contracts.programme import Criterion, HardConstraint, ProgrammeRules
 from binome_shared.contracts.values import LocalisedText
+
+from binome_pairing.domain import texts
+from binome_pairing.domain.results import NeedCoverage, UnmatchedReason
 
 
 def need_coverage(
@@ -214,7 +215,11 @@ def _unmatched_text(
     ]
     counts = "; ".join(
         f"{texts.CONSTRAINT_LABELS[constraint].in_language(language)} "
-        + (f"en écarte {texts.number(count, 'fr')}" if fr else f"rules out {texts.number(count, 'en')}")
+        + (
+            f"en écarte {texts.number(count, 'fr')}"
+            if fr
+            else f"rules out {texts.number(count, 'en')}"
+        )
         for constraint, count in ranked
     )
     if candidates_checked == 0:

@@ -9,11 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from binome_shared.contracts.participants import ParticipantProfile, ParticipantRole
 from binome_shared.contracts.programme import Criterion, HardConstraint, Objective
 from binome_shared.contracts.values import LocalisedText
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class NeedCoverage(BaseModel):

@@ -135,7 +135,8 @@ def requirement(
             years = age_rule.years
             if seeker_is_mentee:
                 return LocalisedText(
-                    fr=f"a au moins {years} an(s) de moins", en=f"is at least {years} year(s) younger"
+                    fr=f"a au moins {years} an(s) de moins",
+                    en=f"is at least {years} year(s) younger",
                 )
             return LocalisedText(
                 fr=f"a au moins {years} an(s) de plus", en=f"is at least {years} year(s) older"

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from binome_shared.contracts.participants import ParticipantProfile, ParticipantRole
+from binome_shared.contracts.programme import Criterion, ProgrammeRules
+from binome_shared.contracts.values import LocalisedText
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from binome_pairing.domain.results import CohortValidation, RecordProblem, Severity
-from binome_shared.contracts.participants import ParticipantProfile, ParticipantRole
-from binome_shared.contracts.programme import Criterion, ProgrammeRules
-from binome_shared.contracts.values import LocalisedText
 
 PARTICIPANTS = "participants"
 
@@ -172,12 +172,28 @@ def validate_cohort(
     cycles = _manager_cycles(participants)
     availability_counts = rules.weights.as_mapping()[Criterion.AVAILABILITY] > 0
     for index, person in zip(where, participants, strict=True):
-        def report(field: str, code: str, fr: str, en: str, *, index: int = index,
-                   person: ParticipantProfile = person, severity: Severity = Severity.WARNING
-                   ) -> None:
+
+        def report(
+            field: str,
+            code: str,
+            fr: str,
+            en: str,
+            *,
+            index: int = index,
+            person: ParticipantProfile = person,
+            severity: Severity = Severity.WARNING,
+        ) -> None:
             problems.append(
-                _problem(index=index, person=person, field=field, code=code, severity=severity,
-                         fr=fr, en=en, collection=collection)
+                _problem(
+                    index=index,
+                    person=person,
+                    field=field,
+                    code=code,
+                    severity=severity,
+                    fr=fr,
+                    en=en,
+                    collection=collection,
+                )
             )
 
         if person.participant_id in seen:
@@ -193,25 +209,45 @@ def validate_cohort(
         accepted.append(person)
         is_mentor = person.role is ParticipantRole.MENTOR
         if not is_mentor and person.capacity is not None:
-            report("capacity", "capacity_ignored", "capacité ignorée pour un mentoré",
-                   "capacity is ignored for a mentee")
+            report(
+                "capacity",
+                "capacity_ignored",
+                "capacité ignorée pour un mentoré",
+                "capacity is ignored for a mentee",
+            )
         if is_mentor and not person.skills:
-            report("skills", "no_skills", "aucune compétence : ses besoins couverts vaudront 0",
-                   "no skills: needs coverage will score 0")
+            report(
+                "skills",
+                "no_skills",
+                "aucune compétence : ses besoins couverts vaudront 0",
+                "no skills: needs coverage will score 0",
+            )
         if not is_mentor and not person.learning_needs:
-            report("learning_needs", "no_learning_needs",
-                   "aucun besoin d'apprentissage : couverture des besoins à 0",
-                   "no learning needs: needs coverage will score 0")
+            report(
+                "learning_needs",
+                "no_learning_needs",
+                "aucun besoin d'apprentissage : couverture des besoins à 0",
+                "no learning needs: needs coverage will score 0",
+            )
         if availability_counts and not person.availability:
-            report("availability", "no_availability",
-                   "aucune disponibilité : le critère de disponibilités vaudra 0",
-                   "no availability: the availability criterion will score 0")
+            report(
+                "availability",
+                "no_availability",
+                "aucune disponibilité : le critère de disponibilités vaudra 0",
+                "no availability: the availability criterion will score 0",
+            )
         if rules.constraints.same_gender and person.gender is None:
-            report("gender", "gender_missing",
-                   "genre non renseigné : impossible à apparier dans un programme non mixte",
-                   "gender not given: cannot be paired in a single-gender programme")
+            report(
+                "gender",
+                "gender_missing",
+                "genre non renseigné : impossible à apparier dans un programme non mixte",
+                "gender not given: cannot be paired in a single-gender programme",
+            )
         if person.participant_id in cycles:
-            report("manager_id", "reporting_loop",
-                   "boucle hiérarchique : la chaîne est coupée à la boucle",
-                   "reporting loop: the chain is cut where it loops")
+            report(
+                "manager_id",
+                "reporting_loop",
+                "boucle hiérarchique : la chaîne est coupée à la boucle",
+                "reporting loop: the chain is cut where it loops",
+            )
     return CohortValidation(accepted=accepted, problems=problems)

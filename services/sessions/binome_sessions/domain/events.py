@@ -7,7 +7,7 @@ comments) stays in the aggregate, so that no personal data travels by accident.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from binome_sessions.domain.values import (
     Absence,
@@ -30,6 +30,14 @@ class PairEvent:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class PairPlanStarted(PairEvent):
+    """The programme's déroulé was instantiated for a newly formed pair."""
+
+    sessions_planned: int
+    first_session_due_on: date
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class SessionScheduled(PairEvent):
     """A themed session got an appointment."""
 
@@ -37,6 +45,9 @@ class SessionScheduled(PairEvent):
     position: int
     scheduled_at: datetime
     duration_minutes: int
+    location: str
+    revision: int
+    """Increases with every change to this session's appointments (an iCalendar SEQUENCE)."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -48,6 +59,8 @@ class SessionRescheduled(PairEvent):
     previous_scheduled_at: datetime
     scheduled_at: datetime
     duration_minutes: int
+    location: str
+    revision: int
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -58,6 +71,7 @@ class SessionCancelled(PairEvent):
     position: int
     cancelled_scheduled_at: datetime
     reason: CancellationReason
+    revision: int
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -144,6 +158,9 @@ class PairStalled(PairEvent):
     """No session held for the programme's stall threshold; recorded once per silence."""
 
     silent_since: datetime
+    last_session_at: datetime | None
+    """When the last session was held; None when none was, the silence then counts from the
+    programme's start or the pair's formation, whichever is later."""
     weeks_without_session: int
 
 
@@ -167,7 +184,8 @@ class PairCompleted(PairEvent):
 
 
 SessionsDomainEvent = (
-    SessionScheduled
+    PairPlanStarted
+    | SessionScheduled
     | SessionRescheduled
     | SessionCancelled
     | SessionSkipped

@@ -27,6 +27,7 @@ class RejectionCode(StrEnum):
     SESSION_NOT_YET_DUE = "session_not_yet_due"
     DURATION_OUT_OF_RANGE = "duration_out_of_range"
     NOTES_TOO_LONG = "notes_too_long"
+    LOCATION_TOO_LONG = "location_too_long"
     OBJECTIVE_ALREADY_EXISTS = "objective_already_exists"
     UNKNOWN_OBJECTIVE = "unknown_objective"
     OBJECTIVE_CLOSED = "objective_closed"
@@ -127,8 +128,14 @@ _REASONS: dict[RejectionCode, RejectionReason] = {
         en="This session has not started yet: it cannot be reported missed.",
     ),
     RejectionCode.DURATION_OUT_OF_RANGE: RejectionReason(
-        fr="La durée d'une séance doit être comprise entre 1 et 480 minutes.",
-        en="A session must last between 1 and 480 minutes.",
+        fr=(
+            "Une séance planifiée dure de 1 à 480 minutes ; une séance tenue, 600 minutes au plus."
+        ),
+        en="A scheduled session lasts 1 to 480 minutes; a held one, 600 minutes at most.",
+    ),
+    RejectionCode.LOCATION_TOO_LONG: RejectionReason(
+        fr="Le lieu de la séance est trop long (300 caractères au plus).",
+        en="The session's location is too long (300 characters at most).",
     ),
     RejectionCode.NOTES_TOO_LONG: RejectionReason(
         fr="Les notes de séance sont trop longues.",

@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Self
 from zoneinfo import ZoneInfo
 
-from binome_shared.contracts.session_plan import SequencePolicy, SessionPlan
 from pydantic import AwareDatetime, BaseModel, ConfigDict, PrivateAttr
 
 from binome_sessions.domain.events import (
@@ -21,6 +20,7 @@ from binome_sessions.domain.events import (
     ObjectiveSet,
     PairCompleted,
     PairFitConcernRaised,
+    PairPlanStarted,
     PairResumed,
     PairStalled,
     SessionCancelled,
@@ -44,9 +44,12 @@ from binome_sessions.domain.values import (
     SessionStatus,
     Side,
 )
+from binome_shared.contracts.session_plan import SequencePolicy, SessionPlan
 
 MIN_SESSION_MINUTES = 1
-MAX_SESSION_MINUTES = 480
+MAX_SCHEDULED_MINUTES = 480
+MAX_HELD_MINUTES = 600
+MAX_LOCATION_LENGTH = 300
 MAX_NOTES_LENGTH = 4000
 MAX_OBJECTIVE_STATEMENT_LENGTH = 500
 MAX_OBJECTIVES_PER_SIDE = 5
@@ -72,6 +75,9 @@ class TrackedSession(BaseModel):
     notes: str = ""
     times_missed: int = 0
     times_cancelled: int = 0
+    location: str = ""
+    revision: int = 0
+    """Bumped by every reschedule and cancellation, so calendars see each change as newer."""
 
     def ends_at(self) -> datetime | None:
         """End of the current appointment, if the session is scheduled."""
@@ -171,7 +177,7 @@ class PairTrack(BaseModel):
             )
             for index, planned in enumerate(plan.sessions)
         ]
-        return cls(
+        track = cls(
             pair_id=pair_id,
             programme_id=programme_id,
             mentor_id=mentor_id,
@@ -183,6 +189,14 @@ class PairTrack(BaseModel):
             mentor_trained=mentor_trained,
             sessions=sessions,
         )
+        track._record(
+            PairPlanStarted(
+                **track._event_base(formed_at),
+                sessions_planned=len(sessions),
+                first_session_due_on=sessions[0].target_on,
+            )
+        )
+        return track
 
     def to_dict(self) -> dict[str, Any]:
         """The state as plain JSON-compatible data (pending events excluded)."""
@@ -227,6 +241,12 @@ class PairTrack(BaseModel):
                 return session
         raise CommandRejectedError(code=RejectionCode.UNKNOWN_SESSION, subject=session_key)
 
+    def session_key_at(self, position: int) -> str:
+        """The key of the session at this 1-based position of the plan, or a rejection."""
+        if 1 <= position <= len(self.sessions):
+            return self.sessions[position - 1].key
+        raise CommandRejectedError(code=RejectionCode.UNKNOWN_SESSION, subject=str(position))
+
     def next_session_to_hold(self) -> TrackedSession | None:
         """The first session of the déroulé neither held nor skipped."""
         return next(
@@ -268,6 +288,7 @@ class PairTrack(BaseModel):
         scheduled_at: datetime,
         now: datetime,
         duration_minutes: int | None = None,
+        location: str = "",
     ) -> None:
         """Give a session an appointment (again, after a cancellation or a miss)."""
         scheduled_at = _as_utc(scheduled_at, "scheduled_at")
@@ -284,12 +305,14 @@ class PairTrack(BaseModel):
                 code=RejectionCode.MENTOR_TRAINING_REQUIRED, subject=session_key
             )
         duration = self._appointment_duration(session, duration_minutes)
+        _require_location(location, session_key)
         self._require_within_programme(scheduled_at, session_key)
         self._require_free_slot(session, scheduled_at, duration)
 
         session.status = SessionStatus.SCHEDULED
         session.scheduled_at = scheduled_at
         session.duration_minutes = duration
+        session.location = location
         self._record(
             SessionScheduled(
                 **self._event_base(now),
@@ -297,6 +320,8 @@ class PairTrack(BaseModel):
                 position=session.position,
                 scheduled_at=scheduled_at,
                 duration_minutes=duration,
+                location=location,
+                revision=session.revision,
             )
         )
 
@@ -307,8 +332,9 @@ class PairTrack(BaseModel):
         scheduled_at: datetime,
         now: datetime,
         duration_minutes: int | None = None,
+        location: str | None = None,
     ) -> None:
-        """Move a scheduled session to another slot; moving it to its own slot changes nothing."""
+        """Move a scheduled session (None keeps its duration or place); no change, no event."""
         scheduled_at = _as_utc(scheduled_at, "scheduled_at")
         now = _as_utc(now, "now")
         self._require_running()
@@ -317,14 +343,22 @@ class PairTrack(BaseModel):
         assert previous is not None  # a scheduled session always has its slot
         duration = session.duration_minutes if duration_minutes is None else duration_minutes
         assert duration is not None  # a scheduled session always has its duration
-        _require_session_length(duration, session_key)
+        _require_session_length(duration, session_key, MAX_SCHEDULED_MINUTES)
+        place = session.location if location is None else location
+        _require_location(place, session_key)
         self._require_within_programme(scheduled_at, session_key)
         self._require_free_slot(session, scheduled_at, duration)
-        if previous == scheduled_at and session.duration_minutes == duration:
+        if (previous, session.duration_minutes, session.location) == (
+            scheduled_at,
+            duration,
+            place,
+        ):
             return
 
         session.scheduled_at = scheduled_at
         session.duration_minutes = duration
+        session.location = place
+        session.revision += 1
         self._record(
             SessionRescheduled(
                 **self._event_base(now),
@@ -333,6 +367,8 @@ class PairTrack(BaseModel):
                 previous_scheduled_at=previous,
                 scheduled_at=scheduled_at,
                 duration_minutes=duration,
+                location=place,
+                revision=session.revision,
             )
         )
 
@@ -388,7 +424,7 @@ class PairTrack(BaseModel):
         self._require_within_programme(held_at, session_key)
         duration = session.duration_minutes if duration_minutes is None else duration_minutes
         assert duration is not None  # a scheduled session always has its duration
-        _require_session_length(duration, session_key)
+        _require_session_length(duration, session_key, MAX_HELD_MINUTES)
         if len(notes) > MAX_NOTES_LENGTH:
             raise CommandRejectedError(code=RejectionCode.NOTES_TOO_LONG, subject=session_key)
         self._require_sequence(session, held_at)
@@ -431,6 +467,7 @@ class PairTrack(BaseModel):
         session.status = SessionStatus.PLANNED
         session.scheduled_at = None
         session.duration_minutes = None
+        session.location = ""
         session.times_missed += 1
         self._record(
             SessionMissed(
@@ -479,6 +516,9 @@ class PairTrack(BaseModel):
             PairStalled(
                 **self._event_base(now),
                 silent_since=silent_since,
+                last_session_at=max(
+                    (s.held_at for s in self.sessions if s.held_at is not None), default=None
+                ),
                 weeks_without_session=silence // ONE_WEEK,
             )
         )
@@ -539,33 +579,27 @@ class PairTrack(BaseModel):
         now = _as_utc(now, "now")
         self._require_not_dissolved()
         objective = self._open_objective(objective_id)
-        if not 0 <= progress_percent <= 100:
-            raise CommandRejectedError(
-                code=RejectionCode.PROGRESS_OUT_OF_RANGE, subject=objective_id
-            )
-        previous = objective.progress_percent
-        if previous == progress_percent:
-            return
-
-        objective.progress_percent = progress_percent
-        objective.updated_at = now
-        self._record(
-            ObjectiveProgressed(
-                **self._event_base(now),
-                objective_id=objective_id,
-                side=objective.side,
-                previous_percent=previous,
-                progress_percent=progress_percent,
-            )
-        )
+        _require_percentage(progress_percent, objective_id)
+        self._progress(objective, progress_percent, now)
 
     def close_objective(
-        self, *, objective_id: str, outcome: ObjectiveOutcome, now: datetime
+        self,
+        *,
+        objective_id: str,
+        outcome: ObjectiveOutcome,
+        now: datetime,
+        progress_percent: int | None = None,
     ) -> None:
-        """Close an open objective as met or not met (also after the pair completed)."""
+        """Close an open objective as met or not met, with its final progress if given.
+
+        Also accepted after the pair completed, for the final review.
+        """
         now = _as_utc(now, "now")
         self._require_not_dissolved()
         objective = self._open_objective(objective_id)
+        if progress_percent is not None:
+            _require_percentage(progress_percent, objective_id)
+            self._progress(objective, progress_percent, now)
 
         objective.status = ObjectiveStatus(outcome.value)
         objective.updated_at = now
@@ -702,7 +736,7 @@ class PairTrack(BaseModel):
             if requested is None
             else requested
         )
-        _require_session_length(duration, session.key)
+        _require_session_length(duration, session.key, MAX_SCHEDULED_MINUTES)
         return duration
 
     def _require_within_programme(self, moment: datetime, session_key: str) -> None:
@@ -747,6 +781,8 @@ class PairTrack(BaseModel):
         session.scheduled_at = None
         session.duration_minutes = None
         session.times_cancelled += 1
+        session.location = ""
+        session.revision += 1
         self._events.append(
             SessionCancelled(
                 **self._event_base(now),
@@ -754,6 +790,7 @@ class PairTrack(BaseModel):
                 position=session.position,
                 cancelled_scheduled_at=cancelled_at,
                 reason=reason,
+                revision=session.revision,
             )
         )
 
@@ -804,6 +841,22 @@ class PairTrack(BaseModel):
                     )
                 return objective
         raise CommandRejectedError(code=RejectionCode.UNKNOWN_OBJECTIVE, subject=objective_id)
+
+    def _progress(self, objective: Objective, progress_percent: int, now: datetime) -> None:
+        previous = objective.progress_percent
+        if previous == progress_percent:
+            return
+        objective.progress_percent = progress_percent
+        objective.updated_at = now
+        self._record(
+            ObjectiveProgressed(
+                **self._event_base(now),
+                objective_id=objective.objective_id,
+                side=objective.side,
+                previous_percent=previous,
+                progress_percent=progress_percent,
+            )
+        )
 
     def _require_no_feedback_yet(
         self, author: Side, moment: FeedbackMoment, session_key: str | None
@@ -863,6 +916,16 @@ def _as_utc(moment: datetime, name: str) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _require_session_length(duration_minutes: int, session_key: str) -> None:
-    if not MIN_SESSION_MINUTES <= duration_minutes <= MAX_SESSION_MINUTES:
+def _require_percentage(progress_percent: int, objective_id: str) -> None:
+    if not 0 <= progress_percent <= 100:
+        raise CommandRejectedError(code=RejectionCode.PROGRESS_OUT_OF_RANGE, subject=objective_id)
+
+
+def _require_location(location: str, session_key: str) -> None:
+    if len(location) > MAX_LOCATION_LENGTH:
+        raise CommandRejectedError(code=RejectionCode.LOCATION_TOO_LONG, subject=session_key)
+
+
+def _require_session_length(duration_minutes: int, session_key: str, longest: int) -> None:
+    if not MIN_SESSION_MINUTES <= duration_minutes <= longest:
         raise CommandRejectedError(code=RejectionCode.DURATION_OUT_OF_RANGE, subject=session_key)

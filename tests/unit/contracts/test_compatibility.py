@@ -1,0 +1,35 @@
+"""Every message version ever committed stays readable; minor versions only add optional fields."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from binome_shared.contracts.base import SchemaVersion
+from binome_shared.contracts.catalogue import CATALOGUE
+from binome_shared.docs.asyncapi import message_json_schema
+
+pytestmark = pytest.mark.unit
+
+SCHEMAS = Path(__file__).resolve().parents[3] / "docs" / "schemas" / "messages"
+COMMITTED = sorted(SCHEMAS.glob("*.json"))
+
+
+def test_there_are_committed_schemas_to_check() -> None:
+    assert len(COMMITTED) >= len(list(CATALOGUE))
+
+
+@pytest.mark.parametrize("path", COMMITTED, ids=[p.stem for p in COMMITTED])
+def test_a_committed_version_is_still_readable_and_only_grew(path: Path) -> None:
+    committed: dict[str, Any] = json.loads(path.read_text())
+    version = SchemaVersion.parse(committed["x-binome-version"])
+    reader = CATALOGUE.reader_for(committed["x-binome-type"], version)
+    current = message_json_schema(reader)
+    lost = set(committed.get("properties", {})) - set(current.get("properties", {}))
+    assert not lost, f"{path.stem}: fields removed within major {version.major}: {lost}"
+    newly_required = set(current.get("required", [])) - set(committed.get("required", []))
+    assert not newly_required, f"{path.stem}: fields became required: {newly_required}"
+    assert SchemaVersion.parse(current["x-binome-version"]).minor >= version.minor

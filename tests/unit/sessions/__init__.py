@@ -1,0 +1,1 @@
+"""Unit tests of the sessions service's pure domain and of the SessionPlan contract."""
