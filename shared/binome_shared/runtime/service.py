@@ -15,7 +15,7 @@ import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -43,21 +43,25 @@ from binome_shared.messaging.consumer import (
     ShutdownDuringOutageError,
 )
 from binome_shared.messaging.outbox import Outbox, OutboxRelay
+from binome_shared.messaging.scheduler import JobHandler, JobRunner, schedule
 from binome_shared.messaging.topics import ensure_topics
+from binome_shared.runtime.clock import SimulatedClock, SystemClock
 from binome_shared.runtime.observability import tracer_provider
 from binome_shared.runtime.settings import ServiceSettings
 
 logger = logging.getLogger(__name__)
 
 
-class SystemClock:
-    """Wall-clock time, timezone-aware."""
-
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-
 HttpHandler = Callable[["ServiceRuntime", Mapping[str, Any]], Awaitable[AsgiResponse]]
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodicJob:
+    """Work a service does every ``every`` (stall checks, progress reports), once per period
+    across all replicas."""
+
+    job_type: str
+    every: timedelta
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +76,8 @@ class ServiceDefinition:
     migrations: Sequence[Migration]
     description: str = ""
     http_routes: Mapping[str, HttpHandler] = field(default_factory=dict)
+    jobs: Mapping[str, JobHandler] = field(default_factory=dict)
+    periodic_jobs: Sequence[PeriodicJob] = ()
 
     @property
     def source(self) -> str:
@@ -103,6 +109,7 @@ class ServiceRuntime:
         self._relay: OutboxRelay | None = None
         self._producer: AIOKafkaProducer | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self.jobs: JobRunner | None = None
         self._migrations_done = False
         self._processed = MetricCounter(
             "binome_messages_total",
@@ -195,7 +202,28 @@ class ServiceRuntime:
             poll_interval=self.settings.relay_poll_interval_seconds,
         )
         self._tasks.append(asyncio.create_task(self._run_relay(), name="outbox-relay"))
+        if self.definition.jobs:
+            await self._plan_periodic_jobs()
+            self.jobs = JobRunner(
+                pool=self.pool,
+                handlers=self.definition.jobs,
+                outbox=self.outbox,
+                clock=self.clock,
+                source=self.definition.source,
+            )
+            self._tasks.append(asyncio.create_task(self.jobs.run(self.stop_event), name="jobs"))
         self._tasks.append(asyncio.create_task(self._expire_parked_periodically(), name="parking"))
+
+    async def _plan_periodic_jobs(self) -> None:
+        async with self.pool.acquire() as conn:
+            for periodic in self.definition.periodic_jobs:
+                await schedule(
+                    conn,
+                    job_id=f"periodic:{periodic.job_type}",
+                    job_type=periodic.job_type,
+                    due_at=self.clock.now() + periodic.every,
+                    repeat_every=periodic.every,
+                )
 
     async def _run_relay(self) -> None:
         assert self._producer is not None
@@ -317,7 +345,10 @@ def build_app(
         ],
     )
     runtime = ServiceRuntime(
-        definition=definition, settings=settings, clock=clock or SystemClock(), metrics=metrics
+        definition=definition,
+        settings=settings,
+        clock=clock or (SimulatedClock() if settings.clock == "simulated" else SystemClock()),
+        metrics=metrics,
     )
     if definition.subscriptions:
         subscriber = broker.subscriber(
@@ -367,6 +398,8 @@ def build_app(
         routes.append(("/asyncapi.json", asyncapi_endpoint))
     for path, handler in definition.http_routes.items():
         routes.append((path, _bind(handler, runtime)))
+    if isinstance(runtime.clock, SimulatedClock):
+        routes.append(("/admin/clock", _clock_endpoint(runtime, runtime.clock)))
 
     app = AsgiFastStream(
         broker,
@@ -384,6 +417,33 @@ async def _keep_raw(message: Any) -> None:
     """Skip FastStream's JSON decoding: the reliable consumer reads raw records itself, so an
     unreadable body becomes a dead letter with its reason instead of an error before us."""
     del message
+
+
+def _clock_endpoint(runtime: ServiceRuntime, clock: SimulatedClock) -> Any:
+    """``GET``/``POST /admin/clock`` (simulated clock only): read or move the service's time."""
+
+    async def endpoint(scope: Any, receive: Any, send: Any) -> None:
+        status, body = 200, b""
+        if scope["method"] == "POST":
+            chunks = []
+            while True:
+                message = await receive()
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body"):
+                    break
+            try:
+                clock.set(datetime.fromisoformat(json.loads(b"".join(chunks))["now"]))
+                if runtime.jobs is not None:
+                    runtime.jobs.wake()
+            except (ValueError, KeyError, TypeError) as error:
+                status, body = 400, json.dumps({"error": str(error)}).encode()
+        if not body:
+            body = json.dumps({"now": clock.now().isoformat()}).encode()
+        headers = [(b"content-type", b"application/json")]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    return endpoint
 
 
 def _bind(handler: HttpHandler, runtime: ServiceRuntime) -> Any:

@@ -51,6 +51,10 @@ class ServiceSettings(BaseSettings):
     graceful_timeout_seconds: float = Field(
         default=25.0, gt=0, description="Time given to the message in hand on SIGTERM."
     )
+    clock: Literal["system", "simulated"] = Field(
+        default="system",
+        description="`simulated`: the demo moves time via POST /admin/clock (never in production).",
+    )
     instance_id: str = Field(
         default_factory=socket.gethostname,
         description="This replica's name in logs and client ids.",

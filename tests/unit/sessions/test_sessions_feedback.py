@@ -222,3 +222,20 @@ def test_a_dissolved_pair_takes_no_feedback() -> None:
         )
     with rejected(RejectionCode.PAIR_DISSOLVED):
         track.give_final_feedback(author=Side.MENTEE, rating=3, now=NOW)
+
+
+def test_erasure_blanks_free_text_but_keeps_the_figures() -> None:
+    track = track_after_two_sessions()
+    track.set_objective(objective_id="o1", side=Side.MENTEE, statement="Mon objectif", now=NOW)
+    track.give_session_feedback(
+        author=Side.MENTEE, session_key="social-networks", rating=4, comment="Bravo", now=NOW
+    )
+    track.session("kick-off").notes = "Notes privées"
+    version = track.version
+
+    track.erase_free_text()
+
+    assert [s.notes for s in track.sessions] == [""] * 6
+    assert track.objectives[0].statement == ""
+    assert [(given.comment, given.rating) for given in track.feedback] == [("", 4)]
+    assert track.version == version + 1

@@ -15,6 +15,7 @@ from binome_sessions.domain import (
     CommandRejectedError,
     CompletionReason,
     PairCompleted,
+    PairPlanStarted,
     PairStatus,
     PairTrack,
     RejectionCode,
@@ -80,6 +81,43 @@ def test_naive_datetimes_are_a_programming_error() -> None:
     with pytest.raises(ValueError, match="scheduled_at must be timezone-aware"):
         track.schedule_session(
             session_key="kick-off", scheduled_at=datetime(2025, 1, 20, 10), now=NOW
+        )
+
+
+def test_start_records_that_the_plan_started() -> None:
+    track = PairTrack.start(
+        pair_id="pair-9",
+        programme_id="prog-orange-2025",
+        plan=make_plan(),
+        mentor_id="mentor-9",
+        mentee_id="mentee-9",
+        mentor_business_unit="digital",
+        mentee_business_unit="finance",
+        mentor_trained=True,
+        formed_at=at("2025-01-10"),
+    )
+
+    assert track.events == [
+        PairPlanStarted(
+            pair_id="pair-9",
+            programme_id="prog-orange-2025",
+            occurred_at=at("2025-01-10"),
+            sessions_planned=6,
+            first_session_due_on=date(2025, 1, 13),
+        )
+    ]
+
+
+def test_sessions_are_found_by_their_number_in_the_plan() -> None:
+    track = make_track()
+
+    assert [track.session_key_at(number) for number in (1, 6)] == ["kick-off", "review"]
+    for number in (0, 7):
+        with pytest.raises(CommandRejectedError) as caught:
+            track.session_key_at(number)
+        assert (caught.value.code, caught.value.subject) == (
+            RejectionCode.UNKNOWN_SESSION,
+            str(number),
         )
 
 
@@ -291,6 +329,42 @@ def test_reschedule_outside_the_programme_is_rejected() -> None:
         track.reschedule_session(session_key="kick-off", scheduled_at=at("2025-08-01"), now=NOW)
 
 
+def test_the_location_travels_with_the_appointment_and_every_change_is_a_new_revision() -> None:
+    track = make_track()
+    track.schedule_session(
+        session_key="kick-off", scheduled_at=at("2025-01-20"), now=NOW, location="Teams"
+    )
+    track.reschedule_session(session_key="kick-off", scheduled_at=at("2025-01-21"), now=NOW)
+    track.reschedule_session(
+        session_key="kick-off", scheduled_at=at("2025-01-21"), now=NOW, location="Nanterre"
+    )
+
+    scheduled, moved, relocated = track.events
+    assert isinstance(scheduled, SessionScheduled)
+    assert isinstance(moved, SessionRescheduled)
+    assert isinstance(relocated, SessionRescheduled)
+    assert [(e.location, e.revision) for e in (scheduled, moved, relocated)] == [
+        ("Teams", 0),
+        ("Teams", 1),
+        ("Nanterre", 2),
+    ]
+
+    track.cancel_session(session_key="kick-off", reason=CancellationReason.OTHER, now=NOW)
+    track.schedule_session(session_key="kick-off", scheduled_at=at("2025-01-27"), now=NOW)
+    rescheduled = track.events[-1]
+    assert isinstance(rescheduled, SessionScheduled)
+    assert (rescheduled.location, rescheduled.revision) == ("", 3)
+
+
+def test_a_location_is_short() -> None:
+    track = make_track()
+
+    with rejected(RejectionCode.LOCATION_TOO_LONG):
+        track.schedule_session(
+            session_key="kick-off", scheduled_at=at("2025-01-20"), now=NOW, location="x" * 301
+        )
+
+
 # ---------------------------------------------------------------- cancel and skip
 
 
@@ -458,6 +532,19 @@ def test_notes_and_duration_of_a_held_session_are_bounded() -> None:
         track.report_held(session_key="kick-off", now=NOW, notes="x" * 4001)
     with rejected(RejectionCode.DURATION_OUT_OF_RANGE):
         track.report_held(session_key="kick-off", now=NOW, duration_minutes=0)
+
+
+def test_a_held_session_may_run_longer_than_a_scheduled_one() -> None:
+    track = make_track()
+    track.schedule_session(
+        session_key="kick-off", scheduled_at=at("2025-01-20"), now=NOW, duration_minutes=480
+    )
+
+    with rejected(RejectionCode.DURATION_OUT_OF_RANGE):
+        track.report_held(session_key="kick-off", now=NOW, duration_minutes=601)
+    track.report_held(session_key="kick-off", now=NOW, duration_minutes=600)
+
+    assert track.session("kick-off").duration_minutes == 600
 
 
 def test_strict_sequence_holds_session_n_only_after_n_minus_one() -> None:
@@ -632,7 +719,7 @@ def test_the_track_round_trips_through_json_without_its_pending_events() -> None
     assert loaded.to_dict() == track.to_dict()
     assert loaded.events == []
     assert loaded.session("social-networks").scheduled_at == datetime(2025, 2, 10, 17, tzinfo=UTC)
-    assert stored["version"] == 3
+    assert stored["version"] == 4  # plan started, scheduled, held, scheduled
 
 
 def test_pull_events_hands_over_the_events_once() -> None:

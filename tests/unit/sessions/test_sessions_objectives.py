@@ -206,3 +206,23 @@ def test_a_dissolved_pair_refuses_objective_commands() -> None:
         track.update_objective_progress(objective_id="obj-1", progress_percent=10, now=NOW)
     with rejected(RejectionCode.PAIR_DISSOLVED):
         track.close_objective(objective_id="obj-1", outcome=ObjectiveOutcome.MET, now=NOW)
+
+
+def test_closing_can_set_the_final_progress_in_the_same_command() -> None:
+    track = track_with_objective()
+
+    with rejected(RejectionCode.PROGRESS_OUT_OF_RANGE):
+        track.close_objective(
+            objective_id="obj-1", outcome=ObjectiveOutcome.MET, progress_percent=120, now=NOW
+        )
+    assert track.objectives[0].status is ObjectiveStatus.OPEN
+
+    track.close_objective(
+        objective_id="obj-1", outcome=ObjectiveOutcome.MET, progress_percent=100, now=NOW
+    )
+
+    progressed, closed = track.events[-2:]
+    assert isinstance(progressed, ObjectiveProgressed)
+    assert (progressed.previous_percent, progressed.progress_percent) == (0, 100)
+    assert isinstance(closed, ObjectiveClosed)
+    assert (closed.outcome, closed.progress_percent) == (ObjectiveOutcome.MET, 100)

@@ -19,13 +19,13 @@ re-scored exactly by :mod:`binome_pairing.domain.evaluation`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
-from binome_shared.contracts.programme import AgeBands, Criterion, MinimumAgeGap
 from numpy.typing import NDArray
 
+from binome_pairing.domain.assignment import Assignment
 from binome_pairing.domain.encoding import (
     BLOCK_SLOTS,
     SLOT_MINUTES,
@@ -41,6 +41,7 @@ from binome_pairing.domain.evaluation import (
     normalised_weights,
 )
 from binome_pairing.domain.results import CandidateStrategy, SolverTuning
+from binome_shared.contracts.programme import AgeBands, Criterion, MinimumAgeGap
 
 PENALTY = np.float32(4.0)
 FEASIBLE_ABOVE = np.float32(-2.0)
@@ -246,7 +247,7 @@ def _excluded_in_block(cohort: EncodedCohort, rows: IntArray, columns: IntArray)
     local_rows = row_position[keys // mentor_count]
     local_columns = column_position[keys % mentor_count]
     inside = (local_rows >= 0) & (local_columns >= 0)
-    return np.unique(local_rows[inside] * columns.shape[0] + local_columns[inside])
+    return _distinct(local_rows[inside] * columns.shape[0] + local_columns[inside])
 
 
 class _TopPerColumn:
@@ -296,18 +297,65 @@ def _first_k_per_group(
     return others[keep], groups[keep]
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Scorer:
+    """Block values of ``rows`` × ``columns``, computed block by block."""
+
+    rows: IntArray
+    columns: IntArray
+    mentee_features: Float32Array
+    mentor_features: Float32Array
+    mentee_availability: Float32Array
+    mentor_availability: Float32Array
+    availability_weight: np.float32
+    excluded: IntArray
+    block_rows: int
+
+    @classmethod
+    def build(
+        cls, cohort: EncodedCohort, rows: IntArray, columns: IntArray, tuning: SolverTuning
+    ) -> _Scorer:
+        exact = rows.shape[0] * columns.shape[0] <= tuning.exact_availability_max_cells
+        x, y, a, b = build_features(cohort, rows, columns, exact_availability=exact)
+        return cls(
+            rows=rows,
+            columns=columns,
+            mentee_features=x,
+            mentor_features=y,
+            mentee_availability=a,
+            mentor_availability=b,
+            availability_weight=np.float32(normalised_weights(cohort)[Criterion.AVAILABILITY]),
+            excluded=_excluded_in_block(cohort, rows, columns),
+            block_rows=max(1, tuning.chunk_cells // max(columns.shape[0], 1)),
+        )
+
+    def blocks(self) -> Iterator[tuple[int, Float32Array]]:
+        """(first row, block values) over all rows; excluded cells are −∞."""
+        width = self.columns.shape[0]
+        for first in range(0, self.rows.shape[0], self.block_rows):
+            last = min(first + self.block_rows, self.rows.shape[0])
+            block = self.mentee_features[first:last] @ self.mentor_features.T
+            if self.availability_weight:
+                shared = self.mentee_availability[first:last] @ self.mentor_availability.T
+                np.minimum(shared, np.float32(1.0), out=shared)
+                shared *= self.availability_weight
+                block += shared
+            low, high = np.searchsorted(self.excluded, [first * width, last * width])
+            local = self.excluded[low:high]
+            block[local // width - first, local % width] = -np.inf
+            yield first, block
+
+
 def generate_candidates(
     cohort: EncodedCohort,
     *,
     rows: IntArray,
     columns: IntArray,
     tuning: SolverTuning,
-    keep_all: bool | None = None,
 ) -> CandidateGraph:
     """Candidate edges between mentees ``rows`` and mentors ``columns`` (cohort indices)."""
     cells = rows.shape[0] * columns.shape[0]
-    if keep_all is None:
-        keep_all = cells <= tuning.all_feasible_max_cells
+    keep_all = cells <= tuning.all_feasible_max_cells
     feasible_per_mentee = np.zeros(len(cohort.mentees), dtype=np.int64)
     feasible_per_mentor = np.zeros(len(cohort.mentors), dtype=np.int64)
     strategy = CandidateStrategy.ALL_FEASIBLE if keep_all else CandidateStrategy.TOP_K
@@ -320,44 +368,34 @@ def generate_candidates(
             feasible_per_mentor=feasible_per_mentor,
             strategy=strategy,
         )
-    exact_availability = cells <= tuning.exact_availability_max_cells
-    x, y, a, b = build_features(cohort, rows, columns, exact_availability=exact_availability)
-    availability_weight = np.float32(normalised_weights(cohort)[Criterion.AVAILABILITY])
-    excluded = _excluded_in_block(cohort, rows, columns)
+    scorer = _Scorer.build(cohort, rows, columns, tuning)
     width = columns.shape[0]
-    block_rows = max(1, tuning.chunk_cells // width)
     mentee_k = min(tuning.mentee_top_k, width)
-    per_column = _TopPerColumn(width, min(tuning.mentor_top_k, rows.shape[0]))
+    mentor_k = min(tuning.mentor_top_k, rows.shape[0])
+    per_column = _TopPerColumn(width, mentor_k) if mentor_k > 0 else None
     edge_rows: list[IntArray] = []
     edge_columns: list[IntArray] = []
     column_feasible = np.zeros(width, dtype=np.int64)
-    for first in range(0, rows.shape[0], block_rows):
-        last = min(first + block_rows, rows.shape[0])
-        block = x[first:last] @ y.T
-        if availability_weight:
-            shared = a[first:last] @ b.T
-            np.minimum(shared, np.float32(1.0), out=shared)
-            shared *= availability_weight
-            block += shared
-        low, high = np.searchsorted(excluded, [first * width, last * width])
-        local = excluded[low:high]
-        block[local // width - first, local % width] = -np.inf
+    for first, block in scorer.blocks():
         is_feasible = block > FEASIBLE_ABOVE
-        feasible_per_mentee[rows[first:last]] = is_feasible.sum(axis=1)
+        feasible_per_mentee[rows[first : first + block.shape[0]]] = is_feasible.sum(axis=1)
         column_feasible += is_feasible.sum(axis=0)
         if keep_all:
             local_rows, local_columns = np.nonzero(is_feasible)
         else:
             local_rows, local_columns = _top_per_row(block, is_feasible, mentee_k)
-            per_column.add(block, first)
+            if per_column is not None:
+                per_column.add(block, first)
         edge_rows.append(local_rows + first)
         edge_columns.append(local_columns)
     feasible_per_mentor[columns] = column_feasible
-    if not keep_all:
+    if per_column is not None:
         column_rows, column_columns = per_column.edges()
         edge_rows.append(column_rows)
         edge_columns.append(column_columns)
-    local_keys = np.unique(np.concatenate(edge_rows) * width + np.concatenate(edge_columns))
+    local_keys = np.concatenate(edge_rows) * width + np.concatenate(edge_columns)
+    if not keep_all:
+        local_keys = _distinct(local_keys)
     return CandidateGraph(
         mentee=rows[local_keys // width],
         mentor=columns[local_keys % width],
@@ -367,6 +405,51 @@ def generate_candidates(
     )
 
 
+def _distinct(keys: IntArray) -> IntArray:
+    ordered = np.sort(keys)
+    keep = np.ones(ordered.shape[0], dtype=np.bool_)
+    keep[1:] = ordered[1:] != ordered[:-1]
+    return ordered[keep]
+
+
+def price_edges(
+    cohort: EncodedCohort,
+    *,
+    rows: IntArray,
+    columns: IntArray,
+    assignment: Assignment,
+    tuning: SolverTuning,
+    tolerance: float = 1e-6,
+) -> tuple[IntArray, IntArray]:
+    """Feasible edges whose reduced cost is negative: only they could improve the optimum.
+
+    With exact block values (exact availability), none left means the candidates' optimum
+    is optimal over every feasible pair. At most ``mentee_top_k`` per mentee, most negative
+    first, so that each round stays small.
+    """
+    if assignment.mentee_potential is None or assignment.mentor_potential is None:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    scorer = _Scorer.build(cohort, rows, columns, tuning)
+    row_potential = assignment.mentee_potential[rows]
+    column_potential = assignment.mentor_potential[columns]
+    found_rows: list[IntArray] = []
+    found_columns: list[IntArray] = []
+    for first, block in scorer.blocks():
+        last = first + block.shape[0]
+        reduced = (2.0 - block) + row_potential[first:last, None] - column_potential[None, :]
+        local_rows, local_columns = np.nonzero((reduced < -tolerance) & (block > FEASIBLE_ABOVE))
+        if local_rows.size:
+            values = -reduced[local_rows, local_columns].astype(np.float32)
+            kept_columns, kept_rows = _first_k_per_group(
+                local_rows, local_columns, values, tuning.mentee_top_k
+            )
+            found_rows.append(kept_rows + first)
+            found_columns.append(kept_columns)
+    if not found_rows:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return rows[np.concatenate(found_rows)], columns[np.concatenate(found_columns)]
+
+
 def _top_per_row(block: Float32Array, is_feasible: BoolArray, k: int) -> tuple[IntArray, IntArray]:
     width = block.shape[1]
     if k >= width:
@@ -374,4 +457,5 @@ def _top_per_row(block: Float32Array, is_feasible: BoolArray, k: int) -> tuple[I
     kth = np.partition(block, width - k, axis=1)[:, width - k]
     local_rows, local_columns = np.nonzero((block >= kth[:, None]) & is_feasible)
     values = block[local_rows, local_columns]
-    return _first_k_per_group(local_rows, local_columns, values, k)[::-1]
+    kept_columns, kept_rows = _first_k_per_group(local_rows, local_columns, values, k)
+    return kept_rows, kept_columns

@@ -19,9 +19,10 @@ from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 import numpy as np
+from numpy.typing import NDArray
+
 from binome_shared.contracts.participants import Gender, ParticipantProfile, ReportingLine
 from binome_shared.contracts.programme import AgeBands, ProgrammeRules
-from numpy.typing import NDArray
 
 SLOT_MINUTES = 15
 MINUTES_PER_DAY = 24 * 60

@@ -10,17 +10,9 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from binome_shared.contracts.participants import ParticipantProfile, ParticipantRole, ReportingLine
-from binome_shared.contracts.programme import (
-    Criterion,
-    HardConstraint,
-    Objective,
-    ProgrammeRules,
-)
-from binome_shared.contracts.values import LocalisedText
 
-from binome_pairing.domain.assignment import assign, maximum_pair_count
-from binome_pairing.domain.candidates import CandidateGraph, generate_candidates
+from binome_pairing.domain.assignment import assign
+from binome_pairing.domain.candidates import CandidateGraph, generate_candidates, price_edges
 from binome_pairing.domain.encoding import (
     EncodedCohort,
     FloatArray,
@@ -44,6 +36,7 @@ from binome_pairing.domain.results import (
     CardinalityProof,
     MatchingResult,
     MatchingStats,
+    OptimalityProof,
     ProposedPair,
     RecordProblem,
     Severity,
@@ -52,6 +45,14 @@ from binome_pairing.domain.results import (
     UnmatchedReason,
 )
 from binome_pairing.domain.validation import validate_cohort
+from binome_shared.contracts.participants import ParticipantProfile, ParticipantRole, ReportingLine
+from binome_shared.contracts.programme import (
+    Criterion,
+    HardConstraint,
+    Objective,
+    ProgrammeRules,
+)
+from binome_shared.contracts.values import LocalisedText
 
 LOCKED_PAIRS = "locked_pairs"
 
@@ -178,7 +179,7 @@ def solve(
     rows = np.flatnonzero(is_free)
     columns = np.flatnonzero(residual > 0)
     graph = generate_candidates(cohort, rows=rows, columns=columns, tuning=tuning)
-    new_mentee, new_mentor, new_score, proof, edge_count = _optimise(
+    optimum = _optimise(
         cohort,
         graph,
         rows=rows,
@@ -187,6 +188,7 @@ def solve(
         objective=chosen_objective,
         tuning=tuning,
     )
+    new_mentee, new_mentor, new_score = optimum.mentee, optimum.mentor, optimum.score
     upper_bound = _upper_bound(graph, columns=columns, residual=residual)
     pairs = _explain_pairs(cohort, locked.mentee, locked.mentor, locked=True)
     pairs += _explain_pairs(cohort, new_mentee, new_mentor, locked=False)
@@ -210,13 +212,11 @@ def solve(
         unmatched_mentors=sum(1 for item in unmatched if item.role is ParticipantRole.MENTOR),
         mentees_with_feasible_mentor=int((graph.feasible_per_mentee[rows] > 0).sum()),
         max_new_pairs_upper_bound=upper_bound,
-        candidate_edges=edge_count,
+        candidate_edges=optimum.edges,
         strategy=graph.strategy,
-        cardinality_proof=(
-            CardinalityProof.UPPER_BOUND_REACHED
-            if proof is CardinalityProof.UNVERIFIED and new_mentee.shape[0] == upper_bound
-            else proof
-        ),
+        cardinality_proof=_cardinality_proof(optimum, upper_bound),
+        optimality_proof=optimum.optimality,
+        pricing_rounds=optimum.pricing_rounds,
         total_score=float(new_score.sum()),
         score_quantiles=_quantiles(new_score),
         rejected_records=sum(1 for item in problems if item.severity is Severity.ERROR),
@@ -228,10 +228,30 @@ preview = solve
 """A preview is a solve: the engine is pure, nothing is committed until the caller does."""
 
 
+def _cardinality_proof(optimum: _Optimum, upper_bound: int) -> CardinalityProof:
+    if optimum.optimality is OptimalityProof.ALL_FEASIBLE_EDGES:
+        return CardinalityProof.ALL_FEASIBLE_EDGES
+    if optimum.mentee.shape[0] == upper_bound:
+        return CardinalityProof.UPPER_BOUND_REACHED
+    if optimum.optimality is OptimalityProof.DUAL_CERTIFICATE:
+        return CardinalityProof.DUAL_CERTIFICATE
+    return CardinalityProof.UNVERIFIED
+
+
 def _upper_bound(graph: CandidateGraph, *, columns: IntArray, residual: IntArray) -> int:
     mentees = int((graph.feasible_per_mentee > 0).sum())
     places = int(np.minimum(residual[columns], graph.feasible_per_mentor[columns]).sum())
     return min(mentees, places)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Optimum:
+    mentee: IntArray
+    mentor: IntArray
+    score: FloatArray
+    optimality: OptimalityProof
+    pricing_rounds: int
+    edges: int
 
 
 def _optimise(
@@ -243,56 +263,57 @@ def _optimise(
     residual: IntArray,
     objective: Objective,
     tuning: SolverTuning,
-) -> tuple[IntArray, IntArray, FloatArray, CardinalityProof, int]:
+) -> _Optimum:
     edge_mentee, edge_mentor = graph.mentee, graph.mentor
     # The block ranking is exact for feasibility; this re-check guards the invariant cheaply.
     keep = feasible_edges(cohort, edge_mentee, edge_mentor)
     edge_mentee, edge_mentor = edge_mentee[keep], edge_mentor[keep]
     edge_score = score_edges(cohort, edge_mentee, edge_mentor)
-    result = assign(
-        edge_mentee=edge_mentee,
-        edge_mentor=edge_mentor,
-        edge_score=edge_score,
-        capacity=residual,
-        objective=objective,
+    exhaustive = graph.strategy is CandidateStrategy.ALL_FEASIBLE
+    priceable = (
+        not exhaustive
+        and objective is Objective.MAX_TOTAL
+        and rows.shape[0] * columns.shape[0] <= tuning.exact_availability_max_cells
     )
-    if graph.strategy is CandidateStrategy.ALL_FEASIBLE:
-        proof = CardinalityProof.ALL_FEASIBLE_EDGES
-    else:
-        proof = CardinalityProof.UNVERIFIED
-        upper_bound = _upper_bound(graph, columns=columns, residual=residual)
-        cells = rows.shape[0] * columns.shape[0]
-        if result.chosen.shape[0] < upper_bound and cells <= tuning.full_check_max_cells:
-            full = generate_candidates(
-                cohort, rows=rows, columns=columns, tuning=tuning, keep_all=True
-            )
-            _, matching = maximum_pair_count(full.mentee, full.mentor, residual)
-            keys = np.unique(
-                np.concatenate(
-                    [
-                        cohort.pair_keys(edge_mentee, edge_mentor),
-                        cohort.pair_keys(full.mentee[matching], full.mentor[matching]),
-                    ]
-                )
-            )
-            edge_mentee = keys // len(cohort.mentors)
-            edge_mentor = keys % len(cohort.mentors)
-            edge_score = score_edges(cohort, edge_mentee, edge_mentor)
-            result = assign(
-                edge_mentee=edge_mentee,
-                edge_mentor=edge_mentor,
-                edge_score=edge_score,
-                capacity=residual,
-                objective=objective,
-            )
-            proof = CardinalityProof.FULL_GRAPH_MATCHING
+    optimality = (
+        OptimalityProof.ALL_FEASIBLE_EDGES if exhaustive else OptimalityProof.CANDIDATES_ONLY
+    )
+    rounds = 0
+    while True:
+        result = assign(
+            edge_mentee=edge_mentee,
+            edge_mentor=edge_mentor,
+            edge_score=edge_score,
+            capacity=residual,
+            objective=objective,
+            mentee_count=len(cohort.mentees),
+            potential_rounds=tuning.potential_rounds if priceable else 0,
+        )
+        if not priceable or result.mentee_potential is None or rounds >= tuning.pricing_rounds:
+            break
+        new_mentee, new_mentor = price_edges(
+            cohort, rows=rows, columns=columns, assignment=result, tuning=tuning
+        )
+        known = cohort.pair_keys(edge_mentee, edge_mentor)
+        new_keys = cohort.pair_keys(new_mentee, new_mentor)
+        new_keys = new_keys[~np.isin(new_keys, known)]
+        if new_keys.size == 0:
+            optimality = OptimalityProof.DUAL_CERTIFICATE
+            break
+        rounds += 1
+        added_mentee = new_keys // len(cohort.mentors)
+        added_mentor = new_keys % len(cohort.mentors)
+        edge_mentee = np.concatenate([edge_mentee, added_mentee])
+        edge_mentor = np.concatenate([edge_mentor, added_mentor])
+        edge_score = np.concatenate([edge_score, score_edges(cohort, added_mentee, added_mentor)])
     chosen = result.chosen
-    return (
-        edge_mentee[chosen],
-        edge_mentor[chosen],
-        edge_score[chosen],
-        proof,
-        int(edge_mentee.shape[0]),
+    return _Optimum(
+        mentee=edge_mentee[chosen],
+        mentor=edge_mentor[chosen],
+        score=edge_score[chosen],
+        optimality=optimality,
+        pricing_rounds=rounds,
+        edges=int(edge_mentee.shape[0]),
     )
 
 

@@ -8,7 +8,6 @@ a row ``(n,)`` evaluates k mentees against n mentors.
 from __future__ import annotations
 
 import numpy as np
-from binome_shared.contracts.programme import AgeBands, Criterion, HardConstraint, MinimumAgeGap
 
 from binome_pairing.domain.encoding import (
     SLOT_MINUTES,
@@ -18,6 +17,7 @@ from binome_pairing.domain.encoding import (
     IntArray,
     popcount,
 )
+from binome_shared.contracts.programme import AgeBands, Criterion, HardConstraint, MinimumAgeGap
 
 MINUTES_PER_DAY = 24 * 60
 

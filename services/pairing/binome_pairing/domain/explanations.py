@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from binome_pairing.domain import texts
+from binome_pairing.domain.results import NeedCoverage, UnmatchedReason
 from binome_shared.contracts.participants import ParticipantProfile
 from binome_shared.contracts.programme import Criterion, HardConstraint, ProgrammeRules
 from binome_shared.contracts.values import LocalisedText
-
-from binome_pairing.domain import texts
-from binome_pairing.domain.results import NeedCoverage, UnmatchedReason
 
 
 def need_coverage(

@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from binome_shared.contracts.participants import ParticipantProfile, ParticipantRole
 from binome_shared.contracts.programme import Criterion, HardConstraint, Objective
 from binome_shared.contracts.values import LocalisedText
-from pydantic import BaseModel, ConfigDict, Field
 
 
 class NeedCoverage(BaseModel):
@@ -129,9 +130,23 @@ class CardinalityProof(StrEnum):
     """Why the number of pairs is known to be the largest the constraints allow."""
 
     ALL_FEASIBLE_EDGES = "all_feasible_edges"
+    """Every feasible pair was offered to the solver."""
     UPPER_BOUND_REACHED = "upper_bound_reached"
-    FULL_GRAPH_MATCHING = "full_graph_matching"
+    """As many pairs as free mentees with a feasible mentor, or as usable places."""
+    DUAL_CERTIFICATE = "dual_certificate"
+    """No left-out feasible pair has a negative reduced cost (see OptimalityProof)."""
     UNVERIFIED = "unverified"
+
+
+class OptimalityProof(StrEnum):
+    """Why the total score is known to be optimal (for the chosen objective)."""
+
+    ALL_FEASIBLE_EDGES = "all_feasible_edges"
+    """Every feasible pair was offered to the solver: the exact optimum."""
+    DUAL_CERTIFICATE = "dual_certificate"
+    """Pricing every feasible pair against the optimum's duals found nothing to add."""
+    CANDIDATES_ONLY = "candidates_only"
+    """Optimal over the candidate edges; the full cohort was too large to price exactly."""
 
 
 class MatchingStats(BaseModel):
@@ -155,6 +170,8 @@ class MatchingStats(BaseModel):
     candidate_edges: int
     strategy: CandidateStrategy
     cardinality_proof: CardinalityProof
+    optimality_proof: OptimalityProof
+    pricing_rounds: int = Field(description="Rounds of adding edges priced below zero.")
     total_score: float = Field(description="Sum of the new pairs' scores.")
     score_quantiles: dict[str, float] = Field(
         description="min, p10, p50, p90, max and mean of the new pairs' scores."
@@ -195,16 +212,20 @@ class SolverTuning:
     kept, and the result is the exact optimum. Above it, each mentee keeps its
     ``mentee_top_k`` best feasible mentors and each mentor its ``mentor_top_k`` best feasible
     mentees. Up to ``exact_availability_max_cells`` cells the ranking uses the exact
-    availability overlap (15-minute resolution); above, two-hour blocks. Up to
-    ``full_check_max_cells`` a maximum matching over every feasible pair proves (and, if need
-    be, repairs) the number of pairs. ``chunk_cells`` bounds the memory of one scoring block.
+    availability overlap (15-minute resolution) and, after each solve, every feasible pair is
+    priced against the optimum's duals: pairs with a negative reduced cost join the
+    candidates and the solve repeats (at most ``pricing_rounds`` times), so the result is
+    proven optimal. Above, ranking uses two-hour availability blocks and the optimum is over
+    the candidates. ``potential_rounds`` bounds the Bellman–Ford passes computing the duals;
+    ``chunk_cells`` bounds the memory of one scoring block.
     """
 
     all_feasible_max_cells: int = 2_500_000
     exact_availability_max_cells: int = 250_000_000
-    full_check_max_cells: int = 150_000_000
-    mentee_top_k: int = 12
-    mentor_top_k: int = 6
+    mentee_top_k: int = 16
+    mentor_top_k: int = 8
+    pricing_rounds: int = 12
+    potential_rounds: int = 5_000
     chunk_cells: int = 1 << 23
 
 

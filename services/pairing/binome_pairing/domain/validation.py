@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from binome_shared.contracts.participants import ParticipantProfile, ParticipantRole
-from binome_shared.contracts.programme import Criterion, ProgrammeRules
-from binome_shared.contracts.values import LocalisedText
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from binome_pairing.domain.results import CohortValidation, RecordProblem, Severity
+from binome_shared.contracts.participants import ParticipantProfile, ParticipantRole
+from binome_shared.contracts.programme import Criterion, ProgrammeRules
+from binome_shared.contracts.values import LocalisedText
 
 PARTICIPANTS = "participants"
 

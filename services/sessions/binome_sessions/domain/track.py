@@ -502,6 +502,20 @@ class PairTrack(BaseModel):
         self.silent_since = None
         self._touch()
 
+    def erase_free_text(self) -> None:
+        """Blank every free text a person wrote (notes, comments, objective statements).
+
+        For a GDPR erasure: ids, dates, ratings and statuses stay, so that figures hold.
+        """
+        for session in self.sessions:
+            session.notes = ""
+            session.location = ""
+        for objective in self.objectives:
+            objective.statement = ""
+        for given in self.feedback:
+            given.comment = ""
+        self._touch()
+
     def check_stall(self, *, now: datetime) -> bool:
         """Record PairStalled if nothing was held for the threshold; once per silence."""
         now = _as_utc(now, "now")
