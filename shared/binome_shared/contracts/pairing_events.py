@@ -63,6 +63,9 @@ class PairProposed(
     mentor: PairSide
     mentee: PairSide
     explanation: PairExplanation
+    mentor_trained: bool = Field(
+        default=False, description="The mentor has completed the programme's training."
+    )
 
 
 class PairFormed(
@@ -75,6 +78,9 @@ class PairFormed(
     mentor: PairSide
     mentee: PairSide
     explanation: PairExplanation
+    mentor_trained: bool = Field(
+        default=False, description="The mentor has completed the programme's training."
+    )
 
 
 class PairRejected(
