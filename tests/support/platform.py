@@ -25,7 +25,8 @@ from binome_shared.contracts.base import Envelope
 from binome_shared.contracts.topics import ALL_TOPICS, TopicSpec
 from binome_shared.db.migrations import apply_migrations, service_migrations
 from binome_shared.db.provision import SERVICES, ServiceDatabase, provision
-from binome_shared.messaging.cloudevents import KafkaRecord, encode
+from binome_shared.contracts.catalogue import CATALOGUE
+from binome_shared.messaging.cloudevents import KafkaRecord, ReceivedRecord, decode, encode
 from binome_shared.messaging.topics import ensure_topics
 
 PASSWORDS = {service: f"binome_{service}" for service in SERVICES}
@@ -161,6 +162,26 @@ class Kafka:
         finally:
             await consumer.stop()
         return records
+
+
+def received(record: Any) -> ReceivedRecord:
+    return ReceivedRecord(
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        key=record.key,
+        value=record.value,
+        headers=list(record.headers or ()),
+    )
+
+
+async def read_envelopes(
+    kafka: Kafka, topic: TopicSpec, *, expect: int, timeout: float = 30.0
+) -> list[Envelope[Any]]:
+    """Every message on ``topic`` (this test's prefix), decoded, in offset order per key."""
+    records = await kafka.read_all(topic.full_name(kafka.prefix), expect=expect, timeout=timeout)
+    records.sort(key=lambda record: (record.timestamp, record.partition, record.offset))
+    return [decode(received(record), CATALOGUE) for record in records]
 
 
 def free_port() -> int:

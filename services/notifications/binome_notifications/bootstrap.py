@@ -1,19 +1,52 @@
-"""The notifications service's composition root: settings, subscriptions, handlers."""
+"""The notifications service's composition root: settings, subscriptions, handlers, jobs."""
 
 from __future__ import annotations
 
-from pydantic import Field
+import random
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
 
-from binome_notifications import handlers
+import asyncpg
+import httpx
+from faststream.asgi import AsgiResponse
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from binome_notifications.adapters import deliveries
+from binome_notifications.adapters.dispatch import Dispatcher, EmailSender, WebhookPoster
+from binome_notifications.adapters.rendering import NotificationRenderer
+from binome_notifications.adapters.smtp import SmtpEmailSender, SmtpSecurity, SmtpSettings
+from binome_notifications.adapters.webhooks import WebhookEndpoint, WebhookSender
+from binome_notifications.domain.model import HR_KINDS, Language, NotificationKind
+from binome_notifications.domain.policy import RateLimiter, RetryPolicy
+from binome_notifications.handlers import NotificationHandlers
+from binome_notifications.translation import ReceiverSubscription
 from binome_shared.contracts.catalogue import CATALOGUE
 from binome_shared.contracts.notifications_events import NOTIFICATIONS_EVENT_TYPES
-from binome_shared.contracts.pairing_events import PairFormed
 from binome_shared.contracts.topics import HR_COMMANDS, PAIRING_EVENTS, SESSIONS_EVENTS
 from binome_shared.db.migrations import service_migrations
-from binome_shared.runtime.service import ServiceDefinition
+from binome_shared.messaging.outbox import Outbox
+from binome_shared.runtime.service import ServiceDefinition, ServiceRuntime
 from binome_shared.runtime.settings import ServiceSettings, local_database_url
 
 NAME = "notifications"
+
+
+class WebhookSubscriberSettings(BaseModel):
+    """One webhook receiver, as configured in ``BINOME_WEBHOOKS`` (a JSON list)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(min_length=1, max_length=100, description="Receiver id, e.g. `hr-platform`.")
+    url: str = Field(pattern=r"^https?://", description="Where to POST.")
+    secret: SecretStr = Field(description="HMAC-SHA256 key shared with this receiver alone.")
+    programmes: list[str] | None = Field(
+        default=None, description="Programme ids it follows; null means every programme."
+    )
+    kinds: list[NotificationKind] | None = Field(
+        default=None, description="Kinds it receives; null means the HR kinds."
+    )
+    language: Language | None = Field(default=None, description="Language of titles.")
 
 
 class NotificationsSettings(ServiceSettings):
@@ -21,18 +54,186 @@ class NotificationsSettings(ServiceSettings):
 
     database_url: str = Field(default=local_database_url(NAME))
     http_port: int = Field(default=8003)
+    smtp_host: str = Field(default="127.0.0.1", description="SMTP server (relay) host.")
+    smtp_port: int = Field(default=2525, description="SMTP port (587 STARTTLS, 465 TLS).")
+    smtp_starttls: bool = Field(
+        default=False, description="Upgrade with STARTTLS (true in production; the sink has none)."
+    )
+    smtp_tls: bool = Field(default=False, description="Implicit TLS from the first byte (465).")
+    smtp_username: str | None = Field(default=None, description="SMTP AUTH user, if any.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP AUTH password.")
+    smtp_from: str = Field(default="binome@example.org", description="Sender address.")
+    smtp_from_name: str = Field(default="Binôme", description="Sender display name.")
+    smtp_ca_file: str | None = Field(default=None, description="CA bundle for a private CA.")
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0, description="Per SMTP attempt.")
+    public_base_url: str = Field(
+        default="http://localhost:8080", description="Base of the links written in messages."
+    )
+    webhooks: list[WebhookSubscriberSettings] = Field(
+        default_factory=list,
+        description='Webhook receivers, JSON: [{"id", "url", "secret", "programmes", "kinds"}].',
+    )
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, description="Per HTTP attempt.")
+    delivery_retry_base_seconds: float = Field(
+        default=30.0, gt=0, description="First retry delay; doubles each attempt (jittered)."
+    )
+    delivery_retry_max_seconds: float = Field(default=3600.0, gt=0, description="Delay cap.")
+    delivery_max_attempts: int = Field(default=8, ge=1, description="Attempts before giving up.")
+    rate_per_recipient_burst: int = Field(
+        default=10, ge=1, description="E-mails to one address at once (per replica)."
+    )
+    rate_per_recipient_per_hour: float = Field(
+        default=30.0, gt=0, description="Then at most this many per hour to one address."
+    )
+    rate_per_receiver_burst: int = Field(default=50, ge=1, description="Webhook burst.")
+    rate_per_receiver_per_second: float = Field(
+        default=5.0, gt=0, description="Webhook requests per second to one receiver."
+    )
 
 
-def definition(settings: ServiceSettings | None = None) -> ServiceDefinition:  # noqa: ARG001
+def receiver_subscriptions(settings: NotificationsSettings) -> list[ReceiverSubscription]:
+    """Who receives which webhooks, from settings."""
+    return [
+        ReceiverSubscription(
+            receiver_id=receiver.id,
+            programmes=None if receiver.programmes is None else frozenset(receiver.programmes),
+            kinds=HR_KINDS if receiver.kinds is None else frozenset(receiver.kinds),
+            language=receiver.language,
+        )
+        for receiver in settings.webhooks
+    ]
+
+
+def smtp_settings(settings: NotificationsSettings) -> SmtpSettings:
+    """The SMTP sender's settings."""
+    if settings.smtp_tls:
+        security = SmtpSecurity.TLS
+    elif settings.smtp_starttls:
+        security = SmtpSecurity.STARTTLS
+    else:
+        security = SmtpSecurity.NONE
+    return SmtpSettings(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        sender_address=settings.smtp_from,
+        sender_name=settings.smtp_from_name,
+        security=security,
+        username=settings.smtp_username,
+        password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+        ca_file=settings.smtp_ca_file,
+        timeout_seconds=settings.smtp_timeout_seconds,
+        message_id_domain=settings.smtp_from.rpartition("@")[2] or "binome.local",
+    )
+
+
+def retry_policy(settings: NotificationsSettings) -> RetryPolicy:
+    """Backoff between attempts of one delivery."""
+    return RetryPolicy(
+        base_delay=timedelta(seconds=settings.delivery_retry_base_seconds),
+        max_delay=timedelta(seconds=settings.delivery_retry_max_seconds),
+        max_attempts=settings.delivery_max_attempts,
+    )
+
+
+class _LazyWebhookSender:
+    """An httpx client needs a running event loop: made on the first webhook."""
+
+    def __init__(self, settings: NotificationsSettings) -> None:
+        self._endpoints = {
+            receiver.id: WebhookEndpoint(
+                receiver_id=receiver.id,
+                url=receiver.url,
+                secret=receiver.secret.get_secret_value().encode(),
+            )
+            for receiver in settings.webhooks
+        }
+        self._timeout = settings.webhook_timeout_seconds
+        self._sender: WebhookSender | None = None
+
+    async def __call__(self) -> WebhookPoster:
+        if self._sender is None:
+            client = httpx.AsyncClient(timeout=self._timeout, follow_redirects=False)
+            self._sender = WebhookSender(client=client, endpoints=self._endpoints)
+        return self._sender
+
+
+def dispatcher(settings: NotificationsSettings, *, source: str) -> Dispatcher:
+    """The ``deliver`` job with real SMTP, real HTTP and its own small connection pool."""
+    email_sender = SmtpEmailSender(settings=smtp_settings(settings))
+
+    def email() -> EmailSender:
+        return email_sender
+
+    async def pool() -> asyncpg.Pool:
+        return await asyncpg.create_pool(
+            settings.database_url,
+            min_size=1,
+            max_size=2,
+            server_settings={"search_path": NAME, "application_name": "binome-notifications-send"},
+        )
+
+    return Dispatcher(
+        pool_factory=pool,
+        outbox=Outbox(topic_prefix=settings.topic_prefix),
+        source=source,
+        email_sender=email,
+        webhook_sender=_LazyWebhookSender(settings),
+        retry_policy=retry_policy(settings),
+        per_recipient=RateLimiter(
+            capacity=settings.rate_per_recipient_burst,
+            refill_per_second=settings.rate_per_recipient_per_hour / 3600,
+        ),
+        per_receiver=RateLimiter(
+            capacity=settings.rate_per_receiver_burst,
+            refill_per_second=settings.rate_per_receiver_per_second,
+        ),
+        rng=random.Random(),
+    )
+
+
+_DELIVERY_COUNTS = """
+SELECT kind, status, count(*) AS deliveries, coalesce(sum(attempts), 0) AS attempts,
+       coalesce(sum(in_doubt_resends), 0) AS in_doubt_resends
+FROM deliveries GROUP BY kind, status ORDER BY kind, status
+"""
+
+
+async def delivery_counts(runtime: ServiceRuntime, scope: Mapping[str, Any]) -> AsgiResponse:  # noqa: ARG001
+    """``GET /deliveries``: deliveries by kind and status (counts only, no personal data)."""
+    import json  # noqa: PLC0415 - only this endpoint writes JSON by hand
+
+    async with runtime.pool.acquire() as conn:
+        rows = await conn.fetch(_DELIVERY_COUNTS)
+    body = [dict(row) for row in rows]
+    return AsgiResponse(
+        json.dumps({"deliveries": body}).encode(),
+        200,
+        {"content-type": "application/json; charset=utf-8"},
+    )
+
+
+def definition(settings: ServiceSettings | None = None) -> ServiceDefinition:
     """Everything the notifications service reads, does and writes."""
+    own = settings if isinstance(settings, NotificationsSettings) else NotificationsSettings()
+    handlers = NotificationHandlers(
+        renderer=NotificationRenderer(
+            public_base_url=own.public_base_url,
+            organizer_email=own.smtp_from,
+            organizer_name=own.smtp_from_name,
+        ),
+        receivers=receiver_subscriptions(own),
+    )
+    source = f"/binome/{NAME}"
     return ServiceDefinition(
         name=NAME,
         description=(
             "Tells people what to do next: e-mail and signed webhooks, in French and English."
         ),
         subscriptions=(HR_COMMANDS, PAIRING_EVENTS, SESSIONS_EVENTS),
-        routes={PairFormed: handlers.on_pair_formed},
+        routes=handlers.routes(),
         publishes=NOTIFICATIONS_EVENT_TYPES,
         registry=CATALOGUE,
         migrations=tuple(service_migrations("binome_notifications")),
+        jobs={deliveries.DELIVER_JOB: dispatcher(own, source=source).run_job},
+        http_routes={"/deliveries": delivery_counts},
     )

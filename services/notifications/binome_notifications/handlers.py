@@ -1,31 +1,339 @@
-"""What the notifications service does with each message it consumes."""
+"""What the notifications service does with each message it consumes.
+
+HR commands fill the directory (programmes, people); pairing and sessions events become
+triggers, the planner turns a trigger into notifications, and each notification is rendered
+and recorded as a delivery with its sending job — all in the consumer's transaction, so a
+redelivered event plans nothing twice. Sending happens later, in :mod:`.adapters.dispatch`.
+"""
 
 from __future__ import annotations
 
-import hashlib
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
-from binome_notifications.adapters import deliveries
-from binome_shared.contracts.base import Envelope
-from binome_shared.contracts.pairing_events import PairFormed
-from binome_shared.messaging.consumer import UnitOfWork
+import asyncpg
+
+from binome_notifications import translation
+from binome_notifications.adapters import deliveries, directory
+from binome_notifications.adapters.directory import HR_CONTACT_ID_PREFIX, ProgrammeRecord
+from binome_notifications.adapters.rendering import NotificationRenderer
+from binome_notifications.domain.model import (
+    Channel,
+    Notification,
+    NotificationKind,
+    Person,
+    Programme,
+)
+from binome_notifications.domain.planning import plan_notifications
+from binome_notifications.domain.triggers import Trigger
+from binome_notifications.translation import ReceiverSubscription
+from binome_shared.contracts import hr_commands, pairing_events, sessions_messages
+from binome_shared.contracts.base import Envelope, Message
+from binome_shared.messaging.consumer import Handler, UnitOfWork
+from binome_shared.messaging.errors import AwaitingPrerequisiteError
+
+logger = logging.getLogger(__name__)
 
 
-def delivery_key(kind: str, subject_id: str, recipient_id: str) -> str:
-    """Stable identity of "this reason, for this person": the at-most-once key."""
-    return hashlib.sha256(f"{kind}|{subject_id}|{recipient_id}".encode()).hexdigest()
+def programme_ready(programme_id: str) -> str:
+    """What a message waits for until DefineProgramme is seen."""
+    return f"programme:{programme_id}"
 
 
-async def on_pair_formed(envelope: Envelope[Any], uow: UnitOfWork) -> None:
-    """Plan an introduction for each member of the new pair."""
-    event: PairFormed = envelope.data
-    for person in (event.mentor, event.mentee):
-        await deliveries.plan(
-            uow.conn,
-            delivery_key=delivery_key("introduction", event.pair_id, person.participant_id),
-            kind="introduction",
-            recipient_id=person.participant_id,
-            programme_id=envelope.programme_id,
-            subject_id=event.pair_id,
-            caused_by=envelope.id,
+def participant_ready(programme_id: str, participant_id: str) -> str:
+    """What a message waits for until the participant is enrolled."""
+    return f"participant:{programme_id}:{participant_id}"
+
+
+def pair_ready(pair_id: str) -> str:
+    """What a session event waits for until PairFormed is seen."""
+    return f"pair:{pair_id}"
+
+
+def session_ready(session_id: str) -> str:
+    """What a cancellation waits for until the session was scheduled."""
+    return f"session:{session_id}"
+
+
+class NotificationHandlers:
+    """One handler per consumed message type; dependencies come in through the constructor."""
+
+    def __init__(
+        self, *, renderer: NotificationRenderer, receivers: Sequence[ReceiverSubscription] = ()
+    ) -> None:
+        self._renderer = renderer
+        self._receivers = tuple(receivers)
+
+    def routes(self) -> Mapping[type[Message], Handler]:
+        """Which handler takes which message."""
+        return {
+            hr_commands.DefineProgramme: self.define_programme,
+            hr_commands.EnrolParticipant: self.enrol_participant,
+            hr_commands.UpdateParticipant: self.enrol_participant,
+            hr_commands.EraseParticipant: self.erase_participant,
+            pairing_events.PairFormed: self.pair_formed,
+            pairing_events.PairDissolved: self.pair_dissolved,
+            pairing_events.MatchingCompleted: self.matching_completed,
+            sessions_messages.SessionScheduled: self.session_scheduled,
+            sessions_messages.SessionCancelled: self.session_cancelled,
+            sessions_messages.SessionCompleted: self.session_completed,
+            sessions_messages.PairStalled: self.pair_stalled,
+            sessions_messages.PairCompleted: self.pair_completed,
+        }
+
+    # --- HR commands: the directory ----------------------------------------------------
+
+    async def define_programme(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        """Remember the programme's name, language, HR contact, reminder lead and themes."""
+        command: hr_commands.DefineProgramme = envelope.data
+        record = translation.programme_record(
+            command, programme_id=envelope.programme_id, tenant_id=envelope.tenant_id
         )
+        await directory.save_programme(uow.conn, record)
+        uow.release(programme_ready(envelope.programme_id))
+
+    async def enrol_participant(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        """Remember (or update) a participant's name, address, language and time zone."""
+        command: hr_commands.EnrolParticipant | hr_commands.UpdateParticipant = envelope.data
+        person = translation.person_from_profile(command.participant)
+        await directory.save_person(
+            uow.conn,
+            tenant_id=envelope.tenant_id,
+            programme_id=envelope.programme_id,
+            person=person,
+        )
+        uow.release(participant_ready(envelope.programme_id, person.person_id))
+
+    async def erase_participant(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        """GDPR: forget the person's address, preferences and delivery history."""
+        command: hr_commands.EraseParticipant = envelope.data
+        erased = await directory.erase_person(
+            uow.conn, tenant_id=envelope.tenant_id, participant_id=command.participant_id
+        )
+        forgotten = await deliveries.erase_recipient(
+            uow.conn, tenant_id=envelope.tenant_id, recipient_id=command.participant_id
+        )
+        logger.info("participant erased: %d profile(s), %d deliveries", erased, forgotten)
+
+    # --- pairing events ------------------------------------------------------------------
+
+    async def pair_formed(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        """Introduce the two members to each other."""
+        event: pairing_events.PairFormed = envelope.data
+        pair = translation.pair_record(event, programme_id=envelope.programme_id)
+        record, programme = await self._programme(uow.conn, envelope.programme_id)
+        mentor = await _person(uow.conn, envelope.programme_id, pair.mentor_id)
+        mentee = await _person(uow.conn, envelope.programme_id, pair.mentee_id)
+        await directory.save_pair(uow.conn, pair)
+        trigger = translation.pair_formed(
+            event, occurred_at=envelope.time, programme=programme, mentor=mentor, mentee=mentee
+        )
+        await self._plan(trigger, envelope=envelope, uow=uow, record=record, pair_id=pair.pair_id)
+        uow.release(pair_ready(pair.pair_id))
+
+    async def pair_dissolved(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        """A pair that ended early gets no more reminders."""
+        event: pairing_events.PairDissolved = envelope.data
+        await deliveries.cancel_pending_reminders_of_pair(
+            uow.conn, pair_id=event.pair_id, now=uow.now
+        )
+
+    async def matching_completed(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        """Send the round's summary to HR (e-mail and subscribed webhooks)."""
+        event: pairing_events.MatchingCompleted = envelope.data
+        record, programme = await self._programme(uow.conn, envelope.programme_id)
+        trigger = translation.matching_completed(
+            event, occurred_at=envelope.time, programme=programme
+        )
+        await self._plan(trigger, envelope=envelope, uow=uow, record=record, pair_id=None)
+
+    # --- sessions events -----------------------------------------------------------------
+
+    async def session_scheduled(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        """Confirm with a calendar invite and plan the reminder; drop older reminders."""
+        event: sessions_messages.SessionScheduled = envelope.data
+        record, programme, mentor, mentee = await self._pair_context(uow.conn, event.pair_id)
+        session = translation.session_record(event)
+        await directory.save_session(uow.conn, session)
+        trigger = translation.session_scheduled(
+            session,
+            occurred_at=envelope.time,
+            programme=programme,
+            theme=record.theme(session.theme_key),
+            mentor=mentor,
+            mentee=mentee,
+        )
+        await deliveries.cancel_superseded_reminders(
+            uow.conn, pair_id=event.pair_id, trigger=trigger, now=uow.now
+        )
+        await self._plan(
+            trigger,
+            envelope=envelope,
+            uow=uow,
+            record=record,
+            pair_id=event.pair_id,
+            expires_at=session.starts_at,
+        )
+        uow.release(session_ready(session.session_id))
+
+    async def session_cancelled(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        """Tell both, with a CANCEL invite, and drop the session's pending reminders."""
+        event: sessions_messages.SessionCancelled = envelope.data
+        record, programme, mentor, mentee = await self._pair_context(uow.conn, event.pair_id)
+        session_id = translation.session_id(event.pair_id, event.session_number)
+        session = await directory.load_session(uow.conn, session_id)
+        if session is None:
+            raise AwaitingPrerequisiteError(
+                session_ready(session_id), "cancellation of a session never scheduled here"
+            )
+        trigger = translation.session_cancelled(
+            event,
+            session,
+            occurred_at=envelope.time,
+            programme=programme,
+            theme=record.theme(session.theme_key),
+            mentor=mentor,
+            mentee=mentee,
+        )
+        await deliveries.cancel_superseded_reminders(
+            uow.conn, pair_id=event.pair_id, trigger=trigger, now=uow.now
+        )
+        await directory.save_session(uow.conn, replace(session, sequence=trigger.sequence))
+        await self._plan(trigger, envelope=envelope, uow=uow, record=record, pair_id=event.pair_id)
+
+    async def session_completed(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        """Ask both for feedback, after the programme's delay, if the programme asks for it."""
+        event: sessions_messages.SessionCompleted = envelope.data
+        record, programme, mentor, mentee = await self._pair_context(uow.conn, event.pair_id)
+        if not record.feedback_after_each_session:
+            return
+        trigger = translation.session_completed(
+            event,
+            occurred_at=envelope.time,
+            programme=programme,
+            theme=record.theme(event.theme_key),
+            mentor=mentor,
+            mentee=mentee,
+        )
+        await self._plan(
+            trigger,
+            envelope=envelope,
+            uow=uow,
+            record=record,
+            pair_id=event.pair_id,
+            not_before=event.held_at + record.feedback_delay,
+        )
+
+    async def pair_stalled(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        """Nudge the pair and alert HR."""
+        event: sessions_messages.PairStalled = envelope.data
+        record, programme, mentor, mentee = await self._pair_context(uow.conn, event.pair_id)
+        trigger = translation.pair_stalled(
+            event, occurred_at=envelope.time, programme=programme, mentor=mentor, mentee=mentee
+        )
+        await self._plan(trigger, envelope=envelope, uow=uow, record=record, pair_id=event.pair_id)
+
+    async def pair_completed(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        """Thank both and send the closing survey."""
+        event: sessions_messages.PairCompleted = envelope.data
+        record, programme, mentor, mentee = await self._pair_context(uow.conn, event.pair_id)
+        trigger = translation.pair_completed(
+            event, occurred_at=envelope.time, programme=programme, mentor=mentor, mentee=mentee
+        )
+        await self._plan(trigger, envelope=envelope, uow=uow, record=record, pair_id=event.pair_id)
+
+    # --- shared steps --------------------------------------------------------------------
+
+    async def _programme(
+        self, conn: asyncpg.Connection, programme_id: str
+    ) -> tuple[ProgrammeRecord, Programme]:
+        record = await directory.load_programme(conn, programme_id)
+        if record is None:
+            raise AwaitingPrerequisiteError(
+                programme_ready(programme_id), "programme not defined yet (DefineProgramme)"
+            )
+        return record, translation.domain_programme(record, self._receivers)
+
+    async def _pair_context(
+        self, conn: asyncpg.Connection, pair_id: str
+    ) -> tuple[ProgrammeRecord, Programme, Person, Person]:
+        pair = await directory.load_pair(conn, pair_id)
+        if pair is None:
+            raise AwaitingPrerequisiteError(pair_ready(pair_id), "pair not formed yet (PairFormed)")
+        record, programme = await self._programme(conn, pair.programme_id)
+        mentor = await _person(conn, pair.programme_id, pair.mentor_id)
+        mentee = await _person(conn, pair.programme_id, pair.mentee_id)
+        return record, programme, mentor, mentee
+
+    async def _plan(
+        self,
+        trigger: Trigger,
+        *,
+        envelope: Envelope[Any],
+        uow: UnitOfWork,
+        record: ProgrammeRecord,
+        pair_id: str | None,
+        expires_at: datetime | None = None,
+        not_before: datetime | None = None,
+    ) -> None:
+        planned = 0
+        for planned_notification in plan_notifications(trigger):
+            if not await _wanted(uow.conn, planned_notification, tenant_id=record.tenant_id):
+                continue
+            notification = planned_notification
+            if not_before is not None and notification.send_at < not_before:
+                notification = replace(notification, send_at=not_before)
+            message = (
+                self._renderer.render_webhook(notification)
+                if notification.channel is Channel.WEBHOOK
+                else self._renderer.render_email(notification)
+            )
+            created = await deliveries.plan(
+                uow.conn,
+                notification=notification,
+                message=message,
+                tenant_id=envelope.tenant_id,
+                caused_by=envelope.id,
+                correlation_id=envelope.correlation_id,
+                pair_id=pair_id,
+                due_at=_due_at(notification, now=uow.now),
+                expires_at=(
+                    expires_at if notification.kind is NotificationKind.SESSION_REMINDER else None
+                ),
+            )
+            planned += int(created)
+        logger.info("%s planned %d deliveries", envelope.type, planned)
+
+
+async def _person(conn: asyncpg.Connection, programme_id: str, participant_id: str) -> Person:
+    person = await directory.load_person(
+        conn, programme_id=programme_id, participant_id=participant_id
+    )
+    if person is None:
+        raise AwaitingPrerequisiteError(
+            participant_ready(programme_id, participant_id),
+            "participant not enrolled (EnrolParticipant) or erased",
+        )
+    return person
+
+
+async def _wanted(conn: asyncpg.Connection, notification: Notification, *, tenant_id: str) -> bool:
+    """Opt-outs apply to participants; HR contacts and webhook receivers are configuration."""
+    recipient_id = notification.recipient.recipient_id
+    if notification.channel is Channel.WEBHOOK or recipient_id.startswith(HR_CONTACT_ID_PREFIX):
+        return True
+    preferences = await directory.load_preferences(
+        conn, tenant_id=tenant_id, participant_id=recipient_id
+    )
+    return preferences.allows(notification.kind, notification.channel)
+
+
+def _due_at(notification: Notification, *, now: datetime) -> datetime:
+    """Immediate kinds are due at the service's "now", whatever the event's own clock said;
+    reminders and delayed requests at their time."""
+    if notification.send_at <= notification.occurred_at:
+        return now
+    return notification.send_at

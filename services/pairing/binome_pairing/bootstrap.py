@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from binome_pairing import handlers
 from binome_shared.contracts.catalogue import CATALOGUE
 from binome_shared.contracts.pairing_events import PAIRING_EVENT_TYPES
 from binome_shared.contracts.topics import HR_COMMANDS
@@ -27,7 +28,7 @@ def definition(settings: ServiceSettings | None = None) -> ServiceDefinition:  #
         name=NAME,
         description="Forms globally optimal, explained mentor/mentee pairs from HR's programmes.",
         subscriptions=(HR_COMMANDS,),
-        routes={},
+        routes=handlers.ROUTES,
         publishes=PAIRING_EVENT_TYPES,
         registry=CATALOGUE,
         migrations=tuple(service_migrations("binome_pairing")),

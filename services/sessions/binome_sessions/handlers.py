@@ -1,17 +1,212 @@
-"""What the sessions service does with each message it consumes."""
+"""What the sessions service does with each message it consumes.
+
+Each handler loads the pair's track (locking its row), asks the domain, stores the new state
+and writes the public events to the outbox, all in the consumer's transaction. A refusal
+becomes a dead letter with its reason; a message about a pair (or programme) not seen yet is
+parked until it appears.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from binome_sessions.adapters import repository
-from binome_shared.contracts.base import Envelope
-from binome_shared.contracts.pairing_events import PairFormed
-from binome_shared.messaging.consumer import UnitOfWork
+import asyncpg
+
+from binome_sessions.adapters.repository import (
+    PairRecord,
+    PostgresTracks,
+    ProgrammeRecord,
+    TrackRepository,
+)
+from binome_sessions.domain import CommandRejectedError, PairStatus, PairTrack
+from binome_sessions.translation import (
+    PAIR_NOT_IN_PROGRAMME,
+    ServiceRejectedError,
+    command_action,
+    public_event,
+    rejected,
+    service_rejection,
+)
+from binome_shared.contracts.base import Envelope, Message
+from binome_shared.contracts.hr_commands import DefineProgramme, EraseParticipant
+from binome_shared.contracts.pairing_events import PairDissolved, PairFormed
+from binome_shared.contracts.sessions_messages import SESSION_COMMAND_TYPES
+from binome_shared.messaging.consumer import Handler, UnitOfWork
+from binome_shared.messaging.errors import AwaitingPrerequisiteError
+
+logger = logging.getLogger(__name__)
+
+RepositoryFactory = Callable[[asyncpg.Connection], TrackRepository]
+"""Opens the repository on a unit of work's connection (a fake one in unit tests)."""
 
 
-async def on_pair_formed(envelope: Envelope[Any], uow: UnitOfWork) -> None:
-    """Start following a newly formed pair."""
-    event: PairFormed = envelope.data
-    await repository.add_pair(uow.conn, envelope=envelope, event=event)
-    uow.release(f"pair:{event.pair_id}")
+async def publish_track_events(
+    uow: UnitOfWork,
+    track: PairTrack,
+    *,
+    tenant_id: str,
+    caused_by: Envelope[Any] | None = None,
+) -> int:
+    """Write the track's pending events to the outbox as public events; returns how many."""
+    published = 0
+    for event in track.pull_events():
+        await uow.publish(
+            Envelope.new(
+                public_event(event, track.plan),
+                source=uow.source,
+                time=uow.now,
+                tenant_id=tenant_id,
+                programme_id=track.programme_id,
+                caused_by=caused_by,
+                subject=track.pair_id,
+            )
+        )
+        published += 1
+    return published
+
+
+def waiting_for_pair(pair_id: str) -> AwaitingPrerequisiteError:
+    """Park a message about a pair this service has not seen formed yet."""
+    return AwaitingPrerequisiteError(f"pair:{pair_id}", f"pair {pair_id} has not been formed yet")
+
+
+def waiting_for_programme(programme_id: str) -> AwaitingPrerequisiteError:
+    """Park a message that needs the programme's session plan."""
+    return AwaitingPrerequisiteError(
+        f"programme:{programme_id}", f"programme {programme_id} has no session plan yet"
+    )
+
+
+class MessageHandlers:
+    """The sessions service's message handlers, over a repository opened per transaction."""
+
+    def __init__(self, *, repository: RepositoryFactory = PostgresTracks) -> None:
+        self._repository = repository
+
+    def routes(self) -> Mapping[type[Message], Handler]:
+        """Which handler takes which message type."""
+        routes: dict[type[Message], Handler] = {
+            DefineProgramme: self.on_programme_defined,
+            PairFormed: self.on_pair_formed,
+            PairDissolved: self.on_pair_dissolved,
+            EraseParticipant: self.on_participant_erased,
+        }
+        for command_type in SESSION_COMMAND_TYPES:
+            routes[command_type] = self.on_pair_command
+        return routes
+
+    async def on_programme_defined(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        """Store (or replace) the programme's session plan; start pairs that waited for it.
+
+        Pairs already following an earlier plan keep it (see docs/sessions.md, known limits).
+        """
+        command: DefineProgramme = envelope.data
+        tracks = self._repository(uow.conn)
+        programme = ProgrammeRecord(
+            programme_id=envelope.programme_id,
+            tenant_id=envelope.tenant_id,
+            plan=command.session_plan,
+        )
+        await tracks.save_programme(programme, defined_at=uow.now, event_id=envelope.id)
+        for record in await tracks.unstarted_pairs(programme.programme_id):
+            track = _start(record, programme, mentor_trained=False)
+            await tracks.save(record, track, now=uow.now)
+            await publish_track_events(uow, track, tenant_id=record.tenant_id, caused_by=envelope)
+            uow.release(f"pair:{record.pair_id}")
+        uow.release(f"programme:{programme.programme_id}")
+
+    async def on_pair_formed(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        """Instantiate the programme's déroulé for a newly formed pair."""
+        event: PairFormed = envelope.data
+        tracks = self._repository(uow.conn)
+        if await tracks.pair_for_update(event.pair_id) is not None:
+            logger.info("pair already followed; formation ignored")
+            return
+        programme = await tracks.programme(envelope.programme_id)
+        if programme is None:
+            raise waiting_for_programme(envelope.programme_id)
+        track = PairTrack.start(
+            pair_id=event.pair_id,
+            programme_id=envelope.programme_id,
+            plan=programme.plan,
+            mentor_id=event.mentor.participant_id,
+            mentee_id=event.mentee.participant_id,
+            mentor_business_unit=event.mentor.business_unit,
+            mentee_business_unit=event.mentee.business_unit,
+            mentor_trained=event.mentor_trained,
+            formed_at=envelope.time,
+        )
+        await tracks.add(
+            track, tenant_id=envelope.tenant_id, formed_by_event_id=envelope.id, now=uow.now
+        )
+        await publish_track_events(uow, track, tenant_id=envelope.tenant_id, caused_by=envelope)
+        uow.release(f"pair:{event.pair_id}")
+
+    async def on_pair_dissolved(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        """Stop following a dissolved pair: its appointments are cancelled."""
+        event: PairDissolved = envelope.data
+        tracks = self._repository(uow.conn)
+        record, track = await self._pair(tracks, event.pair_id)
+        if track.status is not PairStatus.ACTIVE:
+            logger.info("pair already %s; dissolution changes nothing", track.status)
+            return
+        track.dissolve(now=uow.now)
+        await tracks.save(record, track, now=uow.now)
+        await publish_track_events(uow, track, tenant_id=record.tenant_id, caused_by=envelope)
+
+    async def on_participant_erased(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        """GDPR erasure: blank the free text of every pair the person is in (ids and figures
+        stay, so that programme progress holds)."""
+        command: EraseParticipant = envelope.data
+        tracks = self._repository(uow.conn)
+        erased = 0
+        for record in await tracks.pairs_of_person(envelope.tenant_id, command.participant_id):
+            if record.track is None:
+                continue  # a pair whose track never started holds no free text
+            record.track.erase_free_text()
+            await tracks.save(record, record.track, now=uow.now)
+            erased += 1
+        logger.info("erasure applied to %d pair(s)", erased)
+
+    async def on_pair_command(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        """Apply a session, objective or feedback command to its pair's track."""
+        command = envelope.data
+        tracks = self._repository(uow.conn)
+        record, track = await self._pair(tracks, command.pair_id)
+        if (record.tenant_id, record.programme_id) != (envelope.tenant_id, envelope.programme_id):
+            raise service_rejection(PAIR_NOT_IN_PROGRAMME, command.pair_id)
+        version = track.version
+        try:
+            command_action(command)(track, uow.now)
+        except (CommandRejectedError, ServiceRejectedError) as error:
+            raise rejected(error) from error
+        if track.version == version:
+            return  # the same value again: nothing changed, nothing to say
+        await tracks.save(record, track, now=uow.now)
+        await publish_track_events(uow, track, tenant_id=record.tenant_id, caused_by=envelope)
+
+    @staticmethod
+    async def _pair(tracks: TrackRepository, pair_id: str) -> tuple[PairRecord, PairTrack]:
+        record = await tracks.pair_for_update(pair_id)
+        if record is None:
+            raise waiting_for_pair(pair_id)
+        if record.track is None:
+            raise waiting_for_programme(record.programme_id)
+        return record, record.track
+
+
+def _start(record: PairRecord, programme: ProgrammeRecord, *, mentor_trained: bool) -> PairTrack:
+    """The track of a pair recorded before its programme's plan was known."""
+    return PairTrack.start(
+        pair_id=record.pair_id,
+        programme_id=record.programme_id,
+        plan=programme.plan,
+        mentor_id=record.mentor_id,
+        mentee_id=record.mentee_id,
+        mentor_business_unit=record.mentor_business_unit,
+        mentee_business_unit=record.mentee_business_unit,
+        mentor_trained=mentor_trained,
+        formed_at=record.formed_at,
+    )

@@ -13,7 +13,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from binome_shared.contracts.base import Command
-from binome_shared.contracts.participants import ParticipantProfile
+from binome_shared.contracts.participants import ParticipantProfile, ReportingLine
 from binome_shared.contracts.programme import ProgrammeRules
 from binome_shared.contracts.session_plan import SessionPlan
 from binome_shared.contracts.topics import HR_COMMANDS
@@ -64,6 +64,15 @@ class UpdateParticipant(
     """Replace an enrolled participant's profile (the whole profile, not a patch)."""
 
     participant: ParticipantProfile
+
+
+class RecordReportingLines(
+    Command, type="binome.hr.record-reporting-lines", version=(1, 0), topic=HR_COMMANDS
+):
+    """Who reports to whom, including managers not enrolled, so that no pair is formed
+    inside a management chain. Lines sent again replace the earlier ones for those people."""
+
+    lines: list[ReportingLine] = Field(min_length=1, max_length=200_000)
 
 
 class WithdrawParticipant(
@@ -129,6 +138,7 @@ HR_COMMAND_TYPES: tuple[type[Command], ...] = (
     DefineProgramme,
     EnrolParticipant,
     UpdateParticipant,
+    RecordReportingLines,
     WithdrawParticipant,
     EraseParticipant,
     RequestMatching,

@@ -10,37 +10,69 @@ from pydantic import Field
 from binome_shared.contracts.base import Event
 from binome_shared.contracts.topics import NOTIFICATIONS_EVENTS
 
+_RECIPIENT_ID = (
+    "Participant id; `hr:<programme id>` for the programme's HR contact; the receiver id "
+    "for a webhook."
+)
+
 
 class NotificationSent(
     Event,
     type="binome.notifications.notification-sent",
-    version=(1, 0),
+    version=(1, 1),
     topic=NOTIFICATIONS_EVENTS,
 ):
-    """A message reached its channel (the SMTP server accepted it, the webhook answered 2xx)."""
+    """A message reached its channel (the SMTP server accepted it, the webhook answered 2xx).
 
-    delivery_key: str = Field(description="Stable id of (recipient, reason): sent at most once.")
+    Published once per delivery key. ``possible_duplicate`` says the service was interrupted
+    after claiming an attempt and sent again without knowing whether the first one went: the
+    recipient may hold two copies with the same Message-ID (or Binome-Delivery-Id).
+    """
+
+    delivery_key: str = Field(
+        description="Stable id of (programme, recipient, reason): planned once, sent once."
+    )
     kind: str = Field(examples=["introduction", "session_reminder"])
     channel: str = Field(examples=["email", "webhook"])
-    recipient_id: str = Field(description="Participant id, or `hr` for the programme contact.")
-    attempts: int = Field(ge=1)
+    recipient_id: str = Field(description=_RECIPIENT_ID, examples=["E10442", "hr:prog-2027"])
+    attempts: int = Field(ge=1, description="Attempts made, this one included.")
+    subject_id: str = Field(
+        default="",
+        description="What it was about: a pair, a session revision, a round (since 1.1).",
+        examples=["p-4f0c2a", "p-4f0c2a-2#1"],
+    )
+    possible_duplicate: bool = Field(
+        default=False,
+        description="An attempt was interrupted between claim and record, then resent (1.1).",
+    )
 
 
 class NotificationFailed(
     Event,
     type="binome.notifications.notification-failed",
-    version=(1, 0),
+    version=(1, 1),
     topic=NOTIFICATIONS_EVENTS,
 ):
-    """A message could not be delivered: a permanent refusal, or retries exhausted."""
+    """A message could not be delivered: a permanent refusal, or retries exhausted.
+
+    The delivery is parked for good (this event is its dead letter): an operator fixes the
+    cause (an address, a receiver's configuration) and HR re-sends if it still matters.
+    """
 
     delivery_key: str
-    kind: str
-    channel: str
-    recipient_id: str
+    kind: str = Field(examples=["introduction"])
+    channel: str = Field(examples=["email", "webhook"])
+    recipient_id: str = Field(description=_RECIPIENT_ID)
     attempts: int = Field(ge=1)
-    permanent: bool
-    reason: str
+    permanent: bool = Field(
+        description=(
+            "True: the server refused for good (SMTP 5xx, HTTP 4xx); false: retries ran out."
+        )
+    )
+    reason: str = Field(
+        description="Why, without addresses.", examples=["SMTPRecipientsRefused", "http 410"]
+    )
+    subject_id: str = Field(default="", description="What it was about (since 1.1).")
 
 
 NOTIFICATIONS_EVENT_TYPES: tuple[type[Event], ...] = (NotificationSent, NotificationFailed)

@@ -12,6 +12,7 @@ Times of day are local to the participant's ``time_zone``.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import time
 from enum import StrEnum
 from typing import Self
@@ -57,7 +58,7 @@ class Weekday(StrEnum):
     SUNDAY = "sunday"
 
     @property
-    def index(self) -> int:
+    def number(self) -> int:
         """0 for Monday … 6 for Sunday."""
         return list(Weekday).index(self)
 
@@ -141,8 +142,7 @@ def _require_time_zone(name: str) -> str:
 
 
 def _refuse_duplicates(values: list[str], what: str) -> list[str]:
-    seen: set[str] = set()
-    duplicates = sorted({value for value in values if value in seen or seen.add(value)})
+    duplicates = sorted(value for value, count in Counter(values).items() if count > 1)
     if duplicates:
         raise ValueError(f"duplicate {what}: {', '.join(duplicates)}")
     return values

@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from binome_shared.contracts.values import LocalisedText
+
 SESSION_KEY_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 
 
@@ -25,25 +27,6 @@ class SequencePolicy(StrEnum):
     """Session *n* can be reported held only once every earlier session is held or skipped."""
     FREE = "free"
     """Sessions may be held in any order."""
-
-
-class LocalisedText(BaseModel):
-    """A text a person reads, in French and in English."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    fr: str = Field(
-        min_length=1,
-        max_length=2000,
-        description="French text.",
-        examples=["Lancement et objectifs"],
-    )
-    en: str = Field(
-        min_length=1,
-        max_length=2000,
-        description="English text.",
-        examples=["Kick-off and objectives"],
-    )
 
 
 class PlannedSession(BaseModel):

@@ -1,15 +1,23 @@
 """The sessions service's commands (``binome.sessions.commands``) and facts
-(``binome.sessions.events``), keyed by pair so a pair's story is read in order."""
+(``binome.sessions.events``), keyed by pair so a pair's story is read in order.
+
+Events carry ids, dates, counts and closed vocabularies: free text people write (session
+notes, feedback comments, cancellation explanations) stays in the sessions service, so that a
+GDPR erasure there is complete. Objective titles are the one exception (``ObjectiveSet``):
+they are what HR follows, and the pair writes them for HR to read.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
+from typing import Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from binome_shared.contracts.base import Command, Event
 from binome_shared.contracts.topics import SESSION_COMMANDS, SESSIONS_EVENTS
+from binome_shared.contracts.values import LocalisedText
 
 
 class Side(StrEnum):
@@ -17,6 +25,46 @@ class Side(StrEnum):
 
     MENTOR = "mentor"
     MENTEE = "mentee"
+
+
+class Attendance(StrEnum):
+    """How fully both sides attended a held session."""
+
+    FULL = "full"
+    PARTIAL = "partial"
+
+
+class Absence(StrEnum):
+    """Who did not come to a missed session."""
+
+    MENTOR = "mentor"
+    MENTEE = "mentee"
+    BOTH = "both"
+    UNKNOWN = "unknown"
+
+
+class CancellationReason(StrEnum):
+    """Why an appointment was cancelled: a closed list, since free text may hold personal data."""
+
+    PARTICIPANT_UNAVAILABLE = "participant_unavailable"
+    SESSION_SKIPPED = "session_skipped"
+    PAIR_DISSOLVED = "pair_dissolved"
+    PROGRAMME_ENDED = "programme_ended"
+    OTHER = "other"
+
+
+class FeedbackMoment(StrEnum):
+    """When a piece of feedback was asked for."""
+
+    AFTER_SESSION = "after_session"
+    END_OF_PROGRAMME = "end_of_programme"
+
+
+class ObjectiveOutcome(StrEnum):
+    """How a closed objective ended."""
+
+    MET = "met"
+    NOT_MET = "not_met"
 
 
 # --- commands from HR platforms and calendar tools -------------------------------------
@@ -29,7 +77,7 @@ class ScheduleSession(
     topic=SESSION_COMMANDS,
     key="pair_id",
 ):
-    """Put the pair's next planned session (or a named one) in the calendar."""
+    """Put one session of the pair's plan in the calendar (again, after a cancel or a miss)."""
 
     pair_id: str
     session_number: int = Field(ge=1, description="Position in the programme's plan, from 1.")
@@ -41,21 +89,27 @@ class ScheduleSession(
 class RescheduleSession(
     Command,
     type="binome.sessions.reschedule-session",
-    version=(1, 0),
+    version=(1, 1),
     topic=SESSION_COMMANDS,
     key="pair_id",
 ):
-    """Move a scheduled session."""
+    """Move a scheduled session (the same slot, length and place again changes nothing)."""
 
     pair_id: str
     session_number: int = Field(ge=1)
     starts_at: AwareDatetime
+    duration_minutes: int | None = Field(
+        default=None, ge=15, le=480, description="New length; null keeps the current one."
+    )
+    location: str | None = Field(
+        default=None, max_length=300, description="New place; null keeps the current one."
+    )
 
 
 class CancelSession(
     Command,
     type="binome.sessions.cancel-session",
-    version=(1, 0),
+    version=(1, 1),
     topic=SESSION_COMMANDS,
     key="pair_id",
 ):
@@ -63,13 +117,33 @@ class CancelSession(
 
     pair_id: str
     session_number: int = Field(ge=1)
-    reason: str = Field(default="", max_length=500)
+    reason: str = Field(
+        default="",
+        max_length=500,
+        description="Free text for the sender's records; neither stored nor published.",
+    )
+    reason_code: Literal["participant_unavailable", "other"] = Field(
+        default="other", description="Why, from a closed list; published in SessionCancelled."
+    )
+
+
+class SkipSession(
+    Command,
+    type="binome.sessions.skip-session",
+    version=(1, 0),
+    topic=SESSION_COMMANDS,
+    key="pair_id",
+):
+    """Take a skippable session out of the pair's plan (its appointment, if any, is cancelled)."""
+
+    pair_id: str
+    session_number: int = Field(ge=1)
 
 
 class ReportSessionHeld(
     Command,
     type="binome.sessions.report-session-held",
-    version=(1, 0),
+    version=(1, 1),
     topic=SESSION_COMMANDS,
     key="pair_id",
 ):
@@ -79,7 +153,12 @@ class ReportSessionHeld(
     session_number: int = Field(ge=1)
     held_at: AwareDatetime
     duration_minutes: int = Field(ge=1, le=600)
-    notes: str = Field(default="", max_length=4000)
+    notes: str = Field(
+        default="", max_length=4000, description="Kept by the sessions service, never published."
+    )
+    attendance: Attendance = Field(
+        default=Attendance.FULL, description="`partial` when someone joined late or left early."
+    )
 
 
 class ReportSessionMissed(
@@ -89,7 +168,7 @@ class ReportSessionMissed(
     topic=SESSION_COMMANDS,
     key="pair_id",
 ):
-    """The session was planned but did not take place."""
+    """The session was planned but did not take place (it is to be scheduled again)."""
 
     pair_id: str
     session_number: int = Field(ge=1)
@@ -109,7 +188,7 @@ class SetObjective(
     objective_id: str = Field(min_length=1, max_length=100)
     owner: Side
     title: str = Field(min_length=3, max_length=300, examples=["Publier un post LinkedIn par mois"])
-    target_date: datetime | None = None
+    target_date: datetime | None = Field(default=None, description="Accepted; not tracked yet.")
 
 
 class UpdateObjectiveProgress(
@@ -119,13 +198,13 @@ class UpdateObjectiveProgress(
     topic=SESSION_COMMANDS,
     key="pair_id",
 ):
-    """Progress towards an objective, in percent; 100 with ``met`` closes it."""
+    """Progress towards an objective, in percent; ``closed`` with ``met`` closes it."""
 
     pair_id: str
     objective_id: str
     progress_percent: int = Field(ge=0, le=100)
     closed: bool = False
-    met: bool | None = None
+    met: bool | None = Field(default=None, description="Required when `closed` is true.")
 
 
 class GiveFeedback(
@@ -147,15 +226,29 @@ class GiveFeedback(
     )
 
 
+class RecordMentorTraining(
+    Command,
+    type="binome.sessions.record-mentor-training",
+    version=(1, 0),
+    topic=SESSION_COMMANDS,
+    key="pair_id",
+):
+    """The pair's mentor completed the programme's training: sessions can now be scheduled."""
+
+    pair_id: str
+
+
 SESSION_COMMAND_TYPES: tuple[type[Command], ...] = (
     ScheduleSession,
     RescheduleSession,
     CancelSession,
+    SkipSession,
     ReportSessionHeld,
     ReportSessionMissed,
     SetObjective,
     UpdateObjectiveProgress,
     GiveFeedback,
+    RecordMentorTraining,
 )
 
 
@@ -173,17 +266,19 @@ class SessionPlanned(
 
     pair_id: str
     sessions_planned: int = Field(ge=1)
-    first_session_due: datetime
+    first_session_due: datetime = Field(
+        description="Start of the day the first session is due, in the programme's time zone."
+    )
 
 
 class SessionScheduled(
     Event,
     type="binome.sessions.session-scheduled",
-    version=(1, 0),
+    version=(1, 1),
     topic=SESSIONS_EVENTS,
     key="pair_id",
 ):
-    """A session is in the calendar (``sequence`` increases on each reschedule)."""
+    """A session is in the calendar (``sequence`` grows each time its appointment changes)."""
 
     pair_id: str
     session_number: int
@@ -192,45 +287,100 @@ class SessionScheduled(
     duration_minutes: int
     location: str = ""
     sequence: int = Field(default=0, ge=0, description="Calendar revision, as in iCalendar.")
+    theme: LocalisedText | None = Field(default=None, description="The session's title.")
+    ends_at: datetime | None = None
+
+
+class SessionRescheduled(
+    Event,
+    type="binome.sessions.session-rescheduled",
+    version=(1, 0),
+    topic=SESSIONS_EVENTS,
+    key="pair_id",
+):
+    """A scheduled session moved (slot, length or place); calendars update the invitation."""
+
+    pair_id: str
+    session_number: int
+    theme_key: str
+    previous_starts_at: datetime
+    starts_at: datetime
+    ends_at: datetime
+    duration_minutes: int
+    location: str = ""
+    sequence: int = Field(ge=1, description="Calendar revision, as in iCalendar.")
+    theme: LocalisedText | None = Field(default=None, description="The session's title.")
 
 
 class SessionCancelled(
     Event,
     type="binome.sessions.session-cancelled",
+    version=(1, 1),
+    topic=SESSIONS_EVENTS,
+    key="pair_id",
+):
+    """A scheduled appointment was cancelled; unless skipped, the session is to be rescheduled."""
+
+    pair_id: str
+    session_number: int
+    reason: str = Field(
+        default="",
+        description="A CancellationReason value (closed list), never free text.",
+        examples=["participant_unavailable", "pair_dissolved", "programme_ended"],
+    )
+    sequence: int = 0
+    theme_key: str | None = None
+    cancelled_starts_at: datetime | None = None
+
+
+class SessionSkipped(
+    Event,
+    type="binome.sessions.session-skipped",
     version=(1, 0),
     topic=SESSIONS_EVENTS,
     key="pair_id",
 ):
+    """A session was taken out of this pair's plan; it counts as done for the sequence."""
+
     pair_id: str
     session_number: int
-    reason: str = ""
-    sequence: int = 0
+    theme_key: str
 
 
 class SessionCompleted(
     Event,
     type="binome.sessions.session-completed",
-    version=(1, 0),
+    version=(1, 1),
     topic=SESSIONS_EVENTS,
     key="pair_id",
 ):
+    """A scheduled session was reported held."""
+
     pair_id: str
     session_number: int
     theme_key: str
     held_at: datetime
     duration_minutes: int
+    attendance: Attendance = Attendance.FULL
+    sessions_held: int | None = Field(default=None, description="Held so far, this one included.")
+    sessions_planned: int | None = Field(default=None, description="Plan length, skips excluded.")
 
 
 class SessionMissed(
     Event,
     type="binome.sessions.session-missed",
-    version=(1, 0),
+    version=(1, 1),
     topic=SESSIONS_EVENTS,
     key="pair_id",
 ):
+    """A scheduled session did not take place; it is to be scheduled again."""
+
     pair_id: str
     session_number: int
-    missed_by: Side | None = None
+    missed_by: Side | None = Field(default=None, description="Null when both or unknown.")
+    absence: Absence = Absence.UNKNOWN
+    theme_key: str | None = None
+    scheduled_at: datetime | None = None
 
 
 class ObjectiveSet(
@@ -240,6 +390,8 @@ class ObjectiveSet(
     topic=SESSIONS_EVENTS,
     key="pair_id",
 ):
+    """One side of the pair set a precise objective."""
+
     pair_id: str
     objective_id: str
     owner: Side
@@ -249,21 +401,41 @@ class ObjectiveSet(
 class ObjectiveProgressed(
     Event,
     type="binome.sessions.objective-progressed",
+    version=(1, 1),
+    topic=SESSIONS_EVENTS,
+    key="pair_id",
+):
+    """An open objective's progress changed (it may go down after an honest reassessment)."""
+
+    pair_id: str
+    objective_id: str
+    progress_percent: int
+    closed: bool = Field(default=False, description="Always false since 1.1: see ObjectiveClosed.")
+    met: bool | None = Field(default=None, description="Always null since 1.1.")
+    owner: Side | None = None
+    previous_percent: int | None = None
+
+
+class ObjectiveClosed(
+    Event,
+    type="binome.sessions.objective-closed",
     version=(1, 0),
     topic=SESSIONS_EVENTS,
     key="pair_id",
 ):
+    """An objective was closed as met or not met, with its final progress."""
+
     pair_id: str
     objective_id: str
-    progress_percent: int
-    closed: bool = False
-    met: bool | None = None
+    owner: Side
+    outcome: ObjectiveOutcome
+    progress_percent: int = Field(ge=0, le=100)
 
 
 class FeedbackGiven(
     Event,
     type="binome.sessions.feedback-given",
-    version=(1, 0),
+    version=(1, 1),
     topic=SESSIONS_EVENTS,
     key="pair_id",
 ):
@@ -273,12 +445,14 @@ class FeedbackGiven(
     side: Side
     session_number: int | None
     rating: int
+    moment: FeedbackMoment | None = None
+    has_comment: bool = False
 
 
 class PairFitConcernRaised(
     Event,
     type="binome.sessions.pair-fit-concern-raised",
-    version=(1, 0),
+    version=(1, 1),
     topic=SESSIONS_EVENTS,
     key="pair_id",
 ):
@@ -286,12 +460,13 @@ class PairFitConcernRaised(
 
     pair_id: str
     side: Side
+    session_number: int | None = None
 
 
 class PairStalled(
     Event,
     type="binome.sessions.pair-stalled",
-    version=(1, 0),
+    version=(1, 1),
     topic=SESSIONS_EVENTS,
     key="pair_id",
 ):
@@ -300,9 +475,28 @@ class PairStalled(
     pair_id: str
     last_session_at: datetime | None
     weeks_silent: int
+    silent_since: datetime | None = Field(
+        default=None, description="Last held session, or the pair's start if none was held."
+    )
+
+
+class PairResumed(
+    Event,
+    type="binome.sessions.pair-resumed",
+    version=(1, 0),
+    topic=SESSIONS_EVENTS,
+    key="pair_id",
+):
+    """A stalled pair held a session again: the stall is over."""
+
+    pair_id: str
+    silent_since: datetime
+    resumed_at: datetime
 
 
 class CompletionReason(StrEnum):
+    """Why a pair's programme came to an end."""
+
     PLAN_COMPLETED = "plan_completed"
     PROGRAMME_ENDED = "programme_ended"
 
@@ -310,26 +504,106 @@ class CompletionReason(StrEnum):
 class PairCompleted(
     Event,
     type="binome.sessions.pair-completed",
-    version=(1, 0),
+    version=(1, 1),
     topic=SESSIONS_EVENTS,
     key="pair_id",
 ):
+    """The pair's programme is over: its plan is done, or the programme's last day passed."""
+
     pair_id: str
     reason: CompletionReason
     sessions_held: int
     sessions_planned: int
+    objectives_met: int | None = None
+    objectives_set: int | None = None
+
+
+class ProgressGrouping(StrEnum):
+    """Which side's business unit the figures are broken down by."""
+
+    MENTEE_BUSINESS_UNIT = "mentee_business_unit"
+    MENTOR_BUSINESS_UNIT = "mentor_business_unit"
+
+
+class RatingFigure(BaseModel):
+    """The mean rating one side gave; suppressed when fewer people than the threshold rated."""
+
+    model_config = ConfigDict(frozen=True)
+
+    value: float | None = Field(description="Null when nobody rated yet, or when suppressed.")
+    raters: int | None = Field(description="How many people rated; null when suppressed.")
+    suppressed: bool
+
+
+class ProgressFigures(BaseModel):
+    """What a group of pairs has achieved so far."""
+
+    model_config = ConfigDict(frozen=True)
+
+    pairs_active: int = Field(description="Active and not stalled.")
+    pairs_stalled: int
+    pairs_completed: int
+    pairs_dissolved: int
+    sessions_planned: int
+    sessions_scheduled: int
+    sessions_held: int
+    sessions_skipped: int
+    sessions_missed: int
+    objectives_set: int
+    objectives_met: int
+    objectives_not_met: int
+    fit_concerns: int
+    rating_from_mentees: RatingFigure
+    rating_from_mentors: RatingFigure
+
+
+class GroupFigures(BaseModel):
+    """One business unit's figures (or the programme's, group ``*``), unless suppressed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    group: str = Field(examples=["Finance", "*"])
+    suppressed: bool = Field(
+        description="Too few people to show without singling someone out: figures are null."
+    )
+    people: int | None
+    figures: ProgressFigures | None
+
+
+class ProgrammeProgressReported(
+    Event,
+    type="binome.sessions.programme-progress-reported",
+    version=(1, 0),
+    topic=SESSIONS_EVENTS,
+):
+    """A programme's progress for HR, by business unit, with small groups suppressed."""
+
+    reported_at: datetime
+    period_start: datetime | None = Field(
+        default=None, description="Start of the period this periodic report covers."
+    )
+    grouped_by: ProgressGrouping
+    suppression_threshold: int = Field(ge=1)
+    total: GroupFigures
+    groups: list[GroupFigures]
+    programme_ends_on: date | None = None
 
 
 SESSIONS_EVENT_TYPES: tuple[type[Event], ...] = (
     SessionPlanned,
     SessionScheduled,
+    SessionRescheduled,
     SessionCancelled,
+    SessionSkipped,
     SessionCompleted,
     SessionMissed,
     ObjectiveSet,
     ObjectiveProgressed,
+    ObjectiveClosed,
     FeedbackGiven,
     PairFitConcernRaised,
     PairStalled,
+    PairResumed,
     PairCompleted,
+    ProgrammeProgressReported,
 )

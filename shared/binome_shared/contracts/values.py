@@ -22,8 +22,18 @@ class LocalisedText(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    fr: str = Field(description="French text.", examples=["Lancement et objectifs"])
-    en: str = Field(description="English text.", examples=["Kick-off and objectives"])
+    fr: str = Field(
+        min_length=1,
+        max_length=4000,
+        description="French text.",
+        examples=["Lancement et objectifs"],
+    )
+    en: str = Field(
+        min_length=1,
+        max_length=4000,
+        description="English text.",
+        examples=["Kick-off and objectives"],
+    )
 
     def in_language(self, language: Language | str) -> str:
         return self.en if str(language) == Language.EN else self.fr

@@ -339,10 +339,12 @@ def _matching_summaries(trigger: MatchingCompleted) -> Iterator[Notification]:
             link_path=path("programmes", programme.programme_id, "rounds", trigger.round_id),
         )
 
+    # Round and report ids are chosen per programme: the programme keeps their keys apart.
+    preview = "#preview" if trigger.preview else ""
     yield from _to_hr(
         trigger,
         kind=NotificationKind.MATCHING_SUMMARY,
-        subject_id=trigger.round_id,
+        subject_id=f"{programme.programme_id}/{trigger.round_id}{preview}",
         content_for=summary,
     )
 
@@ -368,7 +370,7 @@ def _progress_reports(trigger: ProgressReportDue) -> Iterator[Notification]:
     yield from _to_hr(
         trigger,
         kind=NotificationKind.PROGRESS_REPORT,
-        subject_id=trigger.report_id,
+        subject_id=f"{programme.programme_id}/{trigger.report_id}",
         content_for=report,
     )
 

@@ -96,6 +96,8 @@ class MatchingCompleted:
     participants_unmatched: int
     unmatched_reasons: tuple[UnmatchedReason, ...] = ()
     average_score: float | None = None
+    preview: bool = False
+    """A round computed without forming pairs; its summary is a reason of its own."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

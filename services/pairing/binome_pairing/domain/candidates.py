@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -68,9 +69,9 @@ def _one_hot(codes: IntArray, width: int) -> Float32Array:
 
 
 def _table_block(
-    mentee_values: NDArray[np.generic],
-    mentor_values: NDArray[np.generic],
-    value: Callable[[NDArray[np.generic], NDArray[np.generic]], NDArray[np.generic]],
+    mentee_values: NDArray[Any],
+    mentor_values: NDArray[Any],
+    value: Callable[[NDArray[Any], NDArray[Any]], NDArray[Any]],
 ) -> tuple[Float32Array, Float32Array]:
     """Features whose product is ``value(mentee_value, mentor_value)``.
 
@@ -86,11 +87,11 @@ def _table_block(
 
 
 def _penalty_block(
-    mentee_values: NDArray[np.generic],
-    mentor_values: NDArray[np.generic],
-    allowed: Callable[[NDArray[np.generic], NDArray[np.generic]], NDArray[np.generic]],
+    mentee_values: NDArray[Any],
+    mentor_values: NDArray[Any],
+    allowed: Callable[[NDArray[Any], NDArray[Any]], NDArray[Any]],
 ) -> tuple[Float32Array, Float32Array]:
-    def penalty(left: NDArray[np.generic], right: NDArray[np.generic]) -> NDArray[np.generic]:
+    def penalty(left: NDArray[Any], right: NDArray[Any]) -> NDArray[Any]:
         return np.where(allowed(left, right), np.float32(0.0), -PENALTY)
 
     return _table_block(mentee_values, mentor_values, penalty)
@@ -130,8 +131,8 @@ def build_features(
             m.interests[columns].view(np.uint8), axis=1, bitorder="little"
         ).astype(np.float32)
         used = mentor_bits.any(axis=0) & bits.any(axis=0)
-        scale = weights[Criterion.SHARED_INTERESTS] / np.maximum(e.interest_count[rows], 1)
-        blocks.append(((bits[:, used] * scale[:, None]).astype(np.float32), mentor_bits[:, used]))
+        share = weights[Criterion.SHARED_INTERESTS] / np.maximum(e.interest_count[rows], 1)
+        blocks.append(((bits[:, used] * share[:, None]).astype(np.float32), mentor_bits[:, used]))
     blocks.extend(_constraint_blocks(cohort, rows, columns))
     blocks.append(
         (np.zeros((rows.shape[0], 1), np.float32), np.zeros((columns.shape[0], 1), np.float32))
@@ -139,8 +140,10 @@ def build_features(
     linear_mentee = np.ascontiguousarray(np.hstack([block[0] for block in blocks]))
     linear_mentor = np.ascontiguousarray(np.hstack([block[1] for block in blocks]))
     scale = np.float32(SLOT_MINUTES / rules.desired_weekly_overlap_minutes)
+    availability_mentee: Float32Array
+    availability_mentor: Float32Array
     if exact_availability:
-        availability_mentee = e.availability[rows].astype(np.float32) * scale
+        availability_mentee = (e.availability[rows] * scale).astype(np.float32)
         availability_mentor = m.availability[columns].astype(np.float32)
     else:
         blocks_of = SLOTS_PER_WEEK // BLOCK_SLOTS
@@ -453,7 +456,8 @@ def price_edges(
 def _top_per_row(block: Float32Array, is_feasible: BoolArray, k: int) -> tuple[IntArray, IntArray]:
     width = block.shape[1]
     if k >= width:
-        return np.nonzero(is_feasible)
+        all_rows, all_columns = np.nonzero(is_feasible)
+        return all_rows.astype(np.int64), all_columns.astype(np.int64)
     kth = np.partition(block, width - k, axis=1)[:, width - k]
     local_rows, local_columns = np.nonzero((block >= kth[:, None]) & is_feasible)
     values = block[local_rows, local_columns]

@@ -52,7 +52,8 @@ def pack_bits(bits: BoolArray) -> WordArray:
 
 def popcount(words: WordArray) -> IntArray:
     """Number of set bits over the last axis."""
-    return np.bitwise_count(words).sum(axis=-1, dtype=np.int64)
+    counts: IntArray = np.bitwise_count(words).sum(axis=-1, dtype=np.int64)
+    return counts
 
 
 def utc_offset_minutes(time_zone: str, *, on: datetime) -> int:
@@ -250,7 +251,7 @@ class _Encoder:
         # Quarter-hours only count when fully inside a slot, so overlap is never overstated.
         shift = round(offset / SLOT_MINUTES)
         for slot in person.availability:
-            day_start = slot.weekday.index * MINUTES_PER_DAY
+            day_start = slot.weekday.number * MINUTES_PER_DAY
             first = day_start // SLOT_MINUTES + math.ceil(_minutes(slot.start) / SLOT_MINUTES)
             last = day_start // SLOT_MINUTES + _minutes(slot.end) // SLOT_MINUTES
             if last > first:
@@ -286,14 +287,14 @@ def management_chain_keys(
     keys: list[int] = []
     for row, person in enumerate(mentees):
         for boss in _chain_of(person.participant_id, managers):
-            column = mentor_index.get(boss)
-            if column is not None:
-                keys.append(row * mentor_count + column)
+            boss_column = mentor_index.get(boss)
+            if boss_column is not None:
+                keys.append(row * mentor_count + boss_column)
     for column, person in enumerate(mentors):
         for boss in _chain_of(person.participant_id, managers):
-            row = mentee_index.get(boss)
-            if row is not None:
-                keys.append(row * mentor_count + column)
+            boss_row = mentee_index.get(boss)
+            if boss_row is not None:
+                keys.append(boss_row * mentor_count + column)
     return np.unique(np.array(keys, dtype=np.int64))
 
 

@@ -7,6 +7,8 @@ a row ``(n,)`` evaluates k mentees against n mentors.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from binome_pairing.domain.encoding import (
@@ -62,50 +64,62 @@ def _not_in(keys: IntArray, sorted_keys: IntArray) -> BoolArray:
     return np.asarray(sorted_keys[positions] != keys)
 
 
+def _age_rule_holds(cohort: EncodedCohort, mentee: IntArray, mentor: IntArray) -> BoolArray:
+    rule = cohort.rules.constraints.mentor_younger
+    e, m = cohort.mentees, cohort.mentors
+    if isinstance(rule, MinimumAgeGap):
+        return np.asarray(m.birth_year[mentor] - e.birth_year[mentee] >= rule.years)
+    if isinstance(rule, AgeBands):
+        return np.asarray(m.in_age_band[mentor] & e.in_age_band[mentee])
+    return np.ones(np.broadcast_shapes(mentee.shape, mentor.shape), dtype=np.bool_)
+
+
+def _working_hours_hold(cohort: EncodedCohort, mentee: IntArray, mentor: IntArray) -> BoolArray:
+    e, m = cohort.mentees, cohort.mentors
+    overlap = circular_overlap_minutes(
+        e.work_start_utc[mentee],
+        e.work_minutes[mentee],
+        m.work_start_utc[mentor],
+        m.work_minutes[mentor],
+    )
+    return np.asarray(overlap >= (cohort.rules.constraints.min_working_hours_overlap_minutes or 0))
+
+
+def _same_gender(cohort: EncodedCohort, mentee: IntArray, mentor: IntArray) -> BoolArray:
+    mentee_gender = cohort.mentees.gender[mentee]
+    return np.asarray((mentee_gender == cohort.mentors.gender[mentor]) & (mentee_gender >= 0))
+
+
+_CHECKS: dict[HardConstraint, Callable[[EncodedCohort, IntArray, IntArray], BoolArray]] = {
+    HardConstraint.MENTOR_YOUNGER: _age_rule_holds,
+    HardConstraint.NOT_IN_MANAGEMENT_CHAIN: lambda c, e, m: _not_in(
+        c.pair_keys(e, m), c.chain_keys
+    ),
+    HardConstraint.DIFFERENT_DEPARTMENT: lambda c, e, m: np.asarray(
+        c.mentees.department[e] != c.mentors.department[m]
+    ),
+    HardConstraint.DIFFERENT_BUSINESS_UNIT: lambda c, e, m: np.asarray(
+        c.mentees.business_unit[e] != c.mentors.business_unit[m]
+    ),
+    HardConstraint.SHARED_LANGUAGE: lambda c, e, m: np.asarray(
+        popcount(c.mentees.languages[e] & c.mentors.languages[m]) > 0
+    ),
+    HardConstraint.MENTOR_TRAINED: lambda c, e, m: np.asarray(c.mentors.trained[m] & (e >= 0)),
+    HardConstraint.SAME_GENDER: _same_gender,
+    HardConstraint.WORKING_HOURS_OVERLAP: _working_hours_hold,
+    HardConstraint.NOT_EXCLUDED_PAIR: lambda c, e, m: _not_in(c.pair_keys(e, m), c.excluded_keys),
+}
+
+
 def constraint_holds(
     cohort: EncodedCohort, constraint: HardConstraint, mentee: IntArray, mentor: IntArray
 ) -> BoolArray:
     """Where ``constraint`` holds for the (broadcast) pairs."""
-    e, m = cohort.mentees, cohort.mentors
     shape = np.broadcast_shapes(mentee.shape, mentor.shape)
-    rules = cohort.rules.constraints
-    result: BoolArray
-    match constraint:
-        case HardConstraint.MENTOR_YOUNGER:
-            rule = rules.mentor_younger
-            if isinstance(rule, MinimumAgeGap):
-                result = m.birth_year[mentor] - e.birth_year[mentee] >= rule.years
-            elif isinstance(rule, AgeBands):
-                result = m.in_age_band[mentor] & e.in_age_band[mentee]
-            else:
-                result = np.ones(shape, dtype=np.bool_)
-        case HardConstraint.NOT_IN_MANAGEMENT_CHAIN:
-            result = _not_in(cohort.pair_keys(mentee, mentor), cohort.chain_keys)
-        case HardConstraint.DIFFERENT_DEPARTMENT:
-            result = e.department[mentee] != m.department[mentor]
-        case HardConstraint.DIFFERENT_BUSINESS_UNIT:
-            result = e.business_unit[mentee] != m.business_unit[mentor]
-        case HardConstraint.SHARED_LANGUAGE:
-            result = popcount(e.languages[mentee] & m.languages[mentor]) > 0
-        case HardConstraint.MENTOR_TRAINED:
-            result = m.trained[mentor] & np.ones(mentee.shape, dtype=np.bool_)
-        case HardConstraint.SAME_GENDER:
-            mentee_gender = e.gender[mentee]
-            result = (mentee_gender == m.gender[mentor]) & (mentee_gender >= 0)
-        case HardConstraint.WORKING_HOURS_OVERLAP:
-            minimum = rules.min_working_hours_overlap_minutes or 0
-            overlap = circular_overlap_minutes(
-                e.work_start_utc[mentee],
-                e.work_minutes[mentee],
-                m.work_start_utc[mentor],
-                m.work_minutes[mentor],
-            )
-            result = overlap >= minimum
-        case HardConstraint.NOT_EXCLUDED_PAIR:
-            result = _not_in(cohort.pair_keys(mentee, mentor), cohort.excluded_keys)
-        case _:
-            result = np.ones(shape, dtype=np.bool_)
-    return np.broadcast_to(result, shape)
+    check = _CHECKS.get(constraint)
+    if check is None:
+        return np.ones(shape, dtype=np.bool_)
+    return np.broadcast_to(check(cohort, mentee, mentor), shape)
 
 
 def feasible(cohort: EncodedCohort, mentee: IntArray, mentor: IntArray) -> BoolArray:

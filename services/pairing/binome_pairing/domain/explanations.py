@@ -98,7 +98,7 @@ def _pair_text(
         else:
             lead = f"Covers {len(covered)} of {need_count} learning need(s)"
         if details:
-            lead += (" : " if fr else ": ") + "; ".join(details)
+            lead += (" : " if fr else ": ") + (" ; " if fr else "; ").join(details)
         parts.append(lead + ".")
     soft: list[str] = []
     if shared_minutes:
@@ -118,7 +118,7 @@ def _pair_text(
             else f"{shared_interests} shared interest(s)"
         )
     if soft:
-        text = "; ".join(soft)
+        text = (" ; " if fr else "; ").join(soft)
         parts.append(text[0].upper() + text[1:] + ".")
     if checked:
         labels = ", ".join(texts.CONSTRAINT_LABELS[item].in_language(language) for item in checked)
@@ -161,6 +161,31 @@ def unmatched_reason(
     )
 
 
+def _capacity_text(language: str, *, code: UnmatchedReason, checked: str, feasible: str) -> str:
+    fr = language == "fr"
+    if code is UnmatchedReason.MENTORS_NEEDED_ELSEWHERE:
+        if fr:
+            return (
+                f"{feasible} mentor(s) sur {checked} remplissent toutes les conditions, mais "
+                "toutes leurs places ont servi à d'autres binômes : le nombre maximal de "
+                "binômes possible est formé. Ajouter des mentors ou augmenter leur capacité."
+            )
+        return (
+            f"{feasible} of {checked} mentor(s) meet every rule, but all their places went "
+            "to other pairs: the largest possible number of pairs is formed. Add mentors or "
+            "raise their capacity."
+        )
+    if fr:
+        return (
+            f"{feasible} mentoré(s) sur {checked} sont compatibles, mais chacun a un binôme "
+            "qui lui convient mieux ou est le seul possible pour lui."
+        )
+    return (
+        f"{feasible} of {checked} mentee(s) are compatible, but each has a pair that suits "
+        "them better or is their only option."
+    )
+
+
 def _unmatched_text(
     language: str,
     *,
@@ -179,27 +204,7 @@ def _unmatched_text(
     checked = texts.number(candidates_checked, language)
     feasible = texts.number(feasible_candidates, language)
     if code in (UnmatchedReason.MENTORS_NEEDED_ELSEWHERE, UnmatchedReason.NOT_NEEDED):
-        if code is UnmatchedReason.MENTORS_NEEDED_ELSEWHERE:
-            if fr:
-                return (
-                    f"{feasible} mentor(s) sur {checked} remplissent toutes les conditions, mais "
-                    "toutes leurs places ont servi à d'autres binômes : le nombre maximal de "
-                    "binômes possible est formé. Ajouter des mentors ou augmenter leur capacité."
-                )
-            return (
-                f"{feasible} of {checked} mentor(s) meet every rule, but all their places went "
-                "to other pairs: the largest possible number of pairs is formed. Add mentors or "
-                "raise their capacity."
-            )
-        if fr:
-            return (
-                f"{feasible} mentoré(s) sur {checked} sont compatibles, mais chacun a un binôme "
-                "qui lui convient mieux ou est le seul possible pour lui."
-            )
-        return (
-            f"{feasible} of {checked} mentee(s) are compatible, but each has a pair that suits "
-            "them better or is their only option."
-        )
+        return _capacity_text(language, code=code, checked=checked, feasible=feasible)
     ranked = sorted(
         (item for item in eliminated_by.items() if item[1] > 0), key=lambda item: -item[1]
     )
@@ -212,7 +217,7 @@ def _unmatched_text(
         ).in_language(language)
         for constraint, _ in ranked
     ]
-    counts = "; ".join(
+    counts = (" ; " if fr else "; ").join(
         f"{texts.CONSTRAINT_LABELS[constraint].in_language(language)} "
         + (
             f"en écarte {texts.number(count, 'fr')}"

@@ -118,6 +118,47 @@ def join_languages(codes: Sequence[str], language: str) -> str:
     return ", ".join(names[:-1]) + disjunction + names[-1]
 
 
+_FIXED_REQUIREMENTS: dict[HardConstraint, LocalisedText] = {
+    HardConstraint.NOT_IN_MANAGEMENT_CHAIN: LocalisedText(
+        fr="est hors de sa ligne hiérarchique", en="is outside their management chain"
+    ),
+    HardConstraint.DIFFERENT_DEPARTMENT: LocalisedText(
+        fr="travaille dans un autre département", en="works in another department"
+    ),
+    HardConstraint.DIFFERENT_BUSINESS_UNIT: LocalisedText(
+        fr="travaille dans une autre entité", en="works in another business unit"
+    ),
+    HardConstraint.MENTOR_TRAINED: LocalisedText(
+        fr="est formé au mentorat", en="completed the mentor training"
+    ),
+    HardConstraint.SAME_GENDER: LocalisedText(
+        fr="est du même genre (déclaré)", en="has the same (declared) gender"
+    ),
+    HardConstraint.NOT_EXCLUDED_PAIR: LocalisedText(
+        fr="n'a jamais formé de binôme avec lui ni été refusé par les RH",
+        en="was never paired with them nor rejected by HR",
+    ),
+}
+
+
+def _age_requirement(rules: ProgrammeRules, *, seeker_is_mentee: bool) -> LocalisedText:
+    age_rule = rules.constraints.mentor_younger
+    if isinstance(age_rule, MinimumAgeGap):
+        years = age_rule.years
+        if seeker_is_mentee:
+            return LocalisedText(
+                fr=f"a au moins {years} an(s) de moins", en=f"is at least {years} year(s) younger"
+            )
+        return LocalisedText(
+            fr=f"a au moins {years} an(s) de plus", en=f"is at least {years} year(s) older"
+        )
+    if isinstance(age_rule, AgeBands):
+        return LocalisedText(
+            fr="est dans la tranche d'âge du programme", en="is within the programme's age band"
+        )
+    return LocalisedText(fr="a l'âge requis", en="has the required age")
+
+
 def requirement(
     constraint: HardConstraint,
     *,
@@ -129,58 +170,21 @@ def requirement(
 
     Reads after "a mentor who …" / "un mentor qui …" (or mentee when a mentor seeks).
     """
-    age_rule = rules.constraints.mentor_younger
+    fixed = _FIXED_REQUIREMENTS.get(constraint)
+    if fixed is not None:
+        return fixed
     if constraint is HardConstraint.MENTOR_YOUNGER:
-        if isinstance(age_rule, MinimumAgeGap):
-            years = age_rule.years
-            if seeker_is_mentee:
-                return LocalisedText(
-                    fr=f"a au moins {years} an(s) de moins",
-                    en=f"is at least {years} year(s) younger",
-                )
-            return LocalisedText(
-                fr=f"a au moins {years} an(s) de plus", en=f"is at least {years} year(s) older"
-            )
-        if isinstance(age_rule, AgeBands):
-            return LocalisedText(
-                fr="est dans la tranche d'âge du programme",
-                en="is within the programme's age band",
-            )
-    match constraint:
-        case HardConstraint.NOT_IN_MANAGEMENT_CHAIN:
-            return LocalisedText(
-                fr="est hors de sa ligne hiérarchique", en="is outside their management chain"
-            )
-        case HardConstraint.DIFFERENT_DEPARTMENT:
-            return LocalisedText(
-                fr="travaille dans un autre département", en="works in another department"
-            )
-        case HardConstraint.DIFFERENT_BUSINESS_UNIT:
-            return LocalisedText(
-                fr="travaille dans une autre entité", en="works in another business unit"
-            )
-        case HardConstraint.SHARED_LANGUAGE:
-            return LocalisedText(
-                fr=f"parle {join_languages(seeker_languages, 'fr')}",
-                en=f"speaks {join_languages(seeker_languages, 'en')}",
-            )
-        case HardConstraint.MENTOR_TRAINED:
-            return LocalisedText(fr="est formé au mentorat", en="completed the mentor training")
-        case HardConstraint.SAME_GENDER:
-            return LocalisedText(
-                fr="est du même genre (déclaré)", en="has the same (declared) gender"
-            )
-        case HardConstraint.WORKING_HOURS_OVERLAP:
-            minutes = rules.constraints.min_working_hours_overlap_minutes or 0
-            return LocalisedText(
-                fr=f"partage au moins {minutes} min d'horaires de travail",
-                en=f"shares at least {minutes} min of working hours",
-            )
-        case HardConstraint.NOT_EXCLUDED_PAIR:
-            return LocalisedText(
-                fr="n'a jamais formé de binôme avec lui ni été refusé par les RH",
-                en="was never paired with them nor rejected by HR",
-            )
-        case _:
-            label = CONSTRAINT_LABELS[constraint]
-            return LocalisedText(fr=f"respecte : {label.fr}", en=f"meets: {label.en}")
+        return _age_requirement(rules, seeker_is_mentee=seeker_is_mentee)
+    if constraint is HardConstraint.SHARED_LANGUAGE:
+        return LocalisedText(
+            fr=f"parle {join_languages(seeker_languages, 'fr')}",
+            en=f"speaks {join_languages(seeker_languages, 'en')}",
+        )
+    if constraint is HardConstraint.WORKING_HOURS_OVERLAP:
+        minutes = rules.constraints.min_working_hours_overlap_minutes or 0
+        return LocalisedText(
+            fr=f"partage au moins {minutes} min d'horaires de travail",
+            en=f"shares at least {minutes} min of working hours",
+        )
+    label = CONSTRAINT_LABELS[constraint]
+    return LocalisedText(fr=f"respecte : {label.fr}", en=f"meets: {label.en}")

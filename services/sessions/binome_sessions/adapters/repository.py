@@ -1,31 +1,253 @@
-"""The sessions service's SQL, as named statements."""
+"""The sessions service's storage: programmes' plans and pairs' tracks, as named statements.
+
+A pair's track is stored whole as jsonb (``PairTrack.to_dict``) beside the columns the
+service queries by (status, stall due time, programme end), and a version for optimistic
+concurrency. Handlers lock the row they change (``FOR UPDATE``); the follow-up job skips rows
+a handler holds (``SKIP LOCKED``) and sees them on its next run.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
 
 import asyncpg
 
-from binome_shared.contracts.base import Envelope
-from binome_shared.contracts.pairing_events import PairFormed
+from binome_sessions.domain import PairTrack
+from binome_shared.contracts.session_plan import SessionPlan
 
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PairRecord:
+    """A stored pair: its identity columns, and its track once the programme's plan is known.
+
+    ``track`` is None only for pairs recorded before plans were stored (migration 0001): their
+    track starts when their programme is defined.
+    """
+
+    pair_id: str
+    tenant_id: str
+    programme_id: str
+    mentor_id: str
+    mentee_id: str
+    mentor_business_unit: str
+    mentee_business_unit: str
+    formed_at: datetime
+    version: int
+    track: PairTrack | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProgrammeRecord:
+    """A defined programme: its tenant and its session plan."""
+
+    programme_id: str
+    tenant_id: str
+    plan: SessionPlan
+
+
+class ConcurrentUpdateError(RuntimeError):
+    """The pair changed since it was read; the caller's transaction must be retried."""
+
+
+class TrackRepository(Protocol):
+    """What handlers and jobs need from storage (Postgres in production, a fake in unit tests)."""
+
+    async def programme(self, programme_id: str) -> ProgrammeRecord | None: ...
+
+    async def save_programme(
+        self, programme: ProgrammeRecord, *, defined_at: datetime, event_id: uuid.UUID
+    ) -> None: ...
+
+    async def pair_for_update(self, pair_id: str) -> PairRecord | None: ...
+
+    async def add(
+        self, track: PairTrack, *, tenant_id: str, formed_by_event_id: uuid.UUID, now: datetime
+    ) -> bool: ...
+
+    async def save(self, record: PairRecord, track: PairTrack, *, now: datetime) -> None: ...
+
+    async def unstarted_pairs(self, programme_id: str) -> list[PairRecord]: ...
+
+    async def pairs_of_person(self, tenant_id: str, participant_id: str) -> list[PairRecord]: ...
+
+    async def due_for_follow_up(
+        self, now: datetime, *, limit: int, exclude: Sequence[str]
+    ) -> list[PairRecord]: ...
+
+    async def tracks_of_programme(self, programme_id: str) -> list[PairTrack]: ...
+
+    async def programmes_to_report(self, closed_since: datetime) -> list[ProgrammeRecord]: ...
+
+
+_PROGRAMME = "SELECT programme_id, tenant_id, session_plan FROM programmes WHERE programme_id = $1"
+_SAVE_PROGRAMME = """
+INSERT INTO programmes (programme_id, tenant_id, session_plan, defined_at, defined_by_event_id)
+VALUES ($1, $2, $3::jsonb, $4, $5)
+ON CONFLICT (programme_id) DO UPDATE
+    SET session_plan = EXCLUDED.session_plan, defined_at = EXCLUDED.defined_at,
+        defined_by_event_id = EXCLUDED.defined_by_event_id
+"""
+_PAIR_COLUMNS = """pair_id, tenant_id, programme_id, mentor_id, mentee_id, mentor_unit, mentee_unit,
+       formed_at, version, state"""
+_PAIR_FOR_UPDATE = f"SELECT {_PAIR_COLUMNS} FROM pairs WHERE pair_id = $1 FOR UPDATE"
 _ADD_PAIR = """
 INSERT INTO pairs (pair_id, tenant_id, programme_id, mentor_id, mentee_id, mentor_unit,
-                   mentee_unit, formed_at, formed_by_event_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                   mentee_unit, formed_at, formed_by_event_id, status, state, version,
+                   stall_due_at, closes_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14, $15)
+ON CONFLICT (pair_id) DO NOTHING
+RETURNING true
+"""
+_SAVE_PAIR = """
+UPDATE pairs
+SET state = $2::jsonb, version = $3, status = $4, stall_due_at = $5, closes_at = $6,
+    updated_at = $7
+WHERE pair_id = $1 AND version = $8
+RETURNING true
+"""
+_UNSTARTED_PAIRS = f"""
+SELECT {_PAIR_COLUMNS} FROM pairs WHERE programme_id = $1 AND state IS NULL
+ORDER BY formed_at, pair_id FOR UPDATE
+"""
+_PAIRS_OF_PERSON = f"""
+SELECT {_PAIR_COLUMNS} FROM pairs
+WHERE tenant_id = $1 AND (mentor_id = $2 OR mentee_id = $2)
+ORDER BY pair_id FOR UPDATE
+"""
+_DUE_FOR_FOLLOW_UP = f"""
+SELECT {_PAIR_COLUMNS} FROM pairs
+WHERE status = 'active' AND state IS NOT NULL AND (stall_due_at <= $1 OR closes_at <= $1)
+  AND pair_id <> ALL($3::text[])
+ORDER BY pair_id
+LIMIT $2
+FOR UPDATE SKIP LOCKED
+"""
+_TRACKS_OF_PROGRAMME = """
+SELECT state FROM pairs WHERE programme_id = $1 AND state IS NOT NULL ORDER BY pair_id
+"""
+_PROGRAMMES_TO_REPORT = """
+SELECT programme_id, tenant_id, session_plan FROM programmes AS programme
+WHERE EXISTS (
+    SELECT 1 FROM pairs
+    WHERE pairs.programme_id = programme.programme_id AND pairs.state IS NOT NULL
+      AND (pairs.status = 'active' OR pairs.updated_at >= $1)
+)
+ORDER BY programme_id
 """
 
 
-async def add_pair(conn: asyncpg.Connection, *, envelope: Envelope[Any], event: PairFormed) -> None:
-    await conn.execute(
-        _ADD_PAIR,
-        event.pair_id,
-        envelope.tenant_id,
-        envelope.programme_id,
-        event.mentor.participant_id,
-        event.mentee.participant_id,
-        event.mentor.business_unit,
-        event.mentee.business_unit,
-        envelope.time,
-        envelope.id,
+class PostgresTracks:
+    """:class:`TrackRepository` on the service's schema, inside the caller's transaction."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    async def programme(self, programme_id: str) -> ProgrammeRecord | None:
+        row = await self._conn.fetchrow(_PROGRAMME, programme_id)
+        return None if row is None else _programme(row)
+
+    async def save_programme(
+        self, programme: ProgrammeRecord, *, defined_at: datetime, event_id: uuid.UUID
+    ) -> None:
+        await self._conn.execute(
+            _SAVE_PROGRAMME,
+            programme.programme_id,
+            programme.tenant_id,
+            programme.plan.model_dump_json(),
+            defined_at,
+            event_id,
+        )
+
+    async def pair_for_update(self, pair_id: str) -> PairRecord | None:
+        row = await self._conn.fetchrow(_PAIR_FOR_UPDATE, pair_id)
+        return None if row is None else _pair(row)
+
+    async def add(
+        self, track: PairTrack, *, tenant_id: str, formed_by_event_id: uuid.UUID, now: datetime
+    ) -> bool:
+        return bool(
+            await self._conn.fetchval(
+                _ADD_PAIR,
+                track.pair_id,
+                tenant_id,
+                track.programme_id,
+                track.mentor_id,
+                track.mentee_id,
+                track.mentor_business_unit,
+                track.mentee_business_unit,
+                track.formed_at,
+                formed_by_event_id,
+                track.status.value,
+                json.dumps(track.to_dict()),
+                track.version,
+                track.stall_due_at(),
+                track.programme_closes_at(),
+                now,
+            )
+        )
+
+    async def save(self, record: PairRecord, track: PairTrack, *, now: datetime) -> None:
+        saved = await self._conn.fetchval(
+            _SAVE_PAIR,
+            record.pair_id,
+            json.dumps(track.to_dict()),
+            track.version,
+            track.status.value,
+            track.stall_due_at(),
+            track.programme_closes_at(),
+            now,
+            record.version,
+        )
+        if not saved:
+            raise ConcurrentUpdateError(f"pair {record.pair_id} changed since it was read")
+
+    async def unstarted_pairs(self, programme_id: str) -> list[PairRecord]:
+        return [_pair(row) for row in await self._conn.fetch(_UNSTARTED_PAIRS, programme_id)]
+
+    async def pairs_of_person(self, tenant_id: str, participant_id: str) -> list[PairRecord]:
+        rows = await self._conn.fetch(_PAIRS_OF_PERSON, tenant_id, participant_id)
+        return [_pair(row) for row in rows]
+
+    async def due_for_follow_up(
+        self, now: datetime, *, limit: int, exclude: Sequence[str]
+    ) -> list[PairRecord]:
+        rows = await self._conn.fetch(_DUE_FOR_FOLLOW_UP, now, limit, list(exclude))
+        return [_pair(row) for row in rows]
+
+    async def tracks_of_programme(self, programme_id: str) -> list[PairTrack]:
+        rows = await self._conn.fetch(_TRACKS_OF_PROGRAMME, programme_id)
+        return [PairTrack.from_dict(json.loads(row["state"])) for row in rows]
+
+    async def programmes_to_report(self, closed_since: datetime) -> list[ProgrammeRecord]:
+        return [
+            _programme(row) for row in await self._conn.fetch(_PROGRAMMES_TO_REPORT, closed_since)
+        ]
+
+
+def _programme(row: Any) -> ProgrammeRecord:
+    return ProgrammeRecord(
+        programme_id=row["programme_id"],
+        tenant_id=row["tenant_id"],
+        plan=SessionPlan.model_validate_json(row["session_plan"]),
+    )
+
+
+def _pair(row: Any) -> PairRecord:
+    state = row["state"]
+    return PairRecord(
+        pair_id=row["pair_id"],
+        tenant_id=row["tenant_id"],
+        programme_id=row["programme_id"],
+        mentor_id=row["mentor_id"],
+        mentee_id=row["mentee_id"],
+        mentor_business_unit=row["mentor_unit"],
+        mentee_business_unit=row["mentee_unit"],
+        formed_at=row["formed_at"],
+        version=row["version"],
+        track=None if state is None else PairTrack.from_dict(json.loads(state)),
     )

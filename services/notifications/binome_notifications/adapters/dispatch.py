@@ -1,0 +1,278 @@
+"""Sending planned deliveries, one scheduled job each: claim → send → record.
+
+The durable scheduler runs a delivery's job once across replicas: the job row stays locked
+(``FOR UPDATE SKIP LOCKED``) while it runs, so no other replica can take it; a process that
+dies releases it and the job runs again. The scheduler runs a whole batch of jobs in one
+transaction, so the delivery's own state is written on a connection of its own, committed at
+each step — otherwise a crash late in a batch would undo the records of the messages already
+sent in it and send them all again.
+
+1. *claim*: ``status = 'sending'``, ``attempts + 1``, committed before anything leaves;
+2. *send*: one SMTP transaction or one HTTP request;
+3. *record*: sent / failed (with NotificationSent / NotificationFailed in the outbox, same
+   transaction) or pending again with ``next_attempt_at``; the next turn's job is planned in
+   the scheduler's transaction.
+
+A job that finds its delivery still ``sending`` knows the previous attempt was interrupted
+between claim and record: the message may or may not have gone. It sends again (same
+Message-ID), counts it in ``in_doubt_resends`` and marks the event ``possible_duplicate``;
+see docs/notifications.md for why at-least-once is the chosen side of that window.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Protocol
+
+import asyncpg
+
+from binome_notifications.adapters import deliveries
+from binome_notifications.adapters.deliveries import StoredDelivery
+from binome_notifications.adapters.messages import OutgoingEmail, OutgoingWebhook
+from binome_notifications.domain.policy import AttemptOutcome, RateLimiter, RetryPolicy
+from binome_notifications.domain.sending import (
+    After,
+    Before,
+    Delivered,
+    DeliveryStatus,
+    GiveUp,
+    RetryAt,
+    after_attempt,
+    before_attempt,
+)
+from binome_shared import failpoints
+from binome_shared.contracts.base import Envelope, Event
+from binome_shared.contracts.notifications_events import NotificationFailed, NotificationSent
+from binome_shared.messaging.consumer import UnitOfWork
+from binome_shared.messaging.outbox import Outbox
+from binome_shared.messaging.scheduler import Job, schedule
+
+logger = logging.getLogger(__name__)
+
+_EVENT_NAMESPACE = uuid.UUID("0b7f5d52-8a3e-4c55-9a53-2f4f0d6f1c3a")
+_MIN_DEFERRAL = timedelta(seconds=1)
+
+
+class EmailSender(Protocol):
+    """One SMTP attempt (see :class:`~binome_notifications.adapters.smtp.SmtpEmailSender`)."""
+
+    async def send(self, email: OutgoingEmail) -> AttemptOutcome:
+        """Make one attempt; never raises for delivery failures."""
+        ...
+
+
+class WebhookPoster(Protocol):
+    """One HTTP attempt (see :class:`~binome_notifications.adapters.webhooks.WebhookSender`)."""
+
+    async def send(self, webhook: OutgoingWebhook) -> AttemptOutcome:
+        """Make one attempt; never raises for delivery failures."""
+        ...
+
+
+PoolFactory = Callable[[], Awaitable[asyncpg.Pool]]
+
+
+class Dispatcher:
+    """The ``deliver`` job: sends one delivery and records what happened."""
+
+    def __init__(
+        self,
+        *,
+        pool_factory: PoolFactory,
+        outbox: Outbox,
+        source: str,
+        email_sender: Callable[[], EmailSender],
+        webhook_sender: Callable[[], Awaitable[WebhookPoster]],
+        retry_policy: RetryPolicy,
+        per_recipient: RateLimiter,
+        per_receiver: RateLimiter,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._pool_factory = pool_factory
+        self._pool: asyncpg.Pool | None = None
+        self._outbox = outbox
+        self._source = source
+        self._email_sender = email_sender
+        self._webhook_sender = webhook_sender
+        self._retry_policy = retry_policy
+        self._per_recipient = per_recipient
+        self._per_receiver = per_receiver
+        self._rng = rng or random.Random()
+
+    async def _connections(self) -> asyncpg.Pool:
+        if self._pool is None:
+            self._pool = await self._pool_factory()
+        return self._pool
+
+    async def run_job(self, job: Job, uow: UnitOfWork) -> None:
+        """Send the delivery named in ``job``'s payload, or plan its next turn."""
+        key = str(job.payload["delivery_key"])
+        turn = int(job.payload.get("turn", 1))
+        now = uow.now
+        pool = await self._connections()
+        async with pool.acquire() as conn:
+            delivery = await deliveries.load(conn, key)
+        decision = before_attempt(delivery.state if delivery else None, now=now)
+        if decision is Before.NOTHING or delivery is None:
+            return
+        if decision is Before.NOT_YET:
+            assert delivery.state.next_attempt_at is not None
+            await _plan_turn(uow, key, turn + 1, delivery.state.next_attempt_at)
+            return
+        if decision is Before.EXPIRE:
+            async with pool.acquire() as conn:
+                await deliveries.expire(conn, key, now=now)
+            logger.info("delivery expired kind=%s key=%s", delivery.kind.value, key)
+            return
+        message = delivery.message
+        if message is None:  # content is dropped only when a delivery ends
+            return
+        limiter, bucket = self._bucket(message)
+        decision_now = limiter.acquire(bucket, now)
+        if not decision_now.allowed:
+            retry_at = max(decision_now.retry_at, now + _MIN_DEFERRAL)
+            logger.info("delivery deferred by rate limit kind=%s key=%s", delivery.kind.value, key)
+            await _plan_turn(uow, key, turn + 1, retry_at)
+            return
+        in_doubt = decision is Before.RESEND_IN_DOUBT
+        if in_doubt:
+            logger.warning(
+                "delivery interrupted mid-send, sending again kind=%s key=%s",
+                delivery.kind.value,
+                key,
+            )
+        async with pool.acquire() as conn:
+            attempt = await deliveries.claim(conn, key, now=now, in_doubt=in_doubt)
+        if attempt is None:
+            return
+        failpoints.crash_if_armed("notifications.after_claim")
+        outcome = await self._send(message)
+        if outcome.delivered:
+            failpoints.crash_if_armed(
+                "notifications.after_smtp_accept"
+                if isinstance(message, OutgoingEmail)
+                else "notifications.after_webhook_accept"
+            )
+        step = after_attempt(
+            outcome, attempts=attempt, now=now, policy=self._retry_policy, rng=self._rng
+        )
+        async with pool.acquire() as conn, conn.transaction():
+            await self._record(conn, delivery, step, attempt=attempt, outcome=outcome, now=now)
+        if isinstance(step, RetryAt):
+            await _plan_turn(uow, key, turn + 1, step.at)
+
+    async def _record(
+        self,
+        conn: asyncpg.Connection,
+        delivery: StoredDelivery,
+        step: After,
+        *,
+        attempt: int,
+        outcome: AttemptOutcome,
+        now: datetime,
+    ) -> None:
+        """Settle or postpone the delivery; the event goes out with the settlement."""
+        key = delivery.delivery_key
+        match step:
+            case Delivered():
+                resends = await deliveries.settle(
+                    conn, key, status=DeliveryStatus.SENT, now=now, outcome=outcome.detail
+                )
+                if resends is not None:
+                    await self._outbox.add(
+                        conn,
+                        self._envelope(
+                            delivery,
+                            NotificationSent(
+                                delivery_key=key,
+                                kind=delivery.kind.value,
+                                channel=delivery.channel,
+                                recipient_id=delivery.recipient_id,
+                                subject_id=delivery.subject_id,
+                                attempts=attempt,
+                                possible_duplicate=resends > 0,
+                            ),
+                            now=now,
+                            outcome="sent",
+                        ),
+                    )
+            case GiveUp(permanent=permanent, reason=reason):
+                if (
+                    await deliveries.settle(
+                        conn, key, status=DeliveryStatus.FAILED, now=now, outcome=reason
+                    )
+                    is not None
+                ):
+                    await self._outbox.add(
+                        conn,
+                        self._envelope(
+                            delivery,
+                            NotificationFailed(
+                                delivery_key=key,
+                                kind=delivery.kind.value,
+                                channel=delivery.channel,
+                                recipient_id=delivery.recipient_id,
+                                subject_id=delivery.subject_id,
+                                attempts=attempt,
+                                permanent=permanent,
+                                reason=reason,
+                            ),
+                            now=now,
+                            outcome="failed",
+                        ),
+                    )
+                logger.warning(
+                    "delivery failed kind=%s key=%s permanent=%s attempts=%d",
+                    delivery.kind.value,
+                    key,
+                    permanent,
+                    attempt,
+                )
+            case RetryAt(at=retry_at):
+                await deliveries.postpone(conn, key, retry_at=retry_at, outcome=outcome.detail)
+
+    def _bucket(self, message: OutgoingEmail | OutgoingWebhook) -> tuple[RateLimiter, str]:
+        if isinstance(message, OutgoingWebhook):
+            return self._per_receiver, message.receiver_id
+        return self._per_recipient, message.to_address.lower()
+
+    async def _send(self, message: OutgoingEmail | OutgoingWebhook) -> AttemptOutcome:
+        if isinstance(message, OutgoingWebhook):
+            return await (await self._webhook_sender()).send(message)
+        return await self._email_sender().send(message)
+
+    def _envelope(
+        self, delivery: StoredDelivery, event: Event, *, now: datetime, outcome: str
+    ) -> Envelope[Event]:
+        return Envelope[Event](
+            id=uuid.uuid5(_EVENT_NAMESPACE, f"{delivery.delivery_key}:{outcome}"),
+            source=self._source,
+            time=now,
+            tenant_id=delivery.tenant_id or "unknown",
+            programme_id=delivery.programme_id,
+            correlation_id=delivery.correlation_id,
+            causation_id=delivery.caused_by,
+            subject=delivery.subject_id,
+            schema_version=type(event).schema_version,
+            data=event,
+        )
+
+    async def close(self) -> None:
+        """Close the dispatcher's own connections."""
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+
+async def _plan_turn(uow: UnitOfWork, key: str, turn: int, due_at: datetime) -> None:
+    await schedule(
+        uow.conn,
+        job_id=deliveries.job_id(key, turn),
+        job_type=deliveries.DELIVER_JOB,
+        due_at=due_at,
+        payload={"delivery_key": key, "turn": turn},
+    )

@@ -1,0 +1,295 @@
+"""Public messages (HR commands, pairing and sessions events) in the domain's words.
+
+Pure: a message plus what the service remembers becomes a record to store or a trigger to
+plan notifications from. No IO, no clock.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from binome_notifications.adapters.directory import (
+    PairRecord,
+    ProgrammeRecord,
+    SessionRecord,
+)
+from binome_notifications.domain import triggers
+from binome_notifications.domain.content import UnmatchedReason
+from binome_notifications.domain.model import (
+    HR_KINDS,
+    Language,
+    LocalizedText,
+    NotificationKind,
+    Person,
+    Programme,
+    WebhookReceiver,
+)
+from binome_shared.contracts import hr_commands, pairing_events, sessions_messages
+from binome_shared.contracts.participants import ParticipantProfile
+from binome_shared.contracts.values import LocalisedText
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReceiverSubscription:
+    """A webhook receiver and the programmes and kinds it listens to (None: all)."""
+
+    receiver_id: str
+    programmes: frozenset[str] | None = None
+    kinds: frozenset[NotificationKind] = HR_KINDS
+    language: Language | None = None
+
+    def listens_to(self, programme_id: str) -> bool:
+        """Whether this receiver subscribed to ``programme_id``."""
+        return self.programmes is None or programme_id in self.programmes
+
+
+def localized(text: LocalisedText) -> LocalizedText:
+    """A contract's bilingual text as the domain's."""
+    return LocalizedText(fr=text.fr, en=text.en)
+
+
+def programme_record(
+    command: hr_commands.DefineProgramme, *, programme_id: str, tenant_id: str
+) -> ProgrammeRecord:
+    """What the service keeps of a programme definition."""
+    plan = command.session_plan
+    return ProgrammeRecord(
+        programme_id=programme_id,
+        tenant_id=tenant_id,
+        name=command.name,
+        language=Language(command.language.value),
+        time_zone=plan.time_zone,
+        contact_name=command.contact.name,
+        contact_email=command.contact.email,
+        contact_language=Language(command.contact.language.value),
+        reminder_lead=timedelta(hours=command.reminder_hours_before),
+        themes={session.key: localized(session.title) for session in plan.sessions},
+        feedback_after_each_session=plan.feedback.after_each_session,
+        feedback_delay=timedelta(hours=plan.feedback.request_delay_hours),
+    )
+
+
+def person_from_profile(profile: ParticipantProfile) -> Person:
+    """Only what messages need: name, address, language, time zone."""
+    return Person(
+        person_id=profile.participant_id,
+        display_name=profile.full_name,
+        email=profile.email,
+        language=Language(profile.preferred_language.value),
+        time_zone=profile.time_zone,
+    )
+
+
+def domain_programme(
+    record: ProgrammeRecord, receivers: Sequence[ReceiverSubscription]
+) -> Programme:
+    """The programme as the planner sees it, with the receivers subscribed to it."""
+    return Programme(
+        programme_id=record.programme_id,
+        name=record.name,
+        language=record.language,
+        time_zone=record.time_zone,
+        hr_contact=record.hr_contact,
+        reminder_lead=record.reminder_lead,
+        webhook_receivers=tuple(
+            WebhookReceiver(
+                receiver_id=receiver.receiver_id, kinds=receiver.kinds, language=receiver.language
+            )
+            for receiver in receivers
+            if receiver.listens_to(record.programme_id)
+        ),
+    )
+
+
+def session_id(pair_id: str, session_number: int) -> str:
+    """A session's id: stable across reschedules, so its calendar UID is too."""
+    return f"{pair_id}-{session_number}"
+
+
+def pair_record(event: pairing_events.PairFormed, *, programme_id: str) -> PairRecord:
+    """Who is in the new pair."""
+    return PairRecord(
+        pair_id=event.pair_id,
+        programme_id=programme_id,
+        mentor_id=event.mentor.participant_id,
+        mentee_id=event.mentee.participant_id,
+    )
+
+
+def pair_formed(
+    event: pairing_events.PairFormed,
+    *,
+    occurred_at: datetime,
+    programme: Programme,
+    mentor: Person,
+    mentee: Person,
+) -> triggers.PairFormed:
+    """Introductions: who, why (the pairing explanation), and the first step."""
+    return triggers.PairFormed(
+        occurred_at=occurred_at,
+        programme=programme,
+        pair_id=event.pair_id,
+        mentor=mentor,
+        mentee=mentee,
+        explanation=localized(event.explanation.summary),
+    )
+
+
+def session_record(event: sessions_messages.SessionScheduled) -> SessionRecord:
+    """The session's revision this event announces."""
+    return SessionRecord(
+        session_id=session_id(event.pair_id, event.session_number),
+        pair_id=event.pair_id,
+        session_number=event.session_number,
+        theme_key=event.theme_key,
+        starts_at=event.starts_at,
+        duration_minutes=event.duration_minutes,
+        location=event.location,
+        sequence=event.sequence,
+    )
+
+
+def session_scheduled(
+    session: SessionRecord,
+    *,
+    occurred_at: datetime,
+    programme: Programme,
+    theme: LocalizedText,
+    mentor: Person,
+    mentee: Person,
+) -> triggers.SessionScheduled:
+    """Confirmation with an invite, and a reminder before the session."""
+    return triggers.SessionScheduled(
+        occurred_at=occurred_at,
+        programme=programme,
+        pair_id=session.pair_id,
+        session_id=session.session_id,
+        mentor=mentor,
+        mentee=mentee,
+        theme=theme,
+        starts_at=session.starts_at,
+        ends_at=session.ends_at,
+        sequence=session.sequence,
+        session_number=session.session_number,
+        location=session.location or None,
+    )
+
+
+def cancellation_sequence(event: sessions_messages.SessionCancelled, known: SessionRecord) -> int:
+    """A CANCEL must carry a revision above the invite it cancels, or calendars ignore it."""
+    return max(event.sequence, known.sequence + 1)
+
+
+def session_cancelled(
+    event: sessions_messages.SessionCancelled,
+    session: SessionRecord,
+    *,
+    occurred_at: datetime,
+    programme: Programme,
+    theme: LocalizedText,
+    mentor: Person,
+    mentee: Person,
+) -> triggers.SessionCancelled:
+    """A cancellation with a CANCEL invite for the session's latest revision."""
+    reason = LocalizedText(fr=event.reason, en=event.reason) if event.reason else None
+    return triggers.SessionCancelled(
+        occurred_at=occurred_at,
+        programme=programme,
+        pair_id=session.pair_id,
+        session_id=session.session_id,
+        mentor=mentor,
+        mentee=mentee,
+        theme=theme,
+        starts_at=session.starts_at,
+        ends_at=session.ends_at,
+        sequence=cancellation_sequence(event, session),
+        session_number=session.session_number,
+        reason=reason,
+    )
+
+
+def session_completed(
+    event: sessions_messages.SessionCompleted,
+    *,
+    occurred_at: datetime,
+    programme: Programme,
+    theme: LocalizedText,
+    mentor: Person,
+    mentee: Person,
+) -> triggers.SessionCompleted:
+    """A feedback request for a session that took place."""
+    return triggers.SessionCompleted(
+        occurred_at=occurred_at,
+        programme=programme,
+        pair_id=event.pair_id,
+        session_id=session_id(event.pair_id, event.session_number),
+        mentor=mentor,
+        mentee=mentee,
+        theme=theme,
+        completed_at=event.held_at,
+    )
+
+
+def pair_stalled(
+    event: sessions_messages.PairStalled,
+    *,
+    occurred_at: datetime,
+    programme: Programme,
+    mentor: Person,
+    mentee: Person,
+) -> triggers.PairStalled:
+    """A nudge to the pair and a note to HR."""
+    return triggers.PairStalled(
+        occurred_at=occurred_at,
+        programme=programme,
+        pair_id=event.pair_id,
+        mentor=mentor,
+        mentee=mentee,
+        weeks_without_session=event.weeks_silent,
+        last_session_at=event.last_session_at,
+    )
+
+
+def pair_completed(
+    event: sessions_messages.PairCompleted,
+    *,
+    occurred_at: datetime,
+    programme: Programme,
+    mentor: Person,
+    mentee: Person,
+) -> triggers.PairCompleted:
+    """Thanks and the closing survey."""
+    return triggers.PairCompleted(
+        occurred_at=occurred_at,
+        programme=programme,
+        pair_id=event.pair_id,
+        mentor=mentor,
+        mentee=mentee,
+        sessions_completed=event.sessions_held,
+    )
+
+
+def matching_completed(
+    event: pairing_events.MatchingCompleted, *, occurred_at: datetime, programme: Programme
+) -> triggers.MatchingCompleted:
+    """The round's summary for HR: counts, average score, why people stayed unmatched."""
+    counts = Counter(item.reason_code for item in event.unmatched)
+    first_reason: dict[str, LocalisedText] = {}
+    for item in event.unmatched:
+        first_reason.setdefault(item.reason_code, item.reason)
+    return triggers.MatchingCompleted(
+        occurred_at=occurred_at,
+        programme=programme,
+        round_id=event.round_id,
+        preview=event.preview,
+        pairs_formed=event.pairs,
+        participants_unmatched=len(event.unmatched),
+        unmatched_reasons=tuple(
+            UnmatchedReason(reason=localized(first_reason[code]), count=count)
+            for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        ),
+        average_score=event.score_quantiles.get("mean"),
+    )

@@ -1,0 +1,77 @@
+"""``GET /programmes/progress?programme_id=…[&grouped_by=mentor_business_unit]``: a programme's
+progress for HR, as JSON, computed from the pairs' tracks with small groups suppressed.
+
+The body has the shape of ProgrammeProgressReported (docs/schemas/messages), plus
+``programme_id``; figures are as of the service's clock.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
+
+from faststream.asgi import AsgiResponse
+
+from binome_sessions.adapters.repository import PostgresTracks
+from binome_sessions.domain import DEFAULT_SUPPRESSION_THRESHOLD, ProgressGrouping, compute_progress
+from binome_sessions.handlers import RepositoryFactory
+from binome_sessions.translation import progress_report
+
+if TYPE_CHECKING:
+    from binome_shared.runtime.service import ServiceRuntime
+
+PATH = "/programmes/progress"
+
+
+class ProgressEndpoint:
+    """Serves programme progress from the service's own schema (read-only)."""
+
+    def __init__(
+        self,
+        *,
+        repository: RepositoryFactory = PostgresTracks,
+        suppression_threshold: int = DEFAULT_SUPPRESSION_THRESHOLD,
+    ) -> None:
+        self._repository = repository
+        self._threshold = suppression_threshold
+
+    async def __call__(self, runtime: ServiceRuntime, scope: Mapping[str, Any]) -> AsgiResponse:
+        """Answer one request: 400 without a valid query, 404 for an unknown programme."""
+        query = parse_qs(bytes(scope.get("query_string", b"")).decode("latin-1"))
+        programme_id = (query.get("programme_id") or [""])[0]
+        grouping = (query.get("grouped_by") or [ProgressGrouping.MENTEE_BUSINESS_UNIT.value])[0]
+        if not programme_id:
+            return _json({"error": "programme_id is required / programme_id est requis"}, 400)
+        if grouping not in set(ProgressGrouping):
+            choices = ", ".join(ProgressGrouping)
+            return _json({"error": f"grouped_by must be one of / doit valoir : {choices}"}, 400)
+        now = runtime.clock.now()
+        async with runtime.pool.acquire() as conn:
+            tracks = self._repository(conn)
+            programme = await tracks.programme(programme_id)
+            pairs = await tracks.tracks_of_programme(programme_id)
+        if programme is None and not pairs:
+            return _json({"error": "unknown programme / programme inconnu"}, 404)
+        progress = compute_progress(
+            programme_id=programme_id,
+            tracks=pairs,
+            grouped_by=ProgressGrouping(grouping),
+            suppression_threshold=self._threshold,
+        )
+        report = progress_report(
+            progress,
+            reported_at=now,
+            period_start=None,
+            plan=None if programme is None else programme.plan,
+        )
+        return _json({"programme_id": programme_id, **report.model_dump(mode="json")}, 200)
+
+
+def _json(body: Mapping[str, Any], status: int) -> AsgiResponse:
+    return AsgiResponse(
+        json.dumps(body, ensure_ascii=False).encode(),
+        status,
+        {"content-type": "application/json; charset=utf-8"},
+    )

@@ -1,0 +1,101 @@
+"""Follow-up over time, run by the durable schedule (once per period across replicas).
+
+- ``follow-up``: closes the pairs whose programme is over (PairCompleted) and reports the
+  pairs silent for their programme's threshold (PairStalled, once per silence);
+- ``progress-report``: publishes each running programme's progress for HR
+  (ProgrammeProgressReported), small groups suppressed.
+Time is the runner's clock (``uow.now``): simulated in the demo and tests.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from binome_sessions.adapters.repository import PostgresTracks
+from binome_sessions.domain import (
+    DEFAULT_SUPPRESSION_THRESHOLD,
+    PairStatus,
+    close_expired,
+    compute_progress,
+    detect_stalls,
+)
+from binome_sessions.handlers import RepositoryFactory, publish_track_events
+from binome_sessions.translation import progress_report
+from binome_shared.contracts.base import Envelope
+from binome_shared.messaging.consumer import UnitOfWork
+from binome_shared.messaging.scheduler import Job
+
+logger = logging.getLogger(__name__)
+
+FOLLOW_UP = "follow-up"
+PROGRESS_REPORT = "progress-report"
+FOLLOW_UP_EVERY = timedelta(hours=1)
+PROGRESS_REPORT_EVERY = timedelta(weeks=1)
+
+
+class FollowUpJobs:
+    """The scheduled jobs of the sessions service."""
+
+    def __init__(
+        self,
+        *,
+        repository: RepositoryFactory = PostgresTracks,
+        batch_size: int = 500,
+        suppression_threshold: int = DEFAULT_SUPPRESSION_THRESHOLD,
+        report_every: timedelta = PROGRESS_REPORT_EVERY,
+    ) -> None:
+        self._repository = repository
+        self._batch_size = batch_size
+        self._threshold = suppression_threshold
+        self._report_every = report_every
+
+    async def follow_up(self, job: Job, uow: UnitOfWork) -> None:
+        """Close pairs whose programme ended, then report newly stalled pairs."""
+        del job
+        tracks = self._repository(uow.conn)
+        seen: list[str] = []
+        closed = stalled = 0
+        while True:
+            records = await tracks.due_for_follow_up(uow.now, limit=self._batch_size, exclude=seen)
+            by_pair = {record.pair_id: record for record in records if record.track is not None}
+            candidates = [record.track for record in by_pair.values() if record.track is not None]
+            ended = close_expired(candidates, uow.now)
+            silent = detect_stalls(
+                [track for track in candidates if track.status is PairStatus.ACTIVE], uow.now
+            )
+            for track in [*ended, *silent]:
+                record = by_pair[track.pair_id]
+                await tracks.save(record, track, now=uow.now)
+                await publish_track_events(uow, track, tenant_id=record.tenant_id)
+            closed += len(ended)
+            stalled += len(silent)
+            seen.extend(record.pair_id for record in records)
+            if len(records) < self._batch_size:
+                break
+        if closed or stalled:
+            logger.info("follow-up: %d pair(s) closed, %d stalled", closed, stalled)
+
+    async def progress_report(self, job: Job, uow: UnitOfWork) -> None:
+        """Publish every running programme's progress (and a last one after it ends)."""
+        del job
+        tracks = self._repository(uow.conn)
+        period_start = uow.now - self._report_every
+        for programme in await tracks.programmes_to_report(period_start):
+            progress = compute_progress(
+                programme_id=programme.programme_id,
+                tracks=await tracks.tracks_of_programme(programme.programme_id),
+                suppression_threshold=self._threshold,
+            )
+            report = progress_report(
+                progress, reported_at=uow.now, period_start=period_start, plan=programme.plan
+            )
+            await uow.publish(
+                Envelope.new(
+                    report,
+                    source=uow.source,
+                    time=uow.now,
+                    tenant_id=programme.tenant_id,
+                    programme_id=programme.programme_id,
+                )
+            )

@@ -1,0 +1,397 @@
+"""Pure translation between the public contracts and the domain, both ways.
+
+- an inbound command becomes a call on the pair's track (:func:`command_action`);
+- a domain event becomes the public event other services read (:func:`public_event`);
+- a domain refusal becomes a dead-letter reason in English and French (:func:`rejected`);
+- the progress read model becomes the report HR reads (:func:`progress_report`).
+No IO and no clock here: ``now`` comes in with the call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from binome_sessions import domain
+from binome_sessions.domain import CommandRejectedError, PairTrack, RejectionCode
+from binome_shared.contracts import sessions_messages as public
+from binome_shared.contracts.base import Command, Event
+from binome_shared.contracts.session_plan import SessionPlan
+from binome_shared.contracts.values import LocalisedText
+from binome_shared.messaging.errors import RejectedError
+
+TrackAction = Callable[[PairTrack, datetime], None]
+"""A command's effect on a pair's track, given the service's ``now``."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServiceRejection:
+    """A refusal decided by the service before the domain is asked (an ambiguous command)."""
+
+    code: str
+    fr: str
+    en: str
+
+
+OBJECTIVE_OUTCOME_REQUIRED = ServiceRejection(
+    code="objective_outcome_required",
+    fr="Pour clore un objectif, indiquez s'il est atteint (met) ou non.",
+    en="To close an objective, say whether it was met or not (met).",
+)
+OUTCOME_WITHOUT_CLOSING = ServiceRejection(
+    code="objective_outcome_without_closing",
+    fr="Un objectif n'est dit atteint ou non qu'au moment de le clore (closed).",
+    en="Whether an objective was met is only said when closing it (closed).",
+)
+PAIR_NOT_IN_PROGRAMME = ServiceRejection(
+    code="pair_not_in_programme",
+    fr="Ce binôme n'appartient pas au programme ni à l'organisation indiqués par la commande.",
+    en="This pair does not belong to the programme and organisation the command names.",
+)
+
+
+class ServiceRejectedError(Exception):
+    """Raised by a :data:`TrackAction` for a :class:`ServiceRejection`."""
+
+    def __init__(self, rejection: ServiceRejection, subject: str | None = None) -> None:
+        super().__init__(f"{rejection.code}: {rejection.en}")
+        self.rejection = rejection
+        self.subject = subject
+
+
+def rejected(error: CommandRejectedError | ServiceRejectedError) -> RejectedError:
+    """The dead-letter form of a refusal: a stable code and ``code: English / français``."""
+    if isinstance(error, CommandRejectedError):
+        code, english, french = str(error.code), error.reason.en, error.reason.fr
+    else:
+        code, english, french = error.rejection.code, error.rejection.en, error.rejection.fr
+    about = f" [{error.subject}]" if error.subject else ""
+    return RejectedError(code, f"{code}{about}: {english} / {french}")
+
+
+def service_rejection(rejection: ServiceRejection, subject: str | None = None) -> RejectedError:
+    """The dead-letter form of a refusal the service decides itself."""
+    return rejected(ServiceRejectedError(rejection, subject))
+
+
+# --- commands → domain calls -------------------------------------------------------------
+
+
+def command_action(command: Command) -> TrackAction:  # noqa: PLR0911 - one case per command
+    """What a public command does to the pair's track; raises TypeError for other messages."""
+    match command:
+        case public.ScheduleSession():
+            return lambda track, now: track.schedule_session(
+                session_key=track.session_key_at(command.session_number),
+                scheduled_at=command.starts_at,
+                now=now,
+                duration_minutes=command.duration_minutes,
+                location=command.location,
+            )
+        case public.RescheduleSession():
+            return lambda track, now: track.reschedule_session(
+                session_key=track.session_key_at(command.session_number),
+                scheduled_at=command.starts_at,
+                now=now,
+                duration_minutes=command.duration_minutes,
+                location=command.location,
+            )
+        case public.CancelSession():
+            return lambda track, now: track.cancel_session(
+                session_key=track.session_key_at(command.session_number),
+                reason=domain.CancellationReason(command.reason_code),
+                now=now,
+            )
+        case public.SkipSession():
+            return lambda track, now: track.skip_session(
+                session_key=track.session_key_at(command.session_number), now=now
+            )
+        case public.ReportSessionHeld():
+            return lambda track, now: track.report_held(
+                session_key=track.session_key_at(command.session_number),
+                now=now,
+                attendance=domain.Attendance(command.attendance.value),
+                held_at=command.held_at,
+                duration_minutes=command.duration_minutes,
+                notes=command.notes,
+            )
+        case public.ReportSessionMissed():
+            absence = (
+                domain.Absence.UNKNOWN
+                if command.missed_by is None
+                else domain.Absence(command.missed_by.value)
+            )
+            return lambda track, now: track.report_missed(
+                session_key=track.session_key_at(command.session_number),
+                now=now,
+                missed_by=absence,
+            )
+        case public.SetObjective():
+            return lambda track, now: track.set_objective(
+                objective_id=command.objective_id,
+                side=domain.Side(command.owner.value),
+                statement=command.title,
+                now=now,
+            )
+        case public.UpdateObjectiveProgress():
+            return _objective_progress(command)
+        case public.GiveFeedback():
+            return _feedback(command)
+        case public.RecordMentorTraining():
+            return lambda track, now: track.record_mentor_trained(now=now)
+    raise TypeError(f"not a sessions command: {type(command).__name__}")
+
+
+def _objective_progress(command: public.UpdateObjectiveProgress) -> TrackAction:
+    if command.closed and command.met is None:
+        rejection = OBJECTIVE_OUTCOME_REQUIRED
+    elif not command.closed and command.met is not None:
+        rejection = OUTCOME_WITHOUT_CLOSING
+    elif command.closed:
+        outcome = domain.ObjectiveOutcome.MET if command.met else domain.ObjectiveOutcome.NOT_MET
+        return lambda track, now: track.close_objective(
+            objective_id=command.objective_id,
+            outcome=outcome,
+            now=now,
+            progress_percent=command.progress_percent,
+        )
+    else:
+        return lambda track, now: track.update_objective_progress(
+            objective_id=command.objective_id, progress_percent=command.progress_percent, now=now
+        )
+
+    def refuse(track: PairTrack, now: datetime) -> None:
+        del track, now
+        raise ServiceRejectedError(rejection, command.objective_id)
+
+    return refuse
+
+
+def _feedback(command: public.GiveFeedback) -> TrackAction:
+    author = domain.Side(command.side.value)
+    session_number = command.session_number
+    if session_number is None:
+
+        def final(track: PairTrack, now: datetime) -> None:
+            if command.good_fit is not None:
+                raise CommandRejectedError(code=RejectionCode.FIT_QUESTION_NOT_ASKED)
+            track.give_final_feedback(
+                author=author, rating=command.rating, now=now, comment=command.comment
+            )
+
+        return final
+    return lambda track, now: track.give_session_feedback(
+        author=author,
+        session_key=track.session_key_at(session_number),
+        rating=command.rating,
+        now=now,
+        comment=command.comment,
+        good_fit=command.good_fit,
+    )
+
+
+# --- domain events → public events -------------------------------------------------------
+
+
+def public_event(  # noqa: PLR0911, PLR0912 - one case per domain event
+    event: domain.SessionsDomainEvent, plan: SessionPlan
+) -> Event:
+    """The public fact for a domain event (free text left out), read with the pair's plan."""
+    match event:
+        case domain.PairPlanStarted():
+            zone = ZoneInfo(plan.time_zone)
+            return public.SessionPlanned(
+                pair_id=event.pair_id,
+                sessions_planned=event.sessions_planned,
+                first_session_due=datetime.combine(event.first_session_due_on, time.min, zone),
+            )
+        case domain.SessionScheduled():
+            return public.SessionScheduled(
+                pair_id=event.pair_id,
+                session_number=event.position,
+                theme_key=event.session_key,
+                starts_at=event.scheduled_at,
+                duration_minutes=event.duration_minutes,
+                location=event.location,
+                sequence=event.revision,
+                theme=_theme(plan, event.position),
+                ends_at=_ends_at(event.scheduled_at, event.duration_minutes),
+            )
+        case domain.SessionRescheduled():
+            return public.SessionRescheduled(
+                pair_id=event.pair_id,
+                session_number=event.position,
+                theme_key=event.session_key,
+                previous_starts_at=event.previous_scheduled_at,
+                starts_at=event.scheduled_at,
+                ends_at=_ends_at(event.scheduled_at, event.duration_minutes),
+                duration_minutes=event.duration_minutes,
+                location=event.location,
+                sequence=event.revision,
+                theme=_theme(plan, event.position),
+            )
+        case domain.SessionCancelled():
+            return public.SessionCancelled(
+                pair_id=event.pair_id,
+                session_number=event.position,
+                reason=public.CancellationReason(event.reason.value).value,
+                sequence=event.revision,
+                theme_key=event.session_key,
+                cancelled_starts_at=event.cancelled_scheduled_at,
+            )
+        case domain.SessionSkipped():
+            return public.SessionSkipped(
+                pair_id=event.pair_id, session_number=event.position, theme_key=event.session_key
+            )
+        case domain.SessionCompleted():
+            return public.SessionCompleted(
+                pair_id=event.pair_id,
+                session_number=event.position,
+                theme_key=event.session_key,
+                held_at=event.held_at,
+                duration_minutes=event.duration_minutes,
+                attendance=public.Attendance(event.attendance.value),
+                sessions_held=event.sessions_held,
+                sessions_planned=event.sessions_planned,
+            )
+        case domain.SessionMissed():
+            side = event.missed_by.value
+            return public.SessionMissed(
+                pair_id=event.pair_id,
+                session_number=event.position,
+                missed_by=public.Side(side) if side in set(public.Side) else None,
+                absence=public.Absence(side),
+                theme_key=event.session_key,
+                scheduled_at=event.scheduled_at,
+            )
+        case domain.ObjectiveSet():
+            return public.ObjectiveSet(
+                pair_id=event.pair_id,
+                objective_id=event.objective_id,
+                owner=public.Side(event.side.value),
+                title=event.statement,
+            )
+        case domain.ObjectiveProgressed():
+            return public.ObjectiveProgressed(
+                pair_id=event.pair_id,
+                objective_id=event.objective_id,
+                progress_percent=event.progress_percent,
+                owner=public.Side(event.side.value),
+                previous_percent=event.previous_percent,
+            )
+        case domain.ObjectiveClosed():
+            return public.ObjectiveClosed(
+                pair_id=event.pair_id,
+                objective_id=event.objective_id,
+                owner=public.Side(event.side.value),
+                outcome=public.ObjectiveOutcome(event.outcome.value),
+                progress_percent=event.progress_percent,
+            )
+        case domain.FeedbackGiven():
+            return public.FeedbackGiven(
+                pair_id=event.pair_id,
+                side=public.Side(event.author.value),
+                session_number=_position(plan, event.session_key),
+                rating=event.rating,
+                moment=public.FeedbackMoment(event.moment.value),
+                has_comment=event.has_comment,
+            )
+        case domain.PairFitConcernRaised():
+            return public.PairFitConcernRaised(
+                pair_id=event.pair_id,
+                side=public.Side(event.raised_by.value),
+                session_number=_position(plan, event.session_key),
+            )
+        case domain.PairStalled():
+            return public.PairStalled(
+                pair_id=event.pair_id,
+                last_session_at=event.last_session_at,
+                weeks_silent=event.weeks_without_session,
+                silent_since=event.silent_since,
+            )
+        case domain.PairResumed():
+            return public.PairResumed(
+                pair_id=event.pair_id, silent_since=event.silent_since, resumed_at=event.resumed_at
+            )
+        case domain.PairCompleted():
+            return public.PairCompleted(
+                pair_id=event.pair_id,
+                reason=public.CompletionReason(event.reason.value),
+                sessions_held=event.sessions_held,
+                sessions_planned=event.sessions_planned,
+                objectives_met=event.objectives_met,
+                objectives_set=event.objectives_set,
+            )
+    raise TypeError(f"not a sessions domain event: {type(event).__name__}")
+
+
+def _theme(plan: SessionPlan, position: int) -> LocalisedText:
+    title = plan.sessions[position - 1].title
+    return LocalisedText(fr=title.fr, en=title.en)
+
+
+def _position(plan: SessionPlan, session_key: str | None) -> int | None:
+    keys = [session.key for session in plan.sessions]
+    return None if session_key is None else keys.index(session_key) + 1
+
+
+def _ends_at(starts_at: datetime, duration_minutes: int) -> datetime:
+    return starts_at + timedelta(minutes=duration_minutes)
+
+
+# --- progress read model → HR report -----------------------------------------------------
+
+
+def progress_report(
+    progress: domain.ProgrammeProgress,
+    *,
+    reported_at: datetime,
+    period_start: datetime | None,
+    plan: SessionPlan | None,
+) -> public.ProgrammeProgressReported:
+    """The published (and served) form of a programme's progress, suppressions kept."""
+    return public.ProgrammeProgressReported(
+        reported_at=reported_at,
+        period_start=period_start,
+        grouped_by=public.ProgressGrouping(progress.grouped_by.value),
+        suppression_threshold=progress.suppression_threshold,
+        total=_group(progress.total),
+        groups=[_group(group) for group in progress.groups],
+        programme_ends_on=None if plan is None else plan.ends_on,
+    )
+
+
+def _group(group: domain.GroupProgress) -> public.GroupFigures:
+    figures = group.figures
+    return public.GroupFigures(
+        group=group.group,
+        suppressed=group.suppressed,
+        people=group.people,
+        figures=None
+        if figures is None
+        else public.ProgressFigures(
+            pairs_active=figures.pairs_active,
+            pairs_stalled=figures.pairs_stalled,
+            pairs_completed=figures.pairs_completed,
+            pairs_dissolved=figures.pairs_dissolved,
+            sessions_planned=figures.sessions_planned,
+            sessions_scheduled=figures.sessions_scheduled,
+            sessions_held=figures.sessions_held,
+            sessions_skipped=figures.sessions_skipped,
+            sessions_missed=figures.sessions_missed,
+            objectives_set=figures.objectives_set,
+            objectives_met=figures.objectives_met,
+            objectives_not_met=figures.objectives_not_met,
+            fit_concerns=figures.fit_concerns,
+            rating_from_mentees=_rating(figures.rating_from_mentees),
+            rating_from_mentors=_rating(figures.rating_from_mentors),
+        ),
+    )
+
+
+def _rating(rating: domain.AverageRating) -> public.RatingFigure:
+    return public.RatingFigure(
+        value=rating.value, raters=rating.raters, suppressed=rating.suppressed
+    )

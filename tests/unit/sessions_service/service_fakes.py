@@ -1,0 +1,209 @@
+"""In-memory stand-ins for the sessions service's storage and outbox, and message builders."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from typing import Any, cast
+
+import asyncpg
+
+from binome_sessions.adapters.repository import PairRecord, ProgrammeRecord
+from binome_sessions.domain import PairStatus, PairTrack
+from binome_shared.contracts.base import Envelope, Message
+from binome_shared.contracts.hr_commands import DefineProgramme, ProgrammeContact
+from binome_shared.contracts.pairing_events import PairExplanation, PairFormed, PairSide
+from binome_shared.contracts.programme import ProgrammeRules
+from binome_shared.contracts.session_plan import SessionPlan
+from binome_shared.contracts.values import LocalisedText
+from binome_shared.messaging.consumer import UnitOfWork
+from binome_shared.messaging.outbox import Outbox
+
+TENANT = "groupe-exemple"
+PROGRAMME = "prog-2027"
+FORMED_AT = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
+
+
+def make_plan(**overrides: Any) -> SessionPlan:
+    fields: dict[str, Any] = {"starts_on": date(2027, 1, 11), "ends_on": date(2027, 6, 30)}
+    fields.update(overrides)
+    return SessionPlan.model_validate(fields)
+
+
+class FakeTracks:
+    """A TrackRepository over dictionaries, with the same version check as Postgres."""
+
+    def __init__(self) -> None:
+        self.programmes: dict[str, ProgrammeRecord] = {}
+        self.pairs: dict[str, PairRecord] = {}
+        self.saves = 0
+
+    async def programme(self, programme_id: str) -> ProgrammeRecord | None:
+        return self.programmes.get(programme_id)
+
+    async def save_programme(
+        self, programme: ProgrammeRecord, *, defined_at: datetime, event_id: uuid.UUID
+    ) -> None:
+        del defined_at, event_id
+        self.programmes[programme.programme_id] = programme
+
+    async def pair_for_update(self, pair_id: str) -> PairRecord | None:
+        record = self.pairs.get(pair_id)
+        if record is None or record.track is None:
+            return record
+        # A fresh copy, as a database read would give.
+        return replace(record, track=PairTrack.from_dict(record.track.to_dict()))
+
+    async def add(
+        self, track: PairTrack, *, tenant_id: str, formed_by_event_id: uuid.UUID, now: datetime
+    ) -> bool:
+        del formed_by_event_id, now
+        if track.pair_id in self.pairs:
+            return False
+        self.pairs[track.pair_id] = self._record(track, tenant_id=tenant_id)
+        return True
+
+    async def save(self, record: PairRecord, track: PairTrack, *, now: datetime) -> None:
+        del now
+        stored = self.pairs[record.pair_id]
+        assert stored.version == record.version, "concurrent update"
+        self.pairs[record.pair_id] = self._record(track, tenant_id=record.tenant_id)
+        self.saves += 1
+
+    async def unstarted_pairs(self, programme_id: str) -> list[PairRecord]:
+        return [
+            record
+            for record in self.pairs.values()
+            if record.programme_id == programme_id and record.track is None
+        ]
+
+    async def pairs_of_person(self, tenant_id: str, participant_id: str) -> list[PairRecord]:
+        found = [
+            record
+            for record in self.pairs.values()
+            if record.tenant_id == tenant_id
+            and participant_id in (record.mentor_id, record.mentee_id)
+        ]
+        return [await self.pair_for_update(record.pair_id) or record for record in found]
+
+    async def due_for_follow_up(
+        self, now: datetime, *, limit: int, exclude: Sequence[str]
+    ) -> list[PairRecord]:
+        due = []
+        for record in sorted(self.pairs.values(), key=lambda r: r.pair_id):
+            track = record.track
+            if track is None or track.status is not PairStatus.ACTIVE or record.pair_id in exclude:
+                continue
+            stall_due = track.stall_due_at()
+            if (stall_due is not None and stall_due <= now) or track.programme_closes_at() <= now:
+                due.append(await self.pair_for_update(record.pair_id) or record)
+        return due[:limit]
+
+    async def tracks_of_programme(self, programme_id: str) -> list[PairTrack]:
+        return [
+            PairTrack.from_dict(record.track.to_dict())
+            for record in self.pairs.values()
+            if record.programme_id == programme_id and record.track is not None
+        ]
+
+    async def programmes_to_report(self, closed_since: datetime) -> list[ProgrammeRecord]:
+        del closed_since
+        return [
+            programme
+            for programme in self.programmes.values()
+            if any(r.programme_id == programme.programme_id for r in self.pairs.values())
+        ]
+
+    def track(self, pair_id: str) -> PairTrack:
+        track = self.pairs[pair_id].track
+        assert track is not None
+        return track
+
+    @staticmethod
+    def _record(track: PairTrack, *, tenant_id: str) -> PairRecord:
+        return PairRecord(
+            pair_id=track.pair_id,
+            tenant_id=tenant_id,
+            programme_id=track.programme_id,
+            mentor_id=track.mentor_id,
+            mentee_id=track.mentee_id,
+            mentor_business_unit=track.mentor_business_unit,
+            mentee_business_unit=track.mentee_business_unit,
+            formed_at=track.formed_at,
+            version=track.version,
+            track=PairTrack.from_dict(track.to_dict()),
+        )
+
+
+class FakeOutbox:
+    """Collects what a handler publishes."""
+
+    def __init__(self) -> None:
+        self.envelopes: list[Envelope[Any]] = []
+
+    async def add(self, conn: Any, envelope: Envelope[Any]) -> None:
+        del conn
+        self.envelopes.append(envelope)
+
+    def types(self) -> list[str]:
+        return [type(envelope.data).__name__ for envelope in self.envelopes]
+
+
+def unit_of_work(outbox: FakeOutbox, now: datetime) -> UnitOfWork:
+    return UnitOfWork(
+        conn=cast(asyncpg.Connection, None),
+        outbox=cast(Outbox, outbox),
+        now=now,
+        source="/binome/sessions",
+    )
+
+
+def envelope(
+    data: Message,
+    *,
+    time: datetime = FORMED_AT,
+    tenant_id: str = TENANT,
+    programme_id: str = PROGRAMME,
+) -> Envelope[Any]:
+    return Envelope.new(
+        data,
+        source="/hr/test",
+        time=time,
+        tenant_id=tenant_id,
+        programme_id=programme_id,
+    )
+
+
+def pair_formed(
+    pair_id: str = "pair-1",
+    *,
+    mentor: str = "M1",
+    mentee: str = "E1",
+    mentee_unit: str = "Finance",
+    mentor_trained: bool = True,
+) -> PairFormed:
+    return PairFormed(
+        pair_id=pair_id,
+        round_id="round-1",
+        mentor=PairSide(participant_id=mentor, business_unit="Digital"),
+        mentee=PairSide(participant_id=mentee, business_unit=mentee_unit),
+        explanation=PairExplanation(
+            score=0.8,
+            breakdown={"needs_coverage": 0.8},
+            summary=LocalisedText(fr="Bon binôme", en="Good pair"),
+        ),
+        mentor_trained=mentor_trained,
+    )
+
+
+def define_programme(plan: SessionPlan | None = None) -> DefineProgramme:
+    plan = plan or make_plan()
+    return DefineProgramme(
+        name="Mentorat inversé 2027",
+        organisation_name="Groupe Exemple",
+        rules=ProgrammeRules(starts_on=plan.starts_on),
+        session_plan=plan,
+        contact=ProgrammeContact(name="Claire Dubois", email="claire.dubois@example.com"),
+    )
