@@ -22,10 +22,10 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from binome_shared.contracts.base import Envelope
+from binome_shared.contracts.catalogue import CATALOGUE
 from binome_shared.contracts.topics import ALL_TOPICS, TopicSpec
 from binome_shared.db.migrations import apply_migrations, service_migrations
 from binome_shared.db.provision import SERVICES, ServiceDatabase, provision
-from binome_shared.contracts.catalogue import CATALOGUE
 from binome_shared.messaging.cloudevents import KafkaRecord, ReceivedRecord, decode, encode
 from binome_shared.messaging.topics import ensure_topics
 

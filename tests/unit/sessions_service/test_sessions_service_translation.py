@@ -252,7 +252,7 @@ def test_every_domain_event_of_a_whole_story_has_its_public_fact_without_free_te
         assert "secret" not in body and "confidentiel" not in body
         assert fact.pair_id == "pair-1"  # type: ignore[attr-defined]
 
-    by_name = {type(fact).__name__: fact for fact in published}
+    by_name = {type(fact).__name__: fact for fact in reversed(published)}  # first of each
     planned = by_name["SessionPlanned"]
     assert isinstance(planned, public.SessionPlanned)
     assert planned.first_session_due == datetime(2027, 1, 11, tzinfo=ZoneInfo("Europe/Paris"))
