@@ -80,7 +80,9 @@ async def _wait_ready(name: str, limit_seconds: float = 90.0) -> dict[str, objec
             except httpx.HTTPError:
                 pass
             await asyncio.sleep(0.3)
-    raise SystemExit(f"{name} is not ready after {limit_seconds:.0f} s: see .stack/services/{name}.log")
+    raise SystemExit(
+        f"{name} is not ready after {limit_seconds:.0f} s: see .stack/services/{name}.log"
+    )
 
 
 async def _show_them_talking(admin_dsn: str) -> None:

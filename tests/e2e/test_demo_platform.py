@@ -20,7 +20,11 @@ PORTS = {"pairing": 8001, "sessions": 8002, "notifications": 8003}
 def demo(action: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "binome_devstack.demo", action],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=False,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
 
 
@@ -40,7 +44,10 @@ def test_demo_brings_up_three_ready_services_that_talk_then_stops_them(stack: ob
             ready = httpx.get(f"http://127.0.0.1:{port}/ready", timeout=5)
             assert ready.status_code == 200, name
             assert ready.json() == {
-                "ready": True, "kafka": True, "postgres": True, "migrations": True,
+                "ready": True,
+                "kafka": True,
+                "postgres": True,
+                "migrations": True,
             }
             assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).json()["service"] == name
             metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text

@@ -224,6 +224,7 @@ def definition(settings: ServiceSettings | None = None) -> ServiceDefinition:
         receivers=receiver_subscriptions(own),
     )
     source = f"/binome/{NAME}"
+    sender = dispatcher(own, source=source)
     return ServiceDefinition(
         name=NAME,
         description=(
@@ -234,6 +235,7 @@ def definition(settings: ServiceSettings | None = None) -> ServiceDefinition:
         publishes=NOTIFICATIONS_EVENT_TYPES,
         registry=CATALOGUE,
         migrations=tuple(service_migrations("binome_notifications")),
-        jobs={deliveries.DELIVER_JOB: dispatcher(own, source=source).run_job},
+        jobs={deliveries.DELIVER_JOB: sender.run_job},
+        shutdown_hooks=(sender.close,),
         http_routes={"/deliveries": delivery_counts},
     )

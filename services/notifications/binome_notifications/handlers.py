@@ -28,12 +28,13 @@ from binome_notifications.domain.model import (
     Programme,
 )
 from binome_notifications.domain.planning import plan_notifications
+from binome_notifications.domain.policy import OptOut, Preferences
 from binome_notifications.domain.triggers import Trigger
 from binome_notifications.translation import ReceiverSubscription
 from binome_shared.contracts import hr_commands, pairing_events, sessions_messages
 from binome_shared.contracts.base import Envelope, Message
 from binome_shared.messaging.consumer import Handler, UnitOfWork
-from binome_shared.messaging.errors import AwaitingPrerequisiteError
+from binome_shared.messaging.errors import AwaitingPrerequisiteError, RejectedError
 
 logger = logging.getLogger(__name__)
 
@@ -74,14 +75,17 @@ class NotificationHandlers:
             hr_commands.EnrolParticipant: self.enrol_participant,
             hr_commands.UpdateParticipant: self.enrol_participant,
             hr_commands.EraseParticipant: self.erase_participant,
+            hr_commands.SetNotificationPreferences: self.set_preferences,
             pairing_events.PairFormed: self.pair_formed,
             pairing_events.PairDissolved: self.pair_dissolved,
             pairing_events.MatchingCompleted: self.matching_completed,
             sessions_messages.SessionScheduled: self.session_scheduled,
+            sessions_messages.SessionRescheduled: self.session_scheduled,
             sessions_messages.SessionCancelled: self.session_cancelled,
             sessions_messages.SessionCompleted: self.session_completed,
             sessions_messages.PairStalled: self.pair_stalled,
             sessions_messages.PairCompleted: self.pair_completed,
+            sessions_messages.ProgrammeProgressReported: self.progress_reported,
         }
 
     # --- HR commands: the directory ----------------------------------------------------
@@ -94,6 +98,30 @@ class NotificationHandlers:
         )
         await directory.save_programme(uow.conn, record)
         uow.release(programme_ready(envelope.programme_id))
+
+    async def set_preferences(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        """Replace a participant's opt-outs; later notifications respect them."""
+        command: hr_commands.SetNotificationPreferences = envelope.data
+        try:
+            opt_outs = frozenset(
+                OptOut(
+                    kind=NotificationKind(item.kind) if item.kind else None,
+                    channel=Channel(item.channel) if item.channel else None,
+                )
+                for item in command.opt_outs
+            )
+        except ValueError as error:
+            raise RejectedError(
+                "unknown_notification_kind",
+                f"{error}: kinds are {', '.join(kind.value for kind in NotificationKind)} / "
+                "type de notification inconnu",
+            ) from None
+        await directory.save_preferences(
+            uow.conn,
+            tenant_id=envelope.tenant_id,
+            participant_id=command.participant_id,
+            preferences=Preferences(opt_outs=opt_outs),
+        )
 
     async def enrol_participant(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
         """Remember (or update) a participant's name, address, language and time zone."""
@@ -153,8 +181,11 @@ class NotificationHandlers:
     # --- sessions events -----------------------------------------------------------------
 
     async def session_scheduled(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
-        """Confirm with a calendar invite and plan the reminder; drop older reminders."""
-        event: sessions_messages.SessionScheduled = envelope.data
+        """Confirm with a calendar invite and plan the reminder; a reschedule updates the
+        invite (higher SEQUENCE) and drops the older revision's reminder."""
+        event: sessions_messages.SessionScheduled | sessions_messages.SessionRescheduled = (
+            envelope.data
+        )
         record, programme, mentor, mentee = await self._pair_context(uow.conn, event.pair_id)
         session = translation.session_record(event)
         await directory.save_session(uow.conn, session)
@@ -162,7 +193,9 @@ class NotificationHandlers:
             session,
             occurred_at=envelope.time,
             programme=programme,
-            theme=record.theme(session.theme_key),
+            theme=translation.session_theme(
+                event.theme, theme_key=session.theme_key, programme=record
+            ),
             mentor=mentor,
             mentee=mentee,
         )
@@ -184,7 +217,9 @@ class NotificationHandlers:
         event: sessions_messages.SessionCancelled = envelope.data
         record, programme, mentor, mentee = await self._pair_context(uow.conn, event.pair_id)
         session_id = translation.session_id(event.pair_id, event.session_number)
-        session = await directory.load_session(uow.conn, session_id)
+        session = await directory.load_session(
+            uow.conn, session_id
+        ) or translation.cancelled_session(event)
         if session is None:
             raise AwaitingPrerequisiteError(
                 session_ready(session_id), "cancellation of a session never scheduled here"
@@ -235,6 +270,15 @@ class NotificationHandlers:
             event, occurred_at=envelope.time, programme=programme, mentor=mentor, mentee=mentee
         )
         await self._plan(trigger, envelope=envelope, uow=uow, record=record, pair_id=event.pair_id)
+
+    async def progress_reported(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        """Send the programme's progress report to HR (e-mail and subscribed webhooks)."""
+        event: sessions_messages.ProgrammeProgressReported = envelope.data
+        record, programme = await self._programme(uow.conn, envelope.programme_id)
+        trigger = translation.progress_reported(
+            event, occurred_at=envelope.time, programme=programme
+        )
+        await self._plan(trigger, envelope=envelope, uow=uow, record=record, pair_id=None)
 
     async def pair_completed(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
         """Thank both and send the closing survey."""

@@ -138,17 +138,62 @@ def pair_formed(
     )
 
 
-def session_record(event: sessions_messages.SessionScheduled) -> SessionRecord:
-    """The session's revision this event announces."""
+def session_record(
+    event: sessions_messages.SessionScheduled | sessions_messages.SessionRescheduled,
+) -> SessionRecord:
+    """The session's revision this event announces (a reschedule is a higher revision)."""
+    duration = event.duration_minutes
+    if event.ends_at is not None and event.ends_at > event.starts_at:
+        duration = int((event.ends_at - event.starts_at).total_seconds() // 60)
     return SessionRecord(
         session_id=session_id(event.pair_id, event.session_number),
         pair_id=event.pair_id,
         session_number=event.session_number,
         theme_key=event.theme_key,
         starts_at=event.starts_at,
-        duration_minutes=event.duration_minutes,
+        duration_minutes=duration,
         location=event.location,
         sequence=event.sequence,
+    )
+
+
+def session_theme(
+    event_theme: LocalisedText | None, *, theme_key: str, programme: ProgrammeRecord
+) -> LocalizedText:
+    """The title the event carries, else the programme plan's, else the key itself."""
+    return localized(event_theme) if event_theme is not None else programme.theme(theme_key)
+
+
+CANCELLATION_REASONS: dict[str, LocalizedText] = {
+    "participant_unavailable": LocalizedText(
+        fr="L'un de vous n'est pas disponible à cette date.",
+        en="One of you is not available at that time.",
+    ),
+    "session_skipped": LocalizedText(
+        fr="Cette séance a été retirée du parcours de votre binôme.",
+        en="This session was taken out of your pair's plan.",
+    ),
+    "pair_dissolved": LocalizedText(
+        fr="Votre binôme a pris fin.", en="Your pair has come to an end."
+    ),
+    "programme_ended": LocalizedText(fr="Le programme est terminé.", en="The programme has ended."),
+}
+"""SessionCancelled carries a reason code (never free text): what each one says to people."""
+
+
+def cancelled_session(event: sessions_messages.SessionCancelled) -> SessionRecord | None:
+    """The cancelled appointment as the event describes it, when it says when it was."""
+    if event.cancelled_starts_at is None or event.theme_key is None:
+        return None
+    return SessionRecord(
+        session_id=session_id(event.pair_id, event.session_number),
+        pair_id=event.pair_id,
+        session_number=event.session_number,
+        theme_key=event.theme_key,
+        starts_at=event.cancelled_starts_at,
+        duration_minutes=60,
+        location="",
+        sequence=max(event.sequence - 1, 0),
     )
 
 
@@ -194,7 +239,7 @@ def session_cancelled(
     mentee: Person,
 ) -> triggers.SessionCancelled:
     """A cancellation with a CANCEL invite for the session's latest revision."""
-    reason = LocalizedText(fr=event.reason, en=event.reason) if event.reason else None
+    reason = CANCELLATION_REASONS.get(event.reason)
     return triggers.SessionCancelled(
         occurred_at=occurred_at,
         programme=programme,
@@ -292,4 +337,33 @@ def matching_completed(
             for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
         ),
         average_score=event.score_quantiles.get("mean"),
+    )
+
+
+def progress_reported(
+    event: sessions_messages.ProgrammeProgressReported,
+    *,
+    occurred_at: datetime,
+    programme: Programme,
+) -> triggers.ProgressReportDue:
+    """The programme's progress for HR (the whole programme: business units stay in the
+    sessions service's report, where small groups are suppressed)."""
+    figures = event.total.figures
+    period_end = event.reported_at.date()
+    period_start = event.period_start.date() if event.period_start else period_end
+    on_track = None
+    if figures is not None and figures.objectives_set:
+        on_track = round(100 * figures.objectives_met / figures.objectives_set)
+    return triggers.ProgressReportDue(
+        occurred_at=occurred_at,
+        programme=programme,
+        report_id=event.reported_at.isoformat(),
+        period_start=period_start,
+        period_end=period_end,
+        active_pairs=figures.pairs_active if figures else 0,
+        stalled_pairs=figures.pairs_stalled if figures else 0,
+        completed_pairs=figures.pairs_completed if figures else 0,
+        sessions_completed=figures.sessions_held if figures else 0,
+        sessions_missed=figures.sessions_missed if figures else 0,
+        objectives_on_track_percent=on_track,
     )

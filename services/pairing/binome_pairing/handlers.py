@@ -13,7 +13,7 @@ from typing import Any
 from binome_pairing import publishing
 from binome_pairing.adapters import repository
 from binome_pairing.domain import ProposedPair, Severity, excluded_pairs, solve, validate_cohort
-from binome_shared.contracts.base import Envelope, Event
+from binome_shared.contracts.base import Envelope, Event, Message
 from binome_shared.contracts.hr_commands import (
     ApprovePair,
     DefineProgramme,
@@ -38,7 +38,7 @@ from binome_shared.contracts.pairing_events import (
 )
 from binome_shared.contracts.participants import ParticipantProfile, ParticipantRole
 from binome_shared.contracts.programme import ApprovalMode
-from binome_shared.messaging.consumer import UnitOfWork
+from binome_shared.messaging.consumer import Handler, UnitOfWork
 from binome_shared.messaging.errors import RejectedError
 
 _PAIR_NAMESPACE = uuid.UUID("0b6c3c8e-5f7e-4d8a-9a51-3f0d2c7e9b14")
@@ -401,7 +401,7 @@ async def dissolve_pair(envelope: Envelope[DissolvePair], uow: UnitOfWork) -> No
     await _repair(envelope, uow)
 
 
-ROUTES = {
+ROUTES: dict[type[Message], Handler] = {
     DefineProgramme: define_programme,
     EnrolParticipant: enrol_participant,
     UpdateParticipant: update_participant,

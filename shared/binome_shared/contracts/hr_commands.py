@@ -92,6 +92,34 @@ class EraseParticipant(
     participant_id: str = Field(min_length=1, max_length=100, examples=["E10442"])
 
 
+class OptOut(BaseModel):
+    """One opt-out: a kind of message, a channel, or both; null means "all"."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: str | None = Field(
+        default=None,
+        pattern=r"^[a-z_]+$",
+        description="A notification kind (see docs/notifications.md), or null for every kind.",
+        examples=["session_reminder"],
+    )
+    channel: str | None = Field(
+        default=None,
+        pattern=r"^(email|webhook)$",
+        description="`email` or `webhook`, or null for every channel.",
+        examples=["email"],
+    )
+
+
+class SetNotificationPreferences(
+    Command, type="binome.hr.set-notification-preferences", version=(1, 0), topic=HR_COMMANDS
+):
+    """A participant's opt-outs (the whole list: it replaces the previous one)."""
+
+    participant_id: str = Field(min_length=1, max_length=100, examples=["E10442"])
+    opt_outs: list[OptOut] = Field(default_factory=list, max_length=50)
+
+
 class MatchingScope(StrEnum):
     """What a round re-solves."""
 
@@ -141,6 +169,7 @@ HR_COMMAND_TYPES: tuple[type[Command], ...] = (
     RecordReportingLines,
     WithdrawParticipant,
     EraseParticipant,
+    SetNotificationPreferences,
     RequestMatching,
     ApprovePair,
     RejectPair,

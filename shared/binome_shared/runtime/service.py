@@ -78,6 +78,8 @@ class ServiceDefinition:
     http_routes: Mapping[str, HttpHandler] = field(default_factory=dict)
     jobs: Mapping[str, JobHandler] = field(default_factory=dict)
     periodic_jobs: Sequence[PeriodicJob] = ()
+    shutdown_hooks: Sequence[Callable[[], Awaitable[None]]] = ()
+    """Closed last, after the consumer, the relay and the jobs stopped (own pools, clients)."""
 
     @property
     def source(self) -> str:
@@ -267,6 +269,11 @@ class ServiceRuntime:
         for task in self._tasks:
             with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(task, timeout=self.settings.graceful_timeout_seconds)
+        for hook in self.definition.shutdown_hooks:
+            try:
+                await hook()
+            except Exception:  # one failing hook must not keep the others from closing
+                logger.exception("a shutdown hook failed")
         if self._producer is not None:
             with contextlib.suppress(Exception):
                 await self._producer.stop()
@@ -356,7 +363,7 @@ def build_app(
             group_id=definition.consumer_group(settings.topic_prefix),
             batch=True,
             max_records=settings.consumer_batch_size,
-            batch_timeout_ms=20,
+            batch_timeout_ms=5,  # also the idle sleep between empty polls: keep latency low
             fetch_max_wait_ms=20,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,

@@ -21,6 +21,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
 from binome_devstack import Component, PortInUseError, Stack, StackSettings, ensure_stack
 from binome_devstack.processes import PidState, PidStatus, port_is_free, wait_until
 from binome_devstack.settings import default_cache_root

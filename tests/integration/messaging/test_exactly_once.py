@@ -13,10 +13,14 @@ import httpx
 import pytest
 
 from binome_shared.messaging.outbox import Outbox
-from tests.integration.messaging.factories import pair_formed
+from tests.integration.messaging.factories import enrolments, pair_formed, programme_defined
 from tests.support.platform import Kafka, ProvisionedDatabase
 
 pytestmark = pytest.mark.integration
+
+PAIRS_PROCESSED = (
+    "SELECT count(*) FROM processed_messages WHERE message_type = 'binome.pairing.pair-formed'"
+)
 
 
 async def eventually(
@@ -53,17 +57,26 @@ async def test_pair_formed_from_pairing_outbox_is_recorded_by_sessions_and_notif
     notifications = service_factory("notifications")
     for service in (pairing, sessions, notifications):
         await service.wait_ready()
+    await kafka.publish(programme_defined())
+    commands, mentor_id, mentee_id = enrolments()
+    for command in commands:
+        await kafka.publish(command)
 
     conn = await database.connect("pairing")
     try:
         async with conn.transaction():
-            await Outbox(topic_prefix=kafka.prefix).add(conn, pair_formed(1))
+            await Outbox(topic_prefix=kafka.prefix).add(
+                conn, pair_formed(1, mentor_id=mentor_id, mentee_id=mentee_id)
+            )
     finally:
         await conn.close()
 
     await eventually(lambda: database.fetchval("sessions", "SELECT count(*) FROM pairs"), 1)
     await eventually(
-        lambda: database.fetchval("notifications", "SELECT count(*) FROM deliveries"), 2
+        lambda: database.fetchval(
+            "notifications", "SELECT count(*) FROM deliveries WHERE kind = 'introduction'"
+        ),
+        2,
     )
     assert await database.fetchval("sessions", "SELECT mentee_unit FROM pairs") == "Finance"
     assert (
@@ -71,12 +84,28 @@ async def test_pair_formed_from_pairing_outbox_is_recorded_by_sessions_and_notif
         == 1
     )
     for service in (sessions, notifications):
-        assert await metric(service.url, "binome_messages_total", outcome="done") == 1
+        assert (
+            await metric(
+                service.url,
+                "binome_messages_total",
+                outcome="done",
+                type="binome.pairing.pair-formed",
+            )
+            == 1
+        )
 
 
 async def test_consumer_killed_between_db_commit_and_offset_commit_acts_once(
     database: ProvisionedDatabase, kafka: Kafka, service_factory: Any
 ) -> None:
+    await kafka.publish(programme_defined())
+    first = service_factory("sessions")
+    await first.wait_ready()
+    await eventually(
+        lambda: database.fetchval("sessions", "SELECT count(*) FROM processed_messages"), 1
+    )
+    await asyncio.to_thread(first.terminate)
+
     sessions = service_factory("sessions", BINOME_FAILPOINTS="consumer.after_db_commit")
     await sessions.wait_ready()
     await kafka.publish(pair_formed(1))
@@ -89,12 +118,19 @@ async def test_consumer_killed_between_db_commit_and_offset_commit_acts_once(
         lambda: metric(restarted.url, "binome_messages_total", outcome="duplicate"), 1.0
     )
     assert await database.fetchval("sessions", "SELECT count(*) FROM pairs") == 1
-    assert await database.fetchval("sessions", "SELECT count(*) FROM processed_messages") == 1
+    assert (
+        await database.fetchval(
+            "sessions",
+            PAIRS_PROCESSED,
+        )
+        == 1
+    )
 
 
 async def test_relay_killed_between_broker_ack_and_marking_sent_is_seen_twice_acted_once(
     database: ProvisionedDatabase, kafka: Kafka, service_factory: Any
 ) -> None:
+    await kafka.publish(programme_defined())
     sessions = service_factory("sessions")
     pairing = service_factory("pairing", BINOME_FAILPOINTS="relay.after_broker_ack")
     await asyncio.gather(sessions.wait_ready(), pairing.wait_ready())
@@ -130,6 +166,7 @@ async def test_unreadable_messages_go_to_the_dead_letter_topic_and_the_rest_flow
 ) -> None:
     from binome_shared.messaging.cloudevents import KafkaRecord, encode
 
+    await kafka.publish(programme_defined())
     sessions = service_factory("sessions")
     await sessions.wait_ready()
     topic = f"{kafka.prefix}binome.pairing.events"
@@ -173,6 +210,7 @@ async def test_unreadable_messages_go_to_the_dead_letter_topic_and_the_rest_flow
 async def test_infrastructure_restart_under_a_running_service_loses_nothing(
     component: str, stack: Any, database: ProvisionedDatabase, kafka: Kafka, service_factory: Any
 ) -> None:
+    await kafka.publish(programme_defined())
     sessions = service_factory("sessions")
     await sessions.wait_ready()
     for index in range(100):
@@ -196,7 +234,13 @@ async def test_infrastructure_restart_under_a_running_service_loses_nothing(
     await eventually(
         lambda: database.fetchval("sessions", "SELECT count(*) FROM pairs"), 200, timeout=120
     )
-    assert await database.fetchval("sessions", "SELECT count(*) FROM processed_messages") == 200
+    assert (
+        await database.fetchval(
+            "sessions",
+            PAIRS_PROCESSED,
+        )
+        == 200
+    )
     assert await database.fetchval("sessions", "SELECT count(DISTINCT pair_id) FROM pairs") == 200
     assert sessions.process.poll() is None, "the service rode out the outage"
     await sessions.wait_ready(timeout=60)
@@ -205,6 +249,7 @@ async def test_infrastructure_restart_under_a_running_service_loses_nothing(
 async def test_sigterm_finishes_the_batch_in_hand_and_a_restart_takes_over_exactly(
     database: ProvisionedDatabase, kafka: Kafka, service_factory: Any
 ) -> None:
+    await kafka.publish(programme_defined())
     sessions = service_factory("sessions")
     await sessions.wait_ready()
     for index in range(300):
@@ -217,4 +262,10 @@ async def test_sigterm_finishes_the_batch_in_hand_and_a_restart_takes_over_exact
     restarted = service_factory("sessions")
     await restarted.wait_ready()
     await eventually(lambda: database.fetchval("sessions", "SELECT count(*) FROM pairs"), 300)
-    assert await database.fetchval("sessions", "SELECT count(*) FROM processed_messages") == 300
+    assert (
+        await database.fetchval(
+            "sessions",
+            PAIRS_PROCESSED,
+        )
+        == 300
+    )

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import icalendar
 import pytest
+
 from binome_notifications.adapters.messages import OutgoingEmail
 from binome_notifications.adapters.rendering import NotificationRenderer
 from binome_notifications.adapters.retrying import deliver_with_retries

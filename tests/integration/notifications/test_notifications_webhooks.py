@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
+
 from binome_notifications.adapters.messages import OutgoingWebhook
 from binome_notifications.adapters.rendering import NotificationRenderer
 from binome_notifications.adapters.retrying import deliver_with_retries

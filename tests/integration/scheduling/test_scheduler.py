@@ -10,9 +10,9 @@ from typing import Any
 import asyncpg
 import pytest
 
+from binome_shared.messaging.consumer import UnitOfWork
 from binome_shared.messaging.outbox import Outbox
 from binome_shared.messaging.scheduler import Job, JobRunner, SchedulerPolicy, cancel, schedule
-from binome_shared.messaging.consumer import UnitOfWork
 from binome_shared.runtime.clock import SimulatedClock
 from tests.support.platform import ProvisionedDatabase
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from binome_devstack import cli
 from binome_devstack.processes import PidState
 from binome_devstack.settings import StackSettings

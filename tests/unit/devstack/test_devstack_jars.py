@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from binome_devstack.jars import KAFKA_POM, LOG4J2_CONFIG, KafkaJarCache, pom_digest
 
 pytestmark = pytest.mark.unit

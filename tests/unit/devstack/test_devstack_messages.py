@@ -5,6 +5,7 @@ from __future__ import annotations
 import string
 
 import pytest
+
 from binome_devstack.messages import CATALOGUE, choose_language, text
 
 pytestmark = pytest.mark.unit

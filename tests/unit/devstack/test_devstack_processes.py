@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
+
 from binome_devstack.processes import (
     PidState,
     classify_pid,

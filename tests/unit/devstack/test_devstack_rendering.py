@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from binome_devstack.rendering import (
     include_directive,
     kafka_listener_port,

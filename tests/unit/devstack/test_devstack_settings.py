@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from binome_devstack.errors import StackError
 from binome_devstack.settings import (
     MAX_SOCKET_PATH,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from binome_devstack import cli
 from binome_devstack.errors import MissingToolError
 from binome_devstack.tools import (

@@ -3,6 +3,7 @@ from typing import cast
 
 import icalendar
 import pytest
+
 from binome_notifications.domain.calendar import render_ics, session_uid
 from binome_notifications.domain.content import Attendee, CalendarInvite, CalendarMethod
 from binome_notifications.domain.model import Language, LocalizedText

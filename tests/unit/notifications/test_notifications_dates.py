@@ -1,10 +1,11 @@
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-from binome_notifications.domain.dates import format_clock_time, format_day, format_moment
-from binome_notifications.domain.model import Language
 from hypothesis import given
 from hypothesis import strategies as st
+
+from binome_notifications.domain.dates import format_clock_time, format_day, format_moment
+from binome_notifications.domain.model import Language
 
 pytestmark = pytest.mark.unit
 

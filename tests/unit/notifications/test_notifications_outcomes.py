@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import aiosmtplib
 import pytest
+
 from binome_notifications.adapters.retrying import deliver_with_retries
 from binome_notifications.adapters.smtp import outcome_of_smtp_error
 from binome_notifications.adapters.webhooks import parse_retry_after

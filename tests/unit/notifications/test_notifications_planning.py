@@ -2,6 +2,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from binome_notifications.domain.content import (
     CalendarMethod,
     HrStallAlertContent,

@@ -2,6 +2,9 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from binome_notifications.domain.examples import example_trigger
 from binome_notifications.domain.model import Channel, NotificationKind
 from binome_notifications.domain.planning import plan_notifications
@@ -21,8 +24,6 @@ from binome_notifications.domain.policy import (
     classify,
     respecting_preferences,
 )
-from hypothesis import given
-from hypothesis import strategies as st
 
 pytestmark = pytest.mark.unit
 

@@ -8,6 +8,7 @@ from email.policy import default as default_policy
 from pathlib import Path
 
 import pytest
+
 from binome_notifications.adapters.rendering import NotificationRenderer
 from binome_notifications.adapters.smtp import build_mime_message, message_id_for
 from binome_notifications.domain.examples import EXAMPLE_NOW, example_trigger

@@ -3,6 +3,9 @@ import hmac
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from binome_notifications.domain.signing import (
     ReplayGuard,
     SignatureError,
@@ -10,8 +13,6 @@ from binome_notifications.domain.signing import (
     sign,
     verify_signature,
 )
-from hypothesis import given
-from hypothesis import strategies as st
 
 pytestmark = pytest.mark.unit
 

@@ -10,12 +10,12 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from binome_shared.contracts.session_plan import (
     FeedbackSettings,
-    LocalisedText,
     PlannedSession,
     SequencePolicy,
     SessionPlan,
     default_planned_sessions,
 )
+from binome_shared.contracts.values import LocalisedText
 
 pytestmark = pytest.mark.unit
 

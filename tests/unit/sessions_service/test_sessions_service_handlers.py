@@ -104,7 +104,7 @@ async def test_a_formed_pair_gets_the_plan_and_announces_it() -> None:
     service = Service()
     await service.formed(mentor_trained=False)
     track = service.tracks.track("pair-1")
-    assert [s.key for s in track.sessions][0] == "kick-off"
+    assert next(s.key for s in track.sessions) == "kick-off"
     assert track.mentor_trained is False
     assert service.outbox.types() == ["SessionPlanned"]
     planned = service.outbox.envelopes[0]

@@ -18,6 +18,7 @@ from binome_sessions.translation import (
     rejected,
 )
 from binome_shared.contracts import sessions_messages as public
+from binome_shared.contracts.base import Command
 
 from .service_fakes import FORMED_AT, PROGRAMME, make_plan
 
@@ -42,7 +43,7 @@ def fresh_track(pair_id: str = "pair-1", mentee: str = "E1", unit: str = "Financ
     return track
 
 
-def run(track: PairTrack, command: public.Command, now: datetime = SLOT) -> list[object]:
+def run(track: PairTrack, command: Command, now: datetime = SLOT) -> list[object]:
     command_action(command)(track, now)
     return list(track.pull_events())
 
@@ -249,7 +250,8 @@ def test_every_domain_event_of_a_whole_story_has_its_public_fact_without_free_te
     }
     for fact in published:
         body = fact.model_dump_json()
-        assert "secret" not in body and "confidentiel" not in body
+        assert "secret" not in body
+        assert "confidentiel" not in body
         assert fact.pair_id == "pair-1"  # type: ignore[attr-defined]
 
     by_name = {type(fact).__name__: fact for fact in reversed(published)}  # first of each
@@ -258,7 +260,8 @@ def test_every_domain_event_of_a_whole_story_has_its_public_fact_without_free_te
     assert planned.first_session_due == datetime(2027, 1, 11, tzinfo=ZoneInfo("Europe/Paris"))
     scheduled = by_name["SessionScheduled"]
     assert isinstance(scheduled, public.SessionScheduled)
-    assert scheduled.theme is not None and scheduled.theme.en == "Kick-off and objectives"
+    assert scheduled.theme is not None
+    assert scheduled.theme.en == "Kick-off and objectives"
     assert scheduled.ends_at == scheduled.starts_at + timedelta(minutes=60)
     missed = by_name["SessionMissed"]
     assert isinstance(missed, public.SessionMissed)
@@ -271,7 +274,8 @@ def test_every_domain_event_of_a_whole_story_has_its_public_fact_without_free_te
     assert (completed.sessions_held, completed.objectives_met) == (2, 1)
     stalled = by_name["PairStalled"]
     assert isinstance(stalled, public.PairStalled)
-    assert stalled.weeks_silent == 7 and stalled.last_session_at is None
+    assert stalled.weeks_silent == 7
+    assert stalled.last_session_at is None
 
 
 def test_the_report_keeps_suppressed_groups_null_and_the_total_visible() -> None:

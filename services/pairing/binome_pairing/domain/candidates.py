@@ -1,20 +1,22 @@
 """Candidate pairs: which (mentee, mentor) edges the assignment solver gets to choose from.
 
 Mentees are scored against mentors block by block, so no full matrix is ever held. A block's
-values come from one matrix product of per-person feature vectors:
+values are, for every cell:
 
 * the soft criteria that are linear in one-hot or weight vectors (needs coverage, same site,
-  seniority gap through a grade table, shared interests) exactly, and availability either
-  exactly (quarter-hour vectors, then capped) or, for very large cohorts, from two-hour blocks;
-* each categorical hard constraint (age, language, gender, department, business unit,
-  training, working hours) as a penalty ``-PENALTY`` through a table over the mentors'
-  distinct values, so infeasible cells sit far below every feasible one;
-* pairs excluded one by one (management chains, previous or rejected pairs) are set to −∞.
+  seniority gap through a grade table, shared interests), exactly, from one matrix product
+  of per-person feature vectors;
+* plus availability, capped at 1: exactly from quarter-hour vectors or, for very large
+  cohorts, from a rank-``AVAILABILITY_RANK`` approximation of two-hour-block vectors;
+* −∞ where a hard constraint fails. Categorical constraints (age, language, gender,
+  department, business unit, training, working hours) are exact boolean tables over the
+  mentees' distinct values × mentors, gathered per block; pairs excluded one by one
+  (management chains, previous or rejected pairs) are set cell by cell.
 
-A cell is feasible exactly when its value exceeds ``-PENALTY / 2``. Below the all-feasible
-threshold every feasible cell becomes an edge; above it, each mentee keeps its best
-``mentee_top_k`` mentors and each mentor its best ``mentor_top_k`` mentees. Edges are then
-re-scored exactly by :mod:`binome_pairing.domain.evaluation`.
+A cell is feasible exactly when its value is finite. Below the all-feasible threshold every
+feasible cell becomes an edge; above it, each mentee keeps its best ``mentee_top_k`` mentors
+and each mentor its best ``mentor_top_k`` mentees. Edges are then re-scored exactly by
+:mod:`binome_pairing.domain.evaluation`.
 """
 
 from __future__ import annotations
@@ -44,8 +46,9 @@ from binome_pairing.domain.evaluation import (
 from binome_pairing.domain.results import CandidateStrategy, SolverTuning
 from binome_shared.contracts.programme import AgeBands, Criterion, MinimumAgeGap
 
-PENALTY = np.float32(4.0)
-FEASIBLE_ABOVE = np.float32(-2.0)
+FEASIBLE_ABOVE = np.float32(-1.0)
+AVAILABILITY_RANK = 24
+TABLE_CODES_PER_STEP = 256
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -86,15 +89,27 @@ def _table_block(
     return mentee_side, mentor_side
 
 
-def _penalty_block(
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _AllowedTable:
+    """``allowed[code_of_row[r], column]``: whether a categorical constraint holds."""
+
+    code_of_row: IntArray
+    allowed: BoolArray
+
+
+def _allowed_table(
     mentee_values: NDArray[Any],
     mentor_values: NDArray[Any],
     allowed: Callable[[NDArray[Any], NDArray[Any]], NDArray[Any]],
-) -> tuple[Float32Array, Float32Array]:
-    def penalty(left: NDArray[Any], right: NDArray[Any]) -> NDArray[Any]:
-        return np.where(allowed(left, right), np.float32(0.0), -PENALTY)
-
-    return _table_block(mentee_values, mentor_values, penalty)
+) -> _AllowedTable:
+    distinct, inverse = np.unique(mentee_values, axis=0, return_inverse=True)
+    table = np.empty((distinct.shape[0], mentor_values.shape[0]), dtype=np.bool_)
+    right = mentor_values[np.newaxis]
+    for first in range(0, distinct.shape[0], TABLE_CODES_PER_STEP):
+        part = distinct[first : first + TABLE_CODES_PER_STEP]
+        left = part.reshape(part.shape[0], 1, *part.shape[1:])
+        table[first : first + part.shape[0]] = allowed(left, right)
+    return _AllowedTable(code_of_row=inverse.reshape(-1).astype(np.int64), allowed=table)
 
 
 def build_features(
@@ -102,12 +117,14 @@ def build_features(
 ) -> tuple[Float32Array, Float32Array, Float32Array, Float32Array]:
     """Mentee and mentor features: linear part (X, Y) and availability part (A, B).
 
-    ``X @ Y.T + w · min(1, A @ B.T)`` is the block value of the module docstring.
+    ``X @ Y.T + w · min(1, A @ B.T)`` is the score part of the module docstring.
     """
     e, m = cohort.mentees, cohort.mentors
     rules = cohort.rules
     weights = normalised_weights(cohort)
-    blocks: list[tuple[Float32Array, Float32Array]] = []
+    blocks: list[tuple[Float32Array, Float32Array]] = [
+        (np.zeros((rows.shape[0], 1), np.float32), np.zeros((columns.shape[0], 1), np.float32))
+    ]
     if weights[Criterion.NEEDS_COVERAGE] and cohort.topics:
         blocks.append((e.topics[rows] * weights[Criterion.NEEDS_COVERAGE], m.topics[columns]))
     if weights[Criterion.SAME_SITE]:
@@ -133,10 +150,6 @@ def build_features(
         used = mentor_bits.any(axis=0) & bits.any(axis=0)
         share = weights[Criterion.SHARED_INTERESTS] / np.maximum(e.interest_count[rows], 1)
         blocks.append(((bits[:, used] * share[:, None]).astype(np.float32), mentor_bits[:, used]))
-    blocks.extend(_constraint_blocks(cohort, rows, columns))
-    blocks.append(
-        (np.zeros((rows.shape[0], 1), np.float32), np.zeros((columns.shape[0], 1), np.float32))
-    )
     linear_mentee = np.ascontiguousarray(np.hstack([block[0] for block in blocks]))
     linear_mentor = np.ascontiguousarray(np.hstack([block[1] for block in blocks]))
     scale = np.float32(SLOT_MINUTES / rules.desired_weekly_overlap_minutes)
@@ -146,61 +159,78 @@ def build_features(
         availability_mentee = (e.availability[rows] * scale).astype(np.float32)
         availability_mentor = m.availability[columns].astype(np.float32)
     else:
-        blocks_of = SLOTS_PER_WEEK // BLOCK_SLOTS
-        mentee_blocks = e.availability[rows].reshape(-1, blocks_of, BLOCK_SLOTS).mean(axis=2)
-        mentor_blocks = m.availability[columns].reshape(-1, blocks_of, BLOCK_SLOTS).mean(axis=2)
-        # Expected common quarter-hours if both are spread evenly within each block.
-        availability_mentee = (mentee_blocks * BLOCK_SLOTS * scale).astype(np.float32)
-        availability_mentor = mentor_blocks.astype(np.float32)
+        availability_mentee, availability_mentor = _low_rank_availability(
+            cohort, rows, columns, scale
+        )
     return linear_mentee, linear_mentor, availability_mentee, availability_mentor
 
 
-def _constraint_blocks(
+def _low_rank_availability(
+    cohort: EncodedCohort, rows: IntArray, columns: IntArray, scale: np.float32
+) -> tuple[Float32Array, Float32Array]:
+    """Two-hour-block shares projected on their main directions (weekly patterns repeat)."""
+    blocks_of = SLOTS_PER_WEEK // BLOCK_SLOTS
+    mentee_blocks = cohort.mentees.availability[rows].reshape(-1, blocks_of, BLOCK_SLOTS).mean(2)
+    mentor_blocks = cohort.mentors.availability[columns].reshape(-1, blocks_of, BLOCK_SLOTS)
+    mentor_shares = mentor_blocks.mean(axis=2)
+    # Expected common quarter-hours if both are spread evenly within each block.
+    mentee_side = mentee_blocks * BLOCK_SLOTS * float(scale)
+    gram = mentee_side.T @ mentee_side + mentor_shares.T @ mentor_shares
+    _, vectors = np.linalg.eigh(gram)
+    basis = vectors[:, -AVAILABILITY_RANK:]
+    return (
+        np.ascontiguousarray(mentee_side @ basis, dtype=np.float32),
+        np.ascontiguousarray(mentor_shares @ basis, dtype=np.float32),
+    )
+
+
+def _constraint_tables(
     cohort: EncodedCohort, rows: IntArray, columns: IntArray
-) -> list[tuple[Float32Array, Float32Array]]:
+) -> tuple[list[_AllowedTable], BoolArray, BoolArray]:
+    """Tables of the categorical constraints, and rows and columns valid on their own."""
     e, m = cohort.mentees, cohort.mentors
     constraints = cohort.rules.constraints
-    blocks: list[tuple[Float32Array, Float32Array]] = []
-    mentor_invalid = np.zeros(columns.shape[0], dtype=np.bool_)
-    mentee_invalid = np.zeros(rows.shape[0], dtype=np.bool_)
+    tables: list[_AllowedTable] = []
+    column_valid = np.ones(columns.shape[0], dtype=np.bool_)
+    row_valid = np.ones(rows.shape[0], dtype=np.bool_)
     age_rule = constraints.mentor_younger
     if isinstance(age_rule, MinimumAgeGap):
         gap = age_rule.years
-        blocks.append(
-            _penalty_block(
+        tables.append(
+            _allowed_table(
                 e.birth_year[rows], m.birth_year[columns], lambda left, right: right - left >= gap
             )
         )
     elif isinstance(age_rule, AgeBands):
-        mentor_invalid |= ~m.in_age_band[columns]
-        mentee_invalid |= ~e.in_age_band[rows]
+        column_valid &= m.in_age_band[columns]
+        row_valid &= e.in_age_band[rows]
     if constraints.mentor_trained:
-        mentor_invalid |= ~m.trained[columns]
+        column_valid &= m.trained[columns]
     if constraints.different_department:
-        blocks.append(
-            _penalty_block(
+        tables.append(
+            _allowed_table(
                 e.department[rows], m.department[columns], lambda left, right: left != right
             )
         )
     if constraints.different_business_unit:
-        blocks.append(
-            _penalty_block(
+        tables.append(
+            _allowed_table(
                 e.business_unit[rows],
                 m.business_unit[columns],
                 lambda left, right: left != right,
             )
         )
     if constraints.shared_language:
-        blocks.append(
-            _penalty_block(
+        tables.append(
+            _allowed_table(
                 e.languages[rows],
                 m.languages[columns],
                 lambda left, right: popcount(left & right) > 0,
             )
         )
     if constraints.same_gender:
-        blocks.append(
-            _penalty_block(
+        tables.append(
+            _allowed_table(
                 e.gender[rows],
                 m.gender[columns],
                 lambda left, right: (left == right) & (left >= 0),
@@ -210,8 +240,8 @@ def _constraint_blocks(
     if minimum is not None:
         mentee_windows = np.stack([e.work_start_utc[rows], e.work_minutes[rows]], axis=1)
         mentor_windows = np.stack([m.work_start_utc[columns], m.work_minutes[columns]], axis=1)
-        blocks.append(
-            _penalty_block(
+        tables.append(
+            _allowed_table(
                 mentee_windows,
                 mentor_windows,
                 lambda left, right: (
@@ -222,19 +252,7 @@ def _constraint_blocks(
                 ),
             )
         )
-    blocks.append(
-        (
-            np.ones((rows.shape[0], 1), np.float32),
-            np.where(mentor_invalid, -PENALTY, np.float32(0.0)).reshape(-1, 1),
-        )
-    )
-    blocks.append(
-        (
-            np.where(mentee_invalid, -PENALTY, np.float32(0.0)).reshape(-1, 1),
-            np.ones((columns.shape[0], 1), np.float32),
-        )
-    )
-    return blocks
+    return tables, row_valid, column_valid
 
 
 def _excluded_in_block(cohort: EncodedCohort, rows: IntArray, columns: IntArray) -> IntArray:
@@ -313,6 +331,9 @@ class _Scorer:
     availability_weight: np.float32
     excluded: IntArray
     block_rows: int
+    tables: list[_AllowedTable]
+    row_valid: BoolArray
+    column_valid: BoolArray
 
     @classmethod
     def build(
@@ -320,6 +341,7 @@ class _Scorer:
     ) -> _Scorer:
         exact = rows.shape[0] * columns.shape[0] <= tuning.exact_availability_max_cells
         x, y, a, b = build_features(cohort, rows, columns, exact_availability=exact)
+        tables, row_valid, column_valid = _constraint_tables(cohort, rows, columns)
         return cls(
             rows=rows,
             columns=columns,
@@ -330,10 +352,13 @@ class _Scorer:
             availability_weight=np.float32(normalised_weights(cohort)[Criterion.AVAILABILITY]),
             excluded=_excluded_in_block(cohort, rows, columns),
             block_rows=max(1, tuning.chunk_cells // max(columns.shape[0], 1)),
+            tables=tables,
+            row_valid=row_valid,
+            column_valid=column_valid,
         )
 
     def blocks(self) -> Iterator[tuple[int, Float32Array]]:
-        """(first row, block values) over all rows; excluded cells are −∞."""
+        """(first row, block values) over all rows; infeasible cells are −∞."""
         width = self.columns.shape[0]
         for first in range(0, self.rows.shape[0], self.block_rows):
             last = min(first + self.block_rows, self.rows.shape[0])
@@ -343,6 +368,10 @@ class _Scorer:
                 np.minimum(shared, np.float32(1.0), out=shared)
                 shared *= self.availability_weight
                 block += shared
+            allowed = self.column_valid[np.newaxis, :] & self.row_valid[first:last, np.newaxis]
+            for table in self.tables:
+                allowed &= table.allowed[table.code_of_row[first:last]]
+            np.putmask(block, ~allowed, np.float32(-np.inf))
             low, high = np.searchsorted(self.excluded, [first * width, last * width])
             local = self.excluded[low:high]
             block[local // width - first, local % width] = -np.inf

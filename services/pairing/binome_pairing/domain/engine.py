@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from binome_pairing.domain.assignment import assign
+from binome_pairing.domain.assignment import assign, maximum_pair_count
 from binome_pairing.domain.candidates import CandidateGraph, generate_candidates, price_edges
 from binome_pairing.domain.encoding import (
     EncodedCohort,
@@ -278,6 +278,32 @@ def _optimise(
     optimality = (
         OptimalityProof.ALL_FEASIBLE_EDGES if exhaustive else OptimalityProof.CANDIDATES_ONLY
     )
+    upper_bound = _upper_bound(graph, columns=columns, residual=residual)
+    for _ in range(0 if exhaustive else tuning.repair_rounds):
+        # Mentees a maximum matching leaves out while feasible mentors still have places:
+        # offer them those mentors, so the count is at its bound before any costly solve.
+        count, matching = maximum_pair_count(edge_mentee, edge_mentor, residual)
+        if count >= upper_bound:
+            break
+        new_keys = _novel_keys(
+            cohort,
+            edge_mentee,
+            edge_mentor,
+            *_repair_edges(
+                cohort,
+                graph=graph,
+                chosen=matching,
+                edge_mentee=edge_mentee,
+                edge_mentor=edge_mentor,
+                residual=residual,
+                tuning=tuning,
+            ),
+        )
+        if new_keys.size == 0:
+            break
+        edge_mentee, edge_mentor, edge_score = _with_edges(
+            cohort, edge_mentee, edge_mentor, edge_score, new_keys
+        )
     rounds = 0
     while True:
         result = assign(
@@ -291,21 +317,19 @@ def _optimise(
         )
         if not priceable or result.mentee_potential is None or rounds >= tuning.pricing_rounds:
             break
-        new_mentee, new_mentor = price_edges(
-            cohort, rows=rows, columns=columns, assignment=result, tuning=tuning
+        rounds += 1
+        new_keys = _novel_keys(
+            cohort,
+            edge_mentee,
+            edge_mentor,
+            *price_edges(cohort, rows=rows, columns=columns, assignment=result, tuning=tuning),
         )
-        known = cohort.pair_keys(edge_mentee, edge_mentor)
-        new_keys = cohort.pair_keys(new_mentee, new_mentor)
-        new_keys = new_keys[~np.isin(new_keys, known)]
         if new_keys.size == 0:
             optimality = OptimalityProof.DUAL_CERTIFICATE
             break
-        rounds += 1
-        added_mentee = new_keys // len(cohort.mentors)
-        added_mentor = new_keys % len(cohort.mentors)
-        edge_mentee = np.concatenate([edge_mentee, added_mentee])
-        edge_mentor = np.concatenate([edge_mentor, added_mentor])
-        edge_score = np.concatenate([edge_score, score_edges(cohort, added_mentee, added_mentor)])
+        edge_mentee, edge_mentor, edge_score = _with_edges(
+            cohort, edge_mentee, edge_mentor, edge_score, new_keys
+        )
     chosen = result.chosen
     return _Optimum(
         mentee=edge_mentee[chosen],
@@ -315,6 +339,56 @@ def _optimise(
         pricing_rounds=rounds,
         edges=int(edge_mentee.shape[0]),
     )
+
+
+def _with_edges(
+    cohort: EncodedCohort,
+    edge_mentee: IntArray,
+    edge_mentor: IntArray,
+    edge_score: FloatArray,
+    new_keys: IntArray,
+) -> tuple[IntArray, IntArray, FloatArray]:
+    added_mentee = new_keys // len(cohort.mentors)
+    added_mentor = new_keys % len(cohort.mentors)
+    return (
+        np.concatenate([edge_mentee, added_mentee]),
+        np.concatenate([edge_mentor, added_mentor]),
+        np.concatenate([edge_score, score_edges(cohort, added_mentee, added_mentor)]),
+    )
+
+
+def _novel_keys(
+    cohort: EncodedCohort,
+    edge_mentee: IntArray,
+    edge_mentor: IntArray,
+    new_mentee: IntArray,
+    new_mentor: IntArray,
+) -> IntArray:
+    """Keys of the new edges not already among the candidates."""
+    new_keys = np.unique(cohort.pair_keys(new_mentee, new_mentor))
+    return new_keys[~np.isin(new_keys, cohort.pair_keys(edge_mentee, edge_mentor))]
+
+
+def _repair_edges(
+    cohort: EncodedCohort,
+    *,
+    graph: CandidateGraph,
+    chosen: IntArray,
+    edge_mentee: IntArray,
+    edge_mentor: IntArray,
+    residual: IntArray,
+    tuning: SolverTuning,
+) -> tuple[IntArray, IntArray]:
+    """Best edges between mentees left unmatched and mentors with a place left."""
+    matched = np.zeros(len(cohort.mentees), dtype=np.bool_)
+    matched[edge_mentee[chosen]] = True
+    used = np.bincount(edge_mentor[chosen], minlength=len(cohort.mentors))
+    rows = np.flatnonzero(~matched & (graph.feasible_per_mentee > 0))
+    columns = np.flatnonzero((residual - used > 0) & (graph.feasible_per_mentor > 0))
+    if rows.size == 0 or columns.size == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    repair = generate_candidates(cohort, rows=rows, columns=columns, tuning=tuning)
+    return repair.mentee, repair.mentor
 
 
 def _quantiles(scores: FloatArray) -> dict[str, float]:

@@ -217,7 +217,10 @@ class SolverTuning:
     candidates and the solve repeats (at most ``pricing_rounds`` times), so the result is
     proven optimal. Above, ranking uses two-hour availability blocks and the optimum is over
     the candidates. ``potential_rounds`` bounds the Bellman–Ford passes computing the duals;
-    ``chunk_cells`` bounds the memory of one scoring block.
+    ``chunk_cells`` bounds the memory of one scoring block. Before pricing, up to
+    ``repair_rounds`` times, mentees left unmatched while feasible mentors still have places
+    get their best edges to those mentors (this keeps the number of pairs at its maximum
+    where pricing is too costly).
     """
 
     all_feasible_max_cells: int = 2_500_000
@@ -225,6 +228,7 @@ class SolverTuning:
     mentee_top_k: int = 16
     mentor_top_k: int = 8
     pricing_rounds: int = 12
+    repair_rounds: int = 3
     potential_rounds: int = 5_000
     chunk_cells: int = 1 << 23
 

@@ -1,0 +1,582 @@
+"""The HR participants CSV: one row per person, one column per field of a profile.
+
+HR tools export such files with ``;`` (French locales) or ``,`` separators, in UTF-8 with or
+without a byte order mark, with headers in English or French. :func:`parse_participants_csv`
+reads one into valid :class:`ParticipantProfile` objects and a list of refused rows, each
+with its line number and the reason in French and English; :func:`write_participants_csv`
+writes profiles in the same format, so a generated cohort can take the very path a real
+export takes. The columns are documented in ``docs/hr-import.md``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
+
+from binome_integrations import csv_cells as cells
+from binome_shared.contracts.participants import ParticipantProfile
+
+DELIMITERS = (";", ",", "\t")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Column:
+    """A CSV column: the profile field it fills, how to read and write it, how HR names it."""
+
+    field: str
+    aliases: tuple[str, ...]
+    read: Callable[[str], Any]
+    write: Callable[[Any], str]
+    description_fr: str
+    description_en: str
+    example: str
+
+    @property
+    def required(self) -> bool:
+        """A column the file must have: the profile field has no default."""
+        return ParticipantProfile.model_fields[self.field].is_required()
+
+
+def _plain(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _joined(values: Any) -> str:
+    return cells.join(str(value) for value in values)
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column(
+        field="participant_id",
+        aliases=("matricule", "id", "employee_id", "identifiant", "id_salarie"),
+        read=cells.read_text,
+        write=_plain,
+        description_fr="Matricule dans le SIRH ; unique dans le programme.",
+        description_en="Employee id in the HR system of record; unique in the programme.",
+        example="E10442",
+    ),
+    Column(
+        field="role",
+        aliases=("rôle", "type", "profil"),
+        read=cells.read_role,
+        write=_plain,
+        description_fr="mentor ou mentee (mentoré, mentorée acceptés).",
+        description_en="mentor or mentee (French mentoré, mentorée accepted).",
+        example="mentor",
+    ),
+    Column(
+        field="full_name",
+        aliases=("nom_complet", "nom", "name", "prenom_nom", "nom_prenom"),
+        read=cells.read_text,
+        write=_plain,
+        description_fr="Prénom et nom, tels que les gens les lisent.",
+        description_en="Name as people read it.",
+        example="Inès Martin",
+    ),
+    Column(
+        field="email",
+        aliases=("e-mail", "mail", "courriel", "adresse_email", "email_professionnel"),
+        read=cells.read_email,
+        write=_plain,
+        description_fr="Adresse e-mail professionnelle.",
+        description_en="Work e-mail address.",
+        example="ines.martin@groupe.example",
+    ),
+    Column(
+        field="preferred_language",
+        aliases=("langue_preferee", "langue_de_communication", "language"),
+        read=cells.read_language,
+        write=_plain,
+        description_fr="Langue des messages reçus : fr ou en (défaut fr).",
+        description_en="Language of the messages they receive: fr or en (default fr).",
+        example="fr",
+    ),
+    Column(
+        field="birth_year",
+        aliases=("annee_de_naissance", "annee_naissance", "year_of_birth"),
+        read=cells.read_integer,
+        write=_plain,
+        description_fr="Année de naissance (1900–2100).",
+        description_en="Year of birth (1900–2100).",
+        example="1998",
+    ),
+    Column(
+        field="department",
+        aliases=("direction", "departement", "service"),
+        read=cells.read_text,
+        write=_plain,
+        description_fr="Direction ou département.",
+        description_en="Department.",
+        example="Marketing digital",
+    ),
+    Column(
+        field="business_unit",
+        aliases=("entite", "bu", "filiale", "unite"),
+        read=cells.read_text,
+        write=_plain,
+        description_fr="Entité ou filiale (business unit).",
+        description_en="Business unit (entity, subsidiary).",
+        example="Grand Public",
+    ),
+    Column(
+        field="job_grade",
+        aliases=("grade", "niveau", "classification", "niveau_de_poste"),
+        read=cells.read_integer,
+        write=_plain,
+        description_fr="Niveau dans la grille du groupe (1–30, plus haut = plus senior).",
+        description_en="Grade in the group's grid (1–30, higher is more senior).",
+        example="6",
+    ),
+    Column(
+        field="manager_id",
+        aliases=("matricule_manager", "manager", "responsable", "n_1", "id_manager"),
+        read=cells.read_text,
+        write=_plain,
+        description_fr="Matricule du manager direct (vide si aucun).",
+        description_en="Employee id of their line manager (empty if none).",
+        example="E00017",
+    ),
+    Column(
+        field="site",
+        aliases=("lieu", "lieu_de_travail", "location", "etablissement"),
+        read=cells.read_text,
+        write=_plain,
+        description_fr="Site de travail.",
+        description_en="Work site.",
+        example="Paris La Défense",
+    ),
+    Column(
+        field="time_zone",
+        aliases=("fuseau_horaire", "fuseau", "timezone", "tz"),
+        read=cells.read_time_zone,
+        write=_plain,
+        description_fr="Fuseau horaire IANA (défaut Europe/Paris).",
+        description_en="IANA time zone (default Europe/Paris).",
+        example="Europe/Paris",
+    ),
+    Column(
+        field="languages",
+        aliases=("langues", "langues_parlees", "spoken_languages"),
+        read=cells.read_language_codes,
+        write=_joined,
+        description_fr="Langues de session, codes ISO 639 séparés par |.",
+        description_en="Languages they can hold a session in, ISO 639 codes separated by |.",
+        example="fr|en",
+    ),
+    Column(
+        field="skills",
+        aliases=("competences",),
+        read=cells.read_skills,
+        write=lambda skills: cells.join(f"{skill.topic}:{skill.level}" for skill in skills),
+        description_fr="Compétences sujet:niveau (1–5) séparées par | (mentors).",
+        description_en="Skills as topic:level (1–5) separated by | (mentors).",
+        example="generative_ai:4|linkedin:3",
+    ),
+    Column(
+        field="learning_needs",
+        aliases=("besoins", "besoins_d_apprentissage", "attentes", "needs"),
+        read=cells.read_learning_needs,
+        write=lambda needs: cells.join(f"{need.topic}:{need.priority}" for need in needs),
+        description_fr="Besoins sujet:priorité (1–5) séparés par | (mentorés).",
+        description_en="Learning needs as topic:priority (1–5) separated by | (mentees).",
+        example="generative_ai:5|data:3",
+    ),
+    Column(
+        field="availability",
+        aliases=("disponibilites", "creneaux"),
+        read=cells.read_availability,
+        write=lambda slots: cells.join(cells.write_slot(slot) for slot in slots),
+        description_fr="Créneaux hebdomadaires « jour HH:MM-HH:MM » séparés par |.",
+        description_en="Weekly slots 'day HH:MM-HH:MM' separated by |.",
+        example="mon 08:30-10:00|jeu 12:00-13:30",
+    ),
+    Column(
+        field="working_hours",
+        aliases=("horaires", "horaires_de_travail", "heures_de_travail"),
+        read=cells.read_working_hours,
+        write=cells.write_working_hours,
+        description_fr="Journée de travail habituelle HH:MM-HH:MM (défaut 09:00-18:00).",
+        description_en="Usual working day HH:MM-HH:MM (default 09:00-18:00).",
+        example="09:00-18:00",
+    ),
+    Column(
+        field="interests",
+        aliases=("centres_d_interet", "centres_interet", "interets"),
+        read=cells.read_slugs,
+        write=_joined,
+        description_fr="Centres d'intérêt, identifiants séparés par |.",
+        description_en="Interests, slugs separated by |.",
+        example="photography|sustainability",
+    ),
+    Column(
+        field="mentor_training_completed",
+        aliases=("formation_mentor", "mentor_forme", "mentor_trained", "formation_suivie"),
+        read=cells.read_boolean,
+        write=cells.write_boolean,
+        description_fr="Le mentor a suivi la formation : oui/non (défaut non).",
+        description_en="The mentor followed the training: yes/no (default no).",
+        example="oui",
+    ),
+    Column(
+        field="gender",
+        aliases=("genre", "sexe"),
+        read=cells.read_gender,
+        write=_plain,
+        description_fr="female, male ou non_binary (F/H acceptés) ; facultatif.",
+        description_en="female, male or non_binary (F/M accepted); optional.",
+        example="female",
+    ),
+    Column(
+        field="capacity",
+        aliases=("capacite", "nombre_de_mentores", "max_mentees"),
+        read=cells.read_integer,
+        write=_plain,
+        description_fr="Mentors : nombre de mentorés accueillis (1–50) ; vide = défaut.",
+        description_en="Mentors: how many mentees they take (1–50); empty = default.",
+        example="2",
+    ),
+)
+
+_BY_NAME: dict[str, Column] = {
+    cells.fold(name): column for column in COLUMNS for name in (column.field, *column.aliases)
+}
+
+
+class RowProblem(BaseModel):
+    """A refused row (or one of its fields): where, and why in French and English."""
+
+    model_config = ConfigDict(frozen=True)
+
+    line: int = Field(ge=1, description="Line in the file where the row starts (header is 1).")
+    participant_id: str | None = Field(description="The row's id, when it has one.")
+    field: str | None = Field(description="Profile field at fault; None for the whole row.")
+    message_fr: str
+    message_en: str
+
+    def message(self, language: str) -> str:
+        """The reason in ``language`` (``fr`` or ``en``)."""
+        return self.message_en if language == "en" else self.message_fr
+
+
+class ImportReport(BaseModel):
+    """What a file gave: profiles ready to enrol, and every refused row with its reasons."""
+
+    model_config = ConfigDict(frozen=True)
+
+    accepted: list[ParticipantProfile]
+    problems: list[RowProblem]
+    rows: int = Field(default=0, ge=0, description="Data rows read (blank lines excluded).")
+    delimiter: str = Field(default=";", description="The separator the file uses.")
+    ignored_columns: list[str] = Field(
+        default_factory=list, description="Headers that name no profile field, left aside."
+    )
+
+    @property
+    def refused_lines(self) -> list[int]:
+        """Lines of the rows that were refused, in file order."""
+        return sorted({problem.line for problem in self.problems})
+
+
+class UnusableFileError(ValueError):
+    """The file as a whole cannot be read: wrong encoding, no header, a missing column."""
+
+    def __init__(self, *, fr: str, en: str) -> None:
+        super().__init__(en)
+        self.message_fr = fr
+        self.message_en = en
+
+    def message(self, language: str) -> str:
+        """The reason in ``language`` (``fr`` or ``en``)."""
+        return self.message_en if language == "en" else self.message_fr
+
+
+def parse_participants_csv(source: Path | str) -> ImportReport:
+    """Read an HR participants export.
+
+    ``source`` is a :class:`~pathlib.Path`, or the CSV text itself (a one-line string that
+    names an existing file is taken as its path). Rows with any problem are refused and
+    reported; every other row is accepted. An id found on several rows refuses all of
+    them, each reported with the other lines. Raises :class:`UnusableFileError` when the
+    file cannot be read at all.
+    """
+    if isinstance(source, Path) or _names_a_file(source):
+        text = _decode(Path(source))
+    else:
+        text = source.removeprefix("\ufeff")
+    return _parse_text(text)
+
+
+def _names_a_file(text: str) -> bool:
+    if "\n" in text:
+        return False
+    try:
+        return Path(text).is_file()
+    except (OSError, ValueError):  # too long for a path, or a NUL inside: it is CSV text
+        return False
+
+
+def _decode(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise UnusableFileError(
+            fr=f"impossible de lire le fichier : {error.strerror}",
+            en=f"cannot read the file: {error.strerror}",
+        ) from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise UnusableFileError(
+            fr=f"ligne {line} : le fichier n'est pas en UTF-8 (enregistrez-le en « CSV UTF-8 »)",
+            en=f"line {line}: the file is not UTF-8 (save it as 'CSV UTF-8')",
+        ) from None
+
+
+def _parse_text(text: str) -> ImportReport:
+    header_line, first_line = text.partition("\n")[0], 1
+    delimiter: str | None = None
+    if header_line.strip().lower().startswith("sep="):
+        # Excel writes this hint line; the header follows it.
+        delimiter = header_line.strip()[4:5] or None
+        text = text.partition("\n")[2]
+        first_line = 2
+    if not text.strip():
+        raise UnusableFileError(fr="le fichier est vide", en="the file is empty")
+    delimiter = delimiter or _sniff_delimiter(text.partition("\n")[0])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = next(reader)
+    columns, ignored = _map_header(header, first_line)
+    rows: list[tuple[int, list[str]]] = []
+    previous_end = reader.line_num
+    for row in reader:
+        start = previous_end + 1
+        previous_end = reader.line_num
+        if any(cell.strip() for cell in row):
+            rows.append((start + first_line - 1, row))
+    if not rows:
+        raise UnusableFileError(
+            fr="le fichier n'a aucune ligne de données après l'en-tête",
+            en="the file has no data rows after its header",
+        )
+    parsed = [_parse_row(line, row, columns, width=len(header)) for line, row in rows]
+    accepted, problems = _refuse_duplicate_ids(parsed)
+    return ImportReport(
+        accepted=accepted,
+        problems=sorted(problems, key=lambda problem: problem.line),
+        rows=len(rows),
+        delimiter=delimiter,
+        ignored_columns=ignored,
+    )
+
+
+def _sniff_delimiter(header_line: str) -> str:
+    known = {
+        delimiter: sum(cells.fold(name) in _BY_NAME for name in header_line.split(delimiter))
+        for delimiter in DELIMITERS
+    }
+    best = max(DELIMITERS, key=lambda delimiter: known[delimiter])
+    if known[best] == 0:
+        raise UnusableFileError(
+            fr="l'en-tête ne contient aucune colonne connue (séparateur ; ou ,)",
+            en="the header holds no known column (separator ; or ,)",
+        )
+    return best
+
+
+def _map_header(header: Sequence[str], line: int) -> tuple[dict[int, Column], list[str]]:
+    columns: dict[int, Column] = {}
+    seen: dict[str, str] = {}
+    ignored: list[str] = []
+    for index, name in enumerate(header):
+        column = _BY_NAME.get(cells.fold(name.removeprefix("\ufeff")))
+        if column is None:
+            if name.strip():
+                ignored.append(name.strip())
+            continue
+        if column.field in seen:
+            raise UnusableFileError(
+                fr=f"ligne {line} : les colonnes « {seen[column.field]} » et « {name} » "
+                f"désignent toutes deux {column.field}",
+                en=f"line {line}: columns '{seen[column.field]}' and '{name}' both mean "
+                f"{column.field}",
+            )
+        seen[column.field] = name
+        columns[index] = column
+    missing = [column.field for column in COLUMNS if column.required and column.field not in seen]
+    if missing:
+        listed = ", ".join(missing)
+        raise UnusableFileError(
+            fr=f"ligne {line} : colonne(s) obligatoire(s) absente(s) : {listed}",
+            en=f"line {line}: required column(s) missing: {listed}",
+        )
+    return columns, ignored
+
+
+@dataclass(frozen=True, slots=True)
+class _ParsedRow:
+    line: int
+    participant_id: str | None
+    profile: ParticipantProfile | None
+    problems: list[RowProblem]
+
+
+def _parse_row(line: int, row: list[str], columns: dict[int, Column], *, width: int) -> _ParsedRow:
+    id_index = next(index for index, column in columns.items() if column.field == "participant_id")
+    participant_id = row[id_index].strip() if id_index < len(row) else ""
+    problems: list[RowProblem] = []
+
+    def refuse(field: str | None, *, fr: str, en: str) -> None:
+        problems.append(
+            RowProblem(
+                line=line,
+                participant_id=participant_id or None,
+                field=field,
+                message_fr=fr,
+                message_en=en,
+            )
+        )
+
+    if any(cell.strip() for cell in row[width:]):
+        # Trailing empty cells are what spreadsheets leave; filled ones mean a shifted row.
+        refuse(
+            None,
+            fr=f"la ligne a {len(row)} cellules, l'en-tête n'en a que {width} "
+            "(séparateur dans une valeur non entourée de guillemets ?)",
+            en=f"the row has {len(row)} cells, the header only {width} "
+            "(a separator inside an unquoted value?)",
+        )
+    values: dict[str, Any] = {}
+    for index, column in columns.items():
+        cell = row[index].strip() if index < len(row) else ""
+        if not cell:
+            if column.required:
+                refuse(
+                    column.field,
+                    fr=f"{column.field} est vide (obligatoire)",
+                    en=f"{column.field} is empty (required)",
+                )
+            continue
+        try:
+            values[column.field] = column.read(cell)
+        except cells.CellError as error:
+            refuse(
+                column.field,
+                fr=f"{column.field} : {error.message_fr}",
+                en=f"{column.field}: {error.message_en}",
+            )
+    if participant_id and values.get("manager_id") == participant_id:
+        refuse(
+            "manager_id",
+            fr="manager_id : une personne ne peut pas être son propre manager",
+            en="manager_id: a person cannot be their own manager",
+        )
+    if problems:
+        return _ParsedRow(line, participant_id or None, None, problems)
+    try:
+        profile = ParticipantProfile.model_validate(values)
+    except ValidationError as error:
+        for detail in error.errors(include_url=False):
+            field, fr, en = _translate(detail)
+            refuse(field, fr=fr, en=en)
+        return _ParsedRow(line, participant_id or None, None, problems)
+    return _ParsedRow(line, participant_id, profile, [])
+
+
+_PYDANTIC_MESSAGES: dict[str, tuple[str, str]] = {
+    "string_too_short": (
+        "est trop court (au moins {min_length} caractère(s))",
+        "is too short (at least {min_length} character(s))",
+    ),
+    "string_too_long": (
+        "est trop long (au plus {max_length} caractères)",
+        "is too long (at most {max_length} characters)",
+    ),
+    "too_short": (
+        "doit avoir au moins {min_length} élément(s)",
+        "must have at least {min_length} item(s)",
+    ),
+    "too_long": (
+        "a trop d'éléments (au plus {max_length})",
+        "has too many items (at most {max_length})",
+    ),
+    "greater_than_equal": ("doit valoir au moins {ge}", "must be at least {ge}"),
+    "less_than_equal": ("doit valoir au plus {le}", "must be at most {le}"),
+    "string_pattern_mismatch": ("n'a pas le format attendu", "does not have the expected format"),
+}
+
+
+def _translate(detail: ErrorDetails) -> tuple[str | None, str, str]:
+    field = str(detail["loc"][0]) if detail["loc"] else None
+    context = detail.get("ctx", {})
+    templates = _PYDANTIC_MESSAGES.get(detail["type"])
+    if templates is None:
+        fr_reason, en_reason = f"valeur refusée ({detail['msg']})", detail["msg"]
+    else:
+        fr_reason, en_reason = (template.format(**context) for template in templates)
+    label = field or "profil"
+    return field, f"{label} : {fr_reason}", f"{field or 'profile'}: {en_reason}"
+
+
+def _refuse_duplicate_ids(
+    parsed: Iterable[_ParsedRow],
+) -> tuple[list[ParticipantProfile], list[RowProblem]]:
+    rows = list(parsed)
+    lines_by_id: dict[str, list[int]] = defaultdict(list)
+    for row in rows:
+        if row.participant_id:
+            lines_by_id[row.participant_id].append(row.line)
+    accepted: list[ParticipantProfile] = []
+    problems: list[RowProblem] = []
+    for row in rows:
+        problems.extend(row.problems)
+        lines = lines_by_id.get(row.participant_id or "", [])
+        if len(lines) > 1:
+            others = ", ".join(str(line) for line in lines if line != row.line)
+            all_lines = ", ".join(str(line) for line in lines)
+            problems.append(
+                RowProblem(
+                    line=row.line,
+                    participant_id=row.participant_id,
+                    field="participant_id",
+                    message_fr=f"participant_id « {row.participant_id} » en double : aussi "
+                    f"ligne {others} ; aucune des lignes {all_lines} n'est importée",
+                    message_en=f"duplicate participant_id '{row.participant_id}': also on "
+                    f"line {others}; none of lines {all_lines} is imported",
+                )
+            )
+        elif row.profile is not None:
+            accepted.append(row.profile)
+    return accepted, problems
+
+
+def participants_csv_text(profiles: Iterable[ParticipantProfile], *, delimiter: str = ";") -> str:
+    """Profiles as CSV text: a header of every column, then one row per profile."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow(column.field for column in COLUMNS)
+    for profile in profiles:
+        writer.writerow(column.write(getattr(profile, column.field)) for column in COLUMNS)
+    return buffer.getvalue()
+
+
+def write_participants_csv(
+    profiles: Iterable[ParticipantProfile], path: Path, *, delimiter: str = ";"
+) -> int:
+    """Write profiles to ``path`` as UTF-8 with a byte order mark, the way spreadsheet tools
+    save "CSV UTF-8" (so accents survive a double-click open); returns the rows written."""
+    materialised = list(profiles)
+    Path(path).write_text(
+        "\ufeff" + participants_csv_text(materialised, delimiter=delimiter),
+        encoding="utf-8",
+        newline="",
+    )
+    return len(materialised)

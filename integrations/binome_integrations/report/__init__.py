@@ -1,0 +1,1 @@
+"""The programme report: a model of the figures, a terminal summary and an HTML page."""

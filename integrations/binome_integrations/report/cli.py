@@ -1,0 +1,85 @@
+"""``binome-report``: render a saved programme report, or write a sample one.
+
+``binome-report render report.json --html report.html`` prints the terminal summary and
+writes the HTML page; ``binome-report sample --json report.json`` writes an example report.
+Exit codes: 0 done, 2 the report file is missing or invalid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Final
+
+from pydantic import ValidationError
+
+from binome_integrations.language import Language, default_language
+from binome_integrations.report.html import render_html
+from binome_integrations.report.model import ProgrammeReport
+from binome_integrations.report.sample import sample_report
+from binome_integrations.report.terminal import render_terminal
+
+EXIT_OK: Final = 0
+EXIT_BAD_REPORT: Final = 2
+
+_UNREADABLE: Final[dict[Language, str]] = {
+    "fr": "Rapport illisible ({path}) : {reason}",
+    "en": "Unreadable report ({path}): {reason}",
+}
+_WRITTEN: Final[dict[Language, str]] = {
+    "fr": "Rapport HTML écrit : {path}",
+    "en": "HTML report written: {path}",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """``render`` and ``sample`` sub-commands."""
+    parser = argparse.ArgumentParser(
+        prog="binome-report", description="Programme report: terminal summary and HTML page."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    render = commands.add_parser("render", help="Render a report saved as JSON.")
+    render.add_argument("report", type=Path, help="ProgrammeReport as JSON.")
+    render.add_argument("--html", type=Path, help="Write the self-contained HTML page here.")
+    render.add_argument(
+        "--language",
+        choices=("fr", "en"),
+        default=None,
+        help="Language of the summary and first language of the page (default: from locale).",
+    )
+    render.add_argument("--quiet", action="store_true", help="Do not print the terminal summary.")
+    sample = commands.add_parser("sample", help="Write an example report as JSON.")
+    sample.add_argument("--json", type=Path, required=True, help="Where to write it.")
+    return parser
+
+
+def load_report(path: Path) -> ProgrammeReport:
+    """A report saved with ``report.model_dump_json()``."""
+    return ProgrammeReport.model_validate_json(path.read_bytes())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``binome-report``; returns the exit code."""
+    arguments = build_parser().parse_args(argv)
+    if arguments.command == "sample":
+        arguments.json.write_text(sample_report().model_dump_json(indent=2), encoding="utf-8")
+        return EXIT_OK
+    language: Language = arguments.language or default_language()
+    try:
+        report = load_report(arguments.report)
+    except (OSError, ValidationError) as error:
+        reason = error.strerror if isinstance(error, OSError) else str(error)
+        print(_UNREADABLE[language].format(path=arguments.report, reason=reason), file=sys.stderr)
+        return EXIT_BAD_REPORT
+    if not arguments.quiet:
+        sys.stdout.write(render_terminal(report, language))
+    if arguments.html:
+        arguments.html.write_text(render_html(report, language), encoding="utf-8")
+        print(_WRITTEN[language].format(path=arguments.html), file=sys.stderr)
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,262 @@
+"""The sessions service as real processes on the real broker and Postgres: a pair's whole plan,
+redelivery, rejections on the dead-letter topic, stalls across replicas, and HR's progress."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from binome_shared.contracts.base import Envelope, Message
+from binome_shared.contracts.hr_commands import DefineProgramme, ProgrammeContact
+from binome_shared.contracts.pairing_events import PairExplanation, PairFormed, PairSide
+from binome_shared.contracts.programme import ProgrammeRules
+from binome_shared.contracts.session_plan import SessionPlan
+from binome_shared.contracts.sessions_messages import (
+    PairStalled,
+    ProgrammeProgressReported,
+    ReportSessionHeld,
+    ScheduleSession,
+)
+from binome_shared.contracts.topics import SESSIONS_EVENTS
+from binome_shared.contracts.values import LocalisedText
+from tests.support.platform import Kafka, ProvisionedDatabase, ServiceProcess, read_envelopes
+
+pytestmark = pytest.mark.integration
+
+TENANT = "groupe-exemple"
+PROGRAMME = "prog-2028"
+STARTS_ON = date(2028, 1, 10)
+FORMED_AT = datetime(2028, 1, 10, 8, 0, tzinfo=UTC)
+"""After the machine's real time: a simulated clock only moves forward."""
+
+JOB_DUE = "SELECT due_at FROM scheduled_jobs WHERE job_id = $1"
+HELD_SESSIONS = """
+SELECT count(*) FROM pairs, jsonb_array_elements(state -> 'sessions') AS session
+WHERE pair_id = $1 AND session ->> 'status' = 'held'
+"""
+
+
+async def eventually(check: Any, expected: Any, *, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    value = None
+    while time.monotonic() < deadline:
+        value = await check()
+        if value == expected:
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"expected {expected!r}, still {value!r} after {timeout} s")
+
+
+def message(data: Message, *, at: datetime = FORMED_AT, source: str = "/hr/test") -> Envelope[Any]:
+    return Envelope.new(data, source=source, time=at, tenant_id=TENANT, programme_id=PROGRAMME)
+
+
+def define_programme() -> Envelope[Any]:
+    return message(
+        DefineProgramme(
+            name="Mentorat inversé 2028",
+            organisation_name="Groupe Exemple",
+            rules=ProgrammeRules(starts_on=STARTS_ON),
+            session_plan=SessionPlan(starts_on=STARTS_ON, ends_on=date(2028, 6, 30)),
+            contact=ProgrammeContact(name="Claire Dubois", email="claire.dubois@example.com"),
+        )
+    )
+
+
+def pair_formed(index: int, *, mentee_unit: str = "Finance") -> Envelope[Any]:
+    return message(
+        PairFormed(
+            pair_id=f"pair-{index}",
+            round_id="round-1",
+            mentor=PairSide(participant_id=f"M{index}", business_unit="Digital"),
+            mentee=PairSide(participant_id=f"E{index}", business_unit=mentee_unit),
+            explanation=PairExplanation(
+                score=0.8,
+                breakdown={"needs_coverage": 0.8},
+                summary=LocalisedText(fr="Bon binôme", en="Good pair"),
+            ),
+            mentor_trained=True,
+        ),
+        source="/binome/pairing",
+    )
+
+
+async def set_clock(service: ServiceProcess, moment: datetime) -> None:
+    async with httpx.AsyncClient() as client:
+        response = await client.post(
+            f"{service.url}/admin/clock", json={"now": moment.isoformat()}, timeout=10
+        )
+    assert response.status_code == 200, response.text
+
+
+async def simulated_sessions(service_factory: Any, replicas: int = 1) -> list[ServiceProcess]:
+    started = [service_factory("sessions", BINOME_CLOCK="simulated") for _ in range(replicas)]
+    await asyncio.gather(*(service.wait_ready() for service in started))
+    return started
+
+
+async def formed(kafka: Kafka, database: ProvisionedDatabase, count: int = 1) -> None:
+    await kafka.publish(define_programme())
+    for index in range(count):
+        await kafka.publish(pair_formed(index))
+    await eventually(
+        lambda: database.fetchval("sessions", "SELECT count(*) FROM pairs WHERE state IS NOT NULL"),
+        count,
+    )
+
+
+async def test_a_pair_holds_its_whole_plan_and_completes(
+    database: ProvisionedDatabase, kafka: Kafka, service_factory: Any
+) -> None:
+    [sessions] = await simulated_sessions(service_factory)
+    await formed(kafka, database)
+
+    for number in range(1, 7):
+        slot = FORMED_AT + timedelta(weeks=3 * (number - 1), days=1)
+        await set_clock(sessions, slot + timedelta(hours=2))
+        await kafka.publish(
+            message(ScheduleSession(pair_id="pair-0", session_number=number, starts_at=slot))
+        )
+        await kafka.publish(
+            message(
+                ReportSessionHeld(
+                    pair_id="pair-0", session_number=number, held_at=slot, duration_minutes=55
+                )
+            )
+        )
+        await eventually(lambda: database.fetchval("sessions", HELD_SESSIONS, "pair-0"), number)
+
+    assert await database.fetchval("sessions", "SELECT status FROM pairs") == "completed"
+    facts = [
+        envelope
+        for envelope in await read_envelopes(kafka, SESSIONS_EVENTS, expect=14)
+        if envelope.subject == "pair-0"
+    ]
+    assert [type(envelope.data).__name__ for envelope in facts] == [
+        "SessionPlanned",
+        *["SessionScheduled", "SessionCompleted"] * 6,
+        "PairCompleted",
+    ]
+    completed = facts[-1].data
+    assert (completed.reason, completed.sessions_held, completed.sessions_planned) == (
+        "plan_completed",
+        6,
+        6,
+    )
+    assert facts[-1].causation_id is not None
+    assert {envelope.partition_key() for envelope in facts} == {"pair-0"}
+
+
+async def test_a_redelivered_command_acts_once_and_a_refused_one_is_dead_lettered(
+    database: ProvisionedDatabase, kafka: Kafka, service_factory: Any
+) -> None:
+    [sessions] = await simulated_sessions(service_factory)
+    await formed(kafka, database)
+    await set_clock(sessions, FORMED_AT + timedelta(days=1))
+
+    schedule = message(
+        ScheduleSession(pair_id="pair-0", session_number=1, starts_at=FORMED_AT + timedelta(days=3))
+    )
+    await kafka.publish(schedule)
+    await kafka.publish(schedule)
+    refused = message(
+        ReportSessionHeld(
+            pair_id="pair-0", session_number=2, held_at=FORMED_AT, duration_minutes=60
+        )
+    )
+    await kafka.publish(refused)
+
+    dead = await kafka.read_all(f"{kafka.prefix}binome.sessions.commands.dlq", expect=1)
+    assert len(dead) == 1, "the copy of the schedule command is a duplicate, not a refusal"
+    headers = {name: value.decode() for name, value in dead[0].headers}
+    assert headers["binome_dlq_code"] == "session_not_scheduled"
+    assert headers["ce_id"] == str(refused.id)
+    assert "This session is not scheduled" in headers["binome_dlq_reason"]
+    assert "Cette séance n'est pas planifiée" in headers["binome_dlq_reason"]
+
+    facts = await read_envelopes(kafka, SESSIONS_EVENTS, expect=2)
+    assert Counter(type(e.data).__name__ for e in facts if e.subject == "pair-0") == {
+        "SessionPlanned": 1,
+        "SessionScheduled": 1,
+    }
+    outcomes = "SELECT count(*) FROM processed_messages WHERE event_id = $1"
+    assert await database.fetchval("sessions", outcomes, schedule.id) == 1
+
+
+async def test_two_replicas_report_a_stall_once_and_one_progress_report_per_week(
+    database: ProvisionedDatabase, kafka: Kafka, service_factory: Any
+) -> None:
+    replicas = await simulated_sessions(service_factory, replicas=2)
+    await formed(kafka, database, count=3)
+
+    stalled = "SELECT count(*) FROM pairs WHERE state ->> 'silent_since' IS NOT NULL"
+    first = FORMED_AT + timedelta(weeks=7)
+    await asyncio.gather(*(set_clock(replica, first) for replica in replicas))
+    await eventually(lambda: database.fetchval("sessions", stalled), 3)
+
+    # Run the follow-up again before the next weekly report is due: the stall stays reported.
+    follow_up_due = await database.fetchval("sessions", JOB_DUE, "periodic:follow-up")
+    report_due = await database.fetchval("sessions", JOB_DUE, "periodic:progress-report")
+    second = min(follow_up_due, report_due - timedelta(minutes=1))
+    await asyncio.gather(*(set_clock(replica, second) for replica in replicas))
+    if second >= follow_up_due:
+        await eventually(
+            lambda: database.fetchval(
+                "sessions",
+                "SELECT due_at > $1 FROM scheduled_jobs WHERE job_id = $2",
+                second,
+                "periodic:follow-up",
+            ),
+            True,
+        )
+
+    facts = await read_envelopes(kafka, SESSIONS_EVENTS, expect=3 + 3 + 1)
+    stalls = [envelope.data for envelope in facts if isinstance(envelope.data, PairStalled)]
+    assert sorted(stall.pair_id for stall in stalls) == ["pair-0", "pair-1", "pair-2"]
+    assert {stall.weeks_silent for stall in stalls} == {7}
+    reports = [e for e in facts if isinstance(e.data, ProgrammeProgressReported)]
+    assert len(reports) == 1, "the weekly report ran once across both replicas"
+    assert reports[0].data.total.suppressed, "three people are fewer than the threshold"
+    for replica in replicas:
+        assert replica.process is not None
+        assert replica.process.poll() is None
+
+
+async def test_progress_endpoint_serves_figures_with_small_groups_suppressed(
+    database: ProvisionedDatabase, kafka: Kafka, service_factory: Any
+) -> None:
+    sessions = service_factory("sessions")
+    await sessions.wait_ready()
+    units = ["Marketing"] * 6 + ["Finance"] * 5 + ["RH"] * 2
+    for index, unit in enumerate(units):
+        await kafka.publish(pair_formed(index, mentee_unit=unit))
+    await eventually(
+        lambda: database.fetchval("sessions", "SELECT count(*) FROM parked_messages"), len(units)
+    )
+    await kafka.publish(define_programme())
+    await eventually(
+        lambda: database.fetchval("sessions", "SELECT count(*) FROM pairs"), len(units)
+    )
+
+    async with httpx.AsyncClient(base_url=sessions.url, timeout=10) as client:
+        response = await client.get("/programmes/progress", params={"programme_id": PROGRAMME})
+        missing = await client.get("/programmes/progress")
+        unknown = await client.get("/programmes/progress", params={"programme_id": "nope"})
+    assert (missing.status_code, unknown.status_code) == (400, 404)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["programme_id"] == PROGRAMME
+    assert body["total"]["people"] == 13
+    assert body["total"]["figures"]["pairs_active"] == 13
+    assert body["total"]["figures"]["sessions_planned"] == 13 * 6
+    groups = {group["group"]: group for group in body["groups"]}
+    assert groups["RH"] == {"group": "RH", "suppressed": True, "people": None, "figures": None}
+    assert groups["Finance"]["suppressed"], "hidden too, or total minus the rest would show RH"
+    assert groups["Marketing"]["people"] == 6
+    assert groups["Marketing"]["figures"]["pairs_active"] == 6
