@@ -3,8 +3,6 @@ the one `make test` started, or one these fixtures start (and stop) themselves."
 
 from __future__ import annotations
 
-import asyncio
-import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -112,6 +110,3 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if len(marks) != 1:
             raise pytest.UsageError(f"{item.nodeid} must be marked with one of {sorted(tiers)}")
 
-
-os.environ.setdefault("PYTHONASYNCIODEBUG", "0")
-asyncio.get_event_loop_policy()

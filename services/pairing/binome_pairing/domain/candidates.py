@@ -357,25 +357,51 @@ class _Scorer:
             column_valid=column_valid,
         )
 
+    def values(self, first: int, last: int) -> Float32Array:
+        """Block values of rows ``first`` to ``last`` (positions in ``rows``)."""
+        width = self.columns.shape[0]
+        block = self.mentee_features[first:last] @ self.mentor_features.T
+        if self.availability_weight:
+            shared = self.mentee_availability[first:last] @ self.mentor_availability.T
+            np.minimum(shared, np.float32(1.0), out=shared)
+            shared *= self.availability_weight
+            block += shared
+        allowed = self.column_valid[np.newaxis, :] & self.row_valid[first:last, np.newaxis]
+        for table in self.tables:
+            allowed &= table.allowed[table.code_of_row[first:last]]
+        np.putmask(block, ~allowed, np.float32(-np.inf))
+        low, high = np.searchsorted(self.excluded, [first * width, last * width])
+        local = self.excluded[low:high]
+        block[local // width - first, local % width] = -np.inf
+        return block
+
+    def demand_prices(self, sample_rows: int) -> Float32Array:
+        """How much each mentor is wanted: mean feasible value over evenly spread rows.
+
+        Mentors everybody likes get a high price; ranking by value minus price points each
+        mentee also to mentors that suit it in particular, which the optimum needs when the
+        favourites are taken.
+        """
+        width = self.columns.shape[0]
+        total = np.zeros(width, dtype=np.float64)
+        count = np.zeros(width, dtype=np.int64)
+        step = max(1, self.rows.shape[0] // max(sample_rows, 1))
+        for first in range(0, self.rows.shape[0], step * self.block_rows):
+            picked = np.arange(first, min(first + step * self.block_rows, self.rows.shape[0]), step)
+            for position in picked:
+                row = self.values(int(position), int(position) + 1)[0]
+                finite = np.isfinite(row)
+                total[finite] += row[finite]
+                count += finite
+        prices = np.where(count > 0, total / np.maximum(count, 1), 0.0)
+        return (prices - prices[count > 0].mean() if (count > 0).any() else prices).astype(
+            np.float32
+        )
+
     def blocks(self) -> Iterator[tuple[int, Float32Array]]:
         """(first row, block values) over all rows; infeasible cells are −∞."""
-        width = self.columns.shape[0]
         for first in range(0, self.rows.shape[0], self.block_rows):
-            last = min(first + self.block_rows, self.rows.shape[0])
-            block = self.mentee_features[first:last] @ self.mentor_features.T
-            if self.availability_weight:
-                shared = self.mentee_availability[first:last] @ self.mentor_availability.T
-                np.minimum(shared, np.float32(1.0), out=shared)
-                shared *= self.availability_weight
-                block += shared
-            allowed = self.column_valid[np.newaxis, :] & self.row_valid[first:last, np.newaxis]
-            for table in self.tables:
-                allowed &= table.allowed[table.code_of_row[first:last]]
-            np.putmask(block, ~allowed, np.float32(-np.inf))
-            low, high = np.searchsorted(self.excluded, [first * width, last * width])
-            local = self.excluded[low:high]
-            block[local // width - first, local % width] = -np.inf
-            yield first, block
+            yield first, self.values(first, min(first + self.block_rows, self.rows.shape[0]))
 
 
 def generate_candidates(
@@ -405,6 +431,8 @@ def generate_candidates(
     mentee_k = min(tuning.mentee_top_k, width)
     mentor_k = min(tuning.mentor_top_k, rows.shape[0])
     per_column = _TopPerColumn(width, mentor_k) if mentor_k > 0 else None
+    priced_k = 0 if keep_all else min(tuning.mentee_priced_top_k, width)
+    prices = scorer.demand_prices(tuning.price_sample_rows) if priced_k else None
     edge_rows: list[IntArray] = []
     edge_columns: list[IntArray] = []
     column_feasible = np.zeros(width, dtype=np.int64)
@@ -416,6 +444,10 @@ def generate_candidates(
             local_rows, local_columns = np.nonzero(is_feasible)
         else:
             local_rows, local_columns = _top_per_row(block, is_feasible, mentee_k)
+            if prices is not None:
+                priced_rows, priced_columns = _top_per_row(block - prices, is_feasible, priced_k)
+                local_rows = np.concatenate([local_rows, priced_rows])
+                local_columns = np.concatenate([local_columns, priced_columns])
             if per_column is not None:
                 per_column.add(block, first)
         edge_rows.append(local_rows + first)

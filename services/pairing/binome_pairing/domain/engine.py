@@ -7,7 +7,7 @@ is calling it (``preview`` is the same function under the name a caller looks fo
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -387,7 +387,8 @@ def _repair_edges(
     columns = np.flatnonzero((residual - used > 0) & (graph.feasible_per_mentor > 0))
     if rows.size == 0 or columns.size == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    repair = generate_candidates(cohort, rows=rows, columns=columns, tuning=tuning)
+    narrow = replace(tuning, mentee_top_k=tuning.repair_top_k, mentor_top_k=0)
+    repair = generate_candidates(cohort, rows=rows, columns=columns, tuning=narrow)
     return repair.mentee, repair.mentor
 
 

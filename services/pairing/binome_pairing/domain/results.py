@@ -219,7 +219,7 @@ class SolverTuning:
     the candidates. ``potential_rounds`` bounds the Bellman–Ford passes computing the duals;
     ``chunk_cells`` bounds the memory of one scoring block. Before pricing, up to
     ``repair_rounds`` times, mentees left unmatched while feasible mentors still have places
-    get their best edges to those mentors (this keeps the number of pairs at its maximum
+    get their ``repair_top_k`` best edges to those mentors (this keeps the number of pairs at its maximum
     where pricing is too costly).
     """
 
@@ -227,8 +227,11 @@ class SolverTuning:
     exact_availability_max_cells: int = 250_000_000
     mentee_top_k: int = 16
     mentor_top_k: int = 8
+    mentee_priced_top_k: int = 16
+    price_sample_rows: int = 2_000
     pricing_rounds: int = 12
     repair_rounds: int = 3
+    repair_top_k: int = 4
     potential_rounds: int = 5_000
     chunk_cells: int = 1 << 23
 
