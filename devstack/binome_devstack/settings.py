@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import tempfile
 import tomllib
 from collections.abc import Mapping
@@ -77,9 +78,34 @@ def default_cache_root(environ: Mapping[str, str]) -> Path:
     return base / "binome"
 
 
-def socket_dir_for(stack_dir: Path) -> Path:
+def others_can_reach(path: Path) -> bool:
+    """Whether a user other than the owner can traverse every directory down to ``path``.
+
+    As root, PostgreSQL runs as the ``postgres`` user, which must reach its data directory:
+    a clone in a private folder (``mktemp -d`` makes mode 700) would lock it out.
+    """
+    current = path.resolve()
+    for directory in [current, *current.parents]:
+        if not directory.exists():
+            continue
+        if not directory.stat().st_mode & stat.S_IXOTH:
+            return False
+    return True
+
+
+def postgres_dir_for(stack_dir: Path, *, as_root: bool) -> Path:
+    """PostgreSQL's directory: ``<stack dir>/postgres``, or, when root runs the stack from a
+    folder the ``postgres`` user cannot reach, a per-stack folder under the temp dir."""
+    preferred = stack_dir / "postgres"
+    if not as_root or others_can_reach(stack_dir):
+        return preferred
+    digest = hashlib.sha256(str(stack_dir).encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"binome-postgres-{digest}"
+
+
+def socket_dir_for(stack_dir: Path, *, postgres_dir: Path | None = None) -> Path:
     """The PostgreSQL socket directory: inside the stack dir unless the path gets too long."""
-    preferred = stack_dir / "postgres" / "run"
+    preferred = (postgres_dir or stack_dir / "postgres") / "run"
     if len(str(preferred)) + SOCKET_FILE_NAME_LENGTH <= MAX_SOCKET_PATH:
         return preferred
     digest = hashlib.sha256(str(stack_dir).encode()).hexdigest()[:12]
@@ -163,12 +189,12 @@ class StackSettings:
     @property
     def postgres_dir(self) -> Path:
         """PostgreSQL's part of the stack dir: data dir, socket dir, log."""
-        return self.stack_dir / "postgres"
+        return postgres_dir_for(self.stack_dir, as_root=os.geteuid() == 0)
 
     @property
     def pg_socket_dir(self) -> Path:
         """Where the postmaster puts its unix socket."""
-        return socket_dir_for(self.stack_dir)
+        return socket_dir_for(self.stack_dir, postgres_dir=self.postgres_dir)
 
     @property
     def lock_file(self) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -166,8 +167,11 @@ def test_logs_of_a_stack_that_never_ran_say_so(
 
 
 def test_logs_print_the_tail(stack_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    log = stack_env / "stack" / "postgres" / "postgres.log"
-    log.parent.mkdir(parents=True)
+    from binome_devstack.settings import StackSettings
+
+    log = StackSettings.from_env().postgres_dir / "postgres.log"
+    assert log.parent.parent in {stack_env / "stack", Path(tempfile.gettempdir())}
+    log.parent.mkdir(parents=True, exist_ok=True)
     log.write_text("first\nsecond\nthird\n", encoding="utf-8")
 
     assert cli.main(["logs", "postgres", "-n", "2"]) == 0

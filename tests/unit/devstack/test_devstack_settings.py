@@ -103,3 +103,23 @@ def test_socket_dir_stays_in_the_stack_dir_unless_the_path_is_too_long() -> None
     assert not fallback.is_relative_to(deep)
     assert len(str(fallback)) < MAX_SOCKET_PATH
     assert socket_dir_for(deep) == fallback
+
+
+def test_postgres_data_moves_out_of_a_folder_the_postgres_user_cannot_reach(tmp_path: Path) -> None:
+    from binome_devstack.settings import postgres_dir_for
+
+    private = tmp_path / "private"
+    stack_dir = private / "clone" / ".stack"
+    stack_dir.mkdir(parents=True)
+    private.chmod(0o700)
+    try:
+        moved = postgres_dir_for(stack_dir, as_root=True)
+        assert not moved.is_relative_to(private)
+        assert moved == postgres_dir_for(stack_dir, as_root=True), "stable across calls"
+        assert postgres_dir_for(stack_dir, as_root=False) == stack_dir / "postgres"
+        private.chmod(0o755)
+        tmp_path.chmod(0o755)
+        if all(p.stat().st_mode & 0o001 for p in tmp_path.resolve().parents):
+            assert postgres_dir_for(stack_dir, as_root=True) == stack_dir / "postgres"
+    finally:
+        private.chmod(0o755)
