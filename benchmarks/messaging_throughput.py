@@ -1,8 +1,9 @@
 """Throughput and latency of the reliable path, beside a raw aiokafka loop, on the local broker.
 
-Reliable path, with the real service processes:
-    test transaction → pairing's outbox → pairing's relay → Kafka → sessions' idempotent
-    consumer → a row in sessions' schema, committed with its processed-message record.
+Reliable path, with real service processes built on the shared runtime:
+    a transaction → pairing's outbox → pairing's relay (the pairing service) → Kafka → a
+    consumer service (benchmarks/bench_consumer.py: the production runtime with a one-row
+    handler) → its row and processed-message record, committed together.
 Latency is measured inside Postgres (outbox.created_at → processed_messages.processed_at,
 both clock_timestamp() on the same server). Raw loop: an aiokafka producer (acks=all,
 idempotent) and a consumer on the same broker, timed in this process.
@@ -36,9 +37,14 @@ from tests.support.platform import (
     ServiceProcess,
     build_template,
     create_test_database,
+    drop_template,
     drop_test_database,
     free_port,
     service_env,
+)
+
+PAIRS_PROCESSED = (
+    "SELECT count(*) FROM processed_messages WHERE message_type = 'binome.pairing.pair-formed'"
 )
 
 
@@ -112,7 +118,7 @@ async def wait_processed(dsn: str, expected: int, timeout: float) -> None:
     try:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if await conn.fetchval("SELECT count(*) FROM processed_messages") >= expected:
+            if await conn.fetchval(PAIRS_PROCESSED) >= expected:
                 return
             await asyncio.sleep(0.1)
         raise SystemExit(
@@ -133,8 +139,8 @@ async def latencies(database: object, first: int, last: int) -> tuple[list[float
         processed = {
             row["event_id"]: row["processed_at"]
             for row in await sessions.fetch(
-                "SELECT p.formed_by_event_id AS event_id, m.processed_at FROM pairs p "
-                "JOIN processed_messages m ON m.event_id = p.formed_by_event_id "
+                "SELECT p.event_id, m.processed_at FROM bench_effects p "
+                "JOIN processed_messages m ON m.event_id = p.event_id "
                 "WHERE split_part(p.pair_id, '-', 2)::int >= $1 AND split_part(p.pair_id, '-', 2)::int < $2",
                 first,
                 last,
@@ -154,7 +160,7 @@ async def latencies(database: object, first: int, last: int) -> tuple[list[float
     return values, len(values) / span
 
 
-async def main() -> None:
+async def main() -> None:  # noqa: PLR0915 - one linear scenario, read top to bottom
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--paced-rate", type=float, default=500.0)
@@ -163,10 +169,15 @@ async def main() -> None:
 
     stack = ensure_stack()
     try:
-        await build_template(stack.admin_dsn)
-        database = await create_test_database(stack.admin_dsn)
+        template = await build_template(stack.admin_dsn)
+        database = await create_test_database(template)
         prefix = f"bench{uuid.uuid4().hex[:6]}."
         await ensure_topics(stack.kafka_bootstrap, ALL_TOPICS, prefix=prefix)
+        consumer_conn = await database.connect("sessions")
+        await consumer_conn.execute(
+            "CREATE TABLE bench_effects (event_id uuid PRIMARY KEY, pair_id text NOT NULL)"
+        )
+        await consumer_conn.close()
         services = []
         for name in ("pairing", "sessions"):
             port = free_port()
@@ -179,7 +190,15 @@ async def main() -> None:
             )
             env["BINOME_LOG_LEVEL"] = "WARNING"
             process = ServiceProcess(
-                name=name, env=env, port=port, log_path=Path(f"/tmp/bench-{name}.log")
+                name=name,
+                env=env,
+                port=port,
+                log_path=Path(f"/tmp/bench-{name}.log"),
+                argv=(
+                    [sys.executable, str(Path(__file__).with_name("bench_consumer.py"))]
+                    if name == "sessions"
+                    else None
+                ),
             )
             process.start()
             services.append(process)
@@ -217,6 +236,7 @@ async def main() -> None:
             for process in services:
                 process.terminate()
             await drop_test_database(database)
+            await drop_template(template)
     finally:
         stack.stop_started()
 

@@ -10,12 +10,14 @@ from pathlib import Path
 import pytest
 
 from tests.support.platform import (
+    DatabaseTemplate,
     Kafka,
     ProvisionedDatabase,
     ServiceProcess,
     build_template,
     create_test_database,
     create_topics,
+    drop_template,
     drop_test_database,
     free_port,
     service_env,
@@ -43,13 +45,14 @@ def admin_dsn(stack: object) -> str:
 
 
 @pytest.fixture(scope="session")
-async def database_template(admin_dsn: str) -> str:
-    await build_template(admin_dsn)
-    return admin_dsn
+async def database_template(admin_dsn: str) -> AsyncIterator[DatabaseTemplate]:
+    template = await build_template(admin_dsn)
+    yield template
+    await drop_template(template)
 
 
 @pytest.fixture
-async def database(database_template: str) -> AsyncIterator[ProvisionedDatabase]:
+async def database(database_template: DatabaseTemplate) -> AsyncIterator[ProvisionedDatabase]:
     """A fresh database for this test: schemas, roles' grants and migrations in place."""
     created = await create_test_database(database_template)
     yield created
@@ -109,4 +112,3 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         marks = {mark.name for mark in item.iter_markers()} & tiers
         if len(marks) != 1:
             raise pytest.UsageError(f"{item.nodeid} must be marked with one of {sorted(tiers)}")
-

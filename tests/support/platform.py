@@ -30,7 +30,6 @@ from binome_shared.messaging.cloudevents import KafkaRecord, ReceivedRecord, dec
 from binome_shared.messaging.topics import ensure_topics
 
 PASSWORDS = {service: f"binome_{service}" for service in SERVICES}
-TEMPLATE_DATABASE = "binome_test_template"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -63,32 +62,49 @@ class ProvisionedDatabase:
             await conn.close()
 
 
-async def build_template(admin_dsn: str) -> None:
-    """Provision and migrate a template database once per test run; tests copy it."""
+@dataclass(frozen=True)
+class DatabaseTemplate:
+    """A provisioned, migrated database that tests copy (one per test run)."""
+
+    admin_dsn: str
+    name: str
+
+
+async def build_template(admin_dsn: str) -> DatabaseTemplate:
+    """Provision and migrate a template database once per test run; tests copy it.
+
+    Its name is unique, so that two test runs on one server (CI and a developer, or a
+    benchmark) never fight over it.
+    """
+    template = DatabaseTemplate(admin_dsn=admin_dsn, name=f"binome_tpl_{uuid.uuid4().hex[:10]}")
     conn = await asyncpg.connect(admin_dsn)
     try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE_DATABASE}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{TEMPLATE_DATABASE}"')
+        await conn.execute(f'CREATE DATABASE "{template.name}"')
     finally:
         await conn.close()
-    await provision(admin_dsn, passwords=PASSWORDS, database=TEMPLATE_DATABASE)
-    template = ProvisionedDatabase(admin_dsn=admin_dsn, name=TEMPLATE_DATABASE)
+    await provision(admin_dsn, passwords=PASSWORDS, database=template.name)
+    migrated = ProvisionedDatabase(admin_dsn=admin_dsn, name=template.name)
     for service in SERVICES:
-        service_conn = await template.connect(service)
+        service_conn = await migrated.connect(service)
         try:
             await apply_migrations(service_conn, service_migrations(f"binome_{service}"))
         finally:
             await service_conn.close()
+    return template
 
 
-async def create_test_database(admin_dsn: str) -> ProvisionedDatabase:
+async def drop_template(template: DatabaseTemplate) -> None:
+    await drop_test_database(ProvisionedDatabase(admin_dsn=template.admin_dsn, name=template.name))
+
+
+async def create_test_database(template: DatabaseTemplate) -> ProvisionedDatabase:
     name = f"binome_test_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(admin_dsn)
+    conn = await asyncpg.connect(template.admin_dsn)
     try:
-        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DATABASE}"')
+        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template.name}"')
     finally:
         await conn.close()
-    return ProvisionedDatabase(admin_dsn=admin_dsn, name=name)
+    return ProvisionedDatabase(admin_dsn=template.admin_dsn, name=name)
 
 
 async def drop_test_database(database: ProvisionedDatabase) -> None:
@@ -200,6 +216,8 @@ class ServiceProcess:
     log_path: Path
     process: subprocess.Popen[bytes] | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
+    argv: list[str] | None = None
+    """The command line; by default ``python -m binome_<name>.cli serve``."""
 
     @property
     def url(self) -> str:
@@ -209,7 +227,7 @@ class ServiceProcess:
         env = {**self.env, **extra_env}
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", f"binome_{self.name}.cli", "serve"],
+            self.argv or [sys.executable, "-m", f"binome_{self.name}.cli", "serve"],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

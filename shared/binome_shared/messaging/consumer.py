@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import asyncpg
+from opentelemetry import propagate, trace
 
 from binome_shared import failpoints
 from binome_shared.contracts.base import Envelope, Message
@@ -234,7 +235,8 @@ class ReliableConsumer:
                 conn=conn, outbox=self._outbox, now=self._clock.now(), source=self._source
             )
             try:
-                await handler(message, uow)
+                with _handling_span(record, message):
+                    await handler(message, uow)
             except TRANSIENT_ERRORS:
                 raise
             except Exception as error:
@@ -291,7 +293,8 @@ class ReliableConsumer:
                         if not first_time:
                             outcomes[(envelope.type, "duplicate")] += 1
                             return
-                        await handler(envelope, uow)
+                        with _handling_span(record, envelope):
+                            await handler(envelope, uow)
                 except TRANSIENT_ERRORS:
                     raise
                 except Exception as caught:  # judged below: refusal, parking, or a retry
@@ -452,6 +455,30 @@ def _try_decode(
         return decode(record, registry)
     except UndecodableRecordError as error:
         return error
+
+
+_TRACER = trace.get_tracer("binome.messaging")
+_TRACE_HEADERS = frozenset({"traceparent", "tracestate"})
+
+
+def _handling_span(record: ReceivedRecord, envelope: Envelope[Message]) -> Any:
+    """A span per message, child of the producer's trace (its ``traceparent`` header), so the
+    events a handler writes to the outbox carry that trace on to the next service."""
+    carrier = {
+        name: value.decode("latin-1") for name, value in record.headers if name in _TRACE_HEADERS
+    }
+    return _TRACER.start_as_current_span(
+        f"handle {envelope.type}",
+        context=propagate.extract(carrier),
+        kind=trace.SpanKind.CONSUMER,
+        attributes={
+            "messaging.system": "kafka",
+            "messaging.destination.name": record.topic,
+            "messaging.message.id": str(envelope.id),
+            "messaging.kafka.destination.partition": record.partition,
+            "messaging.kafka.message.offset": record.offset,
+        },
+    )
 
 
 def _record_identity(record: ReceivedRecord) -> uuid.UUID:
