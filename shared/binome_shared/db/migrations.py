@@ -36,9 +36,9 @@ class MigrationError(RuntimeError):
     """An applied migration was edited, or a migration failed."""
 
 
-def load_migrations(package: str) -> list[Migration]:
+def load_migrations(package: str, folder_name: str = "migrations") -> list[Migration]:
     """The ``.sql`` files of a package's ``migrations`` folder, sorted by name."""
-    folder: Traversable = resources.files(package).joinpath("migrations")
+    folder: Traversable = resources.files(package).joinpath(folder_name)
     files = sorted(
         (entry for entry in folder.iterdir() if entry.name.endswith(".sql")),
         key=lambda entry: entry.name,
@@ -50,7 +50,7 @@ def load_migrations(package: str) -> list[Migration]:
 
 def service_migrations(service_package: str) -> list[Migration]:
     """The messaging core's migrations, then the service's own."""
-    return load_migrations(CORE_PACKAGE) + load_migrations(service_package)
+    return load_migrations(CORE_PACKAGE, "core_migrations") + load_migrations(service_package)
 
 
 _CREATE_LEDGER = """

@@ -4,49 +4,20 @@ with services running as real processes that are killed at the worst instants.""
 from __future__ import annotations
 
 import asyncio
-import re
-import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-import httpx
 import pytest
 
 from binome_shared.messaging.outbox import Outbox
 from tests.integration.messaging.factories import enrolments, pair_formed, programme_defined
 from tests.support.platform import Kafka, ProvisionedDatabase
+from tests.support.waiting import eventually, metric
 
 pytestmark = pytest.mark.integration
 
 PAIRS_PROCESSED = (
     "SELECT count(*) FROM processed_messages WHERE message_type = 'binome.pairing.pair-formed'"
 )
-
-
-async def eventually(
-    check: Callable[[], Awaitable[Any]], expected: Any, *, timeout: float = 60
-) -> None:
-    deadline = time.monotonic() + timeout
-    value = None
-    while time.monotonic() < deadline:
-        value = await check()
-        if value == expected:
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"expected {expected!r}, still {value!r} after {timeout} s")
-
-
-async def metric(url: str, name: str, **labels: str) -> float:
-    async with httpx.AsyncClient() as client:
-        text = (await client.get(f"{url}/metrics")).text
-    total = 0.0
-    for line in text.splitlines():
-        if not line.startswith(name + "{"):
-            continue
-        found = dict(re.findall(r'(\w+)="([^"]*)"', line.split("}")[0]))
-        if all(found.get(key) == value for key, value in labels.items()):
-            total += float(line.rsplit(" ", 1)[1])
-    return total
 
 
 async def test_pair_formed_from_pairing_outbox_is_recorded_by_sessions_and_notifications(

@@ -6,10 +6,8 @@ from __future__ import annotations
 import asyncio
 import email
 import json
-import re
 import threading
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -31,37 +29,12 @@ from binome_notifications.domain.signing import (
 )
 from binome_shared.contracts.base import Envelope
 from tests.support.platform import Kafka, ProvisionedDatabase, ServiceProcess
+from tests.support.waiting import eventually, metric
 from tests.unit.notifications_service import notifications_factories as make
 
 pytestmark = pytest.mark.integration
 
 WEBHOOK_SECRET = "whsec-integration-test"
-
-
-async def eventually(
-    check: Callable[[], Awaitable[Any]], expected: Any, *, timeout: float = 60
-) -> None:
-    deadline = time.monotonic() + timeout
-    value = None
-    while time.monotonic() < deadline:
-        value = await check()
-        if value == expected:
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"expected {expected!r}, still {value!r} after {timeout} s")
-
-
-async def metric(url: str, name: str, **labels: str) -> float:
-    async with httpx.AsyncClient() as client:
-        text = (await client.get(f"{url}/metrics")).text
-    total = 0.0
-    for line in text.splitlines():
-        if not line.startswith(name + "{"):
-            continue
-        found = dict(re.findall(r'(\w+)="([^"]*)"', line.split("}")[0]))
-        if all(found.get(key) == value for key, value in labels.items()):
-            total += float(line.rsplit(" ", 1)[1])
-    return total
 
 
 def read_mail(sink: SmtpSink) -> list[EmailMessage]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections import Counter
 from typing import Any
 
@@ -30,19 +28,9 @@ from binome_shared.contracts.topics import HR_COMMANDS, PAIRING_EVENTS
 from binome_shared.messaging.cloudevents import KafkaRecord, encode
 from tests.support.platform import Kafka, ProvisionedDatabase, read_envelopes
 from tests.support.programmes import hr_command, programme_definition
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
-
-
-async def eventually(check: Any, expected: Any, *, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    value = None
-    while time.monotonic() < deadline:
-        value = await check()
-        if value == expected:
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"expected {expected!r}, still {value!r}")
 
 
 async def enrol_cohort(

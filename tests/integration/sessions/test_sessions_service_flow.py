@@ -4,7 +4,6 @@ redelivery, rejections on the dead-letter topic, stalls across replicas, and HR'
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -26,6 +25,7 @@ from binome_shared.contracts.sessions_messages import (
 from binome_shared.contracts.topics import SESSIONS_EVENTS
 from binome_shared.contracts.values import LocalisedText
 from tests.support.platform import Kafka, ProvisionedDatabase, ServiceProcess, read_envelopes
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -40,17 +40,6 @@ HELD_SESSIONS = """
 SELECT count(*) FROM pairs, jsonb_array_elements(state -> 'sessions') AS session
 WHERE pair_id = $1 AND session ->> 'status' = 'held'
 """
-
-
-async def eventually(check: Any, expected: Any, *, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    value = None
-    while time.monotonic() < deadline:
-        value = await check()
-        if value == expected:
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"expected {expected!r}, still {value!r} after {timeout} s")
 
 
 def message(data: Message, *, at: datetime = FORMED_AT, source: str = "/hr/test") -> Envelope[Any]:
