@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-
-class Side(StrEnum):
-    """One side of a pair: the young mentor or the executive mentee."""
-
-    MENTOR = "mentor"
-    MENTEE = "mentee"
+from binome_shared.contracts.sessions_messages import (
+    Absence,
+    Attendance,
+    CancellationReason,
+    CompletionReason,
+    FeedbackMoment,
+    ObjectiveOutcome,
+    Side,
+)
 
 
 class PairStatus(StrEnum):
@@ -33,33 +36,6 @@ class SessionStatus(StrEnum):
     SKIPPED = "skipped"
 
 
-class Attendance(StrEnum):
-    """How fully both sides attended a held session."""
-
-    FULL = "full"
-    PARTIAL = "partial"
-    """Someone joined late or left early; the session still counts as held."""
-
-
-class Absence(StrEnum):
-    """Who did not come to a missed session."""
-
-    MENTOR = "mentor"
-    MENTEE = "mentee"
-    BOTH = "both"
-    UNKNOWN = "unknown"
-
-
-class CancellationReason(StrEnum):
-    """Why an appointment was cancelled (a closed list: free text could hold personal data)."""
-
-    PARTICIPANT_UNAVAILABLE = "participant_unavailable"
-    SESSION_SKIPPED = "session_skipped"
-    PAIR_DISSOLVED = "pair_dissolved"
-    PROGRAMME_ENDED = "programme_ended"
-    OTHER = "other"
-
-
 class ObjectiveStatus(StrEnum):
     """An objective is open until it is closed as met or not met."""
 
@@ -68,24 +44,15 @@ class ObjectiveStatus(StrEnum):
     NOT_MET = "not_met"
 
 
-class ObjectiveOutcome(StrEnum):
-    """How a closed objective ended."""
-
-    MET = "met"
-    NOT_MET = "not_met"
-
-
-class FeedbackMoment(StrEnum):
-    """When a piece of feedback was asked for."""
-
-    AFTER_SESSION = "after_session"
-    END_OF_PROGRAMME = "end_of_programme"
-
-
-class CompletionReason(StrEnum):
-    """Why a pair's programme came to an end."""
-
-    PLAN_COMPLETED = "plan_completed"
-    """Every session of the déroulé was held or skipped."""
-    PROGRAMME_ENDED = "programme_ended"
-    """The programme's end date passed before the pair finished its déroulé."""
+__all__ = [
+    "Absence",
+    "Attendance",
+    "CancellationReason",
+    "CompletionReason",
+    "FeedbackMoment",
+    "ObjectiveOutcome",
+    "ObjectiveStatus",
+    "PairStatus",
+    "SessionStatus",
+    "Side",
+]
