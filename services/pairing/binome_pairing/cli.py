@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from binome_pairing import offline_cli
 from binome_pairing.bootstrap import NAME, PairingSettings, definition
 from binome_shared.runtime.cli import service_main
 
@@ -14,6 +15,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Binôme pairing: globally optimal, explained mentor/mentee pairs.",
         settings_factory=PairingSettings,
         definition_factory=definition,
+        extra_commands=(offline_cli.register,),
         argv=argv,
     )
 

@@ -60,7 +60,10 @@ class Weekday(StrEnum):
     @property
     def number(self) -> int:
         """0 for Monday … 6 for Sunday."""
-        return list(Weekday).index(self)
+        return _WEEKDAY_NUMBERS[self]
+
+
+_WEEKDAY_NUMBERS: dict[Weekday, int] = {day: number for number, day in enumerate(Weekday)}
 
 
 class Skill(BaseModel):

@@ -39,7 +39,7 @@ FOR UPDATE SKIP LOCKED
 """
 _MARK_SENT = "UPDATE outbox SET sent_at = clock_timestamp() WHERE id = ANY($1::bigint[])"
 _PRUNE_SENT = """
-DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < clock_timestamp() - $1::interval
+DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < clock_timestamp() - $1::text::interval
 """
 _PENDING = "SELECT count(*) FROM outbox WHERE sent_at IS NULL"
 _LEADER_LOCK = "SELECT pg_try_advisory_lock(hashtext(current_schema() || '.outbox_relay'))"

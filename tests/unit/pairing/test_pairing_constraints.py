@@ -201,3 +201,29 @@ def test_reason_names_every_blocking_rule_in_both_languages() -> None:
     assert "parle allemand" in reasons["E"].reason.fr
     assert "speaks German" in reasons["E"].reason.en
     assert "at least 3 year(s) younger" in reasons["E"].reason.en
+
+
+def test_a_surplus_mentor_is_reported_as_not_needed() -> None:
+    people = [
+        mentee("E", learning_needs=[need("data", 5)]),
+        mentor("BEST", skills=[skill("data", 5)]),
+        mentor("SPARE", skills=[skill("data", 1)]),
+    ]
+
+    result = solve(rules=rules(), participants=people)
+
+    assert [pair.mentor_id for pair in result.pairs] == ["BEST"]
+    (spare,) = result.unmatched
+    assert (spare.participant_id, spare.reason_code) == ("SPARE", UnmatchedReason.NOT_NEEDED)
+    assert spare.feasible_candidates == 1
+
+
+def test_places_taken_by_kept_pairs_count_as_capacity_not_infeasibility() -> None:
+    people = [mentee("KEPT"), mentee("E"), mentor("Y")]
+
+    result = solve(rules=rules(), participants=people, locked_pairs=[("Y", "KEPT")])
+
+    (alone,) = result.unmatched
+    assert alone.participant_id == "E"
+    assert alone.reason_code is UnmatchedReason.MENTORS_NEEDED_ELSEWHERE
+    assert alone.eliminated_by == {}

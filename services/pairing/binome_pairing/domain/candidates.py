@@ -14,8 +14,12 @@ values are, for every cell:
   (management chains, previous or rejected pairs) are set cell by cell.
 
 A cell is feasible exactly when its value is finite. Below the all-feasible threshold every
-feasible cell becomes an edge; above it, each mentee keeps its best ``mentee_top_k`` mentors
-and each mentor its best ``mentor_top_k`` mentees. Edges are then re-scored exactly by
+feasible cell becomes an edge. Above it, each mentee keeps its best ``mentee_top_k`` mentors
+and its best ``mentee_priced_top_k`` once each mentor's *demand price* (the mean value a
+sample of mentees sees in that mentor) is taken off: when everybody ranks the same few
+mentors first, the optimum needs, for most mentees, the mentors that suit them in
+particular, and the price surfaces those. Each mentor may also keep its best
+``mentor_top_k`` mentees. Edges are then re-scored exactly by
 :mod:`binome_pairing.domain.evaluation`.
 """
 
@@ -156,8 +160,10 @@ def build_features(
     availability_mentee: Float32Array
     availability_mentor: Float32Array
     if exact_availability:
-        availability_mentee = (e.availability[rows] * scale).astype(np.float32)
-        availability_mentor = m.availability[columns].astype(np.float32)
+        # Only quarter-hours someone on each side is free in can add to an overlap.
+        used = e.availability[rows].any(axis=0) & m.availability[columns].any(axis=0)
+        availability_mentee = (e.availability[rows][:, used] * scale).astype(np.float32)
+        availability_mentor = m.availability[columns][:, used].astype(np.float32)
     else:
         availability_mentee, availability_mentor = _low_rank_availability(
             cohort, rows, columns, scale
@@ -370,7 +376,8 @@ class _Scorer:
         for table in self.tables:
             allowed &= table.allowed[table.code_of_row[first:last]]
         np.putmask(block, ~allowed, np.float32(-np.inf))
-        low, high = np.searchsorted(self.excluded, [first * width, last * width])
+        bounds = np.array([first * width, last * width], dtype=np.int64)
+        low, high = np.searchsorted(self.excluded, bounds)
         local = self.excluded[low:high]
         block[local // width - first, local % width] = -np.inf
         return block
@@ -386,13 +393,11 @@ class _Scorer:
         total = np.zeros(width, dtype=np.float64)
         count = np.zeros(width, dtype=np.int64)
         step = max(1, self.rows.shape[0] // max(sample_rows, 1))
-        for first in range(0, self.rows.shape[0], step * self.block_rows):
-            picked = np.arange(first, min(first + step * self.block_rows, self.rows.shape[0]), step)
-            for position in picked:
-                row = self.values(int(position), int(position) + 1)[0]
-                finite = np.isfinite(row)
-                total[finite] += row[finite]
-                count += finite
+        for position in range(0, self.rows.shape[0], step):
+            row = self.values(position, position + 1)[0]
+            finite = np.isfinite(row)
+            total[finite] += row[finite]
+            count += finite
         prices = np.where(count > 0, total / np.maximum(count, 1), 0.0)
         return (prices - prices[count > 0].mean() if (count > 0).any() else prices).astype(
             np.float32
@@ -488,7 +493,7 @@ def price_edges(
     """Feasible edges whose reduced cost is negative: only they could improve the optimum.
 
     With exact block values (exact availability), none left means the candidates' optimum
-    is optimal over every feasible pair. At most ``mentee_top_k`` per mentee, most negative
+    is optimal over every feasible pair. At most ``pricing_top_k`` per mentee, most negative
     first, so that each round stays small.
     """
     if assignment.mentee_potential is None or assignment.mentor_potential is None:
@@ -505,7 +510,7 @@ def price_edges(
         if local_rows.size:
             values = -reduced[local_rows, local_columns].astype(np.float32)
             kept_columns, kept_rows = _first_k_per_group(
-                local_rows, local_columns, values, tuning.mentee_top_k
+                local_rows, local_columns, values, tuning.pricing_top_k
             )
             found_rows.append(kept_rows + first)
             found_columns.append(kept_columns)
@@ -516,6 +521,8 @@ def price_edges(
 
 def _top_per_row(block: Float32Array, is_feasible: BoolArray, k: int) -> tuple[IntArray, IntArray]:
     width = block.shape[1]
+    if k <= 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
     if k >= width:
         all_rows, all_columns = np.nonzero(is_feasible)
         return all_rows.astype(np.int64), all_columns.astype(np.int64)

@@ -210,26 +210,30 @@ class SolverTuning:
 
     ``all_feasible_max_cells``: up to this many mentee × mentor cells every feasible pair is
     kept, and the result is the exact optimum. Above it, each mentee keeps its
-    ``mentee_top_k`` best feasible mentors and each mentor its ``mentor_top_k`` best feasible
-    mentees. Up to ``exact_availability_max_cells`` cells the ranking uses the exact
+    ``mentee_top_k`` best feasible mentors, its ``mentee_priced_top_k`` best once each
+    mentor's demand price is taken off (the mean value all mentees see in that mentor,
+    estimated on ``price_sample_rows`` mentees), and each mentor its ``mentor_top_k`` best
+    feasible mentees. Up to ``exact_availability_max_cells`` cells the ranking uses the exact
     availability overlap (15-minute resolution) and, after each solve, every feasible pair is
     priced against the optimum's duals: pairs with a negative reduced cost join the
-    candidates and the solve repeats (at most ``pricing_rounds`` times), so the result is
+    candidates (at most ``pricing_top_k`` per mentee and round) and the solve repeats (at
+    most ``pricing_rounds`` times), so the result is
     proven optimal. Above, ranking uses two-hour availability blocks and the optimum is over
     the candidates. ``potential_rounds`` bounds the Bellman–Ford passes computing the duals;
     ``chunk_cells`` bounds the memory of one scoring block. Before pricing, up to
-    ``repair_rounds`` times, mentees left unmatched while feasible mentors still have places
-    get their ``repair_top_k`` best edges to those mentors (this keeps the number of pairs at its maximum
-    where pricing is too costly).
+    ``repair_rounds`` times, mentees left unmatched while feasible mentors still have
+    places get their ``repair_top_k`` best edges to those mentors (this keeps the number of
+    pairs at its maximum where pricing is too costly).
     """
 
     all_feasible_max_cells: int = 2_500_000
     exact_availability_max_cells: int = 250_000_000
-    mentee_top_k: int = 16
-    mentor_top_k: int = 8
-    mentee_priced_top_k: int = 16
+    mentee_top_k: int = 4
+    mentor_top_k: int = 0
+    mentee_priced_top_k: int = 24
     price_sample_rows: int = 2_000
     pricing_rounds: int = 12
+    pricing_top_k: int = 16
     repair_rounds: int = 3
     repair_top_k: int = 4
     potential_rounds: int = 5_000
