@@ -12,6 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic_settings import BaseSettings
+
+from binome_notifications.bootstrap import NotificationsSettings
+from binome_pairing.bootstrap import PairingSettings
+from binome_sessions.bootstrap import SessionsSettings
+from binome_shared.db.cli import ProvisionSettings
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DEPLOY_DIR = REPO_ROOT / "deploy"
@@ -24,38 +30,20 @@ IMAGE_UID = 10001
 # The only writable path of the read-only containers (an emptyDir / tmpfs), not a temp file.
 WRITABLE_TMP = "/tmp"  # noqa: S108
 
-SERVICE_SETTINGS: frozenset[str] = frozenset(
-    {
-        "BINOME_KAFKA_BOOTSTRAP_SERVERS",
-        "BINOME_DATABASE_URL",
-        "BINOME_HTTP_HOST",
-        "BINOME_HTTP_PORT",
-        "BINOME_LOG_LEVEL",
-        "BINOME_LOG_FORMAT",
-        "BINOME_MIGRATE_ON_START",
-        "BINOME_TOPIC_PREFIX",
-        "OTEL_EXPORTER_OTLP_ENDPOINT",
-        "OTEL_SERVICE_NAME",
-    }
+
+def _environment_names(settings: type[BaseSettings]) -> frozenset[str]:
+    """The variables a settings class reads: its prefix plus each field's name."""
+    prefix = str(settings.model_config.get("env_prefix", ""))
+    return frozenset(f"{prefix}{name}".upper() for name in settings.model_fields)
+
+
+# Read from the real settings classes, so the manifests can only name variables that exist.
+_OPENTELEMETRY = frozenset({"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_SERVICE_NAME"})
+SERVICE_SETTINGS: frozenset[str] = (
+    _environment_names(PairingSettings) | _environment_names(SessionsSettings) | _OPENTELEMETRY
 )
-NOTIFICATIONS_SETTINGS: frozenset[str] = SERVICE_SETTINGS | {
-    "BINOME_SMTP_HOST",
-    "BINOME_SMTP_PORT",
-    "BINOME_SMTP_USERNAME",
-    "BINOME_SMTP_PASSWORD",
-    "BINOME_SMTP_STARTTLS",
-    "BINOME_SMTP_FROM",
-    "BINOME_PUBLIC_BASE_URL",
-}
-PROVISION_SETTINGS: frozenset[str] = frozenset(
-    {
-        "BINOME_PG_ADMIN_DSN",
-        "BINOME_PAIRING_DB_PASSWORD",
-        "BINOME_SESSIONS_DB_PASSWORD",
-        "BINOME_NOTIFICATIONS_DB_PASSWORD",
-        "BINOME_LOG_LEVEL",
-    }
-)
+NOTIFICATIONS_SETTINGS: frozenset[str] = _environment_names(NotificationsSettings) | _OPENTELEMETRY
+PROVISION_SETTINGS: frozenset[str] = _environment_names(ProvisionSettings)
 ALL_SETTINGS: frozenset[str] = NOTIFICATIONS_SETTINGS | PROVISION_SETTINGS
 
 SETTINGS_BY_PROGRAM: dict[str, frozenset[str]] = {
