@@ -1,9 +1,22 @@
-"""``make demo``: the local platform — Kafka, PostgreSQL, the three services — up and talking.
+"""``make demo``: a whole reverse-mentoring programme, played end to end on the local platform.
 
-``up`` starts what is not running (reusing what is), provisions the database, starts the
-three service processes in the background, waits for their ``/ready``, then sends a
-PairFormed through the pairing service's outbox and shows sessions and notifications
-recording it. ``down`` stops the services and whatever part of the stack ``up`` started.
+``up`` starts what is not running of the stack (Kafka, PostgreSQL), gives this run a clean
+slate (a fresh database and a topic prefix of its own; the previous run's processes,
+database and topics are removed), starts a local SMTP sink and the three services on a
+simulated clock, then plays the programme as HR and the participants would:
+
+1. HR defines the programme (rules, six-session déroulé over six months), records the
+   reporting lines and imports the generated cohort from a CSV export, through the same
+   path as ``binome-hr-import`` (broken rows are reported with their line numbers);
+2. HR asks for a matching round, rejects a few proposals, asks for a second round for
+   those people and approves the rest: pairs are formed;
+3. the clock moves a week at a time; each week the pairs book, hold or miss sessions, give
+   feedback and move their objectives, while the services do the rest (introductions,
+   invitations, reminders, feedback requests, stall detection, completions);
+4. the figures are read back from the services' databases and the dead-letter topics:
+   a summary in the terminal, ``summary.json``, an HTML report, and every e-mail as ``.eml``.
+
+``down`` stops the processes the run started and whatever part of the stack ``up`` started.
 """
 
 from __future__ import annotations
@@ -12,187 +25,687 @@ import argparse
 import asyncio
 import os
 import signal
-import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-import asyncpg
-import httpx
-
-from binome_devstack.processes import process_alive, terminate
+from binome_devstack.demo_cohort import (
+    DEFAULT_SIZE,
+    SIZES,
+    TENANT_ID,
+    DemoSize,
+    demo_cohort,
+    export_with_mistakes,
+    first_monday_after,
+    programme_definition,
+)
+from binome_devstack.demo_platform import (
+    CALENDAR_SOURCE,
+    DEFAULT_PORTS,
+    DEFAULT_SMTP_PORT,
+    DEMO_SOURCE,
+    CommandSender,
+    DemoError,
+    DemoPlaces,
+    DemoProcesses,
+    DemoRun,
+    EventReader,
+    PlatformProbe,
+    database_dsn,
+    delete_topics,
+    move_clocks,
+    read_run_file,
+    recreate_database,
+    stop_recorded_processes,
+)
+from binome_devstack.demo_report import DemoSummary, collect_summary, count_eml_files
+from binome_devstack.demo_simulation import PairPeople, ProgrammeSimulation
 from binome_devstack.settings import StackSettings
 from binome_devstack.stack import append_owner_file, ensure_stack, read_owner_file, stop_stack
+from binome_integrations.hr_publishing import publish_participants
+from binome_integrations.language import default_language
+from binome_integrations.participants_csv import parse_participants_csv
+from binome_integrations.report.html import render_html
+from binome_integrations.report.terminal import render_terminal
+from binome_shared.contracts.base import Envelope, Message
+from binome_shared.contracts.hr_commands import (
+    ApprovePair,
+    MatchingScope,
+    RecordReportingLines,
+    RejectPair,
+    RequestMatching,
+)
+from binome_shared.contracts.pairing_events import MatchingCompleted, PairFormed, PairProposed
+from binome_shared.contracts.topics import ALL_TOPICS, PAIRING_EVENTS
+from binome_shared.contracts.values import Language
+from binome_shared.db.provision import SERVICES
+from binome_shared.messaging.topics import ensure_topics
 
-SERVICES = {"pairing": 8001, "sessions": 8002, "notifications": 8003}
+SERVICE_ENV = {
+    "BINOME_LOG_LEVEL": "WARNING",
+    # One HR mailbox receives every alert of a thousand pairs in the same simulated minute.
+    "BINOME_RATE_PER_RECIPIENT_BURST": "1000",
+    # Sending is latency-bound: keep a few SMTP transactions in flight.
+    "BINOME_DELIVERY_CONCURRENCY": "8",
+}
+REJECTION_REASON = "Déjà en contact au quotidien / already work together every day"
+
+_TEXTS: dict[str, dict[str, str]] = {
+    "title": {
+        "fr": "Binôme — démonstration : un programme de mentorat inversé de bout en bout",
+        "en": "Binôme — demo: a reverse-mentoring programme from start to finish",
+    },
+    "size": {
+        "fr": "Taille : {label} (graine {seed}), début le {start}",
+        "en": "Size: {label} (seed {seed}), starting on {start}",
+    },
+    "stack": {"fr": "Kafka et PostgreSQL prêts.", "en": "Kafka and PostgreSQL ready."},
+    "slate": {
+        "fr": "Nouvelle exécution {run} : base {database}, préfixe de topics « {prefix} »",
+        "en": "New run {run}: database {database}, topic prefix '{prefix}'",
+    },
+    "services": {
+        "fr": "Services démarrés (horloge simulée) : {where}",
+        "en": "Services started (simulated clock): {where}",
+    },
+    "export": {
+        "fr": "Export RH écrit : {path} ({rows} lignes)",
+        "en": "HR export written: {path} ({rows} rows)",
+    },
+    "refused": {
+        "fr": "Import RH : {count} ligne(s) refusée(s), les autres sont importées :",
+        "en": "HR import: {count} row(s) refused, the others go in:",
+    },
+    "line": {"fr": "ligne", "en": "line"},
+    "enrolled": {
+        "fr": "{count} inscriptions envoyées sur {topic}.",
+        "en": "{count} enrolments sent to {topic}.",
+    },
+    "round": {
+        "fr": "Appariement {round} : {pairs} binômes proposés, {unmatched} personnes sans binôme.",
+        "en": "Matching {round}: {pairs} pairs proposed, {unmatched} people unmatched.",
+    },
+    "decided": {
+        "fr": "RH : {approved} propositions approuvées, {rejected} refusée(s).",
+        "en": "HR: {approved} proposals approved, {rejected} rejected.",
+    },
+    "formed": {"fr": "{count} binômes formés.", "en": "{count} pairs formed."},
+    "playing": {
+        "fr": "Six mois de programme, une semaine à la fois :",
+        "en": "Six months of programme, one week at a time:",
+    },
+    "week": {"fr": "semaine", "en": "week"},
+    "mails": {"fr": "e-mails", "en": "e-mails"},
+    "commands": {"fr": "commandes", "en": "commands"},
+    "extra_title": {"fr": "Et aussi", "en": "Also"},
+    "held_vs_planned": {
+        "fr": "Séances tenues / prévues : {held} / {planned} ({skipped} sautées, "
+        "{missed} manquées)",
+        "en": "Sessions held / planned: {held} / {planned} ({skipped} skipped, {missed} missed)",
+    },
+    "completions": {
+        "fr": "Binômes terminés : {plan} ont suivi tout le déroulé, {ended} clos par la fin du "
+        "programme",
+        "en": "Pairs completed: {plan} finished the whole plan, {ended} closed by the "
+        "programme's end",
+    },
+    "stalls": {
+        "fr": "À l'arrêt au moins une fois : {stalled} binômes ({resumed} ont repris)",
+        "en": "Stalled at least once: {stalled} pairs ({resumed} resumed)",
+    },
+    "fit": {
+        "fr": "« Pas un bon binôme » : {count} binômes · objectifs atteints {met} / {set}",
+        "en": "'Not a good fit': {count} pairs · objectives met {met} / {set}",
+    },
+    "hr": {
+        "fr": "Import RH : {rows} lignes, {refused} refusées · propositions refusées par les RH : "
+        "{rejected}",
+        "en": "HR import: {rows} rows, {refused} refused · proposals rejected by HR: {rejected}",
+    },
+    "not_sent": {
+        "fr": "Notifications non envoyées (par statut) : {detail}",
+        "en": "Notifications not sent (by status): {detail}",
+    },
+    "timing": {
+        "fr": "Durée du jeu : {seconds:.0f} s pour {weeks} semaines simulées",
+        "en": "Play time: {seconds:.0f} s for {weeks} simulated weeks",
+    },
+    "written": {
+        "fr": "Rapport HTML : {html}\nRésumé JSON : {json}\nE-mails (.eml) : {mail}",
+        "en": "HTML report: {html}\nJSON summary: {json}\nE-mails (.eml): {mail}",
+    },
+    "running": {
+        "fr": "La plateforme reste démarrée (ports {ports}). Tout arrêter : make demo-stop",
+        "en": "The platform keeps running (ports {ports}). Stop everything: make demo-stop",
+    },
+    "interrupted": {
+        "fr": "Interrompu : arrêt de ce que la démo a démarré…",
+        "en": "Interrupted: stopping what the demo started…",
+    },
+}
 
 
-def _services_dir(settings: StackSettings) -> Path:
-    path = settings.stack_dir / "services"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def _text(language: Language, key: str, **values: Any) -> str:
+    return _TEXTS[key][language.value].format(**values)
 
 
 def _say(message: str) -> None:
     print(message, flush=True)
 
 
-async def _provision(admin_dsn: str) -> None:
-    from binome_shared.db.provision import provision  # noqa: PLC0415
-
-    await provision(admin_dsn, passwords={name: f"binome_{name}" for name in SERVICES})
+def _number(value: int, language: Language) -> str:
+    return f"{value:,}".replace(",", "\u202f" if language is Language.FR else ",")
 
 
-def _start_service(name: str, settings: StackSettings) -> None:
-    folder = _services_dir(settings)
-    pid_file = folder / f"{name}.pid"
-    if pid_file.exists() and process_alive(int(pid_file.read_text())):
-        _say(f"  {name}: already running (pid {pid_file.read_text().strip()})")
-        return
-    env = {
-        **os.environ,
-        "BINOME_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap,
-        "BINOME_HTTP_PORT": str(SERVICES[name]),
-    }
-    log = (folder / f"{name}.log").open("ab")
-    process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
-        [sys.executable, "-m", f"binome_{name}.cli", "serve"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+class ProgressBar:
+    """A plain text progress bar on stderr: redrawn in place on a terminal, else one line
+    per step (logs of CI stay readable)."""
+
+    def __init__(self, *, total: int, width: int = 30) -> None:
+        self._total = max(total, 1)
+        self._width = width
+        self._interactive = sys.stderr.isatty()
+
+    def show(self, done: int, caption: str) -> None:
+        """Draw the bar at ``done`` of ``total`` with a caption."""
+        filled = round(self._width * done / self._total)
+        bar = "█" * filled + "░" * (self._width - filled)
+        line = f"  [{bar}] {done}/{self._total}  {caption}"
+        if self._interactive:
+            sys.stderr.write("\r\033[K" + line)
+            if done >= self._total:
+                sys.stderr.write("\n")
+        else:
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DemoOptions:
+    """What the command line chose."""
+
+    size: DemoSize
+    seed: int
+    language: Language
+    places: DemoPlaces
+
+
+def _places(arguments: argparse.Namespace, settings: StackSettings) -> DemoPlaces:
+    ports = [int(port) for port in arguments.ports.split(",")] if arguments.ports else []
+    return DemoPlaces(
+        state_dir=Path(arguments.state_dir or settings.stack_dir / "demo").resolve(),
+        output_dir=Path(arguments.output_dir).resolve(),
+        database=arguments.database,
+        ports=dict(zip(SERVICES, ports, strict=True)) if ports else dict(DEFAULT_PORTS),
+        smtp_port=arguments.smtp_port,
     )
-    pid_file.write_text(str(process.pid))
-    _say(f"  {name}: started (pid {process.pid}, log {folder / f'{name}.log'})")
 
 
-async def _wait_ready(name: str, limit_seconds: float = 90.0) -> dict[str, object]:
-    deadline = time.monotonic() + limit_seconds
-    async with httpx.AsyncClient() as client:
-        while time.monotonic() < deadline:
-            try:
-                response = await client.get(f"http://127.0.0.1:{SERVICES[name]}/ready", timeout=3)
-                if response.status_code == 200:
-                    return dict(response.json())
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.3)
-    raise SystemExit(
-        f"{name} is not ready after {limit_seconds:.0f} s: see .stack/services/{name}.log"
+# ---------------------------------------------------------------------------- the play
+
+
+def _hr(data: Message, *, programme_id: str, now: datetime) -> Envelope[Any]:
+    return Envelope.new(
+        data, source=DEMO_SOURCE, time=now, tenant_id=TENANT_ID, programme_id=programme_id
     )
 
 
-async def _show_them_talking(admin_dsn: str) -> None:
-    from binome_shared.contracts.base import Envelope  # noqa: PLC0415
-    from binome_shared.contracts.pairing_events import (  # noqa: PLC0415
-        PairExplanation,
-        PairFormed,
-        PairSide,
-    )
-    from binome_shared.contracts.values import LocalisedText  # noqa: PLC0415
-    from binome_shared.messaging.outbox import Outbox  # noqa: PLC0415
+class DemoPlay:
+    """One run: HR's setup, the matching rounds, the weeks, the figures."""
 
-    pair_id = f"demo-{uuid.uuid4().hex[:8]}"
-    event = Envelope.new(
-        PairFormed(
-            pair_id=pair_id,
-            round_id="demo",
-            mentor=PairSide(participant_id="M-0001", business_unit="Direction digitale"),
-            mentee=PairSide(participant_id="E-0001", business_unit="Finance"),
-            explanation=PairExplanation(
-                score=0.82,
-                breakdown={"needs_coverage": 0.9, "availability": 0.7},
-                summary=LocalisedText(
-                    fr="Ses compétences en IA générative répondent à vos besoins prioritaires.",
-                    en="Their generative AI skills answer your top learning needs.",
-                ),
-            ),
-        ),
-        source="/binome/pairing",
-        time=datetime.now(UTC),
-        tenant_id="groupe-demo",
-        programme_id="demo-programme",
-    )
-    base = admin_dsn.rsplit("@", 1)[1]
-    pairing = await asyncpg.connect(f"postgresql://binome_pairing:binome_pairing@{base}")
-    try:
-        async with pairing.transaction():
-            await Outbox().add(pairing, event)
-    finally:
-        await pairing.close()
-    _say(f"  pairing → PairFormed {pair_id} written to its outbox, relayed to Kafka")
-    checks = {
-        "sessions": ("binome_sessions", "SELECT count(*) FROM sessions.pairs WHERE pair_id = $1"),
-        "notifications": (
-            "binome_notifications",
-            "SELECT count(*) FROM notifications.deliveries WHERE subject_id = $1",
-        ),
-    }
-    for name, (role, query) in checks.items():
-        conn = await asyncpg.connect(f"postgresql://{role}:{role}@{base}")
+    def __init__(self, *, options: DemoOptions, run: DemoRun) -> None:
+        self._options = options
+        self._places = options.places
+        self._language = options.language
+        self._run = run
+        self.programme_id = f"programme-{run.run_id}"
+        self._sender = CommandSender(run)
+        self._pairing_events = EventReader(run, PAIRING_EVENTS)
+        self._probe = PlatformProbe(run)
+        self._now = datetime.now(UTC)
+
+    def _say(self, key: str, **values: Any) -> None:
+        _say(_text(self._language, key, **values))
+
+    async def run(self) -> DemoSummary:
+        """Play the whole programme; returns the figures read back at the end."""
+        await ensure_topics(self._run.kafka_bootstrap, ALL_TOPICS, prefix=self._run.topic_prefix)
+        processes = DemoProcesses(places=self._places, run=self._run, extra_env=SERVICE_ENV)
+        processes.start_sink()
+        for name in SERVICES:
+            processes.start_service(name)
+        await asyncio.gather(*(processes.wait_ready(name) for name in SERVICES))
+        self._say(
+            "services",
+            where=", ".join(f"{name} :{port}" for name, port in self._places.ports.items()),
+        )
+        await self._sender.start()
+        await self._pairing_events.start()
+        await self._probe.start()
         try:
-            deadline = time.monotonic() + 30
-            count = 0
-            while time.monotonic() < deadline and count == 0:
-                count = int(await conn.fetchval(query, pair_id))
-                await asyncio.sleep(0.2)
+            started = time.monotonic()
+            await move_clocks(self._places, self._now)
+            hr_rows, refused, simulation = await self._setup()
+            await self._play(simulation)
+            play_seconds = time.monotonic() - started
+            summary = await collect_summary(
+                admin_dsn=self._run.admin_dsn,
+                bootstrap=self._run.kafka_bootstrap,
+                topic_prefix=self._run.topic_prefix,
+                programme_id=self.programme_id,
+                mail_dir=self._places.mail_dir,
+                generated_at=self._now,
+                hr_rows=hr_rows,
+                hr_rows_refused=refused,
+            )
+            figures = summary.figures.model_copy(
+                update={"play_seconds": round(play_seconds, 1), "simulated_weeks": simulation.weeks}
+            )
+            return summary.model_copy(update={"figures": figures})
         finally:
-            await conn.close()
-        if count == 0:
-            raise SystemExit(f"{name} did not record the pair: see .stack/services/{name}.log")
-        _say(f"  {name} ← recorded it in its own schema ({count} row(s))")
+            await self._probe.stop()
+            await self._pairing_events.stop()
+            await self._sender.stop()
+
+    async def _send(self, envelopes: Sequence[Envelope[Any]]) -> None:
+        await self._sender.send(envelopes)
+
+    async def _setup(
+        self,
+    ) -> tuple[int, int, ProgrammeSimulation]:
+        size, places, language = self._options.size, self._places, self._language
+        starts_on = first_monday_after(self._now.date())
+        self._say(
+            "size",
+            label=getattr(size.label, language.value),
+            seed=self._options.seed,
+            start=starts_on,
+        )
+        cohort = demo_cohort(size, seed=self._options.seed, starts_on=starts_on)
+        definition = programme_definition(cohort, size=size)
+        export = places.output_dir / "participants.csv"
+        export_with_mistakes(cohort.participants, export)
+        imported = parse_participants_csv(export)
+        self._say("export", path=export, rows=imported.rows)
+        if imported.problems:
+            self._say("refused", count=len(imported.refused_lines))
+            for problem in imported.problems:
+                _say(
+                    f"    {_text(language, 'line')} {problem.line:>5}  "
+                    f"{problem.participant_id or '—':<8}  {problem.message(language.value)}"
+                )
+        hr = [_hr(definition, programme_id=self.programme_id, now=self._now)]
+        if cohort.reporting_lines:
+            hr.append(
+                _hr(
+                    RecordReportingLines(lines=cohort.reporting_lines),
+                    programme_id=self.programme_id,
+                    now=self._now,
+                )
+            )
+        await self._send(hr)
+        published = await publish_participants(
+            imported.accepted,
+            programme_id=self.programme_id,
+            tenant_id=TENANT_ID,
+            bootstrap_servers=self._run.kafka_bootstrap,
+            topic_prefix=self._run.topic_prefix,
+            clock=lambda: self._now,
+        )
+        self._say("enrolled", count=_number(published.published, language), topic=published.topic)
+        await self._probe.settle(self._now)
+
+        formed = await self._match()
+        by_id = {profile.participant_id: profile for profile in imported.accepted}
+        pairs = [
+            PairPeople(
+                pair_id=event.pair_id,
+                mentor_id=event.mentor.participant_id,
+                mentee_id=event.mentee.participant_id,
+                mentee_slots=tuple(by_id[event.mentee.participant_id].availability),
+                mentee_time_zone=by_id[event.mentee.participant_id].time_zone,
+                mentee_language=by_id[event.mentee.participant_id].preferred_language,
+                mentor_language=by_id[event.mentor.participant_id].preferred_language,
+                mentee_needs=tuple(
+                    need.topic
+                    for need in sorted(
+                        by_id[event.mentee.participant_id].learning_needs,
+                        key=lambda need: -need.priority,
+                    )
+                ),
+            )
+            for event in formed
+        ]
+        simulation = ProgrammeSimulation(
+            pairs=pairs, plan=definition.session_plan, seed=self._options.seed
+        )
+        return imported.rows, len(imported.refused_lines), simulation
+
+    async def _round(self, round_id: str, scope: MatchingScope) -> list[PairProposed]:
+        await self._send(
+            [
+                _hr(
+                    RequestMatching(round_id=round_id, scope=scope),
+                    programme_id=self.programme_id,
+                    now=self._now,
+                )
+            ]
+        )
+
+        def completed(envelopes: list[Envelope[Message]]) -> bool:
+            return any(
+                isinstance(envelope.data, MatchingCompleted) and envelope.data.round_id == round_id
+                for envelope in envelopes
+            )
+
+        await self._pairing_events.wait_for(completed, limit_seconds=600, what=f"round {round_id}")
+        envelopes = self._pairing_events.envelopes
+        summary = next(
+            envelope.data
+            for envelope in envelopes
+            if isinstance(envelope.data, MatchingCompleted) and envelope.data.round_id == round_id
+        )
+        proposals = [
+            envelope.data
+            for envelope in envelopes
+            if isinstance(envelope.data, PairProposed) and envelope.data.round_id == round_id
+        ]
+        self._say(
+            "round",
+            round=round_id,
+            pairs=_number(len(proposals), self._language),
+            unmatched=_number(len(summary.unmatched), self._language),
+        )
+        return proposals
+
+    async def _match(self) -> list[PairFormed]:
+        """HR's part of matching: two rounds, a few rejections, approvals."""
+        first = await self._round("round-1", MatchingScope.FULL)
+        by_score = sorted(
+            first, key=lambda proposal: (proposal.explanation.score, proposal.pair_id)
+        )
+        rejected = by_score[: self._options.size.rejections]
+        approved = [proposal for proposal in first if proposal not in rejected]
+        decisions = [
+            _hr(
+                RejectPair(pair_id=proposal.pair_id, reason=REJECTION_REASON),
+                programme_id=self.programme_id,
+                now=self._now,
+            )
+            for proposal in rejected
+        ]
+        decisions += [
+            _hr(
+                ApprovePair(pair_id=proposal.pair_id), programme_id=self.programme_id, now=self._now
+            )
+            for proposal in approved
+        ]
+        await self._send(decisions)
+        second = await self._round("round-2", MatchingScope.UNMATCHED) if rejected else []
+        await self._send(
+            [
+                _hr(
+                    ApprovePair(pair_id=proposal.pair_id),
+                    programme_id=self.programme_id,
+                    now=self._now,
+                )
+                for proposal in second
+            ]
+        )
+        self._say(
+            "decided",
+            approved=_number(len(approved) + len(second), self._language),
+            rejected=len(rejected),
+        )
+        expected = len(approved) + len(second)
+
+        def all_formed(envelopes: list[Envelope[Message]]) -> bool:
+            return sum(isinstance(envelope.data, PairFormed) for envelope in envelopes) >= expected
+
+        await self._pairing_events.wait_for(all_formed, limit_seconds=600, what="the formed pairs")
+        await self._probe.settle(self._now)
+        formed = [
+            envelope.data
+            for envelope in self._pairing_events.envelopes
+            if isinstance(envelope.data, PairFormed)
+        ]
+        self._say("formed", count=_number(len(formed), self._language))
+        return formed
+
+    async def _play(self, simulation: ProgrammeSimulation) -> None:
+        self._say("playing")
+        bar = ProgressBar(total=simulation.weeks)
+        commands_sent = 0
+        for week in range(simulation.weeks + 1):
+            tick = simulation.tick_time(week)
+            await move_clocks(self._places, tick)
+            self._now = tick
+            commands = simulation.week(week)
+            if week == simulation.weeks:
+                await self._probe.settle(tick)  # the programme's end closes the pairs first
+                commands += simulation.closing_feedback()
+            await self._send(
+                [
+                    Envelope.new(
+                        command.command,
+                        source=CALENDAR_SOURCE,
+                        time=tick,
+                        tenant_id=TENANT_ID,
+                        programme_id=self.programme_id,
+                        subject=command.pair_id,
+                    )
+                    for command in commands
+                ]
+            )
+            commands_sent += len(commands)
+            await self._probe.settle(tick)
+            bar.show(
+                week,
+                f"{_text(self._language, 'week')} {week} · {tick:%d/%m/%Y} · "
+                f"{_number(commands_sent, self._language)} {_text(self._language, 'commands')} · "
+                f"{_number(count_eml_files(self._places.mail_dir), self._language)} "
+                f"{_text(self._language, 'mails')}",
+            )
 
 
-def up() -> int:
-    settings = StackSettings.from_env()
-    _say("Binôme — starting the local platform / démarrage de la plateforme locale")
+# ---------------------------------------------------------------------------- output
+
+
+def summary_text(summary: DemoSummary, language: Language) -> str:
+    """The terminal summary: the programme report, then the demo's extra figures."""
+    figures = summary.figures
+
+    def number(value: int) -> str:
+        return _number(value, language)
+
+    lines = [
+        render_terminal(summary.report, language=language.value),
+        "",
+        _text(language, "extra_title"),
+        "─" * len(_text(language, "extra_title")),
+        "  "
+        + _text(
+            language,
+            "held_vs_planned",
+            held=number(figures.sessions_held),
+            planned=number(figures.sessions_planned),
+            skipped=number(figures.sessions_skipped),
+            missed=number(figures.sessions_missed),
+        ),
+        "  "
+        + _text(
+            language,
+            "completions",
+            plan=number(figures.pairs_completed_plan),
+            ended=number(figures.pairs_ended_with_programme),
+        ),
+        "  "
+        + _text(
+            language,
+            "stalls",
+            stalled=number(summary.report.stalled_pairs),
+            resumed=number(figures.pairs_resumed),
+        ),
+        "  "
+        + _text(
+            language,
+            "fit",
+            count=number(figures.fit_concerns),
+            met=number(figures.objectives_met),
+            set=number(figures.objectives_set),
+        ),
+        "  "
+        + _text(
+            language,
+            "hr",
+            rows=number(figures.hr_rows),
+            refused=number(figures.hr_rows_refused),
+            rejected=number(figures.proposals_rejected),
+        ),
+    ]
+    if figures.deliveries_not_sent:
+        detail = ", ".join(
+            f"{status} {number(count)}" for status, count in figures.deliveries_not_sent.items()
+        )
+        lines.append("  " + _text(language, "not_sent", detail=detail))
+    lines.append(
+        "  "
+        + _text(language, "timing", seconds=figures.play_seconds, weeks=figures.simulated_weeks)
+    )
+    return "\n".join(lines)
+
+
+def write_outputs(
+    summary: DemoSummary, places: DemoPlaces, language: Language
+) -> tuple[Path, Path]:
+    """``summary.json`` and ``report.html`` in the output folder."""
+    places.output_dir.mkdir(parents=True, exist_ok=True)
+    summary_path = places.output_dir / "summary.json"
+    summary_path.write_text(summary.model_dump_json(indent=2), encoding="utf-8")
+    html_path = places.output_dir / "report.html"
+    html_path.write_text(render_html(summary.report, language=language.value), encoding="utf-8")
+    return summary_path, html_path
+
+
+# ---------------------------------------------------------------------------- commands
+
+
+async def _clean_slate(places: DemoPlaces, admin_dsn: str, bootstrap: str) -> None:
+    previous = read_run_file(places) or {}
+    if previous.get("topic_prefix"):
+        await delete_topics(bootstrap, str(previous["topic_prefix"]))
+    await recreate_database(admin_dsn, places.database)
+
+
+def _empty_output(places: DemoPlaces) -> None:
+    for pattern in ("mail/*.eml", "summary.json", "report.html", "participants.csv"):
+        for path in places.output_dir.glob(pattern):
+            path.unlink()
+    for name in ("smtp-sink", *SERVICES):
+        places.log_file(name).unlink(missing_ok=True)
+
+
+async def _play_run(options: DemoOptions, run: DemoRun) -> DemoSummary:
+    # Kafka clients bind to the running loop: build the play inside it.
+    return await DemoPlay(options=options, run=run).run()
+
+
+def up(options: DemoOptions) -> int:
+    """Set up, play, report; the platform stays up for a look around."""
+    places, language = options.places, options.language
+    _say(_text(language, "title"))
     stack = ensure_stack()
-    append_owner_file(settings.stack_dir / "started-by-demo", stack.started)
-    asyncio.run(_provision(stack.admin_dsn))
-    _say("Database schemas and roles provisioned (one per service).")
-    _say("Services:")
-    for name in SERVICES:
-        _start_service(name, settings)
-    for name, port in SERVICES.items():
-        checks = asyncio.run(_wait_ready(name))
-        _say(f"  {name:<13} ready on http://127.0.0.1:{port}  {checks}")
-    _say("Talking over Kafka / échanges par Kafka:")
-    asyncio.run(_show_them_talking(stack.admin_dsn))
+    places.state_dir.mkdir(parents=True, exist_ok=True)
+    append_owner_file(places.state_dir / "started-by-demo", stack.started)
+    _say(_text(language, "stack"))
+    stop_recorded_processes(places, _say)
+    run_id = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+    run = DemoRun(
+        run_id=run_id,
+        topic_prefix=f"demo-{run_id}.",
+        database=places.database,
+        admin_dsn=database_dsn(stack.admin_dsn, places.database),
+        kafka_bootstrap=stack.kafka_bootstrap,
+    )
+    asyncio.run(_clean_slate(places, stack.admin_dsn, stack.kafka_bootstrap))
+    places.output_dir.mkdir(parents=True, exist_ok=True)
+    _empty_output(places)
+    _say(_text(language, "slate", run=run_id, database=run.database, prefix=run.topic_prefix))
+    try:
+        summary = asyncio.run(_play_run(options, run))
+    except (KeyboardInterrupt, DemoError) as error:
+        if isinstance(error, DemoError):
+            _say(str(error))
+        _say(_text(language, "interrupted"))
+        stop_recorded_processes(places, _say)
+        return 130 if isinstance(error, KeyboardInterrupt) else 1
+    summary_path, html_path = write_outputs(summary, places, language)
+    _say("")
+    _say(summary_text(summary, language))
+    _say("")
+    _say(_text(language, "written", html=html_path, json=summary_path, mail=places.mail_dir))
     _say(
-        "\nThe platform is running. Endpoints: /health /ready /metrics /asyncapi.json on ports "
-        "8001-8003.\nStop everything with `make demo-stop`."
+        _text(
+            language,
+            "running",
+            ports=", ".join(str(port) for port in places.ports.values()),
+        )
     )
     return 0
 
 
-def down() -> int:
-    settings = StackSettings.from_env()
-    folder = _services_dir(settings)
-    for name in SERVICES:
-        pid_file = folder / f"{name}.pid"
-        if pid_file.exists():
-            pid = int(pid_file.read_text())
-            if process_alive(pid):
-                terminate(pid, timeout=40)
-                _say(f"  {name}: stopped")
-            pid_file.unlink()
-    owner = settings.stack_dir / "started-by-demo"
+def down(places: DemoPlaces) -> int:
+    """Stop the run's processes, then whatever part of the stack ``up`` started."""
+    stop_recorded_processes(places, _say)
+    owner = places.state_dir / "started-by-demo"
     components = read_owner_file(owner)
     if components:
-        stop_stack(components=components, settings=settings)
+        stop_stack(components=components, settings=StackSettings.from_env())
     owner.unlink(missing_ok=True)
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line."""
     parser = argparse.ArgumentParser(prog="binome-demo", description=__doc__.split("\n")[0])
     parser.add_argument("action", choices=["up", "down"])
-    arguments = parser.parse_args(argv)
+    parser.add_argument(
+        "--size",
+        choices=sorted(SIZES),
+        default=os.environ.get("BINOME_DEMO_SIZE", DEFAULT_SIZE),
+        help="committee: 15 executives; axa: 1,000 managers (default); large: 5,000.",
+    )
+    parser.add_argument("--seed", type=int, default=2027, help="Same seed, same cohort.")
+    parser.add_argument("--language", choices=("fr", "en"), default=None)
+    parser.add_argument("--state-dir", default=None, help="Pids and logs (.stack/demo).")
+    parser.add_argument("--output-dir", default="demo-output", help="Report, summary, e-mails.")
+    parser.add_argument("--database", default="binome_demo", help="Dropped and re-created.")
+    parser.add_argument(
+        "--ports", default=None, help="pairing,sessions,notifications HTTP ports (8001,8002,8003)."
+    )
+    parser.add_argument("--smtp-port", type=int, default=DEFAULT_SMTP_PORT)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m binome_devstack.demo up|down [options]``."""
+    arguments = build_parser().parse_args(argv)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    return up() if arguments.action == "up" else down()
+    settings = StackSettings.from_env()
+    places = _places(arguments, settings)
+    if arguments.action == "down":
+        return down(places)
+    options = DemoOptions(
+        size=SIZES[arguments.size],
+        seed=arguments.seed,
+        language=Language(arguments.language or default_language()),
+        places=places,
+    )
+    return up(options)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -118,10 +119,10 @@ def export_with_mistakes(participants: list[ParticipantProfile], path: Path) -> 
     header = rows[0]
     mentee = next(row for row in rows[1:] if row[header.index("role")] == "mentee")
     mentor = next(row for row in rows[1:] if row[header.index("role")] == "mentor")
-    mistakes = (
-        (mentee, "X900001", "email", lambda cell: cell.replace("@", ".at.")),
-        (mentee, "X900002", "birth_year", lambda cell: cell[:2] + "x" + cell[3:]),
-        (mentor, "X900003", "skills", lambda cell: cell.split(":")[0] + ":7"),
+    mistakes: tuple[tuple[list[str], str, str, Callable[[str], str]], ...] = (
+        (mentee, "X900001", "email", _without_at_sign),
+        (mentee, "X900002", "birth_year", _with_a_typo),
+        (mentor, "X900003", "skills", _level_out_of_range),
     )
     broken = []
     for source, new_id, column, spoil in mistakes:
@@ -135,3 +136,15 @@ def export_with_mistakes(participants: list[ParticipantProfile], path: Path) -> 
     writer.writerows(broken)
     path.write_text("\ufeff" + text + buffer.getvalue(), encoding="utf-8", newline="")
     return len(broken)
+
+
+def _without_at_sign(cell: str) -> str:
+    return cell.replace("@", ".at.")
+
+
+def _with_a_typo(cell: str) -> str:
+    return cell[:2] + "x" + cell[3:]
+
+
+def _level_out_of_range(cell: str) -> str:
+    return cell.split(":", 1)[0] + ":7"

@@ -254,9 +254,9 @@ class DemoProcesses:
             self.service_env(name),
         )
 
-    async def wait_ready(self, name: str, *, timeout: float = 120.0) -> None:
+    async def wait_ready(self, name: str, *, limit_seconds: float = 120.0) -> None:
         """Until the service answers ``/ready`` with 200 (Kafka, Postgres, migrations)."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + limit_seconds
         url = f"http://127.0.0.1:{self._places.ports[name]}/ready"
         async with httpx.AsyncClient() as client:
             while time.monotonic() < deadline:
@@ -266,7 +266,9 @@ class DemoProcesses:
                     if (await client.get(url, timeout=3)).status_code == 200:
                         return
                 await asyncio.sleep(0.3)
-        raise DemoError(f"{name} is not ready after {timeout:.0f} s: see {self._places.log_file(name)}")
+        raise DemoError(
+            f"{name} is not ready after {limit_seconds:.0f} s: see {self._places.log_file(name)}"
+        )
 
 
 # ---------------------------------------------------------------------------- the clock
@@ -365,14 +367,14 @@ class EventReader:
             self._arrived.set()
 
     async def wait_for(
-        self, found: Callable[[list[Envelope[Message]]], bool], *, timeout: float, what: str
+        self, found: Callable[[list[Envelope[Message]]], bool], *, limit_seconds: float, what: str
     ) -> None:
         """Until ``found(envelopes read so far)`` holds."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + limit_seconds
         while not found(self.envelopes):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise DemoError(f"waited {timeout:.0f} s for {what}")
+                raise DemoError(f"waited {limit_seconds:.0f} s for {what}")
             self._arrived.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._arrived.wait(), timeout=min(remaining, 1.0))
@@ -405,7 +407,7 @@ class PlatformProbe:
         await self._offsets.start()
         self._pool = await asyncpg.create_pool(self._run.admin_dsn, min_size=1, max_size=2)
         for service, topics in SUBSCRIPTIONS.items():
-            partitions = []
+            partitions: list[TopicPartition] = []
             for spec in topics:
                 partitions.extend(
                     TopicPartition(self._run.topic(spec), partition)
@@ -436,21 +438,27 @@ class PlatformProbe:
                     done = committed.get(partition)
                     unread += ends[partition] - (done.offset if done and done.offset >= 0 else 0)
                 pending = await conn.fetchval(
-                    f"SELECT (SELECT count(*) FROM {service}.outbox WHERE sent_at IS NULL)"  # noqa: S608 - fixed names
-                    f" + (SELECT count(*) FROM {service}.scheduled_jobs"  # noqa: S608
+                    f"SELECT (SELECT count(*) FROM {service}.outbox WHERE sent_at IS NULL)"
+                    f" + (SELECT count(*) FROM {service}.scheduled_jobs"
                     "     WHERE done_at IS NULL AND due_at <= $1)",
                     now,
                 )
+                if service == "notifications":  # sends in flight (BINOME_DELIVERY_CONCURRENCY)
+                    pending += await conn.fetchval(
+                        "SELECT count(*) FROM notifications.deliveries WHERE status = 'sending'"
+                    )
                 backlog[service] = unread + int(pending)
         return backlog
 
-    async def settle(self, now: datetime, *, timeout: float = 600.0) -> None:
+    async def settle(self, now: datetime, *, limit_seconds: float = 600.0) -> None:
         """Wait until the platform is idle twice in a row (a batch may be in flight)."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + limit_seconds
         idle_in_a_row = 0
         while idle_in_a_row < 2:
             backlog = await self.backlog(now)
             idle_in_a_row = idle_in_a_row + 1 if not any(backlog.values()) else 0
             if time.monotonic() > deadline:
-                raise DemoError(f"the platform is still busy after {timeout:.0f} s: {backlog}")
+                raise DemoError(
+                    f"the platform is still busy after {limit_seconds:.0f} s: {backlog}"
+                )
             await asyncio.sleep(0.05 if idle_in_a_row else 0.15)

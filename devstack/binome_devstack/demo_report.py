@@ -32,7 +32,7 @@ from binome_integrations.report.model import (
     UnmatchedGroup,
 )
 from binome_sessions.domain.track import PairTrack
-from binome_shared.contracts.sessions_messages import FeedbackMoment, Side
+from binome_shared.contracts.sessions_messages import FeedbackMoment
 from binome_shared.contracts.topics import ALL_TOPICS
 from binome_shared.contracts.values import LocalisedText
 
@@ -180,7 +180,7 @@ def business_units(tracks: Iterable[PairTrack]) -> list[BusinessUnitProgress]:
             feedback.rating
             for track in members
             for feedback in track.feedback
-            if feedback.moment is FeedbackMoment.AFTER_SESSION
+            if feedback.moment.value == FeedbackMoment.AFTER_SESSION.value
         ]
         completed = sum(1 for track in members if _completed_plan(track))
         entries.append(
@@ -225,9 +225,7 @@ async def dead_letters(bootstrap: str, prefix: str) -> list[DeadLetterCount]:
             ends = await consumer.end_offsets(partitions)
             starts = await consumer.beginning_offsets(partitions)
             counts.append(
-                DeadLetterCount(
-                    topic=name, count=sum(ends[tp] - starts[tp] for tp in partitions)
-                )
+                DeadLetterCount(topic=name, count=sum(ends[tp] - starts[tp] for tp in partitions))
             )
         return counts
     finally:
@@ -267,8 +265,7 @@ async def collect_summary(
             programme_id,
         )
         rounds = [
-            json.loads(row["body"])
-            for row in await conn.fetch(_MATCHING_COMPLETED, programme_id)
+            json.loads(row["body"]) for row in await conn.fetch(_MATCHING_COMPLETED, programme_id)
         ]
         tracks = [
             PairTrack.from_dict(json.loads(row["state"]))
@@ -375,12 +372,3 @@ async def collect_summary(
         emails_sent=emails_sent,
     )
     return DemoSummary(report=report, figures=figures)
-
-
-def mentee_rating(track: PairTrack) -> list[int]:
-    """Session ratings the mentee gave (used by the check)."""
-    return [
-        feedback.rating
-        for feedback in track.feedback
-        if feedback.author is Side.MENTEE and feedback.moment is FeedbackMoment.AFTER_SESSION
-    ]

@@ -110,6 +110,8 @@ class PairPeople:
     """What the simulation needs to know about a formed pair (no names, no addresses)."""
 
     pair_id: str
+    mentor_id: str
+    mentee_id: str
     mentee_slots: tuple[WeeklySlot, ...]
     mentee_time_zone: str
     mentee_language: Language
@@ -164,9 +166,11 @@ class ProgrammeSimulation:
         self._skippable = frozenset(
             number for number, session in enumerate(plan.sessions, start=1) if session.skippable
         )
+        # Seeded by who is in the pair, not by the pair's id (new in every run): the same
+        # cohort and seed play the same programme.
         self._states = [
-            self._draw(people, random.Random(f"{seed}:{people.pair_id}"))
-            for people in sorted(pairs, key=lambda people: people.pair_id)
+            self._draw(people, random.Random(f"{seed}:{people.mentor_id}:{people.mentee_id}"))
+            for people in sorted(pairs, key=lambda people: (people.mentee_id, people.mentor_id))
         ]
 
     @property
@@ -337,7 +341,9 @@ class ProgrammeSimulation:
             good = state.good_fit and state.behaviour is not Behaviour.DROPS_OUT
             rating = rng.choice((4, 5, 5)) if good else rng.choice((2, 3, 3))
             language = (
-                state.people.mentee_language if side is Side.MENTEE else state.people.mentor_language
+                state.people.mentee_language
+                if side is Side.MENTEE
+                else state.people.mentor_language
             )
             comment = ""
             if rng.random() < 0.3:

@@ -1,29 +1,85 @@
-"""The README's first command: the platform comes up, its services answer /ready and talk,
-and `make demo-stop` leaves nothing running."""
+"""The README's first command, at executive-committee size: ``demo up`` plays a whole
+programme through the real services (Kafka, PostgreSQL, SMTP), its summary agrees with the
+databases, and ``demo down`` leaves nothing running."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import socket
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
-import httpx
+import asyncpg
 import pytest
 
-from tests.support.platform import REPO_ROOT
+from binome_devstack.demo_check import check_summary
+from binome_devstack.demo_platform import database_dsn, delete_topics
+from binome_devstack.demo_report import DemoSummary
+from tests.support.platform import REPO_ROOT, free_port
 
 pytestmark = pytest.mark.e2e
 
-PORTS = {"pairing": 8001, "sessions": 8002, "notifications": 8003}
+COMMITTEE = 15
 
 
-def demo(action: str) -> subprocess.CompletedProcess[str]:
+@pytest.fixture
+def demo_places(tmp_path: Path, stack: object) -> Iterator[dict[str, object]]:
+    """A demo run of this test's own: state, output, database, ports; cleaned up after."""
+    places: dict[str, object] = {
+        "state": tmp_path / "state",
+        "output": tmp_path / "output",
+        "database": f"binome_demo_e2e_{uuid.uuid4().hex[:8]}",
+        "ports": [free_port() for _ in range(3)],
+        "smtp_port": free_port(),
+    }
+    yield places
+    demo("down", places)
+    run_file = tmp_path / "state" / "run.json"
+    prefix = json.loads(run_file.read_text("utf-8"))["topic_prefix"] if run_file.exists() else ""
+    asyncio.run(_drop(stack, str(places["database"]), str(prefix)))
+
+
+async def _drop(stack: object, database: str, prefix: str) -> None:
+    conn = await asyncpg.connect(str(stack.admin_dsn))  # type: ignore[attr-defined]
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    finally:
+        await conn.close()
+    if prefix:
+        await delete_topics(str(stack.kafka_bootstrap), prefix)  # type: ignore[attr-defined]
+
+
+def demo(action: str, places: dict[str, object]) -> subprocess.CompletedProcess[str]:
+    ports = ",".join(str(port) for port in places["ports"])  # type: ignore[attr-defined]
     return subprocess.run(
-        [sys.executable, "-m", "binome_devstack.demo", action],
+        [
+            sys.executable,
+            "-m",
+            "binome_devstack.demo",
+            action,
+            "--size",
+            "committee",
+            "--language",
+            "en",
+            "--state-dir",
+            str(places["state"]),
+            "--output-dir",
+            str(places["output"]),
+            "--database",
+            str(places["database"]),
+            "--ports",
+            ports,
+            "--smtp-port",
+            str(places["smtp_port"]),
+        ],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=240,
         check=False,
     )
 
@@ -34,27 +90,60 @@ def port_open(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-def test_demo_brings_up_three_ready_services_that_talk_then_stops_them(stack: object) -> None:
-    started = demo("up")
-    try:
-        assert started.returncode == 0, started.stdout + started.stderr
-        assert "sessions ← recorded it in its own schema (1 row(s))" in started.stdout
-        assert "notifications ← recorded it in its own schema (2 row(s))" in started.stdout
-        for name, port in PORTS.items():
-            ready = httpx.get(f"http://127.0.0.1:{port}/ready", timeout=5)
-            assert ready.status_code == 200, name
-            assert ready.json() == {
-                "ready": True,
-                "kafka": True,
-                "postgres": True,
-                "migrations": True,
-            }
-            assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).json()["service"] == name
-            metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-            assert "binome_outbox_pending" in metrics
-            document = httpx.get(f"http://127.0.0.1:{port}/asyncapi.json", timeout=5).json()
-            assert document["info"]["title"] == f"binome-{name}"
-    finally:
-        stopped = demo("down")
+async def test_the_demo_plays_a_committee_programme_end_to_end(
+    demo_places: dict[str, object], stack: object
+) -> None:
+    played = await asyncio.to_thread(demo, "up", demo_places)
+    assert played.returncode == 0, played.stdout[-3000:] + played.stderr[-3000:]
+
+    output = Path(str(demo_places["output"]))
+    summary = DemoSummary.model_validate_json((output / "summary.json").read_text("utf-8"))
+    report, figures = summary.report, summary.figures
+    # HR import: the three broken rows are refused with their line numbers; the rest go in.
+    assert figures.hr_rows_refused == 3
+    assert "line  " in played.stdout
+    assert "X900001" in played.stdout
+    assert report.mentees == COMMITTEE
+    # Every executive gets a mentor, after HR rejected one proposal and re-matched.
+    assert figures.proposals_rejected == 1
+    assert report.pairs_formed == COMMITTEE
+    assert report.funnel.formed == COMMITTEE
+    # Six months later every pair is closed: most finished their plan, the rest by the end.
+    assert report.active_pairs == 0
+    assert report.completed_pairs == COMMITTEE
+    assert figures.pairs_completed_plan + figures.pairs_ended_with_programme == COMMITTEE
+    assert figures.pairs_completed_plan >= COMMITTEE // 2
+    assert figures.sessions_held >= 4 * COMMITTEE
+    # The services reacted on their own: introductions, invitations, reminders, feedback
+    # requests and thanks; one e-mail file per e-mail sent; nothing dead-lettered.
+    kinds = {entry.kind: entry.count for entry in report.notifications_by_kind}
+    assert kinds["introduction"] == 2 * COMMITTEE
+    assert kinds["pair_thanks"] == 2 * COMMITTEE
+    assert kinds["session_invitation"] > 0
+    assert kinds["session_reminder"] > 0
+    assert kinds["feedback_request"] == 2 * figures.sessions_held
+    eml_files = list((output / "mail").glob("*.eml"))
+    assert len(eml_files) == figures.emails_sent == report.notifications_total
+    assert report.dead_lettered_total == 0
+    # The summary is what the databases, the DLQ topics and the mail folder say.
+    run = json.loads((Path(str(demo_places["state"])) / "run.json").read_text("utf-8"))
+    sources = {
+        "admin_dsn": database_dsn(str(stack.admin_dsn), str(demo_places["database"])),  # type: ignore[attr-defined]
+        "bootstrap": str(stack.kafka_bootstrap),  # type: ignore[attr-defined]
+        "topic_prefix": str(run["topic_prefix"]),
+        "mail_dir": output / "mail",
+    }
+    assert await check_summary(summary, **sources) == []  # type: ignore[arg-type]
+    tampered = summary.model_copy(
+        update={"report": report.model_copy(update={"pairs_formed": COMMITTEE - 1})}
+    )
+    assert [m.figure for m in await check_summary(tampered, **sources)][:1] == ["pairs formed"]  # type: ignore[arg-type]
+    # The HTML report is a page with its charts.
+    html = (output / "report.html").read_text("utf-8")
+    assert html.count("<svg") >= 3
+    assert "Binôme" in played.stdout
+
+    stopped = await asyncio.to_thread(demo, "down", demo_places)
     assert stopped.returncode == 0, stopped.stdout + stopped.stderr
-    assert not any(port_open(port) for port in PORTS.values()), "no service is left listening"
+    ports = [*demo_places["ports"], demo_places["smtp_port"]]  # type: ignore[misc]
+    assert not any(port_open(int(port)) for port in ports), "nothing is left listening"

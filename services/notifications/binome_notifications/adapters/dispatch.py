@@ -17,10 +17,20 @@ A job that finds its delivery still ``sending`` knows the previous attempt was i
 between claim and record: the message may or may not have gone. It sends again (same
 Message-ID), counts it in ``in_doubt_resends`` and marks the event ``possible_duplicate``;
 see docs/notifications.md for why at-least-once is the chosen side of that window.
+
+Sending is latency-bound (an SMTP transaction is several round trips), so a dispatcher may
+keep several sends in flight (``BINOME_DELIVERY_CONCURRENCY``, default 1: one at a time).
+The job then only claims, and a background task sends and records. Claiming commits, in
+the same transaction, the delivery's next turn a grace period later: if this process dies
+mid-send, that turn finds the delivery still ``sending`` and resends it in doubt, exactly as
+a re-run job does in the sequential mode. The record step calls that turn off (or moves it
+to the retry time) without waiting on a row a running batch holds (``SKIP LOCKED``); a turn
+that runs while its send is still in flight here just looks again later.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import uuid
@@ -29,6 +39,8 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 import asyncpg
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from binome_notifications.adapters import deliveries
 from binome_notifications.adapters.deliveries import StoredDelivery
@@ -55,6 +67,30 @@ logger = logging.getLogger(__name__)
 
 _EVENT_NAMESPACE = uuid.UUID("0b7f5d52-8a3e-4c55-9a53-2f4f0d6f1c3a")
 _MIN_DEFERRAL = timedelta(seconds=1)
+_DEFAULT_IN_FLIGHT_GRACE = timedelta(minutes=2)
+
+# Only rows no running batch holds: a background record must never wait on the batch whose
+# job is waiting for a free sending slot.
+_CALL_OFF_TURN = """
+UPDATE scheduled_jobs SET done_at = $2, outcome = 'cancelled'
+WHERE job_id = (SELECT job_id FROM scheduled_jobs
+                WHERE job_id = $1 AND done_at IS NULL FOR UPDATE SKIP LOCKED)
+"""
+_MOVE_TURN = """
+UPDATE scheduled_jobs SET due_at = $2
+WHERE job_id = (SELECT job_id FROM scheduled_jobs
+                WHERE job_id = $1 AND done_at IS NULL FOR UPDATE SKIP LOCKED)
+"""
+
+
+class DispatchSettings(BaseSettings):
+    """How many deliveries one process sends at once (``BINOME_DELIVERY_CONCURRENCY``)."""
+
+    model_config = SettingsConfigDict(env_prefix="BINOME_", extra="ignore")
+
+    delivery_concurrency: int = Field(
+        default=1, ge=1, le=64, description="Sends in flight at once per replica (1: in turn)."
+    )
 
 
 class EmailSender(Protocol):
@@ -91,6 +127,8 @@ class Dispatcher:
         per_recipient: RateLimiter,
         per_receiver: RateLimiter,
         rng: random.Random | None = None,
+        concurrency: int | None = None,
+        in_flight_grace: timedelta = _DEFAULT_IN_FLIGHT_GRACE,
     ) -> None:
         self._pool_factory = pool_factory
         self._pool: asyncpg.Pool | None = None
@@ -102,6 +140,10 @@ class Dispatcher:
         self._per_recipient = per_recipient
         self._per_receiver = per_receiver
         self._rng = rng or random.Random()
+        self._concurrency = concurrency or DispatchSettings().delivery_concurrency
+        self._in_flight_grace = in_flight_grace
+        self._slots: asyncio.Semaphore | None = None
+        self._in_flight: dict[str, asyncio.Task[None]] = {}
 
     async def _connections(self) -> asyncpg.Pool:
         if self._pool is None:
@@ -114,6 +156,9 @@ class Dispatcher:
         turn = int(job.payload.get("turn", 1))
         now = uow.now
         pool = await self._connections()
+        if key in self._in_flight:  # still being sent by this process: not in doubt
+            await _plan_turn(uow, key, turn + 1, now + self._in_flight_grace)
+            return
         async with pool.acquire() as conn:
             delivery = await deliveries.load(conn, key)
         decision = before_attempt(delivery.state if delivery else None, now=now)
@@ -145,6 +190,28 @@ class Dispatcher:
                 delivery.kind.value,
                 key,
             )
+        if self._concurrency > 1:
+            await self._send_in_background(
+                delivery, message, key=key, turn=turn, now=now, in_doubt=in_doubt
+            )
+        else:
+            await self._send_in_turn(
+                uow, delivery, message, key=key, turn=turn, now=now, in_doubt=in_doubt
+            )
+
+    async def _send_in_turn(
+        self,
+        uow: UnitOfWork,
+        delivery: StoredDelivery,
+        message: OutgoingEmail | OutgoingWebhook,
+        *,
+        key: str,
+        turn: int,
+        now: datetime,
+        in_doubt: bool,
+    ) -> None:
+        """Claim, send and record before the next job (one send at a time)."""
+        pool = await self._connections()
         async with pool.acquire() as conn:
             attempt = await deliveries.claim(conn, key, now=now, in_doubt=in_doubt)
         if attempt is None:
@@ -164,6 +231,75 @@ class Dispatcher:
             await self._record(conn, delivery, step, attempt=attempt, outcome=outcome, now=now)
         if isinstance(step, RetryAt):
             await _plan_turn(uow, key, turn + 1, step.at)
+
+    async def _send_in_background(
+        self,
+        delivery: StoredDelivery,
+        message: OutgoingEmail | OutgoingWebhook,
+        *,
+        key: str,
+        turn: int,
+        now: datetime,
+        in_doubt: bool,
+    ) -> None:
+        """Claim (with the recovery turn) now; send and record in a background task."""
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self._concurrency)
+        slots = self._slots
+        await slots.acquire()
+        try:
+            pool = await self._connections()
+            async with pool.acquire() as conn, conn.transaction():
+                attempt = await deliveries.claim(conn, key, now=now, in_doubt=in_doubt)
+                if attempt is not None:
+                    await _plan_turn_on(conn, key, turn + 1, now + self._in_flight_grace)
+        except BaseException:
+            slots.release()
+            raise
+        if attempt is None:
+            slots.release()
+            return
+        failpoints.crash_if_armed("notifications.after_claim")
+        self._in_flight[key] = asyncio.create_task(
+            self._finish(delivery, message, attempt=attempt, turn=turn, now=now),
+            name=f"deliver:{key}",
+        )
+
+    async def _finish(
+        self,
+        delivery: StoredDelivery,
+        message: OutgoingEmail | OutgoingWebhook,
+        *,
+        attempt: int,
+        turn: int,
+        now: datetime,
+    ) -> None:
+        key = delivery.delivery_key
+        recovery_turn = deliveries.job_id(key, turn + 1)
+        try:
+            outcome = await self._send(message)
+            if outcome.delivered:
+                failpoints.crash_if_armed(
+                    "notifications.after_smtp_accept"
+                    if isinstance(message, OutgoingEmail)
+                    else "notifications.after_webhook_accept"
+                )
+            step = after_attempt(
+                outcome, attempts=attempt, now=now, policy=self._retry_policy, rng=self._rng
+            )
+            pool = await self._connections()
+            async with pool.acquire() as conn, conn.transaction():
+                await self._record(conn, delivery, step, attempt=attempt, outcome=outcome, now=now)
+                if isinstance(step, RetryAt):
+                    await conn.execute(_MOVE_TURN, recovery_turn, step.at)
+                else:
+                    await conn.execute(_CALL_OFF_TURN, recovery_turn, now)
+        except Exception:  # the recovery turn sends it again (in doubt): nothing is lost
+            logger.exception("background delivery failed kind=%s key=%s", delivery.kind.value, key)
+        finally:
+            self._in_flight.pop(key, None)
+            if self._slots is not None:
+                self._slots.release()
 
     async def _record(
         self,
@@ -261,16 +397,26 @@ class Dispatcher:
             data=event,
         )
 
+    async def drain(self) -> None:
+        """Wait until the sends in flight have finished and been recorded."""
+        while self._in_flight:
+            await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+
     async def close(self) -> None:
-        """Close the dispatcher's own connections."""
+        """Let the sends in flight finish and record, then close the own connections."""
+        await self.drain()
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
 
 
 async def _plan_turn(uow: UnitOfWork, key: str, turn: int, due_at: datetime) -> None:
+    await _plan_turn_on(uow.conn, key, turn, due_at)
+
+
+async def _plan_turn_on(conn: asyncpg.Connection, key: str, turn: int, due_at: datetime) -> None:
     await schedule(
-        uow.conn,
+        conn,
         job_id=deliveries.job_id(key, turn),
         job_type=deliveries.DELIVER_JOB,
         due_at=due_at,
