@@ -85,6 +85,13 @@ class NotificationsSettings(ServiceSettings):
     rate_per_recipient_per_hour: float = Field(
         default=30.0, gt=0, description="Then at most this many per hour to one address."
     )
+    delivery_concurrency: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Sends in flight at once per replica (1: in turn); as many SMTP connections"
+        " are kept open and reused.",
+    )
     rate_per_receiver_burst: int = Field(default=50, ge=1, description="Webhook burst.")
     rate_per_receiver_per_second: float = Field(
         default=5.0, gt=0, description="Webhook requests per second to one receiver."
@@ -123,6 +130,7 @@ def smtp_settings(settings: NotificationsSettings) -> SmtpSettings:
         ca_file=settings.smtp_ca_file,
         timeout_seconds=settings.smtp_timeout_seconds,
         message_id_domain=settings.smtp_from.rpartition("@")[2] or "binome.local",
+        max_connections=settings.delivery_concurrency,
     )
 
 
@@ -157,18 +165,26 @@ class _LazyWebhookSender:
         return self._sender
 
 
-def dispatcher(settings: NotificationsSettings, *, source: str) -> Dispatcher:
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """The sending pool sets no session state: skip asyncpg's reset query on each release
+    (an open transaction is still rolled back by the pool)."""
+
+
+def dispatcher(
+    settings: NotificationsSettings, *, source: str, email_sender: SmtpEmailSender | None = None
+) -> Dispatcher:
     """The ``deliver`` job with real SMTP, real HTTP and its own small connection pool."""
-    email_sender = SmtpEmailSender(settings=smtp_settings(settings))
+    smtp = email_sender or SmtpEmailSender(settings=smtp_settings(settings))
 
     def email() -> EmailSender:
-        return email_sender
+        return smtp
 
     async def pool() -> asyncpg.Pool:
         return await asyncpg.create_pool(
             settings.database_url,
             min_size=1,
             max_size=2,
+            reset=_keep_session,
             server_settings={"search_path": NAME, "application_name": "binome-notifications-send"},
         )
 
@@ -188,6 +204,7 @@ def dispatcher(settings: NotificationsSettings, *, source: str) -> Dispatcher:
             refill_per_second=settings.rate_per_receiver_per_second,
         ),
         rng=random.Random(),
+        concurrency=settings.delivery_concurrency,
     )
 
 
@@ -224,7 +241,8 @@ def definition(settings: ServiceSettings | None = None) -> ServiceDefinition:
         receivers=receiver_subscriptions(own),
     )
     source = f"/binome/{NAME}"
-    sender = dispatcher(own, source=source)
+    smtp = SmtpEmailSender(settings=smtp_settings(own))
+    sender = dispatcher(own, source=source, email_sender=smtp)
     return ServiceDefinition(
         name=NAME,
         description=(
@@ -236,6 +254,6 @@ def definition(settings: ServiceSettings | None = None) -> ServiceDefinition:
         registry=CATALOGUE,
         migrations=tuple(service_migrations("binome_notifications")),
         jobs={deliveries.DELIVER_JOB: sender.run_job},
-        shutdown_hooks=(sender.close,),
+        shutdown_hooks=(sender.close, smtp.close),
         http_routes={"/deliveries": delivery_counts},
     )

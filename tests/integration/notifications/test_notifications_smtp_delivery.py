@@ -1,5 +1,6 @@
 """E-mail delivery against a real SMTP server (the aiosmtpd sink) on 127.0.0.1."""
 
+import asyncio
 import email
 import os
 import random
@@ -277,3 +278,73 @@ async def test_starttls_with_a_verified_certificate(tmp_path: Path) -> None:
     assert untrusted.outcome is OutcomeClass.PERMANENT
     assert untrusted.detail == "SSLCertVerificationError"
     assert len(sink.stored) == 1
+
+
+def _reusing_sender(
+    port: int, *, connections: int = 1, per_connection: int = 100, clock: list[float] | None = None
+) -> SmtpEmailSender:
+    settings = replace(
+        _sender(port).settings, max_connections=connections, messages_per_connection=per_connection
+    )
+    if clock is None:
+        return SmtpEmailSender(settings=settings)
+    return SmtpEmailSender(settings=settings, monotonic=lambda: clock[0])
+
+
+async def test_one_connection_carries_many_messages_each_a_file_of_its_own(
+    tmp_path: Path,
+) -> None:
+    outgoing = [_invitation(Language.FR), _invitation(Language.EN)] * 3
+    async with SmtpSink(directory=tmp_path) as sink:
+        sender = _reusing_sender(sink.port)
+        outcomes = [await sender.send(email) for email in outgoing]
+        await sender.close()
+
+    assert [outcome.outcome for outcome in outcomes] == [OutcomeClass.DELIVERED] * 6
+    assert sender.connections_opened == 1
+    assert len(sink.stored) == 6
+    subjects = sorted(str(_parse(path)["Subject"]) for path in sink.stored)
+    assert subjects == sorted(email.subject for email in outgoing)
+
+
+async def test_a_connection_is_renewed_after_its_quota_and_after_an_idle_spell(
+    tmp_path: Path,
+) -> None:
+    clock = [0.0]
+    async with SmtpSink(directory=tmp_path) as sink:
+        sender = _reusing_sender(sink.port, per_connection=2, clock=clock)
+        for _ in range(5):
+            await sender.send(_invitation())
+        assert sender.connections_opened == 3  # 2 + 2 + 1
+        clock[0] += sender.settings.idle_reuse_seconds + 1
+        await sender.send(_invitation())
+        await sender.close()
+    assert sender.connections_opened == 4
+    assert len(sink.stored) == 6
+
+
+async def test_a_refused_message_drops_its_connection_and_the_next_one_goes_through(
+    tmp_path: Path,
+) -> None:
+    async with SmtpSink(directory=tmp_path, fault=SinkFault(code=451, times=1)) as sink:
+        sender = _reusing_sender(sink.port)
+        refused = await sender.send(_invitation())
+        accepted = await sender.send(_invitation())
+        await sender.close()
+    assert refused.outcome is OutcomeClass.TRANSIENT
+    assert refused.signal == SmtpReply(451)
+    assert accepted.outcome is OutcomeClass.DELIVERED
+    assert sender.connections_opened == 2
+    assert len(sink.stored) == 1
+
+
+async def test_concurrent_sends_share_at_most_the_configured_connections(
+    tmp_path: Path,
+) -> None:
+    async with SmtpSink(directory=tmp_path) as sink:
+        sender = _reusing_sender(sink.port, connections=3)
+        outcomes = await asyncio.gather(*(sender.send(_invitation()) for _ in range(9)))
+        await sender.close()
+    assert {outcome.outcome for outcome in outcomes} == {OutcomeClass.DELIVERED}
+    assert 1 <= sender.connections_opened <= 3
+    assert len(sink.stored) == 9

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import random
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import asyncpg
 import pytest
@@ -19,6 +21,7 @@ import pytest
 from binome_notifications.adapters.dispatch import Dispatcher, EmailSender, WebhookPoster
 from binome_notifications.adapters.messages import OutgoingEmail
 from binome_notifications.domain.policy import AttemptOutcome, RateLimiter, RetryPolicy, SmtpReply
+from binome_shared.contracts.base import Envelope
 from binome_shared.messaging.outbox import Outbox
 from tests.integration.notifications_service.test_notifications_service_ledger import (
     SOURCE,
@@ -80,7 +83,18 @@ class HeldSmtp:
         return AttemptOutcome.of(SmtpReply(250), "smtp 250")
 
 
-def concurrent_dispatcher(pool: asyncpg.Pool, smtp: HeldSmtp) -> Dispatcher:
+class OneByOneOutbox(Outbox):
+    """An outbox that refuses to take several events at once: a group record then fails."""
+
+    async def add_many(self, conn: asyncpg.Connection, envelopes: Sequence[Envelope[Any]]) -> None:
+        if len(envelopes) > 1:
+            raise RuntimeError("refused: more than one event")
+        await super().add_many(conn, envelopes)
+
+
+def concurrent_dispatcher(
+    pool: asyncpg.Pool, smtp: HeldSmtp, *, outbox: Outbox | None = None
+) -> Dispatcher:
     async def own_pool() -> asyncpg.Pool:
         return pool
 
@@ -92,7 +106,7 @@ def concurrent_dispatcher(pool: asyncpg.Pool, smtp: HeldSmtp) -> Dispatcher:
 
     return Dispatcher(
         pool_factory=own_pool,
-        outbox=Outbox(),
+        outbox=outbox or Outbox(),
         source=SOURCE,
         email_sender=email,
         webhook_sender=webhooks,
@@ -209,3 +223,31 @@ async def test_a_process_that_dies_mid_send_is_covered_by_one_resend_in_doubt(
     for task in asyncio.all_tasks():  # the dead process's sends, still held
         if task.get_name().startswith("deliver:"):
             task.cancel()
+
+
+async def test_sends_that_end_together_are_recorded_together_or_else_one_by_one(
+    pool: asyncpg.Pool, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="binome_notifications.adapters.dispatch")
+    await five_due_deliveries(pool)
+    smtp = HeldSmtp(release_at=CONCURRENCY)
+    sender = concurrent_dispatcher(pool, smtp, outbox=OneByOneOutbox())
+
+    assert await run_due_jobs(pool, sender, now=NOW) == 5
+    await sender.drain()
+
+    # The four sends released together end in one group, whose record the outbox refuses:
+    # each is then recorded on its own, and nothing is sent twice.
+    assert len(smtp.sent) == 5
+    assert "group record failed, recording one by one size=4" in caplog.messages
+    states = await rows(
+        pool, "SELECT status, attempts FROM deliveries WHERE kind <> 'session_reminder'"
+    )
+    assert [(s["status"], s["attempts"]) for s in states] == [("sent", 1)] * 5
+    assert len(await sent_events(pool)) == 5
+    recovery = await rows(
+        pool, "SELECT outcome FROM scheduled_jobs WHERE job_id LIKE 'deliver:%:2'"
+    )
+    assert [job["outcome"] for job in recovery] == ["cancelled"] * 5
+    assert await run_due_jobs(pool, sender, now=NOW + GRACE * 3) == 0
+    assert len(smtp.sent) == 5

@@ -22,17 +22,25 @@ from binome_notifications.domain.model import Language, Notification, Notificati
 from binome_notifications.domain.planning import supersedes_reminder
 from binome_notifications.domain.sending import DeliveryState, DeliveryStatus
 from binome_notifications.domain.triggers import Trigger
-from binome_shared.messaging.scheduler import schedule
 
 DELIVER_JOB = "deliver"
 """The scheduled job type that sends one delivery."""
 
+# One statement: the delivery and its first job are written together, and a delivery that
+# was already planned (same key) plans no second job.
 _PLAN = """
-INSERT INTO deliveries (delivery_key, kind, recipient_id, programme_id, subject_id, caused_by,
-    tenant_id, channel, pair_id, correlation_id, send_at, expires_at, message)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb)
-ON CONFLICT (delivery_key) DO NOTHING
-RETURNING true
+WITH created AS (
+    INSERT INTO deliveries (delivery_key, kind, recipient_id, programme_id, subject_id,
+        caused_by, tenant_id, channel, pair_id, correlation_id, send_at, expires_at, message)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb)
+    ON CONFLICT (delivery_key) DO NOTHING
+    RETURNING delivery_key
+), first_job AS (
+    INSERT INTO scheduled_jobs (job_id, job_type, due_at, payload)
+    SELECT $14, $15, $16, $17::jsonb FROM created
+    ON CONFLICT (job_id) DO NOTHING
+)
+SELECT count(*) > 0 FROM created
 """
 _PENDING_REMINDERS = """
 SELECT delivery_key, kind, subject_id FROM deliveries
@@ -65,6 +73,31 @@ _RETRY = """
 UPDATE deliveries SET status = 'pending', next_attempt_at = $2, last_outcome = $3
 WHERE delivery_key = $1 AND status = 'sending'
 RETURNING true
+"""
+# One statement, so atomic without a transaction: the attempt and its recovery turn (the
+# delivery's next job, a grace period later) are committed together or not at all.
+_CLAIM_WITH_RECOVERY_TURN = """
+WITH claimed AS (
+    UPDATE deliveries
+    SET status = 'sending', attempts = attempts + 1, last_attempt_at = $2,
+        in_doubt_resends = in_doubt_resends + $3::int
+    WHERE delivery_key = $1 AND status IN ('pending', 'sending')
+    RETURNING attempts
+), recovery_turn AS (
+    INSERT INTO scheduled_jobs (job_id, job_type, due_at, payload)
+    SELECT $4, $5, $6, $7::jsonb FROM claimed
+    ON CONFLICT (job_id) DO NOTHING
+)
+SELECT attempts FROM claimed
+"""
+_SETTLE_MANY = """
+UPDATE deliveries AS d
+SET status = s.status, finished_at = s.finished_at, last_outcome = s.outcome,
+    next_attempt_at = NULL, message = NULL
+FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[])
+    AS s(delivery_key, status, finished_at, outcome)
+WHERE d.delivery_key = s.delivery_key AND d.status = 'sending'
+RETURNING d.delivery_key, d.in_doubt_resends
 """
 _EXPIRE = """
 UPDATE deliveries SET status = 'expired', finished_at = $2, message = NULL
@@ -108,9 +141,10 @@ async def plan(
 ) -> bool:
     """Record a delivery and schedule its sending; a second plan for the same key does nothing
     and returns False."""
-    created = await conn.fetchval(
+    key = notification.delivery_key
+    created: bool = await conn.fetchval(
         _PLAN,
-        notification.delivery_key,
+        key,
         notification.kind.value,
         notification.recipient.recipient_id,
         notification.programme_id,
@@ -123,17 +157,12 @@ async def plan(
         notification.send_at,
         expires_at,
         json.dumps(stored_message(message)),
+        job_id(key, 1),
+        DELIVER_JOB,
+        due_at,
+        json.dumps({"delivery_key": key, "turn": 1}),
     )
-    if not created:
-        return False
-    await schedule(
-        conn,
-        job_id=job_id(notification.delivery_key, 1),
-        job_type=DELIVER_JOB,
-        due_at=due_at,
-        payload={"delivery_key": notification.delivery_key, "turn": 1},
-    )
-    return True
+    return created
 
 
 async def cancel_superseded_reminders(
@@ -204,6 +233,55 @@ async def claim(
     the delivery ended or was erased meanwhile."""
     attempts: int | None = await conn.fetchval(_CLAIM, delivery_key, now, int(in_doubt))
     return attempts
+
+
+async def claim_with_recovery_turn(
+    conn: asyncpg.Connection,
+    delivery_key: str,
+    *,
+    now: datetime,
+    in_doubt: bool,
+    turn: int,
+    recovery_at: datetime,
+) -> int | None:
+    """:func:`claim`, and plan the delivery's ``turn``-th job at ``recovery_at`` in the same
+    statement (no transaction round trips); None if the delivery ended or was erased."""
+    attempts: int | None = await conn.fetchval(
+        _CLAIM_WITH_RECOVERY_TURN,
+        delivery_key,
+        now,
+        int(in_doubt),
+        job_id(delivery_key, turn),
+        DELIVER_JOB,
+        recovery_at,
+        json.dumps({"delivery_key": delivery_key, "turn": turn}),
+    )
+    return attempts
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settlement:
+    """The end of one delivery, for :func:`settle_many`."""
+
+    delivery_key: str
+    status: DeliveryStatus
+    finished_at: datetime
+    outcome: str
+
+
+async def settle_many(conn: asyncpg.Connection, settlements: list[Settlement]) -> dict[str, int]:
+    """:func:`settle` for several deliveries in one statement; per delivery still being sent,
+    how many of its attempts were in-doubt resends (erased ones are left out)."""
+    if not settlements:
+        return {}
+    rows = await conn.fetch(
+        _SETTLE_MANY,
+        [settlement.delivery_key for settlement in settlements],
+        [settlement.status.value for settlement in settlements],
+        [settlement.finished_at for settlement in settlements],
+        [settlement.outcome for settlement in settlements],
+    )
+    return {row["delivery_key"]: row["in_doubt_resends"] for row in rows}
 
 
 async def settle(

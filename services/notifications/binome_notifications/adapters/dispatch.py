@@ -19,13 +19,20 @@ Message-ID), counts it in ``in_doubt_resends`` and marks the event ``possible_du
 see docs/notifications.md for why at-least-once is the chosen side of that window.
 
 Sending is latency-bound (an SMTP transaction is several round trips), so a dispatcher may
-keep several sends in flight (``BINOME_DELIVERY_CONCURRENCY``, default 1: one at a time).
+keep several sends in flight (``delivery_concurrency`` in
+:class:`~binome_notifications.bootstrap.NotificationsSettings`, default 1: one at a time).
 The job then only claims, and a background task sends and records. Claiming commits, in
-the same transaction, the delivery's next turn a grace period later: if this process dies
+the same statement, the delivery's next turn a grace period later: if this process dies
 mid-send, that turn finds the delivery still ``sending`` and resends it in doubt, exactly as
 a re-run job does in the sequential mode. The record step calls that turn off (or moves it
 to the retry time) without waiting on a row a running batch holds (``SKIP LOCKED``); a turn
 that runs while its send is still in flight here just looks again later.
+
+Records of sends that finish close together are committed together (one transaction for
+all the sends waiting to be recorded, a group commit). A send keeps its sending slot until
+its record is committed, so at most ``delivery_concurrency`` deliveries are ever sent but
+not recorded: the crash worst case is unchanged. A group that fails to commit is recorded
+again one delivery per transaction, so one bad row cannot hold the others back.
 """
 
 from __future__ import annotations
@@ -35,15 +42,14 @@ import logging
 import random
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
 import asyncpg
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from binome_notifications.adapters import deliveries
-from binome_notifications.adapters.deliveries import StoredDelivery
+from binome_notifications.adapters.deliveries import Settlement, StoredDelivery
 from binome_notifications.adapters.messages import OutgoingEmail, OutgoingWebhook
 from binome_notifications.domain.policy import AttemptOutcome, RateLimiter, RetryPolicy
 from binome_notifications.domain.sending import (
@@ -70,12 +76,7 @@ _MIN_DEFERRAL = timedelta(seconds=1)
 _DEFAULT_IN_FLIGHT_GRACE = timedelta(minutes=2)
 
 # Only rows no running batch holds: a background record must never wait on the batch whose
-# job is waiting for a free sending slot.
-_CALL_OFF_TURN = """
-UPDATE scheduled_jobs SET done_at = $2, outcome = 'cancelled'
-WHERE job_id = (SELECT job_id FROM scheduled_jobs
-                WHERE job_id = $1 AND done_at IS NULL FOR UPDATE SKIP LOCKED)
-"""
+# job is waiting for a free sending slot (the same for _CALL_OFF_TURNS below).
 _MOVE_TURN = """
 UPDATE scheduled_jobs SET due_at = $2
 WHERE job_id = (SELECT job_id FROM scheduled_jobs
@@ -83,14 +84,26 @@ WHERE job_id = (SELECT job_id FROM scheduled_jobs
 """
 
 
-class DispatchSettings(BaseSettings):
-    """How many deliveries one process sends at once (``BINOME_DELIVERY_CONCURRENCY``)."""
+_CALL_OFF_TURNS = """
+UPDATE scheduled_jobs AS j SET done_at = c.done_at, outcome = 'cancelled'
+FROM unnest($1::text[], $2::timestamptz[]) AS c(job_id, done_at)
+WHERE j.job_id = c.job_id
+  AND j.job_id IN (SELECT job_id FROM scheduled_jobs
+                   WHERE job_id = ANY($1::text[]) AND done_at IS NULL FOR UPDATE SKIP LOCKED)
+"""
 
-    model_config = SettingsConfigDict(env_prefix="BINOME_", extra="ignore")
 
-    delivery_concurrency: int = Field(
-        default=1, ge=1, le=64, description="Sends in flight at once per replica (1: in turn)."
-    )
+@dataclass(slots=True, kw_only=True)
+class _Finished:
+    """A send that returned, waiting for its record to be committed."""
+
+    delivery: StoredDelivery
+    step: After
+    attempt: int
+    outcome: AttemptOutcome
+    turn: int
+    now: datetime
+    recorded: asyncio.Future[None]
 
 
 class EmailSender(Protocol):
@@ -127,7 +140,7 @@ class Dispatcher:
         per_recipient: RateLimiter,
         per_receiver: RateLimiter,
         rng: random.Random | None = None,
-        concurrency: int | None = None,
+        concurrency: int = 1,
         in_flight_grace: timedelta = _DEFAULT_IN_FLIGHT_GRACE,
     ) -> None:
         self._pool_factory = pool_factory
@@ -140,10 +153,14 @@ class Dispatcher:
         self._per_recipient = per_recipient
         self._per_receiver = per_receiver
         self._rng = rng or random.Random()
-        self._concurrency = concurrency or DispatchSettings().delivery_concurrency
+        if concurrency < 1:
+            raise ValueError("delivery concurrency must be at least 1")
+        self._concurrency = concurrency
         self._in_flight_grace = in_flight_grace
         self._slots: asyncio.Semaphore | None = None
         self._in_flight: dict[str, asyncio.Task[None]] = {}
+        self._to_record: list[_Finished] = []
+        self._recorder: asyncio.Task[None] | None = None
 
     async def _connections(self) -> asyncpg.Pool:
         if self._pool is None:
@@ -249,10 +266,15 @@ class Dispatcher:
         await slots.acquire()
         try:
             pool = await self._connections()
-            async with pool.acquire() as conn, conn.transaction():
-                attempt = await deliveries.claim(conn, key, now=now, in_doubt=in_doubt)
-                if attempt is not None:
-                    await _plan_turn_on(conn, key, turn + 1, now + self._in_flight_grace)
+            async with pool.acquire() as conn:
+                attempt = await deliveries.claim_with_recovery_turn(
+                    conn,
+                    key,
+                    now=now,
+                    in_doubt=in_doubt,
+                    turn=turn + 1,
+                    recovery_at=now + self._in_flight_grace,
+                )
         except BaseException:
             slots.release()
             raise
@@ -275,7 +297,6 @@ class Dispatcher:
         now: datetime,
     ) -> None:
         key = delivery.delivery_key
-        recovery_turn = deliveries.job_id(key, turn + 1)
         try:
             outcome = await self._send(message)
             if outcome.delivered:
@@ -287,19 +308,102 @@ class Dispatcher:
             step = after_attempt(
                 outcome, attempts=attempt, now=now, policy=self._retry_policy, rng=self._rng
             )
-            pool = await self._connections()
-            async with pool.acquire() as conn, conn.transaction():
-                await self._record(conn, delivery, step, attempt=attempt, outcome=outcome, now=now)
-                if isinstance(step, RetryAt):
-                    await conn.execute(_MOVE_TURN, recovery_turn, step.at)
-                else:
-                    await conn.execute(_CALL_OFF_TURN, recovery_turn, now)
+            finished = _Finished(
+                delivery=delivery,
+                step=step,
+                attempt=attempt,
+                outcome=outcome,
+                turn=turn,
+                now=now,
+                recorded=asyncio.get_running_loop().create_future(),
+            )
+            self._to_record.append(finished)
+            if self._recorder is None or self._recorder.done():
+                self._recorder = asyncio.create_task(self._record_finished(), name="record")
+            await finished.recorded
         except Exception:  # the recovery turn sends it again (in doubt): nothing is lost
             logger.exception("background delivery failed kind=%s key=%s", delivery.kind.value, key)
         finally:
             self._in_flight.pop(key, None)
             if self._slots is not None:
                 self._slots.release()
+
+    async def _record_finished(self) -> None:
+        """Commit the waiting records, a group at a time, until none is left."""
+        while self._to_record:
+            group, self._to_record = self._to_record, []
+            try:
+                await self._record_group(group)
+            except Exception:
+                logger.warning("group record failed, recording one by one size=%d", len(group))
+                for finished in group:
+                    try:
+                        await self._record_group([finished])
+                    except Exception as error:
+                        _resolve(finished, error)
+                    else:
+                        _resolve(finished, None)
+            else:
+                for finished in group:
+                    _resolve(finished, None)
+
+    async def _record_group(self, group: list[_Finished]) -> None:
+        """Record every send of ``group`` in one transaction, events included."""
+        settled = [
+            (finished, finished.step)
+            for finished in group
+            if isinstance(finished.step, Delivered | GiveUp)
+        ]
+        pool = await self._connections()
+        async with pool.acquire() as conn, conn.transaction():
+            resends = await deliveries.settle_many(
+                conn,
+                [
+                    Settlement(
+                        delivery_key=finished.delivery.delivery_key,
+                        status=DeliveryStatus.FAILED
+                        if isinstance(step, GiveUp)
+                        else DeliveryStatus.SENT,
+                        finished_at=finished.now,
+                        outcome=step.reason
+                        if isinstance(step, GiveUp)
+                        else finished.outcome.detail,
+                    )
+                    for finished, step in settled
+                ],
+            )
+            events = [
+                self._settlement_event(
+                    finished.delivery,
+                    step,
+                    attempt=finished.attempt,
+                    resends=resends[finished.delivery.delivery_key],
+                    now=finished.now,
+                )
+                for finished, step in settled
+                if finished.delivery.delivery_key in resends
+            ]
+            for finished, step in settled:
+                if isinstance(step, GiveUp):
+                    _log_failure(finished.delivery, step, attempt=finished.attempt)
+            await self._outbox.add_many(conn, events)
+            for finished in group:
+                if isinstance(finished.step, RetryAt):
+                    key = finished.delivery.delivery_key
+                    await deliveries.postpone(
+                        conn, key, retry_at=finished.step.at, outcome=finished.outcome.detail
+                    )
+                    recovery_turn = deliveries.job_id(key, finished.turn + 1)
+                    await conn.execute(_MOVE_TURN, recovery_turn, finished.step.at)
+            if settled:
+                await conn.execute(
+                    _CALL_OFF_TURNS,
+                    [
+                        deliveries.job_id(finished.delivery.delivery_key, finished.turn + 1)
+                        for finished, _ in settled
+                    ],
+                    [finished.now for finished, _ in settled],
+                )
 
     async def _record(
         self,
@@ -314,62 +418,66 @@ class Dispatcher:
         """Settle or postpone the delivery; the event goes out with the settlement."""
         key = delivery.delivery_key
         match step:
-            case Delivered():
-                resends = await deliveries.settle(
-                    conn, key, status=DeliveryStatus.SENT, now=now, outcome=outcome.detail
+            case Delivered() | GiveUp():
+                status, detail = (
+                    (DeliveryStatus.FAILED, step.reason)
+                    if isinstance(step, GiveUp)
+                    else (DeliveryStatus.SENT, outcome.detail)
                 )
+                resends = await deliveries.settle(conn, key, status=status, now=now, outcome=detail)
                 if resends is not None:
                     await self._outbox.add(
                         conn,
-                        self._envelope(
-                            delivery,
-                            NotificationSent(
-                                delivery_key=key,
-                                kind=delivery.kind.value,
-                                channel=delivery.channel,
-                                recipient_id=delivery.recipient_id,
-                                subject_id=delivery.subject_id,
-                                attempts=attempt,
-                                possible_duplicate=resends > 0,
-                            ),
-                            now=now,
-                            outcome="sent",
+                        self._settlement_event(
+                            delivery, step, attempt=attempt, resends=resends, now=now
                         ),
                     )
-            case GiveUp(permanent=permanent, reason=reason):
-                if (
-                    await deliveries.settle(
-                        conn, key, status=DeliveryStatus.FAILED, now=now, outcome=reason
-                    )
-                    is not None
-                ):
-                    await self._outbox.add(
-                        conn,
-                        self._envelope(
-                            delivery,
-                            NotificationFailed(
-                                delivery_key=key,
-                                kind=delivery.kind.value,
-                                channel=delivery.channel,
-                                recipient_id=delivery.recipient_id,
-                                subject_id=delivery.subject_id,
-                                attempts=attempt,
-                                permanent=permanent,
-                                reason=reason,
-                            ),
-                            now=now,
-                            outcome="failed",
-                        ),
-                    )
-                logger.warning(
-                    "delivery failed kind=%s key=%s permanent=%s attempts=%d",
-                    delivery.kind.value,
-                    key,
-                    permanent,
-                    attempt,
-                )
+                if isinstance(step, GiveUp):
+                    _log_failure(delivery, step, attempt=attempt)
             case RetryAt(at=retry_at):
                 await deliveries.postpone(conn, key, retry_at=retry_at, outcome=outcome.detail)
+
+    def _settlement_event(
+        self,
+        delivery: StoredDelivery,
+        step: Delivered | GiveUp,
+        *,
+        attempt: int,
+        resends: int,
+        now: datetime,
+    ) -> Envelope[Event]:
+        """NotificationSent or NotificationFailed for a delivery that just ended."""
+        key = delivery.delivery_key
+        if isinstance(step, GiveUp):
+            return self._envelope(
+                delivery,
+                NotificationFailed(
+                    delivery_key=key,
+                    kind=delivery.kind.value,
+                    channel=delivery.channel,
+                    recipient_id=delivery.recipient_id,
+                    subject_id=delivery.subject_id,
+                    attempts=attempt,
+                    permanent=step.permanent,
+                    reason=step.reason,
+                ),
+                now=now,
+                outcome="failed",
+            )
+        return self._envelope(
+            delivery,
+            NotificationSent(
+                delivery_key=key,
+                kind=delivery.kind.value,
+                channel=delivery.channel,
+                recipient_id=delivery.recipient_id,
+                subject_id=delivery.subject_id,
+                attempts=attempt,
+                possible_duplicate=resends > 0,
+            ),
+            now=now,
+            outcome="sent",
+        )
 
     def _bucket(self, message: OutgoingEmail | OutgoingWebhook) -> tuple[RateLimiter, str]:
         if isinstance(message, OutgoingWebhook):
@@ -410,13 +518,28 @@ class Dispatcher:
             self._pool = None
 
 
+def _resolve(finished: _Finished, error: Exception | None) -> None:
+    if finished.recorded.done():
+        return
+    if error is None:
+        finished.recorded.set_result(None)
+    else:
+        finished.recorded.set_exception(error)
+
+
+def _log_failure(delivery: StoredDelivery, step: GiveUp, *, attempt: int) -> None:
+    logger.warning(
+        "delivery failed kind=%s key=%s permanent=%s attempts=%d",
+        delivery.kind.value,
+        delivery.delivery_key,
+        step.permanent,
+        attempt,
+    )
+
+
 async def _plan_turn(uow: UnitOfWork, key: str, turn: int, due_at: datetime) -> None:
-    await _plan_turn_on(uow.conn, key, turn, due_at)
-
-
-async def _plan_turn_on(conn: asyncpg.Connection, key: str, turn: int, due_at: datetime) -> None:
     await schedule(
-        conn,
+        uow.conn,
         job_id=deliveries.job_id(key, turn),
         job_type=deliveries.DELIVER_JOB,
         due_at=due_at,
