@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -40,6 +41,11 @@ def _parse_size(text: str) -> tuple[int, int]:
     return int(mentees), int(mentors)
 
 
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -51,6 +57,7 @@ def run_solve(mentees: int, mentors: int, seed: int, *, large_path: bool) -> dic
     cohort = generate_cohort(mentees=mentees, mentors=mentors, seed=seed)
     generated = time.perf_counter()
     rss_before_solve = _peak_rss_mib()
+    cpu_before_solve = _cpu_seconds()
     tuning = (
         replace(DEFAULT_TUNING, all_feasible_max_cells=0, exact_availability_max_cells=0)
         if large_path
@@ -63,6 +70,7 @@ def run_solve(mentees: int, mentors: int, seed: int, *, large_path: bool) -> dic
         tuning=tuning,
     )
     solved = time.perf_counter()
+    cpu_solve = _cpu_seconds() - cpu_before_solve
     stats = result.stats
     return {
         "mentees": mentees,
@@ -70,6 +78,9 @@ def run_solve(mentees: int, mentors: int, seed: int, *, large_path: bool) -> dic
         "path": "large" if large_path else "default",
         "generate_s": round(generated - started, 2),
         "solve_s": round(solved - generated, 2),
+        # The machine is shared: CPU seconds (all threads) and the load put wall time in context.
+        "solve_cpu_s": round(cpu_solve, 2),
+        "load_1min": round(os.getloadavg()[0], 2),
         "peak_rss_mib": round(_peak_rss_mib(), 1),
         "rss_before_solve_mib": round(rss_before_solve, 1),
         "pairs": stats.pairs,
@@ -133,7 +144,8 @@ def _child(arguments: list[str]) -> dict[str, Any]:
 def _report(figures: dict[str, Any]) -> None:
     print(
         f"{figures['mentees']:>7} x {figures['mentors']:<7} [{figures['path']}] "
-        f"generate {figures['generate_s']:>6.2f} s | solve {figures['solve_s']:>7.2f} s | "
+        f"generate {figures['generate_s']:>6.2f} s | solve {figures['solve_s']:>7.2f} s "
+        f"(CPU {figures['solve_cpu_s']:.1f} s, load {figures['load_1min']:.1f}) | "
         f"peak RSS {figures['peak_rss_mib'] / 1024:>5.2f} GiB | pairs {figures['pairs']} "
         f"(bound {figures['upper_bound']}) | total {figures['total_score']:.3f} | "
         f"edges {figures['candidate_edges']} | {figures['optimality_proof']}, "

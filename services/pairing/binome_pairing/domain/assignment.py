@@ -3,17 +3,20 @@
 The objective is lexicographic: first the largest number of pairs, then either the best
 total score (``MAX_TOTAL``) or the best worst pair and then the best total (``FAIREST``).
 
-Method. A mentor with capacity k becomes k identical places (columns). A maximum matching
-(Hopcroft–Karp, ``maximum_bipartite_matching``) gives the largest number of pairs ν. If every
-mentee with an edge can be matched, a minimum-cost full matching of the mentees
-(``min_weight_full_bipartite_matching``, LAPJVsp) with cost ``2 − score`` is the optimum.
-Otherwise each mentee that some maximum matching leaves out (found by alternating search
-from the unmatched ones) gets a private "unmatched" column of cost M. An optimal solution
-that used more unmatched columns than ``n − ν`` would contain an augmenting path whose
-r new edges gain at most r + 1 < M, so with M above the longest such path the count is ν;
-the count is checked against ν and M raised until it holds (M > 2n + 2 always suffices).
+Method. A minimum-cost maximum flow (OR-Tools' cost-scaling push-relabel,
+``SimpleMinCostFlow.solve_max_flow_with_min_cost``) on source → mentee (capacity 1) →
+mentor (capacity 1, cost −score) → sink (capacity: the mentor's places): the largest flow
+is the largest number of pairs ν, and the cheapest such flow has the best total. Scores
+are solved on a grid of 2⁻³⁰ (integers for the solver, exact sums for the duals).
 For ``FAIREST`` the best threshold θ such that edges with score ≥ θ still allow ν pairs is
-found by binary search over the distinct scores, then the total is maximised above θ.
+found by binary search over the distinct scores (Hopcroft–Karp on mentors replicated into
+one column per place, ``maximum_bipartite_matching``), then the total is maximised above θ.
+
+Dual prices (for pricing edges left out of the candidates) are Bellman–Ford potentials of
+the optimum's residual graph on mentor places (cost 2 − score), where each mentee that
+some maximum matching leaves out has a private "unmatched" column of cost 2n + 4: an
+augmenting path of r new edges costs at most r + 1 and frees such a column, so the
+optimum keeps its ν pairs there too.
 """
 
 from __future__ import annotations
@@ -22,12 +25,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import maximum_bipartite_matching, min_weight_full_bipartite_matching
+from ortools.graph.python import min_cost_flow
+from scipy.sparse.csgraph import maximum_bipartite_matching
 
 from binome_pairing.domain.encoding import BoolArray, FloatArray, IntArray
 from binome_shared.contracts.programme import Objective
 
-INITIAL_UNMATCHED_COST = 64.0
+SCORE_SCALE = float(1 << 30)
+"""Scores are solved as integers of this many units: exact sums, negligible rounding."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -100,10 +105,10 @@ def _slot_graph(
     )
 
 
-def _biadjacency(graph: _SlotGraph, values: FloatArray | None = None) -> sp.csr_array:
-    data = np.ones(graph.row_of_edge.shape[0]) if values is None else values
+def _biadjacency(graph: _SlotGraph) -> sp.csr_array:
     return sp.csr_array(
-        (data, (graph.row_of_edge, graph.slot_of_edge)), shape=(graph.rows, graph.slots)
+        (np.ones(graph.row_of_edge.shape[0]), (graph.row_of_edge, graph.slot_of_edge)),
+        shape=(graph.rows, graph.slots),
     )
 
 
@@ -143,42 +148,103 @@ class _Solved:
     columns: int
 
 
-def _min_cost(graph: _SlotGraph, cost: FloatArray, maximum_pairs: int) -> _Solved:
-    """A minimum-cost assignment with ``maximum_pairs`` real pairs."""
-    slot_of_row = _maximum_matching(graph)
-    if maximum_pairs == graph.rows:
-        _, slots = min_weight_full_bipartite_matching(_biadjacency(graph, cost))
-        slots = np.asarray(slots, dtype=np.int64)
+def _min_cost_flow(
+    edge_mentee: IntArray,
+    edge_mentor: IntArray,
+    edge_score: FloatArray,
+    capacity: IntArray,
+    keep: BoolArray,
+) -> IntArray:
+    """Positions of the kept edges of a maximum matching of largest total score.
+
+    Source → mentee (capacity 1) → mentor (capacity 1, cost −score) → sink (the mentor's
+    capacity): the largest flow is the largest number of pairs, and among such flows the
+    cheapest has the best total. Scores are scaled to integers (``SCORE_SCALE``): the total
+    lost to rounding is below ``pairs / SCORE_SCALE``.
+    """
+    edges = np.flatnonzero(keep)
+    if edges.size == 0:
+        return edges.astype(np.int64)
+    mentee_ids, rows = compress(edge_mentee[edges])
+    mentor_ids, columns = compress(edge_mentor[edges])
+    source = mentee_ids.shape[0] + mentor_ids.shape[0]
+    sink = source + 1
+    mentor_nodes = mentee_ids.shape[0] + np.arange(mentor_ids.shape[0])
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(
+        np.concatenate([rows, np.full(mentee_ids.shape[0], source), mentor_nodes]).astype(np.int32),
+        np.concatenate(
+            [
+                mentee_ids.shape[0] + columns,
+                np.arange(mentee_ids.shape[0]),
+                np.full(mentor_ids.shape[0], sink),
+            ]
+        ).astype(np.int32),
+        np.concatenate(
+            [np.ones(edges.shape[0] + mentee_ids.shape[0], dtype=np.int64), capacity[mentor_ids]]
+        ).astype(np.int64),
+        np.concatenate(
+            [
+                -np.rint(edge_score[edges] * SCORE_SCALE).astype(np.int64),
+                np.zeros(mentee_ids.shape[0] + mentor_ids.shape[0], dtype=np.int64),
+            ]
+        ),
+    )
+    flow.set_node_supply(source, int(mentee_ids.shape[0]))
+    flow.set_node_supply(sink, -int(mentee_ids.shape[0]))
+    status = flow.solve_max_flow_with_min_cost()
+    if status != flow.OPTIMAL:
+        raise AssertionError(f"min-cost flow did not solve: {status}")
+    used = np.asarray(flow.flows(np.arange(edges.shape[0], dtype=np.int32))) > 0
+    return edges[used]
+
+
+def _on_slots(
+    graph: _SlotGraph,
+    edge_mentee: IntArray,
+    edge_mentor: IntArray,
+    chosen: IntArray,
+    cost: FloatArray,
+) -> _Solved:
+    """The chosen edges as rows assigned to places, in the graph whose residual gives duals.
+
+    A mentor's chosen edges take its places in turn. Each row that some maximum matching
+    leaves out gets a private column of cost ``2 rows + 4``. Edge costs are in [1, 2], so
+    augmenting an assignment along a path of r new edges adds at most r + 1 and frees a
+    private column: no assignment with fewer pairs is cheaper, the chosen edges are
+    optimal in this graph too, and its residual graph has no negative cycle.
+    """
+    row = np.searchsorted(graph.mentee_ids, edge_mentee[chosen])
+    column = np.searchsorted(graph.mentor_ids, edge_mentor[chosen])
+    order = np.argsort(column, kind="stable")
+    row, column = row[order], column[order]
+    group_start = np.r_[0, np.flatnonzero(np.diff(column)) + 1]
+    group_size = np.diff(np.r_[group_start, column.shape[0]])
+    rank = np.arange(column.shape[0]) - np.repeat(group_start, group_size)
+    slot_of_row = np.full(graph.rows, -1, dtype=np.int64)
+    slot_of_row[row] = graph.first_slot[column] + rank
+    if (slot_of_row >= 0).all():
         return _Solved(
-            slot_of_row=slots,
-            column_of_row=slots,
+            slot_of_row=slot_of_row,
+            column_of_row=slot_of_row,
             edge_row=graph.row_of_edge,
             edge_column=graph.slot_of_edge,
             edge_cost=cost,
             columns=graph.slots,
         )
     optional = np.flatnonzero(_sometimes_unmatched(graph, slot_of_row))
-    unmatched_cost = INITIAL_UNMATCHED_COST
-    rows = np.concatenate([graph.row_of_edge, optional])
-    columns = np.concatenate([graph.slot_of_edge, graph.slots + np.arange(optional.shape[0])])
-    width = graph.slots + optional.shape[0]
-    while True:
-        values = np.concatenate([cost, np.full(optional.shape[0], unmatched_cost)])
-        adjacency = sp.csr_array((values, (rows, columns)), shape=(graph.rows, width))
-        _, slots = min_weight_full_bipartite_matching(adjacency)
-        slots = np.asarray(slots, dtype=np.int64)
-        if int((slots < graph.slots).sum()) == maximum_pairs:
-            return _Solved(
-                slot_of_row=np.where(slots < graph.slots, slots, -1),
-                column_of_row=slots,
-                edge_row=rows,
-                edge_column=columns,
-                edge_cost=values,
-                columns=width,
-            )
-        if unmatched_cost > 2.0 * graph.rows + 2.0:
-            raise AssertionError("unmatched cost above 2n + 2 must give a maximum matching")
-        unmatched_cost *= 8.0
+    private_column = graph.slots + np.arange(optional.shape[0])
+    column_of_row = slot_of_row.copy()
+    left_out = slot_of_row[optional] < 0
+    column_of_row[optional[left_out]] = private_column[left_out]
+    return _Solved(
+        slot_of_row=slot_of_row,
+        column_of_row=column_of_row,
+        edge_row=np.concatenate([graph.row_of_edge, optional]),
+        edge_column=np.concatenate([graph.slot_of_edge, private_column]),
+        edge_cost=np.concatenate([cost, np.full(optional.shape[0], 2.0 * graph.rows + 4.0)]),
+        columns=graph.slots + optional.shape[0],
+    )
 
 
 def _potentials(
@@ -262,18 +328,21 @@ def assign(
     """
     if edge_mentee.shape[0] == 0:
         return Assignment(chosen=np.zeros(0, dtype=np.int64), maximum_pairs=0)
+    # The solver sees scores on a grid of 2^-30; so do the duals, so that they match exactly.
+    score = np.rint(edge_score * SCORE_SCALE) / SCORE_SCALE
     keep = np.ones(edge_mentee.shape[0], dtype=np.bool_)
-    graph = _slot_graph(edge_mentee, edge_mentor, capacity, keep)
-    maximum_pairs = int((_maximum_matching(graph) >= 0).sum())
     if objective is Objective.FAIREST:
+        graph = _slot_graph(edge_mentee, edge_mentor, capacity, keep)
+        maximum_pairs = int((_maximum_matching(graph) >= 0).sum())
         threshold = _best_threshold(edge_mentee, edge_mentor, edge_score, capacity, maximum_pairs)
         keep = edge_score >= threshold
-        graph = _slot_graph(edge_mentee, edge_mentor, capacity, keep)
-    cost = 2.0 - edge_score[graph.edge_of_slot_edge]
-    solved = _min_cost(graph, cost, maximum_pairs)
-    chosen = _edges_chosen(graph, solved.slot_of_row)
+    chosen = _min_cost_flow(edge_mentee, edge_mentor, score, capacity, keep)
+    maximum_pairs = int(chosen.shape[0])
     if potential_rounds <= 0:
         return Assignment(chosen=chosen, maximum_pairs=maximum_pairs)
+    graph = _slot_graph(edge_mentee, edge_mentor, capacity, keep)
+    cost = 2.0 - score[graph.edge_of_slot_edge]
+    solved = _on_slots(graph, edge_mentee, edge_mentor, chosen, cost)
     potentials = _potentials(solved, graph.rows, potential_rounds)
     if potentials is None:
         return Assignment(chosen=chosen, maximum_pairs=maximum_pairs)

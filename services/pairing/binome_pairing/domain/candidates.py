@@ -8,26 +8,31 @@ values are, for every cell:
   of per-person feature vectors;
 * plus availability, capped at 1: exactly from quarter-hour vectors or, for very large
   cohorts, from a rank-``AVAILABILITY_RANK`` approximation of two-hour-block vectors;
-* −∞ where a hard constraint fails. Categorical constraints (age, language, gender,
-  department, business unit, training, working hours) are exact boolean tables over the
+* and, beside the values, a feasibility mask: categorical constraints (age, language,
+  gender, department, business unit, working hours) are exact boolean tables over the
   mentees' distinct values × mentors, gathered per block; pairs excluded one by one
-  (management chains, previous or rejected pairs) are set cell by cell.
+  (management chains, previous or rejected pairs) are cleared cell by cell. Mentors (or
+  mentees) that a constraint rules out on their own (training, age bands) are not scored.
 
-A cell is feasible exactly when its value is finite. Below the all-feasible threshold every
-feasible cell becomes an edge. Above it, each mentee keeps its best ``mentee_top_k`` mentors
-and its best ``mentee_priced_top_k`` once each mentor's *demand price* (the mean value a
-sample of mentees sees in that mentor) is taken off: when everybody ranks the same few
-mentors first, the optimum needs, for most mentees, the mentors that suit them in
-particular, and the price surfaces those. Each mentor may also keep its best
-``mentor_top_k`` mentees. Edges are then re-scored exactly by
-:mod:`binome_pairing.domain.evaluation`.
+Blocks are independent: two are scored at once on two threads (numpy releases the GIL).
+
+Below the all-feasible threshold every feasible cell becomes an edge. Above it, each
+mentee keeps its best ``mentee_top_k`` mentors and its best ``mentee_priced_top_k`` once
+each mentor's *demand price* (the mean value a sample of mentees sees in that mentor) is
+taken off: when everybody ranks the same few mentors first, the optimum needs, for most
+mentees, the mentors that suit them in particular, and the price surfaces those. Each
+mentor may also keep its best ``mentor_top_k`` mentees. A row's k best are found without
+sorting it: the k-th best of a sample of the row is a threshold that every one of them
+passes. Edges are then re-scored exactly by :mod:`binome_pairing.domain.evaluation`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -53,6 +58,11 @@ from binome_shared.contracts.programme import AgeBands, Criterion, MinimumAgeGap
 FEASIBLE_ABOVE = np.float32(-1.0)
 AVAILABILITY_RANK = 24
 TABLE_CODES_PER_STEP = 256
+SCORING_THREADS = 2
+TOP_K_SAMPLE_COST = 32
+"""How many times dearer a cell left after the sample threshold is than a sampled one."""
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -295,7 +305,7 @@ class _TopPerColumn:
         merged = np.concatenate([self.best, block_best], axis=0)
         self.best = np.partition(merged, merged.shape[0] - self.k, axis=0)[-self.k :]
         threshold = np.maximum(self.best.min(axis=0), FEASIBLE_ABOVE)
-        local_rows, local_columns = np.nonzero(block >= threshold)
+        local_rows, local_columns = _nonzero(block >= threshold)
         self.rows.append(local_rows + first_row)
         self.columns.append(local_columns)
         self.values.append(block[local_rows, local_columns])
@@ -326,7 +336,11 @@ def _first_k_per_group(
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class _Scorer:
-    """Block values of ``rows`` × ``columns``, computed block by block."""
+    """Block values of ``rows`` × ``columns``, computed block by block.
+
+    Only rows and columns that no constraint rules out on their own are scored (``rows``
+    and ``columns`` are those); the others have no feasible cell at all.
+    """
 
     rows: IntArray
     columns: IntArray
@@ -334,53 +348,71 @@ class _Scorer:
     mentor_features: Float32Array
     mentee_availability: Float32Array
     mentor_availability: Float32Array
+    """Already multiplied by the availability weight, so the cap is the weight itself."""
     availability_weight: np.float32
     excluded: IntArray
     block_rows: int
     tables: list[_AllowedTable]
-    row_valid: BoolArray
-    column_valid: BoolArray
 
     @classmethod
     def build(
         cls, cohort: EncodedCohort, rows: IntArray, columns: IntArray, tuning: SolverTuning
     ) -> _Scorer:
         exact = rows.shape[0] * columns.shape[0] <= tuning.exact_availability_max_cells
-        x, y, a, b = build_features(cohort, rows, columns, exact_availability=exact)
         tables, row_valid, column_valid = _constraint_tables(cohort, rows, columns)
+        rows, columns = rows[row_valid], columns[column_valid]
+        tables = [
+            _AllowedTable(
+                code_of_row=table.code_of_row[row_valid],
+                allowed=np.ascontiguousarray(table.allowed[:, column_valid]),
+            )
+            for table in tables
+        ]
+        x, y, a, b = build_features(cohort, rows, columns, exact_availability=exact)
+        weight = np.float32(normalised_weights(cohort)[Criterion.AVAILABILITY])
         return cls(
             rows=rows,
             columns=columns,
             mentee_features=x,
             mentor_features=y,
             mentee_availability=a,
-            mentor_availability=b,
-            availability_weight=np.float32(normalised_weights(cohort)[Criterion.AVAILABILITY]),
+            mentor_availability=np.ascontiguousarray(b * weight, dtype=np.float32),
+            availability_weight=weight,
             excluded=_excluded_in_block(cohort, rows, columns),
             block_rows=max(1, tuning.chunk_cells // max(columns.shape[0], 1)),
             tables=tables,
-            row_valid=row_valid,
-            column_valid=column_valid,
         )
 
-    def values(self, first: int, last: int) -> Float32Array:
-        """Block values of rows ``first`` to ``last`` (positions in ``rows``)."""
+    def values(self, first: int, last: int) -> tuple[Float32Array, BoolArray]:
+        """Values and feasibility of rows ``first`` to ``last`` (positions in ``rows``).
+
+        Values of infeasible cells are left as computed (masking them costs a full pass):
+        every caller reads them through the feasibility mask.
+        """
+        return self._values(slice(first, last), np.arange(first, last))
+
+    def _values(
+        self, selection: slice | IntArray, positions: IntArray
+    ) -> tuple[Float32Array, BoolArray]:
         width = self.columns.shape[0]
-        block = self.mentee_features[first:last] @ self.mentor_features.T
+        block = self.mentee_features[selection] @ self.mentor_features.T
         if self.availability_weight:
-            shared = self.mentee_availability[first:last] @ self.mentor_availability.T
-            np.minimum(shared, np.float32(1.0), out=shared)
-            shared *= self.availability_weight
+            shared = self.mentee_availability[selection] @ self.mentor_availability.T
+            np.minimum(shared, self.availability_weight, out=shared)
             block += shared
-        allowed = self.column_valid[np.newaxis, :] & self.row_valid[first:last, np.newaxis]
+        allowed = np.ones(block.shape, dtype=np.bool_)
         for table in self.tables:
-            allowed &= table.allowed[table.code_of_row[first:last]]
-        np.putmask(block, ~allowed, np.float32(-np.inf))
-        bounds = np.array([first * width, last * width], dtype=np.int64)
-        low, high = np.searchsorted(self.excluded, bounds)
-        local = self.excluded[low:high]
-        block[local // width - first, local % width] = -np.inf
-        return block
+            allowed &= table.allowed[table.code_of_row[selection]]
+        # Pairs excluded one by one: keys row_position * width + column_position, sorted.
+        low = np.searchsorted(self.excluded, positions * width)
+        high = np.searchsorted(self.excluded, (positions + 1) * width)
+        counts = high - low
+        if counts.any():
+            local_rows = np.repeat(np.arange(positions.shape[0]), counts)
+            starts = np.repeat(low - np.cumsum(counts) + counts, counts)
+            keys = self.excluded[starts + np.arange(local_rows.shape[0])]
+            allowed[local_rows, keys % width] = False
+        return block, allowed
 
     def demand_prices(self, sample_rows: int) -> Float32Array:
         """How much each mentor is wanted: mean feasible value over evenly spread rows.
@@ -393,20 +425,54 @@ class _Scorer:
         total = np.zeros(width, dtype=np.float64)
         count = np.zeros(width, dtype=np.int64)
         step = max(1, self.rows.shape[0] // max(sample_rows, 1))
-        for position in range(0, self.rows.shape[0], step):
-            row = self.values(position, position + 1)[0]
-            finite = np.isfinite(row)
-            total[finite] += row[finite]
-            count += finite
+        sampled = np.arange(0, self.rows.shape[0], step)
+        for first in range(0, sampled.shape[0], self.block_rows):
+            positions = sampled[first : first + self.block_rows]
+            block, allowed = self._values(positions, positions)
+            total += np.where(allowed, block, np.float32(0.0)).sum(axis=0, dtype=np.float64)
+            count += allowed.sum(axis=0)
         prices = np.where(count > 0, total / np.maximum(count, 1), 0.0)
         return (prices - prices[count > 0].mean() if (count > 0).any() else prices).astype(
             np.float32
         )
 
-    def blocks(self) -> Iterator[tuple[int, Float32Array]]:
-        """(first row, block values) over all rows; infeasible cells are −∞."""
-        for first in range(0, self.rows.shape[0], self.block_rows):
-            yield first, self.values(first, min(first + self.block_rows, self.rows.shape[0]))
+    def block_starts(self) -> range:
+        """First row position of each block."""
+        return range(0, self.rows.shape[0], self.block_rows)
+
+    def block(self, first: int) -> tuple[Float32Array, BoolArray]:
+        """Values and feasibility of the block starting at row position ``first``."""
+        return self.values(first, min(first + self.block_rows, self.rows.shape[0]))
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _BlockEdges:
+    """What one block contributes: its rows' feasible counts, its columns', its edges."""
+
+    first: int
+    feasible_per_row: IntArray
+    feasible_per_column: IntArray
+    rows: IntArray
+    columns: IntArray
+    values: Float32Array | None
+    """The block itself, only when per-column lists are kept (their merge is sequential)."""
+
+
+def _in_parallel(work: Callable[[int], _T], items: Iterable[int]) -> Iterator[_T]:
+    """``work`` over ``items``, in order, on ``SCORING_THREADS`` threads.
+
+    Blocks are independent and numpy releases the GIL in its array loops and matrix
+    products, so two blocks run at once on two cores. At most twice as many blocks as
+    threads are in flight, which bounds memory.
+    """
+    pending: deque[Future[_T]] = deque()
+    with ThreadPoolExecutor(max_workers=SCORING_THREADS) as pool:
+        for item in items:
+            pending.append(pool.submit(work, item))
+            if len(pending) >= 2 * SCORING_THREADS:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def generate_candidates(
@@ -422,7 +488,8 @@ def generate_candidates(
     feasible_per_mentee = np.zeros(len(cohort.mentees), dtype=np.int64)
     feasible_per_mentor = np.zeros(len(cohort.mentors), dtype=np.int64)
     strategy = CandidateStrategy.ALL_FEASIBLE if keep_all else CandidateStrategy.TOP_K
-    if cells == 0:
+    scorer = _Scorer.build(cohort, rows, columns, tuning) if cells else None
+    if scorer is None or scorer.rows.shape[0] * scorer.columns.shape[0] == 0:
         empty = np.zeros(0, dtype=np.int64)
         return CandidateGraph(
             mentee=empty,
@@ -431,32 +498,50 @@ def generate_candidates(
             feasible_per_mentor=feasible_per_mentor,
             strategy=strategy,
         )
-    scorer = _Scorer.build(cohort, rows, columns, tuning)
+    rows, columns = scorer.rows, scorer.columns
     width = columns.shape[0]
     mentee_k = min(tuning.mentee_top_k, width)
     mentor_k = min(tuning.mentor_top_k, rows.shape[0])
     per_column = _TopPerColumn(width, mentor_k) if mentor_k > 0 else None
     priced_k = 0 if keep_all else min(tuning.mentee_priced_top_k, width)
     prices = scorer.demand_prices(tuning.price_sample_rows) if priced_k else None
-    edge_rows: list[IntArray] = []
-    edge_columns: list[IntArray] = []
-    column_feasible = np.zeros(width, dtype=np.int64)
-    for first, block in scorer.blocks():
-        is_feasible = block > FEASIBLE_ABOVE
-        feasible_per_mentee[rows[first : first + block.shape[0]]] = is_feasible.sum(axis=1)
-        column_feasible += is_feasible.sum(axis=0)
+
+    def block_edges(first: int) -> _BlockEdges:
+        block, is_feasible = scorer.block(first)
         if keep_all:
-            local_rows, local_columns = np.nonzero(is_feasible)
+            local_rows, local_columns = _nonzero(is_feasible)
         else:
             local_rows, local_columns = _top_per_row(block, is_feasible, mentee_k)
             if prices is not None:
-                priced_rows, priced_columns = _top_per_row(block - prices, is_feasible, priced_k)
+                priced = block - prices
+                priced_rows, priced_columns = _top_per_row(priced, is_feasible, priced_k)
                 local_rows = np.concatenate([local_rows, priced_rows])
                 local_columns = np.concatenate([local_columns, priced_columns])
-            if per_column is not None:
-                per_column.add(block, first)
-        edge_rows.append(local_rows + first)
-        edge_columns.append(local_columns)
+        return _BlockEdges(
+            first=first,
+            feasible_per_row=np.count_nonzero(is_feasible, axis=1),
+            feasible_per_column=is_feasible.sum(axis=0, dtype=np.int64),
+            rows=local_rows.astype(np.int64) + first,
+            columns=local_columns.astype(np.int64),
+            values=(
+                np.where(is_feasible, block, np.float32(-np.inf))
+                if per_column is not None
+                else None
+            ),
+        )
+
+    edge_rows: list[IntArray] = []
+    edge_columns: list[IntArray] = []
+    column_feasible = np.zeros(width, dtype=np.int64)
+    for part in _in_parallel(block_edges, scorer.block_starts()):
+        feasible_per_mentee[rows[part.first : part.first + part.feasible_per_row.shape[0]]] = (
+            part.feasible_per_row
+        )
+        column_feasible += part.feasible_per_column
+        edge_rows.append(part.rows)
+        edge_columns.append(part.columns)
+        if per_column is not None and part.values is not None:
+            per_column.add(part.values, part.first)
     feasible_per_mentor[columns] = column_feasible
     if per_column is not None:
         column_rows, column_columns = per_column.edges()
@@ -499,35 +584,57 @@ def price_edges(
     if assignment.mentee_potential is None or assignment.mentor_potential is None:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     scorer = _Scorer.build(cohort, rows, columns, tuning)
+    rows, columns = scorer.rows, scorer.columns
+    if rows.shape[0] * columns.shape[0] == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
     row_potential = assignment.mentee_potential[rows]
     column_potential = assignment.mentor_potential[columns]
-    found_rows: list[IntArray] = []
-    found_columns: list[IntArray] = []
-    for first, block in scorer.blocks():
+
+    def negative_edges(first: int) -> tuple[IntArray, IntArray]:
+        block, is_feasible = scorer.block(first)
         last = first + block.shape[0]
         reduced = (2.0 - block) + row_potential[first:last, None] - column_potential[None, :]
-        local_rows, local_columns = np.nonzero((reduced < -tolerance) & (block > FEASIBLE_ABOVE))
-        if local_rows.size:
-            values = -reduced[local_rows, local_columns].astype(np.float32)
-            kept_columns, kept_rows = _first_k_per_group(
-                local_rows, local_columns, values, tuning.pricing_top_k
-            )
-            found_rows.append(kept_rows + first)
-            found_columns.append(kept_columns)
-    if not found_rows:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    return rows[np.concatenate(found_rows)], columns[np.concatenate(found_columns)]
+        local_rows, local_columns = _nonzero((reduced < -tolerance) & is_feasible)
+        if not local_rows.size:
+            return local_rows, local_columns
+        values = -reduced[local_rows, local_columns].astype(np.float32)
+        kept_columns, kept_rows = _first_k_per_group(
+            local_rows, local_columns, values, tuning.pricing_top_k
+        )
+        return kept_rows + first, kept_columns
+
+    found = list(_in_parallel(negative_edges, scorer.block_starts()))
+    found_rows = np.concatenate([part[0] for part in found]).astype(np.int64)
+    found_columns = np.concatenate([part[1] for part in found]).astype(np.int64)
+    return rows[found_rows], columns[found_columns]
+
+
+def _nonzero(mask: BoolArray) -> tuple[IntArray, IntArray]:
+    """Row and column of each true cell, row by row (2-D ``nonzero`` is far slower)."""
+    flat = np.flatnonzero(mask)
+    return flat // mask.shape[1], flat % mask.shape[1]
 
 
 def _top_per_row(block: Float32Array, is_feasible: BoolArray, k: int) -> tuple[IntArray, IntArray]:
-    width = block.shape[1]
-    if k <= 0:
+    """The ``k`` best feasible cells of each row (ties: leftmost first), as (rows, columns).
+
+    A full partition of every row is the costly way. The k-th best feasible value of an
+    evenly spaced sample of the row can only be lower than the row's own, so every feasible
+    cell at or above it is a candidate and the row's k best are among them: one comparison
+    pass then leaves a few cells per row to sort.
+    """
+    height, width = block.shape
+    if k <= 0 or height == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    if k >= width:
-        all_rows, all_columns = np.nonzero(is_feasible)
-        return all_rows.astype(np.int64), all_columns.astype(np.int64)
-    kth = np.partition(block, width - k, axis=1)[:, width - k]
-    local_rows, local_columns = np.nonzero((block >= kth[:, None]) & is_feasible)
+    stride = max(1, int(np.sqrt(width / (TOP_K_SAMPLE_COST * k))))
+    sample = np.where(is_feasible[:, ::stride], block[:, ::stride], np.float32(-np.inf))
+    if sample.shape[1] > k:
+        threshold = np.partition(sample, sample.shape[1] - k, axis=1)[:, sample.shape[1] - k]
+        # Rows whose sample has fewer than k feasible cells keep every feasible cell.
+        np.maximum(threshold, np.finfo(np.float32).min, out=threshold)
+        local_rows, local_columns = _nonzero((block >= threshold[:, None]) & is_feasible)
+    else:
+        local_rows, local_columns = _nonzero(is_feasible)
     values = block[local_rows, local_columns]
     kept_columns, kept_rows = _first_k_per_group(local_rows, local_columns, values, k)
     return kept_rows, kept_columns

@@ -21,9 +21,11 @@ from binome_pairing.domain.encoding import (
     popcount,
 )
 from binome_pairing.domain.evaluation import (
+    PAIR_BY_PAIR,
     active_constraints,
     constraint_holds,
     criterion_scores,
+    deciding_attributes,
     feasible_edges,
     pair_scores,
     score_edges,
@@ -463,23 +465,123 @@ class _Eliminations:
 def _eliminations(
     cohort: EncodedCohort, seekers: IntArray, *, seekers_are_mentees: bool, tuning: SolverTuning
 ) -> _Eliminations:
-    """Per seeker: feasible counterparts, and how many each constraint rules out on its own."""
+    """Per seeker: feasible counterparts, and how many each constraint rules out on its own.
+
+    A constraint's count depends only on the attributes it reads, so it is computed once
+    per distinct value among the seekers (pair-by-pair constraints: by counting keys). The
+    joint count is needed only for seekers that no constraint rules out on its own; it is
+    computed once per distinct combination of attributes, less their excluded pairs.
+    """
     others = len(cohort.mentors) if seekers_are_mentees else len(cohort.mentees)
     constraints = active_constraints(cohort)
+    by_attributes = [item for item in constraints if item not in PAIR_BY_PAIR]
+    ruled_out: dict[HardConstraint, IntArray] = {}
+    for item in constraints:
+        if item in PAIR_BY_PAIR:
+            ruled_out[item] = _pair_keys_per_seeker(
+                cohort, PAIR_BY_PAIR[item](cohort), seekers, seekers_are_mentees
+            )
+        else:
+            ruled_out[item] = others - _holding_counterparts(
+                cohort, [item], seekers, seekers_are_mentees=seekers_are_mentees, tuning=tuning
+            )
     feasible = np.zeros(seekers.shape[0], dtype=np.int64)
-    ruled_out = {item: np.zeros(seekers.shape[0], dtype=np.int64) for item in constraints}
+    someone_left = np.ones(seekers.shape[0], dtype=np.bool_)
+    for counts in ruled_out.values():
+        someone_left &= counts < others
+    open_seekers = seekers[someone_left]
+    if open_seekers.size:
+        holding = _holding_counterparts(
+            cohort,
+            by_attributes,
+            open_seekers,
+            seekers_are_mentees=seekers_are_mentees,
+            tuning=tuning,
+        )
+        holding -= _excluded_but_otherwise_feasible(
+            cohort, by_attributes, open_seekers, seekers_are_mentees
+        )
+        feasible[someone_left] = holding
+    return _Eliminations(feasible=feasible, ruled_out=ruled_out)
+
+
+def _holding_counterparts(
+    cohort: EncodedCohort,
+    constraints: list[HardConstraint],
+    seekers: IntArray,
+    *,
+    seekers_are_mentees: bool,
+    tuning: SolverTuning,
+) -> IntArray:
+    """Per seeker, how many counterparts meet every constraint of ``constraints``."""
+    others = len(cohort.mentors) if seekers_are_mentees else len(cohort.mentees)
+    if not constraints:
+        return np.full(seekers.shape[0], others, dtype=np.int64)
+    attributes = np.hstack(
+        [
+            deciding_attributes(cohort, item, mentor_side=not seekers_are_mentees)[seekers]
+            for item in constraints
+        ]
+    )
+    _, first_seen, inverse = np.unique(attributes, axis=0, return_index=True, return_inverse=True)
+    representatives = seekers[first_seen]
+    counts = np.zeros(representatives.shape[0], dtype=np.int64)
     step = max(1, tuning.chunk_cells // max(others, 1))
     counterpart = np.arange(others)
-    for first in range(0, seekers.shape[0], step):
-        block = seekers[first : first + step, np.newaxis]
+    for first in range(0, representatives.shape[0], step):
+        block = representatives[first : first + step, np.newaxis]
         mentee, mentor = (block, counterpart) if seekers_are_mentees else (counterpart, block)
         all_hold = np.ones((block.shape[0], others), dtype=np.bool_)
         for item in constraints:
-            holds = constraint_holds(cohort, item, mentee, mentor)
-            ruled_out[item][first : first + step] = others - holds.sum(axis=1)
-            all_hold &= holds
-        feasible[first : first + step] = all_hold.sum(axis=1)
-    return _Eliminations(feasible=feasible, ruled_out=ruled_out)
+            all_hold &= constraint_holds(cohort, item, mentee, mentor)
+        counts[first : first + step] = all_hold.sum(axis=1)
+    return counts[inverse.reshape(-1)]
+
+
+def _seeker_and_other(
+    cohort: EncodedCohort, keys: IntArray, seekers_are_mentees: bool
+) -> tuple[IntArray, IntArray]:
+    mentor_count = len(cohort.mentors)
+    if seekers_are_mentees:
+        return keys // mentor_count, keys % mentor_count
+    return keys % mentor_count, keys // mentor_count
+
+
+def _pair_keys_per_seeker(
+    cohort: EncodedCohort, keys: IntArray, seekers: IntArray, seekers_are_mentees: bool
+) -> IntArray:
+    """How many of the (distinct) pair keys involve each seeker."""
+    size = len(cohort.mentees) if seekers_are_mentees else len(cohort.mentors)
+    seeker_of_key, _ = _seeker_and_other(cohort, keys, seekers_are_mentees)
+    counts: IntArray = np.bincount(seeker_of_key, minlength=size)[seekers]
+    return counts
+
+
+def _excluded_but_otherwise_feasible(
+    cohort: EncodedCohort,
+    constraints: list[HardConstraint],
+    seekers: IntArray,
+    seekers_are_mentees: bool,
+) -> IntArray:
+    """Per seeker, pairs that only a pair-by-pair constraint rules out."""
+    lists = [
+        PAIR_BY_PAIR[item](cohort) for item in active_constraints(cohort) if item in PAIR_BY_PAIR
+    ]
+    keys = np.unique(np.concatenate([np.zeros(0, dtype=np.int64), *lists]))
+    seeker_of_key, other_of_key = _seeker_and_other(cohort, keys, seekers_are_mentees)
+    size = len(cohort.mentees) if seekers_are_mentees else len(cohort.mentors)
+    position = np.full(size, -1, dtype=np.int64)
+    position[seekers] = np.arange(seekers.shape[0])
+    mine = position[seeker_of_key] >= 0
+    seeker_of_key, other_of_key = seeker_of_key[mine], other_of_key[mine]
+    mentee, mentor = (
+        (seeker_of_key, other_of_key) if seekers_are_mentees else (other_of_key, seeker_of_key)
+    )
+    holds = np.ones(seeker_of_key.shape[0], dtype=np.bool_)
+    for item in constraints:
+        holds &= constraint_holds(cohort, item, mentee, mentor)
+    counts: IntArray = np.bincount(position[seeker_of_key[holds]], minlength=seekers.shape[0])
+    return counts
 
 
 def _unmatched(

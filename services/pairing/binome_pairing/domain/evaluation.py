@@ -8,8 +8,10 @@ a row ``(n,)`` evaluates k mentees against n mentors.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from binome_pairing.domain.encoding import (
     SLOT_MINUTES,
@@ -111,6 +113,37 @@ _CHECKS: dict[HardConstraint, Callable[[EncodedCohort, IntArray, IntArray], Bool
 }
 
 
+PAIR_BY_PAIR: dict[HardConstraint, Callable[[EncodedCohort], IntArray]] = {
+    HardConstraint.NOT_IN_MANAGEMENT_CHAIN: lambda c: c.chain_keys,
+    HardConstraint.NOT_EXCLUDED_PAIR: lambda c: c.excluded_keys,
+}
+"""Constraints held as sorted pair keys rather than decided by each person's attributes."""
+
+
+def deciding_attributes(
+    cohort: EncodedCohort, constraint: HardConstraint, *, mentor_side: bool
+) -> IntArray:
+    """One row per person of that side: the attributes ``constraint`` reads on that side.
+
+    People with equal rows are treated alike by ``constraint`` against anyone, so it can be
+    evaluated once per distinct row. Keep in step with ``_CHECKS``. Not for the
+    constraints in ``PAIR_BY_PAIR``.
+    """
+    side = cohort.mentors if mentor_side else cohort.mentees
+    count = len(side)
+    columns: dict[HardConstraint, list[NDArray[Any]]] = {
+        HardConstraint.MENTOR_YOUNGER: [side.birth_year, side.in_age_band],
+        HardConstraint.DIFFERENT_DEPARTMENT: [side.department],
+        HardConstraint.DIFFERENT_BUSINESS_UNIT: [side.business_unit],
+        HardConstraint.SHARED_LANGUAGE: list(side.languages.view(np.int64).T),
+        HardConstraint.MENTOR_TRAINED: [side.trained if mentor_side else np.zeros(count)],
+        HardConstraint.SAME_GENDER: [side.gender],
+        HardConstraint.WORKING_HOURS_OVERLAP: [side.work_start_utc, side.work_minutes],
+    }
+    chosen = columns.get(constraint, [np.zeros(count)])
+    return np.stack([np.asarray(column, dtype=np.int64) for column in chosen], axis=1)
+
+
 def constraint_holds(
     cohort: EncodedCohort, constraint: HardConstraint, mentee: IntArray, mentor: IntArray
 ) -> BoolArray:
@@ -145,10 +178,11 @@ def criterion_scores(
     """Each soft criterion's score in [0, 1] for the (broadcast) pairs."""
     e, m = cohort.mentees, cohort.mentors
     rules = cohort.rules
+    # Converting the small per-person tables before gathering, not the gathered pairs.
     coverage = np.einsum(
         "...t,...t->...",
-        e.topics[mentee].astype(np.float64),
-        m.topics[mentor].astype(np.float64),
+        e.topics.astype(np.float64)[mentee],
+        m.topics.astype(np.float64)[mentor],
     )
     availability = np.minimum(
         1.0,
