@@ -200,8 +200,13 @@ def _key_figures(report: ProgrammeReport, language: Language) -> list[KeyFigure]
         KeyFigure(
             label=label("completed_pairs", language),
             value=integer(report.completed_pairs, language),
+            # Completed pairs include those the programme's end closed; the share is of the
+            # mentees who went through the whole plan, so the note says which.
             note=label(
-                "of_enrolled", language, share=percent(report.funnel.completed / enrolled, language)
+                "plan_finished",
+                language,
+                count=integer(report.funnel.completed, language),
+                share=percent(report.funnel.completed / enrolled, language),
             ),
             tone="good",
         ),

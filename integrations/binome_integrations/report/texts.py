@@ -83,7 +83,10 @@ LABELS: Final[dict[str, dict[Language, str]]] = {
     "rating": {"fr": "Note", "en": "Rating"},
     "planned_track": {"fr": "Séances au plan", "en": "Sessions in plan"},
     "median_score": {"fr": "Score médian {median}", "en": "Median score {median}"},
-    "of_enrolled": {"fr": "{share} des inscrits", "en": "{share} of enrolled"},
+    "plan_finished": {
+        "fr": "dont {count} au bout du déroulé ({share} des inscrits)",
+        "en": "{count} finished the whole plan ({share} of enrolled)",
+    },
     "in_plan": {"fr": "Au plan", "en": "In plan"},
     "held_share": {"fr": "% tenues", "en": "% held"},
     "overview_title": {"fr": "Participants et binômes", "en": "Participants and pairs"},

@@ -253,3 +253,14 @@ def test_cli_refuses_an_invalid_report(tmp_path: Path, capsys: pytest.CaptureFix
     saved.write_text('{"programme_id": "p"}', encoding="utf-8")
     assert main(["render", str(saved), "--language", "fr"]) == 2
     assert "Rapport illisible" in capsys.readouterr().err
+
+
+def test_the_completed_card_says_how_many_finished_the_whole_plan() -> None:
+    from binome_integrations.report.html import render_html
+    from binome_integrations.report.sample import sample_report
+
+    report = sample_report()
+    page = render_html(report, "en")
+    finished = report.funnel.completed
+    assert f"{finished} finished the whole plan" in page
+    assert f"dont {finished} au bout du déroulé" in render_html(report, "fr")
