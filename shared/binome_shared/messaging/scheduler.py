@@ -190,13 +190,16 @@ class JobRunner:
             await conn.execute(_DONE, job.job_id, now, "done")
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Run due jobs until ``stop``; waits out database outages."""
+        """Run due jobs until ``stop``; waits out database outages, never dies of an error."""
         while not stop.is_set():
+            # Cleared before looking, so a wake-up that arrives during the run is not lost.
+            self._wake.clear()
             try:
                 await self.run_due()
             except TRANSIENT_ERRORS as error:
                 logger.warning("scheduler waits for the database (%s)", type(error).__name__)
-            self._wake.clear()
+            except Exception:  # a bug must not stop every later job: log it and go on
+                logger.exception("scheduled jobs failed; trying again at the next tick")
             waiters = [asyncio.create_task(self._wake.wait()), asyncio.create_task(stop.wait())]
             try:
                 await asyncio.wait(
