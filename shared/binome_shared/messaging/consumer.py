@@ -73,6 +73,14 @@ _UNPARK = """
 DELETE FROM parked_messages WHERE waiting_for = ANY($1::text[])
 RETURNING event_id, topic, partition, "offset", key, value, header_names, header_values, parked_at
 """
+_RETRY_PARKED = """
+SELECT event_id, topic, partition, "offset", key, value, header_names, header_values
+FROM parked_messages
+ORDER BY parked_at, "offset"
+LIMIT $1
+FOR UPDATE SKIP LOCKED
+"""
+_FORGET_PARKED = "DELETE FROM parked_messages WHERE event_id = $1"
 _EXPIRE_PARKED = """
 DELETE FROM parked_messages
 WHERE event_id IN (
@@ -370,6 +378,37 @@ class ReliableConsumer:
             outcomes[("(parked)", "replayed")] += 1
             await self._handle(conn, record, _try_decode(record, self._registry), outcomes)
 
+    async def retry_parked(self, *, limit: int = 100) -> int:
+        """Try parked messages again; those whose prerequisite now exists are handled.
+
+        Releases cover the usual case; this covers a race between replicas: one parks a
+        message while another commits what it waits for, so that release finds nothing.
+        Returns how many left the parking (handled, refused or dead-lettered).
+        """
+        handled = 0
+        async with self._pool.acquire() as conn, conn.transaction():
+            for row in await conn.fetch(_RETRY_PARKED, limit):
+                record = _record_from_row(row)
+                message = _try_decode(record, self._registry)
+                if isinstance(message, UndecodableRecordError):
+                    continue  # cannot happen: only decoded messages are parked
+                handler = self._routes.get(type(message.data))
+                if handler is None:
+                    continue
+                outcomes: Counter[tuple[str, str]] = Counter()
+                try:
+                    async with conn.transaction():
+                        await conn.execute(_FORGET_PARKED, message.id)
+                        await self._apply(conn, record, message, handler, outcomes)
+                        if outcomes[(message.type, "parked")]:
+                            raise _StillWaitingError
+                except _StillWaitingError:
+                    continue  # the savepoint put the row back as it was
+                handled += 1
+                if self._on_outcomes is not None:
+                    self._on_outcomes(outcomes)
+        return handled
+
     async def expire_parked(self) -> int:
         """Dead-letter messages parked longer than the policy allows; returns how many."""
         now = self._clock.now()
@@ -434,6 +473,10 @@ class ReliableConsumer:
             failed_at=self._clock.now(),
         )
         outcomes[(message_type, "undecodable")] += 1
+
+
+class _StillWaitingError(Exception):
+    """A retried parked message is still waiting: undo the retry."""
 
 
 class _CarefulPassNeededError(Exception):

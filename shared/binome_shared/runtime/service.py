@@ -51,6 +51,10 @@ from binome_shared.runtime.settings import ServiceSettings
 
 logger = logging.getLogger(__name__)
 
+PARKING_RETRY_SECONDS = 5
+"""How often parked messages are tried again (a replica may have parked one just as another
+committed what it waited for, so the release did not see it)."""
+
 
 HttpHandler = Callable[["ServiceRuntime", Mapping[str, Any]], Awaitable[AsgiResponse]]
 
@@ -246,17 +250,22 @@ class ServiceRuntime:
         await self._relay.run(self.stop_event)
 
     async def _expire_parked_periodically(self) -> None:
+        """Every few seconds, retry parked messages; every minute, dead-letter stale ones."""
+        ticks = 0
         while not self.stop_event.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stop_event.wait(), 60)
+                await asyncio.wait_for(self.stop_event.wait(), PARKING_RETRY_SECONDS)
             if self.stop_event.is_set():
                 return
+            ticks += 1
             try:
-                expired = await self.consumer.expire_parked()
-                if expired:
-                    logger.warning(
-                        "dead-lettered %d messages whose prerequisite never came", expired
-                    )
+                await self.consumer.retry_parked()
+                if ticks % (60 // PARKING_RETRY_SECONDS) == 0:
+                    expired = await self.consumer.expire_parked()
+                    if expired:
+                        logger.warning(
+                            "dead-lettered %d messages whose prerequisite never came", expired
+                        )
             except Exception as error:  # an outage: try again next period
                 logger.warning("parking sweep failed: %s", type(error).__name__)
 

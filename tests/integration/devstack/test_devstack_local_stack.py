@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import shutil
 import signal
 import socket
@@ -34,14 +35,17 @@ STACK_CLI = [sys.executable, "-m", "binome_devstack.cli"]
 
 
 def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for probe in sockets:
-            probe.bind(("127.0.0.1", 0))
-        return [probe.getsockname()[1] for probe in sockets]
-    finally:
-        for probe in sockets:
-            probe.close()
+    """Free ports below Linux's ephemeral range (32768+), so that no client connection
+    opened meanwhile can take one as its local port before the servers bind it."""
+    chosen: list[int] = []
+    candidates = random.sample(range(20000, 32000), 200)
+    for port in candidates:
+        if len(chosen) == count:
+            break
+        if port_is_free(port):
+            chosen.append(port)
+    assert len(chosen) == count, "no free ports between 20000 and 32000"
+    return chosen
 
 
 def _private_settings() -> StackSettings:

@@ -213,3 +213,25 @@ async def test_messages_for_other_services_are_ignored_without_trace(pool: async
     await make_consumer(pool, {}).process([record(pair_formed(1), 0)], asyncio.Event())
     assert await pool.fetchval("SELECT count(*) FROM processed_messages") == 0
     assert await dead_letters(pool) == []
+
+
+async def test_a_parked_message_is_retried_when_its_prerequisite_came_without_a_release(
+    pool: asyncpg.Pool,
+) -> None:
+    """Two replicas: one parks a message while the other commits what it waits for, so that
+    release finds nothing to replay. The periodic retry closes the gap."""
+    consumer = make_consumer(pool, {SessionCompleted: record_session})
+    await consumer.process([record(session_completed("pair-9"), 0)], asyncio.Event())
+    await consumer.process([record(session_completed("pair-8"), 1)], asyncio.Event())
+    parked_at = await pool.fetchval(
+        "SELECT parked_at FROM parked_messages WHERE waiting_for = 'pair:pair-8'"
+    )
+    await pool.execute("INSERT INTO effects VALUES ('formed pair-9')")  # no release
+
+    assert await consumer.retry_parked() == 1
+    assert await effects(pool) == ["formed pair-9", "session pair-9"]
+    assert await pool.fetchval("SELECT waiting_for FROM parked_messages") == "pair:pair-8"
+    assert await pool.fetchval("SELECT parked_at FROM parked_messages") == parked_at, (
+        "a message still waiting keeps its parking time, so it still expires"
+    )
+    assert await consumer.retry_parked() == 0
