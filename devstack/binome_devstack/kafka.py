@@ -156,6 +156,9 @@ class KafkaServer:
         if status.state is PidState.STALE:
             remove_file(self.pid_file)
             self._report(text("stale_pid", component=COMPONENT_NAME, pid=status.pid))
+            # A broker killed a moment ago may still hold its ports while the kernel closes
+            # its connections: give them the time a clean stop gets before calling it a clash.
+            wait_until(self._ports_free, timeout=PORT_RELEASE_TIMEOUT)
         self._check_ports_free()
         java = find_java()
         libs = self._jars.ensure(report=self._report)

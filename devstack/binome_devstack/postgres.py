@@ -154,6 +154,9 @@ class PostgresServer:
         if status.state is PidState.STALE:
             remove_file(self.pid_file)
             self._report(text("stale_pid", component=COMPONENT_NAME, pid=status.pid))
+            # A server killed a moment ago may still hold its port while the kernel closes
+            # its connections: give it the time a clean stop gets before calling it a clash.
+            wait_until(lambda: port_is_free(self.port), timeout=PORT_RELEASE_TIMEOUT)
         if not port_is_free(self.port):
             raise PortInUseError(
                 text("port_in_use", port=self.port, what=COMPONENT_NAME, variable=ENV_PG_PORT),
