@@ -8,17 +8,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from binome_shared.contracts.values import Language as Language  # noqa: PLC0414 - re-export
+
 if TYPE_CHECKING:
     from binome_notifications.domain.content import NotificationContent
 
 DEFAULT_TIME_ZONE = "Europe/Paris"
-
-
-class Language(StrEnum):
-    """A language every text a person reads exists in."""
-
-    FR = "fr"
-    EN = "en"
 
 
 FALLBACK_LANGUAGE = Language.FR
