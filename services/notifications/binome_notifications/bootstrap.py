@@ -26,7 +26,7 @@ from binome_shared.contracts.notifications_events import NOTIFICATIONS_EVENT_TYP
 from binome_shared.contracts.topics import HR_COMMANDS, PAIRING_EVENTS, SESSIONS_EVENTS
 from binome_shared.db.migrations import service_migrations
 from binome_shared.messaging.outbox import Outbox
-from binome_shared.runtime.service import ServiceDefinition, ServiceRuntime
+from binome_shared.runtime.service import ServiceDefinition, ServiceRuntime, json_response
 from binome_shared.runtime.settings import ServiceSettings, local_database_url
 
 NAME = "notifications"
@@ -217,16 +217,9 @@ FROM deliveries GROUP BY kind, status ORDER BY kind, status
 
 async def delivery_counts(runtime: ServiceRuntime, scope: Mapping[str, Any]) -> AsgiResponse:  # noqa: ARG001
     """``GET /deliveries``: deliveries by kind and status (counts only, no personal data)."""
-    import json  # noqa: PLC0415 - only this endpoint writes JSON by hand
-
     async with runtime.pool.acquire() as conn:
         rows = await conn.fetch(_DELIVERY_COUNTS)
-    body = [dict(row) for row in rows]
-    return AsgiResponse(
-        json.dumps({"deliveries": body}).encode(),
-        200,
-        {"content-type": "application/json; charset=utf-8"},
-    )
+    return json_response({"deliveries": [dict(row) for row in rows]})
 
 
 def definition(settings: ServiceSettings | None = None) -> ServiceDefinition:

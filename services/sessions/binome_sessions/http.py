@@ -7,7 +7,6 @@ The body has the shape of ProgrammeProgressReported (docs/schemas/messages), plu
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
@@ -18,6 +17,7 @@ from binome_sessions.adapters.repository import PostgresTracks
 from binome_sessions.domain import DEFAULT_SUPPRESSION_THRESHOLD, ProgressGrouping, compute_progress
 from binome_sessions.handlers import RepositoryFactory
 from binome_sessions.translation import progress_report
+from binome_shared.runtime.service import json_response
 
 if TYPE_CHECKING:
     from binome_shared.runtime.service import ServiceRuntime
@@ -43,17 +43,21 @@ class ProgressEndpoint:
         programme_id = (query.get("programme_id") or [""])[0]
         grouping = (query.get("grouped_by") or [ProgressGrouping.MENTEE_BUSINESS_UNIT.value])[0]
         if not programme_id:
-            return _json({"error": "programme_id is required / programme_id est requis"}, 400)
+            return json_response(
+                {"error": "programme_id is required / programme_id est requis"}, 400
+            )
         if grouping not in set(ProgressGrouping):
             choices = ", ".join(ProgressGrouping)
-            return _json({"error": f"grouped_by must be one of / doit valoir : {choices}"}, 400)
+            return json_response(
+                {"error": f"grouped_by must be one of / doit valoir : {choices}"}, 400
+            )
         now = runtime.clock.now()
         async with runtime.pool.acquire() as conn:
             tracks = self._repository(conn)
             programme = await tracks.programme(programme_id)
             pairs = await tracks.tracks_of_programme(programme_id)
         if programme is None and not pairs:
-            return _json({"error": "unknown programme / programme inconnu"}, 404)
+            return json_response({"error": "unknown programme / programme inconnu"}, 404)
         progress = compute_progress(
             programme_id=programme_id,
             tracks=pairs,
@@ -66,12 +70,4 @@ class ProgressEndpoint:
             period_start=None,
             plan=None if programme is None else programme.plan,
         )
-        return _json({"programme_id": programme_id, **report.model_dump(mode="json")}, 200)
-
-
-def _json(body: Mapping[str, Any], status: int) -> AsgiResponse:
-    return AsgiResponse(
-        json.dumps(body, ensure_ascii=False).encode(),
-        status,
-        {"content-type": "application/json; charset=utf-8"},
-    )
+        return json_response({"programme_id": programme_id, **report.model_dump(mode="json")}, 200)
