@@ -60,12 +60,7 @@ class Outbox:
 
     async def add(self, conn: asyncpg.Connection, envelope: Envelope[Any]) -> None:
         """Queue ``envelope`` for Kafka; it is sent only if the caller's transaction commits."""
-        record = encode(
-            envelope,
-            topic=envelope.data.topic.full_name(self.topic_prefix),
-            extra_headers=trace_headers(),
-        )
-        await self._insert(conn, event_id=envelope.id, record=record)
+        await self.add_many(conn, [envelope])
 
     async def add_many(self, conn: asyncpg.Connection, envelopes: Sequence[Envelope[Any]]) -> None:
         """Queue several envelopes with one round trip."""
@@ -204,18 +199,11 @@ class OutboxRelay:
             try:
                 await self._lead_while_possible(stop)
                 backoff.reset()
-            except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            except Exception as error:  # Postgres, network or the broker client's own errors
                 self.is_leader = False
                 delay = backoff.next()
                 logger.warning(
-                    "outbox relay interrupted (%s); retrying in %.1f s", type(error).__name__, delay
-                )
-                await sleep_unless(stop, delay)
-            except Exception as error:  # the broker client raises its own error family
-                self.is_leader = False
-                delay = backoff.next()
-                logger.warning(
-                    "outbox relay failed (%s: %s); retrying in %.1f s",
+                    "outbox relay interrupted (%s: %s); retrying in %.1f s",
                     type(error).__name__,
                     error,
                     delay,

@@ -33,7 +33,7 @@ from binome_shared.contracts.base import Message
 from binome_shared.contracts.registry import Registry
 from binome_shared.contracts.topics import TopicSpec
 from binome_shared.db.migrations import Migration, apply_migrations, pending_migrations
-from binome_shared.messaging.backoff import Backoff
+from binome_shared.messaging.backoff import keep_trying
 from binome_shared.messaging.cloudevents import ReceivedRecord
 from binome_shared.messaging.consumer import (
     Clock,
@@ -145,25 +145,20 @@ class ServiceRuntime:
 
     async def start(self) -> None:
         """Open the pool (waiting for Postgres), migrate, and prepare the consumer."""
-        backoff = Backoff(first=0.5, cap=5.0)
-        while True:
-            try:
-                self._pool = await asyncpg.create_pool(
-                    self.settings.database_url,
-                    min_size=2,
-                    max_size=self.settings.db_pool_max_size,
-                    server_settings={
-                        "search_path": self.definition.name,
-                        "application_name": f"binome-{self.definition.name}",
-                    },
-                )
-                break
-            except (OSError, asyncpg.PostgresError) as error:
-                delay = backoff.next()
-                logger.warning(
-                    "Postgres unavailable (%s); retrying in %.1f s", type(error).__name__, delay
-                )
-                await asyncio.sleep(delay)
+        self._pool = await keep_trying(
+            lambda: asyncpg.create_pool(
+                self.settings.database_url,
+                min_size=2,
+                max_size=self.settings.db_pool_max_size,
+                server_settings={
+                    "search_path": self.definition.name,
+                    "application_name": f"binome-{self.definition.name}",
+                },
+            ),
+            what="Postgres",
+            stop=self.stop_event,
+            retry_on=(OSError, asyncpg.PostgresError),
+        )
         if self.settings.migrate_on_start:
             async with self.pool.acquire() as conn:
                 await apply_migrations(conn, list(self.definition.migrations))
@@ -234,19 +229,8 @@ class ServiceRuntime:
     async def _run_relay(self) -> None:
         assert self._producer is not None
         assert self._relay is not None
-        backoff = Backoff(first=0.5, cap=5.0)
-        while not self.stop_event.is_set():
-            try:
-                await self._producer.start()
-                break
-            except Exception as error:  # aiokafka raises KafkaConnectionError and friends
-                delay = backoff.next()
-                logger.warning(
-                    "Kafka unavailable for the relay (%s); retrying in %.1f s",
-                    type(error).__name__,
-                    delay,
-                )
-                await asyncio.sleep(delay)
+        # aiokafka raises KafkaConnectionError and friends while the broker is away.
+        await keep_trying(self._producer.start, what="Kafka (relay)", stop=self.stop_event)
         await self._relay.run(self.stop_event)
 
     async def _expire_parked_periodically(self) -> None:
@@ -386,12 +370,12 @@ def build_app(
 
     @get(include_in_schema=False)
     async def health(scope: Any) -> AsgiResponse:  # noqa: ARG001 - liveness needs no input
-        return _json({"status": "alive", "service": definition.name})
+        return json_response({"status": "alive", "service": definition.name})
 
     @get(include_in_schema=False)
     async def ready(scope: Any) -> AsgiResponse:  # noqa: ARG001
         checks = await runtime.readiness(broker)
-        return _json(
+        return json_response(
             {"ready": all(checks.values()), **checks}, 200 if all(checks.values()) else 503
         )
 
@@ -409,7 +393,7 @@ def build_app(
 
         @get(include_in_schema=False)
         async def asyncapi_endpoint(scope: Any) -> AsgiResponse:  # noqa: ARG001
-            return _json(document)
+            return json_response(document)
 
         routes.append(("/asyncapi.json", asyncapi_endpoint))
     for path, handler in definition.http_routes.items():
@@ -470,7 +454,8 @@ def _bind(handler: HttpHandler, runtime: ServiceRuntime) -> Any:
     return bound
 
 
-def _json(body: Mapping[str, Any], status: int = 200) -> AsgiResponse:
+def json_response(body: Mapping[str, Any], status: int = 200) -> AsgiResponse:
+    """A JSON answer for the service's HTTP endpoints (UTF-8, accents kept)."""
     return AsgiResponse(
         json.dumps(body, ensure_ascii=False, default=str).encode(),
         status,
