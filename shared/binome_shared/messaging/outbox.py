@@ -37,6 +37,10 @@ ORDER BY id
 LIMIT $1
 FOR UPDATE SKIP LOCKED
 """
+_WALK_THE_UNSENT_INDEX = "SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off"
+"""The claim must walk ``outbox_unsent`` in id order and stop after a batch. Without
+statistics (a new or freshly filled table) the planner would rather fetch the whole backlog
+and sort it, which makes each claim cost the backlog's size: quadratic under a burst."""
 _MARK_SENT = "UPDATE outbox SET sent_at = clock_timestamp() WHERE id = ANY($1::bigint[])"
 _PRUNE_SENT = """
 DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < clock_timestamp() - $1::text::interval
@@ -170,6 +174,7 @@ class OutboxRelay:
     async def relay_once(self) -> int:
         """Publish up to one batch of unsent rows; returns how many were published."""
         async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(_WALK_THE_UNSENT_INDEX)
             rows = await conn.fetch(_CLAIM, self._batch_size)
             if not rows:
                 return 0
