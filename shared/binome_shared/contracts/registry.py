@@ -21,6 +21,8 @@ class Registry:
     """Every message class the platform knows, current and superseded majors alike."""
 
     _by_type: dict[str, dict[int, type[Message]]] = field(default_factory=dict)
+    _current: dict[str, type[Message]] = field(default_factory=dict)
+    """The newest major of each type, kept by :meth:`add`: looked up for every message read."""
 
     @classmethod
     def of(cls, classes: Iterable[type[Message]]) -> Registry:
@@ -35,6 +37,7 @@ class Registry:
         if major in versions:
             raise ValueError(f"{message_class.message_type} v{major} is registered twice")
         versions[major] = message_class
+        self._current[message_class.message_type] = versions[max(versions)]
         if message_class.supersedes is not None:
             self.add(message_class.supersedes)
 
@@ -57,14 +60,16 @@ class Registry:
 
     def current(self, message_type: str) -> type[Message]:
         """The newest major of a type: what handlers receive after upcasting."""
-        versions = self._by_type.get(message_type)
-        if versions is None:
+        current = self._current.get(message_type)
+        if current is None:
             raise UnknownMessageTypeError(message_type)
-        return versions[max(versions)]
+        return current
 
     def upcast(self, message: Message) -> Message:
         """Bring a message read in an older major up to the current class."""
         current = self.current(message.message_type)
+        if type(message) is current:
+            return message
         chain: list[type[Message]] = []
         step: type[Message] | None = current
         while step is not None and step is not type(message):
@@ -77,6 +82,9 @@ class Registry:
     def __iter__(self) -> Iterator[type[Message]]:
         for versions in self._by_type.values():
             yield from versions.values()
+
+    def knows(self, message_type: str) -> bool:
+        return message_type in self._current
 
     def types(self) -> list[str]:
         return sorted(self._by_type)
