@@ -38,8 +38,8 @@ from binome_shared.messaging.cloudevents import ReceivedRecord
 from binome_shared.messaging.consumer import (
     Clock,
     ConsumerPolicy,
-    Handler,
     ReliableConsumer,
+    Route,
     ShutdownDuringOutageError,
 )
 from binome_shared.messaging.outbox import Outbox, OutboxRelay
@@ -74,7 +74,7 @@ class ServiceDefinition:
 
     name: str
     subscriptions: Sequence[TopicSpec]
-    routes: Mapping[type[Message], Handler]
+    routes: Mapping[type[Message], Route]
     publishes: Sequence[type[Message]]
     registry: Registry
     migrations: Sequence[Migration]

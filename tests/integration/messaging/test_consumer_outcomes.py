@@ -15,7 +15,7 @@ from binome_shared.contracts.catalogue import CATALOGUE
 from binome_shared.contracts.pairing_events import PairFormed
 from binome_shared.contracts.sessions_messages import SessionCompleted
 from binome_shared.messaging.cloudevents import ReceivedRecord, encode
-from binome_shared.messaging.consumer import ConsumerPolicy, ReliableConsumer, UnitOfWork
+from binome_shared.messaging.consumer import Batched, ConsumerPolicy, ReliableConsumer, UnitOfWork
 from binome_shared.messaging.errors import AwaitingPrerequisiteError, RejectedError
 from binome_shared.messaging.outbox import Outbox
 from tests.integration.messaging.factories import NOW, pair_formed
@@ -210,9 +210,37 @@ async def test_a_rejected_command_is_dead_lettered_at_once(pool: asyncpg.Pool) -
 
 
 async def test_messages_for_other_services_are_ignored_without_trace(pool: asyncpg.Pool) -> None:
-    await make_consumer(pool, {}).process([record(pair_formed(1), 0)], asyncio.Event())
+    unreadable = record(pair_formed(2), 1)
+    unreadable = ReceivedRecord(
+        topic=unreadable.topic,
+        partition=0,
+        offset=1,
+        key=unreadable.key,
+        value=b"{not json",
+        headers=unreadable.headers,
+    )
+    await make_consumer(pool, {SessionCompleted: record_session}).process(
+        [record(pair_formed(1), 0), unreadable], asyncio.Event()
+    )
     assert await pool.fetchval("SELECT count(*) FROM processed_messages") == 0
-    assert await dead_letters(pool) == []
+    assert await dead_letters(pool) == [], (
+        "a broken PairFormed is for the services that handle PairFormed to dead-letter"
+    )
+
+
+async def test_an_unreadable_message_of_a_handled_type_is_dead_lettered(pool: asyncpg.Pool) -> None:
+    readable = record(pair_formed(2), 1)
+    unreadable = ReceivedRecord(
+        topic=readable.topic,
+        partition=0,
+        offset=1,
+        key=readable.key,
+        value=b"{not json",
+        headers=readable.headers,
+    )
+    await make_consumer(pool, {PairFormed: record_pair}).process([unreadable], asyncio.Event())
+    [dead] = await dead_letters(pool)
+    assert dead["binome_dlq_code"] == b"malformed_json"
 
 
 async def test_a_parked_message_is_retried_when_its_prerequisite_came_without_a_release(
@@ -235,3 +263,83 @@ async def test_a_parked_message_is_retried_when_its_prerequisite_came_without_a_
         "a message still waiting keeps its parking time, so it still expires"
     )
     assert await consumer.retry_parked() == 0
+
+
+class BatchRecorder:
+    """A batched route that writes its runs with one executemany and remembers each call."""
+
+    def __init__(self, *, refuse: str | None = None) -> None:
+        self.calls: list[list[str]] = []
+        self.refuse = refuse
+
+    async def __call__(self, envelopes: Any, uow: UnitOfWork) -> None:
+        pair_ids = [envelope.data.pair_id for envelope in envelopes]
+        self.calls.append(pair_ids)
+        await uow.conn.executemany(
+            "INSERT INTO effects VALUES ($1)", [(f"formed {pair}",) for pair in pair_ids]
+        )
+        for pair in pair_ids:
+            if pair == self.refuse:
+                raise RejectedError("pair_refused", f"{pair} is refused")
+            uow.release(f"pair:{pair}")
+
+
+async def test_a_batched_route_gets_consecutive_runs_in_order_without_duplicates(
+    pool: asyncpg.Pool,
+) -> None:
+    recorder = BatchRecorder()
+    sessions_seen: list[str] = []
+
+    async def one_session(envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        sessions_seen.append(envelope.data.pair_id)
+        await record_session(envelope, uow)
+
+    consumer = make_consumer(pool, {PairFormed: Batched(recorder), SessionCompleted: one_session})
+    first, second, third = pair_formed(1), pair_formed(2), pair_formed(3)
+    await consumer.process(
+        [
+            record(first, 0),
+            record(second, 1),
+            record(first, 2),  # a redelivery inside the batch does not break the run
+            record(session_completed("pair-2"), 3),
+            record(third, 4),
+        ],
+        asyncio.Event(),
+    )
+    assert recorder.calls == [["pair-1", "pair-2"], ["pair-3"]]
+    assert sessions_seen == ["pair-2"], "the session came after its pair, in order"
+    assert await effects(pool) == [
+        "formed pair-1",
+        "formed pair-2",
+        "formed pair-3",
+        "session pair-2",
+    ]
+
+    await consumer.process([record(second, 1), record(third, 4)], asyncio.Event())
+    assert recorder.calls == [["pair-1", "pair-2"], ["pair-3"]], "redeliveries have no effect"
+
+
+async def test_a_failing_batch_is_redone_message_by_message_each_with_its_outcome(
+    pool: asyncpg.Pool,
+) -> None:
+    recorder = BatchRecorder(refuse="pair-2")
+    consumer = make_consumer(
+        pool, {PairFormed: Batched(recorder), SessionCompleted: record_session}
+    )
+    early = session_completed("pair-3")
+    await consumer.process([record(early, 0)], asyncio.Event())  # parked: pair-3 unknown yet
+    await consumer.process(
+        [record(pair_formed(1), 1), record(pair_formed(2), 2), record(pair_formed(3), 3)],
+        asyncio.Event(),
+    )
+    assert recorder.calls == [["pair-1", "pair-2", "pair-3"], ["pair-1"], ["pair-2"], ["pair-3"]]
+    assert await effects(pool) == ["formed pair-1", "formed pair-3", "session pair-3"], (
+        "the refused message left nothing; the parked session was released by the redo"
+    )
+    [dead] = await dead_letters(pool)
+    assert dead["binome_dlq_code"] == b"pair_refused"
+    assert dead["ce_type"] == b"binome.pairing.pair-formed"
+    outcomes = dict(
+        await pool.fetch("SELECT outcome, count(*) FROM processed_messages GROUP BY outcome")
+    )
+    assert outcomes == {"done": 3, "rejected": 1}

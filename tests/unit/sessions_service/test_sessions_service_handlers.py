@@ -21,6 +21,7 @@ from binome_shared.contracts.sessions_messages import (
     SetObjective,
     UpdateObjectiveProgress,
 )
+from binome_shared.messaging.consumer import dispatch
 from binome_shared.messaging.errors import AwaitingPrerequisiteError, RejectedError
 from binome_shared.messaging.scheduler import Job
 
@@ -53,7 +54,7 @@ class Service:
     async def handle(self, message: Any, **context: Any) -> None:
         wrapped = envelope(message, **context)
         uow = unit_of_work(self.outbox, self.now)
-        await self.definition.routes[type(message)](wrapped, uow)
+        await dispatch(self.definition.routes[type(message)], [wrapped], uow)
         self.released.extend(uow.released)
 
     async def run_job(self, job_type: str) -> None:
