@@ -3,13 +3,22 @@
 Reliable path, with real service processes built on the shared runtime:
     a transaction → pairing's outbox → pairing's relay (the pairing service) → Kafka → a
     consumer service (benchmarks/bench_consumer.py: the production runtime with a one-row
-    handler) → its row and processed-message record, committed together.
+    effect) → its row and processed-message record, committed together.
+It runs twice: with a one-message handler (a Postgres round trip per message) and with a
+batched handler (``Batched``: one ``executemany`` per run of messages). Envelopes are built
+before the clock starts; encoding them into the outbox is measured.
 Latency is measured inside Postgres (outbox.created_at → processed_messages.processed_at,
-both clock_timestamp() on the same server). Raw loop: an aiokafka producer (acks=all,
-idempotent) and a consumer on the same broker, timed in this process.
+both clock_timestamp() on the same server).
+
+Raw loop: an aiokafka producer (acks=all, idempotent, linger 2 ms) and a consumer, timed in
+this process, sending the very records the relay sends (CloudEvents headers, same keys) to a
+topic with as many partitions as pairing's events. It runs after a warm-up pass, before and
+after the reliable runs; the faster of the two is the reference. A bare variant (body only,
+one partition) is printed too, for comparison with that simpler control.
 
 Usage: python benchmarks/messaging_throughput.py [--events 20000] [--paced-rate 500]
-       [--paced-seconds 10]  (starts the local stack if it is not running)
+       [--paced-seconds 10] [--handlers single,batched]
+       (starts the local stack if it is not running)
 """
 
 from __future__ import annotations
@@ -21,19 +30,25 @@ import statistics
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from binome_devstack.stack import ensure_stack
-from binome_shared.contracts.topics import ALL_TOPICS
+from binome_shared.contracts.base import Envelope
+from binome_shared.contracts.topics import ALL_TOPICS, PAIRING_EVENTS
+from binome_shared.messaging.cloudevents import KafkaRecord, encode
 from binome_shared.messaging.outbox import Outbox
 from binome_shared.messaging.topics import ensure_topics
 from tests.integration.messaging.factories import pair_formed
 from tests.support.platform import (
+    DatabaseTemplate,
     ServiceProcess,
     build_template,
     create_test_database,
@@ -53,8 +68,17 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-async def raw_loop(bootstrap: str, events: int) -> float:
+async def raw_loop(
+    bootstrap: str, records: list[KafkaRecord], *, partitions: int, headers: bool = True
+) -> float:
+    """Produce ``records`` and consume them back; events per second, end to end."""
     topic = f"bench-raw-{uuid.uuid4().hex[:8]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, partitions, 1)])
+    finally:
+        await admin.close()
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=2
     )
@@ -67,31 +91,36 @@ async def raw_loop(bootstrap: str, events: int) -> float:
     )
     await producer.start()
     await consumer.start()
-    payload = pair_formed(0).data.model_dump_json().encode()
     started = time.perf_counter()
     received = 0
 
     async def consume() -> None:
         nonlocal received
-        while received < events:
+        while received < len(records):
             batch = await consumer.getmany(timeout_ms=200, max_records=1000)
-            received += sum(len(records) for records in batch.values())
+            received += sum(len(batch_records) for batch_records in batch.values())
             await consumer.commit()
 
     reader = asyncio.create_task(consume())
     futures = [
-        await producer.send(topic, value=payload, key=str(i % 64).encode()) for i in range(events)
+        await producer.send(
+            topic,
+            value=record.value,
+            key=record.key,
+            headers=record.headers if headers else None,
+        )
+        for record in records
     ]
     await asyncio.gather(*futures)
     await reader
     elapsed = time.perf_counter() - started
     await producer.stop()
     await consumer.stop()
-    return events / elapsed
+    return len(records) / elapsed
 
 
 async def insert_events(
-    dsn: str, prefix: str, count: int, *, rate: float | None, start_index: int
+    dsn: str, prefix: str, envelopes: list[Envelope[Any]], *, rate: float | None
 ) -> None:
     """Write events into pairing's outbox, in transactions of up to 50 (as a busy handler would)."""
     outbox = Outbox(topic_prefix=prefix)
@@ -100,12 +129,9 @@ async def insert_events(
         batch = 50 if rate is None else max(1, int(rate / 100))
         interval = None if rate is None else batch / rate
         next_at = time.perf_counter()
-        for first in range(start_index, start_index + count, batch):
-            envelopes = [
-                pair_formed(i) for i in range(first, min(first + batch, start_index + count))
-            ]
+        for first in range(0, len(envelopes), batch):
             async with conn.transaction():
-                await outbox.add_many(conn, envelopes)
+                await outbox.add_many(conn, envelopes[first : first + batch])
             if interval is not None:
                 next_at += interval
                 await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
@@ -160,103 +186,138 @@ async def latencies(database: object, first: int, last: int) -> tuple[list[float
     return values, len(values) / span
 
 
-async def main() -> None:  # noqa: PLR0915 - one linear scenario, read top to bottom
+@dataclass(frozen=True)
+class ReliableRun:
+    handler: str
+    burst: list[float]
+    burst_rate: float
+    paced: list[float]
+
+
+async def reliable_run(
+    stack: Any, template: DatabaseTemplate, handler: str, arguments: argparse.Namespace
+) -> ReliableRun:
+    """A fresh database and topics, pairing's relay and a bench consumer, a burst then a pace."""
+    database = await create_test_database(template)
+    prefix = f"bench{uuid.uuid4().hex[:6]}."
+    await ensure_topics(stack.kafka_bootstrap, ALL_TOPICS, prefix=prefix)
+    consumer_conn = await database.connect("sessions")
+    await consumer_conn.execute(
+        "CREATE TABLE bench_effects (event_id uuid PRIMARY KEY, pair_id text NOT NULL)"
+    )
+    await consumer_conn.close()
+    paced_events = int(arguments.paced_rate * arguments.paced_seconds)
+    envelopes = [pair_formed(i) for i in range(arguments.events + paced_events)]
+    services = []
+    for name in ("pairing", "sessions"):
+        port = free_port()
+        env = service_env(
+            name=name, database=database, bootstrap=stack.kafka_bootstrap, prefix=prefix, port=port
+        )
+        env["BINOME_LOG_LEVEL"] = "WARNING"
+        env["BENCH_HANDLER"] = handler
+        process = ServiceProcess(
+            name=name,
+            env=env,
+            port=port,
+            log_path=Path(f"/tmp/bench-{name}.log"),
+            argv=(
+                [sys.executable, str(Path(__file__).with_name("bench_consumer.py"))]
+                if name == "sessions"
+                else None
+            ),
+        )
+        process.start()
+        services.append(process)
+    try:
+        for process in services:
+            await process.wait_ready()
+        print(f"reliable path, {handler} handler, as fast as possible …", flush=True)
+        await insert_events(
+            database.dsn("pairing"), prefix, envelopes[: arguments.events], rate=None
+        )
+        await wait_processed(database.dsn("sessions"), arguments.events, timeout=300)
+        burst, burst_rate = await latencies(database, 0, arguments.events)
+        print(
+            f"reliable path, {handler} handler, paced at {arguments.paced_rate:.0f}/s "
+            f"for {arguments.paced_seconds:.0f} s …",
+            flush=True,
+        )
+        await insert_events(
+            database.dsn("pairing"),
+            prefix,
+            envelopes[arguments.events :],
+            rate=arguments.paced_rate,
+        )
+        await wait_processed(database.dsn("sessions"), arguments.events + paced_events, timeout=120)
+        paced, _ = await latencies(database, arguments.events, arguments.events + paced_events)
+    finally:
+        for process in services:
+            process.terminate()
+        await drop_test_database(database)
+    return ReliableRun(handler=handler, burst=burst, burst_rate=burst_rate, paced=paced)
+
+
+async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--paced-rate", type=float, default=500.0)
     parser.add_argument("--paced-seconds", type=float, default=10.0)
+    parser.add_argument("--handlers", default="single,batched")
     arguments = parser.parse_args()
 
     stack = ensure_stack()
+    bootstrap = stack.kafka_bootstrap
+    records = [encode(pair_formed(i), topic="raw") for i in range(arguments.events)]
+    runs: list[ReliableRun] = []
     try:
         template = await build_template(stack.admin_dsn)
-        database = await create_test_database(template)
-        prefix = f"bench{uuid.uuid4().hex[:6]}."
-        await ensure_topics(stack.kafka_bootstrap, ALL_TOPICS, prefix=prefix)
-        consumer_conn = await database.connect("sessions")
-        await consumer_conn.execute(
-            "CREATE TABLE bench_effects (event_id uuid PRIMARY KEY, pair_id text NOT NULL)"
-        )
-        await consumer_conn.close()
-        services = []
-        for name in ("pairing", "sessions"):
-            port = free_port()
-            env = service_env(
-                name=name,
-                database=database,
-                bootstrap=stack.kafka_bootstrap,
-                prefix=prefix,
-                port=port,
-            )
-            env["BINOME_LOG_LEVEL"] = "WARNING"
-            process = ServiceProcess(
-                name=name,
-                env=env,
-                port=port,
-                log_path=Path(f"/tmp/bench-{name}.log"),
-                argv=(
-                    [sys.executable, str(Path(__file__).with_name("bench_consumer.py"))]
-                    if name == "sessions"
-                    else None
-                ),
-            )
-            process.start()
-            services.append(process)
         try:
-            for process in services:
-                await process.wait_ready()
-            print(f"raw aiokafka loop: {arguments.events} events …", flush=True)
-            raw_rate = await raw_loop(stack.kafka_bootstrap, arguments.events)
-
-            print(f"reliable path, as fast as possible: {arguments.events} events …", flush=True)
-            await insert_events(
-                database.dsn("pairing"), prefix, arguments.events, rate=None, start_index=0
+            print("raw aiokafka loop: warm-up, then measured …", flush=True)
+            await raw_loop(bootstrap, records, partitions=PAIRING_EVENTS.partitions)
+            raw_rates = [await raw_loop(bootstrap, records, partitions=PAIRING_EVENTS.partitions)]
+            bare_rate = await raw_loop(bootstrap, records, partitions=1, headers=False)
+            for handler in arguments.handlers.split(","):
+                runs.append(await reliable_run(stack, template, handler, arguments))
+            print("raw aiokafka loop, again …", flush=True)
+            raw_rates.append(
+                await raw_loop(bootstrap, records, partitions=PAIRING_EVENTS.partitions)
             )
-            await wait_processed(database.dsn("sessions"), arguments.events, timeout=300)
-            burst, burst_rate = await latencies(database, 0, arguments.events)
-
-            paced_events = int(arguments.paced_rate * arguments.paced_seconds)
-            print(
-                f"reliable path, paced at {arguments.paced_rate:.0f}/s for {arguments.paced_seconds:.0f} s …",
-                flush=True,
-            )
-            first = arguments.events
-            await insert_events(
-                database.dsn("pairing"),
-                prefix,
-                paced_events,
-                rate=arguments.paced_rate,
-                start_index=first,
-            )
-            await wait_processed(
-                database.dsn("sessions"), arguments.events + paced_events, timeout=120
-            )
-            paced, _ = await latencies(database, first, first + paced_events)
         finally:
-            for process in services:
-                process.terminate()
-            await drop_test_database(database)
             await drop_template(template)
     finally:
         stack.stop_started()
 
+    raw_rate = max(raw_rates)
     print()
     print("| path | events | throughput (events/s) | p50 latency | p99 latency |")
     print("|---|---|---|---|---|")
-    print(f"| raw aiokafka produce→consume | {arguments.events} | {raw_rate:,.0f} | | |")
     print(
-        f"| reliable, burst | {len(burst)} | {burst_rate:,.0f} | "
-        f"{statistics.median(burst) * 1000:.1f} ms | {percentile(burst, 0.99) * 1000:.1f} ms |"
+        f"| raw aiokafka, same records, {PAIRING_EVENTS.partitions} partitions "
+        f"(before / after) | {arguments.events} | {raw_rates[0]:,.0f} / {raw_rates[1]:,.0f} | | |"
     )
-    print(
-        f"| reliable, paced {arguments.paced_rate:.0f}/s | {len(paced)} | {arguments.paced_rate:.0f} (offered) | "
-        f"{statistics.median(paced) * 1000:.1f} ms | {percentile(paced, 0.99) * 1000:.1f} ms |"
-    )
-    print(f"\nreliable / raw throughput ratio: {burst_rate / raw_rate:.2f}  (target ≥ 0.33)")
-    print(f"reliable throughput: {burst_rate:,.0f} events/s (target ≥ 2,000)")
-    print(
-        f"p99 at {arguments.paced_rate:.0f}/s: {percentile(paced, 0.99) * 1000:.1f} ms (target < 50 ms)"
-    )
+    print(f"| raw aiokafka, bare body, 1 partition | {arguments.events} | {bare_rate:,.0f} | | |")
+    for run in runs:
+        print(
+            f"| reliable, {run.handler} handler, burst | {len(run.burst)} | "
+            f"{run.burst_rate:,.0f} | {statistics.median(run.burst) * 1000:.1f} ms | "
+            f"{percentile(run.burst, 0.99) * 1000:.1f} ms |"
+        )
+        print(
+            f"| reliable, {run.handler} handler, paced {arguments.paced_rate:.0f}/s | "
+            f"{len(run.paced)} | {arguments.paced_rate:.0f} (offered) | "
+            f"{statistics.median(run.paced) * 1000:.1f} ms | "
+            f"{percentile(run.paced, 0.99) * 1000:.1f} ms |"
+        )
+    print()
+    for run in runs:
+        print(
+            f"{run.handler} handler: reliable / raw {run.burst_rate / raw_rate:.2f} "
+            f"(target ≥ 0.33; against the bare loop {run.burst_rate / bare_rate:.2f}), "
+            f"{run.burst_rate:,.0f} events/s (target ≥ 2,000), "
+            f"p99 at {arguments.paced_rate:.0f}/s {percentile(run.paced, 0.99) * 1000:.1f} ms "
+            "(target < 50 ms)"
+        )
 
 
 if __name__ == "__main__":
