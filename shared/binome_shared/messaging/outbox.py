@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import asyncpg
+from aiokafka.partitioner import DefaultPartitioner
 from opentelemetry import propagate
 
 from binome_shared import failpoints
@@ -29,6 +30,17 @@ _INSERT = """
 INSERT INTO outbox (event_id, topic, key, value, header_names, header_values)
 VALUES ($1, $2, $3, $4, $5, $6)
 """
+_INSERT_MANY = """
+INSERT INTO outbox (event_id, topic, key, value, header_names, header_values)
+SELECT event_id, topic, key, value,
+       ($5::text[])[first_header:last_header], ($6::bytea[])[first_header:last_header]
+FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::bytea[], $7::int[], $8::int[])
+     WITH ORDINALITY AS batch(event_id, topic, key, value, first_header, last_header, position)
+ORDER BY position
+"""
+"""One statement for a batch (one trigger call, one round trip): rows are inserted in the
+given order, so their ids keep per-key order. The batch's headers travel as two flat arrays
+that each row slices."""
 _CLAIM = """
 SELECT id, topic, key, value, header_names, header_values
 FROM outbox
@@ -46,6 +58,7 @@ _PRUNE_SENT = """
 DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < clock_timestamp() - $1::text::interval
 """
 _PENDING = "SELECT count(*) FROM outbox WHERE sent_at IS NULL"
+_DEFAULT_PARTITIONER = DefaultPartitioner()
 _LEADER_LOCK = "SELECT pg_try_advisory_lock(hashtext(current_schema() || '.outbox_relay'))"
 
 
@@ -71,15 +84,26 @@ class Outbox:
         if not envelopes:
             return
         context = trace_headers()
-        rows = []
+        columns: tuple[list[Any], ...] = ([], [], [], [], [], [], [], [])
+        ids, topics, keys, values, names, header_values, firsts, lasts = columns
         for envelope in envelopes:
             record = encode(
                 envelope,
                 topic=envelope.data.topic.full_name(self.topic_prefix),
                 extra_headers=context,
             )
-            rows.append(_row(envelope.id, record))
-        await conn.executemany(_INSERT, rows)
+            ids.append(envelope.id)
+            topics.append(record.topic)
+            keys.append(record.key)
+            values.append(record.value)
+            firsts.append(len(names) + 1)  # Postgres arrays count from 1
+            for name, value in record.headers:
+                names.append(name)
+                header_values.append(value)
+            lasts.append(len(names))
+        await conn.execute(
+            _INSERT_MANY, ids, topics, keys, values, names, header_values, firsts, lasts
+        )
 
     async def add_dead_letter(
         self,
@@ -130,17 +154,20 @@ def _row(event_id: uuid.UUID, record: KafkaRecord) -> tuple[Any, ...]:
 
 
 class Producer(Protocol):
-    """The part of aiokafka's producer the relay uses."""
+    """The part of aiokafka's producer the relay uses: its batch interface."""
 
-    async def send(  # noqa: PLR0917 - aiokafka's signature
-        self,
-        topic: str,
-        value: bytes | None = None,
-        key: bytes | None = None,
-        partition: int | None = None,
-        timestamp_ms: int | None = None,
-        headers: list[tuple[str, bytes]] | None = None,
+    def create_batch(self) -> Any: ...
+
+    async def send_batch(
+        self, batch: Any, topic: str, *, partition: int
     ) -> asyncio.Future[Any]: ...
+
+    async def partitions_for(self, topic: str) -> set[int]: ...
+
+
+def _appended(batch: Any, key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> bool:
+    """Whether ``batch`` took the record (it refuses once full; an empty one never does)."""
+    return batch.append(key=key, value=value, timestamp=None, headers=headers) is not None
 
 
 class OutboxRelay:
@@ -178,20 +205,41 @@ class OutboxRelay:
             rows = await conn.fetch(_CLAIM, self._batch_size)
             if not rows:
                 return 0
-            deliveries = [
-                await self._producer.send(
-                    row["topic"],
-                    value=row["value"],
-                    key=row["key"],
-                    headers=list(zip(row["header_names"], row["header_values"], strict=True)),
-                )
-                for row in rows
-            ]
-            await asyncio.gather(*deliveries)
+            await asyncio.gather(*await self._send(rows))
             failpoints.crash_if_armed("relay.after_broker_ack")
             await conn.execute(_MARK_SENT, [row["id"] for row in rows])
         self.published += len(rows)
         return len(rows)
+
+    async def _send(self, rows: Sequence[asyncpg.Record]) -> list[asyncio.Future[Any]]:
+        """Hand the rows to the producer as record batches, one stream per partition, in
+        order; returns the deliveries to wait for.
+
+        aiokafka's per-message ``send`` costs twice as much CPU as filling its batches
+        directly. Partitions are chosen as Kafka's default partitioner does (murmur2 of the
+        key), so a key lands where any other Kafka client would put it.
+        """
+        partitions: dict[str, list[int]] = {}
+        open_batches: dict[tuple[str, int], Any] = {}
+        deliveries: list[asyncio.Future[Any]] = []
+        for row in rows:
+            topic, key, value = row["topic"], row["key"], row["value"]
+            if topic not in partitions:
+                partitions[topic] = sorted(await self._producer.partitions_for(topic))
+            partition = _DEFAULT_PARTITIONER(key, partitions[topic], partitions[topic])
+            headers = list(zip(row["header_names"], row["header_values"], strict=True))
+            batch = open_batches.get((topic, partition))
+            if batch is not None and _appended(batch, key, value, headers):
+                continue
+            if batch is not None:  # full: it goes, and a new one follows it
+                deliveries.append(
+                    await self._producer.send_batch(batch, topic, partition=partition)
+                )
+            batch = open_batches[(topic, partition)] = self._producer.create_batch()
+            _appended(batch, key, value, headers)  # a new batch always takes its first record
+        for (topic, partition), batch in open_batches.items():
+            deliveries.append(await self._producer.send_batch(batch, topic, partition=partition))
+        return deliveries
 
     async def pending(self) -> int:
         async with self._pool.acquire() as conn:
