@@ -17,7 +17,7 @@ after the reliable runs; the faster of the two is the reference. A bare variant 
 one partition) is printed too, for comparison with that simpler control.
 
 Usage: python benchmarks/messaging_throughput.py [--events 20000] [--paced-rate 500]
-       [--paced-seconds 10] [--handlers single,batched]
+       [--paced-seconds 10] [--handlers single,batched] [--consumer-replicas 2]
        (starts the local stack if it is not running)
 """
 
@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import uvloop
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
@@ -117,6 +118,24 @@ async def raw_loop(
     await producer.stop()
     await consumer.stop()
     return len(records) / elapsed
+
+
+async def wait_for_group(bootstrap: str, group: str, members: int) -> None:
+    """Wait until every consumer replica has its partitions: a rebalance in the middle of
+    the burst would be measured as the messaging core's latency."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            [response] = await admin.describe_consumer_groups([group])
+            [(_error, _group, state, _type, _protocol, group_members, *_)] = response.groups
+            if state == "Stable" and len(group_members) == members:
+                return
+            await asyncio.sleep(0.2)
+        raise SystemExit(f"consumer group {group} did not settle with {members} members")
+    finally:
+        await admin.close()
 
 
 async def insert_events(
@@ -209,18 +228,22 @@ async def reliable_run(
     paced_events = int(arguments.paced_rate * arguments.paced_seconds)
     envelopes = [pair_formed(i) for i in range(arguments.events + paced_events)]
     services = []
-    for name in ("pairing", "sessions"):
+    roles = [("pairing", "pairing")] + [
+        ("sessions", f"consumer-{replica}") for replica in range(arguments.consumer_replicas)
+    ]
+    for name, role in roles:
         port = free_port()
         env = service_env(
             name=name, database=database, bootstrap=stack.kafka_bootstrap, prefix=prefix, port=port
         )
         env["BINOME_LOG_LEVEL"] = "WARNING"
+        env["BINOME_INSTANCE_ID"] = role
         env["BENCH_HANDLER"] = handler
         process = ServiceProcess(
             name=name,
             env=env,
             port=port,
-            log_path=Path(f"/tmp/bench-{name}.log"),
+            log_path=Path(f"/tmp/bench-{role}.log"),
             argv=(
                 [sys.executable, str(Path(__file__).with_name("bench_consumer.py"))]
                 if name == "sessions"
@@ -232,6 +255,9 @@ async def reliable_run(
     try:
         for process in services:
             await process.wait_ready()
+        await wait_for_group(
+            stack.kafka_bootstrap, f"{prefix}binome-sessions", arguments.consumer_replicas
+        )
         print(f"reliable path, {handler} handler, as fast as possible …", flush=True)
         await insert_events(
             database.dsn("pairing"), prefix, envelopes[: arguments.events], rate=None
@@ -264,6 +290,12 @@ async def main() -> None:
     parser.add_argument("--paced-rate", type=float, default=500.0)
     parser.add_argument("--paced-seconds", type=float, default=10.0)
     parser.add_argument("--handlers", default="single,batched")
+    parser.add_argument(
+        "--consumer-replicas",
+        type=int,
+        default=2,
+        help="consumer processes in one group, as a service runs in production (default 2)",
+    )
     arguments = parser.parse_args()
 
     stack = ensure_stack()
@@ -322,4 +354,4 @@ async def main() -> None:
 
 if __name__ == "__main__":
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    asyncio.run(main())
+    uvloop.run(main())  # the event loop the services run on (uvicorn picks uvloop)
