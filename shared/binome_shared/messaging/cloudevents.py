@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -49,12 +49,15 @@ class ReceivedRecord:
     key: bytes | None
     value: bytes | None
     headers: Sequence[tuple[str, bytes]]
+    header_values: Mapping[str, bytes] = field(init=False, repr=False, compare=False)
+    """The headers by name, the first of a repeated name winning: looked up many times."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "header_values", dict(reversed(self.headers)))
 
     def header(self, name: str) -> str | None:
-        for header_name, value in self.headers:
-            if header_name == name:
-                return value.decode("utf-8", errors="replace")
-        return None
+        value = self.header_values.get(name)
+        return None if value is None else value.decode("utf-8", errors="replace")
 
 
 class RejectionCode(StrEnum):
@@ -118,8 +121,11 @@ def decode(record: ReceivedRecord, registry: Registry) -> Envelope[Message]:
     Raises UndecodableRecordError with the precise reason when the record is not a valid
     Binôme message: such a record is dead-lettered, never retried.
     """
-    headers = _attribute_headers(record.headers)
-    attributes = {name: headers.get(name) for name in _REQUIRED + _OPTIONAL}
+    values = record.header_values
+    attributes = {
+        name: None if (value := values.get(header)) is None else value.decode(errors="replace")
+        for name, header in _ATTRIBUTE_HEADERS
+    }
     missing = [f"ce_{name}" for name in _REQUIRED if not attributes[name]]
     if missing:
         raise UndecodableRecordError(
@@ -168,15 +174,6 @@ def decode(record: ReceivedRecord, registry: Registry) -> Envelope[Message]:
         ) from None
 
 
-def _attribute_headers(headers: Sequence[tuple[str, bytes]]) -> dict[str, str]:
-    """The ``ce_*`` headers by attribute name (the first of a repeated header wins)."""
-    attributes: dict[str, str] = {}
-    for name, value in headers:
-        if name.startswith("ce_"):
-            attributes.setdefault(name[3:], value.decode("utf-8", errors="replace"))
-    return attributes
-
-
 @functools.lru_cache(maxsize=64)
 def _schema_version(text: str) -> SchemaVersion:
     """Versions are few and immutable: parse each spelling once."""
@@ -211,6 +208,7 @@ _REQUIRED = (
     "programmeid",
 )
 _OPTIONAL = ("correlationid", "causationid", "subject")
+_ATTRIBUTE_HEADERS = tuple((name, f"ce_{name}") for name in _REQUIRED + _OPTIONAL)
 
 
 def _describe_validation_error(message_type: str, error: ValidationError) -> str:

@@ -635,7 +635,9 @@ def _handling_span(run: Sequence[tuple[ReceivedRecord, Envelope[Message]]]) -> A
 
 def _producer_context(record: ReceivedRecord) -> Context:
     carrier = {
-        name: value.decode("latin-1") for name, value in record.headers if name in _TRACE_HEADERS
+        name: value.decode("latin-1")
+        for name in _TRACE_HEADERS
+        if (value := record.header_values.get(name)) is not None
     }
     # Most records of a bulk import carry no trace: skip the propagator's work for them.
     return propagate.extract(carrier) if carrier else Context()
