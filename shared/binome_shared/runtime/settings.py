@@ -43,7 +43,9 @@ class ServiceSettings(BaseSettings):
     consumer_max_attempts: int = Field(
         default=3, ge=1, description="Attempts before a failing message is dead-lettered."
     )
-    relay_batch_size: int = Field(default=500, ge=1, description="Outbox rows per Kafka batch.")
+    relay_batch_size: int = Field(
+        default=1000, ge=1, description="Outbox rows claimed, sent and marked per transaction."
+    )
     relay_poll_interval_seconds: float = Field(
         default=1.0, gt=0, description="Outbox polling period when no NOTIFY wakes the relay."
     )
