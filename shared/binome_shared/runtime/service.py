@@ -275,7 +275,10 @@ class ServiceRuntime:
     async def consume(self, message: Any) -> None:
         """FastStream's batch subscriber: process, commit, then acknowledge the offsets."""
         raw = message.raw_message
-        records = raw if isinstance(raw, tuple) else (raw,)
+        records = [
+            unwrapped.record if isinstance(unwrapped, _RecordWithoutHeaders) else unwrapped
+            for unwrapped in (raw if isinstance(raw, tuple) else (raw,))
+        ]
         received = [
             ReceivedRecord(
                 topic=record.topic,
@@ -362,6 +365,7 @@ def build_app(
             fetch_max_wait_ms=20,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,
+            parser=_parse_without_headers,
             decoder=_keep_raw,
             title=f"binome-{definition.name}",
         )
@@ -413,6 +417,31 @@ def build_app(
         after_shutdown=[runtime.finish_shutdown],
     )
     return app, runtime
+
+
+@dataclass(frozen=True, slots=True)
+class _RecordWithoutHeaders:
+    """A Kafka record as FastStream's batch parser sees it: everything but the headers.
+
+    That parser decodes every header value of every record as UTF-8 text. One binary value
+    (a signature from another producer) would break the whole batch, before the reliable
+    consumer could judge a single record; and the consumer reads the headers itself.
+    """
+
+    record: Any
+
+    @property
+    def headers(self) -> tuple[()]:
+        return ()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.record, name)
+
+
+async def _parse_without_headers(
+    records: tuple[Any, ...], original_parser: Callable[[tuple[Any, ...]], Awaitable[Any]]
+) -> Any:
+    return await original_parser(tuple(_RecordWithoutHeaders(record) for record in records))
 
 
 async def _keep_raw(message: Any) -> None:

@@ -165,8 +165,17 @@ async def test_unreadable_messages_go_to_the_dead_letter_topic_and_the_rest_flow
         )
     )
     await kafka.publish(pair_formed(2))
+    signed = encode(pair_formed(3), topic=topic)  # a binary header from some other producer
+    await kafka.send(
+        KafkaRecord(
+            topic=topic,
+            key=signed.key,
+            value=signed.value,
+            headers=[*signed.headers, ("x-signature", b"\xff\xfe\x00\x81")],
+        )
+    )
 
-    await eventually(lambda: database.fetchval("sessions", "SELECT count(*) FROM pairs"), 1)
+    await eventually(lambda: database.fetchval("sessions", "SELECT count(*) FROM pairs"), 2)
     dead = await kafka.read_all(f"{topic}.dlq", expect=4)
     codes = sorted(dict(record.headers)["binome_dlq_code"].decode() for record in dead)
     assert codes == ["malformed_json", "schema_invalid", "unknown_type", "unknown_version"]
@@ -174,7 +183,10 @@ async def test_unreadable_messages_go_to_the_dead_letter_topic_and_the_rest_flow
     assert first["binome_dlq_source_topic"].decode() == topic
     assert first["binome_dlq_consumer_group"].decode().endswith("binome-sessions")
     assert first["binome_dlq_reason"]
-    assert await database.fetchval("sessions", "SELECT pair_id FROM pairs") == "pair-2"
+    pairs = "SELECT string_agg(pair_id, ',' ORDER BY pair_id) FROM pairs"
+    assert await database.fetchval("sessions", pairs) == "pair-2,pair-3", (
+        "a binary header of another producer does not stop a valid record"
+    )
 
 
 @pytest.mark.parametrize("component", ["postgres", "kafka"])
