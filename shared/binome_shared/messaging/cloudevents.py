@@ -27,6 +27,8 @@ SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
 
 Headers = list[tuple[str, bytes]]
+_SPEC_VERSION_BYTES = SPEC_VERSION.encode()
+_CONTENT_TYPE_BYTES = CONTENT_TYPE.encode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +93,7 @@ _EXTENSIONS = {
 def encode(envelope: Envelope[Any], *, topic: str, extra_headers: Headers = ()) -> KafkaRecord:  # type: ignore[assignment]
     """The Kafka record for an envelope, ready for a producer."""
     headers: Headers = [
-        ("ce_specversion", SPEC_VERSION.encode()),
+        ("ce_specversion", _SPEC_VERSION_BYTES),
         ("ce_id", str(envelope.id).encode()),
         ("ce_type", envelope.type.encode()),
         ("ce_source", envelope.source.encode()),
@@ -100,7 +102,7 @@ def encode(envelope: Envelope[Any], *, topic: str, extra_headers: Headers = ()) 
         ("ce_tenantid", envelope.tenant_id.encode()),
         ("ce_programmeid", envelope.programme_id.encode()),
         ("ce_correlationid", str(envelope.correlation_id).encode()),
-        ("content-type", CONTENT_TYPE.encode()),
+        ("content-type", _CONTENT_TYPE_BYTES),
     ]
     if envelope.causation_id is not None:
         headers.append(("ce_causationid", str(envelope.causation_id).encode()))
@@ -110,7 +112,8 @@ def encode(envelope: Envelope[Any], *, topic: str, extra_headers: Headers = ()) 
     return KafkaRecord(
         topic=topic,
         key=envelope.partition_key().encode(),
-        value=envelope.data.model_dump_json().encode(),
+        # The serializer's own bytes: model_dump_json() would decode them to text first.
+        value=envelope.data.__pydantic_serializer__.to_json(envelope.data),
         headers=headers,
     )
 
