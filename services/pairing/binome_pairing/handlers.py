@@ -7,7 +7,9 @@ through the outbox in that same transaction. Rounds are solved by the pure engin
 
 from __future__ import annotations
 
+import itertools
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from binome_pairing import publishing
@@ -38,7 +40,7 @@ from binome_shared.contracts.pairing_events import (
 )
 from binome_shared.contracts.participants import ParticipantProfile, ParticipantRole
 from binome_shared.contracts.programme import ApprovalMode
-from binome_shared.messaging.consumer import Handler, UnitOfWork
+from binome_shared.messaging.consumer import Batched, Route, UnitOfWork
 from binome_shared.messaging.errors import RejectedError
 
 _PAIR_NAMESPACE = uuid.UUID("0b6c3c8e-5f7e-4d8a-9a51-3f0d2c7e9b14")
@@ -93,23 +95,36 @@ async def record_reporting_lines(envelope: Envelope[RecordReportingLines], uow: 
     await repository.save_reporting_lines(uow.conn, envelope.programme_id, envelope.data.lines)
 
 
-async def enrol_participant(envelope: Envelope[EnrolParticipant], uow: UnitOfWork) -> None:
-    """Add a mentor or mentee; a second enrolment of the same id is refused."""
-    definition = await _programme(envelope, uow)
-    profile = envelope.data.participant
-    status = await repository.participant_status(
-        uow.conn, envelope.programme_id, profile.participant_id
-    )
-    if status == "enrolled":
-        raise RejectedError(
-            "duplicate_participant",
-            f"{profile.participant_id} is already enrolled in {envelope.programme_id}: send "
-            f"UpdateParticipant to change the profile / déjà inscrit : envoyer UpdateParticipant",
+async def enrol_participants(
+    envelopes: Sequence[Envelope[EnrolParticipant]], uow: UnitOfWork
+) -> None:
+    """Add mentors and mentees: a run of an HR import at once (one query per programme for
+    who is known, one ``executemany`` to write them).
+
+    A second enrolment of the same id is refused. Any refusal raises, and the consumer then
+    redoes the run one enrolment at a time, so each refusal names its own command.
+    """
+    for programme_id, grouped in itertools.groupby(envelopes, key=lambda e: e.programme_id):
+        run = list(grouped)
+        definition = await _programme(run[0], uow)
+        profiles = [envelope.data.participant for envelope in run]
+        statuses = await repository.participant_statuses(
+            uow.conn, programme_id, [profile.participant_id for profile in profiles]
         )
-    _refuse_invalid(definition, profile)
-    await repository.save_participant(
-        uow.conn, programme_id=envelope.programme_id, profile=profile, at=uow.now
-    )
+        seen: set[str] = set()
+        for profile in profiles:
+            if statuses.get(profile.participant_id) == "enrolled" or profile.participant_id in seen:
+                raise RejectedError(
+                    "duplicate_participant",
+                    f"{profile.participant_id} is already enrolled in {programme_id}: send "
+                    "UpdateParticipant to change the profile / déjà inscrit : envoyer "
+                    "UpdateParticipant",
+                )
+            seen.add(profile.participant_id)
+            _refuse_invalid(definition, profile)
+        await repository.save_participants(
+            uow.conn, programme_id=programme_id, profiles=profiles, at=uow.now
+        )
 
 
 async def update_participant(envelope: Envelope[UpdateParticipant], uow: UnitOfWork) -> None:
@@ -401,9 +416,9 @@ async def dissolve_pair(envelope: Envelope[DissolvePair], uow: UnitOfWork) -> No
     await _repair(envelope, uow)
 
 
-ROUTES: dict[type[Message], Handler] = {
+ROUTES: dict[type[Message], Route] = {
     DefineProgramme: define_programme,
-    EnrolParticipant: enrol_participant,
+    EnrolParticipant: Batched(enrol_participants),  # HR imports arrive by the thousand
     UpdateParticipant: update_participant,
     RecordReportingLines: record_reporting_lines,
     WithdrawParticipant: withdraw_participant,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,6 +24,10 @@ ON CONFLICT (programme_id) DO UPDATE SET definition = EXCLUDED.definition,
 _PROGRAMME = "SELECT definition FROM programmes WHERE programme_id = $1 FOR UPDATE"
 _PARTICIPANT = """
 SELECT role, profile, status FROM participants WHERE programme_id = $1 AND participant_id = $2
+"""
+_STATUSES = """
+SELECT participant_id, status FROM participants
+WHERE programme_id = $1 AND participant_id = ANY($2::text[])
 """
 _ENROL = """
 INSERT INTO participants (programme_id, participant_id, role, profile, status, updated_at)
@@ -113,16 +118,33 @@ async def participant_status(
     return None if row is None else str(row["status"])
 
 
+async def participant_statuses(
+    conn: asyncpg.Connection, programme_id: str, participant_ids: Sequence[str]
+) -> dict[str, str]:
+    """The status of each of these people known in the programme (absent: never enrolled)."""
+    rows = await conn.fetch(_STATUSES, programme_id, list(participant_ids))
+    return {row["participant_id"]: row["status"] for row in rows}
+
+
 async def save_participant(
     conn: asyncpg.Connection, *, programme_id: str, profile: ParticipantProfile, at: datetime
 ) -> None:
-    await conn.execute(
+    await save_participants(conn, programme_id=programme_id, profiles=[profile], at=at)
+
+
+async def save_participants(
+    conn: asyncpg.Connection,
+    *,
+    programme_id: str,
+    profiles: Sequence[ParticipantProfile],
+    at: datetime,
+) -> None:
+    await conn.executemany(
         _ENROL,
-        programme_id,
-        profile.participant_id,
-        str(profile.role),
-        profile.model_dump_json(),
-        at,
+        [
+            (programme_id, profile.participant_id, str(profile.role), profile.model_dump_json(), at)
+            for profile in profiles
+        ],
     )
 
 
