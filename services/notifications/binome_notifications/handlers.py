@@ -33,7 +33,7 @@ from binome_notifications.domain.triggers import Trigger
 from binome_notifications.translation import ReceiverSubscription
 from binome_shared.contracts import hr_commands, pairing_events, sessions_messages
 from binome_shared.contracts.base import Envelope, Message
-from binome_shared.messaging.consumer import Handler, UnitOfWork
+from binome_shared.messaging.consumer import Batched, Route, UnitOfWork
 from binome_shared.messaging.errors import AwaitingPrerequisiteError, RejectedError
 
 logger = logging.getLogger(__name__)
@@ -68,12 +68,13 @@ class NotificationHandlers:
         self._renderer = renderer
         self._receivers = tuple(receivers)
 
-    def routes(self) -> Mapping[type[Message], Handler]:
+    def routes(self) -> Mapping[type[Message], Route]:
         """Which handler takes which message."""
         return {
             hr_commands.DefineProgramme: self.define_programme,
-            hr_commands.EnrolParticipant: self.enrol_participant,
-            hr_commands.UpdateParticipant: self.enrol_participant,
+            # HR imports arrive by the thousand: a run of them is one executemany.
+            hr_commands.EnrolParticipant: Batched(self.enrol_participants),
+            hr_commands.UpdateParticipant: Batched(self.enrol_participants),
             hr_commands.EraseParticipant: self.erase_participant,
             hr_commands.SetNotificationPreferences: self.set_preferences,
             pairing_events.PairFormed: self.pair_formed,
@@ -123,17 +124,17 @@ class NotificationHandlers:
             preferences=Preferences(opt_outs=opt_outs),
         )
 
-    async def enrol_participant(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
-        """Remember (or update) a participant's name, address, language and time zone."""
-        command: hr_commands.EnrolParticipant | hr_commands.UpdateParticipant = envelope.data
-        person = translation.person_from_profile(command.participant)
-        await directory.save_person(
-            uow.conn,
-            tenant_id=envelope.tenant_id,
-            programme_id=envelope.programme_id,
-            person=person,
-        )
-        uow.release(participant_ready(envelope.programme_id, person.person_id))
+    async def enrol_participants(self, envelopes: Sequence[Envelope[Any]], uow: UnitOfWork) -> None:
+        """Remember (or update) participants' names, addresses, languages and time zones: a
+        run of an HR import at once (Batched)."""
+        people = []
+        for envelope in envelopes:
+            command: hr_commands.EnrolParticipant | hr_commands.UpdateParticipant = envelope.data
+            person = translation.person_from_profile(command.participant)
+            people.append((envelope.tenant_id, envelope.programme_id, person))
+        await directory.save_people(uow.conn, people)
+        for _, programme_id, person in people:
+            uow.release(participant_ready(programme_id, person.person_id))
 
     async def erase_participant(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
         """GDPR: forget the person's address, preferences and delivery history."""

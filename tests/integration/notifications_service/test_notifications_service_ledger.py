@@ -28,7 +28,7 @@ from binome_notifications.domain.policy import (
 )
 from binome_notifications.handlers import NotificationHandlers
 from binome_shared.contracts.base import Envelope
-from binome_shared.messaging.consumer import UnitOfWork
+from binome_shared.messaging.consumer import UnitOfWork, dispatch
 from binome_shared.messaging.outbox import Outbox
 from binome_shared.messaging.scheduler import Job
 from tests.support.platform import ProvisionedDatabase
@@ -81,7 +81,7 @@ async def consume(pool: asyncpg.Pool, *envelopes: Envelope[Any], now: Any = NOW)
         for envelope in envelopes:
             async with conn.transaction():
                 uow = UnitOfWork(conn=conn, outbox=Outbox(), now=now, source=SOURCE)
-                await routes[type(envelope.data)](envelope, uow)
+                await dispatch(routes[type(envelope.data)], [envelope], uow)
 
 
 def dispatcher(pool: asyncpg.Pool, smtp: ScriptedSmtp, *, burst: int = 10) -> Dispatcher:

@@ -4,6 +4,7 @@ preferences, as named statements over the service's own schema."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -198,15 +199,25 @@ async def save_person(
     conn: asyncpg.Connection, *, tenant_id: str, programme_id: str, person: Person
 ) -> None:
     """Create or replace what the service knows of a participant."""
-    await conn.execute(
+    await save_people(conn, [(tenant_id, programme_id, person)])
+
+
+async def save_people(conn: asyncpg.Connection, people: Sequence[tuple[str, str, Person]]) -> None:
+    """Create or replace several participants (tenant, programme, person), in order."""
+    await conn.executemany(
         _UPSERT_PERSON,
-        tenant_id,
-        programme_id,
-        person.person_id,
-        person.display_name,
-        person.email,
-        (person.language or Language.FR).value,
-        person.time_zone or "Europe/Paris",
+        [
+            (
+                tenant_id,
+                programme_id,
+                person.person_id,
+                person.display_name,
+                person.email,
+                (person.language or Language.FR).value,
+                person.time_zone or "Europe/Paris",
+            )
+            for tenant_id, programme_id, person in people
+        ],
     )
 
 
