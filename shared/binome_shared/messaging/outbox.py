@@ -21,6 +21,7 @@ from opentelemetry import propagate
 
 from binome_shared import failpoints
 from binome_shared.contracts.base import Envelope
+from binome_shared.db.claims import WALK_THE_INDEX
 from binome_shared.messaging.backoff import Backoff, sleep_unless
 from binome_shared.messaging.cloudevents import Headers, KafkaRecord, ReceivedRecord, encode
 
@@ -49,10 +50,6 @@ ORDER BY id
 LIMIT $1
 FOR UPDATE SKIP LOCKED
 """
-_WALK_THE_UNSENT_INDEX = "SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off"
-"""The claim must walk ``outbox_unsent`` in id order and stop after a batch. Without
-statistics (a new or freshly filled table) the planner would rather fetch the whole backlog
-and sort it, which makes each claim cost the backlog's size: quadratic under a burst."""
 _MARK_SENT = "UPDATE outbox SET sent_at = clock_timestamp() WHERE id = ANY($1::bigint[])"
 _PRUNE_SENT = """
 DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < clock_timestamp() - $1::text::interval
@@ -201,7 +198,7 @@ class OutboxRelay:
     async def relay_once(self) -> int:
         """Publish up to one batch of unsent rows; returns how many were published."""
         async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(_WALK_THE_UNSENT_INDEX)
+            await conn.execute(WALK_THE_INDEX)  # outbox_unsent, in id order
             rows = await conn.fetch(_CLAIM, self._batch_size)
             if not rows:
                 return 0

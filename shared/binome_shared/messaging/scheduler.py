@@ -19,6 +19,7 @@ from typing import Any
 
 import asyncpg
 
+from binome_shared.db.claims import PLAN_FREELY, WALK_THE_INDEX
 from binome_shared.messaging.consumer import TRANSIENT_ERRORS, Clock, UnitOfWork
 from binome_shared.messaging.outbox import Outbox
 
@@ -147,7 +148,9 @@ class JobRunner:
     async def _run_batch(self) -> int:
         now = self._clock.now()
         async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(WALK_THE_INDEX)  # scheduled_jobs_due_order
             rows = await conn.fetch(_CLAIM_DUE, now, self._policy.batch_size)
+            await conn.execute(PLAN_FREELY)  # the jobs' own queries
             for row in rows:
                 await self._run_one(conn, row, now)
         return len(rows)
