@@ -134,6 +134,7 @@ NOTIFICATION_KINDS: Final[dict[str, dict[Language, str]]] = {
     "feedback_request": {"fr": "Demande de retour", "en": "Feedback request"},
     "stall_nudge": {"fr": "Relance binôme à l'arrêt", "en": "Stalled pair nudge"},
     "hr_stall_alert": {"fr": "Alerte RH (binôme à l'arrêt)", "en": "HR stall alert"},
+    "hr_fit_alert": {"fr": "Alerte RH (binôme mal assorti)", "en": "HR alert: pair not a good fit"},
     "matching_summary": {"fr": "Synthèse d'appariement (RH)", "en": "Matching summary (HR)"},
     "progress_report": {"fr": "Point d'avancement (RH)", "en": "Progress report (HR)"},
     "pair_thanks": {"fr": "Remerciements de fin", "en": "End-of-programme thanks"},

@@ -85,6 +85,7 @@ class NotificationHandlers:
             sessions_messages.SessionCancelled: self.session_cancelled,
             sessions_messages.SessionCompleted: self.session_completed,
             sessions_messages.PairStalled: self.pair_stalled,
+            sessions_messages.PairFitConcernRaised: self.pair_fit_concern_raised,
             sessions_messages.PairCompleted: self.pair_completed,
             sessions_messages.ProgrammeProgressReported: self.progress_reported,
         }
@@ -268,6 +269,15 @@ class NotificationHandlers:
         event: sessions_messages.PairStalled = envelope.data
         record, programme, mentor, mentee = await self._pair_context(uow.conn, event.pair_id)
         trigger = translation.pair_stalled(
+            event, occurred_at=envelope.time, programme=programme, mentor=mentor, mentee=mentee
+        )
+        await self._plan(trigger, envelope=envelope, uow=uow, record=record, pair_id=event.pair_id)
+
+    async def pair_fit_concern_raised(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        """Alert HR that one side finds the pair not a good fit; the pair itself is not told."""
+        event: sessions_messages.PairFitConcernRaised = envelope.data
+        record, programme, mentor, mentee = await self._pair_context(uow.conn, event.pair_id)
+        trigger = translation.pair_fit_concern(
             event, occurred_at=envelope.time, programme=programme, mentor=mentor, mentee=mentee
         )
         await self._plan(trigger, envelope=envelope, uow=uow, record=record, pair_id=event.pair_id)

@@ -25,6 +25,7 @@ from binome_notifications.domain.model import (
     NotificationKind,
     Person,
     Programme,
+    Role,
     WebhookReceiver,
 )
 from binome_shared.contracts import hr_commands, pairing_events, sessions_messages
@@ -295,6 +296,26 @@ def pair_stalled(
         mentee=mentee,
         weeks_without_session=event.weeks_silent,
         last_session_at=event.last_session_at,
+    )
+
+
+def pair_fit_concern(
+    event: sessions_messages.PairFitConcernRaised,
+    *,
+    occurred_at: datetime,
+    programme: Programme,
+    mentor: Person,
+    mentee: Person,
+) -> triggers.PairFitConcern:
+    """A note to HR: which side finds the pair not a good fit, and after which session."""
+    return triggers.PairFitConcern(
+        occurred_at=occurred_at,
+        programme=programme,
+        pair_id=event.pair_id,
+        mentor=mentor,
+        mentee=mentee,
+        raised_by=Role(event.side.value),
+        session_number=event.session_number,
     )
 
 

@@ -28,6 +28,7 @@ from binome_notifications.domain.signing import (
     verify_signature,
 )
 from binome_shared.contracts.base import Envelope
+from binome_shared.contracts.sessions_messages import Side
 from tests.support.platform import Kafka, ProvisionedDatabase, ServiceProcess
 from tests.support.waiting import eventually, metric
 from tests.unit.notifications_service import notifications_factories as make
@@ -137,6 +138,46 @@ async def test_pair_formed_before_enrolment_waits_then_sends_two_introductions_o
         assert headers["ce_type"] == b"binome.notifications.notification-sent"
         assert b"@" not in record.value, "events carry ids, never addresses"
         assert json.loads(record.value)["possible_duplicate"] is False
+
+
+async def test_a_fit_concern_over_kafka_sends_hr_one_email_and_a_redelivery_none(
+    database: ProvisionedDatabase, kafka: Kafka, service_factory: Any, sink: SmtpSink
+) -> None:
+    service = start_notifications(service_factory, sink)
+    await service.wait_ready()
+    await publish(kafka, make.define_programme(), *make.enrol_pair(), make.pair_formed())
+    await eventually(lambda: stored_count(sink), 2)
+
+    concern = make.pair_fit_concern_raised(side=Side.MENTOR, session_number=1)
+    await publish(kafka, concern)
+    await eventually(lambda: stored_count(sink), 3)
+    await eventually(
+        lambda: delivery_statuses(database),
+        [("hr_fit_alert", "sent", 1)] + [("introduction", "sent", 1)] * 2,
+    )
+
+    again = concern.model_copy(update={"id": concern.id})
+    republished = make.pair_fit_concern_raised(side=Side.MENTOR, session_number=1)
+    await publish(kafka, again, republished)
+    await eventually(lambda: metric(service.url, "binome_messages_total", outcome="duplicate"), 1.0)
+    await eventually(
+        lambda: database.fetchval(
+            "notifications",
+            "SELECT count(*) FROM processed_messages WHERE event_id = $1",
+            republished.id,
+        ),
+        1,
+    )
+    assert len(sink.stored) == 3
+    assert await delivery_statuses(database) == (
+        [("hr_fit_alert", "sent", 1)] + [("introduction", "sent", 1)] * 2
+    )
+    [to_hr] = [m for m in read_mail(sink) if "claire.dubois@example.com" in str(m["To"])]
+    assert "ne semble pas bien assorti" in str(to_hr["Subject"])
+    text = body_text(to_hr)
+    assert "Inès Martin (mentor) et Laurent Girard (mentoré·e)" in text
+    assert "le mentor a indiqué, après la séance n° 1" in text
+    assert "https://rh.example.com/programmes/prog-notif/pairs/pair-1" in text
 
 
 async def test_killed_after_the_smtp_server_accepted_resends_once_with_the_same_message_id(

@@ -28,6 +28,7 @@ from binome_notifications.domain.policy import (
 )
 from binome_notifications.handlers import NotificationHandlers
 from binome_shared.contracts.base import Envelope
+from binome_shared.contracts.sessions_messages import Side
 from binome_shared.messaging.consumer import UnitOfWork, dispatch
 from binome_shared.messaging.outbox import Outbox
 from binome_shared.messaging.scheduler import Job
@@ -337,3 +338,53 @@ async def test_the_progress_report_goes_to_the_hr_contact(pool: asyncpg.Pool) ->
     assert report.kind is NotificationKind.PROGRESS_REPORT
     assert report.to_address == "claire.dubois@example.com"
     assert "41" in report.text
+
+
+async def test_a_fit_concern_alerts_the_hr_contact_once_and_tells_the_pair_nothing(
+    pool: asyncpg.Pool,
+) -> None:
+    async with pool.acquire() as conn:
+        # The mentee's own opt-out concerns what the mentee receives, not HR's alert.
+        await directory.save_preferences(
+            conn,
+            tenant_id=make.TENANT,
+            participant_id=make.MENTEE,
+            preferences=Preferences(opt_outs=frozenset({OptOut(kind=None, channel=None)})),
+        )
+    await prepare_pair(pool)
+    concern = make.pair_fit_concern_raised(side=Side.MENTEE, session_number=1)
+    await consume(pool, concern)
+    smtp = ScriptedSmtp()
+    sender = dispatcher(pool, smtp)
+    await run_due_jobs(pool, sender, now=NOW)
+
+    [alert] = [e for e in smtp.sent if e.kind is NotificationKind.HR_FIT_ALERT]
+    assert (alert.to_address, alert.language.value) == ("claire.dubois@example.com", "fr")
+    assert "Inès Martin (mentor) et Laurent Girard (mentoré·e)" in alert.text
+    assert "la personne mentorée a indiqué, après la séance n° 1" in alert.text
+    assert "DissolvePair" in alert.text
+
+    # Redelivered, and republished under a new event id: the same concern, nothing more.
+    await consume(pool, concern, make.pair_fit_concern_raised(side=Side.MENTEE, session_number=1))
+    assert await run_due_jobs(pool, sender, now=NOW + timedelta(minutes=5)) == 0
+    alerts = await rows(
+        pool, "SELECT recipient_id, subject_id, status FROM deliveries WHERE kind = 'hr_fit_alert'"
+    )
+    assert alerts == [
+        {
+            "recipient_id": f"hr:{make.PROGRAMME}",
+            "subject_id": "pair-1#fit#mentee#1",
+            "status": "sent",
+        }
+    ]
+
+    await consume(pool, make.pair_fit_concern_raised(side=Side.MENTOR, session_number=1))
+    await run_due_jobs(pool, sender, now=NOW + timedelta(minutes=10))
+    fit_alerts = [e for e in smtp.sent if e.kind is NotificationKind.HR_FIT_ALERT]
+    assert len(fit_alerts) == 2
+    assert "le mentor a indiqué, après la séance n° 1" in fit_alerts[1].text
+    recipients = await rows(pool, "SELECT recipient_id FROM deliveries")
+    assert {row["recipient_id"] for row in recipients} == {f"hr:{make.PROGRAMME}", make.MENTOR}
+    assert sorted(e.kind.value for e in smtp.sent if e.to_address != alert.to_address) == [
+        "introduction"
+    ]

@@ -5,11 +5,13 @@ import pytest
 
 from binome_notifications.domain.content import (
     CalendarMethod,
+    HrFitAlertContent,
     HrStallAlertContent,
     IntroductionContent,
     SessionContent,
 )
 from binome_notifications.domain.examples import (
+    EXAMPLE_HR,
     EXAMPLE_MENTEE,
     EXAMPLE_MENTOR,
     EXAMPLE_NOW,
@@ -32,6 +34,7 @@ from binome_notifications.domain.planning import (
     supersedes_reminder,
 )
 from binome_notifications.domain.triggers import (
+    PairFitConcern,
     PairFormed,
     PairStalled,
     SessionCancelled,
@@ -181,6 +184,66 @@ def test_a_new_stall_after_resuming_is_a_new_reason() -> None:
     keys = [{n.delivery_key for n in plan_notifications(t)} for t in (trigger, later, longer)]
     assert keys[0].isdisjoint(keys[1])
     assert keys[0].isdisjoint(keys[2])
+
+
+def _fit_concern(**changes: object) -> PairFitConcern:
+    trigger = example_trigger(KIND.HR_FIT_ALERT)
+    assert isinstance(trigger, PairFitConcern)
+    return replace(trigger, **changes)  # type: ignore[arg-type]
+
+
+def test_a_fit_concern_alerts_hr_by_email_and_webhook_and_tells_the_pair_nothing() -> None:
+    planned = plan_notifications(_fit_concern())
+
+    assert [(n.kind, n.channel, n.recipient.recipient_id) for n in planned] == [
+        (KIND.HR_FIT_ALERT, Channel.EMAIL, "hr-claire"),
+        (KIND.HR_FIT_ALERT, Channel.WEBHOOK, "hr-platform"),
+    ]
+    assert planned[0].recipient.address == "claire.fontaine@example.com"
+    assert all(n.send_at == EXAMPLE_NOW for n in planned)
+    alert = planned[0].content
+    assert isinstance(alert, HrFitAlertContent)
+    assert (alert.mentor_name, alert.mentee_name) == ("Inès Moreau", "Laurent Girard")
+    assert (alert.raised_by, alert.session_number) == (Role.MENTEE, 1)
+    assert alert.recipient_name == "Claire Fontaine"
+    assert alert.link_path == "/programmes/engie-comex-2026/pairs/pair-42"
+
+
+def test_a_fit_concern_is_one_reason_per_pair_side_and_session() -> None:
+    concern = _fit_concern()
+    again = {n.delivery_key for n in plan_notifications(concern)}
+    assert again == {n.delivery_key for n in plan_notifications(_fit_concern())}
+    assert {n.subject_id for n in plan_notifications(concern)} == {"pair-42#fit#mentee#1"}
+
+    other_side = _fit_concern(raised_by=Role.MENTOR)
+    unknown_session = _fit_concern(session_number=None)
+    other_pair = _fit_concern(pair_id="pair-43")
+    for other in (other_side, unknown_session, other_pair):
+        assert again.isdisjoint({n.delivery_key for n in plan_notifications(other)})
+    stall_keys = {n.delivery_key for n in plan_notifications(example_trigger(KIND.STALL_NUDGE))}
+    assert again.isdisjoint(stall_keys)
+
+
+def test_a_fit_alert_follows_the_hr_contacts_language_and_the_receivers_subscriptions() -> None:
+    english_hr = replace(EXAMPLE_HR, language=Language.EN)
+    programme = replace(
+        EXAMPLE_PROGRAMME,
+        hr_contact=english_hr,
+        webhook_receivers=(
+            WebhookReceiver(receiver_id="stalls-only", kinds=frozenset({KIND.HR_STALL_ALERT})),
+            WebhookReceiver(receiver_id="fit-only", kinds=frozenset({KIND.HR_FIT_ALERT})),
+            WebhookReceiver(receiver_id="hris", language=Language.EN),
+        ),
+    )
+    planned = plan_notifications(_fit_concern(programme=programme))
+    assert [(n.recipient.recipient_id, n.channel, n.language) for n in planned] == [
+        ("hr-claire", Channel.EMAIL, Language.EN),
+        ("fit-only", Channel.WEBHOOK, Language.FR),
+        ("hris", Channel.WEBHOOK, Language.EN),
+    ]
+
+    bare = replace(EXAMPLE_PROGRAMME, hr_contact=None, webhook_receivers=())
+    assert plan_notifications(_fit_concern(programme=bare)) == []
 
 
 def test_without_hr_contact_or_receivers_hr_kinds_go_nowhere() -> None:

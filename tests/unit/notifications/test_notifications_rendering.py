@@ -12,9 +12,15 @@ import pytest
 from binome_notifications.adapters.rendering import NotificationRenderer
 from binome_notifications.adapters.smtp import build_mime_message, message_id_for
 from binome_notifications.domain.examples import EXAMPLE_NOW, example_trigger
-from binome_notifications.domain.model import Channel, Language, Notification, NotificationKind
+from binome_notifications.domain.model import (
+    Channel,
+    Language,
+    Notification,
+    NotificationKind,
+    Role,
+)
 from binome_notifications.domain.planning import plan_notifications
-from binome_notifications.domain.triggers import PairFormed
+from binome_notifications.domain.triggers import PairFitConcern, PairFormed
 from binome_notifications.preview_cli import register, render_preview
 
 pytestmark = pytest.mark.unit
@@ -148,6 +154,37 @@ EXPECTED: dict[NotificationKind, dict[Language, tuple[tuple[str, ...], tuple[str
                 "Inès Moreau",
                 "Laurent Girard",
                 "Thursday 22 October 2026",
+                f"{BASE}/programmes/engie-comex-2026/pairs/pair-42",
+            ),
+        ),
+    },
+    KIND.HR_FIT_ALERT: {
+        Language.FR: (
+            ("Comex digital 2026", "ne semble pas bien assorti"),
+            (
+                "Bonjour Claire Fontaine",
+                "Inès Moreau",
+                "Laurent Girard",
+                "(mentoré·e)",
+                "la personne mentorée a indiqué, après la séance n° 1, que ce binôme ne lui "
+                "semble pas bien assorti",
+                "en parler avec l'un et l'autre",
+                "DissolvePair",
+                "un nouveau binôme pour chacune des deux personnes",
+                f"{BASE}/programmes/engie-comex-2026/pairs/pair-42",
+            ),
+        ),
+        Language.EN: (
+            ("Comex digital 2026", "may not be a good fit"),
+            (
+                "Hello Claire Fontaine",
+                "Inès Moreau",
+                "Laurent Girard",
+                "(mentee)",
+                "the mentee said, after session 1, that the pair does not seem to be a good fit",
+                "talk with each of them",
+                "DissolvePair",
+                "looks for a new partner for each of them",
                 f"{BASE}/programmes/engie-comex-2026/pairs/pair-42",
             ),
         ),
@@ -322,6 +359,69 @@ def test_webhook_body_has_title_link_and_facts_but_no_names_or_addresses() -> No
         assert personal not in text
 
 
+@pytest.mark.parametrize(
+    ("language", "raised_by", "session_number", "expected", "absent"),
+    [
+        (
+            Language.FR,
+            Role.MENTOR,
+            2,
+            "le mentor a indiqué, après la séance n° 2, que ce binôme",
+            "personne mentorée a indiqué",
+        ),
+        (
+            Language.FR,
+            Role.MENTEE,
+            None,
+            "la personne mentorée a indiqué que ce binôme",
+            "après la séance",
+        ),
+        (
+            Language.EN,
+            Role.MENTOR,
+            None,
+            "the mentor said that the pair does not seem",
+            "after session",
+        ),
+        (
+            Language.EN,
+            Role.MENTEE,
+            3,
+            "the mentee said, after session 3, that the pair",
+            "the mentor said",
+        ),
+    ],
+)
+def test_the_fit_alert_names_the_side_in_the_readers_language(
+    language: Language, raised_by: Role, session_number: int | None, expected: str, absent: str
+) -> None:
+    trigger = example_trigger(KIND.HR_FIT_ALERT, language=language)
+    assert isinstance(trigger, PairFitConcern)
+    planned = plan_notifications(
+        replace(trigger, raised_by=raised_by, session_number=session_number)
+    )
+    rendered = RENDERER.render_text(next(n for n in planned if n.channel is Channel.EMAIL))
+    for body in (rendered.text, _html_text(rendered.html)):
+        assert expected in body
+        assert absent not in body
+
+
+def test_the_fit_alert_webhook_says_which_side_but_names_no_one() -> None:
+    planned = plan_notifications(example_trigger(KIND.HR_FIT_ALERT, language=Language.FR))
+    webhook_notification = next(n for n in planned if n.channel is Channel.WEBHOOK)
+    payload = json.loads(RENDERER.render_webhook(webhook_notification).body)
+
+    assert payload["kind"] == "hr_fit_alert"
+    assert payload["title"] == (
+        "Programme « Comex digital 2026 » : un binôme qui ne semble pas bien assorti"
+    )
+    assert payload["facts"] == {"raised_by": "mentee", "session_number": 1}
+    assert payload["subject_id"] == "pair-42#fit#mentee#1"
+    text = json.dumps(payload, ensure_ascii=False)
+    for personal in ("Inès", "Laurent", "Claire", "@example.com"):
+        assert personal not in text
+
+
 def test_channels_are_not_mixed_up() -> None:
     planned = plan_notifications(example_trigger(KIND.MATCHING_SUMMARY))
     email_notification = next(n for n in planned if n.channel is Channel.EMAIL)
@@ -369,3 +469,5 @@ def test_preview_formats() -> None:
     assert json.loads(body)["facts"]["sessions_completed"] == 48
     html = render_preview(KIND.PAIR_THANKS, language=Language.EN, output_format="html")
     assert html.startswith(b"<!DOCTYPE html>")
+    fit_alert = render_preview(KIND.HR_FIT_ALERT, language=Language.FR, output_format="text")
+    assert "la personne mentorée a indiqué" in fit_alert.decode()

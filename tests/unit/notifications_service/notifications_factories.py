@@ -24,6 +24,7 @@ from binome_shared.contracts.programme import ProgrammeRules
 from binome_shared.contracts.session_plan import SessionPlan
 from binome_shared.contracts.sessions_messages import (
     GroupFigures,
+    PairFitConcernRaised,
     ProgrammeProgressReported,
     ProgressFigures,
     ProgressGrouping,
@@ -32,6 +33,7 @@ from binome_shared.contracts.sessions_messages import (
     SessionCompleted,
     SessionRescheduled,
     SessionScheduled,
+    Side,
 )
 from binome_shared.contracts.values import Language, LocalisedText
 
@@ -171,6 +173,15 @@ def session_completed(*, pair_id: str = "pair-1", held_at: datetime = NOW) -> En
             held_at=held_at,
             duration_minutes=60,
         ),
+        source="/binome/sessions",
+    )
+
+
+def pair_fit_concern_raised(
+    *, side: Side = Side.MENTEE, session_number: int | None = 1, pair_id: str = "pair-1"
+) -> Envelope[Any]:
+    return envelope(
+        PairFitConcernRaised(pair_id=pair_id, side=side, session_number=session_number),
         source="/binome/sessions",
     )
 

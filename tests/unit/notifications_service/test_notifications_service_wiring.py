@@ -18,10 +18,10 @@ from binome_notifications.bootstrap import (
     smtp_settings,
 )
 from binome_notifications.domain.examples import example_trigger
-from binome_notifications.domain.model import Channel, Language, NotificationKind
+from binome_notifications.domain.model import Channel, Language, NotificationKind, Role
 from binome_notifications.domain.planning import plan_notifications
 from binome_shared.contracts import hr_commands, pairing_events, sessions_messages
-from binome_shared.contracts.sessions_messages import SessionCancelled
+from binome_shared.contracts.sessions_messages import SessionCancelled, Side
 from binome_shared.contracts.values import Language as ContractLanguage
 from tests.unit.notifications_service import notifications_factories as make
 
@@ -91,6 +91,35 @@ def test_matching_summaries_group_reasons_and_keep_previews_apart() -> None:
     assert real_summary.subject_id == "p1/round-1"
     assert preview_summary.subject_id == "p1/round-1#preview"
     assert real_summary.delivery_key != preview_summary.delivery_key
+
+
+def test_a_fit_concern_tells_hr_which_side_spoke_and_after_which_session() -> None:
+    record = translation.programme_record(
+        make.define_programme().data, programme_id="p1", tenant_id="t1"
+    )
+    programme = translation.domain_programme(record, [])
+    mentor, mentee = (
+        translation.person_from_profile(envelope.data.participant) for envelope in make.enrol_pair()
+    )
+
+    def concern(side: Side, session_number: int | None) -> list[str]:
+        trigger = translation.pair_fit_concern(
+            make.pair_fit_concern_raised(side=side, session_number=session_number).data,
+            occurred_at=make.NOW,
+            programme=programme,
+            mentor=mentor,
+            mentee=mentee,
+        )
+        assert trigger.raised_by is Role(side.value)
+        assert trigger.session_number == session_number
+        planned = plan_notifications(trigger)
+        assert {n.kind for n in planned} == {NotificationKind.HR_FIT_ALERT}
+        assert [n.recipient.recipient_id for n in planned] == ["hr:p1"]
+        return [n.subject_id for n in planned]
+
+    assert concern(Side.MENTEE, 1) == ["pair-1#fit#mentee#1"]
+    assert concern(Side.MENTOR, 1) == ["pair-1#fit#mentor#1"]
+    assert concern(Side.MENTOR, None) == ["pair-1#fit#mentor#unknown"]
 
 
 def test_a_cancellation_outranks_the_invite_it_cancels() -> None:
@@ -164,6 +193,7 @@ def test_the_service_consumes_the_triggers_and_the_directory_commands() -> None:
         sessions_messages.SessionCancelled,
         sessions_messages.SessionCompleted,
         sessions_messages.PairStalled,
+        sessions_messages.PairFitConcernRaised,
         sessions_messages.PairCompleted,
         sessions_messages.ProgrammeProgressReported,
     }

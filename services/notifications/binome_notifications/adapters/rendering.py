@@ -17,6 +17,7 @@ from binome_notifications.adapters.messages import (
 )
 from binome_notifications.domain.calendar import render_ics
 from binome_notifications.domain.content import (
+    HrFitAlertContent,
     HrStallAlertContent,
     MatchingSummaryContent,
     ProgressReportContent,
@@ -203,6 +204,11 @@ def _webhook_facts(notification: Notification) -> dict[str, Any]:
             return {
                 "weeks_without_session": content.weeks_without_session,
                 "last_session_at": last,
+            }
+        case HrFitAlertContent():
+            return {
+                "raised_by": content.raised_by.value,
+                "session_number": content.session_number,
             }
         case MatchingSummaryContent():
             return {

@@ -111,6 +111,22 @@ class HrStallAlertContent:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class HrFitAlertContent:
+    """A note to the programme's HR contact that one side finds the pair not a good fit.
+
+    Which side spoke is all it says about that person: no rating, no comment.
+    """
+
+    recipient_name: str
+    programme_name: str
+    mentor_name: str
+    mentee_name: str
+    raised_by: Role
+    session_number: int | None
+    link_path: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class UnmatchedReason:
     """How many participants stayed unmatched for one reason."""
 
@@ -165,6 +181,7 @@ NotificationContent = (
     | FeedbackRequestContent
     | StallNudgeContent
     | HrStallAlertContent
+    | HrFitAlertContent
     | MatchingSummaryContent
     | ProgressReportContent
     | PairThanksContent

@@ -12,11 +12,13 @@ from binome_notifications.domain.model import (
     NotificationKind,
     Person,
     Programme,
+    Role,
     WebhookReceiver,
 )
 from binome_notifications.domain.triggers import (
     MatchingCompleted,
     PairCompleted,
+    PairFitConcern,
     PairFormed,
     PairStalled,
     ProgressReportDue,
@@ -139,6 +141,15 @@ def _build() -> dict[NotificationKind, Trigger]:
         ),
         NotificationKind.STALL_NUDGE: stalled,
         NotificationKind.HR_STALL_ALERT: stalled,
+        NotificationKind.HR_FIT_ALERT: PairFitConcern(
+            occurred_at=EXAMPLE_NOW,
+            programme=programme,
+            pair_id="pair-42",
+            mentor=mentor,
+            mentee=mentee,
+            raised_by=Role.MENTEE,
+            session_number=1,
+        ),
         NotificationKind.MATCHING_SUMMARY: MatchingCompleted(
             occurred_at=EXAMPLE_NOW,
             programme=programme,

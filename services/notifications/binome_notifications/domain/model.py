@@ -49,6 +49,7 @@ class NotificationKind(StrEnum):
     FEEDBACK_REQUEST = "feedback_request"
     STALL_NUDGE = "stall_nudge"
     HR_STALL_ALERT = "hr_stall_alert"
+    HR_FIT_ALERT = "hr_fit_alert"
     MATCHING_SUMMARY = "matching_summary"
     PROGRESS_REPORT = "progress_report"
     PAIR_THANKS = "pair_thanks"
@@ -57,6 +58,7 @@ class NotificationKind(StrEnum):
 HR_KINDS: frozenset[NotificationKind] = frozenset(
     {
         NotificationKind.HR_STALL_ALERT,
+        NotificationKind.HR_FIT_ALERT,
         NotificationKind.MATCHING_SUMMARY,
         NotificationKind.PROGRESS_REPORT,
     }

@@ -11,6 +11,7 @@ from binome_notifications.domain.content import (
     CalendarInvite,
     CalendarMethod,
     FeedbackRequestContent,
+    HrFitAlertContent,
     HrStallAlertContent,
     IntroductionContent,
     MatchingSummaryContent,
@@ -34,6 +35,7 @@ from binome_notifications.domain.model import (
 from binome_notifications.domain.triggers import (
     MatchingCompleted,
     PairCompleted,
+    PairFitConcern,
     PairFormed,
     PairStalled,
     ProgressReportDue,
@@ -79,6 +81,8 @@ def plan_notifications(trigger: Trigger) -> list[Notification]:
             planned = _feedback_requests(trigger)
         case PairStalled():
             planned = _stall_notifications(trigger)
+        case PairFitConcern():
+            planned = _fit_alerts(trigger)
         case MatchingCompleted():
             planned = _matching_summaries(trigger)
         case ProgressReportDue():
@@ -267,7 +271,7 @@ def _hr_recipients(programme: Programme, kind: NotificationKind) -> Iterator[Rec
 
 
 def _to_hr(
-    trigger: PairStalled | MatchingCompleted | ProgressReportDue,
+    trigger: PairStalled | PairFitConcern | MatchingCompleted | ProgressReportDue,
     *,
     kind: NotificationKind,
     subject_id: str,
@@ -322,6 +326,29 @@ def _stall_notifications(trigger: PairStalled) -> Iterator[Notification]:
 
     yield from _to_hr(
         trigger, kind=NotificationKind.HR_STALL_ALERT, subject_id=stall_id, content_for=alert
+    )
+
+
+def _fit_alerts(trigger: PairFitConcern) -> Iterator[Notification]:
+    programme = trigger.programme
+    # Each side answers the fit question once: the pair, the side and the session name the
+    # concern, so a redelivered event finds the same keys and sends nothing more.
+    session = str(trigger.session_number) if trigger.session_number is not None else "unknown"
+    concern_id = f"{trigger.pair_id}#fit#{trigger.raised_by.value}#{session}"
+
+    def alert(recipient_name: str) -> NotificationContent:
+        return HrFitAlertContent(
+            recipient_name=recipient_name,
+            programme_name=programme.name,
+            mentor_name=trigger.mentor.display_name,
+            mentee_name=trigger.mentee.display_name,
+            raised_by=trigger.raised_by,
+            session_number=trigger.session_number,
+            link_path=path("programmes", programme.programme_id, "pairs", trigger.pair_id),
+        )
+
+    yield from _to_hr(
+        trigger, kind=NotificationKind.HR_FIT_ALERT, subject_id=concern_id, content_for=alert
     )
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from binome_notifications.domain.content import UnmatchedReason
-from binome_notifications.domain.model import LocalizedText, Person, Programme
+from binome_notifications.domain.model import LocalizedText, Person, Programme, Role
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,6 +86,19 @@ class PairStalled:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PairFitConcern:
+    """After a session (the first, in practice), one side said the pair is not a good fit."""
+
+    occurred_at: datetime
+    programme: Programme
+    pair_id: str
+    mentor: Person
+    mentee: Person
+    raised_by: Role
+    session_number: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MatchingCompleted:
     """A matching round finished."""
 
@@ -135,6 +148,7 @@ Trigger = (
     | SessionCancelled
     | SessionCompleted
     | PairStalled
+    | PairFitConcern
     | MatchingCompleted
     | ProgressReportDue
     | PairCompleted
