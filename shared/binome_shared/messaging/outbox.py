@@ -29,10 +29,6 @@ logger = logging.getLogger(__name__)
 
 _INSERT = """
 INSERT INTO outbox (event_id, topic, key, value, header_names, header_values)
-VALUES ($1, $2, $3, $4, $5, $6)
-"""
-_INSERT_MANY = """
-INSERT INTO outbox (event_id, topic, key, value, header_names, header_values)
 SELECT event_id, topic, key, value,
        ($5::text[])[first_header:last_header], ($6::bytea[])[first_header:last_header]
 FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::bytea[], $7::int[], $8::int[])
@@ -81,25 +77,19 @@ class Outbox:
         if not envelopes:
             return
         context = trace_headers()
-        columns: tuple[list[Any], ...] = ([], [], [], [], [], [], [], [])
-        ids, topics, keys, values, names, header_values, firsts, lasts = columns
-        for envelope in envelopes:
-            record = encode(
-                envelope,
-                topic=envelope.data.topic.full_name(self.topic_prefix),
-                extra_headers=context,
-            )
-            ids.append(envelope.id)
-            topics.append(record.topic)
-            keys.append(record.key)
-            values.append(record.value)
-            firsts.append(len(names) + 1)  # Postgres arrays count from 1
-            for name, value in record.headers:
-                names.append(name)
-                header_values.append(value)
-            lasts.append(len(names))
-        await conn.execute(
-            _INSERT_MANY, ids, topics, keys, values, names, header_values, firsts, lasts
+        await _insert_records(
+            conn,
+            [
+                (
+                    envelope.id,
+                    encode(
+                        envelope,
+                        topic=envelope.data.topic.full_name(self.topic_prefix),
+                        extra_headers=context,
+                    ),
+                )
+                for envelope in envelopes
+            ],
         )
 
     async def add_dead_letter(
@@ -131,23 +121,26 @@ class Outbox:
             value=record.value or b"",
             headers=headers,
         )
-        await self._insert(conn, event_id=uuid.uuid4(), record=dead_letter)
-
-    async def _insert(
-        self, conn: asyncpg.Connection, *, event_id: uuid.UUID, record: KafkaRecord
-    ) -> None:
-        await conn.execute(_INSERT, *_row(event_id, record))
+        await _insert_records(conn, [(uuid.uuid4(), dead_letter)])
 
 
-def _row(event_id: uuid.UUID, record: KafkaRecord) -> tuple[Any, ...]:
-    return (
-        event_id,
-        record.topic,
-        record.key,
-        record.value,
-        [name for name, _ in record.headers],
-        [value for _, value in record.headers],
-    )
+async def _insert_records(
+    conn: asyncpg.Connection, records: Sequence[tuple[uuid.UUID, KafkaRecord]]
+) -> None:
+    """Queue records under their event ids, in order, with one statement."""
+    columns: tuple[list[Any], ...] = ([], [], [], [], [], [], [], [])
+    ids, topics, keys, values, names, header_values, firsts, lasts = columns
+    for event_id, record in records:
+        ids.append(event_id)
+        topics.append(record.topic)
+        keys.append(record.key)
+        values.append(record.value)
+        firsts.append(len(names) + 1)  # Postgres arrays count from 1
+        for name, value in record.headers:
+            names.append(name)
+            header_values.append(value)
+        lasts.append(len(names))
+    await conn.execute(_INSERT, ids, topics, keys, values, names, header_values, firsts, lasts)
 
 
 class Producer(Protocol):
