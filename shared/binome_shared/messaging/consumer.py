@@ -254,7 +254,7 @@ class ReliableConsumer:
         routed = [
             message
             for message in decoded
-            if isinstance(message, Envelope) and type(message.data) in self._routes
+            if isinstance(message, Envelope) and self._route_of(message) is not None
         ]
         rows = await conn.fetch(
             _RECORD_MANY_PROCESSED,
@@ -264,34 +264,29 @@ class ReliableConsumer:
         first_seen = {row["event_id"] for row in rows}
         released: list[str] = []
         run: list[tuple[ReceivedRecord, Envelope[Message]]] = []
-        run_route: Batched | None = None
+        run_route: Route | None = None
         for record, message in zip(records, decoded, strict=True):
-            if isinstance(message, _Ignored):
-                outcomes[(message.type, "ignored")] += 1
-                continue
-            if isinstance(message, UndecodableRecordError):
-                await self._dead_letter_undecodable(conn, record, message, outcomes)
-                continue
-            route = self._routes.get(type(message.data))
-            if route is None:
-                outcomes[(message.type, "ignored")] += 1
+            route = self._route_of(message)
+            if route is None or not isinstance(message, Envelope):
+                await self._handle(conn, record, message, outcomes)  # ignored or dead-lettered
                 continue
             if message.id not in first_seen:
                 outcomes[(message.type, "duplicate")] += 1
                 continue
             first_seen.discard(message.id)  # a second copy in the same batch is a duplicate
-            if run and route is not run_route:
+            if run and not (isinstance(route, Batched) and route is run_route):
                 await self._run_fast(conn, run, outcomes, released)
                 run = []
-            run_route = route if isinstance(route, Batched) else None
             run.append((record, message))
-            if run_route is None:
-                await self._run_fast(conn, run, outcomes, released)
-                run = []
+            run_route = route
         if run:
             await self._run_fast(conn, run, outcomes, released)
         if released:
             await self._replay_parked(conn, released, outcomes)
+
+    def _route_of(self, message: _Read) -> Route | None:
+        """Where a decoded message goes; None for what this service does not handle."""
+        return self._routes.get(type(message.data)) if isinstance(message, Envelope) else None
 
     async def _run_fast(
         self,
@@ -302,10 +297,11 @@ class ReliableConsumer:
     ) -> None:
         """One message, or a run of consecutive messages for the same batched route."""
         first = run[0][1]
+        route = self._routes[type(first.data)]
         uow = UnitOfWork(conn=conn, outbox=self._outbox, now=self._clock.now(), source=self._source)
         try:
             with _handling_span(run):
-                await dispatch(self._routes[type(first.data)], [message for _, message in run], uow)
+                await dispatch(route, [message for _, message in run], uow)
         except TRANSIENT_ERRORS:
             raise
         except Exception as error:
@@ -325,14 +321,11 @@ class ReliableConsumer:
         *,
         earlier: Exception | None = None,
     ) -> None:
-        if isinstance(message, _Ignored):
-            outcomes[(message.type, "ignored")] += 1
-            return
         if isinstance(message, UndecodableRecordError):
             await self._dead_letter_undecodable(conn, record, message, outcomes)
             return
-        route = self._routes.get(type(message.data))
-        if route is None:
+        route = self._route_of(message)
+        if route is None or isinstance(message, _Ignored):
             outcomes[(message.type, "ignored")] += 1
             return  # a message on a shared topic that is another service's business
         await self._apply(conn, record, message, route, outcomes, earlier=earlier)
