@@ -45,7 +45,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from binome_devstack.stack import ensure_stack
+from binome_devstack.stack import Stack, ensure_stack
 from binome_shared.contracts.base import Envelope
 from binome_shared.contracts.topics import ALL_TOPICS, PAIRING_EVENTS
 from binome_shared.messaging.cloudevents import KafkaRecord, encode
@@ -54,6 +54,7 @@ from binome_shared.messaging.topics import ensure_topics
 from tests.integration.messaging.factories import pair_formed
 from tests.support.platform import (
     DatabaseTemplate,
+    ProvisionedDatabase,
     ServiceProcess,
     build_template,
     create_test_database,
@@ -177,10 +178,12 @@ async def wait_processed(dsn: str, expected: int, timeout: float) -> None:
         await conn.close()
 
 
-async def latencies(database: object, first: int, last: int) -> tuple[list[float], float]:
+async def latencies(
+    database: ProvisionedDatabase, first: int, last: int
+) -> tuple[list[float], float]:
     """Per-event latency (s) and throughput for events pair-<first> … pair-<last - 1>."""
-    pairing = await database.connect("pairing")  # type: ignore[attr-defined]
-    sessions = await database.connect("sessions")  # type: ignore[attr-defined]
+    pairing = await database.connect("pairing")
+    sessions = await database.connect("sessions")
     try:
         rows = await pairing.fetch("SELECT event_id, created_at, sent_at FROM outbox")
         created = {row["event_id"]: row["created_at"] for row in rows}
@@ -226,7 +229,7 @@ class ReliableRun:
 
 
 async def reliable_run(
-    stack: Any, template: DatabaseTemplate, handler: str, arguments: argparse.Namespace
+    stack: Stack, template: DatabaseTemplate, handler: str, arguments: argparse.Namespace
 ) -> ReliableRun:
     """A fresh database and topics, pairing's relay and bench consumers; bursts, then a pace."""
     database = await create_test_database(template)
