@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import time
 from enum import StrEnum
+from functools import partial
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -33,15 +34,24 @@ LIST_SEPARATOR = "|"
 LEVEL_RANGE = range(1, 6)
 
 E = TypeVar("E", bound=StrEnum)
+T = TypeVar("T")
 
 
-class CellError(ValueError):
-    """A cell that cannot be read, with the reason in French and in English."""
+class BilingualError(ValueError):
+    """An error whose reason is said in French and in English (``str()`` gives English)."""
 
     def __init__(self, *, fr: str, en: str) -> None:
         super().__init__(en)
         self.message_fr = fr
         self.message_en = en
+
+    def message(self, language: str) -> str:
+        """The reason in ``language`` (``fr`` or ``en``)."""
+        return self.message_en if language == "en" else self.message_fr
+
+
+class CellError(BilingualError):
+    """A cell that cannot be read, with the reason in French and in English."""
 
 
 def fold(text: str) -> str:
@@ -98,12 +108,17 @@ def read_boolean(cell: str) -> bool:
     )
 
 
-def _enum_reader(
-    enum: type[E], aliases: dict[str, E], *, what_fr: str, what_en: str
-) -> Callable[[str], E]:
-    table = {fold(member.value): member for member in enum} | {
-        fold(alias): member for alias, member in aliases.items()
+def _alias_table(enum: type[E], aliases: dict[E, tuple[str, ...]]) -> dict[str, E]:
+    """Every member by its folded value and by each folded alias HR may write for it."""
+    return {fold(member.value): member for member in enum} | {
+        fold(alias): member for member, names in aliases.items() for alias in names
     }
+
+
+def _enum_reader(
+    enum: type[E], aliases: dict[E, tuple[str, ...]], *, what_fr: str, what_en: str
+) -> Callable[[str], E]:
+    table = _alias_table(enum, aliases)
     accepted = ", ".join(member.value for member in enum)
 
     def read(cell: str) -> E:
@@ -121,10 +136,8 @@ def _enum_reader(
 read_role = _enum_reader(
     ParticipantRole,
     {
-        "mentoré": ParticipantRole.MENTEE,
-        "mentorée": ParticipantRole.MENTEE,
-        "mentoré(e)": ParticipantRole.MENTEE,
-        "mentor inversé": ParticipantRole.MENTOR,
+        ParticipantRole.MENTEE: ("mentoré", "mentorée", "mentoré(e)"),
+        ParticipantRole.MENTOR: ("mentor inversé",),
     },
     what_fr="un rôle",
     what_en="role",
@@ -134,16 +147,9 @@ read_role = _enum_reader(
 read_gender = _enum_reader(
     Gender,
     {
-        "f": Gender.FEMALE,
-        "femme": Gender.FEMALE,
-        "woman": Gender.FEMALE,
-        "h": Gender.MALE,
-        "m": Gender.MALE,
-        "homme": Gender.MALE,
-        "man": Gender.MALE,
-        "non binaire": Gender.NON_BINARY,
-        "nb": Gender.NON_BINARY,
-        "x": Gender.NON_BINARY,
+        Gender.FEMALE: ("f", "femme", "woman"),
+        Gender.MALE: ("h", "m", "homme", "man"),
+        Gender.NON_BINARY: ("non binaire", "nb", "x"),
     },
     what_fr="un genre",
     what_en="gender",
@@ -151,13 +157,7 @@ read_gender = _enum_reader(
 
 read_language = _enum_reader(
     Language,
-    {
-        "français": Language.FR,
-        "francais": Language.FR,
-        "french": Language.FR,
-        "anglais": Language.EN,
-        "english": Language.EN,
-    },
+    {Language.FR: ("français", "francais", "french"), Language.EN: ("anglais", "english")},
     what_fr="une langue de communication",
     what_en="messaging language",
 )
@@ -179,14 +179,18 @@ def _items(cell: str) -> list[str]:
     return [item.strip() for item in cell.split(LIST_SEPARATOR) if item.strip()]
 
 
-def _refuse_duplicates(values: Iterable[str], cell: str) -> None:
-    repeated = sorted(value for value, count in Counter(values).items() if count > 1)
+def _read_list(cell: str, read_item: Callable[[str], T], *, key: Callable[[T], str]) -> list[T]:
+    """The ``|``-separated items of ``cell``, each read by ``read_item``; the first item
+    refused stops the reading, then two items with the same ``key`` refuse the cell."""
+    values = [read_item(item) for item in _items(cell)]
+    repeated = sorted(name for name, count in Counter(map(key, values)).items() if count > 1)
     if repeated:
         listed = ", ".join(repeated)
         raise CellError(
             fr=f"« {listed} » figure plusieurs fois dans « {cell} »",
             en=f"'{listed}' appears more than once in '{cell}'",
         )
+    return values
 
 
 def _slug(item: str) -> str:
@@ -199,24 +203,24 @@ def _slug(item: str) -> str:
     return slug
 
 
+def _language_code(item: str) -> str:
+    code = item.lower()
+    if not re.fullmatch(LANGUAGE_CODE_PATTERN, code):
+        raise CellError(
+            fr=f"« {code} » n'est pas un code de langue ISO 639 (fr, en, es…)",
+            en=f"'{code}' is not an ISO 639 language code (fr, en, es…)",
+        )
+    return code
+
+
 def read_slugs(cell: str) -> list[str]:
     """``photography|sustainability``: topic slugs separated by ``|``."""
-    slugs = [_slug(item) for item in _items(cell)]
-    _refuse_duplicates(slugs, cell)
-    return slugs
+    return _read_list(cell, _slug, key=str)
 
 
 def read_language_codes(cell: str) -> list[str]:
     """``fr|en``: ISO 639 codes separated by ``|``."""
-    codes = [item.lower() for item in _items(cell)]
-    for code in codes:
-        if not re.fullmatch(LANGUAGE_CODE_PATTERN, code):
-            raise CellError(
-                fr=f"« {code} » n'est pas un code de langue ISO 639 (fr, en, es…)",
-                en=f"'{code}' is not an ISO 639 language code (fr, en, es…)",
-            )
-    _refuse_duplicates(codes, cell)
-    return codes
+    return _read_list(cell, _language_code, key=str)
 
 
 def _topic_and_level(item: str, *, what_fr: str, what_en: str) -> tuple[str, int]:
@@ -235,39 +239,38 @@ def _topic_and_level(item: str, *, what_fr: str, what_en: str) -> tuple[str, int
     return _slug(topic.strip()), int(level_text)
 
 
+def _topic(pair: tuple[str, int]) -> str:
+    return pair[0]
+
+
 def read_skills(cell: str) -> list[Skill]:
     """``generative_ai:4|linkedin:3``: topic and level (1–5) pairs separated by ``|``."""
-    pairs = [_topic_and_level(item, what_fr="niveau", what_en="level") for item in _items(cell)]
-    _refuse_duplicates((topic for topic, _ in pairs), cell)
+    pairs = _read_list(
+        cell, partial(_topic_and_level, what_fr="niveau", what_en="level"), key=_topic
+    )
     return [Skill(topic=topic, level=level) for topic, level in pairs]
 
 
 def read_learning_needs(cell: str) -> list[LearningNeed]:
     """``generative_ai:5|data:3``: topic and priority (1–5) pairs separated by ``|``."""
-    pairs = [
-        _topic_and_level(item, what_fr="priorité", what_en="priority") for item in _items(cell)
-    ]
-    _refuse_duplicates((topic for topic, _ in pairs), cell)
+    pairs = _read_list(
+        cell, partial(_topic_and_level, what_fr="priorité", what_en="priority"), key=_topic
+    )
     return [LearningNeed(topic=topic, priority=priority) for topic, priority in pairs]
 
 
-_WEEKDAYS: dict[str, Weekday] = {}
-for _day, _names in zip(
+_WEEKDAYS = _alias_table(
     Weekday,
-    (
-        ("mon", "lun", "lundi"),
-        ("tue", "mar", "mardi"),
-        ("wed", "mer", "mercredi"),
-        ("thu", "jeu", "jeudi"),
-        ("fri", "ven", "vendredi"),
-        ("sat", "sam", "samedi"),
-        ("sun", "dim", "dimanche"),
-    ),
-    strict=True,
-):
-    _WEEKDAYS[_day.value] = _day
-    for _name in _names:
-        _WEEKDAYS[_name] = _day
+    {
+        Weekday.MONDAY: ("mon", "lun", "lundi"),
+        Weekday.TUESDAY: ("tue", "mar", "mardi"),
+        Weekday.WEDNESDAY: ("wed", "mer", "mercredi"),
+        Weekday.THURSDAY: ("thu", "jeu", "jeudi"),
+        Weekday.FRIDAY: ("fri", "ven", "vendredi"),
+        Weekday.SATURDAY: ("sat", "sam", "samedi"),
+        Weekday.SUNDAY: ("sun", "dim", "dimanche"),
+    },
+)
 
 _TIME = re.compile(r"^(\d{1,2})(?:[:hH](\d{2})?)?(?::(\d{2}))?$")
 

@@ -27,14 +27,25 @@ from binome_shared.contracts.participants import ParticipantProfile
 DELIMITERS = (";", ",", "\t")
 
 
+def _plain(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _joined(values: Any) -> str:
+    return cells.join(str(value) for value in values)
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Column:
-    """A CSV column: the profile field it fills, how to read and write it, how HR names it."""
+    """A CSV column: the profile field it fills, how to read and write it, how HR names it.
+
+    Most columns hold free text written as is, so ``read`` and ``write`` default to that.
+    """
 
     field: str
     aliases: tuple[str, ...]
-    read: Callable[[str], Any]
-    write: Callable[[Any], str]
+    read: Callable[[str], Any] = cells.read_text
+    write: Callable[[Any], str] = _plain
     description_fr: str
     description_en: str
     example: str
@@ -45,20 +56,10 @@ class Column:
         return ParticipantProfile.model_fields[self.field].is_required()
 
 
-def _plain(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
-def _joined(values: Any) -> str:
-    return cells.join(str(value) for value in values)
-
-
 COLUMNS: tuple[Column, ...] = (
     Column(
         field="participant_id",
         aliases=("matricule", "id", "employee_id", "identifiant", "id_salarie"),
-        read=cells.read_text,
-        write=_plain,
         description_fr="Matricule dans le SIRH ; unique dans le programme.",
         description_en="Employee id in the HR system of record; unique in the programme.",
         example="E10442",
@@ -67,7 +68,6 @@ COLUMNS: tuple[Column, ...] = (
         field="role",
         aliases=("rôle", "type", "profil"),
         read=cells.read_role,
-        write=_plain,
         description_fr="mentor ou mentee (mentoré, mentorée acceptés).",
         description_en="mentor or mentee (French mentoré, mentorée accepted).",
         example="mentor",
@@ -75,8 +75,6 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         field="full_name",
         aliases=("nom_complet", "nom", "name", "prenom_nom", "nom_prenom"),
-        read=cells.read_text,
-        write=_plain,
         description_fr="Prénom et nom, tels que les gens les lisent.",
         description_en="Name as people read it.",
         example="Inès Martin",
@@ -85,7 +83,6 @@ COLUMNS: tuple[Column, ...] = (
         field="email",
         aliases=("e-mail", "mail", "courriel", "adresse_email", "email_professionnel"),
         read=cells.read_email,
-        write=_plain,
         description_fr="Adresse e-mail professionnelle.",
         description_en="Work e-mail address.",
         example="ines.martin@groupe.example",
@@ -94,7 +91,6 @@ COLUMNS: tuple[Column, ...] = (
         field="preferred_language",
         aliases=("langue_preferee", "langue_de_communication", "language"),
         read=cells.read_language,
-        write=_plain,
         description_fr="Langue des messages reçus : fr ou en (défaut fr).",
         description_en="Language of the messages they receive: fr or en (default fr).",
         example="fr",
@@ -103,7 +99,6 @@ COLUMNS: tuple[Column, ...] = (
         field="birth_year",
         aliases=("annee_de_naissance", "annee_naissance", "year_of_birth"),
         read=cells.read_integer,
-        write=_plain,
         description_fr="Année de naissance (1900–2100).",
         description_en="Year of birth (1900–2100).",
         example="1998",
@@ -111,8 +106,6 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         field="department",
         aliases=("direction", "departement", "service"),
-        read=cells.read_text,
-        write=_plain,
         description_fr="Direction ou département.",
         description_en="Department.",
         example="Marketing digital",
@@ -120,8 +113,6 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         field="business_unit",
         aliases=("entite", "bu", "filiale", "unite"),
-        read=cells.read_text,
-        write=_plain,
         description_fr="Entité ou filiale (business unit).",
         description_en="Business unit (entity, subsidiary).",
         example="Grand Public",
@@ -130,7 +121,6 @@ COLUMNS: tuple[Column, ...] = (
         field="job_grade",
         aliases=("grade", "niveau", "classification", "niveau_de_poste"),
         read=cells.read_integer,
-        write=_plain,
         description_fr="Niveau dans la grille du groupe (1–30, plus haut = plus senior).",
         description_en="Grade in the group's grid (1–30, higher is more senior).",
         example="6",
@@ -138,8 +128,6 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         field="manager_id",
         aliases=("matricule_manager", "manager", "responsable", "n_1", "id_manager"),
-        read=cells.read_text,
-        write=_plain,
         description_fr="Matricule du manager direct (vide si aucun).",
         description_en="Employee id of their line manager (empty if none).",
         example="E00017",
@@ -147,8 +135,6 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         field="site",
         aliases=("lieu", "lieu_de_travail", "location", "etablissement"),
-        read=cells.read_text,
-        write=_plain,
         description_fr="Site de travail.",
         description_en="Work site.",
         example="Paris La Défense",
@@ -157,7 +143,6 @@ COLUMNS: tuple[Column, ...] = (
         field="time_zone",
         aliases=("fuseau_horaire", "fuseau", "timezone", "tz"),
         read=cells.read_time_zone,
-        write=_plain,
         description_fr="Fuseau horaire IANA (défaut Europe/Paris).",
         description_en="IANA time zone (default Europe/Paris).",
         example="Europe/Paris",
@@ -229,7 +214,6 @@ COLUMNS: tuple[Column, ...] = (
         field="gender",
         aliases=("genre", "sexe"),
         read=cells.read_gender,
-        write=_plain,
         description_fr="female, male ou non_binary (F/H acceptés) ; facultatif.",
         description_en="female, male or non_binary (F/M accepted); optional.",
         example="female",
@@ -238,7 +222,6 @@ COLUMNS: tuple[Column, ...] = (
         field="capacity",
         aliases=("capacite", "nombre_de_mentores", "max_mentees"),
         read=cells.read_integer,
-        write=_plain,
         description_fr="Mentors : nombre de mentorés accueillis (1–50) ; vide = défaut.",
         description_en="Mentors: how many mentees they take (1–50); empty = default.",
         example="2",
@@ -285,17 +268,8 @@ class ImportReport(BaseModel):
         return sorted({problem.line for problem in self.problems})
 
 
-class UnusableFileError(ValueError):
+class UnusableFileError(cells.BilingualError):
     """The file as a whole cannot be read: wrong encoding, no header, a missing column."""
-
-    def __init__(self, *, fr: str, en: str) -> None:
-        super().__init__(en)
-        self.message_fr = fr
-        self.message_en = en
-
-    def message(self, language: str) -> str:
-        """The reason in ``language`` (``fr`` or ``en``)."""
-        return self.message_en if language == "en" else self.message_fr
 
 
 def parse_participants_csv(source: Path | str) -> ImportReport:
