@@ -12,7 +12,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 
@@ -37,6 +37,21 @@ from binome_shared.messaging.consumer import Batched, Route, UnitOfWork
 from binome_shared.messaging.errors import AwaitingPrerequisiteError, RejectedError
 
 logger = logging.getLogger(__name__)
+
+
+class PairEventTranslation(Protocol):
+    """A translation of a pair's event into a trigger, once the pair's people are known."""
+
+    def __call__(
+        self,
+        event: Any,
+        /,
+        *,
+        occurred_at: datetime,
+        programme: Programme,
+        mentor: Person,
+        mentee: Person,
+    ) -> Trigger: ...
 
 
 def programme_ready(programme_id: str) -> str:
@@ -266,21 +281,11 @@ class NotificationHandlers:
 
     async def pair_stalled(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
         """Nudge the pair and alert HR."""
-        event: sessions_messages.PairStalled = envelope.data
-        record, programme, mentor, mentee = await self._pair_context(uow.conn, event.pair_id)
-        trigger = translation.pair_stalled(
-            event, occurred_at=envelope.time, programme=programme, mentor=mentor, mentee=mentee
-        )
-        await self._plan(trigger, envelope=envelope, uow=uow, record=record, pair_id=event.pair_id)
+        await self._plan_pair_event(envelope, uow, translation.pair_stalled)
 
     async def pair_fit_concern_raised(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
         """Alert HR that one side finds the pair not a good fit; the pair itself is not told."""
-        event: sessions_messages.PairFitConcernRaised = envelope.data
-        record, programme, mentor, mentee = await self._pair_context(uow.conn, event.pair_id)
-        trigger = translation.pair_fit_concern(
-            event, occurred_at=envelope.time, programme=programme, mentor=mentor, mentee=mentee
-        )
-        await self._plan(trigger, envelope=envelope, uow=uow, record=record, pair_id=event.pair_id)
+        await self._plan_pair_event(envelope, uow, translation.pair_fit_concern)
 
     async def progress_reported(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
         """Send the programme's progress report to HR (e-mail and subscribed webhooks)."""
@@ -293,12 +298,7 @@ class NotificationHandlers:
 
     async def pair_completed(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
         """Thank both and send the closing survey."""
-        event: sessions_messages.PairCompleted = envelope.data
-        record, programme, mentor, mentee = await self._pair_context(uow.conn, event.pair_id)
-        trigger = translation.pair_completed(
-            event, occurred_at=envelope.time, programme=programme, mentor=mentor, mentee=mentee
-        )
-        await self._plan(trigger, envelope=envelope, uow=uow, record=record, pair_id=event.pair_id)
+        await self._plan_pair_event(envelope, uow, translation.pair_completed)
 
     # --- shared steps --------------------------------------------------------------------
 
@@ -322,6 +322,17 @@ class NotificationHandlers:
         mentor = await _person(conn, pair.programme_id, pair.mentor_id)
         mentee = await _person(conn, pair.programme_id, pair.mentee_id)
         return record, programme, mentor, mentee
+
+    async def _plan_pair_event(
+        self, envelope: Envelope[Any], uow: UnitOfWork, translate: PairEventTranslation
+    ) -> None:
+        """The steps of a pair's event that needs nothing but the pair's people."""
+        event = envelope.data
+        record, programme, mentor, mentee = await self._pair_context(uow.conn, event.pair_id)
+        trigger = translate(
+            event, occurred_at=envelope.time, programme=programme, mentor=mentor, mentee=mentee
+        )
+        await self._plan(trigger, envelope=envelope, uow=uow, record=record, pair_id=event.pair_id)
 
     async def _plan(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import NamedTuple
 from urllib.parse import quote
 
 from binome_notifications.domain.calendar import session_uid
@@ -38,6 +39,7 @@ from binome_notifications.domain.triggers import (
     PairFitConcern,
     PairFormed,
     PairStalled,
+    PairTrigger,
     ProgressReportDue,
     SessionCancelled,
     SessionCompleted,
@@ -92,35 +94,62 @@ def plan_notifications(trigger: Trigger) -> list[Notification]:
     return list(planned)
 
 
-def _pair_sides(mentor: Person, mentee: Person) -> tuple[tuple[Person, Role, Person, Role], ...]:
+class _PairSide(NamedTuple):
+    """One member of a pair, seen as the reader of a message about it."""
+
+    person: Person
+    role: Role
+    partner: Person
+    partner_role: Role
+
+
+def _pair_sides(trigger: PairTrigger) -> tuple[_PairSide, _PairSide]:
+    mentor, mentee = trigger.mentor, trigger.mentee
     return (
-        (mentor, Role.MENTOR, mentee, Role.MENTEE),
-        (mentee, Role.MENTEE, mentor, Role.MENTOR),
+        _PairSide(mentor, Role.MENTOR, mentee, Role.MENTEE),
+        _PairSide(mentee, Role.MENTEE, mentor, Role.MENTOR),
     )
 
 
-def _introductions(trigger: PairFormed) -> Iterator[Notification]:
-    programme = trigger.programme
-    for person, role, partner, partner_role in _pair_sides(trigger.mentor, trigger.mentee):
+def _to_pair(
+    trigger: PairTrigger,
+    *,
+    kind: NotificationKind,
+    subject_id: str,
+    content_for: Callable[[_PairSide], NotificationContent],
+) -> Iterator[Notification]:
+    for side in _pair_sides(trigger):
         yield Notification(
-            kind=NotificationKind.INTRODUCTION,
-            recipient=person_recipient(person, programme),
-            programme_id=programme.programme_id,
-            subject_id=trigger.pair_id,
+            kind=kind,
+            recipient=person_recipient(side.person, trigger.programme),
+            programme_id=trigger.programme.programme_id,
+            subject_id=subject_id,
             send_at=trigger.occurred_at,
             occurred_at=trigger.occurred_at,
-            content=IntroductionContent(
-                recipient_name=person.display_name,
-                recipient_role=role,
-                partner_name=partner.display_name,
-                partner_role=partner_role,
-                partner_job_title=partner.job_title,
-                programme_name=programme.name,
-                explanation=trigger.explanation,
-                first_step=trigger.first_step or DEFAULT_FIRST_STEP,
-                link_path=path("pairs", trigger.pair_id),
-            ),
+            content=content_for(side),
         )
+
+
+def _introductions(trigger: PairFormed) -> Iterator[Notification]:
+    def introduction(side: _PairSide) -> NotificationContent:
+        return IntroductionContent(
+            recipient_name=side.person.display_name,
+            recipient_role=side.role,
+            partner_name=side.partner.display_name,
+            partner_role=side.partner_role,
+            partner_job_title=side.partner.job_title,
+            programme_name=trigger.programme.name,
+            explanation=trigger.explanation,
+            first_step=trigger.first_step or DEFAULT_FIRST_STEP,
+            link_path=path("pairs", trigger.pair_id),
+        )
+
+    yield from _to_pair(
+        trigger,
+        kind=NotificationKind.INTRODUCTION,
+        subject_id=trigger.pair_id,
+        content_for=introduction,
+    )
 
 
 def _session_invite(
@@ -183,7 +212,7 @@ def _session_scheduled(trigger: SessionScheduled) -> Iterator[Notification]:
     reminder_at = trigger.starts_at - programme.reminder_lead
     # A session booked inside the reminder window is announced by its confirmation alone.
     send_reminder = reminder_at > trigger.occurred_at
-    for person, _, partner, _ in _pair_sides(trigger.mentor, trigger.mentee):
+    for person, _, partner, _ in _pair_sides(trigger):
         recipient = person_recipient(person, programme)
         yield Notification(
             kind=NotificationKind.SESSION_INVITATION,
@@ -207,52 +236,49 @@ def _session_scheduled(trigger: SessionScheduled) -> Iterator[Notification]:
 
 
 def _session_cancelled(trigger: SessionCancelled) -> Iterator[Notification]:
-    programme = trigger.programme
     invite = _session_invite(trigger, CalendarMethod.CANCEL)
-    for person, _, partner, _ in _pair_sides(trigger.mentor, trigger.mentee):
-        yield Notification(
-            kind=NotificationKind.SESSION_CANCELLATION,
-            recipient=person_recipient(person, programme),
-            programme_id=programme.programme_id,
-            subject_id=f"{trigger.session_id}#{trigger.sequence}",
-            send_at=trigger.occurred_at,
-            occurred_at=trigger.occurred_at,
-            content=SessionContent(
-                recipient_name=person.display_name,
-                partner_name=partner.display_name,
-                programme_name=programme.name,
-                theme=trigger.theme,
-                session_number=trigger.session_number,
-                starts_at=trigger.starts_at,
-                ends_at=trigger.ends_at,
-                location=None,
-                is_update=False,
-                cancellation_reason=trigger.reason,
-                link_path=path("pairs", trigger.pair_id),
-                calendar=invite,
-            ),
+
+    def cancellation(side: _PairSide) -> NotificationContent:
+        return SessionContent(
+            recipient_name=side.person.display_name,
+            partner_name=side.partner.display_name,
+            programme_name=trigger.programme.name,
+            theme=trigger.theme,
+            session_number=trigger.session_number,
+            starts_at=trigger.starts_at,
+            ends_at=trigger.ends_at,
+            location=None,
+            is_update=False,
+            cancellation_reason=trigger.reason,
+            link_path=path("pairs", trigger.pair_id),
+            calendar=invite,
         )
+
+    yield from _to_pair(
+        trigger,
+        kind=NotificationKind.SESSION_CANCELLATION,
+        subject_id=f"{trigger.session_id}#{trigger.sequence}",
+        content_for=cancellation,
+    )
 
 
 def _feedback_requests(trigger: SessionCompleted) -> Iterator[Notification]:
-    programme = trigger.programme
-    for person, _, partner, _ in _pair_sides(trigger.mentor, trigger.mentee):
-        yield Notification(
-            kind=NotificationKind.FEEDBACK_REQUEST,
-            recipient=person_recipient(person, programme),
-            programme_id=programme.programme_id,
-            subject_id=trigger.session_id,
-            send_at=trigger.occurred_at,
-            occurred_at=trigger.occurred_at,
-            content=FeedbackRequestContent(
-                recipient_name=person.display_name,
-                partner_name=partner.display_name,
-                programme_name=programme.name,
-                theme=trigger.theme,
-                completed_at=trigger.completed_at,
-                link_path=path("sessions", trigger.session_id, "feedback"),
-            ),
+    def feedback_request(side: _PairSide) -> NotificationContent:
+        return FeedbackRequestContent(
+            recipient_name=side.person.display_name,
+            partner_name=side.partner.display_name,
+            programme_name=trigger.programme.name,
+            theme=trigger.theme,
+            completed_at=trigger.completed_at,
+            link_path=path("sessions", trigger.session_id, "feedback"),
         )
+
+    yield from _to_pair(
+        trigger,
+        kind=NotificationKind.FEEDBACK_REQUEST,
+        subject_id=trigger.session_id,
+        content_for=feedback_request,
+    )
 
 
 def _hr_recipients(programme: Programme, kind: NotificationKind) -> Iterator[Recipient]:
@@ -295,22 +321,15 @@ def _stall_notifications(trigger: PairStalled) -> Iterator[Notification]:
     # reason of its own.
     since = trigger.last_session_at.isoformat() if trigger.last_session_at else "start"
     stall_id = f"{trigger.pair_id}#{since}#{trigger.weeks_without_session}w"
-    for person, _, partner, _ in _pair_sides(trigger.mentor, trigger.mentee):
-        yield Notification(
-            kind=NotificationKind.STALL_NUDGE,
-            recipient=person_recipient(person, programme),
-            programme_id=programme.programme_id,
-            subject_id=stall_id,
-            send_at=trigger.occurred_at,
-            occurred_at=trigger.occurred_at,
-            content=StallNudgeContent(
-                recipient_name=person.display_name,
-                partner_name=partner.display_name,
-                programme_name=programme.name,
-                weeks_without_session=trigger.weeks_without_session,
-                last_session_at=trigger.last_session_at,
-                link_path=path("pairs", trigger.pair_id, "schedule"),
-            ),
+
+    def nudge(side: _PairSide) -> NotificationContent:
+        return StallNudgeContent(
+            recipient_name=side.person.display_name,
+            partner_name=side.partner.display_name,
+            programme_name=programme.name,
+            weeks_without_session=trigger.weeks_without_session,
+            last_session_at=trigger.last_session_at,
+            link_path=path("pairs", trigger.pair_id, "schedule"),
         )
 
     def alert(recipient_name: str) -> NotificationContent:
@@ -324,6 +343,9 @@ def _stall_notifications(trigger: PairStalled) -> Iterator[Notification]:
             link_path=path("programmes", programme.programme_id, "pairs", trigger.pair_id),
         )
 
+    yield from _to_pair(
+        trigger, kind=NotificationKind.STALL_NUDGE, subject_id=stall_id, content_for=nudge
+    )
     yield from _to_hr(
         trigger, kind=NotificationKind.HR_STALL_ALERT, subject_id=stall_id, content_for=alert
     )
@@ -403,23 +425,18 @@ def _progress_reports(trigger: ProgressReportDue) -> Iterator[Notification]:
 
 
 def _thanks(trigger: PairCompleted) -> Iterator[Notification]:
-    programme = trigger.programme
-    for person, _, partner, _ in _pair_sides(trigger.mentor, trigger.mentee):
-        yield Notification(
-            kind=NotificationKind.PAIR_THANKS,
-            recipient=person_recipient(person, programme),
-            programme_id=programme.programme_id,
-            subject_id=trigger.pair_id,
-            send_at=trigger.occurred_at,
-            occurred_at=trigger.occurred_at,
-            content=PairThanksContent(
-                recipient_name=person.display_name,
-                partner_name=partner.display_name,
-                programme_name=programme.name,
-                sessions_completed=trigger.sessions_completed,
-                link_path=path("pairs", trigger.pair_id, "survey"),
-            ),
+    def thanks(side: _PairSide) -> NotificationContent:
+        return PairThanksContent(
+            recipient_name=side.person.display_name,
+            partner_name=side.partner.display_name,
+            programme_name=trigger.programme.name,
+            sessions_completed=trigger.sessions_completed,
+            link_path=path("pairs", trigger.pair_id, "survey"),
         )
+
+    yield from _to_pair(
+        trigger, kind=NotificationKind.PAIR_THANKS, subject_id=trigger.pair_id, content_for=thanks
+    )
 
 
 def supersedes_reminder(

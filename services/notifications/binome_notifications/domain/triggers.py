@@ -10,28 +10,29 @@ from binome_notifications.domain.model import LocalizedText, Person, Programme, 
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PairFormed:
-    """A mentor and a mentee were paired."""
+class PairTrigger:
+    """Something that happened to one pair: when, in which programme, and its two members."""
 
     occurred_at: datetime
     programme: Programme
     pair_id: str
     mentor: Person
     mentee: Person
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PairFormed(PairTrigger):
+    """A mentor and a mentee were paired."""
+
     explanation: LocalizedText
     first_step: LocalizedText | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SessionScheduled:
+class SessionScheduled(PairTrigger):
     """A session was scheduled (``sequence`` 0) or rescheduled (``sequence`` > 0)."""
 
-    occurred_at: datetime
-    programme: Programme
-    pair_id: str
     session_id: str
-    mentor: Person
-    mentee: Person
     theme: LocalizedText
     starts_at: datetime
     ends_at: datetime
@@ -41,15 +42,10 @@ class SessionScheduled:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SessionCancelled:
+class SessionCancelled(PairTrigger):
     """A scheduled session was cancelled; ``sequence`` is the cancellation's own revision."""
 
-    occurred_at: datetime
-    programme: Programme
-    pair_id: str
     session_id: str
-    mentor: Person
-    mentee: Person
     theme: LocalizedText
     starts_at: datetime
     ends_at: datetime
@@ -59,41 +55,26 @@ class SessionCancelled:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SessionCompleted:
+class SessionCompleted(PairTrigger):
     """A session took place."""
 
-    occurred_at: datetime
-    programme: Programme
-    pair_id: str
     session_id: str
-    mentor: Person
-    mentee: Person
     theme: LocalizedText
     completed_at: datetime
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PairStalled:
+class PairStalled(PairTrigger):
     """A pair has had no session for several weeks."""
 
-    occurred_at: datetime
-    programme: Programme
-    pair_id: str
-    mentor: Person
-    mentee: Person
     weeks_without_session: int
     last_session_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PairFitConcern:
+class PairFitConcern(PairTrigger):
     """After a session (the first, in practice), one side said the pair is not a good fit."""
 
-    occurred_at: datetime
-    programme: Programme
-    pair_id: str
-    mentor: Person
-    mentee: Person
     raised_by: Role
     session_number: int | None = None
 
@@ -131,14 +112,9 @@ class ProgressReportDue:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PairCompleted:
+class PairCompleted(PairTrigger):
     """A pair reached the end of its programme."""
 
-    occurred_at: datetime
-    programme: Programme
-    pair_id: str
-    mentor: Person
-    mentee: Person
     sessions_completed: int
 
 
