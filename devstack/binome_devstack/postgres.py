@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import shutil
 import subprocess
@@ -12,21 +11,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
-from binome_devstack.errors import NotReadyError, PortInUseError, StackError
-from binome_devstack.messages import Reporter, log_report, text
-from binome_devstack.processes import (
-    PidState,
-    PidStatus,
-    accepts_connections,
-    exclusive_lock,
-    port_is_free,
-    process_alive,
-    read_pid_status,
-    remove_file,
-    tail_lines,
-    terminate,
-    wait_until,
-)
+from binome_devstack.errors import StackError
+from binome_devstack.messages import text
+from binome_devstack.processes import process_alive, tail_lines, terminate
 from binome_devstack.readiness import ensure_database, postgres_select_one, run_sync
 from binome_devstack.rendering import (
     POSTGRES_INCLUDE_FILE,
@@ -35,13 +22,13 @@ from binome_devstack.rendering import (
     render_pg_hba,
     render_postgres_conf,
 )
+from binome_devstack.server import LOG_TAIL_LINES, ListenPort, LocalServer
 from binome_devstack.settings import (
     ENV_PG_PORT,
     PG_ADMIN_PASSWORD,
     PG_ADMIN_USER,
     PG_DATABASE,
     POSTGRES_MAJOR_VERSION,
-    StackSettings,
 )
 from binome_devstack.tools import (
     as_postgres_user,
@@ -50,50 +37,29 @@ from binome_devstack.tools import (
     running_as_root,
 )
 
-COMPONENT_NAME: Final = "PostgreSQL"
 MAINTENANCE_DATABASE: Final = "postgres"
 INITIALIZED_MARKER: Final = "initialized"
-DEFAULT_START_TIMEOUT: Final = 60.0
-DEFAULT_STOP_TIMEOUT: Final = 30.0
-PORT_RELEASE_TIMEOUT: Final = 10.0
-PROBE_TIMEOUT: Final = 5.0
-RETRY_PAUSE: Final = 0.2
-LOG_TAIL_LINES: Final = 30
 COMMAND_TIMEOUT: Final = 180.0
 PRIVATE_FILE_MODE: Final = 0o600
 PRIVATE_DIR_MODE: Final = 0o700
 
 
-class PostgresServer:
+class PostgresServer(LocalServer):
     """The stack's PostgreSQL cluster under ``<stack dir>/postgres``, run with ``pg_ctl``.
 
     As root, initdb and pg_ctl run as the ``postgres`` system user (initdb refuses root) and
     the cluster's directories belong to that user; otherwise they run as the caller.
     """
 
-    def __init__(
-        self,
-        *,
-        settings: StackSettings,
-        report: Reporter = log_report,
-        start_timeout: float = DEFAULT_START_TIMEOUT,
-        stop_timeout: float = DEFAULT_STOP_TIMEOUT,
-    ) -> None:
-        self.settings = settings
-        self.start_timeout = start_timeout
-        self.stop_timeout = stop_timeout
-        self._report = report
-        self._bindir: Path | None = None
+    component_name = "PostgreSQL"
+    default_start_timeout = 60.0
+    retry_pause = 0.2
+    _bindir: Path | None = None
 
     @property
     def directory(self) -> Path:
         """``<stack dir>/postgres``."""
         return self.settings.postgres_dir
-
-    @property
-    def data_dir(self) -> Path:
-        """PGDATA; kept across restarts."""
-        return self.directory / "data"
 
     @property
     def log_file(self) -> Path:
@@ -120,49 +86,17 @@ class PostgresServer:
         """Superuser DSN of the ``binome`` database."""
         return self.settings.admin_dsn
 
-    def pid_status(self) -> PidStatus:
-        """What ``postmaster.pid`` says, checked against the live processes."""
-        return read_pid_status(self.pid_file, marker=str(self.data_dir))
-
-    def is_running(self) -> bool:
-        """Whether this stack's postmaster is alive."""
-        return self.pid_status().state is PidState.RUNNING
-
-    def is_ready(self, *, timeout: float = PROBE_TIMEOUT) -> bool:
-        """Whether a real connection answers ``SELECT 1``."""
-        if not accepts_connections(self.port):
-            return False
-        dsn = self.settings.dsn_for(MAINTENANCE_DATABASE)
-        try:
-            return run_sync(lambda: postgres_select_one(dsn, request_timeout=timeout)) == 1
-        except Exception:  # whatever the driver raises, the server is not serving yet
-            return False
-
     def start(self) -> bool:
         """Start the cluster (creating it the first time); True if this call started it."""
         with self._lock():
             return self._start_locked()
 
     def _start_locked(self) -> bool:
-        status = self.pid_status()
-        if status.state is PidState.RUNNING:
-            self._check_running_port()
+        if self._running_already():
             self.wait_ready()
             self._ensure_database()
-            self._report(text("reused", component=COMPONENT_NAME, where=self._where()))
+            self._report(text("reused", component=self.component_name, where=self.where))
             return False
-        if status.state is PidState.STALE:
-            remove_file(self.pid_file)
-            self._report(text("stale_pid", component=COMPONENT_NAME, pid=status.pid))
-            # A server killed a moment ago may still hold its port while the kernel closes
-            # its connections: give it the time a clean stop gets before calling it a clash.
-            wait_until(lambda: port_is_free(self.port), timeout=PORT_RELEASE_TIMEOUT)
-        if not port_is_free(self.port):
-            raise PortInUseError(
-                text("port_in_use", port=self.port, what=COMPONENT_NAME, variable=ENV_PG_PORT),
-                port=self.port,
-                variable=ENV_PG_PORT,
-            )
         bindir = self._find_bindir()
         started = time.monotonic()
         self._prepare_directories()
@@ -172,7 +106,7 @@ class PostgresServer:
             self.data_dir / POSTGRES_INCLUDE_FILE,
             render_postgres_conf(port=self.port, socket_dir=self.socket_dir),
         )
-        self._report(text("starting", component=COMPONENT_NAME))
+        self._report(text("starting", component=self.component_name))
         self._run(
             [
                 str(bindir / "pg_ctl"),
@@ -192,72 +126,11 @@ class PostgresServer:
         self._report(
             text(
                 "ready",
-                component=COMPONENT_NAME,
+                component=self.component_name,
                 seconds=time.monotonic() - started,
-                where=self._where(),
+                where=self.where,
             )
         )
-        return True
-
-    def wait_ready(self, timeout: float | None = None) -> None:
-        """Block until ``SELECT 1`` succeeds; raise :class:`NotReadyError` if it does not."""
-        limit = self.start_timeout if timeout is None else timeout
-        deadline = time.monotonic() + limit
-        reason = text("no_answer", port=self.port)
-        while time.monotonic() < deadline:
-            if not self.is_running():
-                reason = text("process_exited", code="?")
-                break
-            remaining = max(0.5, min(PROBE_TIMEOUT, deadline - time.monotonic()))
-            if self.is_ready(timeout=remaining):
-                return
-            time.sleep(RETRY_PAUSE)
-        raise self._not_ready(limit, reason)
-
-    def stop(self, *, timeout: float | None = None) -> bool:
-        """``pg_ctl stop -m fast``, then immediate, then SIGKILL; True if it was running."""
-        with self._lock():
-            return self._stop_locked(timeout=self.stop_timeout if timeout is None else timeout)
-
-    def _stop_locked(self, *, timeout: float) -> bool:
-        limit = timeout
-        status = self.pid_status()
-        if status.state is not PidState.RUNNING or status.pid is None:
-            if status.state is PidState.STALE:
-                remove_file(self.pid_file)
-            return False
-        self._report(text("stopping", component=COMPONENT_NAME))
-        started = time.monotonic()
-        bindir = self._find_bindir()
-        graceful = True
-        for mode in ("fast", "immediate"):
-            self._run(
-                [
-                    str(bindir / "pg_ctl"),
-                    "stop",
-                    "-D",
-                    str(self.data_dir),
-                    "-m",
-                    mode,
-                    "-w",
-                    "-t",
-                    str(int(limit)),
-                ],
-                check=False,
-            )
-            if not process_alive(status.pid):
-                break
-            graceful = False
-        else:
-            terminate(status.pid, timeout=limit)
-        remove_file(self.pid_file)
-        wait_until(lambda: port_is_free(self.port), timeout=PORT_RELEASE_TIMEOUT)
-        if graceful:
-            self._report(
-                text("stopped", component=COMPONENT_NAME, seconds=time.monotonic() - started)
-            )
-        else:
-            self._report(text("killed", component=COMPONENT_NAME, timeout=limit))
         return True
 
     def restart(self) -> None:
@@ -270,56 +143,59 @@ class PostgresServer:
         """:meth:`start` without blocking the running event loop."""
         return await asyncio.to_thread(self.start)
 
-    async def astop(self, *, grace_seconds: float | None = None) -> bool:
-        """:meth:`stop` without blocking the running event loop."""
-        return await asyncio.to_thread(self.stop, timeout=grace_seconds)
-
-    async def arestart(self) -> None:
-        """:meth:`restart` without blocking the running event loop."""
-        await asyncio.to_thread(self.restart)
-
-    async def await_ready(self, limit_seconds: float | None = None) -> None:
-        """:meth:`wait_ready` without blocking the running event loop."""
-        await asyncio.to_thread(self.wait_ready, limit_seconds)
-
-    def _lock(self) -> contextlib.AbstractContextManager[None]:
-        # Per server, apart from the stack lock that ensure_stack holds around both.
-        return exclusive_lock(self.directory / ".lock")
-
     def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
         """The last lines of the server log."""
         return "\n".join(tail_lines(self.log_file, lines)) or text("empty_log")
 
-    def _where(self) -> str:
-        return f"127.0.0.1:{self.port}"
+    @property
+    def _readiness_log(self) -> Path:
+        return self.log_file
 
-    def _not_ready(self, limit: float, reason: str) -> NotReadyError:
-        return NotReadyError(
-            text(
-                "not_ready",
-                component=COMPONENT_NAME,
-                timeout=limit,
-                reason=reason,
-                log=self.log_file,
-                tail=self.log_tail(),
+    @property
+    def _pid_marker(self) -> str:
+        return str(self.data_dir)
+
+    def _listen_ports(self) -> Sequence[ListenPort]:
+        return (ListenPort(port=self.port, variable=ENV_PG_PORT, what=self.component_name),)
+
+    def _configured_port(self) -> int | None:
+        try:
+            rendered = (self.data_dir / POSTGRES_INCLUDE_FILE).read_text(encoding="utf-8")
+        except OSError:
+            return None
+        return postgres_conf_port(rendered)
+
+    def _answers(self, *, timeout: float) -> bool:
+        dsn = self.settings.dsn_for(MAINTENANCE_DATABASE)
+        return run_sync(lambda: postgres_select_one(dsn, request_timeout=timeout)) == 1
+
+    def _halt(self, pid: int, *, timeout: float) -> bool:
+        """``pg_ctl stop -m fast``, then immediate, then SIGKILL."""
+        bindir = self._find_bindir()
+        for mode in ("fast", "immediate"):
+            self._run(
+                [
+                    str(bindir / "pg_ctl"),
+                    "stop",
+                    "-D",
+                    str(self.data_dir),
+                    "-m",
+                    mode,
+                    "-w",
+                    "-t",
+                    str(int(timeout)),
+                ],
+                check=False,
             )
-        )
+            if not process_alive(pid):
+                return mode == "fast"
+        terminate(pid, timeout=timeout)
+        return False
 
     def _find_bindir(self) -> Path:
         if self._bindir is None:
             self._bindir = find_postgres_bindir(self.settings.pg_bindir)
         return self._bindir
-
-    def _check_running_port(self) -> None:
-        try:
-            rendered = (self.data_dir / POSTGRES_INCLUDE_FILE).read_text(encoding="utf-8")
-        except OSError:
-            return
-        running = postgres_conf_port(rendered)
-        if running is not None and running != self.port:
-            raise StackError(
-                text("port_mismatch", component=COMPONENT_NAME, running=running, wanted=self.port)
-            )
 
     def _initialized(self) -> bool:
         if not (self.directory / INITIALIZED_MARKER).is_file():
