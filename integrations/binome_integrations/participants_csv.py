@@ -68,8 +68,8 @@ COLUMNS: tuple[Column, ...] = (
         field="role",
         aliases=("rôle", "type", "profil"),
         read=cells.read_role,
-        description_fr="mentor ou mentee (mentoré, mentorée acceptés).",
-        description_en="mentor or mentee (French mentoré, mentorée accepted).",
+        description_fr="`mentor` ou `mentee` (`mentoré`, `mentorée` acceptés).",
+        description_en="`mentor` or `mentee` (French `mentoré`, `mentorée` accepted).",
         example="mentor",
     ),
     Column(
@@ -91,8 +91,13 @@ COLUMNS: tuple[Column, ...] = (
         field="preferred_language",
         aliases=("langue_preferee", "langue_de_communication", "language"),
         read=cells.read_language,
-        description_fr="Langue des messages reçus : fr ou en (défaut fr).",
-        description_en="Language of the messages they receive: fr or en (default fr).",
+        description_fr=(
+            "Langue des messages reçus : `fr` ou `en` (aussi `français`, `anglais`) ; défaut `fr`."
+        ),
+        description_en=(
+            "Language of the messages they receive: `fr` or `en` (also `français`, `anglais`); "
+            "default `fr`."
+        ),
         example="fr",
     ),
     Column(
@@ -143,8 +148,8 @@ COLUMNS: tuple[Column, ...] = (
         field="time_zone",
         aliases=("fuseau_horaire", "fuseau", "timezone", "tz"),
         read=cells.read_time_zone,
-        description_fr="Fuseau horaire IANA (défaut Europe/Paris).",
-        description_en="IANA time zone (default Europe/Paris).",
+        description_fr="Fuseau horaire IANA ; défaut `Europe/Paris`.",
+        description_en="IANA time zone; default `Europe/Paris`.",
         example="Europe/Paris",
     ),
     Column(
@@ -152,8 +157,8 @@ COLUMNS: tuple[Column, ...] = (
         aliases=("langues", "langues_parlees", "spoken_languages"),
         read=cells.read_language_codes,
         write=_joined,
-        description_fr="Langues de session, codes ISO 639 séparés par |.",
-        description_en="Languages they can hold a session in, ISO 639 codes separated by |.",
+        description_fr="Langues de session, codes ISO 639 séparés par `|`.",
+        description_en="Languages they can hold a session in, ISO 639 codes separated by `|`.",
         example="fr|en",
     ),
     Column(
@@ -161,8 +166,8 @@ COLUMNS: tuple[Column, ...] = (
         aliases=("competences",),
         read=cells.read_skills,
         write=lambda skills: cells.join(f"{skill.topic}:{skill.level}" for skill in skills),
-        description_fr="Compétences sujet:niveau (1–5) séparées par | (mentors).",
-        description_en="Skills as topic:level (1–5) separated by | (mentors).",
+        description_fr="Mentors : `sujet:niveau` (1–5) séparés par `|`.",
+        description_en="Mentors: `topic:level` (1–5) separated by `|`.",
         example="generative_ai:4|linkedin:3",
     ),
     Column(
@@ -170,8 +175,8 @@ COLUMNS: tuple[Column, ...] = (
         aliases=("besoins", "besoins_d_apprentissage", "attentes", "needs"),
         read=cells.read_learning_needs,
         write=lambda needs: cells.join(f"{need.topic}:{need.priority}" for need in needs),
-        description_fr="Besoins sujet:priorité (1–5) séparés par | (mentorés).",
-        description_en="Learning needs as topic:priority (1–5) separated by | (mentees).",
+        description_fr="Mentorés : `sujet:priorité` (1–5) séparés par `|`.",
+        description_en="Mentees: `topic:priority` (1–5) separated by `|`.",
         example="generative_ai:5|data:3",
     ),
     Column(
@@ -179,8 +184,14 @@ COLUMNS: tuple[Column, ...] = (
         aliases=("disponibilites", "creneaux"),
         read=cells.read_availability,
         write=lambda slots: cells.join(cells.write_slot(slot) for slot in slots),
-        description_fr="Créneaux hebdomadaires « jour HH:MM-HH:MM » séparés par |.",
-        description_en="Weekly slots 'day HH:MM-HH:MM' separated by |.",
+        description_fr=(
+            "Créneaux hebdomadaires `jour HH:MM-HH:MM` séparés par `|` ; jours `lun`…`dim`, "
+            "`mon`…`sun` ou en toutes lettres (`lundi`) ; heures `08:30`, `8h30` ou `9h`."
+        ),
+        description_en=(
+            "Weekly slots `day HH:MM-HH:MM` separated by `|`; days `mon`…`sun`, `lun`…`dim` or in "
+            "full (`lundi`); times `08:30`, `8h30` or `9h`."
+        ),
         example="mon 08:30-10:00|jeu 12:00-13:30",
     ),
     Column(
@@ -188,8 +199,8 @@ COLUMNS: tuple[Column, ...] = (
         aliases=("horaires", "horaires_de_travail", "heures_de_travail"),
         read=cells.read_working_hours,
         write=cells.write_working_hours,
-        description_fr="Journée de travail habituelle HH:MM-HH:MM (défaut 09:00-18:00).",
-        description_en="Usual working day HH:MM-HH:MM (default 09:00-18:00).",
+        description_fr="Journée de travail habituelle `HH:MM-HH:MM` ; défaut `09:00-18:00`.",
+        description_en="Usual working day `HH:MM-HH:MM`; default `09:00-18:00`.",
         example="09:00-18:00",
     ),
     Column(
@@ -197,8 +208,8 @@ COLUMNS: tuple[Column, ...] = (
         aliases=("centres_d_interet", "centres_interet", "interets"),
         read=cells.read_slugs,
         write=_joined,
-        description_fr="Centres d'intérêt, identifiants séparés par |.",
-        description_en="Interests, slugs separated by |.",
+        description_fr="Identifiants (minuscules, chiffres, `-`, `_`) séparés par `|`.",
+        description_en="Slugs (lower-case letters, digits, `-`, `_`) separated by `|`.",
         example="photography|sustainability",
     ),
     Column(
@@ -206,24 +217,38 @@ COLUMNS: tuple[Column, ...] = (
         aliases=("formation_mentor", "mentor_forme", "mentor_trained", "formation_suivie"),
         read=cells.read_boolean,
         write=cells.write_boolean,
-        description_fr="Le mentor a suivi la formation : oui/non (défaut non).",
-        description_en="The mentor followed the training: yes/no (default no).",
+        description_fr=(
+            "`oui`/`non`, `yes`/`no`, `true`/`false`, `vrai`/`faux`, `1`/`0` ; défaut non."
+        ),
+        description_en=(
+            "`oui`/`non`, `yes`/`no`, `true`/`false`, `vrai`/`faux`, `1`/`0`; default no."
+        ),
         example="oui",
     ),
     Column(
         field="gender",
         aliases=("genre", "sexe"),
         read=cells.read_gender,
-        description_fr="female, male ou non_binary (F/H acceptés) ; facultatif.",
-        description_en="female, male or non_binary (F/M accepted); optional.",
+        description_fr=(
+            "`female`, `male` ou `non_binary` (`F`/`femme`, `H`/`M`/`homme`, `NB` acceptés). Seuls "
+            "les programmes non mixtes s'en servent."
+        ),
+        description_en=(
+            "`female`, `male` or `non_binary` (`F`/`femme`, `H`/`M`/`homme`, `NB` accepted). Only "
+            "single-gender programmes use it."
+        ),
         example="female",
     ),
     Column(
         field="capacity",
         aliases=("capacite", "nombre_de_mentores", "max_mentees"),
         read=cells.read_integer,
-        description_fr="Mentors : nombre de mentorés accueillis (1–50) ; vide = défaut.",
-        description_en="Mentors: how many mentees they take (1–50); empty = default.",
+        description_fr=(
+            "Mentors : nombre de mentorés accueillis (1–50) ; vide = défaut du programme."
+        ),
+        description_en=(
+            "Mentors: how many mentees they take (1–50); empty = the programme's default."
+        ),
         example="2",
     ),
 )
@@ -270,6 +295,31 @@ class ImportReport(BaseModel):
 
 class UnusableFileError(cells.BilingualError):
     """The file as a whole cannot be read: wrong encoding, no header, a missing column."""
+
+
+def columns_reference_markdown() -> str:
+    """The column reference of docs/hr-import-columns.md, written from :data:`COLUMNS`."""
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    lines = [
+        "# Colonnes de l'import RH / HR import columns",
+        "",
+        "Generated from `binome_integrations.participants_csv.COLUMNS` by `binome-docs`; do not",
+        "edit by hand. How the file is read: [hr-import.md](hr-import.md).",
+        "",
+        "| Column | Aliases | Required | Format | Format (français) | Example |",
+        "|---|---|---|---|---|---|",
+    ]
+    for column in COLUMNS:
+        aliases = ", ".join(f"`{alias}`" for alias in column.aliases)
+        lines.append(
+            f"| `{column.field}` | {aliases} | {'yes' if column.required else 'no'} | "
+            f"{cell(column.description_en)} | {cell(column.description_fr)} | "
+            f"`{cell(column.example)}` |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def parse_participants_csv(source: Path | str) -> ImportReport:

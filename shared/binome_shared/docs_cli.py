@@ -2,7 +2,9 @@
 
 - ``docs/schemas/messages/<type>.v<major>.json``: the JSON Schema of each message body;
 - ``docs/asyncapi/<service>.json``: each service's AsyncAPI 3.0 document;
-- ``docs/events.md``: the event catalogue, a table per topic.
+- ``docs/events.md``: the event catalogue, a table per topic;
+- ``docs/configuration.md``: every setting and its environment variable;
+- ``docs/hr-import-columns.md``: the HR CSV import's columns and their aliases.
 """
 
 from __future__ import annotations
@@ -44,7 +46,14 @@ def generated_documents() -> dict[str, str]:
         documents[f"asyncapi/{definition.name}.json"] = _json(asyncapi_document(definition))
     documents["events.md"] = _catalogue_markdown(definitions)
     documents["configuration.md"] = _configuration_markdown()
+    documents["hr-import-columns.md"] = _hr_import_columns()
     return documents
+
+
+def _hr_import_columns() -> str:
+    from binome_integrations.participants_csv import columns_reference_markdown  # noqa: PLC0415
+
+    return columns_reference_markdown()
 
 
 def _settings_classes() -> list[tuple[str, type[BaseSettings]]]:
