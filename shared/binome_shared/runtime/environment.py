@@ -54,7 +54,11 @@ class FileVariablesSource(PydanticBaseSettingsSource):
         super().__init__(settings_cls)
         self._environ = os.environ if environ is None else environ
 
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+    def get_field_value(
+        self,
+        field: FieldInfo,  # noqa: ARG002 - the signature of the base class
+        field_name: str,
+    ) -> tuple[Any, str, bool]:
         variable = variable_name(self.settings_cls, field_name)
         path = self._environ.get(variable + FILE_SUFFIX)
         if not path:

@@ -50,7 +50,7 @@ class KafkaSecuritySettings(BinomeSettings):
     )
     kafka_ssl_ca_file: Path | None = Field(
         default=None,
-        description="PEM bundle of the CAs that sign the brokers' certificates (system CAs if unset).",
+        description="PEM bundle of the CAs of the brokers' certificates (system CAs if unset).",
     )
     kafka_ssl_cert_file: Path | None = Field(
         default=None, description="Client certificate (PEM) for mutual TLS, with its key."
@@ -101,7 +101,11 @@ def kafka_security_contradictions(settings: KafkaSecuritySettings) -> list[str]:
             "SASL PLAIN would send the password in clear: use SASL_SSL / "
             "SASL PLAIN enverrait le mot de passe en clair : utilisez SASL_SSL"
         )
-    tls_files = (settings.kafka_ssl_ca_file, settings.kafka_ssl_cert_file, settings.kafka_ssl_key_file)
+    tls_files = (
+        settings.kafka_ssl_ca_file,
+        settings.kafka_ssl_cert_file,
+        settings.kafka_ssl_key_file,
+    )
     if protocol not in TLS_PROTOCOLS and any(tls_files):
         problems.append(
             f"TLS files are set but {protocol} does not use TLS / "

@@ -68,7 +68,9 @@ def test_a_service_reads_its_topics_with_its_group_and_writes_its_events_and_dea
 
 
 def test_a_service_that_reads_nothing_has_no_group() -> None:
-    acls = service_acls(_Service(name="quiet", subscriptions=(), publishes=events_on(PAIRING_EVENTS)))
+    acls = service_acls(
+        _Service(name="quiet", subscriptions=(), publishes=events_on(PAIRING_EVENTS))
+    )
     assert acls.acls == (Acl(ResourceType.TOPIC, "binome.pairing.events", WRITE),)
 
 

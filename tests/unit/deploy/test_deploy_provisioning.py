@@ -144,7 +144,9 @@ def test_cloudnative_pg_has_one_role_and_one_schema_per_service() -> None:
     assert set(roles) == {owner.role for owner in owners}
     for role in roles.values():
         assert role["login"] is True
-        assert not (role["superuser"] or role["createdb"] or role["createrole"])
+        assert role["superuser"] is False
+        assert role["createdb"] is False
+        assert role["createrole"] is False
     assert {(s["name"], s["owner"]) for s in database["spec"]["schemas"]} == {
         (owner.schema, owner.role) for owner in owners
     }
@@ -152,9 +154,7 @@ def test_cloudnative_pg_has_one_role_and_one_schema_per_service() -> None:
     assert "Job" not in {item["kind"] for item in documents}
 
 
-def _container_environment(
-    container: Manifest, documents: tuple[Manifest, ...]
-) -> dict[str, str]:
+def _container_environment(container: Manifest, documents: tuple[Manifest, ...]) -> dict[str, str]:
     """What a container sees: its ConfigMaps, then its own env (Secrets are not rendered)."""
     config_maps = of_kind(documents, "ConfigMap")
     environment: dict[str, str] = {}
@@ -196,8 +196,10 @@ def test_production_containers_find_their_secrets_and_pass_the_production_guard(
         environment = _container_environment(container, documents)
         mounted = _mounted_secret_files(pod, container)
         for name, path in list(environment.items()):
-            if name.endswith(FILE_SUFFIX) or name.endswith("_CA_FILE") or name.endswith(
-                "_ROOT_CERT_FILE"
+            if (
+                name.endswith(FILE_SUFFIX)
+                or name.endswith("_CA_FILE")
+                or name.endswith("_ROOT_CERT_FILE")
             ):
                 assert path in mounted, f"{container['name']}: {name}={path} is not mounted"
                 secret, key = mounted[path]
@@ -216,4 +218,3 @@ def test_production_containers_find_their_secrets_and_pass_the_production_guard(
         assert production_problems(settings) == [], container["name"]
         for name in environment:
             monkeypatch.delenv(name)
-

@@ -76,7 +76,11 @@ def test_a_typo_is_reported_with_the_closest_known_name() -> None:
 
 
 def test_every_unknown_variable_is_listed_at_once() -> None:
-    environ = {"BINOME_ZZZ_QQQ": "1", "BINOME_DATABSE_URL": "postgresql://x", "BINOME_CLOCK": "system"}
+    environ = {
+        "BINOME_ZZZ_QQQ": "1",
+        "BINOME_DATABSE_URL": "postgresql://x",
+        "BINOME_CLOCK": "system",
+    }
     with pytest.raises(UnknownSettingsError) as raised:
         reject_unknown_variables(ServiceSettings, environ=environ)
     assert [variable.name for variable in raised.value.unknown] == [
@@ -93,7 +97,7 @@ def test_file_forms_process_wide_and_stack_variables_are_known() -> None:
         "BINOME_KAFKA_SASL_PASSWORD_FILE": "/run/secret",
         "BINOME_LANG": "fr",
         "BINOME_FAILPOINTS": "",
-        "BINOME_STACK_DIR": "/tmp/stack",
+        "BINOME_STACK_DIR": "/srv/binome-stack",
     }
     assert unknown_variables(environ, ServiceSettings) == []
     reject_unknown_variables(ServiceSettings, environ=environ)

@@ -41,7 +41,9 @@ def test_verify_full_checks_the_certificate_and_the_host_name(ca_file: Path) -> 
 
 
 def test_verify_ca_checks_the_certificate_only(ca_file: Path) -> None:
-    context = asyncpg_ssl(settings(database_sslmode="verify-ca", database_ssl_root_cert_file=ca_file))
+    context = asyncpg_ssl(
+        settings(database_sslmode="verify-ca", database_ssl_root_cert_file=ca_file)
+    )
     assert isinstance(context, ssl.SSLContext)
     assert context.verify_mode == ssl.CERT_REQUIRED
     assert context.check_hostname is False
