@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import argparse
 import copy
-import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from binome_shared.contracts.acls import PrincipalAcls, platform_acls, principal
 from binome_shared.contracts.catalogue import CATALOGUE
 from binome_shared.contracts.topics import ALL_TOPICS
 from binome_shared.db.provision import ServiceDatabase
+from binome_shared.generated_files import generate_or_check
 from binome_shared.runtime.service import ServiceDefinition
 from binome_shared.runtime.topic_policy import (
     TopicConfig,
@@ -269,15 +269,6 @@ def generated_manifests(definitions: Sequence[ServiceDefinition]) -> dict[str, s
     }
 
 
-def stale_files(documents: Mapping[str, str], root: Path) -> list[str]:
-    """The generated files that are missing under ``root`` or differ from ``documents``."""
-    return [
-        path
-        for path, content in documents.items()
-        if not (root / path).is_file() or (root / path).read_text(encoding="utf-8") != content
-    ]
-
-
 def _service_definitions() -> list[ServiceDefinition]:
     from binome_shared.docs_cli import service_definitions  # noqa: PLC0415 - imports services
 
@@ -293,24 +284,13 @@ def main(
     parser.add_argument("action", choices=["generate", "check"])
     parser.add_argument("--deploy-dir", type=Path, default=Path("deploy"))
     arguments = parser.parse_args(argv)
-    documents = generated_manifests(definitions())
-    stale = stale_files(documents, arguments.deploy_dir)
-    if arguments.action == "check":
-        if stale:
-            print(
-                "stale generated manifests (run `binome-manifests generate`):",
-                *stale,
-                sep="\n  ",
-                file=sys.stderr,
-            )
-            return 1
-        return 0
-    for path in stale:
-        target = arguments.deploy_dir / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(documents[path], encoding="utf-8")
-    print(f"{len(stale)} manifest(s) written, {len(documents) - len(stale)} unchanged")
-    return 0
+    return generate_or_check(
+        generated_manifests(definitions()),
+        arguments.deploy_dir,
+        arguments.action,
+        command="binome-manifests generate",
+        what="manifests",
+    )
 
 
 if __name__ == "__main__":

@@ -21,18 +21,6 @@ from binome_shared.runtime.kafka_security import (
 pytestmark = pytest.mark.unit
 
 
-@pytest.fixture(scope="module")
-def authority() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture
-def ca_file(authority: trustme.CA, tmp_path: Path) -> Path:
-    path = tmp_path / "ca.crt"
-    authority.cert_pem.write_to_path(str(path))
-    return path
-
-
 def settings(**values: Any) -> KafkaSecuritySettings:
     return KafkaSecuritySettings.model_validate(values)
 
@@ -92,12 +80,9 @@ def test_faststream_gets_the_same_connection_as_aiokafka(
 
 
 def test_mutual_tls_loads_the_client_certificate(
-    authority: trustme.CA, ca_file: Path, tmp_path: Path
+    ca_file: Path, client_certificate: tuple[Path, Path]
 ) -> None:
-    client = authority.issue_cert("binome-pairing")
-    cert, key = tmp_path / "client.crt", tmp_path / "client.key"
-    client.cert_chain_pems[0].write_to_path(str(cert))
-    client.private_key_pem.write_to_path(str(key))
+    cert, key = client_certificate
     configured = settings(
         kafka_security_protocol="SSL",
         kafka_ssl_ca_file=ca_file,

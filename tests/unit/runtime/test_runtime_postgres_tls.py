@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import trustme
 from pydantic import ValidationError
 
 from binome_shared.runtime.postgres_tls import (
@@ -17,13 +16,6 @@ from binome_shared.runtime.postgres_tls import (
 )
 
 pytestmark = pytest.mark.unit
-
-
-@pytest.fixture
-def ca_file(tmp_path: Path) -> Path:
-    path = tmp_path / "ca.crt"
-    trustme.CA().cert_pem.write_to_path(str(path))
-    return path
 
 
 def settings(**values: Any) -> DatabaseTlsSettings:

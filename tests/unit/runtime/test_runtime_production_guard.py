@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import trustme
 
 from binome_shared.runtime.production_guard import (
     UnsafeProductionError,
@@ -17,13 +16,6 @@ from binome_shared.runtime.production_guard import (
 from binome_shared.runtime.settings import ServiceSettings
 
 pytestmark = pytest.mark.unit
-
-
-@pytest.fixture
-def ca_file(tmp_path: Path) -> Path:
-    path = tmp_path / "ca.crt"
-    trustme.CA().cert_pem.write_to_path(str(path))
-    return path
 
 
 def safe(ca_file: Path, **overrides: Any) -> dict[str, Any]:
@@ -121,13 +113,10 @@ def test_each_unsafe_setting_alone_is_one_problem(
     assert fragment in problem
 
 
-def test_mutual_tls_without_sasl_is_authenticated(ca_file: Path, tmp_path: Path) -> None:
-    authority = trustme.CA()
-    authority.cert_pem.write_to_path(str(ca_file))
-    client = authority.issue_cert("binome-pairing")
-    cert, key = tmp_path / "client.crt", tmp_path / "client.key"
-    client.cert_chain_pems[0].write_to_path(str(cert))
-    client.private_key_pem.write_to_path(str(key))
+def test_mutual_tls_without_sasl_is_authenticated(
+    ca_file: Path, client_certificate: tuple[Path, Path]
+) -> None:
+    cert, key = client_certificate
     mutual = safe(
         ca_file,
         kafka_security_protocol="SSL",
