@@ -215,25 +215,38 @@ def environment_value(container: Manifest, name: str) -> str:
     return value
 
 
-def require_tool(name: str) -> str:
-    """The path of a command-line tool the deployment tests need.
+def _missing(message: str) -> None:
+    """Skipped on a workstation without the tool, but a failure under CI (``CI=true``): a
+    render test that silently skips in CI would let a broken overlay through."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{message}, and CI must run the deployment tests")
+    pytest.skip(message)
 
-    Skipped on a workstation without it, but a failure under CI (``CI=true``): a render test
-    that silently skips in CI would let a broken overlay through.
-    """
+
+def require_tool(name: str) -> str:
+    """The path of a command-line tool the deployment tests need."""
     path = shutil.which(name)
     if path is None:
-        message = f"{name} is not installed"
-        if os.environ.get("CI"):
-            pytest.fail(f"{message}, and CI must run the deployment render tests")
-        pytest.skip(message)
+        _missing(f"{name} is not installed")
+    assert path is not None
     return path
+
+
+def kustomize_command() -> list[str]:
+    """``kubectl kustomize`` (kustomize is built into kubectl), else a standalone
+    ``kustomize build`` (``go install sigs.k8s.io/kustomize/kustomize/v5``)."""
+    if kubectl := shutil.which("kubectl"):
+        return [kubectl, "kustomize"]
+    if kustomize := shutil.which("kustomize"):
+        return [kustomize, "build"]
+    _missing("neither kubectl nor kustomize is installed")
+    raise AssertionError("unreachable")
 
 
 @cache
 def _rendered(overlay: str) -> tuple[Manifest, ...]:
     result = subprocess.run(
-        [require_tool("kubectl"), "kustomize", str(DEPLOY_DIR / overlay)],
+        [*kustomize_command(), str(DEPLOY_DIR / overlay)],
         capture_output=True,
         text=True,
         check=True,
@@ -243,7 +256,7 @@ def _rendered(overlay: str) -> tuple[Manifest, ...]:
 
 
 def render(overlay: str) -> tuple[Manifest, ...]:
-    """What ``kubectl kustomize deploy/<overlay>`` renders (kustomize is built into kubectl)."""
+    """What kustomize renders for ``deploy/<overlay>``."""
     return _rendered(overlay)
 
 
