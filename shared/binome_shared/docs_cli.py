@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from binome_shared.contracts.base import Message
 from binome_shared.contracts.catalogue import CATALOGUE
 from binome_shared.docs.asyncapi import asyncapi_document
 from binome_shared.docs.json_schema import message_json_schema, schema_catalogue, schema_path
+from binome_shared.generated_files import generate_or_check
 from binome_shared.messaging.cloudevents import DATASCHEMA_BASE, dataschema_uri
 from binome_shared.runtime.service import ServiceDefinition
 from binome_shared.runtime.settings import ServiceSettings
@@ -196,29 +196,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("action", choices=["generate", "check"])
     parser.add_argument("--docs-dir", type=Path, default=Path("docs"))
     arguments = parser.parse_args(argv)
-    documents = generated_documents()
-    stale = [
-        path
-        for path, content in documents.items()
-        if not (arguments.docs_dir / path).exists()
-        or (arguments.docs_dir / path).read_text() != content
-    ]
-    if arguments.action == "check":
-        if stale:
-            print(
-                "stale generated docs (run `binome-docs generate`):",
-                *stale,
-                sep="\n  ",
-                file=sys.stderr,
-            )
-            return 1
-        return 0
-    for path in stale:
-        target = arguments.docs_dir / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(documents[path])
-    print(f"{len(stale)} document(s) written, {len(documents) - len(stale)} unchanged")
-    return 0
+    return generate_or_check(
+        generated_documents(),
+        arguments.docs_dir,
+        arguments.action,
+        command="binome-docs generate",
+        what="docs",
+    )
 
 
 if __name__ == "__main__":
