@@ -302,7 +302,7 @@ class OutboxRelay:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until ``stop`` is set; survives database and broker outages by retrying."""
-        if not isinstance(self._producer, RelayProducer):
+        if not isinstance(self._producer, RelayProducer) or self._producer.started:
             self.connected = True  # its owner started it before handing it over
         while not stop.is_set():
             try:
