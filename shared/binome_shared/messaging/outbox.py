@@ -215,6 +215,7 @@ class OutboxRelay:
             await conn.execute(WALK_THE_INDEX)  # outbox_unsent, in id order
             rows = await conn.fetch(_CLAIM, self._batch_size)
             if not rows:
+                self._send_alone.clear()
                 return 0
             outcome = await RoundPublisher(
                 self._producer,
@@ -229,10 +230,10 @@ class OutboxRelay:
             if outcome.set_aside:
                 ids, reasons = zip(*outcome.set_aside, strict=True)
                 await conn.execute(_SET_ASIDE, list(ids), list(reasons))
-        await self._take_stock(outcome)
+        await self._take_stock(outcome, claimed={row["id"] for row in rows})
         return len(rows)
 
-    async def _take_stock(self, outcome: RoundOutcome) -> None:
+    async def _take_stock(self, outcome: RoundOutcome, *, claimed: set[int]) -> None:
         """Count and log a settled round, renew the producer if needed, and raise if rows
         must wait for the broker."""
         self.published += len(outcome.sent)
@@ -240,14 +241,14 @@ class OutboxRelay:
         self.errors_total.update(outcome.errors)
         for row_id, reason in outcome.set_aside:
             logger.error("outbox row %d set aside, never to be retried: %s", row_id, reason)
-        self._send_alone.difference_update(outcome.sent)
-        self._send_alone.difference_update(row_id for row_id, _ in outcome.set_aside)
         if outcome.send_alone:
             logger.warning(
                 "the broker refused a batch of %d records whole; each goes alone next",
                 len(outcome.send_alone),
             )
-            self._send_alone.update(outcome.send_alone)
+        # Only rows still waiting stay marked (another replica may have sent the others).
+        settled = {*outcome.sent, *(row_id for row_id, _ in outcome.set_aside)}
+        self._send_alone = (self._send_alone & claimed) - settled | set(outcome.send_alone)
         if outcome.failures:
             self.connected = False
         elif outcome.broker_answered:

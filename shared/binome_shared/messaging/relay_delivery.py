@@ -23,6 +23,7 @@ from aiokafka.errors import (
     InvalidTimestampError,
     InvalidTopicError,
     MessageSizeTooLargeError,
+    ProducerClosed,
     RecordListTooLargeError,
     RecordTooLargeError,
     UnsupportedForMessageFormatError,
@@ -251,6 +252,9 @@ class RoundPublisher:
             self._settle_one(delivery)
 
     def _settle_one(self, delivery: _Delivery) -> None:
+        if delivery.future.cancelled():  # the producer was closed under it
+            self._fail(ProducerClosed())
+            return
         error = delivery.future.exception()
         if error is None:
             self._outcome.sent.extend(delivery.row_ids)
