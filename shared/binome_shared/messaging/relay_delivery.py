@@ -83,30 +83,30 @@ class Refusal:
         return text if len(text) <= REASON_LIMIT else text[: REASON_LIMIT - 1] + "…"
 
 
-def refusal_before_sending(
-    topic: str,
-    key: bytes,
-    value: bytes,
-    headers: Sequence[tuple[str, bytes]],
-    *,
-    max_request_size: int,
-) -> Refusal | None:
-    """Why the record can never be sent, when the client can tell without asking the broker.
+def invalid_topic(topic: str) -> Refusal | None:
+    """Why no broker would ever take a record for ``topic`` (the client checks no names)."""
+    if _VALID_TOPIC.fullmatch(topic) and topic not in {".", ".."}:
+        return None
+    return Refusal("InvalidTopicError", f"{topic!r} is not a valid Kafka topic name")
 
-    The batch interface checks neither: aiokafka's ``send`` would refuse an oversized record
-    at once, but a batch takes any first record and the broker refuses it later, which costs
-    a round trip and a fresh producer.
+
+def oversized(
+    key: bytes, value: bytes, headers: Sequence[tuple[str, bytes]], *, max_request_size: int
+) -> Refusal | None:
+    """Why the record is too large to send, counted as Kafka counts it (with its headers).
+
+    aiokafka's ``send`` would refuse it at once; its batch interface does not: a batch takes
+    any first record, and the broker refuses it later, costing a round trip and a fresh
+    producer.
     """
-    if not _VALID_TOPIC.fullmatch(topic) or topic in {".", ".."}:
-        return Refusal("InvalidTopicError", f"{topic!r} is not a valid Kafka topic name")
     size = DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, headers)
-    if size > max_request_size:
-        return Refusal(
-            "MessageSizeTooLargeError",
-            f"the record takes {size:,} bytes, over the producer's max_request_size "
-            f"of {max_request_size:,}",
-        )
-    return None
+    if size <= max_request_size:
+        return None
+    return Refusal(
+        "MessageSizeTooLargeError",
+        f"the record takes {size:,} bytes, over the producer's max_request_size "
+        f"of {max_request_size:,}",
+    )
 
 
 @dataclass(slots=True)
@@ -174,7 +174,7 @@ class RoundPublisher:
         self._send_alone = send_alone
         self._stalled_after = stalled_after
         self._on_stalled = on_stalled
-        self._partitions: dict[str, list[int] | None] = {}
+        self._partitions: dict[str, list[int] | Refusal | None] = {}
         self._open: dict[Stream, _OpenBatch] = {}
         self._halted: set[Stream] = set()
         self._deliveries: list[_Delivery] = []
@@ -190,22 +190,28 @@ class RoundPublisher:
 
     async def _add(self, row: asyncpg.Record) -> None:
         row_id, topic, key, value = row["id"], row["topic"], row["key"], row["value"]
-        headers = list(zip(row["header_names"], row["header_values"], strict=True))
-        refusal = refusal_before_sending(
-            topic, key, value, headers, max_request_size=self._max_request_size
-        )
-        if refusal is not None:
-            self._set_aside(row_id, refusal)
+        if topic in self._partitions:  # no coroutine per row: this runs for every record
+            partitions = self._partitions[topic]
+        else:
+            partitions = await self._partitions_of(topic)
+        if isinstance(partitions, Refusal):
+            self._set_aside(row_id, partitions)
             return
-        partitions = await self._partitions_of(topic)
         if partitions is None:
             return  # the topic's metadata is not there: its rows wait
         stream = (topic, _DEFAULT_PARTITIONER(key, partitions, partitions))
         if stream in self._halted:
             return
+        headers = list(zip(row["header_names"], row["header_values"], strict=True))
         alone = row_id in self._send_alone
         batch = self._open.get(stream)
         if batch is not None and not alone and batch.take(row_id, key, value, headers):
+            return
+        # The record starts a batch, the only place where it can be of any size: a batch
+        # takes further records only within its batch size (16 KiB), far under the limit.
+        refusal = oversized(key, value, headers, max_request_size=self._max_request_size)
+        if refusal is not None:
+            self._set_aside(row_id, refusal)
             return
         if batch is not None:  # full, or this row goes alone: the batch goes first
             await self._hand_over(stream)
@@ -216,14 +222,16 @@ class RoundPublisher:
         if alone:
             await self._hand_over(stream)
 
-    async def _partitions_of(self, topic: str) -> list[int] | None:
-        if topic not in self._partitions:
-            try:
-                self._partitions[topic] = sorted(await self._producer.partitions_for(topic))
-            except Exception as error:  # broker away, or no such topic yet
-                self._fail(error)
-                self._partitions[topic] = None
-        return self._partitions[topic]
+    async def _partitions_of(self, topic: str) -> list[int] | Refusal | None:
+        """The topic's partitions; why its records can never be sent; or None while its
+        metadata cannot be had (the failure is recorded). Asked once per topic and round."""
+        try:
+            known = invalid_topic(topic) or sorted(await self._producer.partitions_for(topic))
+        except Exception as error:  # broker away, or no such topic yet
+            self._fail(error)
+            known = None
+        self._partitions[topic] = known
+        return known
 
     async def _hand_over(self, stream: Stream) -> None:
         batch = self._open.pop(stream)

@@ -16,7 +16,8 @@ from binome_shared.messaging.relay_delivery import (
     REASON_LIMIT,
     RECORD_REFUSED,
     Refusal,
-    refusal_before_sending,
+    invalid_topic,
+    oversized,
 )
 
 pytestmark = pytest.mark.unit
@@ -26,20 +27,13 @@ HEADERS = [("ce_id", b"0b6e2f0c-3f7a-4a3e-9a0e-0c1d2e3f4a5b"), ("ce_type", b"bin
 
 
 def test_a_record_that_fits_is_not_refused() -> None:
-    assert (
-        refusal_before_sending(
-            "t.binome.pairing.events", b"pair-1", b"{}", HEADERS, max_request_size=LIMIT
-        )
-        is None
-    )
+    assert oversized(b"pair-1", b"{}", HEADERS, max_request_size=LIMIT) is None
 
 
 def test_a_record_over_the_request_size_is_refused_with_its_size_counting_headers() -> None:
     value = b"x" * (LIMIT - 100)
-    assert refusal_before_sending("t", b"k", value, [], max_request_size=LIMIT) is None
-    refusal = refusal_before_sending(
-        "t", b"k", value, [("reason", b"y" * 200)], max_request_size=LIMIT
-    )
+    assert oversized(b"k", value, [], max_request_size=LIMIT) is None
+    refusal = oversized(b"k", value, [("reason", b"y" * 200)], max_request_size=LIMIT)
     assert refusal is not None
     assert refusal.error == "MessageSizeTooLargeError"
     assert refusal.reason.startswith("MessageSizeTooLargeError: the record takes 1,048,")
@@ -47,14 +41,14 @@ def test_a_record_over_the_request_size_is_refused_with_its_size_counting_header
 
 @pytest.mark.parametrize("topic", ["", ".", "..", "pairing events", "évènements", "a" * 250])
 def test_a_topic_kafka_would_never_accept_is_refused(topic: str) -> None:
-    refusal = refusal_before_sending(topic, b"k", b"v", [], max_request_size=LIMIT)
+    refusal = invalid_topic(topic)
     assert refusal is not None
     assert refusal.error == "InvalidTopicError"
 
 
 @pytest.mark.parametrize("topic", ["a", "t0.binome.pairing.events.dlq", "A_b-c.9", "a" * 249])
 def test_any_valid_topic_name_passes(topic: str) -> None:
-    assert refusal_before_sending(topic, b"k", b"v", [], max_request_size=LIMIT) is None
+    assert invalid_topic(topic) is None
 
 
 def test_a_reason_is_bounded() -> None:
