@@ -52,9 +52,11 @@ async def create_topic(
     return name
 
 
-async def queue(database: ProvisionedDatabase, rows: Sequence[Row]) -> list[int]:
-    """Queue ``rows`` in order (ids follow it); returns their ids."""
-    conn = await database.connect(SCHEMA)
+async def queue(
+    database: ProvisionedDatabase, rows: Sequence[Row], *, schema: str = SCHEMA
+) -> list[int]:
+    """Queue ``rows`` in order (ids follow it) in ``schema``'s outbox; returns their ids."""
+    conn = await database.connect(schema)
     try:
         return [
             await conn.fetchval(_QUEUE, item.topic, item.key, item.value, str(rank).encode())
