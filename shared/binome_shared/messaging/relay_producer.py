@@ -44,8 +44,15 @@ class RelayProducer:
         client_id: str,
         linger_ms: int = 2,
         max_request_size: int = DEFAULT_MAX_REQUEST_SIZE,
+        **options: Any,
     ) -> None:
+        """``options`` go to ``AIOKafkaProducer`` as they are (security: TLS, SASL …); the
+        relay's guarantees rest on idempotence and ``acks="all"``, which cannot be changed."""
+        if options.get("max_batch_size", 16_384) > max_request_size:
+            # The relay checks a record's size only where it starts a batch.
+            raise ValueError("max_batch_size must not exceed max_request_size")
         self._options: dict[str, Any] = {
+            **options,
             "bootstrap_servers": bootstrap_servers,
             "client_id": client_id,
             "linger_ms": linger_ms,
