@@ -106,6 +106,7 @@ class OptOut(BaseModel):
     channel: str | None = Field(
         default=None,
         pattern=r"^(email|webhook)$",
+        max_length=7,
         description="`email` or `webhook`, or null for every channel.",
         examples=["email"],
     )

@@ -15,7 +15,7 @@ import re
 from collections import Counter
 from datetime import time
 from enum import StrEnum
-from typing import Self
+from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -72,6 +72,7 @@ class Skill(BaseModel):
 
     topic: str = Field(
         pattern=TOPIC_PATTERN,
+        max_length=64,
         description="Skill topic, a slug shared with learning needs.",
         examples=["generative_ai", "linkedin"],
     )
@@ -90,6 +91,7 @@ class LearningNeed(BaseModel):
 
     topic: str = Field(
         pattern=TOPIC_PATTERN,
+        max_length=64,
         description="Need topic, a slug shared with mentors' skills.",
         examples=["generative_ai", "collaborative_tools"],
     )
@@ -194,7 +196,7 @@ class ParticipantProfile(BaseModel):
         description="IANA time zone of the participant's working hours and availability.",
         examples=["Europe/Paris", "America/Toronto"],
     )
-    languages: list[str] = Field(
+    languages: list[Annotated[str, Field(pattern=LANGUAGE_CODE_PATTERN, max_length=3)]] = Field(
         min_length=1,
         max_length=20,
         description="Languages they can hold a mentoring session in (ISO 639 codes).",
@@ -223,7 +225,7 @@ class ParticipantProfile(BaseModel):
         description="Usual local working day.",
         examples=[{"start": "09:00", "end": "18:00"}],
     )
-    interests: list[str] = Field(
+    interests: list[Annotated[str, Field(pattern=TOPIC_PATTERN, max_length=64)]] = Field(
         default_factory=list,
         max_length=100,
         description="Personal or professional interests, as slugs.",

@@ -38,6 +38,7 @@ class PlannedSession(BaseModel):
 
     key: str = Field(
         pattern=SESSION_KEY_PATTERN,
+        max_length=64,
         description=(
             "Stable identifier of the session within the plan (lower-case letters, digits, "
             "'-' and '_'); commands from calendar tools name the session by this key."
