@@ -123,7 +123,7 @@ class Envelope(BaseModel, Generic[M]):
         examples=["/binome/pairing", "/hr/workday-acme"],
     )
     time: Moment = Field(
-        description="When it happened, timezone-aware, years 2000–2200 (CloudEvents `time`)."
+        description="When it happened, timezone-aware, years 1999–2200 (CloudEvents `time`)."
     )
     tenant_id: Identifier = Field(description="The organisation (group) the programme belongs to.")
     programme_id: Identifier = Field(description="The programme this message is about.")

@@ -7,9 +7,15 @@ So contracts bound every date and instant to years no service's arithmetic can l
 
 - what **commands** carry (programme dates, session times, objectives' target dates) lies in
   the years :data:`MIN_YEAR`–:data:`LAST_COMMAND_YEAR`;
-- what **events and envelopes** carry lies in :data:`MIN_YEAR`–:data:`MAX_YEAR`: the extra
-  year is room for what services derive from a command (a session's end, a programme's last
-  due date), which is never more than a year later.
+- what **events and envelopes** carry lies in :data:`FIRST_EVENT_YEAR`–:data:`MAX_YEAR`: a
+  year of room on each side for what services derive from a command — the same instant
+  written in UTC (2000-01-01T00:00+14:00 is 1999-12-31T10:00Z), a session's end, a last due
+  date — which is never a year away.
+
+Every arithmetic a service does (session targets up to 24 × 12 weeks after a pair forms,
+reminders up to two weeks before a session, stall deadlines up to a year after the last
+session, the day after a programme ends) then stays centuries inside Python's and
+PostgreSQL's ranges.
 
 The year is read as written (in the value's own offset). Every instant carries an offset:
 a naive time means a different moment in each service's time zone.
@@ -34,6 +40,7 @@ from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 MIN_YEAR = 2000
 LAST_COMMAND_YEAR = 2199
+FIRST_EVENT_YEAR = 1999
 MAX_YEAR = 2200
 
 
@@ -63,8 +70,8 @@ class YearRange:
         """The ISO 8601 spellings of those years, for JSON Schema readers."""
         if (self.first, self.last) == (MIN_YEAR, LAST_COMMAND_YEAR):
             return r"^(20|21)[0-9]{2}-"
-        if (self.first, self.last) == (MIN_YEAR, MAX_YEAR):
-            return r"^((20|21)[0-9]{2}|2200)-"
+        if (self.first, self.last) == (FIRST_EVENT_YEAR, MAX_YEAR):
+            return r"^(1999|(20|21)[0-9]{2}|2200)-"
         raise NotImplementedError(f"no pattern written for years {self.first}–{self.last}")
 
     def __get_pydantic_json_schema__(
@@ -75,14 +82,14 @@ class YearRange:
         return json_schema
 
 
-_EVENT_YEARS = YearRange(first=MIN_YEAR, last=MAX_YEAR)
+_EVENT_YEARS = YearRange(first=FIRST_EVENT_YEAR, last=MAX_YEAR)
 _COMMAND_YEARS = YearRange(first=MIN_YEAR, last=LAST_COMMAND_YEAR)
 
 Moment = Annotated[AwareDatetime, _EVENT_YEARS]
-"""An instant in an event or an envelope: with an offset, in the years 2000–2200."""
+"""An instant in an event or an envelope: with an offset, in the years 1999–2200."""
 
 Day = Annotated[date, _EVENT_YEARS]
-"""A calendar day in an event: in the years 2000–2200."""
+"""A calendar day in an event: in the years 1999–2200."""
 
 CommandMoment = Annotated[AwareDatetime, _COMMAND_YEARS]
 """An instant a command asks for: with an offset, in the years 2000–2199."""

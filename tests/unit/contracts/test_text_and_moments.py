@@ -158,12 +158,13 @@ def test_a_refused_command_field_is_named_by_its_path() -> None:
 @pytest.mark.parametrize(
     "at",
     [
-        datetime(2000, 1, 1, tzinfo=timezone(timedelta(hours=14))),
+        datetime(1999, 1, 1, tzinfo=timezone(timedelta(hours=14))),
+        datetime(2000, 1, 1, tzinfo=timezone(timedelta(hours=14))).astimezone(UTC),
         datetime(2200, 12, 31, 23, 59, 59, 999999, tzinfo=timezone(timedelta(hours=-12))),
         datetime(2027, 1, 14, 9, 30, tzinfo=UTC),
     ],
 )
-def test_an_event_instant_in_2000_to_2200_is_accepted_and_converts_safely(at: datetime) -> None:
+def test_an_event_instant_in_1999_to_2200_is_accepted_and_converts_safely(at: datetime) -> None:
     accepted = _Times(at=at).at
     assert accepted == at
     assert accepted.astimezone(UTC) + timedelta(weeks=52) > accepted
@@ -173,7 +174,7 @@ def test_an_event_instant_in_2000_to_2200_is_accepted_and_converts_safely(at: da
     ("value", "kind"),
     [
         ("0001-01-01T00:00:00+01:00", "year_out_of_range"),
-        ("1999-12-31T23:59:59+00:00", "year_out_of_range"),
+        ("1998-12-31T23:59:59+00:00", "year_out_of_range"),
         ("2201-01-01T00:00:00+00:00", "year_out_of_range"),
         ("9999-12-31T23:59:59-01:00", "year_out_of_range"),
         ("2027-01-14T09:30:00", "timezone_aware"),
@@ -184,16 +185,17 @@ def test_an_instant_outside_the_years_or_without_offset_is_refused(value: str, k
     assert (error["loc"], error["type"]) == (("at",), kind)
 
 
-def test_commands_stop_a_year_earlier_than_events_to_leave_room_for_derived_times() -> None:
-    last_event_year = "2200-06-01T10:00:00+00:00"
-    assert _Times(at=last_event_year).at.year == 2200
-    assert _refusal(_Times, at=last_event_year, asked_at=last_event_year)["loc"] == ("asked_at",)
-    assert _Times(at=last_event_year, asked_at="2199-12-31T23:59:59-12:00").asked_at is not None
+def test_commands_keep_a_year_inside_events_to_leave_room_for_derived_times() -> None:
+    for outer_year in ("1999-06-01T10:00:00+00:00", "2200-06-01T10:00:00+00:00"):
+        assert _Times(at=outer_year).at is not None
+        assert _refusal(_Times, at=outer_year, asked_at=outer_year)["loc"] == ("asked_at",)
+    for inner_edge in ("2000-01-01T00:00:00+14:00", "2199-12-31T23:59:59-12:00"):
+        assert _Times(at=inner_edge, asked_at=inner_edge).asked_at is not None
 
 
 def test_days_are_bounded_too() -> None:
     assert _Times(at="2027-01-01T00:00:00Z", on="2200-12-31").on == date(2200, 12, 31)
-    for day in ("1999-12-31", "9999-12-31", "0001-01-01"):
+    for day in ("1998-12-31", "2201-01-01", "9999-12-31", "0001-01-01"):
         assert _refusal(_Times, at="2027-01-01T00:00:00Z", on=day)["type"] == "year_out_of_range"
 
 
