@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -28,6 +28,7 @@ SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
 
 Headers = list[tuple[str, bytes]]
+_T = TypeVar("_T")
 _SPEC_VERSION_BYTES = SPEC_VERSION.encode()
 _CONTENT_TYPE_BYTES = CONTENT_TYPE.encode()
 
@@ -159,7 +160,9 @@ def decode(record: ReceivedRecord, registry: Registry) -> Envelope[Message]:
         return _ENVELOPE(
             id=event_id,
             source=attributes["source"],
-            time=_time(str(attributes["time"])),
+            time=_parsed(
+                "time", str(attributes["time"]), datetime.fromisoformat, "an RFC 3339 time"
+            ),
             tenant_id=attributes["tenantid"],
             programme_id=attributes["programmeid"],
             correlation_id=_uuid("correlationid", attributes["correlationid"]) or event_id,
@@ -223,24 +226,18 @@ def _attribute_text(header: str, raw: bytes) -> str:
     return text
 
 
+def _parsed(name: str, text: str, parse: Callable[[str], _T], expected: str) -> _T:
+    """One attribute read by ``parse``; a ValueError refuses the record, naming the header."""
+    try:
+        return parse(text)
+    except ValueError:
+        raise UndecodableRecordError(
+            RejectionCode.INVALID_ATTRIBUTE, f"ce_{name} {_shown(text)} is not {expected}"
+        ) from None
+
+
 def _uuid(name: str, text: str | None) -> uuid.UUID | None:
-    if text is None:
-        return None
-    try:
-        return uuid.UUID(text)
-    except ValueError:
-        raise UndecodableRecordError(
-            RejectionCode.INVALID_ATTRIBUTE, f"ce_{name} {_shown(text)} is not a UUID"
-        ) from None
-
-
-def _time(text: str) -> datetime:
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        raise UndecodableRecordError(
-            RejectionCode.INVALID_ATTRIBUTE, f"ce_time {_shown(text)} is not an RFC 3339 time"
-        ) from None
+    return None if text is None else _parsed(name, text, uuid.UUID, "a UUID")
 
 
 _HEADER_OF_FIELD = {

@@ -113,7 +113,9 @@ async def test_every_service_refuses_hostile_commands_alike_and_keeps_going(
 
     definitions = Counter(code for _, code, _ in hostile_definitions)
     assert refusals["sessions"] == definitions
-    assert refusals["pairing"] == refusals["notifications"] == definitions + Counter(schema_invalid=1)
+    assert (
+        refusals["pairing"] == refusals["notifications"] == definitions + Counter(schema_invalid=1)
+    )
     for service in SERVICES:
         for _, _, named in hostile_definitions:
             assert any(named in reason for reason in reasons[service]), (service, named)

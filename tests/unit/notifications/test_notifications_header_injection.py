@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -56,24 +57,20 @@ INTRODUCTION = RENDERER.render_email(
 )
 
 
+_SENDER: dict[str, Any] = {
+    "sender_address": "noreply@binome.example.com",
+    "sender_name": "Binôme",
+    "message_id_domain": "binome.example.com",
+    "sent_at": SENT_AT,
+}
+
+
 def _wire(outgoing: OutgoingEmail) -> bytes:
-    return mime_bytes(
-        outgoing,
-        sender_address="noreply@binome.example.com",
-        sender_name="Binôme",
-        message_id_domain="binome.example.com",
-        sent_at=SENT_AT,
-    )
+    return mime_bytes(outgoing, **_SENDER)
 
 
 def _built(outgoing: OutgoingEmail) -> EmailMessage:
-    return build_mime_message(
-        outgoing,
-        sender_address="noreply@binome.example.com",
-        sender_name="Binôme",
-        message_id_domain="binome.example.com",
-        sent_at=SENT_AT,
-    )
+    return build_mime_message(outgoing, **_SENDER)
 
 
 def _parsed(raw: bytes) -> EmailMessage:

@@ -50,6 +50,20 @@ def _plan(starts_on: date, ends_on: date, zone: str) -> SessionPlan:
     )
 
 
+def _start(plan: SessionPlan, formed_at: datetime) -> PairTrack:
+    return PairTrack.start(
+        pair_id="p-edge",
+        programme_id="prog-edge",
+        plan=plan,
+        mentor_id="M1",
+        mentee_id="E1",
+        mentor_business_unit="Digital",
+        mentee_business_unit="Finance",
+        mentor_trained=True,
+        formed_at=formed_at,
+    )
+
+
 def _published(track: PairTrack, plan: SessionPlan) -> list[Event]:
     """Every public fact for the track's new events, each validated by its contract."""
     return [
@@ -65,17 +79,7 @@ def test_a_pair_lives_its_whole_programme_at_the_edges(
     plan = _plan(starts_on, ends_on, zone)
     local = ZoneInfo(zone)
     opens = datetime.combine(starts_on, datetime.min.time(), local)
-    track = PairTrack.start(
-        pair_id="p-edge",
-        programme_id="prog-edge",
-        plan=plan,
-        mentor_id="M1",
-        mentee_id="E1",
-        mentor_business_unit="Digital",
-        mentee_business_unit="Finance",
-        mentor_trained=True,
-        formed_at=opens,
-    )
+    track = _start(plan, opens)
     (planned,) = _published(track, plan)
     assert isinstance(planned, public.SessionPlanned)
 
@@ -113,15 +117,5 @@ def test_a_pair_formed_long_after_its_programme_still_computes_its_targets(
 ) -> None:
     plan = _plan(starts_on, ends_on, zone)
     late = datetime(2200, 12, 31, 23, 59, tzinfo=ZoneInfo(AHEAD))  # the last envelope time
-    track = PairTrack.start(
-        pair_id="p-late",
-        programme_id="prog-edge",
-        plan=plan,
-        mentor_id="M1",
-        mentee_id="E1",
-        mentor_business_unit="Digital",
-        mentee_business_unit="Finance",
-        mentor_trained=True,
-        formed_at=late,
-    )
+    track = _start(plan, late)
     assert max(session.target_on for session in track.sessions) <= ends_on
