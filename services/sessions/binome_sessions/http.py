@@ -12,17 +12,21 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from faststream.asgi import AsgiResponse
+from pydantic import TypeAdapter, ValidationError
 
 from binome_sessions.adapters.repository import PostgresTracks
 from binome_sessions.domain import DEFAULT_SUPPRESSION_THRESHOLD, ProgressGrouping, compute_progress
 from binome_sessions.handlers import RepositoryFactory
 from binome_sessions.translation import progress_report
+from binome_shared.contracts.text import Identifier
 from binome_shared.runtime.service import json_response
 
 if TYPE_CHECKING:
     from binome_shared.runtime.service import ServiceRuntime
 
 PATH = "/programmes/progress"
+
+_PROGRAMME_ID: TypeAdapter[str] = TypeAdapter(Identifier)
 
 
 class ProgressEndpoint:
@@ -45,6 +49,13 @@ class ProgressEndpoint:
         if not programme_id:
             return json_response(
                 {"error": "programme_id is required / programme_id est requis"}, 400
+            )
+        try:
+            # The id goes into SQL: a NUL or an overlong id is a bad request, not a crash.
+            _PROGRAMME_ID.validate_python(programme_id)
+        except ValidationError:
+            return json_response(
+                {"error": "programme_id is not a valid id / programme_id invalide"}, 400
             )
         if grouping not in set(ProgressGrouping):
             choices = ", ".join(ProgressGrouping)

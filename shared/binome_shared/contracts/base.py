@@ -20,6 +20,8 @@ from typing import Any, ClassVar, Generic, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from binome_shared.contracts.moments import Moment
+from binome_shared.contracts.text import Identifier, Reference
 from binome_shared.contracts.topics import TopicSpec
 
 
@@ -116,22 +118,22 @@ class Envelope(BaseModel, Generic[M]):
     model_config = ConfigDict(frozen=True)
 
     id: uuid.UUID = Field(description="Unique event id (CloudEvents `id`); the idempotency key.")
-    source: str = Field(
+    source: Identifier = Field(
         description="Who produced it (CloudEvents `source`), e.g. `/binome/pairing`.",
         examples=["/binome/pairing", "/hr/workday-acme"],
     )
-    time: datetime = Field(description="When it happened, timezone-aware (CloudEvents `time`).")
-    tenant_id: str = Field(
-        min_length=1, description="The organisation (group) the programme belongs to."
+    time: Moment = Field(
+        description="When it happened, timezone-aware, years 1999–2200 (CloudEvents `time`)."
     )
-    programme_id: str = Field(min_length=1, description="The programme this message is about.")
+    tenant_id: Identifier = Field(description="The organisation (group) the programme belongs to.")
+    programme_id: Identifier = Field(description="The programme this message is about.")
     correlation_id: uuid.UUID = Field(
         description="Shared by every message that stems from the same initial request."
     )
     causation_id: uuid.UUID | None = Field(
         default=None, description="Id of the message that directly caused this one."
     )
-    subject: str | None = Field(
+    subject: Reference | None = Field(
         default=None, description="What the message is about within the programme (CE `subject`)."
     )
     schema_version: SchemaVersion = Field(description="Version of the payload's schema.")

@@ -16,8 +16,9 @@ from binome_shared.contracts.base import Command
 from binome_shared.contracts.participants import ParticipantProfile, ReportingLine
 from binome_shared.contracts.programme import ProgrammeRules
 from binome_shared.contracts.session_plan import SessionPlan
+from binome_shared.contracts.text import Identifier, Name, Reason
 from binome_shared.contracts.topics import HR_COMMANDS
-from binome_shared.contracts.values import EMAIL_PATTERN, Language
+from binome_shared.contracts.values import EmailAddress, Language
 
 
 class ProgrammeContact(BaseModel):
@@ -25,10 +26,8 @@ class ProgrammeContact(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200, examples=["Claire Dubois"])
-    email: str = Field(
-        pattern=EMAIL_PATTERN, max_length=320, examples=["claire.dubois@example.com"]
-    )
+    name: Name = Field(examples=["Claire Dubois"])
+    email: EmailAddress = Field(examples=["claire.dubois@example.com"])
     language: Language = Field(default=Language.FR, description="Language of HR messages.")
 
 
@@ -37,8 +36,8 @@ class DefineProgramme(
 ):
     """Create a programme, or replace its definition (rules, session plan, contact)."""
 
-    name: str = Field(min_length=1, max_length=200, examples=["Mentorat inversé 2027 — Groupe"])
-    organisation_name: str = Field(min_length=1, max_length=200, examples=["Groupe Exemple"])
+    name: Name = Field(examples=["Mentorat inversé 2027 — Groupe"])
+    organisation_name: Name = Field(examples=["Groupe Exemple"])
     language: Language = Field(
         default=Language.FR, description="The programme's language, used when a person has none."
     )
@@ -80,8 +79,8 @@ class WithdrawParticipant(
 ):
     """Take a participant out of the programme; their pair, if any, is dissolved."""
 
-    participant_id: str = Field(min_length=1, max_length=100, examples=["E10442"])
-    reason: str = Field(default="", max_length=500, examples=["Départ de l'entreprise"])
+    participant_id: Identifier = Field(examples=["E10442"])
+    reason: Reason = Field(default="", examples=["Départ de l'entreprise"])
 
 
 class EraseParticipant(
@@ -89,7 +88,7 @@ class EraseParticipant(
 ):
     """GDPR erasure: every service deletes the person's personal data (names, e-mails, ages)."""
 
-    participant_id: str = Field(min_length=1, max_length=100, examples=["E10442"])
+    participant_id: Identifier = Field(examples=["E10442"])
 
 
 class OptOut(BaseModel):
@@ -100,12 +99,14 @@ class OptOut(BaseModel):
     kind: str | None = Field(
         default=None,
         pattern=r"^[a-z_]+$",
+        max_length=64,
         description="A notification kind (see docs/notifications.md), or null for every kind.",
         examples=["session_reminder"],
     )
     channel: str | None = Field(
         default=None,
         pattern=r"^(email|webhook)$",
+        max_length=7,
         description="`email` or `webhook`, or null for every channel.",
         examples=["email"],
     )
@@ -116,7 +117,7 @@ class SetNotificationPreferences(
 ):
     """A participant's opt-outs (the whole list: it replaces the previous one)."""
 
-    participant_id: str = Field(min_length=1, max_length=100, examples=["E10442"])
+    participant_id: Identifier = Field(examples=["E10442"])
     opt_outs: list[OptOut] = Field(default_factory=list, max_length=50)
 
 
@@ -134,7 +135,7 @@ class RequestMatching(
 ):
     """Run a matching round for the programme."""
 
-    round_id: str = Field(min_length=1, max_length=100, examples=["2027-round-1"])
+    round_id: Identifier = Field(examples=["2027-round-1"])
     scope: MatchingScope = Field(default=MatchingScope.UNMATCHED)
     preview: bool = Field(
         default=False,
@@ -145,21 +146,21 @@ class RequestMatching(
 class ApprovePair(Command, type="binome.hr.approve-pair", version=(1, 0), topic=HR_COMMANDS):
     """HR accepts a proposed pair; it becomes a formed pair."""
 
-    pair_id: str = Field(min_length=1, examples=["p-4f0c2a"])
+    pair_id: Identifier = Field(examples=["p-4f0c2a"])
 
 
 class RejectPair(Command, type="binome.hr.reject-pair", version=(1, 0), topic=HR_COMMANDS):
     """HR refuses a proposed pair; these two people are never proposed together again."""
 
-    pair_id: str = Field(min_length=1, examples=["p-4f0c2a"])
-    reason: str = Field(default="", max_length=500)
+    pair_id: Identifier = Field(examples=["p-4f0c2a"])
+    reason: Reason = ""
 
 
 class DissolvePair(Command, type="binome.hr.dissolve-pair", version=(1, 0), topic=HR_COMMANDS):
     """End a formed pair (a bad fit, a conflict); both people may be paired again."""
 
-    pair_id: str = Field(min_length=1, examples=["p-4f0c2a"])
-    reason: str = Field(default="", max_length=500)
+    pair_id: Identifier = Field(examples=["p-4f0c2a"])
+    reason: Reason = ""
 
 
 HR_COMMAND_TYPES: tuple[type[Command], ...] = (

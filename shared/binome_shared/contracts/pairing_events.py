@@ -7,12 +7,14 @@ programme. They carry employee ids and business units, never names or e-mail add
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from binome_shared.contracts.base import Event
+from binome_shared.contracts.text import Code, Identifier, Name, Reason, free_text
 from binome_shared.contracts.topics import PAIRING_EVENTS
-from binome_shared.contracts.values import LocalisedText
+from binome_shared.contracts.values import Count, Fraction, LocalisedText
 
 
 class NeedCovered(BaseModel):
@@ -20,7 +22,7 @@ class NeedCovered(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    need: str = Field(examples=["generative_ai"])
+    need: Code = Field(examples=["generative_ai"])
     priority: int = Field(ge=1, le=5, description="The mentee's priority, 5 = most wanted.")
     mentor_level: int = Field(ge=0, le=5, description="The mentor's level in that skill.")
 
@@ -30,14 +32,16 @@ class PairExplanation(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    score: float = Field(ge=0, le=1, description="Weighted score in [0, 1].")
-    breakdown: dict[str, float] = Field(
+    score: Fraction = Field(description="Weighted score in [0, 1].")
+    breakdown: dict[Code, Fraction] = Field(
+        max_length=20,
         description="Each soft criterion's score in [0, 1], before weighting.",
         examples=[{"needs_coverage": 0.82, "availability": 0.6, "same_site": 1.0}],
     )
-    needs_covered: list[NeedCovered] = Field(default_factory=list)
-    constraints_checked: list[str] = Field(
+    needs_covered: list[NeedCovered] = Field(default_factory=list, max_length=100)
+    constraints_checked: list[Code] = Field(
         default_factory=list,
+        max_length=20,
         description="Hard constraints of the programme this pair satisfies.",
         examples=[["mentor_younger", "not_in_management_chain", "shared_language"]],
     )
@@ -49,8 +53,8 @@ class PairSide(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    participant_id: str = Field(examples=["E10442"])
-    business_unit: str = Field(examples=["Assurance dommages"])
+    participant_id: Identifier = Field(examples=["E10442"])
+    business_unit: Name = Field(examples=["Assurance dommages"])
 
 
 class PairProposed(
@@ -58,8 +62,8 @@ class PairProposed(
 ):
     """A matching round proposes a pair; HR approves or rejects it (approval mode)."""
 
-    pair_id: str
-    round_id: str
+    pair_id: Identifier
+    round_id: Identifier
     mentor: PairSide
     mentee: PairSide
     explanation: PairExplanation
@@ -73,8 +77,8 @@ class PairFormed(
 ):
     """Two people are now a pair (binôme): sessions start, introductions go out."""
 
-    pair_id: str
-    round_id: str
+    pair_id: Identifier
+    round_id: Identifier
     mentor: PairSide
     mentee: PairSide
     explanation: PairExplanation
@@ -88,8 +92,8 @@ class PairRejected(
 ):
     """HR refused a proposed pair; its two members are free for another proposal."""
 
-    pair_id: str
-    reason: str = ""
+    pair_id: Identifier
+    reason: Reason = ""
 
 
 class DissolutionReason(StrEnum):
@@ -106,9 +110,9 @@ class PairDissolved(
 ):
     """A formed pair ended early; its remaining member may be re-paired."""
 
-    pair_id: str
+    pair_id: Identifier
     reason: DissolutionReason
-    detail: str = ""
+    detail: Annotated[str, free_text(1000)] = ""
 
 
 class UnmatchedParticipant(BaseModel):
@@ -116,9 +120,9 @@ class UnmatchedParticipant(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    participant_id: str
-    role: str = Field(examples=["mentee"])
-    reason_code: str = Field(examples=["no_feasible_mentor"])
+    participant_id: Identifier
+    role: Code = Field(examples=["mentee"])
+    reason_code: Code = Field(examples=["no_feasible_mentor"])
     reason: LocalisedText
 
 
@@ -127,18 +131,20 @@ class MatchingCompleted(
 ):
     """A matching round finished (or was previewed): counts, scores, who stayed unmatched."""
 
-    round_id: str
+    round_id: Identifier
     preview: bool
-    mentors: int = Field(ge=0)
-    mentees: int = Field(ge=0)
-    pairs: int = Field(ge=0, description="Pairs proposed or formed in this round.")
-    pairs_kept: int = Field(ge=0, description="Existing pairs left as they were.")
-    score_quantiles: dict[str, float] = Field(
-        default_factory=dict, examples=[{"min": 0.41, "p50": 0.72, "max": 0.97, "mean": 0.71}]
+    mentors: Count
+    mentees: Count
+    pairs: Count = Field(description="Pairs proposed or formed in this round.")
+    pairs_kept: Count = Field(description="Existing pairs left as they were.")
+    score_quantiles: dict[Code, Fraction] = Field(
+        default_factory=dict,
+        max_length=20,
+        examples=[{"min": 0.41, "p50": 0.72, "max": 0.97, "mean": 0.71}],
     )
-    unmatched: list[UnmatchedParticipant] = Field(default_factory=list)
-    rejected_records: int = Field(
-        default=0, ge=0, description="Participant records refused as invalid before solving."
+    unmatched: list[UnmatchedParticipant] = Field(default_factory=list, max_length=200_000)
+    rejected_records: Count = Field(
+        default=0, description="Participant records refused as invalid before solving."
     )
 
 

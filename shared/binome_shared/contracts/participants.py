@@ -15,20 +15,19 @@ import re
 from collections import Counter
 from datetime import time
 from enum import StrEnum
-from typing import Self
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from binome_shared.contracts.values import EMAIL_PATTERN, Language
+from binome_shared.contracts.moments import TimeZoneName
+from binome_shared.contracts.text import Identifier, Name
+from binome_shared.contracts.values import EmailAddress, Language
 
 TOPIC_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 """Skills, needs and interests are slugs, so that HR vocabularies compare exactly."""
 
 LANGUAGE_CODE_PATTERN = r"^[a-z]{2,3}$"
 """ISO 639-1 (or 639-3 when there is no two-letter code), lower case."""
-
-ID_MAX_LENGTH = 100
 
 
 class ParticipantRole(StrEnum):
@@ -73,6 +72,7 @@ class Skill(BaseModel):
 
     topic: str = Field(
         pattern=TOPIC_PATTERN,
+        max_length=64,
         description="Skill topic, a slug shared with learning needs.",
         examples=["generative_ai", "linkedin"],
     )
@@ -91,6 +91,7 @@ class LearningNeed(BaseModel):
 
     topic: str = Field(
         pattern=TOPIC_PATTERN,
+        max_length=64,
         description="Need topic, a slug shared with mentors' skills.",
         examples=["generative_ai", "collaborative_tools"],
     )
@@ -136,14 +137,6 @@ class WorkingHours(BaseModel):
         return self
 
 
-def _require_time_zone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as error:
-        raise ValueError(f"unknown IANA time zone {name!r}") from error
-    return name
-
-
 def _refuse_duplicates(values: list[str], what: str) -> list[str]:
     duplicates = sorted(value for value, count in Counter(values).items() if count > 1)
     if duplicates:
@@ -156,22 +149,16 @@ class ParticipantProfile(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    participant_id: str = Field(
-        min_length=1,
-        max_length=ID_MAX_LENGTH,
+    participant_id: Identifier = Field(
         description="The employee id in the HR system of record; unique in a programme.",
         examples=["E10442"],
     )
     role: ParticipantRole = Field(description="Mentor or mentee.", examples=["mentor"])
-    full_name: str = Field(
-        min_length=1,
-        max_length=200,
+    full_name: Name = Field(
         description="Name as people read it.",
         examples=["Inès Martin"],
     )
-    email: str = Field(
-        pattern=EMAIL_PATTERN,
-        max_length=320,
+    email: EmailAddress = Field(
         description="Work e-mail address.",
         examples=["ines.martin@example.com"],
     )
@@ -184,15 +171,11 @@ class ParticipantProfile(BaseModel):
         description="Year of birth; ages are counted in the programme's start year.",
         examples=[1998],
     )
-    department: str = Field(
-        min_length=1,
-        max_length=200,
+    department: Name = Field(
         description="Department (direction).",
         examples=["Marketing digital"],
     )
-    business_unit: str = Field(
-        min_length=1,
-        max_length=200,
+    business_unit: Name = Field(
         description="Business unit (entité, filiale).",
         examples=["Assurance dommages"],
     )
@@ -202,22 +185,18 @@ class ParticipantProfile(BaseModel):
         description="Job grade in the group's grid; higher is more senior.",
         examples=[6],
     )
-    manager_id: str | None = Field(
+    manager_id: Identifier | None = Field(
         default=None,
-        min_length=1,
-        max_length=ID_MAX_LENGTH,
         description="Employee id of their line manager, so reporting chains can be followed.",
         examples=["E00017"],
     )
-    site: str = Field(
-        min_length=1, max_length=200, description="Work site.", examples=["Paris La Défense"]
-    )
-    time_zone: str = Field(
+    site: Name = Field(description="Work site.", examples=["Paris La Défense"])
+    time_zone: TimeZoneName = Field(
         default="Europe/Paris",
         description="IANA time zone of the participant's working hours and availability.",
         examples=["Europe/Paris", "America/Toronto"],
     )
-    languages: list[str] = Field(
+    languages: list[Annotated[str, Field(pattern=LANGUAGE_CODE_PATTERN, max_length=3)]] = Field(
         min_length=1,
         max_length=20,
         description="Languages they can hold a mentoring session in (ISO 639 codes).",
@@ -246,7 +225,7 @@ class ParticipantProfile(BaseModel):
         description="Usual local working day.",
         examples=[{"start": "09:00", "end": "18:00"}],
     )
-    interests: list[str] = Field(
+    interests: list[Annotated[str, Field(pattern=TOPIC_PATTERN, max_length=64)]] = Field(
         default_factory=list,
         max_length=100,
         description="Personal or professional interests, as slugs.",
@@ -271,11 +250,6 @@ class ParticipantProfile(BaseModel):
         ),
         examples=[2],
     )
-
-    @field_validator("time_zone")
-    @classmethod
-    def _known_time_zone(cls, value: str) -> str:
-        return _require_time_zone(value)
 
     @field_validator("languages")
     @classmethod
@@ -323,12 +297,8 @@ class ReportingLine(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    employee_id: str = Field(
-        min_length=1, max_length=ID_MAX_LENGTH, description="The employee.", examples=["E05120"]
-    )
-    manager_id: str = Field(
-        min_length=1,
-        max_length=ID_MAX_LENGTH,
+    employee_id: Identifier = Field(description="The employee.", examples=["E05120"])
+    manager_id: Identifier = Field(
         description="Their line manager.",
         examples=["E00017"],
     )

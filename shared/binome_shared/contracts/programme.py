@@ -8,11 +8,12 @@ solver optimises. The names of constraints and criteria (:class:`HardConstraint`
 
 from __future__ import annotations
 
-from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from binome_shared.contracts.moments import CommandDay
 
 
 class ApprovalMode(StrEnum):
@@ -213,7 +214,7 @@ class ProgrammeRules(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    starts_on: date = Field(
+    starts_on: CommandDay = Field(
         description="First day of the programme; ages and time-zone offsets are taken then.",
         examples=["2027-01-11"],
     )

@@ -9,15 +9,30 @@ they are what HR follows, and the pair writes them for HR to read.
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from binome_shared.contracts.base import Command, Event
+from binome_shared.contracts.moments import CommandMoment, Day, Moment
+from binome_shared.contracts.session_plan import MAX_PLANNED_SESSIONS
+from binome_shared.contracts.text import Code, Identifier, Name, Reason, free_text, line
 from binome_shared.contracts.topics import SESSION_COMMANDS, SESSIONS_EVENTS
-from binome_shared.contracts.values import LocalisedText
+from binome_shared.contracts.values import Count, LocalisedText
+
+SessionNumber = Annotated[int, Field(ge=1, le=MAX_PLANNED_SESSIONS)]
+"""A session's position in its programme's plan, from 1."""
+
+Minutes = Annotated[int, Field(ge=1, le=600)]
+"""A session's length in minutes (ten hours at most)."""
+
+Percent = Annotated[int, Field(ge=0, le=100)]
+
+Location = Annotated[str, line(300)]
+"""Where a session takes place (a room, a site, a video-call tool): one line."""
+
+ObjectiveTitle = Annotated[str, line(300, min_length=3)]
 
 
 class Side(StrEnum):
@@ -79,11 +94,11 @@ class ScheduleSession(
 ):
     """Put one session of the pair's plan in the calendar (again, after a cancel or a miss)."""
 
-    pair_id: str
-    session_number: int = Field(ge=1, description="Position in the programme's plan, from 1.")
-    starts_at: AwareDatetime
+    pair_id: Identifier
+    session_number: SessionNumber = Field(description="Position in the programme's plan, from 1.")
+    starts_at: CommandMoment
     duration_minutes: int | None = Field(default=None, ge=15, le=480)
-    location: str = Field(default="", max_length=300, examples=["Teams", "Site de Nanterre"])
+    location: Location = Field(default="", examples=["Teams", "Site de Nanterre"])
 
 
 class RescheduleSession(
@@ -95,14 +110,14 @@ class RescheduleSession(
 ):
     """Move a scheduled session (the same slot, length and place again changes nothing)."""
 
-    pair_id: str
-    session_number: int = Field(ge=1)
-    starts_at: AwareDatetime
+    pair_id: Identifier
+    session_number: SessionNumber
+    starts_at: CommandMoment
     duration_minutes: int | None = Field(
         default=None, ge=15, le=480, description="New length; null keeps the current one."
     )
-    location: str | None = Field(
-        default=None, max_length=300, description="New place; null keeps the current one."
+    location: Location | None = Field(
+        default=None, description="New place; null keeps the current one."
     )
 
 
@@ -115,11 +130,10 @@ class CancelSession(
 ):
     """Call a scheduled session off (it can be scheduled again)."""
 
-    pair_id: str
-    session_number: int = Field(ge=1)
-    reason: str = Field(
+    pair_id: Identifier
+    session_number: SessionNumber
+    reason: Reason = Field(
         default="",
-        max_length=500,
         description="Free text for the sender's records; neither stored nor published.",
     )
     reason_code: Literal["participant_unavailable", "other"] = Field(
@@ -136,8 +150,8 @@ class SkipSession(
 ):
     """Take a skippable session out of the pair's plan (its appointment, if any, is cancelled)."""
 
-    pair_id: str
-    session_number: int = Field(ge=1)
+    pair_id: Identifier
+    session_number: SessionNumber
 
 
 class ReportSessionHeld(
@@ -149,12 +163,12 @@ class ReportSessionHeld(
 ):
     """The session took place."""
 
-    pair_id: str
-    session_number: int = Field(ge=1)
-    held_at: AwareDatetime
-    duration_minutes: int = Field(ge=1, le=600)
-    notes: str = Field(
-        default="", max_length=4000, description="Kept by the sessions service, never published."
+    pair_id: Identifier
+    session_number: SessionNumber
+    held_at: CommandMoment
+    duration_minutes: Minutes
+    notes: Annotated[str, free_text(4000)] = Field(
+        default="", description="Kept by the sessions service, never published."
     )
     attendance: Attendance = Field(
         default=Attendance.FULL, description="`partial` when someone joined late or left early."
@@ -170,8 +184,8 @@ class ReportSessionMissed(
 ):
     """The session was planned but did not take place (it is to be scheduled again)."""
 
-    pair_id: str
-    session_number: int = Field(ge=1)
+    pair_id: Identifier
+    session_number: SessionNumber
     missed_by: Side | None = None
 
 
@@ -184,11 +198,13 @@ class SetObjective(
 ):
     """A precise objective of the pair (the mentee's digital goal, or the mentor's)."""
 
-    pair_id: str
-    objective_id: str = Field(min_length=1, max_length=100)
+    pair_id: Identifier
+    objective_id: Identifier
     owner: Side
-    title: str = Field(min_length=3, max_length=300, examples=["Publier un post LinkedIn par mois"])
-    target_date: datetime | None = Field(default=None, description="Accepted; not tracked yet.")
+    title: ObjectiveTitle = Field(examples=["Publier un post LinkedIn par mois"])
+    target_date: CommandMoment | None = Field(
+        default=None, description="Accepted; not tracked yet."
+    )
 
 
 class UpdateObjectiveProgress(
@@ -200,9 +216,9 @@ class UpdateObjectiveProgress(
 ):
     """Progress towards an objective, in percent; ``closed`` with ``met`` closes it."""
 
-    pair_id: str
-    objective_id: str
-    progress_percent: int = Field(ge=0, le=100)
+    pair_id: Identifier
+    objective_id: Identifier
+    progress_percent: Percent
     closed: bool = False
     met: bool | None = Field(default=None, description="Required when `closed` is true.")
 
@@ -216,11 +232,11 @@ class GiveFeedback(
 ):
     """One side's feedback after a session (or at the end, without a session number)."""
 
-    pair_id: str
+    pair_id: Identifier
     side: Side
-    session_number: int | None = Field(default=None, ge=1)
+    session_number: SessionNumber | None = None
     rating: int = Field(ge=1, le=5)
-    comment: str = Field(default="", max_length=2000)
+    comment: Annotated[str, free_text(2000)] = ""
     good_fit: bool | None = Field(
         default=None, description="After the first session: is this pair a good fit?"
     )
@@ -235,7 +251,7 @@ class RecordMentorTraining(
 ):
     """The pair's mentor completed the programme's training: sessions can now be scheduled."""
 
-    pair_id: str
+    pair_id: Identifier
 
 
 SESSION_COMMAND_TYPES: tuple[type[Command], ...] = (
@@ -264,9 +280,9 @@ class SessionPlanned(
 ):
     """A formed pair's session plan was instantiated."""
 
-    pair_id: str
-    sessions_planned: int = Field(ge=1)
-    first_session_due: datetime = Field(
+    pair_id: Identifier
+    sessions_planned: SessionNumber
+    first_session_due: Moment = Field(
         description="Start of the day the first session is due, in the programme's time zone."
     )
 
@@ -280,15 +296,15 @@ class SessionScheduled(
 ):
     """A session is in the calendar (``sequence`` grows each time its appointment changes)."""
 
-    pair_id: str
-    session_number: int
-    theme_key: str
-    starts_at: datetime
-    duration_minutes: int
-    location: str = ""
-    sequence: int = Field(default=0, ge=0, description="Calendar revision, as in iCalendar.")
+    pair_id: Identifier
+    session_number: SessionNumber
+    theme_key: Code
+    starts_at: Moment
+    duration_minutes: Minutes
+    location: Location = ""
+    sequence: Count = Field(default=0, description="Calendar revision, as in iCalendar.")
     theme: LocalisedText | None = Field(default=None, description="The session's title.")
-    ends_at: datetime | None = None
+    ends_at: Moment | None = None
 
 
 class SessionRescheduled(
@@ -300,15 +316,15 @@ class SessionRescheduled(
 ):
     """A scheduled session moved (slot, length or place); calendars update the invitation."""
 
-    pair_id: str
-    session_number: int
-    theme_key: str
-    previous_starts_at: datetime
-    starts_at: datetime
-    ends_at: datetime
-    duration_minutes: int
-    location: str = ""
-    sequence: int = Field(ge=1, description="Calendar revision, as in iCalendar.")
+    pair_id: Identifier
+    session_number: SessionNumber
+    theme_key: Code
+    previous_starts_at: Moment
+    starts_at: Moment
+    ends_at: Moment
+    duration_minutes: Minutes
+    location: Location = ""
+    sequence: Count = Field(ge=1, description="Calendar revision, as in iCalendar.")
     theme: LocalisedText | None = Field(default=None, description="The session's title.")
 
 
@@ -321,16 +337,16 @@ class SessionCancelled(
 ):
     """A scheduled appointment was cancelled; unless skipped, the session is to be rescheduled."""
 
-    pair_id: str
-    session_number: int
-    reason: str = Field(
+    pair_id: Identifier
+    session_number: SessionNumber
+    reason: Code = Field(
         default="",
         description="A CancellationReason value (closed list), never free text.",
         examples=["participant_unavailable", "pair_dissolved", "programme_ended"],
     )
-    sequence: int = 0
-    theme_key: str | None = None
-    cancelled_starts_at: datetime | None = None
+    sequence: Count = 0
+    theme_key: Code | None = None
+    cancelled_starts_at: Moment | None = None
 
 
 class SessionSkipped(
@@ -342,9 +358,9 @@ class SessionSkipped(
 ):
     """A session was taken out of this pair's plan; it counts as done for the sequence."""
 
-    pair_id: str
-    session_number: int
-    theme_key: str
+    pair_id: Identifier
+    session_number: SessionNumber
+    theme_key: Code
 
 
 class SessionCompleted(
@@ -356,14 +372,14 @@ class SessionCompleted(
 ):
     """A scheduled session was reported held."""
 
-    pair_id: str
-    session_number: int
-    theme_key: str
-    held_at: datetime
-    duration_minutes: int
+    pair_id: Identifier
+    session_number: SessionNumber
+    theme_key: Code
+    held_at: Moment
+    duration_minutes: Minutes
     attendance: Attendance = Attendance.FULL
-    sessions_held: int | None = Field(default=None, description="Held so far, this one included.")
-    sessions_planned: int | None = Field(default=None, description="Plan length, skips excluded.")
+    sessions_held: Count | None = Field(default=None, description="Held so far, this one included.")
+    sessions_planned: Count | None = Field(default=None, description="Plan length, skips excluded.")
 
 
 class SessionMissed(
@@ -375,12 +391,12 @@ class SessionMissed(
 ):
     """A scheduled session did not take place; it is to be scheduled again."""
 
-    pair_id: str
-    session_number: int
+    pair_id: Identifier
+    session_number: SessionNumber
     missed_by: Side | None = Field(default=None, description="Null when both or unknown.")
     absence: Absence = Absence.UNKNOWN
-    theme_key: str | None = None
-    scheduled_at: datetime | None = None
+    theme_key: Code | None = None
+    scheduled_at: Moment | None = None
 
 
 class ObjectiveSet(
@@ -392,10 +408,10 @@ class ObjectiveSet(
 ):
     """One side of the pair set a precise objective."""
 
-    pair_id: str
-    objective_id: str
+    pair_id: Identifier
+    objective_id: Identifier
     owner: Side
-    title: str
+    title: ObjectiveTitle
 
 
 class ObjectiveProgressed(
@@ -407,13 +423,13 @@ class ObjectiveProgressed(
 ):
     """An open objective's progress changed (it may go down after an honest reassessment)."""
 
-    pair_id: str
-    objective_id: str
-    progress_percent: int
+    pair_id: Identifier
+    objective_id: Identifier
+    progress_percent: Percent
     closed: bool = Field(default=False, description="Always false since 1.1: see ObjectiveClosed.")
     met: bool | None = Field(default=None, description="Always null since 1.1.")
     owner: Side | None = None
-    previous_percent: int | None = None
+    previous_percent: Percent | None = None
 
 
 class ObjectiveClosed(
@@ -425,11 +441,11 @@ class ObjectiveClosed(
 ):
     """An objective was closed as met or not met, with its final progress."""
 
-    pair_id: str
-    objective_id: str
+    pair_id: Identifier
+    objective_id: Identifier
     owner: Side
     outcome: ObjectiveOutcome
-    progress_percent: int = Field(ge=0, le=100)
+    progress_percent: Percent
 
 
 class FeedbackGiven(
@@ -441,10 +457,10 @@ class FeedbackGiven(
 ):
     """A rating was given (the comment stays in the sessions service)."""
 
-    pair_id: str
+    pair_id: Identifier
     side: Side
-    session_number: int | None
-    rating: int
+    session_number: SessionNumber | None
+    rating: int = Field(ge=1, le=5)
     moment: FeedbackMoment | None = None
     has_comment: bool = False
 
@@ -458,9 +474,9 @@ class PairFitConcernRaised(
 ):
     """After the first session, one side said the pair is not a good fit."""
 
-    pair_id: str
+    pair_id: Identifier
     side: Side
-    session_number: int | None = None
+    session_number: SessionNumber | None = None
 
 
 class PairStalled(
@@ -472,10 +488,10 @@ class PairStalled(
 ):
     """No session held for the programme's stall threshold (published once per silence)."""
 
-    pair_id: str
-    last_session_at: datetime | None
-    weeks_silent: int
-    silent_since: datetime | None = Field(
+    pair_id: Identifier
+    last_session_at: Moment | None
+    weeks_silent: Count
+    silent_since: Moment | None = Field(
         default=None, description="Last held session, or the pair's start if none was held."
     )
 
@@ -489,9 +505,9 @@ class PairResumed(
 ):
     """A stalled pair held a session again: the stall is over."""
 
-    pair_id: str
-    silent_since: datetime
-    resumed_at: datetime
+    pair_id: Identifier
+    silent_since: Moment
+    resumed_at: Moment
 
 
 class CompletionReason(StrEnum):
@@ -510,12 +526,12 @@ class PairCompleted(
 ):
     """The pair's programme is over: its plan is done, or the programme's last day passed."""
 
-    pair_id: str
+    pair_id: Identifier
     reason: CompletionReason
-    sessions_held: int
-    sessions_planned: int
-    objectives_met: int | None = None
-    objectives_set: int | None = None
+    sessions_held: Count
+    sessions_planned: Count
+    objectives_met: Count | None = None
+    objectives_set: Count | None = None
 
 
 class ProgressGrouping(StrEnum):
@@ -530,8 +546,10 @@ class RatingFigure(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    value: float | None = Field(description="Null when nobody rated yet, or when suppressed.")
-    raters: int | None = Field(description="How many people rated; null when suppressed.")
+    value: Annotated[float, Field(ge=1, le=5)] | None = Field(
+        description="Null when nobody rated yet, or when suppressed."
+    )
+    raters: Count | None = Field(description="How many people rated; null when suppressed.")
     suppressed: bool
 
 
@@ -540,19 +558,19 @@ class ProgressFigures(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    pairs_active: int = Field(description="Active and not stalled.")
-    pairs_stalled: int
-    pairs_completed: int
-    pairs_dissolved: int
-    sessions_planned: int
-    sessions_scheduled: int
-    sessions_held: int
-    sessions_skipped: int
-    sessions_missed: int
-    objectives_set: int
-    objectives_met: int
-    objectives_not_met: int
-    fit_concerns: int
+    pairs_active: Count = Field(description="Active and not stalled.")
+    pairs_stalled: Count
+    pairs_completed: Count
+    pairs_dissolved: Count
+    sessions_planned: Count
+    sessions_scheduled: Count
+    sessions_held: Count
+    sessions_skipped: Count
+    sessions_missed: Count
+    objectives_set: Count
+    objectives_met: Count
+    objectives_not_met: Count
+    fit_concerns: Count
     rating_from_mentees: RatingFigure
     rating_from_mentors: RatingFigure
 
@@ -562,11 +580,11 @@ class GroupFigures(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    group: str = Field(examples=["Finance", "*"])
+    group: Name = Field(examples=["Finance", "*"])
     suppressed: bool = Field(
         description="Too few people to show without singling someone out: figures are null."
     )
-    people: int | None
+    people: Count | None
     figures: ProgressFigures | None
 
 
@@ -578,15 +596,15 @@ class ProgrammeProgressReported(
 ):
     """A programme's progress for HR, by business unit, with small groups suppressed."""
 
-    reported_at: datetime
-    period_start: datetime | None = Field(
+    reported_at: Moment
+    period_start: Moment | None = Field(
         default=None, description="Start of the period this periodic report covers."
     )
     grouped_by: ProgressGrouping
-    suppression_threshold: int = Field(ge=1)
+    suppression_threshold: Count = Field(ge=1)
     total: GroupFigures
-    groups: list[GroupFigures]
-    programme_ends_on: date | None = None
+    groups: list[GroupFigures] = Field(max_length=100_000)
+    programme_ends_on: Day | None = None
 
 
 SESSIONS_EVENT_TYPES: tuple[type[Event], ...] = (

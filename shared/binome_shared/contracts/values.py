@@ -3,11 +3,31 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-"""Deliberately loose: the HR system of record owns address validity; this catches typos."""
+from binome_shared.contracts.text import CONTROL_RANGES, free_text
+
+_ADDRESS_ATOM = rf'[^@\s<>()\[\]\\,;:"{CONTROL_RANGES}]+'
+EMAIL_PATTERN = rf"^{_ADDRESS_ATOM}@{_ADDRESS_ATOM}\.{_ADDRESS_ATOM}$"
+"""Deliberately loose: the HR system of record owns address validity; this catches typos.
+
+It also refuses what would let an address reach beyond its place in an e-mail header or an
+SMTP command: white space, control characters, and ``<>()[]\\,;:"`` (quoted local parts are
+legal but no HR system issues them)."""
+
+EmailAddress = Annotated[str, Field(pattern=EMAIL_PATTERN, max_length=320)]
+"""A work e-mail address (320 characters at most, as SMTP allows)."""
+
+
+POSTGRES_INTEGER_MAX = 2_147_483_647
+
+Count = Annotated[int, Field(ge=0, le=POSTGRES_INTEGER_MAX)]
+"""A number of things: never negative, and it fits PostgreSQL's ``integer``."""
+
+Fraction = Annotated[float, Field(ge=0, le=1)]
+"""A score or a share in [0, 1] (never NaN nor infinite, which ``jsonb`` cannot hold)."""
 
 
 class Language(StrEnum):
@@ -18,19 +38,15 @@ class Language(StrEnum):
 
 
 class LocalisedText(BaseModel):
-    """A text a person reads, in French and in English."""
+    """A text a person reads, in French and in English (line breaks allowed, no controls)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    fr: str = Field(
-        min_length=1,
-        max_length=4000,
+    fr: Annotated[str, free_text(4000, min_length=1)] = Field(
         description="French text.",
         examples=["Lancement et objectifs"],
     )
-    en: str = Field(
-        min_length=1,
-        max_length=4000,
+    en: Annotated[str, free_text(4000, min_length=1)] = Field(
         description="English text.",
         examples=["Kick-off and objectives"],
     )

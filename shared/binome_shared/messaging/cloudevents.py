@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -22,11 +22,13 @@ from binome_shared.contracts.registry import (
     UnknownMessageTypeError,
     UnknownSchemaVersionError,
 )
+from binome_shared.contracts.text import CONTROL_CHARACTER, REFERENCE_MAX_LENGTH
 
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
 
 Headers = list[tuple[str, bytes]]
+_T = TypeVar("_T")
 _SPEC_VERSION_BYTES = SPEC_VERSION.encode()
 _CONTENT_TYPE_BYTES = CONTENT_TYPE.encode()
 
@@ -149,11 +151,7 @@ def decode(record: ReceivedRecord, registry: Registry) -> Envelope[Message]:
     Raises UndecodableRecordError with the precise reason when the record is not a valid
     Binôme message: such a record is dead-lettered, never retried.
     """
-    values = record.header_values
-    attributes = {
-        name: None if (value := values.get(header)) is None else value.decode(errors="replace")
-        for name, header in _ATTRIBUTE_HEADERS
-    }
+    attributes = _read_attributes(record.header_values)
     missing = [f"ce_{name}" for name in _REQUIRED if not attributes[name]]
     if missing:
         raise UndecodableRecordError(
@@ -162,7 +160,7 @@ def decode(record: ReceivedRecord, registry: Registry) -> Envelope[Message]:
     if attributes["specversion"] != SPEC_VERSION:
         raise UndecodableRecordError(
             RejectionCode.INVALID_ATTRIBUTE,
-            f"ce_specversion is {attributes['specversion']!r}, expected {SPEC_VERSION!r}",
+            f"ce_specversion is {_shown(attributes['specversion'])}, expected {SPEC_VERSION!r}",
         )
     message_type = str(attributes["type"])
     try:
@@ -170,36 +168,122 @@ def decode(record: ReceivedRecord, registry: Registry) -> Envelope[Message]:
     except (ValueError, ValidationError):
         raise UndecodableRecordError(
             RejectionCode.INVALID_ATTRIBUTE,
-            f"ce_schemaversion {attributes['schemaversion']!r} is not MAJOR.MINOR",
+            f"ce_schemaversion {_shown(attributes['schemaversion'])} is not MAJOR.MINOR",
         ) from None
     try:
         reader = registry.reader_for(message_type, version)
     except UnknownMessageTypeError:
         raise UndecodableRecordError(
-            RejectionCode.UNKNOWN_TYPE, f"unknown message type {message_type!r}"
+            RejectionCode.UNKNOWN_TYPE, f"unknown message type {_shown(message_type)}"
         ) from None
     except UnknownSchemaVersionError as error:
         raise UndecodableRecordError(RejectionCode.UNKNOWN_VERSION, str(error)) from None
     data = _read_body(record.value, reader, message_type)
+    event_id = _uuid("id", attributes["id"])
+    causation = attributes["causationid"]
     try:
         return _ENVELOPE(
-            id=uuid.UUID(str(attributes["id"])),
-            source=str(attributes["source"]),
-            time=datetime.fromisoformat(str(attributes["time"])),
-            tenant_id=str(attributes["tenantid"]),
-            programme_id=str(attributes["programmeid"]),
-            correlation_id=uuid.UUID(str(attributes["correlationid"] or attributes["id"])),
-            causation_id=(
-                uuid.UUID(attributes["causationid"]) if attributes["causationid"] else None
+            id=event_id,
+            source=attributes["source"],
+            time=_parsed(
+                "time", str(attributes["time"]), datetime.fromisoformat, "an RFC 3339 time"
             ),
+            tenant_id=attributes["tenantid"],
+            programme_id=attributes["programmeid"],
+            correlation_id=_uuid("correlationid", attributes["correlationid"]) or event_id,
+            causation_id=_uuid("causationid", causation) if causation else None,
             subject=attributes["subject"],
             schema_version=version,
             data=registry.upcast(data),
         )
-    except (ValueError, ValidationError) as error:
+    except ValidationError as error:
         raise UndecodableRecordError(
-            RejectionCode.INVALID_ATTRIBUTE, f"invalid CloudEvents attribute: {error}"
+            RejectionCode.INVALID_ATTRIBUTE, _describe_attribute_errors(error)
         ) from None
+
+
+ATTRIBUTE_MAX_BYTES = 4 * REFERENCE_MAX_LENGTH
+"""No context attribute is longer than a reference (400 characters of up to 4 bytes): a
+longer header is refused before it is even decoded."""
+
+_SHOWN_MAX_CHARACTERS = 80
+
+
+def _shown(text: str | None) -> str:
+    """A value quoted in a reason: escaped by repr, cut to a readable length."""
+    if text is not None and len(text) > _SHOWN_MAX_CHARACTERS:
+        return repr(text[:_SHOWN_MAX_CHARACTERS]) + "…"
+    return repr(text)
+
+
+def _read_attributes(values: Mapping[str, bytes]) -> dict[str, str | None]:
+    """Every ``ce_*`` attribute as text, or None when absent; refuses what no reader may see.
+
+    Invalid UTF-8, control characters and overlong values are refused rather than repaired:
+    a replacement character would make one service store an id another service refuses.
+    """
+    return {
+        name: None if (raw := values.get(header)) is None else _attribute_text(header, raw)
+        for name, header in _ATTRIBUTE_HEADERS
+    }
+
+
+def _attribute_text(header: str, raw: bytes) -> str:
+    if len(raw) > ATTRIBUTE_MAX_BYTES:
+        raise UndecodableRecordError(
+            RejectionCode.INVALID_ATTRIBUTE,
+            f"{header} is {len(raw)} bytes long; at most {ATTRIBUTE_MAX_BYTES} are accepted",
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise UndecodableRecordError(
+            RejectionCode.INVALID_ATTRIBUTE,
+            f"{header} is not valid UTF-8 (byte 0x{raw[error.start]:02x} at offset {error.start})",
+        ) from None
+    control = CONTROL_CHARACTER.search(text)
+    if control is not None:
+        raise UndecodableRecordError(
+            RejectionCode.INVALID_ATTRIBUTE,
+            f"{header} contains the control character U+{ord(control.group()):04X} "
+            f"at position {control.start()}",
+        )
+    return text
+
+
+def _parsed(name: str, text: str, parse: Callable[[str], _T], expected: str) -> _T:
+    """One attribute read by ``parse``; a ValueError refuses the record, naming the header."""
+    try:
+        return parse(text)
+    except ValueError:
+        raise UndecodableRecordError(
+            RejectionCode.INVALID_ATTRIBUTE, f"ce_{name} {_shown(text)} is not {expected}"
+        ) from None
+
+
+def _uuid(name: str, text: str | None) -> uuid.UUID | None:
+    return None if text is None else _parsed(name, text, uuid.UUID, "a UUID")
+
+
+_HEADER_OF_FIELD = {
+    "id": "ce_id",
+    "source": "ce_source",
+    "time": "ce_time",
+    "tenant_id": "ce_tenantid",
+    "programme_id": "ce_programmeid",
+    "correlation_id": "ce_correlationid",
+    "causation_id": "ce_causationid",
+    "subject": "ce_subject",
+}
+
+
+def _describe_attribute_errors(error: ValidationError) -> str:
+    """Each refused attribute by its header name, with pydantic's reason (never the value)."""
+    problems = []
+    for item in error.errors(include_url=False, include_input=False):
+        field_name = str(item["loc"][0]) if item["loc"] else ""
+        problems.append(f"{_HEADER_OF_FIELD.get(field_name, field_name)}: {item['msg']}")
+    return "invalid CloudEvents attribute(s): " + "; ".join(problems)
 
 
 @functools.lru_cache(maxsize=64)

@@ -237,7 +237,12 @@ async def test_progress_endpoint_serves_figures_with_small_groups_suppressed(
         response = await client.get("/programmes/progress", params={"programme_id": PROGRAMME})
         missing = await client.get("/programmes/progress")
         unknown = await client.get("/programmes/progress", params={"programme_id": "nope"})
+        hostile = [
+            await client.get("/programmes/progress", params={"programme_id": value})
+            for value in ("prog\x00", "p" * 201)
+        ]
     assert (missing.status_code, unknown.status_code) == (400, 404)
+    assert [answer.status_code for answer in hostile] == [400, 400], "never a 500"
     assert response.status_code == 200
     body = response.json()
     assert body["programme_id"] == PROGRAMME

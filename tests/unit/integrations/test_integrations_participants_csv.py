@@ -253,11 +253,13 @@ def test_a_duplicate_id_is_reported_on_both_lines_and_neither_goes_in() -> None:
 
 
 def test_line_numbers_count_physical_lines_of_quoted_multi_line_cells() -> None:
+    # A department is one line of text: the quoted line break is refused, and the next
+    # row's problem is still reported on its physical line.
     multi_line = MENTEE_ROW.replace("Finance;", '"Finance\net achats";', 1)
     report = parse(multi_line, MENTOR_ROW.replace("linkedin:3", "linkedin:9"))
-    assert report.accepted[0].department == "Finance\net achats"
-    (problem,) = report.problems
-    assert problem.line == 4
+    assert report.accepted == []
+    assert [problem.line for problem in report.problems] == [2, 4]
+    assert report.problems[0].message_en.startswith("department: contains a control character")
 
 
 def test_excel_separator_hint_line_is_honoured() -> None:

@@ -7,8 +7,10 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from binome_shared.contracts.base import Envelope, Event
+from binome_shared.contracts.base import Envelope, Event, Message
 from binome_shared.contracts.pairing_events import (
     PAIRING_EVENT_TYPES,
     PairExplanation,
@@ -16,6 +18,7 @@ from binome_shared.contracts.pairing_events import (
     PairSide,
 )
 from binome_shared.contracts.registry import Registry
+from binome_shared.contracts.text import CONTROL_CHARACTER
 from binome_shared.contracts.topics import PAIRING_EVENTS
 from binome_shared.contracts.values import LocalisedText
 from binome_shared.messaging.cloudevents import (
@@ -199,3 +202,63 @@ def _replace(headers: list[tuple[str, bytes]], name: str, value: bytes) -> list[
 def test_ids_are_unique() -> None:
     assert envelope().id != envelope().id
     assert isinstance(envelope().id, uuid.UUID)
+
+
+HOSTILE_HEADERS = [
+    ("ce_tenantid", b"acme\xff\xfe", "is not valid UTF-8 (byte 0xff at offset 4)"),
+    ("ce_tenantid", b"acme\x00", "contains the control character U+0000 at position 4"),
+    ("ce_programmeid", b"prog\r\nX-Evil: 1", "contains the control character U+000D"),
+    ("ce_source", "/hr/\u202eevil".encode(), "contains the control character U+202E"),
+    ("ce_subject", b"p-1\x1b[31m", "contains the control character U+001B"),
+    ("ce_type", b"binome.\xc3", "is not valid UTF-8"),
+    ("ce_programmeid", b"p" * 2_000_000, "is 2000000 bytes long; at most 1600 are accepted"),
+    ("ce_tenantid", b"t" * 201, "String should have at most 200 characters"),
+    ("ce_time", b"0001-01-01T00:00:00+01:00", "year 1 is outside 1999–2200"),
+    ("ce_time", b"9999-12-31T23:59:59-01:00", "year 9999 is outside 1999–2200"),
+    ("ce_time", b"2027-01-14T09:30:00", "Input should have timezone info"),
+    ("ce_time", b"yesterday", "is not an RFC 3339 time"),
+    ("ce_correlationid", b"not-a-uuid", "is not a UUID"),
+    ("ce_causationid", b"\xe9", "is not valid UTF-8"),
+]
+
+
+@pytest.mark.parametrize(
+    ("header", "value", "why"),
+    HOSTILE_HEADERS,
+    ids=[f"{header}-{why[:20]}" for header, _, why in HOSTILE_HEADERS],
+)
+def test_a_hostile_attribute_is_refused_by_name_never_repaired(
+    header: str, value: bytes, why: str
+) -> None:
+    record = encode(envelope(), topic="t")
+    headers = [(name, v) for name, v in record.headers if name != header] + [(header, value)]
+    with pytest.raises(UndecodableRecordError) as refused:
+        decode(received(headers, record.value), REGISTRY)
+    assert refused.value.code is RejectionCode.INVALID_ATTRIBUTE
+    assert header in refused.value.reason
+    assert why in refused.value.reason
+    assert len(refused.value.reason) < 300, "a reason quotes a bounded excerpt at most"
+    assert CONTROL_CHARACTER.search(refused.value.reason) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(tenant=st.binary(max_size=300))
+def test_any_tenant_header_is_read_exactly_or_refused_naming_it(tenant: bytes) -> None:
+    record = encode(envelope(), topic="t")
+    headers = _replace(list(record.headers), "ce_tenantid", tenant)
+    decoded = _decoded_or_refusal(received(headers, record.value))
+    if isinstance(decoded, UndecodableRecordError):
+        assert decoded.code in (RejectionCode.INVALID_ATTRIBUTE, RejectionCode.MISSING_ATTRIBUTE)
+        assert "ce_tenantid" in decoded.reason
+        assert CONTROL_CHARACTER.search(decoded.reason) is None
+        return
+    assert decoded.tenant_id.encode() == tenant, "never a replacement character"
+    assert CONTROL_CHARACTER.search(decoded.tenant_id) is None
+    assert 1 <= len(decoded.tenant_id) <= 200
+
+
+def _decoded_or_refusal(record: ReceivedRecord) -> Envelope[Message] | UndecodableRecordError:
+    try:
+        return decode(record, REGISTRY)
+    except UndecodableRecordError as refusal:
+        return refusal

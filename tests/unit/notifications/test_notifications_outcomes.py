@@ -7,7 +7,7 @@ import pytest
 
 from binome_notifications.adapters.retrying import deliver_with_retries
 from binome_notifications.adapters.smtp import outcome_of_smtp_error
-from binome_notifications.adapters.webhooks import parse_retry_after
+from binome_notifications.adapters.webhooks import RETRY_AFTER_LIMIT, parse_retry_after
 from binome_notifications.domain.policy import (
     AttemptOutcome,
     ConnectionFailed,
@@ -120,3 +120,17 @@ async def test_attempts_run_out_and_retry_after_is_honoured() -> None:
     assert report.outcome.outcome is OutcomeClass.TRANSIENT
     assert report.attempts == 4
     assert sleep.waits == [45.0, 45.0, 45.0]
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    ["99999999999999999", "1" * 5000, "Fri, 31 Dec 9999 23:59:59 -1400", "604801"],
+)
+def test_a_receivers_retry_after_never_pushes_a_retry_past_a_week(hostile: str) -> None:
+    wait = parse_retry_after(hostile, now=NOW)
+    assert wait == RETRY_AFTER_LIMIT == timedelta(days=7)
+    assert NOW + wait > NOW
+
+
+def test_a_retry_after_in_other_digits_is_unreadable_not_a_crash() -> None:
+    assert parse_retry_after("\u00b2", now=NOW) is None

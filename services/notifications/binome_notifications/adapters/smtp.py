@@ -28,6 +28,7 @@ from enum import StrEnum
 
 import aiosmtplib
 
+from binome_notifications.adapters.headers import UnsafeHeaderError, check_headers
 from binome_notifications.adapters.messages import OutgoingEmail
 from binome_notifications.domain.policy import (
     AttemptOutcome,
@@ -92,7 +93,15 @@ def build_mime_message(
     sent_at: datetime,
 ) -> EmailMessage:
     """multipart/alternative (text, HTML[, text/calendar]) inside multipart/mixed with the
-    .ics attached when there is an invite, the layout calendar clients recognise."""
+    .ics attached when there is an invite, the layout calendar clients recognise.
+
+    Raises :class:`UnsafeHeaderError` when a value would forge or break a header."""
+    check_headers(
+        email,
+        sender_address=sender_address,
+        sender_name=sender_name,
+        message_id_domain=message_id_domain,
+    )
     message = EmailMessage()
     username, _, domain = sender_address.partition("@")
     message["From"] = Address(display_name=sender_name, username=username, domain=domain)
@@ -187,7 +196,16 @@ def mime_bytes(
 ) -> bytes:
     """The wire form of :func:`build_mime_message` (same headers, same parts, same contents),
     written directly: building an ``EmailMessage`` and flattening it cost more than the rest
-    of an attempt. Mail clients read both alike; only transfer encodings may differ."""
+    of an attempt. Mail clients read both alike; only transfer encodings may differ.
+
+    Raises :class:`UnsafeHeaderError` when a value would forge or break a header: the headers
+    are written as text here, so nothing else stands between a line break and a new header."""
+    check_headers(
+        email,
+        sender_address=sender_address,
+        sender_name=sender_name,
+        message_id_domain=message_id_domain,
+    )
     alternatives = [_text_part(email.text, "plain"), _text_part(email.html, "html")]
     if email.calendar is None:
         body = _multipart("alternative", alternatives)
@@ -306,7 +324,19 @@ class SmtpEmailSender:
         sender_address = self._settings.sender_address
         # Addresses outside ASCII need SMTPUTF8, which aiosmtplib negotiates for a message.
         ascii_envelope = _is_ascii(sender_address) and _is_ascii(email.to_address)
-        message = self.wire_form(email) if ascii_envelope else self.build(email)
+        try:
+            message = self.wire_form(email) if ascii_envelope else self.build(email)
+        except UnsafeHeaderError as error:
+            # Sending again would build the same headers: a person must fix the data.
+            logger.error(
+                "e-mail refused before sending kind=%s key=%s header=%s",
+                email.kind.value,
+                email.delivery_key,
+                error.header,
+            )
+            return AttemptOutcome(
+                outcome=OutcomeClass.PERMANENT, signal=None, detail=f"unsafe {error.header} header"
+            )
         if self._slots is None:
             self._slots = asyncio.Semaphore(max(1, self._settings.max_connections))
         async with self._slots:

@@ -43,20 +43,30 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+RETRY_AFTER_LIMIT = timedelta(days=7)
+"""The longest wait a receiver's Retry-After imposes: a longer one (or a date in year 9999,
+which would overflow the next attempt's time) is read as this."""
+
+_MAX_SECONDS_DIGITS = 9  # 31 years of seconds: beyond the limit anyway, and cheap to convert
+
+
 def parse_retry_after(value: str | None, *, now: datetime) -> timedelta | None:
-    """Retry-After as seconds or as an HTTP date; None when absent or unreadable."""
+    """Retry-After as seconds or as an HTTP date, at most :data:`RETRY_AFTER_LIMIT`; None when
+    absent or unreadable."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return timedelta(seconds=int(value))
+    if value.isascii() and value.isdigit():
+        if len(value) > _MAX_SECONDS_DIGITS:
+            return RETRY_AFTER_LIMIT
+        return min(timedelta(seconds=int(value)), RETRY_AFTER_LIMIT)
     try:
         moment = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return max(timedelta(0), moment - now)
+    return min(max(timedelta(0), moment - now), RETRY_AFTER_LIMIT)
 
 
 def signed_headers(webhook: OutgoingWebhook, *, secret: bytes, now: datetime) -> dict[str, str]:
