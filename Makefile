@@ -54,5 +54,8 @@ stack-up: $(INSTALLED)
 stack-down: $(INSTALLED)
 	$(BIN)/binome-stack down
 
+stack-reset: $(INSTALLED)
+	$(BIN)/binome-stack reset
+
 clean: stack-down
 	rm -rf $(VENV) .stack .pytest_cache .mypy_cache .ruff_cache
