@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 OWNER_FILE := .stack/started-by-make-test
 
-.PHONY: demo demo-stop test lint format docs install stack-up stack-down clean
+.PHONY: demo demo-stop test lint format docs install stack-up stack-down stack-reset clean
 
 $(INSTALLED): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11+ is required (Debian: apt-get install python3 python3-venv)"; exit 2; }
