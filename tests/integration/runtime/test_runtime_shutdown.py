@@ -80,28 +80,28 @@ def through(proxy: CuttableProxy, dsn: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{credentials}@127.0.0.1:{proxy.port}"))
 
 
-async def test_sigterm_while_waiting_for_postgres_exits_at_once(service_factory: Any) -> None:
-    closed = free_port()
-    service = start(
-        service_factory,
-        "pairing",
-        BINOME_DATABASE_URL=f"postgresql://binome_pairing:x@127.0.0.1:{closed}/binome",
-    )
-    await eventually(logged(service, "Postgres unavailable"), True)
+@pytest.mark.parametrize(
+    ("name", "variable", "address", "waiting"),
+    [
+        (
+            "pairing",
+            "BINOME_DATABASE_URL",
+            "postgresql://binome_pairing:x@127.0.0.1:{port}/binome",
+            "Postgres unavailable",
+        ),
+        ("sessions", "BINOME_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:{port}", "Kafka unavailable"),
+    ],
+    ids=["waiting-for-postgres", "waiting-for-kafka"],
+)
+async def test_sigterm_while_starting_up_exits_at_once(
+    service_factory: Any, name: str, variable: str, address: str, waiting: str
+) -> None:
+    closed = free_port()  # nothing listens there
+    service = start(service_factory, name, **{variable: address.format(port=closed)})
+    await eventually(logged(service, waiting), True)
 
     assert await sigterm(service) == 0, service.log_tail()
     assert "service stopped cleanly" in service.log_path.read_text()
-
-
-async def test_sigterm_while_waiting_for_kafka_exits_at_once(service_factory: Any) -> None:
-    service = start(
-        service_factory,
-        "sessions",
-        BINOME_KAFKA_BOOTSTRAP_SERVERS=f"127.0.0.1:{free_port()}",
-    )
-    await eventually(logged(service, "Kafka unavailable"), True)
-
-    assert await sigterm(service) == 0, service.log_tail()
 
 
 async def test_sigterm_while_consuming_commits_or_redelivers_every_record_once(
