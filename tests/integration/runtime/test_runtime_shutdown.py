@@ -15,6 +15,7 @@ import signal
 import time
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -39,11 +40,11 @@ PAIRS_PROCESSED = (
 )
 
 
-async def sigterm(service: ServiceProcess) -> int:
-    """Send SIGTERM; the exit status, which must come within the bound."""
+async def sigterm(service: ServiceProcess, signum: int = signal.SIGTERM) -> int:
+    """Send SIGTERM (or ``signum``); the exit status, which must come within the bound."""
     assert service.process is not None
     sent = time.monotonic()
-    service.process.send_signal(signal.SIGTERM)
+    service.process.send_signal(signum)
     status = await service.wait_exit(timeout=STOP_BOUND_SECONDS)
     assert time.monotonic() - sent <= STOP_BOUND_SECONDS
     return status
@@ -80,28 +81,46 @@ def through(proxy: CuttableProxy, dsn: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{credentials}@127.0.0.1:{proxy.port}"))
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """A service pointed at a closed port, and the line it logs while it waits."""
+
+    service: str
+    variable: str
+    address: str
+    logs: str
+
+
+WAITING_FOR_POSTGRES = Waiting(
+    "pairing",
+    "BINOME_DATABASE_URL",
+    "postgresql://binome_pairing:x@127.0.0.1:{port}/binome",
+    "Postgres unavailable",
+)
+WAITING_FOR_KAFKA = Waiting(
+    "sessions", "BINOME_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:{port}", "Kafka unavailable"
+)
+
+
 @pytest.mark.parametrize(
-    ("name", "variable", "address", "waiting"),
-    [
-        (
-            "pairing",
-            "BINOME_DATABASE_URL",
-            "postgresql://binome_pairing:x@127.0.0.1:{port}/binome",
-            "Postgres unavailable",
-        ),
-        ("sessions", "BINOME_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:{port}", "Kafka unavailable"),
-    ],
+    "waiting",
+    [WAITING_FOR_POSTGRES, WAITING_FOR_KAFKA],
     ids=["waiting-for-postgres", "waiting-for-kafka"],
 )
-async def test_sigterm_while_starting_up_exits_at_once(
-    service_factory: Any, name: str, variable: str, address: str, waiting: str
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
+async def test_sigterm_or_sigint_while_starting_up_exits_at_once(
+    service_factory: Any, waiting: Waiting, stop_signal: signal.Signals
 ) -> None:
     closed = free_port()  # nothing listens there
-    service = start(service_factory, name, **{variable: address.format(port=closed)})
-    await eventually(logged(service, waiting), True)
+    service = start(
+        service_factory, waiting.service, **{waiting.variable: waiting.address.format(port=closed)}
+    )
+    await eventually(logged(service, waiting.logs), True)
 
-    assert await sigterm(service) == 0, service.log_tail()
-    assert "service stopped cleanly" in service.log_path.read_text()
+    assert await sigterm(service, stop_signal) == 0, service.log_tail()
+    log = service.log_path.read_text()
+    assert f"stopping ({stop_signal.name})" in log
+    assert "service stopped cleanly" in log
 
 
 async def test_sigterm_while_consuming_commits_or_redelivers_every_record_once(
