@@ -69,7 +69,12 @@ class HasKafkaConsumer(Protocol):
 
 
 class OperatorMetrics:
-    """Gauges filled at scrape time from Kafka and Postgres."""
+    """Gauges filled at scrape time from Kafka and Postgres.
+
+    Totals kept by the relay itself (rows set aside, send errors) belong here too, set from
+    the relay's counters in :meth:`sample`; the backlog query then leaves set-aside rows out
+    (see :data:`UNSENT`).
+    """
 
     def __init__(self, *, service: str, registry: CollectorRegistry) -> None:
         self._service = service

@@ -153,6 +153,8 @@ class ServiceRuntime:
             source=self.definition.source,
             consumer_group=self.definition.consumer_group(self.settings.topic_prefix),
             policy=ConsumerPolicy(max_attempts=self.settings.consumer_max_attempts),
+            # Dead letters get their own counter here once the consumer reports them
+            # (ReliableConsumer(on_dead_letters=...)).
             on_outcomes=self._count,
         )
         if not await self._wait_for_declared_topics():
@@ -322,7 +324,8 @@ class ServiceRuntime:
             # Started is not enough: until the group coordinator assigns partitions the
             # consumer reads nothing (about 8 s after a restart).
             checks["consumer"] = self._broker_started and self.membership.joined
-        # The lead may base this on OutboxRelay.connected (the producer's live connection).
+        # Connected once; OutboxRelay.connected (the producer's live connection, kept by
+        # the relay) is the sharper answer where the relay offers it.
         checks["relay"] = self._producer_connected
         if self._broker_started:
             with contextlib.suppress(Exception):
