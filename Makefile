@@ -8,7 +8,7 @@ CONTRACT_CHECK := tools/contract-check
 NODE_INSTALLED := $(CONTRACT_CHECK)/node_modules/.installed
 OWNER_FILE := .stack/started-by-make-test
 
-.PHONY: demo demo-stop test lint format docs install contract-tools stack-up stack-down clean
+.PHONY: demo demo-stop test lint format docs install contract-tools stack-up stack-down stack-reset clean
 
 $(INSTALLED): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11+ is required (Debian: apt-get install python3 python3-venv)"; exit 2; }
@@ -64,6 +64,9 @@ stack-up: $(INSTALLED)
 
 stack-down: $(INSTALLED)
 	$(BIN)/binome-stack down
+
+stack-reset: $(INSTALLED)
+	$(BIN)/binome-stack reset
 
 clean: stack-down
 	rm -rf $(VENV) .stack .pytest_cache .mypy_cache .ruff_cache $(CONTRACT_CHECK)/node_modules

@@ -14,8 +14,6 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-import uvicorn
-
 from binome_sessions.bootstrap import SessionsSettings
 from binome_shared.contracts.base import Envelope
 from binome_shared.contracts.catalogue import CATALOGUE
@@ -24,6 +22,7 @@ from binome_shared.contracts.topics import PAIRING_EVENTS
 from binome_shared.db.migrations import service_migrations
 from binome_shared.messaging.consumer import Batched, Route, UnitOfWork
 from binome_shared.runtime.observability import configure_logging
+from binome_shared.runtime.process import run_service
 from binome_shared.runtime.service import ServiceDefinition, build_app
 
 _RECORD = "INSERT INTO bench_effects (event_id, pair_id) VALUES ($1, $2)"
@@ -51,8 +50,8 @@ def main() -> None:
         registry=CATALOGUE,
         migrations=tuple(service_migrations("binome_sessions")),
     )
-    app, _ = build_app(definition, settings)
-    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None)
+    app, runtime = build_app(definition, settings)
+    raise SystemExit(run_service(app, runtime, settings))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,14 @@ from binome_devstack.errors import MissingToolError, NotReadyError, PortInUseErr
 from binome_devstack.kafka import KafkaServer
 from binome_devstack.postgres import PostgresServer
 from binome_devstack.settings import StackSettings
-from binome_devstack.stack import Component, Stack, ensure_stack, stack_status, stop_stack
+from binome_devstack.stack import (
+    Component,
+    Stack,
+    ensure_stack,
+    reset_stack,
+    stack_status,
+    stop_stack,
+)
 
 __all__ = [
     "Component",
@@ -25,6 +32,7 @@ __all__ = [
     "StackError",
     "StackSettings",
     "ensure_stack",
+    "reset_stack",
     "stack_status",
     "stop_stack",
 ]

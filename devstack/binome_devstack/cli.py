@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -21,6 +21,7 @@ from binome_devstack.stack import (
     append_owner_file,
     ensure_stack,
     read_owner_file,
+    reset_stack,
     stack_status,
     stop_stack,
 )
@@ -61,6 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="stop only the components listed in this file, then delete it",
     )
 
+    commands.add_parser(
+        "reset",
+        help="stop the stack and delete the data of Kafka and PostgreSQL together",
+    )
     commands.add_parser("status", help="show what runs; exit 0 only if everything is up")
     commands.add_parser("env", help="print export lines pointing at this stack")
 
@@ -99,14 +104,22 @@ def _down(arguments: argparse.Namespace, settings: StackSettings) -> int:
     return EXIT_OK
 
 
-def _status(settings: StackSettings) -> int:
+def _reset(arguments: argparse.Namespace, settings: StackSettings) -> int:
+    del arguments
+    reset_stack(settings=settings, report=report_to_stderr)
+    return EXIT_OK
+
+
+def _status(arguments: argparse.Namespace, settings: StackSettings) -> int:
+    del arguments
     statuses = stack_status(settings)
     for status in statuses:
         print(status.describe())
     return EXIT_OK if all(status.healthy for status in statuses) else EXIT_NOT_ALL_UP
 
 
-def _env(settings: StackSettings) -> int:
+def _env(arguments: argparse.Namespace, settings: StackSettings) -> int:
+    del arguments
     for line in settings.env_exports():
         print(line)
     return EXIT_OK
@@ -143,18 +156,22 @@ def _follow(path: Path) -> None:
                 time.sleep(FOLLOW_POLL_SECONDS)
 
 
+COMMANDS: Final[Mapping[str, Callable[[argparse.Namespace, StackSettings], int]]] = {
+    "up": _up,
+    "down": _down,
+    "reset": _reset,
+    "status": _status,
+    "env": _env,
+    "logs": _logs,
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``binome-stack``; returns the process exit code."""
     arguments = build_parser().parse_args(argv)
     try:
         settings = StackSettings.from_env()
-        if arguments.command == "up":
-            return _up(arguments, settings)
-        if arguments.command == "down":
-            return _down(arguments, settings)
-        if arguments.command == "logs":
-            return _logs(arguments, settings)
-        return _status(settings) if arguments.command == "status" else _env(settings)
+        return COMMANDS[arguments.command](arguments, settings)
     except StackError as error:
         report_to_stderr(str(error))
         return error.exit_code

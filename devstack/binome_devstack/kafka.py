@@ -29,8 +29,10 @@ STORAGE_TOOL_TIMEOUT: Final = 120.0
 class KafkaServer(LocalServer):
     """The stack's Kafka broker: its files under ``<stack dir>/kafka``, its process, its port.
 
-    ``stop()`` then ``start()`` keeps the topics (same data dir, same port), which is what
-    broker-restart tests need; ``start(fresh_data=True)`` formats empty storage first.
+    ``stop()`` then ``start()`` keeps the topics and their messages (same data dir, same
+    port), like PostgreSQL keeps its databases: the services' outboxes and inboxes stay in
+    step with what the broker holds. Storage is formatted only when it never was, or when
+    ``start(fresh_data=True)`` asks for it; ``binome-stack reset`` wipes both servers.
     """
 
     component_name = "Kafka"

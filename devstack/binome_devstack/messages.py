@@ -128,6 +128,15 @@ CATALOGUE: Final[Mapping[str, Mapping[Language, str]]] = {
         "en": "{component} did not stop within {timeout:.0f} s: killed (SIGKILL)",
         "fr": "{component} ne s'est pas arrêté en {timeout:.0f} s : tué (SIGKILL)",
     },
+    "wiped": {
+        "en": "{component}: data deleted ({path})",
+        "fr": "{component} : données supprimées ({path})",
+    },
+    "stack_reset": {
+        "en": "Stack reset: Kafka and PostgreSQL start empty at the next `binome-stack up`",
+        "fr": "Pile remise à zéro : Kafka et PostgreSQL repartent vides au prochain "
+        "`binome-stack up`",
+    },
     "not_running": {"en": "{component} is not running", "fr": "{component} ne tourne pas"},
     "database_created": {
         "en": "Database {name} created",

@@ -197,6 +197,11 @@ class PostgresServer(LocalServer):
             self._bindir = find_postgres_bindir(self.settings.pg_bindir)
         return self._bindir
 
+    def wipe(self) -> bool:
+        """Delete the cluster (it must be stopped): the next start runs initdb again."""
+        (self.directory / INITIALIZED_MARKER).unlink(missing_ok=True)
+        return super().wipe()
+
     def _initialized(self) -> bool:
         if not (self.directory / INITIALIZED_MARKER).is_file():
             return False

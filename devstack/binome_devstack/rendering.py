@@ -46,8 +46,9 @@ def render_kafka_properties(*, port: int, controller_port: int, data_dir: Path) 
         # 9 s by default, 4 s here (still four missed heartbeats on a loaded laptop).
         ("broker.session.timeout.ms", 4000),
         ("broker.heartbeat.interval.ms", 1000),
-        ("auto.create.topics.enable", "true"),
-        ("num.partitions", 3),
+        # A topic exists only as declared: created by the services, the tests or the demo
+        # with its partitions, never by a client that merely names it (3 partitions).
+        ("auto.create.topics.enable", "false"),
     ]
     lines = ["# Written by binome-stack on every start; edits are overwritten."]
     lines += [f"{key}={value}" for key, value in settings]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import contextlib
+import shutil
 import subprocess
 import time
 from collections.abc import Sequence
@@ -171,6 +172,12 @@ class LocalServer(abc.ABC):
     async def await_ready(self, limit_seconds: float | None = None) -> None:
         """:meth:`wait_ready` without blocking the running event loop."""
         await asyncio.to_thread(self.wait_ready, limit_seconds)
+
+    def wipe(self) -> bool:
+        """Delete the server's data (it must be stopped); True if there was any."""
+        existed = self.data_dir.exists()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+        return existed
 
     @abc.abstractmethod
     def restart(self) -> None:

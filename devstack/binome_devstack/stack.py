@@ -13,6 +13,7 @@ from binome_devstack.kafka import KafkaServer
 from binome_devstack.messages import Reporter, log_report, text
 from binome_devstack.postgres import PostgresServer
 from binome_devstack.processes import PidState, accepts_connections, exclusive_lock
+from binome_devstack.server import LocalServer
 from binome_devstack.settings import StackSettings
 
 
@@ -102,8 +103,9 @@ def ensure_stack(
 ) -> Stack:
     """Make sure the requested servers run and answer; start those that do not.
 
-    A broker started here gets fresh, empty storage; PostgreSQL keeps its data. If a
-    server fails to come up, the ones this call started are stopped again.
+    Both servers keep their data from one start to the next (:func:`reset_stack` wipes
+    them together). If a server fails to come up, the ones this call started are stopped
+    again.
     """
     chosen = settings or StackSettings.from_env()
     kafka_server = KafkaServer(settings=chosen, report=report) if kafka else None
@@ -112,7 +114,7 @@ def ensure_stack(
     with stack_lock(chosen, report=report):
         try:
             # The JVM boots while PostgreSQL starts: both are mostly waiting.
-            if kafka_server is not None and kafka_server.start(fresh_data=True, wait=False):
+            if kafka_server is not None and kafka_server.start(wait=False):
                 started.add(Component.KAFKA)
             if postgres_server is not None and postgres_server.start():
                 started.add(Component.POSTGRES)
@@ -134,6 +136,31 @@ def ensure_stack(
     )
 
 
+def _server(component: Component, settings: StackSettings, report: Reporter) -> LocalServer:
+    if component is Component.KAFKA:
+        return KafkaServer(settings=settings, report=report)
+    return PostgresServer(settings=settings, report=report)
+
+
+def reset_stack(
+    *, settings: StackSettings | None = None, report: Reporter = log_report
+) -> list[Component]:
+    """Stop both servers and delete both their data, so that they start empty together
+    (a broker that forgot what the databases say was sent, or the reverse, is never left
+    behind); returns the components that had data."""
+    chosen = settings or StackSettings.from_env()
+    wiped: list[Component] = []
+    with stack_lock(chosen, report=report):
+        for component in ALL_COMPONENTS:
+            server = _server(component, chosen, report)
+            server.stop()
+            if server.wipe():
+                wiped.append(component)
+                report(text("wiped", component=_display_name(component), path=server.data_dir))
+    report(text("stack_reset"))
+    return wiped
+
+
 def stop_stack(
     *,
     components: Iterable[Component] = ALL_COMPONENTS,
@@ -148,12 +175,7 @@ def stop_stack(
         for component in ALL_COMPONENTS:
             if component not in wanted:
                 continue
-            server: KafkaServer | PostgresServer = (
-                KafkaServer(settings=chosen, report=report)
-                if component is Component.KAFKA
-                else PostgresServer(settings=chosen, report=report)
-            )
-            if server.stop():
+            if _server(component, chosen, report).stop():
                 stopped.append(component)
             else:
                 report(text("not_running", component=_display_name(component)))

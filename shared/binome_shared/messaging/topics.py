@@ -1,9 +1,16 @@
-"""Topic creation from the one place topics are defined, so partition counts are as declared."""
+"""Topics as declared: created with their partitions, checked when they already exist.
+
+A topic with fewer partitions than declared is refused rather than used: keys would land on
+other partitions than every other producer expects, and a later increase would move them
+again, breaking the per-key order the contracts promise. More partitions than declared only
+spreads the load further; that is logged and accepted.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
@@ -12,6 +19,69 @@ from binome_shared.contracts.topics import TopicSpec
 logger = logging.getLogger(__name__)
 
 DEAD_LETTER_PARTITIONS = 1
+"""A dead-letter topic is read by people and replay tools, in the order things failed."""
+
+_TOPIC_ALREADY_EXISTS = 36
+"""Kafka's error code when another replica created the topic a moment before us."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeclaredTopic:
+    """A topic's full name (prefix included) and the partitions the contracts declare."""
+
+    name: str
+    partitions: int
+
+
+@dataclass(frozen=True, slots=True)
+class TopicMismatch:
+    """An existing topic with fewer partitions than declared."""
+
+    name: str
+    partitions: int
+    declared: int
+
+    def describe(self) -> str:
+        return (
+            f"topic {self.name} has {self.partitions} partition(s), "
+            f"{self.declared} declared / le topic {self.name} a {self.partitions} "
+            f"partition(s), {self.declared} déclarée(s)"
+        )
+
+
+class TopicsTooSmallError(Exception):
+    """Existing topics have fewer partitions than declared: the service must not use them."""
+
+    def __init__(self, mismatches: Sequence[TopicMismatch]) -> None:
+        self.mismatches = tuple(mismatches)
+        super().__init__("; ".join(mismatch.describe() for mismatch in self.mismatches))
+
+
+class TopicCreationError(Exception):
+    """The broker refused to create a topic (other than because it exists already)."""
+
+
+def declared_topics(topics: Sequence[TopicSpec], prefix: str = "") -> list[DeclaredTopic]:
+    """Every topic of ``topics`` and its dead-letter topic, with their declared partitions."""
+    declared: dict[str, DeclaredTopic] = {}
+    for topic in topics:
+        for name, partitions in (
+            (topic.full_name(prefix), topic.partitions),
+            (topic.dead_letter_name(prefix), DEAD_LETTER_PARTITIONS),
+        ):
+            declared[name] = DeclaredTopic(name=name, partitions=partitions)
+    return sorted(declared.values(), key=lambda topic: topic.name)
+
+
+def mismatches_of(
+    declared: Sequence[DeclaredTopic], partition_counts: Mapping[str, int]
+) -> list[TopicMismatch]:
+    """The existing topics of ``declared`` that have fewer partitions than declared."""
+    return [
+        TopicMismatch(name=topic.name, partitions=count, declared=topic.partitions)
+        for topic in declared
+        if (count := partition_counts.get(topic.name, topic.partitions)) < topic.partitions
+    ]
 
 
 async def ensure_topics(
@@ -21,24 +91,54 @@ async def ensure_topics(
     prefix: str = "",
     replication_factor: int = 1,
 ) -> list[str]:
-    """Create whichever of ``topics`` (and their dead-letter topics) do not exist yet."""
+    """Create whichever of ``topics`` (and their dead-letter topics) do not exist yet, with
+    their declared partitions; returns the names created.
+
+    Raises :class:`TopicsTooSmallError` if an existing topic has fewer partitions than
+    declared, and whatever the admin client raises while the broker is unreachable.
+    """
+    declared = declared_topics(topics, prefix)
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = [
-            NewTopic(name, partitions, replication_factor)
-            for topic in topics
-            for name, partitions in (
-                (topic.full_name(prefix), topic.partitions),
-                (topic.dead_letter_name(prefix), DEAD_LETTER_PARTITIONS),
-            )
-            if name not in existing
-        ]
+        missing = [topic for topic in declared if topic.name not in existing]
         if missing:
-            response = await admin.create_topics(missing)
+            await _create(admin, missing, replication_factor)
             logger.info("created topics %s", [topic.name for topic in missing])
-            del response
-        return [topic.name for topic in missing]
+        counts = await _partition_counts(admin, [topic.name for topic in declared])
     finally:
         await admin.close()
+    for topic in declared:
+        if counts.get(topic.name, topic.partitions) > topic.partitions:
+            logger.info(
+                "topic %s has %d partitions, %d declared: more is fine",
+                topic.name,
+                counts[topic.name],
+                topic.partitions,
+            )
+    mismatches = mismatches_of(declared, counts)
+    if mismatches:
+        raise TopicsTooSmallError(mismatches)
+    return [topic.name for topic in missing]
+
+
+async def _create(
+    admin: AIOKafkaAdminClient, missing: Sequence[DeclaredTopic], replication_factor: int
+) -> None:
+    response = await admin.create_topics(
+        [NewTopic(topic.name, topic.partitions, replication_factor) for topic in missing]
+    )
+    for name, code, *details in response.topic_errors:
+        if code not in {0, _TOPIC_ALREADY_EXISTS}:
+            message = details[0] if details else ""
+            raise TopicCreationError(f"{name}: Kafka error {code} {message}")
+
+
+async def _partition_counts(admin: AIOKafkaAdminClient, names: Sequence[str]) -> dict[str, int]:
+    """Partitions of each named topic whose metadata answers (a topic created a moment ago
+    may not have a leader yet: it was created as declared, so it is left out)."""
+    described = await admin.describe_topics(list(names))
+    return {
+        topic["topic"]: len(topic["partitions"]) for topic in described if topic["error_code"] == 0
+    }

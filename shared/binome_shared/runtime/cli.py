@@ -8,11 +8,11 @@ import logging
 from collections.abc import Callable, Sequence
 
 import asyncpg
-import uvicorn
 
 from binome_shared.db.migrations import apply_migrations
 from binome_shared.docs.asyncapi import asyncapi_document
 from binome_shared.runtime.observability import configure_logging
+from binome_shared.runtime.process import run_service
 from binome_shared.runtime.service import ServiceDefinition, build_app
 from binome_shared.runtime.settings import ServiceSettings
 
@@ -48,20 +48,12 @@ def service_main(
             applied = asyncio.run(_migrate(definition, settings))
             logger.info("%d migration(s) applied", len(applied))
             return 0
-        app, _ = build_app(
+        app, runtime = build_app(
             definition,
             settings,
             asyncapi=lambda: asyncapi_document(definition),
         )
-        uvicorn.run(
-            app,
-            host=settings.http_host,
-            port=settings.http_port,
-            log_config=None,
-            access_log=False,
-            timeout_graceful_shutdown=int(settings.graceful_timeout_seconds) + 5,
-        )
-        return 0
+        return run_service(app, runtime, settings)
     handler: Callable[[argparse.Namespace], int] = arguments.handler
     return handler(arguments)
 

@@ -60,7 +60,10 @@ class ServiceSettings(KafkaSecuritySettings, DatabaseTlsSettings, TopicPolicySet
     )
     db_pool_max_size: int = Field(default=10, ge=3, description="Postgres connections at most.")
     graceful_timeout_seconds: float = Field(
-        default=25.0, gt=0, description="Time given to the message in hand on SIGTERM."
+        default=25.0,
+        gt=0,
+        description="Time given to the work in hand (a batch, a relay batch, an e-mail) on "
+        "SIGTERM or SIGINT.",
     )
     clock: Literal["system", "simulated"] = Field(
         default="system",

@@ -22,6 +22,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import UnknownTopicOrPartitionError
 
 from binome_devstack import Component, PortInUseError, Stack, StackSettings, ensure_stack
 from binome_devstack.processes import PidState, PidStatus, port_is_free, wait_until
@@ -100,6 +102,29 @@ def private_stack() -> Iterator[Stack]:
     shutil.rmtree(settings.stack_dir, ignore_errors=True)
 
 
+async def _create_topic(bootstrap: str, topic: str, partitions: int = 1) -> None:
+    """The local broker creates no topic on first use: each is made with its partitions."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, partitions, 1)])
+    finally:
+        await admin.close()
+
+
+async def _partitions(bootstrap: str, topic: str) -> int | None:
+    """The topic's partition count, or None if it does not exist."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        if topic not in await admin.list_topics():
+            return None
+        [described] = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    return len(described["partitions"])
+
+
 async def _produce(bootstrap: str, topic: str, *values: bytes) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
     await producer.start()
@@ -140,6 +165,7 @@ async def _fetch(dsn: str, query: str) -> object:
 
 async def test_the_shared_stack_round_trips_a_kafka_message(shared_stack: Stack) -> None:
     topic = f"devstack-shared-{uuid.uuid4().hex}"
+    await _create_topic(shared_stack.kafka_bootstrap, topic)
 
     await _produce(shared_stack.kafka_bootstrap, topic, b"bonjour")
 
@@ -187,6 +213,7 @@ async def test_kafka_keeps_its_messages_across_stop_and_start(private_stack: Sta
     kafka = private_stack.kafka
     assert kafka is not None
     topic = f"devstack-restart-{uuid.uuid4().hex}"
+    await _create_topic(kafka.kafka_bootstrap, topic)
     await _produce(kafka.kafka_bootstrap, topic, b"before")
 
     assert await kafka.astop() is True
@@ -215,6 +242,7 @@ async def test_a_sigkilled_stack_is_detected_and_started_again(private_stack: St
     assert await postgres.astart() is True
     assert await _fetch(private_stack.admin_dsn, "SELECT current_database()") == "binome"
     topic = f"devstack-after-kill-{uuid.uuid4().hex}"
+    await _create_topic(kafka.kafka_bootstrap, topic)
     await _produce(kafka.kafka_bootstrap, topic, b"again")
     assert await _consume(kafka.kafka_bootstrap, topic, count=1) == [b"again"]
 
@@ -262,6 +290,60 @@ def test_cli_owner_files_stop_only_what_each_up_started() -> None:
         assert port_is_free(settings.pg_port)
         assert not first_owner.exists()
         assert "PostgreSQL: stopped" in _run_cli(settings, "status").stdout
+    finally:
+        _run_cli(settings, "down")
+        shutil.rmtree(settings.stack_dir, ignore_errors=True)
+
+
+async def test_the_broker_creates_no_topic_a_client_merely_names(private_stack: Stack) -> None:
+    kafka = private_stack.kafka
+    assert kafka is not None
+    topic = f"devstack-undeclared-{uuid.uuid4().hex}"
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.kafka_bootstrap, request_timeout_ms=3000)
+    await producer.start()
+    try:
+        with pytest.raises(UnknownTopicOrPartitionError):
+            await producer.send_and_wait(topic, b"lost?")
+    finally:
+        await producer.stop()
+
+    assert await _partitions(kafka.kafka_bootstrap, topic) is None
+
+
+def test_cli_down_and_up_keep_kafka_topics_like_postgres_data_and_reset_wipes_both() -> None:
+    settings = _private_settings()
+    topic = f"devstack-kept-{uuid.uuid4().hex}"
+    survivor = "SELECT count(*) FROM pg_tables WHERE tablename = 'survivor'"
+    try:
+        first = _run_cli(settings, "up")
+        assert first.returncode == 0, first.stderr
+        assert "Formatting fresh Kafka storage" in first.stderr
+        asyncio.run(_create_topic(settings.kafka_bootstrap, topic, partitions=6))
+        asyncio.run(_produce(settings.kafka_bootstrap, topic, b"sent before the restart"))
+        asyncio.run(_fetch(settings.admin_dsn, "CREATE TABLE survivor (name text)"))
+
+        assert _run_cli(settings, "down").returncode == 0
+        again = _run_cli(settings, "up")
+        assert again.returncode == 0, again.stderr
+        assert "Formatting" not in again.stderr
+
+        assert asyncio.run(_partitions(settings.kafka_bootstrap, topic)) == 6
+        assert asyncio.run(_consume(settings.kafka_bootstrap, topic, count=1)) == [
+            b"sent before the restart"
+        ]
+        assert asyncio.run(_fetch(settings.admin_dsn, survivor)) == 1
+
+        reset = _run_cli(settings, "reset")
+        assert reset.returncode == 0, reset.stderr
+        assert "Kafka: data deleted" in reset.stderr
+        assert "PostgreSQL: data deleted" in reset.stderr
+        assert port_is_free(settings.kafka_port)
+        assert port_is_free(settings.pg_port)
+
+        fresh = _run_cli(settings, "up")
+        assert fresh.returncode == 0, fresh.stderr
+        assert asyncio.run(_partitions(settings.kafka_bootstrap, topic)) is None
+        assert asyncio.run(_fetch(settings.admin_dsn, survivor)) == 0
     finally:
         _run_cli(settings, "down")
         shutil.rmtree(settings.stack_dir, ignore_errors=True)

@@ -176,3 +176,35 @@ def test_logs_print_the_tail(stack_env: Path, capsys: pytest.CaptureFixture[str]
 
     assert cli.main(["logs", "postgres", "-n", "2"]) == 0
     assert capsys.readouterr().out == "second\nthird\n"
+
+
+def test_reset_deletes_the_data_of_kafka_and_postgresql_together(
+    stack_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = StackSettings.from_env()
+    kafka_data = settings.kafka_dir / "data"
+    postgres_data = settings.postgres_dir / "data"
+    for data, marker in ((kafka_data, "meta.properties"), (postgres_data, "PG_VERSION")):
+        data.mkdir(parents=True)
+        (data / marker).write_text("kept until reset\n", encoding="utf-8")
+    (settings.postgres_dir / "initialized").write_text("15\n", encoding="utf-8")
+
+    assert cli.main(["reset"]) == 0
+
+    assert not kafka_data.exists()
+    assert not postgres_data.exists()
+    assert not (settings.postgres_dir / "initialized").exists()
+    err = capsys.readouterr().err
+    assert f"Kafka: data deleted ({kafka_data})" in err
+    assert f"PostgreSQL: data deleted ({postgres_data})" in err
+    assert "Stack reset" in err
+
+
+def test_reset_of_a_stack_without_data_says_it_is_reset(
+    stack_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["reset"]) == 0
+
+    err = capsys.readouterr().err
+    assert "data deleted" not in err
+    assert "Stack reset" in err

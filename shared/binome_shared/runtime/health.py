@@ -1,0 +1,153 @@
+"""What ``/ready`` and ``/metrics`` report beyond the message counters: whether the consumer
+has joined its group, and the figures an operator alerts on (consumer lag per partition,
+outbox backlog and the age of its oldest row), sampled when asked, never cached."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Collection, Iterable
+from typing import Protocol
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from prometheus_client import CollectorRegistry, Gauge
+
+logger = logging.getLogger(__name__)
+
+SAMPLE_TIMEOUT_SECONDS = 3.0
+"""A scrape must answer even while Kafka or Postgres is away: the gauges are then left out."""
+
+UNSENT = "sent_at IS NULL"
+"""Outbox rows still waiting for the relay. Rows the relay has set aside (a later column,
+``set_aside_at``) are not a backlog and must be excluded here once that column exists:
+``sent_at IS NULL AND set_aside_at IS NULL``."""
+
+OUTBOX_BACKLOG = f"""
+SELECT count(*) AS pending,
+       coalesce(extract(epoch FROM clock_timestamp() - (
+           SELECT created_at FROM outbox WHERE {UNSENT} ORDER BY id LIMIT 1
+       )), 0)::float8 AS oldest_age
+FROM outbox WHERE {UNSENT}
+"""
+"""Backlog and age of its oldest row; ``ORDER BY id`` walks the ``outbox_unsent`` index."""
+
+
+class GroupMembership(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka is untyped
+    """Follows the consumer's group membership through aiokafka's rebalance callbacks.
+
+    A consumer that started has not joined its group yet: until the coordinator hands it its
+    partitions (possibly none, when replicas outnumber partitions), it reads nothing.
+    """
+
+    def __init__(self) -> None:
+        self.assigned: frozenset[TopicPartition] | None = None
+        """The partitions of the last assignment; None before the first one, or while a
+        rebalance is under way."""
+
+    @property
+    def joined(self) -> bool:
+        return self.assigned is not None
+
+    def on_partitions_revoked(self, revoked: Collection[TopicPartition]) -> None:
+        del revoked
+        self.assigned = None
+
+    def on_partitions_assigned(self, assigned: Collection[TopicPartition]) -> None:
+        self.assigned = frozenset(assigned)
+        logger.info("consumer group joined with %d partition(s)", len(assigned))
+
+    def left(self) -> None:
+        """The consumer stopped: it no longer belongs to the group."""
+        self.assigned = None
+
+
+class HasKafkaConsumer(Protocol):
+    """FastStream's subscriber: its aiokafka consumer exists while it runs."""
+
+    consumer: AIOKafkaConsumer | None
+
+
+class OperatorMetrics:
+    """Gauges filled at scrape time from Kafka and Postgres.
+
+    Totals kept by the relay itself (rows set aside, send errors) belong here too, set from
+    the relay's counters in :meth:`sample`; the backlog query then leaves set-aside rows out
+    (see :data:`UNSENT`).
+    """
+
+    def __init__(self, *, service: str, registry: CollectorRegistry) -> None:
+        self._service = service
+        self._lag = Gauge(
+            "binome_consumer_lag",
+            "Records on a partition this replica consumes that its group has not committed "
+            "yet (end offset minus committed offset), sampled at scrape time.",
+            ["service", "topic", "partition"],
+            registry=registry,
+        )
+        self._outbox_pending = Gauge(
+            "binome_outbox_pending",
+            "Outbox rows not yet acknowledged by Kafka, sampled at scrape time.",
+            ["service"],
+            registry=registry,
+        )
+        self._outbox_oldest = Gauge(
+            "binome_outbox_oldest_unsent_age_seconds",
+            "Age of the oldest outbox row not yet acknowledged by Kafka (0 when none), "
+            "sampled at scrape time.",
+            ["service"],
+            registry=registry,
+        )
+
+    async def sample(self, *, pool: asyncpg.Pool | None, consumer: AIOKafkaConsumer | None) -> None:
+        """Refresh every gauge; one that cannot be read now is left out rather than stale."""
+        await asyncio.gather(self._sample_outbox(pool), self._sample_lag(consumer))
+
+    async def _sample_outbox(self, pool: asyncpg.Pool | None) -> None:
+        self._outbox_pending.clear()
+        self._outbox_oldest.clear()
+        if pool is None:
+            return
+        try:
+            async with asyncio.timeout(SAMPLE_TIMEOUT_SECONDS), pool.acquire() as conn:
+                row = await conn.fetchrow(OUTBOX_BACKLOG)
+        except Exception as error:  # Postgres away: no figure rather than an old one
+            logger.info("outbox backlog not sampled: %s", type(error).__name__)
+            return
+        assert row is not None
+        self._outbox_pending.labels(self._service).set(row["pending"])
+        self._outbox_oldest.labels(self._service).set(row["oldest_age"])
+
+    async def _sample_lag(self, consumer: AIOKafkaConsumer | None) -> None:
+        self._lag.clear()
+        if consumer is None:
+            return
+        partitions = sorted(consumer.assignment(), key=lambda tp: (tp.topic, tp.partition))
+        if not partitions:
+            return
+        try:
+            async with asyncio.timeout(SAMPLE_TIMEOUT_SECONDS):
+                lags = await consumer_lag(consumer, partitions)
+        except Exception as error:  # the broker is away or the group is rebalancing
+            logger.info("consumer lag not sampled: %s", type(error).__name__)
+            return
+        for partition, lag in lags.items():
+            self._lag.labels(self._service, partition.topic, str(partition.partition)).set(lag)
+
+
+async def consumer_lag(
+    consumer: AIOKafkaConsumer, partitions: Iterable[TopicPartition]
+) -> dict[TopicPartition, int]:
+    """End offset minus the group's committed offset, per partition. A partition the group
+    never committed counts from its first record (``auto_offset_reset=earliest``)."""
+    wanted = list(partitions)
+    ends = await consumer.end_offsets(wanted)
+    committed = dict(
+        zip(wanted, await asyncio.gather(*(consumer.committed(tp) for tp in wanted)), strict=True)
+    )
+    never = [tp for tp, offset in committed.items() if offset is None]
+    beginnings = await consumer.beginning_offsets(never) if never else {}
+    return {
+        tp: max(0, ends[tp] - (committed[tp] if committed[tp] is not None else beginnings[tp]))
+        for tp in wanted
+    }
