@@ -6,31 +6,32 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from typing import Protocol
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
-from prometheus_client import CollectorRegistry, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge
 
 logger = logging.getLogger(__name__)
 
 SAMPLE_TIMEOUT_SECONDS = 3.0
 """A scrape must answer even while Kafka or Postgres is away: the gauges are then left out."""
 
-UNSENT = "sent_at IS NULL"
-"""Outbox rows still waiting for the relay. Rows the relay has set aside (a later column,
-``set_aside_at``) are not a backlog and must be excluded here once that column exists:
-``sent_at IS NULL AND set_aside_at IS NULL``."""
+UNSENT = "sent_at IS NULL AND set_aside_at IS NULL"
+"""Outbox rows still waiting for the relay. Rows it has set aside (Kafka can never take
+them) are not a backlog: they are counted apart, since each needs an operator."""
 
 OUTBOX_BACKLOG = f"""
 SELECT count(*) AS pending,
        coalesce(extract(epoch FROM clock_timestamp() - (
            SELECT created_at FROM outbox WHERE {UNSENT} ORDER BY id LIMIT 1
-       )), 0)::float8 AS oldest_age
+       )), 0)::float8 AS oldest_age,
+       (SELECT count(*) FROM outbox WHERE set_aside_at IS NOT NULL) AS set_aside
 FROM outbox WHERE {UNSENT}
 """
-"""Backlog and age of its oldest row; ``ORDER BY id`` walks the ``outbox_unsent`` index."""
+"""Backlog, age of its oldest row, and rows set aside; ``ORDER BY id`` walks the
+``outbox_unsent`` index."""
 
 
 class GroupMembership(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka is untyped
@@ -68,13 +69,18 @@ class HasKafkaConsumer(Protocol):
     consumer: AIOKafkaConsumer | None
 
 
-class OperatorMetrics:
-    """Gauges filled at scrape time from Kafka and Postgres.
+class RelayCounters(Protocol):
+    """What the outbox relay counts for the operator (see OutboxRelay)."""
 
-    Totals kept by the relay itself (rows set aside, send errors) belong here too, set from
-    the relay's counters in :meth:`sample`; the backlog query then leaves set-aside rows out
-    (see :data:`UNSENT`).
-    """
+    @property
+    def set_aside_total(self) -> int: ...
+
+    @property
+    def errors_total(self) -> Mapping[str, int]: ...
+
+
+class OperatorMetrics:
+    """Gauges filled at scrape time from Kafka and Postgres, and the relay's own totals."""
 
     def __init__(self, *, service: str, registry: CollectorRegistry) -> None:
         self._service = service
@@ -99,13 +105,56 @@ class OperatorMetrics:
             registry=registry,
         )
 
-    async def sample(self, *, pool: asyncpg.Pool | None, consumer: AIOKafkaConsumer | None) -> None:
+        self._outbox_set_aside = Gauge(
+            "binome_outbox_set_aside",
+            "Outbox rows the relay set aside because Kafka can never take them (each needs an "
+            "operator: binome-db outbox-set-aside), sampled at scrape time.",
+            ["service"],
+            registry=registry,
+        )
+        self._relay_set_aside = Counter(
+            "binome_relay_set_aside",
+            "Records this process's relay set aside since it started.",
+            ["service"],
+            registry=registry,
+        )
+        self._relay_errors = Counter(
+            "binome_relay_errors",
+            "Failed deliveries met by this process's relay, by error class (retried or set aside).",
+            ["service", "error"],
+            registry=registry,
+        )
+        self._relay_seen: dict[str, int] = {}
+        self._relay_set_aside_seen = 0
+
+    async def sample(
+        self,
+        *,
+        pool: asyncpg.Pool | None,
+        consumer: AIOKafkaConsumer | None,
+        relay: RelayCounters | None = None,
+    ) -> None:
         """Refresh every gauge; one that cannot be read now is left out rather than stale."""
+        if relay is not None:
+            self._follow_relay(relay)
         await asyncio.gather(self._sample_outbox(pool), self._sample_lag(consumer))
+
+    def _follow_relay(self, relay: RelayCounters) -> None:
+        """Move the counters up to the relay's totals (they only ever grow)."""
+        self._relay_set_aside.labels(self._service).inc(
+            relay.set_aside_total - self._relay_set_aside_seen
+        )
+        self._relay_set_aside_seen = relay.set_aside_total
+        for error, total in relay.errors_total.items():
+            self._relay_errors.labels(self._service, error).inc(
+                total - self._relay_seen.get(error, 0)
+            )
+            self._relay_seen[error] = total
 
     async def _sample_outbox(self, pool: asyncpg.Pool | None) -> None:
         self._outbox_pending.clear()
         self._outbox_oldest.clear()
+        self._outbox_set_aside.clear()
         if pool is None:
             return
         try:
@@ -117,6 +166,7 @@ class OperatorMetrics:
         assert row is not None
         self._outbox_pending.labels(self._service).set(row["pending"])
         self._outbox_oldest.labels(self._service).set(row["oldest_age"])
+        self._outbox_set_aside.labels(self._service).set(row["set_aside"])
 
     async def _sample_lag(self, consumer: AIOKafkaConsumer | None) -> None:
         self._lag.clear()

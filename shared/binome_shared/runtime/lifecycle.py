@@ -20,7 +20,6 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
-from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
 from prometheus_client import Counter as MetricCounter
@@ -35,6 +34,7 @@ from binome_shared.messaging.consumer import (
     ShutdownDuringOutageError,
 )
 from binome_shared.messaging.outbox import Outbox, OutboxRelay
+from binome_shared.messaging.relay_producer import RelayProducer
 from binome_shared.messaging.scheduler import JobRunner, schedule
 from binome_shared.messaging.topics import TopicsTooSmallError, ensure_topics
 from binome_shared.runtime.health import GroupMembership, HasKafkaConsumer, OperatorMetrics
@@ -84,7 +84,7 @@ class ServiceRuntime:
         self._pool: asyncpg.Pool | None = None
         self._consumer: ReliableConsumer | None = None
         self._relay: OutboxRelay | None = None
-        self._producer: AIOKafkaProducer | None = None
+        self._producer: RelayProducer | None = None
         self._producer_connected = False
         self._topics_as_declared = False
         self._broker_started = False
@@ -224,11 +224,9 @@ class ServiceRuntime:
 
     async def _start_background(self) -> None:
         """Start the outbox relay, the scheduled jobs and the parking sweep."""
-        self._producer = AIOKafkaProducer(
+        self._producer = RelayProducer(
             bootstrap_servers=self.settings.kafka_bootstrap_servers,
             client_id=f"binome-{self.definition.name}-relay-{self.settings.instance_id}",
-            enable_idempotence=True,
-            acks="all",
             linger_ms=2,
         )
         self._relay = OutboxRelay(
@@ -324,9 +322,10 @@ class ServiceRuntime:
             # Started is not enough: until the group coordinator assigns partitions the
             # consumer reads nothing (about 8 s after a restart).
             checks["consumer"] = self._broker_started and self.membership.joined
-        # Connected once; OutboxRelay.connected (the producer's live connection, kept by
-        # the relay) is the sharper answer where the relay offers it.
-        checks["relay"] = self._producer_connected
+        # The producer started, and its last send (if any) reached the broker.
+        checks["relay"] = (
+            self._producer_connected and self._relay is not None and self._relay.connected
+        )
         if self._broker_started:
             with contextlib.suppress(Exception):
                 checks["kafka"] = bool(await self.broker.ping(timeout=2.0))
@@ -347,7 +346,7 @@ class ServiceRuntime:
     async def sample_metrics(self) -> None:
         """Refresh the gauges sampled at scrape time (lag, outbox backlog)."""
         consumer = self.subscriber.consumer if self.subscriber is not None else None
-        await self.operator_metrics.sample(pool=self._pool, consumer=consumer)
+        await self.operator_metrics.sample(pool=self._pool, consumer=consumer, relay=self._relay)
 
     # --- shutdown -----------------------------------------------------------------------
 

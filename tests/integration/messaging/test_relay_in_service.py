@@ -15,7 +15,7 @@ from tests.integration.messaging.relay_support import (
     values_by_key,
 )
 from tests.support.platform import Kafka, ProvisionedDatabase
-from tests.support.waiting import eventually
+from tests.support.waiting import eventually, metric
 
 pytestmark = pytest.mark.integration
 
@@ -43,3 +43,11 @@ async def test_a_running_service_sets_an_oversized_record_aside_and_relays_the_r
     held = await values_by_key(kafka, topic, expect=len(before) + len(after))
     assert held == expected_by_key([*before, *after])
     assert "set aside" in pairing.log_tail(200)
+
+    # What an operator alerts on: the row waits for them, it is no backlog, and the relay
+    # is still ready to send.
+    assert await metric(pairing.url, "binome_outbox_set_aside") == 1.0
+    assert await metric(pairing.url, "binome_relay_set_aside_total") == 1.0
+    assert await metric(pairing.url, "binome_relay_errors_total") >= 1.0
+    assert await metric(pairing.url, "binome_outbox_pending") == 0.0
+    await pairing.wait_ready()
