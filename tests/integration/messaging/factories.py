@@ -13,11 +13,16 @@ NOW = datetime(2027, 1, 14, 9, 30, tzinfo=UTC)
 
 
 def pair_formed(
-    index: int, *, programme_id: str = "prog-1", mentor_id: str = "", mentee_id: str = ""
+    index: int,
+    *,
+    programme_id: str = "prog-1",
+    mentor_id: str = "",
+    mentee_id: str = "",
+    pair_id: str = "",
 ) -> Envelope[PairFormed]:
     return Envelope.new(
         PairFormed(
-            pair_id=f"pair-{index}",
+            pair_id=pair_id or f"pair-{index}",
             round_id="round-1",
             mentor=PairSide(participant_id=mentor_id or f"Y{index}", business_unit="Digital"),
             mentee=PairSide(participant_id=mentee_id or f"X{index}", business_unit="Finance"),
