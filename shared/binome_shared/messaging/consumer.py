@@ -27,7 +27,7 @@ import logging
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
@@ -38,14 +38,14 @@ from binome_shared.contracts.base import Envelope, Message
 from binome_shared.contracts.registry import Registry
 from binome_shared.messaging import parking
 from binome_shared.messaging.backoff import Backoff, sleep_unless
-from binome_shared.messaging.bounded import INBOX_TEXT_CHARS, LOG_CHARS, printable
+from binome_shared.messaging.bounded import LOG_CHARS, printable
 from binome_shared.messaging.cloudevents import (
     ReceivedRecord,
     RejectionCode,
     UndecodableRecordError,
     decode,
 )
-from binome_shared.messaging.dead_letters import CODE_CHARS
+from binome_shared.messaging.dead_lettering import RECORD_PROCESSED, DeadLettering, Tally
 from binome_shared.messaging.errors import AwaitingPrerequisiteError, RejectedError
 from binome_shared.messaging.outbox import Outbox
 from binome_shared.messaging.routes import (
@@ -87,14 +87,6 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 """Failures of the infrastructure, not of the message: wait and retry, never dead-letter."""
 
-UNSTORABLE_OUTCOME = "unstorable_outcome"
-"""Dead-letter code of a message whose outcome could not be stored as it was."""
-
-_RECORD_PROCESSED = """
-INSERT INTO processed_messages (event_id, message_type, outcome) VALUES ($1, $2, $3)
-ON CONFLICT (event_id) DO NOTHING
-RETURNING true
-"""
 _RECORD_MANY_PROCESSED = """
 INSERT INTO processed_messages (event_id, message_type, outcome)
 SELECT event_id, message_type, 'done'
@@ -102,9 +94,6 @@ FROM unnest($1::uuid[], $2::text[]) AS batch(event_id, message_type)
 ON CONFLICT (event_id) DO NOTHING
 RETURNING event_id
 """
-
-_UNDECODABLE_NAMESPACE = uuid.UUID("6f1d4c1e-1c44-4b8e-9a57-3c3b1f0a2d11")
-_UNKNOWN_TYPE = "(unknown)"
 
 Outcome = Literal["done", "duplicate", "rejected", "parked", "failed"]
 
@@ -116,22 +105,6 @@ class ConsumerPolicy:
     max_attempts: int = 3
     retry_delay: float = 0.05
     park_timeout: timedelta = timedelta(days=7)
-
-
-@dataclass(slots=True)
-class Tally:
-    """What a batch came to, reported once committed: messages by (type, outcome), dead
-    letters by code."""
-
-    outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
-    dead_letters: Counter[str] = field(default_factory=Counter)
-
-    def copy(self) -> Tally:
-        return Tally(Counter(self.outcomes), Counter(self.dead_letters))
-
-    def restore(self, earlier: Tally) -> None:
-        """Forget what an undone savepoint counted."""
-        self.outcomes, self.dead_letters = earlier.outcomes, earlier.dead_letters
 
 
 class ReliableConsumer:
@@ -167,6 +140,9 @@ class ReliableConsumer:
         self._policy = policy or ConsumerPolicy()
         self._on_outcomes = on_outcomes
         self._on_dead_letters = on_dead_letters
+        self._dead_lettering = DeadLettering(
+            outbox=outbox, registry=registry, clock=clock, consumer_group=consumer_group
+        )
 
     @property
     def handled_types(self) -> list[type[Message]]:
@@ -345,7 +321,7 @@ class ReliableConsumer:
             raise
         except Exception as error:
             tally.restore(before)
-            await self._dead_letter_unstorable(conn, record, message, error, tally)
+            await self._dead_lettering.unstorable(conn, record, message, error, tally)
 
     async def _handle(
         self,
@@ -357,7 +333,7 @@ class ReliableConsumer:
         earlier: Exception | None = None,
     ) -> None:
         if isinstance(message, UndecodableRecordError):
-            await self._dead_letter_undecodable(conn, record, message, tally)
+            await self._dead_lettering.undecodable(conn, record, message, tally)
             return
         route = self._route_of(message)
         if route is not None and isinstance(message, Envelope):
@@ -385,7 +361,7 @@ class ReliableConsumer:
                 try:
                     async with conn.transaction():
                         first_time = await conn.fetchval(
-                            _RECORD_PROCESSED, envelope.id, envelope.type, "done"
+                            RECORD_PROCESSED, envelope.id, envelope.type, "done"
                         )
                         if not first_time:
                             tally.outcomes[(envelope.type, "duplicate")] += 1
@@ -402,7 +378,7 @@ class ReliableConsumer:
                     await self._replay_parked(conn, uow.released, tally)
                 return "done"
             if isinstance(error, RejectedError):
-                await self._dead_letter(
+                await self._dead_lettering.refused(
                     conn,
                     record,
                     envelope,
@@ -435,7 +411,7 @@ class ReliableConsumer:
             if attempt < self._policy.max_attempts:
                 await asyncio.sleep(self._policy.retry_delay * 2 ** (attempt - 1))
         assert last_error is not None
-        await self._dead_letter(
+        await self._dead_lettering.refused(
             conn,
             record,
             envelope,
@@ -506,7 +482,7 @@ class ReliableConsumer:
         except Exception as error:
             tally.restore(before)
             await conn.execute(parking.FORGET_PARKED, message.id)
-            await self._dead_letter_unstorable(conn, record, message, error, tally)
+            await self._dead_lettering.unstorable(conn, record, message, error, tally)
         return True
 
     async def expire_parked(self) -> int:
@@ -528,105 +504,6 @@ class ReliableConsumer:
                 tally.dead_letters["prerequisite_never_arrived"] += 1
         self._report(tally)
         return len(rows)
-
-    async def _dead_letter(
-        self,
-        conn: asyncpg.Connection,
-        record: ReceivedRecord,
-        envelope: Envelope[Message],
-        tally: Tally,
-        *,
-        code: str,
-        reason: str,
-        attempts: int,
-        outcome: Outcome,
-    ) -> None:
-        bounded_code = printable(code, limit=CODE_CHARS)
-        logger.warning("dead-lettering %s %s: %s", envelope.type, envelope.id, bounded_code)
-        await conn.execute(_RECORD_PROCESSED, envelope.id, envelope.type, outcome)
-        await self._outbox.add_dead_letter(
-            conn,
-            record,
-            code=bounded_code,
-            reason=reason,
-            consumer_group=self._group,
-            attempts=attempts,
-            failed_at=self._clock.now(),
-        )
-        tally.outcomes[(envelope.type, outcome)] += 1
-        tally.dead_letters[bounded_code] += 1
-
-    async def _dead_letter_undecodable(
-        self,
-        conn: asyncpg.Connection,
-        record: ReceivedRecord,
-        error: UndecodableRecordError,
-        tally: Tally,
-    ) -> None:
-        label = self._type_label(record)
-        if not await conn.fetchval(
-            _RECORD_PROCESSED, _record_identity(record), _inbox_type(record), "undecodable"
-        ):
-            tally.outcomes[(label, "duplicate")] += 1
-            return
-        logger.warning("dead-lettering undecodable record from %s: %s", record.topic, error.code)
-        await self._outbox.add_dead_letter(
-            conn,
-            record,
-            code=str(error.code),
-            reason=error.reason,
-            consumer_group=self._group,
-            attempts=1,
-            failed_at=self._clock.now(),
-        )
-        tally.outcomes[(label, "undecodable")] += 1
-        tally.dead_letters[str(error.code)] += 1
-
-    async def _dead_letter_unstorable(
-        self,
-        conn: asyncpg.Connection,
-        record: ReceivedRecord,
-        message: _Read,
-        error: Exception,
-        tally: Tally,
-    ) -> None:
-        """The fallback when a message's outcome could not be stored: a processed row and a
-        dead-letter excerpt made only of what Postgres always takes (a uuid, bounded
-        printable text, bytes), so the message is accounted for and the batch goes on."""
-        identity = message.id if isinstance(message, Envelope) else _record_identity(record)
-        label = message.type if isinstance(message, Envelope) else self._type_label(record)
-        logger.error(
-            "could not store the outcome of %s at %s[%d]@%d (%s: %s); dead-lettering an excerpt",
-            label,
-            record.topic,
-            record.partition,
-            record.offset,
-            type(error).__name__,
-            printable(str(error), limit=LOG_CHARS),
-        )
-        if not await conn.fetchval(_RECORD_PROCESSED, identity, label, "unstorable"):
-            tally.outcomes[(label, "duplicate")] += 1
-            return
-        await self._outbox.add_dead_letter(
-            conn,
-            record,
-            code=UNSTORABLE_OUTCOME,
-            reason=f"its outcome could not be stored: {type(error).__name__}: {error}",
-            consumer_group=self._group,
-            attempts=1,
-            failed_at=self._clock.now(),
-            excerpt_only=True,
-        )
-        tally.outcomes[(label, "unstorable")] += 1
-        tally.dead_letters[UNSTORABLE_OUTCOME] += 1
-
-    def _type_label(self, record: ReceivedRecord) -> str:
-        """An unreadable record's type for metrics: a known type, else one fixed label, so a
-        stream of made-up types cannot grow the metrics without bound."""
-        message_type = record.header("ce_type")
-        if message_type is not None and self._registry.knows(message_type):
-            return message_type
-        return _UNKNOWN_TYPE
 
 
 @dataclass(frozen=True, slots=True)
@@ -667,13 +544,3 @@ def _try_decode(
             RejectionCode.INVALID_ATTRIBUTE,
             f"unreadable record ({type(error).__name__}: {printable(str(error), limit=LOG_CHARS)})",
         )
-
-
-def _record_identity(record: ReceivedRecord) -> uuid.UUID:
-    """A stable id for an unreadable record: where it sits, since its own id can't be trusted."""
-    return uuid.uuid5(_UNDECODABLE_NAMESPACE, f"{record.topic}:{record.partition}:{record.offset}")
-
-
-def _inbox_type(record: ReceivedRecord) -> str:
-    """What the inbox keeps of an unreadable record's type: bounded and printable."""
-    return printable(record.header("ce_type") or "(none)", limit=INBOX_TEXT_CHARS)
