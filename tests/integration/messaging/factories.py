@@ -8,6 +8,7 @@ from typing import Any
 from binome_shared.contracts.base import Envelope
 from binome_shared.contracts.pairing_events import PairExplanation, PairFormed, PairSide
 from binome_shared.contracts.values import LocalisedText
+from binome_shared.messaging.cloudevents import ReceivedRecord, encode
 
 NOW = datetime(2027, 1, 14, 9, 30, tzinfo=UTC)
 
@@ -61,3 +62,16 @@ def enrolments(programme_id: str = "prog-1") -> tuple[list[Envelope[Any]], str, 
         for profile in cohort.participants
     ]
     return commands, cohort.mentors[0].participant_id, cohort.mentees[0].participant_id
+
+
+def received(envelope: Envelope[Any], *, topic: str, offset: int) -> ReceivedRecord:
+    """``envelope`` as a consumer gets it from partition 0 of ``topic`` at ``offset``."""
+    encoded = encode(envelope, topic=topic)
+    return ReceivedRecord(
+        topic=encoded.topic,
+        partition=0,
+        offset=offset,
+        key=encoded.key,
+        value=encoded.value,
+        headers=encoded.headers,
+    )

@@ -15,11 +15,11 @@ from binome_shared.contracts.base import Envelope
 from binome_shared.contracts.catalogue import CATALOGUE
 from binome_shared.contracts.pairing_events import PairFormed
 from binome_shared.contracts.sessions_messages import SessionCompleted
-from binome_shared.messaging.cloudevents import ReceivedRecord, encode
+from binome_shared.messaging.cloudevents import ReceivedRecord
 from binome_shared.messaging.consumer import Batched, ConsumerPolicy, ReliableConsumer, UnitOfWork
 from binome_shared.messaging.errors import AwaitingPrerequisiteError, RejectedError
 from binome_shared.messaging.outbox import Outbox
-from tests.integration.messaging.factories import NOW, pair_formed
+from tests.integration.messaging.factories import NOW, pair_formed, received
 from tests.support.platform import ProvisionedDatabase
 
 pytestmark = pytest.mark.integration
@@ -34,15 +34,7 @@ class FixedClock:
 
 
 def record(envelope: Envelope[Any], offset: int) -> ReceivedRecord:
-    encoded = encode(envelope, topic="t.binome.pairing.events")
-    return ReceivedRecord(
-        topic=encoded.topic,
-        partition=0,
-        offset=offset,
-        key=encoded.key,
-        value=encoded.value,
-        headers=encoded.headers,
-    )
+    return received(envelope, topic="t.binome.pairing.events", offset=offset)
 
 
 def session_completed(pair_id: str) -> Envelope[SessionCompleted]:

@@ -21,7 +21,7 @@ from binome_shared.contracts.pairing_events import PairFormed
 from binome_shared.contracts.sessions_messages import ScheduleSession
 from binome_shared.contracts.topics import HR_COMMANDS, PAIRING_EVENTS, SESSION_COMMANDS
 from binome_shared.messaging.bounded import REASON_CHARS
-from binome_shared.messaging.cloudevents import KafkaRecord, ReceivedRecord, RejectionCode, encode
+from binome_shared.messaging.cloudevents import KafkaRecord, RejectionCode, encode
 from binome_shared.messaging.consumer import ReliableConsumer, Route, UnitOfWork
 from binome_shared.messaging.dead_letters import (
     DEFAULT_MAX_RECORD_BYTES,
@@ -30,7 +30,12 @@ from binome_shared.messaging.dead_letters import (
     record_size,
 )
 from binome_shared.messaging.outbox import Outbox
-from tests.integration.messaging.factories import enrolments, pair_formed, programme_defined
+from tests.integration.messaging.factories import (
+    enrolments,
+    pair_formed,
+    programme_defined,
+    received,
+)
 from tests.integration.messaging.support import (
     GroupReader,
     RawRecord,
@@ -204,7 +209,7 @@ async def test_a_megabyte_id_is_parked_under_a_bounded_key_beside_an_ordinary_on
         for pair in (huge_pair, "pair-2")
     ]
     records = [
-        received_in_process(command, SESSION_COMMANDS.name, offset)
+        received(command, topic=SESSION_COMMANDS.name, offset=offset)
         for offset, command in enumerate(commands)
     ]
     caplog.set_level(logging.INFO)
@@ -261,15 +266,3 @@ async def test_a_dead_letter_over_the_size_limit_goes_out_as_a_bounded_excerpt(
     assert headers["ce_type"] == b"binome.pairing.pair-formed", "the first headers travel along"
     assert dead.value == value[:VALUE_EXCERPT_BYTES]
     assert dead.key == template.key
-
-
-def received_in_process(envelope: Envelope[Any], topic: str, offset: int) -> ReceivedRecord:
-    encoded = encode(envelope, topic=topic)
-    return ReceivedRecord(
-        topic=encoded.topic,
-        partition=0,
-        offset=offset,
-        key=encoded.key,
-        value=encoded.value,
-        headers=encoded.headers,
-    )
