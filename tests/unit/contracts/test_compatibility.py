@@ -10,8 +10,11 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from binome_shared.contracts.base import Envelope, Message, MessageKind, SchemaVersion
+from binome_shared.contracts.base import Envelope, Event, Message, MessageKind, SchemaVersion
 from binome_shared.contracts.catalogue import CATALOGUE
+from binome_shared.contracts.registry import Registry
+from binome_shared.contracts.topics import PAIRING_EVENTS
+from binome_shared.contracts.values import LocalisedText
 from binome_shared.docs.asyncapi import message_json_schema
 from binome_shared.docs_cli import service_definitions
 from binome_shared.messaging.cloudevents import (
@@ -108,3 +111,24 @@ def test_a_command_at_a_version_we_know_still_refuses_a_field_it_does_not_declar
             decode(record, CATALOGUE)
         assert refused.value.code is RejectionCode.SCHEMA_INVALID
         assert "typo_field: Extra inputs are not permitted" in refused.value.reason
+
+
+class _NamedV1(Event, type="test.named", version=(1, 2), topic=PAIRING_EVENTS):
+    name: str
+    nickname: LocalisedText | None = None
+
+
+class _NamedV2(Event, type="test.named", version=(2, 0), topic=PAIRING_EVENTS, supersedes=_NamedV1):
+    first_name: str
+
+    @classmethod
+    def upcast(cls, older: Message) -> _NamedV2:
+        assert type(older) is _NamedV1, "the upcaster gets the declared class, not a reader"
+        return cls(first_name=older.name.split()[0])
+
+
+def test_an_old_major_in_a_newer_minor_is_read_then_upcast() -> None:
+    old = _NamedV1(name="Ada Lovelace", nickname=LocalisedText(fr="Ada", en="Ada"))
+    record = record_of(old, version="1.7", extra={"added_in_1_7": True})
+    read = decode(record, Registry.of([_NamedV2]))
+    assert read.data == _NamedV2(first_name="Ada")
