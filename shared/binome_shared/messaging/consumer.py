@@ -23,10 +23,11 @@ Outcomes:
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
@@ -95,7 +96,7 @@ ON CONFLICT (event_id) DO NOTHING
 RETURNING event_id
 """
 
-Outcome = Literal["done", "duplicate", "rejected", "parked", "failed"]
+Outcome = Literal["done", "duplicate", "rejected", "parked", "failed", "unstorable"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,39 +306,41 @@ class ReliableConsumer:
         *,
         earlier: Exception | None = None,
     ) -> None:
-        """Give one message its outcome in a savepoint of its own. If even storing that
-        outcome fails (a value Postgres refuses, a limit it enforces), the savepoint is
-        undone and a minimal dead letter stands for the message: the batch goes on."""
-        if isinstance(message, _Ignored) or (
-            isinstance(message, Envelope) and self._route_of(message) is None
-        ):
+        """Give one message its outcome; whatever it holds, its neighbours keep theirs."""
+        if isinstance(message, UndecodableRecordError):
+            dead_letter = functools.partial(
+                self._dead_lettering.undecodable, conn, record, message, tally
+            )
+            await self._guarded(conn, record, message, tally, dead_letter)
+            return
+        route = self._route_of(message)
+        if route is None or not isinstance(message, Envelope):
             tally.outcomes[(message.type, "ignored")] += 1
             return  # a message on a shared topic that is another service's business
+        await self._apply(conn, record, message, route, tally, earlier=earlier)
+
+    async def _guarded(
+        self,
+        conn: asyncpg.Connection,
+        record: ReceivedRecord,
+        message: Envelope[Message] | UndecodableRecordError,
+        tally: Tally,
+        store: Callable[[], Awaitable[None]],
+    ) -> bool:
+        """Store a message's outcome (a dead letter, a parking) in a savepoint. If Postgres
+        refuses it (a value, a constraint, a limit), the savepoint is undone and a minimal
+        dead letter stands for the message: the batch goes on. Whether it was stored."""
         before = tally.copy()
         try:
             async with conn.transaction():
-                await self._handle(conn, record, message, tally, earlier=earlier)
+                await store()
         except TRANSIENT_ERRORS:
             raise
         except Exception as error:
             tally.restore(before)
             await self._dead_lettering.unstorable(conn, record, message, error, tally)
-
-    async def _handle(
-        self,
-        conn: asyncpg.Connection,
-        record: ReceivedRecord,
-        message: _Read,
-        tally: Tally,
-        *,
-        earlier: Exception | None = None,
-    ) -> None:
-        if isinstance(message, UndecodableRecordError):
-            await self._dead_lettering.undecodable(conn, record, message, tally)
-            return
-        route = self._route_of(message)
-        if route is not None and isinstance(message, Envelope):
-            await self._apply(conn, record, message, route, tally, earlier=earlier)
+            return False
+        return True
 
     async def _apply(
         self,
@@ -378,7 +381,8 @@ class ReliableConsumer:
                     await self._replay_parked(conn, uow.released, tally)
                 return "done"
             if isinstance(error, RejectedError):
-                await self._dead_lettering.refused(
+                refuse = functools.partial(
+                    self._dead_lettering.refused,
                     conn,
                     record,
                     envelope,
@@ -388,18 +392,12 @@ class ReliableConsumer:
                     attempts=attempt,
                     outcome="rejected",
                 )
-                return "rejected"
+                stored = await self._guarded(conn, record, envelope, tally, refuse)
+                return "rejected" if stored else "unstorable"
             if isinstance(error, AwaitingPrerequisiteError):
-                await parking.park(
-                    conn,
-                    record,
-                    event_id=envelope.id,
-                    waiting_for=error.waiting_for,
-                    reason=error.reason,
-                    now=uow.now,
-                )
-                tally.outcomes[(envelope.type, "parked")] += 1
-                return "parked"
+                park = functools.partial(self._park, conn, record, envelope, error, tally)
+                stored = await self._guarded(conn, record, envelope, tally, park)
+                return "parked" if stored else "unstorable"
             last_error = error
             logger.warning(
                 "handler for %s failed (attempt %d/%d): %s",
@@ -411,20 +409,40 @@ class ReliableConsumer:
             if attempt < self._policy.max_attempts:
                 await asyncio.sleep(self._policy.retry_delay * 2 ** (attempt - 1))
         assert last_error is not None
-        await self._dead_lettering.refused(
+        reason = (
+            f"failed {self._policy.max_attempts} times: {type(last_error).__name__}: {last_error}"
+        )
+        give_up = functools.partial(
+            self._dead_lettering.refused,
             conn,
             record,
             envelope,
             tally,
             code="handler_failed",
-            reason=(
-                f"failed {self._policy.max_attempts} times: "
-                f"{type(last_error).__name__}: {last_error}"
-            ),
+            reason=reason,
             attempts=self._policy.max_attempts,
             outcome="failed",
         )
-        return "failed"
+        stored = await self._guarded(conn, record, envelope, tally, give_up)
+        return "failed" if stored else "unstorable"
+
+    async def _park(
+        self,
+        conn: asyncpg.Connection,
+        record: ReceivedRecord,
+        envelope: Envelope[Message],
+        waiting: AwaitingPrerequisiteError,
+        tally: Tally,
+    ) -> None:
+        await parking.park(
+            conn,
+            record,
+            event_id=envelope.id,
+            waiting_for=waiting.waiting_for,
+            reason=waiting.reason,
+            now=self._clock.now(),
+        )
+        tally.outcomes[(envelope.type, "parked")] += 1
 
     async def _replay_parked(
         self, conn: asyncpg.Connection, released: list[str], tally: Tally
@@ -477,12 +495,6 @@ class ReliableConsumer:
         except _StillWaitingError:
             tally.restore(before)
             return False
-        except TRANSIENT_ERRORS:
-            raise
-        except Exception as error:
-            tally.restore(before)
-            await conn.execute(parking.FORGET_PARKED, message.id)
-            await self._dead_lettering.unstorable(conn, record, message, error, tally)
         return True
 
     async def expire_parked(self) -> int:
