@@ -4,7 +4,8 @@ A dead letter must always be sendable. A record that arrived just under the brok
 limit would no longer fit once the dead-letter headers join it, so such a dead letter (and
 the minimal one written when even storing an outcome failed) carries a bounded *excerpt*:
 the start of the value and key, a bounded copy of the first headers, the original's size,
-and ``binome_dlq_truncated: true``. Its topic, partition and offset say where the whole
+and ``binome_dlq_truncated`` (``true`` when anything was cut, ``false`` when the excerpt
+happens to be the whole original). Its topic, partition and offset say where the whole
 original still is, for as long as the topic retains it.
 """
 
@@ -76,8 +77,11 @@ def dead_letter(
         (printable(name, limit=HEADER_NAME_CHARS), content[:HEADER_VALUE_EXCERPT_BYTES])
         for name, content in record.headers[:EXCERPT_HEADERS]
     ]
+    excerpt_key = excerpt(key, limit=KEY_EXCERPT_BYTES)
+    excerpt_value = excerpt(value, limit=VALUE_EXCERPT_BYTES)
+    cut = (excerpt_key, excerpt_value, kept) != (key, value, list(record.headers))
     truncation: Headers = [
-        (TRUNCATED_HEADER, b"true"),
+        (TRUNCATED_HEADER, str(cut).lower().encode()),
         ("binome_dlq_original_size", str(record_size(key, value, record.headers)).encode()),
         ("binome_dlq_original_key_size", str(len(key)).encode()),
         ("binome_dlq_original_value_size", str(len(value)).encode()),
@@ -85,8 +89,8 @@ def dead_letter(
     ]
     return KafkaRecord(
         topic=f"{record.topic}.dlq",
-        key=excerpt(key, limit=KEY_EXCERPT_BYTES),
-        value=excerpt(value, limit=VALUE_EXCERPT_BYTES),
+        key=excerpt_key,
+        value=excerpt_value,
         headers=kept + about + truncation,
     )
 

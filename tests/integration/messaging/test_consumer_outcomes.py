@@ -392,7 +392,8 @@ async def test_an_outcome_postgres_refuses_becomes_a_minimal_dead_letter_and_the
     [dead] = await dead_letters(pool)
     assert dead["binome_dlq_code"] == b"unstorable_outcome"
     assert b"CheckViolationError" in dead["binome_dlq_reason"]
-    assert dead["binome_dlq_truncated"] == b"true"
+    assert dead["binome_dlq_truncated"] == b"false", "a small message's excerpt is all of it"
+    assert dead["binome_dlq_original_size"]
     assert counts == Counter({"unstorable_outcome": 1})
     outcome = await pool.fetchval(
         "SELECT outcome FROM processed_messages WHERE event_id = $1", poison.id
