@@ -15,15 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from aiokafka.record.default_records import DefaultRecordBatchBuilder
+
 from binome_shared.messaging.bounded import REASON_CHARS, excerpt, printable, storable_text
 from binome_shared.messaging.cloudevents import Headers, KafkaRecord, ReceivedRecord
 
-DEFAULT_MAX_RECORD_BYTES = 1_048_576
-"""Kafka's default producer ``max.request.size`` (the broker's ``message.max.bytes`` is a few
-bytes more): the largest record the relay can send unless the cluster was configured for more."""
-RECORD_HEADROOM_BYTES = 1_024
-"""Room left under the limit for the record batch's framing (61 bytes) and the record's own
-varints, which :func:`record_size` does not count."""
 MIN_RECORD_BYTES = 65_536
 """The smallest limit an excerpt is sure to fit (see the bounds below)."""
 
@@ -33,14 +29,11 @@ KEY_EXCERPT_BYTES = 1_024
 EXCERPT_HEADERS = 32
 HEADER_NAME_CHARS = 64
 HEADER_VALUE_EXCERPT_BYTES = 512
-_HEADER_FRAMING_BYTES = 10
-"""A header's two length varints, at most five bytes each."""
-
 TRUNCATED_HEADER = "binome_dlq_truncated"
 
 
 @dataclass(frozen=True, slots=True)
-class Refusal:
+class DeadLetterCause:
     """Why, by whom and when a record was given up."""
 
     code: str
@@ -51,27 +44,26 @@ class Refusal:
 
 
 def record_size(key: bytes, value: bytes, headers: Sequence[tuple[str, bytes]]) -> int:
-    """The bytes a record's key, value and headers take in a record batch, framing aside."""
-    return (
-        len(key)
-        + len(value)
-        + sum(
-            len(name.encode("utf-8", "surrogatepass")) + len(content) + _HEADER_FRAMING_BYTES
-            for name, content in headers
-        )
-    )
+    """The bytes a record takes in a batch of its own, counted as the relay counts them
+    against the producer's ``max_request_size`` (aiokafka's estimate, framing included)."""
+    storable = [(storable_text(name), content) for name, content in headers]  # no surrogates
+    return int(DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, storable))
 
 
 def dead_letter(
-    record: ReceivedRecord, refusal: Refusal, *, max_record_bytes: int, excerpt_only: bool = False
+    record: ReceivedRecord,
+    cause: DeadLetterCause,
+    *,
+    max_record_bytes: int,
+    excerpt_only: bool = False,
 ) -> KafkaRecord:
     """The record for ``<topic>.dlq``: the whole original when it fits under
     ``max_record_bytes`` (and ``excerpt_only`` is not asked), else a bounded excerpt."""
-    about = _about(record, refusal)
+    about = _about(record, cause)
     key, value = record.key or b"", record.value or b""
     if not excerpt_only:
         whole = [(storable_text(name), content) for name, content in record.headers] + about
-        if record_size(key, value, whole) <= max_record_bytes - RECORD_HEADROOM_BYTES:
+        if record_size(key, value, whole) <= max_record_bytes:
             return KafkaRecord(topic=f"{record.topic}.dlq", key=key, value=value, headers=whole)
     kept = [
         (printable(name, limit=HEADER_NAME_CHARS), content[:HEADER_VALUE_EXCERPT_BYTES])
@@ -95,15 +87,15 @@ def dead_letter(
     )
 
 
-def _about(record: ReceivedRecord, refusal: Refusal) -> Headers:
+def _about(record: ReceivedRecord, cause: DeadLetterCause) -> Headers:
     """The dead-letter headers proper: bounded, printable UTF-8 whatever the refusal said."""
     return [
-        ("binome_dlq_code", printable(refusal.code, limit=CODE_CHARS).encode()),
-        ("binome_dlq_reason", printable(refusal.reason, limit=REASON_CHARS).encode()),
+        ("binome_dlq_code", printable(cause.code, limit=CODE_CHARS).encode()),
+        ("binome_dlq_reason", printable(cause.reason, limit=REASON_CHARS).encode()),
         ("binome_dlq_source_topic", record.topic.encode()),
         ("binome_dlq_source_partition", str(record.partition).encode()),
         ("binome_dlq_source_offset", str(record.offset).encode()),
-        ("binome_dlq_consumer_group", refusal.consumer_group.encode()),
-        ("binome_dlq_attempts", str(refusal.attempts).encode()),
-        ("binome_dlq_failed_at", refusal.failed_at.isoformat().encode()),
+        ("binome_dlq_consumer_group", cause.consumer_group.encode()),
+        ("binome_dlq_attempts", str(cause.attempts).encode()),
+        ("binome_dlq_failed_at", cause.failed_at.isoformat().encode()),
     ]

@@ -10,13 +10,13 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 import asyncpg
-from aiokafka.partitioner import DefaultPartitioner
 from opentelemetry import propagate
 
 from binome_shared import failpoints
@@ -24,11 +24,16 @@ from binome_shared.contracts.base import Envelope
 from binome_shared.db.claims import WALK_THE_INDEX
 from binome_shared.messaging.backoff import Backoff, sleep_unless
 from binome_shared.messaging.cloudevents import Headers, KafkaRecord, ReceivedRecord, encode
-from binome_shared.messaging.dead_letters import (
-    DEFAULT_MAX_RECORD_BYTES,
-    MIN_RECORD_BYTES,
-    Refusal,
-    dead_letter,
+from binome_shared.messaging.dead_letters import MIN_RECORD_BYTES, DeadLetterCause, dead_letter
+from binome_shared.messaging.relay_delivery import (
+    DeliveriesFailedError,
+    RoundOutcome,
+    RoundPublisher,
+)
+from binome_shared.messaging.relay_producer import (
+    DEFAULT_MAX_REQUEST_SIZE,
+    Producer,
+    RelayProducer,
 )
 
 logger = logging.getLogger(__name__)
@@ -47,17 +52,22 @@ that each row slices."""
 _CLAIM = """
 SELECT id, topic, key, value, header_names, header_values
 FROM outbox
-WHERE sent_at IS NULL
+WHERE sent_at IS NULL AND set_aside_at IS NULL
 ORDER BY id
 LIMIT $1
 FOR UPDATE SKIP LOCKED
 """
 _MARK_SENT = "UPDATE outbox SET sent_at = clock_timestamp() WHERE id = ANY($1::bigint[])"
+_SET_ASIDE = """
+UPDATE outbox SET set_aside_at = clock_timestamp(), set_aside_reason = refused.reason
+FROM unnest($1::bigint[], $2::text[]) AS refused(id, reason)
+WHERE outbox.id = refused.id
+"""
 _PRUNE_SENT = """
 DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < clock_timestamp() - $1::text::interval
 """
-_PENDING = "SELECT count(*) FROM outbox WHERE sent_at IS NULL"
-_DEFAULT_PARTITIONER = DefaultPartitioner()
+_PENDING = "SELECT count(*) FROM outbox WHERE sent_at IS NULL AND set_aside_at IS NULL"
+_SET_ASIDE_COUNT = "SELECT count(*) FROM outbox WHERE set_aside_at IS NOT NULL"
 _LEADER_LOCK = "SELECT pg_try_advisory_lock(hashtext(current_schema() || '.outbox_relay'))"
 
 
@@ -73,7 +83,7 @@ class Outbox:
     """Writes a service's outgoing messages inside its own transactions."""
 
     topic_prefix: str = ""
-    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+    max_record_bytes: int = DEFAULT_MAX_REQUEST_SIZE
     """The largest record the relay's producer may send (its ``max_request_size``)."""
 
     def __post_init__(self) -> None:
@@ -123,7 +133,7 @@ class Outbox:
         When they would not fit under ``max_record_bytes`` (or ``excerpt_only`` asks for the
         minimal form), a bounded excerpt goes instead (see :mod:`.dead_letters`).
         """
-        refusal = Refusal(
+        cause = DeadLetterCause(
             code=code,
             reason=reason,
             consumer_group=consumer_group,
@@ -131,7 +141,7 @@ class Outbox:
             failed_at=failed_at,
         )
         letter = dead_letter(
-            record, refusal, max_record_bytes=self.max_record_bytes, excerpt_only=excerpt_only
+            record, cause, max_record_bytes=self.max_record_bytes, excerpt_only=excerpt_only
         )
         await _insert_records(conn, [(uuid.uuid4(), letter)])
 
@@ -155,29 +165,18 @@ async def _insert_records(
     await conn.execute(_INSERT, ids, topics, keys, values, names, header_values, firsts, lasts)
 
 
-class Producer(Protocol):
-    """The part of aiokafka's producer the relay uses: its batch interface."""
-
-    def create_batch(self) -> Any: ...
-
-    async def send_batch(
-        self, batch: Any, topic: str, *, partition: int
-    ) -> asyncio.Future[Any]: ...
-
-    async def partitions_for(self, topic: str) -> set[int]: ...
-
-
-def _appended(batch: Any, key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> bool:
-    """Whether ``batch`` took the record (it refuses once full; an empty one never does)."""
-    return batch.append(key=key, value=value, timestamp=None, headers=headers) is not None
-
-
 class OutboxRelay:
     """Publishes a schema's outbox to Kafka, in order, marking rows only after the broker ack.
 
     One relay per service is active at a time (a Postgres advisory lock elects it), which
     keeps per-key order across replicas; the others stand by and take over when its
     connection drops. It wakes on NOTIFY and also polls, since notifications are not stored.
+
+    A record Kafka can never take is set aside with its reason instead of holding back the
+    rows behind it (see :mod:`binome_shared.messaging.relay_delivery`). For the operator:
+    ``set_aside_total`` and ``errors_total`` (by error class) count what this process met,
+    ``connected`` says whether it can reach the broker now, and :meth:`pending` and
+    :meth:`set_aside_count` read the table.
     """
 
     def __init__(
@@ -189,6 +188,7 @@ class OutboxRelay:
         batch_size: int = 500,
         poll_interval: float = 1.0,
         retention: str = "7 days",
+        stalled_after: float = 10.0,
     ) -> None:
         self._pool = pool
         self._producer = producer
@@ -196,67 +196,132 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._poll_interval = poll_interval
         self._retention = retention
+        self._stalled_after = stalled_after
         self._wake = asyncio.Event()
+        self._backoff = Backoff()
+        self._send_alone: set[int] = set()
         self.published = 0
         self.is_leader = False
+        self.set_aside_total = 0
+        self.errors_total: Counter[str] = Counter()
+        self.connected = False
+
+    @property
+    def _max_request_size(self) -> int:
+        if isinstance(self._producer, RelayProducer):
+            return self._producer.max_request_size
+        return DEFAULT_MAX_REQUEST_SIZE
 
     async def relay_once(self) -> int:
-        """Publish up to one batch of unsent rows; returns how many were published."""
+        """Publish up to one batch of unsent rows; returns how many rows it claimed.
+
+        Raises :class:`DeliveriesFailedError` after marking what was acknowledged, when some
+        rows must wait for the broker.
+        """
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute(WALK_THE_INDEX)  # outbox_unsent, in id order
             rows = await conn.fetch(_CLAIM, self._batch_size)
             if not rows:
+                self._send_alone.clear()
                 return 0
-            await asyncio.gather(*await self._send(rows))
+            outcome = await RoundPublisher(
+                self._producer,
+                max_request_size=self._max_request_size,
+                send_alone=self._send_alone,
+                stalled_after=self._stalled_after,
+                on_stalled=self._on_stalled,
+            ).publish(rows)
             failpoints.crash_if_armed("relay.after_broker_ack")
-            await conn.execute(_MARK_SENT, [row["id"] for row in rows])
-        self.published += len(rows)
+            if outcome.sent:
+                await conn.execute(_MARK_SENT, outcome.sent)
+            if outcome.set_aside:
+                ids, reasons = zip(*outcome.set_aside, strict=True)
+                await conn.execute(_SET_ASIDE, list(ids), list(reasons))
+        await self._take_stock(outcome, claimed={row["id"] for row in rows})
         return len(rows)
 
-    async def _send(self, rows: Sequence[asyncpg.Record]) -> list[asyncio.Future[Any]]:
-        """Hand the rows to the producer as record batches, one stream per partition, in
-        order; returns the deliveries to wait for.
+    async def _take_stock(self, outcome: RoundOutcome, *, claimed: set[int]) -> None:
+        """Count and log a settled round, renew the producer if needed, and raise if rows
+        must wait for the broker."""
+        self.published += len(outcome.sent)
+        self.set_aside_total += len(outcome.set_aside)
+        self.errors_total.update(outcome.errors)
+        for row_id, reason in outcome.set_aside:
+            logger.error("outbox row %d set aside, never to be retried: %s", row_id, reason)
+        if outcome.send_alone:
+            logger.warning(
+                "the broker refused a batch of %d records whole; each goes alone next",
+                len(outcome.send_alone),
+            )
+        # Only rows still waiting stay marked (another replica may have sent the others).
+        settled = {*outcome.sent, *(row_id for row_id, _ in outcome.set_aside)}
+        self._send_alone = (self._send_alone & claimed) - settled | set(outcome.send_alone)
+        if outcome.failures:
+            self.connected = False
+        elif outcome.broker_answered:
+            self.connected = True
+            self._backoff.reset()
+        if outcome.producer_out_of_step:
+            await self._renew_producer()
+        if outcome.failures:
+            raise DeliveriesFailedError(outcome.failures)
 
-        aiokafka's per-message ``send`` costs twice as much CPU as filling its batches
-        directly. Partitions are chosen as Kafka's default partitioner does (murmur2 of the
-        key), so a key lands where any other Kafka client would put it.
-        """
-        partitions: dict[str, list[int]] = {}
-        open_batches: dict[tuple[str, int], Any] = {}
-        deliveries: list[asyncio.Future[Any]] = []
-        for row in rows:
-            topic, key, value = row["topic"], row["key"], row["value"]
-            if topic not in partitions:
-                partitions[topic] = sorted(await self._producer.partitions_for(topic))
-            partition = _DEFAULT_PARTITIONER(key, partitions[topic], partitions[topic])
-            headers = list(zip(row["header_names"], row["header_values"], strict=True))
-            batch = open_batches.get((topic, partition))
-            if batch is not None and _appended(batch, key, value, headers):
-                continue
-            if batch is not None:  # full: it goes, and a new one follows it
-                deliveries.append(
-                    await self._producer.send_batch(batch, topic, partition=partition)
-                )
-            batch = open_batches[(topic, partition)] = self._producer.create_batch()
-            _appended(batch, key, value, headers)  # a new batch always takes its first record
-        for (topic, partition), batch in open_batches.items():
-            deliveries.append(await self._producer.send_batch(batch, topic, partition=partition))
-        return deliveries
+    async def _renew_producer(self) -> None:
+        if not isinstance(self._producer, RelayProducer):
+            logger.warning(
+                "a batch failed after it went out; its partition refuses this producer's "
+                "later batches until the process restarts (give the relay a RelayProducer)"
+            )
+            return
+        try:
+            await self._producer.renew()
+        except Exception:
+            self.connected = False
+            raise
+
+    async def _start_producer(self) -> None:
+        """Connect the relay's own producer if it is not (another is its owner's to start)."""
+        if not isinstance(self._producer, RelayProducer) or self._producer.started:
+            return
+        try:
+            await self._producer.start()
+        except Exception:
+            self.connected = False
+            raise
+        self.connected = True
+
+    def _on_stalled(self, pending: int) -> None:
+        self.connected = False
+        logger.warning(
+            "%d deliveries unacknowledged after %.0f s; still waiting (is the broker up?)",
+            pending,
+            self._stalled_after,
+        )
 
     async def pending(self) -> int:
+        """Rows waiting to be sent (set-aside rows excluded: they wait for an operator)."""
         async with self._pool.acquire() as conn:
             return int(await conn.fetchval(_PENDING))
 
+    async def set_aside_count(self) -> int:
+        """Rows set aside, never to be retried until an operator re-queues them."""
+        async with self._pool.acquire() as conn:
+            return int(await conn.fetchval(_SET_ASIDE_COUNT))
+
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until ``stop`` is set; survives database and broker outages by retrying."""
-        backoff = Backoff()
+        if not isinstance(self._producer, RelayProducer) or self._producer.started:
+            self.connected = True  # its owner started it before handing it over
         while not stop.is_set():
             try:
+                await self._start_producer()
                 await self._lead_while_possible(stop)
-                backoff.reset()
+                self._backoff.reset()
             except Exception as error:  # Postgres, network or the broker client's own errors
                 self.is_leader = False
-                delay = backoff.next()
+                if not isinstance(error, DeliveriesFailedError):  # counted per delivery
+                    self.errors_total[type(error).__name__] += 1
+                delay = self._backoff.next()
                 logger.warning(
                     "outbox relay interrupted (%s: %s); retrying in %.1f s",
                     type(error).__name__,
@@ -280,7 +345,7 @@ class OutboxRelay:
             loop = asyncio.get_running_loop()
             while not stop.is_set():
                 self._wake.clear()
-                while await self.relay_once() == self._batch_size and not stop.is_set():
+                while await self._more_at_once() and not stop.is_set():
                     pass
                 if loop.time() - last_prune > 3600:
                     await leader_conn.execute(_PRUNE_SENT, self._retention)
@@ -296,6 +361,11 @@ class OutboxRelay:
             # Releasing the connection to the pool resets it, which drops the advisory lock.
             await self._pool.release(leader_conn)
 
+    async def _more_at_once(self) -> bool:
+        """Relay one round; whether another should follow at once (a full claim, or rows
+        to send alone after a refused batch)."""
+        return await self.relay_once() == self._batch_size or bool(self._send_alone)
+
     def _on_notify(self, *_: object) -> None:
         self._wake.set()
 
@@ -306,3 +376,30 @@ class OutboxRelay:
         finally:
             for waiter in waiters:
                 waiter.cancel()
+
+
+_LIST_SET_ASIDE = """
+SELECT id, event_id, topic, octet_length(value) AS value_bytes, set_aside_at, set_aside_reason
+FROM outbox WHERE set_aside_at IS NOT NULL ORDER BY id
+"""
+_REQUEUE = """
+UPDATE outbox SET set_aside_at = NULL, set_aside_reason = NULL
+WHERE id = ANY($1::bigint[]) AND set_aside_at IS NOT NULL
+RETURNING id
+"""
+_WAKE_RELAY = "SELECT pg_notify('binome_outbox_' || current_schema(), '')"
+
+
+async def list_set_aside(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    """The rows the relay set aside, oldest first, with why."""
+    return list(await conn.fetch(_LIST_SET_ASIDE))
+
+
+async def requeue_set_aside(conn: asyncpg.Connection, ids: Sequence[int]) -> list[int]:
+    """Give set-aside rows back to the relay, once their cause is fixed; returns those that
+    were set aside (others are left alone). They keep their id, so they go out next, after
+    the rows that were sent while they waited."""
+    async with conn.transaction():
+        requeued = [row["id"] for row in await conn.fetch(_REQUEUE, list(ids))]
+        await conn.execute(_WAKE_RELAY)
+    return sorted(requeued)

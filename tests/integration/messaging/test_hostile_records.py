@@ -24,12 +24,11 @@ from binome_shared.messaging.bounded import REASON_CHARS
 from binome_shared.messaging.cloudevents import KafkaRecord, RejectionCode, encode
 from binome_shared.messaging.consumer import ReliableConsumer, Route, UnitOfWork
 from binome_shared.messaging.dead_letters import (
-    DEFAULT_MAX_RECORD_BYTES,
-    RECORD_HEADROOM_BYTES,
     VALUE_EXCERPT_BYTES,
     record_size,
 )
 from binome_shared.messaging.outbox import Outbox
+from binome_shared.messaging.relay_producer import DEFAULT_MAX_REQUEST_SIZE
 from tests.integration.messaging.factories import (
     enrolments,
     pair_formed,
@@ -235,7 +234,8 @@ async def test_a_dead_letter_over_the_size_limit_goes_out_as_a_bounded_excerpt(
 ) -> None:
     topic = PAIRING_EVENTS.full_name(topic_prefix)
     template = encode(pair_formed(1), topic=topic)
-    value = b"{" + b"x" * (DEFAULT_MAX_RECORD_BYTES - 1_200)  # not JSON, just under the limit
+    framing = record_size(template.key, b"", list(template.headers))
+    value = b"{" + b"x" * (DEFAULT_MAX_REQUEST_SIZE - framing - 200)  # not JSON, under the limit
     await send_raw(kafka_bootstrap, topic, [(template.key, value, list(template.headers))])
 
     async def never_called(envelope: Envelope[Any], uow: UnitOfWork) -> None:
@@ -257,7 +257,7 @@ async def test_a_dead_letter_over_the_size_limit_goes_out_as_a_bounded_excerpt(
         and not name.startswith(("binome_dlq_truncated", "binome_dlq_original"))
     ]
     whole_copy = record_size(template.key, value, [*template.headers, *about])
-    assert whole_copy > DEFAULT_MAX_RECORD_BYTES - RECORD_HEADROOM_BYTES, "the premise"
+    assert whole_copy > DEFAULT_MAX_REQUEST_SIZE, "the premise: the whole copy would not fit"
     assert headers["binome_dlq_truncated"] == b"true"
     assert headers["binome_dlq_code"] == b"malformed_json"
     assert headers["binome_dlq_original_value_size"] == str(len(value)).encode()

@@ -12,9 +12,8 @@ from binome_shared.messaging.dead_letters import (
     CODE_CHARS,
     EXCERPT_HEADERS,
     MIN_RECORD_BYTES,
-    RECORD_HEADROOM_BYTES,
     VALUE_EXCERPT_BYTES,
-    Refusal,
+    DeadLetterCause,
     dead_letter,
     record_size,
 )
@@ -34,8 +33,8 @@ def received(
     )
 
 
-def refusal(*, code: str = "schema_invalid", reason: str = "field x is missing") -> Refusal:
-    return Refusal(
+def cause(*, code: str = "schema_invalid", reason: str = "field x is missing") -> DeadLetterCause:
+    return DeadLetterCause(
         code=code,
         reason=reason,
         consumer_group="binome-pairing",
@@ -65,7 +64,7 @@ def test_a_storable_key_is_bounded_stable_and_tells_different_ids_apart() -> Non
 
 def test_a_dead_letter_that_fits_is_the_whole_original_with_its_reasons() -> None:
     record = received(key=b"k", value=b"{}", headers=[("ce_type", b"t"), ("ce\x00odd", b"v")])
-    letter = dead_letter(record, refusal(), max_record_bytes=LIMIT)
+    letter = dead_letter(record, cause(), max_record_bytes=LIMIT)
     headers = dict(letter.headers)
     assert (letter.topic, letter.key, letter.value) == ("binome.hr.commands.dlq", b"k", b"{}")
     assert headers["ce_type"] == b"t"
@@ -75,9 +74,10 @@ def test_a_dead_letter_that_fits_is_the_whole_original_with_its_reasons() -> Non
 
 
 def test_an_original_near_the_limit_becomes_an_excerpt_that_fits() -> None:
-    value = b"x" * (LIMIT - 600)
+    value = b"x" * (LIMIT - 150)  # fits alone, not with the dead-letter headers
     record = received(key=None, value=value, headers=[("ce_type", b"t")])
-    letter = dead_letter(record, refusal(), max_record_bytes=LIMIT)
+    assert record_size(b"", value, record.headers) <= LIMIT, "the original itself fits"
+    letter = dead_letter(record, cause(), max_record_bytes=LIMIT)
     headers = dict(letter.headers)
     assert headers["binome_dlq_truncated"] == b"true"
     assert headers["binome_dlq_original_value_size"] == str(len(value)).encode()
@@ -89,11 +89,9 @@ def test_an_original_near_the_limit_becomes_an_excerpt_that_fits() -> None:
 def test_the_worst_excerpt_fits_the_smallest_limit_and_its_reasons_are_bounded_utf8() -> None:
     headers = [(HOSTILE, HOSTILE.encode("utf-8", "surrogatepass"))] * (EXCERPT_HEADERS + 500)
     record = received(key=b"k" * LIMIT, value=b"v" * LIMIT, headers=headers)
-    hostile = refusal(code="🚫" * 10_000 + HOSTILE, reason="🚫" * 100_000 + HOSTILE)
+    hostile = cause(code="🚫" * 10_000 + HOSTILE, reason="🚫" * 100_000 + HOSTILE)
     letter = dead_letter(record, hostile, max_record_bytes=MIN_RECORD_BYTES)
-    assert record_size(letter.key, letter.value, letter.headers) <= (
-        MIN_RECORD_BYTES - RECORD_HEADROOM_BYTES
-    )
+    assert record_size(letter.key, letter.value, letter.headers) <= MIN_RECORD_BYTES
     found = dict(letter.headers)
     code, reason = found["binome_dlq_code"].decode(), found["binome_dlq_reason"].decode()
     assert len(code) <= CODE_CHARS
