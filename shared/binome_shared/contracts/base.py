@@ -53,8 +53,11 @@ class SchemaVersion(BaseModel):
 class Message(BaseModel):
     """Base of every payload: commands from outside and events Binôme publishes.
 
-    Readers ignore fields they do not know, so a producer may add an optional field in a
-    minor version without breaking anyone (see docs/compatibility.md).
+    A record of a newer minor version is read with its unknown fields ignored, at every
+    depth (:meth:`Registry.reader_for <binome_shared.contracts.registry.Registry.reader_for>`),
+    so a producer may add an optional field in a minor version without breaking anyone (see
+    docs/compatibility.md). At the version this code knows, events ignore unknown top-level
+    fields and commands refuse them.
     """
 
     model_config = ConfigDict(frozen=True, extra="ignore")
@@ -96,7 +99,11 @@ class Message(BaseModel):
 
 
 class Command(Message):
-    """A request from outside Binôme (HR platform, calendar tool): untrusted input."""
+    """A request from outside Binôme (HR platform, calendar tool): untrusted input.
+
+    A field this version does not declare is refused (a typo HR should see on the dead-letter
+    topic), unless the record says it is of a newer minor version, which may add fields.
+    """
 
     message_kind: ClassVar[MessageKind] = MessageKind.COMMAND
     model_config = ConfigDict(frozen=True, extra="forbid")

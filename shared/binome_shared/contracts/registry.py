@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import types
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any, ClassVar, Self
+
+from pydantic.config import ExtraValues
 
 from binome_shared.contracts.base import Message, SchemaVersion
 
@@ -44,8 +49,10 @@ class Registry:
     def reader_for(self, message_type: str, version: SchemaVersion) -> type[Message]:
         """The class that parses this type and version's body.
 
-        A newer *minor* version than the one we know is readable (it only adds optional
-        fields, which readers ignore); an unknown *major* is not.
+        A newer *minor* version than the one we know is readable: it only adds optional
+        fields, so fields this code does not know are ignored, at any depth, even in commands
+        (which otherwise refuse them). At the known minor or an older one, a field the
+        class forbids stays forbidden. An unknown *major* is not readable.
         """
         versions = self._by_type.get(message_type)
         if versions is None:
@@ -56,6 +63,8 @@ class Registry:
             raise UnknownSchemaVersionError(
                 f"{message_type} has no major version {version.major} (known: {known})"
             )
+        if version.minor > reader.schema_version.minor:
+            return _newer_minor_reader(reader)
         return reader
 
     def current(self, message_type: str) -> type[Message]:
@@ -67,6 +76,8 @@ class Registry:
 
     def upcast(self, message: Message) -> Message:
         """Bring a message read in an older major up to the current class."""
+        if isinstance(message, ReadsNewerMinor):
+            message = message.as_declared()
         current = self.current(message.message_type)
         if type(message) is current:
             return message
@@ -88,3 +99,51 @@ class Registry:
 
     def types(self) -> list[str]:
         return sorted(self._by_type)
+
+
+class ReadsNewerMinor(Message):
+    """Base of the readers :meth:`Registry.reader_for` gives for a newer minor version:
+    unknown fields are ignored at every depth, and what is read is handed on as an instance
+    of the declared class (:meth:`as_declared`), which is what routes and upcasts expect."""
+
+    declared: ClassVar[type[Message]]
+
+    @classmethod
+    def model_validate_json(
+        cls,
+        json_data: str | bytes | bytearray,
+        *,
+        strict: bool | None = None,
+        extra: ExtraValues | None = None,
+        context: Any | None = None,
+        by_alias: bool | None = None,
+        by_name: bool | None = None,
+    ) -> Self:
+        del extra  # a newer minor's fields are ignored, whatever the declared class says
+        return super().model_validate_json(
+            json_data,
+            strict=strict,
+            extra="ignore",
+            context=context,
+            by_alias=by_alias,
+            by_name=by_name,
+        )
+
+    def as_declared(self) -> Message:
+        """The same values as an instance of the declared class (already validated)."""
+        return self.declared.model_construct(
+            _fields_set=self.model_fields_set,
+            **{name: getattr(self, name) for name in type(self).model_fields},
+        )
+
+
+@functools.cache
+def _newer_minor_reader(declared: type[Message]) -> type[Message]:
+    """A reader of ``declared``'s type in a newer minor version, built once per class."""
+    return types.new_class(
+        f"{declared.__name__}NewerMinorReader",
+        (ReadsNewerMinor, declared),
+        exec_body=lambda namespace: namespace.update(
+            {"__module__": declared.__module__, "declared": declared}
+        ),
+    )

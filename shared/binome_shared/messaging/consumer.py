@@ -14,6 +14,8 @@ Outcomes:
 - :class:`RejectedError` from a handler → dead-lettered at once with its reason;
 - :class:`AwaitingPrerequisiteError` → parked, replayed when the prerequisite appears;
 - any other handler exception → retried ``max_attempts`` times, then dead-lettered;
+- storing the outcome itself fails (a value Postgres refuses) → a minimal, bounded dead
+  letter stands for the message (``unstorable_outcome``); its neighbours are not touched;
 - database or network unavailable → the whole batch waits and retries (nothing is lost,
   nothing is dead-lettered because of an outage).
 """
@@ -21,25 +23,56 @@ Outcomes:
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any, Protocol
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
 
 import asyncpg
-from opentelemetry import propagate, trace
-from opentelemetry.context import Context
 
 from binome_shared import failpoints
 from binome_shared.contracts.base import Envelope, Message
 from binome_shared.contracts.registry import Registry
+from binome_shared.messaging import parking
 from binome_shared.messaging.backoff import Backoff, sleep_unless
-from binome_shared.messaging.cloudevents import ReceivedRecord, UndecodableRecordError, decode
+from binome_shared.messaging.bounded import LOG_CHARS, printable
+from binome_shared.messaging.cloudevents import (
+    ReceivedRecord,
+    RejectionCode,
+    UndecodableRecordError,
+    decode,
+)
+from binome_shared.messaging.dead_lettering import RECORD_PROCESSED, DeadLettering, Tally
 from binome_shared.messaging.errors import AwaitingPrerequisiteError, RejectedError
 from binome_shared.messaging.outbox import Outbox
+from binome_shared.messaging.routes import (
+    Batched,
+    BatchHandler,
+    Clock,
+    Handler,
+    Route,
+    UnitOfWork,
+    dispatch,
+)
+from binome_shared.messaging.tracing import handling_span
+
+__all__ = [
+    "TRANSIENT_ERRORS",
+    "BatchHandler",
+    "Batched",
+    "Clock",
+    "ConsumerPolicy",
+    "Handler",
+    "ReliableConsumer",
+    "Route",
+    "ShutdownDuringOutageError",
+    "UnitOfWork",
+    "dispatch",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -55,11 +88,6 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 """Failures of the infrastructure, not of the message: wait and retry, never dead-letter."""
 
-_RECORD_PROCESSED = """
-INSERT INTO processed_messages (event_id, message_type, outcome) VALUES ($1, $2, $3)
-ON CONFLICT (event_id) DO NOTHING
-RETURNING true
-"""
 _RECORD_MANY_PROCESSED = """
 INSERT INTO processed_messages (event_id, message_type, outcome)
 SELECT event_id, message_type, 'done'
@@ -67,84 +95,8 @@ FROM unnest($1::uuid[], $2::text[]) AS batch(event_id, message_type)
 ON CONFLICT (event_id) DO NOTHING
 RETURNING event_id
 """
-_PARK = """
-INSERT INTO parked_messages
-    (event_id, waiting_for, reason, topic, partition, "offset", key, value,
-     header_names, header_values, parked_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-ON CONFLICT (event_id) DO NOTHING
-"""
-_UNPARK = """
-DELETE FROM parked_messages WHERE waiting_for = ANY($1::text[])
-RETURNING event_id, topic, partition, "offset", key, value, header_names, header_values, parked_at
-"""
-_RETRY_PARKED = """
-SELECT event_id, topic, partition, "offset", key, value, header_names, header_values
-FROM parked_messages
-ORDER BY parked_at, "offset"
-LIMIT $1
-FOR UPDATE SKIP LOCKED
-"""
-_FORGET_PARKED = "DELETE FROM parked_messages WHERE event_id = $1"
-_EXPIRE_PARKED = """
-DELETE FROM parked_messages
-WHERE event_id IN (
-    SELECT event_id FROM parked_messages WHERE parked_at < $1 FOR UPDATE SKIP LOCKED
-)
-RETURNING event_id, waiting_for, reason, topic, partition, "offset", key, value,
-          header_names, header_values
-"""
 
-_UNDECODABLE_NAMESPACE = uuid.UUID("6f1d4c1e-1c44-4b8e-9a57-3c3b1f0a2d11")
-
-
-class Clock(Protocol):
-    """Where handlers get "now": the system clock in production, a simulated one in demos."""
-
-    def now(self) -> datetime: ...
-
-
-@dataclass(slots=True)
-class UnitOfWork:
-    """What a handler gets besides the message: the transaction, the outbox, the time."""
-
-    conn: asyncpg.Connection
-    outbox: Outbox
-    now: datetime
-    source: str
-    released: list[str] = field(default_factory=list)
-
-    async def publish(self, envelope: Envelope[Any]) -> None:
-        """Send ``envelope`` if, and only if, this message's effect commits."""
-        await self.outbox.add(self.conn, envelope)
-
-    async def publish_many(self, envelopes: Sequence[Envelope[Any]]) -> None:
-        await self.outbox.add_many(self.conn, envelopes)
-
-    def release(self, waiting_for: str) -> None:
-        """Announce that ``waiting_for`` now exists: messages parked for it are replayed."""
-        self.released.append(waiting_for)
-
-
-Handler = Callable[[Envelope[Any], UnitOfWork], Awaitable[None]]
-BatchHandler = Callable[[Sequence[Envelope[Any]], UnitOfWork], Awaitable[None]]
-
-
-@dataclass(frozen=True, slots=True)
-class Batched:
-    """A route whose handler takes consecutive messages of its type together, in order.
-
-    The handler must have the effect of handling them one at a time in the order given
-    (typically: read what all of them need at once, then write with ``executemany``). When
-    it raises, the batch is redone one message at a time, each in its own savepoint and
-    given as a one-message list, so every message still gets its own outcome.
-    """
-
-    handler: BatchHandler
-
-
-Route = Handler | Batched
-"""What a message type is routed to: a handler of one message, or a batched handler."""
+Outcome = Literal["done", "duplicate", "rejected", "parked", "failed", "unstorable"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +109,12 @@ class ConsumerPolicy:
 
 
 class ReliableConsumer:
-    """Applies handlers to Kafka records with exactly-once effects in Postgres."""
+    """Applies handlers to Kafka records with exactly-once effects in Postgres.
+
+    ``on_outcomes`` gets, after each commit, the count of messages by (type, outcome);
+    ``on_dead_letters`` the count of dead letters by code (a handler's refusal code,
+    ``handler_failed``, ``malformed_json``, ``prerequisite_never_arrived``…).
+    """
 
     def __init__(
         self,
@@ -171,6 +128,7 @@ class ReliableConsumer:
         consumer_group: str,
         policy: ConsumerPolicy | None = None,
         on_outcomes: Callable[[Counter[tuple[str, str]]], None] | None = None,
+        on_dead_letters: Callable[[Counter[str]], None] | None = None,
     ) -> None:
         self._pool = pool
         self._registry = registry
@@ -182,6 +140,10 @@ class ReliableConsumer:
         self._group = consumer_group
         self._policy = policy or ConsumerPolicy()
         self._on_outcomes = on_outcomes
+        self._on_dead_letters = on_dead_letters
+        self._dead_lettering = DeadLettering(
+            outbox=outbox, registry=registry, clock=clock, consumer_group=consumer_group
+        )
 
     @property
     def handled_types(self) -> list[type[Message]]:
@@ -196,23 +158,8 @@ class ReliableConsumer:
         decoded = [self._read(record) for record in records]
         backoff = Backoff(first=0.1, cap=5.0)
         while True:
-            outcomes: Counter[tuple[str, str]] = Counter()
             try:
-                try:
-                    async with self._pool.acquire() as conn, conn.transaction():
-                        await self._fast_pass(conn, records, decoded, outcomes)
-                except _CarefulPassNeededError as needed:
-                    # Something in the batch needs its own outcome (a rejection, a parking, a
-                    # failure to retry): redo the batch with a savepoint per message.
-                    outcomes.clear()
-                    async with self._pool.acquire() as conn, conn.transaction():
-                        for record, message in zip(records, decoded, strict=True):
-                            earlier = (
-                                needed.errors.get(message.id)
-                                if isinstance(message, Envelope)
-                                else None
-                            )
-                            await self._handle(conn, record, message, outcomes, earlier=earlier)
+                tally = await self._process_once(records, decoded)
                 break
             except TRANSIENT_ERRORS as error:
                 if stop.is_set():
@@ -226,8 +173,41 @@ class ReliableConsumer:
                 )
                 await sleep_unless(stop, delay)
         failpoints.crash_if_armed("consumer.after_db_commit")
+        self._report(tally)
+
+    async def _process_once(
+        self, records: Sequence[ReceivedRecord], decoded: Sequence[_Read]
+    ) -> Tally:
+        """One try at the batch: the fast pass, else the careful pass; the tally committed."""
+        tally = Tally()
+        try:
+            async with self._pool.acquire() as conn, conn.transaction():
+                await self._fast_pass(conn, records, decoded, tally)
+            return tally
+        except TRANSIENT_ERRORS:
+            raise
+        except Exception as error:
+            # Something in the batch needs its own outcome (a rejection, a parking, a failure
+            # to retry, a value Postgres refused): redo it with a savepoint per message.
+            earlier = error.errors if isinstance(error, _CarefulPassNeededError) else {}
+            if not isinstance(error, _CarefulPassNeededError):
+                logger.warning(
+                    "fast pass over %d records failed (%s); redoing them one by one",
+                    len(records),
+                    type(error).__name__,
+                )
+        tally = Tally()
+        async with self._pool.acquire() as conn, conn.transaction():
+            for record, message in zip(records, decoded, strict=True):
+                first_error = earlier.get(message.id) if isinstance(message, Envelope) else None
+                await self._settle(conn, record, message, tally, earlier=first_error)
+        return tally
+
+    def _report(self, tally: Tally) -> None:
         if self._on_outcomes is not None:
-            self._on_outcomes(outcomes)
+            self._on_outcomes(tally.outcomes)
+        if self._on_dead_letters is not None:
+            self._on_dead_letters(tally.dead_letters)
 
     def _read(self, record: ReceivedRecord) -> _Read:
         """Decode what this service handles; a known type it does not handle is not even
@@ -246,7 +226,7 @@ class ReliableConsumer:
         conn: asyncpg.Connection,
         records: Sequence[ReceivedRecord],
         decoded: Sequence[_Read],
-        outcomes: Counter[tuple[str, str]],
+        tally: Tally,
     ) -> None:
         """The common case, in few round trips: record the batch's ids at once, then run the
         handlers without savepoints, consecutive messages of a batched route together. Any
@@ -268,21 +248,21 @@ class ReliableConsumer:
         for record, message in zip(records, decoded, strict=True):
             route = self._route_of(message)
             if route is None or not isinstance(message, Envelope):
-                await self._handle(conn, record, message, outcomes)  # ignored or dead-lettered
+                await self._settle(conn, record, message, tally)  # ignored or dead-lettered
                 continue
             if message.id not in first_seen:
-                outcomes[(message.type, "duplicate")] += 1
+                tally.outcomes[(message.type, "duplicate")] += 1
                 continue
             first_seen.discard(message.id)  # a second copy in the same batch is a duplicate
             if run and not (isinstance(route, Batched) and route is run_route):
-                await self._run_fast(conn, run, outcomes, released)
+                await self._run_fast(conn, run, tally, released)
                 run = []
             run.append((record, message))
             run_route = route
         if run:
-            await self._run_fast(conn, run, outcomes, released)
+            await self._run_fast(conn, run, tally, released)
         if released:
-            await self._replay_parked(conn, released, outcomes)
+            await self._replay_parked(conn, released, tally)
 
     def _route_of(self, message: _Read) -> Route | None:
         """Where a decoded message goes; None for what this service does not handle."""
@@ -292,15 +272,15 @@ class ReliableConsumer:
         self,
         conn: asyncpg.Connection,
         run: Sequence[tuple[ReceivedRecord, Envelope[Message]]],
-        outcomes: Counter[tuple[str, str]],
+        tally: Tally,
         released: list[str],
     ) -> None:
         """One message, or a run of consecutive messages for the same batched route."""
         first = run[0][1]
         route = self._routes[type(first.data)]
-        uow = UnitOfWork(conn=conn, outbox=self._outbox, now=self._clock.now(), source=self._source)
+        uow = self._unit_of_work(conn)
         try:
-            with _handling_span(run):
+            with handling_span(run):
                 await dispatch(route, [message for _, message in run], uow)
         except TRANSIENT_ERRORS:
             raise
@@ -309,26 +289,58 @@ class ReliableConsumer:
             earlier = {first.id: error} if len(run) == 1 else {}
             raise _CarefulPassNeededError(earlier) from error
         for _, message in run:
-            outcomes[(message.type, "done")] += 1
+            tally.outcomes[(message.type, "done")] += 1
         released.extend(uow.released)
 
-    async def _handle(
+    def _unit_of_work(self, conn: asyncpg.Connection) -> UnitOfWork:
+        return UnitOfWork(
+            conn=conn, outbox=self._outbox, now=self._clock.now(), source=self._source
+        )
+
+    async def _settle(
         self,
         conn: asyncpg.Connection,
         record: ReceivedRecord,
         message: _Read,
-        outcomes: Counter[tuple[str, str]],
+        tally: Tally,
         *,
         earlier: Exception | None = None,
     ) -> None:
+        """Give one message its outcome; whatever it holds, its neighbours keep theirs."""
         if isinstance(message, UndecodableRecordError):
-            await self._dead_letter_undecodable(conn, record, message, outcomes)
+            dead_letter = functools.partial(
+                self._dead_lettering.undecodable, conn, record, message, tally
+            )
+            await self._guarded(conn, record, message, tally, dead_letter)
             return
         route = self._route_of(message)
-        if route is None or isinstance(message, _Ignored):
-            outcomes[(message.type, "ignored")] += 1
+        if route is None or not isinstance(message, Envelope):
+            tally.outcomes[(message.type, "ignored")] += 1
             return  # a message on a shared topic that is another service's business
-        await self._apply(conn, record, message, route, outcomes, earlier=earlier)
+        await self._apply(conn, record, message, route, tally, earlier=earlier)
+
+    async def _guarded(
+        self,
+        conn: asyncpg.Connection,
+        record: ReceivedRecord,
+        message: Envelope[Message] | UndecodableRecordError,
+        tally: Tally,
+        store: Callable[[], Awaitable[None]],
+    ) -> bool:
+        """Store a message's outcome (a dead letter, a parking) in a savepoint. If Postgres
+        refuses it (a value, a constraint, a limit), the savepoint is undone and a minimal
+        dead letter stands for the message: the batch goes on. Whether it was stored."""
+        before = tally.copy()
+        try:
+            async with conn.transaction():
+                await store()
+        except TRANSIENT_ERRORS:
+            raise
+        except Exception as error:
+            tally.restore(before)
+            await self._dead_lettering.unstorable(conn, record, message, error, tally)
+            return False
+        return True
 
     async def _apply(
         self,
@@ -336,69 +348,56 @@ class ReliableConsumer:
         record: ReceivedRecord,
         envelope: Envelope[Message],
         route: Route,
-        outcomes: Counter[tuple[str, str]],
+        tally: Tally,
         *,
         earlier: Exception | None = None,
-    ) -> None:
+    ) -> Outcome:
         """Run the handler in a savepoint until it succeeds, refuses, parks or runs out of tries.
 
         ``earlier`` is what the fast pass already saw this handler raise (its first attempt).
         """
         last_error: Exception | None = None
         for attempt in range(1, self._policy.max_attempts + 1):
-            uow = UnitOfWork(
-                conn=conn, outbox=self._outbox, now=self._clock.now(), source=self._source
-            )
+            uow = self._unit_of_work(conn)
             error: Exception | None = earlier if attempt == 1 else None
             if error is None:
                 try:
                     async with conn.transaction():
                         first_time = await conn.fetchval(
-                            _RECORD_PROCESSED, envelope.id, envelope.type, "done"
+                            RECORD_PROCESSED, envelope.id, envelope.type, "done"
                         )
                         if not first_time:
-                            outcomes[(envelope.type, "duplicate")] += 1
-                            return
-                        with _handling_span([(record, envelope)]):
+                            tally.outcomes[(envelope.type, "duplicate")] += 1
+                            return "duplicate"
+                        with handling_span([(record, envelope)]):
                             await dispatch(route, [envelope], uow)
                 except TRANSIENT_ERRORS:
                     raise
                 except Exception as caught:  # judged below: refusal, parking, or a retry
                     error = caught
             if error is None:
-                outcomes[(envelope.type, "done")] += 1
+                tally.outcomes[(envelope.type, "done")] += 1
                 if uow.released:
-                    await self._replay_parked(conn, uow.released, outcomes)
-                return
+                    await self._replay_parked(conn, uow.released, tally)
+                return "done"
             if isinstance(error, RejectedError):
-                await self._dead_letter(
+                refuse = functools.partial(
+                    self._dead_lettering.refused,
                     conn,
                     record,
                     envelope,
+                    tally,
                     code=error.code,
                     reason=error.reason,
                     attempts=attempt,
                     outcome="rejected",
                 )
-                outcomes[(envelope.type, "rejected")] += 1
-                return
+                stored = await self._guarded(conn, record, envelope, tally, refuse)
+                return "rejected" if stored else "unstorable"
             if isinstance(error, AwaitingPrerequisiteError):
-                await conn.execute(
-                    _PARK,
-                    envelope.id,
-                    error.waiting_for,
-                    error.reason,
-                    record.topic,
-                    record.partition,
-                    record.offset,
-                    record.key,
-                    record.value,
-                    [name for name, _ in record.headers],
-                    [value for _, value in record.headers],
-                    uow.now,
-                )
-                outcomes[(envelope.type, "parked")] += 1
-                return
+                park = functools.partial(self._park, conn, record, envelope, error, tally)
+                stored = await self._guarded(conn, record, envelope, tally, park)
+                return "parked" if stored else "unstorable"
             last_error = error
             logger.warning(
                 "handler for %s failed (attempt %d/%d): %s",
@@ -410,31 +409,49 @@ class ReliableConsumer:
             if attempt < self._policy.max_attempts:
                 await asyncio.sleep(self._policy.retry_delay * 2 ** (attempt - 1))
         assert last_error is not None
-        await self._dead_letter(
+        reason = (
+            f"failed {self._policy.max_attempts} times: {type(last_error).__name__}: {last_error}"
+        )
+        give_up = functools.partial(
+            self._dead_lettering.refused,
             conn,
             record,
             envelope,
+            tally,
             code="handler_failed",
-            reason=(
-                f"failed {self._policy.max_attempts} times: "
-                f"{type(last_error).__name__}: {last_error}"
-            ),
+            reason=reason,
             attempts=self._policy.max_attempts,
             outcome="failed",
         )
-        outcomes[(envelope.type, "failed")] += 1
+        stored = await self._guarded(conn, record, envelope, tally, give_up)
+        return "failed" if stored else "unstorable"
+
+    async def _park(
+        self,
+        conn: asyncpg.Connection,
+        record: ReceivedRecord,
+        envelope: Envelope[Message],
+        waiting: AwaitingPrerequisiteError,
+        tally: Tally,
+    ) -> None:
+        await parking.park(
+            conn,
+            record,
+            event_id=envelope.id,
+            waiting_for=waiting.waiting_for,
+            reason=waiting.reason,
+            now=self._clock.now(),
+        )
+        tally.outcomes[(envelope.type, "parked")] += 1
 
     async def _replay_parked(
-        self, conn: asyncpg.Connection, released: list[str], outcomes: Counter[tuple[str, str]]
+        self, conn: asyncpg.Connection, released: list[str], tally: Tally
     ) -> None:
-        """Replay, in arrival order, what was parked waiting for anything in ``released``."""
-        rows = sorted(
-            await conn.fetch(_UNPARK, released), key=lambda row: (row["parked_at"], row["offset"])
-        )
-        for row in rows:
-            record = _record_from_row(row)
-            outcomes[("(parked)", "replayed")] += 1
-            await self._handle(conn, record, _try_decode(record, self._registry), outcomes)
+        """Replay, in arrival order, what was parked waiting for anything in ``released``;
+        each replayed message gets its own outcome, as if it had just arrived."""
+        for record in await parking.unpark(conn, released):
+            tally.outcomes[("(parked)", "replayed")] += 1
+            await self._settle(conn, record, _try_decode(record, self._registry), tally)
 
     async def retry_parked(self, *, limit: int = 100) -> int:
         """Try parked messages again; those whose prerequisite now exists are handled.
@@ -444,93 +461,61 @@ class ReliableConsumer:
         Returns how many left the parking (handled, refused or dead-lettered).
         """
         handled = 0
+        tally = Tally()
         async with self._pool.acquire() as conn, conn.transaction():
-            for row in await conn.fetch(_RETRY_PARKED, limit):
-                record = _record_from_row(row)
+            for row in await conn.fetch(parking.RETRY_PARKED, limit):
+                record = parking.record_from_row(row)
                 message = _try_decode(record, self._registry)
                 if isinstance(message, UndecodableRecordError):
                     continue  # cannot happen: only decoded messages are parked
                 route = self._routes.get(type(message.data))
                 if route is None:
                     continue
-                outcomes: Counter[tuple[str, str]] = Counter()
-                try:
-                    async with conn.transaction():
-                        await conn.execute(_FORGET_PARKED, message.id)
-                        await self._apply(conn, record, message, route, outcomes)
-                        if outcomes[(message.type, "parked")]:
-                            raise _StillWaitingError
-                except _StillWaitingError:
-                    continue  # the savepoint put the row back as it was
-                handled += 1
-                if self._on_outcomes is not None:
-                    self._on_outcomes(outcomes)
+                if await self._retry_one(conn, record, message, route, tally):
+                    handled += 1
+        self._report(tally)
         return handled
+
+    async def _retry_one(
+        self,
+        conn: asyncpg.Connection,
+        record: ReceivedRecord,
+        message: Envelope[Message],
+        route: Route,
+        tally: Tally,
+    ) -> bool:
+        """Whether a parked message left the parking (a savepoint undoes a retry that parks
+        it again, so it keeps its parking time and still expires)."""
+        before = tally.copy()
+        try:
+            async with conn.transaction():
+                await conn.execute(parking.FORGET_PARKED, message.id)
+                if await self._apply(conn, record, message, route, tally) == "parked":
+                    raise _StillWaitingError
+        except _StillWaitingError:
+            tally.restore(before)
+            return False
+        return True
 
     async def expire_parked(self) -> int:
         """Dead-letter messages parked longer than the policy allows; returns how many."""
         now = self._clock.now()
+        tally = Tally()
         async with self._pool.acquire() as conn, conn.transaction():
-            rows = await conn.fetch(_EXPIRE_PARKED, now - self._policy.park_timeout)
+            rows = await conn.fetch(parking.EXPIRE_PARKED, now - self._policy.park_timeout)
             for row in rows:
                 await self._outbox.add_dead_letter(
                     conn,
-                    _record_from_row(row),
+                    parking.record_from_row(row),
                     code="prerequisite_never_arrived",
                     reason=(f"parked ({row['reason']}); {row['waiting_for']} never appeared"),
                     consumer_group=self._group,
                     attempts=1,
                     failed_at=now,
                 )
+                tally.dead_letters["prerequisite_never_arrived"] += 1
+        self._report(tally)
         return len(rows)
-
-    async def _dead_letter(
-        self,
-        conn: asyncpg.Connection,
-        record: ReceivedRecord,
-        envelope: Envelope[Message],
-        *,
-        code: str,
-        reason: str,
-        attempts: int,
-        outcome: str,
-    ) -> None:
-        logger.warning("dead-lettering %s %s: %s", envelope.type, envelope.id, code)
-        await conn.execute(_RECORD_PROCESSED, envelope.id, envelope.type, outcome)
-        await self._outbox.add_dead_letter(
-            conn,
-            record,
-            code=code,
-            reason=reason,
-            consumer_group=self._group,
-            attempts=attempts,
-            failed_at=self._clock.now(),
-        )
-
-    async def _dead_letter_undecodable(
-        self,
-        conn: asyncpg.Connection,
-        record: ReceivedRecord,
-        error: UndecodableRecordError,
-        outcomes: Counter[tuple[str, str]],
-    ) -> None:
-        message_type = record.header("ce_type") or "(none)"
-        if not await conn.fetchval(
-            _RECORD_PROCESSED, _record_identity(record), message_type, "undecodable"
-        ):
-            outcomes[(message_type, "duplicate")] += 1
-            return
-        logger.warning("dead-lettering undecodable record from %s: %s", record.topic, error.code)
-        await self._outbox.add_dead_letter(
-            conn,
-            record,
-            code=str(error.code),
-            reason=error.reason,
-            consumer_group=self._group,
-            attempts=1,
-            failed_at=self._clock.now(),
-        )
-        outcomes[(message_type, "undecodable")] += 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -566,87 +551,8 @@ def _try_decode(
         return decode(record, registry)
     except UndecodableRecordError as error:
         return error
-
-
-_TRACER = trace.get_tracer("binome.messaging")
-_TRACE_HEADERS = frozenset({"traceparent", "tracestate"})
-
-
-async def dispatch(route: Route, envelopes: Sequence[Envelope[Any]], uow: UnitOfWork) -> None:
-    """Hand ``envelopes`` to ``route``: all at once if it is batched, else one by one."""
-    if isinstance(route, Batched):
-        await route.handler(envelopes, uow)
-        return
-    for envelope in envelopes:
-        await route(envelope, uow)
-
-
-def _handling_span(run: Sequence[tuple[ReceivedRecord, Envelope[Message]]]) -> Any:
-    """A span per message, child of the producer's trace (its ``traceparent`` header), so the
-    events a handler writes to the outbox carry that trace on to the next service.
-
-    A batched run gets one span linked to each message's producer span, as OpenTelemetry's
-    messaging conventions do for batches; it continues their trace when they share one.
-    """
-    record, envelope = run[0]
-    if len(run) == 1:
-        return _TRACER.start_as_current_span(
-            f"handle {envelope.type}",
-            context=_producer_context(record),
-            kind=trace.SpanKind.CONSUMER,
-            attributes={
-                "messaging.system": "kafka",
-                "messaging.destination.name": record.topic,
-                "messaging.message.id": str(envelope.id),
-                "messaging.kafka.destination.partition": record.partition,
-                "messaging.kafka.message.offset": record.offset,
-            },
+    except Exception as error:  # a reader's own bug must not jam the partition: dead-letter
+        return UndecodableRecordError(
+            RejectionCode.INVALID_ATTRIBUTE,
+            f"unreadable record ({type(error).__name__}: {printable(str(error), limit=LOG_CHARS)})",
         )
-    contexts = [
-        trace.get_current_span(_producer_context(linked)).get_span_context() for linked, _ in run
-    ]
-    valid = [context for context in contexts if context.is_valid]
-    # Runs usually come from one request (an HR import, a matching round): then the batch
-    # stays in that request's trace; runs mixing traces start their own.
-    parent = (
-        trace.set_span_in_context(trace.NonRecordingSpan(valid[0]))
-        if valid and len({context.trace_id for context in valid}) == 1
-        else None
-    )
-    return _TRACER.start_as_current_span(
-        f"handle {envelope.type}",
-        context=parent,
-        kind=trace.SpanKind.CONSUMER,
-        links=[trace.Link(context) for context in valid],
-        attributes={
-            "messaging.system": "kafka",
-            "messaging.destination.name": record.topic,
-            "messaging.batch.message_count": len(run),
-        },
-    )
-
-
-def _producer_context(record: ReceivedRecord) -> Context:
-    carrier = {
-        name: value.decode("latin-1")
-        for name in _TRACE_HEADERS
-        if (value := record.header_values.get(name)) is not None
-    }
-    # Most records of a bulk import carry no trace: skip the propagator's work for them.
-    return propagate.extract(carrier) if carrier else Context()
-
-
-def _record_identity(record: ReceivedRecord) -> uuid.UUID:
-    """A stable id for an unreadable record: where it sits, since its own id can't be trusted."""
-    return uuid.uuid5(_UNDECODABLE_NAMESPACE, f"{record.topic}:{record.partition}:{record.offset}")
-
-
-def _record_from_row(row: asyncpg.Record) -> ReceivedRecord:
-    return ReceivedRecord(
-        topic=row["topic"],
-        partition=row["partition"],
-        offset=row["offset"],
-        key=row["key"],
-        value=row["value"],
-        headers=list(zip(row["header_names"], row["header_values"], strict=True)),
-    )

@@ -24,6 +24,7 @@ from binome_shared.contracts.base import Envelope
 from binome_shared.db.claims import WALK_THE_INDEX
 from binome_shared.messaging.backoff import Backoff, sleep_unless
 from binome_shared.messaging.cloudevents import Headers, KafkaRecord, ReceivedRecord, encode
+from binome_shared.messaging.dead_letters import MIN_RECORD_BYTES, DeadLetterCause, dead_letter
 from binome_shared.messaging.relay_delivery import (
     DeliveriesFailedError,
     RoundOutcome,
@@ -82,6 +83,14 @@ class Outbox:
     """Writes a service's outgoing messages inside its own transactions."""
 
     topic_prefix: str = ""
+    max_record_bytes: int = DEFAULT_MAX_REQUEST_SIZE
+    """The largest record the relay's producer may send (its ``max_request_size``)."""
+
+    def __post_init__(self) -> None:
+        if self.max_record_bytes < MIN_RECORD_BYTES:
+            raise ValueError(
+                f"max_record_bytes must be at least {MIN_RECORD_BYTES} (a dead letter's excerpt)"
+            )
 
     async def add(self, conn: asyncpg.Connection, envelope: Envelope[Any]) -> None:
         """Queue ``envelope`` for Kafka; it is sent only if the caller's transaction commits."""
@@ -117,26 +126,24 @@ class Outbox:
         consumer_group: str,
         attempts: int,
         failed_at: datetime,
+        excerpt_only: bool = False,
     ) -> None:
-        """Queue the original bytes for ``<topic>.dlq`` with headers saying why, where, when."""
-        headers: Headers = [(name, value) for name, value in record.headers]
-        headers += [
-            ("binome_dlq_code", code.encode()),
-            ("binome_dlq_reason", reason.encode()),
-            ("binome_dlq_source_topic", record.topic.encode()),
-            ("binome_dlq_source_partition", str(record.partition).encode()),
-            ("binome_dlq_source_offset", str(record.offset).encode()),
-            ("binome_dlq_consumer_group", consumer_group.encode()),
-            ("binome_dlq_attempts", str(attempts).encode()),
-            ("binome_dlq_failed_at", failed_at.isoformat().encode()),
-        ]
-        dead_letter = KafkaRecord(
-            topic=f"{record.topic}.dlq",
-            key=record.key or b"",
-            value=record.value or b"",
-            headers=headers,
+        """Queue the original bytes for ``<topic>.dlq`` with headers saying why, where, when.
+
+        When they would not fit under ``max_record_bytes`` (or ``excerpt_only`` asks for the
+        minimal form), a bounded excerpt goes instead (see :mod:`.dead_letters`).
+        """
+        cause = DeadLetterCause(
+            code=code,
+            reason=reason,
+            consumer_group=consumer_group,
+            attempts=attempts,
+            failed_at=failed_at,
         )
-        await _insert_records(conn, [(uuid.uuid4(), dead_letter)])
+        letter = dead_letter(
+            record, cause, max_record_bytes=self.max_record_bytes, excerpt_only=excerpt_only
+        )
+        await _insert_records(conn, [(uuid.uuid4(), letter)])
 
 
 async def _insert_records(

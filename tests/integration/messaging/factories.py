@@ -8,16 +8,22 @@ from typing import Any
 from binome_shared.contracts.base import Envelope
 from binome_shared.contracts.pairing_events import PairExplanation, PairFormed, PairSide
 from binome_shared.contracts.values import LocalisedText
+from binome_shared.messaging.cloudevents import ReceivedRecord, encode
 
 NOW = datetime(2027, 1, 14, 9, 30, tzinfo=UTC)
 
 
 def pair_formed(
-    index: int, *, programme_id: str = "prog-1", mentor_id: str = "", mentee_id: str = ""
+    index: int,
+    *,
+    programme_id: str = "prog-1",
+    mentor_id: str = "",
+    mentee_id: str = "",
+    pair_id: str = "",
 ) -> Envelope[PairFormed]:
     return Envelope.new(
         PairFormed(
-            pair_id=f"pair-{index}",
+            pair_id=pair_id or f"pair-{index}",
             round_id="round-1",
             mentor=PairSide(participant_id=mentor_id or f"Y{index}", business_unit="Digital"),
             mentee=PairSide(participant_id=mentee_id or f"X{index}", business_unit="Finance"),
@@ -56,3 +62,16 @@ def enrolments(programme_id: str = "prog-1") -> tuple[list[Envelope[Any]], str, 
         for profile in cohort.participants
     ]
     return commands, cohort.mentors[0].participant_id, cohort.mentees[0].participant_id
+
+
+def received(envelope: Envelope[Any], *, topic: str, offset: int) -> ReceivedRecord:
+    """``envelope`` as a consumer gets it from partition 0 of ``topic`` at ``offset``."""
+    encoded = encode(envelope, topic=topic)
+    return ReceivedRecord(
+        topic=encoded.topic,
+        partition=0,
+        offset=offset,
+        key=encoded.key,
+        value=encoded.value,
+        headers=encoded.headers,
+    )

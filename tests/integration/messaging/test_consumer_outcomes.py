@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -14,11 +15,11 @@ from binome_shared.contracts.base import Envelope
 from binome_shared.contracts.catalogue import CATALOGUE
 from binome_shared.contracts.pairing_events import PairFormed
 from binome_shared.contracts.sessions_messages import SessionCompleted
-from binome_shared.messaging.cloudevents import ReceivedRecord, encode
+from binome_shared.messaging.cloudevents import ReceivedRecord
 from binome_shared.messaging.consumer import Batched, ConsumerPolicy, ReliableConsumer, UnitOfWork
 from binome_shared.messaging.errors import AwaitingPrerequisiteError, RejectedError
 from binome_shared.messaging.outbox import Outbox
-from tests.integration.messaging.factories import NOW, pair_formed
+from tests.integration.messaging.factories import NOW, pair_formed, received
 from tests.support.platform import ProvisionedDatabase
 
 pytestmark = pytest.mark.integration
@@ -33,15 +34,7 @@ class FixedClock:
 
 
 def record(envelope: Envelope[Any], offset: int) -> ReceivedRecord:
-    encoded = encode(envelope, topic="t.binome.pairing.events")
-    return ReceivedRecord(
-        topic=encoded.topic,
-        partition=0,
-        offset=offset,
-        key=encoded.key,
-        value=encoded.value,
-        headers=encoded.headers,
-    )
+    return received(envelope, topic="t.binome.pairing.events", offset=offset)
 
 
 def session_completed(pair_id: str) -> Envelope[SessionCompleted]:
@@ -75,7 +68,10 @@ async def pool(database: ProvisionedDatabase) -> AsyncIterator[asyncpg.Pool]:
 
 
 def make_consumer(
-    pool: asyncpg.Pool, routes: dict[type[Any], Any], clock: FixedClock | None = None
+    pool: asyncpg.Pool,
+    routes: dict[type[Any], Any],
+    clock: FixedClock | None = None,
+    dead_letter_counts: Counter[str] | None = None,
 ) -> ReliableConsumer:
     return ReliableConsumer(
         pool=pool,
@@ -86,6 +82,7 @@ def make_consumer(
         source="/binome/test",
         consumer_group="binome-test",
         policy=ConsumerPolicy(max_attempts=3, retry_delay=0.001, park_timeout=timedelta(days=1)),
+        on_dead_letters=None if dead_letter_counts is None else dead_letter_counts.update,
     )
 
 
@@ -343,3 +340,77 @@ async def test_a_failing_batch_is_redone_message_by_message_each_with_its_outcom
         await pool.fetch("SELECT outcome, count(*) FROM processed_messages GROUP BY outcome")
     )
     assert outcomes == {"done": 3, "rejected": 1}
+
+
+async def test_dead_letters_are_counted_by_code_once_committed(pool: asyncpg.Pool) -> None:
+    async def judge(envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        if envelope.data.pair_id == "pair-1":
+            raise RejectedError("pair_dissolved", "dissolved")
+        raise ValueError("broken")
+
+    counts: Counter[str] = Counter()
+    clock = FixedClock()
+    consumer = make_consumer(
+        pool, {PairFormed: judge, SessionCompleted: record_session}, clock, counts
+    )
+    await consumer.process(
+        [record(pair_formed(1), 0), record(pair_formed(2), 1), record(session_completed("x"), 2)],
+        asyncio.Event(),
+    )
+    assert counts == Counter({"pair_dissolved": 1, "handler_failed": 1})
+    clock.current = NOW + timedelta(days=400)
+    await consumer.expire_parked()
+    assert counts == Counter(
+        {"pair_dissolved": 1, "handler_failed": 1, "prerequisite_never_arrived": 1}
+    )
+
+
+async def test_an_outcome_postgres_refuses_becomes_a_minimal_dead_letter_and_the_batch_goes_on(
+    pool: asyncpg.Pool,
+) -> None:
+    """Whatever Postgres refuses when the outcome is stored (here a constraint standing for a
+    NUL byte or an over-long index row), that message alone falls back to a bounded dead
+    letter; the messages around it keep their effects."""
+    await pool.execute(
+        "ALTER TABLE parked_messages ADD CONSTRAINT refuses_poison CHECK (reason <> 'poison')"
+    )
+
+    async def session(envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        if envelope.data.pair_id == "poison":
+            raise AwaitingPrerequisiteError("pair:poison", "poison")
+        await record_session(envelope, uow)
+
+    counts: Counter[str] = Counter()
+    consumer = make_consumer(
+        pool, {PairFormed: record_pair, SessionCompleted: session}, dead_letter_counts=counts
+    )
+    poison = session_completed("poison")
+    batch = [record(pair_formed(1), 0), record(poison, 1), record(session_completed("pair-1"), 2)]
+    await consumer.process(batch, asyncio.Event())
+
+    assert await effects(pool) == ["formed pair-1", "session pair-1"]
+    [dead] = await dead_letters(pool)
+    assert dead["binome_dlq_code"] == b"unstorable_outcome"
+    assert b"CheckViolationError" in dead["binome_dlq_reason"]
+    assert dead["binome_dlq_truncated"] == b"false", "a small message's excerpt is all of it"
+    assert dead["binome_dlq_original_size"]
+    assert counts == Counter({"unstorable_outcome": 1})
+    outcome = await pool.fetchval(
+        "SELECT outcome FROM processed_messages WHERE event_id = $1", poison.id
+    )
+    assert outcome == "unstorable"
+    await consumer.process([record(poison, 1)], asyncio.Event())
+    assert len(await dead_letters(pool)) == 1, "a redelivery is a duplicate"
+
+
+async def test_a_message_waiting_for_a_megabyte_id_is_released_by_that_id(
+    pool: asyncpg.Pool,
+) -> None:
+    huge = "p" * 1_000_000
+    consumer = make_consumer(pool, {PairFormed: record_pair, SessionCompleted: record_session})
+    await consumer.process([record(session_completed(huge), 0)], asyncio.Event())
+    waiting_for = await pool.fetchval("SELECT waiting_for FROM parked_messages")
+    assert len(waiting_for) < 200
+    await consumer.process([record(pair_formed(1, pair_id=huge), 1)], asyncio.Event())
+    assert await pool.fetchval("SELECT count(*) FROM parked_messages") == 0
+    assert await pool.fetchval("SELECT count(*) FROM effects WHERE what = $1", f"session {huge}")
