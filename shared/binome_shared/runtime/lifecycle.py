@@ -95,8 +95,16 @@ class ServiceRuntime:
         self._processed = MetricCounter(
             "binome_messages_total",
             "Messages consumed, by type and outcome (done, duplicate, rejected, parked, "
-            "failed, undecodable, ignored).",
+            "failed, undecodable, unstorable, ignored); records of no known type are "
+            "counted as type (unknown).",
             ["service", "type", "outcome"],
+            registry=metrics,
+        )
+        self._dead_letters = MetricCounter(
+            "binome_dead_letters",
+            "Messages dead-lettered, by reason code (a rejection's own code, handler_failed, "
+            "malformed_json, schema_invalid, prerequisite_never_arrived, …).",
+            ["service", "code"],
             registry=metrics,
         )
         self.operator_metrics = OperatorMetrics(service=definition.name, registry=metrics)
@@ -153,9 +161,8 @@ class ServiceRuntime:
             source=self.definition.source,
             consumer_group=self.definition.consumer_group(self.settings.topic_prefix),
             policy=ConsumerPolicy(max_attempts=self.settings.consumer_max_attempts),
-            # Dead letters get their own counter here once the consumer reports them
-            # (ReliableConsumer(on_dead_letters=...)).
             on_outcomes=self._count,
+            on_dead_letters=self._count_dead_letters,
         )
         if not await self._wait_for_declared_topics():
             return
@@ -307,6 +314,10 @@ class ServiceRuntime:
     def _count(self, outcomes: Counter[tuple[str, str]]) -> None:
         for (message_type, outcome), count in outcomes.items():
             self._processed.labels(self.definition.name, message_type, outcome).inc(count)
+
+    def _count_dead_letters(self, codes: Counter[str]) -> None:
+        for code, count in codes.items():
+            self._dead_letters.labels(self.definition.name, code).inc(count)
 
     # --- probes -------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from binome_shared.contracts.topics import HR_COMMANDS
 from binome_shared.messaging.cloudevents import KafkaRecord, encode
 from tests.support.platform import Kafka, ProvisionedDatabase
 from tests.support.programmes import hr_command, programme_definition
-from tests.support.waiting import eventually
+from tests.support.waiting import eventually, metric
 
 pytestmark = pytest.mark.integration
 
@@ -126,3 +126,7 @@ async def test_every_service_refuses_hostile_commands_alike_and_keeps_going(
         )
     assert await database.fetchval("notifications", "SELECT count(*) FROM people") == 0
     assert await database.fetchval("pairing", "SELECT count(*) FROM participants") == 0
+    # An operator sees the same refusals, by reason, on each service's /metrics.
+    for service, process in zip(SERVICES, services, strict=True):
+        for code, count in refusals[service].items():
+            assert await metric(process.url, "binome_dead_letters_total", code=code) == count
