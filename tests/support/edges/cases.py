@@ -161,8 +161,19 @@ def with_json(case: Case, change: Callable[[dict[str, Any]], object], *, verdict
     return with_body(case, json.dumps(body).encode(), verdict=verdict)
 
 
-def relabelled(case: Case, label: str) -> Case:
-    return replace(case, label=label)
+def newer_minor(case: Case, minor: int = 9) -> Case:
+    """The valid command as a producer of version 1.``minor`` sends it: one optional
+    top-level field more. Readers of an older minor ignore that field: the command stands,
+    with the same effect (see docs/compatibility.md)."""
+
+    def add_field(body: dict[str, Any]) -> None:
+        body[f"added_in_1_{minor}"] = True
+
+    widened = with_json(case, add_field, verdict=Verdict.ACCEPT)
+    versioned = with_header(
+        widened, "ce_schemaversion", f"1.{minor}".encode(), verdict=Verdict.ACCEPT
+    )
+    return replace(versioned, probes=case.probes, event_id=case.event_id)
 
 
 @dataclass

@@ -14,13 +14,19 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from tests.support.edges.cases import Case, Verdict, with_body, with_header, with_json
+from tests.support.edges.cases import (
+    Case,
+    Verdict,
+    newer_minor,
+    with_body,
+    with_header,
+    with_json,
+)
 
 ACCEPT, REFUSE, EITHER = Verdict.ACCEPT, Verdict.REFUSE, Verdict.EITHER
 
 ONE_MB = 1_000_000
-NEWER_MINOR_FIELD = "mentoring_pledge"
-"""An optional field a newer 1.x producer adds; readers of 1.0 must ignore it."""
+
 
 Shape = Callable[[Case], Case]
 
@@ -47,17 +53,6 @@ def _replace_name(raw: bytes, verdict: Verdict) -> Shape:
         return with_body(case, case.value.replace(name, raw, 1), verdict=verdict)
 
     return shape
-
-
-def newer_minor(case: Case) -> Case:
-    """The same enrolment as a 1.9 producer writes it: one optional field more."""
-
-    def add_field(data: dict[str, Any]) -> None:
-        data[NEWER_MINOR_FIELD] = True
-
-    widened = with_json(case, add_field, verdict=ACCEPT)
-    updated = with_header(widened, "ce_schemaversion", b"1.9", verdict=ACCEPT)
-    return replace(updated, probes=case.probes, event_id=case.event_id)
 
 
 def repeated(name: str, second: bytes, verdict: Verdict) -> Shape:

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from hypothesis import strategies as st
-
 from binome_shared.contracts.hr_commands import OptOut, SetNotificationPreferences
 from binome_shared.contracts.sessions_messages import ScheduleSession
-from tests.support.edges.cases import Case, Probe, Verdict, case_of, with_header, with_json
+from tests.support.edges.cases import Case, Probe, Verdict, case_of, with_json
 from tests.support.edges.corpus import ONE_MB
 from tests.support.edges.stage import FORMED_AT, PAIR, EdgeStage
 from tests.support.programmes import programme_definition
@@ -46,8 +45,6 @@ HOSTILE_VALUES: list[Any] = [
     *HUGE_NUMBERS,
     *WRONG_TYPES,
 ]
-
-hostile_values = st.sampled_from(HOSTILE_VALUES)
 
 
 def short(value: Any) -> str:
@@ -104,19 +101,7 @@ def extended(case: Case, path: Path, name: str) -> Case:
     return with_json(case, change, verdict=Verdict.EITHER)
 
 
-def newer_minor(case: Case, minor: int = 9) -> Case:
-    """The valid command as a producer of version 1.``minor`` sends it: an optional
-    top-level field more. Readers of an older minor ignore it: the command stands."""
-    widened = extended(case, (), f"added_in_1_{minor}")
-    versioned = with_header(
-        widened, "ce_schemaversion", f"1.{minor}".encode(), verdict=Verdict.ACCEPT
-    )
-    return _keeping_probes(versioned, case)
-
-
 def _keeping_probes(changed: Case, original: Case) -> Case:
-    from dataclasses import replace
-
     return replace(changed, probes=original.probes, event_id=original.event_id)
 
 
