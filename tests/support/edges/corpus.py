@@ -104,7 +104,7 @@ RAW_SHAPES: dict[str, Shape] = {
     "ce_tenantid-invalid-utf8": header("ce_tenantid", b"groupe-\xff\xfe", REFUSE),
     "ce_tenantid-crlf": header("ce_tenantid", b"groupe\r\nexemple", REFUSE),
     "ce_programmeid-nul": header("ce_programmeid", b"prog-edges\x00", REFUSE),
-    "ce_programmeid-huge": header("ce_programmeid", b"p" * 100_000, EITHER),
+    "ce_programmeid-huge": header("ce_programmeid", b"p" * 100_000, REFUSE),
     "ce_source-nul": header("ce_source", b"/hr/\x00", REFUSE),
     "ce_subject-invalid-utf8": header("ce_subject", b"\xc3\x28", REFUSE),
     "ce_correlationid-garbage": header("ce_correlationid", b"\x00not-a-uuid", REFUSE),
