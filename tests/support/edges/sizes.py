@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from aiokafka.partitioner import murmur2
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
 from tests.support.edges.cases import Case, Verdict, with_json
@@ -53,3 +54,14 @@ def padded_to(case: Case, limit: int) -> Case:
             return replace(candidate, may_be_set_aside=True)
         padding += missing
     raise AssertionError(f"could not pad {case.label} to {limit - HEADROOM} bytes")
+
+
+def key_on_another_partition(key: bytes, partitions: int) -> bytes:
+    """A key whose records go to another partition than ``key``'s (Kafka's default
+    partitioner): its dead-letter copy travels in another batch than ``key``'s."""
+    taken = (murmur2(key) & 0x7FFFFFFF) % partitions
+    for number in range(1000):
+        candidate = f"{key.decode()}-elsewhere-{number}".encode()
+        if (murmur2(candidate) & 0x7FFFFFFF) % partitions != taken:
+            return candidate
+    raise AssertionError("no key found on another partition")
