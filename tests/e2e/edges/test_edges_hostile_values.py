@@ -83,7 +83,7 @@ def _mutations(data: st.DataObject, stage: EdgeStage, count: int) -> list[Case]:
         document = body_of(base)
         if data.draw(st.integers(0, 9), label="extra field?") == 0:
             path = _pick(data, list(object_paths(document)), "object")
-            change = ("extra field", path, "")
+            change = ("extra field", path, "(an unknown field added)")
             mutated = extended(base, path, "surprise")
         else:
             path = _pick(data, list(leaf_paths(document)), "field")

@@ -78,8 +78,13 @@ class EdgeStage:
     sent: list[Case] = field(default_factory=list)
     """Every case sent so far: a dead letter of an earlier burst is not a stray."""
 
-    def __repr__(self) -> str:  # hypothesis prints it with every failing example
+    def __repr__(self) -> str:
         return f"EdgeStage(prefix={self.prefix!r}, database={self.database.name!r})"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # noqa: ARG002
+        """How Hypothesis shows the stage beside a failing example: briefly, not field by
+        field (the services' environment would fill the screen)."""
+        printer.text(repr(self))
 
     @property
     def prefix(self) -> str:
