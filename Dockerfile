@@ -1,9 +1,15 @@
 # syntax=docker/dockerfile:1
-# One image for the three Binôme services and the provisioning job; the command picks which:
-#   binome-pairing serve | binome-sessions migrate | binome-db provision | ...
+# One image for the three Binôme services and the tools run beside them; the command picks:
+#   binome-pairing serve | binome-sessions migrate | binome-db provision | binome-hr-import ...
 # Both stages must share the same Python: the virtual environment built in the first stage
 # links to the interpreter of its base image.
-ARG PYTHON_IMAGE=python:3.11-slim
+#
+# The base image is pinned by digest: a tag moves with every rebuild upstream, a digest does
+# not. This one is python:3.11-slim (Python 3.11.15 on Debian trixie, multi-platform index)
+# as recorded by Docker's official-images bookkeeping (docker-library/repo-info,
+# repos/python/remote/3.11-slim.md). To move it, see "Image" under "Secured transport and
+# provisioning as code" in docs/operations.md.
+ARG PYTHON_IMAGE=python:3.11-slim@sha256:90744cff8f32887f075c47d747a173ff333e9e98801667af93c357fa9f5e28ff
 
 FROM ${PYTHON_IMAGE} AS builder
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
@@ -12,15 +18,23 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
+# Every dependency, and the build backend, exactly as locked: versions and hashes
+# (requirements.lock, produced by pip-compile from pyproject.toml). Nothing else is resolved.
+COPY requirements.lock ./
+RUN --mount=type=cache,target=/root/.cache/pip \
+    pip install --require-hashes --no-deps -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY shared ./shared
 COPY services ./services
-COPY devstack ./devstack
+COPY integrations ./integrations
 # A wheel then a non-editable install: the runtime stage gets only site-packages, no sources.
 # pip compiles the .pyc files here, so the read-only runtime never needs to write them.
-RUN --mount=type=cache,target=/root/.cache/pip \
-    pip wheel --wheel-dir /wheels --no-deps . \
-    && pip install /wheels/binome-*.whl
+# The local development stack (devstack/) is left out, so its command goes too; the build
+# backend leaves once the wheel is built.
+RUN pip wheel --wheel-dir /wheels --no-deps --no-build-isolation . \
+    && pip install --no-deps /wheels/binome-*.whl \
+    && rm /opt/venv/bin/binome-stack \
+    && pip uninstall --yes setuptools wheel
 
 
 FROM ${PYTHON_IMAGE} AS runtime

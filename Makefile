@@ -4,9 +4,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+CONTRACT_CHECK := tools/contract-check
+NODE_INSTALLED := $(CONTRACT_CHECK)/node_modules/.installed
 OWNER_FILE := .stack/started-by-make-test
 
-.PHONY: demo demo-stop test lint format docs install stack-up stack-down clean
+.PHONY: demo demo-stop test lint format docs install contract-tools stack-up stack-down clean
 
 $(INSTALLED): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11+ is required (Debian: apt-get install python3 python3-venv)"; exit 2; }
@@ -15,7 +17,16 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@
 
-install: $(INSTALLED)
+# The contract tests run the official AsyncAPI parser and Ajv under node 18+ (see
+# tools/contract-check); versions are pinned by its package-lock.json.
+$(NODE_INSTALLED): $(CONTRACT_CHECK)/package-lock.json
+	@command -v npm >/dev/null || { echo "node 18+ and npm are required (Debian: apt-get install nodejs npm)"; exit 2; }
+	npm ci --prefix $(CONTRACT_CHECK) --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+contract-tools: $(NODE_INSTALLED)
+
+install: $(INSTALLED) $(NODE_INSTALLED)
 
 ## demo: set up everything, start Kafka, PostgreSQL and the three services, show them talking.
 demo: $(INSTALLED)
@@ -26,7 +37,7 @@ demo-stop: $(INSTALLED)
 	$(BIN)/python -m binome_devstack.demo down
 
 ## test: lint, type-check, then unit, integration and e2e tests on a real Kafka and PostgreSQL.
-test: $(INSTALLED)
+test: $(INSTALLED) $(NODE_INSTALLED)
 	@mkdir -p .stack
 	$(BIN)/binome-stack up --owner-file $(OWNER_FILE)
 	@status=0; \
@@ -55,4 +66,4 @@ stack-down: $(INSTALLED)
 	$(BIN)/binome-stack down
 
 clean: stack-down
-	rm -rf $(VENV) .stack .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .stack .pytest_cache .mypy_cache .ruff_cache $(CONTRACT_CHECK)/node_modules

@@ -1,7 +1,8 @@
 """``binome-docs``: write (or check) every document generated from the code into docs/.
 
 - ``docs/schemas/messages/<type>.v<major>.json``: the JSON Schema of each message body;
-- ``docs/asyncapi/<service>.json``: each service's AsyncAPI 3.0 document;
+- ``docs/schemas/catalogue.json``: every message type and major, with its schema's URI;
+- ``docs/asyncapi/<service>.json``: each service's AsyncAPI 3 document;
 - ``docs/events.md``: the event catalogue, a table per topic;
 - ``docs/configuration.md``: every setting and its environment variable;
 - ``docs/hr-import-columns.md``: the HR CSV import's columns and their aliases.
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,7 +22,10 @@ from pydantic_settings import BaseSettings
 
 from binome_shared.contracts.base import Message
 from binome_shared.contracts.catalogue import CATALOGUE
-from binome_shared.docs.asyncapi import asyncapi_document, message_json_schema
+from binome_shared.docs.asyncapi import asyncapi_document
+from binome_shared.docs.json_schema import message_json_schema, schema_catalogue, schema_path
+from binome_shared.generated_files import generate_or_check
+from binome_shared.messaging.cloudevents import DATASCHEMA_BASE, dataschema_uri
 from binome_shared.runtime.service import ServiceDefinition
 from binome_shared.runtime.settings import ServiceSettings
 
@@ -38,9 +41,9 @@ def service_definitions() -> list[ServiceDefinition]:
 def generated_documents() -> dict[str, str]:
     """Relative path under docs/ → content, for every generated document."""
     documents: dict[str, str] = {}
-    for message in sorted(CATALOGUE, key=lambda m: (m.message_type, m.schema_version.major)):
-        path = f"schemas/messages/{message.message_type}.v{message.schema_version.major}.json"
-        documents[path] = _json(message_json_schema(message))
+    for message in CATALOGUE:
+        documents[f"schemas/{schema_path(message)}"] = _json(message_json_schema(message))
+    documents["schemas/catalogue.json"] = _json(schema_catalogue(CATALOGUE))
     definitions = service_definitions()
     for definition in definitions:
         documents[f"asyncapi/{definition.name}.json"] = _json(asyncapi_document(definition))
@@ -133,6 +136,7 @@ def _catalogue_markdown(definitions: list[ServiceDefinition]) -> str:
         "Every message travels on Kafka in CloudEvents 1.0 binary mode: context in `ce_*`",
         "headers, the body below as JSON. See `docs/compatibility.md` for versioning rules.",
         "",
+        *_finding_a_schema(),
     ]
     by_topic: dict[str, list[type[Message]]] = {}
     for message in CATALOGUE:
@@ -145,18 +149,46 @@ def _catalogue_markdown(definitions: list[ServiceDefinition]) -> str:
             "",
             f"{topic.description} Partitions: {topic.partitions}. Written by: {topic.owner}.",
             "",
-            "| Type | Kind | Version | Key | Read by | Meaning |",
-            "|---|---|---|---|---|---|",
+            "| Type | Kind | Version | Key | Read by | Schema | Meaning |",
+            "|---|---|---|---|---|---|---|",
         ]
         for message in messages:
             summary = (message.__doc__ or "").strip().split("\n")[0]
             lines.append(
                 f"| `{message.message_type}` | {message.message_kind} | "
                 f"{message.schema_version} | {message.key_field or 'programme_id'} | "
-                f"{', '.join(readers.get(message, [])) or '—'} | {summary} |"
+                f"{', '.join(readers.get(message, [])) or '—'} | "
+                f"[v{message.schema_version.major}](schemas/{schema_path(message)}) | {summary} |"
             )
         lines.append("")
     return "\n".join(lines)
+
+
+def _finding_a_schema() -> list[str]:
+    example = dataschema_uri("binome.pairing.pair-formed", 1)
+    file = f"schemas/{example.removeprefix(DATASCHEMA_BASE)}"
+    return [
+        "## Finding a record's schema / Trouver le schéma d'un enregistrement",
+        "",
+        "Every record Binôme writes names the JSON Schema (draft 2020-12) of its body in its",
+        "`ce_dataschema` header, which is also the schema's `$id`:",
+        "",
+        f"    ce_dataschema: {example}",
+        f"    file:          docs/{file}",
+        "",
+        f"Replace the base `{DATASCHEMA_BASE}` with `docs/schemas/` (or with where you",
+        "publish that folder). `ce_schemaversion` still carries `MAJOR.MINOR`. A record",
+        "without `ce_dataschema` (a command an HR platform wrote) finds its schema by `ce_type`",
+        "and major in [`schemas/catalogue.json`](schemas/catalogue.json). More in",
+        "[compatibility.md](compatibility.md).",
+        "",
+        "Chaque enregistrement écrit par Binôme désigne le schéma JSON (draft 2020-12) de son",
+        "corps dans l'en-tête `ce_dataschema`, qui est aussi le `$id` du schéma : remplacer la",
+        f"base `{DATASCHEMA_BASE}` par `docs/schemas/` donne le fichier. Sans",
+        "`ce_dataschema` (commande écrite par une plateforme RH), `ce_type` et la version",
+        "majeure suffisent, via `schemas/catalogue.json`.",
+        "",
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -164,29 +196,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("action", choices=["generate", "check"])
     parser.add_argument("--docs-dir", type=Path, default=Path("docs"))
     arguments = parser.parse_args(argv)
-    documents = generated_documents()
-    stale = [
-        path
-        for path, content in documents.items()
-        if not (arguments.docs_dir / path).exists()
-        or (arguments.docs_dir / path).read_text() != content
-    ]
-    if arguments.action == "check":
-        if stale:
-            print(
-                "stale generated docs (run `binome-docs generate`):",
-                *stale,
-                sep="\n  ",
-                file=sys.stderr,
-            )
-            return 1
-        return 0
-    for path in stale:
-        target = arguments.docs_dir / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(documents[path])
-    print(f"{len(stale)} document(s) written, {len(documents) - len(stale)} unchanged")
-    return 0
+    return generate_or_check(
+        generated_documents(),
+        arguments.docs_dir,
+        arguments.action,
+        command="binome-docs generate",
+        what="docs",
+    )
 
 
 if __name__ == "__main__":

@@ -1,13 +1,22 @@
-"""AsyncAPI 3.0 documents generated from a service's definition and the message models."""
+"""AsyncAPI 3 documents generated from a service's definition and the message models.
+
+They are written for the official AsyncAPI parser and the generators built on it: the
+current specification version, payloads in the AsyncAPI schema format, Binôme's own
+metadata only as ``x-`` specification extensions, where the specification allows them.
+"""
 
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from binome_shared.contracts.base import Message
+from binome_shared.contracts.base import Message, MessageKind
 from binome_shared.contracts.topics import TopicSpec
+from binome_shared.docs.json_schema import message_json_schema
+from binome_shared.messaging.cloudevents import dataschema_uri
 from binome_shared.runtime.service import ServiceDefinition
+
+ASYNCAPI_VERSION = "3.1.0"
 
 CLOUDEVENTS_HEADERS: dict[str, Any] = {
     "type": "object",
@@ -33,6 +42,15 @@ CLOUDEVENTS_HEADERS: dict[str, Any] = {
         "ce_time": {"type": "string", "format": "date-time"},
         "ce_subject": {"type": "string"},
         "ce_schemaversion": {"type": "string", "pattern": r"^\d+\.\d+$"},
+        "ce_dataschema": {
+            "type": "string",
+            "format": "uri",
+            "description": (
+                "The body's JSON Schema, also its `$id`: "
+                "https://binome.example/schemas/messages/<type>.v<major>.json, "
+                "published as docs/schemas/messages/<type>.v<major>.json."
+            ),
+        },
         "ce_tenantid": {"type": "string", "description": "The organisation."},
         "ce_programmeid": {"type": "string", "description": "The programme."},
         "ce_correlationid": {"type": "string", "format": "uuid"},
@@ -45,19 +63,6 @@ CLOUDEVENTS_HEADERS: dict[str, Any] = {
 
 def message_name(message: type[Message]) -> str:
     return f"{message.__name__}V{message.schema_version.major}"
-
-
-def message_json_schema(
-    message: type[Message], *, ref_template: str = "#/$defs/{model}"
-) -> dict[str, Any]:
-    """The JSON Schema of a message's body (its CloudEvents ``data``)."""
-    schema = message.model_json_schema(ref_template=ref_template, mode="validation")
-    schema["$id"] = f"urn:binome:{message.message_type}:{message.schema_version.major}"
-    schema["x-binome-type"] = message.message_type
-    schema["x-binome-version"] = str(message.schema_version)
-    schema["x-binome-kind"] = str(message.message_kind)
-    schema["x-binome-topic"] = message.topic.name
-    return schema
 
 
 def asyncapi_document(definition: ServiceDefinition) -> dict[str, Any]:
@@ -74,15 +79,7 @@ def asyncapi_document(definition: ServiceDefinition) -> dict[str, Any]:
     for message in (*received, *sent):
         body = message_json_schema(message, ref_template="#/components/schemas/{model}")
         schemas.update(body.pop("$defs", {}))
-        messages[message_name(message)] = {
-            "name": message.message_type,
-            "title": message.__name__,
-            "summary": (message.__doc__ or "").strip().split("\n")[0],
-            "contentType": "application/json",
-            "headers": {"$ref": "#/components/schemas/CloudEventsHeaders"},
-            "payload": body,
-            "bindings": {"kafka": {"key": {"type": "string", "description": _key(message)}}},
-        }
+        messages[message_name(message)] = _message_object(message, _payload(body))
     schemas["CloudEventsHeaders"] = CLOUDEVENTS_HEADERS
     channels = {
         _channel_id(topic): {
@@ -112,7 +109,7 @@ def asyncapi_document(definition: ServiceDefinition) -> dict[str, Any]:
                 ],
             }
     return {
-        "asyncapi": "3.0.0",
+        "asyncapi": ASYNCAPI_VERSION,
         "info": {
             "title": f"binome-{definition.name}",
             "version": _version(),
@@ -123,6 +120,47 @@ def asyncapi_document(definition: ServiceDefinition) -> dict[str, Any]:
         "operations": operations,
         "components": {"messages": messages, "schemas": dict(sorted(schemas.items()))},
     }
+
+
+def _message_object(message: type[Message], payload: dict[str, Any]) -> dict[str, Any]:
+    uri = dataschema_uri(message.message_type, message.schema_version.major)
+    return {
+        "name": message.message_type,
+        "title": message.__name__,
+        "summary": (message.__doc__ or "").strip().split("\n")[0],
+        "contentType": "application/json",
+        "headers": _headers(message, uri),
+        "payload": payload,
+        "bindings": {"kafka": {"key": {"type": "string", "description": _key(message)}}},
+        "externalDocs": {
+            "description": "The body's JSON Schema (draft 2020-12), named by ce_dataschema.",
+            "url": uri,
+        },
+        "x-binome-type": message.message_type,
+        "x-binome-version": str(message.schema_version),
+        "x-binome-kind": str(message.message_kind),
+        "x-binome-topic": message.topic.name,
+    }
+
+
+def _headers(message: type[Message], uri: str) -> dict[str, Any]:
+    """The shared CloudEvents headers, with the values fixed for this message."""
+    own: dict[str, Any] = {
+        "type": "object",
+        "properties": {
+            "ce_type": {"const": message.message_type},
+            "ce_schemaversion": {"pattern": rf"^{message.schema_version.major}\.\d+$"},
+            "ce_dataschema": {"const": uri},
+        },
+    }
+    if message.message_kind is MessageKind.EVENT:
+        own["required"] = ["ce_dataschema"]  # Binôme writes it; HR platforms need not
+    return {"allOf": [{"$ref": "#/components/schemas/CloudEventsHeaders"}, own]}
+
+
+def _payload(body: dict[str, Any]) -> dict[str, Any]:
+    """The body's schema inside the document: no dialect, no `$id` to move `$ref`s' base."""
+    return {key: value for key, value in body.items() if key not in {"$schema", "$id"}}
 
 
 def _channel_id(topic: TopicSpec) -> str:

@@ -92,13 +92,13 @@ _EXTENSIONS = {
 
 def encode(envelope: Envelope[Any], *, topic: str, extra_headers: Headers = ()) -> KafkaRecord:  # type: ignore[assignment]
     """The Kafka record for an envelope, ready for a producer."""
+    version = envelope.schema_version
     headers: Headers = [
         ("ce_specversion", _SPEC_VERSION_BYTES),
         ("ce_id", str(envelope.id).encode()),
-        ("ce_type", envelope.type.encode()),
         ("ce_source", envelope.source.encode()),
         ("ce_time", envelope.time.isoformat().encode()),
-        ("ce_schemaversion", str(envelope.schema_version).encode()),
+        *_type_headers(envelope.type, version.major, version.minor),
         ("ce_tenantid", envelope.tenant_id.encode()),
         ("ce_programmeid", envelope.programme_id.encode()),
         ("ce_correlationid", str(envelope.correlation_id).encode()),
@@ -115,6 +115,31 @@ def encode(envelope: Envelope[Any], *, topic: str, extra_headers: Headers = ()) 
         # The serializer's own bytes: model_dump_json() would decode them to text first.
         value=envelope.data.__pydantic_serializer__.to_json(envelope.data),
         headers=headers,
+    )
+
+
+DATASCHEMA_BASE = "https://binome.example/schemas/"
+"""Where Binôme's message schemas are published; ``docs/schemas/`` mirrors it file for file.
+
+A record's ``ce_dataschema`` is this base plus ``messages/<type>.v<major>.json``, which is
+also the schema's ``$id``: a consumer maps the base to its copy of ``docs/schemas/`` (or
+to wherever it publishes them) and finds the file. One URI per major version, as
+CloudEvents asks: minor versions only add optional fields, so the URI need not change.
+"""
+
+
+def dataschema_uri(message_type: str, major: int) -> str:
+    """The URI of the JSON Schema that bodies of this type and major version follow."""
+    return f"{DATASCHEMA_BASE}messages/{message_type}.v{major}.json"
+
+
+@functools.lru_cache(maxsize=512)
+def _type_headers(message_type: str, major: int, minor: int) -> tuple[tuple[str, bytes], ...]:
+    """The headers that depend only on the type and version: built once, reused per record."""
+    return (
+        ("ce_type", message_type.encode()),
+        ("ce_schemaversion", f"{major}.{minor}".encode()),
+        ("ce_dataschema", dataschema_uri(message_type, major).encode()),
     )
 
 

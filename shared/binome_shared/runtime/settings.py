@@ -6,7 +6,11 @@ import socket
 from typing import Literal
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from binome_shared.runtime.kafka_security import KafkaSecuritySettings
+from binome_shared.runtime.postgres_tls import DatabaseTlsSettings
+from binome_shared.runtime.topic_policy import TopicPolicySettings
 
 LOCAL_KAFKA = "127.0.0.1:19092"
 LOCAL_POSTGRES = "127.0.0.1:15432"
@@ -18,8 +22,13 @@ def local_database_url(service: str) -> str:
     return f"postgresql://{role}:{role}@{LOCAL_POSTGRES}/binome"
 
 
-class ServiceSettings(BaseSettings):
-    """Settings every service shares; each service subclasses it to set its own defaults."""
+class ServiceSettings(KafkaSecuritySettings, DatabaseTlsSettings, TopicPolicySettings):
+    """Settings every service shares; each service subclasses it to set its own defaults.
+
+    Kafka security, Postgres TLS and the topic policy are kept in their own classes
+    (``kafka_security``, ``postgres_tls``, ``topic_policy``) so that tools which are not
+    services (the HR import, the topic provisioning) read the same settings.
+    """
 
     model_config = SettingsConfigDict(env_prefix="BINOME_", extra="ignore")
 
@@ -56,6 +65,10 @@ class ServiceSettings(BaseSettings):
     clock: Literal["system", "simulated"] = Field(
         default="system",
         description="`simulated`: the demo moves time via POST /admin/clock (never in production).",
+    )
+    environment: Literal["development", "production"] = Field(
+        default="development",
+        description="`production` refuses to start with any unsafe setting (all listed at once).",
     )
     instance_id: str = Field(
         default_factory=socket.gethostname,

@@ -9,6 +9,7 @@ import pytest
 
 from binome_shared.contracts.catalogue import CATALOGUE
 from binome_shared.docs_cli import generated_documents
+from binome_shared.messaging.cloudevents import dataschema_uri
 
 pytestmark = pytest.mark.unit
 
@@ -34,14 +35,14 @@ def test_every_message_of_the_catalogue_has_a_schema_and_a_place_in_the_catalogu
             / f"{message.message_type}.v{message.schema_version.major}.json"
         )
         schema = json.loads(schema_file.read_text())
-        assert schema["x-binome-type"] == message.message_type
+        assert schema["$id"] == dataschema_uri(message.message_type, message.schema_version.major)
         assert f"`{message.message_type}`" in catalogue
 
 
 def test_each_service_asyncapi_document_lists_what_it_reads_and_writes() -> None:
     pairing = json.loads((DOCS / "asyncapi" / "pairing.json").read_text())
     sessions = json.loads((DOCS / "asyncapi" / "sessions.json").read_text())
-    assert pairing["asyncapi"] == "3.0.0"
+    assert pairing["asyncapi"] == "3.1.0"
     sent = [op for op in pairing["operations"].values() if op["action"] == "send"]
     assert any("PairFormedV1" in ref["$ref"] for op in sent for ref in op["messages"])
     received = [op for op in sessions["operations"].values() if op["action"] == "receive"]

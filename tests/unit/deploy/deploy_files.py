@@ -6,11 +6,16 @@ docs/operations.md; they are meant to be replaced by the real settings classes.
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from pydantic_settings import BaseSettings
 
@@ -18,6 +23,7 @@ from binome_notifications.bootstrap import NotificationsSettings
 from binome_pairing.bootstrap import PairingSettings
 from binome_sessions.bootstrap import SessionsSettings
 from binome_shared.db.cli import ProvisionSettings
+from binome_shared.runtime.environment import known_variables, variable_name
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DEPLOY_DIR = REPO_ROOT / "deploy"
@@ -32,9 +38,8 @@ WRITABLE_TMP = "/tmp"  # noqa: S108
 
 
 def _environment_names(settings: type[BaseSettings]) -> frozenset[str]:
-    """The variables a settings class reads: its prefix plus each field's name."""
-    prefix = str(settings.model_config.get("env_prefix", ""))
-    return frozenset(f"{prefix}{name}".upper() for name in settings.model_fields)
+    """The variables a settings class reads: each field's, and its ``…_FILE`` form."""
+    return known_variables(settings)
 
 
 # Read from the real settings classes, so the manifests can only name variables that exist.
@@ -68,7 +73,9 @@ REQUIRED_NOTIFICATIONS_SETTINGS: frozenset[str] = REQUIRED_SERVICE_SETTINGS | {
     "BINOME_SMTP_FROM",
     "BINOME_PUBLIC_BASE_URL",
 }
-REQUIRED_PROVISION_SETTINGS: frozenset[str] = PROVISION_SETTINGS - {"BINOME_LOG_LEVEL"}
+REQUIRED_PROVISION_SETTINGS: frozenset[str] = frozenset(
+    variable_name(ProvisionSettings, field) for field in ProvisionSettings.model_fields
+) - {"BINOME_LOG_LEVEL"}
 
 
 def required_settings(service: str) -> frozenset[str]:
@@ -206,3 +213,53 @@ def environment_value(container: Manifest, name: str) -> str:
     assert len(values) == 1, f"{container['name']} sets {name} {len(values)} times"
     value: str = values[0]
     return value
+
+
+def _missing(message: str) -> None:
+    """Skipped on a workstation without the tool, but a failure under CI (``CI=true``): a
+    render test that silently skips in CI would let a broken overlay through."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{message}, and CI must run the deployment tests")
+    pytest.skip(message)
+
+
+def require_tool(name: str) -> str:
+    """The path of a command-line tool the deployment tests need."""
+    path = shutil.which(name)
+    if path is None:
+        _missing(f"{name} is not installed")
+    assert path is not None
+    return path
+
+
+def kustomize_command() -> list[str]:
+    """``kubectl kustomize`` (kustomize is built into kubectl), else a standalone
+    ``kustomize build`` (``go install sigs.k8s.io/kustomize/kustomize/v5``)."""
+    if kubectl := shutil.which("kubectl"):
+        return [kubectl, "kustomize"]
+    if kustomize := shutil.which("kustomize"):
+        return [kustomize, "build"]
+    _missing("neither kubectl nor kustomize is installed")
+    raise AssertionError("unreachable")
+
+
+@cache
+def _rendered(overlay: str) -> tuple[Manifest, ...]:
+    result = subprocess.run(
+        [*kustomize_command(), str(DEPLOY_DIR / overlay)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    return tuple(document for document in yaml.safe_load_all(result.stdout) if document)
+
+
+def render(overlay: str) -> tuple[Manifest, ...]:
+    """What kustomize renders for ``deploy/<overlay>``."""
+    return _rendered(overlay)
+
+
+def of_kind(documents: tuple[Manifest, ...], kind: str) -> dict[str, Any]:
+    """The rendered objects of one kind, by name."""
+    return {item["metadata"]["name"]: item for item in documents if item["kind"] == kind}

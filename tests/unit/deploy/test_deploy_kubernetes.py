@@ -32,6 +32,8 @@ BASE = load_kustomize_tree(DEPLOY_DIR / "base")
 PRODUCTION = load_kustomize_tree(DEPLOY_DIR / "overlays" / "production")
 NETWORK_POLICIES = load_kustomize_tree(DEPLOY_DIR / "components" / "network-policies")
 OTEL_COLLECTOR = load_kustomize_tree(DEPLOY_DIR / "components" / "otel-collector")
+STRIMZI = load_kustomize_tree(DEPLOY_DIR / "components" / "strimzi")
+CLOUDNATIVE_PG = load_kustomize_tree(DEPLOY_DIR / "components" / "cloudnative-pg")
 SERVICES = sorted(SERVICE_PORTS)
 AUTOSCALED = ["notifications", "sessions"]
 EXAMPLE_SECRET_ANNOTATION = "binome.example.org/example-secret"
@@ -80,13 +82,13 @@ def test_every_manifest_under_deploy_is_used_by_a_kustomization() -> None:
 
 
 def test_components_are_kustomize_components_enabled_in_production() -> None:
-    for tree in (NETWORK_POLICIES, OTEL_COLLECTOR):
+    for tree in (NETWORK_POLICIES, OTEL_COLLECTOR, STRIMZI, CLOUDNATIVE_PG):
         assert tree.kustomizations[0][1]["kind"] == "Component"
     (production_path, production) = PRODUCTION.kustomizations[0]
     components = {(production_path.parent / entry).resolve() for entry in production["components"]}
     assert components == {
-        (DEPLOY_DIR / "components" / "network-policies").resolve(),
-        (DEPLOY_DIR / "components" / "otel-collector").resolve(),
+        (DEPLOY_DIR / "components" / name).resolve()
+        for name in ("network-policies", "otel-collector", "strimzi", "cloudnative-pg")
     }
 
 

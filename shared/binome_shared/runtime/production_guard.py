@@ -1,0 +1,142 @@
+"""``BINOME_ENVIRONMENT=production`` refuses to start with anything unsafe configured.
+
+Every problem is listed at once, so an operator fixes the deployment in one pass instead of
+discovering one refusal per restart. The checks are a pure function of the settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+from pydantic import SecretStr
+
+from binome_shared.runtime.settings import ServiceSettings
+from binome_shared.runtime.topic_policy import TopicClass
+
+PLACEHOLDER_MARKS = ("replace-me", "changeme", "change-me", "example", "placeholder", "xxx")
+WEAK_PASSWORDS = frozenset({"", "password", "passwd", "postgres", "secret", "admin", "binome"})
+PRODUCTION_REPLICATION_FACTOR = 3
+PRODUCTION_MIN_INSYNC_REPLICAS = 2
+
+
+class UnsafeProductionError(RuntimeError):
+    """The settings of a production process, with every reason it must not start."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(
+            "refusing to start in production / refus de démarrer en production:\n"
+            + "\n".join(f"  - {problem}" for problem in problems)
+        )
+
+
+def is_weak_password(password: str, *, user: str | None = None) -> bool:
+    """A placeholder, a well-known default, or the user's own name (the local stack's rule)."""
+    lowered = password.lower()
+    return (
+        lowered in WEAK_PASSWORDS
+        or any(mark in lowered for mark in PLACEHOLDER_MARKS)
+        or (user is not None and lowered == user.lower())
+    )
+
+
+def _secrets(settings: ServiceSettings) -> Iterator[tuple[str, str, str | None]]:
+    """(variable, password, user) for every secret and every password inside a URL."""
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
+        variable = f"BINOME_{name.upper()}"
+        if isinstance(value, SecretStr):
+            yield variable, value.get_secret_value(), None
+        elif isinstance(value, str) and "://" in value:
+            parts = urlsplit(value)
+            if parts.password is not None:
+                yield variable, parts.password, parts.username
+
+
+def _password_problems(settings: ServiceSettings) -> Iterator[str]:
+    for variable, password, user in _secrets(settings):
+        if is_weak_password(password, user=user):
+            yield (
+                f"{variable} holds a default or placeholder password / "
+                "contient un mot de passe par défaut ou d'exemple"
+            )
+
+
+def _kafka_problems(settings: ServiceSettings) -> Iterator[str]:
+    protocol = settings.kafka_security_protocol
+    if not settings.kafka_uses_tls:
+        yield (
+            f"Kafka in {protocol}: traffic in clear, use SASL_SSL / "
+            f"Kafka en {protocol} : trafic en clair, utilisez SASL_SSL"
+        )
+    if not settings.kafka_uses_sasl and settings.kafka_ssl_cert_file is None:
+        yield (
+            "Kafka without authentication: use SASL_SSL (or a client certificate) / "
+            "Kafka sans authentification : utilisez SASL_SSL (ou un certificat client)"
+        )
+
+
+def _postgres_problems(settings: ServiceSettings) -> Iterator[str]:
+    if settings.database_sslmode != "verify-full":
+        yield (
+            f"BINOME_DATABASE_SSLMODE={settings.database_sslmode}: use verify-full / "
+            f"utilisez verify-full (certificat et nom d'hôte vérifiés)"
+        )
+
+
+def _runtime_problems(settings: ServiceSettings) -> Iterator[str]:
+    if settings.clock == "simulated":
+        yield (
+            "BINOME_CLOCK=simulated would let anyone move time through POST /admin/clock / "
+            "permettrait à quiconque de déplacer le temps via POST /admin/clock"
+        )
+    if settings.create_topics:
+        yield (
+            "BINOME_CREATE_TOPICS=true: topics are provisioned as code (KafkaTopic) / "
+            "les topics sont créés par le code de déploiement (KafkaTopic)"
+        )
+
+
+def _topic_problems(settings: ServiceSettings) -> Iterator[str]:
+    if settings.topic_replication_factor < PRODUCTION_REPLICATION_FACTOR:
+        yield (
+            f"BINOME_TOPIC_REPLICATION_FACTOR={settings.topic_replication_factor}: "
+            f"at least {PRODUCTION_REPLICATION_FACTOR} / au moins {PRODUCTION_REPLICATION_FACTOR}"
+        )
+    if settings.topic_min_insync_replicas < PRODUCTION_MIN_INSYNC_REPLICAS:
+        yield (
+            f"BINOME_TOPIC_MIN_INSYNC_REPLICAS={settings.topic_min_insync_replicas}: "
+            f"at least {PRODUCTION_MIN_INSYNC_REPLICAS} / au moins "
+            f"{PRODUCTION_MIN_INSYNC_REPLICAS}"
+        )
+    personal = {
+        TopicClass.COMMANDS: settings.commands_cleanup_policy,
+        TopicClass.DEAD_LETTERS: settings.dead_letters_cleanup_policy,
+    }
+    for topic_class, policy in personal.items():
+        if "delete" not in policy:
+            yield (
+                f"{topic_class} topics with cleanup.policy={policy} keep personal data forever / "
+                f"conserveraient des données personnelles sans limite"
+            )
+
+
+def production_problems(settings: ServiceSettings) -> list[str]:
+    """Every reason these settings are unsafe in production (empty when they are safe)."""
+    return [
+        *_password_problems(settings),
+        *_kafka_problems(settings),
+        *_postgres_problems(settings),
+        *_runtime_problems(settings),
+        *_topic_problems(settings),
+    ]
+
+
+def refuse_unsafe_production(settings: ServiceSettings) -> None:
+    """Raise :class:`UnsafeProductionError` when in production with any problem."""
+    if settings.environment != "production":
+        return
+    problems = production_problems(settings)
+    if problems:
+        raise UnsafeProductionError(problems)

@@ -1,0 +1,148 @@
+"""``BINOME_ENVIRONMENT=production`` lists every unsafe setting and refuses to start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from binome_shared.runtime.production_guard import (
+    UnsafeProductionError,
+    is_weak_password,
+    production_problems,
+    refuse_unsafe_production,
+)
+from binome_shared.runtime.settings import ServiceSettings
+
+pytestmark = pytest.mark.unit
+
+
+def safe(ca_file: Path, **overrides: Any) -> dict[str, Any]:
+    return {
+        "environment": "production",
+        "database_url": "postgresql://binome_pairing@binome-postgres-rw:5432/binome",
+        "database_password": "Zq8-generated-by-the-secret-manager",
+        "database_sslmode": "verify-full",
+        "database_ssl_root_cert_file": ca_file,
+        "http_port": 8001,
+        "kafka_security_protocol": "SASL_SSL",
+        "kafka_sasl_username": "binome-pairing-kafka",
+        "kafka_sasl_password": "Vt3-generated-by-strimzi",
+        "kafka_ssl_ca_file": ca_file,
+        "create_topics": False,
+        **overrides,
+    }
+
+
+def settings(values: dict[str, Any]) -> ServiceSettings:
+    return ServiceSettings.model_validate(values)
+
+
+def test_a_production_deployment_as_documented_has_no_problem(ca_file: Path) -> None:
+    assert production_problems(settings(safe(ca_file))) == []
+    refuse_unsafe_production(settings(safe(ca_file)))
+
+
+def test_the_laptop_defaults_list_every_problem_at_once() -> None:
+    laptop = settings(
+        {
+            "environment": "production",
+            "database_url": "postgresql://binome_pairing:binome_pairing@127.0.0.1:15432/binome",
+            "http_port": 8001,
+            "clock": "simulated",
+            "topic_replication_factor": 1,
+            "topic_min_insync_replicas": 1,
+            "commands_cleanup_policy": "compact",
+        }
+    )
+    with pytest.raises(UnsafeProductionError) as raised:
+        refuse_unsafe_production(laptop)
+    problems = raised.value.problems
+    expected_fragments = [
+        "BINOME_DATABASE_URL holds a default or placeholder password",
+        "Kafka in PLAINTEXT: traffic in clear",
+        "Kafka without authentication",
+        "BINOME_DATABASE_SSLMODE=prefer: use verify-full",
+        "POST /admin/clock",
+        "BINOME_CREATE_TOPICS=true",
+        "BINOME_TOPIC_REPLICATION_FACTOR=1",
+        "BINOME_TOPIC_MIN_INSYNC_REPLICAS=1",
+        "commands topics with cleanup.policy=compact keep personal data forever",
+    ]
+    assert len(problems) == len(expected_fragments)
+    for fragment, problem in zip(expected_fragments, problems, strict=True):
+        assert fragment in problem
+    assert all(problem in str(raised.value) for problem in problems)
+
+
+def test_outside_production_nothing_is_refused() -> None:
+    refuse_unsafe_production(settings({"database_url": "postgresql://a:a@h/db", "http_port": 1}))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "fragment"),
+    [
+        ({"kafka_sasl_password": "REPLACE-ME-kafka"}, "BINOME_KAFKA_SASL_PASSWORD holds"),
+        ({"database_password": "postgres"}, "BINOME_DATABASE_PASSWORD holds"),
+        (
+            {"database_url": "postgresql://binome_pairing:changeme@db:5432/binome"},
+            "BINOME_DATABASE_URL holds",
+        ),
+        (
+            {
+                "kafka_security_protocol": "SASL_PLAINTEXT",
+                "kafka_ssl_ca_file": None,
+            },
+            "Kafka in SASL_PLAINTEXT",
+        ),
+        ({"database_sslmode": "verify-ca"}, "BINOME_DATABASE_SSLMODE=verify-ca"),
+        ({"database_sslmode": "require"}, "BINOME_DATABASE_SSLMODE=require"),
+        ({"create_topics": True}, "BINOME_CREATE_TOPICS=true"),
+        ({"clock": "simulated"}, "BINOME_CLOCK=simulated"),
+        (
+            {"dead_letters_cleanup_policy": "compact"},
+            "dead-letters topics with cleanup.policy=compact",
+        ),
+    ],
+)
+def test_each_unsafe_setting_alone_is_one_problem(
+    ca_file: Path, overrides: dict[str, Any], fragment: str
+) -> None:
+    (problem,) = production_problems(settings(safe(ca_file, **overrides)))
+    assert fragment in problem
+
+
+def test_mutual_tls_without_sasl_is_authenticated(
+    ca_file: Path, client_certificate: tuple[Path, Path]
+) -> None:
+    cert, key = client_certificate
+    mutual = safe(
+        ca_file,
+        kafka_security_protocol="SSL",
+        kafka_sasl_username=None,
+        kafka_sasl_password=None,
+        kafka_ssl_cert_file=cert,
+        kafka_ssl_key_file=key,
+    )
+    assert production_problems(settings(mutual)) == []
+    without_certificate = safe(
+        ca_file, kafka_security_protocol="SSL", kafka_sasl_username=None, kafka_sasl_password=None
+    )
+    (problem,) = production_problems(settings(without_certificate))
+    assert "Kafka without authentication" in problem
+
+
+@pytest.mark.parametrize(
+    ("password", "user", "weak"),
+    [
+        ("REPLACE-ME-pairing", None, True),
+        ("", None, True),
+        ("Password", None, True),
+        ("binome_pairing", "binome_pairing", True),
+        ("xK9-long-and-random", "binome_pairing", False),
+        ("binome_pairing", "binome_sessions", False),
+    ],
+)
+def test_weak_passwords(password: str, user: str | None, weak: bool) -> None:
+    assert is_weak_password(password, user=user) is weak
