@@ -137,13 +137,16 @@ def case_of(
 
 
 def with_header(case: Case, name: str, value: bytes | None, *, verdict: Verdict) -> Case:
-    """The case with header ``name`` replaced by ``value`` (removed when ``None``)."""
+    """The case with header ``name`` replaced by ``value`` (removed when ``None``, added
+    when the record had no such header: an optional attribute such as ``ce_subject``)."""
     headers: list[tuple[str, bytes]] = []
     for existing, old in case.headers:
         if existing != name:
             headers.append((existing, old))
         elif value is not None:
             headers.append((name, value))
+    if value is not None and all(existing != name for existing, _ in case.headers):
+        headers.append((name, value))
     event_id = case.event_id if name != "ce_id" else None  # a changed id is not looked up
     return replace(case, headers=tuple(headers), verdict=verdict, probes=(), event_id=event_id)
 
