@@ -57,6 +57,10 @@ from binome_shared.contracts.programme import AgeBands, Criterion, MinimumAgeGap
 
 FEASIBLE_ABOVE = np.float32(-1.0)
 AVAILABILITY_RANK = 24
+TIE_BREAK_DIMENSIONS = 16
+TIE_BREAK_WEIGHT = np.float32(2.0**-13)
+"""Size of the ranking-only noise that sets apart people whose values tie (see ``_Scorer``)."""
+TIE_BREAK_SEED = 13
 TABLE_CODES_PER_STEP = 256
 SCORING_THREADS = 2
 TOP_K_SAMPLE_COST = 32
@@ -104,7 +108,7 @@ def _table_block(
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class _AllowedTable:
+class AllowedTable:
     """``allowed[code_of_row[r], column]``: whether a categorical constraint holds."""
 
     code_of_row: IntArray
@@ -115,7 +119,7 @@ def _allowed_table(
     mentee_values: NDArray[Any],
     mentor_values: NDArray[Any],
     allowed: Callable[[NDArray[Any], NDArray[Any]], NDArray[Any]],
-) -> _AllowedTable:
+) -> AllowedTable:
     distinct, inverse = np.unique(mentee_values, axis=0, return_inverse=True)
     table = np.empty((distinct.shape[0], mentor_values.shape[0]), dtype=np.bool_)
     right = mentor_values[np.newaxis]
@@ -123,7 +127,7 @@ def _allowed_table(
         part = distinct[first : first + TABLE_CODES_PER_STEP]
         left = part.reshape(part.shape[0], 1, *part.shape[1:])
         table[first : first + part.shape[0]] = allowed(left, right)
-    return _AllowedTable(code_of_row=inverse.reshape(-1).astype(np.int64), allowed=table)
+    return AllowedTable(code_of_row=inverse.reshape(-1).astype(np.int64), allowed=table)
 
 
 def build_features(
@@ -200,13 +204,13 @@ def _low_rank_availability(
     )
 
 
-def _constraint_tables(
+def constraint_tables(
     cohort: EncodedCohort, rows: IntArray, columns: IntArray
-) -> tuple[list[_AllowedTable], BoolArray, BoolArray]:
+) -> tuple[list[AllowedTable], BoolArray, BoolArray]:
     """Tables of the categorical constraints, and rows and columns valid on their own."""
     e, m = cohort.mentees, cohort.mentors
     constraints = cohort.rules.constraints
-    tables: list[_AllowedTable] = []
+    tables: list[AllowedTable] = []
     column_valid = np.ones(columns.shape[0], dtype=np.bool_)
     row_valid = np.ones(rows.shape[0], dtype=np.bool_)
     age_rule = constraints.mentor_younger
@@ -271,7 +275,7 @@ def _constraint_tables(
     return tables, row_valid, column_valid
 
 
-def _excluded_in_block(cohort: EncodedCohort, rows: IntArray, columns: IntArray) -> IntArray:
+def excluded_in_block(cohort: EncodedCohort, rows: IntArray, columns: IntArray) -> IntArray:
     """Keys ``row_position * len(columns) + column_position`` excluded one by one."""
     keys = np.concatenate([cohort.chain_keys, cohort.excluded_keys])
     if keys.size == 0:
@@ -334,6 +338,17 @@ def _first_k_per_group(
     return others[keep], groups[keep]
 
 
+def _tie_break_vectors(cohort: EncodedCohort) -> tuple[Float32Array, Float32Array]:
+    """Unit vectors per mentee and per mentor, the same for a cohort whatever the block."""
+    generator = np.random.default_rng(TIE_BREAK_SEED)
+    vectors = []
+    for count in (len(cohort.mentees), len(cohort.mentors)):
+        drawn = generator.standard_normal((count, TIE_BREAK_DIMENSIONS)).astype(np.float32)
+        norms = np.maximum(np.linalg.norm(drawn, axis=1, keepdims=True), np.float32(1e-6))
+        vectors.append((drawn / norms).astype(np.float32))
+    return vectors[0], vectors[1]
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class _Scorer:
     """Block values of ``rows`` × ``columns``, computed block by block.
@@ -352,23 +367,43 @@ class _Scorer:
     availability_weight: np.float32
     excluded: IntArray
     block_rows: int
-    tables: list[_AllowedTable]
+    tables: list[AllowedTable]
 
     @classmethod
     def build(
-        cls, cohort: EncodedCohort, rows: IntArray, columns: IntArray, tuning: SolverTuning
+        cls,
+        cohort: EncodedCohort,
+        rows: IntArray,
+        columns: IntArray,
+        tuning: SolverTuning,
+        *,
+        tie_break: bool,
     ) -> _Scorer:
+        """The scorer of ``rows`` × ``columns``; ``tie_break`` only when its values rank.
+
+        HR exports are full of identical profiles, whose values tie exactly. Ranked by
+        position, every mentee of a group of identical people would name the same few
+        mentors of another group, and the candidates would hold only those: a few hundred
+        pairs where thousands exist. A tiny noise of rank ``TIE_BREAK_DIMENSIONS`` (unit
+        vectors per person, their dot product times ``TIE_BREAK_WEIGHT``) gives each mentee
+        its own order among equals at the cost of a few more columns in the matrix product.
+        Never for pricing: reduced costs must be exact.
+        """
         exact = rows.shape[0] * columns.shape[0] <= tuning.exact_availability_max_cells
-        tables, row_valid, column_valid = _constraint_tables(cohort, rows, columns)
+        tables, row_valid, column_valid = constraint_tables(cohort, rows, columns)
         rows, columns = rows[row_valid], columns[column_valid]
         tables = [
-            _AllowedTable(
+            AllowedTable(
                 code_of_row=table.code_of_row[row_valid],
                 allowed=np.ascontiguousarray(table.allowed[:, column_valid]),
             )
             for table in tables
         ]
         x, y, a, b = build_features(cohort, rows, columns, exact_availability=exact)
+        if tie_break:
+            mentee_noise, mentor_noise = _tie_break_vectors(cohort)
+            x = np.ascontiguousarray(np.hstack([x, mentee_noise[rows] * TIE_BREAK_WEIGHT]))
+            y = np.ascontiguousarray(np.hstack([y, mentor_noise[columns]]))
         weight = np.float32(normalised_weights(cohort)[Criterion.AVAILABILITY])
         return cls(
             rows=rows,
@@ -378,7 +413,7 @@ class _Scorer:
             mentee_availability=a,
             mentor_availability=np.ascontiguousarray(b * weight, dtype=np.float32),
             availability_weight=weight,
-            excluded=_excluded_in_block(cohort, rows, columns),
+            excluded=excluded_in_block(cohort, rows, columns),
             block_rows=max(1, tuning.chunk_cells // max(columns.shape[0], 1)),
             tables=tables,
         )
@@ -488,7 +523,7 @@ def generate_candidates(
     feasible_per_mentee = np.zeros(len(cohort.mentees), dtype=np.int64)
     feasible_per_mentor = np.zeros(len(cohort.mentors), dtype=np.int64)
     strategy = CandidateStrategy.ALL_FEASIBLE if keep_all else CandidateStrategy.TOP_K
-    scorer = _Scorer.build(cohort, rows, columns, tuning) if cells else None
+    scorer = _Scorer.build(cohort, rows, columns, tuning, tie_break=not keep_all) if cells else None
     if scorer is None or scorer.rows.shape[0] * scorer.columns.shape[0] == 0:
         empty = np.zeros(0, dtype=np.int64)
         return CandidateGraph(
@@ -583,7 +618,7 @@ def price_edges(
     """
     if assignment.mentee_potential is None or assignment.mentor_potential is None:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    scorer = _Scorer.build(cohort, rows, columns, tuning)
+    scorer = _Scorer.build(cohort, rows, columns, tuning, tie_break=False)
     rows, columns = scorer.rows, scorer.columns
     if rows.shape[0] * columns.shape[0] == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
