@@ -159,6 +159,7 @@ def solve(
     forbidden_pairs: Collection[tuple[str, str]] = (),
     objective: Objective | None = None,
     tuning: SolverTuning = DEFAULT_TUNING,
+    positions: Sequence[int] | None = None,
 ) -> MatchingResult:
     """Pair the cohort optimally and explain every pair and every unmatched participant.
 
@@ -167,17 +168,22 @@ def solve(
     other mentees are solved, which is how a withdrawal or a dissolved pair is re-paired with
     minimal disruption (pass no locked pairs for a full round). ``forbidden_pairs``
     (mentor_id, mentee_id) are never formed (see :func:`excluded_pairs`). ``objective``
-    defaults to the programme's. Invalid records are left out and reported in ``problems``.
+    defaults to the programme's. Invalid records are left out and reported in ``problems``;
+    ``positions`` are the participants' indices in the caller's input, so that each problem
+    points at its record there (by default their order in ``participants``).
     """
     chosen_objective = objective or rules.objective
-    validation = validate_cohort(rules=rules, participants=participants)
+    lines = list(reporting_lines)
+    validation = validate_cohort(
+        rules=rules, participants=participants, positions=positions, reporting_lines=lines
+    )
     mentors = [p for p in validation.accepted if p.role is ParticipantRole.MENTOR]
     mentees = [p for p in validation.accepted if p.role is ParticipantRole.MENTEE]
     cohort = encode_cohort(
         rules=rules,
         mentees=mentees,
         mentors=mentors,
-        reporting_lines=reporting_lines,
+        reporting_lines=lines,
         forbidden_pairs=forbidden_pairs,
     )
     locked = _lock(cohort, locked_pairs)
