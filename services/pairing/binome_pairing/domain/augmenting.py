@@ -94,13 +94,10 @@ class FeasibleGraph:
             for table, code_row in zip(self.tables, self.code_rows, strict=True):
                 allowed &= table[code_row[part]][:, open_columns]
             if blocked.size:
-                inside = (blocked // open_columns.shape[0] >= first) & (
-                    blocked // open_columns.shape[0] < first + part.shape[0]
-                )
+                group_of_cell = blocked // open_columns.shape[0]
+                inside = (group_of_cell >= first) & (group_of_cell < first + part.shape[0])
                 local = blocked[inside]
-                allowed[local // open_columns.shape[0] - first, local % open_columns.shape[0]] = (
-                    False
-                )
+                allowed[group_of_cell[inside] - first, local % open_columns.shape[0]] = False
             newly = allowed.any(axis=0) & (parent_group < 0)
             parent_group[newly] = first + allowed.argmax(axis=0)[newly]
         reached = np.flatnonzero(parent_group >= 0)

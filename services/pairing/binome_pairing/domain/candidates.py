@@ -24,6 +24,11 @@ mentees, the mentors that suit them in particular, and the price surfaces those.
 mentor may also keep its best ``mentor_top_k`` mentees. A row's k best are found without
 sorting it: the k-th best of a sample of the row is a threshold that every one of them
 passes. Edges are then re-scored exactly by :mod:`binome_pairing.domain.evaluation`.
+
+People with identical profiles tie exactly; ranked by position, all of a group would name
+the same few counterparts. Ranking therefore adds a tiny noise per (mentee, mentor) (the
+dot product of unit vectors, ``TIE_BREAK_WEIGHT`` at most) that only orders equals, so
+each member of a group gets its own short list. Pricing never sees it.
 """
 
 from __future__ import annotations
