@@ -104,10 +104,12 @@ class _Forest:
             child, parent = forest._node(employee), forest._node(manager)
             forest.children[parent].append(child)
             forest.has_parent[child] = True
-        for index, person in enumerate(mentee_ids):
-            forest.mentees[forest._node(person)].append(index)
-        for index, person in enumerate(mentor_ids):
-            forest.mentors[forest._node(person)].append(index)
+        # Someone in no reporting link is in no one's chain: no node needed.
+        for people, enrolled in ((mentee_ids, forest.mentees), (mentor_ids, forest.mentors)):
+            for index, person in enumerate(people):
+                linked = forest.node_of.get(person)
+                if linked is not None:
+                    enrolled[linked].append(index)
         return forest
 
     def pairs_in_a_chain(self, mentor_count: int) -> IntArray:
