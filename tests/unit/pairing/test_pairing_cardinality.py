@@ -32,7 +32,7 @@ from binome_pairing.domain import (
 )
 from binome_shared.contracts.participants import ParticipantProfile, ReportingLine
 from binome_shared.contracts.programme import MinimumAgeGap, Objective, ProgrammeRules
-from tests.unit.pairing.pairing_builders import mentee, mentor, need, rules, skill
+from tests.unit.pairing.pairing_builders import mentee, mentor, naive_above, need, rules, skill
 
 pytestmark = pytest.mark.unit
 
@@ -125,18 +125,6 @@ def cohorts(draw: st.DrawFn) -> Cohort:
         if lead in managers
     ]
     return Cohort(people=people, lines=lines, managers=managers)
-
-
-def naive_above(boss: str, person: str, managers: dict[str, str]) -> bool:
-    """Whether following ``person``'s managers reaches ``boss`` (loops end the walk)."""
-    seen = {person}
-    current = managers.get(person)
-    while current is not None and current not in seen:
-        if current == boss:
-            return True
-        seen.add(current)
-        current = managers.get(current)
-    return False
 
 
 def naive_feasible(rules_: ProgrammeRules, e: ParticipantProfile, m: ParticipantProfile) -> bool:
@@ -264,28 +252,14 @@ def test_the_count_is_the_independent_maximum_and_every_reason_is_true(
 
 def identical_groups(mentees: int, mentors: int, *, groups: int = 4) -> list[ParticipantProfile]:
     """The reported shape: a few groups of identical people, every mentee pairable."""
-    people = []
-    for index in range(mentees):
-        group = index % groups
-        people.append(
-            mentee(
-                f"E{index}",
-                department=f"D{group}",
-                business_unit="U",
-                learning_needs=[need("data", 3)],
-            )
-        )
-    for index in range(mentors):
-        group = index % groups
-        people.append(
-            mentor(
-                f"Y{index}",
-                department=f"D{(group + 1) % groups}",
-                business_unit="U",
-                skills=[skill("data", 3)],
-            )
-        )
-    return people
+    same = {"business_unit": "U", "full_name": "Camille Martin", "email": "c@example.com"}
+    return [
+        mentee(f"E{i}", department=f"D{i % groups}", learning_needs=[need("data", 3)], **same)
+        for i in range(mentees)
+    ] + [
+        mentor(f"Y{i}", department=f"D{(i + 1) % groups}", skills=[skill("data", 3)], **same)
+        for i in range(mentors)
+    ]
 
 
 def test_two_thousand_identical_profiles_are_all_paired_with_the_default_settings() -> None:

@@ -9,20 +9,9 @@ from hypothesis import strategies as st
 from binome_pairing.domain import Severity, solve, validate_cohort
 from binome_pairing.domain.hierarchy import chain_pair_keys, reporting_loops
 from binome_shared.contracts.participants import ReportingLine
-from tests.unit.pairing.pairing_builders import mentee, mentor, rules
+from tests.unit.pairing.pairing_builders import mentee, mentor, naive_above, rules
 
 pytestmark = pytest.mark.unit
-
-
-def naive_above(boss: str, person: str, managers: dict[str, str]) -> bool:
-    seen = {person}
-    current = managers.get(person)
-    while current is not None and current not in seen:
-        if current == boss:
-            return True
-        seen.add(current)
-        current = managers.get(current)
-    return False
 
 
 @st.composite
