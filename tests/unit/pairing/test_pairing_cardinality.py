@@ -30,6 +30,8 @@ from binome_pairing.domain import (
     UnmatchedReason,
     solve,
 )
+from binome_pairing.domain.augmenting import FeasibleGraph, augmenting_edges
+from binome_pairing.domain.encoding import encode_cohort
 from binome_shared.contracts.participants import ParticipantProfile, ReportingLine
 from binome_shared.contracts.programme import MinimumAgeGap, Objective, ProgrammeRules
 from tests.unit.pairing.pairing_builders import mentee, mentor, naive_above, need, rules, skill
@@ -43,6 +45,9 @@ RULES = rules(
     shared_language=True,
     mentor_trained=True,
 )
+
+
+ONLY_EXCLUSIONS = rules()
 
 
 @dataclass(frozen=True)
@@ -349,3 +354,38 @@ def test_a_search_stopped_short_says_so_instead_of_giving_a_false_reason() -> No
         assert item.reason_code is UnmatchedReason.MAXIMUM_NOT_PROVEN
         assert f"up to {stats.pairs_missing_at_most} pair(s) may be missing" in item.reason.en
         assert "Maximum non prouvé" in item.reason.fr
+
+
+def test_the_search_reaches_a_mentor_through_the_only_member_of_a_group_allowed_with_them() -> None:
+    # Five identical mentees; HR rejected Y0 for the first four: the group reaches Y0, and
+    # the tree edge must come from E4, the one member not excluded (found past the spread).
+    people = identical_groups(5, 1, groups=1)
+    rejected = {("Y0", f"E{index}") for index in range(4)}
+    cohort = encode_cohort(
+        rules=ONLY_EXCLUSIONS,
+        mentees=[p for p in people if p.role.value == "mentee"],
+        mentors=[p for p in people if p.role.value == "mentor"],
+        forbidden_pairs=rejected,
+    )
+    graph = FeasibleGraph.build(cohort, np.arange(5), np.arange(1), chunk_cells=1 << 20)
+
+    rows, columns = graph.reach(np.arange(5), np.ones(1, dtype=np.bool_))
+    edges = augmenting_edges(
+        graph,
+        matched_mentee=np.zeros(0, dtype=np.int64),
+        matched_mentor=np.zeros(0, dtype=np.int64),
+        places=np.ones(1, dtype=np.int64),
+    )
+
+    assert (rows.tolist(), columns.tolist()) == ([4], [0])
+    assert edges is not None
+    assert (edges[0].tolist(), edges[1].tolist()) == ([4], [0])
+    assert (
+        augmenting_edges(
+            graph,
+            matched_mentee=np.array([4]),
+            matched_mentor=np.array([0]),
+            places=np.ones(1, dtype=np.int64),
+        )
+        is None
+    )
