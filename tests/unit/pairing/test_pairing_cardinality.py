@@ -31,7 +31,10 @@ from binome_pairing.domain import (
     solve,
 )
 from binome_pairing.domain.augmenting import FeasibleGraph, augmenting_edges
+from binome_pairing.domain.candidates import generate_candidates
 from binome_pairing.domain.encoding import encode_cohort
+from binome_pairing.domain.evaluation import feasible
+from binome_pairing.domain.mentor_classes import MentorClasses
 from binome_shared.contracts.participants import ParticipantProfile, ReportingLine
 from binome_shared.contracts.programme import MinimumAgeGap, Objective, ProgrammeRules
 from tests.unit.pairing.pairing_builders import mentee, mentor, naive_above, need, rules, skill
@@ -389,3 +392,32 @@ def test_the_search_reaches_a_mentor_through_the_only_member_of_a_group_allowed_
         )
         is None
     )
+
+
+def test_identical_mentors_ranked_as_classes_keep_exact_counts_and_spread_lists() -> None:
+    people = scarce_language_cohort()
+    mentees = [p for p in people if p.role.value == "mentee"]
+    mentors = [p for p in people if p.role.value == "mentor"]
+    rejected = {(mentors[0].participant_id, mentees[index].participant_id) for index in range(9)}
+    cohort = encode_cohort(
+        rules=rules(shared_language=True),
+        mentees=mentees,
+        mentors=mentors,
+        forbidden_pairs=rejected,
+    )
+    narrow = replace(DEFAULT_TUNING, all_feasible_max_cells=0, mentee_priced_top_k=0)
+    everyone, columns = np.arange(len(mentees)), np.arange(len(mentors))
+
+    graph = generate_candidates(cohort, rows=everyone, columns=columns, tuning=narrow)
+
+    assert MentorClasses.of(cohort, columns) is not None  # two profiles, one with exclusions
+    allowed = feasible(cohort, everyone[:, None], columns[None, :])
+    assert graph.feasible_per_mentee.tolist() == allowed.sum(axis=1).tolist()
+    assert graph.feasible_per_mentor.tolist() == allowed.sum(axis=0).tolist()
+    assert allowed[graph.mentee, graph.mentor].all()
+    per_mentee = np.bincount(graph.mentee, minlength=len(mentees))
+    assert (per_mentee == np.minimum(narrow.mentee_top_k, allowed.sum(axis=1))).all()
+    # Identical German-only mentees do not all name the same few bilingual mentors.
+    german = [index for index, person in enumerate(mentees) if person.languages == ["de"]]
+    named = set(graph.mentor[np.isin(graph.mentee, german)].tolist())
+    assert len(named) == int(allowed[german].any(axis=0).sum())

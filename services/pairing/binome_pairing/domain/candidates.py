@@ -57,6 +57,7 @@ from binome_pairing.domain.evaluation import (
     circular_overlap_minutes,
     normalised_weights,
 )
+from binome_pairing.domain.mentor_classes import MentorClasses
 from binome_pairing.domain.results import CandidateStrategy, SolverTuning
 from binome_shared.contracts.programme import AgeBands, Criterion, MinimumAgeGap
 
@@ -515,6 +516,27 @@ def _in_parallel(work: Callable[[int], _T], items: Iterable[int]) -> Iterator[_T
             yield pending.popleft().result()
 
 
+def _ranking_scorer(
+    cohort: EncodedCohort,
+    rows: IntArray,
+    columns: IntArray,
+    tuning: SolverTuning,
+    *,
+    keep_all: bool,
+) -> tuple[_Scorer | None, MentorClasses | None]:
+    """The scorer of the block, over one column per class of identical mentors when that
+    saves work (short lists kept per mentee only), and those classes."""
+    if rows.shape[0] * columns.shape[0] == 0:
+        return None, None
+    classes = (
+        MentorClasses.of(cohort, columns) if not keep_all and tuning.mentor_top_k <= 0 else None
+    )
+    scored = columns if classes is None else classes.representative
+    scorer = _Scorer.build(cohort, rows, scored, tuning, tie_break=not keep_all)
+    # Classes whose mentors a constraint rules out on their own were left out.
+    return scorer, None if classes is None else classes.restricted(scorer.columns)
+
+
 def generate_candidates(
     cohort: EncodedCohort,
     *,
@@ -528,7 +550,7 @@ def generate_candidates(
     feasible_per_mentee = np.zeros(len(cohort.mentees), dtype=np.int64)
     feasible_per_mentor = np.zeros(len(cohort.mentors), dtype=np.int64)
     strategy = CandidateStrategy.ALL_FEASIBLE if keep_all else CandidateStrategy.TOP_K
-    scorer = _Scorer.build(cohort, rows, columns, tuning, tie_break=not keep_all) if cells else None
+    scorer, classes = _ranking_scorer(cohort, rows, columns, tuning, keep_all=keep_all)
     if scorer is None or scorer.rows.shape[0] * scorer.columns.shape[0] == 0:
         empty = np.zeros(0, dtype=np.int64)
         return CandidateGraph(
@@ -538,7 +560,8 @@ def generate_candidates(
             feasible_per_mentor=feasible_per_mentor,
             strategy=strategy,
         )
-    rows, columns = scorer.rows, scorer.columns
+    rows = scorer.rows
+    columns = scorer.columns if classes is None else classes.members
     width = columns.shape[0]
     mentee_k = min(tuning.mentee_top_k, width)
     mentor_k = min(tuning.mentor_top_k, rows.shape[0])
@@ -546,20 +569,30 @@ def generate_candidates(
     priced_k = 0 if keep_all else min(tuning.mentee_priced_top_k, width)
     prices = scorer.demand_prices(tuning.price_sample_rows) if priced_k else None
 
+    def best(block: Float32Array, is_feasible: BoolArray, k: int) -> tuple[IntArray, IntArray]:
+        if classes is None:
+            return _top_per_row(block, is_feasible, k)
+        # A row's k best mentors lie in its k best classes.
+        class_rows, class_columns = _top_per_row(block, is_feasible, min(k, block.shape[1]))
+        return classes.expand(class_rows, class_columns, k)
+
     def block_edges(first: int) -> _BlockEdges:
         block, is_feasible = scorer.block(first)
         if keep_all:
             local_rows, local_columns = _nonzero(is_feasible)
         else:
-            local_rows, local_columns = _top_per_row(block, is_feasible, mentee_k)
+            local_rows, local_columns = best(block, is_feasible, mentee_k)
             if prices is not None:
-                priced = block - prices
-                priced_rows, priced_columns = _top_per_row(priced, is_feasible, priced_k)
+                priced_rows, priced_columns = best(block - prices, is_feasible, priced_k)
                 local_rows = np.concatenate([local_rows, priced_rows])
                 local_columns = np.concatenate([local_columns, priced_columns])
         return _BlockEdges(
             first=first,
-            feasible_per_row=np.count_nonzero(is_feasible, axis=1),
+            feasible_per_row=(
+                np.count_nonzero(is_feasible, axis=1)
+                if classes is None
+                else is_feasible.astype(np.int64) @ classes.size
+            ),
             feasible_per_column=is_feasible.sum(axis=0, dtype=np.int64),
             rows=local_rows.astype(np.int64) + first,
             columns=local_columns.astype(np.int64),
@@ -572,7 +605,7 @@ def generate_candidates(
 
     edge_rows: list[IntArray] = []
     edge_columns: list[IntArray] = []
-    column_feasible = np.zeros(width, dtype=np.int64)
+    column_feasible = np.zeros(scorer.columns.shape[0], dtype=np.int64)
     for part in _in_parallel(block_edges, scorer.block_starts()):
         feasible_per_mentee[rows[part.first : part.first + part.feasible_per_row.shape[0]]] = (
             part.feasible_per_row
@@ -582,7 +615,9 @@ def generate_candidates(
         edge_columns.append(part.columns)
         if per_column is not None and part.values is not None:
             per_column.add(part.values, part.first)
-    feasible_per_mentor[columns] = column_feasible
+    feasible_per_mentor[columns] = (
+        column_feasible if classes is None else np.repeat(column_feasible, classes.size)
+    )
     if per_column is not None:
         column_rows, column_columns = per_column.edges()
         edge_rows.append(column_rows)
