@@ -12,6 +12,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,7 +27,7 @@ from binome_pairing.domain import (
     solve,
     validate_cohort,
 )
-from binome_pairing.domain.validation import problems_from_validation_error
+from binome_pairing.domain.validation import PARTICIPANTS, problems_from_validation_error
 from binome_shared.contracts.participants import ParticipantProfile, ReportingLine
 from binome_shared.contracts.programme import Objective, ProgrammeRules
 from binome_shared.contracts.values import LocalisedText
@@ -117,42 +118,74 @@ def _file_problem(code: str, fr: str, en: str) -> RecordProblem:
     )
 
 
-def load_input(
-    text: str,
-) -> tuple[PairingInput | None, list[ParticipantProfile], list[RecordProblem]]:
-    """Parse the file; returns the input, the participants to solve and every problem."""
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LoadedInput:
+    """The file read and checked: what to solve and every problem found, once each."""
+
+    document: PairingInput | None
+    participants: list[ParticipantProfile]
+    """Every record that parsed, duplicates included: ``solve`` validates them itself."""
+    positions: list[int]
+    """Each of those records' index in the file's ``participants``."""
+    parse_problems: list[RecordProblem]
+    """Records that did not parse (the engine never sees them)."""
+    problems: list[RecordProblem]
+    """Parse problems and the cohort's validation, sorted by record."""
+
+    @property
+    def errors(self) -> list[RecordProblem]:
+        """Problems that leave their record out."""
+        return [problem for problem in self.problems if problem.severity is Severity.ERROR]
+
+
+def load_input(text: str) -> LoadedInput:
+    """Parse and validate the file; nothing is solved."""
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as error:
-        return (
-            None,
-            [],
-            [
-                _file_problem(
-                    "invalid_json",
-                    f"JSON invalide ligne {error.lineno}, colonne {error.colno} : {error.msg}",
-                    f"invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}",
-                )
-            ],
+        problem = _file_problem(
+            "invalid_json",
+            f"JSON invalide ligne {error.lineno}, colonne {error.colno} : {error.msg}",
+            f"invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}",
         )
+        return _unreadable([problem])
     try:
         loose = _LooseInput.model_validate(raw)
     except ValidationError as error:
-        return (
-            None,
-            [],
-            problems_from_validation_error(error, collection="input", index=None, record_id=None),
+        return _unreadable(
+            problems_from_validation_error(error, collection="input", index=None, record_id=None)
         )
-    parsed, problems = parse_participants(loose.participants)
+    parsed, parse_problems = parse_participants(loose.participants)
+    participants = [profile for _, profile in parsed]
+    positions = [index for index, _ in parsed]
     validation = validate_cohort(
         rules=loose.programme,
-        participants=[profile for _, profile in parsed],
-        positions=[index for index, _ in parsed],
+        participants=participants,
+        positions=positions,
+        reporting_lines=loose.reporting_lines,
     )
-    problems.extend(validation.problems)
-    problems.sort(key=lambda problem: (problem.index is None, problem.index or 0))
     document = PairingInput.model_construct(**{**dict(loose), "participants": validation.accepted})
-    return document, validation.accepted, problems
+    return LoadedInput(
+        document=document,
+        participants=participants,
+        positions=positions,
+        parse_problems=parse_problems,
+        problems=_by_record([*parse_problems, *validation.problems]),
+    )
+
+
+def _unreadable(problems: list[RecordProblem]) -> LoadedInput:
+    return LoadedInput(
+        document=None, participants=[], positions=[], parse_problems=problems, problems=problems
+    )
+
+
+def _by_record(problems: list[RecordProblem]) -> list[RecordProblem]:
+    """Problems in file order: participants by index, then the other collections."""
+    return sorted(
+        problems,
+        key=lambda problem: (problem.collection != PARTICIPANTS, problem.index or 0),
+    )
 
 
 def run_solve(arguments: argparse.Namespace) -> int:
@@ -164,20 +197,24 @@ def run_solve(arguments: argparse.Namespace) -> int:
     except OSError as error:
         print(f"{source}: {error.strerror}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    document, participants, problems = load_input(text)
-    errors = [problem for problem in problems if problem.severity is Severity.ERROR]
-    for problem in problems:
+    loaded = load_input(text)
+    document = loaded.document
+    for problem in loaded.problems:
         prefix = "" if problem.severity is Severity.ERROR else "warning: "
         print(prefix + problem.describe(language), file=sys.stderr)
-    if document is None or (errors and not arguments.skip_invalid):
+    if document is None or (loaded.errors and not arguments.skip_invalid):
         print(
-            f"{len(errors)} error(s); nothing solved (--skip-invalid solves the valid records)",
+            f"{len(loaded.errors)} error(s); nothing solved "
+            "(--skip-invalid solves the valid records)",
             file=sys.stderr,
         )
         return EXIT_BAD_INPUT
+    # The engine validates the parsed records again, at their positions in the file: its
+    # problems are the cohort's, once each; only records that did not parse are added.
     result = solve(
         rules=document.programme,
-        participants=participants,
+        participants=loaded.participants,
+        positions=loaded.positions,
         reporting_lines=document.reporting_lines,
         locked_pairs=[(pair.mentor_id, pair.mentee_id) for pair in document.locked_pairs],
         forbidden_pairs=excluded_pairs(
@@ -187,20 +224,34 @@ def run_solve(arguments: argparse.Namespace) -> int:
         ),
         objective=arguments.objective or document.objective,
     )
-    result = result.model_copy(update={"problems": [*problems, *result.problems]})
+    result = result.model_copy(
+        update={"problems": _by_record([*loaded.parse_problems, *result.problems])}
+    )
     try:
         _write(result, arguments.output)
     except OSError as error:
         print(f"{arguments.output}: {error.strerror}", file=sys.stderr)
         return EXIT_OUTPUT_FAILED
+    _summarise(result)
+    return EXIT_SOLVED
+
+
+def _summarise(result: MatchingResult) -> None:
     stats = result.stats
     print(
         f"{stats.pairs} pair(s) ({stats.kept_pairs} kept), {stats.unmatched_mentees} unmatched "
         f"mentee(s), {stats.unmatched_mentors} unmatched mentor(s); total score "
-        f"{stats.total_score:.3f}; optimality: {stats.optimality_proof}",
+        f"{stats.total_score:.3f}; pairs: {stats.cardinality_proof}; "
+        f"score: {stats.optimality_proof}",
         file=sys.stderr,
     )
-    return EXIT_SOLVED
+    if stats.pairs_missing_at_most:
+        print(
+            f"WARNING: not proven maximum, {stats.pairs_missing_at_most} pair(s) missing at most "
+            f"/ ATTENTION : maximum non prouvé, il peut manquer jusqu'à "
+            f"{stats.pairs_missing_at_most} binôme(s)",
+            file=sys.stderr,
+        )
 
 
 def _write(result: MatchingResult, output: str) -> None:

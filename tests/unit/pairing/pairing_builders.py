@@ -81,3 +81,16 @@ def slot(day: Weekday, start: str, end: str) -> WeeklySlot:
 
 def hours(start: str, end: str) -> WorkingHours:
     return WorkingHours(start=time.fromisoformat(start), end=time.fromisoformat(end))
+
+
+def naive_above(boss: str, person: str, managers: dict[str, str]) -> bool:
+    """Whether following ``person``'s managers reaches ``boss``, walked one by one (a loop
+    ends the walk): the plain reading of the chain rule, to check the engine against."""
+    seen = {person}
+    current = managers.get(person)
+    while current is not None and current not in seen:
+        if current == boss:
+            return True
+        seen.add(current)
+        current = managers.get(current)
+    return False

@@ -96,6 +96,33 @@ def test_skip_invalid_solves_everyone_else(tmp_path: Path) -> None:
     assert locations == [("participants", 2, "languages")]
 
 
+def test_each_problem_is_listed_once_at_its_record(tmp_path: Path) -> None:
+    cohort = generate_cohort(mentees=6, mentors=6, seed=4)
+    participants = [p.model_dump(mode="json") for p in cohort.participants]
+    participants[1]["languages"] = []  # does not parse: left out
+    participants[3] = {**participants[0]}  # a duplicate id: left out
+    mentor_position = next(
+        index for index, p in enumerate(participants) if p["role"] == "mentor" and index > 3
+    )
+    participants[mentor_position]["skills"] = []  # a warning, after the records left out
+    source = write_input(tmp_path, participants=participants)
+    output = tmp_path / "pairs.json"
+
+    code = main(["solve", str(source), "--output", str(output), "--skip-invalid"])
+
+    assert code == EXIT_SOLVED
+    problems = json.loads(output.read_text(encoding="utf-8"))["problems"]
+    located = [(p["index"], p["record_id"], p["field"], p["code"]) for p in problems]
+    what = [(record_id, field, code) for _, record_id, field, code in located]
+    assert len(what) == len(set(what))
+    skills_id = participants[mentor_position]["participant_id"]
+    assert [item for item in located if item[3] == "no_skills"] == [
+        (mentor_position, skills_id, "skills", "no_skills")
+    ]
+    assert (3, participants[0]["participant_id"], "participant_id", "duplicate_id") in located
+    assert [index for index, *_ in located if index == 1] == [1]
+
+
 def test_broken_json_and_bad_programme_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

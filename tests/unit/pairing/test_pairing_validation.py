@@ -62,11 +62,13 @@ def test_duplicate_ids_are_errors_and_the_rest_is_still_solved() -> None:
     assert result.stats.rejected_records == 1
 
 
-def test_a_reporting_loop_is_a_warning() -> None:
+def test_a_reporting_loop_is_one_warning_naming_its_members() -> None:
     people = [mentee("E", manager_id="Y"), mentor("Y", manager_id="E")]
 
     validation = validate_cohort(rules=rules(), participants=people)
 
-    loops = [p for p in validation.problems if p.code == "reporting_loop"]
-    assert [p.record_id for p in loops] == ["E", "Y"]
-    assert all(p.severity is Severity.WARNING for p in loops)
+    (loop,) = [p for p in validation.problems if p.code == "reporting_loop"]
+    assert loop.location == 'participants[0] (id "E").manager_id'
+    assert loop.severity is Severity.WARNING
+    assert "E → Y → E" in loop.message.en
+    assert "E → Y → E" in loop.message.fr

@@ -24,6 +24,11 @@ mentees, the mentors that suit them in particular, and the price surfaces those.
 mentor may also keep its best ``mentor_top_k`` mentees. A row's k best are found without
 sorting it: the k-th best of a sample of the row is a threshold that every one of them
 passes. Edges are then re-scored exactly by :mod:`binome_pairing.domain.evaluation`.
+
+People with identical profiles tie exactly; ranked by position, all of a group would name
+the same few counterparts. Ranking therefore adds a tiny noise per (mentee, mentor) (the
+dot product of unit vectors, ``TIE_BREAK_WEIGHT`` at most) that only orders equals, so
+each member of a group gets its own short list. Pricing never sees it.
 """
 
 from __future__ import annotations
@@ -52,11 +57,16 @@ from binome_pairing.domain.evaluation import (
     circular_overlap_minutes,
     normalised_weights,
 )
+from binome_pairing.domain.mentor_classes import MentorClasses
 from binome_pairing.domain.results import CandidateStrategy, SolverTuning
 from binome_shared.contracts.programme import AgeBands, Criterion, MinimumAgeGap
 
 FEASIBLE_ABOVE = np.float32(-1.0)
 AVAILABILITY_RANK = 24
+TIE_BREAK_DIMENSIONS = 16
+TIE_BREAK_WEIGHT = np.float32(2.0**-13)
+"""Size of the ranking-only noise that sets apart people whose values tie (see ``_Scorer``)."""
+TIE_BREAK_SEED = 13
 TABLE_CODES_PER_STEP = 256
 SCORING_THREADS = 2
 TOP_K_SAMPLE_COST = 32
@@ -104,7 +114,7 @@ def _table_block(
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class _AllowedTable:
+class AllowedTable:
     """``allowed[code_of_row[r], column]``: whether a categorical constraint holds."""
 
     code_of_row: IntArray
@@ -115,7 +125,7 @@ def _allowed_table(
     mentee_values: NDArray[Any],
     mentor_values: NDArray[Any],
     allowed: Callable[[NDArray[Any], NDArray[Any]], NDArray[Any]],
-) -> _AllowedTable:
+) -> AllowedTable:
     distinct, inverse = np.unique(mentee_values, axis=0, return_inverse=True)
     table = np.empty((distinct.shape[0], mentor_values.shape[0]), dtype=np.bool_)
     right = mentor_values[np.newaxis]
@@ -123,7 +133,7 @@ def _allowed_table(
         part = distinct[first : first + TABLE_CODES_PER_STEP]
         left = part.reshape(part.shape[0], 1, *part.shape[1:])
         table[first : first + part.shape[0]] = allowed(left, right)
-    return _AllowedTable(code_of_row=inverse.reshape(-1).astype(np.int64), allowed=table)
+    return AllowedTable(code_of_row=inverse.reshape(-1).astype(np.int64), allowed=table)
 
 
 def build_features(
@@ -200,13 +210,13 @@ def _low_rank_availability(
     )
 
 
-def _constraint_tables(
+def constraint_tables(
     cohort: EncodedCohort, rows: IntArray, columns: IntArray
-) -> tuple[list[_AllowedTable], BoolArray, BoolArray]:
+) -> tuple[list[AllowedTable], BoolArray, BoolArray]:
     """Tables of the categorical constraints, and rows and columns valid on their own."""
     e, m = cohort.mentees, cohort.mentors
     constraints = cohort.rules.constraints
-    tables: list[_AllowedTable] = []
+    tables: list[AllowedTable] = []
     column_valid = np.ones(columns.shape[0], dtype=np.bool_)
     row_valid = np.ones(rows.shape[0], dtype=np.bool_)
     age_rule = constraints.mentor_younger
@@ -271,7 +281,7 @@ def _constraint_tables(
     return tables, row_valid, column_valid
 
 
-def _excluded_in_block(cohort: EncodedCohort, rows: IntArray, columns: IntArray) -> IntArray:
+def excluded_in_block(cohort: EncodedCohort, rows: IntArray, columns: IntArray) -> IntArray:
     """Keys ``row_position * len(columns) + column_position`` excluded one by one."""
     keys = np.concatenate([cohort.chain_keys, cohort.excluded_keys])
     if keys.size == 0:
@@ -334,6 +344,17 @@ def _first_k_per_group(
     return others[keep], groups[keep]
 
 
+def _tie_break_vectors(cohort: EncodedCohort) -> tuple[Float32Array, Float32Array]:
+    """Unit vectors per mentee and per mentor, the same for a cohort whatever the block."""
+    generator = np.random.default_rng(TIE_BREAK_SEED)
+    vectors = []
+    for count in (len(cohort.mentees), len(cohort.mentors)):
+        drawn = generator.standard_normal((count, TIE_BREAK_DIMENSIONS)).astype(np.float32)
+        norms = np.maximum(np.linalg.norm(drawn, axis=1, keepdims=True), np.float32(1e-6))
+        vectors.append((drawn / norms).astype(np.float32))
+    return vectors[0], vectors[1]
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class _Scorer:
     """Block values of ``rows`` × ``columns``, computed block by block.
@@ -352,23 +373,43 @@ class _Scorer:
     availability_weight: np.float32
     excluded: IntArray
     block_rows: int
-    tables: list[_AllowedTable]
+    tables: list[AllowedTable]
 
     @classmethod
     def build(
-        cls, cohort: EncodedCohort, rows: IntArray, columns: IntArray, tuning: SolverTuning
+        cls,
+        cohort: EncodedCohort,
+        rows: IntArray,
+        columns: IntArray,
+        tuning: SolverTuning,
+        *,
+        tie_break: bool,
     ) -> _Scorer:
+        """The scorer of ``rows`` × ``columns``; ``tie_break`` only when its values rank.
+
+        HR exports are full of identical profiles, whose values tie exactly. Ranked by
+        position, every mentee of a group of identical people would name the same few
+        mentors of another group, and the candidates would hold only those: a few hundred
+        pairs where thousands exist. A tiny noise of rank ``TIE_BREAK_DIMENSIONS`` (unit
+        vectors per person, their dot product times ``TIE_BREAK_WEIGHT``) gives each mentee
+        its own order among equals at the cost of a few more columns in the matrix product.
+        Never for pricing: reduced costs must be exact.
+        """
         exact = rows.shape[0] * columns.shape[0] <= tuning.exact_availability_max_cells
-        tables, row_valid, column_valid = _constraint_tables(cohort, rows, columns)
+        tables, row_valid, column_valid = constraint_tables(cohort, rows, columns)
         rows, columns = rows[row_valid], columns[column_valid]
         tables = [
-            _AllowedTable(
+            AllowedTable(
                 code_of_row=table.code_of_row[row_valid],
                 allowed=np.ascontiguousarray(table.allowed[:, column_valid]),
             )
             for table in tables
         ]
         x, y, a, b = build_features(cohort, rows, columns, exact_availability=exact)
+        if tie_break:
+            mentee_noise, mentor_noise = _tie_break_vectors(cohort)
+            x = np.ascontiguousarray(np.hstack([x, mentee_noise[rows] * TIE_BREAK_WEIGHT]))
+            y = np.ascontiguousarray(np.hstack([y, mentor_noise[columns]]))
         weight = np.float32(normalised_weights(cohort)[Criterion.AVAILABILITY])
         return cls(
             rows=rows,
@@ -378,7 +419,7 @@ class _Scorer:
             mentee_availability=a,
             mentor_availability=np.ascontiguousarray(b * weight, dtype=np.float32),
             availability_weight=weight,
-            excluded=_excluded_in_block(cohort, rows, columns),
+            excluded=excluded_in_block(cohort, rows, columns),
             block_rows=max(1, tuning.chunk_cells // max(columns.shape[0], 1)),
             tables=tables,
         )
@@ -475,6 +516,27 @@ def _in_parallel(work: Callable[[int], _T], items: Iterable[int]) -> Iterator[_T
             yield pending.popleft().result()
 
 
+def _ranking_scorer(
+    cohort: EncodedCohort,
+    rows: IntArray,
+    columns: IntArray,
+    tuning: SolverTuning,
+    *,
+    keep_all: bool,
+) -> tuple[_Scorer | None, MentorClasses | None]:
+    """The scorer of the block, over one column per class of identical mentors when that
+    saves work (short lists kept per mentee only), and those classes."""
+    if rows.shape[0] * columns.shape[0] == 0:
+        return None, None
+    classes = (
+        MentorClasses.of(cohort, columns) if not keep_all and tuning.mentor_top_k <= 0 else None
+    )
+    scored = columns if classes is None else classes.representative
+    scorer = _Scorer.build(cohort, rows, scored, tuning, tie_break=not keep_all)
+    # Classes whose mentors a constraint rules out on their own were left out.
+    return scorer, None if classes is None else classes.restricted(scorer.columns)
+
+
 def generate_candidates(
     cohort: EncodedCohort,
     *,
@@ -488,7 +550,7 @@ def generate_candidates(
     feasible_per_mentee = np.zeros(len(cohort.mentees), dtype=np.int64)
     feasible_per_mentor = np.zeros(len(cohort.mentors), dtype=np.int64)
     strategy = CandidateStrategy.ALL_FEASIBLE if keep_all else CandidateStrategy.TOP_K
-    scorer = _Scorer.build(cohort, rows, columns, tuning) if cells else None
+    scorer, classes = _ranking_scorer(cohort, rows, columns, tuning, keep_all=keep_all)
     if scorer is None or scorer.rows.shape[0] * scorer.columns.shape[0] == 0:
         empty = np.zeros(0, dtype=np.int64)
         return CandidateGraph(
@@ -498,7 +560,8 @@ def generate_candidates(
             feasible_per_mentor=feasible_per_mentor,
             strategy=strategy,
         )
-    rows, columns = scorer.rows, scorer.columns
+    rows = scorer.rows
+    columns = scorer.columns if classes is None else classes.members
     width = columns.shape[0]
     mentee_k = min(tuning.mentee_top_k, width)
     mentor_k = min(tuning.mentor_top_k, rows.shape[0])
@@ -506,20 +569,30 @@ def generate_candidates(
     priced_k = 0 if keep_all else min(tuning.mentee_priced_top_k, width)
     prices = scorer.demand_prices(tuning.price_sample_rows) if priced_k else None
 
+    def best(block: Float32Array, is_feasible: BoolArray, k: int) -> tuple[IntArray, IntArray]:
+        if classes is None:
+            return _top_per_row(block, is_feasible, k)
+        # A row's k best mentors lie in its k best classes.
+        class_rows, class_columns = _top_per_row(block, is_feasible, min(k, block.shape[1]))
+        return classes.expand(class_rows, class_columns, k)
+
     def block_edges(first: int) -> _BlockEdges:
         block, is_feasible = scorer.block(first)
         if keep_all:
             local_rows, local_columns = _nonzero(is_feasible)
         else:
-            local_rows, local_columns = _top_per_row(block, is_feasible, mentee_k)
+            local_rows, local_columns = best(block, is_feasible, mentee_k)
             if prices is not None:
-                priced = block - prices
-                priced_rows, priced_columns = _top_per_row(priced, is_feasible, priced_k)
+                priced_rows, priced_columns = best(block - prices, is_feasible, priced_k)
                 local_rows = np.concatenate([local_rows, priced_rows])
                 local_columns = np.concatenate([local_columns, priced_columns])
         return _BlockEdges(
             first=first,
-            feasible_per_row=np.count_nonzero(is_feasible, axis=1),
+            feasible_per_row=(
+                np.count_nonzero(is_feasible, axis=1)
+                if classes is None
+                else is_feasible.astype(np.int64) @ classes.size
+            ),
             feasible_per_column=is_feasible.sum(axis=0, dtype=np.int64),
             rows=local_rows.astype(np.int64) + first,
             columns=local_columns.astype(np.int64),
@@ -532,7 +605,7 @@ def generate_candidates(
 
     edge_rows: list[IntArray] = []
     edge_columns: list[IntArray] = []
-    column_feasible = np.zeros(width, dtype=np.int64)
+    column_feasible = np.zeros(scorer.columns.shape[0], dtype=np.int64)
     for part in _in_parallel(block_edges, scorer.block_starts()):
         feasible_per_mentee[rows[part.first : part.first + part.feasible_per_row.shape[0]]] = (
             part.feasible_per_row
@@ -542,7 +615,9 @@ def generate_candidates(
         edge_columns.append(part.columns)
         if per_column is not None and part.values is not None:
             per_column.add(part.values, part.first)
-    feasible_per_mentor[columns] = column_feasible
+    feasible_per_mentor[columns] = (
+        column_feasible if classes is None else np.repeat(column_feasible, classes.size)
+    )
     if per_column is not None:
         column_rows, column_columns = per_column.edges()
         edge_rows.append(column_rows)
@@ -583,7 +658,7 @@ def price_edges(
     """
     if assignment.mentee_potential is None or assignment.mentor_potential is None:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    scorer = _Scorer.build(cohort, rows, columns, tuning)
+    scorer = _Scorer.build(cohort, rows, columns, tuning, tie_break=False)
     rows, columns = scorer.rows, scorer.columns
     if rows.shape[0] * columns.shape[0] == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)

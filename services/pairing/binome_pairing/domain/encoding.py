@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from numpy.typing import NDArray
 
+from binome_pairing.domain.hierarchy import chain_pair_keys, manager_links
 from binome_shared.contracts.participants import Gender, ParticipantProfile, ReportingLine
 from binome_shared.contracts.programme import AgeBands, ProgrammeRules
 
@@ -29,7 +30,6 @@ MINUTES_PER_DAY = 24 * 60
 SLOTS_PER_WEEK = 7 * MINUTES_PER_DAY // SLOT_MINUTES
 BLOCK_SLOTS = 8
 """Two-hour blocks approximate availability when the exact overlap is too costly to rank."""
-MAX_CHAIN_DEPTH = 64
 GENDER_CODES: dict[Gender, int] = {gender: code for code, gender in enumerate(Gender)}
 UNKNOWN_CODE = -1
 
@@ -258,46 +258,6 @@ class _Encoder:
                 row[(np.arange(first, last) - shift) % SLOTS_PER_WEEK] = True
 
 
-def _chain_of(person_id: str, managers: dict[str, str]) -> list[str]:
-    chain: list[str] = []
-    seen = {person_id}
-    current = managers.get(person_id)
-    while current is not None and current not in seen and len(chain) < MAX_CHAIN_DEPTH:
-        chain.append(current)
-        seen.add(current)
-        current = managers.get(current)
-    return chain
-
-
-def management_chain_keys(
-    *,
-    mentees: Sequence[ParticipantProfile],
-    mentors: Sequence[ParticipantProfile],
-    reporting_lines: Iterable[ReportingLine],
-) -> IntArray:
-    """Keys of pairs where one is above the other in the reporting chain."""
-    managers = {line.employee_id: line.manager_id for line in reporting_lines}
-    for person in (*mentees, *mentors):
-        # The profile is the system of record; a separate line only fills a gap.
-        if person.manager_id is not None:
-            managers[person.participant_id] = person.manager_id
-    mentee_index = {person.participant_id: row for row, person in enumerate(mentees)}
-    mentor_index = {person.participant_id: row for row, person in enumerate(mentors)}
-    mentor_count = len(mentors)
-    keys: list[int] = []
-    for row, person in enumerate(mentees):
-        for boss in _chain_of(person.participant_id, managers):
-            boss_column = mentor_index.get(boss)
-            if boss_column is not None:
-                keys.append(row * mentor_count + boss_column)
-    for column, person in enumerate(mentors):
-        for boss in _chain_of(person.participant_id, managers):
-            boss_row = mentee_index.get(boss)
-            if boss_row is not None:
-                keys.append(boss_row * mentor_count + column)
-    return np.unique(np.array(keys, dtype=np.int64))
-
-
 def encode_cohort(
     *,
     rules: ProgrammeRules,
@@ -323,7 +283,11 @@ def encode_cohort(
         if mentor_id in mentor_index and mentee_id in mentee_index
     ]
     chain_keys = (
-        management_chain_keys(mentees=mentees, mentors=mentors, reporting_lines=reporting_lines)
+        chain_pair_keys(
+            managers=manager_links((*mentees, *mentors), reporting_lines),
+            mentee_ids=mentee_arrays.ids,
+            mentor_ids=mentor_arrays.ids,
+        )
         if rules.constraints.not_in_management_chain
         else np.zeros(0, dtype=np.int64)
     )

@@ -7,12 +7,18 @@ is calling it (``preview`` is the same function under the name a caller looks fo
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
-from binome_pairing.domain.assignment import assign, maximum_pair_count
+from binome_pairing.domain.assignment import assign
 from binome_pairing.domain.candidates import CandidateGraph, generate_candidates, price_edges
+from binome_pairing.domain.cardinality import (
+    Cardinality,
+    Edges,
+    reach_maximum,
+    simple_upper_bound,
+)
 from binome_pairing.domain.encoding import (
     EncodedCohort,
     FloatArray,
@@ -153,6 +159,7 @@ def solve(
     forbidden_pairs: Collection[tuple[str, str]] = (),
     objective: Objective | None = None,
     tuning: SolverTuning = DEFAULT_TUNING,
+    positions: Sequence[int] | None = None,
 ) -> MatchingResult:
     """Pair the cohort optimally and explain every pair and every unmatched participant.
 
@@ -161,17 +168,22 @@ def solve(
     other mentees are solved, which is how a withdrawal or a dissolved pair is re-paired with
     minimal disruption (pass no locked pairs for a full round). ``forbidden_pairs``
     (mentor_id, mentee_id) are never formed (see :func:`excluded_pairs`). ``objective``
-    defaults to the programme's. Invalid records are left out and reported in ``problems``.
+    defaults to the programme's. Invalid records are left out and reported in ``problems``;
+    ``positions`` are the participants' indices in the caller's input, so that each problem
+    points at its record there (by default their order in ``participants``).
     """
     chosen_objective = objective or rules.objective
-    validation = validate_cohort(rules=rules, participants=participants)
+    lines = list(reporting_lines)
+    validation = validate_cohort(
+        rules=rules, participants=participants, positions=positions, reporting_lines=lines
+    )
     mentors = [p for p in validation.accepted if p.role is ParticipantRole.MENTOR]
     mentees = [p for p in validation.accepted if p.role is ParticipantRole.MENTEE]
     cohort = encode_cohort(
         rules=rules,
         mentees=mentees,
         mentors=mentors,
-        reporting_lines=reporting_lines,
+        reporting_lines=lines,
         forbidden_pairs=forbidden_pairs,
     )
     locked = _lock(cohort, locked_pairs)
@@ -191,7 +203,8 @@ def solve(
         tuning=tuning,
     )
     new_mentee, new_mentor, new_score = optimum.mentee, optimum.mentor, optimum.score
-    upper_bound = _upper_bound(graph, columns=columns, residual=residual)
+    proven = optimum.cardinality.proof is not CardinalityProof.UNVERIFIED
+    upper_bound = int(new_mentee.shape[0]) if proven else optimum.cardinality.upper_bound
     pairs = _explain_pairs(cohort, locked.mentee, locked.mentor, locked=True)
     pairs += _explain_pairs(cohort, new_mentee, new_mentor, locked=False)
     unmatched = _unmatched(
@@ -199,6 +212,7 @@ def solve(
         graph,
         matched_mentees=np.concatenate([locked.mentee, new_mentee]),
         matched_mentors=np.concatenate([locked.mentor, new_mentor]),
+        pairs_missing_at_most=upper_bound - int(new_mentee.shape[0]),
         tuning=tuning,
     )
     problems = [*validation.problems, *locked.problems]
@@ -214,9 +228,11 @@ def solve(
         unmatched_mentors=sum(1 for item in unmatched if item.role is ParticipantRole.MENTOR),
         mentees_with_feasible_mentor=int((graph.feasible_per_mentee[rows] > 0).sum()),
         max_new_pairs_upper_bound=upper_bound,
+        pairs_missing_at_most=upper_bound - int(new_mentee.shape[0]),
         candidate_edges=optimum.edges,
         strategy=graph.strategy,
-        cardinality_proof=_cardinality_proof(optimum, upper_bound),
+        cardinality_proof=optimum.cardinality.proof,
+        augmenting_searches=optimum.cardinality.searches,
         optimality_proof=optimum.optimality,
         pricing_rounds=optimum.pricing_rounds,
         total_score=float(new_score.sum()),
@@ -230,27 +246,12 @@ preview = solve
 """A preview is a solve: the engine is pure, nothing is committed until the caller does."""
 
 
-def _cardinality_proof(optimum: _Optimum, upper_bound: int) -> CardinalityProof:
-    if optimum.optimality is OptimalityProof.ALL_FEASIBLE_EDGES:
-        return CardinalityProof.ALL_FEASIBLE_EDGES
-    if optimum.mentee.shape[0] == upper_bound:
-        return CardinalityProof.UPPER_BOUND_REACHED
-    if optimum.optimality is OptimalityProof.DUAL_CERTIFICATE:
-        return CardinalityProof.DUAL_CERTIFICATE
-    return CardinalityProof.UNVERIFIED
-
-
-def _upper_bound(graph: CandidateGraph, *, columns: IntArray, residual: IntArray) -> int:
-    mentees = int((graph.feasible_per_mentee > 0).sum())
-    places = int(np.minimum(residual[columns], graph.feasible_per_mentor[columns]).sum())
-    return min(mentees, places)
-
-
 @dataclass(frozen=True, kw_only=True, slots=True)
 class _Optimum:
     mentee: IntArray
     mentor: IntArray
     score: FloatArray
+    cardinality: Cardinality
     optimality: OptimalityProof
     pricing_rounds: int
     edges: int
@@ -266,11 +267,13 @@ def _optimise(
     objective: Objective,
     tuning: SolverTuning,
 ) -> _Optimum:
-    edge_mentee, edge_mentor = graph.mentee, graph.mentor
     # The block ranking is exact for feasibility; this re-check guards the invariant cheaply.
-    keep = feasible_edges(cohort, edge_mentee, edge_mentor)
-    edge_mentee, edge_mentor = edge_mentee[keep], edge_mentor[keep]
-    edge_score = score_edges(cohort, edge_mentee, edge_mentor)
+    keep = feasible_edges(cohort, graph.mentee, graph.mentor)
+    edges = Edges(
+        mentee=graph.mentee[keep],
+        mentor=graph.mentor[keep],
+        score=score_edges(cohort, graph.mentee[keep], graph.mentor[keep]),
+    )
     exhaustive = graph.strategy is CandidateStrategy.ALL_FEASIBLE
     priceable = (
         not exhaustive
@@ -280,38 +283,24 @@ def _optimise(
     optimality = (
         OptimalityProof.ALL_FEASIBLE_EDGES if exhaustive else OptimalityProof.CANDIDATES_ONLY
     )
-    upper_bound = _upper_bound(graph, columns=columns, residual=residual)
-    for _ in range(0 if exhaustive else tuning.repair_rounds):
-        # Mentees a maximum matching leaves out while feasible mentors still have places:
-        # offer them those mentors, so the count is at its bound before any costly solve.
-        count, matching = maximum_pair_count(edge_mentee, edge_mentor, residual)
-        if count >= upper_bound:
-            break
-        new_keys = _novel_keys(
-            cohort,
-            edge_mentee,
-            edge_mentor,
-            *_repair_edges(
-                cohort,
-                graph=graph,
-                chosen=matching,
-                edge_mentee=edge_mentee,
-                edge_mentor=edge_mentor,
-                residual=residual,
-                tuning=tuning,
-            ),
+    if exhaustive:
+        cardinality = Cardinality(
+            edges=edges,
+            proof=CardinalityProof.ALL_FEASIBLE_EDGES,
+            upper_bound=simple_upper_bound(graph, columns=columns, residual=residual),
+            searches=0,
         )
-        if new_keys.size == 0:
-            break
-        edge_mentee, edge_mentor, edge_score = _with_edges(
-            cohort, edge_mentee, edge_mentor, edge_score, new_keys
+    else:
+        cardinality = reach_maximum(
+            cohort, graph, edges, rows=rows, columns=columns, residual=residual, tuning=tuning
         )
+    edges = cardinality.edges
     rounds = 0
     while True:
         result = assign(
-            edge_mentee=edge_mentee,
-            edge_mentor=edge_mentor,
-            edge_score=edge_score,
+            edge_mentee=edges.mentee,
+            edge_mentor=edges.mentor,
+            edge_score=edges.score,
             capacity=residual,
             objective=objective,
             mentee_count=len(cohort.mentees),
@@ -320,78 +309,24 @@ def _optimise(
         if not priceable or result.mentee_potential is None or rounds >= tuning.pricing_rounds:
             break
         rounds += 1
-        new_keys = _novel_keys(
+        priced = edges.adding(
             cohort,
-            edge_mentee,
-            edge_mentor,
             *price_edges(cohort, rows=rows, columns=columns, assignment=result, tuning=tuning),
         )
-        if new_keys.size == 0:
+        if len(priced) == len(edges):
             optimality = OptimalityProof.DUAL_CERTIFICATE
             break
-        edge_mentee, edge_mentor, edge_score = _with_edges(
-            cohort, edge_mentee, edge_mentor, edge_score, new_keys
-        )
+        edges = priced
     chosen = result.chosen
     return _Optimum(
-        mentee=edge_mentee[chosen],
-        mentor=edge_mentor[chosen],
-        score=edge_score[chosen],
+        mentee=edges.mentee[chosen],
+        mentor=edges.mentor[chosen],
+        score=edges.score[chosen],
+        cardinality=cardinality,
         optimality=optimality,
         pricing_rounds=rounds,
-        edges=int(edge_mentee.shape[0]),
+        edges=len(edges),
     )
-
-
-def _with_edges(
-    cohort: EncodedCohort,
-    edge_mentee: IntArray,
-    edge_mentor: IntArray,
-    edge_score: FloatArray,
-    new_keys: IntArray,
-) -> tuple[IntArray, IntArray, FloatArray]:
-    added_mentee = new_keys // len(cohort.mentors)
-    added_mentor = new_keys % len(cohort.mentors)
-    return (
-        np.concatenate([edge_mentee, added_mentee]),
-        np.concatenate([edge_mentor, added_mentor]),
-        np.concatenate([edge_score, score_edges(cohort, added_mentee, added_mentor)]),
-    )
-
-
-def _novel_keys(
-    cohort: EncodedCohort,
-    edge_mentee: IntArray,
-    edge_mentor: IntArray,
-    new_mentee: IntArray,
-    new_mentor: IntArray,
-) -> IntArray:
-    """Keys of the new edges not already among the candidates."""
-    new_keys = np.unique(cohort.pair_keys(new_mentee, new_mentor))
-    return new_keys[~np.isin(new_keys, cohort.pair_keys(edge_mentee, edge_mentor))]
-
-
-def _repair_edges(
-    cohort: EncodedCohort,
-    *,
-    graph: CandidateGraph,
-    chosen: IntArray,
-    edge_mentee: IntArray,
-    edge_mentor: IntArray,
-    residual: IntArray,
-    tuning: SolverTuning,
-) -> tuple[IntArray, IntArray]:
-    """Best edges between mentees left unmatched and mentors with a place left."""
-    matched = np.zeros(len(cohort.mentees), dtype=np.bool_)
-    matched[edge_mentee[chosen]] = True
-    used = np.bincount(edge_mentor[chosen], minlength=len(cohort.mentors))
-    rows = np.flatnonzero(~matched & (graph.feasible_per_mentee > 0))
-    columns = np.flatnonzero((residual - used > 0) & (graph.feasible_per_mentor > 0))
-    if rows.size == 0 or columns.size == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    narrow = replace(tuning, mentee_top_k=tuning.repair_top_k, mentor_top_k=0)
-    repair = generate_candidates(cohort, rows=rows, columns=columns, tuning=narrow)
-    return repair.mentee, repair.mentor
 
 
 def _quantiles(scores: FloatArray) -> dict[str, float]:
@@ -590,8 +525,15 @@ def _unmatched(
     *,
     matched_mentees: IntArray,
     matched_mentors: IntArray,
+    pairs_missing_at_most: int,
     tuning: SolverTuning,
 ) -> list[Unmatched]:
+    """Everyone without a pair, with a true reason.
+
+    "Needed elsewhere" and "not needed" hold only because the count is proven maximum (a
+    free place beside a free feasible counterpart would be one more pair); when it is not
+    proven, the reason says so and how many pairs may be missing.
+    """
     result: list[Unmatched] = []
     for seekers_are_mentees in (True, False):
         side = cohort.mentees if seekers_are_mentees else cohort.mentors
@@ -618,16 +560,11 @@ def _unmatched(
                     for item, values in counts.ruled_out.items()
                     if values[position] > 0
                 }
-            if seekers_are_mentees:
-                code = (
-                    UnmatchedReason.MENTORS_NEEDED_ELSEWHERE
-                    if feasible
-                    else UnmatchedReason.NO_FEASIBLE_MENTOR
-                )
-            else:
-                code = (
-                    UnmatchedReason.NOT_NEEDED if feasible else UnmatchedReason.NO_FEASIBLE_MENTEE
-                )
+            code = _reason_code(
+                seeker_is_mentee=seekers_are_mentees,
+                has_feasible=feasible > 0,
+                proven=pairs_missing_at_most == 0,
+            )
             everyone = [
                 item for item, count in ruled_out.items() if feasible == 0 and count == others
             ]
@@ -646,6 +583,7 @@ def _unmatched(
                         feasible_candidates=feasible,
                         eliminated_by=ruled_out if feasible == 0 else {},
                         eliminated_everyone=everyone,
+                        pairs_missing_at_most=pairs_missing_at_most,
                     ),
                     candidates_checked=others,
                     feasible_candidates=feasible,
@@ -654,3 +592,17 @@ def _unmatched(
                 )
             )
     return result
+
+
+def _reason_code(*, seeker_is_mentee: bool, has_feasible: bool, proven: bool) -> UnmatchedReason:
+    if not has_feasible:
+        return (
+            UnmatchedReason.NO_FEASIBLE_MENTOR
+            if seeker_is_mentee
+            else UnmatchedReason.NO_FEASIBLE_MENTEE
+        )
+    if not proven:
+        return UnmatchedReason.MAXIMUM_NOT_PROVEN
+    return (
+        UnmatchedReason.MENTORS_NEEDED_ELSEWHERE if seeker_is_mentee else UnmatchedReason.NOT_NEEDED
+    )

@@ -141,6 +141,7 @@ def unmatched_reason(
     feasible_candidates: int,
     eliminated_by: Mapping[HardConstraint, int],
     eliminated_everyone: Sequence[HardConstraint],
+    pairs_missing_at_most: int = 0,
 ) -> LocalisedText:
     """Why someone has no pair, in words HR can act on."""
     return LocalisedText(
@@ -155,9 +156,24 @@ def unmatched_reason(
                 feasible_candidates=feasible_candidates,
                 eliminated_by=eliminated_by,
                 eliminated_everyone=eliminated_everyone,
+                pairs_missing_at_most=pairs_missing_at_most,
             )
             for language in ("fr", "en")
         }
+    )
+
+
+def _not_proven_text(language: str, *, checked: str, feasible: str, missing: str) -> str:
+    if language == "fr":
+        return (
+            f"{feasible} sur {checked} remplissent toutes les conditions. Maximum non prouvé : "
+            f"la recherche a été arrêtée avant de prouver qu'aucun binôme de plus n'est "
+            f"possible ; il peut manquer jusqu'à {missing} binôme(s) dans ce tour."
+        )
+    return (
+        f"{feasible} of {checked} meet every rule. Not proven maximum: the search was stopped "
+        f"before proving that no further pair is possible; up to {missing} pair(s) may be "
+        "missing from this round."
     )
 
 
@@ -197,12 +213,16 @@ def _unmatched_text(
     feasible_candidates: int,
     eliminated_by: Mapping[HardConstraint, int],
     eliminated_everyone: Sequence[HardConstraint],
+    pairs_missing_at_most: int,
 ) -> str:
     fr = language == "fr"
     other_fr, other_en = ("mentor", "mentor") if seeker_is_mentee else ("mentoré", "mentee")
     others_fr, others_en = other_fr + "s", other_en + "s"
     checked = texts.number(candidates_checked, language)
     feasible = texts.number(feasible_candidates, language)
+    if code is UnmatchedReason.MAXIMUM_NOT_PROVEN:
+        missing = texts.number(pairs_missing_at_most, language)
+        return _not_proven_text(language, checked=checked, feasible=feasible, missing=missing)
     if code in (UnmatchedReason.MENTORS_NEEDED_ELSEWHERE, UnmatchedReason.NOT_NEEDED):
         return _capacity_text(language, code=code, checked=checked, feasible=feasible)
     ranked = sorted(

@@ -62,6 +62,10 @@ class UnmatchedReason(StrEnum):
     """The hard constraints leave no mentee at all for this mentor."""
     NOT_NEEDED = "not_needed"
     """Feasible mentees exist, but each is better paired (or only pairable) elsewhere."""
+    MAXIMUM_NOT_PROVEN = "maximum_not_proven"
+    """Feasible counterparts exist and the round stopped before proving that no more pairs
+    can be formed (only when ``SolverTuning.augmenting_searches`` is set): a pair may be
+    missing for this person."""
 
 
 class Unmatched(BaseModel):
@@ -133,9 +137,11 @@ class CardinalityProof(StrEnum):
     """Every feasible pair was offered to the solver."""
     UPPER_BOUND_REACHED = "upper_bound_reached"
     """As many pairs as free mentees with a feasible mentor, or as usable places."""
-    DUAL_CERTIFICATE = "dual_certificate"
-    """No left-out feasible pair has a negative reduced cost (see OptimalityProof)."""
+    NO_AUGMENTING_PATH = "no_augmenting_path"
+    """A search over every feasible pair found no augmenting path: by Berge's theorem no
+    matching has more pairs."""
     UNVERIFIED = "unverified"
+    """Not proven: the search was stopped by ``SolverTuning.augmenting_searches``."""
 
 
 class OptimalityProof(StrEnum):
@@ -165,11 +171,21 @@ class MatchingStats(BaseModel):
     unmatched_mentors: int
     mentees_with_feasible_mentor: int
     max_new_pairs_upper_bound: int = Field(
-        description="min(free mentees with a feasible mentor, free places of feasible mentors)."
+        description=(
+            "The most new pairs the hard rules allow: new_pairs when the count is proven "
+            "maximum, else min(free mentees with a feasible mentor, free places of feasible "
+            "mentors)."
+        )
+    )
+    pairs_missing_at_most: int = Field(
+        ge=0, description="0 when the count is proven maximum; else how many may be missing."
     )
     candidate_edges: int
     strategy: CandidateStrategy
     cardinality_proof: CardinalityProof
+    augmenting_searches: int = Field(
+        ge=0, description="Searches for an augmenting path over every feasible pair."
+    )
     optimality_proof: OptimalityProof
     pricing_rounds: int = Field(description="Rounds of adding edges priced below zero.")
     total_score: float = Field(description="Sum of the new pairs' scores.")
@@ -222,8 +238,10 @@ class SolverTuning:
     the candidates. ``potential_rounds`` bounds the Bellman–Ford passes computing the duals;
     ``chunk_cells`` bounds the memory of one scoring block. Before pricing, up to
     ``repair_rounds`` times, mentees left unmatched while feasible mentors still have
-    places get their ``repair_top_k`` best edges to those mentors (this keeps the number of
-    pairs at its maximum where pricing is too costly).
+    places get their ``repair_top_k`` best edges to those mentors; then, until the number
+    of pairs is proven maximum over every feasible pair, augmenting-path searches add the
+    edges they find (``augmenting_searches`` caps them; None, the default, never stops
+    short of the proof, and a cap reached is reported as ``unverified``).
     """
 
     all_feasible_max_cells: int = 2_500_000
@@ -236,6 +254,7 @@ class SolverTuning:
     pricing_top_k: int = 16
     repair_rounds: int = 3
     repair_top_k: int = 4
+    augmenting_searches: int | None = None
     potential_rounds: int = 5_000
     chunk_cells: int = 1 << 23
 

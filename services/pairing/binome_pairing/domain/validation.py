@@ -6,18 +6,24 @@ it), warnings are reported and the record is solved as it is.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from binome_pairing.domain.hierarchy import manager_links, reporting_loops
 from binome_pairing.domain.results import CohortValidation, RecordProblem, Severity
-from binome_shared.contracts.participants import ParticipantProfile, ParticipantRole
+from binome_shared.contracts.participants import (
+    ParticipantProfile,
+    ParticipantRole,
+    ReportingLine,
+)
 from binome_shared.contracts.programme import Criterion, ProgrammeRules
 from binome_shared.contracts.values import LocalisedText
 
 PARTICIPANTS = "participants"
+REPORTING_LINES = "reporting_lines"
 
 _FRENCH_ERRORS: dict[str, str] = {
     "missing": "champ obligatoire manquant",
@@ -133,22 +139,63 @@ def _problem(
     )
 
 
-def _manager_cycles(participants: Sequence[ParticipantProfile]) -> set[str]:
-    managers = {
-        person.participant_id: person.manager_id
-        for person in participants
-        if person.manager_id is not None
+LOOP_NAMES_SHOWN = 12
+"""A loop's warning names this many people, then says how many more."""
+
+
+def _loop_problems(
+    *,
+    participants: Sequence[ParticipantProfile],
+    where: Sequence[int],
+    reporting_lines: Sequence[ReportingLine],
+    collection: str,
+) -> list[RecordProblem]:
+    """One warning per reporting loop, on its first enrolled member's record.
+
+    A loop of people who are not enrolled is reported on the reporting line of its first
+    member. The warning names the loop's members in chain order.
+    """
+    position = {
+        person.participant_id: index for index, person in zip(where, participants, strict=True)
     }
-    in_cycle: set[str] = set()
-    for start in managers:
-        seen: list[str] = []
-        current: str | None = start
-        while current is not None and current not in seen and current not in in_cycle:
-            seen.append(current)
-            current = managers.get(current)
-        if current is not None and current in seen:
-            in_cycle.update(seen[seen.index(current) :])
-    return in_cycle
+    line_position = {line.employee_id: index for index, line in enumerate(reporting_lines)}
+    problems: list[RecordProblem] = []
+    for loop in reporting_loops(manager_links(participants, reporting_lines)):
+        enrolled = [member for member in loop if member in position]
+        index: int | None
+        if enrolled:
+            first = min(enrolled, key=position.__getitem__)
+            record_collection, index = collection, position[first]
+        else:
+            first = loop[0]
+            record_collection, index = REPORTING_LINES, line_position.get(first)
+        start = loop.index(first)
+        ordered = loop[start:] + loop[:start]
+        shown = " → ".join([*ordered[:LOOP_NAMES_SHOWN], ordered[0]])
+        if len(ordered) > LOOP_NAMES_SHOWN:
+            hidden = len(ordered) - LOOP_NAMES_SHOWN
+            shown = " → ".join(ordered[:LOOP_NAMES_SHOWN]) + f" → … (+{hidden})"
+        problems.append(
+            RecordProblem(
+                collection=record_collection,
+                index=index,
+                record_id=first,
+                field="manager_id",
+                code="reporting_loop",
+                severity=Severity.WARNING,
+                message=LocalisedText(
+                    fr=(
+                        f"boucle hiérarchique de {len(ordered)} personne(s) : {shown} ; "
+                        "chacune y compte comme au-dessus des autres (jamais appariées entre elles)"
+                    ),
+                    en=(
+                        f"reporting loop of {len(ordered)} people: {shown}; each counts as "
+                        "above the others (never paired together)"
+                    ),
+                ),
+            )
+        )
+    return problems
 
 
 def validate_cohort(
@@ -157,19 +204,21 @@ def validate_cohort(
     participants: Sequence[ParticipantProfile],
     positions: Sequence[int] | None = None,
     collection: str = PARTICIPANTS,
+    reporting_lines: Iterable[ReportingLine] = (),
 ) -> CohortValidation:
     """Check a cohort as a whole; ``positions`` are the records' indices in their input.
 
     Errors (the record is left out): a participant id seen earlier in the cohort.
     Warnings (solved anyway): capacity on a mentee, a mentor without skills, a mentee without
     learning needs, no availability while availability counts, no gender in a single-gender
-    programme, a reporting loop.
+    programme, a reporting loop (once per loop, naming its members, through
+    ``reporting_lines`` too).
     """
     where = list(positions) if positions is not None else list(range(len(participants)))
     problems: list[RecordProblem] = []
     accepted: list[ParticipantProfile] = []
+    accepted_where: list[int] = []
     seen: set[str] = set()
-    cycles = _manager_cycles(participants)
     availability_counts = rules.weights.as_mapping()[Criterion.AVAILABILITY] > 0
     for index, person in zip(where, participants, strict=True):
 
@@ -207,6 +256,7 @@ def validate_cohort(
             continue
         seen.add(person.participant_id)
         accepted.append(person)
+        accepted_where.append(index)
         is_mentor = person.role is ParticipantRole.MENTOR
         if not is_mentor and person.capacity is not None:
             report(
@@ -243,11 +293,11 @@ def validate_cohort(
                 "genre non renseigné : impossible à apparier dans un programme non mixte",
                 "gender not given: cannot be paired in a single-gender programme",
             )
-        if person.participant_id in cycles:
-            report(
-                "manager_id",
-                "reporting_loop",
-                "boucle hiérarchique : la chaîne est coupée à la boucle",
-                "reporting loop: the chain is cut where it loops",
-            )
+    problems += _loop_problems(
+        participants=accepted,
+        where=accepted_where,
+        reporting_lines=list(reporting_lines),
+        collection=collection,
+    )
+    problems.sort(key=lambda problem: (problem.collection != collection, problem.index or 0))
     return CohortValidation(accepted=accepted, problems=problems)
