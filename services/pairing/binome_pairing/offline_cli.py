@@ -31,6 +31,7 @@ from binome_pairing.domain.validation import PARTICIPANTS, problems_from_validat
 from binome_shared.contracts.participants import ParticipantProfile, ReportingLine
 from binome_shared.contracts.programme import Objective, ProgrammeRules
 from binome_shared.contracts.values import LocalisedText
+from binome_shared.docs.json_schema import WireJsonSchema
 
 EXIT_SOLVED = 0
 EXIT_OUTPUT_FAILED = 1
@@ -90,7 +91,9 @@ class _LooseInput(PairingInput):
 
 def input_json_schema() -> dict[str, Any]:
     """The JSON Schema of the input file, generated from the models."""
-    schema = PairingInput.model_json_schema()
+    # The wire generator: local times as patterns (not `format: time`, which needs an
+    # offset) and no OpenAPI `discriminator`, so strict validators accept the schema.
+    schema = PairingInput.model_json_schema(schema_generator=WireJsonSchema)
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID, **schema}
 
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from binome_pairing.cohort_generator import generate_cohort
@@ -164,3 +165,22 @@ def test_committed_schema_is_the_generated_one() -> None:
     schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     assert set(schema["required"]) == {"programme", "participants"}
     assert "ParticipantProfile" in schema["$defs"]
+
+
+def test_input_schema_accepts_a_real_input_under_a_format_checking_validator(
+    tmp_path: Path,
+) -> None:
+    """What an HR analyst's own validator sees: a strict 2020-12 schema (no OpenAPI
+    keyword, no `format: time` on offset-less times) that accepts a file the CLI solves."""
+    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert "discriminator" not in SCHEMA_FILE.read_text(encoding="utf-8")
+    validator = jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    document = json.loads(write_input(tmp_path).read_text(encoding="utf-8"))
+    assert [error.message for error in validator.iter_errors(document)] == []
+    document["participants"][0]["availability"][0]["start"] = "25:00"
+    assert [error.json_path for error in validator.iter_errors(document)] == [
+        "$.participants[0].availability[0].start"
+    ]
