@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from binome_pairing import handlers
+from binome_pairing.adapters.solver_pool import SolverPool
 from binome_shared.contracts.catalogue import CATALOGUE
 from binome_shared.contracts.pairing_events import PAIRING_EVENT_TYPES
 from binome_shared.contracts.topics import HR_COMMANDS
@@ -23,12 +24,18 @@ class PairingSettings(ServiceSettings):
 
 
 def definition(settings: ServiceSettings | None = None) -> ServiceDefinition:  # noqa: ARG001
-    """Everything the pairing service reads, does and writes."""
+    """Everything the pairing service reads, does and writes.
+
+    Rounds are solved in a worker process (see :mod:`binome_pairing.adapters.solver_pool`),
+    started with the first round, stopped when the service stops.
+    """
+    solver = SolverPool()
     return ServiceDefinition(
         name=NAME,
         description="Forms globally optimal, explained mentor/mentee pairs from HR's programmes.",
         subscriptions=(HR_COMMANDS,),
-        routes=handlers.ROUTES,
+        routes=handlers.routes(solver.solve),
+        shutdown_hooks=(solver.close,),
         publishes=PAIRING_EVENT_TYPES,
         registry=CATALOGUE,
         migrations=tuple(service_migrations("binome_pairing")),

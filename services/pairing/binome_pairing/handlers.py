@@ -3,10 +3,15 @@
 Every handler runs in the transaction that records the command as processed; events go out
 through the outbox in that same transaction. Rounds are solved by the pure engine
 (:mod:`binome_pairing.domain`), so a preview is the same computation, minus the writes.
+
+Handlers that may solve a round take a ``solver`` (:class:`~binome_pairing.rounds.RoundSolver`):
+the service gives them its worker process (:func:`routes`), tests and tools the in-process
+default (:data:`ROUTES`).
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import uuid
 from collections.abc import Sequence
@@ -14,7 +19,8 @@ from typing import Any
 
 from binome_pairing import publishing
 from binome_pairing.adapters import repository
-from binome_pairing.domain import ProposedPair, Severity, excluded_pairs, solve, validate_cohort
+from binome_pairing.domain import ProposedPair, Severity, excluded_pairs, validate_cohort
+from binome_pairing.rounds import PairMember, RoundProblem, RoundSolver, solve_in_process
 from binome_shared.contracts.base import Envelope, Event, Message
 from binome_shared.contracts.hr_commands import (
     ApprovePair,
@@ -162,7 +168,12 @@ async def update_participant(envelope: Envelope[UpdateParticipant], uow: UnitOfW
     )
 
 
-async def withdraw_participant(envelope: Envelope[WithdrawParticipant], uow: UnitOfWork) -> None:
+async def withdraw_participant(
+    envelope: Envelope[WithdrawParticipant],
+    uow: UnitOfWork,
+    *,
+    solver: RoundSolver = solve_in_process,
+) -> None:
     """Take someone out: their pair ends and their partner is re-paired if possible."""
     participant_id = envelope.data.participant_id
     await _leave(envelope, uow, participant_id, DissolutionReason.WITHDRAWN, envelope.data.reason)
@@ -173,10 +184,15 @@ async def withdraw_participant(envelope: Envelope[WithdrawParticipant], uow: Uni
         status="withdrawn",
         at=uow.now,
     )
-    await _repair(envelope, uow)
+    await _repair(envelope, uow, solver)
 
 
-async def erase_participant(envelope: Envelope[EraseParticipant], uow: UnitOfWork) -> None:
+async def erase_participant(
+    envelope: Envelope[EraseParticipant],
+    uow: UnitOfWork,
+    *,
+    solver: RoundSolver = solve_in_process,
+) -> None:
     """GDPR erasure: the profile is deleted; only the id remains in pair history."""
     participant_id = envelope.data.participant_id
     await _leave(envelope, uow, participant_id, DissolutionReason.ERASED, "")
@@ -184,7 +200,7 @@ async def erase_participant(envelope: Envelope[EraseParticipant], uow: UnitOfWor
         uow.conn, programme_id=envelope.programme_id, participant_id=participant_id, at=uow.now
     )
     await repository.erase_reporting_lines(uow.conn, envelope.programme_id, participant_id)
-    await _repair(envelope, uow)
+    await _repair(envelope, uow, solver)
 
 
 async def _leave(
@@ -224,21 +240,32 @@ async def _leave(
             )
 
 
-async def request_matching(envelope: Envelope[RequestMatching], uow: UnitOfWork) -> None:
+async def request_matching(
+    envelope: Envelope[RequestMatching],
+    uow: UnitOfWork,
+    *,
+    solver: RoundSolver = solve_in_process,
+) -> None:
     """Solve a round for the programme (or preview it: same computation, nothing kept)."""
     command = envelope.data
     await _run_round(
-        envelope, uow, round_id=command.round_id, scope=command.scope, preview=command.preview
+        envelope,
+        uow,
+        solver,
+        round_id=command.round_id,
+        scope=command.scope,
+        preview=command.preview,
     )
 
 
-async def _repair(envelope: Envelope[Any], uow: UnitOfWork) -> None:
+async def _repair(envelope: Envelope[Any], uow: UnitOfWork, solver: RoundSolver) -> None:
     """After a pair ends, pair whoever is free again, keeping every other pair as it is."""
     if await repository.rounds_run(uow.conn, envelope.programme_id) == 0:
         return  # no round has been run yet: HR will ask for one
     await _run_round(
         envelope,
         uow,
+        solver,
         round_id=f"repair-{envelope.id.hex[:12]}",
         scope=MatchingScope.UNMATCHED,
         preview=False,
@@ -248,6 +275,7 @@ async def _repair(envelope: Envelope[Any], uow: UnitOfWork) -> None:
 async def _run_round(
     envelope: Envelope[Any],
     uow: UnitOfWork,
+    solver: RoundSolver,
     *,
     round_id: str,
     scope: MatchingScope,
@@ -256,22 +284,27 @@ async def _run_round(
     definition = await _programme(envelope, uow)
     rules = definition.rules
     conn = uow.conn
-    profiles = await repository.enrolled_profiles(conn, envelope.programme_id)
     kept_statuses = ("formed", "proposed") if scope is MatchingScope.UNMATCHED else ("formed",)
     kept = await repository.pairs_with_status(conn, envelope.programme_id, kept_statuses)
     ended = await repository.pairs_with_status(conn, envelope.programme_id, ("dissolved",))
     rejected = await repository.pairs_with_status(conn, envelope.programme_id, ("rejected",))
-    result = solve(
-        rules=rules,
-        participants=profiles,
-        reporting_lines=await repository.reporting_lines(conn, envelope.programme_id),
-        locked_pairs=[(pair.mentor_id, pair.mentee_id) for pair in kept],
-        forbidden_pairs=excluded_pairs(
+    # The transaction stays open while the round is solved (one connection held, the rest
+    # of the consumer's batch waiting): the pairs then commit with the command's inbox row,
+    # so a round interrupted anywhere (crash, shutdown, lost worker) is solved again whole.
+    solved = await solver(
+        RoundProblem(
             rules=rules,
-            previous_pairs=[(pair.mentor_id, pair.mentee_id) for pair in ended],
-            rejected_pairs=[(pair.mentor_id, pair.mentee_id) for pair in rejected],
-        ),
+            profiles_json=await repository.enrolled_profiles_json(conn, envelope.programme_id),
+            reporting_lines=await repository.reporting_lines(conn, envelope.programme_id),
+            locked_pairs=[(pair.mentor_id, pair.mentee_id) for pair in kept],
+            forbidden_pairs=excluded_pairs(
+                rules=rules,
+                previous_pairs=[(pair.mentor_id, pair.mentee_id) for pair in ended],
+                rejected_pairs=[(pair.mentor_id, pair.mentee_id) for pair in rejected],
+            ),
+        )
     )
+    result = solved.result
     new_pairs = [pair for pair in result.pairs if not pair.locked]
     if not preview:
         if scope is MatchingScope.FULL:
@@ -280,7 +313,7 @@ async def _run_round(
             envelope,
             uow,
             definition=definition,
-            profiles=profiles,
+            members=solved.members,
             new_pairs=new_pairs,
             round_id=round_id,
         )
@@ -301,16 +334,15 @@ async def _record_new_pairs(
     uow: UnitOfWork,
     *,
     definition: DefineProgramme,
-    profiles: list[ParticipantProfile],
+    members: dict[str, PairMember],
     new_pairs: list[ProposedPair],
     round_id: str,
 ) -> None:
     formed_at_once = definition.rules.approval_mode is ApprovalMode.AUTOMATIC
-    by_id = {profile.participant_id: profile for profile in profiles}
     rows = []
     events = []
     for pair in new_pairs:
-        mentor, mentee = by_id[pair.mentor_id], by_id[pair.mentee_id]
+        mentor, mentee = members[pair.mentor_id], members[pair.mentee_id]
         pair_id = (
             "pair-"
             + uuid.uuid5(
@@ -397,7 +429,12 @@ async def reject_pair(envelope: Envelope[RejectPair], uow: UnitOfWork) -> None:
     )
 
 
-async def dissolve_pair(envelope: Envelope[DissolvePair], uow: UnitOfWork) -> None:
+async def dissolve_pair(
+    envelope: Envelope[DissolvePair],
+    uow: UnitOfWork,
+    *,
+    solver: RoundSolver = solve_in_process,
+) -> None:
     """HR ends a formed pair; both members are re-paired if possible."""
     row = await _decidable_pair(envelope, uow, envelope.data.pair_id, "formed")
     await repository.decide_pair(uow.conn, row["pair_id"], "dissolved", uow.now)
@@ -413,18 +450,24 @@ async def dissolve_pair(envelope: Envelope[DissolvePair], uow: UnitOfWork) -> No
             row["pair_id"],
         )
     )
-    await _repair(envelope, uow)
+    await _repair(envelope, uow, solver)
 
 
-ROUTES: dict[type[Message], Route] = {
-    DefineProgramme: define_programme,
-    EnrolParticipant: Batched(enrol_participants),  # HR imports arrive by the thousand
-    UpdateParticipant: update_participant,
-    RecordReportingLines: record_reporting_lines,
-    WithdrawParticipant: withdraw_participant,
-    EraseParticipant: erase_participant,
-    RequestMatching: request_matching,
-    ApprovePair: approve_pair,
-    RejectPair: reject_pair,
-    DissolvePair: dissolve_pair,
-}
+def routes(solver: RoundSolver) -> dict[type[Message], Route]:
+    """Which handler takes which command, rounds being solved by ``solver``."""
+    return {
+        DefineProgramme: define_programme,
+        EnrolParticipant: Batched(enrol_participants),  # HR imports arrive by the thousand
+        UpdateParticipant: update_participant,
+        RecordReportingLines: record_reporting_lines,
+        WithdrawParticipant: functools.partial(withdraw_participant, solver=solver),
+        EraseParticipant: functools.partial(erase_participant, solver=solver),
+        RequestMatching: functools.partial(request_matching, solver=solver),
+        ApprovePair: approve_pair,
+        RejectPair: reject_pair,
+        DissolvePair: functools.partial(dissolve_pair, solver=solver),
+    }
+
+
+ROUTES = routes(solve_in_process)
+"""The routes with rounds solved in the caller's process (tests, tools)."""

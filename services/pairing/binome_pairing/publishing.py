@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from binome_pairing.domain import MatchingResult, ProposedPair
 from binome_shared.contracts.pairing_events import (
     MatchingCompleted,
@@ -10,12 +12,21 @@ from binome_shared.contracts.pairing_events import (
     PairSide,
     UnmatchedParticipant,
 )
-from binome_shared.contracts.participants import ParticipantProfile
 
 
-def side(profile: ParticipantProfile) -> PairSide:
+class Member(Protocol):
+    """A pair member as the handlers know it (a profile, or the solver's summary of one)."""
+
+    @property
+    def participant_id(self) -> str: ...
+
+    @property
+    def business_unit(self) -> str: ...
+
+
+def side(member: Member) -> PairSide:
     """What other services may know of a pair member: id and business unit."""
-    return PairSide(participant_id=profile.participant_id, business_unit=profile.business_unit)
+    return PairSide(participant_id=member.participant_id, business_unit=member.business_unit)
 
 
 def explanation(pair: ProposedPair) -> PairExplanation:

@@ -165,13 +165,9 @@ async def erase_participant(
     await conn.execute(_ERASE, programme_id, participant_id, at)
 
 
-async def enrolled_profiles(
-    conn: asyncpg.Connection, programme_id: str
-) -> list[ParticipantProfile]:
-    return [
-        ParticipantProfile.model_validate_json(row["profile"])
-        for row in await conn.fetch(_ENROLLED, programme_id)
-    ]
+async def enrolled_profiles_json(conn: asyncpg.Connection, programme_id: str) -> list[str]:
+    """Enrolled participants' profiles as stored: a round parses them in its worker process."""
+    return [row["profile"] for row in await conn.fetch(_ENROLLED, programme_id)]
 
 
 async def pairs_with_status(

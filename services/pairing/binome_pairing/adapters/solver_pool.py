@@ -1,0 +1,135 @@
+"""Rounds solved in a worker process, so that the service's event loop never waits for one.
+
+A 10,000 × 10,000 round is seconds of CPU. On the event loop it would stop everything else
+the process does: ``/health`` (the liveness probe restarts the pod), the Kafka consumer's
+heartbeats (the group evicts it and rebalances), the outbox relay. In a worker process the
+loop only awaits a future.
+
+Choices, and why:
+
+- ``forkserver``, not ``fork``: forking a process that runs an asyncio loop, the Kafka
+  client's and the executor's threads and an asyncpg pool copies locks held by other
+  threads and sockets it does not own. The fork server is a fresh interpreter started once;
+  workers are forked from it, with the engine (numpy, scipy) already imported, so a worker
+  recreated after a crash is ready in milliseconds instead of seconds.
+- One worker: the consumer handles one batch at a time, so at most one round of this
+  process is being solved at any moment; more workers would only hold memory.
+- The worker lives on between rounds (no ``max_tasks_per_child``: on Python 3.11 it can
+  leave the executor with no worker at all, cpython#115634); numpy gives the arrays of a
+  round back to the system when they are freed, so an idle worker stays small.
+- A worker that dies (OOM-killed, a crash in native code) breaks the executor for good:
+  the executor is replaced, and the round is failed with :class:`SolverWorkerLostError`,
+  which the consumer treats as an infrastructure failure (retry, never dead-letter).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.process import BaseProcess
+
+from binome_pairing.rounds import RoundProblem, SolvedRound, solve_round
+
+logger = logging.getLogger(__name__)
+
+PRELOADED_MODULES = ["binome_pairing.rounds"]
+"""Imported once by the fork server, so every worker starts with the engine loaded."""
+
+WORKER_EXIT_SECONDS = 10.0
+"""How long :meth:`SolverPool.close` waits for a terminated worker to be gone."""
+
+
+class SolverWorkerLostError(ChildProcessError):
+    """The worker process solving a round died: the infrastructure failed, not the message.
+
+    ``ChildProcessError`` is an ``OSError``, one of the consumer's ``TRANSIENT_ERRORS``: the
+    batch's transaction rolls back and the batch is tried again after a pause, as during a
+    database outage, instead of counting as one of the attempts that lead to the dead-letter
+    topic. (``BrokenProcessPool`` itself is a ``RuntimeError``, which would be judged as a
+    failure of the message and dead-lettered after three tries.) A round that kills its
+    worker every time (too little memory for its size) therefore waits rather than being
+    thrown away: HR's request stays valid, the pod's memory limit is what must change, and
+    the consumer's "waits for the infrastructure" warnings say so.
+    """
+
+
+class SolverPool:
+    """A process pool of one worker for rounds, created on the first round."""
+
+    def __init__(self) -> None:
+        self._executor: ProcessPoolExecutor | None = None
+        self._closed = False
+
+    async def solve(self, problem: RoundProblem) -> SolvedRound:
+        """Solve ``problem`` in the worker; the event loop stays free meanwhile.
+
+        If the caller is cancelled (the service stopping) the worker carries on until
+        :meth:`close` terminates it; the round's transaction is rolled back either way.
+        """
+        executor = self._current_executor()
+        try:
+            return await asyncio.get_running_loop().run_in_executor(executor, solve_round, problem)
+        except BrokenProcessPool as broken:
+            self._discard(executor)
+            raise SolverWorkerLostError(f"the round's worker process died ({broken})") from broken
+
+    def worker_pids(self) -> list[int]:
+        """The worker processes alive now (for logs and tests)."""
+        return [
+            worker.pid for worker in self._workers() if worker.pid is not None and worker.is_alive()
+        ]
+
+    async def close(self) -> None:
+        """Stop the pool at shutdown; a round still being solved is abandoned.
+
+        Its transaction was already rolled back (the broker stopped the consumer before the
+        shutdown hooks run), so Kafka redelivers the command to the next instance. Waiting
+        for the worker to finish would only delay the exit by the rest of the solve.
+        """
+        self._closed = True
+        executor, self._executor = self._executor, None
+        if executor is None:
+            return
+        workers = self._workers(executor)
+        executor.shutdown(wait=False, cancel_futures=True)
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()
+        await asyncio.to_thread(_join_all, workers, WORKER_EXIT_SECONDS)
+
+    def _current_executor(self) -> ProcessPoolExecutor:
+        if self._closed:
+            raise RuntimeError("the solver pool is closed: the service is stopping")
+        if self._executor is None:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(PRELOADED_MODULES)
+            self._executor = ProcessPoolExecutor(max_workers=1, mp_context=context)
+        return self._executor
+
+    def _discard(self, executor: ProcessPoolExecutor) -> None:
+        """Forget a broken executor (its workers are already gone); the next round makes a
+        new one. Two rounds failing on the same executor discard it once."""
+        if self._executor is executor:
+            logger.warning("the solver's worker process died; a new one takes the next round")
+            self._executor = None
+            executor.shutdown(wait=False, cancel_futures=True)
+
+    def _workers(self, executor: ProcessPoolExecutor | None = None) -> list[BaseProcess]:
+        chosen = executor or self._executor
+        if chosen is None:
+            return []
+        # The executor's own table of its processes: Python 3.14 adds terminate_workers(),
+        # 3.11 has no public way to reach a worker that is busy.
+        processes = chosen._processes
+        return list(processes.values()) if processes else []  # None once it is shut down
+
+
+def _join_all(workers: list[BaseProcess], timeout: float) -> None:
+    for worker in workers:
+        worker.join(timeout)
+        if worker.is_alive():
+            worker.kill()
+            worker.join(timeout)

@@ -1,0 +1,86 @@
+"""A round as one self-contained job: what goes to the solver and what comes back.
+
+The job is built so that it can cross a process boundary cheaply: the participants travel as
+the JSON text they are stored as (pickling 20,000 text strings takes milliseconds, pickling
+20,000 validated profiles takes seconds), and they are parsed where the round is solved.
+What comes back is the engine's result and, for the members of new pairs, the two facts the
+handler writes beside each pair: no profile is parsed on the service's event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Collection, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from binome_pairing.domain import MatchingResult, solve
+from binome_shared.contracts.participants import ParticipantProfile, ReportingLine
+from binome_shared.contracts.programme import ProgrammeRules
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RoundProblem:
+    """Everything the engine needs for one round of one programme."""
+
+    rules: ProgrammeRules
+    profiles_json: Sequence[str]
+    """Enrolled participants' profiles, as stored (``ParticipantProfile`` JSON)."""
+    reporting_lines: Sequence[ReportingLine]
+    locked_pairs: Sequence[tuple[str, str]]
+    forbidden_pairs: Collection[tuple[str, str]]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PairMember:
+    """What a pair's row and events say about one of its members."""
+
+    participant_id: str
+    business_unit: str
+    mentor_training_completed: bool
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SolvedRound:
+    """The engine's answer, and the members of the pairs it formed this round."""
+
+    result: MatchingResult
+    members: dict[str, PairMember]
+
+
+class RoundSolver(Protocol):
+    """Where a round is solved: in this process, or in a worker process (the service)."""
+
+    def __call__(self, problem: RoundProblem) -> Awaitable[SolvedRound]: ...
+
+
+def solve_round(problem: RoundProblem) -> SolvedRound:
+    """Parse the participants and solve: the whole CPU-bound part of a round."""
+    profiles = [ParticipantProfile.model_validate_json(text) for text in problem.profiles_json]
+    result = solve(
+        rules=problem.rules,
+        participants=profiles,
+        reporting_lines=problem.reporting_lines,
+        locked_pairs=problem.locked_pairs,
+        forbidden_pairs=problem.forbidden_pairs,
+    )
+    in_new_pairs = {
+        participant_id
+        for pair in result.pairs
+        if not pair.locked
+        for participant_id in (pair.mentor_id, pair.mentee_id)
+    }
+    members = {
+        profile.participant_id: PairMember(
+            participant_id=profile.participant_id,
+            business_unit=profile.business_unit,
+            mentor_training_completed=profile.mentor_training_completed,
+        )
+        for profile in profiles
+        if profile.participant_id in in_new_pairs
+    }
+    return SolvedRound(result=result, members=members)
+
+
+async def solve_in_process(problem: RoundProblem) -> SolvedRound:
+    """Solve on the caller's thread: for tests and tools that have no event loop to protect."""
+    return solve_round(problem)
