@@ -51,6 +51,10 @@ from binome_shared.messaging.errors import RejectedError
 
 _PAIR_NAMESPACE = uuid.UUID("0b6c3c8e-5f7e-4d8a-9a51-3f0d2c7e9b14")
 
+PAIRS_PER_WRITE = 200
+"""New pairs written (rows and events) per round trip: small enough that building one
+slice holds the event loop for milliseconds, not the seconds a whole large round takes."""
+
 
 def _emit(
     envelope: Envelope[Any], uow: UnitOfWork, data: Event, subject: str | None = None
@@ -338,10 +342,31 @@ async def _record_new_pairs(
     new_pairs: list[ProposedPair],
     round_id: str,
 ) -> None:
-    formed_at_once = definition.rules.approval_mode is ApprovalMode.AUTOMATIC
+    # By slices: building and encoding 10,000 pairs' events at once would hold the event
+    # loop for seconds; each slice's two round trips to Postgres give it back in between.
+    for start in range(0, len(new_pairs), PAIRS_PER_WRITE):
+        await _record_pair_slice(
+            envelope,
+            uow,
+            formed_at_once=definition.rules.approval_mode is ApprovalMode.AUTOMATIC,
+            members=members,
+            pairs=new_pairs[start : start + PAIRS_PER_WRITE],
+            round_id=round_id,
+        )
+
+
+async def _record_pair_slice(
+    envelope: Envelope[Any],
+    uow: UnitOfWork,
+    *,
+    formed_at_once: bool,
+    members: dict[str, PairMember],
+    pairs: list[ProposedPair],
+    round_id: str,
+) -> None:
     rows = []
     events = []
-    for pair in new_pairs:
+    for pair in pairs:
         mentor, mentee = members[pair.mentor_id], members[pair.mentee_id]
         pair_id = (
             "pair-"

@@ -14,6 +14,8 @@ Choices, and why:
   recreated after a crash is ready in milliseconds instead of seconds.
 - One worker: the consumer handles one batch at a time, so at most one round of this
   process is being solved at any moment; more workers would only hold memory.
+- The worker runs at a lower priority (``nice`` +10): where it shares a CPU limit with the
+  service, the event loop is scheduled first, so probes and heartbeats still answer at once.
 - The worker lives on between rounds (no ``max_tasks_per_child``: on Python 3.11 it can
   leave the executor with no worker at all, cpython#115634); numpy gives the arrays of a
   round back to the system when they are freed, so an idle worker stays small.
@@ -27,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.process import BaseProcess
@@ -37,6 +40,9 @@ logger = logging.getLogger(__name__)
 
 PRELOADED_MODULES = ["binome_pairing.rounds"]
 """Imported once by the fork server, so every worker starts with the engine loaded."""
+
+WORKER_NICENESS = 10
+"""Added to the worker's nice value: the CPU goes to the event loop first."""
 
 WORKER_EXIT_SECONDS = 10.0
 """How long :meth:`SolverPool.close` waits for a terminated worker to be gone."""
@@ -61,6 +67,7 @@ class SolverPool:
 
     def __init__(self) -> None:
         self._executor: ProcessPoolExecutor | None = None
+        self._starting = asyncio.Lock()
         self._closed = False
 
     async def solve(self, problem: RoundProblem) -> SolvedRound:
@@ -69,7 +76,7 @@ class SolverPool:
         If the caller is cancelled (the service stopping) the worker carries on until
         :meth:`close` terminates it; the round's transaction is rolled back either way.
         """
-        executor = self._current_executor()
+        executor = await self._current_executor()
         try:
             return await asyncio.get_running_loop().run_in_executor(executor, solve_round, problem)
         except BrokenProcessPool as broken:
@@ -100,14 +107,15 @@ class SolverPool:
                 worker.terminate()
         await asyncio.to_thread(_join_all, workers, WORKER_EXIT_SECONDS)
 
-    def _current_executor(self) -> ProcessPoolExecutor:
-        if self._closed:
-            raise RuntimeError("the solver pool is closed: the service is stopping")
-        if self._executor is None:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(PRELOADED_MODULES)
-            self._executor = ProcessPoolExecutor(max_workers=1, mp_context=context)
-        return self._executor
+    async def _current_executor(self) -> ProcessPoolExecutor:
+        async with self._starting:
+            if self._closed:
+                raise RuntimeError("the solver pool is closed: the service is stopping")
+            if self._executor is None:
+                # Starting a worker waits for the fork server to import the engine (seconds
+                # the first time): a thread does that wait, not the event loop.
+                self._executor = await asyncio.to_thread(_started_executor)
+            return self._executor
 
     def _discard(self, executor: ProcessPoolExecutor) -> None:
         """Forget a broken executor (its workers are already gone); the next round makes a
@@ -125,6 +133,21 @@ class SolverPool:
         # 3.11 has no public way to reach a worker that is busy.
         processes = chosen._processes
         return list(processes.values()) if processes else []  # None once it is shut down
+
+
+def _started_executor() -> ProcessPoolExecutor:
+    """A new executor whose worker is up: later submissions from the event loop find it
+    there instead of starting it (which blocks the caller until the worker is forked)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOADED_MODULES)
+    executor = ProcessPoolExecutor(
+        max_workers=1,
+        mp_context=context,
+        initializer=os.nice,
+        initargs=(WORKER_NICENESS,),
+    )
+    executor.submit(os.getpid).result()
+    return executor
 
 
 def _join_all(workers: list[BaseProcess], timeout: float) -> None:

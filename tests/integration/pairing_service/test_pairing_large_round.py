@@ -1,0 +1,158 @@
+"""A large round on a real pairing service process: while it is solved, the service answers
+``/health`` at once and its Kafka consumer keeps its place in the group.
+
+The round's size comes from ``BINOME_LARGE_ROUND`` (``mentees x mentors``, default
+10000x10000, the size of issue 12). Participants are written straight to the service's
+database (enrolment through Kafka is tested elsewhere; twenty thousand of them would take
+minutes on a small machine and prove nothing more here); the programme and the round go
+through Kafka like HR's commands.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+
+from binome_pairing.adapters import repository
+from binome_pairing.cohort_generator import generate_cohort
+from binome_shared.contracts.hr_commands import RequestMatching
+from tests.support.platform import Kafka, ProvisionedDatabase
+from tests.support.programmes import NOW, hr_command, programme_definition
+from tests.support.waiting import eventually
+
+pytestmark = pytest.mark.integration
+
+PROGRAMME = "prog-large"
+POLL_EVERY = 0.05
+HEALTH_BUDGET = 0.100
+"""Each /health answer within this (seconds): a blocked event loop would take the solve's
+seconds. A property of the event loop, not a speed figure."""
+
+
+def round_size() -> tuple[int, int]:
+    mentees, _, mentors = os.environ.get("BINOME_LARGE_ROUND", "10000x10000").partition("x")
+    return int(mentees), int(mentors)
+
+
+@dataclass
+class HealthWatch:
+    """``/health`` asked every 50 ms from a thread of its own (the test's event loop waits on
+    the database meanwhile and must not delay the asking)."""
+
+    url: str
+    latencies: list[float] = field(default_factory=list)
+    asked_at: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def run(self) -> None:
+        with httpx.Client(timeout=10.0) as client:
+            while not self._stop.is_set():
+                started = time.perf_counter()
+                try:
+                    response = client.get(f"{self.url}/health")
+                    if response.status_code != 200:
+                        self.failures.append(f"status {response.status_code}")
+                except httpx.HTTPError as error:
+                    self.failures.append(repr(error))
+                self.latencies.append(time.perf_counter() - started)
+                self.asked_at.append(started)
+                self._stop.wait(POLL_EVERY)
+
+    @contextmanager
+    def watching(self) -> Iterator[HealthWatch]:
+        thread = threading.Thread(target=self.run, name="health-watch", daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            self._stop.set()
+            thread.join(15)
+
+
+async def group_members(bootstrap: str, group: str) -> tuple[str, list[str]]:
+    """The consumer group's state and its members' ids: a rebalance changes them."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        [response] = await admin.describe_consumer_groups([group])
+    finally:
+        await admin.close()
+    [described] = response.groups
+    state, members = described[2], described[5]
+    return str(state), sorted(str(member[0]) for member in members)
+
+
+async def seed_participants(database: ProvisionedDatabase, cohort: Any) -> None:
+    conn: asyncpg.Connection = await database.connect("pairing")
+    try:
+        async with conn.transaction():
+            await repository.save_participants(
+                conn, programme_id=PROGRAMME, profiles=cohort.participants, at=NOW
+            )
+            await repository.save_reporting_lines(conn, PROGRAMME, cohort.reporting_lines)
+    finally:
+        await conn.close()
+
+
+async def test_a_large_round_leaves_health_and_the_consumer_group_undisturbed(
+    database: ProvisionedDatabase,
+    kafka: Kafka,
+    kafka_bootstrap: str,
+    topic_prefix: str,
+    service_factory: Any,
+) -> None:
+    mentees, mentors = round_size()
+    cohort = generate_cohort(mentees=mentees, mentors=mentors, seed=2027)
+    pairing = service_factory("pairing", PYTHONASYNCIODEBUG="1")
+    await pairing.wait_ready()
+    await kafka.publish(hr_command(programme_definition(cohort.rules), programme_id=PROGRAMME))
+    await eventually(
+        lambda: database.fetchval("pairing", "SELECT count(*) FROM programmes"), 1, timeout=60
+    )
+    await seed_participants(database, cohort)
+    group = f"{topic_prefix}binome-pairing"
+    before = await group_members(kafka_bootstrap, group)
+    assert before[0] == "Stable"
+
+    request = hr_command(RequestMatching(round_id="r-large"), programme_id=PROGRAMME)
+    with HealthWatch(pairing.url).watching() as health:
+        started = time.perf_counter()
+        await kafka.publish(request)
+        await eventually(
+            lambda: database.fetchval(
+                "pairing", "SELECT outcome FROM processed_messages WHERE event_id = $1", request.id
+            ),
+            "done",
+            timeout=1200,
+        )
+        round_seconds = time.perf_counter() - started
+
+    pairs = await database.fetchval("pairing", "SELECT count(*) FROM pairs")
+    after = await group_members(kafka_bootstrap, group)
+    worst = max(health.latencies)
+    print(
+        f"\nround {mentees} x {mentors}: {pairs} pairs in {round_seconds:.1f} s; "
+        f"/health asked {len(health.latencies)} times, slowest answer {worst * 1000:.1f} ms"
+    )
+    slowest = sorted(zip(health.latencies, health.asked_at, strict=True), reverse=True)[:5]
+    print(
+        "slowest /health answers (ms, s after the request):",
+        [(round(latency * 1000), round(at - started, 2)) for latency, at in slowest],
+    )
+    assert round_seconds > 2, "the round must be long enough to show anything"
+    assert pairs > 0.9 * min(mentees, mentors)
+    assert not health.failures
+    assert len(health.latencies) > round_seconds / (POLL_EVERY + HEALTH_BUDGET)
+    assert worst < HEALTH_BUDGET, f"/health took {worst * 1000:.0f} ms during the round"
+    assert after == before, "the consumer left the group during the round (a rebalance)"
