@@ -20,7 +20,13 @@ from typing import Any
 from binome_pairing import publishing
 from binome_pairing.adapters import repository
 from binome_pairing.domain import ProposedPair, Severity, excluded_pairs, validate_cohort
-from binome_pairing.rounds import PairMember, RoundProblem, RoundSolver, solve_in_process
+from binome_pairing.rounds import (
+    PairMember,
+    RoundProblem,
+    RoundSolver,
+    SolvedRound,
+    solve_in_process,
+)
 from binome_shared.contracts.base import Envelope, Event, Message
 from binome_shared.contracts.hr_commands import (
     ApprovePair,
@@ -308,8 +314,7 @@ async def _run_round(
             ),
         )
     )
-    result = solved.result
-    new_pairs = [pair for pair in result.pairs if not pair.locked]
+    new_pairs = len(solved.new_pairs_json)
     if not preview:
         if scope is MatchingScope.FULL:
             await repository.supersede_proposals(conn, envelope.programme_id, uow.now)
@@ -317,8 +322,7 @@ async def _run_round(
             envelope,
             uow,
             definition=definition,
-            members=solved.members,
-            new_pairs=new_pairs,
+            solved=solved,
             round_id=round_id,
         )
         await repository.count_round(conn, envelope.programme_id)
@@ -327,7 +331,7 @@ async def _run_round(
             envelope,
             uow,
             publishing.matching_completed(
-                result, round_id=round_id, preview=preview, new_pairs=len(new_pairs)
+                solved.report, round_id=round_id, preview=preview, new_pairs=new_pairs
             ),
         )
     )
@@ -338,19 +342,18 @@ async def _record_new_pairs(
     uow: UnitOfWork,
     *,
     definition: DefineProgramme,
-    members: dict[str, PairMember],
-    new_pairs: list[ProposedPair],
+    solved: SolvedRound,
     round_id: str,
 ) -> None:
-    # By slices: building and encoding 10,000 pairs' events at once would hold the event
-    # loop for seconds; each slice's two round trips to Postgres give it back in between.
-    for start in range(0, len(new_pairs), PAIRS_PER_WRITE):
+    # By slices: parsing, building and encoding 10,000 pairs' events at once would hold the
+    # event loop for seconds; each slice's two round trips to Postgres give it back.
+    for start in range(0, len(solved.new_pairs_json), PAIRS_PER_WRITE):
         await _record_pair_slice(
             envelope,
             uow,
             formed_at_once=definition.rules.approval_mode is ApprovalMode.AUTOMATIC,
-            members=members,
-            pairs=new_pairs[start : start + PAIRS_PER_WRITE],
+            members=solved.members,
+            pairs=solved.new_pairs(start, start + PAIRS_PER_WRITE),
             round_id=round_id,
         )
 

@@ -3,17 +3,20 @@
 The job is built so that it can cross a process boundary cheaply: the participants travel as
 the JSON text they are stored as (pickling 20,000 text strings takes milliseconds, pickling
 20,000 validated profiles takes seconds), and they are parsed where the round is solved.
-What comes back is the engine's result and, for the members of new pairs, the two facts the
-handler writes beside each pair: no profile is parsed on the service's event loop.
+What comes back is built the same way: the new pairs as JSON text, parsed by the handler a
+slice at a time, and, for their members, the two facts written beside each pair. So neither
+the profiles nor ten thousand pairs ever live as objects in the service's process at once:
+besides the parsing time, that keeps full garbage collections (each one a pause of the
+event loop proportional to the objects alive) from being triggered by a large round.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Collection, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
-from binome_pairing.domain import MatchingResult, solve
+from binome_pairing.domain import MatchingResult, ProposedPair, solve
 from binome_shared.contracts.participants import ParticipantProfile, ReportingLine
 from binome_shared.contracts.programme import ProgrammeRules
 
@@ -30,9 +33,9 @@ class RoundProblem:
     forbidden_pairs: Collection[tuple[str, str]]
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class PairMember:
-    """What a pair's row and events say about one of its members."""
+class PairMember(NamedTuple):
+    """What a pair's row and events say about one of its members (a tuple of plain values:
+    the garbage collector stops tracking it)."""
 
     participant_id: str
     business_unit: str
@@ -41,10 +44,18 @@ class PairMember:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class SolvedRound:
-    """The engine's answer, and the members of the pairs it formed this round."""
+    """The engine's answer, with the pairs it formed this round as text."""
 
-    result: MatchingResult
+    report: MatchingResult
+    """The engine's result without its pairs: counts, scores, the unmatched and why."""
+    new_pairs_json: Sequence[str]
+    """The pairs formed this round (kept pairs are not repeated), ``ProposedPair`` JSON."""
     members: dict[str, PairMember]
+    """The members of those pairs, by participant id."""
+
+    def new_pairs(self, start: int, stop: int) -> list[ProposedPair]:
+        """New pairs ``start`` to ``stop`` (excluded), parsed."""
+        return [ProposedPair.model_validate_json(text) for text in self.new_pairs_json[start:stop]]
 
 
 class RoundSolver(Protocol):
@@ -63,11 +74,9 @@ def solve_round(problem: RoundProblem) -> SolvedRound:
         locked_pairs=problem.locked_pairs,
         forbidden_pairs=problem.forbidden_pairs,
     )
+    new_pairs = [pair for pair in result.pairs if not pair.locked]
     in_new_pairs = {
-        participant_id
-        for pair in result.pairs
-        if not pair.locked
-        for participant_id in (pair.mentor_id, pair.mentee_id)
+        participant_id for pair in new_pairs for participant_id in (pair.mentor_id, pair.mentee_id)
     }
     members = {
         profile.participant_id: PairMember(
@@ -78,7 +87,11 @@ def solve_round(problem: RoundProblem) -> SolvedRound:
         for profile in profiles
         if profile.participant_id in in_new_pairs
     }
-    return SolvedRound(result=result, members=members)
+    return SolvedRound(
+        report=result.model_copy(update={"pairs": []}),
+        new_pairs_json=[pair.model_dump_json() for pair in new_pairs],
+        members=members,
+    )
 
 
 async def solve_in_process(problem: RoundProblem) -> SolvedRound:

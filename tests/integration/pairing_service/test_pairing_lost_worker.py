@@ -7,6 +7,7 @@ import asyncio
 import os
 import signal
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import asyncpg
@@ -62,14 +63,10 @@ class KillingTheWorker:
     async def __call__(self, problem: RoundProblem) -> SolvedRound:
         self.calls += 1
         if self.calls <= self.times:
-            await self.solver.solve(RoundProblem(**{**_fields(problem), "profiles_json": []}))
+            await self.solver.solve(replace(problem, profiles_json=[]))  # the worker is up
             [worker] = self.solver.worker_pids()
             os.kill(worker, signal.SIGKILL)
         return await self.solver.solve(problem)
-
-
-def _fields(problem: RoundProblem) -> dict[str, object]:
-    return {name: getattr(problem, name) for name in RoundProblem.__slots__}
 
 
 async def test_a_round_whose_worker_dies_is_solved_again_and_never_dead_lettered(

@@ -10,7 +10,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from binome_pairing.adapters.solver_pool import SolverPool, SolverWorkerLostError
+from binome_pairing.adapters.solver_pool import (
+    WORKER_NICENESS,
+    SolverPool,
+    SolverWorkerLostError,
+)
 from binome_pairing.cohort_generator import generate_cohort
 from binome_pairing.rounds import RoundProblem, solve_in_process
 from binome_shared.messaging.consumer import TRANSIENT_ERRORS
@@ -54,12 +58,15 @@ async def test_a_round_solved_in_the_worker_is_the_round_solved_in_process(
     in_worker = await solver.solve(problem)
 
     assert in_worker == await solve_in_process(problem)
-    assert len(in_worker.result.pairs) >= 25
+    new_pairs = in_worker.new_pairs(0, len(in_worker.new_pairs_json))
+    assert len(new_pairs) == in_worker.report.stats.new_pairs >= 25
     assert set(in_worker.members) == {
-        member for pair in in_worker.result.pairs for member in (pair.mentor_id, pair.mentee_id)
+        member for pair in new_pairs for member in (pair.mentor_id, pair.mentee_id)
     }
     [worker] = solver.worker_pids()
     assert worker != os.getpid()
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    assert os.getpriority(os.PRIO_PROCESS, worker) == min(own + WORKER_NICENESS, 19)
 
 
 async def test_a_dead_worker_fails_the_round_as_transient_then_a_new_worker_solves_it(
