@@ -57,7 +57,7 @@ from binome_shared.messaging.errors import RejectedError
 
 _PAIR_NAMESPACE = uuid.UUID("0b6c3c8e-5f7e-4d8a-9a51-3f0d2c7e9b14")
 
-PAIRS_PER_WRITE = 200
+PAIRS_PER_WRITE = 50
 """New pairs written (rows and events) per round trip: small enough that building one
 slice holds the event loop for milliseconds, not the seconds a whole large round takes."""
 

@@ -114,7 +114,7 @@ async def test_a_large_round_leaves_health_and_the_consumer_group_undisturbed(
 ) -> None:
     mentees, mentors = round_size()
     cohort = generate_cohort(mentees=mentees, mentors=mentors, seed=2027)
-    pairing = service_factory("pairing", PYTHONASYNCIODEBUG="1")
+    pairing = service_factory("pairing")
     await pairing.wait_ready()
     await kafka.publish(hr_command(programme_definition(cohort.rules), programme_id=PROGRAMME))
     await eventually(

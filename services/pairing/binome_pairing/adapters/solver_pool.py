@@ -37,6 +37,7 @@ import gc
 import logging
 import multiprocessing
 import os
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.process import BaseProcess
@@ -84,11 +85,21 @@ class SolverPool:
         :meth:`close` terminates it; the round's transaction is rolled back either way.
         """
         executor = await self._current_executor()
+        started = time.perf_counter()
         try:
-            return await asyncio.get_running_loop().run_in_executor(executor, solve_round, problem)
+            solved = await asyncio.get_running_loop().run_in_executor(
+                executor, solve_round, problem
+            )
         except BrokenProcessPool as broken:
             self._discard(executor)
             raise SolverWorkerLostError(f"the round's worker process died ({broken})") from broken
+        logger.info(
+            "round of %d participants solved in the worker in %.1f s: %d new pairs",
+            len(problem.profiles_json),
+            time.perf_counter() - started,
+            len(solved.new_pairs_json),
+        )
+        return solved
 
     def worker_pids(self) -> list[int]:
         """The worker processes alive now (for logs and tests)."""
