@@ -118,12 +118,7 @@ class SolverPool:
         executor, self._executor = self._executor, None
         if executor is None:
             return
-        workers = self._workers(executor)
-        executor.shutdown(wait=False, cancel_futures=True)
-        for worker in workers:
-            if worker.is_alive():
-                worker.terminate()
-        await asyncio.to_thread(_join_all, workers, WORKER_EXIT_SECONDS)
+        await asyncio.to_thread(_stop, executor, self._workers(executor))
 
     async def _current_executor(self) -> ProcessPoolExecutor:
         async with self._starting:
@@ -169,9 +164,14 @@ def _started_executor() -> ProcessPoolExecutor:
     return executor
 
 
-def _join_all(workers: list[BaseProcess], timeout: float) -> None:
+def _stop(executor: ProcessPoolExecutor, workers: list[BaseProcess]) -> None:
+    """Terminate the workers, then let the executor see them gone and release its queues
+    (a shutdown that does not wait leaves them to the interpreter's exit, with warnings)."""
     for worker in workers:
-        worker.join(timeout)
+        worker.terminate()
+    for worker in workers:
+        worker.join(WORKER_EXIT_SECONDS)
         if worker.is_alive():
             worker.kill()
-            worker.join(timeout)
+            worker.join(WORKER_EXIT_SECONDS)
+    executor.shutdown(wait=True, cancel_futures=True)
