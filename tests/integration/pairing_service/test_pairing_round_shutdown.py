@@ -96,3 +96,26 @@ async def test_a_round_cut_by_sigterm_is_solved_by_the_next_instance(
     await second.wait_ready()
     await eventually(lambda: database.fetchval("pairing", done, request.id), "done", timeout=600)
     assert await database.fetchval("pairing", "SELECT count(*) FROM pairs") >= 4900
+
+
+async def test_the_worker_and_its_fork_server_end_with_a_killed_service(
+    database: ProvisionedDatabase, kafka: Kafka, service_factory: Any
+) -> None:
+    cohort = generate_cohort(mentees=40, mentors=40, seed=5)
+    service = service_factory("pairing")
+    await service.wait_ready()
+    await kafka.publish(hr_command(programme_definition(cohort.rules), programme_id=PROGRAMME))
+    await eventually(
+        lambda: database.fetchval("pairing", "SELECT count(*) FROM programmes"), 1, timeout=60
+    )
+    await seed_participants(database, cohort)
+    await kafka.publish(hr_command(RequestMatching(round_id="r-small"), programme_id=PROGRAMME))
+    await eventually(
+        lambda: database.fetchval("pairing", "SELECT count(*) > 0 FROM pairs"), True, timeout=120
+    )
+    [fork_server] = [child for child in children(service.process.pid) if children(child)]
+    [worker] = children(fork_server)
+
+    service.kill()  # SIGKILL: no shutdown hook runs
+
+    await eventually(lambda: asyncio.sleep(0, [alive(worker), alive(fork_server)]), [False, False])
