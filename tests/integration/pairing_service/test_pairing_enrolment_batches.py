@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +19,6 @@ from binome_shared.contracts.topics import HR_COMMANDS
 from binome_shared.messaging.cloudevents import ReceivedRecord, encode
 from binome_shared.messaging.consumer import Batched, ReliableConsumer, UnitOfWork
 from binome_shared.messaging.outbox import Outbox
-from tests.support.platform import ProvisionedDatabase
 from tests.support.programmes import hr_command, programme_definition
 
 pytestmark = pytest.mark.integration
@@ -29,15 +27,6 @@ pytestmark = pytest.mark.integration
 class Clock:
     def now(self) -> datetime:
         return datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def pool(database: ProvisionedDatabase) -> AsyncIterator[asyncpg.Pool]:
-    created = await asyncpg.create_pool(
-        database.dsn("pairing"), min_size=1, max_size=2, server_settings={"search_path": "pairing"}
-    )
-    yield created
-    await created.close()
 
 
 def records(envelopes: list[Envelope[Any]]) -> list[ReceivedRecord]:

@@ -93,6 +93,15 @@ async def group_members(bootstrap: str, group: str) -> tuple[str, list[str]]:
     return str(state), sorted(str(member[0]) for member in members)
 
 
+async def enrol_directly(database: ProvisionedDatabase, kafka: Kafka, cohort: Any) -> None:
+    """Define the programme through Kafka, then write its participants to the database."""
+    await kafka.publish(hr_command(programme_definition(cohort.rules), programme_id=PROGRAMME))
+    await eventually(
+        lambda: database.fetchval("pairing", "SELECT count(*) FROM programmes"), 1, timeout=60
+    )
+    await seed_participants(database, cohort)
+
+
 async def seed_participants(database: ProvisionedDatabase, cohort: Any) -> None:
     conn: asyncpg.Connection = await database.connect("pairing")
     try:
@@ -116,11 +125,7 @@ async def test_a_large_round_leaves_health_and_the_consumer_group_undisturbed(
     cohort = generate_cohort(mentees=mentees, mentors=mentors, seed=2027)
     pairing = service_factory("pairing")
     await pairing.wait_ready()
-    await kafka.publish(hr_command(programme_definition(cohort.rules), programme_id=PROGRAMME))
-    await eventually(
-        lambda: database.fetchval("pairing", "SELECT count(*) FROM programmes"), 1, timeout=60
-    )
-    await seed_participants(database, cohort)
+    await enrol_directly(database, kafka, cohort)
     group = f"{topic_prefix}binome-pairing"
     before = await group_members(kafka_bootstrap, group)
     assert before[0] == "Stable"

@@ -8,7 +8,6 @@ import os
 import signal
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import UTC, datetime
 
 import asyncpg
 import pytest
@@ -21,27 +20,12 @@ from binome_shared.contracts.catalogue import CATALOGUE
 from binome_shared.contracts.hr_commands import EnrolParticipant, RequestMatching
 from binome_shared.messaging.consumer import ConsumerPolicy, ReliableConsumer
 from binome_shared.messaging.outbox import Outbox
-from tests.integration.pairing_service.test_pairing_enrolment_batches import records
-from tests.support.platform import ProvisionedDatabase
+from tests.integration.pairing_service.test_pairing_enrolment_batches import Clock, records
 from tests.support.programmes import hr_command, programme_definition
 
 pytestmark = pytest.mark.integration
 
 PROGRAMME = "prog-lost-worker"
-
-
-class Clock:
-    def now(self) -> datetime:
-        return datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def pool(database: ProvisionedDatabase) -> AsyncIterator[asyncpg.Pool]:
-    created = await asyncpg.create_pool(
-        database.dsn("pairing"), min_size=1, max_size=2, server_settings={"search_path": "pairing"}
-    )
-    yield created
-    await created.close()
 
 
 @pytest.fixture

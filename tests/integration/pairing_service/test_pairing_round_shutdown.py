@@ -13,14 +13,13 @@ import pytest
 
 from binome_pairing.cohort_generator import generate_cohort
 from binome_shared.contracts.hr_commands import RequestMatching
-from tests.integration.pairing_service.test_pairing_large_round import seed_participants
+from tests.integration.pairing_service.test_pairing_large_round import PROGRAMME, enrol_directly
 from tests.support.platform import Kafka, ProvisionedDatabase
-from tests.support.programmes import hr_command, programme_definition
+from tests.support.programmes import hr_command
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
-PROGRAMME = "prog-large"  # the programme seed_participants writes to
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -69,11 +68,7 @@ async def test_a_round_cut_by_sigterm_is_solved_by_the_next_instance(
     cohort = generate_cohort(mentees=5000, mentors=5000, seed=2027)
     first = service_factory("pairing", BINOME_GRACEFUL_TIMEOUT_SECONDS="1")
     await first.wait_ready()
-    await kafka.publish(hr_command(programme_definition(cohort.rules), programme_id=PROGRAMME))
-    await eventually(
-        lambda: database.fetchval("pairing", "SELECT count(*) FROM programmes"), 1, timeout=60
-    )
-    await seed_participants(database, cohort)
+    await enrol_directly(database, kafka, cohort)
     request = hr_command(RequestMatching(round_id="r-cut"), programme_id=PROGRAMME)
     await kafka.publish(request)
     worker = await solving_worker(first.process.pid, busy_for=0.5)
@@ -104,11 +99,7 @@ async def test_the_worker_and_its_fork_server_end_with_a_killed_service(
     cohort = generate_cohort(mentees=40, mentors=40, seed=5)
     service = service_factory("pairing")
     await service.wait_ready()
-    await kafka.publish(hr_command(programme_definition(cohort.rules), programme_id=PROGRAMME))
-    await eventually(
-        lambda: database.fetchval("pairing", "SELECT count(*) FROM programmes"), 1, timeout=60
-    )
-    await seed_participants(database, cohort)
+    await enrol_directly(database, kafka, cohort)
     await kafka.publish(hr_command(RequestMatching(round_id="r-small"), programme_id=PROGRAMME))
     await eventually(
         lambda: database.fetchval("pairing", "SELECT count(*) > 0 FROM pairs"), True, timeout=120
