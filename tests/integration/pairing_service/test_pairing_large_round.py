@@ -11,21 +11,17 @@ through Kafka like HR's commands.
 from __future__ import annotations
 
 import os
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
-import httpx
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
 from binome_pairing.adapters import repository
 from binome_pairing.cohort_generator import generate_cohort
 from binome_shared.contracts.hr_commands import RequestMatching
+from tests.support.health_watch import POLL_EVERY, watching_health
 from tests.support.platform import Kafka, ProvisionedDatabase
 from tests.support.programmes import NOW, hr_command, programme_definition
 from tests.support.waiting import eventually
@@ -33,7 +29,6 @@ from tests.support.waiting import eventually
 pytestmark = pytest.mark.integration
 
 PROGRAMME = "prog-large"
-POLL_EVERY = 0.05
 HEALTH_BUDGET = 0.100
 """Each /health answer within this (seconds): a blocked event loop would take the solve's
 seconds. A property of the event loop, not a speed figure."""
@@ -42,42 +37,6 @@ seconds. A property of the event loop, not a speed figure."""
 def round_size() -> tuple[int, int]:
     mentees, _, mentors = os.environ.get("BINOME_LARGE_ROUND", "10000x10000").partition("x")
     return int(mentees), int(mentors)
-
-
-@dataclass
-class HealthWatch:
-    """``/health`` asked every 50 ms from a thread of its own (the test's event loop waits on
-    the database meanwhile and must not delay the asking)."""
-
-    url: str
-    latencies: list[float] = field(default_factory=list)
-    asked_at: list[float] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
-    _stop: threading.Event = field(default_factory=threading.Event)
-
-    def run(self) -> None:
-        with httpx.Client(timeout=10.0) as client:
-            while not self._stop.is_set():
-                started = time.perf_counter()
-                try:
-                    response = client.get(f"{self.url}/health")
-                    if response.status_code != 200:
-                        self.failures.append(f"status {response.status_code}")
-                except httpx.HTTPError as error:
-                    self.failures.append(repr(error))
-                self.latencies.append(time.perf_counter() - started)
-                self.asked_at.append(started)
-                self._stop.wait(POLL_EVERY)
-
-    @contextmanager
-    def watching(self) -> Iterator[HealthWatch]:
-        thread = threading.Thread(target=self.run, name="health-watch", daemon=True)
-        thread.start()
-        try:
-            yield self
-        finally:
-            self._stop.set()
-            thread.join(15)
 
 
 async def group_members(bootstrap: str, group: str) -> tuple[str, list[str]]:
@@ -131,17 +90,21 @@ async def test_a_large_round_leaves_health_and_the_consumer_group_undisturbed(
     assert before[0] == "Stable"
 
     request = hr_command(RequestMatching(round_id="r-large"), programme_id=PROGRAMME)
-    with HealthWatch(pairing.url).watching() as health:
-        started = time.perf_counter()
-        await kafka.publish(request)
-        await eventually(
-            lambda: database.fetchval(
-                "pairing", "SELECT outcome FROM processed_messages WHERE event_id = $1", request.id
-            ),
-            "done",
-            timeout=1200,
-        )
-        round_seconds = time.perf_counter() - started
+    conn = await database.connect("pairing")
+    try:
+        with watching_health(pairing.url) as health:
+            started = time.monotonic()
+            await kafka.publish(request)
+            await eventually(
+                lambda: conn.fetchval(
+                    "SELECT outcome FROM processed_messages WHERE event_id = $1", request.id
+                ),
+                "done",
+                timeout=1200,
+            )
+            round_seconds = time.monotonic() - started
+    finally:
+        await conn.close()
 
     pairs = await database.fetchval("pairing", "SELECT count(*) FROM pairs")
     after = await group_members(kafka_bootstrap, group)
@@ -150,6 +113,7 @@ async def test_a_large_round_leaves_health_and_the_consumer_group_undisturbed(
         f"\nround {mentees} x {mentors}: {pairs} pairs in {round_seconds:.1f} s; "
         f"/health asked {len(health.latencies)} times, slowest answer {worst * 1000:.1f} ms"
     )
+    print(*[line for line in pairing.log_tail().splitlines() if "solved in the worker" in line])
     slowest = sorted(zip(health.latencies, health.asked_at, strict=True), reverse=True)[:5]
     print(
         "slowest /health answers (ms, s after the request):",
@@ -159,5 +123,6 @@ async def test_a_large_round_leaves_health_and_the_consumer_group_undisturbed(
     assert pairs > 0.9 * min(mentees, mentors)
     assert not health.failures
     assert len(health.latencies) > round_seconds / (POLL_EVERY + HEALTH_BUDGET)
+    assert min(health.asked_at) < started, "the watch began before the round"
     assert worst < HEALTH_BUDGET, f"/health took {worst * 1000:.0f} ms during the round"
     assert after == before, "the consumer left the group during the round (a rebalance)"
