@@ -59,8 +59,9 @@ PRELOADED_MODULES = ["binome_pairing.rounds"]
 WORKER_NICENESS = 10
 """Added to the worker's nice value: the CPU goes to the event loop first."""
 
-WORKER_EXIT_SECONDS = 10.0
-"""How long :meth:`SolverPool.close` waits for a terminated worker to be gone."""
+WORKER_EXIT_SECONDS = 2.0
+"""How long :meth:`SolverPool.close` waits for a terminated worker to be gone before it
+kills it (twice this stays within the time the runtime gives a shutdown hook)."""
 
 
 class SolverWorkerLostError(ChildProcessError):
