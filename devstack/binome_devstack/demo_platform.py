@@ -351,19 +351,7 @@ class EventReader:
 
     async def _read(self) -> None:
         async for record in self._consumer:
-            self.envelopes.append(
-                decode(
-                    ReceivedRecord(
-                        topic=record.topic,
-                        partition=record.partition,
-                        offset=record.offset,
-                        key=record.key,
-                        value=record.value,
-                        headers=list(record.headers or ()),
-                    ),
-                    CATALOGUE,
-                )
-            )
+            self.envelopes.append(decode(ReceivedRecord.of(record), CATALOGUE))
             self._arrived.set()
 
     async def wait_for(

@@ -181,14 +181,7 @@ class Kafka:
 
 
 def received(record: Any) -> ReceivedRecord:
-    return ReceivedRecord(
-        topic=record.topic,
-        partition=record.partition,
-        offset=record.offset,
-        key=record.key,
-        value=record.value,
-        headers=list(record.headers or ()),
-    )
+    return ReceivedRecord.of(record)
 
 
 async def read_envelopes(

@@ -63,6 +63,18 @@ class ReceivedRecord:
         value = self.header_values.get(name)
         return None if value is None else value.decode("utf-8", errors="replace")
 
+    @classmethod
+    def of(cls, record: Any) -> ReceivedRecord:
+        """The bytes of a consumer record (aiokafka's ``ConsumerRecord``), headers kept raw."""
+        return cls(
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            key=record.key,
+            value=record.value,
+            headers=list(record.headers or ()),
+        )
+
 
 class RejectionCode(StrEnum):
     """Why a record could not even be read; each is dead-lettered at once."""

@@ -57,17 +57,7 @@ def received_records(message: Any) -> list[ReceivedRecord]:
         unwrapped.record if isinstance(unwrapped, _RecordWithoutHeaders) else unwrapped
         for unwrapped in (raw if isinstance(raw, tuple) else (raw,))
     ]
-    return [
-        ReceivedRecord(
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            key=record.key,
-            value=record.value,
-            headers=record.headers or (),
-        )
-        for record in records
-    ]
+    return [ReceivedRecord.of(record) for record in records]
 
 
 @dataclass(frozen=True, slots=True)
