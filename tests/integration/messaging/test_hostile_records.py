@@ -196,13 +196,18 @@ async def test_hostile_headers_are_dead_lettered_and_the_commands_beside_them_ac
     assert_logs_bounded(caplog)
 
 
-async def test_a_megabyte_id_is_parked_under_a_bounded_key_beside_an_ordinary_one(
+async def test_a_megabyte_id_is_refused_with_a_bounded_reason_beside_an_ordinary_one(
     sessions_pool: asyncpg.Pool, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """A 1 MB pair id once jammed the parking's index; the contract now refuses it before any
+    handler, naming the field, while its neighbour parks as usual."""
     huge_pair = "p" * 1_000_000
     commands = [
         hr_command(
-            ScheduleSession(pair_id=pair, session_number=1, starts_at=Clock().now()),
+            # Built without validation, as a hostile producer would write it.
+            ScheduleSession.model_construct(
+                pair_id=pair, session_number=1, starts_at=Clock().now(), duration_minutes=60
+            ),
             programme_id=PROGRAMME,
         )
         for pair in (huge_pair, "pair-2")
@@ -211,21 +216,22 @@ async def test_a_megabyte_id_is_parked_under_a_bounded_key_beside_an_ordinary_on
         received(command, topic=SESSION_COMMANDS.name, offset=offset)
         for offset, command in enumerate(commands)
     ]
+    assert len(records[0].value or b"") > 1_000_000
     caplog.set_level(logging.INFO)
     await consumer(sessions_pool, dict(sessions_definition().routes)).process(
         records, asyncio.Event()
     )
-    parked = await sessions_pool.fetch(
-        "SELECT waiting_for, reason, length(value) AS size FROM parked_messages ORDER BY size"
+    parked = await sessions_pool.fetch("SELECT waiting_for FROM parked_messages")
+    assert [row["waiting_for"] for row in parked] == ["pair:pair-2"]
+    [letter] = await sessions_pool.fetch(
+        "SELECT header_names, header_values, length(value) AS size FROM outbox "
+        "WHERE topic LIKE '%.dlq'"
     )
-    short, long = parked
-    assert short["waiting_for"] == "pair:pair-2"
-    long_key = long["waiting_for"]
-    assert long_key.startswith("pair:ppp")
-    assert "#sha256:" in long_key
-    assert len(long_key) < 200
-    assert len(long["reason"]) <= REASON_CHARS
-    assert long["size"] > 1_000_000, "the parked bytes are the whole original"
+    headers = dict(zip(letter["header_names"], letter["header_values"], strict=True))
+    assert headers["binome_dlq_code"] == b"schema_invalid"
+    reason = headers["binome_dlq_reason"].decode()
+    assert "pair_id" in reason
+    assert len(reason) <= REASON_CHARS
     assert_logs_bounded(caplog)
 
 
