@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import sys
 from collections.abc import Callable, Sequence
 
 import asyncpg
@@ -12,9 +13,11 @@ import asyncpg
 from binome_shared.db.migrations import apply_migrations
 from binome_shared.docs.asyncapi import asyncapi_document
 from binome_shared.runtime.observability import configure_logging
+from binome_shared.runtime.postgres_tls import asyncpg_connection
 from binome_shared.runtime.process import run_service
 from binome_shared.runtime.service import ServiceDefinition, build_app
 from binome_shared.runtime.settings import ServiceSettings
+from binome_shared.runtime.startup_checks import EXIT_BAD_SETTINGS, BadSettingsError, read_settings
 
 logger = logging.getLogger(__name__)
 
@@ -25,12 +28,16 @@ def service_main(
     *,
     name: str,
     description: str,
-    settings_factory: Callable[[], ServiceSettings],
+    settings_class: type[ServiceSettings],
     definition_factory: Callable[[ServiceSettings], ServiceDefinition],
     extra_commands: Sequence[Register] = (),
     argv: Sequence[str] | None = None,
 ) -> int:
-    """Parse ``argv`` and run the chosen command; returns the exit status."""
+    """Parse ``argv`` and run the chosen command; returns the exit status.
+
+    ``serve`` and ``migrate`` read ``settings_class`` strictly first (unknown variables,
+    invalid values, unsafe production settings): a refusal is printed and exits 2.
+    """
     parser = argparse.ArgumentParser(prog=f"binome-{name}", description=description)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("serve", help="run the service (Kafka consumer, outbox relay, HTTP probes)")
@@ -39,7 +46,11 @@ def service_main(
         register(commands)
     arguments = parser.parse_args(argv)
     if arguments.command in {"serve", "migrate"}:
-        settings = settings_factory()
+        try:
+            settings = read_settings(settings_class)
+        except BadSettingsError as error:
+            print(f"binome-{name}: {error}", file=sys.stderr)
+            return EXIT_BAD_SETTINGS
         configure_logging(
             service=name, level=settings.log_level, json_format=settings.log_format == "json"
         )
@@ -60,7 +71,8 @@ def service_main(
 
 async def _migrate(definition: ServiceDefinition, settings: ServiceSettings) -> list[str]:
     conn = await asyncpg.connect(
-        settings.database_url, server_settings={"search_path": definition.name}
+        **asyncpg_connection(settings, settings.database_url),
+        server_settings={"search_path": definition.name},
     )
     try:
         return await apply_migrations(conn, list(definition.migrations))
