@@ -22,12 +22,14 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from binome_shared.contracts.catalogue import CATALOGUE
 from binome_shared.contracts.topics import TopicSpec
-from binome_shared.runtime.topic_policy import TopicConfig, TopicPolicy, topic_class
+from binome_shared.runtime.topic_policy import (
+    TopicConfig,
+    TopicPolicy,
+    TopicPolicySettings,
+    topic_class,
+)
 
 logger = logging.getLogger(__name__)
-
-DEAD_LETTER_PARTITIONS = 1
-"""A dead-letter topic is read by people and replay tools, in the order things failed."""
 
 _TOPIC_ALREADY_EXISTS = 36
 """Kafka's error code when another replica created the topic a moment before us."""
@@ -96,16 +98,16 @@ class TopicCreationError(Exception):
     """The broker refused to create a topic (other than because it exists already)."""
 
 
-def declared_topics(topics: Sequence[TopicSpec], prefix: str = "") -> list[DeclaredTopic]:
-    """Every topic of ``topics`` and its dead-letter topic, with their declared partitions."""
-    declared: dict[str, DeclaredTopic] = {}
-    for topic in topics:
-        for name, partitions in (
-            (topic.full_name(prefix), topic.partitions),
-            (topic.dead_letter_name(prefix), DEAD_LETTER_PARTITIONS),
-        ):
-            declared[name] = DeclaredTopic(name=name, partitions=partitions)
-    return sorted(declared.values(), key=lambda topic: topic.name)
+def declared_topics(
+    topics: Sequence[TopicSpec], prefix: str = "", policy: TopicPolicy | None = None
+) -> list[DeclaredTopic]:
+    """Every topic of ``topics`` and its dead-letter topic, with their declared partitions
+    (a dead-letter topic's from the policy; one by default)."""
+    chosen = policy or TopicPolicy.from_settings(TopicPolicySettings.model_construct())
+    return [
+        DeclaredTopic(name=config.name, partitions=config.partitions)
+        for config in planned_topics(topics, chosen, prefix)
+    ]
 
 
 def mismatches_of(
@@ -150,7 +152,7 @@ async def ensure_topics(
     ``client_options`` go to the admin client (security: ``aiokafka_security(settings)``).
     """
     planned = planned_topics(topics, policy, prefix)
-    declared = [DeclaredTopic(name=config.name, partitions=config.partitions) for config in planned]
+    declared = declared_topics(topics, prefix, policy)
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **(client_options or {}))
     await admin.start()
     try:
