@@ -30,8 +30,6 @@ from tests.support.platform import (
     create_test_database,
     drop_template,
     drop_test_database,
-    free_port,
-    service_env,
 )
 from tests.support.private_stack import private_settings
 from tests.support.waiting import eventually
@@ -51,11 +49,12 @@ def tls_postgres() -> Iterator[Stack]:
 
 
 @pytest.fixture
-async def tls_database(tls_postgres: Stack) -> AsyncIterator[ProvisionedDatabase]:
+async def database(tls_postgres: Stack) -> AsyncIterator[ProvisionedDatabase]:
+    """This module's services and tests use a database of the private, TLS-serving cluster."""
     template = await build_template(tls_postgres.settings.admin_dsn)
-    database = await create_test_database(template)
-    yield database
-    await drop_test_database(database)
+    created = await create_test_database(template)
+    yield created
+    await drop_test_database(created)
     await drop_template(template)
 
 
@@ -64,36 +63,13 @@ def _ca_file(stack: Stack) -> Path:
     return stack.postgres.certificates.ca_file
 
 
-@pytest.fixture
-def start_pairing(
-    tls_database: ProvisionedDatabase, kafka_bootstrap: str, topic_prefix: str, tmp_path: Path
-) -> Iterator[Any]:
-    started: list[ServiceProcess] = []
-
-    def start(ca_file: Path) -> ServiceProcess:
-        port = free_port()
-        service = ServiceProcess(
-            name="pairing",
-            env=service_env(
-                name="pairing",
-                database=tls_database,
-                bootstrap=kafka_bootstrap,
-                prefix=topic_prefix,
-                port=port,
-            ),
-            port=port,
-            log_path=tmp_path / f"pairing-{len(started)}.log",
-        )
-        service.start(
-            BINOME_DATABASE_SSLMODE="verify-full",
-            BINOME_DATABASE_SSL_ROOT_CERT_FILE=str(ca_file),
-        )
-        started.append(service)
-        return service
-
-    yield start
-    for service in started:
-        service.kill()
+def _start_pairing(service_factory: Any, ca_file: Path) -> ServiceProcess:
+    service: ServiceProcess = service_factory(
+        "pairing",
+        BINOME_DATABASE_SSLMODE="verify-full",
+        BINOME_DATABASE_SSL_ROOT_CERT_FILE=str(ca_file),
+    )
+    return service
 
 
 async def _encrypted_connections(database: ProvisionedDatabase) -> list[bool]:
@@ -110,27 +86,27 @@ async def _encrypted_connections(database: ProvisionedDatabase) -> list[bool]:
 
 async def test_a_service_verifies_the_local_postgres_and_works_over_tls(
     tls_postgres: Stack,
-    tls_database: ProvisionedDatabase,
+    database: ProvisionedDatabase,
     kafka: Kafka,
-    start_pairing: Any,
+    service_factory: Any,
 ) -> None:
-    pairing = start_pairing(_ca_file(tls_postgres))
+    pairing = _start_pairing(service_factory, _ca_file(tls_postgres))
     await pairing.wait_ready()
 
     await kafka.publish(programme_defined())
-    await eventually(lambda: tls_database.fetchval("pairing", "SELECT count(*) FROM programmes"), 1)
-    encrypted = await _encrypted_connections(tls_database)
+    await eventually(lambda: database.fetchval("pairing", "SELECT count(*) FROM programmes"), 1)
+    encrypted = await _encrypted_connections(database)
     assert encrypted, "the service's pool is connected"
     assert all(encrypted), "every connection of the service is encrypted"
     assert UNVERIFIED not in pairing.log_path.read_text(errors="replace")
 
 
 async def test_a_server_certificate_of_another_authority_is_refused_without_a_crash(
-    tls_postgres: Stack, start_pairing: Any, tmp_path: Path
+    service_factory: Any, tmp_path: Path
 ) -> None:
     stranger = tmp_path / "other-ca.crt"
     trustme.CA().cert_pem.write_to_path(str(stranger))
-    pairing = start_pairing(stranger)
+    pairing = _start_pairing(service_factory, stranger)
 
     async def refusals() -> int:
         return min(pairing.log_path.read_text(errors="replace").count(UNVERIFIED), 2)
