@@ -15,11 +15,14 @@ from binome_shared.docs.asyncapi import asyncapi_document
 from binome_shared.runtime.observability import configure_logging
 from binome_shared.runtime.postgres_tls import asyncpg_connection
 from binome_shared.runtime.process import run_service
+from binome_shared.runtime.provisioning import NotProvisionedError, check_schema, not_provisioned
 from binome_shared.runtime.service import ServiceDefinition, build_app
 from binome_shared.runtime.settings import ServiceSettings
 from binome_shared.runtime.startup_checks import EXIT_BAD_SETTINGS, BadSettingsError, read_settings
 
 logger = logging.getLogger(__name__)
+
+EXIT_NOT_PROVISIONED = 1
 
 Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
@@ -56,7 +59,12 @@ def service_main(
         )
         definition = definition_factory(settings)
         if arguments.command == "migrate":
-            applied = asyncio.run(_migrate(definition, settings))
+            try:
+                applied = asyncio.run(_migrate(definition, settings))
+            except NotProvisionedError as error:
+                # An initContainer: failing makes Kubernetes retry it, with back-off.
+                print(f"binome-{name} migrate: {error}", file=sys.stderr)
+                return EXIT_NOT_PROVISIONED
             logger.info("%d migration(s) applied", len(applied))
             return 0
         app, runtime = build_app(
@@ -70,11 +78,18 @@ def service_main(
 
 
 async def _migrate(definition: ServiceDefinition, settings: ServiceSettings) -> list[str]:
-    conn = await asyncpg.connect(
-        **asyncpg_connection(settings, settings.database_url),
-        server_settings={"search_path": definition.name},
-    )
     try:
+        conn = await asyncpg.connect(
+            **asyncpg_connection(settings, settings.database_url),
+            server_settings={"search_path": definition.name},
+        )
+    except asyncpg.PostgresError as error:
+        missing = not_provisioned(error, service=definition.name)
+        if missing is None:
+            raise
+        raise missing from error
+    try:
+        await check_schema(conn, service=definition.name, migrating=True)
         return await apply_migrations(conn, list(definition.migrations))
     finally:
         await conn.close()

@@ -8,9 +8,12 @@ created as the topic policy wants them, or only checked when provisioned as code
 
 from __future__ import annotations
 
+import asyncio
 import signal
+import sys
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -21,7 +24,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from binome_shared.contracts.topics import PAIRING_EVENTS, SESSIONS_EVENTS
 from tests.integration.runtime.test_runtime_readiness import ready_answer
-from tests.support.platform import ProvisionedDatabase, ServiceProcess
+from tests.support.platform import ProvisionedDatabase, ServiceProcess, free_port, service_env
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
@@ -209,3 +212,33 @@ async def test_topics_provisioned_as_code_are_only_checked_and_a_missing_one_is_
     finally:
         await admin.close()
     await _stops_cleanly(service)
+
+
+async def test_migrate_on_an_unprovisioned_database_names_what_is_missing_and_the_fix(
+    database: ProvisionedDatabase, empty_database: str, tmp_path: Path
+) -> None:
+    env = service_env(
+        name="sessions",
+        database=database,
+        bootstrap="127.0.0.1:1",
+        prefix="",
+        port=free_port(),
+    )
+    env["BINOME_DATABASE_URL"] = _dsn(database.dsn("sessions"), database=empty_database)
+    migrate = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "binome_sessions.cli",
+        "migrate",
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, stderr = await asyncio.wait_for(migrate.communicate(), timeout=60)
+    errors = stderr.decode()
+
+    assert migrate.returncode == 1, errors
+    assert f"schema sessions does not exist (database {empty_database}" in errors
+    assert "run `binome-db provision`" in errors
+    assert "Traceback" not in errors
