@@ -51,6 +51,7 @@ from binome_shared.contracts.topics import ALL_TOPICS, PAIRING_EVENTS
 from binome_shared.messaging.cloudevents import KafkaRecord, encode
 from binome_shared.messaging.outbox import Outbox
 from binome_shared.messaging.topics import ensure_topics
+from binome_shared.runtime.topic_policy import single_broker_policy
 from tests.integration.messaging.factories import pair_formed
 from tests.support.platform import (
     DatabaseTemplate,
@@ -234,7 +235,9 @@ async def reliable_run(
     """A fresh database and topics, pairing's relay and bench consumers; bursts, then a pace."""
     database = await create_test_database(template)
     prefix = f"bench{uuid.uuid4().hex[:6]}."
-    await ensure_topics(stack.kafka_bootstrap, ALL_TOPICS, prefix=prefix)
+    await ensure_topics(
+        stack.kafka_bootstrap, ALL_TOPICS, policy=single_broker_policy(), prefix=prefix
+    )
     consumer_conn = await database.connect("sessions")
     await consumer_conn.execute(
         "CREATE TABLE bench_effects (event_id uuid PRIMARY KEY, pair_id text NOT NULL)"

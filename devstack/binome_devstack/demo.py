@@ -84,14 +84,18 @@ from binome_shared.contracts.topics import ALL_TOPICS, PAIRING_EVENTS
 from binome_shared.contracts.values import Language
 from binome_shared.db.provision import SERVICES
 from binome_shared.messaging.topics import ensure_topics
+from binome_shared.runtime.topic_policy import single_broker_policy
 
-SERVICE_ENV = {
-    "BINOME_LOG_LEVEL": "WARNING",
+SERVICE_ENV = {"BINOME_LOG_LEVEL": "WARNING"}
+"""Given to every service: each refuses a ``BINOME_*`` variable it does not read, so what
+one service alone reads goes in :data:`OWN_ENV`."""
+NOTIFICATIONS_ENV = {
     # One HR mailbox receives every alert of a thousand pairs in the same simulated minute.
     "BINOME_RATE_PER_RECIPIENT_BURST": "1000",
     # Sending is latency-bound: keep a few SMTP transactions in flight.
     "BINOME_DELIVERY_CONCURRENCY": "8",
 }
+OWN_ENV = {"notifications": NOTIFICATIONS_ENV}
 REJECTION_REASON = "Déjà en contact au quotidien / already work together every day"
 
 _TEXTS: dict[str, dict[str, str]] = {
@@ -273,8 +277,15 @@ class DemoPlay:
 
     async def run(self) -> DemoSummary:
         """Play the whole programme; returns the figures read back at the end."""
-        await ensure_topics(self._run.kafka_bootstrap, ALL_TOPICS, prefix=self._run.topic_prefix)
-        processes = DemoProcesses(places=self._places, run=self._run, extra_env=SERVICE_ENV)
+        await ensure_topics(
+            self._run.kafka_bootstrap,
+            ALL_TOPICS,
+            policy=single_broker_policy(),
+            prefix=self._run.topic_prefix,
+        )
+        processes = DemoProcesses(
+            places=self._places, run=self._run, extra_env=SERVICE_ENV, own_env=OWN_ENV
+        )
         processes.start_sink()
         for name in SERVICES:
             processes.start_service(name)

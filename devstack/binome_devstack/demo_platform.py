@@ -43,6 +43,7 @@ from binome_shared.contracts.topics import (
 )
 from binome_shared.db.provision import SERVICES, ServiceDatabase, provision
 from binome_shared.messaging.cloudevents import ReceivedRecord, decode, encode
+from binome_shared.runtime.topic_policy import SINGLE_BROKER_SETTINGS
 
 SUBSCRIPTIONS: Mapping[str, tuple[TopicSpec, ...]] = {
     "pairing": (HR_COMMANDS,),
@@ -180,10 +181,20 @@ def stop_recorded_processes(places: DemoPlaces, say: Callable[[str], None]) -> i
 class DemoProcesses:
     """Starts the run's SMTP sink and services, and records their pids."""
 
-    def __init__(self, *, places: DemoPlaces, run: DemoRun, extra_env: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        *,
+        places: DemoPlaces,
+        run: DemoRun,
+        extra_env: Mapping[str, str],
+        own_env: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> None:
+        """``extra_env`` goes to every service, ``own_env[name]`` to service ``name`` only
+        (a service refuses to start with a ``BINOME_*`` variable it does not read)."""
         self._places = places
         self._run = run
         self._extra_env = dict(extra_env)
+        self._own_env = {name: dict(env) for name, env in (own_env or {}).items()}
         self._pids: dict[str, int] = {}
 
     def _record(self) -> None:
@@ -230,7 +241,8 @@ class DemoProcesses:
         )
 
     def service_env(self, name: str) -> dict[str, str]:
-        """A service's environment: this run's database, prefix and port, simulated clock."""
+        """A service's environment: this run's database, prefix and port, simulated clock,
+        one copy of each topic (the stack runs one broker), and only what it reads."""
         env = {key: value for key, value in os.environ.items() if not key.startswith("BINOME_")}
         env.update(
             {
@@ -239,11 +251,14 @@ class DemoProcesses:
                 "BINOME_HTTP_PORT": str(self._places.ports[name]),
                 "BINOME_TOPIC_PREFIX": self._run.topic_prefix,
                 "BINOME_CLOCK": "simulated",
-                "BINOME_SMTP_PORT": str(self._places.smtp_port),
                 "BINOME_INSTANCE_ID": f"demo-{name}",
+                **SINGLE_BROKER_SETTINGS,
             }
         )
+        if name == "notifications":
+            env["BINOME_SMTP_PORT"] = str(self._places.smtp_port)
         env.update(self._extra_env)
+        env.update(self._own_env.get(name, {}))
         return env
 
     def start_service(self, name: str) -> int:

@@ -1,4 +1,8 @@
-"""A project-local PostgreSQL 15 cluster whose data survives every ``up``/``down``."""
+"""A project-local PostgreSQL 15 cluster whose data survives every ``up``/``down``.
+
+It accepts TLS as well as plaintext, with a certificate of its own authority
+(``<postgres dir>/tls/ca.crt``), so ``BINOME_DATABASE_SSLMODE=verify-full`` can be tried here.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,11 @@ from typing import Final
 
 from binome_devstack.errors import StackError
 from binome_devstack.messages import text
+from binome_devstack.postgres_certificates import (
+    ServerCertificates,
+    ensure_certificates,
+    render_tls_conf,
+)
 from binome_devstack.processes import process_alive, tail_lines, terminate
 from binome_devstack.readiness import ensure_database, postgres_select_one, run_sync
 from binome_devstack.rendering import (
@@ -82,6 +91,11 @@ class PostgresServer(LocalServer):
         return self.settings.pg_port
 
     @property
+    def certificates(self) -> ServerCertificates:
+        """The server's TLS certificate, key, and the authority that signed them."""
+        return ServerCertificates(self.directory / "tls")
+
+    @property
     def admin_dsn(self) -> str:
         """Superuser DSN of the ``binome`` database."""
         return self.settings.admin_dsn
@@ -102,9 +116,11 @@ class PostgresServer(LocalServer):
         self._prepare_directories()
         if not self._initialized():
             self._initdb(bindir)
+        certificates = self._prepare_certificates()
         self._write_private(
             self.data_dir / POSTGRES_INCLUDE_FILE,
-            render_postgres_conf(port=self.port, socket_dir=self.socket_dir),
+            render_postgres_conf(port=self.port, socket_dir=self.socket_dir)
+            + render_tls_conf(certificates),
         )
         self._report(text("starting", component=self.component_name))
         self._run(
@@ -236,6 +252,18 @@ class PostgresServer(LocalServer):
             )
             if probe.returncode != 0:
                 raise StackError(text("not_traversable", path=self.directory))
+
+    def _prepare_certificates(self) -> ServerCertificates:
+        """Made once per cluster; the server (not root) must own its key, mode 0600."""
+        certificates = ensure_certificates(self.certificates.directory)
+        for path in (
+            certificates.directory,
+            certificates.ca_file,
+            certificates.cert_file,
+            certificates.key_file,
+        ):
+            self._give_to_server_user(path)
+        return certificates
 
     def _initdb(self, bindir: Path) -> None:
         self._report(text("initdb", path=self.data_dir))

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Final
 
 from aiokafka.errors import KafkaError
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from binome_integrations.hr_publishing import DEFAULT_SOURCE, PublishResult, publish_participants
 from binome_integrations.language import Language, default_language
@@ -25,6 +27,7 @@ from binome_integrations.participants_csv import (
     UnusableFileError,
     parse_participants_csv,
 )
+from binome_shared.runtime.kafka_security import KafkaSecuritySettings, aiokafka_security
 from binome_shared.runtime.settings import LOCAL_KAFKA
 
 EXIT_ALL_IMPORTED: Final = 0
@@ -119,6 +122,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not arguments.dry_run and not (arguments.programme_id and arguments.tenant_id):
         parser.error(_TEXTS["needs_ids"][language])
     try:
+        security = KafkaSecuritySettings()
+    except (ValidationError, SettingsError) as error:
+        parser.error(f"BINOME_KAFKA_*: {error}")
+    try:
         report = parse_participants_csv(Path(arguments.csv_file))
     except UnusableFileError as error:
         if arguments.json:
@@ -139,6 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     topic_prefix=arguments.topic_prefix,
                     source=arguments.source,
                     command="update" if arguments.update else "enrol",
+                    client_options=aiokafka_security(security),
                 )
             )
         except KafkaError as error:

@@ -4,17 +4,18 @@ Each profile becomes an ``EnrolParticipant`` (or ``UpdateParticipant``) command 
 CloudEvents envelope, on ``binome.hr.commands`` keyed by programme id, so the pairing
 service sees them in file order. One import is one correlation id: every command of a file
 can be traced together. The producer is idempotent with ``acks=all``: a broker hiccup
-neither loses nor duplicates a command.
+neither loses nor duplicates a command. Towards a secured cluster it connects with the
+``BINOME_KAFKA_*`` security settings, as the ``binome-hr-kafka`` principal.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from aiokafka import AIOKafkaProducer
 
@@ -89,11 +90,13 @@ async def publish_participants(
     source: str = DEFAULT_SOURCE,
     command: CommandName = "enrol",
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    client_options: Mapping[str, Any] | None = None,
 ) -> PublishResult:
     """Publish one command per profile and wait until Kafka has acknowledged every one.
 
     Raises aiokafka's ``KafkaError`` subclasses when the cluster cannot be reached or
     refuses a record; records acknowledged before the error stay published.
+    ``client_options`` go to the producer (security: ``aiokafka_security(settings)``).
     """
     records = participant_records(
         profiles,
@@ -112,6 +115,7 @@ async def publish_participants(
         acks="all",
         enable_idempotence=True,
         client_id="binome-hr-import",
+        **(client_options or {}),
     )
     try:
         await producer.start()

@@ -28,6 +28,7 @@ from binome_shared.db.migrations import apply_migrations, service_migrations
 from binome_shared.db.provision import SERVICES, ServiceDatabase, provision
 from binome_shared.messaging.cloudevents import KafkaRecord, ReceivedRecord, decode, encode
 from binome_shared.messaging.topics import ensure_topics
+from binome_shared.runtime.topic_policy import SINGLE_BROKER_SETTINGS, single_broker_policy
 
 PASSWORDS = {service: f"binome_{service}" for service in SERVICES}
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -118,8 +119,9 @@ async def drop_test_database(database: ProvisionedDatabase) -> None:
 async def create_topics(
     bootstrap: str, prefix: str, topics: Sequence[TopicSpec] = ALL_TOPICS
 ) -> None:
-    """Create the platform's topics (and their dead-letter topics) under ``prefix``."""
-    await ensure_topics(bootstrap, topics, prefix=prefix)
+    """Create the platform's topics (and their dead-letter topics) under ``prefix``, one
+    copy each (the test stack runs one broker)."""
+    await ensure_topics(bootstrap, topics, policy=single_broker_policy(), prefix=prefix)
 
 
 class Kafka:
@@ -285,6 +287,7 @@ def service_env(
             "BINOME_LOG_FORMAT": "text",
             "BINOME_RELAY_POLL_INTERVAL_SECONDS": "0.5",
             "BINOME_GRACEFUL_TIMEOUT_SECONDS": "10",
+            **SINGLE_BROKER_SETTINGS,
         }
     )
     return env

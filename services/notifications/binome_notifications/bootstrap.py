@@ -26,6 +26,7 @@ from binome_shared.contracts.notifications_events import NOTIFICATIONS_EVENT_TYP
 from binome_shared.contracts.topics import HR_COMMANDS, PAIRING_EVENTS, SESSIONS_EVENTS
 from binome_shared.db.migrations import service_migrations
 from binome_shared.messaging.outbox import Outbox
+from binome_shared.runtime.postgres_tls import asyncpg_connection
 from binome_shared.runtime.service import ServiceDefinition, ServiceRuntime, json_response
 from binome_shared.runtime.settings import ServiceSettings, local_database_url
 
@@ -181,7 +182,7 @@ def dispatcher(
 
     async def pool() -> asyncpg.Pool:
         return await asyncpg.create_pool(
-            settings.database_url,
+            **asyncpg_connection(settings, settings.database_url),
             min_size=1,
             max_size=2,
             reset=_keep_session,

@@ -13,7 +13,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return service_main(
         name=NAME,
         description="Binôme notifications: e-mails and signed webhooks, in French and English.",
-        settings_factory=NotificationsSettings,
+        settings_class=NotificationsSettings,
         definition_factory=definition,
         extra_commands=(preview_cli.register,),
         argv=argv,

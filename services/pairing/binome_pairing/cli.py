@@ -13,7 +13,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return service_main(
         name=NAME,
         description="Binôme pairing: globally optimal, explained mentor/mentee pairs.",
-        settings_factory=PairingSettings,
+        settings_class=PairingSettings,
         definition_factory=definition,
         extra_commands=(offline_cli.register,),
         argv=argv,

@@ -12,7 +12,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return service_main(
         name=NAME,
         description="Binôme sessions: framed sessions, objectives and follow-up for every pair.",
-        settings_factory=SessionsSettings,
+        settings_class=SessionsSettings,
         definition_factory=definition,
         argv=argv,
     )

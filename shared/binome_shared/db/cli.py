@@ -11,21 +11,21 @@ import argparse
 import asyncio
 import logging
 from collections.abc import Sequence
+from ssl import SSLContext
 
 import asyncpg
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from binome_shared.db.provision import SERVICES, provision
 from binome_shared.messaging.outbox import list_set_aside, requeue_set_aside
 from binome_shared.runtime.observability import configure_logging
+from binome_shared.runtime.postgres_tls import PostgresTlsSettings, asyncpg_ssl
 from binome_shared.runtime.settings import LOCAL_POSTGRES
 
 
-class ProvisionSettings(BaseSettings):
-    """Administrator DSN and the password each service role gets."""
-
-    model_config = SettingsConfigDict(env_prefix="BINOME_", extra="ignore")
+class ProvisionSettings(PostgresTlsSettings):
+    """Administrator DSN, the password each service role gets, and TLS towards Postgres
+    (``BINOME_DATABASE_SSLMODE``, ``BINOME_DATABASE_SSL_ROOT_CERT_FILE``: as the services)."""
 
     pg_admin_dsn: str = Field(
         default=f"postgresql://binome_admin:binome_admin@{LOCAL_POSTGRES}/binome",
@@ -55,11 +55,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = ProvisionSettings()
     configure_logging(service="db", level=settings.log_level, json_format=False)
+    tls = asyncpg_ssl(settings)
     if args.command == "outbox-set-aside":
-        asyncio.run(_print_set_aside(settings.pg_admin_dsn, args.service))
+        asyncio.run(_print_set_aside(settings.pg_admin_dsn, tls, args.service))
         return 0
     if args.command == "outbox-requeue":
-        return asyncio.run(_requeue(settings.pg_admin_dsn, args.service, args.ids))
+        return asyncio.run(_requeue(settings.pg_admin_dsn, tls, args.service, args.ids))
     asyncio.run(
         provision(
             settings.pg_admin_dsn,
@@ -68,18 +69,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "sessions": settings.sessions_db_password,
                 "notifications": settings.notifications_db_password,
             },
+            ssl=tls,
         )
     )
     logging.getLogger(__name__).info("schemas and roles are in place")
     return 0
 
 
-async def _in_schema(admin_dsn: str, service: str) -> asyncpg.Connection:
-    return await asyncpg.connect(admin_dsn, server_settings={"search_path": service})
+async def _in_schema(admin_dsn: str, tls: SSLContext | str, service: str) -> asyncpg.Connection:
+    return await asyncpg.connect(admin_dsn, ssl=tls, server_settings={"search_path": service})
 
 
-async def _print_set_aside(admin_dsn: str, service: str) -> None:
-    conn = await _in_schema(admin_dsn, service)
+async def _print_set_aside(admin_dsn: str, tls: SSLContext | str, service: str) -> None:
+    conn = await _in_schema(admin_dsn, tls, service)
     try:
         rows = await list_set_aside(conn)
     finally:
@@ -92,8 +94,8 @@ async def _print_set_aside(admin_dsn: str, service: str) -> None:
     print(f"{len(rows)} set aside in {service}'s outbox")
 
 
-async def _requeue(admin_dsn: str, service: str, ids: Sequence[int]) -> int:
-    conn = await _in_schema(admin_dsn, service)
+async def _requeue(admin_dsn: str, tls: SSLContext | str, service: str, ids: Sequence[int]) -> int:
+    conn = await _in_schema(admin_dsn, tls, service)
     try:
         requeued = await requeue_set_aside(conn, ids)
     finally:

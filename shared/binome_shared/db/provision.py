@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from ssl import SSLContext
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -68,11 +69,18 @@ async def ensure_database(admin_dsn: str, database: str, *, template: str | None
 
 
 async def provision(
-    admin_dsn: str, *, passwords: Mapping[str, str], database: str | None = None
+    admin_dsn: str,
+    *,
+    passwords: Mapping[str, str],
+    database: str | None = None,
+    ssl: SSLContext | str = "prefer",
 ) -> None:
-    """Create (or bring up to date) each service's role and schema in ``database``."""
+    """Create (or bring up to date) each service's role and schema in ``database``.
+
+    ``ssl`` is asyncpg's (``asyncpg_ssl(settings)`` verifies the server as the services do).
+    """
     target = admin_dsn if database is None else _with_database(admin_dsn, database)
-    conn = await asyncpg.connect(target)
+    conn = await asyncpg.connect(target, ssl=ssl)
     try:
         database_name = await conn.fetchval("SELECT current_database()")
         async with conn.transaction():

@@ -1,5 +1,10 @@
 """Topics as declared: created with their partitions, checked when they already exist.
 
+Missing topics are created as the :class:`TopicPolicy` wants them (replication factor,
+``min.insync.replicas``, retention and cleanup by class of topic), unless topics are
+provisioned as code (``BINOME_CREATE_TOPICS=false``): then a missing topic is refused like a
+too small one, and the service waits, not ready, until it exists.
+
 A topic with fewer partitions than declared is refused rather than used: keys would land on
 other partitions than every other producer expects, and a later increase would move them
 again, breaking the per-key order the contracts promise. More partitions than declared only
@@ -11,15 +16,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from binome_shared.contracts.catalogue import CATALOGUE
 from binome_shared.contracts.topics import TopicSpec
+from binome_shared.runtime.topic_policy import (
+    TopicConfig,
+    TopicPolicy,
+    TopicPolicySettings,
+    topic_class,
+)
 
 logger = logging.getLogger(__name__)
-
-DEAD_LETTER_PARTITIONS = 1
-"""A dead-letter topic is read by people and replay tools, in the order things failed."""
 
 _TOPIC_ALREADY_EXISTS = 36
 """Kafka's error code when another replica created the topic a moment before us."""
@@ -49,8 +59,35 @@ class TopicMismatch:
         )
 
 
-class TopicsTooSmallError(Exception):
+class TopicsNotAsDeclaredError(Exception):
+    """The topics on the cluster are not usable as declared: the service must wait."""
+
+    remedy: str
+
+
+class TopicsMissingError(TopicsNotAsDeclaredError):
+    """Topics are provisioned as code (``BINOME_CREATE_TOPICS=false``) and some are missing."""
+
+    remedy = (
+        "create them (deploy/: the KafkaTopic manifests) or let the services create them "
+        "(BINOME_CREATE_TOPICS=true) / créez-les (manifestes KafkaTopic de deploy/) ou "
+        "laissez les services les créer (BINOME_CREATE_TOPICS=true)"
+    )
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.names = tuple(names)
+        super().__init__(
+            f"missing topics / topics absents: {', '.join(self.names)} (BINOME_CREATE_TOPICS=false)"
+        )
+
+
+class TopicsTooSmallError(TopicsNotAsDeclaredError):
     """Existing topics have fewer partitions than declared: the service must not use them."""
+
+    remedy = (
+        "add partitions, or delete and recreate the topic / ajoutez des partitions, "
+        "ou supprimez et recréez le topic"
+    )
 
     def __init__(self, mismatches: Sequence[TopicMismatch]) -> None:
         self.mismatches = tuple(mismatches)
@@ -61,16 +98,16 @@ class TopicCreationError(Exception):
     """The broker refused to create a topic (other than because it exists already)."""
 
 
-def declared_topics(topics: Sequence[TopicSpec], prefix: str = "") -> list[DeclaredTopic]:
-    """Every topic of ``topics`` and its dead-letter topic, with their declared partitions."""
-    declared: dict[str, DeclaredTopic] = {}
-    for topic in topics:
-        for name, partitions in (
-            (topic.full_name(prefix), topic.partitions),
-            (topic.dead_letter_name(prefix), DEAD_LETTER_PARTITIONS),
-        ):
-            declared[name] = DeclaredTopic(name=name, partitions=partitions)
-    return sorted(declared.values(), key=lambda topic: topic.name)
+def declared_topics(
+    topics: Sequence[TopicSpec], prefix: str = "", policy: TopicPolicy | None = None
+) -> list[DeclaredTopic]:
+    """Every topic of ``topics`` and its dead-letter topic, with their declared partitions
+    (a dead-letter topic's from the policy; one by default)."""
+    chosen = policy or TopicPolicy.from_settings(TopicPolicySettings.model_construct())
+    return [
+        DeclaredTopic(name=config.name, partitions=config.partitions)
+        for config in planned_topics(topics, chosen, prefix)
+    ]
 
 
 def mismatches_of(
@@ -84,28 +121,48 @@ def mismatches_of(
     ]
 
 
+def planned_topics(
+    topics: Sequence[TopicSpec], policy: TopicPolicy, prefix: str = ""
+) -> list[TopicConfig]:
+    """Every topic of ``topics`` and its dead-letter topic, as ``policy`` wants them."""
+    messages = list(CATALOGUE)
+    planned = {
+        config.name: config
+        for topic in topics
+        for config in policy.topics(topic, topic_class(topic, messages), prefix)
+    }
+    return sorted(planned.values(), key=lambda config: config.name)
+
+
 async def ensure_topics(
     bootstrap_servers: str,
     topics: Sequence[TopicSpec],
     *,
+    policy: TopicPolicy,
     prefix: str = "",
-    replication_factor: int = 1,
+    create: bool = True,
+    client_options: Mapping[str, Any] | None = None,
 ) -> list[str]:
-    """Create whichever of ``topics`` (and their dead-letter topics) do not exist yet, with
-    their declared partitions; returns the names created.
+    """Create whichever of ``topics`` (and their dead-letter topics) do not exist yet, as
+    ``policy`` wants them; returns the names created.
 
-    Raises :class:`TopicsTooSmallError` if an existing topic has fewer partitions than
-    declared, and whatever the admin client raises while the broker is unreachable.
+    ``create=False`` creates nothing and raises :class:`TopicsMissingError` if any is
+    missing. Raises :class:`TopicsTooSmallError` if an existing topic has fewer partitions
+    than declared, and whatever the admin client raises while the broker is unreachable.
+    ``client_options`` go to the admin client (security: ``aiokafka_security(settings)``).
     """
-    declared = declared_topics(topics, prefix)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    planned = planned_topics(topics, policy, prefix)
+    declared = declared_topics(topics, prefix, policy)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **(client_options or {}))
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = [topic for topic in declared if topic.name not in existing]
+        missing = [config for config in planned if config.name not in existing]
+        if missing and not create:
+            raise TopicsMissingError([config.name for config in missing])
         if missing:
-            await _create(admin, missing, replication_factor)
-            logger.info("created topics %s", [topic.name for topic in missing])
+            await _create(admin, missing)
+            logger.info("created topics %s", [config.name for config in missing])
         counts = await _partition_counts(admin, [topic.name for topic in declared])
     finally:
         await admin.close()
@@ -120,14 +177,20 @@ async def ensure_topics(
     mismatches = mismatches_of(declared, counts)
     if mismatches:
         raise TopicsTooSmallError(mismatches)
-    return [topic.name for topic in missing]
+    return [config.name for config in missing]
 
 
-async def _create(
-    admin: AIOKafkaAdminClient, missing: Sequence[DeclaredTopic], replication_factor: int
-) -> None:
+async def _create(admin: AIOKafkaAdminClient, missing: Sequence[TopicConfig]) -> None:
     response = await admin.create_topics(
-        [NewTopic(topic.name, topic.partitions, replication_factor) for topic in missing]
+        [
+            NewTopic(
+                config.name,
+                config.partitions,
+                config.replication_factor,
+                topic_configs=dict(config.config),
+            )
+            for config in missing
+        ]
     )
     for name, code, *details in response.topic_errors:
         if code not in {0, _TOPIC_ALREADY_EXISTS}:

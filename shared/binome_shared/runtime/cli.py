@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import sys
 from collections.abc import Callable, Sequence
 
 import asyncpg
@@ -12,11 +13,16 @@ import asyncpg
 from binome_shared.db.migrations import apply_migrations
 from binome_shared.docs.asyncapi import asyncapi_document
 from binome_shared.runtime.observability import configure_logging
+from binome_shared.runtime.postgres_tls import asyncpg_connection
 from binome_shared.runtime.process import run_service
+from binome_shared.runtime.provisioning import NotProvisionedError, check_schema, not_provisioned
 from binome_shared.runtime.service import ServiceDefinition, build_app
 from binome_shared.runtime.settings import ServiceSettings
+from binome_shared.runtime.startup_checks import EXIT_BAD_SETTINGS, BadSettingsError, read_settings
 
 logger = logging.getLogger(__name__)
+
+EXIT_NOT_PROVISIONED = 1
 
 Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
@@ -25,12 +31,16 @@ def service_main(
     *,
     name: str,
     description: str,
-    settings_factory: Callable[[], ServiceSettings],
+    settings_class: type[ServiceSettings],
     definition_factory: Callable[[ServiceSettings], ServiceDefinition],
     extra_commands: Sequence[Register] = (),
     argv: Sequence[str] | None = None,
 ) -> int:
-    """Parse ``argv`` and run the chosen command; returns the exit status."""
+    """Parse ``argv`` and run the chosen command; returns the exit status.
+
+    ``serve`` and ``migrate`` read ``settings_class`` strictly first (unknown variables,
+    invalid values, unsafe production settings): a refusal is printed and exits 2.
+    """
     parser = argparse.ArgumentParser(prog=f"binome-{name}", description=description)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("serve", help="run the service (Kafka consumer, outbox relay, HTTP probes)")
@@ -39,13 +49,22 @@ def service_main(
         register(commands)
     arguments = parser.parse_args(argv)
     if arguments.command in {"serve", "migrate"}:
-        settings = settings_factory()
+        try:
+            settings = read_settings(settings_class)
+        except BadSettingsError as error:
+            print(f"binome-{name}: {error}", file=sys.stderr)
+            return EXIT_BAD_SETTINGS
         configure_logging(
             service=name, level=settings.log_level, json_format=settings.log_format == "json"
         )
         definition = definition_factory(settings)
         if arguments.command == "migrate":
-            applied = asyncio.run(_migrate(definition, settings))
+            try:
+                applied = asyncio.run(_migrate(definition, settings))
+            except NotProvisionedError as error:
+                # An initContainer: failing makes Kubernetes retry it, with back-off.
+                print(f"binome-{name} migrate: {error}", file=sys.stderr)
+                return EXIT_NOT_PROVISIONED
             logger.info("%d migration(s) applied", len(applied))
             return 0
         app, runtime = build_app(
@@ -59,10 +78,18 @@ def service_main(
 
 
 async def _migrate(definition: ServiceDefinition, settings: ServiceSettings) -> list[str]:
-    conn = await asyncpg.connect(
-        settings.database_url, server_settings={"search_path": definition.name}
-    )
     try:
+        conn = await asyncpg.connect(
+            **asyncpg_connection(settings, settings.database_url),
+            server_settings={"search_path": definition.name},
+        )
+    except asyncpg.PostgresError as error:
+        missing = not_provisioned(error, service=definition.name)
+        if missing is None:
+            raise
+        raise missing from error
+    try:
+        await check_schema(conn, service=definition.name, migrating=True)
         return await apply_migrations(conn, list(definition.migrations))
     finally:
         await conn.close()

@@ -36,10 +36,14 @@ from binome_shared.messaging.consumer import (
 from binome_shared.messaging.outbox import Outbox, OutboxRelay
 from binome_shared.messaging.relay_producer import RelayProducer
 from binome_shared.messaging.scheduler import JobRunner, schedule
-from binome_shared.messaging.topics import TopicsTooSmallError, ensure_topics
+from binome_shared.messaging.topics import TopicsNotAsDeclaredError, ensure_topics
 from binome_shared.runtime.health import GroupMembership, HasKafkaConsumer, OperatorMetrics
+from binome_shared.runtime.kafka_security import aiokafka_security
+from binome_shared.runtime.postgres_tls import asyncpg_connection
+from binome_shared.runtime.provisioning import wait_for_provisioned_pool
 from binome_shared.runtime.settings import ServiceSettings
 from binome_shared.runtime.subscription import received_records
+from binome_shared.runtime.topic_policy import TopicPolicy
 
 if TYPE_CHECKING:
     from binome_shared.runtime.service import ServiceDefinition
@@ -51,7 +55,8 @@ PARKING_RETRY_SECONDS = 5
 committed what it waited for, so the release did not see it)."""
 
 TOPIC_RECHECK_SECONDS = 30.0
-"""How often a service refusing too small topics looks again (someone may add partitions)."""
+"""How often a service refusing its topics looks again (someone may add partitions, or
+create the missing ones)."""
 
 CLOSE_TIMEOUT_SECONDS = 5.0
 """The longest a client (pool, producer, a service's own) may take to close at the end."""
@@ -137,11 +142,11 @@ class ServiceRuntime:
         self.request_stop("start-up failed")
 
     async def _start_up(self) -> None:
-        self._pool = await keep_trying(
+        self._pool = await wait_for_provisioned_pool(
             self._open_pool,
-            what="Postgres",
+            service=self.definition.name,
+            migrating=self.settings.migrate_on_start,
             stop=self.stop_event,
-            retry_on=(OSError, asyncpg.PostgresError),
         )
         if self._pool is None:
             return
@@ -174,7 +179,7 @@ class ServiceRuntime:
 
     async def _open_pool(self) -> asyncpg.Pool:
         return await asyncpg.create_pool(
-            self.settings.database_url,
+            **asyncpg_connection(self.settings, self.settings.database_url),
             min_size=2,
             max_size=self.settings.db_pool_max_size,
             server_settings={
@@ -188,8 +193,9 @@ class ServiceRuntime:
             await apply_migrations(conn, list(self.definition.migrations))
 
     async def _wait_for_declared_topics(self) -> bool:
-        """Wait for Kafka, create missing topics, and refuse (not ready, logged) topics with
-        fewer partitions than declared; False if stopped meanwhile."""
+        """Wait for Kafka, create missing topics (unless provisioned as code), and refuse
+        (not ready, logged) missing topics or topics with fewer partitions than declared;
+        False if stopped meanwhile."""
         topics = {*self.definition.subscriptions, *(m.topic for m in self.definition.publishes)}
         backoff = Backoff(first=0.5, cap=5.0)
         while not self.stop_event.is_set():
@@ -197,14 +203,17 @@ class ServiceRuntime:
                 await ensure_topics(
                     self.settings.kafka_bootstrap_servers,
                     sorted(topics, key=lambda t: t.name),
+                    policy=TopicPolicy.from_settings(self.settings),
                     prefix=self.settings.topic_prefix,
+                    create=self.settings.create_topics,
+                    client_options=aiokafka_security(self.settings),
                 )
-            except TopicsTooSmallError as error:
+            except TopicsNotAsDeclaredError as error:
                 logger.error(
-                    "refusing to run until the topics have their declared partitions "
-                    "(add partitions, or delete and recreate the topic): %s; checking again "
+                    "refusing to run until the topics are as declared: %s; %s; checking again "
                     "in %.0f s",
                     error,
+                    error.remedy,
                     TOPIC_RECHECK_SECONDS,
                 )
                 await sleep_unless(self.stop_event, TOPIC_RECHECK_SECONDS)
@@ -235,6 +244,7 @@ class ServiceRuntime:
             bootstrap_servers=self.settings.kafka_bootstrap_servers,
             client_id=f"binome-{self.definition.name}-relay-{self.settings.instance_id}",
             linger_ms=2,
+            **aiokafka_security(self.settings),
         )
         self._relay = OutboxRelay(
             pool=self.pool,

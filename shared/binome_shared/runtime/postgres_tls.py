@@ -19,8 +19,9 @@ SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-
 VERIFYING_MODES: frozenset[str] = frozenset({"verify-ca", "verify-full"})
 
 
-class DatabaseTlsSettings(BinomeSettings):
-    """``BINOME_DATABASE_SSL*``: TLS towards Postgres (``verify-full`` in production)."""
+class PostgresTlsSettings(BinomeSettings):
+    """``BINOME_DATABASE_SSL*``: TLS towards Postgres (``verify-full`` in production), for
+    the services and the administration tool (``binome-db``) alike."""
 
     database_sslmode: SslMode = Field(
         default="prefer",
@@ -29,13 +30,6 @@ class DatabaseTlsSettings(BinomeSettings):
     database_ssl_root_cert_file: Path | None = Field(
         default=None,
         description="PEM bundle of the CA that signs the Postgres server certificate.",
-    )
-    database_password: SecretStr | None = Field(
-        default=None,
-        description=(
-            "Password of the service's role, when kept out of the DSN "
-            "(prefer `BINOME_DATABASE_PASSWORD_FILE`)."
-        ),
     )
 
     @model_validator(mode="after")
@@ -48,7 +42,19 @@ class DatabaseTlsSettings(BinomeSettings):
         return self
 
 
-def asyncpg_ssl(settings: DatabaseTlsSettings) -> ssl.SSLContext | str:
+class DatabaseTlsSettings(PostgresTlsSettings):
+    """A service's TLS towards Postgres, and its role's password when kept out of the DSN."""
+
+    database_password: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Password of the service's role, when kept out of the DSN "
+            "(prefer `BINOME_DATABASE_PASSWORD_FILE`)."
+        ),
+    )
+
+
+def asyncpg_ssl(settings: PostgresTlsSettings) -> ssl.SSLContext | str:
     """The ``ssl=`` argument of ``asyncpg.connect`` / ``asyncpg.create_pool``.
 
     A verifying context for ``verify-ca`` / ``verify-full`` (the CA file is ours, not

@@ -30,6 +30,7 @@ from binome_shared.messaging.consumer import Clock, Route
 from binome_shared.messaging.scheduler import JobHandler
 from binome_shared.runtime.asgi import ServiceApp
 from binome_shared.runtime.clock import SimulatedClock, SystemClock
+from binome_shared.runtime.kafka_security import faststream_security
 from binome_shared.runtime.lifecycle import ServiceRuntime
 from binome_shared.runtime.observability import tracer_provider
 from binome_shared.runtime.settings import ServiceSettings
@@ -98,6 +99,7 @@ def build_app(
     broker = KafkaBroker(
         settings.kafka_bootstrap_servers,
         client_id=f"binome-{definition.name}-{settings.instance_id}",
+        security=faststream_security(settings),
         graceful_timeout=settings.graceful_timeout_seconds,
         # FastStream would create a missing subscribed topic with one partition; the
         # runtime creates every topic with its declared partitions before subscribing.

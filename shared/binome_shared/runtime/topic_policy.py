@@ -170,3 +170,20 @@ def topic_class(topic: TopicSpec, messages: Iterable[type[Message]]) -> TopicCla
     if len(kinds) > 1:
         raise ValueError(f"{topic.name} mixes commands and events / mélange commandes et faits")
     return TopicClass.COMMANDS if kinds == {MessageKind.COMMAND} else TopicClass.EVENTS
+
+
+SINGLE_BROKER_SETTINGS: Mapping[str, str] = {
+    "BINOME_TOPIC_REPLICATION_FACTOR": "1",
+    "BINOME_TOPIC_MIN_INSYNC_REPLICAS": "1",
+}
+"""What a service on a one-broker stack (the laptop, the tests, the demo) must be given:
+the production defaults (3 copies, 2 in sync) cannot be met by a single broker."""
+
+
+def single_broker_policy() -> TopicPolicy:
+    """The policy of a one-broker stack: one copy of everything, retention as by default."""
+    return TopicPolicy.from_settings(
+        TopicPolicySettings.model_validate(
+            {"topic_replication_factor": 1, "topic_min_insync_replicas": 1}
+        )
+    )

@@ -24,6 +24,7 @@ from binome_pairing.bootstrap import PairingSettings
 from binome_sessions.bootstrap import SessionsSettings
 from binome_shared.db.cli import ProvisionSettings
 from binome_shared.runtime.environment import known_variables, variable_name
+from binome_shared.runtime.postgres_tls import PostgresTlsSettings
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DEPLOY_DIR = REPO_ROOT / "deploy"
@@ -74,7 +75,9 @@ REQUIRED_NOTIFICATIONS_SETTINGS: frozenset[str] = REQUIRED_SERVICE_SETTINGS | {
     "BINOME_PUBLIC_BASE_URL",
 }
 REQUIRED_PROVISION_SETTINGS: frozenset[str] = frozenset(
-    variable_name(ProvisionSettings, field) for field in ProvisionSettings.model_fields
+    variable_name(ProvisionSettings, field)
+    for field in ProvisionSettings.model_fields
+    if field not in PostgresTlsSettings.model_fields  # plaintext is fine inside compose
 ) - {"BINOME_LOG_LEVEL"}
 
 

@@ -234,3 +234,11 @@ def test_only_loopback_addresses_are_published_to_the_host() -> None:
     for name, service in SERVICES.items():
         for mapping in service.get("ports", []):
             assert str(mapping).startswith("127.0.0.1:"), f"{name} publishes {mapping}"
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_topics_have_one_copy_on_the_single_compose_broker(name: str) -> None:
+    # The production defaults (3 copies, 2 in sync) cannot be met by compose's one broker.
+    environment = SERVICES[name]["environment"]
+    assert environment["BINOME_TOPIC_REPLICATION_FACTOR"] == "1"
+    assert environment["BINOME_TOPIC_MIN_INSYNC_REPLICAS"] == "1"

@@ -185,3 +185,15 @@ def test_default_language_follows_binome_lang_then_locale(
     environ: dict[str, str], expected: str
 ) -> None:
     assert default_language(environ) == expected
+
+
+def test_contradictory_kafka_security_settings_exit_2_naming_them(
+    export: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BINOME_KAFKA_SECURITY_PROTOCOL", "SASL_SSL")
+
+    with pytest.raises(SystemExit) as exited:
+        main([str(export), "--dry-run"])
+
+    assert exited.value.code == 2
+    assert "SASL_SSL needs BINOME_KAFKA_SASL_USERNAME" in capsys.readouterr().err
