@@ -13,8 +13,9 @@ from typing import Final
 
 from binome_devstack.errors import StackError
 from binome_devstack.kafka import KafkaServer
-from binome_devstack.kafka_acls import apply_acls, platform_principals
+from binome_devstack.kafka_acls import platform_principals
 from binome_devstack.kafka_layout import with_recorded_layout
+from binome_devstack.kafka_provision import provision
 from binome_devstack.kafka_tls import SUPER_USER, secure_env_exports, secure_stack_lines
 from binome_devstack.messages import text
 from binome_devstack.postgres import PostgresServer
@@ -90,10 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=SUPER_USER,
         help="on a secured stack, the Kafka user to export (e.g. binome-pairing-kafka)",
     )
-    acls = commands.add_parser(
-        "acls", help="apply the catalogue's Kafka ACLs again (secured stack), for a topic prefix"
+    provision = commands.add_parser(
+        "provision",
+        help="create the platform's topics as the admin and (secured stack) apply the ACLs",
     )
-    acls.add_argument("--prefix", default="", help="topic and group prefix (BINOME_TOPIC_PREFIX)")
+    provision.add_argument(
+        "--prefix", default="", help="topic and group prefix (BINOME_TOPIC_PREFIX)"
+    )
 
     logs = commands.add_parser("logs", help="show the end of a server log")
     logs.add_argument("component", choices=[component.value for component in Component])
@@ -158,15 +162,14 @@ def _env(arguments: argparse.Namespace, settings: StackSettings) -> int:
     return EXIT_OK
 
 
-def _acls(arguments: argparse.Namespace, settings: StackSettings) -> int:
-    if not settings.kafka_secure:
-        report_to_stderr(text("acls_plain_stack"))
-        return EXIT_NOT_ALL_UP
-    principals = platform_principals(arguments.prefix)
-    count = asyncio.run(apply_acls(settings, principals))
-    report_to_stderr(
-        text("acls_applied", count=count, principals=len(principals), prefix=arguments.prefix)
-    )
+def _provision(arguments: argparse.Namespace, settings: StackSettings) -> int:
+    created, bindings = asyncio.run(provision(settings, arguments.prefix))
+    report_to_stderr(text("topics_created", count=len(created), prefix=arguments.prefix))
+    if settings.kafka_secure:
+        principals = len(platform_principals(arguments.prefix))
+        report_to_stderr(
+            text("acls_applied", count=bindings, principals=principals, prefix=arguments.prefix)
+        )
     return EXIT_OK
 
 
@@ -207,7 +210,7 @@ COMMANDS: Final[Mapping[str, Callable[[argparse.Namespace, StackSettings], int]]
     "reset": _reset,
     "status": _status,
     "env": _env,
-    "acls": _acls,
+    "provision": _provision,
     "logs": _logs,
 }
 

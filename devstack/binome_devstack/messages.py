@@ -191,9 +191,9 @@ CATALOGUE: Final[Mapping[str, Mapping[Language, str]]] = {
         "fr": "ACL Kafka appliquées : {count} règles pour {principals} principaux "
         "(préfixe {prefix!r}).",
     },
-    "acls_plain_stack": {
-        "en": "This stack's Kafka is plaintext (no authorizer): start it with `up --secure`.",
-        "fr": "Le Kafka de cette pile est en clair (sans autorisations) : lancez `up --secure`.",
+    "topics_created": {
+        "en": "Kafka topics created: {count} (prefix {prefix!r}; existing ones kept).",
+        "fr": "Topics Kafka créés : {count} (préfixe {prefix!r} ; les existants sont gardés).",
     },
     "secure_stack": {
         "en": "Kafka is secured (SASL_SSL, SCRAM-SHA-512): CA {ca}; passwords in {secrets}",

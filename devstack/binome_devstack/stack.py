@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import enum
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -55,8 +56,7 @@ class Stack:
     def stop_started(self) -> None:
         """Stop only what this ``ensure_stack`` call started (leave servers it reused)."""
         if Component.KAFKA in self.started:
-            for node in self.kafka_nodes or ((self.kafka,) if self.kafka else ()):
-                node.stop()
+            stop_together(self.kafka_nodes or ((self.kafka,) if self.kafka else ()))
         if Component.POSTGRES in self.started and self.postgres is not None:
             self.postgres.stop()
 
@@ -151,6 +151,18 @@ def ensure_stack(
     return stack()
 
 
+def stop_together(servers: Sequence[LocalServer]) -> list[bool]:
+    """Stop ``servers`` at the same time; whether each was running.
+
+    The nodes of a cluster go together: stopped one by one, the last ones lose their quorum
+    and wait out their controlled shutdown until SIGKILL.
+    """
+    if len(servers) <= 1:
+        return [server.stop() for server in servers]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(servers)) as pool:
+        return list(pool.map(lambda server: server.stop(), servers))
+
+
 def kafka_servers(settings: StackSettings, report: Reporter = log_report) -> list[KafkaServer]:
     """One :class:`KafkaServer` per node of the stack's cluster."""
     return [
@@ -206,8 +218,7 @@ def stop_stack(
         for component in ALL_COMPONENTS:
             if component not in wanted:
                 continue
-            servers = _servers(component, chosen, report)
-            if [server.stop() for server in servers].count(True):
+            if any(stop_together(_servers(component, chosen, report))):
                 stopped.append(component)
             else:
                 report(text("not_running", component=_display_name(component)))

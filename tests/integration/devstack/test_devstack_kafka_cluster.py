@@ -17,13 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import AIOKafkaAdminClient
 
 from binome_devstack import Stack, ensure_stack
 from binome_devstack.kafka import KafkaServer
+from binome_devstack.kafka_provision import create_platform_topics
 from binome_devstack.processes import process_alive, wait_until
-from binome_shared.contracts.topics import ALL_TOPICS
-from binome_shared.messaging.topics import declared_topics
 from tests.integration.messaging.factories import pair_formed, programme_defined
 from tests.support.platform import Kafka, ProvisionedDatabase
 from tests.support.private_stack import private_settings, stopped_and_removed
@@ -32,7 +31,6 @@ from tests.support.waiting import eventually
 pytestmark = pytest.mark.integration
 
 REPLICAS = 3
-MIN_IN_SYNC = 2
 COMMANDS = 240
 SEND_INTERVAL_SECONDS = 0.03
 KILL_AFTER = 80
@@ -56,25 +54,10 @@ def kafka_bootstrap(cluster: Stack) -> str:
 
 
 @pytest.fixture
-async def topic_prefix(kafka_bootstrap: str) -> str:
+async def topic_prefix(cluster: Stack) -> str:
     """The platform's topics under a fresh prefix, with 3 replicas and min ISR 2."""
     prefix = f"t{uuid.uuid4().hex[:10]}."
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics(
-            [
-                NewTopic(
-                    topic.name,
-                    topic.partitions,
-                    REPLICAS,
-                    topic_configs={"min.insync.replicas": str(MIN_IN_SYNC)},
-                )
-                for topic in declared_topics(ALL_TOPICS, prefix)
-            ]
-        )
-    finally:
-        await admin.close()
+    await create_platform_topics(cluster.settings, prefix)
     return prefix
 
 

@@ -17,13 +17,13 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.conn import create_conn
 from aiokafka.errors import SaslAuthenticationFailed, TopicAuthorizationFailedError
 
 from binome_devstack import StackSettings, ensure_stack
 from binome_devstack.errors import StackError
-from binome_devstack.kafka_acls import apply_acls, client_security, platform_principals
+from binome_devstack.kafka_acls import client_security, platform_principals
+from binome_devstack.kafka_provision import provision
 from binome_devstack.kafka_tls import SUPER_USER, KafkaSecrets, secure_env_exports
 from binome_devstack.settings import LOOPBACK
 from binome_shared.contracts.acls import principal_name
@@ -58,17 +58,10 @@ def secured() -> Iterator[SecuredStack]:
 
 @pytest.fixture(scope="module")
 async def topics(secured: SecuredStack) -> SecuredStack:
-    """The ACLs for this module's prefix, and the topics (made by the super user)."""
-    await apply_acls(secured.settings, platform_principals(secured.prefix))
-    admin = AIOKafkaAdminClient(
-        bootstrap_servers=secured.settings.kafka_bootstrap, **client_security(secured.settings)
-    )
-    await admin.start()
-    try:
-        names = ["binome.hr.commands", "binome.pairing.events", "binome.sessions.events"]
-        await admin.create_topics([NewTopic(secured.topic(name), 1, 1) for name in names])
-    finally:
-        await admin.close()
+    """The platform's topics (made by the stack's admin) and the ACLs for this prefix."""
+    created, bindings = await provision(secured.settings, secured.prefix)
+    assert secured.topic("binome.pairing.events") in created
+    assert bindings > 0
     return secured
 
 
