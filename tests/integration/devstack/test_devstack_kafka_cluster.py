@@ -61,27 +61,27 @@ async def topic_prefix(cluster: Stack) -> str:
     return prefix
 
 
-async def replica_counts(bootstrap: str, topic: str) -> tuple[list[int], list[int]]:
-    """Replicas and in-sync replicas of each partition of ``topic``."""
+async def partitions_of(bootstrap: str, topic: str) -> list[dict[str, Any]]:
+    """What the cluster says of each partition of ``topic`` (leader, replicas, isr)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
         [described] = await admin.describe_topics([topic])
     finally:
         await admin.close()
-    partitions = described["partitions"]
+    return list(described["partitions"])
+
+
+async def replica_counts(bootstrap: str, topic: str) -> tuple[list[int], list[int]]:
+    """Replicas and in-sync replicas of each partition of ``topic``."""
+    partitions = await partitions_of(bootstrap, topic)
     return [len(p["replicas"]) for p in partitions], [len(p["isr"]) for p in partitions]
 
 
 async def leader_of(bootstrap: str, topic: str) -> int:
     """The node leading partition 0 of ``topic``: killing it forces an election."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        [described] = await admin.describe_topics([topic])
-    finally:
-        await admin.close()
-    return int(next(p["leader"] for p in described["partitions"] if p["partition"] == 0))
+    partitions = await partitions_of(bootstrap, topic)
+    return int(next(p["leader"] for p in partitions if p["partition"] == 0))
 
 
 @dataclass
