@@ -23,6 +23,13 @@ PORT_RANGE = (20000, 32000)
 """Below Linux's ephemeral range (32768+): no client connection takes one meanwhile."""
 
 
+def free_ports(count: int) -> list[int]:
+    """``count`` free ports in :data:`PORT_RANGE`, not necessarily consecutive."""
+    chosen = [port for port in random.sample(range(*PORT_RANGE), 200) if port_is_free(port)]
+    assert len(chosen) >= count, f"no {count} free ports in {PORT_RANGE}"
+    return chosen[:count]
+
+
 def free_port_block(size: int) -> int:
     """The first of ``size`` consecutive free ports."""
     for base in random.sample(range(*PORT_RANGE), 200):

@@ -128,7 +128,13 @@ async def test_a_broker_killed_under_a_flow_of_commands_loses_nothing(
     survivor = next(node for node in cluster.kafka_nodes if node is not victim)
     # One bootstrap address: FastStream's KafkaBroker takes a comma-separated string as a
     # single host (see the report); a node that stays up is enough to find the others.
-    sessions = service_factory("sessions", BINOME_KAFKA_BOOTSTRAP_SERVERS=survivor.kafka_bootstrap)
+    sessions = service_factory(
+        "sessions",
+        BINOME_KAFKA_BOOTSTRAP_SERVERS=survivor.kafka_bootstrap,
+        # Production's topic policy, which this cluster can meet (the tests' default is 1/1).
+        BINOME_TOPIC_REPLICATION_FACTOR=str(REPLICAS),
+        BINOME_TOPIC_MIN_INSYNC_REPLICAS=str(REPLICAS - 1),
+    )
     await sessions.wait_ready()
     await kafka.publish(programme_defined())
     progress = Progress()
