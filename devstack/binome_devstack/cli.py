@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import dataclasses
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -11,10 +13,14 @@ from typing import Final
 
 from binome_devstack.errors import StackError
 from binome_devstack.kafka import KafkaServer
+from binome_devstack.kafka_acls import platform_principals
+from binome_devstack.kafka_layout import with_recorded_layout
+from binome_devstack.kafka_provision import provision
+from binome_devstack.kafka_tls import SUPER_USER, secure_env_exports, secure_stack_lines
 from binome_devstack.messages import text
 from binome_devstack.postgres import PostgresServer
 from binome_devstack.processes import tail_lines
-from binome_devstack.settings import StackSettings
+from binome_devstack.settings import KAFKA_CLUSTER_SIZES, StackSettings
 from binome_devstack.stack import (
     ALL_COMPONENTS,
     Component,
@@ -50,6 +56,18 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--kafka", action=argparse.BooleanOptionalAction, default=True)
     up.add_argument("--postgres", action=argparse.BooleanOptionalAction, default=True)
     up.add_argument(
+        "--secure",
+        action="store_true",
+        help="Kafka on SASL_SSL: a local CA, SCRAM-SHA-512 users, ACLs from the catalogue",
+    )
+    up.add_argument(
+        "--brokers",
+        type=int,
+        choices=KAFKA_CLUSTER_SIZES,
+        default=1,
+        help="Kafka nodes: 3 makes a replicated cluster (RF 3, min ISR 2)",
+    )
+    up.add_argument(
         "--owner-file",
         type=Path,
         help="append the components THIS call started to this file, for `down --owner-file`",
@@ -67,10 +85,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="stop the stack and delete the data of Kafka and PostgreSQL together",
     )
     commands.add_parser("status", help="show what runs; exit 0 only if everything is up")
-    commands.add_parser("env", help="print export lines pointing at this stack")
+    env = commands.add_parser("env", help="print export lines pointing at this stack")
+    env.add_argument(
+        "--principal",
+        default=SUPER_USER,
+        help="on a secured stack, the Kafka user to export (e.g. binome-pairing-kafka)",
+    )
+    provision = commands.add_parser(
+        "provision",
+        help="create the platform's topics as the admin and (secured stack) apply the ACLs",
+    )
+    provision.add_argument(
+        "--prefix", default="", help="topic and group prefix (BINOME_TOPIC_PREFIX)"
+    )
 
     logs = commands.add_parser("logs", help="show the end of a server log")
     logs.add_argument("component", choices=[component.value for component in Component])
+    logs.add_argument("--node", type=int, default=1, help="which Kafka node (1 to 3)")
     logs.add_argument("-n", "--lines", type=int, default=DEFAULT_LOG_LINES)
     logs.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
     return parser
@@ -78,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _up(arguments: argparse.Namespace, settings: StackSettings) -> int:
     started = time.monotonic()
+    settings = dataclasses.replace(
+        settings, kafka_brokers=arguments.brokers, kafka_secure=arguments.secure
+    )
     stack = ensure_stack(
         kafka=arguments.kafka,
         postgres=arguments.postgres,
@@ -115,26 +149,40 @@ def _status(arguments: argparse.Namespace, settings: StackSettings) -> int:
     statuses = stack_status(settings)
     for status in statuses:
         print(status.describe())
+    for line in secure_stack_lines(settings):
+        print(line)
     return EXIT_OK if all(status.healthy for status in statuses) else EXIT_NOT_ALL_UP
 
 
 def _env(arguments: argparse.Namespace, settings: StackSettings) -> int:
-    del arguments
     for line in settings.env_exports():
+        print(line)
+    for line in secure_env_exports(settings, principal=arguments.principal):
         print(line)
     return EXIT_OK
 
 
-def log_file_of(component: Component, settings: StackSettings) -> Path:
+def _provision(arguments: argparse.Namespace, settings: StackSettings) -> int:
+    created, bindings = asyncio.run(provision(settings, arguments.prefix))
+    report_to_stderr(text("topics_created", count=len(created), prefix=arguments.prefix))
+    if settings.kafka_secure:
+        principals = len(platform_principals(arguments.prefix))
+        report_to_stderr(
+            text("acls_applied", count=bindings, principals=principals, prefix=arguments.prefix)
+        )
+    return EXIT_OK
+
+
+def log_file_of(component: Component, settings: StackSettings, node: int = 1) -> Path:
     """The log ``binome-stack logs <component>`` shows."""
     if component is Component.KAFKA:
-        return KafkaServer(settings=settings).server_log
+        return KafkaServer(settings=settings, node=node).server_log
     return PostgresServer(settings=settings).log_file
 
 
 def _logs(arguments: argparse.Namespace, settings: StackSettings) -> int:
     component = Component(arguments.component)
-    path = log_file_of(component, settings)
+    path = log_file_of(component, settings, arguments.node)
     if not path.exists():
         report_to_stderr(text("no_log", component=component.value, path=path))
         return EXIT_NOT_ALL_UP
@@ -162,6 +210,7 @@ COMMANDS: Final[Mapping[str, Callable[[argparse.Namespace, StackSettings], int]]
     "reset": _reset,
     "status": _status,
     "env": _env,
+    "provision": _provision,
     "logs": _logs,
 }
 
@@ -170,7 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``binome-stack``; returns the process exit code."""
     arguments = build_parser().parse_args(argv)
     try:
-        settings = StackSettings.from_env()
+        settings = with_recorded_layout(StackSettings.from_env())
         return COMMANDS[arguments.command](arguments, settings)
     except StackError as error:
         report_to_stderr(str(error))

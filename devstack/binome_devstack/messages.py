@@ -168,6 +168,42 @@ CATALOGUE: Final[Mapping[str, Mapping[Language, str]]] = {
         "en": "Waiting for another binome-stack command on {path}…",
         "fr": "Attente d'une autre commande binome-stack sur {path}…",
     },
+    "tool_openssl": {
+        "en": "openssl (to make the secured stack's certificates)",
+        "fr": "openssl (pour créer les certificats de la pile sécurisée)",
+    },
+    "secret_missing": {
+        "en": "{path} is missing: the secured Kafka's users were formatted with it. "
+        "Run `binome-stack reset`, then `binome-stack up --secure` again.",
+        "fr": "{path} est absent : les utilisateurs du Kafka sécurisé ont été créés avec. "
+        "Lancez `binome-stack reset`, puis de nouveau `binome-stack up --secure`.",
+    },
+    "layout_mismatch": {
+        "en": "This stack dir holds a Kafka made as {recorded}, not {wanted}: its storage and "
+        "users cannot change shape. Run `binome-stack reset` first, or repeat the same options.",
+        "fr": "Ce dossier de pile contient un Kafka créé en {recorded}, pas en {wanted} : son "
+        "stockage et ses utilisateurs ne changent pas de forme. Lancez d'abord "
+        "`binome-stack reset`, ou reprenez les mêmes options.",
+    },
+    "acls_applied": {
+        "en": "Kafka ACLs applied: {count} bindings for {principals} principals "
+        "(prefix {prefix!r}).",
+        "fr": "ACL Kafka appliquées : {count} règles pour {principals} principaux "
+        "(préfixe {prefix!r}).",
+    },
+    "topics_created": {
+        "en": "Kafka topics created: {count} (prefix {prefix!r}; existing ones kept).",
+        "fr": "Topics Kafka créés : {count} (préfixe {prefix!r} ; les existants sont gardés).",
+    },
+    "secure_stack": {
+        "en": "Kafka is secured (SASL_SSL, SCRAM-SHA-512): CA {ca}; passwords in {secrets}",
+        "fr": "Kafka est sécurisé (SASL_SSL, SCRAM-SHA-512) : AC {ca} ; "
+        "mots de passe dans {secrets}",
+    },
+    "bad_brokers": {
+        "en": "--brokers must be 1 or 3, got {count}.",
+        "fr": "--brokers vaut 1 ou 3, reçu {count}.",
+    },
 }
 
 

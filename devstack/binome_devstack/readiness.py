@@ -27,12 +27,16 @@ def run_sync(make_coroutine: Callable[[], Coroutine[Any, Any, ResultT]]) -> Resu
         return worker.submit(asyncio.run, make_coroutine()).result()
 
 
-async def kafka_broker_count(bootstrap: str, *, request_timeout: float) -> int:
-    """Fetch cluster metadata from ``bootstrap`` and return how many brokers it lists."""
+async def kafka_broker_count(bootstrap: str, *, request_timeout: float, **security: Any) -> int:
+    """Fetch cluster metadata from ``bootstrap`` and return how many brokers it lists.
+
+    ``security``: aiokafka's TLS/SASL keyword arguments for a secured stack.
+    """
     client = AIOKafkaClient(
         bootstrap_servers=bootstrap,
         request_timeout_ms=max(1, int(request_timeout * 1000)),
         client_id="binome-stack-readiness",
+        **security,
     )
     try:
         async with asyncio.timeout(request_timeout):

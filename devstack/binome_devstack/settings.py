@@ -30,6 +30,8 @@ ENV_PG_ADMIN_DSN: Final = "BINOME_PG_ADMIN_DSN"
 
 DEFAULT_KAFKA_PORT: Final = 19092
 DEFAULT_PG_PORT: Final = 15432
+KAFKA_CLUSTER_SIZES: Final = (1, 3)
+NODE_PORT_STRIDE: Final = 2
 
 PG_ADMIN_USER: Final = "binome_admin"
 PG_ADMIN_PASSWORD: Final = "binome_admin"  # noqa: S105 - a local throw-away cluster on loopback
@@ -122,11 +124,44 @@ class StackSettings:
     pg_port: int = DEFAULT_PG_PORT
     cache_root: Path
     pg_bindir: Path | None = None
+    kafka_brokers: int = 1
+    """Kafka nodes (combined broker + controller): 1, or 3 for a replicated cluster."""
+    kafka_secure: bool = False
+    """A SASL_SSL client listener, SCRAM users and ACLs instead of plaintext."""
 
     def __post_init__(self) -> None:
-        ports = (self.kafka_port, self.kafka_controller_port, self.pg_port)
+        if self.kafka_brokers not in KAFKA_CLUSTER_SIZES:
+            raise StackError(text("bad_brokers", count=self.kafka_brokers))
+        ports = (
+            *(self.kafka_node_port(node) for node in self.kafka_nodes),
+            *(self.kafka_node_controller_port(node) for node in self.kafka_nodes),
+            self.pg_port,
+        )
         if len(set(ports)) != len(ports):
             raise StackError(text("same_port", ports=", ".join(map(str, ports))))
+
+    @property
+    def kafka_nodes(self) -> range:
+        """The node ids of the Kafka cluster: 1, 2, 3…"""
+        return range(1, self.kafka_brokers + 1)
+
+    def kafka_node_port(self, node: int) -> int:
+        """Client port of ``node``; the nodes of a cluster take every other port from
+        ``kafka_port`` (19092, 19094, 19096), leaving the controllers theirs in between."""
+        return self.kafka_port + NODE_PORT_STRIDE * (node - 1)
+
+    def kafka_node_controller_port(self, node: int) -> int:
+        """Controller port of ``node`` (19093, 19095, 19097 by default)."""
+        return self.kafka_controller_port + NODE_PORT_STRIDE * (node - 1)
+
+    def kafka_node_dir(self, node: int) -> Path:
+        """``<stack dir>/kafka`` for node 1 (the one-node layout), ``kafka-<n>`` for the others."""
+        return self.kafka_dir if node == 1 else self.stack_dir / f"kafka-{node}"
+
+    @property
+    def kafka_secrets_dir(self) -> Path:
+        """CA, broker key store and SCRAM passwords of a secured stack."""
+        return self.kafka_dir / "secrets"
 
     @classmethod
     def from_env(
@@ -155,8 +190,8 @@ class StackSettings:
 
     @property
     def kafka_bootstrap(self) -> str:
-        """``host:port`` for Kafka clients."""
-        return f"{LOOPBACK}:{self.kafka_port}"
+        """``host:port[,host:port…]`` of every node, for Kafka clients."""
+        return ",".join(f"{LOOPBACK}:{self.kafka_node_port(node)}" for node in self.kafka_nodes)
 
     @property
     def admin_dsn(self) -> str:

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import enum
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
 from binome_devstack.kafka import KafkaServer
+from binome_devstack.kafka_acls import apply_acls, platform_principals, platform_users
+from binome_devstack.kafka_layout import record_layout
+from binome_devstack.kafka_tls import KafkaSecrets
 from binome_devstack.messages import Reporter, log_report, text
 from binome_devstack.postgres import PostgresServer
 from binome_devstack.processes import PidState, accepts_connections, exclusive_lock
+from binome_devstack.readiness import run_sync
 from binome_devstack.server import LocalServer
 from binome_devstack.settings import StackSettings
 
@@ -35,10 +40,12 @@ class Stack:
     kafka: KafkaServer | None
     postgres: PostgresServer | None
     started: frozenset[Component] = field(default_factory=frozenset)
+    kafka_nodes: tuple[KafkaServer, ...] = ()
+    """Every node of the Kafka cluster (``kafka`` is the first); empty without Kafka."""
 
     @property
     def kafka_bootstrap(self) -> str:
-        """``127.0.0.1:<port>`` of the broker."""
+        """``127.0.0.1:<port>[,…]`` of every broker."""
         return self.settings.kafka_bootstrap
 
     @property
@@ -48,8 +55,8 @@ class Stack:
 
     def stop_started(self) -> None:
         """Stop only what this ``ensure_stack`` call started (leave servers it reused)."""
-        if Component.KAFKA in self.started and self.kafka is not None:
-            self.kafka.stop()
+        if Component.KAFKA in self.started:
+            stop_together(self.kafka_nodes or ((self.kafka,) if self.kafka else ()))
         if Component.POSTGRES in self.started and self.postgres is not None:
             self.postgres.stop()
 
@@ -108,38 +115,73 @@ def ensure_stack(
     again.
     """
     chosen = settings or StackSettings.from_env()
-    kafka_server = KafkaServer(settings=chosen, report=report) if kafka else None
+    nodes = kafka_servers(chosen, report) if kafka else []
     postgres_server = PostgresServer(settings=chosen, report=report) if postgres else None
     started: set[Component] = set()
+
+    def stack() -> Stack:
+        return Stack(
+            settings=chosen,
+            kafka=nodes[0] if nodes else None,
+            postgres=postgres_server,
+            started=frozenset(started),
+            kafka_nodes=tuple(nodes),
+        )
+
     with stack_lock(chosen, report=report):
         try:
-            # The JVM boots while PostgreSQL starts: both are mostly waiting.
-            if kafka_server is not None and kafka_server.start(wait=False):
-                started.add(Component.KAFKA)
+            if nodes:
+                prepare_kafka(chosen)
+            # The JVMs boot while PostgreSQL starts: all are mostly waiting.
+            for node in nodes:
+                if node.start(wait=False):
+                    started.add(Component.KAFKA)
             if postgres_server is not None and postgres_server.start():
                 started.add(Component.POSTGRES)
-            if kafka_server is not None:
-                kafka_server.wait_ready()
+            for node in nodes:
+                node.wait_ready()
+            if nodes and chosen.kafka_secure:
+                applied = run_sync(lambda: apply_acls(chosen, platform_principals()))
+                report(
+                    text("acls_applied", count=applied, principals=len(platform_users()), prefix="")
+                )
         except BaseException:
-            Stack(
-                settings=chosen,
-                kafka=kafka_server,
-                postgres=postgres_server,
-                started=frozenset(started),
-            ).stop_started()
+            stack().stop_started()
             raise
-    return Stack(
-        settings=chosen,
-        kafka=kafka_server,
-        postgres=postgres_server,
-        started=frozenset(started),
-    )
+    return stack()
 
 
-def _server(component: Component, settings: StackSettings, report: Reporter) -> LocalServer:
+def stop_together(servers: Sequence[LocalServer]) -> list[bool]:
+    """Stop ``servers`` at the same time; whether each was running.
+
+    The nodes of a cluster go together: stopped one by one, the last ones lose their quorum
+    and wait out their controlled shutdown until SIGKILL.
+    """
+    if len(servers) <= 1:
+        return [server.stop() for server in servers]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(servers)) as pool:
+        return list(pool.map(lambda server: server.stop(), servers))
+
+
+def kafka_servers(settings: StackSettings, report: Reporter = log_report) -> list[KafkaServer]:
+    """One :class:`KafkaServer` per node of the stack's cluster."""
+    return [
+        KafkaServer(settings=settings, report=report, node=node) for node in settings.kafka_nodes
+    ]
+
+
+def prepare_kafka(settings: StackSettings) -> None:
+    """Record the cluster's shape; on a secured stack, make its certificates and users."""
+    record_layout(settings)
+    if settings.kafka_secure:
+        KafkaSecrets(directory=settings.kafka_secrets_dir).ensure(platform_users())
+
+
+def _servers(component: Component, settings: StackSettings, report: Reporter) -> list[LocalServer]:
     if component is Component.KAFKA:
-        return KafkaServer(settings=settings, report=report)
-    return PostgresServer(settings=settings, report=report)
+        # Node 1 last: wiping it deletes what the whole cluster was made with.
+        return list(reversed(kafka_servers(settings, report)))
+    return [PostgresServer(settings=settings, report=report)]
 
 
 def reset_stack(
@@ -152,11 +194,12 @@ def reset_stack(
     wiped: list[Component] = []
     with stack_lock(chosen, report=report):
         for component in ALL_COMPONENTS:
-            server = _server(component, chosen, report)
-            server.stop()
-            if server.wipe():
-                wiped.append(component)
-                report(text("wiped", component=_display_name(component), path=server.data_dir))
+            for server in _servers(component, chosen, report):
+                server.stop()
+                if server.wipe():
+                    if component not in wiped:
+                        wiped.append(component)
+                    report(text("wiped", component=_display_name(component), path=server.data_dir))
     report(text("stack_reset"))
     return wiped
 
@@ -175,7 +218,7 @@ def stop_stack(
         for component in ALL_COMPONENTS:
             if component not in wanted:
                 continue
-            if _server(component, chosen, report).stop():
+            if any(stop_together(_servers(component, chosen, report))):
                 stopped.append(component)
             else:
                 report(text("not_running", component=_display_name(component)))
@@ -185,16 +228,19 @@ def stop_stack(
 def stack_status(settings: StackSettings | None = None) -> list[ComponentStatus]:
     """Each server's pid-file verdict and whether its port answers."""
     chosen = settings or StackSettings.from_env()
-    kafka_status = KafkaServer(settings=chosen).pid_status()
     postgres_status = PostgresServer(settings=chosen).pid_status()
-    return [
+    kafka_statuses = [
         ComponentStatus(
             component=Component.KAFKA,
-            state=kafka_status.state,
-            pid=kafka_status.pid,
-            answering=accepts_connections(chosen.kafka_port),
-            where=chosen.kafka_bootstrap,
-        ),
+            state=node.pid_status().state,
+            pid=node.pid_status().pid,
+            answering=accepts_connections(node.port),
+            where=node.where,
+        )
+        for node in kafka_servers(chosen)
+    ]
+    return [
+        *kafka_statuses,
         ComponentStatus(
             component=Component.POSTGRES,
             state=postgres_status.state,

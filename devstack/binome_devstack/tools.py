@@ -26,6 +26,7 @@ TOOL_MAVEN: Final = "mvn"
 TOOL_POSTGRES: Final = "postgres"
 TOOL_RUNUSER: Final = "runuser"
 TOOL_POSTGRES_USER: Final = "postgres_user"
+TOOL_OPENSSL: Final = "openssl"
 
 _TOOL_MESSAGE_KEYS: Final = {
     TOOL_JAVA: "tool_java",
@@ -33,6 +34,7 @@ _TOOL_MESSAGE_KEYS: Final = {
     TOOL_POSTGRES: "tool_postgres",
     TOOL_RUNUSER: "tool_runuser",
     TOOL_POSTGRES_USER: "tool_postgres_user",
+    TOOL_OPENSSL: "tool_openssl",
 }
 
 
@@ -55,6 +57,14 @@ def find_java() -> Path:
     found = shutil.which("java")
     if found is None:
         raise missing_tools_error([TOOL_JAVA])
+    return Path(found)
+
+
+def find_openssl() -> Path:
+    """``openssl`` on the PATH (the secured stack's certificates)."""
+    found = shutil.which("openssl")
+    if found is None:
+        raise missing_tools_error([TOOL_OPENSSL])
     return Path(found)
 
 
