@@ -14,7 +14,7 @@ spreads the load further; that is logged and accepted.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,14 +99,18 @@ class TopicCreationError(Exception):
 
 
 def declared_topics(
-    topics: Sequence[TopicSpec], prefix: str = "", policy: TopicPolicy | None = None
+    topics: Sequence[TopicSpec],
+    prefix: str = "",
+    policy: TopicPolicy | None = None,
+    *,
+    dead_letters_of: Collection[TopicSpec] | None = None,
 ) -> list[DeclaredTopic]:
-    """Every topic of ``topics`` and its dead-letter topic, with their declared partitions
-    (a dead-letter topic's from the policy; one by default)."""
+    """Every topic of ``topics`` and its dead-letter topic (see :func:`planned_topics`), with
+    their declared partitions (a dead-letter topic's from the policy; one by default)."""
     chosen = policy or TopicPolicy.from_settings(TopicPolicySettings.model_construct())
     return [
         DeclaredTopic(name=config.name, partitions=config.partitions)
-        for config in planned_topics(topics, chosen, prefix)
+        for config in planned_topics(topics, chosen, prefix, dead_letters_of=dead_letters_of)
     ]
 
 
@@ -122,14 +126,29 @@ def mismatches_of(
 
 
 def planned_topics(
-    topics: Sequence[TopicSpec], policy: TopicPolicy, prefix: str = ""
+    topics: Sequence[TopicSpec],
+    policy: TopicPolicy,
+    prefix: str = "",
+    *,
+    dead_letters_of: Collection[TopicSpec] | None = None,
 ) -> list[TopicConfig]:
-    """Every topic of ``topics`` and its dead-letter topic, as ``policy`` wants them."""
+    """Every topic of ``topics`` and its dead-letter topic, as ``policy`` wants them.
+
+    ``dead_letters_of`` limits the dead-letter topics to those of the topics named (all by
+    default): a service writes dead letters only for what it reads, and its Kafka principal
+    may not even see the dead-letter topics of what it publishes.
+    """
     messages = list(CATALOGUE)
+    unwanted = (
+        set()
+        if dead_letters_of is None
+        else {topic.dead_letter_name(prefix) for topic in topics if topic not in dead_letters_of}
+    )
     planned = {
         config.name: config
         for topic in topics
         for config in policy.topics(topic, topic_class(topic, messages), prefix)
+        if config.name not in unwanted
     }
     return sorted(planned.values(), key=lambda config: config.name)
 
@@ -142,6 +161,7 @@ async def ensure_topics(
     prefix: str = "",
     create: bool = True,
     client_options: Mapping[str, Any] | None = None,
+    dead_letters_of: Collection[TopicSpec] | None = None,
 ) -> list[str]:
     """Create whichever of ``topics`` (and their dead-letter topics) do not exist yet, as
     ``policy`` wants them; returns the names created.
@@ -151,8 +171,8 @@ async def ensure_topics(
     than declared, and whatever the admin client raises while the broker is unreachable.
     ``client_options`` go to the admin client (security: ``aiokafka_security(settings)``).
     """
-    planned = planned_topics(topics, policy, prefix)
-    declared = declared_topics(topics, prefix, policy)
+    planned = planned_topics(topics, policy, prefix, dead_letters_of=dead_letters_of)
+    declared = declared_topics(topics, prefix, policy, dead_letters_of=dead_letters_of)
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **(client_options or {}))
     await admin.start()
     try:

@@ -207,6 +207,7 @@ class ServiceRuntime:
                     prefix=self.settings.topic_prefix,
                     create=self.settings.create_topics,
                     client_options=aiokafka_security(self.settings),
+                    dead_letters_of=self.definition.subscriptions,
                 )
             except TopicsNotAsDeclaredError as error:
                 logger.error(

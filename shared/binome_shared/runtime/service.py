@@ -97,7 +97,8 @@ def build_app(
     # and read every record's baggage (a tenth of the consumer's time) for nothing more.
     tracer_provider(definition.name)
     broker = KafkaBroker(
-        settings.kafka_bootstrap_servers,
+        # A list: FastStream takes a comma-separated string for one host name.
+        [server.strip() for server in settings.kafka_bootstrap_servers.split(",")],
         client_id=f"binome-{definition.name}-{settings.instance_id}",
         security=faststream_security(settings),
         graceful_timeout=settings.graceful_timeout_seconds,

@@ -30,6 +30,18 @@ def test_every_topic_is_declared_with_its_partitions_and_a_one_partition_dlq() -
     ]
 
 
+def test_a_service_declares_dead_letter_topics_only_for_what_it_reads() -> None:
+    """Its principal writes dead letters for the topics it reads, and may not even see the
+    dead-letter topics of the topics it publishes (those belong to their readers)."""
+    assert declared_topics(
+        [PAIRING_EVENTS, NOTIFICATIONS_EVENTS], "t.", dead_letters_of=[PAIRING_EVENTS]
+    ) == [
+        DeclaredTopic("t.binome.notifications.events", 3),
+        DeclaredTopic("t.binome.pairing.events", 6),
+        DeclaredTopic("t.binome.pairing.events.dlq", 1),
+    ]
+
+
 def test_only_existing_topics_with_fewer_partitions_than_declared_are_mismatches() -> None:
     declared = declared_topics([PAIRING_EVENTS])
     counts = {"binome.pairing.events": 3, "binome.pairing.events.dlq": 4}
