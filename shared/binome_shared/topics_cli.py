@@ -84,7 +84,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             _run(settings, apply=args.command == "apply", as_json=args.json, out=stream)
         )
     except (KafkaError, TopicConfigError, TopicCreationError, OSError) as error:
-        print(f"Kafka refused / Kafka a refusé: {error!r}", file=sys.stderr)
+        print(f"Kafka error / erreur Kafka: {error!r}", file=sys.stderr)
         return EXIT_ERROR
 
 

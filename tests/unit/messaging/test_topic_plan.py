@@ -13,7 +13,7 @@ from binome_shared.messaging.topic_plan import (
     plan_topic,
 )
 from binome_shared.runtime.topic_policy import TopicClass, TopicConfig, single_broker_policy
-from binome_shared.topics_cli import plan_json, render_plan
+from binome_shared.topics_cli import EXIT_ERROR, main, plan_json, render_plan
 
 pytestmark = pytest.mark.unit
 
@@ -87,3 +87,9 @@ def test_the_json_names_each_action() -> None:
     ]
     actions = [topic["action"] for topic in plan_json(Plan(plans))["topics"]]
     assert actions == ["create", "update", "none"]
+
+
+def test_refused_settings_exit_1_before_any_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BINOME_TOPIC_REPLICATION_FACTOR", "1")
+    monkeypatch.setenv("BINOME_TOPIC_MIN_INSYNC_REPLICAS", "2")
+    assert main(["plan"]) == EXIT_ERROR
