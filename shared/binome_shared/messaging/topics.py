@@ -181,7 +181,7 @@ async def ensure_topics(
         if missing and not create:
             raise TopicsMissingError([config.name for config in missing])
         if missing:
-            await _create(admin, missing)
+            await create_planned_topics(admin, missing)
             logger.info("created topics %s", [config.name for config in missing])
         counts = await _partition_counts(admin, [topic.name for topic in declared])
     finally:
@@ -200,7 +200,8 @@ async def ensure_topics(
     return [config.name for config in missing]
 
 
-async def _create(admin: AIOKafkaAdminClient, missing: Sequence[TopicConfig]) -> None:
+async def create_planned_topics(admin: AIOKafkaAdminClient, missing: Sequence[TopicConfig]) -> None:
+    """Create ``missing`` as planned; one that exists already (created meanwhile) is fine."""
     response = await admin.create_topics(
         [
             NewTopic(
