@@ -14,13 +14,13 @@ trace du message). Une tâche planifiée ou une commande ouvre son propre span.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.semconv._incubating.attributes import messaging_attributes as messaging
 from opentelemetry.trace import SpanContext, SpanKind, TraceFlags
 
@@ -28,6 +28,7 @@ from binome_shared.contracts.base import Envelope, Message
 from binome_shared.messaging.cloudevents import Headers, KafkaRecord, ReceivedRecord
 
 _TRACER = trace.get_tracer("binome.messaging")
+_IDS = RandomIdGenerator()
 _TRACE_HEADERS = frozenset({"traceparent", "tracestate"})
 _KAFKA = messaging.MessagingSystemValues.KAFKA.value
 _CREATE = messaging.MessagingOperationTypeValues.CREATE.value
@@ -93,10 +94,9 @@ def _headers_of(context: SpanContext) -> Headers:
 
 
 def _fresh_context() -> SpanContext:
-    ids = uuid.uuid4().int
     return SpanContext(
-        trace_id=ids >> 64 or 1,
-        span_id=ids & (2**64 - 1) or 1,
+        trace_id=_IDS.generate_trace_id(),
+        span_id=_IDS.generate_span_id(),
         is_remote=False,
         trace_flags=TraceFlags(TraceFlags.SAMPLED),
     )
