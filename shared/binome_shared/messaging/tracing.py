@@ -188,17 +188,19 @@ def handling_span(
     ]
     valid = [context for context in contexts if context.is_valid]
     name, destination = _name(_PROCESS, {linked.topic for linked, _ in run})
+    attributes = {
+        **_operation(_PROCESS, destination),
+        messaging.MESSAGING_CONSUMER_GROUP_NAME: consumer_group,
+        messaging.MESSAGING_BATCH_MESSAGE_COUNT: len(run),
+    }
+    if len({(linked.topic, linked.partition) for linked, _ in run}) == 1:
+        attributes[messaging.MESSAGING_DESTINATION_PARTITION_ID] = str(record.partition)
     return _TRACER.start_as_current_span(
         name,
         context=_shared_trace(valid),
         kind=SpanKind.CONSUMER,
         links=[trace.Link(context) for context in valid],
-        attributes={
-            **_operation(_PROCESS, destination),
-            messaging.MESSAGING_CONSUMER_GROUP_NAME: consumer_group,
-            messaging.MESSAGING_DESTINATION_PARTITION_ID: str(record.partition),
-            messaging.MESSAGING_BATCH_MESSAGE_COUNT: len(run),
-        },
+        attributes=attributes,
     )
 
 

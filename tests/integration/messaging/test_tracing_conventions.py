@@ -5,7 +5,7 @@ conventions' names and attributes, checked against the semantic-conventions pack
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,11 +21,13 @@ from binome_shared.contracts.base import Envelope
 from binome_shared.contracts.catalogue import CATALOGUE
 from binome_shared.contracts.pairing_events import PairFormed
 from binome_shared.contracts.topics import PAIRING_EVENTS
-from binome_shared.messaging.consumer import ReliableConsumer, UnitOfWork
+from binome_shared.messaging.cloudevents import ReceivedRecord
+from binome_shared.messaging.consumer import Batched, ReliableConsumer, UnitOfWork
 from binome_shared.messaging.outbox import Outbox
 from binome_shared.messaging.scheduler import Job, JobRunner, schedule
 from binome_shared.runtime.clock import SimulatedClock
 from tests.integration.messaging.factories import NOW, pair_formed
+from tests.integration.messaging.factories import received as received_at
 from tests.integration.messaging.support import relay_everything
 from tests.support.platform import Kafka, ProvisionedDatabase, received
 from tests.support.spans import captured_spans, named, span_id_of, trace_id_of
@@ -61,6 +63,10 @@ def spans() -> Iterator[InMemorySpanExporter]:
 
 async def ignore(envelope: Envelope[Any], uow: UnitOfWork) -> None:
     del envelope, uow
+
+
+async def ignore_all(envelopes: Sequence[Envelope[Any]], uow: UnitOfWork) -> None:
+    del envelopes, uow
 
 
 def consumer(pool: asyncpg.Pool) -> ReliableConsumer:
@@ -173,6 +179,48 @@ async def test_a_relay_round_of_several_traces_is_one_send_span_linked_to_each(
         span.context.span_id for span in creates
     }
     assert (send.attributes or {})[semconv.MESSAGING_BATCH_MESSAGE_COUNT] == 2
+
+
+async def test_a_batched_run_of_several_traces_is_one_process_span_linked_to_each(
+    pool: asyncpg.Pool, spans: InMemorySpanExporter
+) -> None:
+    topic = "t.binome.pairing.events"
+    parents = [f"00-{trace_id:032x}-{7:016x}-01" for trace_id in (1, 2)]
+    records = [
+        ReceivedRecord(
+            topic=topic,
+            partition=0,
+            offset=index,
+            key=plain.key,
+            value=plain.value,
+            headers=[*plain.headers, ("traceparent", parent.encode())],
+        )
+        for index, parent in enumerate(parents)
+        for plain in [received_at(pair_formed(index), topic=topic, offset=index)]
+    ]
+    batched = ReliableConsumer(
+        pool=pool,
+        registry=CATALOGUE,
+        routes={PairFormed: Batched(ignore_all)},
+        outbox=Outbox(),
+        clock=SimulatedClock(start=NOW),
+        source="/binome/test",
+        consumer_group=GROUP,
+    )
+    await batched.process(records, asyncio.Event())
+
+    process = only(named(list(spans.get_finished_spans()), f"process {topic}"))
+    assert process.parent is None, "messages of several traces: the run starts its own"
+    assert {link.context.trace_id for link in process.links} == {1, 2}
+    assert messaging_attributes(process) == {
+        semconv.MESSAGING_SYSTEM: semconv.MessagingSystemValues.KAFKA.value,
+        semconv.MESSAGING_OPERATION_TYPE: semconv.MessagingOperationTypeValues.PROCESS.value,
+        semconv.MESSAGING_OPERATION_NAME: "process",
+        semconv.MESSAGING_DESTINATION_NAME: topic,
+        semconv.MESSAGING_CONSUMER_GROUP_NAME: GROUP,
+        semconv.MESSAGING_DESTINATION_PARTITION_ID: "0",
+        semconv.MESSAGING_BATCH_MESSAGE_COUNT: 2,
+    }
 
 
 async def test_a_scheduled_job_opens_a_span_and_what_it_publishes_carries_it(
