@@ -167,11 +167,10 @@ def handling_span(
     """
     record, envelope = run[0]
     if len(run) == 1:
-        context = creation_context(record)
-        parent = trace.get_current_span(context).get_span_context()
+        parent = _creation_span_context(record)
         return _TRACER.start_as_current_span(
             f"{_PROCESS} {record.topic}",
-            context=context,
+            context=trace.set_span_in_context(trace.NonRecordingSpan(parent)),
             kind=SpanKind.CONSUMER,
             links=[trace.Link(parent)] if parent.is_valid else None,
             attributes={
@@ -183,9 +182,7 @@ def handling_span(
                 **_text_key(record.key),
             },
         )
-    contexts = [
-        trace.get_current_span(creation_context(linked)).get_span_context() for linked, _ in run
-    ]
+    contexts = [_creation_span_context(linked) for linked, _ in run]
     valid = [context for context in contexts if context.is_valid]
     name, destination = _name(_PROCESS, {linked.topic for linked, _ in run})
     attributes = {
@@ -215,14 +212,23 @@ def _shared_trace(contexts: Sequence[SpanContext]) -> Context:
     return Context()
 
 
-def creation_context(record: ReceivedRecord) -> Context:
-    """The record's creation context, from its W3C trace headers."""
+def _creation_span_context(record: ReceivedRecord) -> SpanContext:
+    """The record's creation context, from its W3C trace headers (invalid when it has none).
+
+    A lone ``traceparent`` (what Binôme's producers write) is read by hand: the propagator
+    would cost a consumer more per message than the span itself.
+    """
+    headers = record.header_values
+    if "tracestate" not in headers:
+        value = headers.get("traceparent")
+        parsed = None if value is None else parse_traceparent(value)
+        return parsed or trace.INVALID_SPAN_CONTEXT
     carrier = {
         name: value.decode("latin-1")
         for name in _TRACE_HEADERS
-        if (value := record.header_values.get(name)) is not None
+        if (value := headers.get(name)) is not None
     }
-    return propagate.extract(carrier) if carrier else Context()
+    return trace.get_current_span(propagate.extract(carrier)).get_span_context()
 
 
 def parse_traceparent(value: bytes) -> SpanContext | None:
