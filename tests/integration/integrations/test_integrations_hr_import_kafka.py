@@ -84,7 +84,5 @@ async def test_import_sends_good_rows_and_reports_the_bad_one(
     assert {envelope.correlation_id for envelope in envelopes} == {envelopes[0].id}
     # The import's own send span: every command carries its context, so the services'
     # spans of one import make one trace.
-    assert {trace_id_of(record.headers) for record in records} == {
-        trace_id_of(records[0].headers)
-    }
+    assert {trace_id_of(record.headers) for record in records} == {trace_id_of(records[0].headers)}
     assert trace_id_of(records[0].headers) != 0
