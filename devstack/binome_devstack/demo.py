@@ -84,6 +84,7 @@ from binome_shared.contracts.topics import ALL_TOPICS, PAIRING_EVENTS
 from binome_shared.contracts.values import Language
 from binome_shared.db.provision import SERVICES
 from binome_shared.messaging.topics import ensure_topics
+from binome_shared.runtime.observability import tracer_provider
 from binome_shared.runtime.topic_policy import single_broker_policy
 
 SERVICE_ENV = {"BINOME_LOG_LEVEL": "WARNING"}
@@ -646,6 +647,9 @@ def up(options: DemoOptions) -> int:
     places.output_dir.mkdir(parents=True, exist_ok=True)
     _empty_output(places)
     _say(_text(language, "slate", run=run_id, database=run.database, prefix=run.topic_prefix))
+    # The demo's HR side starts the traces the services continue (exported when
+    # OTEL_EXPORTER_OTLP_ENDPOINT is set, like the services').
+    tracer_provider("demo")
     try:
         summary = asyncio.run(_play_run(options, run))
     except (KeyboardInterrupt, DemoError) as error:

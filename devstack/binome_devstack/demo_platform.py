@@ -43,6 +43,7 @@ from binome_shared.contracts.topics import (
 )
 from binome_shared.db.provision import SERVICES, ServiceDatabase, provision
 from binome_shared.messaging.cloudevents import ReceivedRecord, decode, encode
+from binome_shared.messaging.direct_send import send_traced
 from binome_shared.runtime.topic_policy import SINGLE_BROKER_SETTINGS
 
 SUBSCRIPTIONS: Mapping[str, tuple[TopicSpec, ...]] = {
@@ -332,16 +333,10 @@ class CommandSender:
 
     async def send(self, envelopes: Sequence[Envelope[Any]]) -> None:
         """Send in order and wait until the broker has acknowledged every one."""
-        pending = []
-        for envelope in envelopes:
-            record = encode(envelope, topic=self._run.topic(envelope.data.topic))
-            pending.append(
-                await self._producer.send(
-                    record.topic, value=record.value, key=record.key, headers=list(record.headers)
-                )
-            )
-        for delivery in pending:
-            await delivery
+        records = [
+            encode(envelope, topic=self._run.topic(envelope.data.topic)) for envelope in envelopes
+        ]
+        await send_traced(self._producer, records)
 
 
 class EventReader:

@@ -28,6 +28,7 @@ from binome_integrations.participants_csv import (
     parse_participants_csv,
 )
 from binome_shared.runtime.kafka_security import KafkaSecuritySettings, aiokafka_security
+from binome_shared.runtime.observability import tracer_provider
 from binome_shared.runtime.settings import LOCAL_KAFKA
 
 EXIT_ALL_IMPORTED: Final = 0
@@ -136,6 +137,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     result: PublishResult | None = None
     failure: str | None = None
     if not arguments.dry_run and report.accepted:
+        # The import's send span starts the trace every service continues (exported when
+        # OTEL_EXPORTER_OTLP_ENDPOINT is set; the provider flushes at exit).
+        tracer_provider("hr-import")
         try:
             result = asyncio.run(
                 publish_participants(

@@ -24,6 +24,7 @@ from binome_shared.contracts.hr_commands import EnrolParticipant, UpdateParticip
 from binome_shared.contracts.participants import ParticipantProfile
 from binome_shared.contracts.topics import HR_COMMANDS
 from binome_shared.messaging.cloudevents import KafkaRecord, encode
+from binome_shared.messaging.direct_send import send_traced
 from binome_shared.runtime.settings import LOCAL_KAFKA
 
 logger = logging.getLogger(__name__)
@@ -119,15 +120,7 @@ async def publish_participants(
     )
     try:
         await producer.start()
-        # Queue everything first, then wait: batches fill up and order per key is kept.
-        deliveries = [
-            await producer.send(
-                record.topic, value=record.value, key=record.key, headers=list(record.headers)
-            )
-            for record in records
-        ]
-        for delivery in deliveries:
-            await delivery
+        await send_traced(producer, records)
     finally:
         await producer.stop()
     correlation = uuid.UUID(_header(records[0], "ce_correlationid"))

@@ -280,7 +280,7 @@ class ReliableConsumer:
         route = self._routes[type(first.data)]
         uow = self._unit_of_work(conn)
         try:
-            with handling_span(run):
+            with handling_span(run, consumer_group=self._group):
                 await dispatch(route, [message for _, message in run], uow)
         except TRANSIENT_ERRORS:
             raise
@@ -369,7 +369,7 @@ class ReliableConsumer:
                         if not first_time:
                             tally.outcomes[(envelope.type, "duplicate")] += 1
                             return "duplicate"
-                        with handling_span([(record, envelope)]):
+                        with handling_span([(record, envelope)], consumer_group=self._group):
                             await dispatch(route, [envelope], uow)
                 except TRANSIENT_ERRORS:
                     raise

@@ -17,13 +17,13 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
-from opentelemetry import propagate
+from opentelemetry.trace import SpanContext
 
 from binome_shared import failpoints
 from binome_shared.contracts.base import Envelope
 from binome_shared.db.claims import WALK_THE_INDEX
 from binome_shared.messaging.backoff import Backoff, sleep_unless
-from binome_shared.messaging.cloudevents import Headers, KafkaRecord, ReceivedRecord, encode
+from binome_shared.messaging.cloudevents import KafkaRecord, ReceivedRecord, encode
 from binome_shared.messaging.dead_letters import MIN_RECORD_BYTES, DeadLetterCause, dead_letter
 from binome_shared.messaging.relay_delivery import (
     DeliveriesFailedError,
@@ -35,6 +35,7 @@ from binome_shared.messaging.relay_producer import (
     Producer,
     RelayProducer,
 )
+from binome_shared.messaging.tracing import creation_headers, parse_traceparent, sending_span
 
 logger = logging.getLogger(__name__)
 
@@ -71,13 +72,6 @@ _SET_ASIDE_COUNT = "SELECT count(*) FROM outbox WHERE set_aside_at IS NOT NULL"
 _LEADER_LOCK = "SELECT pg_try_advisory_lock(hashtext(current_schema() || '.outbox_relay'))"
 
 
-def trace_headers() -> Headers:
-    """The current trace context as W3C headers, so consumers continue the same trace."""
-    carrier: dict[str, str] = {}
-    propagate.inject(carrier)
-    return [(name, value.encode()) for name, value in carrier.items()]
-
-
 @dataclass(frozen=True, slots=True)
 class Outbox:
     """Writes a service's outgoing messages inside its own transactions."""
@@ -97,24 +91,20 @@ class Outbox:
         await self.add_many(conn, [envelope])
 
     async def add_many(self, conn: asyncpg.Connection, envelopes: Sequence[Envelope[Any]]) -> None:
-        """Queue several envelopes with one round trip."""
+        """Queue several envelopes with one round trip.
+
+        Each gets its own ``create`` span (child of the current span: the handler's, the
+        job's), whose context its ``traceparent`` header carries to the consumers.
+        """
         if not envelopes:
             return
-        context = trace_headers()
-        await _insert_records(
-            conn,
-            [
-                (
-                    envelope.id,
-                    encode(
-                        envelope,
-                        topic=envelope.data.topic.full_name(self.topic_prefix),
-                        extra_headers=context,
-                    ),
-                )
-                for envelope in envelopes
-            ],
-        )
+        await _insert_records(conn, [self._record_of(envelope) for envelope in envelopes])
+
+    def _record_of(self, envelope: Envelope[Any]) -> tuple[uuid.UUID, KafkaRecord]:
+        topic = envelope.data.topic.full_name(self.topic_prefix)
+        key = envelope.partition_key().encode()
+        created = creation_headers(topic, envelope, key)
+        return envelope.id, encode(envelope, topic=topic, extra_headers=created)
 
     async def add_dead_letter(
         self,
@@ -201,6 +191,8 @@ class OutboxRelay:
         self._backoff = Backoff()
         self._send_alone: set[int] = set()
         self.published = 0
+        self.published_by_topic: Counter[str] = Counter()
+        """Records the broker acknowledged, by topic, since this process started."""
         self.is_leader = False
         self.set_aside_total = 0
         self.errors_total: Counter[str] = Counter()
@@ -224,13 +216,15 @@ class OutboxRelay:
             if not rows:
                 self._send_alone.clear()
                 return 0
-            outcome = await RoundPublisher(
-                self._producer,
-                max_request_size=self._max_request_size,
-                send_alone=self._send_alone,
-                stalled_after=self._stalled_after,
-                on_stalled=self._on_stalled,
-            ).publish(rows)
+            topics = {row["topic"] for row in rows}
+            with sending_span(topics, _creation_contexts(rows), count=len(rows)):
+                outcome = await RoundPublisher(
+                    self._producer,
+                    max_request_size=self._max_request_size,
+                    send_alone=self._send_alone,
+                    stalled_after=self._stalled_after,
+                    on_stalled=self._on_stalled,
+                ).publish(rows)
             failpoints.crash_if_armed("relay.after_broker_ack")
             if outcome.sent:
                 await conn.execute(_MARK_SENT, outcome.sent)
@@ -244,6 +238,7 @@ class OutboxRelay:
         """Count and log a settled round, renew the producer if needed, and raise if rows
         must wait for the broker."""
         self.published += len(outcome.sent)
+        self.published_by_topic.update(outcome.sent_topics)
         self.set_aside_total += len(outcome.set_aside)
         self.errors_total.update(outcome.errors)
         for row_id, reason in outcome.set_aside:
@@ -376,6 +371,18 @@ class OutboxRelay:
         finally:
             for waiter in waiters:
                 waiter.cancel()
+
+
+def _creation_contexts(rows: Sequence[asyncpg.Record]) -> list[SpanContext]:
+    """Each row's creation context (its ``traceparent``), for the send span's links."""
+    contexts = []
+    for row in rows:
+        names = row["header_names"]
+        if "traceparent" in names:
+            context = parse_traceparent(row["header_values"][names.index("traceparent")])
+            if context is not None:
+                contexts.append(context)
+    return contexts
 
 
 _LIST_SET_ASIDE = """

@@ -114,6 +114,8 @@ class RoundOutcome:
     """What became of a claim's rows."""
 
     sent: list[int] = field(default_factory=list)
+    sent_topics: Counter[str] = field(default_factory=Counter)
+    """How many of the sent rows went to each topic (for ``binome_relay_published_total``)."""
     set_aside: list[tuple[int, str]] = field(default_factory=list)
     send_alone: list[int] = field(default_factory=list)
     """Rows of a batch the broker refused whole: which one is at fault is not known, so each
@@ -266,6 +268,7 @@ class RoundPublisher:
         error = delivery.future.exception()
         if error is None:
             self._outcome.sent.extend(delivery.row_ids)
+            self._outcome.sent_topics[delivery.stream[0]] += len(delivery.row_ids)
             self._outcome.broker_answered = True
             return
         self._outcome.producer_out_of_step = True

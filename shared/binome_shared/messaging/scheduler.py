@@ -22,6 +22,7 @@ import asyncpg
 from binome_shared.db.claims import PLAN_FREELY, WALK_THE_INDEX
 from binome_shared.messaging.consumer import TRANSIENT_ERRORS, Clock, UnitOfWork
 from binome_shared.messaging.outbox import Outbox
+from binome_shared.messaging.tracing import job_span
 
 logger = logging.getLogger(__name__)
 
@@ -170,8 +171,11 @@ class JobRunner:
             return
         uow = UnitOfWork(conn=conn, outbox=self._outbox, now=now, source=self._source)
         try:
-            async with conn.transaction():
-                await handler(job, uow)
+            # Jobs run outside any message: each opens its own span, so what it publishes
+            # is in a trace.
+            with job_span(job.job_type, job.job_id):
+                async with conn.transaction():
+                    await handler(job, uow)
         except TRANSIENT_ERRORS:
             raise
         except Exception as error:  # a failing job is retried later, then given up

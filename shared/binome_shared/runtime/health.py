@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from typing import Protocol
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client.metrics_core import Metric
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +74,9 @@ class RelayCounters(Protocol):
     """What the outbox relay counts for the operator (see OutboxRelay)."""
 
     @property
+    def published_by_topic(self) -> Mapping[str, int]: ...
+
+    @property
     def set_aside_total(self) -> int: ...
 
     @property
@@ -124,8 +128,16 @@ class OperatorMetrics:
             ["service", "error"],
             registry=registry,
         )
+        self._relay_published = Counter(
+            "binome_relay_published",
+            "Records this process's relay published, by topic: counted once the broker "
+            "acknowledged them (what the service really publishes; FastStream publishes none).",
+            ["service", "topic"],
+            registry=registry,
+        )
         self._relay_seen: dict[str, int] = {}
         self._relay_set_aside_seen = 0
+        self._relay_published_seen: dict[str, int] = {}
 
     async def sample(
         self,
@@ -145,6 +157,11 @@ class OperatorMetrics:
             relay.set_aside_total - self._relay_set_aside_seen
         )
         self._relay_set_aside_seen = relay.set_aside_total
+        for topic, total in relay.published_by_topic.items():
+            self._relay_published.labels(self._service, topic).inc(
+                total - self._relay_published_seen.get(topic, 0)
+            )
+            self._relay_published_seen[topic] = total
         for error, total in relay.errors_total.items():
             self._relay_errors.labels(self._service, error).inc(
                 total - self._relay_seen.get(error, 0)
@@ -183,6 +200,22 @@ class OperatorMetrics:
             return
         for partition, lag in lags.items():
             self._lag.labels(self._service, partition.topic, str(partition.partition)).set(lag)
+
+
+class _FamiliesWithSeries:
+    """A registry's families, less those without a single series (a labelled counter
+    nothing has incremented yet): /metrics lists only what has happened."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self._registry = registry
+
+    def collect(self) -> Iterator[Metric]:
+        return (family for family in self._registry.collect() if family.samples)
+
+
+def exposition(registry: CollectorRegistry) -> bytes:
+    """The /metrics body: Prometheus' text format, every family with at least one series."""
+    return generate_latest(_FamiliesWithSeries(registry))
 
 
 async def consumer_lag(

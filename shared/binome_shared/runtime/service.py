@@ -19,8 +19,7 @@ from typing import Any
 
 from faststream.asgi import AsgiResponse, get
 from faststream.kafka import KafkaBroker
-from faststream.kafka.prometheus import KafkaPrometheusMiddleware
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
 
 from binome_shared.contracts.base import Message
 from binome_shared.contracts.registry import Registry
@@ -30,6 +29,7 @@ from binome_shared.messaging.consumer import Clock, Route
 from binome_shared.messaging.scheduler import JobHandler
 from binome_shared.runtime.asgi import ServiceApp
 from binome_shared.runtime.clock import SimulatedClock, SystemClock
+from binome_shared.runtime.health import exposition
 from binome_shared.runtime.kafka_security import faststream_security
 from binome_shared.runtime.lifecycle import ServiceRuntime
 from binome_shared.runtime.observability import tracer_provider
@@ -108,9 +108,9 @@ def build_app(
         # Our JSON handler, not FastStream's coloured one; per-message lines only at DEBUG.
         logger=logging.getLogger("faststream.broker"),
         log_level=logging.DEBUG,
-        middlewares=[
-            KafkaPrometheusMiddleware(registry=metrics, app_name=f"binome-{definition.name}"),
-        ],
+        # No FastStream Prometheus middleware: the services publish through the outbox
+        # relay, not FastStream, so its publish families stayed empty; the runtime counts
+        # what it consumes (binome_messages_total) and publishes (binome_relay_published).
     )
     runtime = ServiceRuntime(
         definition=definition,
@@ -141,7 +141,7 @@ def build_app(
     @get(include_in_schema=False)
     async def metrics_endpoint(scope: Any) -> AsgiResponse:  # noqa: ARG001
         await runtime.sample_metrics()
-        return AsgiResponse(generate_latest(metrics), 200, {"content-type": CONTENT_TYPE_LATEST})
+        return AsgiResponse(exposition(metrics), 200, {"content-type": CONTENT_TYPE_LATEST})
 
     routes: list[tuple[str, Any]] = [
         ("/health", health),

@@ -18,6 +18,7 @@ from binome_shared.contracts.hr_commands import EnrolParticipant
 from binome_shared.contracts.topics import HR_COMMANDS
 from binome_shared.messaging.cloudevents import decode
 from tests.support.platform import REPO_ROOT, Kafka, received
+from tests.support.spans import trace_id_of
 
 pytestmark = pytest.mark.integration
 
@@ -81,3 +82,7 @@ async def test_import_sends_good_rows_and_reports_the_bad_one(
     assert headers["ce_programmeid"] == b"prog-import"
     assert headers["ce_subject"] == sent[0].participant_id.encode()
     assert {envelope.correlation_id for envelope in envelopes} == {envelopes[0].id}
+    # The import's own send span: every command carries its context, so the services'
+    # spans of one import make one trace.
+    assert {trace_id_of(record.headers) for record in records} == {trace_id_of(records[0].headers)}
+    assert trace_id_of(records[0].headers) != 0

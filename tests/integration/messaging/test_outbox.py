@@ -63,9 +63,10 @@ async def test_a_batch_is_written_in_order_each_row_with_exactly_its_own_headers
             expected.key,
             expected.value,
         )
-        assert list(zip(row["header_names"], row["header_values"], strict=True)) == (
-            expected.headers
-        )
+        headers = list(zip(row["header_names"], row["header_values"], strict=True))
+        assert headers[:-1] == expected.headers
+        assert headers[-1][0] == "traceparent", "each row carries its own creation context"
+    assert len({row["header_values"][-1] for row in rows}) == len(rows)
     assert len(rows[1]["header_names"]) == len(rows[0]["header_names"]) + 2, (
         "causation and subject headers belong to the second row only"
     )
