@@ -29,6 +29,7 @@ from binome_shared.messaging.relay_delivery import (
     DeliveriesFailedError,
     RoundOutcome,
     RoundPublisher,
+    authorization_refusals,
 )
 from binome_shared.messaging.relay_producer import (
     DEFAULT_MAX_REQUEST_SIZE,
@@ -165,7 +166,8 @@ class OutboxRelay:
     A record Kafka can never take is set aside with its reason instead of holding back the
     rows behind it (see :mod:`binome_shared.messaging.relay_delivery`). For the operator:
     ``set_aside_total`` and ``errors_total`` (by error class) count what this process met,
-    ``connected`` says whether it can reach the broker now, and :meth:`pending` and
+    ``connected`` says whether it can reach the broker now (false too while the broker refuses
+    the service's principal, which ``authorization_refused`` tells apart), and :meth:`pending` and
     :meth:`set_aside_count` read the table.
     """
 
@@ -197,6 +199,8 @@ class OutboxRelay:
         self.set_aside_total = 0
         self.errors_total: Counter[str] = Counter()
         self.connected = False
+        self.authorization_refused = False
+        """The broker refused this service's principal in the last failed round."""
 
     @property
     def _max_request_size(self) -> int:
@@ -255,11 +259,29 @@ class OutboxRelay:
             self.connected = False
         elif outcome.broker_answered:
             self.connected = True
+            self.authorization_refused = False
             self._backoff.reset()
         if outcome.producer_out_of_step:
             await self._renew_producer()
         if outcome.failures:
+            self._report_authorization_refusals(outcome.failures, waiting=len(claimed - settled))
             raise DeliveriesFailedError(outcome.failures)
+
+    def _report_authorization_refusals(
+        self, failures: Sequence[BaseException], *, waiting: int
+    ) -> None:
+        """Say loudly when the broker refuses this service's principal: no retry will fix a
+        missing ACL or a wrong user, an operator must, and meanwhile the rows wait unsent."""
+        refusals = authorization_refusals(failures)
+        self.authorization_refused = bool(refusals)
+        if refusals:
+            logger.error(
+                "Kafka refuses this service's principal (%s): a deployment error (ACLs or "
+                "credentials), not a bad record; %d outbox rows stay unsent and the service "
+                "is not ready until the permission is granted",
+                "; ".join(refusals),
+                waiting,
+            )
 
     async def _renew_producer(self) -> None:
         if not isinstance(self._producer, RelayProducer):

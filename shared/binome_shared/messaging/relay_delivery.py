@@ -4,7 +4,9 @@ what became of each row once every delivery has settled.
 A row ends a round in one of three states. *Sent*: the broker acknowledged its batch.
 *Set aside*: it can never be sent (its size, its topic name, or the broker refused the record
 itself), so it must not hold back the rows behind it. *Waiting*: anything else (broker away,
-leader moving, a time-out) leaves it unsent for the next round, which sends only those rows.
+leader moving, a time-out) leaves it unsent for the next round, which sends only those rows;
+so does the broker refusing the service's principal (a missing ACL, a wrong user), which the
+relay reports loudly as a deployment error.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 import asyncpg
 from aiokafka.errors import (
+    ClusterAuthorizationFailedError,
     CorruptRecordException,
     InvalidMessageError,
     InvalidTimestampError,
@@ -26,6 +29,8 @@ from aiokafka.errors import (
     ProducerClosed,
     RecordListTooLargeError,
     RecordTooLargeError,
+    TopicAuthorizationFailedError,
+    TransactionalIdAuthorizationFailed,
     UnsupportedForMessageFormatError,
 )
 from aiokafka.partitioner import DefaultPartitioner
@@ -49,6 +54,15 @@ Everything else (``retriable`` errors, time-outs, authorisation, an unknown erro
 about the broker or the client, not the record, and is tried again: nothing is set aside
 because the infrastructure is unwell."""
 
+AUTHORIZATION_REFUSED: tuple[type[Exception], ...] = (
+    TopicAuthorizationFailedError,
+    ClusterAuthorizationFailedError,
+    TransactionalIdAuthorizationFailed,
+)
+"""The broker refused this service's principal, not the record: a deployment error (its ACLs
+or its credentials). Its rows stay unsent, never set aside (nothing is lost; they go out once
+the permission is granted), and the relay says so loudly and reports itself not connected."""
+
 REASON_LIMIT = 500
 """Characters kept of a reason: a broker's message can be long; the row keeps the gist."""
 
@@ -67,6 +81,12 @@ class DeliveriesFailedError(Exception):
         names = sorted({type(failure).__name__ for failure in failures})
         super().__init__(f"{len(failures)} deliveries failed ({', '.join(names)})")
         self.failures = list(failures)
+
+
+def authorization_refusals(failures: Sequence[BaseException]) -> list[str]:
+    """What the broker refused this service's principal among a round's failures (each
+    error's own text, naming the topic when aiokafka knows it), without repeats."""
+    return sorted({str(error) for error in failures if isinstance(error, AUTHORIZATION_REFUSED)})
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
+from aiokafka.errors import KafkaConnectionError
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
 from prometheus_client import Counter as MetricCounter
@@ -38,6 +39,7 @@ from binome_shared.messaging.relay_producer import RelayProducer
 from binome_shared.messaging.scheduler import JobRunner, schedule
 from binome_shared.messaging.topics import TopicsNotAsDeclaredError, ensure_topics
 from binome_shared.runtime.health import GroupMembership, HasKafkaConsumer, OperatorMetrics
+from binome_shared.runtime.kafka_diagnosis import kafka_refusal
 from binome_shared.runtime.kafka_security import aiokafka_security
 from binome_shared.runtime.postgres_tls import asyncpg_connection
 from binome_shared.runtime.provisioning import wait_for_provisioned_pool
@@ -218,16 +220,31 @@ class ServiceRuntime:
                     TOPIC_RECHECK_SECONDS,
                 )
                 await sleep_unless(self.stop_event, TOPIC_RECHECK_SECONDS)
-            except Exception as error:  # the broker is unreachable: wait for it
+            except Exception as error:  # the broker is unreachable, or refuses us: wait
                 delay = backoff.next()
-                logger.warning(
-                    "Kafka unavailable (%s); retrying in %.1f s", type(error).__name__, delay
-                )
+                refusal = await self._kafka_refusal(error)
+                if refusal is None:
+                    logger.warning(
+                        "Kafka unavailable (%s); retrying in %.1f s", type(error).__name__, delay
+                    )
+                else:
+                    logger.error(
+                        "Kafka refuses this service: %s; not ready, retrying in %.1f s",
+                        refusal,
+                        delay,
+                    )
                 await sleep_unless(self.stop_event, delay)
             else:
                 self._topics_as_declared = True
                 return True
         return False
+
+    async def _kafka_refusal(self, error: Exception) -> str | None:
+        """Why the broker refuses this service (wrong password, untrusted certificate), asked
+        of the broker directly: aiokafka reports any failed bootstrap as a connection error."""
+        if not isinstance(error, KafkaConnectionError):
+            return None
+        return await kafka_refusal(self.settings.kafka_bootstrap_servers, self.settings)
 
     async def _start_broker(self) -> None:
         try:

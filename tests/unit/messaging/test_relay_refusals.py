@@ -1,24 +1,37 @@
-"""What the relay refuses before asking the broker, and how a reason is bounded."""
+"""What the relay refuses before asking the broker, how a reason is bounded, and how a
+refusal of the service's principal is told apart from a refusal of the record."""
 
 from __future__ import annotations
 
+import logging
+from typing import cast
+
+import asyncpg
 import pytest
 from aiokafka.errors import (
+    ClusterAuthorizationFailedError,
     KafkaConnectionError,
     KafkaTimeoutError,
     MessageSizeTooLargeError,
     NotLeaderForPartitionError,
     OutOfOrderSequenceNumber,
     TopicAuthorizationFailedError,
+    TransactionalIdAuthorizationFailed,
 )
 
+from binome_shared.messaging.outbox import OutboxRelay
 from binome_shared.messaging.relay_delivery import (
+    AUTHORIZATION_REFUSED,
     REASON_LIMIT,
     RECORD_REFUSED,
+    DeliveriesFailedError,
     Refusal,
+    RoundOutcome,
+    authorization_refusals,
     invalid_topic,
     oversized,
 )
+from binome_shared.messaging.relay_producer import Producer
 
 pytestmark = pytest.mark.unit
 
@@ -68,3 +81,43 @@ def test_only_refusals_of_the_record_itself_set_it_aside() -> None:
         TopicAuthorizationFailedError(),
     ):
         assert not isinstance(infrastructure, RECORD_REFUSED), type(infrastructure).__name__
+
+
+def test_an_authorization_refusal_is_a_deployment_error_never_a_record_refusal() -> None:
+    for refused in (
+        TopicAuthorizationFailedError("t0.binome.sessions.events"),
+        ClusterAuthorizationFailedError(),
+        TransactionalIdAuthorizationFailed(),
+    ):
+        assert isinstance(refused, AUTHORIZATION_REFUSED)
+        assert not isinstance(refused, RECORD_REFUSED)
+    failures = [
+        KafkaTimeoutError(),
+        TopicAuthorizationFailedError("t0.binome.sessions.events"),
+        TopicAuthorizationFailedError("t0.binome.sessions.events"),
+    ]
+    assert authorization_refusals(failures) == [
+        "[Error 29] TopicAuthorizationFailedError: t0.binome.sessions.events"
+    ]
+    assert authorization_refusals([KafkaConnectionError()]) == []
+
+
+async def test_the_relay_keeps_refused_rows_unsent_and_says_loudly_it_is_refused(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    relay = OutboxRelay(pool=cast(asyncpg.Pool, None), producer=cast(Producer, None), schema="s")
+    refused = RoundOutcome(failures=[TopicAuthorizationFailedError("t0.binome.sessions.events")])
+    with caplog.at_level(logging.ERROR), pytest.raises(DeliveriesFailedError):
+        await relay._take_stock(refused, claimed={1, 2})
+    assert (relay.connected, relay.authorization_refused, relay.set_aside_total) == (
+        False,
+        True,
+        0,
+    )
+    [message] = [record.getMessage() for record in caplog.records]
+    assert "Kafka refuses this service's principal" in message
+    assert "t0.binome.sessions.events" in message
+    assert "2 outbox rows stay unsent" in message
+
+    await relay._take_stock(RoundOutcome(sent=[1, 2], broker_answered=True), claimed={1, 2})
+    assert (relay.connected, relay.authorization_refused) == (True, False)
