@@ -184,7 +184,8 @@ async def test_missing_topics_are_created_with_the_policy_of_their_class(
     await service.wait_ready()
 
     events = await _topic_configs(kafka_bootstrap, SESSIONS_EVENTS.full_name(prefix))
-    dead_letters = await _topic_configs(kafka_bootstrap, SESSIONS_EVENTS.dead_letter_name(prefix))
+    # Sessions writes dead letters for what it reads (pairing's events), not for its own.
+    dead_letters = await _topic_configs(kafka_bootstrap, PAIRING_EVENTS.dead_letter_name(prefix))
     assert events["retention.ms"] == str(48 * 3_600_000)
     assert events["min.insync.replicas"] == "1"
     assert events["cleanup.policy"] == "delete"
