@@ -17,6 +17,7 @@ from tests.support.platform import (
     build_template,
     create_test_database,
     create_topics,
+    delete_topics,
     drop_template,
     drop_test_database,
     free_port,
@@ -60,11 +61,13 @@ async def database(database_template: DatabaseTemplate) -> AsyncIterator[Provisi
 
 
 @pytest.fixture
-async def topic_prefix(kafka_bootstrap: str) -> str:
-    """Topics of this test's own (``t<random>.binome.…``), created with their DLQs."""
+async def topic_prefix(kafka_bootstrap: str) -> AsyncIterator[str]:
+    """Topics of this test's own (``t<random>.binome.…``), created with their DLQs, and
+    deleted afterwards with whatever else the test created under the prefix."""
     prefix = f"t{uuid.uuid4().hex[:10]}."
     await create_topics(kafka_bootstrap, prefix)
-    return prefix
+    yield prefix
+    await delete_topics(kafka_bootstrap, prefix)
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from typing import Any
 import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
 
 from binome_shared.contracts.base import Envelope
 from binome_shared.contracts.catalogue import CATALOGUE
@@ -122,6 +123,19 @@ async def create_topics(
     """Create the platform's topics (and their dead-letter topics) under ``prefix``, one
     copy each (the test stack runs one broker)."""
     await ensure_topics(bootstrap, topics, policy=single_broker_policy(), prefix=prefix)
+
+
+async def delete_topics(bootstrap: str, prefix: str) -> None:
+    """Delete every topic whose name starts with ``prefix``: the local broker keeps its data
+    across restarts, and thousands of left-over test partitions slow it down for good."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        names = [name for name in await admin.list_topics() if name.startswith(prefix)]
+        if names:
+            await admin.delete_topics(names)
+    finally:
+        await admin.close()
 
 
 class Kafka:
