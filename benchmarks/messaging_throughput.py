@@ -75,6 +75,15 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
+async def drain(consumer: AIOKafkaConsumer, count: int) -> None:
+    """Read and commit until ``count`` records arrived: the raw loop's consuming side."""
+    received = 0
+    while received < count:
+        batch = await consumer.getmany(timeout_ms=200, max_records=1000)
+        received += sum(len(batch_records) for batch_records in batch.values())
+        await consumer.commit()
+
+
 async def raw_loop(
     bootstrap: str, records: list[KafkaRecord], *, partitions: int, headers: bool = True
 ) -> float:
@@ -99,16 +108,7 @@ async def raw_loop(
     await producer.start()
     await consumer.start()
     started = time.perf_counter()
-    received = 0
-
-    async def consume() -> None:
-        nonlocal received
-        while received < len(records):
-            batch = await consumer.getmany(timeout_ms=200, max_records=1000)
-            received += sum(len(batch_records) for batch_records in batch.values())
-            await consumer.commit()
-
-    reader = asyncio.create_task(consume())
+    reader = asyncio.create_task(drain(consumer, len(records)))
     futures = [
         await producer.send(
             topic,

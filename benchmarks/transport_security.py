@@ -34,6 +34,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.messaging_throughput import drain
 from binome_devstack.kafka_acls import apply_acls, client_security, platform_principals
 from binome_devstack.settings import StackSettings
 from binome_devstack.stack import ensure_stack
@@ -122,19 +123,10 @@ async def loop_rate(settings: StackSettings, records: list[KafkaRecord]) -> Loop
     )
     await producer.start()
     await consumer.start()
-    received = 0
-
-    async def consume() -> None:
-        nonlocal received
-        while received < len(records):
-            batch = await consumer.getmany(timeout_ms=200, max_records=1000)
-            received += sum(len(batch_records) for batch_records in batch.values())
-            await consumer.commit()
-
     try:
         started = time.perf_counter()
         cpu_started = time.process_time()
-        reader = asyncio.create_task(consume())
+        reader = asyncio.create_task(drain(consumer, len(records)))
         await send_as_the_relay(producer, topic, records)
         await reader
         elapsed = time.perf_counter() - started
