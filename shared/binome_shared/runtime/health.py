@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from typing import Protocol
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
-from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client import CollectorRegistry, Gauge, generate_latest
+from prometheus_client.core import CounterMetricFamily
 from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
 
 logger = logging.getLogger(__name__)
 
@@ -83,10 +85,51 @@ class RelayCounters(Protocol):
     def errors_total(self) -> Mapping[str, int]: ...
 
 
+class RelayTotals(Collector):
+    """The relay's own totals, read as they are at each scrape: nothing kept in step."""
+
+    def __init__(self, *, service: str, relay: Callable[[], RelayCounters | None]) -> None:
+        self._service = service
+        self._relay = relay
+
+    def collect(self) -> Iterator[Metric]:
+        set_aside = CounterMetricFamily(
+            "binome_relay_set_aside",
+            "Records this process's relay set aside since it started.",
+            labels=["service"],
+        )
+        published = CounterMetricFamily(
+            "binome_relay_published",
+            "Records this process's relay published, by topic: counted once the broker "
+            "acknowledged them (what the service really publishes; FastStream publishes none).",
+            labels=["service", "topic"],
+        )
+        errors = CounterMetricFamily(
+            "binome_relay_errors",
+            "Failed deliveries met by this process's relay, by error class (retried or set aside).",
+            labels=["service", "error"],
+        )
+        relay = self._relay()
+        if relay is not None:
+            set_aside.add_metric([self._service], relay.set_aside_total)
+            for topic, total in relay.published_by_topic.items():
+                published.add_metric([self._service, topic], total)
+            for error, total in relay.errors_total.items():
+                errors.add_metric([self._service, error], total)
+        yield from (set_aside, published, errors)
+
+
 class OperatorMetrics:
     """Gauges filled at scrape time from Kafka and Postgres, and the relay's own totals."""
 
-    def __init__(self, *, service: str, registry: CollectorRegistry) -> None:
+    def __init__(
+        self,
+        *,
+        service: str,
+        registry: CollectorRegistry,
+        relay: Callable[[], RelayCounters | None] | None = None,
+    ) -> None:
+        """``relay`` gives the service's relay once it exists (it starts after the probes)."""
         self._service = service
         self._lag = Gauge(
             "binome_consumer_lag",
@@ -116,57 +159,12 @@ class OperatorMetrics:
             ["service"],
             registry=registry,
         )
-        self._relay_set_aside = Counter(
-            "binome_relay_set_aside",
-            "Records this process's relay set aside since it started.",
-            ["service"],
-            registry=registry,
-        )
-        self._relay_errors = Counter(
-            "binome_relay_errors",
-            "Failed deliveries met by this process's relay, by error class (retried or set aside).",
-            ["service", "error"],
-            registry=registry,
-        )
-        self._relay_published = Counter(
-            "binome_relay_published",
-            "Records this process's relay published, by topic: counted once the broker "
-            "acknowledged them (what the service really publishes; FastStream publishes none).",
-            ["service", "topic"],
-            registry=registry,
-        )
-        self._relay_seen: dict[str, int] = {}
-        self._relay_set_aside_seen = 0
-        self._relay_published_seen: dict[str, int] = {}
-
-    async def sample(
-        self,
-        *,
-        pool: asyncpg.Pool | None,
-        consumer: AIOKafkaConsumer | None,
-        relay: RelayCounters | None = None,
-    ) -> None:
-        """Refresh every gauge; one that cannot be read now is left out rather than stale."""
         if relay is not None:
-            self._follow_relay(relay)
-        await asyncio.gather(self._sample_outbox(pool), self._sample_lag(consumer))
+            registry.register(RelayTotals(service=service, relay=relay))
 
-    def _follow_relay(self, relay: RelayCounters) -> None:
-        """Move the counters up to the relay's totals (they only ever grow)."""
-        self._relay_set_aside.labels(self._service).inc(
-            relay.set_aside_total - self._relay_set_aside_seen
-        )
-        self._relay_set_aside_seen = relay.set_aside_total
-        for topic, total in relay.published_by_topic.items():
-            self._relay_published.labels(self._service, topic).inc(
-                total - self._relay_published_seen.get(topic, 0)
-            )
-            self._relay_published_seen[topic] = total
-        for error, total in relay.errors_total.items():
-            self._relay_errors.labels(self._service, error).inc(
-                total - self._relay_seen.get(error, 0)
-            )
-            self._relay_seen[error] = total
+    async def sample(self, *, pool: asyncpg.Pool | None, consumer: AIOKafkaConsumer | None) -> None:
+        """Refresh every gauge; one that cannot be read now is left out rather than stale."""
+        await asyncio.gather(self._sample_outbox(pool), self._sample_lag(consumer))
 
     async def _sample_outbox(self, pool: asyncpg.Pool | None) -> None:
         self._outbox_pending.clear()

@@ -114,7 +114,9 @@ class ServiceRuntime:
             ["service", "code"],
             registry=metrics,
         )
-        self.operator_metrics = OperatorMetrics(service=definition.name, registry=metrics)
+        self.operator_metrics = OperatorMetrics(
+            service=definition.name, registry=metrics, relay=lambda: self._relay
+        )
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -385,7 +387,7 @@ class ServiceRuntime:
     async def sample_metrics(self) -> None:
         """Refresh the gauges sampled at scrape time (lag, outbox backlog)."""
         consumer = self.subscriber.consumer if self.subscriber is not None else None
-        await self.operator_metrics.sample(pool=self._pool, consumer=consumer, relay=self._relay)
+        await self.operator_metrics.sample(pool=self._pool, consumer=consumer)
 
     # --- shutdown -----------------------------------------------------------------------
 

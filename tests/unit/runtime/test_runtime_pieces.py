@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from aiokafka import TopicPartition
+from prometheus_client import CollectorRegistry
 
 from binome_shared.contracts.topics import NOTIFICATIONS_EVENTS, PAIRING_EVENTS
 from binome_shared.messaging.topics import (
@@ -16,7 +18,7 @@ from binome_shared.messaging.topics import (
     mismatches_of,
 )
 from binome_shared.runtime.asgi import ServiceApp
-from binome_shared.runtime.health import GroupMembership
+from binome_shared.runtime.health import GroupMembership, OperatorMetrics, exposition
 
 pytestmark = pytest.mark.unit
 
@@ -124,3 +126,28 @@ async def test_a_failing_start_up_is_reported_to_the_server() -> None:
     )
 
     assert [message["type"] for message in sent] == ["lifespan.startup.failed"]
+
+
+def test_relay_totals_are_read_at_scrape_time_and_absent_before_the_relay_starts() -> None:
+    """The /metrics counters are the relay's own totals, whatever was scraped before."""
+    registry = CollectorRegistry()
+    relay: SimpleNamespace | None = None
+    OperatorMetrics(service="pairing", registry=registry, relay=lambda: relay)
+    assert b"binome_relay" not in exposition(registry)
+
+    relay = SimpleNamespace(set_aside_total=0, published_by_topic={"t.events": 5}, errors_total={})
+    first = exposition(registry).decode()
+    assert 'binome_relay_set_aside_total{service="pairing"} 0.0' in first
+    assert 'binome_relay_published_total{service="pairing",topic="t.events"} 5.0' in first
+    assert "binome_relay_errors_total" not in first, "a family without series is left out"
+
+    relay.set_aside_total = 2
+    relay.published_by_topic["t.events"] = 9
+    relay.errors_total["MessageSizeTooLargeError"] = 2
+    second = exposition(registry).decode()
+    assert 'binome_relay_set_aside_total{service="pairing"} 2.0' in second
+    assert 'binome_relay_published_total{service="pairing",topic="t.events"} 9.0' in second
+    assert (
+        'binome_relay_errors_total{error="MessageSizeTooLargeError",service="pairing"} 2.0'
+        in second
+    )
