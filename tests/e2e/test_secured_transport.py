@@ -30,7 +30,7 @@ from binome_shared.contracts.hr_commands import ApprovePair, RequestMatching
 from binome_shared.contracts.programme import ApprovalMode
 from binome_shared.contracts.topics import PAIRING_EVENTS, SESSIONS_EVENTS
 from tests.integration.messaging.relay_support import queue, row
-from tests.integration.pairing_service.test_pairing_service import enrol_cohort
+from tests.integration.pairing.test_pairing_service import enrol_cohort
 from tests.support.platform import Kafka, ProvisionedDatabase, ServiceProcess
 from tests.support.private_stack import private_settings, stopped_and_removed
 from tests.support.programmes import hr_command

@@ -115,11 +115,13 @@ class Event(Message):
     message_kind: ClassVar[MessageKind] = MessageKind.EVENT
 
 
-M = TypeVar("M", bound=Message)
+M_co = TypeVar("M_co", bound=Message, covariant=True)
+"""Covariant: an envelope is immutable, so an ``Envelope[PairFormed]`` is an
+``Envelope[PairFormed | PairDissolved]`` and a handler of the union can take either."""
 N = TypeVar("N", bound=Message)
 
 
-class Envelope(BaseModel, Generic[M]):
+class Envelope(BaseModel, Generic[M_co]):
     """A message with its context: identity, origin, tenant, programme and causality."""
 
     model_config = ConfigDict(frozen=True)
@@ -144,7 +146,7 @@ class Envelope(BaseModel, Generic[M]):
         default=None, description="What the message is about within the programme (CE `subject`)."
     )
     schema_version: SchemaVersion = Field(description="Version of the payload's schema.")
-    data: M
+    data: M_co
 
     @property
     def type(self) -> str:
@@ -160,7 +162,7 @@ class Envelope(BaseModel, Generic[M]):
     @classmethod
     def new(
         cls,
-        data: M,
+        data: N,
         *,
         source: str,
         time: datetime,
@@ -169,10 +171,10 @@ class Envelope(BaseModel, Generic[M]):
         caused_by: Envelope[Any] | None = None,
         subject: str | None = None,
         event_id: uuid.UUID | None = None,
-    ) -> Envelope[M]:
+    ) -> Envelope[N]:
         """A fresh envelope; when ``caused_by`` is given, correlation follows the cause."""
         new_id = event_id or uuid.uuid4()
-        return Envelope[M](
+        return Envelope[N](
             id=new_id,
             source=source,
             time=time,

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, Self, TypeVar
 
 import asyncpg
 
-from binome_shared.contracts.base import Envelope
+from binome_shared.contracts.base import Envelope, Message
 from binome_shared.messaging.outbox import Outbox
 
 
@@ -60,6 +60,48 @@ class Batched:
 
 Route = Handler | Batched
 """What a message type is routed to: a handler of one message, or a batched handler."""
+
+Routes = Mapping[type[Message], Route]
+"""A service's routing table: which route takes each message type it consumes."""
+
+M = TypeVar("M", bound=Message)
+
+
+class RouteTable:
+    """Builds a service's routes, each handler typed by the message it takes.
+
+    ``table.on(PairFormed, self.on_pair_formed)`` lets the type checker prove that the
+    handler takes ``Envelope[PairFormed]`` (or a union that includes it), so handlers read
+    ``envelope.data`` as the right type instead of casting from ``Envelope[Any]``. A type
+    routed twice is a wiring mistake and is refused at start-up.
+    """
+
+    def __init__(self) -> None:
+        self._routes: dict[type[Message], Route] = {}
+
+    def on(
+        self, message_type: type[M], handler: Callable[[Envelope[M], UnitOfWork], Awaitable[None]]
+    ) -> Self:
+        """Route each ``message_type`` message to ``handler``, one message at a time."""
+        return self._add(message_type, handler)
+
+    def on_batches(
+        self,
+        message_type: type[M],
+        handler: Callable[[Sequence[Envelope[M]], UnitOfWork], Awaitable[None]],
+    ) -> Self:
+        """Route runs of consecutive ``message_type`` messages to ``handler`` (see Batched)."""
+        return self._add(message_type, Batched(handler))
+
+    def build(self) -> Routes:
+        """The finished table, as the consumer takes it."""
+        return dict(self._routes)
+
+    def _add(self, message_type: type[Message], route: Any) -> Self:
+        if message_type in self._routes:
+            raise ValueError(f"{message_type.__name__} is routed twice")
+        self._routes[message_type] = route
+        return self
 
 
 async def dispatch(route: Route, envelopes: Sequence[Envelope[Any]], uow: UnitOfWork) -> None:

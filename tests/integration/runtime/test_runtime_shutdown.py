@@ -29,7 +29,7 @@ from tests.integration.messaging.factories import pair_formed, programme_defined
 from tests.support.outage import CuttableProxy, SilentServer
 from tests.support.platform import Kafka, ProvisionedDatabase, ServiceProcess, free_port
 from tests.support.waiting import eventually, metric
-from tests.unit.notifications_service import notifications_factories as make
+from tests.unit.notifications import notifications_factories as make
 
 pytestmark = pytest.mark.integration
 

@@ -15,7 +15,7 @@ from binome_shared.contracts.base import Envelope
 from binome_shared.contracts.hr_commands import EnrolParticipant, RecordReportingLines
 from binome_shared.messaging.cloudevents import KafkaRecord, encode
 from tests.support.programmes import hr_command
-from tests.unit.notifications_service import notifications_factories as make
+from tests.unit.notifications import notifications_factories as make
 
 DOCS = Path(__file__).resolve().parents[3] / "docs"
 SCHEMAS = DOCS / "schemas" / "messages"

@@ -20,7 +20,7 @@ from binome_shared.contracts.catalogue import CATALOGUE
 from binome_shared.contracts.hr_commands import EnrolParticipant, RequestMatching
 from binome_shared.messaging.consumer import ConsumerPolicy, ReliableConsumer
 from binome_shared.messaging.outbox import Outbox
-from tests.integration.pairing_service.test_pairing_enrolment_batches import Clock, records
+from tests.integration.pairing.test_pairing_enrolment_batches import Clock, records
 from tests.support.programmes import hr_command, programme_definition
 
 pytestmark = pytest.mark.integration

@@ -23,7 +23,7 @@ from binome_notifications.domain.planning import plan_notifications
 from binome_shared.contracts import hr_commands, pairing_events, sessions_messages
 from binome_shared.contracts.sessions_messages import SessionCancelled, Side
 from binome_shared.contracts.values import Language as ContractLanguage
-from tests.unit.notifications_service import notifications_factories as make
+from tests.unit.notifications import notifications_factories as make
 
 pytestmark = pytest.mark.unit
 

@@ -31,7 +31,7 @@ from binome_shared.contracts.base import Envelope
 from binome_shared.contracts.sessions_messages import Side
 from tests.support.platform import Kafka, ProvisionedDatabase, ServiceProcess
 from tests.support.waiting import eventually, metric
-from tests.unit.notifications_service import notifications_factories as make
+from tests.unit.notifications import notifications_factories as make
 
 pytestmark = pytest.mark.integration
 

@@ -23,7 +23,7 @@ from binome_notifications.adapters.messages import OutgoingEmail
 from binome_notifications.domain.policy import AttemptOutcome, RateLimiter, RetryPolicy, SmtpReply
 from binome_shared.contracts.base import Envelope
 from binome_shared.messaging.outbox import Outbox
-from tests.integration.notifications_service.test_notifications_service_ledger import (
+from tests.integration.notifications.test_notifications_service_ledger import (
     SOURCE,
     NoWebhooks,
     consume,
@@ -32,7 +32,7 @@ from tests.integration.notifications_service.test_notifications_service_ledger i
     run_due_jobs,
 )
 from tests.support.platform import ProvisionedDatabase
-from tests.unit.notifications_service import notifications_factories as make
+from tests.unit.notifications import notifications_factories as make
 
 pytestmark = pytest.mark.integration
 

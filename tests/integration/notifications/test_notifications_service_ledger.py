@@ -33,7 +33,7 @@ from binome_shared.messaging.consumer import UnitOfWork, dispatch
 from binome_shared.messaging.outbox import Outbox
 from binome_shared.messaging.scheduler import Job
 from tests.support.platform import ProvisionedDatabase
-from tests.unit.notifications_service import notifications_factories as make
+from tests.unit.notifications import notifications_factories as make
 
 pytestmark = pytest.mark.integration
 

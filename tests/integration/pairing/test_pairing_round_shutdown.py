@@ -13,7 +13,7 @@ import pytest
 
 from binome_pairing.cohort_generator import generate_cohort
 from binome_shared.contracts.hr_commands import RequestMatching
-from tests.integration.pairing_service.test_pairing_large_round import PROGRAMME, enrol_directly
+from tests.integration.pairing.test_pairing_large_round import PROGRAMME, enrol_directly
 from tests.support.platform import Kafka, ProvisionedDatabase
 from tests.support.programmes import hr_command
 from tests.support.waiting import eventually
