@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from binome_pairing import handlers
 from binome_pairing.adapters.solver_pool import SolverPool
+from binome_pairing.handlers import MessageHandlers
 from binome_shared.contracts.catalogue import CATALOGUE
 from binome_shared.contracts.pairing_events import PAIRING_EVENT_TYPES
 from binome_shared.contracts.topics import HR_COMMANDS
@@ -34,7 +34,7 @@ def definition(settings: ServiceSettings | None = None) -> ServiceDefinition:  #
         name=NAME,
         description="Forms globally optimal, explained mentor/mentee pairs from HR's programmes.",
         subscriptions=(HR_COMMANDS,),
-        routes=handlers.routes(solver.solve),
+        routes=MessageHandlers(solver=solver.solve).routes(),
         shutdown_hooks=(solver.close,),
         publishes=PAIRING_EVENT_TYPES,
         registry=CATALOGUE,

@@ -55,7 +55,7 @@ def consumer_counting_runs(pool: asyncpg.Pool, runs: list[int]) -> ReliableConsu
 
     async def counted(envelopes: Any, uow: UnitOfWork) -> None:
         runs.append(len(envelopes))
-        await handlers.enrol_participants(envelopes, uow)
+        await handlers.MessageHandlers().enrol_participants(envelopes, uow)
 
     return ReliableConsumer(
         pool=pool,

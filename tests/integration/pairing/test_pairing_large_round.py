@@ -18,7 +18,7 @@ import asyncpg
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
-from binome_pairing.adapters import repository
+from binome_pairing.adapters.repository import PostgresPairing
 from binome_pairing.cohort_generator import generate_cohort
 from binome_shared.contracts.hr_commands import RequestMatching
 from tests.support.health_watch import POLL_EVERY, watching_health
@@ -65,10 +65,9 @@ async def seed_participants(database: ProvisionedDatabase, cohort: Any) -> None:
     conn: asyncpg.Connection = await database.connect("pairing")
     try:
         async with conn.transaction():
-            await repository.save_participants(
-                conn, programme_id=PROGRAMME, profiles=cohort.participants, at=NOW
-            )
-            await repository.save_reporting_lines(conn, PROGRAMME, cohort.reporting_lines)
+            pairing = PostgresPairing(conn)
+            await pairing.save_participants(PROGRAMME, cohort.participants, at=NOW)
+            await pairing.save_reporting_lines(PROGRAMME, cohort.reporting_lines)
     finally:
         await conn.close()
 

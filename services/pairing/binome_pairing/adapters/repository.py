@@ -1,4 +1,10 @@
-"""The pairing service's SQL, as named statements."""
+"""The pairing service's storage: programmes, participants, reporting lines and pairs.
+
+:class:`PairingRepository` is what the handlers need; :class:`PostgresPairing` answers it
+with named statements on the unit of work's connection and returns typed rows, never
+``asyncpg.Record``. A programme's row is locked (``FOR UPDATE``) when its definition is read,
+so a programme's commands apply one at a time.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +12,94 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 
+from binome_pairing.domain.lifecycle import ACTIVE_PAIR_STATUSES, PairStatus, ParticipantStatus
 from binome_shared.contracts.hr_commands import DefineProgramme
+from binome_shared.contracts.pairing_events import PairExplanation, PairSide
 from binome_shared.contracts.participants import ParticipantProfile, ReportingLine
 
-ACTIVE_STATUSES = ("proposed", "formed")
+
+@dataclass(frozen=True, slots=True)
+class StoredPair:
+    """A pair's members and status: what a round or a departure needs to know of it."""
+
+    pair_id: str
+    mentor_id: str
+    mentee_id: str
+    status: PairStatus
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PairRecord:
+    """A pair as stored, whole: its members' sides and explanation as the events carry them."""
+
+    pair_id: str
+    programme_id: str
+    round_id: str
+    mentor: PairSide
+    mentee: PairSide
+    mentor_trained: bool
+    status: PairStatus
+    score: float
+    explanation: PairExplanation
+    proposed_at: datetime
+    decided_at: datetime | None
+
+
+class PairingRepository(Protocol):
+    """What the handlers need from storage (Postgres in production, a fake in unit tests)."""
+
+    async def programme(self, programme_id: str) -> DefineProgramme | None: ...
+
+    async def save_programme(
+        self, programme_id: str, *, tenant_id: str, definition: DefineProgramme, at: datetime
+    ) -> None: ...
+
+    async def rounds_run(self, programme_id: str) -> int: ...
+
+    async def count_round(self, programme_id: str) -> None: ...
+
+    async def participant_statuses(
+        self, programme_id: str, participant_ids: Sequence[str]
+    ) -> dict[str, ParticipantStatus]: ...
+
+    async def save_participants(
+        self, programme_id: str, profiles: Sequence[ParticipantProfile], *, at: datetime
+    ) -> None: ...
+
+    async def set_participant_status(
+        self, programme_id: str, participant_id: str, status: ParticipantStatus, *, at: datetime
+    ) -> None: ...
+
+    async def erase_participant(
+        self, programme_id: str, participant_id: str, *, at: datetime
+    ) -> None: ...
+
+    async def enrolled_profiles_json(self, programme_id: str) -> list[str]: ...
+
+    async def save_reporting_lines(
+        self, programme_id: str, lines: Sequence[ReportingLine]
+    ) -> None: ...
+
+    async def reporting_lines(self, programme_id: str) -> list[ReportingLine]: ...
+
+    async def pairs_with_status(
+        self, programme_id: str, statuses: Sequence[PairStatus]
+    ) -> list[StoredPair]: ...
+
+    async def active_pairs_of(self, programme_id: str, participant_id: str) -> list[StoredPair]: ...
+
+    async def pair(self, pair_id: str) -> PairRecord | None: ...
+
+    async def add_pairs(self, pairs: Sequence[PairRecord]) -> None: ...
+
+    async def decide_pair(self, pair_id: str, status: PairStatus, *, at: datetime) -> None: ...
+
+    async def supersede_proposals(self, programme_id: str, *, at: datetime) -> None: ...
+
 
 _UPSERT_PROGRAMME = """
 INSERT INTO programmes (programme_id, tenant_id, definition, defined_at)
@@ -22,9 +108,8 @@ ON CONFLICT (programme_id) DO UPDATE SET definition = EXCLUDED.definition,
                                          defined_at = EXCLUDED.defined_at
 """
 _PROGRAMME = "SELECT definition FROM programmes WHERE programme_id = $1 FOR UPDATE"
-_PARTICIPANT = """
-SELECT role, profile, status FROM participants WHERE programme_id = $1 AND participant_id = $2
-"""
+_COUNT_ROUND = "UPDATE programmes SET rounds_run = rounds_run + 1 WHERE programme_id = $1"
+_ROUNDS_RUN = "SELECT rounds_run FROM programmes WHERE programme_id = $1"
 _STATUSES = """
 SELECT participant_id, status FROM participants
 WHERE programme_id = $1 AND participant_id = ANY($2::text[])
@@ -48,31 +133,6 @@ SELECT profile FROM participants
 WHERE programme_id = $1 AND status = 'enrolled' AND profile IS NOT NULL
 ORDER BY participant_id
 """
-_PAIRS_WITH_STATUS = """
-SELECT pair_id, mentor_id, mentee_id, status FROM pairs
-WHERE programme_id = $1 AND status = ANY($2::text[])
-"""
-_ACTIVE_PAIR_OF = """
-SELECT pair_id, mentor_id, mentee_id, status, round_id FROM pairs
-WHERE programme_id = $1 AND status = ANY($3::text[]) AND (mentor_id = $2 OR mentee_id = $2)
-FOR UPDATE
-"""
-_PAIR = """
-SELECT pair_id, programme_id, round_id, mentor_id, mentee_id, mentor_unit, mentee_unit,
-       mentor_trained, status, explanation
-FROM pairs WHERE pair_id = $1 FOR UPDATE
-"""
-_INSERT_PAIR = """
-INSERT INTO pairs (pair_id, programme_id, round_id, mentor_id, mentee_id, mentor_unit,
-                   mentee_unit, mentor_trained, status, score, explanation, proposed_at,
-                   decided_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13)
-"""
-_DECIDE = "UPDATE pairs SET status = $2, decided_at = $3 WHERE pair_id = $1"
-_SUPERSEDE_PROPOSALS = """
-UPDATE pairs SET status = 'superseded', decided_at = $2
-WHERE programme_id = $1 AND status = 'proposed'
-"""
 _UPSERT_LINES = """
 INSERT INTO reporting_lines (programme_id, employee_id, manager_id)
 SELECT $1, employee_id, manager_id FROM unnest($2::text[], $3::text[]) AS l(employee_id, manager_id)
@@ -82,162 +142,169 @@ _LINES = "SELECT employee_id, manager_id FROM reporting_lines WHERE programme_id
 _ERASE_LINES = """
 DELETE FROM reporting_lines WHERE programme_id = $1 AND (employee_id = $2 OR manager_id = $2)
 """
-_COUNT_ROUND = "UPDATE programmes SET rounds_run = rounds_run + 1 WHERE programme_id = $1"
-_ROUNDS_RUN = "SELECT rounds_run FROM programmes WHERE programme_id = $1"
+_PAIRS_WITH_STATUS = """
+SELECT pair_id, mentor_id, mentee_id, status FROM pairs
+WHERE programme_id = $1 AND status = ANY($2::text[])
+"""
+_ACTIVE_PAIRS_OF = """
+SELECT pair_id, mentor_id, mentee_id, status FROM pairs
+WHERE programme_id = $1 AND status = ANY($3::text[]) AND (mentor_id = $2 OR mentee_id = $2)
+FOR UPDATE
+"""
+_PAIR_COLUMNS = """pair_id, programme_id, round_id, mentor_id, mentee_id, mentor_unit, mentee_unit,
+       mentor_trained, status, score, explanation, proposed_at, decided_at"""
+_PAIR = f"SELECT {_PAIR_COLUMNS} FROM pairs WHERE pair_id = $1 FOR UPDATE"
+_INSERT_PAIR = f"""
+INSERT INTO pairs ({_PAIR_COLUMNS})
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13)
+"""
+_DECIDE = "UPDATE pairs SET status = $2, decided_at = $3 WHERE pair_id = $1"
+_SUPERSEDE_PROPOSALS = """
+UPDATE pairs SET status = 'superseded', decided_at = $2
+WHERE programme_id = $1 AND status = 'proposed'
+"""
 
 
-@dataclass(frozen=True, slots=True)
-class StoredPair:
-    pair_id: str
-    mentor_id: str
-    mentee_id: str
-    status: str
-
-
-async def save_programme(
-    conn: asyncpg.Connection,
-    *,
-    programme_id: str,
-    tenant_id: str,
-    command: DefineProgramme,
-    at: datetime,
-) -> None:
-    await conn.execute(_UPSERT_PROGRAMME, programme_id, tenant_id, command.model_dump_json(), at)
-
-
-async def programme(conn: asyncpg.Connection, programme_id: str) -> DefineProgramme | None:
-    """The programme's definition, row-locked: a programme's commands apply one at a time."""
-    raw = await conn.fetchval(_PROGRAMME, programme_id)
-    return None if raw is None else DefineProgramme.model_validate_json(raw)
-
-
-async def participant_status(
-    conn: asyncpg.Connection, programme_id: str, participant_id: str
-) -> str | None:
-    row = await conn.fetchrow(_PARTICIPANT, programme_id, participant_id)
-    return None if row is None else str(row["status"])
-
-
-async def participant_statuses(
-    conn: asyncpg.Connection, programme_id: str, participant_ids: Sequence[str]
-) -> dict[str, str]:
-    """The status of each of these people known in the programme (absent: never enrolled)."""
-    rows = await conn.fetch(_STATUSES, programme_id, list(participant_ids))
-    return {row["participant_id"]: row["status"] for row in rows}
-
-
-async def save_participant(
-    conn: asyncpg.Connection, *, programme_id: str, profile: ParticipantProfile, at: datetime
-) -> None:
-    await save_participants(conn, programme_id=programme_id, profiles=[profile], at=at)
-
-
-async def save_participants(
-    conn: asyncpg.Connection,
-    *,
-    programme_id: str,
-    profiles: Sequence[ParticipantProfile],
-    at: datetime,
-) -> None:
-    await conn.executemany(
-        _ENROL,
-        [
-            (programme_id, profile.participant_id, str(profile.role), profile.model_dump_json(), at)
-            for profile in profiles
-        ],
+def pair_columns(pair: PairRecord) -> tuple[Any, ...]:
+    """``pair``'s values in the order of ``_PAIR_COLUMNS``."""
+    return (
+        pair.pair_id,
+        pair.programme_id,
+        pair.round_id,
+        pair.mentor.participant_id,
+        pair.mentee.participant_id,
+        pair.mentor.business_unit,
+        pair.mentee.business_unit,
+        pair.mentor_trained,
+        str(pair.status),
+        pair.score,
+        json.dumps(pair.explanation.model_dump(mode="json"), ensure_ascii=False),
+        pair.proposed_at,
+        pair.decided_at,
     )
 
 
-async def set_participant_status(
-    conn: asyncpg.Connection,
-    *,
-    programme_id: str,
-    participant_id: str,
-    status: str,
-    at: datetime,
-) -> None:
-    await conn.execute(_SET_STATUS, programme_id, participant_id, status, at)
-
-
-async def erase_participant(
-    conn: asyncpg.Connection, *, programme_id: str, participant_id: str, at: datetime
-) -> None:
-    await conn.execute(_ERASE, programme_id, participant_id, at)
-
-
-async def enrolled_profiles_json(conn: asyncpg.Connection, programme_id: str) -> list[str]:
-    """Enrolled participants' profiles as stored: a round parses them in its worker process."""
-    return [row["profile"] for row in await conn.fetch(_ENROLLED, programme_id)]
-
-
-async def pairs_with_status(
-    conn: asyncpg.Connection, programme_id: str, statuses: tuple[str, ...]
-) -> list[StoredPair]:
-    rows = await conn.fetch(_PAIRS_WITH_STATUS, programme_id, list(statuses))
-    return [
-        StoredPair(row["pair_id"], row["mentor_id"], row["mentee_id"], row["status"])
-        for row in rows
-    ]
-
-
-async def active_pairs_of(
-    conn: asyncpg.Connection, programme_id: str, participant_id: str
-) -> list[StoredPair]:
-    rows = await conn.fetch(_ACTIVE_PAIR_OF, programme_id, participant_id, list(ACTIVE_STATUSES))
-    return [
-        StoredPair(row["pair_id"], row["mentor_id"], row["mentee_id"], row["status"])
-        for row in rows
-    ]
-
-
-async def pair(conn: asyncpg.Connection, pair_id: str) -> asyncpg.Record | None:
-    record: asyncpg.Record | None = await conn.fetchrow(_PAIR, pair_id)
-    return record
-
-
-async def insert_pairs(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> None:
-    await conn.executemany(_INSERT_PAIR, rows)
-
-
-async def decide_pair(conn: asyncpg.Connection, pair_id: str, status: str, at: datetime) -> None:
-    await conn.execute(_DECIDE, pair_id, status, at)
-
-
-async def supersede_proposals(conn: asyncpg.Connection, programme_id: str, at: datetime) -> None:
-    await conn.execute(_SUPERSEDE_PROPOSALS, programme_id, at)
-
-
-async def count_round(conn: asyncpg.Connection, programme_id: str) -> None:
-    await conn.execute(_COUNT_ROUND, programme_id)
-
-
-async def rounds_run(conn: asyncpg.Connection, programme_id: str) -> int:
-    return int(await conn.fetchval(_ROUNDS_RUN, programme_id) or 0)
-
-
-def explanation_json(explanation: Any) -> str:
-    return json.dumps(explanation.model_dump(mode="json"), ensure_ascii=False)
-
-
-async def save_reporting_lines(
-    conn: asyncpg.Connection, programme_id: str, lines: list[ReportingLine]
-) -> None:
-    await conn.execute(
-        _UPSERT_LINES,
-        programme_id,
-        [line.employee_id for line in lines],
-        [line.manager_id for line in lines],
+def _pair_record(row: asyncpg.Record) -> PairRecord:
+    return PairRecord(
+        pair_id=row["pair_id"],
+        programme_id=row["programme_id"],
+        round_id=row["round_id"],
+        mentor=PairSide(participant_id=row["mentor_id"], business_unit=row["mentor_unit"]),
+        mentee=PairSide(participant_id=row["mentee_id"], business_unit=row["mentee_unit"]),
+        mentor_trained=row["mentor_trained"],
+        status=PairStatus(row["status"]),
+        score=row["score"],
+        explanation=PairExplanation.model_validate_json(row["explanation"]),
+        proposed_at=row["proposed_at"],
+        decided_at=row["decided_at"],
     )
 
 
-async def reporting_lines(conn: asyncpg.Connection, programme_id: str) -> list[ReportingLine]:
-    return [
-        ReportingLine(employee_id=row["employee_id"], manager_id=row["manager_id"])
-        for row in await conn.fetch(_LINES, programme_id)
-    ]
+def _stored_pair(row: asyncpg.Record) -> StoredPair:
+    return StoredPair(row["pair_id"], row["mentor_id"], row["mentee_id"], PairStatus(row["status"]))
 
 
-async def erase_reporting_lines(
-    conn: asyncpg.Connection, programme_id: str, participant_id: str
-) -> None:
-    await conn.execute(_ERASE_LINES, programme_id, participant_id)
+class PostgresPairing:
+    """:class:`PairingRepository` on one connection (the unit of work's, in a handler)."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    async def programme(self, programme_id: str) -> DefineProgramme | None:
+        """The programme's definition, row-locked: a programme's commands apply one at a time."""
+        raw = await self._conn.fetchval(_PROGRAMME, programme_id)
+        return None if raw is None else DefineProgramme.model_validate_json(raw)
+
+    async def save_programme(
+        self, programme_id: str, *, tenant_id: str, definition: DefineProgramme, at: datetime
+    ) -> None:
+        await self._conn.execute(
+            _UPSERT_PROGRAMME, programme_id, tenant_id, definition.model_dump_json(), at
+        )
+
+    async def rounds_run(self, programme_id: str) -> int:
+        return int(await self._conn.fetchval(_ROUNDS_RUN, programme_id) or 0)
+
+    async def count_round(self, programme_id: str) -> None:
+        await self._conn.execute(_COUNT_ROUND, programme_id)
+
+    async def participant_statuses(
+        self, programme_id: str, participant_ids: Sequence[str]
+    ) -> dict[str, ParticipantStatus]:
+        """The status of each of these people known in the programme (absent: never enrolled)."""
+        rows = await self._conn.fetch(_STATUSES, programme_id, list(participant_ids))
+        return {row["participant_id"]: ParticipantStatus(row["status"]) for row in rows}
+
+    async def save_participants(
+        self, programme_id: str, profiles: Sequence[ParticipantProfile], *, at: datetime
+    ) -> None:
+        """Enrol (or re-enrol, replacing the profile) these people, in one ``executemany``."""
+        await self._conn.executemany(
+            _ENROL,
+            [
+                (
+                    programme_id,
+                    person.participant_id,
+                    str(person.role),
+                    person.model_dump_json(),
+                    at,
+                )
+                for person in profiles
+            ],
+        )
+
+    async def set_participant_status(
+        self, programme_id: str, participant_id: str, status: ParticipantStatus, *, at: datetime
+    ) -> None:
+        await self._conn.execute(_SET_STATUS, programme_id, participant_id, str(status), at)
+
+    async def erase_participant(
+        self, programme_id: str, participant_id: str, *, at: datetime
+    ) -> None:
+        """Delete the profile; only the id stays, in the pairs' history."""
+        await self._conn.execute(_ERASE, programme_id, participant_id, at)
+        await self._conn.execute(_ERASE_LINES, programme_id, participant_id)
+
+    async def enrolled_profiles_json(self, programme_id: str) -> list[str]:
+        """Enrolled participants' profiles as stored: a round parses them in its worker."""
+        return [row["profile"] for row in await self._conn.fetch(_ENROLLED, programme_id)]
+
+    async def save_reporting_lines(self, programme_id: str, lines: Sequence[ReportingLine]) -> None:
+        await self._conn.execute(
+            _UPSERT_LINES,
+            programme_id,
+            [line.employee_id for line in lines],
+            [line.manager_id for line in lines],
+        )
+
+    async def reporting_lines(self, programme_id: str) -> list[ReportingLine]:
+        return [
+            ReportingLine(employee_id=row["employee_id"], manager_id=row["manager_id"])
+            for row in await self._conn.fetch(_LINES, programme_id)
+        ]
+
+    async def pairs_with_status(
+        self, programme_id: str, statuses: Sequence[PairStatus]
+    ) -> list[StoredPair]:
+        rows = await self._conn.fetch(_PAIRS_WITH_STATUS, programme_id, [str(s) for s in statuses])
+        return [_stored_pair(row) for row in rows]
+
+    async def active_pairs_of(self, programme_id: str, participant_id: str) -> list[StoredPair]:
+        """The person's proposed or formed pairs, row-locked."""
+        statuses = [str(status) for status in ACTIVE_PAIR_STATUSES]
+        rows = await self._conn.fetch(_ACTIVE_PAIRS_OF, programme_id, participant_id, statuses)
+        return [_stored_pair(row) for row in rows]
+
+    async def pair(self, pair_id: str) -> PairRecord | None:
+        """The pair, row-locked, or None if there is no such pair."""
+        row = await self._conn.fetchrow(_PAIR, pair_id)
+        return None if row is None else _pair_record(row)
+
+    async def add_pairs(self, pairs: Sequence[PairRecord]) -> None:
+        await self._conn.executemany(_INSERT_PAIR, [pair_columns(pair) for pair in pairs])
+
+    async def decide_pair(self, pair_id: str, status: PairStatus, *, at: datetime) -> None:
+        await self._conn.execute(_DECIDE, pair_id, str(status), at)
+
+    async def supersede_proposals(self, programme_id: str, *, at: datetime) -> None:
+        await self._conn.execute(_SUPERSEDE_PROPOSALS, programme_id, at)

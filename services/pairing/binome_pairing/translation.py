@@ -1,17 +1,33 @@
-"""From the engine's results to the public events (pure: no IO, no clock)."""
+"""The one layer between the pairing domain and the public contracts (pure: no IO, no clock).
+
+The engine's results (:mod:`binome_pairing.domain.results`) are its own models, because the
+offline tool writes them as they are; this module carries only what differs on the way to
+the events: rounded figures, codes as text, and the contract's names for the engine's
+``covered_needs`` (``needs_covered``), pair ``explanation`` (``summary``) and ``kept_pairs``
+(``pairs_kept``).
+"""
 
 from __future__ import annotations
 
 from typing import Protocol
 
+from binome_pairing.adapters.repository import PairRecord, StoredPair
 from binome_pairing.domain import MatchingResult, ProposedPair
+from binome_pairing.domain.lifecycle import PairStatus
+from binome_shared.contracts.base import Envelope, Message
 from binome_shared.contracts.pairing_events import (
+    DissolutionReason,
     MatchingCompleted,
     NeedCovered,
+    PairDissolved,
     PairExplanation,
+    PairFormed,
+    PairProposed,
+    PairRejected,
     PairSide,
     UnmatchedParticipant,
 )
+from binome_shared.messaging.routes import UnitOfWork
 
 
 class Member(Protocol):
@@ -43,6 +59,29 @@ def explanation(pair: ProposedPair) -> PairExplanation:
     )
 
 
+def pair_announced(pair: PairRecord) -> PairFormed | PairProposed:
+    """What a new (or newly approved) pair says: formed, or proposed for HR's decision."""
+    announced = PairFormed if pair.status is PairStatus.FORMED else PairProposed
+    return announced(
+        pair_id=pair.pair_id,
+        round_id=pair.round_id,
+        mentor=pair.mentor,
+        mentee=pair.mentee,
+        explanation=pair.explanation,
+        mentor_trained=pair.mentor_trained,
+    )
+
+
+def pair_ended(
+    pair: StoredPair, reason: DissolutionReason, detail: str
+) -> PairDissolved | PairRejected:
+    """A member left: a formed pair is dissolved; a proposal is withdrawn, as a rejection
+    whose reason is the departure's."""
+    if pair.status is PairStatus.FORMED:
+        return PairDissolved(pair_id=pair.pair_id, reason=reason, detail=detail)
+    return PairRejected(pair_id=pair.pair_id, reason=str(reason))
+
+
 def matching_completed(
     result: MatchingResult, *, round_id: str, preview: bool, new_pairs: int
 ) -> MatchingCompleted:
@@ -67,3 +106,10 @@ def matching_completed(
         ],
         rejected_records=stats.rejected_records,
     )
+
+
+def caused_by(
+    envelope: Envelope[Message], uow: UnitOfWork, data: Message, subject: str | None = None
+) -> Envelope[Message]:
+    """The envelope of an event ``envelope``'s command caused, stamped by this unit of work."""
+    return envelope.caused(data, source=uow.source, time=uow.now, subject=subject)

@@ -1,0 +1,66 @@
+"""Where a participant and a pair stand in a programme, and the rules that read it.
+
+The statuses are stored as their values (``participants.status``, ``pairs.status``); a pair
+goes proposed → formed | rejected | superseded, and formed → dissolved.
+"""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+
+from binome_shared.contracts.hr_commands import MatchingScope
+from binome_shared.contracts.participants import ParticipantRole
+
+
+class ParticipantStatus(StrEnum):
+    """A person's standing in a programme (absent: never enrolled)."""
+
+    ENROLLED = "enrolled"
+    WITHDRAWN = "withdrawn"
+    ERASED = "erased"
+
+
+class PairStatus(StrEnum):
+    """Where a pair stands."""
+
+    PROPOSED = "proposed"
+    """Awaiting HR's approval (approval mode)."""
+    FORMED = "formed"
+    REJECTED = "rejected"
+    """HR refused it: these two are never proposed together again."""
+    SUPERSEDED = "superseded"
+    """A proposal replaced by a later round, or ended by a member's departure."""
+    DISSOLVED = "dissolved"
+    """A formed pair that ended early."""
+
+
+ACTIVE_PAIR_STATUSES = (PairStatus.PROPOSED, PairStatus.FORMED)
+"""A pair in either status holds its two members."""
+
+_PAIR_NAMESPACE = uuid.UUID("0b6c3c8e-5f7e-4d8a-9a51-3f0d2c7e9b14")
+
+
+def kept_pair_statuses(scope: MatchingScope) -> tuple[PairStatus, ...]:
+    """The pairs a round keeps as they are: formed ones always, proposals unless the round
+    starts over (``FULL``)."""
+    if scope is MatchingScope.UNMATCHED:
+        return (PairStatus.FORMED, PairStatus.PROPOSED)
+    return (PairStatus.FORMED,)
+
+
+def new_pair_status(*, formed_at_once: bool) -> PairStatus:
+    """A new pair is formed at once (automatic approval) or proposed to HR."""
+    return PairStatus.FORMED if formed_at_once else PairStatus.PROPOSED
+
+
+def pair_id_for(*, programme_id: str, round_id: str, mentor_id: str, mentee_id: str) -> str:
+    """The pair's id: the same for the same round and members, so a round solved again
+    after a crash names its pairs the same way."""
+    key = f"{programme_id}:{round_id}:{mentor_id}:{mentee_id}"
+    return "pair-" + uuid.uuid5(_PAIR_NAMESPACE, key).hex[:16]
+
+
+def role_in_pair(participant_id: str, *, mentor_id: str) -> ParticipantRole:
+    """The role ``participant_id`` holds in a pair whose mentor is ``mentor_id``."""
+    return ParticipantRole.MENTOR if participant_id == mentor_id else ParticipantRole.MENTEE

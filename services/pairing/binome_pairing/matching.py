@@ -1,0 +1,163 @@
+"""Running a matching round inside a handler's transaction: load, solve, record, report.
+
+Application code, not a handler: :class:`~binome_pairing.handlers.MessageHandlers` runs a
+round when HR asks for one (``RequestMatching``) and after a pair ends (a re-pairing round
+that keeps every other pair). The round itself is solved by a
+:class:`~binome_pairing.rounds.RoundSolver` (the service's worker process, or in process).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from binome_pairing import translation
+from binome_pairing.adapters.repository import PairingRepository, PairRecord
+from binome_pairing.domain import ProposedPair, excluded_pairs
+from binome_pairing.domain.lifecycle import (
+    PairStatus,
+    kept_pair_statuses,
+    new_pair_status,
+    pair_id_for,
+)
+from binome_pairing.rounds import PairMember, RoundProblem, RoundSolver, SolvedRound
+from binome_shared.contracts.base import Envelope, Message
+from binome_shared.contracts.hr_commands import DefineProgramme, MatchingScope
+from binome_shared.contracts.programme import ApprovalMode
+from binome_shared.messaging.routes import UnitOfWork
+
+PAIRS_PER_WRITE = 50
+"""New pairs written (rows and events) per round trip: small enough that building one
+slice holds the event loop for milliseconds, not the seconds a whole large round takes."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RoundRequest:
+    """Which round to run: its id, which pairs it keeps, and whether it only previews."""
+
+    round_id: str
+    scope: MatchingScope
+    preview: bool
+
+
+async def run_round(
+    pairing: PairingRepository,
+    solver: RoundSolver,
+    *,
+    envelope: Envelope[Message],
+    uow: UnitOfWork,
+    definition: DefineProgramme,
+    request: RoundRequest,
+) -> None:
+    """Solve a round of ``envelope``'s programme; unless it is a preview, record its pairs
+    (and their events); always publish its report (``MatchingCompleted``)."""
+    programme_id = envelope.programme_id
+    # The transaction stays open while the round is solved (one connection held, the rest
+    # of the consumer's batch waiting): the pairs then commit with the command's inbox row,
+    # so a round interrupted anywhere (crash, shutdown, lost worker) is solved again whole.
+    solved = await solver(await _problem(pairing, programme_id, definition, request.scope))
+    if not request.preview:
+        if request.scope is MatchingScope.FULL:
+            await pairing.supersede_proposals(programme_id, at=uow.now)
+        status = new_pair_status(
+            formed_at_once=definition.rules.approval_mode is ApprovalMode.AUTOMATIC
+        )
+        await _record_new_pairs(
+            pairing, solved, envelope=envelope, uow=uow, status=status, round_id=request.round_id
+        )
+        await pairing.count_round(programme_id)
+    report = translation.matching_completed(
+        solved.report,
+        round_id=request.round_id,
+        preview=request.preview,
+        new_pairs=len(solved.new_pairs_json),
+    )
+    await uow.publish(translation.caused_by(envelope, uow, report))
+
+
+async def _problem(
+    pairing: PairingRepository,
+    programme_id: str,
+    definition: DefineProgramme,
+    scope: MatchingScope,
+) -> RoundProblem:
+    rules = definition.rules
+    kept = await pairing.pairs_with_status(programme_id, kept_pair_statuses(scope))
+    ended = await pairing.pairs_with_status(programme_id, (PairStatus.DISSOLVED,))
+    rejected = await pairing.pairs_with_status(programme_id, (PairStatus.REJECTED,))
+    return RoundProblem(
+        rules=rules,
+        profiles_json=await pairing.enrolled_profiles_json(programme_id),
+        reporting_lines=await pairing.reporting_lines(programme_id),
+        locked_pairs=[(pair.mentor_id, pair.mentee_id) for pair in kept],
+        forbidden_pairs=excluded_pairs(
+            rules=rules,
+            previous_pairs=[(pair.mentor_id, pair.mentee_id) for pair in ended],
+            rejected_pairs=[(pair.mentor_id, pair.mentee_id) for pair in rejected],
+        ),
+    )
+
+
+async def _record_new_pairs(
+    pairing: PairingRepository,
+    solved: SolvedRound,
+    *,
+    envelope: Envelope[Message],
+    uow: UnitOfWork,
+    status: PairStatus,
+    round_id: str,
+) -> None:
+    # By slices: parsing, building and encoding 10,000 pairs' events at once would hold the
+    # event loop for seconds; each slice's two round trips to Postgres give it back.
+    for start in range(0, len(solved.new_pairs_json), PAIRS_PER_WRITE):
+        records = [
+            new_pair_record(
+                pair,
+                solved.members,
+                programme_id=envelope.programme_id,
+                round_id=round_id,
+                status=status,
+                now=uow.now,
+            )
+            for pair in solved.new_pairs(start, start + PAIRS_PER_WRITE)
+        ]
+        await pairing.add_pairs(records)
+        await uow.publish_many(
+            [
+                translation.caused_by(
+                    envelope, uow, translation.pair_announced(record), record.pair_id
+                )
+                for record in records
+            ]
+        )
+
+
+def new_pair_record(
+    pair: ProposedPair,
+    members: dict[str, PairMember],
+    *,
+    programme_id: str,
+    round_id: str,
+    status: PairStatus,
+    now: datetime,
+) -> PairRecord:
+    """The stored pair for one the round formed (decided now if formed at once)."""
+    mentor = members[pair.mentor_id]
+    return PairRecord(
+        pair_id=pair_id_for(
+            programme_id=programme_id,
+            round_id=round_id,
+            mentor_id=pair.mentor_id,
+            mentee_id=pair.mentee_id,
+        ),
+        programme_id=programme_id,
+        round_id=round_id,
+        mentor=translation.side(mentor),
+        mentee=translation.side(members[pair.mentee_id]),
+        mentor_trained=mentor.mentor_training_completed,
+        status=status,
+        score=pair.score,
+        explanation=translation.explanation(pair),
+        proposed_at=now,
+        decided_at=now if status is PairStatus.FORMED else None,
+    )
