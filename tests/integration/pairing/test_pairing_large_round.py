@@ -6,6 +6,19 @@ The round's size comes from ``BINOME_LARGE_ROUND`` (``mentees x mentors``, defau
 database (enrolment through Kafka is tested elsewhere; twenty thousand of them would take
 minutes on a small machine and prove nothing more here); the programme and the round go
 through Kafka like HR's commands.
+
+How "answers at once" is judged: at least 99 % of the round's ``/health`` probes answer
+within ``HEALTH_BUDGET`` (100 ms), and none takes more than ``HEALTH_CEILING`` (300 ms). A
+bound on every single probe measured the machine rather than the service: on a 2-core CI
+runner, with the solver worker busy on one core and Kafka, PostgreSQL and the poller sharing
+the other, one probe of a round took 102 ms because the poller or the service was not
+scheduled in time. Pinning the poller to another core than the solver (``sched_setaffinity``)
+would not help there, as two cores leave no core free of the rest of the stack. The two
+bounds still fail whenever the event loop is held: a solve or a write of the round's pairs
+done on the loop holds it for seconds, which the one probe waiting for it shows above the
+ceiling; short holds repeated through the round (a pause of 150 ms every second, say) each
+catch the probe sent into them, one probe in about seventeen at a probe every 50 ms: six
+times the 1 % allowed.
 """
 
 from __future__ import annotations
@@ -30,8 +43,13 @@ pytestmark = pytest.mark.integration
 
 PROGRAMME = "prog-large"
 HEALTH_BUDGET = 0.100
-"""Each /health answer within this (seconds): a blocked event loop would take the solve's
-seconds. A property of the event loop, not a speed figure."""
+"""/health answers within this (seconds), but for ``1 - HEALTH_SHARE`` of the probes at most:
+a blocked event loop would take the solve's seconds. A property of the event loop, not a
+speed figure."""
+HEALTH_SHARE = 0.99
+"""The share of the round's probes that must answer within ``HEALTH_BUDGET``."""
+HEALTH_CEILING = 0.300
+"""No /health answer takes longer, even a probe the machine's scheduler delayed."""
 
 
 def round_size() -> tuple[int, int]:
@@ -108,9 +126,11 @@ async def test_a_large_round_leaves_health_and_the_consumer_group_undisturbed(
     pairs = await database.fetchval("pairing", "SELECT count(*) FROM pairs")
     after = await group_members(kafka_bootstrap, group)
     worst = max(health.latencies)
+    within_budget = sum(latency < HEALTH_BUDGET for latency in health.latencies)
     print(
         f"\nround {mentees} x {mentors}: {pairs} pairs in {round_seconds:.1f} s; "
-        f"/health asked {len(health.latencies)} times, slowest answer {worst * 1000:.1f} ms"
+        f"/health asked {len(health.latencies)} times, {within_budget} answers within "
+        f"{HEALTH_BUDGET * 1000:.0f} ms, slowest answer {worst * 1000:.1f} ms"
     )
     print(*[line for line in pairing.log_tail().splitlines() if "solved in the worker" in line])
     slowest = sorted(zip(health.latencies, health.asked_at, strict=True), reverse=True)[:5]
@@ -123,5 +143,9 @@ async def test_a_large_round_leaves_health_and_the_consumer_group_undisturbed(
     assert not health.failures
     assert len(health.latencies) > round_seconds / (POLL_EVERY + HEALTH_BUDGET)
     assert min(health.asked_at) < started, "the watch began before the round"
-    assert worst < HEALTH_BUDGET, f"/health took {worst * 1000:.0f} ms during the round"
+    assert within_budget >= HEALTH_SHARE * len(health.latencies), (
+        f"only {within_budget} of {len(health.latencies)} /health answers within "
+        f"{HEALTH_BUDGET * 1000:.0f} ms during the round"
+    )
+    assert worst < HEALTH_CEILING, f"/health took {worst * 1000:.0f} ms during the round"
     assert after == before, "the consumer left the group during the round (a rebalance)"

@@ -14,9 +14,9 @@ from scipy.optimize import linear_sum_assignment
 from binome_pairing.cohort_generator import generate_cohort
 from binome_pairing.domain import solve
 from binome_pairing.domain.assignment import assign
-from binome_pairing.domain.candidates import _top_per_row
 from binome_pairing.domain.encoding import encode_cohort
 from binome_pairing.domain.evaluation import active_constraints, constraint_holds, feasible
+from binome_pairing.domain.top_k import top_per_row
 from binome_shared.contracts.participants import ParticipantRole
 from binome_shared.contracts.programme import AgeBands, Objective
 
@@ -51,7 +51,7 @@ def test_sampled_threshold_keeps_exactly_the_best_cells_of_each_row(
     )
     feasible = data.draw(hnp.arrays(np.bool_, shape))
 
-    rows, columns = _top_per_row(block, feasible, k)
+    rows, columns = top_per_row(block, feasible, k)
 
     pairs = list(zip(rows.tolist(), columns.tolist(), strict=True))
     assert len(pairs) == len(set(pairs))

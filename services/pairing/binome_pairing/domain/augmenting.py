@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from binome_pairing.domain.candidates import constraint_tables, excluded_in_block
+from binome_pairing.domain.block_features import constraint_tables, excluded_in_block
 from binome_pairing.domain.encoding import BoolArray, EncodedCohort, IntArray
 
 PARENTS_PER_MENTOR = 4

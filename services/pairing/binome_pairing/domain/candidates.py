@@ -7,7 +7,8 @@ values are, for every cell:
   seniority gap through a grade table, shared interests), exactly, from one matrix product
   of per-person feature vectors;
 * plus availability, capped at 1: exactly from quarter-hour vectors or, for very large
-  cohorts, from a rank-``AVAILABILITY_RANK`` approximation of two-hour-block vectors;
+  cohorts, from a rank-``AVAILABILITY_RANK`` approximation of two-hour-block vectors (both
+  in :mod:`binome_pairing.domain.block_features`);
 * and, beside the values, a feasibility mask: categorical constraints (age, language,
   gender, department, business unit, working hours) are exact boolean tables over the
   mentees' distinct values × mentors, gathered per block; pairs excluded one by one
@@ -37,40 +38,42 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import numpy as np
-from numpy.typing import NDArray
 
 from binome_pairing.domain.assignment import Assignment
+from binome_pairing.domain.block_features import (
+    AllowedTable,
+    build_features,
+    constraint_tables,
+    distinct_keys,
+    excluded_in_block,
+)
 from binome_pairing.domain.encoding import (
-    BLOCK_SLOTS,
-    SLOT_MINUTES,
-    SLOTS_PER_WEEK,
     BoolArray,
     EncodedCohort,
     Float32Array,
     IntArray,
-    popcount,
 )
 from binome_pairing.domain.evaluation import (
-    circular_overlap_minutes,
     normalised_weights,
 )
 from binome_pairing.domain.mentor_classes import MentorClasses
 from binome_pairing.domain.results import CandidateStrategy, SolverTuning
-from binome_shared.contracts.programme import AgeBands, Criterion, MinimumAgeGap
+from binome_pairing.domain.top_k import (
+    TopPerColumn,
+    first_k_per_group,
+    nonzero_cells,
+    top_per_row,
+)
+from binome_shared.contracts.programme import Criterion
 
-FEASIBLE_ABOVE = np.float32(-1.0)
-AVAILABILITY_RANK = 24
 TIE_BREAK_DIMENSIONS = 16
 TIE_BREAK_WEIGHT = np.float32(2.0**-13)
 """Size of the ranking-only noise that sets apart people whose values tie (see ``_Scorer``)."""
 TIE_BREAK_SEED = 13
-TABLE_CODES_PER_STEP = 256
 SCORING_THREADS = 2
-TOP_K_SAMPLE_COST = 32
-"""How many times dearer a cell left after the sample threshold is than a sampled one."""
 
 _T = TypeVar("_T")
 
@@ -86,262 +89,6 @@ class CandidateGraph:
     feasible_per_mentor: IntArray
     """Feasible mentees among the solved mentees, for every mentor of the cohort."""
     strategy: CandidateStrategy
-
-
-def _one_hot(codes: IntArray, width: int) -> Float32Array:
-    matrix = np.zeros((codes.shape[0], width), dtype=np.float32)
-    if codes.shape[0]:
-        matrix[np.arange(codes.shape[0]), codes] = 1.0
-    return matrix
-
-
-def _table_block(
-    mentee_values: NDArray[Any],
-    mentor_values: NDArray[Any],
-    value: Callable[[NDArray[Any], NDArray[Any]], NDArray[Any]],
-) -> tuple[Float32Array, Float32Array]:
-    """Features whose product is ``value(mentee_value, mentor_value)``.
-
-    The mentor side is one-hot over the mentors' distinct values; the mentee side is the
-    table row of its value against each distinct mentor value.
-    """
-    distinct, inverse = np.unique(mentor_values, axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    mentor_side = _one_hot(inverse.astype(np.int64), distinct.shape[0])
-    expanded = mentee_values.reshape(mentee_values.shape[0], 1, *mentee_values.shape[1:])
-    mentee_side = np.asarray(value(expanded, distinct[np.newaxis]), dtype=np.float32)
-    return mentee_side, mentor_side
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class AllowedTable:
-    """``allowed[code_of_row[r], column]``: whether a categorical constraint holds."""
-
-    code_of_row: IntArray
-    allowed: BoolArray
-
-
-def _allowed_table(
-    mentee_values: NDArray[Any],
-    mentor_values: NDArray[Any],
-    allowed: Callable[[NDArray[Any], NDArray[Any]], NDArray[Any]],
-) -> AllowedTable:
-    distinct, inverse = np.unique(mentee_values, axis=0, return_inverse=True)
-    table = np.empty((distinct.shape[0], mentor_values.shape[0]), dtype=np.bool_)
-    right = mentor_values[np.newaxis]
-    for first in range(0, distinct.shape[0], TABLE_CODES_PER_STEP):
-        part = distinct[first : first + TABLE_CODES_PER_STEP]
-        left = part.reshape(part.shape[0], 1, *part.shape[1:])
-        table[first : first + part.shape[0]] = allowed(left, right)
-    return AllowedTable(code_of_row=inverse.reshape(-1).astype(np.int64), allowed=table)
-
-
-def build_features(
-    cohort: EncodedCohort, rows: IntArray, columns: IntArray, *, exact_availability: bool
-) -> tuple[Float32Array, Float32Array, Float32Array, Float32Array]:
-    """Mentee and mentor features: linear part (X, Y) and availability part (A, B).
-
-    ``X @ Y.T + w · min(1, A @ B.T)`` is the score part of the module docstring.
-    """
-    e, m = cohort.mentees, cohort.mentors
-    rules = cohort.rules
-    weights = normalised_weights(cohort)
-    blocks: list[tuple[Float32Array, Float32Array]] = [
-        (np.zeros((rows.shape[0], 1), np.float32), np.zeros((columns.shape[0], 1), np.float32))
-    ]
-    if weights[Criterion.NEEDS_COVERAGE] and cohort.topics:
-        blocks.append((e.topics[rows] * weights[Criterion.NEEDS_COVERAGE], m.topics[columns]))
-    if weights[Criterion.SAME_SITE]:
-        mentee_side, mentor_side = _table_block(
-            e.site[rows], m.site[columns], lambda left, right: left == right
-        )
-        blocks.append((mentee_side * weights[Criterion.SAME_SITE], mentor_side))
-    if weights[Criterion.SENIORITY_GAP]:
-        target = rules.target_grade_gap
-        mentee_side, mentor_side = _table_block(
-            e.grade[rows],
-            m.grade[columns],
-            lambda left, right: np.clip((left - right) / target, 0.0, 1.0),
-        )
-        blocks.append((mentee_side * weights[Criterion.SENIORITY_GAP], mentor_side))
-    if weights[Criterion.SHARED_INTERESTS]:
-        bits = np.unpackbits(e.interests[rows].view(np.uint8), axis=1, bitorder="little").astype(
-            np.float32
-        )
-        mentor_bits = np.unpackbits(
-            m.interests[columns].view(np.uint8), axis=1, bitorder="little"
-        ).astype(np.float32)
-        used = mentor_bits.any(axis=0) & bits.any(axis=0)
-        share = weights[Criterion.SHARED_INTERESTS] / np.maximum(e.interest_count[rows], 1)
-        blocks.append(((bits[:, used] * share[:, None]).astype(np.float32), mentor_bits[:, used]))
-    linear_mentee = np.ascontiguousarray(np.hstack([block[0] for block in blocks]))
-    linear_mentor = np.ascontiguousarray(np.hstack([block[1] for block in blocks]))
-    scale = np.float32(SLOT_MINUTES / rules.desired_weekly_overlap_minutes)
-    availability_mentee: Float32Array
-    availability_mentor: Float32Array
-    if exact_availability:
-        # Only quarter-hours someone on each side is free in can add to an overlap.
-        used = e.availability[rows].any(axis=0) & m.availability[columns].any(axis=0)
-        availability_mentee = (e.availability[rows][:, used] * scale).astype(np.float32)
-        availability_mentor = m.availability[columns][:, used].astype(np.float32)
-    else:
-        availability_mentee, availability_mentor = _low_rank_availability(
-            cohort, rows, columns, scale
-        )
-    return linear_mentee, linear_mentor, availability_mentee, availability_mentor
-
-
-def _low_rank_availability(
-    cohort: EncodedCohort, rows: IntArray, columns: IntArray, scale: np.float32
-) -> tuple[Float32Array, Float32Array]:
-    """Two-hour-block shares projected on their main directions (weekly patterns repeat)."""
-    blocks_of = SLOTS_PER_WEEK // BLOCK_SLOTS
-    mentee_blocks = cohort.mentees.availability[rows].reshape(-1, blocks_of, BLOCK_SLOTS).mean(2)
-    mentor_blocks = cohort.mentors.availability[columns].reshape(-1, blocks_of, BLOCK_SLOTS)
-    mentor_shares = mentor_blocks.mean(axis=2)
-    # Expected common quarter-hours if both are spread evenly within each block.
-    mentee_side = mentee_blocks * BLOCK_SLOTS * float(scale)
-    gram = mentee_side.T @ mentee_side + mentor_shares.T @ mentor_shares
-    _, vectors = np.linalg.eigh(gram)
-    basis = vectors[:, -AVAILABILITY_RANK:]
-    return (
-        np.ascontiguousarray(mentee_side @ basis, dtype=np.float32),
-        np.ascontiguousarray(mentor_shares @ basis, dtype=np.float32),
-    )
-
-
-def constraint_tables(
-    cohort: EncodedCohort, rows: IntArray, columns: IntArray
-) -> tuple[list[AllowedTable], BoolArray, BoolArray]:
-    """Tables of the categorical constraints, and rows and columns valid on their own."""
-    e, m = cohort.mentees, cohort.mentors
-    constraints = cohort.rules.constraints
-    tables: list[AllowedTable] = []
-    column_valid = np.ones(columns.shape[0], dtype=np.bool_)
-    row_valid = np.ones(rows.shape[0], dtype=np.bool_)
-    age_rule = constraints.mentor_younger
-    if isinstance(age_rule, MinimumAgeGap):
-        gap = age_rule.years
-        tables.append(
-            _allowed_table(
-                e.birth_year[rows], m.birth_year[columns], lambda left, right: right - left >= gap
-            )
-        )
-    elif isinstance(age_rule, AgeBands):
-        column_valid &= m.in_age_band[columns]
-        row_valid &= e.in_age_band[rows]
-    if constraints.mentor_trained:
-        column_valid &= m.trained[columns]
-    if constraints.different_department:
-        tables.append(
-            _allowed_table(
-                e.department[rows], m.department[columns], lambda left, right: left != right
-            )
-        )
-    if constraints.different_business_unit:
-        tables.append(
-            _allowed_table(
-                e.business_unit[rows],
-                m.business_unit[columns],
-                lambda left, right: left != right,
-            )
-        )
-    if constraints.shared_language:
-        tables.append(
-            _allowed_table(
-                e.languages[rows],
-                m.languages[columns],
-                lambda left, right: popcount(left & right) > 0,
-            )
-        )
-    if constraints.same_gender:
-        tables.append(
-            _allowed_table(
-                e.gender[rows],
-                m.gender[columns],
-                lambda left, right: (left == right) & (left >= 0),
-            )
-        )
-    minimum = constraints.min_working_hours_overlap_minutes
-    if minimum is not None:
-        mentee_windows = np.stack([e.work_start_utc[rows], e.work_minutes[rows]], axis=1)
-        mentor_windows = np.stack([m.work_start_utc[columns], m.work_minutes[columns]], axis=1)
-        tables.append(
-            _allowed_table(
-                mentee_windows,
-                mentor_windows,
-                lambda left, right: (
-                    circular_overlap_minutes(
-                        left[..., 0], left[..., 1], right[..., 0], right[..., 1]
-                    )
-                    >= minimum
-                ),
-            )
-        )
-    return tables, row_valid, column_valid
-
-
-def excluded_in_block(cohort: EncodedCohort, rows: IntArray, columns: IntArray) -> IntArray:
-    """Keys ``row_position * len(columns) + column_position`` excluded one by one."""
-    keys = np.concatenate([cohort.chain_keys, cohort.excluded_keys])
-    if keys.size == 0:
-        return keys
-    mentor_count = len(cohort.mentors)
-    row_position = np.full(len(cohort.mentees), -1, dtype=np.int64)
-    row_position[rows] = np.arange(rows.shape[0])
-    column_position = np.full(mentor_count, -1, dtype=np.int64)
-    column_position[columns] = np.arange(columns.shape[0])
-    local_rows = row_position[keys // mentor_count]
-    local_columns = column_position[keys % mentor_count]
-    inside = (local_rows >= 0) & (local_columns >= 0)
-    return _distinct(local_rows[inside] * columns.shape[0] + local_columns[inside])
-
-
-class _TopPerColumn:
-    """Keeps, over row blocks, each column's best ``k`` values with their rows."""
-
-    def __init__(self, columns: int, k: int) -> None:
-        self.k = k
-        self.best = np.full((k, columns), -np.inf, dtype=np.float32)
-        self.rows: list[IntArray] = []
-        self.columns: list[IntArray] = []
-        self.values: list[Float32Array] = []
-
-    def add(self, block: Float32Array, first_row: int) -> None:
-        height = block.shape[0]
-        block_best = (
-            block if height <= self.k else np.partition(block, height - self.k, axis=0)[-self.k :]
-        )
-        merged = np.concatenate([self.best, block_best], axis=0)
-        self.best = np.partition(merged, merged.shape[0] - self.k, axis=0)[-self.k :]
-        threshold = np.maximum(self.best.min(axis=0), FEASIBLE_ABOVE)
-        local_rows, local_columns = _nonzero(block >= threshold)
-        self.rows.append(local_rows + first_row)
-        self.columns.append(local_columns)
-        self.values.append(block[local_rows, local_columns])
-
-    def edges(self) -> tuple[IntArray, IntArray]:
-        if not self.rows:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        rows = np.concatenate(self.rows)
-        columns = np.concatenate(self.columns)
-        values = np.concatenate(self.values)
-        keep = values >= np.maximum(self.best.min(axis=0), FEASIBLE_ABOVE)[columns]
-        rows, columns, values = rows[keep], columns[keep], values[keep]
-        return _first_k_per_group(columns, rows, values, self.k)
-
-
-def _first_k_per_group(
-    groups: IntArray, others: IntArray, values: Float32Array, k: int
-) -> tuple[IntArray, IntArray]:
-    """At most ``k`` best-valued entries per group (ties broken by position)."""
-    order = np.lexsort((-values, groups))
-    groups, others = groups[order], others[order]
-    starts = np.r_[0, np.flatnonzero(np.diff(groups)) + 1]
-    counts = np.diff(np.r_[starts, groups.shape[0]])
-    rank = np.arange(groups.shape[0]) - np.repeat(starts, counts)
-    keep = rank < k
-    return others[keep], groups[keep]
 
 
 def _tie_break_vectors(cohort: EncodedCohort) -> tuple[Float32Array, Float32Array]:
@@ -565,21 +312,21 @@ def generate_candidates(
     width = columns.shape[0]
     mentee_k = min(tuning.mentee_top_k, width)
     mentor_k = min(tuning.mentor_top_k, rows.shape[0])
-    per_column = _TopPerColumn(width, mentor_k) if mentor_k > 0 else None
+    per_column = TopPerColumn(width, mentor_k) if mentor_k > 0 else None
     priced_k = 0 if keep_all else min(tuning.mentee_priced_top_k, width)
     prices = scorer.demand_prices(tuning.price_sample_rows) if priced_k else None
 
     def best(block: Float32Array, is_feasible: BoolArray, k: int) -> tuple[IntArray, IntArray]:
         if classes is None:
-            return _top_per_row(block, is_feasible, k)
+            return top_per_row(block, is_feasible, k)
         # A row's k best mentors lie in its k best classes.
-        class_rows, class_columns = _top_per_row(block, is_feasible, min(k, block.shape[1]))
+        class_rows, class_columns = top_per_row(block, is_feasible, min(k, block.shape[1]))
         return classes.expand(class_rows, class_columns, k)
 
     def block_edges(first: int) -> _BlockEdges:
         block, is_feasible = scorer.block(first)
         if keep_all:
-            local_rows, local_columns = _nonzero(is_feasible)
+            local_rows, local_columns = nonzero_cells(is_feasible)
         else:
             local_rows, local_columns = best(block, is_feasible, mentee_k)
             if prices is not None:
@@ -624,7 +371,7 @@ def generate_candidates(
         edge_columns.append(column_columns)
     local_keys = np.concatenate(edge_rows) * width + np.concatenate(edge_columns)
     if not keep_all:
-        local_keys = _distinct(local_keys)
+        local_keys = distinct_keys(local_keys)
     return CandidateGraph(
         mentee=rows[local_keys // width],
         mentor=columns[local_keys % width],
@@ -632,13 +379,6 @@ def generate_candidates(
         feasible_per_mentor=feasible_per_mentor,
         strategy=strategy,
     )
-
-
-def _distinct(keys: IntArray) -> IntArray:
-    ordered = np.sort(keys)
-    keep = np.ones(ordered.shape[0], dtype=np.bool_)
-    keep[1:] = ordered[1:] != ordered[:-1]
-    return ordered[keep]
 
 
 def price_edges(
@@ -669,11 +409,11 @@ def price_edges(
         block, is_feasible = scorer.block(first)
         last = first + block.shape[0]
         reduced = (2.0 - block) + row_potential[first:last, None] - column_potential[None, :]
-        local_rows, local_columns = _nonzero((reduced < -tolerance) & is_feasible)
+        local_rows, local_columns = nonzero_cells((reduced < -tolerance) & is_feasible)
         if not local_rows.size:
             return local_rows, local_columns
         values = -reduced[local_rows, local_columns].astype(np.float32)
-        kept_columns, kept_rows = _first_k_per_group(
+        kept_columns, kept_rows = first_k_per_group(
             local_rows, local_columns, values, tuning.pricing_top_k
         )
         return kept_rows + first, kept_columns
@@ -682,34 +422,3 @@ def price_edges(
     found_rows = np.concatenate([part[0] for part in found]).astype(np.int64)
     found_columns = np.concatenate([part[1] for part in found]).astype(np.int64)
     return rows[found_rows], columns[found_columns]
-
-
-def _nonzero(mask: BoolArray) -> tuple[IntArray, IntArray]:
-    """Row and column of each true cell, row by row (2-D ``nonzero`` is far slower)."""
-    flat = np.flatnonzero(mask)
-    return flat // mask.shape[1], flat % mask.shape[1]
-
-
-def _top_per_row(block: Float32Array, is_feasible: BoolArray, k: int) -> tuple[IntArray, IntArray]:
-    """The ``k`` best feasible cells of each row (ties: leftmost first), as (rows, columns).
-
-    A full partition of every row is the costly way. The k-th best feasible value of an
-    evenly spaced sample of the row can only be lower than the row's own, so every feasible
-    cell at or above it is a candidate and the row's k best are among them: one comparison
-    pass then leaves a few cells per row to sort.
-    """
-    height, width = block.shape
-    if k <= 0 or height == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    stride = max(1, int(np.sqrt(width / (TOP_K_SAMPLE_COST * k))))
-    sample = np.where(is_feasible[:, ::stride], block[:, ::stride], np.float32(-np.inf))
-    if sample.shape[1] > k:
-        threshold = np.partition(sample, sample.shape[1] - k, axis=1)[:, sample.shape[1] - k]
-        # Rows whose sample has fewer than k feasible cells keep every feasible cell.
-        np.maximum(threshold, np.finfo(np.float32).min, out=threshold)
-        local_rows, local_columns = _nonzero((block >= threshold[:, None]) & is_feasible)
-    else:
-        local_rows, local_columns = _nonzero(is_feasible)
-    values = block[local_rows, local_columns]
-    kept_columns, kept_rows = _first_k_per_group(local_rows, local_columns, values, k)
-    return kept_rows, kept_columns
