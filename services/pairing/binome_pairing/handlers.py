@@ -179,17 +179,10 @@ class MessageHandlers:
     async def request_matching(self, envelope: Envelope[RequestMatching], uow: UnitOfWork) -> None:
         """Solve a round for the programme (or preview it: same computation, nothing kept)."""
         command = envelope.data
-        pairing = self._repository(uow.conn)
-        await run_round(
-            pairing,
-            self._solver,
-            envelope=envelope,
-            uow=uow,
-            definition=await _programme(pairing, envelope.programme_id),
-            request=RoundRequest(
-                round_id=command.round_id, scope=command.scope, preview=command.preview
-            ),
+        request = RoundRequest(
+            round_id=command.round_id, scope=command.scope, preview=command.preview
         )
+        await self._round(self._repository(uow.conn), envelope, uow, request)
 
     async def approve_pair(self, envelope: Envelope[ApprovePair], uow: UnitOfWork) -> None:
         """HR accepts a proposal: the pair is formed."""
@@ -251,17 +244,26 @@ class MessageHandlers:
         """After a pair ends, pair whoever is free again, keeping every other pair as it is."""
         if await pairing.rounds_run(envelope.programme_id) == 0:
             return  # no round has been run yet: HR will ask for one
+        request = RoundRequest(
+            round_id=f"repair-{envelope.id.hex[:12]}", scope=MatchingScope.UNMATCHED, preview=False
+        )
+        await self._round(pairing, envelope, uow, request)
+
+    async def _round(
+        self,
+        pairing: PairingRepository,
+        envelope: Envelope[Message],
+        uow: UnitOfWork,
+        request: RoundRequest,
+    ) -> None:
+        definition = await _programme(pairing, envelope.programme_id)
         await run_round(
             pairing,
             self._solver,
             envelope=envelope,
             uow=uow,
-            definition=await _programme(pairing, envelope.programme_id),
-            request=RoundRequest(
-                round_id=f"repair-{envelope.id.hex[:12]}",
-                scope=MatchingScope.UNMATCHED,
-                preview=False,
-            ),
+            definition=definition,
+            request=request,
         )
 
 

@@ -30,7 +30,7 @@ from binome_pairing.domain import (
 from binome_pairing.domain.validation import PARTICIPANTS, problems_from_validation_error
 from binome_shared.contracts.participants import ParticipantProfile, ReportingLine
 from binome_shared.contracts.programme import Objective, ProgrammeRules
-from binome_shared.contracts.values import LocalisedText
+from binome_shared.contracts.values import Language
 from binome_shared.docs.json_schema import WireJsonSchema
 
 EXIT_SOLVED = 0
@@ -110,15 +110,7 @@ def write_input_schema(path: Path | None = None) -> Path:
 
 
 def _file_problem(code: str, fr: str, en: str) -> RecordProblem:
-    return RecordProblem(
-        collection="input",
-        index=None,
-        record_id=None,
-        field="",
-        code=code,
-        severity=Severity.ERROR,
-        message=LocalisedText(fr=fr, en=en),
-    )
+    return RecordProblem.of(collection="input", code=code, fr=fr, en=en)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -193,7 +185,7 @@ def _by_record(problems: list[RecordProblem]) -> list[RecordProblem]:
 
 def run_solve(arguments: argparse.Namespace) -> int:
     """Handler of ``solve``: read, validate, solve, write."""
-    language: str = arguments.language
+    language = Language(arguments.language)
     source: Path = arguments.input
     try:
         text = source.read_text(encoding="utf-8")

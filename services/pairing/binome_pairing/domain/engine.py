@@ -35,7 +35,7 @@ from binome_pairing.domain.evaluation import (
     score_edges,
     shared_availability_minutes,
 )
-from binome_pairing.domain.explanations import need_coverage, pair_explanation
+from binome_pairing.domain.explanations import PairFacts, need_coverage, pair_explanation
 from binome_pairing.domain.results import (
     DEFAULT_TUNING,
     CandidateStrategy,
@@ -57,7 +57,6 @@ from binome_shared.contracts.programme import (
     Objective,
     ProgrammeRules,
 )
-from binome_shared.contracts.values import LocalisedText
 
 LOCKED_PAIRS = "locked_pairs"
 
@@ -96,14 +95,8 @@ def _lock(cohort: EncodedCohort, locked_pairs: Sequence[tuple[str, str]]) -> _Lo
 
     def refuse(index: int, mentee_id: str, code: str, fr: str, en: str) -> None:
         problems.append(
-            RecordProblem(
-                collection=LOCKED_PAIRS,
-                index=index,
-                record_id=mentee_id,
-                field="",
-                code=code,
-                severity=Severity.ERROR,
-                message=LocalisedText(fr=fr, en=en),
+            RecordProblem.of(
+                collection=LOCKED_PAIRS, index=index, record_id=mentee_id, code=code, fr=fr, en=en
             )
         )
 
@@ -372,16 +365,18 @@ def _explain_pairs(
                 constraints_violated=violated,
                 locked=locked,
                 explanation=pair_explanation(
-                    score=score,
-                    breakdown=breakdown,
-                    covered=covered,
-                    need_count=len(mentee_profile.learning_needs),
-                    shared_minutes=int(minutes[position]),
-                    grade_gap=int(grade_gaps[position]),
-                    shared_interests=int(interests[position]),
-                    checked=checked,
-                    violated=violated,
-                    locked=locked,
+                    PairFacts(
+                        score=score,
+                        breakdown=breakdown,
+                        covered=covered,
+                        need_count=len(mentee_profile.learning_needs),
+                        shared_minutes=int(minutes[position]),
+                        grade_gap=int(grade_gaps[position]),
+                        shared_interests=int(interests[position]),
+                        checked=checked,
+                        violated=violated,
+                        locked=locked,
+                    )
                 ),
             )
         )

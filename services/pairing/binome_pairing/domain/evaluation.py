@@ -224,10 +224,9 @@ def score_edges(
     cohort: EncodedCohort, mentee: IntArray, mentor: IntArray, *, batch: int = 500_000
 ) -> FloatArray:
     """Exact scores of a list of pairs, in batches to bound memory."""
-    scores = np.empty(mentee.shape[0], dtype=np.float64)
-    for start in range(0, mentee.shape[0], batch):
-        stop = start + batch
-        scores[start:stop] = pair_scores(cohort, mentee[start:stop], mentor[start:stop])
+    scores: FloatArray = _in_batches(
+        pair_scores, cohort, mentee, mentor, dtype=np.float64, batch=batch
+    )
     return scores
 
 
@@ -235,8 +234,21 @@ def feasible_edges(
     cohort: EncodedCohort, mentee: IntArray, mentor: IntArray, *, batch: int = 500_000
 ) -> BoolArray:
     """Exact feasibility of a list of pairs, in batches."""
-    result = np.empty(mentee.shape[0], dtype=np.bool_)
+    holds: BoolArray = _in_batches(feasible, cohort, mentee, mentor, dtype=np.bool_, batch=batch)
+    return holds
+
+
+def _in_batches(
+    of_pairs: Callable[[EncodedCohort, IntArray, IntArray], NDArray[Any]],
+    cohort: EncodedCohort,
+    mentee: IntArray,
+    mentor: IntArray,
+    *,
+    dtype: type[np.generic],
+    batch: int,
+) -> NDArray[Any]:
+    result = np.empty(mentee.shape[0], dtype=dtype)
     for start in range(0, mentee.shape[0], batch):
         stop = start + batch
-        result[start:stop] = feasible(cohort, mentee[start:stop], mentor[start:stop])
+        result[start:stop] = of_pairs(cohort, mentee[start:stop], mentor[start:stop])
     return result

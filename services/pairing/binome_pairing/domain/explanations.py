@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from binome_pairing.domain import texts
 from binome_pairing.domain.results import NeedCoverage, UnmatchedReason
 from binome_shared.contracts.participants import ParticipantProfile
 from binome_shared.contracts.programme import Criterion, HardConstraint, ProgrammeRules
-from binome_shared.contracts.values import LocalisedText
+from binome_shared.contracts.values import Language, LocalisedText
 
 
 def need_coverage(
@@ -31,59 +33,33 @@ def need_coverage(
     return covered, uncovered
 
 
-def pair_explanation(
-    *,
-    score: float,
-    breakdown: Mapping[Criterion, float],
-    covered: Sequence[NeedCoverage],
-    need_count: int,
-    shared_minutes: int,
-    grade_gap: int,
-    shared_interests: int,
-    checked: Sequence[HardConstraint],
-    violated: Sequence[HardConstraint],
-    locked: bool,
-) -> LocalisedText:
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PairFacts:
+    """What a pair's explanation says: its score and what makes it up."""
+
+    score: float
+    breakdown: Mapping[Criterion, float]
+    covered: Sequence[NeedCoverage]
+    need_count: int
+    shared_minutes: int
+    grade_gap: int
+    shared_interests: int
+    checked: Sequence[HardConstraint]
+    violated: Sequence[HardConstraint]
+    locked: bool
+
+
+def pair_explanation(facts: PairFacts) -> LocalisedText:
     """A short paragraph saying why this pair, with the score and what makes it up."""
-    return LocalisedText(
-        **{
-            language: _pair_text(
-                language,
-                score=score,
-                breakdown=breakdown,
-                covered=covered,
-                need_count=need_count,
-                shared_minutes=shared_minutes,
-                grade_gap=grade_gap,
-                shared_interests=shared_interests,
-                checked=checked,
-                violated=violated,
-                locked=locked,
-            )
-            for language in ("fr", "en")
-        }
-    )
+    return texts.bilingual(functools.partial(_pair_text, facts))
 
 
-def _pair_text(
-    language: str,
-    *,
-    score: float,
-    breakdown: Mapping[Criterion, float],
-    covered: Sequence[NeedCoverage],
-    need_count: int,
-    shared_minutes: int,
-    grade_gap: int,
-    shared_interests: int,
-    checked: Sequence[HardConstraint],
-    violated: Sequence[HardConstraint],
-    locked: bool,
-) -> str:
-    fr = language == "fr"
-    parts = [f"Score {texts.decimal(score, language)}."]
-    if locked:
+def _pair_text(facts: PairFacts, language: Language) -> str:
+    fr = language is Language.FR
+    parts = [f"Score {texts.decimal(facts.score, language)}."]
+    if facts.locked:
         parts.append("Binôme conservé." if fr else "Kept pair.")
-    if need_count:
+    if facts.need_count:
         details = [
             f"{texts.topic_label(item.need).in_language(language)} "
             + (
@@ -91,80 +67,68 @@ def _pair_text(
                 if fr
                 else f"(priority {item.priority}, mentor level {item.mentor_level})"
             )
-            for item in covered
+            for item in facts.covered
         ]
         if fr:
-            lead = f"Couvre {len(covered)} besoin(s) sur {need_count}"
+            lead = f"Couvre {len(facts.covered)} besoin(s) sur {facts.need_count}"
         else:
-            lead = f"Covers {len(covered)} of {need_count} learning need(s)"
+            lead = f"Covers {len(facts.covered)} of {facts.need_count} learning need(s)"
         if details:
             lead += (" : " if fr else ": ") + (" ; " if fr else "; ").join(details)
         parts.append(lead + ".")
     soft: list[str] = []
-    if shared_minutes:
+    if facts.shared_minutes:
         soft.append(
-            f"{shared_minutes} min de disponibilités communes par semaine"
+            f"{facts.shared_minutes} min de disponibilités communes par semaine"
             if fr
-            else f"{shared_minutes} min of shared weekly availability"
+            else f"{facts.shared_minutes} min of shared weekly availability"
         )
-    if breakdown.get(Criterion.SAME_SITE, 0.0) >= 1.0:
+    if facts.breakdown.get(Criterion.SAME_SITE, 0.0) >= 1.0:
         soft.append("même site" if fr else "same site")
-    if grade_gap > 0:
-        soft.append(f"écart de grade {grade_gap}" if fr else f"grade gap {grade_gap}")
-    if shared_interests:
+    if facts.grade_gap > 0:
+        soft.append(f"écart de grade {facts.grade_gap}" if fr else f"grade gap {facts.grade_gap}")
+    if facts.shared_interests:
         soft.append(
-            f"{shared_interests} centre(s) d'intérêt commun(s)"
+            f"{facts.shared_interests} centre(s) d'intérêt commun(s)"
             if fr
-            else f"{shared_interests} shared interest(s)"
+            else f"{facts.shared_interests} shared interest(s)"
         )
     if soft:
         text = (" ; " if fr else "; ").join(soft)
         parts.append(text[0].upper() + text[1:] + ".")
-    if checked:
-        labels = ", ".join(texts.CONSTRAINT_LABELS[item].in_language(language) for item in checked)
+    if facts.checked:
+        labels = texts.constraint_labels(facts.checked, language)
         parts.append(("Règles respectées : " if fr else "Rules met: ") + labels + ".")
-    if violated:
-        labels = ", ".join(texts.CONSTRAINT_LABELS[item].in_language(language) for item in violated)
+    if facts.violated:
+        labels = texts.constraint_labels(facts.violated, language)
         parts.append(
             ("Règles qui ne tiennent plus : " if fr else "Rules no longer met: ") + labels + "."
         )
     return " ".join(parts)
 
 
-def unmatched_reason(
-    *,
-    code: UnmatchedReason,
-    rules: ProgrammeRules,
-    seeker_is_mentee: bool,
-    seeker_languages: Sequence[str],
-    candidates_checked: int,
-    feasible_candidates: int,
-    eliminated_by: Mapping[HardConstraint, int],
-    eliminated_everyone: Sequence[HardConstraint],
-    pairs_missing_at_most: int = 0,
-) -> LocalisedText:
+@dataclass(frozen=True, kw_only=True, slots=True)
+class UnmatchedFacts:
+    """What is known of why someone has no pair (see :class:`~.results.Unmatched`)."""
+
+    code: UnmatchedReason
+    rules: ProgrammeRules
+    seeker_is_mentee: bool
+    seeker_languages: Sequence[str]
+    candidates_checked: int
+    feasible_candidates: int
+    eliminated_by: Mapping[HardConstraint, int]
+    eliminated_everyone: Sequence[HardConstraint]
+    pairs_missing_at_most: int = 0
+
+
+def unmatched_reason(facts: UnmatchedFacts) -> LocalisedText:
     """Why someone has no pair, in words HR can act on."""
-    return LocalisedText(
-        **{
-            language: _unmatched_text(
-                language,
-                code=code,
-                rules=rules,
-                seeker_is_mentee=seeker_is_mentee,
-                seeker_languages=seeker_languages,
-                candidates_checked=candidates_checked,
-                feasible_candidates=feasible_candidates,
-                eliminated_by=eliminated_by,
-                eliminated_everyone=eliminated_everyone,
-                pairs_missing_at_most=pairs_missing_at_most,
-            )
-            for language in ("fr", "en")
-        }
-    )
+    return texts.bilingual(functools.partial(_unmatched_text, facts))
 
 
-def _not_proven_text(language: str, *, checked: str, feasible: str, missing: str) -> str:
-    if language == "fr":
+def _not_proven_text(language: Language, *, checked: str, feasible: str, missing: str) -> str:
+    if language is Language.FR:
         return (
             f"{feasible} sur {checked} remplissent toutes les conditions. Maximum non prouvé : "
             f"la recherche a été arrêtée avant de prouver qu'aucun binôme de plus n'est "
@@ -177,8 +141,10 @@ def _not_proven_text(language: str, *, checked: str, feasible: str, missing: str
     )
 
 
-def _capacity_text(language: str, *, code: UnmatchedReason, checked: str, feasible: str) -> str:
-    fr = language == "fr"
+def _capacity_text(
+    language: Language, *, code: UnmatchedReason, checked: str, feasible: str
+) -> str:
+    fr = language is Language.FR
     if code is UnmatchedReason.MENTORS_NEEDED_ELSEWHERE:
         if fr:
             return (
@@ -202,26 +168,16 @@ def _capacity_text(language: str, *, code: UnmatchedReason, checked: str, feasib
     )
 
 
-def _unmatched_text(
-    language: str,
-    *,
-    code: UnmatchedReason,
-    rules: ProgrammeRules,
-    seeker_is_mentee: bool,
-    seeker_languages: Sequence[str],
-    candidates_checked: int,
-    feasible_candidates: int,
-    eliminated_by: Mapping[HardConstraint, int],
-    eliminated_everyone: Sequence[HardConstraint],
-    pairs_missing_at_most: int,
-) -> str:
-    fr = language == "fr"
+def _unmatched_text(facts: UnmatchedFacts, language: Language) -> str:
+    code, rules, seeker_is_mentee = facts.code, facts.rules, facts.seeker_is_mentee
+    candidates_checked, eliminated_by = facts.candidates_checked, facts.eliminated_by
+    fr = language is Language.FR
     other_fr, other_en = ("mentor", "mentor") if seeker_is_mentee else ("mentoré", "mentee")
     others_fr, others_en = other_fr + "s", other_en + "s"
     checked = texts.number(candidates_checked, language)
-    feasible = texts.number(feasible_candidates, language)
+    feasible = texts.number(facts.feasible_candidates, language)
     if code is UnmatchedReason.MAXIMUM_NOT_PROVEN:
-        missing = texts.number(pairs_missing_at_most, language)
+        missing = texts.number(facts.pairs_missing_at_most, language)
         return _not_proven_text(language, checked=checked, feasible=feasible, missing=missing)
     if code in (UnmatchedReason.MENTORS_NEEDED_ELSEWHERE, UnmatchedReason.NOT_NEEDED):
         return _capacity_text(language, code=code, checked=checked, feasible=feasible)
@@ -233,16 +189,16 @@ def _unmatched_text(
             constraint,
             rules=rules,
             seeker_is_mentee=seeker_is_mentee,
-            seeker_languages=seeker_languages,
+            seeker_languages=facts.seeker_languages,
         ).in_language(language)
         for constraint, _ in ranked
     ]
     counts = (" ; " if fr else "; ").join(
         f"{texts.CONSTRAINT_LABELS[constraint].in_language(language)} "
         + (
-            f"en écarte {texts.number(count, 'fr')}"
+            f"en écarte {texts.number(count, Language.FR)}"
             if fr
-            else f"rules out {texts.number(count, 'en')}"
+            else f"rules out {texts.number(count, Language.EN)}"
         )
         for constraint, count in ranked
     )
@@ -253,9 +209,7 @@ def _unmatched_text(
             else f"No {other_en} is enrolled in the programme."
         )
     wanted = texts.join_words(clauses, language)
-    alone = ", ".join(
-        texts.CONSTRAINT_LABELS[item].in_language(language) for item in eliminated_everyone
-    )
+    alone = texts.constraint_labels(facts.eliminated_everyone, language)
     if fr:
         text = (
             f"Aucun {other_fr} possible parmi {checked} {others_fr} : il faudrait un {other_fr} "

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from binome_shared.contracts.participants import ParticipantProfile, ParticipantRole
 from binome_shared.contracts.programme import Criterion, HardConstraint, Objective
-from binome_shared.contracts.values import LocalisedText
+from binome_shared.contracts.values import Language, LocalisedText
 
 
 class NeedCoverage(BaseModel):
@@ -108,6 +108,30 @@ class RecordProblem(BaseModel):
     severity: Severity
     message: LocalisedText
 
+    @classmethod
+    def of(
+        cls,
+        *,
+        collection: str,
+        code: str,
+        fr: str,
+        en: str,
+        index: int | None = None,
+        record_id: str | None = None,
+        field: str = "",
+        severity: Severity = Severity.ERROR,
+    ) -> RecordProblem:
+        """A problem with its message in French and English (an error unless told)."""
+        return cls(
+            collection=collection,
+            index=index,
+            record_id=record_id,
+            field=field,
+            code=code,
+            severity=severity,
+            message=LocalisedText(fr=fr, en=en),
+        )
+
     @property
     def location(self) -> str:
         """E.g. ``participants[17] (id "E1234").birth_year``."""
@@ -116,7 +140,7 @@ class RecordProblem(BaseModel):
             where += f' (id "{self.record_id}")'
         return f"{where}.{self.field}" if self.field else where
 
-    def describe(self, language: str = "en") -> str:
+    def describe(self, language: Language | str = Language.EN) -> str:
         """One line a person reads: location and message."""
         return f"{self.location}: {self.message.in_language(language)}"
 

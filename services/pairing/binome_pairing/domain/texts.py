@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from binome_shared.contracts.programme import (
     AgeBands,
@@ -11,7 +11,7 @@ from binome_shared.contracts.programme import (
     MinimumAgeGap,
     ProgrammeRules,
 )
-from binome_shared.contracts.values import LocalisedText
+from binome_shared.contracts.values import Language, LocalisedText
 
 TOPIC_LABELS: dict[str, LocalisedText] = {
     "linkedin": LocalisedText(fr="LinkedIn", en="LinkedIn"),
@@ -84,35 +84,45 @@ def topic_label(topic: str) -> LocalisedText:
     return LocalisedText(fr=words, en=words)
 
 
+def bilingual(render: Callable[[Language], str]) -> LocalisedText:
+    """The text ``render`` writes, in French and in English."""
+    return LocalisedText(fr=render(Language.FR), en=render(Language.EN))
+
+
+def constraint_labels(constraints: Sequence[HardConstraint], language: Language) -> str:
+    """'mentor younger, shared language' / 'mentor plus jeune, langue commune'."""
+    return ", ".join(CONSTRAINT_LABELS[item].in_language(language) for item in constraints)
+
+
 def language_name(code: str) -> LocalisedText:
     """The language's name in both languages, or its code when unknown."""
     return LANGUAGE_NAMES.get(code, LocalisedText(fr=code, en=code))
 
 
-def number(value: int, language: str) -> str:
+def number(value: int, language: Language) -> str:
     """1,100 in English, 1 100 (narrow no-break space) in French."""
     grouped = f"{value:,}"
-    return grouped.replace(",", "\u202f") if language == "fr" else grouped
+    return grouped.replace(",", "\u202f") if language is Language.FR else grouped
 
 
-def decimal(value: float, language: str) -> str:
+def decimal(value: float, language: Language) -> str:
     """0.78 in English, 0,78 in French."""
     text = f"{value:.2f}"
-    return text.replace(".", ",") if language == "fr" else text
+    return text.replace(".", ",") if language is Language.FR else text
 
 
-def join_words(items: Sequence[str], language: str) -> str:
+def join_words(items: Sequence[str], language: Language) -> str:
     """'a, b and c' / 'a, b et c'."""
-    conjunction = " et " if language == "fr" else " and "
+    conjunction = " et " if language is Language.FR else " and "
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + conjunction + items[-1]
 
 
-def join_languages(codes: Sequence[str], language: str) -> str:
+def join_languages(codes: Sequence[str], language: Language) -> str:
     """'German or Spanish' / 'allemand ou espagnol'."""
     names = [language_name(code).in_language(language) for code in codes]
-    disjunction = " ou " if language == "fr" else " or "
+    disjunction = " ou " if language is Language.FR else " or "
     if len(names) <= 1:
         return "".join(names)
     return ", ".join(names[:-1]) + disjunction + names[-1]
@@ -177,8 +187,8 @@ def requirement(
         return _age_requirement(rules, seeker_is_mentee=seeker_is_mentee)
     if constraint is HardConstraint.SHARED_LANGUAGE:
         return LocalisedText(
-            fr=f"parle {join_languages(seeker_languages, 'fr')}",
-            en=f"speaks {join_languages(seeker_languages, 'en')}",
+            fr=f"parle {join_languages(seeker_languages, Language.FR)}",
+            en=f"speaks {join_languages(seeker_languages, Language.EN)}",
         )
     if constraint is HardConstraint.WORKING_HOURS_OVERLAP:
         minutes = rules.constraints.min_working_hours_overlap_minutes or 0

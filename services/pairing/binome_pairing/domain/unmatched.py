@@ -21,7 +21,7 @@ from binome_pairing.domain.evaluation import (
     constraint_holds,
     deciding_attributes,
 )
-from binome_pairing.domain.explanations import unmatched_reason
+from binome_pairing.domain.explanations import UnmatchedFacts, unmatched_reason
 from binome_pairing.domain.results import SolverTuning, Unmatched, UnmatchedReason
 from binome_shared.contracts.programme import HardConstraint
 
@@ -204,25 +204,26 @@ def unmatched_participants(
                 item for item, count in ruled_out.items() if feasible == 0 and count == others
             ]
             profile = side.profiles[int(seeker)]
+            facts = UnmatchedFacts(
+                code=code,
+                rules=cohort.rules,
+                seeker_is_mentee=seekers_are_mentees,
+                seeker_languages=profile.languages,
+                candidates_checked=others,
+                feasible_candidates=feasible,
+                eliminated_by=ruled_out if feasible == 0 else {},
+                eliminated_everyone=everyone,
+                pairs_missing_at_most=pairs_missing_at_most,
+            )
             result.append(
                 Unmatched(
                     participant_id=profile.participant_id,
                     role=profile.role,
                     reason_code=code,
-                    reason=unmatched_reason(
-                        code=code,
-                        rules=cohort.rules,
-                        seeker_is_mentee=seekers_are_mentees,
-                        seeker_languages=profile.languages,
-                        candidates_checked=others,
-                        feasible_candidates=feasible,
-                        eliminated_by=ruled_out if feasible == 0 else {},
-                        eliminated_everyone=everyone,
-                        pairs_missing_at_most=pairs_missing_at_most,
-                    ),
+                    reason=unmatched_reason(facts),
                     candidates_checked=others,
                     feasible_candidates=feasible,
-                    eliminated_by=ruled_out if feasible == 0 else {},
+                    eliminated_by=facts.eliminated_by,
                     eliminated_everyone=everyone,
                 )
             )

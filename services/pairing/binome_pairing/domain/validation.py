@@ -128,14 +128,15 @@ def _problem(
     en: str,
     collection: str,
 ) -> RecordProblem:
-    return RecordProblem(
+    return RecordProblem.of(
         collection=collection,
         index=index,
         record_id=person.participant_id,
         field=field,
         code=code,
         severity=severity,
-        message=LocalisedText(fr=fr, en=en),
+        fr=fr,
+        en=en,
     )
 
 
