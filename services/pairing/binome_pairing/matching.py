@@ -144,12 +144,7 @@ def new_pair_record(
     """The stored pair for one the round formed (decided now if formed at once)."""
     mentor = members[pair.mentor_id]
     return PairRecord(
-        pair_id=pair_id_for(
-            programme_id=programme_id,
-            round_id=round_id,
-            mentor_id=pair.mentor_id,
-            mentee_id=pair.mentee_id,
-        ),
+        pair_id=pair_id_for(programme_id, round_id, (pair.mentor_id, pair.mentee_id)),
         programme_id=programme_id,
         round_id=round_id,
         mentor=translation.side(mentor),

@@ -76,6 +76,11 @@ class Service:
         assert len(self.outbox.envelopes) == published, "a refusal publishes nothing"
         return refusal.value
 
+    def profile(self, person_id: str) -> ParticipantProfile:
+        profile = self.pairing.profiles[PROGRAMME, person_id]
+        assert profile is not None
+        return profile
+
     async def programme(self, programme_rules: ProgrammeRules | None = None) -> None:
         await self.handle(programme_definition(programme_rules or rules()))
 
@@ -184,24 +189,17 @@ async def test_an_update_replaces_the_profile_of_someone_enrolled() -> None:
     await service.programme()
     await service.enrolled(mentor("M1"))
     await service.handle(UpdateParticipant(participant=mentor("M1", site="Lyon")))
-    profile = service.pairing.profiles[PROGRAMME, "M1"]
-    assert profile is not None
-    assert profile.site == "Lyon"
+    assert service.profile("M1").site == "Lyon"
 
 
 async def test_an_update_of_someone_not_enrolled_is_refused() -> None:
     service = Service()
     await service.programme()
-    refusal = await service.refused(
-        UpdateParticipant(participant=mentor("M1")), "unknown_participant"
-    )
-    assert "never enrolled" in refusal.reason
+    update = UpdateParticipant(participant=mentor("M1"))
+    assert "never enrolled" in (await service.refused(update, "unknown_participant")).reason
     await service.enrolled(mentor("M1"))
     await service.handle(WithdrawParticipant(participant_id="M1"))
-    refusal = await service.refused(
-        UpdateParticipant(participant=mentor("M1")), "unknown_participant"
-    )
-    assert "withdrawn" in refusal.reason
+    assert "withdrawn" in (await service.refused(update, "unknown_participant")).reason
 
 
 async def test_a_role_changes_only_outside_a_pair() -> None:
@@ -213,9 +211,7 @@ async def test_a_role_changes_only_outside_a_pair() -> None:
     assert "as mentor" in refusal.reason
     await service.enrolled(mentor("M9"))
     await service.handle(UpdateParticipant(participant=mentee("M9")))
-    profile = service.pairing.profiles[PROGRAMME, "M9"]
-    assert profile is not None
-    assert profile.role is ParticipantRole.MENTEE
+    assert service.profile("M9").role is ParticipantRole.MENTEE
 
 
 async def test_a_round_forms_pairs_at_once_under_automatic_approval() -> None:

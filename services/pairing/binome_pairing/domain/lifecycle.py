@@ -54,9 +54,10 @@ def new_pair_status(*, formed_at_once: bool) -> PairStatus:
     return PairStatus.FORMED if formed_at_once else PairStatus.PROPOSED
 
 
-def pair_id_for(*, programme_id: str, round_id: str, mentor_id: str, mentee_id: str) -> str:
-    """The pair's id: the same for the same round and members, so a round solved again
-    after a crash names its pairs the same way."""
+def pair_id_for(programme_id: str, round_id: str, members: tuple[str, str]) -> str:
+    """The id of the pair of ``members`` (mentor, mentee): the same for the same round and
+    members, so a round solved again after a crash names its pairs the same way."""
+    mentor_id, mentee_id = members
     key = f"{programme_id}:{round_id}:{mentor_id}:{mentee_id}"
     return "pair-" + uuid.uuid5(_PAIR_NAMESPACE, key).hex[:16]
 

@@ -117,29 +117,6 @@ def parse_participants(
     return profiles, problems
 
 
-def _problem(
-    *,
-    index: int | None,
-    person: ParticipantProfile,
-    field: str,
-    code: str,
-    severity: Severity,
-    fr: str,
-    en: str,
-    collection: str,
-) -> RecordProblem:
-    return RecordProblem.of(
-        collection=collection,
-        index=index,
-        record_id=person.participant_id,
-        field=field,
-        code=code,
-        severity=severity,
-        fr=fr,
-        en=en,
-    )
-
-
 LOOP_NAMES_SHOWN = 12
 """A loop's warning names this many people, then says how many more."""
 
@@ -234,15 +211,15 @@ def validate_cohort(
             severity: Severity = Severity.WARNING,
         ) -> None:
             problems.append(
-                _problem(
+                RecordProblem.of(
+                    collection=collection,
                     index=index,
-                    person=person,
+                    record_id=person.participant_id,
                     field=field,
                     code=code,
                     severity=severity,
                     fr=fr,
                     en=en,
-                    collection=collection,
                 )
             )
 
