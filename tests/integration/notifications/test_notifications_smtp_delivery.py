@@ -20,6 +20,8 @@ from pathlib import Path
 import icalendar
 import pytest
 
+from binome_devstack.notifications.examples import example_trigger
+from binome_devstack.notifications.smtp_sink import FaultStage, SinkFault, SmtpSink
 from binome_notifications.adapters.messages import OutgoingEmail
 from binome_notifications.adapters.rendering import NotificationRenderer
 from binome_notifications.adapters.retrying import deliver_with_retries
@@ -29,8 +31,6 @@ from binome_notifications.adapters.smtp import (
     SmtpSettings,
     message_id_for,
 )
-from binome_notifications.adapters.smtp_sink import FaultStage, SinkFault, SmtpSink
-from binome_notifications.domain.examples import example_trigger
 from binome_notifications.domain.model import Language, NotificationKind
 from binome_notifications.domain.planning import plan_notifications
 from binome_notifications.domain.policy import OutcomeClass, RetryPolicy, SmtpReply
@@ -196,7 +196,7 @@ def test_smtp_sink_command_runs_a_real_server_until_sigterm(tmp_path: Path) -> N
         [
             sys.executable,
             "-m",
-            "binome_notifications.preview_cli",
+            "binome_devstack.notifications.preview_cli",
             "smtp-sink",
             "--port",
             str(port),

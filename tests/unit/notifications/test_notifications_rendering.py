@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from binome_devstack.notifications.examples import EXAMPLE_NOW, example_trigger
+from binome_devstack.notifications.preview_cli import register, render_preview
 from binome_notifications.adapters.rendering import NotificationRenderer
 from binome_notifications.adapters.smtp import build_mime_message, message_id_for
-from binome_notifications.domain.examples import EXAMPLE_NOW, example_trigger
 from binome_notifications.domain.model import (
     Channel,
     Language,
@@ -21,7 +22,6 @@ from binome_notifications.domain.model import (
 )
 from binome_notifications.domain.planning import plan_notifications
 from binome_notifications.domain.triggers import PairFitConcern, PairFormed
-from binome_notifications.preview_cli import register, render_preview
 
 pytestmark = pytest.mark.unit
 
