@@ -29,11 +29,13 @@ COPY services ./services
 COPY integrations ./integrations
 # A wheel then a non-editable install: the runtime stage gets only site-packages, no sources.
 # pip compiles the .pyc files here, so the read-only runtime never needs to write them.
-# The local development stack (devstack/) is left out, so its command goes too; the build
-# backend leaves once the wheel is built.
+# The development package (devstack/: the local stack, the demo, the generators of docs and
+# manifests, the cohort generator, the notification previews and SMTP sink) is not copied, so
+# its commands go too; the build backend leaves once the wheel is built.
 RUN pip wheel --wheel-dir /wheels --no-deps --no-build-isolation . \
     && pip install --no-deps /wheels/binome-*.whl \
-    && rm /opt/venv/bin/binome-stack \
+    && rm /opt/venv/bin/binome-stack /opt/venv/bin/binome-docs /opt/venv/bin/binome-manifests \
+          /opt/venv/bin/binome-mail \
     && pip uninstall --yes setuptools wheel
 
 

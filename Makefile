@@ -50,6 +50,7 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/binome-docs check
 
 format: $(INSTALLED)
@@ -69,4 +70,5 @@ stack-reset: $(INSTALLED)
 	$(BIN)/binome-stack reset
 
 clean: stack-down
-	rm -rf $(VENV) .stack .pytest_cache .mypy_cache .ruff_cache $(CONTRACT_CHECK)/node_modules
+	rm -rf $(VENV) .stack .pytest_cache .mypy_cache .ruff_cache .import_linter_cache \
+		$(CONTRACT_CHECK)/node_modules

@@ -37,7 +37,7 @@ import scipy.sparse as sp
 from scipy.optimize import linear_sum_assignment
 from scipy.sparse.csgraph import maximum_flow
 
-from binome_pairing.cohort_generator import PROGRAMME_START, generate_cohort
+from binome_devstack.cohort_generator import PROGRAMME_START, generate_cohort
 from binome_pairing.domain import DEFAULT_TUNING, solve
 from binome_pairing.domain.encoding import encode_cohort
 from binome_pairing.domain.evaluation import feasible, pair_scores

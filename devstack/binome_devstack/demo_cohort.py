@@ -1,6 +1,6 @@
 """The demo's programme: its size, its generated cohort, its definition and its HR export.
 
-The cohort comes from :func:`binome_pairing.cohort_generator.generate_cohort` (a French
+The cohort comes from :func:`binome_devstack.cohort_generator.generate_cohort` (a French
 group: business units, sites in France and abroad, FR/EN speakers, reporting lines,
 managers 45–62, young mentors 23–32 with digital skills), seeded and reproducible. The
 export is the CSV an HR information system would produce, with a few broken rows added on
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from binome_devstack.cohort_generator import GeneratedCohort, benchmark_rules, generate_cohort
 from binome_integrations.participants_csv import participants_csv_text
-from binome_pairing.cohort_generator import GeneratedCohort, benchmark_rules, generate_cohort
 from binome_shared.contracts.hr_commands import DefineProgramme, ProgrammeContact
 from binome_shared.contracts.participants import ParticipantProfile
 from binome_shared.contracts.session_plan import SessionPlan, default_planned_sessions

@@ -231,7 +231,7 @@ class DemoProcesses:
             [
                 sys.executable,
                 "-m",
-                "binome_notifications.cli",
+                "binome_devstack.notifications.preview_cli",
                 "smtp-sink",
                 "--port",
                 str(self._places.smtp_port),

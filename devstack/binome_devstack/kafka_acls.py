@@ -34,7 +34,9 @@ REQUEST_TIMEOUT_SECONDS: Final = 30.0
 
 def platform_principals(prefix: str = "") -> tuple[PrincipalAcls, ...]:
     """Every service's principal and HR's, with their ACLs on the topics named with ``prefix``."""
-    from binome_shared.docs_cli import service_definitions  # noqa: PLC0415 - imports services
+    from binome_devstack.service_definitions import (  # noqa: PLC0415 - imports services
+        service_definitions,
+    )
 
     return platform_acls(service_definitions(), ALL_TOPICS, prefix)
 

@@ -24,7 +24,7 @@ from binome_devstack import StackSettings, ensure_stack
 from binome_devstack.kafka_acls import client_security
 from binome_devstack.kafka_provision import provision
 from binome_devstack.kafka_tls import KafkaSecrets, secure_env_exports
-from binome_notifications.adapters.smtp_sink import SmtpSink
+from binome_devstack.notifications.smtp_sink import SmtpSink
 from binome_shared.contracts.acls import principal_name
 from binome_shared.contracts.hr_commands import ApprovePair, RequestMatching
 from binome_shared.contracts.programme import ApprovalMode

@@ -42,7 +42,7 @@ AT = datetime(2027, 2, 1, 10, 0, tzinfo=UTC)
 
 def sample_payloads() -> list[Message]:
     """Payloads built as their producers build them (HR, a calendar tool, the services)."""
-    from binome_pairing.cohort_generator import generate_cohort
+    from binome_devstack.cohort_generator import generate_cohort
     from tests.unit.notifications import notifications_factories as sent
 
     profile = generate_cohort(mentees=1, mentors=1, seed=3).participants[0]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from binome_notifications import preview_cli
 from binome_notifications.bootstrap import NAME, NotificationsSettings, definition
 from binome_shared.runtime.cli import service_main
 
@@ -15,7 +14,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Binôme notifications: e-mails and signed webhooks, in French and English.",
         settings_class=NotificationsSettings,
         definition_factory=definition,
-        extra_commands=(preview_cli.register,),
         argv=argv,
     )
 

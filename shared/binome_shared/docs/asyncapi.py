@@ -7,16 +7,42 @@ metadata only as ``x-`` specification extensions, where the specification allows
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import Any, Protocol
 
 from binome_shared.contracts.base import Message, MessageKind
 from binome_shared.contracts.topics import TopicSpec
 from binome_shared.docs.json_schema import message_json_schema
 from binome_shared.messaging.cloudevents import dataschema_uri
-from binome_shared.runtime.service import ServiceDefinition
 
 ASYNCAPI_VERSION = "3.1.0"
+
+
+class DocumentedService(Protocol):
+    """What a service's AsyncAPI document is made of; a ``ServiceDefinition`` is one.
+
+    A protocol rather than the runtime's class: the runtime serves this document, so the
+    document does not import the runtime (no import cycle between the two).
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def description(self) -> str: ...
+
+    @property
+    def subscriptions(self) -> Sequence[TopicSpec]: ...
+
+    @property
+    def routes(self) -> Iterable[type[Message]]:
+        """The message types the service receives."""
+        ...
+
+    @property
+    def publishes(self) -> Sequence[type[Message]]: ...
+
 
 CLOUDEVENTS_HEADERS: dict[str, Any] = {
     "type": "object",
@@ -65,7 +91,7 @@ def message_name(message: type[Message]) -> str:
     return f"{message.__name__}V{message.schema_version.major}"
 
 
-def asyncapi_document(definition: ServiceDefinition) -> dict[str, Any]:
+def asyncapi_document(definition: DocumentedService) -> dict[str, Any]:
     """The service's AsyncAPI document: what it receives, what it sends, every schema."""
     received = list(definition.routes)
     sent = list(definition.publishes)

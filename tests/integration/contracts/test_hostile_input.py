@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from binome_pairing.cohort_generator import generate_cohort
+from binome_devstack.cohort_generator import generate_cohort
 from binome_shared.contracts.hr_commands import EnrolParticipant
 from binome_shared.contracts.programme import ProgrammeRules
 from binome_shared.contracts.topics import HR_COMMANDS

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from binome_devstack.cohort_generator import generate_cohort
 from binome_integrations.participants_csv import write_participants_csv
-from binome_pairing.cohort_generator import generate_cohort
 from binome_shared.contracts.catalogue import CATALOGUE
 from binome_shared.contracts.hr_commands import EnrolParticipant
 from binome_shared.contracts.topics import HR_COMMANDS

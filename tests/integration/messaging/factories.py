@@ -44,7 +44,7 @@ def pair_formed(
 
 def programme_defined(programme_id: str = "prog-1") -> Envelope[Any]:
     """The HR command the services need before they follow a programme's pairs."""
-    from binome_pairing.cohort_generator import benchmark_rules
+    from binome_devstack.cohort_generator import benchmark_rules
     from tests.support.programmes import hr_command, programme_definition
 
     return hr_command(programme_definition(benchmark_rules()), programme_id=programme_id)
@@ -52,7 +52,7 @@ def programme_defined(programme_id: str = "prog-1") -> Envelope[Any]:
 
 def enrolments(programme_id: str = "prog-1") -> tuple[list[Envelope[Any]], str, str]:
     """Enrolment commands for one mentor and one mentee, and their ids."""
-    from binome_pairing.cohort_generator import generate_cohort
+    from binome_devstack.cohort_generator import generate_cohort
     from binome_shared.contracts.hr_commands import EnrolParticipant
     from tests.support.programmes import hr_command
 

@@ -9,7 +9,7 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from binome_shared.db import cli
+from binome_shared import db_cli as cli
 from binome_shared.messaging import outbox
 from tests.integration.messaging.relay_support import (
     SCHEMA,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from binome_pairing.cohort_generator import generate_cohort
+from binome_devstack.cohort_generator import generate_cohort
 from binome_shared.contracts.hr_commands import EnrolParticipant, RequestMatching
 from binome_shared.contracts.programme import ApprovalMode
 from binome_shared.contracts.topics import HR_COMMANDS, PAIRING_EVENTS, SESSIONS_EVENTS

@@ -20,8 +20,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.semconv._incubating.attributes import messaging_attributes as semconv
 from prometheus_client.parser import text_string_to_metric_families
 
-from binome_notifications.adapters.smtp_sink import SmtpSink
-from binome_pairing.cohort_generator import generate_cohort
+from binome_devstack.cohort_generator import generate_cohort
+from binome_devstack.notifications.smtp_sink import SmtpSink
 from binome_shared.contracts.hr_commands import EnrolParticipant, RequestMatching
 from binome_shared.contracts.programme import ApprovalMode
 from binome_shared.contracts.topics import (

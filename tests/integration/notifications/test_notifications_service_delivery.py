@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from binome_notifications.adapters.smtp_sink import SinkFault, SmtpSink
+from binome_devstack.notifications.smtp_sink import SinkFault, SmtpSink
 from binome_notifications.domain.signing import (
     DELIVERY_ID_HEADER,
     SIGNATURE_HEADER,

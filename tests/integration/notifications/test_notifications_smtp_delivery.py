@@ -2,15 +2,11 @@
 
 import asyncio
 import email
-import os
 import random
 import shutil
-import signal
-import smtplib
 import socket
 import ssl
 import subprocess
-import sys
 from dataclasses import replace
 from datetime import timedelta
 from email.message import EmailMessage
@@ -20,6 +16,8 @@ from pathlib import Path
 import icalendar
 import pytest
 
+from binome_devstack.notifications.examples import example_trigger
+from binome_devstack.notifications.smtp_sink import FaultStage, SinkFault, SmtpSink
 from binome_notifications.adapters.messages import OutgoingEmail
 from binome_notifications.adapters.rendering import NotificationRenderer
 from binome_notifications.adapters.retrying import deliver_with_retries
@@ -29,8 +27,6 @@ from binome_notifications.adapters.smtp import (
     SmtpSettings,
     message_id_for,
 )
-from binome_notifications.adapters.smtp_sink import FaultStage, SinkFault, SmtpSink
-from binome_notifications.domain.examples import example_trigger
 from binome_notifications.domain.model import Language, NotificationKind
 from binome_notifications.domain.planning import plan_notifications
 from binome_notifications.domain.policy import OutcomeClass, RetryPolicy, SmtpReply
@@ -185,45 +181,6 @@ async def test_sending_the_same_email_twice_gives_two_files_with_one_message_id(
     ids = {_parse(path)["Message-ID"] for path in sink.stored}
     assert len(sink.stored) == 2
     assert len(ids) == 1
-
-
-def test_smtp_sink_command_runs_a_real_server_until_sigterm(tmp_path: Path) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    mail_dir = tmp_path / "mail"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "binome_notifications.preview_cli",
-            "smtp-sink",
-            "--port",
-            str(port),
-            "--dir",
-            str(mail_dir),
-        ],
-        stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        assert process.stderr is not None
-        banner = process.stderr.readline().decode()
-        assert f"127.0.0.1:{port}" in banner
-        message = EmailMessage()
-        message["From"] = "noreply@binome.example.com"
-        message["To"] = "someone@example.com"
-        message["Subject"] = "Hello from the CLI test"
-        message.set_content("body")
-        with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
-            client.send_message(message)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        status = process.wait(timeout=20)
-    assert status == 0
-    stored = list(mail_dir.glob("*.eml"))
-    assert [path.name.split("-", 1)[1] for path in stored] == ["hello-from-the-cli-test.eml"]
-    assert _parse(stored[0])["Subject"] == "Hello from the CLI test"
 
 
 def _self_signed_certificate(directory: Path) -> tuple[Path, Path]:

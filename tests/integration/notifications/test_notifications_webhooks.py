@@ -11,11 +11,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
+from binome_devstack.notifications.examples import example_trigger
 from binome_notifications.adapters.messages import OutgoingWebhook
 from binome_notifications.adapters.rendering import NotificationRenderer
 from binome_notifications.adapters.retrying import deliver_with_retries
 from binome_notifications.adapters.webhooks import WebhookEndpoint, WebhookSender
-from binome_notifications.domain.examples import example_trigger
 from binome_notifications.domain.model import Channel, Language, NotificationKind
 from binome_notifications.domain.planning import plan_notifications
 from binome_notifications.domain.policy import HttpReply, OutcomeClass, RetryPolicy

@@ -10,8 +10,8 @@ from typing import Any
 import asyncpg
 import pytest
 
+from binome_devstack.cohort_generator import generate_cohort
 from binome_pairing import handlers
-from binome_pairing.cohort_generator import generate_cohort
 from binome_shared.contracts.base import Envelope
 from binome_shared.contracts.catalogue import CATALOGUE
 from binome_shared.contracts.hr_commands import EnrolParticipant

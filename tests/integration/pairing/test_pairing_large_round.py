@@ -31,8 +31,8 @@ import asyncpg
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
+from binome_devstack.cohort_generator import generate_cohort
 from binome_pairing.adapters.repository import PostgresPairing
-from binome_pairing.cohort_generator import generate_cohort
 from binome_shared.contracts.hr_commands import RequestMatching
 from tests.support.health_watch import POLL_EVERY, watching_health
 from tests.support.platform import Kafka, ProvisionedDatabase

@@ -12,9 +12,9 @@ from dataclasses import replace
 import asyncpg
 import pytest
 
+from binome_devstack.cohort_generator import generate_cohort
 from binome_pairing import handlers
 from binome_pairing.adapters.solver_pool import SolverPool
-from binome_pairing.cohort_generator import generate_cohort
 from binome_pairing.rounds import RoundProblem, SolvedRound
 from binome_shared.contracts.catalogue import CATALOGUE
 from binome_shared.contracts.hr_commands import EnrolParticipant, RequestMatching

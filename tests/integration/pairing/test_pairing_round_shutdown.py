@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from binome_pairing.cohort_generator import generate_cohort
+from binome_devstack.cohort_generator import generate_cohort
 from binome_shared.contracts.hr_commands import RequestMatching
 from tests.integration.pairing.test_pairing_large_round import PROGRAMME, enrol_directly
 from tests.support.platform import Kafka, ProvisionedDatabase

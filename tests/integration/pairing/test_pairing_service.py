@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from binome_pairing.cohort_generator import generate_cohort
+from binome_devstack.cohort_generator import generate_cohort
 from binome_shared.contracts.hr_commands import (
     ApprovePair,
     EnrolParticipant,

@@ -10,12 +10,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from binome_devstack.cohort_generator import generate_cohort
 from binome_pairing.adapters.solver_pool import (
     WORKER_NICENESS,
     SolverPool,
     SolverWorkerLostError,
 )
-from binome_pairing.cohort_generator import generate_cohort
 from binome_pairing.rounds import RoundProblem, solve_in_process
 from binome_shared.messaging.consumer import TRANSIENT_ERRORS
 

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
-from binome_notifications.adapters.smtp_sink import SmtpSink
+from binome_devstack.notifications.smtp_sink import SmtpSink
 from binome_shared.contracts.topics import SESSIONS_EVENTS
 from tests.integration.messaging.factories import pair_formed, programme_defined
 from tests.support.outage import CuttableProxy, SilentServer

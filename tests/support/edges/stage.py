@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaProducer
 
-from binome_pairing.cohort_generator import GeneratedCohort, generate_cohort
+from binome_devstack.cohort_generator import GeneratedCohort, generate_cohort
 from binome_shared.contracts.base import Envelope, Message
 from binome_shared.contracts.hr_commands import EnrolParticipant, RequestMatching
 from binome_shared.contracts.pairing_events import PairExplanation, PairFormed, PairSide

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
+from binome_devstack.service_definitions import service_definitions
 from binome_shared.contracts.base import Envelope, Event, Message, MessageKind, SchemaVersion
 from binome_shared.contracts.catalogue import CATALOGUE
 from binome_shared.contracts.registry import Registry
 from binome_shared.contracts.topics import PAIRING_EVENTS
 from binome_shared.contracts.values import LocalisedText
 from binome_shared.docs.json_schema import message_json_schema
-from binome_shared.docs_cli import service_definitions
 from binome_shared.messaging.cloudevents import (
     ReceivedRecord,
     RejectionCode,

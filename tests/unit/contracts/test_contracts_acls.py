@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from binome_devstack.service_definitions import service_definitions
 from binome_shared.contracts.acls import (
     INBOUND_PRINCIPAL,
     Acl,
@@ -27,7 +28,6 @@ from binome_shared.contracts.topics import (
     SESSIONS_EVENTS,
     TopicSpec,
 )
-from binome_shared.docs_cli import service_definitions
 
 pytestmark = pytest.mark.unit
 

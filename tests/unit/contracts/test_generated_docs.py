@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from binome_devstack.generators.docs_cli import generated_documents
 from binome_shared.contracts.catalogue import CATALOGUE
-from binome_shared.docs_cli import generated_documents
 from binome_shared.messaging.cloudevents import dataschema_uri
 
 pytestmark = pytest.mark.unit

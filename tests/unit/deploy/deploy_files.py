@@ -22,7 +22,7 @@ from pydantic_settings import BaseSettings
 from binome_notifications.bootstrap import NotificationsSettings
 from binome_pairing.bootstrap import PairingSettings
 from binome_sessions.bootstrap import SessionsSettings
-from binome_shared.db.cli import ProvisionSettings
+from binome_shared.db_cli import ProvisionSettings
 from binome_shared.runtime.environment import known_variables, variable_name
 from binome_shared.runtime.postgres_tls import PostgresTlsSettings
 

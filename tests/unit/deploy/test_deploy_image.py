@@ -150,7 +150,8 @@ def test_the_build_backend_and_the_development_stack_leave_the_image() -> None:
     (build,) = [command for command in builder_commands() if "pip wheel" in command]
     assert "pip uninstall --yes setuptools wheel" in build
     scripts = PYPROJECT["project"]["scripts"]
-    removed = set(re.findall(r"rm /opt/venv/bin/(\S+)", build))
+    (removal,) = re.findall(r"rm (?:/opt/venv/bin/\S+\s+)+", build)
+    removed = set(re.findall(r"/opt/venv/bin/(\S+)", removal))
     assert removed == {
         name for name, target in scripts.items() if target.startswith("binome_devstack")
     }

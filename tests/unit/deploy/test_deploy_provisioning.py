@@ -17,15 +17,20 @@ import kubernetes_validate
 import pytest
 import trustme
 
+from binome_devstack.generators.deploy_manifests import (
+    SECRETS_ROOT,
+    generated_manifests,
+    kafka_user,
+    main,
+)
+from binome_devstack.generators.generated_files import stale_files
+from binome_devstack.service_definitions import service_definitions
 from binome_notifications.bootstrap import NotificationsSettings
 from binome_pairing.bootstrap import PairingSettings
 from binome_sessions.bootstrap import SessionsSettings
 from binome_shared.contracts.acls import platform_acls, principal_name
 from binome_shared.contracts.topics import ALL_TOPICS
 from binome_shared.db.provision import ServiceDatabase
-from binome_shared.deploy_manifests import SECRETS_ROOT, generated_manifests, kafka_user, main
-from binome_shared.docs_cli import service_definitions
-from binome_shared.generated_files import stale_files
 from binome_shared.runtime.environment import FILE_SUFFIX, unknown_variables
 from binome_shared.runtime.production_guard import production_problems
 from binome_shared.runtime.settings import ServiceSettings

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from binome_devstack.cohort_generator import generate_cohort
 from binome_integrations.hr_import import (
     EXIT_ALL_IMPORTED,
     EXIT_KAFKA_FAILED,
@@ -20,7 +21,6 @@ from binome_integrations.hr_import import (
 from binome_integrations.hr_publishing import participant_records
 from binome_integrations.language import default_language
 from binome_integrations.participants_csv import write_participants_csv
-from binome_pairing.cohort_generator import generate_cohort
 from binome_shared.contracts.catalogue import CATALOGUE
 from binome_shared.contracts.hr_commands import EnrolParticipant, UpdateParticipant
 from binome_shared.messaging.cloudevents import ReceivedRecord, decode

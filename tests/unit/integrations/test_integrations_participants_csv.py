@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from binome_devstack.cohort_generator import generate_cohort
 from binome_integrations.participants_csv import (
     COLUMNS,
     ImportReport,
@@ -16,7 +17,6 @@ from binome_integrations.participants_csv import (
     participants_csv_text,
     write_participants_csv,
 )
-from binome_pairing.cohort_generator import generate_cohort
 from binome_shared.contracts.participants import (
     Gender,
     LearningNeed,

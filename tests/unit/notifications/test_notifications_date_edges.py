@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from binome_devstack.notifications.examples import example_trigger
 from binome_notifications.adapters.rendering import NotificationRenderer
-from binome_notifications.domain.examples import example_trigger
 from binome_notifications.domain.model import Channel, Language, NotificationKind
 from binome_notifications.domain.planning import plan_notifications
 from binome_notifications.domain.triggers import PairStalled, SessionScheduled

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import binome_notifications
+from binome_devstack.notifications.examples import example_trigger
 from binome_notifications.adapters.headers import UnsafeHeaderError
 from binome_notifications.adapters.messages import CalendarAttachment, OutgoingEmail
 from binome_notifications.adapters.rendering import NotificationRenderer
@@ -26,7 +27,6 @@ from binome_notifications.adapters.smtp import (
     mime_bytes,
 )
 from binome_notifications.domain.content import CalendarMethod
-from binome_notifications.domain.examples import example_trigger
 from binome_notifications.domain.model import Language, NotificationKind
 from binome_notifications.domain.planning import plan_notifications
 from binome_notifications.domain.policy import OutcomeClass

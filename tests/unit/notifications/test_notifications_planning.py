@@ -3,14 +3,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from binome_notifications.domain.content import (
-    CalendarMethod,
-    HrFitAlertContent,
-    HrStallAlertContent,
-    IntroductionContent,
-    SessionContent,
-)
-from binome_notifications.domain.examples import (
+from binome_devstack.notifications.examples import (
     EXAMPLE_HR,
     EXAMPLE_MENTEE,
     EXAMPLE_MENTOR,
@@ -19,6 +12,13 @@ from binome_notifications.domain.examples import (
     EXAMPLE_SESSION_START,
     EXAMPLE_THEME,
     example_trigger,
+)
+from binome_notifications.domain.content import (
+    CalendarMethod,
+    HrFitAlertContent,
+    HrStallAlertContent,
+    IntroductionContent,
+    SessionContent,
 )
 from binome_notifications.domain.model import (
     Channel,

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from binome_notifications.domain.examples import example_trigger
+from binome_devstack.notifications.examples import example_trigger
 from binome_notifications.domain.model import Channel, NotificationKind
 from binome_notifications.domain.planning import plan_notifications
 from binome_notifications.domain.policy import (

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from binome_devstack.notifications.examples import example_trigger
 from binome_notifications import translation
 from binome_notifications.adapters.deliveries import outgoing_from_stored, stored_message
 from binome_notifications.adapters.directory import SessionRecord
@@ -17,7 +18,6 @@ from binome_notifications.bootstrap import (
     receiver_subscriptions,
     smtp_settings,
 )
-from binome_notifications.domain.examples import example_trigger
 from binome_notifications.domain.model import Channel, Language, NotificationKind, Role
 from binome_notifications.domain.planning import plan_notifications
 from binome_shared.contracts import hr_commands, pairing_events, sessions_messages

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy.optimize import linear_sum_assignment
 
-from binome_pairing.cohort_generator import generate_cohort
+from binome_devstack.cohort_generator import generate_cohort
 from binome_pairing.domain import solve
 from binome_pairing.domain.assignment import assign
 from binome_pairing.domain.encoding import encode_cohort

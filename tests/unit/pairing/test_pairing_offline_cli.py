@@ -9,7 +9,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from binome_pairing.cohort_generator import generate_cohort
+from binome_devstack.cohort_generator import generate_cohort
 from binome_pairing.offline_cli import EXIT_BAD_INPUT, EXIT_SOLVED, main, render_input_schema
 
 pytestmark = pytest.mark.unit

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from binome_pairing.cohort_generator import generate_cohort
+from binome_devstack.cohort_generator import generate_cohort
 from binome_pairing.domain import excluded_pairs, preview, solve
 from binome_shared.contracts.participants import ParticipantRole
 from binome_shared.contracts.programme import HardConstraint, ProgrammeRules

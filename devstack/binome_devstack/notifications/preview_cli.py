@@ -1,8 +1,12 @@
-"""Command-line extras: ``preview`` renders an example notification, ``smtp-sink`` runs the
+"""``binome-mail``: ``preview`` renders an example notification, ``smtp-sink`` runs the
 local SMTP server that stores what it receives as .eml files.
 
-``register(subparsers)`` adds both to a service CLI; each sets ``handler`` to a function
+Development tools, not commands of the service: the image ships neither.
+``register(subparsers)`` adds both to a command line; each sets ``handler`` to a function
 taking the parsed arguments and returning the exit status.
+
+Outils de développement : aperçu d'une notification et serveur SMTP local ; l'image n'en
+contient aucun.
 """
 
 from __future__ import annotations
@@ -16,11 +20,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from binome_devstack.notifications.examples import EXAMPLE_NOW, example_trigger
+from binome_devstack.notifications.smtp_sink import FaultStage, SinkFault, SmtpSink
 from binome_notifications.adapters.rendering import NotificationRenderer
 from binome_notifications.adapters.smtp import build_mime_message
-from binome_notifications.adapters.smtp_sink import FaultStage, SinkFault, SmtpSink
 from binome_notifications.domain.calendar import render_ics
-from binome_notifications.domain.examples import EXAMPLE_NOW, example_trigger
 from binome_notifications.domain.model import Channel, Language, Notification, NotificationKind
 from binome_notifications.domain.planning import plan_notifications
 
@@ -185,8 +189,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``preview`` or ``smtp-sink`` on their own (``python -m``)."""
-    parser = argparse.ArgumentParser(prog="binome-notifications")
+    """Entry point of ``binome-mail``; ``python -m`` on this module does the same."""
+    parser = argparse.ArgumentParser(
+        prog="binome-mail",
+        description="Notifications' development tools: example previews and a local SMTP sink.",
+    )
     register(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
     arguments = parser.parse_args(argv)
     status: int = arguments.handler(arguments)

@@ -20,22 +20,20 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 from pydantic_settings import BaseSettings
 
+from binome_devstack.generators.generated_files import generate_or_check
+from binome_devstack.service_definitions import service_definitions
+from binome_integrations.participants_csv import columns_reference_markdown
+from binome_notifications.bootstrap import NotificationsSettings
+from binome_pairing.bootstrap import PairingSettings
+from binome_sessions.bootstrap import SessionsSettings
 from binome_shared.contracts.base import Message
 from binome_shared.contracts.catalogue import CATALOGUE
+from binome_shared.db_cli import ProvisionSettings
 from binome_shared.docs.asyncapi import asyncapi_document
 from binome_shared.docs.json_schema import message_json_schema, schema_catalogue, schema_path
-from binome_shared.generated_files import generate_or_check
 from binome_shared.messaging.cloudevents import DATASCHEMA_BASE, dataschema_uri
 from binome_shared.runtime.service import ServiceDefinition
 from binome_shared.runtime.settings import ServiceSettings
-
-
-def service_definitions() -> list[ServiceDefinition]:
-    from binome_notifications.bootstrap import definition as notifications  # noqa: PLC0415
-    from binome_pairing.bootstrap import definition as pairing  # noqa: PLC0415
-    from binome_sessions.bootstrap import definition as sessions  # noqa: PLC0415
-
-    return [pairing(), sessions(), notifications()]
 
 
 def generated_documents() -> dict[str, str]:
@@ -49,22 +47,11 @@ def generated_documents() -> dict[str, str]:
         documents[f"asyncapi/{definition.name}.json"] = _json(asyncapi_document(definition))
     documents["events.md"] = _catalogue_markdown(definitions)
     documents["configuration.md"] = _configuration_markdown()
-    documents["hr-import-columns.md"] = _hr_import_columns()
+    documents["hr-import-columns.md"] = columns_reference_markdown()
     return documents
 
 
-def _hr_import_columns() -> str:
-    from binome_integrations.participants_csv import columns_reference_markdown  # noqa: PLC0415
-
-    return columns_reference_markdown()
-
-
 def _settings_classes() -> list[tuple[str, type[BaseSettings]]]:
-    from binome_notifications.bootstrap import NotificationsSettings  # noqa: PLC0415
-    from binome_pairing.bootstrap import PairingSettings  # noqa: PLC0415
-    from binome_sessions.bootstrap import SessionsSettings  # noqa: PLC0415
-    from binome_shared.db.cli import ProvisionSettings  # noqa: PLC0415
-
     return [
         ("pairing", PairingSettings),
         ("sessions", SessionsSettings),

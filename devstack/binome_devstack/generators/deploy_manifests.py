@@ -21,11 +21,12 @@ from typing import Any
 
 import yaml
 
+from binome_devstack.generators.generated_files import generate_or_check
+from binome_devstack.service_definitions import service_definitions
 from binome_shared.contracts.acls import PrincipalAcls, platform_acls, principal_name
 from binome_shared.contracts.catalogue import CATALOGUE
 from binome_shared.contracts.topics import ALL_TOPICS
 from binome_shared.db.provision import ServiceDatabase
-from binome_shared.generated_files import generate_or_check
 from binome_shared.runtime.service import ServiceDefinition
 from binome_shared.runtime.topic_policy import (
     TopicConfig,
@@ -269,16 +270,10 @@ def generated_manifests(definitions: Sequence[ServiceDefinition]) -> dict[str, s
     }
 
 
-def _service_definitions() -> list[ServiceDefinition]:
-    from binome_shared.docs_cli import service_definitions  # noqa: PLC0415 - imports services
-
-    return service_definitions()
-
-
 def main(
     argv: Sequence[str] | None = None,
     *,
-    definitions: Callable[[], Sequence[ServiceDefinition]] = _service_definitions,
+    definitions: Callable[[], Sequence[ServiceDefinition]] = service_definitions,
 ) -> int:
     parser = argparse.ArgumentParser(prog="binome-manifests", description=__doc__.split("\n")[0])
     parser.add_argument("action", choices=["generate", "check"])
