@@ -23,7 +23,7 @@ from binome_sessions.domain import (
 from binome_sessions.handlers import RepositoryFactory, publish_track_events
 from binome_sessions.translation import progress_report
 from binome_shared.contracts.base import Envelope
-from binome_shared.messaging.consumer import UnitOfWork
+from binome_shared.messaging.routes import UnitOfWork
 from binome_shared.messaging.scheduler import Job
 
 logger = logging.getLogger(__name__)

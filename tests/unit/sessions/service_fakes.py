@@ -18,8 +18,8 @@ from binome_shared.contracts.pairing_events import PairExplanation, PairFormed, 
 from binome_shared.contracts.programme import ProgrammeRules
 from binome_shared.contracts.session_plan import SessionPlan
 from binome_shared.contracts.values import LocalisedText
-from binome_shared.messaging.consumer import UnitOfWork
 from binome_shared.messaging.outbox import Outbox
+from binome_shared.messaging.routes import UnitOfWork
 
 TENANT = "groupe-exemple"
 PROGRAMME = "prog-2027"

@@ -11,8 +11,8 @@ from binome_sessions.domain import (
     GroupProgress,
     ObjectiveOutcome,
     PairTrack,
+    ParticipantRole,
     ProgressGrouping,
-    Side,
     compute_progress,
     detect_stalls,
 )
@@ -50,13 +50,17 @@ def test_figures_count_pairs_sessions_objectives_and_ratings() -> None:
     for track in tracks:
         hold(track, "kick-off", at("2025-01-20"))
         track.give_session_feedback(
-            author=Side.MENTEE, session_key="kick-off", rating=4, good_fit=True, now=NOW
+            author=ParticipantRole.MENTEE, session_key="kick-off", rating=4, good_fit=True, now=NOW
         )
         track.give_session_feedback(
-            author=Side.MENTOR, session_key="kick-off", rating=5, good_fit=True, now=NOW
+            author=ParticipantRole.MENTOR, session_key="kick-off", rating=5, good_fit=True, now=NOW
         )
-    first.set_objective(objective_id="o1", side=Side.MENTEE, statement="LinkedIn", now=NOW)
-    first.set_objective(objective_id="o2", side=Side.MENTOR, statement="Décider", now=NOW)
+    first.set_objective(
+        objective_id="o1", side=ParticipantRole.MENTEE, statement="LinkedIn", now=NOW
+    )
+    first.set_objective(
+        objective_id="o2", side=ParticipantRole.MENTOR, statement="Décider", now=NOW
+    )
     first.close_objective(objective_id="o1", outcome=ObjectiveOutcome.MET, now=NOW)
     first.close_objective(objective_id="o2", outcome=ObjectiveOutcome.NOT_MET, now=NOW)
     second.skip_session(session_key="generative-ai", now=NOW)
@@ -153,7 +157,7 @@ def test_ratings_from_fewer_raters_than_the_threshold_are_suppressed() -> None:
     for track in tracks[:4]:
         hold(track, "kick-off", at("2025-01-20"))
         track.give_session_feedback(
-            author=Side.MENTEE, session_key="kick-off", rating=1, good_fit=False, now=NOW
+            author=ParticipantRole.MENTEE, session_key="kick-off", rating=1, good_fit=False, now=NOW
         )
 
     figures = compute_progress(programme_id=PROGRAMME, tracks=tracks).total.figures
@@ -172,7 +176,7 @@ def test_ratings_hidden_in_one_group_are_hidden_in_another_so_the_total_cannot_r
     for track in raters:
         hold(track, "kick-off", at("2025-01-20"))
         track.give_session_feedback(
-            author=Side.MENTEE, session_key="kick-off", rating=3, good_fit=True, now=NOW
+            author=ParticipantRole.MENTEE, session_key="kick-off", rating=3, good_fit=True, now=NOW
         )
 
     progress = compute_progress(programme_id=PROGRAMME, tracks=tracks)

@@ -21,8 +21,8 @@ from binome_shared.contracts.sessions_messages import (
     SetObjective,
     UpdateObjectiveProgress,
 )
-from binome_shared.messaging.consumer import dispatch
 from binome_shared.messaging.errors import AwaitingPrerequisiteError, RejectedError
+from binome_shared.messaging.routes import dispatch
 from binome_shared.messaging.scheduler import Job
 
 from .service_fakes import (

@@ -16,6 +16,7 @@ from binome_sessions.domain.events import (
     PairStalled,
     SessionCancelled,
     SessionCompleted,
+    SessionEvent,
     SessionMissed,
     SessionRescheduled,
     SessionScheduled,
@@ -29,7 +30,6 @@ from binome_sessions.domain.progress import (
     GroupProgress,
     ProgrammeProgress,
     ProgressFigures,
-    ProgressGrouping,
     compute_progress,
 )
 from binome_sessions.domain.rejections import (
@@ -48,8 +48,9 @@ from binome_sessions.domain.values import (
     ObjectiveOutcome,
     ObjectiveStatus,
     PairStatus,
+    ParticipantRole,
+    ProgressGrouping,
     SessionStatus,
-    Side,
 )
 
 __all__ = [
@@ -79,6 +80,7 @@ __all__ = [
     "PairStalled",
     "PairStatus",
     "PairTrack",
+    "ParticipantRole",
     "ProgrammeProgress",
     "ProgressFigures",
     "ProgressGrouping",
@@ -86,13 +88,13 @@ __all__ = [
     "RejectionReason",
     "SessionCancelled",
     "SessionCompleted",
+    "SessionEvent",
     "SessionMissed",
     "SessionRescheduled",
     "SessionScheduled",
     "SessionSkipped",
     "SessionStatus",
     "SessionsDomainEvent",
-    "Side",
     "TrackedSession",
     "close_expired",
     "compute_progress",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from enum import StrEnum
 from typing import Any
 
 from binome_sessions.domain.track import PairTrack
@@ -17,19 +16,13 @@ from binome_sessions.domain.values import (
     FeedbackMoment,
     ObjectiveStatus,
     PairStatus,
+    ParticipantRole,
+    ProgressGrouping,
     SessionStatus,
-    Side,
 )
 
 DEFAULT_SUPPRESSION_THRESHOLD = 5
 TOTAL_GROUP = "*"
-
-
-class ProgressGrouping(StrEnum):
-    """Which side's business unit the figures are broken down by."""
-
-    MENTEE_BUSINESS_UNIT = "mentee_business_unit"
-    MENTOR_BUSINESS_UNIT = "mentor_business_unit"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -126,7 +119,7 @@ def compute_progress(
     )
     hidden_ratings = {
         side: _hidden_ratings(by_group, side, suppressed_groups, suppression_threshold)
-        for side in Side
+        for side in ParticipantRole
     }
 
     def progress_of(group: str, members: Sequence[PairTrack], count: int) -> GroupProgress:
@@ -139,8 +132,8 @@ def compute_progress(
             people=count,
             figures=_figures(
                 members,
-                hide_mentee_rating=group in hidden_ratings[Side.MENTEE],
-                hide_mentor_rating=group in hidden_ratings[Side.MENTOR],
+                hide_mentee_rating=group in hidden_ratings[ParticipantRole.MENTEE],
+                hide_mentor_rating=group in hidden_ratings[ParticipantRole.MENTOR],
             ),
         )
 
@@ -185,9 +178,9 @@ def _with_complementary_suppression(
     return hidden
 
 
-def _raters(tracks: Sequence[PairTrack], side: Side) -> set[str]:
+def _raters(tracks: Sequence[PairTrack], side: ParticipantRole) -> set[str]:
     return {
-        track.mentee_id if side is Side.MENTEE else track.mentor_id
+        track.mentee_id if side is ParticipantRole.MENTEE else track.mentor_id
         for track in tracks
         if any(given.author is side for given in track.feedback)
     }
@@ -195,7 +188,7 @@ def _raters(tracks: Sequence[PairTrack], side: Side) -> set[str]:
 
 def _hidden_ratings(
     by_group: dict[str, list[PairTrack]],
-    side: Side,
+    side: ParticipantRole,
     suppressed_groups: set[str],
     threshold: int,
 ) -> set[str]:
@@ -238,12 +231,18 @@ def _figures(
             for given in track.feedback
             if given.moment is FeedbackMoment.AFTER_SESSION and given.good_fit is False
         ),
-        rating_from_mentees=_average_rating(tracks, Side.MENTEE, hidden=hide_mentee_rating),
-        rating_from_mentors=_average_rating(tracks, Side.MENTOR, hidden=hide_mentor_rating),
+        rating_from_mentees=_average_rating(
+            tracks, ParticipantRole.MENTEE, hidden=hide_mentee_rating
+        ),
+        rating_from_mentors=_average_rating(
+            tracks, ParticipantRole.MENTOR, hidden=hide_mentor_rating
+        ),
     )
 
 
-def _average_rating(tracks: Sequence[PairTrack], side: Side, *, hidden: bool) -> AverageRating:
+def _average_rating(
+    tracks: Sequence[PairTrack], side: ParticipantRole, *, hidden: bool
+) -> AverageRating:
     if hidden:
         return AverageRating(value=None, raters=None, suppressed=True)
     ratings = [given.rating for track in tracks for given in track.feedback if given.author is side]

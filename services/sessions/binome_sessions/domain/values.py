@@ -1,9 +1,14 @@
-"""The sessions domain's vocabulary: sides, statuses, outcomes and reasons."""
+"""The sessions domain's vocabulary: sides, statuses, outcomes and reasons.
+
+The closed lists the public messages also carry are the contracts' own (one word for each
+idea); the statuses below are the domain's alone, as no message carries them.
+"""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
+from binome_shared.contracts.participants import ParticipantRole
 from binome_shared.contracts.sessions_messages import (
     Absence,
     Attendance,
@@ -11,7 +16,7 @@ from binome_shared.contracts.sessions_messages import (
     CompletionReason,
     FeedbackMoment,
     ObjectiveOutcome,
-    Side,
+    ProgressGrouping,
 )
 
 
@@ -53,6 +58,7 @@ __all__ = [
     "ObjectiveOutcome",
     "ObjectiveStatus",
     "PairStatus",
+    "ParticipantRole",
+    "ProgressGrouping",
     "SessionStatus",
-    "Side",
 ]

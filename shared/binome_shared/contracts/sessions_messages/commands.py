@@ -205,7 +205,7 @@ SessionCommand = (
 )
 """Any command about one pair's sessions, objectives or feedback."""
 
-SESSION_COMMAND_TYPES: tuple[type[Command], ...] = (
+SESSION_COMMAND_TYPES: tuple[type[SessionCommand], ...] = (
     ScheduleSession,
     RescheduleSession,
     CancelSession,
