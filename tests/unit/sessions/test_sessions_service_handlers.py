@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
@@ -22,55 +21,18 @@ from binome_shared.contracts.sessions_messages import (
     UpdateObjectiveProgress,
 )
 from binome_shared.messaging.errors import AwaitingPrerequisiteError, RejectedError
-from binome_shared.messaging.routes import dispatch
-from binome_shared.messaging.scheduler import Job
 
 from .service_fakes import (
     FORMED_AT,
     PROGRAMME,
     TENANT,
-    FakeOutbox,
-    FakeTracks,
+    Service,
     define_programme,
-    envelope,
     make_plan,
     pair_formed,
-    unit_of_work,
 )
 
 pytestmark = pytest.mark.unit
-
-
-class Service:
-    """The sessions service's definition over fakes, and a way to feed it messages."""
-
-    def __init__(self) -> None:
-        self.tracks = FakeTracks()
-        self.outbox = FakeOutbox()
-        self.definition = definition(repository=lambda conn: self.tracks)
-        self.now = FORMED_AT
-        self.released: list[str] = []
-
-    async def handle(self, message: Any, **context: Any) -> None:
-        wrapped = envelope(message, **context)
-        uow = unit_of_work(self.outbox, self.now)
-        await dispatch(self.definition.routes[type(message)], [wrapped], uow)
-        self.released.extend(uow.released)
-
-    async def run_job(self, job_type: str) -> None:
-        job = Job(
-            job_id=f"periodic:{job_type}",
-            job_type=job_type,
-            due_at=self.now,
-            payload={},
-            attempts=0,
-        )
-        await self.definition.jobs[job_type](job, unit_of_work(self.outbox, self.now))
-
-    async def formed(self, pair_id: str = "pair-1", **kwargs: Any) -> None:
-        if PROGRAMME not in self.tracks.programmes:
-            await self.handle(define_programme())
-        await self.handle(pair_formed(pair_id, **kwargs))
 
 
 def test_every_sessions_command_and_the_inputs_it_follows_are_routed() -> None:
