@@ -265,43 +265,9 @@ def progress_report(
     return public.ProgrammeProgressReported(
         reported_at=reported_at,
         period_start=period_start,
-        grouped_by=public.ProgressGrouping(progress.grouped_by.value),
+        grouped_by=progress.grouped_by,
         suppression_threshold=progress.suppression_threshold,
-        total=_group(progress.total),
-        groups=[_group(group) for group in progress.groups],
+        total=progress.total,
+        groups=list(progress.groups),
         programme_ends_on=None if plan is None else plan.ends_on,
-    )
-
-
-def _group(group: domain.GroupProgress) -> public.GroupFigures:
-    figures = group.figures
-    return public.GroupFigures(
-        group=group.group,
-        suppressed=group.suppressed,
-        people=group.people,
-        figures=None
-        if figures is None
-        else public.ProgressFigures(
-            pairs_active=figures.pairs_active,
-            pairs_stalled=figures.pairs_stalled,
-            pairs_completed=figures.pairs_completed,
-            pairs_dissolved=figures.pairs_dissolved,
-            sessions_planned=figures.sessions_planned,
-            sessions_scheduled=figures.sessions_scheduled,
-            sessions_held=figures.sessions_held,
-            sessions_skipped=figures.sessions_skipped,
-            sessions_missed=figures.sessions_missed,
-            objectives_set=figures.objectives_set,
-            objectives_met=figures.objectives_met,
-            objectives_not_met=figures.objectives_not_met,
-            fit_concerns=figures.fit_concerns,
-            rating_from_mentees=_rating(figures.rating_from_mentees),
-            rating_from_mentors=_rating(figures.rating_from_mentors),
-        ),
-    )
-
-
-def _rating(rating: domain.AverageRating) -> public.RatingFigure:
-    return public.RatingFigure(
-        value=rating.value, raters=rating.raters, suppressed=rating.suppressed
     )

@@ -7,12 +7,12 @@ import json
 import pytest
 
 from binome_sessions.domain import (
-    AverageRating,
-    GroupProgress,
+    GroupFigures,
     ObjectiveOutcome,
     PairTrack,
     ParticipantRole,
     ProgressGrouping,
+    RatingFigure,
     compute_progress,
     detect_stalls,
 )
@@ -39,7 +39,7 @@ def population(sizes: dict[str, int]) -> list[PairTrack]:
     ]
 
 
-def by_group(tracks: list[PairTrack]) -> dict[str, GroupProgress]:
+def by_group(tracks: list[PairTrack]) -> dict[str, GroupFigures]:
     progress = compute_progress(programme_id=PROGRAMME, tracks=tracks)
     return {group.group: group for group in progress.groups}
 
@@ -91,9 +91,9 @@ def test_figures_count_pairs_sessions_objectives_and_ratings() -> None:
     ) == (35, 1, 6, 1, 1)
     assert (figures.objectives_set, figures.objectives_met, figures.objectives_not_met) == (2, 1, 1)
     assert figures.fit_concerns == 0
-    assert figures.rating_from_mentees == AverageRating(value=4.0, raters=6, suppressed=False)
-    assert figures.rating_from_mentors == AverageRating(value=5.0, raters=6, suppressed=False)
-    assert progress.total == GroupProgress(group="*", suppressed=False, people=6, figures=figures)
+    assert figures.rating_from_mentees == RatingFigure(value=4.0, raters=6, suppressed=False)
+    assert figures.rating_from_mentors == RatingFigure(value=5.0, raters=6, suppressed=False)
+    assert progress.total == GroupFigures(group="*", suppressed=False, people=6, figures=figures)
 
 
 def test_a_group_below_the_threshold_is_suppressed_not_zero() -> None:
@@ -163,8 +163,8 @@ def test_ratings_from_fewer_raters_than_the_threshold_are_suppressed() -> None:
     figures = compute_progress(programme_id=PROGRAMME, tracks=tracks).total.figures
 
     assert figures is not None
-    assert figures.rating_from_mentees == AverageRating(value=None, raters=None, suppressed=True)
-    assert figures.rating_from_mentors == AverageRating(value=None, raters=0, suppressed=False)
+    assert figures.rating_from_mentees == RatingFigure(value=None, raters=None, suppressed=True)
+    assert figures.rating_from_mentors == RatingFigure(value=None, raters=0, suppressed=False)
     assert figures.fit_concerns == 4
 
 

@@ -26,10 +26,10 @@ from binome_sessions.domain.events import (
 from binome_sessions.domain.follow_up import close_expired, detect_stalls
 from binome_sessions.domain.progress import (
     DEFAULT_SUPPRESSION_THRESHOLD,
-    AverageRating,
-    GroupProgress,
+    GroupFigures,
     ProgrammeProgress,
     ProgressFigures,
+    RatingFigure,
     compute_progress,
 )
 from binome_sessions.domain.rejections import (
@@ -58,14 +58,13 @@ __all__ = [
     "REJECTION_REASONS",
     "Absence",
     "Attendance",
-    "AverageRating",
     "CancellationReason",
     "CommandRejectedError",
     "CompletionReason",
     "Feedback",
     "FeedbackGiven",
     "FeedbackMoment",
-    "GroupProgress",
+    "GroupFigures",
     "Objective",
     "ObjectiveClosed",
     "ObjectiveOutcome",
@@ -84,6 +83,7 @@ __all__ = [
     "ProgrammeProgress",
     "ProgressFigures",
     "ProgressGrouping",
+    "RatingFigure",
     "RejectionCode",
     "RejectionReason",
     "SessionCancelled",

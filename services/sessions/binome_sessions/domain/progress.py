@@ -3,12 +3,15 @@
 Figures about fewer people than the threshold are suppressed (reported as suppressed, never
 as zero) so that no executive can be singled out, including by subtracting the visible groups
 from the programme's total.
+
+A group's figures are the published contract's own (``GroupFigures``, ``ProgressFigures``,
+``RatingFigure``): the same idea under one name, which the report carries as computed here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from binome_sessions.domain.track import PairTrack
@@ -20,53 +23,19 @@ from binome_sessions.domain.values import (
     ProgressGrouping,
     SessionStatus,
 )
+from binome_shared.contracts.sessions_messages import GroupFigures, ProgressFigures, RatingFigure
+
+__all__ = [
+    "DEFAULT_SUPPRESSION_THRESHOLD",
+    "GroupFigures",
+    "ProgrammeProgress",
+    "ProgressFigures",
+    "RatingFigure",
+    "compute_progress",
+]
 
 DEFAULT_SUPPRESSION_THRESHOLD = 5
 TOTAL_GROUP = "*"
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class AverageRating:
-    """The mean rating one side gave; suppressed when fewer people than the threshold rated."""
-
-    value: float | None
-    """None when nobody rated yet, or when suppressed."""
-    raters: int | None
-    """How many people rated; None when suppressed."""
-    suppressed: bool
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class ProgressFigures:
-    """What a group of pairs has achieved so far."""
-
-    pairs_active: int
-    pairs_stalled: int
-    pairs_completed: int
-    pairs_dissolved: int
-    sessions_planned: int
-    sessions_scheduled: int
-    sessions_held: int
-    sessions_skipped: int
-    sessions_missed: int
-    objectives_set: int
-    objectives_met: int
-    objectives_not_met: int
-    fit_concerns: int
-    rating_from_mentees: AverageRating
-    rating_from_mentors: AverageRating
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class GroupProgress:
-    """The figures of one business unit (or of the whole programme), unless suppressed."""
-
-    group: str
-    suppressed: bool
-    people: int | None
-    """Distinct people of the grouped side; None when suppressed."""
-    figures: ProgressFigures | None
-    """None when suppressed."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -76,14 +45,18 @@ class ProgrammeProgress:
     programme_id: str
     grouped_by: ProgressGrouping
     suppression_threshold: int
-    total: GroupProgress
-    groups: tuple[GroupProgress, ...]
+    total: GroupFigures
+    groups: tuple[GroupFigures, ...]
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible data."""
-        data = asdict(self)
-        data["grouped_by"] = self.grouped_by.value
-        return data
+        return {
+            "programme_id": self.programme_id,
+            "grouped_by": self.grouped_by.value,
+            "suppression_threshold": self.suppression_threshold,
+            "total": self.total.model_dump(mode="json"),
+            "groups": [group.model_dump(mode="json") for group in self.groups],
+        }
 
 
 def compute_progress(
@@ -122,11 +95,11 @@ def compute_progress(
         for side in ParticipantRole
     }
 
-    def progress_of(group: str, members: Sequence[PairTrack], count: int) -> GroupProgress:
+    def progress_of(group: str, members: Sequence[PairTrack], count: int) -> GroupFigures:
         hidden = total_suppressed if group == TOTAL_GROUP else group in suppressed_groups
         if hidden:
-            return GroupProgress(group=group, suppressed=True, people=None, figures=None)
-        return GroupProgress(
+            return GroupFigures(group=group, suppressed=True, people=None, figures=None)
+        return GroupFigures(
             group=group,
             suppressed=False,
             people=count,
@@ -242,13 +215,13 @@ def _figures(
 
 def _average_rating(
     tracks: Sequence[PairTrack], side: ParticipantRole, *, hidden: bool
-) -> AverageRating:
+) -> RatingFigure:
     if hidden:
-        return AverageRating(value=None, raters=None, suppressed=True)
+        return RatingFigure(value=None, raters=None, suppressed=True)
     ratings = [given.rating for track in tracks for given in track.feedback if given.author is side]
     if not ratings:
-        return AverageRating(value=None, raters=0, suppressed=False)
-    return AverageRating(
+        return RatingFigure(value=None, raters=0, suppressed=False)
+    return RatingFigure(
         value=round(sum(ratings) / len(ratings), 2),
         raters=len(_raters(tracks, side)),
         suppressed=False,
