@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from binome_sessions.domain.events import FeedbackGiven, PairFitConcernRaised
-from binome_sessions.domain.parts import MAX_RATING, MIN_RATING, Feedback, as_utc
+from binome_sessions.domain.parts import MAX_RATING, MIN_RATING, Feedback, TrackedSession, as_utc
 from binome_sessions.domain.rejections import CommandRejectedError, RejectionCode
 from binome_sessions.domain.track_state import TrackState
 from binome_sessions.domain.values import (
@@ -55,16 +55,15 @@ class FeedbackCollection(TrackState):
                 code=RejectionCode.FIT_QUESTION_NOT_ASKED, subject=session_key
             )
 
-        given = Feedback(
-            author=author,
-            moment=FeedbackMoment.AFTER_SESSION,
-            session_key=session_key,
-            rating=rating,
-            comment=comment,
+        self._store_feedback(
+            author,
+            FeedbackMoment.AFTER_SESSION,
+            rating,
+            comment,
+            now,
+            session=session,
             good_fit=good_fit,
-            given_at=now,
         )
-        self._store_feedback(given, session_number=session.position)
         if good_fit is False and self.status is PairStatus.ACTIVE:
             self._record(
                 PairFitConcernRaised(
@@ -85,16 +84,7 @@ class FeedbackCollection(TrackState):
         self._require_no_feedback_yet(author, FeedbackMoment.END_OF_PROGRAMME, None)
         self._require_valid_rating_and_comment(rating, comment, None)
 
-        given = Feedback(
-            author=author,
-            moment=FeedbackMoment.END_OF_PROGRAMME,
-            session_key=None,
-            rating=rating,
-            comment=comment,
-            good_fit=None,
-            given_at=now,
-        )
-        self._store_feedback(given, session_number=None)
+        self._store_feedback(author, FeedbackMoment.END_OF_PROGRAMME, rating, comment, now)
 
     def _require_no_feedback_yet(
         self, author: ParticipantRole, moment: FeedbackMoment, session_key: str | None
@@ -113,15 +103,35 @@ class FeedbackCollection(TrackState):
         if len(comment) > self.plan.feedback.comment_max_length:
             raise CommandRejectedError(code=RejectionCode.COMMENT_TOO_LONG, subject=session_key)
 
-    def _store_feedback(self, given: Feedback, *, session_number: int | None) -> None:
-        self.feedback.append(given)
+    def _store_feedback(
+        self,
+        author: ParticipantRole,
+        moment: FeedbackMoment,
+        rating: int,
+        comment: str,
+        now: datetime,
+        *,
+        session: TrackedSession | None = None,
+        good_fit: bool | None = None,
+    ) -> None:
+        self.feedback.append(
+            Feedback(
+                author=author,
+                moment=moment,
+                session_key=None if session is None else session.key,
+                rating=rating,
+                comment=comment,
+                good_fit=good_fit,
+                given_at=now,
+            )
+        )
         self._record(
             FeedbackGiven(
-                **self._event_base(given.given_at),
-                side=given.author,
-                moment=given.moment,
-                session_number=session_number,
-                rating=given.rating,
-                has_comment=bool(given.comment.strip()),
+                **self._event_base(now),
+                side=author,
+                moment=moment,
+                session_number=None if session is None else session.position,
+                rating=rating,
+                has_comment=bool(comment.strip()),
             )
         )
