@@ -100,7 +100,7 @@ def command_action(command: public.SessionCommand) -> TrackAction:  # noqa: PLR0
         case public.CancelSession():
             return lambda track, now: track.cancel_session(
                 session_key=track.session_key_at(command.session_number),
-                reason=domain.CancellationReason(command.reason_code),
+                reason=public.CancellationReason(command.reason_code),
                 now=now,
             )
         case public.SkipSession():
@@ -118,9 +118,9 @@ def command_action(command: public.SessionCommand) -> TrackAction:  # noqa: PLR0
             )
         case public.ReportSessionMissed():
             absence = (
-                domain.Absence.UNKNOWN
+                public.Absence.UNKNOWN
                 if command.missed_by is None
-                else domain.Absence(command.missed_by.value)
+                else public.Absence(command.missed_by.value)
             )
             return lambda track, now: track.report_missed(
                 session_key=track.session_key_at(command.session_number),
@@ -149,7 +149,7 @@ def _objective_progress(command: public.UpdateObjectiveProgress) -> TrackAction:
     elif not command.closed and command.met is not None:
         rejection = OUTCOME_WITHOUT_CLOSING
     elif command.closed:
-        outcome = domain.ObjectiveOutcome.MET if command.met else domain.ObjectiveOutcome.NOT_MET
+        outcome = public.ObjectiveOutcome.MET if command.met else public.ObjectiveOutcome.NOT_MET
         return lambda track, now: track.close_objective(
             objective_id=command.objective_id,
             outcome=outcome,

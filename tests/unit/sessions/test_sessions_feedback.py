@@ -7,14 +7,16 @@ import pytest
 from binome_sessions.domain import (
     CommandRejectedError,
     FeedbackGiven,
-    FeedbackMoment,
     PairFitConcernRaised,
     PairStatus,
     PairTrack,
-    ParticipantRole,
     RejectionCode,
 )
 from binome_shared.contracts.session_plan import FeedbackSettings
+from binome_shared.contracts.sessions_messages import (
+    FeedbackMoment,
+    ParticipantRole,
+)
 
 from .sessions_fakes import at, event_names, hold, make_plan, make_track
 

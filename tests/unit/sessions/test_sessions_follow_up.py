@@ -8,8 +8,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from binome_sessions.domain import (
-    CancellationReason,
-    CompletionReason,
     PairCompleted,
     PairResumed,
     PairStalled,
@@ -17,6 +15,10 @@ from binome_sessions.domain import (
     SessionCancelled,
     close_expired,
     detect_stalls,
+)
+from binome_shared.contracts.sessions_messages import (
+    CancellationReason,
+    CompletionReason,
 )
 
 from .sessions_fakes import DEFAULT_KEYS, FakeClock, at, event_names, hold, make_plan, make_track

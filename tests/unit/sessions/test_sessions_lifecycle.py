@@ -9,11 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from binome_sessions.domain import (
-    Absence,
-    Attendance,
-    CancellationReason,
     CommandRejectedError,
-    CompletionReason,
     PairCompleted,
     PairPlanStarted,
     PairStatus,
@@ -28,6 +24,12 @@ from binome_sessions.domain import (
     SessionStatus,
 )
 from binome_shared.contracts.session_plan import SequencePolicy
+from binome_shared.contracts.sessions_messages import (
+    Absence,
+    Attendance,
+    CancellationReason,
+    CompletionReason,
+)
 
 from .sessions_fakes import DEFAULT_KEYS, at, event_names, hold, make_plan, make_track
 

@@ -7,14 +7,16 @@ import pytest
 from binome_sessions.domain import (
     CommandRejectedError,
     ObjectiveClosed,
-    ObjectiveOutcome,
     ObjectiveProgressed,
     ObjectiveSet,
     ObjectiveStatus,
     PairCompleted,
     PairTrack,
-    ParticipantRole,
     RejectionCode,
+)
+from binome_shared.contracts.sessions_messages import (
+    ObjectiveOutcome,
+    ParticipantRole,
 )
 
 from .sessions_fakes import at, event_names, hold, make_plan, make_track

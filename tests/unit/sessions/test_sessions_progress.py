@@ -7,14 +7,16 @@ import json
 import pytest
 
 from binome_sessions.domain import (
+    PairTrack,
+    compute_progress,
+    detect_stalls,
+)
+from binome_shared.contracts.sessions_messages import (
     GroupFigures,
     ObjectiveOutcome,
-    PairTrack,
     ParticipantRole,
     ProgressGrouping,
     RatingFigure,
-    compute_progress,
-    detect_stalls,
 )
 
 from .sessions_fakes import at, hold, make_plan, make_track

@@ -11,17 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from binome_sessions.domain import (
-    Absence,
-    Attendance,
-    CancellationReason,
     CommandRejectedError,
-    ObjectiveOutcome,
     PairCompleted,
     PairResumed,
     PairStalled,
     PairStatus,
     PairTrack,
-    ParticipantRole,
     SessionCompleted,
     SessionScheduled,
     SessionsDomainEvent,
@@ -30,6 +25,13 @@ from binome_sessions.domain import (
     detect_stalls,
 )
 from binome_shared.contracts.session_plan import SequencePolicy
+from binome_shared.contracts.sessions_messages import (
+    Absence,
+    Attendance,
+    CancellationReason,
+    ObjectiveOutcome,
+    ParticipantRole,
+)
 
 from .sessions_fakes import DEFAULT_KEYS, FORMED_AT, at, make_plan, make_track
 

@@ -107,7 +107,7 @@ def test_cancel_carries_the_closed_reason_and_never_the_free_text() -> None:
         FORMED_AT,
     )
     assert isinstance(event, domain.SessionCancelled)
-    assert event.reason is domain.CancellationReason.PARTICIPANT_UNAVAILABLE
+    assert event.reason is public.CancellationReason.PARTICIPANT_UNAVAILABLE
     published = public_event(event, track.plan)
     assert "malade" not in published.model_dump_json()
     assert published.model_dump()["reason"] == "participant_unavailable"
@@ -124,7 +124,7 @@ def test_a_miss_without_a_side_is_an_unknown_absence() -> None:
         SLOT + timedelta(hours=2),
     )
     assert isinstance(event, domain.SessionMissed)
-    assert event.absence is domain.Absence.UNKNOWN
+    assert event.absence is public.Absence.UNKNOWN
 
 
 def test_held_report_passes_attendance_time_length_and_notes() -> None:
@@ -145,7 +145,7 @@ def test_held_report_passes_attendance_time_length_and_notes() -> None:
         SLOT + timedelta(hours=3),
     )
     assert isinstance(event, domain.SessionCompleted)
-    assert (event.attendance, event.duration_minutes) == (domain.Attendance.PARTIAL, 45)
+    assert (event.attendance, event.duration_minutes) == (public.Attendance.PARTIAL, 45)
     assert track.sessions[0].notes == "RAS"
 
 
@@ -167,7 +167,7 @@ def test_closing_an_objective_says_met_or_not_and_ambiguity_is_refused() -> None
         ),
     )
     assert [type(e).__name__ for e in events] == ["ObjectiveProgressed", "ObjectiveClosed"]
-    assert events[-1].outcome is domain.ObjectiveOutcome.NOT_MET  # type: ignore[attr-defined]
+    assert events[-1].outcome is public.ObjectiveOutcome.NOT_MET  # type: ignore[attr-defined]
 
     for closed, met, code in [
         (True, None, "objective_outcome_required"),
@@ -216,22 +216,22 @@ def test_every_domain_event_of_a_whole_story_has_its_public_fact_without_free_te
     )
     at = FORMED_AT
     track.set_objective(
-        objective_id="o1", side=domain.ParticipantRole.MENTEE, statement="Poster", now=at
+        objective_id="o1", side=public.ParticipantRole.MENTEE, statement="Poster", now=at
     )
     track.update_objective_progress(objective_id="o1", progress_percent=30, now=at)
     track.schedule_session(session_key="kick-off", scheduled_at=SLOT, now=at)
     track.reschedule_session(session_key="kick-off", scheduled_at=SLOT + timedelta(hours=1), now=at)
     track.report_missed(
-        session_key="kick-off", now=SLOT + timedelta(days=1), missed_by=domain.Absence.BOTH
+        session_key="kick-off", now=SLOT + timedelta(days=1), missed_by=public.Absence.BOTH
     )
     track.schedule_session(session_key="kick-off", scheduled_at=SLOT + timedelta(days=2), now=at)
-    track.cancel_session(session_key="kick-off", reason=domain.CancellationReason.OTHER, now=at)
+    track.cancel_session(session_key="kick-off", reason=public.CancellationReason.OTHER, now=at)
     track.check_stall(now=FORMED_AT + timedelta(weeks=7))
     held = FORMED_AT + timedelta(weeks=7, days=1)
     track.schedule_session(session_key="kick-off", scheduled_at=held, now=held)
     track.report_held(session_key="kick-off", now=held + timedelta(hours=2), notes="secret")
     track.give_session_feedback(
-        author=domain.ParticipantRole.MENTOR,
+        author=public.ParticipantRole.MENTOR,
         session_key="kick-off",
         rating=2,
         now=held,
@@ -240,7 +240,7 @@ def test_every_domain_event_of_a_whole_story_has_its_public_fact_without_free_te
     )
     for key in ("social-networks", "collaborative-tools", "generative-ai", "cybersecurity-data"):
         track.skip_session(session_key=key, now=held)
-    track.close_objective(objective_id="o1", outcome=domain.ObjectiveOutcome.MET, now=held)
+    track.close_objective(objective_id="o1", outcome=public.ObjectiveOutcome.MET, now=held)
     last = held + timedelta(weeks=1)
     track.schedule_session(session_key="review", scheduled_at=last, now=last)
     track.report_held(session_key="review", now=last + timedelta(hours=1))

@@ -1,6 +1,8 @@
 """The sessions service's pure domain: a pair's déroulé, objectives, feedback and follow-up.
 
-No IO and no clock reads here: the service passes ``now`` in and stores what comes out.
+No IO and no clock reads here: the service passes ``now`` in and stores what comes out. The
+closed lists messages also carry (sides, reasons, outcomes…) and the progress figures are the
+contracts' own, imported from ``binome_shared.contracts.sessions_messages``.
 """
 
 from binome_sessions.domain.events import (
@@ -26,10 +28,7 @@ from binome_sessions.domain.events import (
 from binome_sessions.domain.follow_up import close_expired, detect_stalls
 from binome_sessions.domain.progress import (
     DEFAULT_SUPPRESSION_THRESHOLD,
-    GroupFigures,
     ProgrammeProgress,
-    ProgressFigures,
-    RatingFigure,
     compute_progress,
 )
 from binome_sessions.domain.rejections import (
@@ -40,34 +39,19 @@ from binome_sessions.domain.rejections import (
 )
 from binome_sessions.domain.track import Feedback, Objective, PairTrack, TrackedSession
 from binome_sessions.domain.values import (
-    Absence,
-    Attendance,
-    CancellationReason,
-    CompletionReason,
-    FeedbackMoment,
-    ObjectiveOutcome,
     ObjectiveStatus,
     PairStatus,
-    ParticipantRole,
-    ProgressGrouping,
     SessionStatus,
 )
 
 __all__ = [
     "DEFAULT_SUPPRESSION_THRESHOLD",
     "REJECTION_REASONS",
-    "Absence",
-    "Attendance",
-    "CancellationReason",
     "CommandRejectedError",
-    "CompletionReason",
     "Feedback",
     "FeedbackGiven",
-    "FeedbackMoment",
-    "GroupFigures",
     "Objective",
     "ObjectiveClosed",
-    "ObjectiveOutcome",
     "ObjectiveProgressed",
     "ObjectiveSet",
     "ObjectiveStatus",
@@ -79,11 +63,7 @@ __all__ = [
     "PairStalled",
     "PairStatus",
     "PairTrack",
-    "ParticipantRole",
     "ProgrammeProgress",
-    "ProgressFigures",
-    "ProgressGrouping",
-    "RatingFigure",
     "RejectionCode",
     "RejectionReason",
     "SessionCancelled",

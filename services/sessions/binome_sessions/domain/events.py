@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from binome_sessions.domain.values import (
+from binome_shared.contracts.sessions_messages import (
     Absence,
     Attendance,
     CancellationReason,

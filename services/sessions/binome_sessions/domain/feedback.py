@@ -10,10 +10,12 @@ from binome_sessions.domain.parts import MAX_RATING, MIN_RATING, Feedback, Track
 from binome_sessions.domain.rejections import CommandRejectedError, RejectionCode
 from binome_sessions.domain.track_state import TrackState
 from binome_sessions.domain.values import (
-    FeedbackMoment,
     PairStatus,
-    ParticipantRole,
     SessionStatus,
+)
+from binome_shared.contracts.sessions_messages import (
+    FeedbackMoment,
+    ParticipantRole,
 )
 
 

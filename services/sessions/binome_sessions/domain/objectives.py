@@ -14,7 +14,13 @@ from binome_sessions.domain.parts import (
 )
 from binome_sessions.domain.rejections import CommandRejectedError, RejectionCode
 from binome_sessions.domain.track_state import TrackState
-from binome_sessions.domain.values import ObjectiveOutcome, ObjectiveStatus, ParticipantRole
+from binome_sessions.domain.values import (
+    ObjectiveStatus,
+)
+from binome_shared.contracts.sessions_messages import (
+    ObjectiveOutcome,
+    ParticipantRole,
+)
 
 
 class ObjectiveTracking(TrackState):

@@ -7,7 +7,13 @@ from datetime import datetime
 from binome_sessions.domain.events import PairStalled
 from binome_sessions.domain.parts import ONE_WEEK, as_utc
 from binome_sessions.domain.track_state import TrackState
-from binome_sessions.domain.values import CancellationReason, CompletionReason, PairStatus
+from binome_sessions.domain.values import (
+    PairStatus,
+)
+from binome_shared.contracts.sessions_messages import (
+    CancellationReason,
+    CompletionReason,
+)
 
 
 class PairLifecycle(TrackState):

@@ -9,11 +9,13 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from binome_sessions.domain.rejections import CommandRejectedError, RejectionCode
 from binome_sessions.domain.values import (
+    ObjectiveStatus,
+    SessionStatus,
+)
+from binome_shared.contracts.sessions_messages import (
     Attendance,
     FeedbackMoment,
-    ObjectiveStatus,
     ParticipantRole,
-    SessionStatus,
 )
 
 MIN_SESSION_MINUTES = 1

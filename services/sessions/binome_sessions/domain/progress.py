@@ -16,23 +16,18 @@ from typing import Any
 
 from binome_sessions.domain.track import PairTrack
 from binome_sessions.domain.values import (
-    FeedbackMoment,
     ObjectiveStatus,
     PairStatus,
-    ParticipantRole,
-    ProgressGrouping,
     SessionStatus,
 )
-from binome_shared.contracts.sessions_messages import GroupFigures, ProgressFigures, RatingFigure
-
-__all__ = [
-    "DEFAULT_SUPPRESSION_THRESHOLD",
-    "GroupFigures",
-    "ProgrammeProgress",
-    "ProgressFigures",
-    "RatingFigure",
-    "compute_progress",
-]
+from binome_shared.contracts.sessions_messages import (
+    FeedbackMoment,
+    GroupFigures,
+    ParticipantRole,
+    ProgressFigures,
+    ProgressGrouping,
+    RatingFigure,
+)
 
 DEFAULT_SUPPRESSION_THRESHOLD = 5
 TOTAL_GROUP = "*"

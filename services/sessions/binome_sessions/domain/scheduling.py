@@ -22,8 +22,15 @@ from binome_sessions.domain.parts import (
 )
 from binome_sessions.domain.rejections import CommandRejectedError, RejectionCode
 from binome_sessions.domain.track_state import TrackState
-from binome_sessions.domain.values import Absence, Attendance, CancellationReason, SessionStatus
+from binome_sessions.domain.values import (
+    SessionStatus,
+)
 from binome_shared.contracts.session_plan import SequencePolicy
+from binome_shared.contracts.sessions_messages import (
+    Absence,
+    Attendance,
+    CancellationReason,
+)
 
 
 class SessionScheduling(TrackState):

@@ -19,13 +19,15 @@ from binome_sessions.domain.events import (
 from binome_sessions.domain.parts import Feedback, Objective, TrackedSession
 from binome_sessions.domain.rejections import CommandRejectedError, RejectionCode
 from binome_sessions.domain.values import (
-    CancellationReason,
-    CompletionReason,
     ObjectiveStatus,
     PairStatus,
     SessionStatus,
 )
 from binome_shared.contracts.session_plan import SessionPlan
+from binome_shared.contracts.sessions_messages import (
+    CancellationReason,
+    CompletionReason,
+)
 
 
 class TrackState(BaseModel):

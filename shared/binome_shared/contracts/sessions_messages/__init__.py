@@ -13,6 +13,7 @@ this package names them all, as the one module it once was did.
 from __future__ import annotations
 
 from binome_shared.contracts.base import Event
+from binome_shared.contracts.participants import ParticipantRole
 from binome_shared.contracts.sessions_messages.commands import (
     SESSION_COMMAND_TYPES,
     CancelSession,
@@ -108,6 +109,7 @@ __all__ = [
     "PairFitConcernRaised",
     "PairResumed",
     "PairStalled",
+    "ParticipantRole",
     "Percent",
     "ProgrammeProgressReported",
     "ProgressFigures",
