@@ -9,18 +9,9 @@ parked until it appears.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Any
 
-import asyncpg
-
-from binome_sessions.adapters.repository import (
-    PairRecord,
-    PostgresTracks,
-    ProgrammeRecord,
-    TrackRepository,
-)
 from binome_sessions.domain import CommandRejectedError, PairStatus, PairTrack
+from binome_sessions.storage import PairRecord, ProgrammeRecord, RepositoryFactory, TrackRepository
 from binome_sessions.translation import (
     PAIR_NOT_IN_PROGRAMME,
     ServiceRejectedError,
@@ -29,7 +20,7 @@ from binome_sessions.translation import (
     rejected,
     service_rejection,
 )
-from binome_shared.contracts.base import Envelope
+from binome_shared.contracts.base import Envelope, Message
 from binome_shared.contracts.hr_commands import DefineProgramme, EraseParticipant
 from binome_shared.contracts.pairing_events import PairDissolved, PairFormed
 from binome_shared.contracts.sessions_messages import SESSION_COMMAND_TYPES, SessionCommand
@@ -38,16 +29,13 @@ from binome_shared.messaging.routes import Routes, RouteTable, UnitOfWork
 
 logger = logging.getLogger(__name__)
 
-RepositoryFactory = Callable[[asyncpg.Connection], TrackRepository]
-"""Opens the repository on a unit of work's connection (a fake one in unit tests)."""
-
 
 async def publish_track_events(
     uow: UnitOfWork,
     track: PairTrack,
     *,
     tenant_id: str,
-    caused_by: Envelope[Any] | None = None,
+    caused_by: Envelope[Message] | None = None,
 ) -> int:
     """Write the track's pending events to the outbox as public events; returns how many."""
     published = 0
@@ -82,7 +70,7 @@ def waiting_for_programme(programme_id: str) -> AwaitingPrerequisiteError:
 class MessageHandlers:
     """The sessions service's message handlers, over a repository opened per transaction."""
 
-    def __init__(self, *, repository: RepositoryFactory = PostgresTracks) -> None:
+    def __init__(self, *, repository: RepositoryFactory) -> None:
         self._repository = repository
 
     def routes(self) -> Routes:

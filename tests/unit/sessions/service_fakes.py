@@ -10,9 +10,9 @@ from typing import Any, cast
 
 import asyncpg
 
-from binome_sessions.adapters.repository import PairRecord, ProgrammeRecord
 from binome_sessions.bootstrap import definition
 from binome_sessions.domain import PairStatus, PairTrack
+from binome_sessions.storage import PairRecord, ProgrammeRecord
 from binome_shared.contracts.base import Envelope, Message
 from binome_shared.contracts.hr_commands import DefineProgramme, ProgrammeContact
 from binome_shared.contracts.pairing_events import PairExplanation, PairFormed, PairSide

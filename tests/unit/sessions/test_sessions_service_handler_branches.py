@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from binome_sessions.adapters.repository import PairRecord
 from binome_sessions.domain import PairStatus
 from binome_sessions.jobs import FollowUpJobs
+from binome_sessions.storage import PairRecord
 from binome_shared.contracts.hr_commands import EraseParticipant
 from binome_shared.contracts.pairing_events import DissolutionReason, PairDissolved
 from binome_shared.contracts.participants import ParticipantRole

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from binome_sessions.adapters.repository import PairRecord
 from binome_sessions.bootstrap import definition
 from binome_sessions.domain import PairStatus, SessionStatus
+from binome_sessions.storage import PairRecord
 from binome_shared.contracts.hr_commands import EraseParticipant
 from binome_shared.contracts.pairing_events import DissolutionReason, PairDissolved
 from binome_shared.contracts.sessions_messages import (
