@@ -243,3 +243,19 @@ class Service:
         if PROGRAMME not in self.tracks.programmes:
             await self.handle(define_programme())
         await self.handle(pair_formed(pair_id, **kwargs))
+
+
+def trackless_pair(pair_id: str, *, programme_id: str = PROGRAMME) -> PairRecord:
+    """A pair stored before plans were (migration 0001): its track starts with its programme."""
+    return PairRecord(
+        pair_id=pair_id,
+        tenant_id=TENANT,
+        programme_id=programme_id,
+        mentor_id="M9",
+        mentee_id="E9",
+        mentor_business_unit="Digital",
+        mentee_business_unit="RH",
+        formed_at=FORMED_AT,
+        version=0,
+        track=None,
+    )

@@ -9,37 +9,22 @@ import pytest
 
 from binome_sessions.domain import PairStatus
 from binome_sessions.jobs import FollowUpJobs
-from binome_sessions.storage import PairRecord
+from binome_shared.contracts import sessions_messages as public
 from binome_shared.contracts.hr_commands import EraseParticipant
 from binome_shared.contracts.pairing_events import DissolutionReason, PairDissolved
 from binome_shared.contracts.participants import ParticipantRole
-from binome_shared.contracts.sessions_messages import (
-    CancelSession,
-    GiveFeedback,
-    RecordMentorTraining,
-    ReportSessionHeld,
-    ReportSessionMissed,
-    RescheduleSession,
-    ScheduleSession,
-    SessionCancelled,
-    SessionCommand,
-    SessionMissed,
-    SetObjective,
-    SkipSession,
-    UpdateObjectiveProgress,
-)
 from binome_shared.messaging.errors import AwaitingPrerequisiteError, RejectedError
 from binome_shared.messaging.scheduler import Job
 
 from .service_fakes import (
     FORMED_AT,
     PROGRAMME,
-    TENANT,
     Service,
     define_programme,
     envelope,
     make_plan,
     pair_formed,
+    trackless_pair,
     unit_of_work,
 )
 
@@ -48,7 +33,7 @@ pytestmark = pytest.mark.unit
 SLOT = FORMED_AT + timedelta(days=2)
 
 
-async def send(service: Service, command: SessionCommand) -> list[str]:
+async def send(service: Service, command: public.SessionCommand) -> list[str]:
     """Handle ``command``; the public facts it caused, each checked to name it as its cause."""
     before = len(service.outbox.envelopes)
     wrapped = envelope(command)
@@ -65,56 +50,60 @@ async def test_each_session_command_reaches_the_track_and_publishes_its_facts() 
     await service.handle(define_programme(make_plan(mentor_training_required=True)))
     await service.handle(pair_formed(mentor_trained=False))
     with pytest.raises(RejectedError) as refused:
-        await send(service, ScheduleSession(pair_id="pair-1", session_number=1, starts_at=SLOT))
+        await send(
+            service, public.ScheduleSession(pair_id="pair-1", session_number=1, starts_at=SLOT)
+        )
     assert refused.value.code == "mentor_training_required"
 
     saves = service.tracks.saves
-    assert await send(service, RecordMentorTraining(pair_id="pair-1")) == []
+    assert await send(service, public.RecordMentorTraining(pair_id="pair-1")) == []
     assert service.tracks.saves == saves + 1, "a change without a public fact is still stored"
     assert service.tracks.track("pair-1").mentor_trained is True
 
-    one = ScheduleSession(pair_id="pair-1", session_number=1, starts_at=SLOT)
+    one = public.ScheduleSession(pair_id="pair-1", session_number=1, starts_at=SLOT)
     later = SLOT + timedelta(hours=1)
     assert await send(service, one) == ["SessionScheduled"]
-    moved = RescheduleSession(pair_id="pair-1", session_number=1, starts_at=later)
+    moved = public.RescheduleSession(pair_id="pair-1", session_number=1, starts_at=later)
     assert await send(service, moved) == ["SessionRescheduled"]
-    called_off = CancelSession(
+    called_off = public.CancelSession(
         pair_id="pair-1", session_number=1, reason_code="participant_unavailable"
     )
     assert await send(service, called_off) == ["SessionCancelled"]
     cancelled = service.outbox.envelopes[-1].data
-    assert isinstance(cancelled, SessionCancelled)
+    assert isinstance(cancelled, public.SessionCancelled)
     assert (cancelled.reason, cancelled.cancelled_starts_at) == ("participant_unavailable", later)
 
     assert await send(service, one) == ["SessionScheduled"]
     service.now = SLOT + timedelta(hours=2)
-    missed_by_mentee = ReportSessionMissed(
+    missed_by_mentee = public.ReportSessionMissed(
         pair_id="pair-1", session_number=1, missed_by=ParticipantRole.MENTEE
     )
     assert await send(service, missed_by_mentee) == ["SessionMissed"]
     missed = service.outbox.envelopes[-1].data
-    assert isinstance(missed, SessionMissed)
+    assert isinstance(missed, public.SessionMissed)
     assert (missed.missed_by, missed.absence) == (ParticipantRole.MENTEE, "mentee")
 
-    again = ScheduleSession(pair_id="pair-1", session_number=1, starts_at=SLOT + timedelta(days=1))
+    again = public.ScheduleSession(
+        pair_id="pair-1", session_number=1, starts_at=SLOT + timedelta(days=1)
+    )
     assert await send(service, again) == ["SessionScheduled"]
     service.now = SLOT + timedelta(days=1, hours=2)
-    held = ReportSessionHeld(
+    held = public.ReportSessionHeld(
         pair_id="pair-1", session_number=1, held_at=again.starts_at, duration_minutes=60
     )
     assert await send(service, held) == ["SessionCompleted"]
-    poor_fit = GiveFeedback(
+    poor_fit = public.GiveFeedback(
         pair_id="pair-1", side=ParticipantRole.MENTEE, session_number=1, rating=2, good_fit=False
     )
     assert await send(service, poor_fit) == ["FeedbackGiven", "PairFitConcernRaised"]
-    assert await send(service, SkipSession(pair_id="pair-1", session_number=2)) == [
+    assert await send(service, public.SkipSession(pair_id="pair-1", session_number=2)) == [
         "SessionSkipped"
     ]
-    objective = SetObjective(
+    objective = public.SetObjective(
         pair_id="pair-1", objective_id="o1", owner=ParticipantRole.MENTOR, title="Décider vite"
     )
     assert await send(service, objective) == ["ObjectiveSet"]
-    met = UpdateObjectiveProgress(
+    met = public.UpdateObjectiveProgress(
         pair_id="pair-1", objective_id="o1", progress_percent=100, closed=True, met=True
     )
     assert await send(service, met) == ["ObjectiveProgressed", "ObjectiveClosed"]
@@ -133,12 +122,12 @@ async def test_an_ambiguous_objective_update_is_refused_by_the_service_in_both_l
     service = Service()
     await service.formed()
     await service.handle(
-        SetObjective(pair_id="pair-1", objective_id="o1", owner="mentee", title="Publier")
+        public.SetObjective(pair_id="pair-1", objective_id="o1", owner="mentee", title="Publier")
     )
     saves, published = service.tracks.saves, len(service.outbox.envelopes)
     with pytest.raises(RejectedError) as refused:
         await service.handle(
-            UpdateObjectiveProgress(
+            public.UpdateObjectiveProgress(
                 pair_id="pair-1", objective_id="o1", progress_percent=50, closed=closed, met=met
             )
         )
@@ -170,17 +159,8 @@ async def test_a_completed_pair_is_not_dissolved_afterwards() -> None:
 
 async def test_erasure_leaves_pairs_without_a_track_and_other_people_alone() -> None:
     service = Service()
-    service.tracks.pairs["old-pair"] = PairRecord(
-        pair_id="old-pair",
-        tenant_id=TENANT,
-        programme_id="prog-without-plan-yet",
-        mentor_id="M9",
-        mentee_id="E9",
-        mentor_business_unit="Digital",
-        mentee_business_unit="RH",
-        formed_at=FORMED_AT,
-        version=0,
-        track=None,
+    service.tracks.pairs["old-pair"] = trackless_pair(
+        "old-pair", programme_id="prog-without-plan-yet"
     )
     await service.formed("pair-1", mentor="M1", mentee="E1")
     saves = service.tracks.saves

@@ -8,7 +8,6 @@ import pytest
 
 from binome_sessions.bootstrap import definition
 from binome_sessions.domain import PairStatus, SessionStatus
-from binome_sessions.storage import PairRecord
 from binome_shared.contracts.hr_commands import EraseParticipant
 from binome_shared.contracts.pairing_events import DissolutionReason, PairDissolved
 from binome_shared.contracts.sessions_messages import (
@@ -30,6 +29,7 @@ from .service_fakes import (
     define_programme,
     make_plan,
     pair_formed,
+    trackless_pair,
 )
 
 pytestmark = pytest.mark.unit
@@ -87,18 +87,7 @@ async def test_a_second_formation_of_the_same_pair_changes_nothing() -> None:
 
 async def test_a_pair_recorded_before_plans_existed_starts_when_its_programme_is_defined() -> None:
     service = Service()
-    service.tracks.pairs["old-pair"] = PairRecord(
-        pair_id="old-pair",
-        tenant_id=TENANT,
-        programme_id=PROGRAMME,
-        mentor_id="M9",
-        mentee_id="E9",
-        mentor_business_unit="Digital",
-        mentee_business_unit="RH",
-        formed_at=FORMED_AT,
-        version=0,
-        track=None,
-    )
+    service.tracks.pairs["old-pair"] = trackless_pair("old-pair")
     with pytest.raises(AwaitingPrerequisiteError) as parked:
         await service.handle(
             ScheduleSession(
