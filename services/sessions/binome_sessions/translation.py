@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from binome_sessions import domain
 from binome_sessions.domain import CommandRejectedError, PairTrack, RejectionCode
 from binome_shared.contracts import sessions_messages as public
-from binome_shared.contracts.base import Event
+from binome_shared.contracts.base import Command, Event
 from binome_shared.contracts.session_plan import SessionPlan
 from binome_shared.messaging.errors import RejectedError
 
@@ -78,7 +78,7 @@ def service_rejection(rejection: ServiceRejection, subject: str | None = None) -
 # --- commands → domain calls -------------------------------------------------------------
 
 
-def command_action(command: public.SessionCommand) -> TrackAction:  # noqa: PLR0911 - one case per command
+def command_action(command: Command) -> TrackAction:  # noqa: PLR0911 - one case per command
     """What a public command does to the pair's track; raises TypeError for other messages."""
     match command:
         case public.ScheduleSession():
