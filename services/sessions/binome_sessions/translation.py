@@ -19,6 +19,7 @@ from binome_sessions.domain import CommandRejectedError, PairTrack, RejectionCod
 from binome_shared.contracts import sessions_messages as public
 from binome_shared.contracts.base import Command, Event
 from binome_shared.contracts.session_plan import SessionPlan
+from binome_shared.contracts.values import LocalisedText
 from binome_shared.messaging.errors import RejectedError
 
 TrackAction = Callable[[PairTrack, datetime], None]
@@ -30,44 +31,48 @@ class ServiceRejection:
     """A refusal decided by the service before the domain is asked (an ambiguous command)."""
 
     code: str
-    fr: str
-    en: str
+    reason: LocalisedText
 
 
 OBJECTIVE_OUTCOME_REQUIRED = ServiceRejection(
     code="objective_outcome_required",
-    fr="Pour clore un objectif, indiquez s'il est atteint (met) ou non.",
-    en="To close an objective, say whether it was met or not (met).",
+    reason=LocalisedText(
+        fr="Pour clore un objectif, indiquez s'il est atteint (met) ou non.",
+        en="To close an objective, say whether it was met or not (met).",
+    ),
 )
 OUTCOME_WITHOUT_CLOSING = ServiceRejection(
     code="objective_outcome_without_closing",
-    fr="Un objectif n'est dit atteint ou non qu'au moment de le clore (closed).",
-    en="Whether an objective was met is only said when closing it (closed).",
+    reason=LocalisedText(
+        fr="Un objectif n'est dit atteint ou non qu'au moment de le clore (closed).",
+        en="Whether an objective was met is only said when closing it (closed).",
+    ),
 )
 PAIR_NOT_IN_PROGRAMME = ServiceRejection(
     code="pair_not_in_programme",
-    fr="Ce binôme n'appartient pas au programme ni à l'organisation indiqués par la commande.",
-    en="This pair does not belong to the programme and organisation the command names.",
+    reason=LocalisedText(
+        fr="Ce binôme n'appartient pas au programme ni à l'organisation indiqués par la commande.",
+        en="This pair does not belong to the programme and organisation the command names.",
+    ),
 )
 
 
 class ServiceRejectedError(Exception):
-    """Raised by a :data:`TrackAction` for a :class:`ServiceRejection`."""
+    """Raised by a :data:`TrackAction` for a :class:`ServiceRejection`; it reads as the
+    domain's :class:`CommandRejectedError` does (``code``, ``reason``, ``subject``)."""
 
     def __init__(self, rejection: ServiceRejection, subject: str | None = None) -> None:
-        super().__init__(f"{rejection.code}: {rejection.en}")
-        self.rejection = rejection
+        super().__init__(f"{rejection.code}: {rejection.reason.en}")
+        self.code = rejection.code
+        self.reason = rejection.reason
         self.subject = subject
 
 
 def rejected(error: CommandRejectedError | ServiceRejectedError) -> RejectedError:
     """The dead-letter form of a refusal: a stable code and ``code: English / français``."""
-    if isinstance(error, CommandRejectedError):
-        code, english, french = str(error.code), error.reason.en, error.reason.fr
-    else:
-        code, english, french = error.rejection.code, error.rejection.en, error.rejection.fr
+    code = str(error.code)
     about = f" [{error.subject}]" if error.subject else ""
-    return RejectedError(code, f"{code}{about}: {english} / {french}")
+    return RejectedError(code, f"{code}{about}: {error.reason.en} / {error.reason.fr}")
 
 
 def service_rejection(rejection: ServiceRejection, subject: str | None = None) -> RejectedError:

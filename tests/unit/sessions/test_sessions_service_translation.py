@@ -178,7 +178,7 @@ def test_closing_an_objective_says_met_or_not_and_ambiguity_is_refused() -> None
         )
         with pytest.raises(ServiceRejectedError) as refused:
             command_action(command)(track, SLOT)
-        assert refused.value.rejection.code == code
+        assert refused.value.code == code
         assert code in rejected(refused.value).reason
 
 

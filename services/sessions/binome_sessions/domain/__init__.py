@@ -35,7 +35,6 @@ from binome_sessions.domain.rejections import (
     REJECTION_REASONS,
     CommandRejectedError,
     RejectionCode,
-    RejectionReason,
 )
 from binome_sessions.domain.track import Feedback, Objective, PairTrack, TrackedSession
 from binome_sessions.domain.values import (
@@ -65,7 +64,6 @@ __all__ = [
     "PairTrack",
     "ProgrammeProgress",
     "RejectionCode",
-    "RejectionReason",
     "SessionCancelled",
     "SessionCompleted",
     "SessionEvent",
