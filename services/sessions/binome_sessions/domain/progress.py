@@ -35,7 +35,11 @@ TOTAL_GROUP = "*"
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ProgrammeProgress:
-    """A programme's progress: the total and one entry per business unit, sorted by name."""
+    """A programme's progress: the total and one entry per business unit, sorted by name.
+
+    Not the published ``ProgrammeProgressReported`` itself: that one adds when and for which
+    period it was reported, and the programme's end, which the service knows, not the domain.
+    """
 
     programme_id: str
     grouped_by: ProgressGrouping
