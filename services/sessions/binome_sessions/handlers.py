@@ -152,8 +152,8 @@ class MessageHandlers:
         stay, so that programme progress holds)."""
         tracks = self._repository(uow.conn)
         erased = 0
-        people = await tracks.pairs_of_person(envelope.tenant_id, envelope.data.participant_id)
-        for record in people:
+        pairs = await tracks.pairs_of_person(envelope.tenant_id, envelope.data.participant_id)
+        for record in pairs:
             if record.track is None:
                 continue  # a pair whose track never started holds no free text
             record.track.erase_free_text()
