@@ -7,7 +7,7 @@ from pydantic import Field
 from binome_sessions import http
 from binome_sessions.adapters.repository import PostgresTracks
 from binome_sessions.domain import DEFAULT_SUPPRESSION_THRESHOLD
-from binome_sessions.handlers import MessageHandlers, RepositoryFactory
+from binome_sessions.handlers import MessageHandlers
 from binome_sessions.jobs import (
     FOLLOW_UP,
     FOLLOW_UP_EVERY,
@@ -15,6 +15,7 @@ from binome_sessions.jobs import (
     PROGRESS_REPORT_EVERY,
     FollowUpJobs,
 )
+from binome_sessions.storage import RepositoryFactory
 from binome_shared.contracts.catalogue import CATALOGUE
 from binome_shared.contracts.sessions_messages import SESSIONS_EVENT_TYPES
 from binome_shared.contracts.topics import HR_COMMANDS, PAIRING_EVENTS, SESSION_COMMANDS

@@ -9,18 +9,9 @@ parked until it appears.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from typing import Any
 
-import asyncpg
-
-from binome_sessions.adapters.repository import (
-    PairRecord,
-    PostgresTracks,
-    ProgrammeRecord,
-    TrackRepository,
-)
 from binome_sessions.domain import CommandRejectedError, PairStatus, PairTrack
+from binome_sessions.storage import PairRecord, ProgrammeRecord, RepositoryFactory, TrackRepository
 from binome_sessions.translation import (
     PAIR_NOT_IN_PROGRAMME,
     ServiceRejectedError,
@@ -32,14 +23,11 @@ from binome_sessions.translation import (
 from binome_shared.contracts.base import Envelope, Message
 from binome_shared.contracts.hr_commands import DefineProgramme, EraseParticipant
 from binome_shared.contracts.pairing_events import PairDissolved, PairFormed
-from binome_shared.contracts.sessions_messages import SESSION_COMMAND_TYPES
-from binome_shared.messaging.consumer import Handler, UnitOfWork
+from binome_shared.contracts.sessions_messages import SESSION_COMMAND_TYPES, SessionCommand
 from binome_shared.messaging.errors import AwaitingPrerequisiteError
+from binome_shared.messaging.routes import Routes, RouteTable, UnitOfWork
 
 logger = logging.getLogger(__name__)
-
-RepositoryFactory = Callable[[asyncpg.Connection], TrackRepository]
-"""Opens the repository on a unit of work's connection (a fake one in unit tests)."""
 
 
 async def publish_track_events(
@@ -47,7 +35,7 @@ async def publish_track_events(
     track: PairTrack,
     *,
     tenant_id: str,
-    caused_by: Envelope[Any] | None = None,
+    caused_by: Envelope[Message] | None = None,
 ) -> int:
     """Write the track's pending events to the outbox as public events; returns how many."""
     published = 0
@@ -82,32 +70,34 @@ def waiting_for_programme(programme_id: str) -> AwaitingPrerequisiteError:
 class MessageHandlers:
     """The sessions service's message handlers, over a repository opened per transaction."""
 
-    def __init__(self, *, repository: RepositoryFactory = PostgresTracks) -> None:
+    def __init__(self, *, repository: RepositoryFactory) -> None:
         self._repository = repository
 
-    def routes(self) -> Mapping[type[Message], Handler]:
+    def routes(self) -> Routes:
         """Which handler takes which message type."""
-        routes: dict[type[Message], Handler] = {
-            DefineProgramme: self.on_programme_defined,
-            PairFormed: self.on_pair_formed,
-            PairDissolved: self.on_pair_dissolved,
-            EraseParticipant: self.on_participant_erased,
-        }
+        table = (
+            RouteTable()
+            .on(DefineProgramme, self.on_programme_defined)
+            .on(PairFormed, self.on_pair_formed)
+            .on(PairDissolved, self.on_pair_dissolved)
+            .on(EraseParticipant, self.on_participant_erased)
+        )
         for command_type in SESSION_COMMAND_TYPES:
-            routes[command_type] = self.on_pair_command
-        return routes
+            table.on(command_type, self.on_pair_command)
+        return table.build()
 
-    async def on_programme_defined(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
+    async def on_programme_defined(
+        self, envelope: Envelope[DefineProgramme], uow: UnitOfWork
+    ) -> None:
         """Store (or replace) the programme's session plan; start pairs that waited for it.
 
         Pairs already following an earlier plan keep it (see docs/sessions.md, known limits).
         """
-        command: DefineProgramme = envelope.data
         tracks = self._repository(uow.conn)
         programme = ProgrammeRecord(
             programme_id=envelope.programme_id,
             tenant_id=envelope.tenant_id,
-            plan=command.session_plan,
+            plan=envelope.data.session_plan,
         )
         await tracks.save_programme(programme, defined_at=uow.now, event_id=envelope.id)
         for record in await tracks.unstarted_pairs(programme.programme_id):
@@ -117,9 +107,9 @@ class MessageHandlers:
             uow.release(f"pair:{record.pair_id}")
         uow.release(f"programme:{programme.programme_id}")
 
-    async def on_pair_formed(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
+    async def on_pair_formed(self, envelope: Envelope[PairFormed], uow: UnitOfWork) -> None:
         """Instantiate the programme's déroulé for a newly formed pair."""
-        event: PairFormed = envelope.data
+        event = envelope.data
         tracks = self._repository(uow.conn)
         if await tracks.pair_for_update(event.pair_id) is not None:
             logger.info("pair already followed; formation ignored")
@@ -144,11 +134,10 @@ class MessageHandlers:
         await publish_track_events(uow, track, tenant_id=envelope.tenant_id, caused_by=envelope)
         uow.release(f"pair:{event.pair_id}")
 
-    async def on_pair_dissolved(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
+    async def on_pair_dissolved(self, envelope: Envelope[PairDissolved], uow: UnitOfWork) -> None:
         """Stop following a dissolved pair: its appointments are cancelled."""
-        event: PairDissolved = envelope.data
         tracks = self._repository(uow.conn)
-        record, track = await self._pair(tracks, event.pair_id)
+        record, track = await self._pair(tracks, envelope.data.pair_id)
         if track.status is not PairStatus.ACTIVE:
             logger.info("pair already %s; dissolution changes nothing", track.status)
             return
@@ -156,13 +145,15 @@ class MessageHandlers:
         await tracks.save(record, track, now=uow.now)
         await publish_track_events(uow, track, tenant_id=record.tenant_id, caused_by=envelope)
 
-    async def on_participant_erased(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
+    async def on_participant_erased(
+        self, envelope: Envelope[EraseParticipant], uow: UnitOfWork
+    ) -> None:
         """GDPR erasure: blank the free text of every pair the person is in (ids and figures
         stay, so that programme progress holds)."""
-        command: EraseParticipant = envelope.data
         tracks = self._repository(uow.conn)
         erased = 0
-        for record in await tracks.pairs_of_person(envelope.tenant_id, command.participant_id):
+        pairs = await tracks.pairs_of_person(envelope.tenant_id, envelope.data.participant_id)
+        for record in pairs:
             if record.track is None:
                 continue  # a pair whose track never started holds no free text
             record.track.erase_free_text()
@@ -170,7 +161,7 @@ class MessageHandlers:
             erased += 1
         logger.info("erasure applied to %d pair(s)", erased)
 
-    async def on_pair_command(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
+    async def on_pair_command(self, envelope: Envelope[SessionCommand], uow: UnitOfWork) -> None:
         """Apply a session, objective or feedback command to its pair's track."""
         command = envelope.data
         tracks = self._repository(uow.conn)

@@ -14,10 +14,15 @@ from urllib.parse import parse_qs
 from faststream.asgi import AsgiResponse
 from pydantic import TypeAdapter, ValidationError
 
-from binome_sessions.adapters.repository import PostgresTracks
-from binome_sessions.domain import DEFAULT_SUPPRESSION_THRESHOLD, ProgressGrouping, compute_progress
-from binome_sessions.handlers import RepositoryFactory
+from binome_sessions.domain import (
+    DEFAULT_SUPPRESSION_THRESHOLD,
+    compute_progress,
+)
+from binome_sessions.storage import RepositoryFactory
 from binome_sessions.translation import progress_report
+from binome_shared.contracts.sessions_messages import (
+    ProgressGrouping,
+)
 from binome_shared.contracts.text import Identifier
 from binome_shared.runtime.service import json_response
 
@@ -35,7 +40,7 @@ class ProgressEndpoint:
     def __init__(
         self,
         *,
-        repository: RepositoryFactory = PostgresTracks,
+        repository: RepositoryFactory,
         suppression_threshold: int = DEFAULT_SUPPRESSION_THRESHOLD,
     ) -> None:
         self._repository = repository

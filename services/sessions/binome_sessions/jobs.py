@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from binome_sessions.adapters.repository import PostgresTracks
 from binome_sessions.domain import (
     DEFAULT_SUPPRESSION_THRESHOLD,
     PairStatus,
@@ -20,10 +19,11 @@ from binome_sessions.domain import (
     compute_progress,
     detect_stalls,
 )
-from binome_sessions.handlers import RepositoryFactory, publish_track_events
+from binome_sessions.handlers import publish_track_events
+from binome_sessions.storage import RepositoryFactory
 from binome_sessions.translation import progress_report
 from binome_shared.contracts.base import Envelope
-from binome_shared.messaging.consumer import UnitOfWork
+from binome_shared.messaging.routes import UnitOfWork
 from binome_shared.messaging.scheduler import Job
 
 logger = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ class FollowUpJobs:
     def __init__(
         self,
         *,
-        repository: RepositoryFactory = PostgresTracks,
+        repository: RepositoryFactory,
         batch_size: int = 500,
         suppression_threshold: int = DEFAULT_SUPPRESSION_THRESHOLD,
         report_every: timedelta = PROGRESS_REPORT_EVERY,

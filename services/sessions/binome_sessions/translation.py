@@ -31,44 +31,48 @@ class ServiceRejection:
     """A refusal decided by the service before the domain is asked (an ambiguous command)."""
 
     code: str
-    fr: str
-    en: str
+    reason: LocalisedText
 
 
 OBJECTIVE_OUTCOME_REQUIRED = ServiceRejection(
     code="objective_outcome_required",
-    fr="Pour clore un objectif, indiquez s'il est atteint (met) ou non.",
-    en="To close an objective, say whether it was met or not (met).",
+    reason=LocalisedText(
+        fr="Pour clore un objectif, indiquez s'il est atteint (met) ou non.",
+        en="To close an objective, say whether it was met or not (met).",
+    ),
 )
 OUTCOME_WITHOUT_CLOSING = ServiceRejection(
     code="objective_outcome_without_closing",
-    fr="Un objectif n'est dit atteint ou non qu'au moment de le clore (closed).",
-    en="Whether an objective was met is only said when closing it (closed).",
+    reason=LocalisedText(
+        fr="Un objectif n'est dit atteint ou non qu'au moment de le clore (closed).",
+        en="Whether an objective was met is only said when closing it (closed).",
+    ),
 )
 PAIR_NOT_IN_PROGRAMME = ServiceRejection(
     code="pair_not_in_programme",
-    fr="Ce binôme n'appartient pas au programme ni à l'organisation indiqués par la commande.",
-    en="This pair does not belong to the programme and organisation the command names.",
+    reason=LocalisedText(
+        fr="Ce binôme n'appartient pas au programme ni à l'organisation indiqués par la commande.",
+        en="This pair does not belong to the programme and organisation the command names.",
+    ),
 )
 
 
 class ServiceRejectedError(Exception):
-    """Raised by a :data:`TrackAction` for a :class:`ServiceRejection`."""
+    """Raised by a :data:`TrackAction` for a :class:`ServiceRejection`; it reads as the
+    domain's :class:`CommandRejectedError` does (``code``, ``reason``, ``subject``)."""
 
     def __init__(self, rejection: ServiceRejection, subject: str | None = None) -> None:
-        super().__init__(f"{rejection.code}: {rejection.en}")
-        self.rejection = rejection
+        super().__init__(f"{rejection.code}: {rejection.reason.en}")
+        self.code = rejection.code
+        self.reason = rejection.reason
         self.subject = subject
 
 
 def rejected(error: CommandRejectedError | ServiceRejectedError) -> RejectedError:
     """The dead-letter form of a refusal: a stable code and ``code: English / français``."""
-    if isinstance(error, CommandRejectedError):
-        code, english, french = str(error.code), error.reason.en, error.reason.fr
-    else:
-        code, english, french = error.rejection.code, error.rejection.en, error.rejection.fr
+    code = str(error.code)
     about = f" [{error.subject}]" if error.subject else ""
-    return RejectedError(code, f"{code}{about}: {english} / {french}")
+    return RejectedError(code, f"{code}{about}: {error.reason.en} / {error.reason.fr}")
 
 
 def service_rejection(rejection: ServiceRejection, subject: str | None = None) -> RejectedError:
@@ -101,7 +105,7 @@ def command_action(command: Command) -> TrackAction:  # noqa: PLR0911 - one case
         case public.CancelSession():
             return lambda track, now: track.cancel_session(
                 session_key=track.session_key_at(command.session_number),
-                reason=domain.CancellationReason(command.reason_code),
+                reason=public.CancellationReason(command.reason_code),
                 now=now,
             )
         case public.SkipSession():
@@ -112,16 +116,16 @@ def command_action(command: Command) -> TrackAction:  # noqa: PLR0911 - one case
             return lambda track, now: track.report_held(
                 session_key=track.session_key_at(command.session_number),
                 now=now,
-                attendance=domain.Attendance(command.attendance.value),
+                attendance=command.attendance,
                 held_at=command.held_at,
                 duration_minutes=command.duration_minutes,
                 notes=command.notes,
             )
         case public.ReportSessionMissed():
             absence = (
-                domain.Absence.UNKNOWN
+                public.Absence.UNKNOWN
                 if command.missed_by is None
-                else domain.Absence(command.missed_by.value)
+                else public.Absence(command.missed_by.value)
             )
             return lambda track, now: track.report_missed(
                 session_key=track.session_key_at(command.session_number),
@@ -131,7 +135,7 @@ def command_action(command: Command) -> TrackAction:  # noqa: PLR0911 - one case
         case public.SetObjective():
             return lambda track, now: track.set_objective(
                 objective_id=command.objective_id,
-                side=domain.Side(command.owner.value),
+                side=command.owner,
                 statement=command.title,
                 now=now,
             )
@@ -150,7 +154,7 @@ def _objective_progress(command: public.UpdateObjectiveProgress) -> TrackAction:
     elif not command.closed and command.met is not None:
         rejection = OUTCOME_WITHOUT_CLOSING
     elif command.closed:
-        outcome = domain.ObjectiveOutcome.MET if command.met else domain.ObjectiveOutcome.NOT_MET
+        outcome = public.ObjectiveOutcome.MET if command.met else public.ObjectiveOutcome.NOT_MET
         return lambda track, now: track.close_objective(
             objective_id=command.objective_id,
             outcome=outcome,
@@ -170,7 +174,7 @@ def _objective_progress(command: public.UpdateObjectiveProgress) -> TrackAction:
 
 
 def _feedback(command: public.GiveFeedback) -> TrackAction:
-    author = domain.Side(command.side.value)
+    author = command.side
     session_number = command.session_number
     if session_number is None:
 
@@ -194,151 +198,62 @@ def _feedback(command: public.GiveFeedback) -> TrackAction:
 
 # --- domain events → public events -------------------------------------------------------
 
+PUBLIC_EVENT_OF: dict[type[domain.PairEvent], type[Event]] = {
+    domain.PairPlanStarted: public.SessionPlanned,
+    domain.SessionScheduled: public.SessionScheduled,
+    domain.SessionRescheduled: public.SessionRescheduled,
+    domain.SessionCancelled: public.SessionCancelled,
+    domain.SessionSkipped: public.SessionSkipped,
+    domain.SessionCompleted: public.SessionCompleted,
+    domain.SessionMissed: public.SessionMissed,
+    domain.ObjectiveSet: public.ObjectiveSet,
+    domain.ObjectiveProgressed: public.ObjectiveProgressed,
+    domain.ObjectiveClosed: public.ObjectiveClosed,
+    domain.FeedbackGiven: public.FeedbackGiven,
+    domain.PairFitConcernRaised: public.PairFitConcernRaised,
+    domain.PairStalled: public.PairStalled,
+    domain.PairResumed: public.PairResumed,
+    domain.PairCompleted: public.PairCompleted,
+}
+"""The public fact each domain event becomes."""
 
-def public_event(  # noqa: PLR0911, PLR0912 - one case per domain event
-    event: domain.SessionsDomainEvent, plan: SessionPlan
-) -> Event:
-    """The public fact for a domain event (free text left out), read with the pair's plan."""
+
+def public_event(event: domain.SessionsDomainEvent, plan: SessionPlan) -> Event:
+    """The public fact for a domain event (free text left out), read with the pair's plan.
+
+    Domain and public events name what they share alike: the public event takes every field
+    of the same name, and :func:`_differences` spells out the rest.
+    """
+    public_type = PUBLIC_EVENT_OF[type(event)]
+    differences = _differences(event, plan)
+    shared = {
+        name: getattr(event, name)
+        for name in public_type.model_fields
+        if name not in differences and hasattr(event, name)
+    }
+    return public_type.model_validate(shared | differences)
+
+
+def _differences(event: domain.SessionsDomainEvent, plan: SessionPlan) -> dict[str, object]:
+    """What the public event says otherwise than the domain event, or adds from the plan."""
     match event:
         case domain.PairPlanStarted():
             zone = ZoneInfo(plan.time_zone)
-            return public.SessionPlanned(
-                pair_id=event.pair_id,
-                sessions_planned=event.sessions_planned,
-                first_session_due=datetime.combine(event.first_session_due_on, time.min, zone),
-            )
-        case domain.SessionScheduled():
-            return public.SessionScheduled(
-                pair_id=event.pair_id,
-                session_number=event.position,
-                theme_key=event.session_key,
-                starts_at=event.scheduled_at,
-                duration_minutes=event.duration_minutes,
-                location=event.location,
-                sequence=event.revision,
-                theme=_theme(plan, event.position),
-                ends_at=_ends_at(event.scheduled_at, event.duration_minutes),
-            )
-        case domain.SessionRescheduled():
-            return public.SessionRescheduled(
-                pair_id=event.pair_id,
-                session_number=event.position,
-                theme_key=event.session_key,
-                previous_starts_at=event.previous_scheduled_at,
-                starts_at=event.scheduled_at,
-                ends_at=_ends_at(event.scheduled_at, event.duration_minutes),
-                duration_minutes=event.duration_minutes,
-                location=event.location,
-                sequence=event.revision,
-                theme=_theme(plan, event.position),
-            )
+            return {
+                "first_session_due": datetime.combine(event.first_session_due_on, time.min, zone)
+            }
+        case domain.SessionScheduled() | domain.SessionRescheduled():
+            return {
+                "theme": plan.sessions[event.session_number - 1].title,
+                "ends_at": event.starts_at + timedelta(minutes=event.duration_minutes),
+            }
         case domain.SessionCancelled():
-            return public.SessionCancelled(
-                pair_id=event.pair_id,
-                session_number=event.position,
-                reason=public.CancellationReason(event.reason.value).value,
-                sequence=event.revision,
-                theme_key=event.session_key,
-                cancelled_starts_at=event.cancelled_scheduled_at,
-            )
-        case domain.SessionSkipped():
-            return public.SessionSkipped(
-                pair_id=event.pair_id, session_number=event.position, theme_key=event.session_key
-            )
-        case domain.SessionCompleted():
-            return public.SessionCompleted(
-                pair_id=event.pair_id,
-                session_number=event.position,
-                theme_key=event.session_key,
-                held_at=event.held_at,
-                duration_minutes=event.duration_minutes,
-                attendance=public.Attendance(event.attendance.value),
-                sessions_held=event.sessions_held,
-                sessions_planned=event.sessions_planned,
-            )
+            return {"reason": event.reason.value}  # published as a code of the closed list
         case domain.SessionMissed():
-            side = event.missed_by.value
-            return public.SessionMissed(
-                pair_id=event.pair_id,
-                session_number=event.position,
-                missed_by=public.Side(side) if side in set(public.Side) else None,
-                absence=public.Absence(side),
-                theme_key=event.session_key,
-                scheduled_at=event.scheduled_at,
-            )
-        case domain.ObjectiveSet():
-            return public.ObjectiveSet(
-                pair_id=event.pair_id,
-                objective_id=event.objective_id,
-                owner=public.Side(event.side.value),
-                title=event.statement,
-            )
-        case domain.ObjectiveProgressed():
-            return public.ObjectiveProgressed(
-                pair_id=event.pair_id,
-                objective_id=event.objective_id,
-                progress_percent=event.progress_percent,
-                owner=public.Side(event.side.value),
-                previous_percent=event.previous_percent,
-            )
-        case domain.ObjectiveClosed():
-            return public.ObjectiveClosed(
-                pair_id=event.pair_id,
-                objective_id=event.objective_id,
-                owner=public.Side(event.side.value),
-                outcome=public.ObjectiveOutcome(event.outcome.value),
-                progress_percent=event.progress_percent,
-            )
-        case domain.FeedbackGiven():
-            return public.FeedbackGiven(
-                pair_id=event.pair_id,
-                side=public.Side(event.author.value),
-                session_number=_position(plan, event.session_key),
-                rating=event.rating,
-                moment=public.FeedbackMoment(event.moment.value),
-                has_comment=event.has_comment,
-            )
-        case domain.PairFitConcernRaised():
-            return public.PairFitConcernRaised(
-                pair_id=event.pair_id,
-                side=public.Side(event.raised_by.value),
-                session_number=_position(plan, event.session_key),
-            )
-        case domain.PairStalled():
-            return public.PairStalled(
-                pair_id=event.pair_id,
-                last_session_at=event.last_session_at,
-                weeks_silent=event.weeks_without_session,
-                silent_since=event.silent_since,
-            )
-        case domain.PairResumed():
-            return public.PairResumed(
-                pair_id=event.pair_id, silent_since=event.silent_since, resumed_at=event.resumed_at
-            )
-        case domain.PairCompleted():
-            return public.PairCompleted(
-                pair_id=event.pair_id,
-                reason=public.CompletionReason(event.reason.value),
-                sessions_held=event.sessions_held,
-                sessions_planned=event.sessions_planned,
-                objectives_met=event.objectives_met,
-                objectives_set=event.objectives_set,
-            )
-    raise TypeError(f"not a sessions domain event: {type(event).__name__}")
-
-
-def _theme(plan: SessionPlan, position: int) -> LocalisedText:
-    title = plan.sessions[position - 1].title
-    return LocalisedText(fr=title.fr, en=title.en)
-
-
-def _position(plan: SessionPlan, session_key: str | None) -> int | None:
-    keys = [session.key for session in plan.sessions]
-    return None if session_key is None else keys.index(session_key) + 1
-
-
-def _ends_at(starts_at: datetime, duration_minutes: int) -> datetime:
-    return starts_at + timedelta(minutes=duration_minutes)
+            # The older field names one side only: both, or unknown, is null there.
+            side = event.absence.value
+            return {"missed_by": public.Side(side) if side in set(public.Side) else None}
+    return {}
 
 
 # --- progress read model → HR report -----------------------------------------------------
@@ -355,43 +270,9 @@ def progress_report(
     return public.ProgrammeProgressReported(
         reported_at=reported_at,
         period_start=period_start,
-        grouped_by=public.ProgressGrouping(progress.grouped_by.value),
+        grouped_by=progress.grouped_by,
         suppression_threshold=progress.suppression_threshold,
-        total=_group(progress.total),
-        groups=[_group(group) for group in progress.groups],
+        total=progress.total,
+        groups=list(progress.groups),
         programme_ends_on=None if plan is None else plan.ends_on,
-    )
-
-
-def _group(group: domain.GroupProgress) -> public.GroupFigures:
-    figures = group.figures
-    return public.GroupFigures(
-        group=group.group,
-        suppressed=group.suppressed,
-        people=group.people,
-        figures=None
-        if figures is None
-        else public.ProgressFigures(
-            pairs_active=figures.pairs_active,
-            pairs_stalled=figures.pairs_stalled,
-            pairs_completed=figures.pairs_completed,
-            pairs_dissolved=figures.pairs_dissolved,
-            sessions_planned=figures.sessions_planned,
-            sessions_scheduled=figures.sessions_scheduled,
-            sessions_held=figures.sessions_held,
-            sessions_skipped=figures.sessions_skipped,
-            sessions_missed=figures.sessions_missed,
-            objectives_set=figures.objectives_set,
-            objectives_met=figures.objectives_met,
-            objectives_not_met=figures.objectives_not_met,
-            fit_concerns=figures.fit_concerns,
-            rating_from_mentees=_rating(figures.rating_from_mentees),
-            rating_from_mentors=_rating(figures.rating_from_mentors),
-        ),
-    )
-
-
-def _rating(rating: domain.AverageRating) -> public.RatingFigure:
-    return public.RatingFigure(
-        value=rating.value, raters=rating.raters, suppressed=rating.suppressed
     )

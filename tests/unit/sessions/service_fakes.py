@@ -10,16 +10,18 @@ from typing import Any, cast
 
 import asyncpg
 
-from binome_sessions.adapters.repository import PairRecord, ProgrammeRecord
+from binome_sessions.bootstrap import definition
 from binome_sessions.domain import PairStatus, PairTrack
+from binome_sessions.storage import PairRecord, ProgrammeRecord
 from binome_shared.contracts.base import Envelope, Message
 from binome_shared.contracts.hr_commands import DefineProgramme, ProgrammeContact
 from binome_shared.contracts.pairing_events import PairExplanation, PairFormed, PairSide
 from binome_shared.contracts.programme import ProgrammeRules
 from binome_shared.contracts.session_plan import SessionPlan
 from binome_shared.contracts.values import LocalisedText
-from binome_shared.messaging.consumer import UnitOfWork
 from binome_shared.messaging.outbox import Outbox
+from binome_shared.messaging.routes import UnitOfWork, dispatch
+from binome_shared.messaging.scheduler import Job
 
 TENANT = "groupe-exemple"
 PROGRAMME = "prog-2027"
@@ -206,4 +208,54 @@ def define_programme(plan: SessionPlan | None = None) -> DefineProgramme:
         rules=ProgrammeRules(starts_on=plan.starts_on),
         session_plan=plan,
         contact=ProgrammeContact(name="Claire Dubois", email="claire.dubois@example.com"),
+    )
+
+
+class Service:
+    """The sessions service's definition over fakes, and a way to feed it messages."""
+
+    def __init__(self) -> None:
+        self.tracks = FakeTracks()
+        self.outbox = FakeOutbox()
+        self.definition = definition(repository=lambda conn: self.tracks)
+        self.now = FORMED_AT
+        self.released: list[str] = []
+
+    async def handle(self, message: Any, **context: Any) -> None:
+        await self.handle_envelope(envelope(message, **context))
+
+    async def handle_envelope(self, wrapped: Envelope[Message]) -> None:
+        uow = unit_of_work(self.outbox, self.now)
+        await dispatch(self.definition.routes[type(wrapped.data)], [wrapped], uow)
+        self.released.extend(uow.released)
+
+    async def run_job(self, job_type: str) -> None:
+        job = Job(
+            job_id=f"periodic:{job_type}",
+            job_type=job_type,
+            due_at=self.now,
+            payload={},
+            attempts=0,
+        )
+        await self.definition.jobs[job_type](job, unit_of_work(self.outbox, self.now))
+
+    async def formed(self, pair_id: str = "pair-1", **kwargs: Any) -> None:
+        if PROGRAMME not in self.tracks.programmes:
+            await self.handle(define_programme())
+        await self.handle(pair_formed(pair_id, **kwargs))
+
+
+def trackless_pair(pair_id: str, *, programme_id: str = PROGRAMME) -> PairRecord:
+    """A pair stored before plans were (migration 0001): its track starts with its programme."""
+    return PairRecord(
+        pair_id=pair_id,
+        tenant_id=TENANT,
+        programme_id=programme_id,
+        mentor_id="M9",
+        mentee_id="E9",
+        mentor_business_unit="Digital",
+        mentee_business_unit="RH",
+        formed_at=FORMED_AT,
+        version=0,
+        track=None,
     )

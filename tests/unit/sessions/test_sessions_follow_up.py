@@ -8,8 +8,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from binome_sessions.domain import (
-    CancellationReason,
-    CompletionReason,
     PairCompleted,
     PairResumed,
     PairStalled,
@@ -17,6 +15,10 @@ from binome_sessions.domain import (
     SessionCancelled,
     close_expired,
     detect_stalls,
+)
+from binome_shared.contracts.sessions_messages import (
+    CancellationReason,
+    CompletionReason,
 )
 
 from .sessions_fakes import DEFAULT_KEYS, FakeClock, at, event_names, hold, make_plan, make_track
@@ -41,7 +43,7 @@ def test_a_silent_pair_stalls_at_the_threshold_from_the_programme_start() -> Non
             occurred_at=PROGRAMME_OPENS + timedelta(weeks=6),
             silent_since=PROGRAMME_OPENS,
             last_session_at=None,
-            weeks_without_session=6,
+            weeks_silent=6,
         )
     ]
     assert track.is_stalled
@@ -80,7 +82,7 @@ def test_a_held_session_ends_the_stall_and_a_later_silence_stalls_again() -> Non
         occurred_at=at("2025-04-14", 11),
         silent_since=at("2025-03-03"),
         last_session_at=at("2025-03-03"),
-        weeks_without_session=6,
+        weeks_silent=6,
     )
 
 
@@ -169,11 +171,11 @@ def test_the_programme_end_closes_running_pairs_and_cancels_their_appointments()
             pair_id="pair-1",
             programme_id="prog-orange-2025",
             occurred_at=PROGRAMME_CLOSES,
-            session_key="social-networks",
-            position=2,
-            cancelled_scheduled_at=at("2025-07-04"),
+            theme_key="social-networks",
+            session_number=2,
+            cancelled_starts_at=at("2025-07-04"),
             reason=CancellationReason.PROGRAMME_ENDED,
-            revision=1,
+            sequence=1,
         ),
         PairCompleted(
             pair_id="pair-1",

@@ -9,11 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from binome_sessions.domain import (
-    Absence,
-    Attendance,
-    CancellationReason,
     CommandRejectedError,
-    CompletionReason,
     PairCompleted,
     PairPlanStarted,
     PairStatus,
@@ -28,6 +24,12 @@ from binome_sessions.domain import (
     SessionStatus,
 )
 from binome_shared.contracts.session_plan import SequencePolicy
+from binome_shared.contracts.sessions_messages import (
+    Absence,
+    Attendance,
+    CancellationReason,
+    CompletionReason,
+)
 
 from .sessions_fakes import DEFAULT_KEYS, at, event_names, hold, make_plan, make_track
 
@@ -134,12 +136,12 @@ def test_schedule_records_session_scheduled_with_the_plan_duration() -> None:
             pair_id="pair-1",
             programme_id="prog-orange-2025",
             occurred_at=NOW,
-            session_key="kick-off",
-            position=1,
-            scheduled_at=at("2025-01-20"),
+            theme_key="kick-off",
+            session_number=1,
+            starts_at=at("2025-01-20"),
             duration_minutes=75,
             location="",
-            revision=0,
+            sequence=0,
         )
     ]
     assert track.session("kick-off").status is SessionStatus.SCHEDULED
@@ -274,13 +276,13 @@ def test_reschedule_moves_the_slot_and_keeps_the_duration() -> None:
         pair_id="pair-1",
         programme_id="prog-orange-2025",
         occurred_at=NOW,
-        session_key="kick-off",
-        position=1,
-        previous_scheduled_at=at("2025-01-20"),
-        scheduled_at=at("2025-01-22"),
+        theme_key="kick-off",
+        session_number=1,
+        previous_starts_at=at("2025-01-20"),
+        starts_at=at("2025-01-22"),
         duration_minutes=45,
         location="",
-        revision=1,
+        sequence=1,
     )
 
 
@@ -343,7 +345,7 @@ def test_the_location_travels_with_the_appointment_and_every_change_is_a_new_rev
     assert isinstance(scheduled, SessionScheduled)
     assert isinstance(moved, SessionRescheduled)
     assert isinstance(relocated, SessionRescheduled)
-    assert [(e.location, e.revision) for e in (scheduled, moved, relocated)] == [
+    assert [(e.location, e.sequence) for e in (scheduled, moved, relocated)] == [
         ("Teams", 0),
         ("Teams", 1),
         ("Nanterre", 2),
@@ -353,7 +355,7 @@ def test_the_location_travels_with_the_appointment_and_every_change_is_a_new_rev
     track.schedule_session(session_key="kick-off", scheduled_at=at("2025-01-27"), now=NOW)
     rescheduled = track.events[-1]
     assert isinstance(rescheduled, SessionScheduled)
-    assert (rescheduled.location, rescheduled.revision) == ("", 3)
+    assert (rescheduled.location, rescheduled.sequence) == ("", 3)
 
 
 def test_a_location_is_short() -> None:
@@ -380,11 +382,11 @@ def test_cancel_frees_the_session_to_be_scheduled_again() -> None:
         pair_id="pair-1",
         programme_id="prog-orange-2025",
         occurred_at=NOW,
-        session_key="kick-off",
-        position=1,
-        cancelled_scheduled_at=at("2025-01-20"),
+        theme_key="kick-off",
+        session_number=1,
+        cancelled_starts_at=at("2025-01-20"),
         reason=CancellationReason.PARTICIPANT_UNAVAILABLE,
-        revision=1,
+        sequence=1,
     )
     session = track.session("kick-off")
     assert (session.status, session.scheduled_at, session.times_cancelled) == (
@@ -421,8 +423,8 @@ def test_skip_of_a_scheduled_session_cancels_its_appointment_first() -> None:
         pair_id="pair-1",
         programme_id="prog-orange-2025",
         occurred_at=NOW,
-        session_key="generative-ai",
-        position=4,
+        theme_key="generative-ai",
+        session_number=4,
     )
     assert track.session("generative-ai").status is SessionStatus.SKIPPED
     assert track.sessions_planned == 5
@@ -477,8 +479,8 @@ def test_report_held_records_completion_with_attendance_and_counts() -> None:
         pair_id="pair-1",
         programme_id="prog-orange-2025",
         occurred_at=at("2025-01-20", 12),
-        session_key="kick-off",
-        position=1,
+        theme_key="kick-off",
+        session_number=1,
         held_at=at("2025-01-20"),
         duration_minutes=50,
         attendance=Attendance.PARTIAL,
@@ -595,10 +597,10 @@ def test_report_missed_records_who_was_absent_and_frees_the_session() -> None:
         pair_id="pair-1",
         programme_id="prog-orange-2025",
         occurred_at=at("2025-01-20", 11),
-        session_key="kick-off",
-        position=1,
+        theme_key="kick-off",
+        session_number=1,
         scheduled_at=at("2025-01-20"),
-        missed_by=Absence.MENTEE,
+        absence=Absence.MENTEE,
     )
     session = track.session("kick-off")
     assert (session.status, session.times_missed) == (SessionStatus.PLANNED, 1)
@@ -683,11 +685,11 @@ def test_dissolving_cancels_appointments_and_refuses_everything_after() -> None:
             pair_id="pair-1",
             programme_id="prog-orange-2025",
             occurred_at=NOW,
-            session_key="social-networks",
-            position=2,
-            cancelled_scheduled_at=at("2025-02-10"),
+            theme_key="social-networks",
+            session_number=2,
+            cancelled_starts_at=at("2025-02-10"),
             reason=CancellationReason.PAIR_DISSOLVED,
-            revision=1,
+            sequence=1,
         )
     ]
     assert track.status is PairStatus.DISSOLVED

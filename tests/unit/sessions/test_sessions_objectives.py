@@ -7,14 +7,16 @@ import pytest
 from binome_sessions.domain import (
     CommandRejectedError,
     ObjectiveClosed,
-    ObjectiveOutcome,
     ObjectiveProgressed,
     ObjectiveSet,
     ObjectiveStatus,
     PairCompleted,
     PairTrack,
     RejectionCode,
-    Side,
+)
+from binome_shared.contracts.sessions_messages import (
+    ObjectiveOutcome,
+    ParticipantRole,
 )
 
 from .sessions_fakes import at, event_names, hold, make_plan, make_track
@@ -28,7 +30,9 @@ def rejected(code: RejectionCode) -> pytest.RaisesExc[CommandRejectedError]:
     return pytest.raises(CommandRejectedError, match=rf"^{code.value}:")
 
 
-def track_with_objective(objective_id: str = "obj-1", side: Side = Side.MENTEE) -> PairTrack:
+def track_with_objective(
+    objective_id: str = "obj-1", side: ParticipantRole = ParticipantRole.MENTEE
+) -> PairTrack:
     track = make_track()
     track.set_objective(
         objective_id=objective_id,
@@ -43,11 +47,14 @@ def test_both_sides_set_objectives() -> None:
     track = make_track()
 
     track.set_objective(
-        objective_id="obj-1", side=Side.MENTEE, statement="  Animer un Teams d'équipe  ", now=NOW
+        objective_id="obj-1",
+        side=ParticipantRole.MENTEE,
+        statement="  Animer un Teams d'équipe  ",
+        now=NOW,
     )
     track.set_objective(
         objective_id="obj-2",
-        side=Side.MENTOR,
+        side=ParticipantRole.MENTOR,
         statement="Comprendre comment un comité de direction décide",
         now=NOW,
     )
@@ -58,16 +65,16 @@ def test_both_sides_set_objectives() -> None:
             programme_id="prog-orange-2025",
             occurred_at=NOW,
             objective_id="obj-1",
-            side=Side.MENTEE,
-            statement="Animer un Teams d'équipe",
+            owner=ParticipantRole.MENTEE,
+            title="Animer un Teams d'équipe",
         ),
         ObjectiveSet(
             pair_id="pair-1",
             programme_id="prog-orange-2025",
             occurred_at=NOW,
             objective_id="obj-2",
-            side=Side.MENTOR,
-            statement="Comprendre comment un comité de direction décide",
+            owner=ParticipantRole.MENTOR,
+            title="Comprendre comment un comité de direction décide",
         ),
     ]
     assert [(o.progress_percent, o.status) for o in track.objectives] == [
@@ -79,14 +86,16 @@ def test_both_sides_set_objectives() -> None:
 def test_an_objective_id_is_used_once() -> None:
     track = track_with_objective()
     with rejected(RejectionCode.OBJECTIVE_ALREADY_EXISTS):
-        track.set_objective(objective_id="obj-1", side=Side.MENTOR, statement="Autre", now=NOW)
+        track.set_objective(
+            objective_id="obj-1", side=ParticipantRole.MENTOR, statement="Autre", now=NOW
+        )
 
 
 @pytest.mark.parametrize("statement", ["", "   ", "x" * 501])
 def test_an_objective_needs_a_statement_of_reasonable_length(statement: str) -> None:
     with rejected(RejectionCode.OBJECTIVE_STATEMENT_INVALID):
         make_track().set_objective(
-            objective_id="obj-1", side=Side.MENTEE, statement=statement, now=NOW
+            objective_id="obj-1", side=ParticipantRole.MENTEE, statement=statement, now=NOW
         )
 
 
@@ -94,14 +103,19 @@ def test_each_side_has_at_most_five_objectives() -> None:
     track = make_track()
     for number in range(5):
         track.set_objective(
-            objective_id=f"mentee-{number}", side=Side.MENTEE, statement="Objectif", now=NOW
+            objective_id=f"mentee-{number}",
+            side=ParticipantRole.MENTEE,
+            statement="Objectif",
+            now=NOW,
         )
 
     with rejected(RejectionCode.TOO_MANY_OBJECTIVES):
         track.set_objective(
-            objective_id="mentee-5", side=Side.MENTEE, statement="Un de trop", now=NOW
+            objective_id="mentee-5", side=ParticipantRole.MENTEE, statement="Un de trop", now=NOW
         )
-    track.set_objective(objective_id="mentor-0", side=Side.MENTOR, statement="Objectif", now=NOW)
+    track.set_objective(
+        objective_id="mentor-0", side=ParticipantRole.MENTOR, statement="Objectif", now=NOW
+    )
     assert len(track.objectives) == 6
 
 
@@ -117,7 +131,7 @@ def test_progress_is_recorded_with_its_previous_value_and_may_go_down() -> None:
             programme_id="prog-orange-2025",
             occurred_at=NOW,
             objective_id="obj-1",
-            side=Side.MENTEE,
+            owner=ParticipantRole.MENTEE,
             previous_percent=0,
             progress_percent=60,
         ),
@@ -126,7 +140,7 @@ def test_progress_is_recorded_with_its_previous_value_and_may_go_down() -> None:
             programme_id="prog-orange-2025",
             occurred_at=at("2025-02-08"),
             objective_id="obj-1",
-            side=Side.MENTEE,
+            owner=ParticipantRole.MENTEE,
             previous_percent=60,
             progress_percent=40,
         ),
@@ -168,7 +182,7 @@ def test_closing_records_the_outcome_and_freezes_the_objective(outcome: Objectiv
         programme_id="prog-orange-2025",
         occurred_at=at("2025-03-01"),
         objective_id="obj-1",
-        side=Side.MENTEE,
+        owner=ParticipantRole.MENTEE,
         outcome=outcome,
         progress_percent=80,
     )
@@ -181,8 +195,12 @@ def test_closing_records_the_outcome_and_freezes_the_objective(outcome: Objectiv
 
 def test_after_completion_objectives_can_be_closed_but_not_added() -> None:
     track = make_track(plan=make_plan(sessions=[make_plan().sessions[0]]))
-    track.set_objective(objective_id="obj-1", side=Side.MENTEE, statement="Objectif", now=NOW)
-    track.set_objective(objective_id="obj-2", side=Side.MENTOR, statement="Objectif", now=NOW)
+    track.set_objective(
+        objective_id="obj-1", side=ParticipantRole.MENTEE, statement="Objectif", now=NOW
+    )
+    track.set_objective(
+        objective_id="obj-2", side=ParticipantRole.MENTOR, statement="Objectif", now=NOW
+    )
     track.close_objective(objective_id="obj-2", outcome=ObjectiveOutcome.MET, now=NOW)
     hold(track, "kick-off", at("2025-02-03"))
     completed = track.events[-1]
@@ -190,7 +208,9 @@ def test_after_completion_objectives_can_be_closed_but_not_added() -> None:
     assert (completed.objectives_met, completed.objectives_set) == (1, 2)
 
     with rejected(RejectionCode.PAIR_CLOSED):
-        track.set_objective(objective_id="obj-3", side=Side.MENTEE, statement="Trop tard", now=NOW)
+        track.set_objective(
+            objective_id="obj-3", side=ParticipantRole.MENTEE, statement="Trop tard", now=NOW
+        )
     track.update_objective_progress(objective_id="obj-1", progress_percent=100, now=NOW)
     track.close_objective(objective_id="obj-1", outcome=ObjectiveOutcome.MET, now=NOW)
     assert event_names(track)[-2:] == ["ObjectiveProgressed", "ObjectiveClosed"]
@@ -201,7 +221,9 @@ def test_a_dissolved_pair_refuses_objective_commands() -> None:
     track.dissolve(now=NOW)
 
     with rejected(RejectionCode.PAIR_DISSOLVED):
-        track.set_objective(objective_id="obj-2", side=Side.MENTOR, statement="Objectif", now=NOW)
+        track.set_objective(
+            objective_id="obj-2", side=ParticipantRole.MENTOR, statement="Objectif", now=NOW
+        )
     with rejected(RejectionCode.PAIR_DISSOLVED):
         track.update_objective_progress(objective_id="obj-1", progress_percent=10, now=NOW)
     with rejected(RejectionCode.PAIR_DISSOLVED):

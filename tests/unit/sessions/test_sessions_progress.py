@@ -7,14 +7,16 @@ import json
 import pytest
 
 from binome_sessions.domain import (
-    AverageRating,
-    GroupProgress,
-    ObjectiveOutcome,
     PairTrack,
-    ProgressGrouping,
-    Side,
     compute_progress,
     detect_stalls,
+)
+from binome_shared.contracts.sessions_messages import (
+    GroupFigures,
+    ObjectiveOutcome,
+    ParticipantRole,
+    ProgressGrouping,
+    RatingFigure,
 )
 
 from .sessions_fakes import at, hold, make_plan, make_track
@@ -39,7 +41,7 @@ def population(sizes: dict[str, int]) -> list[PairTrack]:
     ]
 
 
-def by_group(tracks: list[PairTrack]) -> dict[str, GroupProgress]:
+def by_group(tracks: list[PairTrack]) -> dict[str, GroupFigures]:
     progress = compute_progress(programme_id=PROGRAMME, tracks=tracks)
     return {group.group: group for group in progress.groups}
 
@@ -50,13 +52,17 @@ def test_figures_count_pairs_sessions_objectives_and_ratings() -> None:
     for track in tracks:
         hold(track, "kick-off", at("2025-01-20"))
         track.give_session_feedback(
-            author=Side.MENTEE, session_key="kick-off", rating=4, good_fit=True, now=NOW
+            author=ParticipantRole.MENTEE, session_key="kick-off", rating=4, good_fit=True, now=NOW
         )
         track.give_session_feedback(
-            author=Side.MENTOR, session_key="kick-off", rating=5, good_fit=True, now=NOW
+            author=ParticipantRole.MENTOR, session_key="kick-off", rating=5, good_fit=True, now=NOW
         )
-    first.set_objective(objective_id="o1", side=Side.MENTEE, statement="LinkedIn", now=NOW)
-    first.set_objective(objective_id="o2", side=Side.MENTOR, statement="Décider", now=NOW)
+    first.set_objective(
+        objective_id="o1", side=ParticipantRole.MENTEE, statement="LinkedIn", now=NOW
+    )
+    first.set_objective(
+        objective_id="o2", side=ParticipantRole.MENTOR, statement="Décider", now=NOW
+    )
     first.close_objective(objective_id="o1", outcome=ObjectiveOutcome.MET, now=NOW)
     first.close_objective(objective_id="o2", outcome=ObjectiveOutcome.NOT_MET, now=NOW)
     second.skip_session(session_key="generative-ai", now=NOW)
@@ -87,9 +93,9 @@ def test_figures_count_pairs_sessions_objectives_and_ratings() -> None:
     ) == (35, 1, 6, 1, 1)
     assert (figures.objectives_set, figures.objectives_met, figures.objectives_not_met) == (2, 1, 1)
     assert figures.fit_concerns == 0
-    assert figures.rating_from_mentees == AverageRating(value=4.0, raters=6, suppressed=False)
-    assert figures.rating_from_mentors == AverageRating(value=5.0, raters=6, suppressed=False)
-    assert progress.total == GroupProgress(group="*", suppressed=False, people=6, figures=figures)
+    assert figures.rating_from_mentees == RatingFigure(value=4.0, raters=6, suppressed=False)
+    assert figures.rating_from_mentors == RatingFigure(value=5.0, raters=6, suppressed=False)
+    assert progress.total == GroupFigures(group="*", suppressed=False, people=6, figures=figures)
 
 
 def test_a_group_below_the_threshold_is_suppressed_not_zero() -> None:
@@ -153,14 +159,14 @@ def test_ratings_from_fewer_raters_than_the_threshold_are_suppressed() -> None:
     for track in tracks[:4]:
         hold(track, "kick-off", at("2025-01-20"))
         track.give_session_feedback(
-            author=Side.MENTEE, session_key="kick-off", rating=1, good_fit=False, now=NOW
+            author=ParticipantRole.MENTEE, session_key="kick-off", rating=1, good_fit=False, now=NOW
         )
 
     figures = compute_progress(programme_id=PROGRAMME, tracks=tracks).total.figures
 
     assert figures is not None
-    assert figures.rating_from_mentees == AverageRating(value=None, raters=None, suppressed=True)
-    assert figures.rating_from_mentors == AverageRating(value=None, raters=0, suppressed=False)
+    assert figures.rating_from_mentees == RatingFigure(value=None, raters=None, suppressed=True)
+    assert figures.rating_from_mentors == RatingFigure(value=None, raters=0, suppressed=False)
     assert figures.fit_concerns == 4
 
 
@@ -172,7 +178,7 @@ def test_ratings_hidden_in_one_group_are_hidden_in_another_so_the_total_cannot_r
     for track in raters:
         hold(track, "kick-off", at("2025-01-20"))
         track.give_session_feedback(
-            author=Side.MENTEE, session_key="kick-off", rating=3, good_fit=True, now=NOW
+            author=ParticipantRole.MENTEE, session_key="kick-off", rating=3, good_fit=True, now=NOW
         )
 
     progress = compute_progress(programme_id=PROGRAMME, tracks=tracks)

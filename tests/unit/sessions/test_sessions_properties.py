@@ -11,11 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from binome_sessions.domain import (
-    Absence,
-    Attendance,
-    CancellationReason,
     CommandRejectedError,
-    ObjectiveOutcome,
     PairCompleted,
     PairResumed,
     PairStalled,
@@ -25,11 +21,17 @@ from binome_sessions.domain import (
     SessionScheduled,
     SessionsDomainEvent,
     SessionStatus,
-    Side,
     compute_progress,
     detect_stalls,
 )
 from binome_shared.contracts.session_plan import SequencePolicy
+from binome_shared.contracts.sessions_messages import (
+    Absence,
+    Attendance,
+    CancellationReason,
+    ObjectiveOutcome,
+    ParticipantRole,
+)
 
 from .sessions_fakes import DEFAULT_KEYS, FORMED_AT, at, make_plan, make_track
 
@@ -127,7 +129,7 @@ def run_session_command(track: PairTrack, command: dict[str, Any], now: datetime
             track.report_missed(session_key=key, now=now, missed_by=Absence.BOTH)
         case "session_feedback":
             track.give_session_feedback(
-                author=Side.MENTOR if command["flag"] else Side.MENTEE,
+                author=ParticipantRole.MENTOR if command["flag"] else ParticipantRole.MENTEE,
                 session_key=key,
                 rating=command["value"] % 7,
                 good_fit=command["flag"] if command["slot_hours"] % 2 else None,
@@ -142,7 +144,7 @@ def run_session_command(track: PairTrack, command: dict[str, Any], now: datetime
 
 def run_follow_up_command(track: PairTrack, command: dict[str, Any], now: datetime) -> None:
     objective_id = f"obj-{command['session'] % 3}"
-    side = Side.MENTOR if command["flag"] else Side.MENTEE
+    side = ParticipantRole.MENTOR if command["flag"] else ParticipantRole.MENTEE
     match command["kind"]:
         case "set_objective":
             track.set_objective(objective_id=objective_id, side=side, statement="Objectif", now=now)
@@ -164,7 +166,7 @@ def run_follow_up_command(track: PairTrack, command: dict[str, Any], now: dateti
 
 
 def assert_history_is_sound(track: PairTrack, history: list[SessionsDomainEvent]) -> None:
-    completions = Counter(e.session_key for e in history if isinstance(e, SessionCompleted))
+    completions = Counter(e.theme_key for e in history if isinstance(e, SessionCompleted))
     assert all(count == 1 for count in completions.values())
     assert track.sessions_held == sum(completions.values())
     assert sum(isinstance(e, PairCompleted) for e in history) <= (

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
-from binome_sessions.adapters.repository import PairRecord
 from binome_sessions.bootstrap import definition
 from binome_sessions.domain import PairStatus, SessionStatus
 from binome_shared.contracts.hr_commands import EraseParticipant
@@ -21,56 +19,20 @@ from binome_shared.contracts.sessions_messages import (
     SetObjective,
     UpdateObjectiveProgress,
 )
-from binome_shared.messaging.consumer import dispatch
 from binome_shared.messaging.errors import AwaitingPrerequisiteError, RejectedError
-from binome_shared.messaging.scheduler import Job
 
 from .service_fakes import (
     FORMED_AT,
     PROGRAMME,
     TENANT,
-    FakeOutbox,
-    FakeTracks,
+    Service,
     define_programme,
-    envelope,
     make_plan,
     pair_formed,
-    unit_of_work,
+    trackless_pair,
 )
 
 pytestmark = pytest.mark.unit
-
-
-class Service:
-    """The sessions service's definition over fakes, and a way to feed it messages."""
-
-    def __init__(self) -> None:
-        self.tracks = FakeTracks()
-        self.outbox = FakeOutbox()
-        self.definition = definition(repository=lambda conn: self.tracks)
-        self.now = FORMED_AT
-        self.released: list[str] = []
-
-    async def handle(self, message: Any, **context: Any) -> None:
-        wrapped = envelope(message, **context)
-        uow = unit_of_work(self.outbox, self.now)
-        await dispatch(self.definition.routes[type(message)], [wrapped], uow)
-        self.released.extend(uow.released)
-
-    async def run_job(self, job_type: str) -> None:
-        job = Job(
-            job_id=f"periodic:{job_type}",
-            job_type=job_type,
-            due_at=self.now,
-            payload={},
-            attempts=0,
-        )
-        await self.definition.jobs[job_type](job, unit_of_work(self.outbox, self.now))
-
-    async def formed(self, pair_id: str = "pair-1", **kwargs: Any) -> None:
-        if PROGRAMME not in self.tracks.programmes:
-            await self.handle(define_programme())
-        await self.handle(pair_formed(pair_id, **kwargs))
 
 
 def test_every_sessions_command_and_the_inputs_it_follows_are_routed() -> None:
@@ -125,18 +87,7 @@ async def test_a_second_formation_of_the_same_pair_changes_nothing() -> None:
 
 async def test_a_pair_recorded_before_plans_existed_starts_when_its_programme_is_defined() -> None:
     service = Service()
-    service.tracks.pairs["old-pair"] = PairRecord(
-        pair_id="old-pair",
-        tenant_id=TENANT,
-        programme_id=PROGRAMME,
-        mentor_id="M9",
-        mentee_id="E9",
-        mentor_business_unit="Digital",
-        mentee_business_unit="RH",
-        formed_at=FORMED_AT,
-        version=0,
-        track=None,
-    )
+    service.tracks.pairs["old-pair"] = trackless_pair("old-pair")
     with pytest.raises(AwaitingPrerequisiteError) as parked:
         await service.handle(
             ScheduleSession(

@@ -11,77 +11,18 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 import asyncpg
 
 from binome_sessions.domain import PairTrack
+from binome_sessions.storage import PairRecord, ProgrammeRecord
 from binome_shared.contracts.session_plan import SessionPlan
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PairRecord:
-    """A stored pair: its identity columns, and its track once the programme's plan is known.
-
-    ``track`` is None only for pairs recorded before plans were stored (migration 0001): their
-    track starts when their programme is defined.
-    """
-
-    pair_id: str
-    tenant_id: str
-    programme_id: str
-    mentor_id: str
-    mentee_id: str
-    mentor_business_unit: str
-    mentee_business_unit: str
-    formed_at: datetime
-    version: int
-    track: PairTrack | None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ProgrammeRecord:
-    """A defined programme: its tenant and its session plan."""
-
-    programme_id: str
-    tenant_id: str
-    plan: SessionPlan
 
 
 class ConcurrentUpdateError(RuntimeError):
     """The pair changed since it was read; the caller's transaction must be retried."""
-
-
-class TrackRepository(Protocol):
-    """What handlers and jobs need from storage (Postgres in production, a fake in unit tests)."""
-
-    async def programme(self, programme_id: str) -> ProgrammeRecord | None: ...
-
-    async def save_programme(
-        self, programme: ProgrammeRecord, *, defined_at: datetime, event_id: uuid.UUID
-    ) -> None: ...
-
-    async def pair_for_update(self, pair_id: str) -> PairRecord | None: ...
-
-    async def add(
-        self, track: PairTrack, *, tenant_id: str, formed_by_event_id: uuid.UUID, now: datetime
-    ) -> bool: ...
-
-    async def save(self, record: PairRecord, track: PairTrack, *, now: datetime) -> None: ...
-
-    async def unstarted_pairs(self, programme_id: str) -> list[PairRecord]: ...
-
-    async def pairs_of_person(self, tenant_id: str, participant_id: str) -> list[PairRecord]: ...
-
-    async def due_for_follow_up(
-        self, now: datetime, *, limit: int, exclude: Sequence[str]
-    ) -> list[PairRecord]: ...
-
-    async def tracks_of_programme(self, programme_id: str) -> list[PairTrack]: ...
-
-    async def programmes_to_report(self, closed_since: datetime) -> list[ProgrammeRecord]: ...
 
 
 _PROGRAMME = "SELECT programme_id, tenant_id, session_plan FROM programmes WHERE programme_id = $1"

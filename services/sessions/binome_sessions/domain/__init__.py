@@ -1,6 +1,8 @@
 """The sessions service's pure domain: a pair's déroulé, objectives, feedback and follow-up.
 
-No IO and no clock reads here: the service passes ``now`` in and stores what comes out.
+No IO and no clock reads here: the service passes ``now`` in and stores what comes out. The
+closed lists messages also carry (sides, reasons, outcomes…) and the progress figures are the
+contracts' own, imported from ``binome_shared.contracts.sessions_messages``.
 """
 
 from binome_sessions.domain.events import (
@@ -16,6 +18,7 @@ from binome_sessions.domain.events import (
     PairStalled,
     SessionCancelled,
     SessionCompleted,
+    SessionEvent,
     SessionMissed,
     SessionRescheduled,
     SessionScheduled,
@@ -25,49 +28,29 @@ from binome_sessions.domain.events import (
 from binome_sessions.domain.follow_up import close_expired, detect_stalls
 from binome_sessions.domain.progress import (
     DEFAULT_SUPPRESSION_THRESHOLD,
-    AverageRating,
-    GroupProgress,
     ProgrammeProgress,
-    ProgressFigures,
-    ProgressGrouping,
     compute_progress,
 )
 from binome_sessions.domain.rejections import (
     REJECTION_REASONS,
     CommandRejectedError,
     RejectionCode,
-    RejectionReason,
 )
 from binome_sessions.domain.track import Feedback, Objective, PairTrack, TrackedSession
 from binome_sessions.domain.values import (
-    Absence,
-    Attendance,
-    CancellationReason,
-    CompletionReason,
-    FeedbackMoment,
-    ObjectiveOutcome,
     ObjectiveStatus,
     PairStatus,
     SessionStatus,
-    Side,
 )
 
 __all__ = [
     "DEFAULT_SUPPRESSION_THRESHOLD",
     "REJECTION_REASONS",
-    "Absence",
-    "Attendance",
-    "AverageRating",
-    "CancellationReason",
     "CommandRejectedError",
-    "CompletionReason",
     "Feedback",
     "FeedbackGiven",
-    "FeedbackMoment",
-    "GroupProgress",
     "Objective",
     "ObjectiveClosed",
-    "ObjectiveOutcome",
     "ObjectiveProgressed",
     "ObjectiveSet",
     "ObjectiveStatus",
@@ -80,19 +63,16 @@ __all__ = [
     "PairStatus",
     "PairTrack",
     "ProgrammeProgress",
-    "ProgressFigures",
-    "ProgressGrouping",
     "RejectionCode",
-    "RejectionReason",
     "SessionCancelled",
     "SessionCompleted",
+    "SessionEvent",
     "SessionMissed",
     "SessionRescheduled",
     "SessionScheduled",
     "SessionSkipped",
     "SessionStatus",
     "SessionsDomainEvent",
-    "Side",
     "TrackedSession",
     "close_expired",
     "compute_progress",

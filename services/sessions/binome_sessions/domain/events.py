@@ -1,5 +1,11 @@
 """Domain events a pair's track records; the service maps them to the public contracts.
 
+A field has the name the public event gives it wherever both mean the same thing, so that
+the translation only spells out the real differences. They stay apart from the public events
+because they carry what the public form is computed from (the programme, the instant, a date
+rather than a moment, the closed reason rather than its code) and because the domain must not
+depend on the wire's versions and defaults.
+
 They carry identifiers, dates, counts and closed vocabularies only: free text (notes,
 comments) stays in the aggregate, so that no personal data travels by accident.
 """
@@ -9,14 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from binome_sessions.domain.values import (
+from binome_shared.contracts.sessions_messages import (
     Absence,
     Attendance,
     CancellationReason,
     CompletionReason,
     FeedbackMoment,
     ObjectiveOutcome,
-    Side,
+    ParticipantRole,
 )
 
 
@@ -38,56 +44,55 @@ class PairPlanStarted(PairEvent):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class SessionScheduled(PairEvent):
+class SessionEvent(PairEvent):
+    """Something that happened to one themed session of the pair's déroulé."""
+
+    session_number: int
+    """The session's position in the plan, from 1."""
+    theme_key: str
+    """The plan's key for the session."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SessionScheduled(SessionEvent):
     """A themed session got an appointment."""
 
-    session_key: str
-    position: int
-    scheduled_at: datetime
+    starts_at: datetime
     duration_minutes: int
     location: str
-    revision: int
+    sequence: int
     """Increases with every change to this session's appointments (an iCalendar SEQUENCE)."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class SessionRescheduled(PairEvent):
+class SessionRescheduled(SessionEvent):
     """A scheduled session moved to another slot."""
 
-    session_key: str
-    position: int
-    previous_scheduled_at: datetime
-    scheduled_at: datetime
+    previous_starts_at: datetime
+    starts_at: datetime
     duration_minutes: int
     location: str
-    revision: int
+    sequence: int
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class SessionCancelled(PairEvent):
+class SessionCancelled(SessionEvent):
     """A scheduled appointment was cancelled; unless skipped, the session is scheduled again."""
 
-    session_key: str
-    position: int
-    cancelled_scheduled_at: datetime
+    cancelled_starts_at: datetime
     reason: CancellationReason
-    revision: int
+    sequence: int
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class SessionSkipped(PairEvent):
+class SessionSkipped(SessionEvent):
     """A session was taken out of this pair's déroulé; it counts as done for the sequence."""
 
-    session_key: str
-    position: int
-
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class SessionCompleted(PairEvent):
+class SessionCompleted(SessionEvent):
     """A scheduled session was reported held."""
 
-    session_key: str
-    position: int
     held_at: datetime
     duration_minutes: int
     attendance: Attendance
@@ -96,13 +101,11 @@ class SessionCompleted(PairEvent):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class SessionMissed(PairEvent):
+class SessionMissed(SessionEvent):
     """A scheduled session did not take place; it is to be scheduled again."""
 
-    session_key: str
-    position: int
     scheduled_at: datetime
-    missed_by: Absence
+    absence: Absence
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -110,8 +113,8 @@ class ObjectiveSet(PairEvent):
     """One side of the pair set an objective."""
 
     objective_id: str
-    side: Side
-    statement: str
+    owner: ParticipantRole
+    title: str
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -119,7 +122,7 @@ class ObjectiveProgressed(PairEvent):
     """An open objective's progress changed (it may go down after an honest reassessment)."""
 
     objective_id: str
-    side: Side
+    owner: ParticipantRole
     previous_percent: int
     progress_percent: int
 
@@ -129,7 +132,7 @@ class ObjectiveClosed(PairEvent):
     """An objective was closed as met or not met."""
 
     objective_id: str
-    side: Side
+    owner: ParticipantRole
     outcome: ObjectiveOutcome
     progress_percent: int
 
@@ -138,9 +141,10 @@ class ObjectiveClosed(PairEvent):
 class FeedbackGiven(PairEvent):
     """One side rated a session or the whole programme (the comment stays in the aggregate)."""
 
-    author: Side
+    side: ParticipantRole
     moment: FeedbackMoment
-    session_key: str | None
+    session_number: int | None
+    """None for the end-of-programme feedback."""
     rating: int
     has_comment: bool
 
@@ -149,8 +153,8 @@ class FeedbackGiven(PairEvent):
 class PairFitConcernRaised(PairEvent):
     """After the first session, one side said the pair is not a good fit: pairing may re-pair."""
 
-    raised_by: Side
-    session_key: str
+    side: ParticipantRole
+    session_number: int
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -161,7 +165,7 @@ class PairStalled(PairEvent):
     last_session_at: datetime | None
     """When the last session was held; None when none was, the silence then counts from the
     programme's start or the pair's formation, whichever is later."""
-    weeks_without_session: int
+    weeks_silent: int
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -3,94 +3,59 @@
 Figures about fewer people than the threshold are suppressed (reported as suppressed, never
 as zero) so that no executive can be singled out, including by subtracting the visible groups
 from the programme's total.
+
+A group's figures are the published contract's own (``GroupFigures``, ``ProgressFigures``,
+``RatingFigure``): the same idea under one name, which the report carries as computed here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
-from enum import StrEnum
+from dataclasses import dataclass
 from typing import Any
 
 from binome_sessions.domain.track import PairTrack
 from binome_sessions.domain.values import (
-    FeedbackMoment,
     ObjectiveStatus,
     PairStatus,
     SessionStatus,
-    Side,
+)
+from binome_shared.contracts.sessions_messages import (
+    FeedbackMoment,
+    GroupFigures,
+    ParticipantRole,
+    ProgressFigures,
+    ProgressGrouping,
+    RatingFigure,
 )
 
 DEFAULT_SUPPRESSION_THRESHOLD = 5
 TOTAL_GROUP = "*"
 
 
-class ProgressGrouping(StrEnum):
-    """Which side's business unit the figures are broken down by."""
-
-    MENTEE_BUSINESS_UNIT = "mentee_business_unit"
-    MENTOR_BUSINESS_UNIT = "mentor_business_unit"
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class AverageRating:
-    """The mean rating one side gave; suppressed when fewer people than the threshold rated."""
-
-    value: float | None
-    """None when nobody rated yet, or when suppressed."""
-    raters: int | None
-    """How many people rated; None when suppressed."""
-    suppressed: bool
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class ProgressFigures:
-    """What a group of pairs has achieved so far."""
-
-    pairs_active: int
-    pairs_stalled: int
-    pairs_completed: int
-    pairs_dissolved: int
-    sessions_planned: int
-    sessions_scheduled: int
-    sessions_held: int
-    sessions_skipped: int
-    sessions_missed: int
-    objectives_set: int
-    objectives_met: int
-    objectives_not_met: int
-    fit_concerns: int
-    rating_from_mentees: AverageRating
-    rating_from_mentors: AverageRating
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class GroupProgress:
-    """The figures of one business unit (or of the whole programme), unless suppressed."""
-
-    group: str
-    suppressed: bool
-    people: int | None
-    """Distinct people of the grouped side; None when suppressed."""
-    figures: ProgressFigures | None
-    """None when suppressed."""
-
-
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ProgrammeProgress:
-    """A programme's progress: the total and one entry per business unit, sorted by name."""
+    """A programme's progress: the total and one entry per business unit, sorted by name.
+
+    Not the published ``ProgrammeProgressReported`` itself: that one adds when and for which
+    period it was reported, and the programme's end, which the service knows, not the domain.
+    """
 
     programme_id: str
     grouped_by: ProgressGrouping
     suppression_threshold: int
-    total: GroupProgress
-    groups: tuple[GroupProgress, ...]
+    total: GroupFigures
+    groups: tuple[GroupFigures, ...]
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible data."""
-        data = asdict(self)
-        data["grouped_by"] = self.grouped_by.value
-        return data
+        return {
+            "programme_id": self.programme_id,
+            "grouped_by": self.grouped_by.value,
+            "suppression_threshold": self.suppression_threshold,
+            "total": self.total.model_dump(mode="json"),
+            "groups": [group.model_dump(mode="json") for group in self.groups],
+        }
 
 
 def compute_progress(
@@ -126,21 +91,21 @@ def compute_progress(
     )
     hidden_ratings = {
         side: _hidden_ratings(by_group, side, suppressed_groups, suppression_threshold)
-        for side in Side
+        for side in ParticipantRole
     }
 
-    def progress_of(group: str, members: Sequence[PairTrack], count: int) -> GroupProgress:
+    def progress_of(group: str, members: Sequence[PairTrack], count: int) -> GroupFigures:
         hidden = total_suppressed if group == TOTAL_GROUP else group in suppressed_groups
         if hidden:
-            return GroupProgress(group=group, suppressed=True, people=None, figures=None)
-        return GroupProgress(
+            return GroupFigures(group=group, suppressed=True, people=None, figures=None)
+        return GroupFigures(
             group=group,
             suppressed=False,
             people=count,
             figures=_figures(
                 members,
-                hide_mentee_rating=group in hidden_ratings[Side.MENTEE],
-                hide_mentor_rating=group in hidden_ratings[Side.MENTOR],
+                hide_mentee_rating=group in hidden_ratings[ParticipantRole.MENTEE],
+                hide_mentor_rating=group in hidden_ratings[ParticipantRole.MENTOR],
             ),
         )
 
@@ -185,9 +150,9 @@ def _with_complementary_suppression(
     return hidden
 
 
-def _raters(tracks: Sequence[PairTrack], side: Side) -> set[str]:
+def _raters(tracks: Sequence[PairTrack], side: ParticipantRole) -> set[str]:
     return {
-        track.mentee_id if side is Side.MENTEE else track.mentor_id
+        track.mentee_id if side is ParticipantRole.MENTEE else track.mentor_id
         for track in tracks
         if any(given.author is side for given in track.feedback)
     }
@@ -195,7 +160,7 @@ def _raters(tracks: Sequence[PairTrack], side: Side) -> set[str]:
 
 def _hidden_ratings(
     by_group: dict[str, list[PairTrack]],
-    side: Side,
+    side: ParticipantRole,
     suppressed_groups: set[str],
     threshold: int,
 ) -> set[str]:
@@ -238,18 +203,24 @@ def _figures(
             for given in track.feedback
             if given.moment is FeedbackMoment.AFTER_SESSION and given.good_fit is False
         ),
-        rating_from_mentees=_average_rating(tracks, Side.MENTEE, hidden=hide_mentee_rating),
-        rating_from_mentors=_average_rating(tracks, Side.MENTOR, hidden=hide_mentor_rating),
+        rating_from_mentees=_average_rating(
+            tracks, ParticipantRole.MENTEE, hidden=hide_mentee_rating
+        ),
+        rating_from_mentors=_average_rating(
+            tracks, ParticipantRole.MENTOR, hidden=hide_mentor_rating
+        ),
     )
 
 
-def _average_rating(tracks: Sequence[PairTrack], side: Side, *, hidden: bool) -> AverageRating:
+def _average_rating(
+    tracks: Sequence[PairTrack], side: ParticipantRole, *, hidden: bool
+) -> RatingFigure:
     if hidden:
-        return AverageRating(value=None, raters=None, suppressed=True)
+        return RatingFigure(value=None, raters=None, suppressed=True)
     ratings = [given.rating for track in tracks for given in track.feedback if given.author is side]
     if not ratings:
-        return AverageRating(value=None, raters=0, suppressed=False)
-    return AverageRating(
+        return RatingFigure(value=None, raters=0, suppressed=False)
+    return RatingFigure(
         value=round(sum(ratings) / len(ratings), 2),
         raters=len(_raters(tracks, side)),
         suppressed=False,

@@ -1,11 +1,16 @@
-"""Why a command is refused: a stable machine code and a reason in French and English."""
+"""Why a command is refused: a stable machine code and a reason in French and English.
+
+Each reason is the contracts' ``LocalisedText``: the one type of a text people read in both
+languages.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
+
+from binome_shared.contracts.values import LocalisedText
 
 
 class RejectionCode(StrEnum):
@@ -44,42 +49,34 @@ class RejectionCode(StrEnum):
     FIT_QUESTION_NOT_ASKED = "fit_question_not_asked"
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class RejectionReason:
-    """The human-readable explanation of one rejection code."""
-
-    fr: str
-    en: str
-
-
-_REASONS: dict[RejectionCode, RejectionReason] = {
-    RejectionCode.PAIR_DISSOLVED: RejectionReason(
+_REASONS: dict[RejectionCode, LocalisedText] = {
+    RejectionCode.PAIR_DISSOLVED: LocalisedText(
         fr="Ce binôme a été dissous : plus aucune séance, aucun objectif ni avis n'est accepté.",
         en="This pair has been dissolved: no more sessions, objectives or feedback are accepted.",
     ),
-    RejectionCode.PAIR_CLOSED: RejectionReason(
+    RejectionCode.PAIR_CLOSED: LocalisedText(
         fr=(
             "Le parcours de ce binôme est terminé : plus aucune séance ne peut être planifiée ni "
             "déclarée."
         ),
         en="This pair's programme is over: no session can be scheduled or reported any more.",
     ),
-    RejectionCode.UNKNOWN_SESSION: RejectionReason(
+    RejectionCode.UNKNOWN_SESSION: LocalisedText(
         fr="Cette séance ne fait pas partie du déroulé du programme.",
         en="This session is not part of the programme's session plan.",
     ),
-    RejectionCode.SESSION_NOT_SCHEDULED: RejectionReason(
+    RejectionCode.SESSION_NOT_SCHEDULED: LocalisedText(
         fr="Cette séance n'est pas planifiée : planifiez-la d'abord.",
         en="This session is not scheduled: schedule it first.",
     ),
-    RejectionCode.SESSION_ALREADY_SCHEDULED: RejectionReason(
+    RejectionCode.SESSION_ALREADY_SCHEDULED: LocalisedText(
         fr=(
             "Cette séance est déjà planifiée : déplacez-la plutôt que de la planifier une seconde "
             "fois."
         ),
         en="This session is already scheduled: reschedule it rather than scheduling it twice.",
     ),
-    RejectionCode.SESSION_ALREADY_HELD: RejectionReason(
+    RejectionCode.SESSION_ALREADY_HELD: LocalisedText(
         fr=(
             "Cette séance a déjà eu lieu : elle ne peut plus être planifiée, déplacée, annulée ni "
             "déclarée à nouveau."
@@ -89,23 +86,23 @@ _REASONS: dict[RejectionCode, RejectionReason] = {
             "reported again."
         ),
     ),
-    RejectionCode.SESSION_SKIPPED: RejectionReason(
+    RejectionCode.SESSION_SKIPPED: LocalisedText(
         fr="Cette séance a été retirée du parcours de ce binôme.",
         en="This session has been skipped from this pair's plan.",
     ),
-    RejectionCode.SESSION_NOT_SKIPPABLE: RejectionReason(
+    RejectionCode.SESSION_NOT_SKIPPABLE: LocalisedText(
         fr="Le programme ne permet pas de sauter cette séance.",
         en="The programme does not allow this session to be skipped.",
     ),
-    RejectionCode.OUTSIDE_PROGRAMME_DATES: RejectionReason(
+    RejectionCode.OUTSIDE_PROGRAMME_DATES: LocalisedText(
         fr="Cette date est en dehors des dates du programme.",
         en="This date is outside the programme's dates.",
     ),
-    RejectionCode.MENTOR_TRAINING_REQUIRED: RejectionReason(
+    RejectionCode.MENTOR_TRAINING_REQUIRED: LocalisedText(
         fr="Le programme exige que le mentor ait suivi la formation avant toute séance.",
         en="The programme requires the mentor to complete the training before any session.",
     ),
-    RejectionCode.SEQUENCE_OUT_OF_ORDER: RejectionReason(
+    RejectionCode.SEQUENCE_OUT_OF_ORDER: LocalisedText(
         fr=(
             "Le déroulé se suit dans l'ordre : les séances précédentes doivent avoir eu lieu (ou "
             "être sautées), et plus tôt."
@@ -115,91 +112,91 @@ _REASONS: dict[RejectionCode, RejectionReason] = {
             "and held earlier."
         ),
     ),
-    RejectionCode.OVERLAPPING_SESSION: RejectionReason(
+    RejectionCode.OVERLAPPING_SESSION: LocalisedText(
         fr="Ce créneau chevauche une autre séance déjà planifiée pour ce binôme.",
         en="This slot overlaps another session already scheduled for this pair.",
     ),
-    RejectionCode.HELD_IN_FUTURE: RejectionReason(
+    RejectionCode.HELD_IN_FUTURE: LocalisedText(
         fr="Une séance ne peut pas être déclarée tenue à une date future.",
         en="A session cannot be reported held at a future time.",
     ),
-    RejectionCode.SESSION_NOT_YET_DUE: RejectionReason(
+    RejectionCode.SESSION_NOT_YET_DUE: LocalisedText(
         fr="Cette séance n'a pas encore commencé : elle ne peut pas être déclarée manquée.",
         en="This session has not started yet: it cannot be reported missed.",
     ),
-    RejectionCode.DURATION_OUT_OF_RANGE: RejectionReason(
+    RejectionCode.DURATION_OUT_OF_RANGE: LocalisedText(
         fr=(
             "Une séance planifiée dure de 1 à 480 minutes ; une séance tenue, 600 minutes au plus."
         ),
         en="A scheduled session lasts 1 to 480 minutes; a held one, 600 minutes at most.",
     ),
-    RejectionCode.LOCATION_TOO_LONG: RejectionReason(
+    RejectionCode.LOCATION_TOO_LONG: LocalisedText(
         fr="Le lieu de la séance est trop long (300 caractères au plus).",
         en="The session's location is too long (300 characters at most).",
     ),
-    RejectionCode.NOTES_TOO_LONG: RejectionReason(
+    RejectionCode.NOTES_TOO_LONG: LocalisedText(
         fr="Les notes de séance sont trop longues.",
         en="The session notes are too long.",
     ),
-    RejectionCode.OBJECTIVE_ALREADY_EXISTS: RejectionReason(
+    RejectionCode.OBJECTIVE_ALREADY_EXISTS: LocalisedText(
         fr="Un objectif portant cet identifiant existe déjà pour ce binôme.",
         en="An objective with this identifier already exists for this pair.",
     ),
-    RejectionCode.UNKNOWN_OBJECTIVE: RejectionReason(
+    RejectionCode.UNKNOWN_OBJECTIVE: LocalisedText(
         fr="Cet objectif n'existe pas pour ce binôme.",
         en="This objective does not exist for this pair.",
     ),
-    RejectionCode.OBJECTIVE_CLOSED: RejectionReason(
+    RejectionCode.OBJECTIVE_CLOSED: LocalisedText(
         fr="Cet objectif est clos : il ne peut plus être modifié.",
         en="This objective is closed: it can no longer be changed.",
     ),
-    RejectionCode.OBJECTIVE_STATEMENT_INVALID: RejectionReason(
+    RejectionCode.OBJECTIVE_STATEMENT_INVALID: LocalisedText(
         fr="L'énoncé de l'objectif doit être renseigné et tenir en 500 caractères.",
         en="The objective's statement must be filled in and fit in 500 characters.",
     ),
-    RejectionCode.TOO_MANY_OBJECTIVES: RejectionReason(
+    RejectionCode.TOO_MANY_OBJECTIVES: LocalisedText(
         fr="Ce côté du binôme a déjà le nombre maximal d'objectifs (5).",
         en="This side of the pair already has the maximum number of objectives (5).",
     ),
-    RejectionCode.PROGRESS_OUT_OF_RANGE: RejectionReason(
+    RejectionCode.PROGRESS_OUT_OF_RANGE: LocalisedText(
         fr="L'avancement d'un objectif est un pourcentage entre 0 et 100.",
         en="An objective's progress is a percentage between 0 and 100.",
     ),
-    RejectionCode.FEEDBACK_NOT_REQUESTED: RejectionReason(
+    RejectionCode.FEEDBACK_NOT_REQUESTED: LocalisedText(
         fr="Le programme ne demande pas ce type d'avis.",
         en="The programme does not ask for this kind of feedback.",
     ),
-    RejectionCode.FEEDBACK_SESSION_NOT_HELD: RejectionReason(
+    RejectionCode.FEEDBACK_SESSION_NOT_HELD: LocalisedText(
         fr="Un avis ne peut porter que sur une séance qui a eu lieu.",
         en="Feedback can only be given on a session that has been held.",
     ),
-    RejectionCode.FEEDBACK_ALREADY_GIVEN: RejectionReason(
+    RejectionCode.FEEDBACK_ALREADY_GIVEN: LocalisedText(
         fr="Cet avis a déjà été donné par ce côté du binôme.",
         en="This side of the pair has already given this feedback.",
     ),
-    RejectionCode.FEEDBACK_BEFORE_COMPLETION: RejectionReason(
+    RejectionCode.FEEDBACK_BEFORE_COMPLETION: LocalisedText(
         fr="L'avis de fin de programme se donne une fois le parcours du binôme terminé.",
         en="End-of-programme feedback is given once the pair's programme is over.",
     ),
-    RejectionCode.RATING_OUT_OF_RANGE: RejectionReason(
+    RejectionCode.RATING_OUT_OF_RANGE: LocalisedText(
         fr="La note doit être comprise entre 1 et 5.",
         en="The rating must be between 1 and 5.",
     ),
-    RejectionCode.COMMENT_TOO_LONG: RejectionReason(
+    RejectionCode.COMMENT_TOO_LONG: LocalisedText(
         fr="Le commentaire dépasse la longueur permise par le programme.",
         en="The comment is longer than the programme allows.",
     ),
-    RejectionCode.FIT_ANSWER_REQUIRED: RejectionReason(
+    RejectionCode.FIT_ANSWER_REQUIRED: LocalisedText(
         fr="Après la première séance, merci d'indiquer si le binôme vous semble bien assorti.",
         en="After the first session, please say whether the pair seems a good fit.",
     ),
-    RejectionCode.FIT_QUESTION_NOT_ASKED: RejectionReason(
+    RejectionCode.FIT_QUESTION_NOT_ASKED: LocalisedText(
         fr="La question « binôme bien assorti ? » ne se pose qu'après la première séance.",
         en="The 'is this pair a good fit?' question is only asked after the first session.",
     ),
 }
 
-REJECTION_REASONS: Mapping[RejectionCode, RejectionReason] = MappingProxyType(_REASONS)
+REJECTION_REASONS: Mapping[RejectionCode, LocalisedText] = MappingProxyType(_REASONS)
 """Every rejection code's reason in French and English."""
 
 

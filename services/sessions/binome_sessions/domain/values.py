@@ -1,18 +1,14 @@
-"""The sessions domain's vocabulary: sides, statuses, outcomes and reasons."""
+"""The sessions domain's own statuses: where a pair, a session and an objective are.
+
+The closed lists the public messages also carry (sides, attendance, absences, reasons,
+outcomes, moments) are the contracts' own, imported from
+``binome_shared.contracts.sessions_messages``: one word for each idea. These statuses stay
+here because no message carries them: they are the aggregate's state.
+"""
 
 from __future__ import annotations
 
 from enum import StrEnum
-
-from binome_shared.contracts.sessions_messages import (
-    Absence,
-    Attendance,
-    CancellationReason,
-    CompletionReason,
-    FeedbackMoment,
-    ObjectiveOutcome,
-    Side,
-)
 
 
 class PairStatus(StrEnum):
@@ -42,17 +38,3 @@ class ObjectiveStatus(StrEnum):
     OPEN = "open"
     MET = "met"
     NOT_MET = "not_met"
-
-
-__all__ = [
-    "Absence",
-    "Attendance",
-    "CancellationReason",
-    "CompletionReason",
-    "FeedbackMoment",
-    "ObjectiveOutcome",
-    "ObjectiveStatus",
-    "PairStatus",
-    "SessionStatus",
-    "Side",
-]

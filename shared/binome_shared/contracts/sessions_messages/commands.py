@@ -1,0 +1,219 @@
+"""Commands the sessions service takes (``binome.sessions.commands``), from HR platforms and
+calendar tools, keyed by pair so that a pair's commands are applied in order."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from binome_shared.contracts.base import Command
+from binome_shared.contracts.moments import CommandMoment
+from binome_shared.contracts.sessions_messages.vocabulary import (
+    Attendance,
+    Location,
+    Minutes,
+    ObjectiveTitle,
+    Percent,
+    SessionNumber,
+    Side,
+)
+from binome_shared.contracts.text import Identifier, Reason, free_text
+from binome_shared.contracts.topics import SESSION_COMMANDS
+
+
+class ScheduleSession(
+    Command,
+    type="binome.sessions.schedule-session",
+    version=(1, 0),
+    topic=SESSION_COMMANDS,
+    key="pair_id",
+):
+    """Put one session of the pair's plan in the calendar (again, after a cancel or a miss)."""
+
+    pair_id: Identifier
+    session_number: SessionNumber = Field(description="Position in the programme's plan, from 1.")
+    starts_at: CommandMoment
+    duration_minutes: int | None = Field(default=None, ge=15, le=480)
+    location: Location = Field(default="", examples=["Teams", "Site de Nanterre"])
+
+
+class RescheduleSession(
+    Command,
+    type="binome.sessions.reschedule-session",
+    version=(1, 1),
+    topic=SESSION_COMMANDS,
+    key="pair_id",
+):
+    """Move a scheduled session (the same slot, length and place again changes nothing)."""
+
+    pair_id: Identifier
+    session_number: SessionNumber
+    starts_at: CommandMoment
+    duration_minutes: int | None = Field(
+        default=None, ge=15, le=480, description="New length; null keeps the current one."
+    )
+    location: Location | None = Field(
+        default=None, description="New place; null keeps the current one."
+    )
+
+
+class CancelSession(
+    Command,
+    type="binome.sessions.cancel-session",
+    version=(1, 1),
+    topic=SESSION_COMMANDS,
+    key="pair_id",
+):
+    """Call a scheduled session off (it can be scheduled again)."""
+
+    pair_id: Identifier
+    session_number: SessionNumber
+    reason: Reason = Field(
+        default="",
+        description="Free text for the sender's records; neither stored nor published.",
+    )
+    reason_code: Literal["participant_unavailable", "other"] = Field(
+        default="other", description="Why, from a closed list; published in SessionCancelled."
+    )
+
+
+class SkipSession(
+    Command,
+    type="binome.sessions.skip-session",
+    version=(1, 0),
+    topic=SESSION_COMMANDS,
+    key="pair_id",
+):
+    """Take a skippable session out of the pair's plan (its appointment, if any, is cancelled)."""
+
+    pair_id: Identifier
+    session_number: SessionNumber
+
+
+class ReportSessionHeld(
+    Command,
+    type="binome.sessions.report-session-held",
+    version=(1, 1),
+    topic=SESSION_COMMANDS,
+    key="pair_id",
+):
+    """The session took place."""
+
+    pair_id: Identifier
+    session_number: SessionNumber
+    held_at: CommandMoment
+    duration_minutes: Minutes
+    notes: Annotated[str, free_text(4000)] = Field(
+        default="", description="Kept by the sessions service, never published."
+    )
+    attendance: Attendance = Field(
+        default=Attendance.FULL, description="`partial` when someone joined late or left early."
+    )
+
+
+class ReportSessionMissed(
+    Command,
+    type="binome.sessions.report-session-missed",
+    version=(1, 0),
+    topic=SESSION_COMMANDS,
+    key="pair_id",
+):
+    """The session was planned but did not take place (it is to be scheduled again)."""
+
+    pair_id: Identifier
+    session_number: SessionNumber
+    missed_by: Side | None = None
+
+
+class SetObjective(
+    Command,
+    type="binome.sessions.set-objective",
+    version=(1, 0),
+    topic=SESSION_COMMANDS,
+    key="pair_id",
+):
+    """A precise objective of the pair (the mentee's digital goal, or the mentor's)."""
+
+    pair_id: Identifier
+    objective_id: Identifier
+    owner: Side
+    title: ObjectiveTitle = Field(examples=["Publier un post LinkedIn par mois"])
+    target_date: CommandMoment | None = Field(
+        default=None, description="Accepted; not tracked yet."
+    )
+
+
+class UpdateObjectiveProgress(
+    Command,
+    type="binome.sessions.update-objective-progress",
+    version=(1, 0),
+    topic=SESSION_COMMANDS,
+    key="pair_id",
+):
+    """Progress towards an objective, in percent; ``closed`` with ``met`` closes it."""
+
+    pair_id: Identifier
+    objective_id: Identifier
+    progress_percent: Percent
+    closed: bool = False
+    met: bool | None = Field(default=None, description="Required when `closed` is true.")
+
+
+class GiveFeedback(
+    Command,
+    type="binome.sessions.give-feedback",
+    version=(1, 0),
+    topic=SESSION_COMMANDS,
+    key="pair_id",
+):
+    """One side's feedback after a session (or at the end, without a session number)."""
+
+    pair_id: Identifier
+    side: Side
+    session_number: SessionNumber | None = None
+    rating: int = Field(ge=1, le=5)
+    comment: Annotated[str, free_text(2000)] = ""
+    good_fit: bool | None = Field(
+        default=None, description="After the first session: is this pair a good fit?"
+    )
+
+
+class RecordMentorTraining(
+    Command,
+    type="binome.sessions.record-mentor-training",
+    version=(1, 0),
+    topic=SESSION_COMMANDS,
+    key="pair_id",
+):
+    """The pair's mentor completed the programme's training: sessions can now be scheduled."""
+
+    pair_id: Identifier
+
+
+SessionCommand = (
+    ScheduleSession
+    | RescheduleSession
+    | CancelSession
+    | SkipSession
+    | ReportSessionHeld
+    | ReportSessionMissed
+    | SetObjective
+    | UpdateObjectiveProgress
+    | GiveFeedback
+    | RecordMentorTraining
+)
+"""Any command about one pair's sessions, objectives or feedback."""
+
+SESSION_COMMAND_TYPES: tuple[type[SessionCommand], ...] = (
+    ScheduleSession,
+    RescheduleSession,
+    CancelSession,
+    SkipSession,
+    ReportSessionHeld,
+    ReportSessionMissed,
+    SetObjective,
+    UpdateObjectiveProgress,
+    GiveFeedback,
+    RecordMentorTraining,
+)
