@@ -13,8 +13,9 @@ simulated clock, then plays the programme as HR and the participants would:
 3. the clock moves a week at a time; each week the pairs book, hold or miss sessions, give
    feedback and move their objectives, while the services do the rest (introductions,
    invitations, reminders, feedback requests, stall detection, completions);
-4. the figures are read back from the services' databases and the dead-letter topics:
-   a summary in the terminal, ``summary.json``, an HTML report, and every e-mail as ``.eml``.
+4. the figures are read back from what the services published (their events on Kafka,
+   with HR's own commands) and the dead-letter topics: a summary in the terminal,
+   ``summary.json``, an HTML report, and every e-mail as ``.eml``.
 
 ``down`` stops the processes the run started and whatever part of the stack ``up`` started.
 """
@@ -305,9 +306,9 @@ class DemoPlay:
             await self._play(simulation)
             play_seconds = time.monotonic() - started
             summary = await collect_summary(
-                admin_dsn=self._run.admin_dsn,
                 bootstrap=self._run.kafka_bootstrap,
                 topic_prefix=self._run.topic_prefix,
+                tenant_id=TENANT_ID,
                 programme_id=self.programme_id,
                 mail_dir=self._places.mail_dir,
                 generated_at=self._now,
