@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from binome_devstack.demo_check import deliveries_not_sent
 from binome_devstack.demo_cohort import (
     DEFAULT_SIZE,
     SIZES,
@@ -314,7 +315,13 @@ class DemoPlay:
                 hr_rows_refused=refused,
             )
             figures = summary.figures.model_copy(
-                update={"play_seconds": round(play_seconds, 1), "simulated_weeks": simulation.weeks}
+                update={
+                    "play_seconds": round(play_seconds, 1),
+                    "simulated_weeks": simulation.weeks,
+                    "deliveries_not_sent": await deliveries_not_sent(
+                        self._run.admin_dsn, self.programme_id
+                    ),
+                }
             )
             return summary.model_copy(update={"figures": figures})
         finally:

@@ -87,6 +87,10 @@ _SENT_BY_KIND = """
 SELECT kind, count(*) AS count FROM notifications.deliveries
 WHERE programme_id = $1 AND status = 'sent' GROUP BY kind
 """
+_NOT_SENT = """
+SELECT status, count(*) AS count FROM notifications.deliveries
+WHERE programme_id = $1 AND status <> 'sent' GROUP BY status
+"""
 _FORMED_SCORES = """
 SELECT score FROM pairing.pairs WHERE programme_id = $1 AND status = 'formed' ORDER BY score
 """
@@ -102,6 +106,21 @@ class Mismatch:
 
     def __str__(self) -> str:
         return f"{self.figure}: summary says {self.summary}, the sources say {self.source}"
+
+
+async def deliveries_not_sent(admin_dsn: str, programme_id: str) -> dict[str, int]:
+    """Deliveries by final status other than sent, read from notifications' ledger.
+
+    The one figure of the demo's summary that is not built from what the services publish:
+    notifications publishes a NotificationFailed, but nothing for a reminder that expired,
+    a delivery cancelled by a later change, or one still pending.
+    """
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        rows = await conn.fetch(_NOT_SENT, programme_id)
+    finally:
+        await conn.close()
+    return {row["status"]: int(row["count"]) for row in sorted(rows, key=lambda row: row["status"])}
 
 
 async def check_summary(

@@ -44,7 +44,11 @@ class DemoFigures(BaseModel):
     objectives_met: int = Field(ge=0)
     feedback_given: int = Field(ge=0)
     deliveries_not_sent: dict[str, int] = Field(
-        default_factory=dict, description="Deliveries by final status other than sent."
+        default_factory=dict,
+        description=(
+            "Deliveries by final status other than sent (from notifications' ledger: "
+            "expired, cancelled and pending deliveries are published by no service)."
+        ),
     )
     emails_sent: int = Field(ge=0, description="E-mails notifications reported sent.")
     play_seconds: float = Field(default=0.0, ge=0)
@@ -86,7 +90,6 @@ def demo_figures(history: ProgrammeHistory, *, hr_rows: int, hr_rows_refused: in
         objectives_set=sum(pair.objectives_set for pair in followed),
         objectives_met=sum(pair.objectives_met for pair in followed),
         feedback_given=sum(len(pair.feedback) for pair in followed),
-        deliveries_not_sent={"failed": history.failed} if history.failed else {},
         emails_sent=history.emails_sent,
     )
 

@@ -29,7 +29,7 @@ from binome_shared.contracts.hr_commands import (
     UpdateParticipant,
     WithdrawParticipant,
 )
-from binome_shared.contracts.notifications_events import NotificationFailed, NotificationSent
+from binome_shared.contracts.notifications_events import NotificationSent
 from binome_shared.contracts.pairing_events import (
     MatchingCompleted,
     PairDissolved,
@@ -146,7 +146,6 @@ class ProgrammeHistory:
     cancellations: list[datetime | None] = field(default_factory=list)
     sent_by_kind: Counter[str] = field(default_factory=Counter)
     emails_sent: int = 0
-    failed: int = 0
     _hr_rejections: set[uuid.UUID] = field(default_factory=set)
     _rejection_causes: list[uuid.UUID | None] = field(default_factory=list)
 
@@ -193,8 +192,6 @@ class ProgrammeHistory:
         elif isinstance(data, NotificationSent):
             self.sent_by_kind[data.kind] += 1
             self.emails_sent += data.channel == "email"
-        elif isinstance(data, NotificationFailed):
-            self.failed += 1
 
     def _take_hr(self, envelope_id: uuid.UUID, data: _HrCommand) -> None:
         match data:
