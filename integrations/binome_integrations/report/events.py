@@ -66,6 +66,9 @@ class ProgrammeEvents:
     async def collect(self) -> list[Envelope[Message]]:
         """The programme's envelopes up to the topics' current ends: topic by topic, each
         partition in order."""
+        partitions = await topic_partitions(self._bootstrap, self._names, self._options)
+        if not partitions:
+            return []
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self._bootstrap,
             group_id=None,
@@ -73,7 +76,6 @@ class ProgrammeEvents:
             auto_offset_reset="earliest",
             **self._options,
         )
-        partitions = await topic_partitions(self._bootstrap, self._names, self._options)
         await consumer.start()
         try:
             records = await _read_to_end(consumer, partitions)
@@ -125,8 +127,6 @@ async def _read_to_end(
 ) -> dict[TopicPartition, list[ConsumerRecord[Any, Any]]]:
     """Every record from each partition's start to its end as of now."""
     records: dict[TopicPartition, list[ConsumerRecord[Any, Any]]] = {tp: [] for tp in partitions}
-    if not partitions:
-        return records
     consumer.assign(partitions)
     await consumer.seek_to_beginning(*partitions)
     ends = await consumer.end_offsets(partitions)
@@ -150,14 +150,15 @@ async def dead_letter_counts(
     options = dict(client_options or {})
     names = [spec.dead_letter_name(topic_prefix) for spec in ALL_TOPICS]
     partitions = await topic_partitions(bootstrap_servers, names, options)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=None, **options)
-    await consumer.start()
-    try:
-        ends = await consumer.end_offsets(partitions) if partitions else {}
-        starts = await consumer.beginning_offsets(partitions) if partitions else {}
-    finally:
-        await consumer.stop()
     held: Counter[str] = Counter()
-    for partition in partitions:
-        held[partition.topic] += ends[partition] - starts[partition]
+    if partitions:
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=None, **options)
+        await consumer.start()
+        try:
+            ends = await consumer.end_offsets(partitions)
+            starts = await consumer.beginning_offsets(partitions)
+        finally:
+            await consumer.stop()
+        for partition in partitions:
+            held[partition.topic] += ends[partition] - starts[partition]
     return [DeadLetterCount(topic=name, count=held[name]) for name in names]
