@@ -536,58 +536,50 @@ class DemoPlay:
 def summary_text(summary: DemoSummary, language: Language) -> str:
     """The terminal summary: the programme report, then the demo's extra figures."""
     figures = summary.figures
-
-    def number(value: int) -> str:
-        return _number(value, language)
-
-    lines = [
-        render_terminal(summary.report, language=language),
-        "",
-        _text(language, "extra_title"),
-        "─" * len(_text(language, "extra_title")),
-        "  "
-        + _text(
-            language,
+    counted: list[tuple[str, dict[str, int]]] = [
+        (
             "held_vs_planned",
-            held=number(figures.sessions_held),
-            planned=number(figures.sessions_planned),
-            skipped=number(figures.sessions_skipped),
-            missed=number(figures.sessions_missed),
+            {
+                "held": figures.sessions_held,
+                "planned": figures.sessions_planned,
+                "skipped": figures.sessions_skipped,
+                "missed": figures.sessions_missed,
+            },
         ),
-        "  "
-        + _text(
-            language,
+        (
             "completions",
-            plan=number(figures.pairs_completed_plan),
-            ended=number(figures.pairs_ended_with_programme),
+            {"plan": figures.pairs_completed_plan, "ended": figures.pairs_ended_with_programme},
         ),
-        "  "
-        + _text(
-            language,
+        (
             "stalls",
-            stalled=number(summary.report.stalled_pairs),
-            resumed=number(figures.pairs_resumed),
+            {"stalled": summary.report.stalled_pairs, "resumed": figures.pairs_resumed},
         ),
-        "  "
-        + _text(
-            language,
+        (
             "fit",
-            count=number(figures.fit_concerns),
-            met=number(figures.objectives_met),
-            set=number(figures.objectives_set),
+            {
+                "count": figures.fit_concerns,
+                "met": figures.objectives_met,
+                "set": figures.objectives_set,
+            },
         ),
-        "  "
-        + _text(
-            language,
+        (
             "hr",
-            rows=number(figures.hr_rows),
-            refused=number(figures.hr_rows_refused),
-            rejected=number(figures.proposals_rejected),
+            {
+                "rows": figures.hr_rows,
+                "refused": figures.hr_rows_refused,
+                "rejected": figures.proposals_rejected,
+            },
         ),
     ]
+    title = _text(language, "extra_title")
+    lines = [render_terminal(summary.report, language=language), "", title, "─" * len(title)]
+    for key, values in counted:
+        shown = {name: _number(value, language) for name, value in values.items()}
+        lines.append("  " + _text(language, key, **shown))
     if figures.deliveries_not_sent:
         detail = ", ".join(
-            f"{status} {number(count)}" for status, count in figures.deliveries_not_sent.items()
+            f"{status} {_number(count, language)}"
+            for status, count in figures.deliveries_not_sent.items()
         )
         lines.append("  " + _text(language, "not_sent", detail=detail))
     lines.append(

@@ -5,7 +5,7 @@ cannot decode, and counts dead letters from the offsets."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import pytest
@@ -13,7 +13,7 @@ import pytest
 from binome_integrations.report.events import ProgrammeEvents, dead_letter_counts
 from binome_shared.contracts.base import Envelope, Message
 from binome_shared.contracts.hr_commands import RequestMatching
-from binome_shared.contracts.pairing_events import PairExplanation, PairFormed, PairSide
+from binome_shared.contracts.pairing_events import PairFormed
 from binome_shared.contracts.programme import ProgrammeRules
 from binome_shared.contracts.sessions_messages import (
     SessionCompleted,
@@ -21,35 +21,24 @@ from binome_shared.contracts.sessions_messages import (
     SessionScheduled,
 )
 from binome_shared.contracts.topics import HR_COMMANDS, PAIRING_EVENTS
-from binome_shared.contracts.values import LocalisedText
 from binome_shared.messaging.cloudevents import KafkaRecord, encode
 from tests.support.platform import Kafka
 from tests.support.programmes import TENANT, programme_definition
+from tests.support.published import AT, pair_event, published
 
 pytestmark = pytest.mark.integration
 
 PROGRAMME = "prog-events"
-AT = datetime(2027, 1, 12, 9, 0, tzinfo=UTC)
 
 
 def envelope(
     data: Message, *, programme_id: str = PROGRAMME, tenant_id: str = TENANT
 ) -> Envelope[Any]:
-    return Envelope.new(
-        data, source="/test", time=AT, tenant_id=tenant_id, programme_id=programme_id
-    )
+    return published(data, programme_id=programme_id, tenant_id=tenant_id)
 
 
 def formed(pair_id: str) -> PairFormed:
-    return PairFormed(
-        pair_id=pair_id,
-        round_id="round-1",
-        mentor=PairSide(participant_id="Y1", business_unit="Technologie"),
-        mentee=PairSide(participant_id="M1", business_unit="Finance"),
-        explanation=PairExplanation(
-            score=0.7, breakdown={}, summary=LocalisedText(fr="Bon binôme", en="Good pair")
-        ),
-    )
+    return pair_event(PairFormed, pair_id)
 
 
 def session_story(pair_id: str) -> list[Message]:

@@ -24,11 +24,9 @@ from binome_shared.contracts.pairing_events import (
     DissolutionReason,
     MatchingCompleted,
     PairDissolved,
-    PairExplanation,
     PairFormed,
     PairProposed,
     PairRejected,
-    PairSide,
     UnmatchedParticipant,
 )
 from binome_shared.contracts.participants import ParticipantProfile, ParticipantRole
@@ -54,7 +52,8 @@ from binome_shared.contracts.sessions_messages import (
     Side,
 )
 from binome_shared.contracts.values import LocalisedText
-from tests.support.programmes import TENANT, programme_definition
+from tests.support.programmes import programme_definition
+from tests.support.published import pair_event, published
 
 pytestmark = pytest.mark.unit
 
@@ -82,31 +81,7 @@ def profiles(*people: tuple[str, str, str]) -> list[ParticipantProfile]:
 
 
 def envelope(data: Message, *, caused_by: Envelope[Any] | None = None) -> Envelope[Message]:
-    return Envelope.new(
-        data,
-        source="/test",
-        time=NOW,
-        tenant_id=TENANT,
-        programme_id=PROGRAMME,
-        caused_by=caused_by,
-    )
-
-
-def explanation(score: float) -> PairExplanation:
-    return PairExplanation(
-        score=score, breakdown={}, summary=LocalisedText(fr="Bon binôme", en="Good pair")
-    )
-
-
-def pair(event: type[PairProposed] | type[PairFormed], pair_id: str, mentor: str, mentee: str,
-         *, score: float = 0.7, unit: str = "Finance") -> Message:  # fmt: skip
-    return event(
-        pair_id=pair_id,
-        round_id="round-1",
-        mentor=PairSide(participant_id=mentor, business_unit="Technologie"),
-        mentee=PairSide(participant_id=mentee, business_unit=unit),
-        explanation=explanation(score),
-    )
+    return published(data, programme_id=PROGRAMME, caused_by=caused_by)
 
 
 def unmatched(participant_id: str, role: str, code: str) -> UnmatchedParticipant:
@@ -153,12 +128,12 @@ def story() -> list[Envelope[Message]]:
         withdraw,
     ]
     pairing = [
-        envelope(pair(PairProposed, "p-rejected", "Y1", "M3")),
-        envelope(pair(PairProposed, "p-superseded", "Y3", "M2")),
+        envelope(pair_event(PairProposed, "p-rejected", "Y1", "M3")),
+        envelope(pair_event(PairProposed, "p-superseded", "Y3", "M2")),
         envelope(PairRejected(pair_id="p-rejected", reason="déjà en contact"), caused_by=reject),
         envelope(PairRejected(pair_id="p-superseded"), caused_by=withdraw),
-        envelope(pair(PairFormed, "p-1", "Y1", "M1", score=0.81)),
-        envelope(pair(PairFormed, "p-2", "Y2", "M2", score=0.55)),
+        envelope(pair_event(PairFormed, "p-1", "Y1", "M1", score=0.81)),
+        envelope(pair_event(PairFormed, "p-2", "Y2", "M2", score=0.55)),
         envelope(PairDissolved(pair_id="p-2", reason=DissolutionReason.HR_DECISION)),
         envelope(matching(preview=True, left_out=[])),
         envelope(
@@ -193,42 +168,41 @@ def story() -> list[Envelope[Message]]:
         scheduled("p-1", 3, at(3, 20)),
         SessionCancelled(pair_id="p-1", session_number=3, cancelled_starts_at=at(3, 20)),
         SessionSkipped(pair_id="p-1", session_number=4, theme_key="s4"),
-        FeedbackGiven(
-            pair_id="p-1",
-            side=Side.MENTEE,
-            session_number=1,
-            rating=4,
-            moment=FeedbackMoment.AFTER_SESSION,
-        ),
-        FeedbackGiven(
-            pair_id="p-1",
-            side=Side.MENTOR,
-            session_number=None,
-            rating=1,
-            moment=FeedbackMoment.END_OF_PROGRAMME,
-        ),
+        rated("p-1", Side.MENTEE, 4, FeedbackMoment.AFTER_SESSION),
+        rated("p-1", Side.MENTOR, 1, FeedbackMoment.END_OF_PROGRAMME),
         PairFitConcernRaised(pair_id="p-1", side=Side.MENTOR),
         ObjectiveSet(pair_id="p-1", objective_id="o-1", owner=Side.MENTEE, title="Publier"),
         ObjectiveSet(pair_id="p-1", objective_id="o-2", owner=Side.MENTOR, title="Comprendre"),
-        ObjectiveClosed(
-            pair_id="p-1",
-            objective_id="o-1",
-            owner=Side.MENTEE,
-            outcome=ObjectiveOutcome.MET,
-            progress_percent=100,
-        ),
-        ObjectiveClosed(
-            pair_id="p-1",
-            objective_id="o-2",
-            owner=Side.MENTOR,
-            outcome=ObjectiveOutcome.NOT_MET,
-            progress_percent=20,
+        *(
+            ObjectiveClosed(
+                pair_id="p-1",
+                objective_id=objective,
+                owner=side,
+                outcome=outcome,
+                progress_percent=20,
+            )
+            for objective, side, outcome in (
+                ("o-1", Side.MENTEE, ObjectiveOutcome.MET),
+                ("o-2", Side.MENTOR, ObjectiveOutcome.NOT_MET),
+            )
         ),
         PairStalled(pair_id="p-1", last_session_at=at(1, 12), weeks_silent=6),
         PairResumed(pair_id="p-1", silent_since=at(1, 12), resumed_at=at(3, 2)),
         SessionPlanned(pair_id="p-2", sessions_planned=6, first_session_due=at(1, 4)),
     ]
     return [*hr, *pairing, *(envelope(event) for event in sessions)]
+
+
+def rated(pair_id: str, side: Side, rating: int, moment: FeedbackMoment) -> FeedbackGiven:
+    """A rating after the first session, or at the end of the programme."""
+    after_session = moment is FeedbackMoment.AFTER_SESSION
+    return FeedbackGiven(
+        pair_id=pair_id,
+        side=side,
+        session_number=1 if after_session else None,
+        rating=rating,
+        moment=moment,
+    )
 
 
 def scheduled(pair_id: str, number: int, starts_at: datetime) -> SessionScheduled:
@@ -309,7 +283,7 @@ def test_unmatched_people_are_grouped_by_reason_in_the_reports_words() -> None:
 def test_a_dissolution_after_completion_leaves_the_pair_completed() -> None:
     history = ProgrammeHistory()
     for event in (
-        pair(PairFormed, "p-9", "Y9", "M9"),
+        pair_event(PairFormed, "p-9", "Y9", "M9"),
         SessionPlanned(pair_id="p-9", sessions_planned=1, first_session_due=at(1, 4)),
         PairCompleted(
             pair_id="p-9",
@@ -334,22 +308,10 @@ def test_business_units_show_ratings_after_sessions_only_and_hide_small_units() 
         unit = "Finance" if number <= 5 else "Juridique"
         pair_id = f"p-{number}"
         for event in (
-            pair(PairFormed, pair_id, f"Y{number}", f"M{number}", unit=unit),
+            pair_event(PairFormed, pair_id, f"Y{number}", f"M{number}", unit=unit),
             SessionPlanned(pair_id=pair_id, sessions_planned=2, first_session_due=at(1, 4)),
-            FeedbackGiven(
-                pair_id=pair_id,
-                side=Side.MENTEE,
-                session_number=1,
-                rating=3 + number % 2,
-                moment=FeedbackMoment.AFTER_SESSION,
-            ),
-            FeedbackGiven(
-                pair_id=pair_id,
-                side=Side.MENTOR,
-                session_number=None,
-                rating=1,
-                moment=FeedbackMoment.END_OF_PROGRAMME,
-            ),
+            rated(pair_id, Side.MENTEE, 3 + number % 2, FeedbackMoment.AFTER_SESSION),
+            rated(pair_id, Side.MENTOR, 1, FeedbackMoment.END_OF_PROGRAMME),
         ):
             history.take(envelope(event))
     history.take(
