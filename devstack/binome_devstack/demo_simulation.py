@@ -149,12 +149,28 @@ class _PairState:
     objectives: list[_Objective] = field(default_factory=list)
 
 
+PairScopedCommand = (
+    ScheduleSession
+    | SkipSession
+    | ReportSessionHeld
+    | ReportSessionMissed
+    | GiveFeedback
+    | SetObjective
+    | UpdateObjectiveProgress
+)
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class PairCommand:
     """One command a pair's member (or their calendar tool) sends, keyed by pair."""
 
     pair_id: str
     command: Command
+
+    @classmethod
+    def of(cls, command: PairScopedCommand) -> PairCommand:
+        """``command``, keyed by the pair it names."""
+        return cls(pair_id=command.pair_id, command=command)
 
 
 class ProgrammeSimulation:
@@ -252,22 +268,18 @@ class ProgrammeSimulation:
             missed_by = rng.choice((Side.MENTEE, Side.MENTEE, Side.MENTOR, None))
             state.schedule_from_week = week
             return [
-                PairCommand(
-                    pair_id=pair_id,
-                    command=ReportSessionMissed(
-                        pair_id=pair_id, session_number=number, missed_by=missed_by
-                    ),
+                PairCommand.of(
+                    ReportSessionMissed(pair_id=pair_id, session_number=number, missed_by=missed_by)
                 )
             ]
         commands = [
-            PairCommand(
-                pair_id=pair_id,
-                command=ReportSessionHeld(
+            PairCommand.of(
+                ReportSessionHeld(
                     pair_id=pair_id,
                     session_number=number,
                     held_at=held_at,
                     duration_minutes=rng.choice((45, 60, 60, 60, 75, 90)),
-                ),
+                )
             )
         ]
         state.held += 1
@@ -293,10 +305,7 @@ class ProgrammeSimulation:
         commands: list[PairCommand] = []
         while state.next_number in state.skips:
             commands.append(
-                PairCommand(
-                    pair_id=pair_id,
-                    command=SkipSession(pair_id=pair_id, session_number=state.next_number),
-                )
+                PairCommand.of(SkipSession(pair_id=pair_id, session_number=state.next_number))
             )
             state.next_number += 1
         slot = self._slot_in_week(state, week + 1)
@@ -304,15 +313,14 @@ class ProgrammeSimulation:
             return commands
         state.appointment = slot
         commands.append(
-            PairCommand(
-                pair_id=pair_id,
-                command=ScheduleSession(
+            PairCommand.of(
+                ScheduleSession(
                     pair_id=pair_id,
                     session_number=state.next_number,
                     starts_at=slot,
                     duration_minutes=self._plan.session_duration_minutes,
                     location=state.rng.choice(("Teams", "Visio", "Sur site / On site")),
-                ),
+                )
             )
         )
         return commands
@@ -353,16 +361,15 @@ class ProgrammeSimulation:
             if rng.random() < 0.3:
                 comment = rng.choice(_COMMENTS).in_language(language)
             commands.append(
-                PairCommand(
-                    pair_id=pair_id,
-                    command=GiveFeedback(
+                PairCommand.of(
+                    GiveFeedback(
                         pair_id=pair_id,
                         side=side,
                         session_number=number,
                         rating=rating,
                         comment=comment,
                         good_fit=state.good_fit if first else None,
-                    ),
+                    )
                 )
             )
         return commands
@@ -370,13 +377,12 @@ class ProgrammeSimulation:
     def _final_feedback(self, state: _PairState) -> list[PairCommand]:
         pair_id, rng = state.people.pair_id, state.rng
         return [
-            PairCommand(
-                pair_id=pair_id,
-                command=GiveFeedback(
+            PairCommand.of(
+                GiveFeedback(
                     pair_id=pair_id,
                     side=side,
                     rating=rng.choice((4, 5, 5)) if state.good_fit else rng.choice((2, 3)),
-                ),
+                )
             )
             for side in (Side.MENTEE, Side.MENTOR)
             if rng.random() < _FINAL_FEEDBACK_ODDS
@@ -392,15 +398,14 @@ class ProgrammeSimulation:
             objective.progress = min(100, objective.progress + rng.randint(10, 30))
             met = objective.progress >= _MET_THRESHOLD
             commands.append(
-                PairCommand(
-                    pair_id=pair_id,
-                    command=UpdateObjectiveProgress(
+                PairCommand.of(
+                    UpdateObjectiveProgress(
                         pair_id=pair_id,
                         objective_id=objective.objective_id,
                         progress_percent=objective.progress,
                         closed=last,
                         met=met if last else None,
-                    ),
+                    )
                 )
             )
         return commands
@@ -418,14 +423,13 @@ class ProgrammeSimulation:
             objective = _Objective(objective_id=f"{owner.value}-{index}", owner=owner)
             state.objectives.append(objective)
             commands.append(
-                PairCommand(
-                    pair_id=people.pair_id,
-                    command=SetObjective(
+                PairCommand.of(
+                    SetObjective(
                         pair_id=people.pair_id,
                         objective_id=objective.objective_id,
                         owner=owner,
                         title=title.in_language(language),
-                    ),
+                    )
                 )
             )
         return commands
