@@ -11,7 +11,6 @@ letters apart (:func:`dead_letter_counts`).
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -56,7 +55,8 @@ class ProgrammeEvents:
         topics: Sequence[TopicSpec] = REPORT_TOPICS,
         client_options: Mapping[str, Any] | None = None,
     ) -> None:
-        """``client_options`` go to aiokafka as they are (security settings, client id)."""
+        """``client_options`` go to aiokafka's consumer and admin client as they are: the
+        security settings (``aiokafka_security(...)``), a client id."""
         self._bootstrap = bootstrap_servers
         self._tenant = tenant_id.encode()
         self._programme = programme_id.encode()
@@ -138,7 +138,6 @@ async def _read_to_end(
         for partition in list(remaining):
             if await consumer.position(partition) >= ends[partition]:
                 remaining.discard(partition)
-        await asyncio.sleep(0)
     return records
 
 
