@@ -13,8 +13,9 @@ simulated clock, then plays the programme as HR and the participants would:
 3. the clock moves a week at a time; each week the pairs book, hold or miss sessions, give
    feedback and move their objectives, while the services do the rest (introductions,
    invitations, reminders, feedback requests, stall detection, completions);
-4. the figures are read back from the services' databases and the dead-letter topics:
-   a summary in the terminal, ``summary.json``, an HTML report, and every e-mail as ``.eml``.
+4. the figures are read back from what the services published (their events on Kafka,
+   with HR's own commands) and the dead-letter topics: a summary in the terminal,
+   ``summary.json``, an HTML report, and every e-mail as ``.eml``.
 
 ``down`` stops the processes the run started and whatever part of the stack ``up`` started.
 """
@@ -33,6 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from binome_devstack.demo_check import deliveries_not_sent
 from binome_devstack.demo_cohort import (
     DEFAULT_SIZE,
     SIZES,
@@ -67,7 +69,7 @@ from binome_devstack.demo_simulation import PairPeople, ProgrammeSimulation
 from binome_devstack.settings import StackSettings
 from binome_devstack.stack import append_owner_file, ensure_stack, read_owner_file, stop_stack
 from binome_integrations.hr_publishing import publish_participants
-from binome_integrations.language import default_language
+from binome_integrations.language import default_language, localised
 from binome_integrations.participants_csv import parse_participants_csv
 from binome_integrations.report.html import render_html
 from binome_integrations.report.terminal import render_terminal
@@ -81,7 +83,7 @@ from binome_shared.contracts.hr_commands import (
 )
 from binome_shared.contracts.pairing_events import MatchingCompleted, PairFormed, PairProposed
 from binome_shared.contracts.topics import ALL_TOPICS, PAIRING_EVENTS
-from binome_shared.contracts.values import Language
+from binome_shared.contracts.values import Language, LocalisedText
 from binome_shared.db.provision import SERVICES
 from binome_shared.messaging.topics import ensure_topics
 from binome_shared.runtime.observability import tracer_provider
@@ -99,103 +101,101 @@ NOTIFICATIONS_ENV = {
 OWN_ENV = {"notifications": NOTIFICATIONS_ENV}
 REJECTION_REASON = "Déjà en contact au quotidien / already work together every day"
 
-_TEXTS: dict[str, dict[str, str]] = {
-    "title": {
-        "fr": "Binôme — démonstration : un programme de mentorat inversé de bout en bout",
-        "en": "Binôme — demo: a reverse-mentoring programme from start to finish",
-    },
-    "size": {
-        "fr": "Taille : {label} (graine {seed}), début le {start}",
-        "en": "Size: {label} (seed {seed}), starting on {start}",
-    },
-    "stack": {"fr": "Kafka et PostgreSQL prêts.", "en": "Kafka and PostgreSQL ready."},
-    "slate": {
-        "fr": "Nouvelle exécution {run} : base {database}, préfixe de topics « {prefix} »",
-        "en": "New run {run}: database {database}, topic prefix '{prefix}'",
-    },
-    "services": {
-        "fr": "Services démarrés (horloge simulée) : {where}",
-        "en": "Services started (simulated clock): {where}",
-    },
-    "export": {
-        "fr": "Export RH écrit : {path} ({rows} lignes)",
-        "en": "HR export written: {path} ({rows} rows)",
-    },
-    "refused": {
-        "fr": "Import RH : {count} ligne(s) refusée(s), les autres sont importées :",
-        "en": "HR import: {count} row(s) refused, the others go in:",
-    },
-    "line": {"fr": "ligne", "en": "line"},
-    "enrolled": {
-        "fr": "{count} inscriptions envoyées sur {topic}.",
-        "en": "{count} enrolments sent to {topic}.",
-    },
-    "round": {
-        "fr": "Appariement {round} : {pairs} binômes proposés, {unmatched} personnes sans binôme.",
-        "en": "Matching {round}: {pairs} pairs proposed, {unmatched} people unmatched.",
-    },
-    "decided": {
-        "fr": "RH : {approved} propositions approuvées, {rejected} refusée(s).",
-        "en": "HR: {approved} proposals approved, {rejected} rejected.",
-    },
-    "formed": {"fr": "{count} binômes formés.", "en": "{count} pairs formed."},
-    "playing": {
-        "fr": "Six mois de programme, une semaine à la fois :",
-        "en": "Six months of programme, one week at a time:",
-    },
-    "week": {"fr": "semaine", "en": "week"},
-    "mails": {"fr": "e-mails", "en": "e-mails"},
-    "commands": {"fr": "commandes", "en": "commands"},
-    "extra_title": {"fr": "Et aussi", "en": "Also"},
-    "held_vs_planned": {
-        "fr": "Séances tenues / prévues : {held} / {planned} ({skipped} sautées, "
-        "{missed} manquées)",
-        "en": "Sessions held / planned: {held} / {planned} ({skipped} skipped, {missed} missed)",
-    },
-    "completions": {
-        "fr": "Binômes terminés : {plan} ont suivi tout le déroulé, {ended} clos par la fin du "
+_TEXTS: dict[str, LocalisedText] = {
+    "title": LocalisedText(
+        fr="Binôme — démonstration : un programme de mentorat inversé de bout en bout",
+        en="Binôme — demo: a reverse-mentoring programme from start to finish",
+    ),
+    "size": LocalisedText(
+        fr="Taille : {label} (graine {seed}), début le {start}",
+        en="Size: {label} (seed {seed}), starting on {start}",
+    ),
+    "stack": LocalisedText(fr="Kafka et PostgreSQL prêts.", en="Kafka and PostgreSQL ready."),
+    "slate": LocalisedText(
+        fr="Nouvelle exécution {run} : base {database}, préfixe de topics « {prefix} »",
+        en="New run {run}: database {database}, topic prefix '{prefix}'",
+    ),
+    "services": LocalisedText(
+        fr="Services démarrés (horloge simulée) : {where}",
+        en="Services started (simulated clock): {where}",
+    ),
+    "export": LocalisedText(
+        fr="Export RH écrit : {path} ({rows} lignes)",
+        en="HR export written: {path} ({rows} rows)",
+    ),
+    "refused": LocalisedText(
+        fr="Import RH : {count} ligne(s) refusée(s), les autres sont importées :",
+        en="HR import: {count} row(s) refused, the others go in:",
+    ),
+    "line": LocalisedText(fr="ligne", en="line"),
+    "enrolled": LocalisedText(
+        fr="{count} inscriptions envoyées sur {topic}.",
+        en="{count} enrolments sent to {topic}.",
+    ),
+    "round": LocalisedText(
+        fr="Appariement {round} : {pairs} binômes proposés, {unmatched} personnes sans binôme.",
+        en="Matching {round}: {pairs} pairs proposed, {unmatched} people unmatched.",
+    ),
+    "decided": LocalisedText(
+        fr="RH : {approved} propositions approuvées, {rejected} refusée(s).",
+        en="HR: {approved} proposals approved, {rejected} rejected.",
+    ),
+    "formed": LocalisedText(fr="{count} binômes formés.", en="{count} pairs formed."),
+    "playing": LocalisedText(
+        fr="Six mois de programme, une semaine à la fois :",
+        en="Six months of programme, one week at a time:",
+    ),
+    "week": LocalisedText(fr="semaine", en="week"),
+    "mails": LocalisedText(fr="e-mails", en="e-mails"),
+    "commands": LocalisedText(fr="commandes", en="commands"),
+    "extra_title": LocalisedText(fr="Et aussi", en="Also"),
+    "held_vs_planned": LocalisedText(
+        fr="Séances tenues / prévues : {held} / {planned} ({skipped} sautées, {missed} manquées)",
+        en="Sessions held / planned: {held} / {planned} ({skipped} skipped, {missed} missed)",
+    ),
+    "completions": LocalisedText(
+        fr="Binômes terminés : {plan} ont suivi tout le déroulé, {ended} clos par la fin du "
         "programme",
-        "en": "Pairs completed: {plan} finished the whole plan, {ended} closed by the "
-        "programme's end",
-    },
-    "stalls": {
-        "fr": "À l'arrêt au moins une fois : {stalled} binômes ({resumed} ont repris)",
-        "en": "Stalled at least once: {stalled} pairs ({resumed} resumed)",
-    },
-    "fit": {
-        "fr": "« Pas un bon binôme » : {count} binômes · objectifs atteints {met} / {set}",
-        "en": "'Not a good fit': {count} pairs · objectives met {met} / {set}",
-    },
-    "hr": {
-        "fr": "Import RH : {rows} lignes, {refused} refusées · propositions refusées par les RH : "
+        en="Pairs completed: {plan} finished the whole plan, {ended} closed by the programme's end",
+    ),
+    "stalls": LocalisedText(
+        fr="À l'arrêt au moins une fois : {stalled} binômes ({resumed} ont repris)",
+        en="Stalled at least once: {stalled} pairs ({resumed} resumed)",
+    ),
+    "fit": LocalisedText(
+        fr="« Pas un bon binôme » : {count} binômes · objectifs atteints {met} / {set}",
+        en="'Not a good fit': {count} pairs · objectives met {met} / {set}",
+    ),
+    "hr": LocalisedText(
+        fr="Import RH : {rows} lignes, {refused} refusées · propositions refusées par les RH : "
         "{rejected}",
-        "en": "HR import: {rows} rows, {refused} refused · proposals rejected by HR: {rejected}",
-    },
-    "not_sent": {
-        "fr": "Notifications non envoyées (par statut) : {detail}",
-        "en": "Notifications not sent (by status): {detail}",
-    },
-    "timing": {
-        "fr": "Durée du jeu : {seconds:.0f} s pour {weeks} semaines simulées",
-        "en": "Play time: {seconds:.0f} s for {weeks} simulated weeks",
-    },
-    "written": {
-        "fr": "Rapport HTML : {html}\nRésumé JSON : {json}\nE-mails (.eml) : {mail}",
-        "en": "HTML report: {html}\nJSON summary: {json}\nE-mails (.eml): {mail}",
-    },
-    "running": {
-        "fr": "La plateforme reste démarrée (ports {ports}). Tout arrêter : make demo-stop",
-        "en": "The platform keeps running (ports {ports}). Stop everything: make demo-stop",
-    },
-    "interrupted": {
-        "fr": "Interrompu : arrêt de ce que la démo a démarré…",
-        "en": "Interrupted: stopping what the demo started…",
-    },
+        en="HR import: {rows} rows, {refused} refused · proposals rejected by HR: {rejected}",
+    ),
+    "not_sent": LocalisedText(
+        fr="Notifications non envoyées (par statut) : {detail}",
+        en="Notifications not sent (by status): {detail}",
+    ),
+    "timing": LocalisedText(
+        fr="Durée du jeu : {seconds:.0f} s pour {weeks} semaines simulées",
+        en="Play time: {seconds:.0f} s for {weeks} simulated weeks",
+    ),
+    "written": LocalisedText(
+        fr="Rapport HTML : {html}\nRésumé JSON : {json}\nE-mails (.eml) : {mail}",
+        en="HTML report: {html}\nJSON summary: {json}\nE-mails (.eml): {mail}",
+    ),
+    "running": LocalisedText(
+        fr="La plateforme reste démarrée (ports {ports}). Tout arrêter : make demo-stop",
+        en="The platform keeps running (ports {ports}). Stop everything: make demo-stop",
+    ),
+    "interrupted": LocalisedText(
+        fr="Interrompu : arrêt de ce que la démo a démarré…",
+        en="Interrupted: stopping what the demo started…",
+    ),
 }
 
 
 def _text(language: Language, key: str, **values: Any) -> str:
-    return _TEXTS[key][language.value].format(**values)
+    return localised(_TEXTS[key], language, **values)
 
 
 def _say(message: str) -> None:
@@ -305,9 +305,9 @@ class DemoPlay:
             await self._play(simulation)
             play_seconds = time.monotonic() - started
             summary = await collect_summary(
-                admin_dsn=self._run.admin_dsn,
                 bootstrap=self._run.kafka_bootstrap,
                 topic_prefix=self._run.topic_prefix,
+                tenant_id=TENANT_ID,
                 programme_id=self.programme_id,
                 mail_dir=self._places.mail_dir,
                 generated_at=self._now,
@@ -315,7 +315,13 @@ class DemoPlay:
                 hr_rows_refused=refused,
             )
             figures = summary.figures.model_copy(
-                update={"play_seconds": round(play_seconds, 1), "simulated_weeks": simulation.weeks}
+                update={
+                    "play_seconds": round(play_seconds, 1),
+                    "simulated_weeks": simulation.weeks,
+                    "deliveries_not_sent": await deliveries_not_sent(
+                        self._run.admin_dsn, self.programme_id
+                    ),
+                }
             )
             return summary.model_copy(update={"figures": figures})
         finally:
@@ -333,7 +339,7 @@ class DemoPlay:
         starts_on = first_monday_after(self._now.date())
         self._say(
             "size",
-            label=getattr(size.label, language.value),
+            label=size.label.in_language(language),
             seed=self._options.seed,
             start=starts_on,
         )
@@ -348,7 +354,7 @@ class DemoPlay:
             for problem in imported.problems:
                 _say(
                     f"    {_text(language, 'line')} {problem.line:>5}  "
-                    f"{problem.participant_id or '—':<8}  {problem.message(language.value)}"
+                    f"{problem.participant_id or '—':<8}  {problem.message(language)}"
                 )
         hr = [_hr(definition, programme_id=self.programme_id, now=self._now)]
         if cohort.reporting_lines:
@@ -530,58 +536,50 @@ class DemoPlay:
 def summary_text(summary: DemoSummary, language: Language) -> str:
     """The terminal summary: the programme report, then the demo's extra figures."""
     figures = summary.figures
-
-    def number(value: int) -> str:
-        return _number(value, language)
-
-    lines = [
-        render_terminal(summary.report, language=language.value),
-        "",
-        _text(language, "extra_title"),
-        "─" * len(_text(language, "extra_title")),
-        "  "
-        + _text(
-            language,
+    counted: list[tuple[str, dict[str, int]]] = [
+        (
             "held_vs_planned",
-            held=number(figures.sessions_held),
-            planned=number(figures.sessions_planned),
-            skipped=number(figures.sessions_skipped),
-            missed=number(figures.sessions_missed),
+            {
+                "held": figures.sessions_held,
+                "planned": figures.sessions_planned,
+                "skipped": figures.sessions_skipped,
+                "missed": figures.sessions_missed,
+            },
         ),
-        "  "
-        + _text(
-            language,
+        (
             "completions",
-            plan=number(figures.pairs_completed_plan),
-            ended=number(figures.pairs_ended_with_programme),
+            {"plan": figures.pairs_completed_plan, "ended": figures.pairs_ended_with_programme},
         ),
-        "  "
-        + _text(
-            language,
+        (
             "stalls",
-            stalled=number(summary.report.stalled_pairs),
-            resumed=number(figures.pairs_resumed),
+            {"stalled": summary.report.stalled_pairs, "resumed": figures.pairs_resumed},
         ),
-        "  "
-        + _text(
-            language,
+        (
             "fit",
-            count=number(figures.fit_concerns),
-            met=number(figures.objectives_met),
-            set=number(figures.objectives_set),
+            {
+                "count": figures.fit_concerns,
+                "met": figures.objectives_met,
+                "set": figures.objectives_set,
+            },
         ),
-        "  "
-        + _text(
-            language,
+        (
             "hr",
-            rows=number(figures.hr_rows),
-            refused=number(figures.hr_rows_refused),
-            rejected=number(figures.proposals_rejected),
+            {
+                "rows": figures.hr_rows,
+                "refused": figures.hr_rows_refused,
+                "rejected": figures.proposals_rejected,
+            },
         ),
     ]
+    title = _text(language, "extra_title")
+    lines = [render_terminal(summary.report, language=language), "", title, "─" * len(title)]
+    for key, values in counted:
+        shown = {name: _number(value, language) for name, value in values.items()}
+        lines.append("  " + _text(language, key, **shown))
     if figures.deliveries_not_sent:
         detail = ", ".join(
-            f"{status} {number(count)}" for status, count in figures.deliveries_not_sent.items()
+            f"{status} {_number(count, language)}"
+            for status, count in figures.deliveries_not_sent.items()
         )
         lines.append("  " + _text(language, "not_sent", detail=detail))
     lines.append(
@@ -599,7 +597,7 @@ def write_outputs(
     summary_path = places.output_dir / "summary.json"
     summary_path.write_text(summary.model_dump_json(indent=2), encoding="utf-8")
     html_path = places.output_dir / "report.html"
-    html_path.write_text(render_html(summary.report, language=language.value), encoding="utf-8")
+    html_path.write_text(render_html(summary.report, language=language), encoding="utf-8")
     return summary_path, html_path
 
 

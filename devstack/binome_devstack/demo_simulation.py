@@ -36,7 +36,7 @@ from binome_shared.contracts.sessions_messages import (
     SkipSession,
     UpdateObjectiveProgress,
 )
-from binome_shared.contracts.values import Language
+from binome_shared.contracts.values import Language, LocalisedText
 
 TICK_TIME = time(7, 0)
 """The demo moves the clock to Monday 07:00 (programme time zone) each week."""
@@ -68,40 +68,44 @@ _FINAL_FEEDBACK_ODDS = 0.8
 _NOT_A_GOOD_FIT_ODDS = 0.06
 _MET_THRESHOLD = 60
 
-_MENTEE_OBJECTIVES: dict[str, tuple[str, str]] = {
-    "generative_ai": (
-        "Utiliser un assistant d'IA générative chaque semaine",
-        "Use a generative AI assistant every week",
+_MENTEE_OBJECTIVES: dict[str, LocalisedText] = {
+    "generative_ai": LocalisedText(
+        fr="Utiliser un assistant d'IA générative chaque semaine",
+        en="Use a generative AI assistant every week",
     ),
-    "linkedin": ("Publier un post LinkedIn par mois", "Publish one LinkedIn post a month"),
-    "collaborative_tools": (
-        "Animer une réunion d'équipe entièrement sur l'outil collaboratif",
-        "Run a team meeting entirely on the collaborative tool",
+    "linkedin": LocalisedText(
+        fr="Publier un post LinkedIn par mois", en="Publish one LinkedIn post a month"
     ),
-    "cybersecurity": (
-        "Repérer un hameçonnage et sécuriser ses comptes",
-        "Spot phishing and secure one's accounts",
+    "collaborative_tools": LocalisedText(
+        fr="Animer une réunion d'équipe entièrement sur l'outil collaboratif",
+        en="Run a team meeting entirely on the collaborative tool",
     ),
-    "data": (
-        "Lire et commenter le tableau de bord data de son équipe",
-        "Read and discuss the team's data dashboard",
+    "cybersecurity": LocalisedText(
+        fr="Repérer un hameçonnage et sécuriser ses comptes",
+        en="Spot phishing and secure one's accounts",
     ),
-    "social_networks": (
-        "Suivre la veille de son secteur sur les réseaux sociaux",
-        "Follow one's industry on social networks",
+    "data": LocalisedText(
+        fr="Lire et commenter le tableau de bord data de son équipe",
+        en="Read and discuss the team's data dashboard",
+    ),
+    "social_networks": LocalisedText(
+        fr="Suivre la veille de son secteur sur les réseaux sociaux",
+        en="Follow one's industry on social networks",
     ),
 }
-_DEFAULT_MENTEE_OBJECTIVE = (
-    "Adopter un nouvel usage numérique au quotidien",
-    "Adopt a new digital habit every day",
+_DEFAULT_MENTEE_OBJECTIVE = LocalisedText(
+    fr="Adopter un nouvel usage numérique au quotidien",
+    en="Adopt a new digital habit every day",
 )
-_MENTOR_OBJECTIVE = (
-    "Comprendre les arbitrages d'un comité de direction",
-    "Understand how an executive committee makes trade-offs",
+_MENTOR_OBJECTIVE = LocalisedText(
+    fr="Comprendre les arbitrages d'un comité de direction",
+    en="Understand how an executive committee makes trade-offs",
 )
-_COMMENTS = (
-    ("Séance très concrète, merci !", "Very practical session, thank you!"),
-    ("Bon échange, à approfondir la prochaine fois.", "Good exchange, more next time."),
+_COMMENTS: tuple[LocalisedText, ...] = (
+    LocalisedText(fr="Séance très concrète, merci !", en="Very practical session, thank you!"),
+    LocalisedText(
+        fr="Bon échange, à approfondir la prochaine fois.", en="Good exchange, more next time."
+    ),
 )
 
 
@@ -145,12 +149,28 @@ class _PairState:
     objectives: list[_Objective] = field(default_factory=list)
 
 
+PairScopedCommand = (
+    ScheduleSession
+    | SkipSession
+    | ReportSessionHeld
+    | ReportSessionMissed
+    | GiveFeedback
+    | SetObjective
+    | UpdateObjectiveProgress
+)
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class PairCommand:
     """One command a pair's member (or their calendar tool) sends, keyed by pair."""
 
     pair_id: str
     command: Command
+
+    @classmethod
+    def of(cls, command: PairScopedCommand) -> PairCommand:
+        """``command``, keyed by the pair it names."""
+        return cls(pair_id=command.pair_id, command=command)
 
 
 class ProgrammeSimulation:
@@ -248,22 +268,18 @@ class ProgrammeSimulation:
             missed_by = rng.choice((Side.MENTEE, Side.MENTEE, Side.MENTOR, None))
             state.schedule_from_week = week
             return [
-                PairCommand(
-                    pair_id=pair_id,
-                    command=ReportSessionMissed(
-                        pair_id=pair_id, session_number=number, missed_by=missed_by
-                    ),
+                PairCommand.of(
+                    ReportSessionMissed(pair_id=pair_id, session_number=number, missed_by=missed_by)
                 )
             ]
         commands = [
-            PairCommand(
-                pair_id=pair_id,
-                command=ReportSessionHeld(
+            PairCommand.of(
+                ReportSessionHeld(
                     pair_id=pair_id,
                     session_number=number,
                     held_at=held_at,
                     duration_minutes=rng.choice((45, 60, 60, 60, 75, 90)),
-                ),
+                )
             )
         ]
         state.held += 1
@@ -289,10 +305,7 @@ class ProgrammeSimulation:
         commands: list[PairCommand] = []
         while state.next_number in state.skips:
             commands.append(
-                PairCommand(
-                    pair_id=pair_id,
-                    command=SkipSession(pair_id=pair_id, session_number=state.next_number),
-                )
+                PairCommand.of(SkipSession(pair_id=pair_id, session_number=state.next_number))
             )
             state.next_number += 1
         slot = self._slot_in_week(state, week + 1)
@@ -300,15 +313,14 @@ class ProgrammeSimulation:
             return commands
         state.appointment = slot
         commands.append(
-            PairCommand(
-                pair_id=pair_id,
-                command=ScheduleSession(
+            PairCommand.of(
+                ScheduleSession(
                     pair_id=pair_id,
                     session_number=state.next_number,
                     starts_at=slot,
                     duration_minutes=self._plan.session_duration_minutes,
                     location=state.rng.choice(("Teams", "Visio", "Sur site / On site")),
-                ),
+                )
             )
         )
         return commands
@@ -347,19 +359,17 @@ class ProgrammeSimulation:
             )
             comment = ""
             if rng.random() < 0.3:
-                french, english = rng.choice(_COMMENTS)
-                comment = french if language is Language.FR else english
+                comment = rng.choice(_COMMENTS).in_language(language)
             commands.append(
-                PairCommand(
-                    pair_id=pair_id,
-                    command=GiveFeedback(
+                PairCommand.of(
+                    GiveFeedback(
                         pair_id=pair_id,
                         side=side,
                         session_number=number,
                         rating=rating,
                         comment=comment,
                         good_fit=state.good_fit if first else None,
-                    ),
+                    )
                 )
             )
         return commands
@@ -367,13 +377,12 @@ class ProgrammeSimulation:
     def _final_feedback(self, state: _PairState) -> list[PairCommand]:
         pair_id, rng = state.people.pair_id, state.rng
         return [
-            PairCommand(
-                pair_id=pair_id,
-                command=GiveFeedback(
+            PairCommand.of(
+                GiveFeedback(
                     pair_id=pair_id,
                     side=side,
                     rating=rng.choice((4, 5, 5)) if state.good_fit else rng.choice((2, 3)),
-                ),
+                )
             )
             for side in (Side.MENTEE, Side.MENTOR)
             if rng.random() < _FINAL_FEEDBACK_ODDS
@@ -389,15 +398,14 @@ class ProgrammeSimulation:
             objective.progress = min(100, objective.progress + rng.randint(10, 30))
             met = objective.progress >= _MET_THRESHOLD
             commands.append(
-                PairCommand(
-                    pair_id=pair_id,
-                    command=UpdateObjectiveProgress(
+                PairCommand.of(
+                    UpdateObjectiveProgress(
                         pair_id=pair_id,
                         objective_id=objective.objective_id,
                         progress_percent=objective.progress,
                         closed=last,
                         met=met if last else None,
-                    ),
+                    )
                 )
             )
         return commands
@@ -411,18 +419,17 @@ class ProgrammeSimulation:
         planned = [(Side.MENTEE, title, people.mentee_language) for title in titles]
         planned.append((Side.MENTOR, _MENTOR_OBJECTIVE, people.mentor_language))
         commands = []
-        for index, (owner, (french, english), language) in enumerate(planned, start=1):
+        for index, (owner, title, language) in enumerate(planned, start=1):
             objective = _Objective(objective_id=f"{owner.value}-{index}", owner=owner)
             state.objectives.append(objective)
             commands.append(
-                PairCommand(
-                    pair_id=people.pair_id,
-                    command=SetObjective(
+                PairCommand.of(
+                    SetObjective(
                         pair_id=people.pair_id,
                         objective_id=objective.objective_id,
                         owner=owner,
-                        title=french if language is Language.FR else english,
-                    ),
+                        title=title.in_language(language),
+                    )
                 )
             )
         return commands

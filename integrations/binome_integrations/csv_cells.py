@@ -38,16 +38,21 @@ T = TypeVar("T")
 
 
 class BilingualError(ValueError):
-    """An error whose reason is said in French and in English (``str()`` gives English)."""
+    """An error whose reason is said in French and in English (``str()`` gives English).
+
+    The two reasons are plain strings rather than a
+    :class:`~binome_shared.contracts.values.LocalisedText`: they quote the cell as HR wrote
+    it, which may hold control characters or be longer than a LocalisedText allows.
+    """
 
     def __init__(self, *, fr: str, en: str) -> None:
         super().__init__(en)
         self.message_fr = fr
         self.message_en = en
 
-    def message(self, language: str) -> str:
-        """The reason in ``language`` (``fr`` or ``en``)."""
-        return self.message_en if language == "en" else self.message_fr
+    def message(self, language: Language) -> str:
+        """The reason in ``language``."""
+        return self.message_fr if language == Language.FR else self.message_en
 
 
 class CellError(BilingualError):

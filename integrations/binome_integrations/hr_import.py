@@ -21,12 +21,13 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from binome_integrations.hr_publishing import DEFAULT_SOURCE, PublishResult, publish_participants
-from binome_integrations.language import Language, default_language
+from binome_integrations.language import default_language, localised
 from binome_integrations.participants_csv import (
     ImportReport,
     UnusableFileError,
     parse_participants_csv,
 )
+from binome_shared.contracts.values import Language, LocalisedText
 from binome_shared.runtime.kafka_security import KafkaSecuritySettings, aiokafka_security
 from binome_shared.runtime.observability import tracer_provider
 from binome_shared.runtime.settings import LOCAL_KAFKA
@@ -36,44 +37,44 @@ EXIT_ROWS_REFUSED: Final = 1
 EXIT_UNUSABLE_FILE: Final = 2
 EXIT_KAFKA_FAILED: Final = 3
 
-_TEXTS: Final[dict[str, dict[Language, str]]] = {
-    "file": {
-        "fr": "Fichier {path} : {rows} ligne(s) de données, séparateur « {delimiter} »",
-        "en": "File {path}: {rows} data row(s), separator '{delimiter}'",
-    },
-    "ignored": {
-        "fr": "Colonnes ignorées (inconnues) : {columns}",
-        "en": "Ignored (unknown) columns: {columns}",
-    },
-    "refused": {
-        "fr": "{count} ligne(s) refusée(s) :",
-        "en": "{count} row(s) refused:",
-    },
-    "line": {"fr": "ligne", "en": "line"},
-    "accepted": {
-        "fr": "{count} participant(s) valide(s).",
-        "en": "{count} valid participant(s).",
-    },
-    "dry_run": {
-        "fr": "Essai à blanc (--dry-run) : rien n'a été envoyé.",
-        "en": "Dry run (--dry-run): nothing was sent.",
-    },
-    "published": {
-        "fr": "{count} commande(s) {command} envoyée(s) sur {topic} (corrélation {correlation}).",
-        "en": "{count} {command} command(s) sent to {topic} (correlation {correlation}).",
-    },
-    "unusable": {
-        "fr": "Fichier inutilisable : {reason}",
-        "en": "Unusable file: {reason}",
-    },
-    "kafka_failed": {
-        "fr": "Kafka ({servers}) n'a pas pris les commandes : {error}",
-        "en": "Kafka ({servers}) did not take the commands: {error}",
-    },
-    "needs_ids": {
-        "fr": "--programme-id et --tenant-id sont obligatoires sans --dry-run",
-        "en": "--programme-id and --tenant-id are required without --dry-run",
-    },
+_TEXTS: Final[dict[str, LocalisedText]] = {
+    "file": LocalisedText(
+        fr="Fichier {path} : {rows} ligne(s) de données, séparateur « {delimiter} »",
+        en="File {path}: {rows} data row(s), separator '{delimiter}'",
+    ),
+    "ignored": LocalisedText(
+        fr="Colonnes ignorées (inconnues) : {columns}",
+        en="Ignored (unknown) columns: {columns}",
+    ),
+    "refused": LocalisedText(
+        fr="{count} ligne(s) refusée(s) :",
+        en="{count} row(s) refused:",
+    ),
+    "line": LocalisedText(fr="ligne", en="line"),
+    "accepted": LocalisedText(
+        fr="{count} participant(s) valide(s).",
+        en="{count} valid participant(s).",
+    ),
+    "dry_run": LocalisedText(
+        fr="Essai à blanc (--dry-run) : rien n'a été envoyé.",
+        en="Dry run (--dry-run): nothing was sent.",
+    ),
+    "published": LocalisedText(
+        fr="{count} commande(s) {command} envoyée(s) sur {topic} (corrélation {correlation}).",
+        en="{count} {command} command(s) sent to {topic} (correlation {correlation}).",
+    ),
+    "unusable": LocalisedText(
+        fr="Fichier inutilisable : {reason}",
+        en="Unusable file: {reason}",
+    ),
+    "kafka_failed": LocalisedText(
+        fr="Kafka ({servers}) n'a pas pris les commandes : {error}",
+        en="Kafka ({servers}) did not take the commands: {error}",
+    ),
+    "needs_ids": LocalisedText(
+        fr="--programme-id et --tenant-id sont obligatoires sans --dry-run",
+        en="--programme-id and --tenant-id are required without --dry-run",
+    ),
 }
 
 
@@ -119,9 +120,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the import; returns the exit code (see the module docstring)."""
     parser = build_parser()
     arguments = parser.parse_args(argv)
-    language: Language = arguments.language or default_language()
+    language = Language(arguments.language or default_language())
     if not arguments.dry_run and not (arguments.programme_id and arguments.tenant_id):
-        parser.error(_TEXTS["needs_ids"][language])
+        parser.error(localised(_TEXTS["needs_ids"], language))
     try:
         security = KafkaSecuritySettings()
     except (ValidationError, SettingsError) as error:
@@ -175,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _say(language: Language, key: str, **values: object) -> str:
-    return _TEXTS[key][language].format(**values)
+    return localised(_TEXTS[key], language, **values)
 
 
 def _as_text(
@@ -191,7 +192,7 @@ def _as_text(
     if report.problems:
         lines.append(_say(language, "refused", count=len(report.refused_lines)))
         id_width = max(len(problem.participant_id or "—") for problem in report.problems)
-        line_word = _TEXTS["line"][language]
+        line_word = _say(language, "line")
         line_width = len(str(report.refused_lines[-1]))
         lines.extend(
             f"  {line_word} {problem.line:>{line_width}}  "

@@ -1,12 +1,17 @@
-"""Which language a person at a terminal reads: French or English."""
+"""Which language a person at a terminal reads, and how a text is said in it.
+
+Every bilingual text of the integrations and of the demo is a
+:class:`~binome_shared.contracts.values.LocalisedText`, kept in tables keyed by what it says
+(as pairing's texts are), and said with :func:`localised`.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Final, Literal
+from typing import Final
 
-Language = Literal["fr", "en"]
+from binome_shared.contracts.values import Language, LocalisedText
 
 LANGUAGE_VARIABLES: Final = ("BINOME_LANG", "LC_ALL", "LC_MESSAGES", "LANG")
 
@@ -17,5 +22,10 @@ def default_language(environ: Mapping[str, str] = os.environ) -> Language:
     for variable in LANGUAGE_VARIABLES:
         value = environ.get(variable, "")
         if value:
-            return "fr" if value.lower().startswith("fr") else "en"
-    return "en"
+            return Language.FR if value.lower().startswith("fr") else Language.EN
+    return Language.EN
+
+
+def localised(text: LocalisedText, language: Language, /, **values: object) -> str:
+    """``text`` in ``language``, its ``{placeholders}`` filled in with ``values``."""
+    return text.in_language(language).format(**values)

@@ -22,7 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
 from binome_integrations import csv_cells as cells
+from binome_integrations.language import localised
 from binome_shared.contracts.participants import ParticipantProfile
+from binome_shared.contracts.values import Language, LocalisedText
 
 DELIMITERS = (";", ",", "\t")
 
@@ -46,8 +48,7 @@ class Column:
     aliases: tuple[str, ...]
     read: Callable[[str], Any] = cells.read_text
     write: Callable[[Any], str] = _plain
-    description_fr: str
-    description_en: str
+    description: LocalisedText
     example: str
 
     @property
@@ -60,43 +61,54 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         field="participant_id",
         aliases=("matricule", "id", "employee_id", "identifiant", "id_salarie"),
-        description_fr="Matricule dans le SIRH ; unique dans le programme.",
-        description_en="Employee id in the HR system of record; unique in the programme.",
+        description=LocalisedText(
+            fr="Matricule dans le SIRH ; unique dans le programme.",
+            en="Employee id in the HR system of record; unique in the programme.",
+        ),
         example="E10442",
     ),
     Column(
         field="role",
         aliases=("rôle", "type", "profil"),
         read=cells.read_role,
-        description_fr="`mentor` ou `mentee` (`mentoré`, `mentorée` acceptés).",
-        description_en="`mentor` or `mentee` (French `mentoré`, `mentorée` accepted).",
+        description=LocalisedText(
+            fr="`mentor` ou `mentee` (`mentoré`, `mentorée` acceptés).",
+            en="`mentor` or `mentee` (French `mentoré`, `mentorée` accepted).",
+        ),
         example="mentor",
     ),
     Column(
         field="full_name",
         aliases=("nom_complet", "nom", "name", "prenom_nom", "nom_prenom"),
-        description_fr="Prénom et nom, tels que les gens les lisent.",
-        description_en="Name as people read it.",
+        description=LocalisedText(
+            fr="Prénom et nom, tels que les gens les lisent.",
+            en="Name as people read it.",
+        ),
         example="Inès Martin",
     ),
     Column(
         field="email",
         aliases=("e-mail", "mail", "courriel", "adresse_email", "email_professionnel"),
         read=cells.read_email,
-        description_fr="Adresse e-mail professionnelle.",
-        description_en="Work e-mail address.",
+        description=LocalisedText(
+            fr="Adresse e-mail professionnelle.",
+            en="Work e-mail address.",
+        ),
         example="ines.martin@groupe.example",
     ),
     Column(
         field="preferred_language",
         aliases=("langue_preferee", "langue_de_communication", "language"),
         read=cells.read_language,
-        description_fr=(
-            "Langue des messages reçus : `fr` ou `en` (aussi `français`, `anglais`) ; défaut `fr`."
-        ),
-        description_en=(
-            "Language of the messages they receive: `fr` or `en` (also `français`, `anglais`); "
-            "default `fr`."
+        description=LocalisedText(
+            fr=(
+                "Langue des messages reçus : `fr` ou `en` (aussi `français`, `anglais`) ; "
+                "défaut `fr`."
+            ),
+            en=(
+                "Language of the messages they receive: `fr` or `en` (also `français`, `anglais`); "
+                "default `fr`."
+            ),
         ),
         example="fr",
     ),
@@ -104,52 +116,66 @@ COLUMNS: tuple[Column, ...] = (
         field="birth_year",
         aliases=("annee_de_naissance", "annee_naissance", "year_of_birth"),
         read=cells.read_integer,
-        description_fr="Année de naissance (1900–2100).",
-        description_en="Year of birth (1900–2100).",
+        description=LocalisedText(
+            fr="Année de naissance (1900–2100).",
+            en="Year of birth (1900–2100).",
+        ),
         example="1998",
     ),
     Column(
         field="department",
         aliases=("direction", "departement", "service"),
-        description_fr="Direction ou département.",
-        description_en="Department.",
+        description=LocalisedText(
+            fr="Direction ou département.",
+            en="Department.",
+        ),
         example="Marketing digital",
     ),
     Column(
         field="business_unit",
         aliases=("entite", "bu", "filiale", "unite"),
-        description_fr="Entité ou filiale (business unit).",
-        description_en="Business unit (entity, subsidiary).",
+        description=LocalisedText(
+            fr="Entité ou filiale (business unit).",
+            en="Business unit (entity, subsidiary).",
+        ),
         example="Grand Public",
     ),
     Column(
         field="job_grade",
         aliases=("grade", "niveau", "classification", "niveau_de_poste"),
         read=cells.read_integer,
-        description_fr="Niveau dans la grille du groupe (1–30, plus haut = plus senior).",
-        description_en="Grade in the group's grid (1–30, higher is more senior).",
+        description=LocalisedText(
+            fr="Niveau dans la grille du groupe (1–30, plus haut = plus senior).",
+            en="Grade in the group's grid (1–30, higher is more senior).",
+        ),
         example="6",
     ),
     Column(
         field="manager_id",
         aliases=("matricule_manager", "manager", "responsable", "n_1", "id_manager"),
-        description_fr="Matricule du manager direct (vide si aucun).",
-        description_en="Employee id of their line manager (empty if none).",
+        description=LocalisedText(
+            fr="Matricule du manager direct (vide si aucun).",
+            en="Employee id of their line manager (empty if none).",
+        ),
         example="E00017",
     ),
     Column(
         field="site",
         aliases=("lieu", "lieu_de_travail", "location", "etablissement"),
-        description_fr="Site de travail.",
-        description_en="Work site.",
+        description=LocalisedText(
+            fr="Site de travail.",
+            en="Work site.",
+        ),
         example="Paris La Défense",
     ),
     Column(
         field="time_zone",
         aliases=("fuseau_horaire", "fuseau", "timezone", "tz"),
         read=cells.read_time_zone,
-        description_fr="Fuseau horaire IANA ; défaut `Europe/Paris`.",
-        description_en="IANA time zone; default `Europe/Paris`.",
+        description=LocalisedText(
+            fr="Fuseau horaire IANA ; défaut `Europe/Paris`.",
+            en="IANA time zone; default `Europe/Paris`.",
+        ),
         example="Europe/Paris",
     ),
     Column(
@@ -157,8 +183,10 @@ COLUMNS: tuple[Column, ...] = (
         aliases=("langues", "langues_parlees", "spoken_languages"),
         read=cells.read_language_codes,
         write=_joined,
-        description_fr="Langues de session, codes ISO 639 séparés par `|`.",
-        description_en="Languages they can hold a session in, ISO 639 codes separated by `|`.",
+        description=LocalisedText(
+            fr="Langues de session, codes ISO 639 séparés par `|`.",
+            en="Languages they can hold a session in, ISO 639 codes separated by `|`.",
+        ),
         example="fr|en",
     ),
     Column(
@@ -166,8 +194,10 @@ COLUMNS: tuple[Column, ...] = (
         aliases=("competences",),
         read=cells.read_skills,
         write=lambda skills: cells.join(f"{skill.topic}:{skill.level}" for skill in skills),
-        description_fr="Mentors : `sujet:niveau` (1–5) séparés par `|`.",
-        description_en="Mentors: `topic:level` (1–5) separated by `|`.",
+        description=LocalisedText(
+            fr="Mentors : `sujet:niveau` (1–5) séparés par `|`.",
+            en="Mentors: `topic:level` (1–5) separated by `|`.",
+        ),
         example="generative_ai:4|linkedin:3",
     ),
     Column(
@@ -175,8 +205,10 @@ COLUMNS: tuple[Column, ...] = (
         aliases=("besoins", "besoins_d_apprentissage", "attentes", "needs"),
         read=cells.read_learning_needs,
         write=lambda needs: cells.join(f"{need.topic}:{need.priority}" for need in needs),
-        description_fr="Mentorés : `sujet:priorité` (1–5) séparés par `|`.",
-        description_en="Mentees: `topic:priority` (1–5) separated by `|`.",
+        description=LocalisedText(
+            fr="Mentorés : `sujet:priorité` (1–5) séparés par `|`.",
+            en="Mentees: `topic:priority` (1–5) separated by `|`.",
+        ),
         example="generative_ai:5|data:3",
     ),
     Column(
@@ -184,13 +216,15 @@ COLUMNS: tuple[Column, ...] = (
         aliases=("disponibilites", "creneaux"),
         read=cells.read_availability,
         write=lambda slots: cells.join(cells.write_slot(slot) for slot in slots),
-        description_fr=(
-            "Créneaux hebdomadaires `jour HH:MM-HH:MM` séparés par `|` ; jours `lun`…`dim`, "
-            "`mon`…`sun` ou en toutes lettres (`lundi`) ; heures `08:30`, `8h30` ou `9h`."
-        ),
-        description_en=(
-            "Weekly slots `day HH:MM-HH:MM` separated by `|`; days `mon`…`sun`, `lun`…`dim` or in "
-            "full (`lundi`); times `08:30`, `8h30` or `9h`."
+        description=LocalisedText(
+            fr=(
+                "Créneaux hebdomadaires `jour HH:MM-HH:MM` séparés par `|` ; jours `lun`…`dim`, "
+                "`mon`…`sun` ou en toutes lettres (`lundi`) ; heures `08:30`, `8h30` ou `9h`."
+            ),
+            en=(
+                "Weekly slots `day HH:MM-HH:MM` separated by `|`; days `mon`…`sun`, `lun`…`dim` "
+                "or in full (`lundi`); times `08:30`, `8h30` or `9h`."
+            ),
         ),
         example="mon 08:30-10:00|jeu 12:00-13:30",
     ),
@@ -199,8 +233,10 @@ COLUMNS: tuple[Column, ...] = (
         aliases=("horaires", "horaires_de_travail", "heures_de_travail"),
         read=cells.read_working_hours,
         write=cells.write_working_hours,
-        description_fr="Journée de travail habituelle `HH:MM-HH:MM` ; défaut `09:00-18:00`.",
-        description_en="Usual working day `HH:MM-HH:MM`; default `09:00-18:00`.",
+        description=LocalisedText(
+            fr="Journée de travail habituelle `HH:MM-HH:MM` ; défaut `09:00-18:00`.",
+            en="Usual working day `HH:MM-HH:MM`; default `09:00-18:00`.",
+        ),
         example="09:00-18:00",
     ),
     Column(
@@ -208,8 +244,10 @@ COLUMNS: tuple[Column, ...] = (
         aliases=("centres_d_interet", "centres_interet", "interets"),
         read=cells.read_slugs,
         write=_joined,
-        description_fr="Identifiants (minuscules, chiffres, `-`, `_`) séparés par `|`.",
-        description_en="Slugs (lower-case letters, digits, `-`, `_`) separated by `|`.",
+        description=LocalisedText(
+            fr="Identifiants (minuscules, chiffres, `-`, `_`) séparés par `|`.",
+            en="Slugs (lower-case letters, digits, `-`, `_`) separated by `|`.",
+        ),
         example="photography|sustainability",
     ),
     Column(
@@ -217,11 +255,9 @@ COLUMNS: tuple[Column, ...] = (
         aliases=("formation_mentor", "mentor_forme", "mentor_trained", "formation_suivie"),
         read=cells.read_boolean,
         write=cells.write_boolean,
-        description_fr=(
-            "`oui`/`non`, `yes`/`no`, `true`/`false`, `vrai`/`faux`, `1`/`0` ; défaut non."
-        ),
-        description_en=(
-            "`oui`/`non`, `yes`/`no`, `true`/`false`, `vrai`/`faux`, `1`/`0`; default no."
+        description=LocalisedText(
+            fr=("`oui`/`non`, `yes`/`no`, `true`/`false`, `vrai`/`faux`, `1`/`0` ; défaut non."),
+            en=("`oui`/`non`, `yes`/`no`, `true`/`false`, `vrai`/`faux`, `1`/`0`; default no."),
         ),
         example="oui",
     ),
@@ -229,13 +265,15 @@ COLUMNS: tuple[Column, ...] = (
         field="gender",
         aliases=("genre", "sexe"),
         read=cells.read_gender,
-        description_fr=(
-            "`female`, `male` ou `non_binary` (`F`/`femme`, `H`/`M`/`homme`, `NB` acceptés). Seuls "
-            "les programmes non mixtes s'en servent."
-        ),
-        description_en=(
-            "`female`, `male` or `non_binary` (`F`/`femme`, `H`/`M`/`homme`, `NB` accepted). Only "
-            "single-gender programmes use it."
+        description=LocalisedText(
+            fr=(
+                "`female`, `male` ou `non_binary` (`F`/`femme`, `H`/`M`/`homme`, `NB` acceptés). "
+                "Seuls les programmes non mixtes s'en servent."
+            ),
+            en=(
+                "`female`, `male` or `non_binary` (`F`/`femme`, `H`/`M`/`homme`, `NB` accepted). "
+                "Only single-gender programmes use it."
+            ),
         ),
         example="female",
     ),
@@ -243,11 +281,9 @@ COLUMNS: tuple[Column, ...] = (
         field="capacity",
         aliases=("capacite", "nombre_de_mentores", "max_mentees"),
         read=cells.read_integer,
-        description_fr=(
-            "Mentors : nombre de mentorés accueillis (1–50) ; vide = défaut du programme."
-        ),
-        description_en=(
-            "Mentors: how many mentees they take (1–50); empty = the programme's default."
+        description=LocalisedText(
+            fr=("Mentors : nombre de mentorés accueillis (1–50) ; vide = défaut du programme."),
+            en=("Mentors: how many mentees they take (1–50); empty = the programme's default."),
         ),
         example="2",
     ),
@@ -266,12 +302,12 @@ class RowProblem(BaseModel):
     line: int = Field(ge=1, description="Line in the file where the row starts (header is 1).")
     participant_id: str | None = Field(description="The row's id, when it has one.")
     field: str | None = Field(description="Profile field at fault; None for the whole row.")
-    message_fr: str
-    message_en: str
+    message_fr: str = Field(description="The reason in French (it quotes the cell as is).")
+    message_en: str = Field(description="The reason in English.")
 
-    def message(self, language: str) -> str:
-        """The reason in ``language`` (``fr`` or ``en``)."""
-        return self.message_en if language == "en" else self.message_fr
+    def message(self, language: Language) -> str:
+        """The reason in ``language``."""
+        return self.message_fr if language == Language.FR else self.message_en
 
 
 class ImportReport(BaseModel):
@@ -316,7 +352,7 @@ def columns_reference_markdown() -> str:
         aliases = ", ".join(f"`{alias}`" for alias in column.aliases)
         lines.append(
             f"| `{column.field}` | {aliases} | {'yes' if column.required else 'no'} | "
-            f"{cell(column.description_en)} | {cell(column.description_fr)} | "
+            f"{cell(column.description.en)} | {cell(column.description.fr)} | "
             f"`{cell(column.example)}` |"
         )
     return "\n".join(lines) + "\n"
@@ -515,37 +551,41 @@ def _parse_row(line: int, row: list[str], columns: dict[int, Column], *, width: 
     return _ParsedRow(line, participant_id, profile, [])
 
 
-_PYDANTIC_MESSAGES: dict[str, tuple[str, str]] = {
-    "string_too_short": (
-        "est trop court (au moins {min_length} caractère(s))",
-        "is too short (at least {min_length} character(s))",
+_PYDANTIC_MESSAGES: dict[str, LocalisedText] = {
+    "string_too_short": LocalisedText(
+        fr="est trop court (au moins {min_length} caractère(s))",
+        en="is too short (at least {min_length} character(s))",
     ),
-    "string_too_long": (
-        "est trop long (au plus {max_length} caractères)",
-        "is too long (at most {max_length} characters)",
+    "string_too_long": LocalisedText(
+        fr="est trop long (au plus {max_length} caractères)",
+        en="is too long (at most {max_length} characters)",
     ),
-    "too_short": (
-        "doit avoir au moins {min_length} élément(s)",
-        "must have at least {min_length} item(s)",
+    "too_short": LocalisedText(
+        fr="doit avoir au moins {min_length} élément(s)",
+        en="must have at least {min_length} item(s)",
     ),
-    "too_long": (
-        "a trop d'éléments (au plus {max_length})",
-        "has too many items (at most {max_length})",
+    "too_long": LocalisedText(
+        fr="a trop d'éléments (au plus {max_length})",
+        en="has too many items (at most {max_length})",
     ),
-    "greater_than_equal": ("doit valoir au moins {ge}", "must be at least {ge}"),
-    "less_than_equal": ("doit valoir au plus {le}", "must be at most {le}"),
-    "string_pattern_mismatch": ("n'a pas le format attendu", "does not have the expected format"),
+    "greater_than_equal": LocalisedText(fr="doit valoir au moins {ge}", en="must be at least {ge}"),
+    "less_than_equal": LocalisedText(fr="doit valoir au plus {le}", en="must be at most {le}"),
+    "string_pattern_mismatch": LocalisedText(
+        fr="n'a pas le format attendu", en="does not have the expected format"
+    ),
 }
 
 
 def _translate(detail: ErrorDetails) -> tuple[str | None, str, str]:
     field = str(detail["loc"][0]) if detail["loc"] else None
     context = detail.get("ctx", {})
-    templates = _PYDANTIC_MESSAGES.get(detail["type"])
-    if templates is None:
+    template = _PYDANTIC_MESSAGES.get(detail["type"])
+    if template is None:
         fr_reason, en_reason = f"valeur refusée ({detail['msg']})", detail["msg"]
     else:
-        fr_reason, en_reason = (template.format(**context) for template in templates)
+        fr_reason, en_reason = (
+            localised(template, language, **context) for language in (Language.FR, Language.EN)
+        )
     label = field or "profil"
     return field, f"{label} : {fr_reason}", f"{field or 'profile'}: {en_reason}"
 

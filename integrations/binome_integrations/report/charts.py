@@ -12,7 +12,6 @@ import math
 from collections.abc import Iterable, Sequence
 from html import escape
 
-from binome_integrations.language import Language
 from binome_integrations.report.figures import histogram, summarise
 from binome_integrations.report.model import (
     MINIMUM_GROUP_SIZE,
@@ -24,9 +23,11 @@ from binome_integrations.report.texts import (
     decimal,
     integer,
     label,
+    labelled,
     percent,
     short_month,
 )
+from binome_shared.contracts.values import Language
 
 SESSION_PARTS: tuple[str, ...] = ("held", "missed", "cancelled", "planned")
 
@@ -135,7 +136,7 @@ def score_histogram(
                     "class_": "c-score",
                     "data_count": item.count,
                 },
-                tooltip(f"{span} : {item.count}" if language == "fr" else f"{span}: {item.count}"),
+                tooltip(labelled(span, str(item.count), language)),
             )
         )
         if item.count:
@@ -215,11 +216,7 @@ def funnel(
                     "class_": f"c-funnel-{index}",
                     "data_count": value,
                 },
-                tooltip(
-                    f"{stage} : {value} ({share})"
-                    if language == "fr"
-                    else f"{stage}: {value} ({share})"
-                ),
+                tooltip(labelled(stage, f"{value} ({share})", language)),
             )
         )
         body.append(
@@ -274,9 +271,7 @@ def sessions_per_month(
                         "data_count": value,
                     },
                     tooltip(
-                        f"{short_month(entry.month, language)} — {name} : {value}"
-                        if language == "fr"
-                        else f"{short_month(entry.month, language)} — {name}: {value}"
+                        labelled(f"{short_month(entry.month, language)} — {name}", value, language)
                     ),
                 )
             )
@@ -414,9 +409,9 @@ def business_units(
                     "data_count": planned,
                 },
                 tooltip(
-                    f"{unit.business_unit} — {label('in_plan', language)} : {planned}"
-                    if language == "fr"
-                    else f"{unit.business_unit} — {label('in_plan', language)}: {planned}"
+                    labelled(
+                        f"{unit.business_unit} — {label('in_plan', language)}", planned, language
+                    )
                 ),
             )
         )
@@ -433,9 +428,7 @@ def business_units(
                     "data_count": held,
                 },
                 tooltip(
-                    f"{unit.business_unit} — {label('held', language)} : {held}"
-                    if language == "fr"
-                    else f"{unit.business_unit} — {label('held', language)}: {held}"
+                    labelled(f"{unit.business_unit} — {label('held', language)}", held, language)
                 ),
             )
         )

@@ -15,22 +15,21 @@ from typing import Final
 
 from pydantic import ValidationError
 
-from binome_integrations.language import Language, default_language
+from binome_integrations.language import default_language, localised
 from binome_integrations.report.html import render_html
 from binome_integrations.report.model import ProgrammeReport
 from binome_integrations.report.sample import sample_report
 from binome_integrations.report.terminal import render_terminal
+from binome_shared.contracts.values import Language, LocalisedText
 
 EXIT_OK: Final = 0
 EXIT_BAD_REPORT: Final = 2
 
-_UNREADABLE: Final[dict[Language, str]] = {
-    "fr": "Rapport illisible ({path}) : {reason}",
-    "en": "Unreadable report ({path}): {reason}",
-}
-_WRITTEN: Final[dict[Language, str]] = {
-    "fr": "Rapport HTML écrit : {path}",
-    "en": "HTML report written: {path}",
+_TEXTS: Final[dict[str, LocalisedText]] = {
+    "unreadable": LocalisedText(
+        fr="Rapport illisible ({path}) : {reason}", en="Unreadable report ({path}): {reason}"
+    ),
+    "written": LocalisedText(fr="Rapport HTML écrit : {path}", en="HTML report written: {path}"),
 }
 
 
@@ -66,18 +65,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments.command == "sample":
         arguments.json.write_text(sample_report().model_dump_json(indent=2), encoding="utf-8")
         return EXIT_OK
-    language: Language = arguments.language or default_language()
+    language = Language(arguments.language or default_language())
     try:
         report = load_report(arguments.report)
     except (OSError, ValidationError) as error:
         reason = error.strerror if isinstance(error, OSError) else str(error)
-        print(_UNREADABLE[language].format(path=arguments.report, reason=reason), file=sys.stderr)
+        print(
+            localised(_TEXTS["unreadable"], language, path=arguments.report, reason=reason),
+            file=sys.stderr,
+        )
         return EXIT_BAD_REPORT
     if not arguments.quiet:
         sys.stdout.write(render_terminal(report, language))
     if arguments.html:
         arguments.html.write_text(render_html(report, language), encoding="utf-8")
-        print(_WRITTEN[language].format(path=arguments.html), file=sys.stderr)
+        print(localised(_TEXTS["written"], language, path=arguments.html), file=sys.stderr)
     return EXIT_OK
 
 

@@ -13,7 +13,6 @@ from importlib.resources import files
 from jinja2 import Environment, StrictUndefined, Template
 from markupsafe import Markup
 
-from binome_integrations.language import Language
 from binome_integrations.report import charts
 from binome_integrations.report.figures import histogram, summarise
 from binome_integrations.report.model import MINIMUM_GROUP_SIZE, ProgrammeReport
@@ -23,10 +22,12 @@ from binome_integrations.report.texts import (
     integer,
     kind_label,
     label,
+    labelled,
     month,
     percent,
     timestamp,
 )
+from binome_shared.contracts.values import Language
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -105,7 +106,7 @@ class LanguageView:
     footer: str
 
 
-def render_html(report: ProgrammeReport, language: Language = "fr") -> str:
+def render_html(report: ProgrammeReport, language: Language = Language.FR) -> str:
     """The whole report page; ``language`` is shown first, the other one a click away."""
     ordered = [language, *(other for other in LANGUAGES if other != language)]
     views = [_view(report, view_language) for view_language in ordered]
@@ -122,7 +123,7 @@ def _template() -> Template:
 
 
 def _view(report: ProgrammeReport, language: Language) -> LanguageView:
-    other: Language = "en" if language == "fr" else "fr"
+    other = Language.EN if language == Language.FR else Language.FR
     programme = report.programme_name + (f" — {report.organisation}" if report.organisation else "")
     dead = report.dead_lettered_total
     return LanguageView(
@@ -213,9 +214,9 @@ def _key_figures(report: ProgrammeReport, language: Language) -> list[KeyFigure]
         KeyFigure(
             label=label("stalled_pairs", language),
             value=integer(report.stalled_pairs, language),
-            note=f"{label('active_pairs', language)} : {integer(report.active_pairs, language)}"
-            if language == "fr"
-            else f"{label('active_pairs', language)}: {integer(report.active_pairs, language)}",
+            note=labelled(
+                label("active_pairs", language), integer(report.active_pairs, language), language
+            ),
             tone="warn" if report.stalled_pairs else "neutral",
         ),
     ]

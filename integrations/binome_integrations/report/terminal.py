@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from binome_integrations.language import Language
 from binome_integrations.report.figures import histogram, summarise
 from binome_integrations.report.model import MINIMUM_GROUP_SIZE, ProgrammeReport
 from binome_integrations.report.texts import (
@@ -12,17 +11,19 @@ from binome_integrations.report.texts import (
     integer,
     kind_label,
     label,
+    labelled,
     month,
     percent,
     timestamp,
 )
+from binome_shared.contracts.values import Language
 
 BAR_WIDTH = 24
 SPARK = " ▁▂▃▄▅▆▇█"
 INDENT = "  "
 
 
-def render_terminal(report: ProgrammeReport, language: Language = "fr") -> str:
+def render_terminal(report: ProgrammeReport, language: Language = Language.FR) -> str:
     """A summary of ``report`` in ``language`` (``fr`` or ``en``), about 40–60 lines."""
     sections = [
         _heading(report, language),
@@ -90,11 +91,7 @@ def _overview(report: ProgrammeReport, language: Language) -> str:
         [label("completed_pairs", language), integer(report.completed_pairs, language)],
     ]
     lines = [_title(label("overview_title", language)), *_table(rows, right=frozenset({1}))]
-    lines.append(
-        f"{INDENT}{label('score', language)} : {score_text}"
-        if language == "fr"
-        else f"{INDENT}{label('score', language)}: {score_text}"
-    )
+    lines.append(INDENT + labelled(label("score", language), score_text, language))
     if spark:
         lines.append(f"{INDENT}{spark}")
     return "\n".join(lines)
@@ -120,9 +117,7 @@ def _unmatched(report: ProgrammeReport, language: Language) -> str:
         if group.examples:
             examples = ", ".join(group.examples[:3])
             lines.append(
-                f"{' ' * count_width}{label('examples', language)} : {examples}"
-                if language == "fr"
-                else f"{' ' * count_width}{label('examples', language)}: {examples}"
+                " " * count_width + labelled(label("examples", language), examples, language)
             )
     return "\n".join(lines)
 

@@ -18,6 +18,7 @@ import pytest
 from binome_integrations.report.figures import histogram
 from binome_integrations.report.html import render_html
 from binome_integrations.report.sample import sample_report
+from binome_shared.contracts.values import Language
 
 pytestmark = pytest.mark.e2e
 
@@ -132,7 +133,7 @@ def pixels_near(picture: Picture, colour: tuple[int, int, int], tolerance: int =
 @pytest.fixture
 def page(tmp_path: Path) -> Path:
     path = tmp_path / "report.html"
-    path.write_text(render_html(sample_report(), "fr"), encoding="utf-8")
+    path.write_text(render_html(sample_report(), Language.FR), encoding="utf-8")
     return path
 
 

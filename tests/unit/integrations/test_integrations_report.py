@@ -23,6 +23,7 @@ from binome_integrations.report.model import (
 from binome_integrations.report.sample import sample_report
 from binome_integrations.report.terminal import render_terminal
 from binome_integrations.report.texts import decimal, integer, month, percent
+from binome_shared.contracts.values import Language
 
 pytestmark = pytest.mark.unit
 
@@ -93,18 +94,18 @@ def test_axis_maximum_is_round(value: int, expected: tuple[int, int]) -> None:
 
 
 def test_numbers_follow_each_language() -> None:
-    assert integer(4066, "fr") == "4\u202f066"
-    assert integer(4066, "en") == "4,066"
-    assert decimal(0.7451, "fr") == "0,75"
-    assert decimal(0.7451, "en", 1) == "0.7"
-    assert percent(0.72, "fr") == "72\u202f%"
-    assert percent(0.72, "en") == "72%"
-    assert month("2027-02", "fr") == "févr. 2027"
-    assert month("2027-02", "en") == "Feb 2027"
+    assert integer(4066, Language.FR) == "4\u202f066"
+    assert integer(4066, Language.EN) == "4,066"
+    assert decimal(0.7451, Language.FR) == "0,75"
+    assert decimal(0.7451, Language.EN, 1) == "0.7"
+    assert percent(0.72, Language.FR) == "72\u202f%"
+    assert percent(0.72, Language.EN) == "72%"
+    assert month("2027-02", Language.FR) == "févr. 2027"
+    assert month("2027-02", Language.EN) == "Feb 2027"
 
 
 def test_terminal_summary_in_french_shows_the_figures() -> None:
-    text = render_terminal(REPORT, "fr")
+    text = render_terminal(REPORT, Language.FR)
     assert text.startswith("Bilan du programme · Mentorat inversé 2027 — Groupe Exemple\n")
     assert re.search(r"Binômes formés\s+112\n", text)
     assert re.search(r"Sans binôme\s+22\n", text)
@@ -118,7 +119,7 @@ def test_terminal_summary_in_french_shows_the_figures() -> None:
 
 
 def test_terminal_summary_in_english_is_aligned() -> None:
-    text = render_terminal(REPORT, "en")
+    text = render_terminal(REPORT, Language.EN)
     assert re.search(r"Pairs formed\s+112\n", text)
     assert re.search(r"Completed\s+86\s+72%", text)
     assert re.search(r"Juridique & Conformité\s+< 5\s+suppressed \(under 5 people\)", text)
@@ -130,7 +131,7 @@ def test_terminal_summary_in_english_is_aligned() -> None:
 
 def test_terminal_says_when_messages_were_dead_lettered() -> None:
     report = small_report(dead_letters=[DeadLetterCount(topic="binome.hr.commands.dlq", count=3)])
-    text = render_terminal(report, "en")
+    text = render_terminal(report, Language.EN)
     assert "✗ 3 dead-lettered message(s): to investigate." in text
     assert re.search(r"binome\.hr\.commands\.dlq\s+3", text)
 
@@ -147,11 +148,11 @@ def test_empty_programme_renders_without_figures() -> None:
             enrolled_mentees=0, matched=0, formed=0, first_session_held=0, completed=0
         ),
     )
-    text = render_terminal(report, "en")
+    text = render_terminal(report, Language.EN)
     assert "No pair formed." in text
     assert "Everyone has a pair." in text
     assert "No session." in text
-    html = render_html(report, "en")
+    html = render_html(report, Language.EN)
     assert html.count('role="img"') == 8
 
 
@@ -164,7 +165,7 @@ def views(html: str) -> dict[str, str]:
 
 
 def test_html_holds_both_languages_the_chosen_one_shown_first() -> None:
-    html = render_html(REPORT, "en")
+    html = render_html(REPORT, Language.EN)
     assert html.startswith('<!DOCTYPE html>\n<html lang="en">')
     by_language = views(html)
     assert list(by_language) == ["en", "fr"]
@@ -176,7 +177,7 @@ def test_html_holds_both_languages_the_chosen_one_shown_first() -> None:
 
 
 def test_html_has_four_labelled_charts_with_their_data_per_language() -> None:
-    html = render_html(REPORT, "fr")
+    html = render_html(REPORT, Language.FR)
     for language, part in views(html).items():
         for chart in ("scores", "funnel", "sessions", "units"):
             chart_id = f"{language}-{chart}"
@@ -196,7 +197,7 @@ def test_html_has_four_labelled_charts_with_their_data_per_language() -> None:
 
 
 def test_html_shows_suppressed_units_as_such_and_no_figure_for_them() -> None:
-    english = views(render_html(REPORT, "en"))["en"]
+    english = views(render_html(REPORT, Language.EN))["en"]
     units = english.split('<svg id="en-units"')[1].split("</svg>")[0]
     assert "suppressed (under 5 people)" in units
     row = re.search(r'<tr class="muted">(.*?)</tr>', english)
@@ -208,7 +209,7 @@ def test_html_shows_suppressed_units_as_such_and_no_figure_for_them() -> None:
 
 
 def test_html_is_self_contained() -> None:
-    html = render_html(REPORT, "fr")
+    html = render_html(REPORT, Language.FR)
     assert "http://" not in html
     assert "https://" not in html
     assert "<link" not in html
@@ -220,14 +221,14 @@ def test_html_is_self_contained() -> None:
 
 def test_html_escapes_what_comes_from_data() -> None:
     report = small_report(programme_name='<script>alert("x")</script>', organisation="A & B")
-    html = render_html(report, "fr")
+    html = render_html(report, Language.FR)
     assert "<script>alert" not in html
     assert "&lt;script&gt;alert" in html
     assert "A &amp; B" in html
 
 
 def test_html_numbers_match_the_report_in_both_languages() -> None:
-    by_language = views(render_html(REPORT, "fr"))
+    by_language = views(render_html(REPORT, Language.FR))
     assert "4\u202f066" in by_language["fr"]
     assert "4,066" in by_language["en"]
     assert "Aucun message en lettre morte." in by_language["fr"]
@@ -244,8 +245,8 @@ def test_cli_renders_a_saved_report(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["render", str(saved), "--html", str(page), "--language", "en"]) == 0
 
     captured = capsys.readouterr()
-    assert captured.out == render_terminal(REPORT, "en")
-    assert page.read_text(encoding="utf-8") == render_html(REPORT, "en")
+    assert captured.out == render_terminal(REPORT, Language.EN)
+    assert page.read_text(encoding="utf-8") == render_html(REPORT, Language.EN)
 
 
 def test_cli_refuses_an_invalid_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -260,7 +261,7 @@ def test_the_completed_card_says_how_many_finished_the_whole_plan() -> None:
     from binome_integrations.report.sample import sample_report
 
     report = sample_report()
-    page = render_html(report, "en")
+    page = render_html(report, Language.EN)
     finished = report.funnel.completed
     assert f"{finished} finished the whole plan" in page
-    assert f"dont {finished} au bout du déroulé" in render_html(report, "fr")
+    assert f"dont {finished} au bout du déroulé" in render_html(report, Language.FR)
