@@ -12,18 +12,19 @@ import httpx
 from faststream.asgi import AsgiResponse
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from binome_notifications.adapters import deliveries
-from binome_notifications.adapters.dispatch import Dispatcher, EmailSender, WebhookPoster
 from binome_notifications.adapters.rendering import NotificationRenderer
 from binome_notifications.adapters.smtp import SmtpEmailSender, SmtpSecurity, SmtpSettings
 from binome_notifications.adapters.webhooks import WebhookEndpoint, WebhookSender
-from binome_notifications.domain.model import HR_KINDS, Language, NotificationKind
+from binome_notifications.domain.model import HR_KINDS, NotificationKind
 from binome_notifications.domain.policy import RateLimiter, RetryPolicy
-from binome_notifications.handlers import NotificationHandlers
+from binome_notifications.domain.sending import DELIVER_JOB
+from binome_notifications.handlers import MessageHandlers
+from binome_notifications.sending import Dispatcher, EmailSender, WebhookPoster
 from binome_notifications.translation import ReceiverSubscription
 from binome_shared.contracts.catalogue import CATALOGUE
 from binome_shared.contracts.notifications_events import NOTIFICATIONS_EVENT_TYPES
 from binome_shared.contracts.topics import HR_COMMANDS, PAIRING_EVENTS, SESSIONS_EVENTS
+from binome_shared.contracts.values import Language
 from binome_shared.db.migrations import service_migrations
 from binome_shared.messaging.outbox import Outbox
 from binome_shared.runtime.postgres_tls import asyncpg_connection
@@ -226,7 +227,7 @@ async def delivery_counts(runtime: ServiceRuntime, scope: Mapping[str, Any]) -> 
 def definition(settings: ServiceSettings | None = None) -> ServiceDefinition:
     """Everything the notifications service reads, does and writes."""
     own = settings if isinstance(settings, NotificationsSettings) else NotificationsSettings()
-    handlers = NotificationHandlers(
+    handlers = MessageHandlers(
         renderer=NotificationRenderer(
             public_base_url=own.public_base_url,
             organizer_email=own.smtp_from,
@@ -247,7 +248,7 @@ def definition(settings: ServiceSettings | None = None) -> ServiceDefinition:
         publishes=NOTIFICATIONS_EVENT_TYPES,
         registry=CATALOGUE,
         migrations=tuple(service_migrations("binome_notifications")),
-        jobs={deliveries.DELIVER_JOB: sender.run_job},
+        jobs={DELIVER_JOB: sender.run_job},
         shutdown_hooks=(sender.close, smtp.close),
         http_routes={"/deliveries": delivery_counts},
     )

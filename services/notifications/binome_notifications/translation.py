@@ -11,26 +11,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from binome_notifications.adapters.directory import (
-    PairRecord,
-    ProgrammeRecord,
-    SessionRecord,
-)
 from binome_notifications.domain import triggers
 from binome_notifications.domain.content import UnmatchedReason
+from binome_notifications.domain.directory import PairRecord, ProgrammeRecord, SessionRecord
 from binome_notifications.domain.model import (
     HR_KINDS,
-    Language,
-    LocalizedText,
     NotificationKind,
     Person,
     Programme,
-    Role,
     WebhookReceiver,
 )
 from binome_shared.contracts import hr_commands, pairing_events, sessions_messages
-from binome_shared.contracts.participants import ParticipantProfile
-from binome_shared.contracts.values import LocalisedText
+from binome_shared.contracts.participants import ParticipantProfile, ParticipantRole
+from binome_shared.contracts.values import Language, LocalisedText
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,11 +40,6 @@ class ReceiverSubscription:
         return self.programmes is None or programme_id in self.programmes
 
 
-def localized(text: LocalisedText) -> LocalizedText:
-    """A contract's bilingual text as the domain's."""
-    return LocalizedText(fr=text.fr, en=text.en)
-
-
 def programme_record(
     command: hr_commands.DefineProgramme, *, programme_id: str, tenant_id: str
 ) -> ProgrammeRecord:
@@ -61,13 +49,13 @@ def programme_record(
         programme_id=programme_id,
         tenant_id=tenant_id,
         name=command.name,
-        language=Language(command.language.value),
+        language=command.language,
         time_zone=plan.time_zone,
         contact_name=command.contact.name,
         contact_email=command.contact.email,
-        contact_language=Language(command.contact.language.value),
+        contact_language=command.contact.language,
         reminder_lead=timedelta(hours=command.reminder_hours_before),
-        themes={session.key: localized(session.title) for session in plan.sessions},
+        themes={session.key: session.title for session in plan.sessions},
         feedback_after_each_session=plan.feedback.after_each_session,
         feedback_delay=timedelta(hours=plan.feedback.request_delay_hours),
     )
@@ -79,7 +67,7 @@ def person_from_profile(profile: ParticipantProfile) -> Person:
         person_id=profile.participant_id,
         display_name=profile.full_name,
         email=profile.email,
-        language=Language(profile.preferred_language.value),
+        language=profile.preferred_language,
         time_zone=profile.time_zone,
     )
 
@@ -135,7 +123,7 @@ def pair_formed(
         pair_id=event.pair_id,
         mentor=mentor,
         mentee=mentee,
-        explanation=localized(event.explanation.summary),
+        explanation=event.explanation.summary,
     )
 
 
@@ -160,24 +148,24 @@ def session_record(
 
 def session_theme(
     event_theme: LocalisedText | None, *, theme_key: str, programme: ProgrammeRecord
-) -> LocalizedText:
+) -> LocalisedText:
     """The title the event carries, else the programme plan's, else the key itself."""
-    return localized(event_theme) if event_theme is not None else programme.theme(theme_key)
+    return event_theme if event_theme is not None else programme.theme(theme_key)
 
 
-CANCELLATION_REASONS: dict[str, LocalizedText] = {
-    "participant_unavailable": LocalizedText(
+CANCELLATION_REASONS: dict[str, LocalisedText] = {
+    "participant_unavailable": LocalisedText(
         fr="L'un de vous n'est pas disponible à cette date.",
         en="One of you is not available at that time.",
     ),
-    "session_skipped": LocalizedText(
+    "session_skipped": LocalisedText(
         fr="Cette séance a été retirée du parcours de votre binôme.",
         en="This session was taken out of your pair's plan.",
     ),
-    "pair_dissolved": LocalizedText(
+    "pair_dissolved": LocalisedText(
         fr="Votre binôme a pris fin.", en="Your pair has come to an end."
     ),
-    "programme_ended": LocalizedText(fr="Le programme est terminé.", en="The programme has ended."),
+    "programme_ended": LocalisedText(fr="Le programme est terminé.", en="The programme has ended."),
 }
 """SessionCancelled carries a reason code (never free text): what each one says to people."""
 
@@ -203,7 +191,7 @@ def session_scheduled(
     *,
     occurred_at: datetime,
     programme: Programme,
-    theme: LocalizedText,
+    theme: LocalisedText,
     mentor: Person,
     mentee: Person,
 ) -> triggers.SessionScheduled:
@@ -235,7 +223,7 @@ def session_cancelled(
     *,
     occurred_at: datetime,
     programme: Programme,
-    theme: LocalizedText,
+    theme: LocalisedText,
     mentor: Person,
     mentee: Person,
 ) -> triggers.SessionCancelled:
@@ -262,7 +250,7 @@ def session_completed(
     *,
     occurred_at: datetime,
     programme: Programme,
-    theme: LocalizedText,
+    theme: LocalisedText,
     mentor: Person,
     mentee: Person,
 ) -> triggers.SessionCompleted:
@@ -314,7 +302,7 @@ def pair_fit_concern(
         pair_id=event.pair_id,
         mentor=mentor,
         mentee=mentee,
-        raised_by=Role(event.side.value),
+        raised_by=ParticipantRole(event.side.value),
         session_number=event.session_number,
     )
 
@@ -354,7 +342,7 @@ def matching_completed(
         pairs_formed=event.pairs,
         participants_unmatched=len(event.unmatched),
         unmatched_reasons=tuple(
-            UnmatchedReason(reason=localized(first_reason[code]), count=count)
+            UnmatchedReason(reason=first_reason[code], count=count)
             for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
         ),
         average_score=event.score_quantiles.get("mean"),

@@ -21,14 +21,10 @@ import icalendar
 import pytest
 
 from binome_notifications.adapters.messages import OutgoingEmail
+from binome_notifications.adapters.mime import message_id_for
 from binome_notifications.adapters.rendering import NotificationRenderer
 from binome_notifications.adapters.retrying import deliver_with_retries
-from binome_notifications.adapters.smtp import (
-    SmtpEmailSender,
-    SmtpSecurity,
-    SmtpSettings,
-    message_id_for,
-)
+from binome_notifications.adapters.smtp import SmtpEmailSender, SmtpSecurity, SmtpSettings
 from binome_notifications.adapters.smtp_sink import FaultStage, SinkFault, SmtpSink
 from binome_notifications.domain.examples import example_trigger
 from binome_notifications.domain.model import Language, NotificationKind

@@ -17,14 +17,9 @@ from hypothesis import strategies as st
 import binome_notifications
 from binome_notifications.adapters.headers import UnsafeHeaderError
 from binome_notifications.adapters.messages import CalendarAttachment, OutgoingEmail
+from binome_notifications.adapters.mime import build_mime_message, mime_bytes
 from binome_notifications.adapters.rendering import NotificationRenderer
-from binome_notifications.adapters.smtp import (
-    SmtpEmailSender,
-    SmtpSecurity,
-    SmtpSettings,
-    build_mime_message,
-    mime_bytes,
-)
+from binome_notifications.adapters.smtp import SmtpEmailSender, SmtpSecurity, SmtpSettings
 from binome_notifications.domain.content import CalendarMethod
 from binome_notifications.domain.examples import example_trigger
 from binome_notifications.domain.model import Language, NotificationKind

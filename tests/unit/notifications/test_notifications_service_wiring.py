@@ -7,20 +7,21 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from binome_notifications import translation
-from binome_notifications.adapters.deliveries import outgoing_from_stored, stored_message
-from binome_notifications.adapters.directory import SessionRecord
 from binome_notifications.adapters.rendering import NotificationRenderer
 from binome_notifications.adapters.smtp import SmtpSecurity
+from binome_notifications.adapters.stored_messages import outgoing_from_stored, stored_message
 from binome_notifications.bootstrap import (
     NotificationsSettings,
     definition,
     receiver_subscriptions,
     smtp_settings,
 )
+from binome_notifications.domain.directory import SessionRecord
 from binome_notifications.domain.examples import example_trigger
-from binome_notifications.domain.model import Channel, Language, NotificationKind, Role
+from binome_notifications.domain.model import Channel, Language, NotificationKind
 from binome_notifications.domain.planning import plan_notifications
 from binome_shared.contracts import hr_commands, pairing_events, sessions_messages
+from binome_shared.contracts.participants import ParticipantRole
 from binome_shared.contracts.sessions_messages import SessionCancelled, Side
 from binome_shared.contracts.values import Language as ContractLanguage
 from tests.unit.notifications import notifications_factories as make
@@ -110,7 +111,7 @@ def test_a_fit_concern_tells_hr_which_side_spoke_and_after_which_session() -> No
             mentor=mentor,
             mentee=mentee,
         )
-        assert trigger.raised_by is Role(side.value)
+        assert trigger.raised_by is ParticipantRole(side.value)
         assert trigger.session_number == session_number
         planned = plan_notifications(trigger)
         assert {n.kind for n in planned} == {NotificationKind.HR_FIT_ALERT}

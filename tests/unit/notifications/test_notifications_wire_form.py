@@ -11,8 +11,8 @@ import aiosmtplib.email
 import pytest
 
 from binome_notifications.adapters.messages import OutgoingEmail
+from binome_notifications.adapters.mime import build_mime_message, mime_bytes
 from binome_notifications.adapters.rendering import NotificationRenderer
-from binome_notifications.adapters.smtp import build_mime_message, mime_bytes
 from binome_notifications.adapters.smtp_sink import raw_subject, subject_slug
 from binome_notifications.domain.examples import example_trigger
 from binome_notifications.domain.model import Channel, Language, NotificationKind
