@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 import asyncpg
 
@@ -22,7 +22,7 @@ from binome_notifications.adapters.deliveries import DeliveryLedger, PostgresDel
 from binome_notifications.adapters.directory import Directory, PostgresDirectory
 from binome_notifications.adapters.rendering import NotificationRenderer
 from binome_notifications.domain.directory import EnrolledPerson, PairPeople, ProgrammeRecord
-from binome_notifications.domain.model import Channel, NotificationKind, Person, Programme
+from binome_notifications.domain.model import Channel, NotificationKind, Programme
 from binome_notifications.domain.policy import OptOut, Preferences
 from binome_notifications.domain.triggers import Trigger
 from binome_notifications.notifying import Notifier, cancel_superseded_reminders
@@ -35,8 +35,8 @@ from binome_notifications.prerequisites import (
     programme_ready,
     session_ready,
 )
-from binome_notifications.translation import ReceiverSubscription
-from binome_shared.contracts.base import Envelope
+from binome_notifications.translation import PairScene, ReceiverSubscription
+from binome_shared.contracts.base import Envelope, Event
 from binome_shared.contracts.hr_commands import (
     DefineProgramme,
     EnrolParticipant,
@@ -67,34 +67,23 @@ LedgerFactory = Callable[[asyncpg.Connection], DeliveryLedger]
 """Opens the delivery ledger on a unit of work's connection (a fake one in unit tests)."""
 
 PairEvent = TypeVar("PairEvent", PairStalled, PairFitConcernRaised, PairCompleted)
-_Event_contra = TypeVar("_Event_contra", contravariant=True)
 
+PairEventTranslation = Callable[[PairEvent, PairScene], Trigger]
+"""A translation of a pair's event into a trigger, once the pair's people are known."""
 
-class PairEventTranslation(Protocol[_Event_contra]):
-    """A translation of a pair's event into a trigger, once the pair's people are known."""
+ProgrammeEvent = TypeVar("ProgrammeEvent", MatchingCompleted, ProgrammeProgressReported)
 
-    def __call__(
-        self,
-        event: _Event_contra,
-        /,
-        *,
-        occurred_at: datetime,
-        programme: Programme,
-        mentor: Person,
-        mentee: Person,
-    ) -> Trigger: ...
+ProgrammeEventTranslation = Callable[[ProgrammeEvent, datetime, Programme], Trigger]
+"""A translation of a programme's event (for HR) into a trigger."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _KnownPair:
     """A pair whose programme and two members are all known."""
 
-    pair_id: str
-    record: ProgrammeRecord
-    programme: Programme
-    mentor: Person
-    mentee: Person
     people: PairPeople
+    record: ProgrammeRecord
+    scene: PairScene
 
 
 class MessageHandlers:
@@ -210,14 +199,11 @@ class MessageHandlers:
         """Introduce the two members to each other."""
         directory = self._directory(uow.conn)
         pair = translation.pair_record(envelope.data, programme_id=envelope.programme_id)
-        known = self._known(await directory.pair_people(pair))
+        known = self._known(await directory.pair_people(pair), envelope.time)
         await directory.save_pair(pair)
         trigger = translation.pair_formed(
             envelope.data,
-            occurred_at=envelope.time,
-            programme=known.programme,
-            mentor=known.mentor,
-            mentee=known.mentee,
+            known.scene,
         )
         await self._notify(trigger, envelope, uow, known=known)
         uow.release(pair_ready(pair.pair_id))
@@ -232,11 +218,7 @@ class MessageHandlers:
         self, envelope: Envelope[MatchingCompleted], uow: UnitOfWork
     ) -> None:
         """Send the round's summary to HR (e-mail and subscribed webhooks)."""
-        programme = await self._programme(envelope.programme_id, uow)
-        trigger = translation.matching_completed(
-            envelope.data, occurred_at=envelope.time, programme=programme
-        )
-        await self._notify_hr(trigger, envelope, uow)
+        await self._programme_event(envelope, uow, translation.matching_completed)
 
     # --- sessions events -----------------------------------------------------------------
 
@@ -246,18 +228,15 @@ class MessageHandlers:
         """Confirm with a calendar invite and plan the reminder; a reschedule updates the
         invite (higher SEQUENCE) and drops the older revision's reminder."""
         event = envelope.data
-        known = await self._pair(event.pair_id, uow)
+        known = await self._pair(event.pair_id, envelope.time, uow)
         session = translation.session_record(event)
         await self._directory(uow.conn).save_session(session)
         trigger = translation.session_scheduled(
             session,
-            occurred_at=envelope.time,
-            programme=known.programme,
+            known.scene,
             theme=translation.session_theme(
                 event.theme, theme_key=session.theme_key, programme=known.record
             ),
-            mentor=known.mentor,
-            mentee=known.mentee,
         )
         await cancel_superseded_reminders(
             self._deliveries(uow.conn), pair_id=event.pair_id, trigger=trigger, now=uow.now
@@ -270,7 +249,7 @@ class MessageHandlers:
     ) -> None:
         """Tell both, with a CANCEL invite, and drop the session's pending reminders."""
         event = envelope.data
-        known = await self._pair(event.pair_id, uow)
+        known = await self._pair(event.pair_id, envelope.time, uow)
         directory = self._directory(uow.conn)
         session_id = translation.session_id(event.pair_id, event.session_number)
         session = await directory.session(session_id) or translation.cancelled_session(event)
@@ -281,11 +260,8 @@ class MessageHandlers:
         trigger = translation.session_cancelled(
             event,
             session,
-            occurred_at=envelope.time,
-            programme=known.programme,
+            known.scene,
             theme=known.record.theme(session.theme_key),
-            mentor=known.mentor,
-            mentee=known.mentee,
         )
         await cancel_superseded_reminders(
             self._deliveries(uow.conn), pair_id=event.pair_id, trigger=trigger, now=uow.now
@@ -298,16 +274,13 @@ class MessageHandlers:
     ) -> None:
         """Ask both for feedback, after the programme's delay, if the programme asks for it."""
         event = envelope.data
-        known = await self._pair(event.pair_id, uow)
+        known = await self._pair(event.pair_id, envelope.time, uow)
         if not known.record.feedback_after_each_session:
             return
         trigger = translation.session_completed(
             event,
-            occurred_at=envelope.time,
-            programme=known.programme,
+            known.scene,
             theme=known.record.theme(event.theme_key),
-            mentor=known.mentor,
-            mentee=known.mentee,
         )
         not_before = event.held_at + known.record.feedback_delay
         await self._notify(trigger, envelope, uow, known=known, not_before=not_before)
@@ -330,34 +303,25 @@ class MessageHandlers:
         self, envelope: Envelope[ProgrammeProgressReported], uow: UnitOfWork
     ) -> None:
         """Send the programme's progress report to HR (e-mail and subscribed webhooks)."""
-        programme = await self._programme(envelope.programme_id, uow)
-        trigger = translation.progress_reported(
-            envelope.data, occurred_at=envelope.time, programme=programme
-        )
-        await self._notify_hr(trigger, envelope, uow)
+        await self._programme_event(envelope, uow, translation.progress_reported)
 
     # --- shared steps --------------------------------------------------------------------
 
-    async def _programme(self, programme_id: str, uow: UnitOfWork) -> Programme:
-        record = await self._directory(uow.conn).programme(programme_id)
-        return translation.domain_programme(known_programme(record, programme_id), self._receivers)
-
-    async def _pair(self, pair_id: str, uow: UnitOfWork) -> _KnownPair:
+    async def _pair(self, pair_id: str, occurred_at: datetime, uow: UnitOfWork) -> _KnownPair:
         people = await self._directory(uow.conn).people_of_pair(pair_id)
-        return self._known(known_pair(people, pair_id))
+        return self._known(known_pair(people, pair_id), occurred_at)
 
-    def _known(self, people: PairPeople) -> _KnownPair:
+    def _known(self, people: PairPeople, occurred_at: datetime) -> _KnownPair:
         """The pair's programme and members, or park the message until they are known."""
         pair = people.pair
         record = known_programme(people.programme, pair.programme_id)
-        return _KnownPair(
-            pair_id=pair.pair_id,
-            record=record,
+        scene = PairScene(
+            occurred_at=occurred_at,
             programme=translation.domain_programme(record, self._receivers),
             mentor=known_person(people.mentor, pair.programme_id, pair.mentor_id),
             mentee=known_person(people.mentee, pair.programme_id, pair.mentee_id),
-            people=people,
         )
+        return _KnownPair(people=people, record=record, scene=scene)
 
     async def _pair_event(
         self,
@@ -366,29 +330,17 @@ class MessageHandlers:
         translate: PairEventTranslation[PairEvent],
     ) -> None:
         """The steps of a pair's event that needs nothing but the pair's people."""
-        known = await self._pair(envelope.data.pair_id, uow)
+        known = await self._pair(envelope.data.pair_id, envelope.time, uow)
         trigger = translate(
             envelope.data,
-            occurred_at=envelope.time,
-            programme=known.programme,
-            mentor=known.mentor,
-            mentee=known.mentee,
+            known.scene,
         )
         await self._notify(trigger, envelope, uow, known=known)
 
     async def _notify(
         self,
         trigger: Trigger,
-        envelope: Envelope[
-            PairFormed
-            | SessionScheduled
-            | SessionRescheduled
-            | SessionCancelled
-            | SessionCompleted
-            | PairStalled
-            | PairFitConcernRaised
-            | PairCompleted
-        ],
+        envelope: Envelope[Event],
         uow: UnitOfWork,
         *,
         known: _KnownPair,
@@ -401,23 +353,27 @@ class MessageHandlers:
             trigger,
             envelope=envelope,
             now=uow.now,
-            pair_id=known.pair_id,
+            pair_id=known.people.pair.pair_id,
             preferences=known.people.preferences,
             expires_at=expires_at,
             not_before=not_before,
         )
 
-    async def _notify_hr(
+    async def _programme_event(
         self,
-        trigger: Trigger,
-        envelope: Envelope[MatchingCompleted | ProgrammeProgressReported],
+        envelope: Envelope[ProgrammeEvent],
         uow: UnitOfWork,
+        translate: ProgrammeEventTranslation[ProgrammeEvent],
     ) -> None:
-        """Deliveries of a programme's event: HR contact and webhook receivers, who are
+        """A programme's event for HR: its contact and webhook receivers, who are
         configuration and have no opt-outs."""
+        record = await self._directory(uow.conn).programme(envelope.programme_id)
+        programme = translation.domain_programme(
+            known_programme(record, envelope.programme_id), self._receivers
+        )
         await self._notifier.notify(
             self._deliveries(uow.conn),
-            trigger,
+            translate(envelope.data, envelope.time, programme),
             envelope=envelope,
             now=uow.now,
             pair_id=None,

@@ -10,7 +10,6 @@ import logging
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 from binome_notifications.adapters.deliveries import DeliveryLedger, PlannedDelivery
 from binome_notifications.adapters.messages import OutgoingEmail, OutgoingWebhook
@@ -20,7 +19,7 @@ from binome_notifications.domain.model import Channel, Notification, Notificatio
 from binome_notifications.domain.planning import plan_notifications, supersedes_reminder
 from binome_notifications.domain.policy import Preferences
 from binome_notifications.domain.triggers import Trigger
-from binome_shared.contracts.base import Envelope
+from binome_shared.contracts.base import Envelope, Event
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +35,7 @@ class Notifier:
         ledger: DeliveryLedger,
         trigger: Trigger,
         *,
-        envelope: Envelope[Any],
+        envelope: Envelope[Event],
         now: datetime,
         pair_id: str | None,
         preferences: Mapping[str, Preferences],

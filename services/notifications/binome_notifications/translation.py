@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypedDict
 
 from binome_notifications.domain import triggers
 from binome_notifications.domain.content import UnmatchedReason
@@ -93,6 +94,36 @@ def domain_programme(
     )
 
 
+class PairTriggerFields(TypedDict):
+    """The fields every trigger about a pair has (see ``triggers.PairTrigger``)."""
+
+    occurred_at: datetime
+    programme: Programme
+    pair_id: str
+    mentor: Person
+    mentee: Person
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PairScene:
+    """What a trigger about a pair is set in: when, in which programme, between whom."""
+
+    occurred_at: datetime
+    programme: Programme
+    mentor: Person
+    mentee: Person
+
+    def about(self, pair_id: str) -> PairTriggerFields:
+        """The common fields of a trigger about ``pair_id``."""
+        return PairTriggerFields(
+            occurred_at=self.occurred_at,
+            programme=self.programme,
+            pair_id=pair_id,
+            mentor=self.mentor,
+            mentee=self.mentee,
+        )
+
+
 def session_id(pair_id: str, session_number: int) -> str:
     """A session's id: stable across reschedules, so its calendar UID is too."""
     return f"{pair_id}-{session_number}"
@@ -110,19 +141,11 @@ def pair_record(event: pairing_events.PairFormed, *, programme_id: str) -> PairR
 
 def pair_formed(
     event: pairing_events.PairFormed,
-    *,
-    occurred_at: datetime,
-    programme: Programme,
-    mentor: Person,
-    mentee: Person,
+    scene: PairScene,
 ) -> triggers.PairFormed:
     """Introductions: who, why (the pairing explanation), and the first step."""
     return triggers.PairFormed(
-        occurred_at=occurred_at,
-        programme=programme,
-        pair_id=event.pair_id,
-        mentor=mentor,
-        mentee=mentee,
+        **scene.about(event.pair_id),
         explanation=event.explanation.summary,
     )
 
@@ -188,21 +211,14 @@ def cancelled_session(event: sessions_messages.SessionCancelled) -> SessionRecor
 
 def session_scheduled(
     session: SessionRecord,
+    scene: PairScene,
     *,
-    occurred_at: datetime,
-    programme: Programme,
     theme: LocalisedText,
-    mentor: Person,
-    mentee: Person,
 ) -> triggers.SessionScheduled:
     """Confirmation with an invite, and a reminder before the session."""
     return triggers.SessionScheduled(
-        occurred_at=occurred_at,
-        programme=programme,
-        pair_id=session.pair_id,
+        **scene.about(session.pair_id),
         session_id=session.session_id,
-        mentor=mentor,
-        mentee=mentee,
         theme=theme,
         starts_at=session.starts_at,
         ends_at=session.ends_at,
@@ -220,22 +236,15 @@ def cancellation_sequence(event: sessions_messages.SessionCancelled, known: Sess
 def session_cancelled(
     event: sessions_messages.SessionCancelled,
     session: SessionRecord,
+    scene: PairScene,
     *,
-    occurred_at: datetime,
-    programme: Programme,
     theme: LocalisedText,
-    mentor: Person,
-    mentee: Person,
 ) -> triggers.SessionCancelled:
     """A cancellation with a CANCEL invite for the session's latest revision."""
     reason = CANCELLATION_REASONS.get(event.reason)
     return triggers.SessionCancelled(
-        occurred_at=occurred_at,
-        programme=programme,
-        pair_id=session.pair_id,
+        **scene.about(session.pair_id),
         session_id=session.session_id,
-        mentor=mentor,
-        mentee=mentee,
         theme=theme,
         starts_at=session.starts_at,
         ends_at=session.ends_at,
@@ -247,21 +256,14 @@ def session_cancelled(
 
 def session_completed(
     event: sessions_messages.SessionCompleted,
+    scene: PairScene,
     *,
-    occurred_at: datetime,
-    programme: Programme,
     theme: LocalisedText,
-    mentor: Person,
-    mentee: Person,
 ) -> triggers.SessionCompleted:
     """A feedback request for a session that took place."""
     return triggers.SessionCompleted(
-        occurred_at=occurred_at,
-        programme=programme,
-        pair_id=event.pair_id,
+        **scene.about(event.pair_id),
         session_id=session_id(event.pair_id, event.session_number),
-        mentor=mentor,
-        mentee=mentee,
         theme=theme,
         completed_at=event.held_at,
     )
@@ -269,19 +271,11 @@ def session_completed(
 
 def pair_stalled(
     event: sessions_messages.PairStalled,
-    *,
-    occurred_at: datetime,
-    programme: Programme,
-    mentor: Person,
-    mentee: Person,
+    scene: PairScene,
 ) -> triggers.PairStalled:
     """A nudge to the pair and a note to HR."""
     return triggers.PairStalled(
-        occurred_at=occurred_at,
-        programme=programme,
-        pair_id=event.pair_id,
-        mentor=mentor,
-        mentee=mentee,
+        **scene.about(event.pair_id),
         weeks_without_session=event.weeks_silent,
         last_session_at=event.last_session_at,
     )
@@ -289,19 +283,11 @@ def pair_stalled(
 
 def pair_fit_concern(
     event: sessions_messages.PairFitConcernRaised,
-    *,
-    occurred_at: datetime,
-    programme: Programme,
-    mentor: Person,
-    mentee: Person,
+    scene: PairScene,
 ) -> triggers.PairFitConcern:
     """A note to HR: which side finds the pair not a good fit, and after which session."""
     return triggers.PairFitConcern(
-        occurred_at=occurred_at,
-        programme=programme,
-        pair_id=event.pair_id,
-        mentor=mentor,
-        mentee=mentee,
+        **scene.about(event.pair_id),
         raised_by=ParticipantRole(event.side.value),
         session_number=event.session_number,
     )
@@ -309,25 +295,17 @@ def pair_fit_concern(
 
 def pair_completed(
     event: sessions_messages.PairCompleted,
-    *,
-    occurred_at: datetime,
-    programme: Programme,
-    mentor: Person,
-    mentee: Person,
+    scene: PairScene,
 ) -> triggers.PairCompleted:
     """Thanks and the closing survey."""
     return triggers.PairCompleted(
-        occurred_at=occurred_at,
-        programme=programme,
-        pair_id=event.pair_id,
-        mentor=mentor,
-        mentee=mentee,
+        **scene.about(event.pair_id),
         sessions_completed=event.sessions_held,
     )
 
 
 def matching_completed(
-    event: pairing_events.MatchingCompleted, *, occurred_at: datetime, programme: Programme
+    event: pairing_events.MatchingCompleted, occurred_at: datetime, programme: Programme
 ) -> triggers.MatchingCompleted:
     """The round's summary for HR: counts, average score, why people stayed unmatched."""
     counts = Counter(item.reason_code for item in event.unmatched)
@@ -351,7 +329,6 @@ def matching_completed(
 
 def progress_reported(
     event: sessions_messages.ProgrammeProgressReported,
-    *,
     occurred_at: datetime,
     programme: Programme,
 ) -> triggers.ProgressReportDue:

@@ -106,10 +106,9 @@ def test_a_fit_concern_tells_hr_which_side_spoke_and_after_which_session() -> No
     def concern(side: Side, session_number: int | None) -> list[str]:
         trigger = translation.pair_fit_concern(
             make.pair_fit_concern_raised(side=side, session_number=session_number).data,
-            occurred_at=make.NOW,
-            programme=programme,
-            mentor=mentor,
-            mentee=mentee,
+            translation.PairScene(
+                occurred_at=make.NOW, programme=programme, mentor=mentor, mentee=mentee
+            ),
         )
         assert trigger.raised_by is ParticipantRole(side.value)
         assert trigger.session_number == session_number

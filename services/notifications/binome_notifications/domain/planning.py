@@ -72,12 +72,10 @@ def plan_notifications(trigger: Trigger) -> list[Notification]:
 def _introductions(trigger: PairFormed) -> Iterator[Notification]:
     def introduction(side: PairSide) -> NotificationContent:
         return IntroductionContent(
-            recipient_name=side.person.display_name,
+            **side.names(trigger.programme),
             recipient_role=side.role,
-            partner_name=side.partner.display_name,
             partner_role=side.partner_role,
             partner_job_title=side.partner.job_title,
-            programme_name=trigger.programme.name,
             explanation=trigger.explanation,
             first_step=trigger.first_step or DEFAULT_FIRST_STEP,
             link_path=path("pairs", trigger.pair_id),
@@ -100,9 +98,7 @@ def _stall_notifications(trigger: PairStalled) -> Iterator[Notification]:
 
     def nudge(side: PairSide) -> NotificationContent:
         return StallNudgeContent(
-            recipient_name=side.person.display_name,
-            partner_name=side.partner.display_name,
-            programme_name=programme.name,
+            **side.names(programme),
             weeks_without_session=trigger.weeks_without_session,
             last_session_at=trigger.last_session_at,
             link_path=path("pairs", trigger.pair_id, "schedule"),
@@ -203,9 +199,7 @@ def _progress_reports(trigger: ProgressReportDue) -> Iterator[Notification]:
 def _thanks(trigger: PairCompleted) -> Iterator[Notification]:
     def thanks(side: PairSide) -> NotificationContent:
         return PairThanksContent(
-            recipient_name=side.person.display_name,
-            partner_name=side.partner.display_name,
-            programme_name=trigger.programme.name,
+            **side.names(trigger.programme),
             sessions_completed=trigger.sessions_completed,
             link_path=path("pairs", trigger.pair_id, "survey"),
         )

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import NamedTuple
+from typing import NamedTuple, TypedDict
 from urllib.parse import quote
 
 from binome_notifications.domain.content import NotificationContent
@@ -43,6 +43,14 @@ def path(*segments: str) -> str:
     return "/" + "/".join(quote(segment, safe="") for segment in segments)
 
 
+class ReaderNames(TypedDict):
+    """The names every message to a pair's member starts from."""
+
+    recipient_name: str
+    partner_name: str
+    programme_name: str
+
+
 class PairSide(NamedTuple):
     """One member of a pair, seen as the reader of a message about it."""
 
@@ -50,6 +58,14 @@ class PairSide(NamedTuple):
     role: ParticipantRole
     partner: Person
     partner_role: ParticipantRole
+
+    def names(self, programme: Programme) -> ReaderNames:
+        """Who reads, about whom, in which programme."""
+        return ReaderNames(
+            recipient_name=self.person.display_name,
+            partner_name=self.partner.display_name,
+            programme_name=programme.name,
+        )
 
 
 def pair_sides(trigger: PairTrigger) -> tuple[PairSide, PairSide]:

@@ -122,9 +122,7 @@ def session_cancelled(trigger: SessionCancelled) -> Iterator[Notification]:
 
     def cancellation(side: PairSide) -> NotificationContent:
         return SessionContent(
-            recipient_name=side.person.display_name,
-            partner_name=side.partner.display_name,
-            programme_name=trigger.programme.name,
+            **side.names(trigger.programme),
             theme=trigger.theme,
             session_number=trigger.session_number,
             starts_at=trigger.starts_at,
@@ -147,9 +145,7 @@ def session_cancelled(trigger: SessionCancelled) -> Iterator[Notification]:
 def feedback_requests(trigger: SessionCompleted) -> Iterator[Notification]:
     def feedback_request(side: PairSide) -> NotificationContent:
         return FeedbackRequestContent(
-            recipient_name=side.person.display_name,
-            partner_name=side.partner.display_name,
-            programme_name=trigger.programme.name,
+            **side.names(trigger.programme),
             theme=trigger.theme,
             completed_at=trigger.completed_at,
             link_path=path("sessions", trigger.session_id, "feedback"),

@@ -35,6 +35,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import asyncpg
@@ -69,6 +70,17 @@ _MIN_DEFERRAL = timedelta(seconds=1)
 _DEFAULT_IN_FLIGHT_GRACE = timedelta(minutes=2)
 
 PoolFactory = Callable[[], Awaitable[asyncpg.Pool]]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Due:
+    """A delivery whose turn it is to be sent: what to send, and whether it is in doubt."""
+
+    delivery: StoredDelivery
+    message: OutgoingEmail | OutgoingWebhook
+    turn: int
+    now: datetime
+    in_doubt: bool
 
 
 class Dispatcher:
@@ -145,63 +157,52 @@ class Dispatcher:
             logger.info("delivery deferred by rate limit kind=%s key=%s", delivery.kind.value, key)
             await _plan_turn(uow, key, turn + 1, retry_at)
             return
-        in_doubt = decision is Before.RESEND_IN_DOUBT
-        if in_doubt:
+        due = _Due(
+            delivery=delivery,
+            message=message,
+            turn=turn,
+            now=now,
+            in_doubt=decision is Before.RESEND_IN_DOUBT,
+        )
+        if due.in_doubt:
             logger.warning(
                 "delivery interrupted mid-send, sending again kind=%s key=%s",
                 delivery.kind.value,
                 key,
             )
         if self._concurrency > 1:
-            await self._send_in_background(delivery, message, turn=turn, now=now, in_doubt=in_doubt)
+            await self._send_in_background(due)
         else:
-            await self._send_in_turn(uow, delivery, message, turn=turn, now=now, in_doubt=in_doubt)
+            await self._send_in_turn(uow, due)
 
-    async def _send_in_turn(
-        self,
-        uow: UnitOfWork,
-        delivery: StoredDelivery,
-        message: OutgoingEmail | OutgoingWebhook,
-        *,
-        turn: int,
-        now: datetime,
-        in_doubt: bool,
-    ) -> None:
+    async def _send_in_turn(self, uow: UnitOfWork, due: _Due) -> None:
         """Claim, send and record before the next job (one send at a time)."""
-        key = delivery.delivery_key
+        key = due.delivery.delivery_key
         pool = await self._connections()
         async with pool.acquire() as conn:
-            attempt = await self._attempts(conn).claim(key, now=now, in_doubt=in_doubt)
+            attempt = await self._attempts(conn).claim(key, now=due.now, in_doubt=due.in_doubt)
         if attempt is None:
             return
         failpoints.crash_if_armed("notifications.after_claim")
-        finished = await self._attempt(delivery, message, attempt=attempt, turn=turn, now=now)
+        finished = await self._attempt(due, attempt)
         async with pool.acquire() as conn, conn.transaction():
             await self._recorder.record(conn, finished)
         if isinstance(finished.step, RetryAt):
-            await _plan_turn(uow, key, turn + 1, finished.step.at)
+            await _plan_turn(uow, key, due.turn + 1, finished.step.at)
 
-    async def _send_in_background(
-        self,
-        delivery: StoredDelivery,
-        message: OutgoingEmail | OutgoingWebhook,
-        *,
-        turn: int,
-        now: datetime,
-        in_doubt: bool,
-    ) -> None:
+    async def _send_in_background(self, due: _Due) -> None:
         """Claim (with the recovery turn) now; send and record in a background task."""
-        key = delivery.delivery_key
+        key = due.delivery.delivery_key
         await self._in_flight.take_slot()
         try:
             pool = await self._connections()
             async with pool.acquire() as conn:
                 attempt = await self._attempts(conn).claim_with_recovery_turn(
                     key,
-                    now=now,
-                    in_doubt=in_doubt,
-                    turn=turn + 1,
-                    recovery_at=now + self._in_flight_grace,
+                    now=due.now,
+                    in_doubt=due.in_doubt,
+                    turn=due.turn + 1,
+                    recovery_at=due.now + self._in_flight_grace,
                 )
         except BaseException:
             self._in_flight.give_back_slot()
@@ -212,26 +213,23 @@ class Dispatcher:
         failpoints.crash_if_armed("notifications.after_claim")
 
         async def send() -> FinishedAttempt:
-            return await self._attempt(delivery, message, attempt=attempt, turn=turn, now=now)
+            return await self._attempt(due, attempt)
 
         self._in_flight.start(key, send)
 
-    async def _attempt(
-        self,
-        delivery: StoredDelivery,
-        message: OutgoingEmail | OutgoingWebhook,
-        *,
-        attempt: int,
-        turn: int,
-        now: datetime,
-    ) -> FinishedAttempt:
+    async def _attempt(self, due: _Due, attempt: int) -> FinishedAttempt:
         """One send, and what the retry policy makes of its outcome."""
-        outcome = await self._channels.send(message)
+        outcome = await self._channels.send(due.message)
         step = after_attempt(
-            outcome, attempts=attempt, now=now, policy=self._retry_policy, rng=self._rng
+            outcome, attempts=attempt, now=due.now, policy=self._retry_policy, rng=self._rng
         )
         return FinishedAttempt(
-            delivery=delivery, step=step, attempt=attempt, outcome=outcome, turn=turn, now=now
+            delivery=due.delivery,
+            step=step,
+            attempt=attempt,
+            outcome=outcome,
+            turn=due.turn,
+            now=due.now,
         )
 
     async def drain(self) -> None:

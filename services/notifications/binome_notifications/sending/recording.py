@@ -117,30 +117,21 @@ class OutcomeRecorder:
     def _event(self, finished: FinishedAttempt, *, resends: int) -> Envelope[Event]:
         """NotificationSent or NotificationFailed for a delivery that just ended."""
         delivery, step = finished.delivery, finished.step
+        about = {
+            "delivery_key": delivery.delivery_key,
+            "kind": delivery.kind.value,
+            "channel": delivery.channel.value,
+            "recipient_id": delivery.recipient_id,
+            "subject_id": delivery.subject_id,
+            "attempts": finished.attempt,
+        }
         event: Event
         if isinstance(step, GiveUp):
             outcome = "failed"
-            event = NotificationFailed(
-                delivery_key=delivery.delivery_key,
-                kind=delivery.kind.value,
-                channel=delivery.channel.value,
-                recipient_id=delivery.recipient_id,
-                subject_id=delivery.subject_id,
-                attempts=finished.attempt,
-                permanent=step.permanent,
-                reason=step.reason,
-            )
+            event = NotificationFailed(**about, permanent=step.permanent, reason=step.reason)
         else:
             outcome = "sent"
-            event = NotificationSent(
-                delivery_key=delivery.delivery_key,
-                kind=delivery.kind.value,
-                channel=delivery.channel.value,
-                recipient_id=delivery.recipient_id,
-                subject_id=delivery.subject_id,
-                attempts=finished.attempt,
-                possible_duplicate=resends > 0,
-            )
+            event = NotificationSent(**about, possible_duplicate=resends > 0)
         return Envelope[Event](
             id=uuid.uuid5(_EVENT_NAMESPACE, f"{delivery.delivery_key}:{outcome}"),
             source=self._source,
