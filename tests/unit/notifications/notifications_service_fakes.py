@@ -20,6 +20,7 @@ from binome_notifications.domain.directory import (
 )
 from binome_notifications.domain.model import NotificationKind, Person
 from binome_notifications.domain.policy import Preferences
+from binome_notifications.domain.sending import DeliveryStatus
 from binome_notifications.handlers import MessageHandlers
 from binome_notifications.translation import ReceiverSubscription
 from binome_shared.contracts.base import Envelope
@@ -115,7 +116,7 @@ class FakeDirectory:
 @dataclass
 class FakeDelivery:
     planned: PlannedDelivery
-    status: str = "pending"
+    status: DeliveryStatus = DeliveryStatus.PENDING
 
 
 @dataclass
@@ -145,14 +146,14 @@ class FakeDeliveries:
             for key, delivery in self.deliveries.items()
             if delivery.planned.pair_id == pair_id
             and delivery.planned.notification.kind is NotificationKind.SESSION_REMINDER
-            and delivery.status == "pending"
+            and delivery.status is DeliveryStatus.PENDING
         ]
 
     async def cancel(self, delivery_keys: Sequence[str], *, now: datetime) -> None:
         del now
         for key in delivery_keys:
-            if self.deliveries[key].status == "pending":
-                self.deliveries[key].status = "cancelled"
+            if self.deliveries[key].status is DeliveryStatus.PENDING:
+                self.deliveries[key].status = DeliveryStatus.CANCELLED
 
     async def erase_recipient(self, *, tenant_id: str, recipient_id: str) -> int:
         erased = [
@@ -165,8 +166,8 @@ class FakeDeliveries:
             del self.deliveries[key]
         return len(erased)
 
-    def planned(self, status: str = "pending") -> list[PlannedDelivery]:
-        return [d.planned for d in self.deliveries.values() if d.status == status]
+    def planned(self, status: DeliveryStatus = DeliveryStatus.PENDING) -> list[PlannedDelivery]:
+        return [d.planned for d in self.deliveries.values() if d.status is status]
 
     def kinds_to(self) -> list[tuple[str, str]]:
         """(kind, recipient id) of the pending deliveries, in planning order."""

@@ -11,6 +11,7 @@ import pytest
 
 from binome_notifications.domain.model import Channel, NotificationKind
 from binome_notifications.domain.policy import OptOut, Preferences
+from binome_notifications.domain.sending import DeliveryStatus
 from binome_notifications.translation import ReceiverSubscription
 from binome_shared.contracts.base import Envelope
 from binome_shared.contracts.hr_commands import OptOut as OptOutItem
@@ -167,7 +168,7 @@ async def test_a_dissolved_pair_loses_its_pending_reminders_only() -> None:
         source="/binome/pairing",
     )
     await service.consume(dissolved, now=NOW)
-    cancelled = service.deliveries.planned("cancelled")
+    cancelled = service.deliveries.planned(DeliveryStatus.CANCELLED)
     assert {planned.notification.kind for planned in cancelled} == {
         NotificationKind.SESSION_REMINDER
     }
@@ -220,7 +221,7 @@ async def test_a_reschedule_cancels_the_older_revisions_reminders() -> None:
     await service.consume(make.session_scheduled(starts_at=first), now=NOW)
     moved = make.session_rescheduled(previous=first, starts_at=first + timedelta(days=2))
     await service.consume(moved, now=NOW)
-    cancelled = service.deliveries.planned("cancelled")
+    cancelled = service.deliveries.planned(DeliveryStatus.CANCELLED)
     assert {planned.notification.subject_id for planned in cancelled} == {f"{SESSION}#0"}
     assert service.directory.sessions[SESSION].sequence == 1
 
@@ -237,7 +238,7 @@ async def test_a_cancellation_sends_a_cancel_above_the_last_invite() -> None:
     await service.consume(make.session_scheduled(starts_at=NOW + timedelta(days=3)), now=NOW)
     await service.consume(make.session_cancelled(), now=NOW)
     assert [kind for kind, _ in service.deliveries.kinds_to()].count("session_cancellation") == 2
-    assert len(service.deliveries.planned("cancelled")) == 2  # the reminders
+    assert len(service.deliveries.planned(DeliveryStatus.CANCELLED)) == 2  # the reminders
     assert service.directory.sessions[SESSION].sequence == 1
 
 
