@@ -201,10 +201,7 @@ class MessageHandlers:
         pair = translation.pair_record(envelope.data, programme_id=envelope.programme_id)
         known = self._known(await directory.pair_people(pair), envelope.time)
         await directory.save_pair(pair)
-        trigger = translation.pair_formed(
-            envelope.data,
-            known.scene,
-        )
+        trigger = translation.pair_formed(envelope.data, known.scene)
         await self._notify(trigger, envelope, uow, known=known)
         uow.release(pair_ready(pair.pair_id))
 
@@ -331,10 +328,7 @@ class MessageHandlers:
     ) -> None:
         """The steps of a pair's event that needs nothing but the pair's people."""
         known = await self._pair(envelope.data.pair_id, envelope.time, uow)
-        trigger = translate(
-            envelope.data,
-            known.scene,
-        )
+        trigger = translate(envelope.data, known.scene)
         await self._notify(trigger, envelope, uow, known=known)
 
     async def _notify(
