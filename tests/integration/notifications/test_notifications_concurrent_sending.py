@@ -25,7 +25,6 @@ from binome_shared.contracts.base import Envelope
 from binome_shared.messaging.outbox import Outbox
 from tests.integration.notifications.test_notifications_service_ledger import (
     SOURCE,
-    NoWebhooks,
     consume,
     prepare_pair,
     rows,
@@ -33,6 +32,7 @@ from tests.integration.notifications.test_notifications_service_ledger import (
 )
 from tests.support.platform import ProvisionedDatabase
 from tests.unit.notifications import notifications_factories as make
+from tests.unit.notifications.notifications_sending_fakes import NoWebhooks
 
 pytestmark = pytest.mark.integration
 

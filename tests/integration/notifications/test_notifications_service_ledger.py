@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -14,16 +13,13 @@ import asyncpg
 import pytest
 
 from binome_notifications.adapters.directory import PostgresDirectory
-from binome_notifications.adapters.messages import OutgoingEmail, OutgoingWebhook
 from binome_notifications.adapters.rendering import NotificationRenderer
 from binome_notifications.domain.model import Channel, NotificationKind
 from binome_notifications.domain.policy import (
-    AttemptOutcome,
     OptOut,
     Preferences,
     RateLimiter,
     RetryPolicy,
-    SmtpReply,
 )
 from binome_notifications.handlers import MessageHandlers
 from binome_notifications.sending import Dispatcher, EmailSender, WebhookPoster
@@ -34,6 +30,7 @@ from binome_shared.messaging.routes import UnitOfWork, dispatch
 from binome_shared.messaging.scheduler import Job
 from tests.support.platform import ProvisionedDatabase
 from tests.unit.notifications import notifications_factories as make
+from tests.unit.notifications.notifications_sending_fakes import NoWebhooks, ScriptedSmtp
 
 pytestmark = pytest.mark.integration
 
@@ -42,25 +39,6 @@ SOURCE = "/binome/notifications"
 RENDERER = NotificationRenderer(
     public_base_url="https://rh.example.com", organizer_email="binome@example.com"
 )
-
-
-@dataclass
-class ScriptedSmtp:
-    """Answers the scripted SMTP codes in turn, then 250."""
-
-    codes: list[int] = field(default_factory=list)
-    sent: list[OutgoingEmail] = field(default_factory=list)
-
-    async def send(self, email: OutgoingEmail) -> AttemptOutcome:
-        code = self.codes.pop(0) if self.codes else 250
-        if code < 400:
-            self.sent.append(email)
-        return AttemptOutcome.of(SmtpReply(code), f"smtp {code}")
-
-
-class NoWebhooks:
-    async def send(self, webhook: OutgoingWebhook) -> AttemptOutcome:
-        raise AssertionError(f"unexpected webhook {webhook.kind}")
 
 
 @pytest.fixture
