@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
+from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ import httpx
 from faststream.asgi import AsgiResponse
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from binome_notifications.adapters.deliveries import PostgresDeliveries
 from binome_notifications.adapters.rendering import NotificationRenderer
 from binome_notifications.adapters.smtp import SmtpEmailSender, SmtpSecurity, SmtpSettings
 from binome_notifications.adapters.webhooks import WebhookEndpoint, WebhookSender
@@ -210,18 +212,11 @@ def dispatcher(
     )
 
 
-_DELIVERY_COUNTS = """
-SELECT kind, status, count(*) AS deliveries, coalesce(sum(attempts), 0) AS attempts,
-       coalesce(sum(in_doubt_resends), 0) AS in_doubt_resends
-FROM deliveries GROUP BY kind, status ORDER BY kind, status
-"""
-
-
 async def delivery_counts(runtime: ServiceRuntime, scope: Mapping[str, Any]) -> AsgiResponse:  # noqa: ARG001
     """``GET /deliveries``: deliveries by kind and status (counts only, no personal data)."""
     async with runtime.pool.acquire() as conn:
-        rows = await conn.fetch(_DELIVERY_COUNTS)
-    return json_response({"deliveries": [dict(row) for row in rows]})
+        counts = await PostgresDeliveries(conn).counts()
+    return json_response({"deliveries": [asdict(count) for count in counts]})
 
 
 def definition(settings: ServiceSettings | None = None) -> ServiceDefinition:

@@ -1,5 +1,6 @@
 """How many statements one event costs the consumer's transaction, on a real PostgreSQL:
-what a pair's event needs is read at once, and its deliveries are written at once."""
+what a pair's event needs is read at once, and its deliveries are written at once; and the
+delivery counts the service reports."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from typing import Any, cast
 import asyncpg
 import pytest
 
+from binome_notifications.adapters.deliveries import DeliveryCount, PostgresDeliveries
+from binome_notifications.domain.model import NotificationKind
+from binome_notifications.domain.sending import DeliveryStatus
 from binome_notifications.handlers import MessageHandlers
 from binome_shared.contracts.base import Envelope
 from binome_shared.messaging.outbox import Outbox
@@ -87,3 +91,18 @@ async def test_a_session_event_reads_its_pair_once_whatever_it_sends(pool: async
     statements = await statements_of(pool, make.session_completed())
     # The pair with its programme, members and opt-outs; two feedback requests at once.
     assert statements == Counter({"fetchrow": 1, "fetchval": 1})
+
+
+async def test_the_delivery_counts_are_typed_rows_by_kind_and_status(pool: asyncpg.Pool) -> None:
+    await consume(pool, make.define_programme(), *make.enrol_pair(), make.pair_formed())
+    async with pool.acquire() as conn:
+        counts = await PostgresDeliveries(conn).counts()
+    assert counts == [
+        DeliveryCount(
+            kind=NotificationKind.INTRODUCTION,
+            status=DeliveryStatus.PENDING,
+            deliveries=2,
+            attempts=0,
+            in_doubt_resends=0,
+        )
+    ]

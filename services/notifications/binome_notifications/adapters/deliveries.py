@@ -16,7 +16,12 @@ import asyncpg
 from binome_notifications.adapters.messages import OutgoingEmail, OutgoingWebhook
 from binome_notifications.adapters.stored_messages import stored_message
 from binome_notifications.domain.model import Notification, NotificationKind
-from binome_notifications.domain.sending import DELIVER_JOB, turn_job_id, turn_payload
+from binome_notifications.domain.sending import (
+    DELIVER_JOB,
+    DeliveryStatus,
+    turn_job_id,
+    turn_payload,
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,6 +96,22 @@ UPDATE deliveries SET status = 'cancelled', finished_at = $2, message = NULL
 WHERE delivery_key = ANY($1::text[]) AND status = 'pending'
 """
 _ERASE = "DELETE FROM deliveries WHERE tenant_id = $1 AND recipient_id = $2"
+_COUNTS = """
+SELECT kind, status, count(*) AS deliveries, coalesce(sum(attempts), 0) AS attempts,
+       coalesce(sum(in_doubt_resends), 0) AS in_doubt_resends
+FROM deliveries GROUP BY kind, status ORDER BY kind, status
+"""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeliveryCount:
+    """How many deliveries of one kind stand at one status (no personal data)."""
+
+    kind: NotificationKind
+    status: DeliveryStatus
+    deliveries: int
+    attempts: int
+    in_doubt_resends: int
 
 
 class PostgresDeliveries:
@@ -149,3 +170,16 @@ class PostgresDeliveries:
         """GDPR: forget every delivery to this person, pending or past; how many rows."""
         status = await self._conn.execute(_ERASE, tenant_id, recipient_id)
         return int(status.rsplit(" ", 1)[1])
+
+    async def counts(self) -> list[DeliveryCount]:
+        """Deliveries by kind and status, with their attempts and in-doubt resends."""
+        return [
+            DeliveryCount(
+                kind=NotificationKind(row["kind"]),
+                status=DeliveryStatus(row["status"]),
+                deliveries=row["deliveries"],
+                attempts=row["attempts"],
+                in_doubt_resends=row["in_doubt_resends"],
+            )
+            for row in await self._conn.fetch(_COUNTS)
+        ]
