@@ -7,12 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 
 from binome_notifications.domain.content import UnmatchedReason
 from binome_notifications.domain.model import (
-    Language,
-    LocalizedText,
     NotificationKind,
     Person,
     Programme,
-    Role,
     WebhookReceiver,
 )
 from binome_notifications.domain.triggers import (
@@ -27,6 +24,8 @@ from binome_notifications.domain.triggers import (
     SessionScheduled,
     Trigger,
 )
+from binome_shared.contracts.participants import ParticipantRole
+from binome_shared.contracts.values import Language, LocalisedText
 
 EXAMPLE_NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 EXAMPLE_SESSION_START = datetime(2026, 12, 3, 13, 0, tzinfo=UTC)
@@ -63,7 +62,7 @@ EXAMPLE_MENTEE = Person(
     time_zone="Europe/Paris",
     job_title="Directeur financier",
 )
-EXAMPLE_EXPLANATION = LocalizedText(
+EXAMPLE_EXPLANATION = LocalisedText(
     fr=(
         "Inès maîtrise LinkedIn et les outils collaboratifs, deux besoins prioritaires de "
         "Laurent ; vos disponibilités se recouvrent le jeudi après-midi."
@@ -73,7 +72,7 @@ EXAMPLE_EXPLANATION = LocalizedText(
         "you are both available on Thursday afternoons."
     ),
 )
-EXAMPLE_THEME = LocalizedText(
+EXAMPLE_THEME = LocalisedText(
     fr="Réseaux sociaux professionnels", en="Professional social networks"
 )
 
@@ -127,7 +126,7 @@ def _build() -> dict[NotificationKind, Trigger]:
             ends_at=EXAMPLE_SESSION_START + timedelta(hours=1),
             sequence=1,
             session_number=2,
-            reason=LocalizedText(fr="Conflit d'agenda", en="Calendar conflict"),
+            reason=LocalisedText(fr="Conflit d'agenda", en="Calendar conflict"),
         ),
         NotificationKind.FEEDBACK_REQUEST: SessionCompleted(
             occurred_at=EXAMPLE_NOW,
@@ -147,7 +146,7 @@ def _build() -> dict[NotificationKind, Trigger]:
             pair_id="pair-42",
             mentor=mentor,
             mentee=mentee,
-            raised_by=Role.MENTEE,
+            raised_by=ParticipantRole.MENTEE,
             session_number=1,
         ),
         NotificationKind.MATCHING_SUMMARY: MatchingCompleted(
@@ -158,14 +157,14 @@ def _build() -> dict[NotificationKind, Trigger]:
             participants_unmatched=2,
             unmatched_reasons=(
                 UnmatchedReason(
-                    reason=LocalizedText(
+                    reason=LocalisedText(
                         fr="Aucun mentor ne partage sa langue",
                         en="No mentor shares their language",
                     ),
                     count=1,
                 ),
                 UnmatchedReason(
-                    reason=LocalizedText(
+                    reason=LocalisedText(
                         fr="Capacité des mentors atteinte", en="Mentor capacity reached"
                     ),
                     count=1,

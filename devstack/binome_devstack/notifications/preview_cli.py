@@ -22,11 +22,12 @@ from pathlib import Path
 
 from binome_devstack.notifications.examples import EXAMPLE_NOW, example_trigger
 from binome_devstack.notifications.smtp_sink import FaultStage, SinkFault, SmtpSink
+from binome_notifications.adapters.mime import build_mime_message
 from binome_notifications.adapters.rendering import NotificationRenderer
-from binome_notifications.adapters.smtp import build_mime_message
 from binome_notifications.domain.calendar import render_ics
-from binome_notifications.domain.model import Channel, Language, Notification, NotificationKind
+from binome_notifications.domain.model import Channel, Notification, NotificationKind
 from binome_notifications.domain.planning import plan_notifications
+from binome_shared.contracts.values import Language
 
 PREVIEW_FORMATS = ("text", "html", "eml", "ics", "webhook")
 PREVIEW_SENDER = "notifications@binome.example.com"

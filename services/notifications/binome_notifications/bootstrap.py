@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
+from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
@@ -12,18 +13,20 @@ import httpx
 from faststream.asgi import AsgiResponse
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from binome_notifications.adapters import deliveries
-from binome_notifications.adapters.dispatch import Dispatcher, EmailSender, WebhookPoster
+from binome_notifications.adapters.deliveries import PostgresDeliveries
 from binome_notifications.adapters.rendering import NotificationRenderer
 from binome_notifications.adapters.smtp import SmtpEmailSender, SmtpSecurity, SmtpSettings
 from binome_notifications.adapters.webhooks import WebhookEndpoint, WebhookSender
-from binome_notifications.domain.model import HR_KINDS, Language, NotificationKind
+from binome_notifications.domain.model import HR_KINDS, NotificationKind
 from binome_notifications.domain.policy import RateLimiter, RetryPolicy
-from binome_notifications.handlers import NotificationHandlers
+from binome_notifications.domain.sending import DELIVER_JOB
+from binome_notifications.handlers import MessageHandlers
+from binome_notifications.sending import Dispatcher, EmailSender, WebhookPoster
 from binome_notifications.translation import ReceiverSubscription
 from binome_shared.contracts.catalogue import CATALOGUE
 from binome_shared.contracts.notifications_events import NOTIFICATIONS_EVENT_TYPES
 from binome_shared.contracts.topics import HR_COMMANDS, PAIRING_EVENTS, SESSIONS_EVENTS
+from binome_shared.contracts.values import Language
 from binome_shared.db.migrations import service_migrations
 from binome_shared.messaging.outbox import Outbox
 from binome_shared.runtime.postgres_tls import asyncpg_connection
@@ -209,24 +212,17 @@ def dispatcher(
     )
 
 
-_DELIVERY_COUNTS = """
-SELECT kind, status, count(*) AS deliveries, coalesce(sum(attempts), 0) AS attempts,
-       coalesce(sum(in_doubt_resends), 0) AS in_doubt_resends
-FROM deliveries GROUP BY kind, status ORDER BY kind, status
-"""
-
-
 async def delivery_counts(runtime: ServiceRuntime, scope: Mapping[str, Any]) -> AsgiResponse:  # noqa: ARG001
     """``GET /deliveries``: deliveries by kind and status (counts only, no personal data)."""
     async with runtime.pool.acquire() as conn:
-        rows = await conn.fetch(_DELIVERY_COUNTS)
-    return json_response({"deliveries": [dict(row) for row in rows]})
+        counts = await PostgresDeliveries(conn).counts()
+    return json_response({"deliveries": [asdict(count) for count in counts]})
 
 
 def definition(settings: ServiceSettings | None = None) -> ServiceDefinition:
     """Everything the notifications service reads, does and writes."""
     own = settings if isinstance(settings, NotificationsSettings) else NotificationsSettings()
-    handlers = NotificationHandlers(
+    handlers = MessageHandlers(
         renderer=NotificationRenderer(
             public_base_url=own.public_base_url,
             organizer_email=own.smtp_from,
@@ -247,7 +243,7 @@ def definition(settings: ServiceSettings | None = None) -> ServiceDefinition:
         publishes=NOTIFICATIONS_EVENT_TYPES,
         registry=CATALOGUE,
         migrations=tuple(service_migrations("binome_notifications")),
-        jobs={deliveries.DELIVER_JOB: sender.run_job},
+        jobs={DELIVER_JOB: sender.run_job},
         shutdown_hooks=(sender.close, smtp.close),
         http_routes={"/deliveries": delivery_counts},
     )

@@ -10,27 +10,21 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypedDict
 
-from binome_notifications.adapters.directory import (
-    PairRecord,
-    ProgrammeRecord,
-    SessionRecord,
-)
 from binome_notifications.domain import triggers
 from binome_notifications.domain.content import UnmatchedReason
+from binome_notifications.domain.directory import PairRecord, ProgrammeRecord, SessionRecord
 from binome_notifications.domain.model import (
     HR_KINDS,
-    Language,
-    LocalizedText,
     NotificationKind,
     Person,
     Programme,
-    Role,
     WebhookReceiver,
 )
 from binome_shared.contracts import hr_commands, pairing_events, sessions_messages
-from binome_shared.contracts.participants import ParticipantProfile
-from binome_shared.contracts.values import LocalisedText
+from binome_shared.contracts.participants import ParticipantProfile, ParticipantRole
+from binome_shared.contracts.values import Language, LocalisedText
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,11 +41,6 @@ class ReceiverSubscription:
         return self.programmes is None or programme_id in self.programmes
 
 
-def localized(text: LocalisedText) -> LocalizedText:
-    """A contract's bilingual text as the domain's."""
-    return LocalizedText(fr=text.fr, en=text.en)
-
-
 def programme_record(
     command: hr_commands.DefineProgramme, *, programme_id: str, tenant_id: str
 ) -> ProgrammeRecord:
@@ -61,13 +50,13 @@ def programme_record(
         programme_id=programme_id,
         tenant_id=tenant_id,
         name=command.name,
-        language=Language(command.language.value),
+        language=command.language,
         time_zone=plan.time_zone,
         contact_name=command.contact.name,
         contact_email=command.contact.email,
-        contact_language=Language(command.contact.language.value),
+        contact_language=command.contact.language,
         reminder_lead=timedelta(hours=command.reminder_hours_before),
-        themes={session.key: localized(session.title) for session in plan.sessions},
+        themes={session.key: session.title for session in plan.sessions},
         feedback_after_each_session=plan.feedback.after_each_session,
         feedback_delay=timedelta(hours=plan.feedback.request_delay_hours),
     )
@@ -79,7 +68,7 @@ def person_from_profile(profile: ParticipantProfile) -> Person:
         person_id=profile.participant_id,
         display_name=profile.full_name,
         email=profile.email,
-        language=Language(profile.preferred_language.value),
+        language=profile.preferred_language,
         time_zone=profile.time_zone,
     )
 
@@ -105,6 +94,36 @@ def domain_programme(
     )
 
 
+class PairTriggerFields(TypedDict):
+    """The fields every trigger about a pair has (see ``triggers.PairTrigger``)."""
+
+    occurred_at: datetime
+    programme: Programme
+    pair_id: str
+    mentor: Person
+    mentee: Person
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PairScene:
+    """What a trigger about a pair is set in: when, in which programme, between whom."""
+
+    occurred_at: datetime
+    programme: Programme
+    mentor: Person
+    mentee: Person
+
+    def about(self, pair_id: str) -> PairTriggerFields:
+        """The common fields of a trigger about ``pair_id``."""
+        return PairTriggerFields(
+            occurred_at=self.occurred_at,
+            programme=self.programme,
+            pair_id=pair_id,
+            mentor=self.mentor,
+            mentee=self.mentee,
+        )
+
+
 def session_id(pair_id: str, session_number: int) -> str:
     """A session's id: stable across reschedules, so its calendar UID is too."""
     return f"{pair_id}-{session_number}"
@@ -122,20 +141,12 @@ def pair_record(event: pairing_events.PairFormed, *, programme_id: str) -> PairR
 
 def pair_formed(
     event: pairing_events.PairFormed,
-    *,
-    occurred_at: datetime,
-    programme: Programme,
-    mentor: Person,
-    mentee: Person,
+    scene: PairScene,
 ) -> triggers.PairFormed:
     """Introductions: who, why (the pairing explanation), and the first step."""
     return triggers.PairFormed(
-        occurred_at=occurred_at,
-        programme=programme,
-        pair_id=event.pair_id,
-        mentor=mentor,
-        mentee=mentee,
-        explanation=localized(event.explanation.summary),
+        **scene.about(event.pair_id),
+        explanation=event.explanation.summary,
     )
 
 
@@ -160,24 +171,24 @@ def session_record(
 
 def session_theme(
     event_theme: LocalisedText | None, *, theme_key: str, programme: ProgrammeRecord
-) -> LocalizedText:
+) -> LocalisedText:
     """The title the event carries, else the programme plan's, else the key itself."""
-    return localized(event_theme) if event_theme is not None else programme.theme(theme_key)
+    return event_theme if event_theme is not None else programme.theme(theme_key)
 
 
-CANCELLATION_REASONS: dict[str, LocalizedText] = {
-    "participant_unavailable": LocalizedText(
+CANCELLATION_REASONS: dict[str, LocalisedText] = {
+    "participant_unavailable": LocalisedText(
         fr="L'un de vous n'est pas disponible à cette date.",
         en="One of you is not available at that time.",
     ),
-    "session_skipped": LocalizedText(
+    "session_skipped": LocalisedText(
         fr="Cette séance a été retirée du parcours de votre binôme.",
         en="This session was taken out of your pair's plan.",
     ),
-    "pair_dissolved": LocalizedText(
+    "pair_dissolved": LocalisedText(
         fr="Votre binôme a pris fin.", en="Your pair has come to an end."
     ),
-    "programme_ended": LocalizedText(fr="Le programme est terminé.", en="The programme has ended."),
+    "programme_ended": LocalisedText(fr="Le programme est terminé.", en="The programme has ended."),
 }
 """SessionCancelled carries a reason code (never free text): what each one says to people."""
 
@@ -200,21 +211,14 @@ def cancelled_session(event: sessions_messages.SessionCancelled) -> SessionRecor
 
 def session_scheduled(
     session: SessionRecord,
+    scene: PairScene,
     *,
-    occurred_at: datetime,
-    programme: Programme,
-    theme: LocalizedText,
-    mentor: Person,
-    mentee: Person,
+    theme: LocalisedText,
 ) -> triggers.SessionScheduled:
     """Confirmation with an invite, and a reminder before the session."""
     return triggers.SessionScheduled(
-        occurred_at=occurred_at,
-        programme=programme,
-        pair_id=session.pair_id,
+        **scene.about(session.pair_id),
         session_id=session.session_id,
-        mentor=mentor,
-        mentee=mentee,
         theme=theme,
         starts_at=session.starts_at,
         ends_at=session.ends_at,
@@ -232,22 +236,15 @@ def cancellation_sequence(event: sessions_messages.SessionCancelled, known: Sess
 def session_cancelled(
     event: sessions_messages.SessionCancelled,
     session: SessionRecord,
+    scene: PairScene,
     *,
-    occurred_at: datetime,
-    programme: Programme,
-    theme: LocalizedText,
-    mentor: Person,
-    mentee: Person,
+    theme: LocalisedText,
 ) -> triggers.SessionCancelled:
     """A cancellation with a CANCEL invite for the session's latest revision."""
     reason = CANCELLATION_REASONS.get(event.reason)
     return triggers.SessionCancelled(
-        occurred_at=occurred_at,
-        programme=programme,
-        pair_id=session.pair_id,
+        **scene.about(session.pair_id),
         session_id=session.session_id,
-        mentor=mentor,
-        mentee=mentee,
         theme=theme,
         starts_at=session.starts_at,
         ends_at=session.ends_at,
@@ -259,21 +256,14 @@ def session_cancelled(
 
 def session_completed(
     event: sessions_messages.SessionCompleted,
+    scene: PairScene,
     *,
-    occurred_at: datetime,
-    programme: Programme,
-    theme: LocalizedText,
-    mentor: Person,
-    mentee: Person,
+    theme: LocalisedText,
 ) -> triggers.SessionCompleted:
     """A feedback request for a session that took place."""
     return triggers.SessionCompleted(
-        occurred_at=occurred_at,
-        programme=programme,
-        pair_id=event.pair_id,
+        **scene.about(event.pair_id),
         session_id=session_id(event.pair_id, event.session_number),
-        mentor=mentor,
-        mentee=mentee,
         theme=theme,
         completed_at=event.held_at,
     )
@@ -281,19 +271,11 @@ def session_completed(
 
 def pair_stalled(
     event: sessions_messages.PairStalled,
-    *,
-    occurred_at: datetime,
-    programme: Programme,
-    mentor: Person,
-    mentee: Person,
+    scene: PairScene,
 ) -> triggers.PairStalled:
     """A nudge to the pair and a note to HR."""
     return triggers.PairStalled(
-        occurred_at=occurred_at,
-        programme=programme,
-        pair_id=event.pair_id,
-        mentor=mentor,
-        mentee=mentee,
+        **scene.about(event.pair_id),
         weeks_without_session=event.weeks_silent,
         last_session_at=event.last_session_at,
     )
@@ -301,45 +283,29 @@ def pair_stalled(
 
 def pair_fit_concern(
     event: sessions_messages.PairFitConcernRaised,
-    *,
-    occurred_at: datetime,
-    programme: Programme,
-    mentor: Person,
-    mentee: Person,
+    scene: PairScene,
 ) -> triggers.PairFitConcern:
     """A note to HR: which side finds the pair not a good fit, and after which session."""
     return triggers.PairFitConcern(
-        occurred_at=occurred_at,
-        programme=programme,
-        pair_id=event.pair_id,
-        mentor=mentor,
-        mentee=mentee,
-        raised_by=Role(event.side.value),
+        **scene.about(event.pair_id),
+        raised_by=ParticipantRole(event.side.value),
         session_number=event.session_number,
     )
 
 
 def pair_completed(
     event: sessions_messages.PairCompleted,
-    *,
-    occurred_at: datetime,
-    programme: Programme,
-    mentor: Person,
-    mentee: Person,
+    scene: PairScene,
 ) -> triggers.PairCompleted:
     """Thanks and the closing survey."""
     return triggers.PairCompleted(
-        occurred_at=occurred_at,
-        programme=programme,
-        pair_id=event.pair_id,
-        mentor=mentor,
-        mentee=mentee,
+        **scene.about(event.pair_id),
         sessions_completed=event.sessions_held,
     )
 
 
 def matching_completed(
-    event: pairing_events.MatchingCompleted, *, occurred_at: datetime, programme: Programme
+    event: pairing_events.MatchingCompleted, occurred_at: datetime, programme: Programme
 ) -> triggers.MatchingCompleted:
     """The round's summary for HR: counts, average score, why people stayed unmatched."""
     counts = Counter(item.reason_code for item in event.unmatched)
@@ -354,7 +320,7 @@ def matching_completed(
         pairs_formed=event.pairs,
         participants_unmatched=len(event.unmatched),
         unmatched_reasons=tuple(
-            UnmatchedReason(reason=localized(first_reason[code]), count=count)
+            UnmatchedReason(reason=first_reason[code], count=count)
             for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
         ),
         average_score=event.score_quantiles.get("mean"),
@@ -363,7 +329,6 @@ def matching_completed(
 
 def progress_reported(
     event: sessions_messages.ProgrammeProgressReported,
-    *,
     occurred_at: datetime,
     programme: Programme,
 ) -> triggers.ProgressReportDue:

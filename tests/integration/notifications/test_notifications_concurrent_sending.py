@@ -18,14 +18,13 @@ from typing import Any
 import asyncpg
 import pytest
 
-from binome_notifications.adapters.dispatch import Dispatcher, EmailSender, WebhookPoster
 from binome_notifications.adapters.messages import OutgoingEmail
 from binome_notifications.domain.policy import AttemptOutcome, RateLimiter, RetryPolicy, SmtpReply
+from binome_notifications.sending import Dispatcher, EmailSender, WebhookPoster
 from binome_shared.contracts.base import Envelope
 from binome_shared.messaging.outbox import Outbox
 from tests.integration.notifications.test_notifications_service_ledger import (
     SOURCE,
-    NoWebhooks,
     consume,
     prepare_pair,
     rows,
@@ -33,6 +32,7 @@ from tests.integration.notifications.test_notifications_service_ledger import (
 )
 from tests.support.platform import ProvisionedDatabase
 from tests.unit.notifications import notifications_factories as make
+from tests.unit.notifications.notifications_sending_fakes import NoWebhooks
 
 pytestmark = pytest.mark.integration
 
@@ -228,7 +228,7 @@ async def test_a_process_that_dies_mid_send_is_covered_by_one_resend_in_doubt(
 async def test_sends_that_end_together_are_recorded_together_or_else_one_by_one(
     pool: asyncpg.Pool, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="binome_notifications.adapters.dispatch")
+    caplog.set_level(logging.WARNING, logger="binome_notifications.sending")
     await five_due_deliveries(pool)
     smtp = HeldSmtp(release_at=CONCURRENCY)
     sender = concurrent_dispatcher(pool, smtp, outbox=OneByOneOutbox())

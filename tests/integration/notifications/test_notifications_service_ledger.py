@@ -6,34 +6,31 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 import asyncpg
 import pytest
 
-from binome_notifications.adapters import directory
-from binome_notifications.adapters.dispatch import Dispatcher, EmailSender, WebhookPoster
-from binome_notifications.adapters.messages import OutgoingEmail, OutgoingWebhook
+from binome_notifications.adapters.directory import PostgresDirectory
 from binome_notifications.adapters.rendering import NotificationRenderer
 from binome_notifications.domain.model import Channel, NotificationKind
 from binome_notifications.domain.policy import (
-    AttemptOutcome,
     OptOut,
     Preferences,
     RateLimiter,
     RetryPolicy,
-    SmtpReply,
 )
-from binome_notifications.handlers import NotificationHandlers
+from binome_notifications.handlers import MessageHandlers
+from binome_notifications.sending import Dispatcher, EmailSender, WebhookPoster
 from binome_shared.contracts.base import Envelope
 from binome_shared.contracts.sessions_messages import Side
-from binome_shared.messaging.consumer import UnitOfWork, dispatch
 from binome_shared.messaging.outbox import Outbox
+from binome_shared.messaging.routes import UnitOfWork, dispatch
 from binome_shared.messaging.scheduler import Job
 from tests.support.platform import ProvisionedDatabase
 from tests.unit.notifications import notifications_factories as make
+from tests.unit.notifications.notifications_sending_fakes import NoWebhooks, ScriptedSmtp
 
 pytestmark = pytest.mark.integration
 
@@ -42,25 +39,6 @@ SOURCE = "/binome/notifications"
 RENDERER = NotificationRenderer(
     public_base_url="https://rh.example.com", organizer_email="binome@example.com"
 )
-
-
-@dataclass
-class ScriptedSmtp:
-    """Answers the scripted SMTP codes in turn, then 250."""
-
-    codes: list[int] = field(default_factory=list)
-    sent: list[OutgoingEmail] = field(default_factory=list)
-
-    async def send(self, email: OutgoingEmail) -> AttemptOutcome:
-        code = self.codes.pop(0) if self.codes else 250
-        if code < 400:
-            self.sent.append(email)
-        return AttemptOutcome.of(SmtpReply(code), f"smtp {code}")
-
-
-class NoWebhooks:
-    async def send(self, webhook: OutgoingWebhook) -> AttemptOutcome:
-        raise AssertionError(f"unexpected webhook {webhook.kind}")
 
 
 @pytest.fixture
@@ -76,7 +54,7 @@ async def pool(database: ProvisionedDatabase) -> AsyncIterator[asyncpg.Pool]:
 
 
 async def consume(pool: asyncpg.Pool, *envelopes: Envelope[Any], now: Any = NOW) -> None:
-    handlers = NotificationHandlers(renderer=RENDERER)
+    handlers = MessageHandlers(renderer=RENDERER)
     routes = handlers.routes()
     async with pool.acquire() as conn:
         for envelope in envelopes:
@@ -240,8 +218,7 @@ async def test_a_cancellation_drops_the_reminder_and_sends_a_calendar_cancel(
 
 async def test_an_opted_out_participant_gets_no_introduction(pool: asyncpg.Pool) -> None:
     async with pool.acquire() as conn:
-        await directory.save_preferences(
-            conn,
+        await PostgresDirectory(conn).save_preferences(
             tenant_id=make.TENANT,
             participant_id=make.MENTEE,
             preferences=Preferences(
@@ -345,8 +322,7 @@ async def test_a_fit_concern_alerts_the_hr_contact_once_and_tells_the_pair_nothi
 ) -> None:
     async with pool.acquire() as conn:
         # The mentee's own opt-out concerns what the mentee receives, not HR's alert.
-        await directory.save_preferences(
-            conn,
+        await PostgresDirectory(conn).save_preferences(
             tenant_id=make.TENANT,
             participant_id=make.MENTEE,
             preferences=Preferences(opt_outs=frozenset({OptOut(kind=None, channel=None)})),

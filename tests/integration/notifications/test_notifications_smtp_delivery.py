@@ -19,17 +19,14 @@ import pytest
 from binome_devstack.notifications.examples import example_trigger
 from binome_devstack.notifications.smtp_sink import FaultStage, SinkFault, SmtpSink
 from binome_notifications.adapters.messages import OutgoingEmail
+from binome_notifications.adapters.mime import message_id_for
 from binome_notifications.adapters.rendering import NotificationRenderer
 from binome_notifications.adapters.retrying import deliver_with_retries
-from binome_notifications.adapters.smtp import (
-    SmtpEmailSender,
-    SmtpSecurity,
-    SmtpSettings,
-    message_id_for,
-)
-from binome_notifications.domain.model import Language, NotificationKind
+from binome_notifications.adapters.smtp import SmtpEmailSender, SmtpSecurity, SmtpSettings
+from binome_notifications.domain.model import NotificationKind
 from binome_notifications.domain.planning import plan_notifications
 from binome_notifications.domain.policy import OutcomeClass, RetryPolicy, SmtpReply
+from binome_shared.contracts.values import Language
 
 pytestmark = pytest.mark.integration
 

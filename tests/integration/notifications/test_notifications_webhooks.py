@@ -16,7 +16,7 @@ from binome_notifications.adapters.messages import OutgoingWebhook
 from binome_notifications.adapters.rendering import NotificationRenderer
 from binome_notifications.adapters.retrying import deliver_with_retries
 from binome_notifications.adapters.webhooks import WebhookEndpoint, WebhookSender
-from binome_notifications.domain.model import Channel, Language, NotificationKind
+from binome_notifications.domain.model import Channel, NotificationKind
 from binome_notifications.domain.planning import plan_notifications
 from binome_notifications.domain.policy import HttpReply, OutcomeClass, RetryPolicy
 from binome_notifications.domain.signing import (
@@ -26,6 +26,7 @@ from binome_notifications.domain.signing import (
     SignatureError,
     verify_signature,
 )
+from binome_shared.contracts.values import Language
 
 pytestmark = pytest.mark.integration
 

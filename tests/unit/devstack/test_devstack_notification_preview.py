@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from binome_devstack.notifications.preview_cli import register, render_preview
-from binome_notifications.domain.model import Language, NotificationKind
+from binome_notifications.domain.model import NotificationKind
+from binome_shared.contracts.values import Language
 
 pytestmark = pytest.mark.unit
 

@@ -6,7 +6,7 @@ import pytest
 
 from binome_notifications.domain.calendar import render_ics, session_uid
 from binome_notifications.domain.content import Attendee, CalendarInvite, CalendarMethod
-from binome_notifications.domain.model import Language, LocalizedText
+from binome_shared.contracts.values import Language, LocalisedText
 
 pytestmark = pytest.mark.unit
 
@@ -20,8 +20,8 @@ def _invite(method: CalendarMethod, sequence: int) -> CalendarInvite:
         method=method,
         starts_at=START,
         ends_at=START + timedelta(hours=1),
-        summary=LocalizedText(fr="Séance : réseaux, outils", en="Session: networks, tools"),
-        description=LocalizedText(fr="Description FR", en="Description EN"),
+        summary=LocalisedText(fr="Séance : réseaux, outils", en="Session: networks, tools"),
+        description=LocalisedText(fr="Description FR", en="Description EN"),
         location="https://visio.example.com/x",
         attendees=(
             Attendee(display_name="Inès Moreau", email="ines@example.com"),

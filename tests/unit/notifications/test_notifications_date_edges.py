@@ -11,9 +11,10 @@ import pytest
 
 from binome_devstack.notifications.examples import example_trigger
 from binome_notifications.adapters.rendering import NotificationRenderer
-from binome_notifications.domain.model import Channel, Language, NotificationKind
+from binome_notifications.domain.model import Channel, NotificationKind
 from binome_notifications.domain.planning import plan_notifications
 from binome_notifications.domain.triggers import PairStalled, SessionScheduled
+from binome_shared.contracts.values import Language
 
 pytestmark = pytest.mark.unit
 

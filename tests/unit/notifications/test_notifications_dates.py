@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from binome_notifications.domain.dates import format_clock_time, format_day, format_moment
-from binome_notifications.domain.model import Language
+from binome_shared.contracts.values import Language
 
 pytestmark = pytest.mark.unit
 

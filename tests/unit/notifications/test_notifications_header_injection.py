@@ -18,18 +18,14 @@ import binome_notifications
 from binome_devstack.notifications.examples import example_trigger
 from binome_notifications.adapters.headers import UnsafeHeaderError
 from binome_notifications.adapters.messages import CalendarAttachment, OutgoingEmail
+from binome_notifications.adapters.mime import build_mime_message, mime_bytes
 from binome_notifications.adapters.rendering import NotificationRenderer
-from binome_notifications.adapters.smtp import (
-    SmtpEmailSender,
-    SmtpSecurity,
-    SmtpSettings,
-    build_mime_message,
-    mime_bytes,
-)
+from binome_notifications.adapters.smtp import SmtpEmailSender, SmtpSecurity, SmtpSettings
 from binome_notifications.domain.content import CalendarMethod
-from binome_notifications.domain.model import Language, NotificationKind
+from binome_notifications.domain.model import NotificationKind
 from binome_notifications.domain.planning import plan_notifications
 from binome_notifications.domain.policy import OutcomeClass
+from binome_shared.contracts.values import Language
 
 pytestmark = pytest.mark.unit
 

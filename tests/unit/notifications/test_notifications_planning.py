@@ -22,9 +22,7 @@ from binome_notifications.domain.content import (
 )
 from binome_notifications.domain.model import (
     Channel,
-    Language,
     NotificationKind,
-    Role,
     WebhookReceiver,
     delivery_key,
 )
@@ -40,6 +38,8 @@ from binome_notifications.domain.triggers import (
     SessionCancelled,
     SessionScheduled,
 )
+from binome_shared.contracts.participants import ParticipantRole
+from binome_shared.contracts.values import Language
 
 pytestmark = pytest.mark.unit
 
@@ -62,8 +62,14 @@ def test_pair_formed_introduces_each_person_to_the_other() -> None:
     to_mentor, to_mentee = (n.content for n in planned)
     assert isinstance(to_mentor, IntroductionContent)
     assert isinstance(to_mentee, IntroductionContent)
-    assert (to_mentor.partner_name, to_mentor.recipient_role) == ("Laurent Girard", Role.MENTOR)
-    assert (to_mentee.partner_name, to_mentee.partner_role) == ("Inès Moreau", Role.MENTOR)
+    assert (to_mentor.partner_name, to_mentor.recipient_role) == (
+        "Laurent Girard",
+        ParticipantRole.MENTOR,
+    )
+    assert (to_mentee.partner_name, to_mentee.partner_role) == (
+        "Inès Moreau",
+        ParticipantRole.MENTOR,
+    )
     assert to_mentee.partner_job_title == "Community manager"
     assert to_mentor.first_step == DEFAULT_FIRST_STEP
     assert to_mentor.link_path == "/pairs/pair-42"
@@ -204,7 +210,7 @@ def test_a_fit_concern_alerts_hr_by_email_and_webhook_and_tells_the_pair_nothing
     alert = planned[0].content
     assert isinstance(alert, HrFitAlertContent)
     assert (alert.mentor_name, alert.mentee_name) == ("Inès Moreau", "Laurent Girard")
-    assert (alert.raised_by, alert.session_number) == (Role.MENTEE, 1)
+    assert (alert.raised_by, alert.session_number) == (ParticipantRole.MENTEE, 1)
     assert alert.recipient_name == "Claire Fontaine"
     assert alert.link_path == "/programmes/engie-comex-2026/pairs/pair-42"
 
@@ -215,7 +221,7 @@ def test_a_fit_concern_is_one_reason_per_pair_side_and_session() -> None:
     assert again == {n.delivery_key for n in plan_notifications(_fit_concern())}
     assert {n.subject_id for n in plan_notifications(concern)} == {"pair-42#fit#mentee#1"}
 
-    other_side = _fit_concern(raised_by=Role.MENTOR)
+    other_side = _fit_concern(raised_by=ParticipantRole.MENTOR)
     unknown_session = _fit_concern(session_number=None)
     other_pair = _fit_concern(pair_id="pair-43")
     for other in (other_side, unknown_session, other_pair):

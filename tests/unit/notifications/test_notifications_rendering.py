@@ -8,17 +8,13 @@ from email.policy import default as default_policy
 import pytest
 
 from binome_devstack.notifications.examples import EXAMPLE_NOW, example_trigger
+from binome_notifications.adapters.mime import build_mime_message, message_id_for
 from binome_notifications.adapters.rendering import NotificationRenderer
-from binome_notifications.adapters.smtp import build_mime_message, message_id_for
-from binome_notifications.domain.model import (
-    Channel,
-    Language,
-    Notification,
-    NotificationKind,
-    Role,
-)
+from binome_notifications.domain.model import Channel, Notification, NotificationKind
 from binome_notifications.domain.planning import plan_notifications
 from binome_notifications.domain.triggers import PairFitConcern, PairFormed
+from binome_shared.contracts.participants import ParticipantRole
+from binome_shared.contracts.values import Language
 
 pytestmark = pytest.mark.unit
 
@@ -361,28 +357,28 @@ def test_webhook_body_has_title_link_and_facts_but_no_names_or_addresses() -> No
     [
         (
             Language.FR,
-            Role.MENTOR,
+            ParticipantRole.MENTOR,
             2,
             "le mentor a indiqué, après la séance n° 2, que ce binôme",
             "personne mentorée a indiqué",
         ),
         (
             Language.FR,
-            Role.MENTEE,
+            ParticipantRole.MENTEE,
             None,
             "la personne mentorée a indiqué que ce binôme",
             "après la séance",
         ),
         (
             Language.EN,
-            Role.MENTOR,
+            ParticipantRole.MENTOR,
             None,
             "the mentor said that the pair does not seem",
             "after session",
         ),
         (
             Language.EN,
-            Role.MENTEE,
+            ParticipantRole.MENTEE,
             3,
             "the mentee said, after session 3, that the pair",
             "the mentor said",
@@ -390,7 +386,11 @@ def test_webhook_body_has_title_link_and_facts_but_no_names_or_addresses() -> No
     ],
 )
 def test_the_fit_alert_names_the_side_in_the_readers_language(
-    language: Language, raised_by: Role, session_number: int | None, expected: str, absent: str
+    language: Language,
+    raised_by: ParticipantRole,
+    session_number: int | None,
+    expected: str,
+    absent: str,
 ) -> None:
     trigger = example_trigger(KIND.HR_FIT_ALERT, language=language)
     assert isinstance(trigger, PairFitConcern)

@@ -8,21 +8,22 @@ import pytest
 
 from binome_devstack.notifications.examples import example_trigger
 from binome_notifications import translation
-from binome_notifications.adapters.deliveries import outgoing_from_stored, stored_message
-from binome_notifications.adapters.directory import SessionRecord
 from binome_notifications.adapters.rendering import NotificationRenderer
 from binome_notifications.adapters.smtp import SmtpSecurity
+from binome_notifications.adapters.stored_messages import outgoing_from_stored, stored_message
 from binome_notifications.bootstrap import (
     NotificationsSettings,
     definition,
     receiver_subscriptions,
     smtp_settings,
 )
-from binome_notifications.domain.model import Channel, Language, NotificationKind, Role
+from binome_notifications.domain.directory import SessionRecord
+from binome_notifications.domain.model import Channel, NotificationKind
 from binome_notifications.domain.planning import plan_notifications
 from binome_shared.contracts import hr_commands, pairing_events, sessions_messages
+from binome_shared.contracts.participants import ParticipantRole
 from binome_shared.contracts.sessions_messages import SessionCancelled, Side
-from binome_shared.contracts.values import Language as ContractLanguage
+from binome_shared.contracts.values import Language
 from tests.unit.notifications import notifications_factories as make
 
 pytestmark = pytest.mark.unit
@@ -34,7 +35,7 @@ RENDERER = NotificationRenderer(
 
 def test_a_programme_definition_keeps_contact_lead_themes_and_feedback_rules() -> None:
     command = make.define_programme(
-        reminder_hours_before=48, contact_language=ContractLanguage.EN
+        reminder_hours_before=48, contact_language=Language.EN
     ).data
     record = translation.programme_record(command, programme_id="p1", tenant_id="t1")
     assert record.reminder_lead == timedelta(hours=48)
@@ -105,12 +106,11 @@ def test_a_fit_concern_tells_hr_which_side_spoke_and_after_which_session() -> No
     def concern(side: Side, session_number: int | None) -> list[str]:
         trigger = translation.pair_fit_concern(
             make.pair_fit_concern_raised(side=side, session_number=session_number).data,
-            occurred_at=make.NOW,
-            programme=programme,
-            mentor=mentor,
-            mentee=mentee,
+            translation.PairScene(
+                occurred_at=make.NOW, programme=programme, mentor=mentor, mentee=mentee
+            ),
         )
-        assert trigger.raised_by is Role(side.value)
+        assert trigger.raised_by is ParticipantRole(side.value)
         assert trigger.session_number == session_number
         planned = plan_notifications(trigger)
         assert {n.kind for n in planned} == {NotificationKind.HR_FIT_ALERT}

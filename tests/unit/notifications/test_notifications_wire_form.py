@@ -13,10 +13,11 @@ import pytest
 from binome_devstack.notifications.examples import example_trigger
 from binome_devstack.notifications.smtp_sink import raw_subject, subject_slug
 from binome_notifications.adapters.messages import OutgoingEmail
+from binome_notifications.adapters.mime import build_mime_message, mime_bytes
 from binome_notifications.adapters.rendering import NotificationRenderer
-from binome_notifications.adapters.smtp import build_mime_message, mime_bytes
-from binome_notifications.domain.model import Channel, Language, NotificationKind
+from binome_notifications.domain.model import Channel, NotificationKind
 from binome_notifications.domain.planning import plan_notifications
+from binome_shared.contracts.values import Language
 
 pytestmark = pytest.mark.unit
 

@@ -1,46 +1,91 @@
-"""The delivery ledger, as named statements: one row per (recipient, reason), planned in the
-consumer's transaction, claimed before each send and settled after it."""
+"""The delivery ledger as handlers see it: deliveries planned in the consumer's transaction
+(one row per recipient and reason, with its first sending job), pending reminders cancelled,
+a person's deliveries erased."""
 
 from __future__ import annotations
 
-import base64
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Protocol
 
 import asyncpg
 
-from binome_notifications.adapters.messages import (
-    CalendarAttachment,
-    OutgoingEmail,
-    OutgoingWebhook,
+from binome_notifications.adapters.messages import OutgoingEmail, OutgoingWebhook
+from binome_notifications.adapters.stored_messages import stored_message
+from binome_notifications.domain.model import Notification, NotificationKind
+from binome_notifications.domain.sending import (
+    DELIVER_JOB,
+    DeliveryStatus,
+    turn_job_id,
+    turn_payload,
 )
-from binome_notifications.domain.content import CalendarMethod
-from binome_notifications.domain.model import Language, Notification, NotificationKind
-from binome_notifications.domain.planning import supersedes_reminder
-from binome_notifications.domain.sending import DeliveryState, DeliveryStatus
-from binome_notifications.domain.triggers import Trigger
 
-DELIVER_JOB = "deliver"
-"""The scheduled job type that sends one delivery."""
 
-# One statement: the delivery and its first job are written together, and a delivery that
-# was already planned (same key) plans no second job.
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlannedDelivery:
+    """A rendered notification to record, with its cause and when its first job is due."""
+
+    notification: Notification
+    message: OutgoingEmail | OutgoingWebhook
+    tenant_id: str
+    caused_by: uuid.UUID
+    correlation_id: uuid.UUID
+    pair_id: str | None
+    due_at: datetime
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PendingReminder:
+    """A reminder not sent yet, as a later revision of its session may make it obsolete."""
+
+    delivery_key: str
+    kind: NotificationKind
+    subject_id: str
+
+
+class DeliveryLedger(Protocol):
+    """What handlers need from the ledger (Postgres in production, a fake in unit tests)."""
+
+    async def plan(self, deliveries: Sequence[PlannedDelivery]) -> int: ...
+
+    async def pending_reminders(self, pair_id: str) -> list[PendingReminder]: ...
+
+    async def cancel(self, delivery_keys: Sequence[str], *, now: datetime) -> None: ...
+
+    async def erase_recipient(self, *, tenant_id: str, recipient_id: str) -> int: ...
+
+
+# One statement for all the deliveries of one event: each row and its first job are written
+# together, and a delivery already planned (same key) plans no second job.
 _PLAN = """
-WITH created AS (
+WITH planned AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+                         $6::uuid[], $7::text[], $8::text[], $9::text[], $10::uuid[],
+                         $11::timestamptz[], $12::timestamptz[], $13::text[],
+                         $14::text[], $15::timestamptz[], $16::text[])
+        WITH ORDINALITY AS p(delivery_key, kind, recipient_id, programme_id, subject_id,
+                             caused_by, tenant_id, channel, pair_id, correlation_id, send_at,
+                             expires_at, message, job_id, due_at, payload, position)
+), created AS (
     INSERT INTO deliveries (delivery_key, kind, recipient_id, programme_id, subject_id,
         caused_by, tenant_id, channel, pair_id, correlation_id, send_at, expires_at, message)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb)
+    SELECT delivery_key, kind, recipient_id, programme_id, subject_id, caused_by, tenant_id,
+           channel, pair_id, correlation_id, send_at, expires_at, message::jsonb
+    FROM planned ORDER BY position
     ON CONFLICT (delivery_key) DO NOTHING
     RETURNING delivery_key
-), first_job AS (
+), first_jobs AS (
     INSERT INTO scheduled_jobs (job_id, job_type, due_at, payload)
-    SELECT $14, $15, $16, $17::jsonb FROM created
+    SELECT planned.job_id, $17, planned.due_at, planned.payload::jsonb
+    FROM planned JOIN created USING (delivery_key)
+    ORDER BY planned.position
     ON CONFLICT (job_id) DO NOTHING
 )
-SELECT count(*) > 0 FROM created
+SELECT count(*) FROM created
 """
 _PENDING_REMINDERS = """
 SELECT delivery_key, kind, subject_id FROM deliveries
@@ -51,321 +96,90 @@ UPDATE deliveries SET status = 'cancelled', finished_at = $2, message = NULL
 WHERE delivery_key = ANY($1::text[]) AND status = 'pending'
 """
 _ERASE = "DELETE FROM deliveries WHERE tenant_id = $1 AND recipient_id = $2"
-_STATE = """
-SELECT delivery_key, kind, channel, recipient_id, programme_id, subject_id, tenant_id,
-       caused_by, correlation_id, status, attempts, next_attempt_at, expires_at, message
-FROM deliveries WHERE delivery_key = $1
-"""
-_CLAIM = """
-UPDATE deliveries
-SET status = 'sending', attempts = attempts + 1, last_attempt_at = $2,
-    in_doubt_resends = in_doubt_resends + $3::int
-WHERE delivery_key = $1 AND status IN ('pending', 'sending')
-RETURNING attempts
-"""
-_SETTLE = """
-UPDATE deliveries
-SET status = $2, finished_at = $3, last_outcome = $4, next_attempt_at = NULL, message = NULL
-WHERE delivery_key = $1 AND status = 'sending'
-RETURNING in_doubt_resends
-"""
-_RETRY = """
-UPDATE deliveries SET status = 'pending', next_attempt_at = $2, last_outcome = $3
-WHERE delivery_key = $1 AND status = 'sending'
-RETURNING true
-"""
-# One statement, so atomic without a transaction: the attempt and its recovery turn (the
-# delivery's next job, a grace period later) are committed together or not at all.
-_CLAIM_WITH_RECOVERY_TURN = """
-WITH claimed AS (
-    UPDATE deliveries
-    SET status = 'sending', attempts = attempts + 1, last_attempt_at = $2,
-        in_doubt_resends = in_doubt_resends + $3::int
-    WHERE delivery_key = $1 AND status IN ('pending', 'sending')
-    RETURNING attempts
-), recovery_turn AS (
-    INSERT INTO scheduled_jobs (job_id, job_type, due_at, payload)
-    SELECT $4, $5, $6, $7::jsonb FROM claimed
-    ON CONFLICT (job_id) DO NOTHING
-)
-SELECT attempts FROM claimed
-"""
-_SETTLE_MANY = """
-UPDATE deliveries AS d
-SET status = s.status, finished_at = s.finished_at, last_outcome = s.outcome,
-    next_attempt_at = NULL, message = NULL
-FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[])
-    AS s(delivery_key, status, finished_at, outcome)
-WHERE d.delivery_key = s.delivery_key AND d.status = 'sending'
-RETURNING d.delivery_key, d.in_doubt_resends
-"""
-_EXPIRE = """
-UPDATE deliveries SET status = 'expired', finished_at = $2, message = NULL
-WHERE delivery_key = $1 AND status IN ('pending', 'sending')
+_COUNTS = """
+SELECT kind, status, count(*) AS deliveries, coalesce(sum(attempts), 0) AS attempts,
+       coalesce(sum(in_doubt_resends), 0) AS in_doubt_resends
+FROM deliveries GROUP BY kind, status ORDER BY kind, status
 """
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class StoredDelivery:
-    """A delivery as its job reads it: its state, where it goes and what it says."""
+class DeliveryCount:
+    """How many deliveries of one kind stand at one status (no personal data)."""
 
-    delivery_key: str
     kind: NotificationKind
-    channel: str
-    recipient_id: str
-    programme_id: str
-    subject_id: str
-    tenant_id: str
-    caused_by: uuid.UUID
-    correlation_id: uuid.UUID
-    state: DeliveryState
-    message: OutgoingEmail | OutgoingWebhook | None
-
-
-def job_id(delivery_key: str, turn: int) -> str:
-    """The scheduled job of a delivery's ``turn``-th run (each retry is a job of its own)."""
-    return f"{DELIVER_JOB}:{delivery_key}:{turn}"
-
-
-async def plan(
-    conn: asyncpg.Connection,
-    *,
-    notification: Notification,
-    message: OutgoingEmail | OutgoingWebhook,
-    tenant_id: str,
-    caused_by: uuid.UUID,
-    correlation_id: uuid.UUID,
-    pair_id: str | None,
-    due_at: datetime,
-    expires_at: datetime | None = None,
-) -> bool:
-    """Record a delivery and schedule its sending; a second plan for the same key does nothing
-    and returns False."""
-    key = notification.delivery_key
-    created: bool = await conn.fetchval(
-        _PLAN,
-        key,
-        notification.kind.value,
-        notification.recipient.recipient_id,
-        notification.programme_id,
-        notification.subject_id,
-        caused_by,
-        tenant_id,
-        notification.channel.value,
-        pair_id,
-        correlation_id,
-        notification.send_at,
-        expires_at,
-        json.dumps(stored_message(message)),
-        job_id(key, 1),
-        DELIVER_JOB,
-        due_at,
-        json.dumps({"delivery_key": key, "turn": 1}),
-    )
-    return created
-
-
-async def cancel_superseded_reminders(
-    conn: asyncpg.Connection, *, pair_id: str, trigger: Trigger, now: datetime
-) -> int:
-    """Cancel the pair's pending reminders that ``trigger`` makes obsolete; how many."""
-    rows = await conn.fetch(_PENDING_REMINDERS, pair_id)
-    obsolete = [
-        row["delivery_key"]
-        for row in rows
-        if supersedes_reminder(
-            trigger,
-            pending_kind=NotificationKind(row["kind"]),
-            pending_subject_id=row["subject_id"],
-        )
-    ]
-    if obsolete:
-        await conn.execute(_CANCEL, obsolete, now)
-    return len(obsolete)
-
-
-async def cancel_pending_reminders_of_pair(
-    conn: asyncpg.Connection, *, pair_id: str, now: datetime
-) -> int:
-    """Cancel every pending reminder of a pair that no longer exists; how many."""
-    keys = [row["delivery_key"] for row in await conn.fetch(_PENDING_REMINDERS, pair_id)]
-    if keys:
-        await conn.execute(_CANCEL, keys, now)
-    return len(keys)
-
-
-async def erase_recipient(conn: asyncpg.Connection, *, tenant_id: str, recipient_id: str) -> int:
-    """GDPR: forget every delivery to this person, pending or past; how many rows."""
-    status = await conn.execute(_ERASE, tenant_id, recipient_id)
-    return int(status.rsplit(" ", 1)[1])
-
-
-async def load(conn: asyncpg.Connection, delivery_key: str) -> StoredDelivery | None:
-    """The delivery, or None if it was erased."""
-    row = await conn.fetchrow(_STATE, delivery_key)
-    if row is None:
-        return None
-    raw_message = row["message"]
-    return StoredDelivery(
-        delivery_key=row["delivery_key"],
-        kind=NotificationKind(row["kind"]),
-        channel=row["channel"],
-        recipient_id=row["recipient_id"],
-        programme_id=row["programme_id"],
-        subject_id=row["subject_id"],
-        tenant_id=row["tenant_id"] or "",
-        caused_by=row["caused_by"],
-        correlation_id=row["correlation_id"] or row["caused_by"],
-        state=DeliveryState(
-            status=DeliveryStatus(row["status"]),
-            attempts=row["attempts"],
-            next_attempt_at=row["next_attempt_at"],
-            expires_at=row["expires_at"],
-        ),
-        message=None if raw_message is None else outgoing_from_stored(json.loads(raw_message)),
-    )
-
-
-async def claim(
-    conn: asyncpg.Connection, delivery_key: str, *, now: datetime, in_doubt: bool
-) -> int | None:
-    """Mark an attempt as begun (committed before the send); returns its number, or None if
-    the delivery ended or was erased meanwhile."""
-    attempts: int | None = await conn.fetchval(_CLAIM, delivery_key, now, int(in_doubt))
-    return attempts
-
-
-async def claim_with_recovery_turn(
-    conn: asyncpg.Connection,
-    delivery_key: str,
-    *,
-    now: datetime,
-    in_doubt: bool,
-    turn: int,
-    recovery_at: datetime,
-) -> int | None:
-    """:func:`claim`, and plan the delivery's ``turn``-th job at ``recovery_at`` in the same
-    statement (no transaction round trips); None if the delivery ended or was erased."""
-    attempts: int | None = await conn.fetchval(
-        _CLAIM_WITH_RECOVERY_TURN,
-        delivery_key,
-        now,
-        int(in_doubt),
-        job_id(delivery_key, turn),
-        DELIVER_JOB,
-        recovery_at,
-        json.dumps({"delivery_key": delivery_key, "turn": turn}),
-    )
-    return attempts
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Settlement:
-    """The end of one delivery, for :func:`settle_many`."""
-
-    delivery_key: str
     status: DeliveryStatus
-    finished_at: datetime
-    outcome: str
+    deliveries: int
+    attempts: int
+    in_doubt_resends: int
 
 
-async def settle_many(conn: asyncpg.Connection, settlements: list[Settlement]) -> dict[str, int]:
-    """:func:`settle` for several deliveries in one statement; per delivery still being sent,
-    how many of its attempts were in-doubt resends (erased ones are left out)."""
-    if not settlements:
-        return {}
-    rows = await conn.fetch(
-        _SETTLE_MANY,
-        [settlement.delivery_key for settlement in settlements],
-        [settlement.status.value for settlement in settlements],
-        [settlement.finished_at for settlement in settlements],
-        [settlement.outcome for settlement in settlements],
-    )
-    return {row["delivery_key"]: row["in_doubt_resends"] for row in rows}
+class PostgresDeliveries:
+    """:class:`DeliveryLedger` on the service's schema, inside the caller's transaction."""
 
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
 
-async def settle(
-    conn: asyncpg.Connection,
-    delivery_key: str,
-    *,
-    status: DeliveryStatus,
-    now: datetime,
-    outcome: str,
-) -> int | None:
-    """Record the end of a delivery (sent or failed) and drop its content; returns how many
-    attempts were in-doubt resends, or None if the delivery was erased meanwhile."""
-    resends: int | None = await conn.fetchval(_SETTLE, delivery_key, status.value, now, outcome)
-    return resends
-
-
-async def postpone(
-    conn: asyncpg.Connection, delivery_key: str, *, retry_at: datetime, outcome: str
-) -> bool:
-    """Record a transient failure; the delivery is pending again from ``retry_at``."""
-    return bool(await conn.fetchval(_RETRY, delivery_key, retry_at, outcome))
-
-
-async def expire(conn: asyncpg.Connection, delivery_key: str, *, now: datetime) -> None:
-    """A reminder whose session already began: never send it."""
-    await conn.execute(_EXPIRE, delivery_key, now)
-
-
-def stored_message(message: OutgoingEmail | OutgoingWebhook) -> dict[str, Any]:
-    """A rendered message as JSON, kept until its delivery ends."""
-    if isinstance(message, OutgoingWebhook):
-        return {
-            "channel": "webhook",
-            "delivery_key": message.delivery_key,
-            "kind": message.kind.value,
-            "receiver_id": message.receiver_id,
-            "body": message.body.decode(),
-        }
-    calendar = message.calendar
-    return {
-        "channel": "email",
-        "delivery_key": message.delivery_key,
-        "kind": message.kind.value,
-        "to_address": message.to_address,
-        "to_name": message.to_name,
-        "language": message.language.value,
-        "subject": message.subject,
-        "text": message.text,
-        "html": message.html,
-        "calendar": None
-        if calendar is None
-        else {
-            "ics": base64.b64encode(calendar.ics).decode(),
-            "method": calendar.method.value,
-            "filename": calendar.filename,
-        },
-    }
-
-
-def outgoing_from_stored(stored: dict[str, Any]) -> OutgoingEmail | OutgoingWebhook:
-    """The inverse of :func:`stored_message`."""
-    kind = NotificationKind(stored["kind"])
-    if stored["channel"] == "webhook":
-        return OutgoingWebhook(
-            delivery_key=stored["delivery_key"],
-            kind=kind,
-            receiver_id=stored["receiver_id"],
-            body=stored["body"].encode(),
+    async def plan(self, deliveries: Sequence[PlannedDelivery]) -> int:
+        """Record deliveries and schedule their sending; a delivery planned before (same key)
+        is left as it is. Returns how many were new."""
+        if not deliveries:
+            return 0
+        notifications = [delivery.notification for delivery in deliveries]
+        keys = [notification.delivery_key for notification in notifications]
+        created: int = await self._conn.fetchval(
+            _PLAN,
+            keys,
+            [notification.kind.value for notification in notifications],
+            [notification.recipient.recipient_id for notification in notifications],
+            [notification.programme_id for notification in notifications],
+            [notification.subject_id for notification in notifications],
+            [delivery.caused_by for delivery in deliveries],
+            [delivery.tenant_id for delivery in deliveries],
+            [notification.channel.value for notification in notifications],
+            [delivery.pair_id for delivery in deliveries],
+            [delivery.correlation_id for delivery in deliveries],
+            [notification.send_at for notification in notifications],
+            [delivery.expires_at for delivery in deliveries],
+            [json.dumps(stored_message(delivery.message)) for delivery in deliveries],
+            [turn_job_id(key, 1) for key in keys],
+            [delivery.due_at for delivery in deliveries],
+            [json.dumps(turn_payload(key, 1)) for key in keys],
+            DELIVER_JOB,
         )
-    calendar = stored["calendar"]
-    return OutgoingEmail(
-        delivery_key=stored["delivery_key"],
-        kind=kind,
-        to_address=stored["to_address"],
-        to_name=stored["to_name"],
-        language=Language(stored["language"]),
-        subject=stored["subject"],
-        text=stored["text"],
-        html=stored["html"],
-        calendar=None
-        if calendar is None
-        else CalendarAttachment(
-            ics=base64.b64decode(calendar["ics"]),
-            method=CalendarMethod(calendar["method"]),
-            filename=calendar["filename"],
-        ),
-    )
+        return created
+
+    async def pending_reminders(self, pair_id: str) -> list[PendingReminder]:
+        """The pair's reminders not sent yet."""
+        rows = await self._conn.fetch(_PENDING_REMINDERS, pair_id)
+        return [
+            PendingReminder(
+                delivery_key=row["delivery_key"],
+                kind=NotificationKind(row["kind"]),
+                subject_id=row["subject_id"],
+            )
+            for row in rows
+        ]
+
+    async def cancel(self, delivery_keys: Sequence[str], *, now: datetime) -> None:
+        """Cancel these deliveries if they are still pending; their content is dropped."""
+        if delivery_keys:
+            await self._conn.execute(_CANCEL, list(delivery_keys), now)
+
+    async def erase_recipient(self, *, tenant_id: str, recipient_id: str) -> int:
+        """GDPR: forget every delivery to this person, pending or past; how many rows."""
+        status = await self._conn.execute(_ERASE, tenant_id, recipient_id)
+        return int(status.rsplit(" ", 1)[1])
+
+    async def counts(self) -> list[DeliveryCount]:
+        """Deliveries by kind and status, with their attempts and in-doubt resends."""
+        return [
+            DeliveryCount(
+                kind=NotificationKind(row["kind"]),
+                status=DeliveryStatus(row["status"]),
+                deliveries=row["deliveries"],
+                attempts=row["attempts"],
+                in_doubt_resends=row["in_doubt_resends"],
+            )
+            for row in await self._conn.fetch(_COUNTS)
+        ]

@@ -1,90 +1,61 @@
-"""What the service remembers to write to people: programmes, people, pairs, sessions and
-preferences, as named statements over the service's own schema."""
+"""The directory's storage: programmes, people, pairs, sessions and preferences, as named
+statements over the service's own schema, returning the domain's typed records.
+
+What one event about a pair needs (programme, mentor, mentee and their opt-outs) is read in
+one statement (:meth:`PostgresDirectory.pair_people`, :meth:`PostgresDirectory.people_of_pair`).
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
+from typing import Any, Protocol
 
 import asyncpg
 
-from binome_notifications.domain.model import (
-    Channel,
-    Language,
-    LocalizedText,
-    NotificationKind,
-    Person,
+from binome_notifications.domain.directory import (
+    EnrolledPerson,
+    PairPeople,
+    PairRecord,
+    ProgrammeRecord,
+    SessionRecord,
 )
+from binome_notifications.domain.model import DEFAULT_TIME_ZONE, Channel, NotificationKind, Person
 from binome_notifications.domain.policy import OptOut, Preferences
-
-HR_CONTACT_ID_PREFIX = "hr:"
-"""The HR contact's recipient id is ``hr:<programme id>``: one contact per programme."""
+from binome_shared.contracts.values import Language, LocalisedText
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ProgrammeRecord:
-    """A programme as DefineProgramme last described it."""
+class Directory(Protocol):
+    """What handlers need from the directory (Postgres in production, a fake in unit tests)."""
 
-    programme_id: str
-    tenant_id: str
-    name: str
-    language: Language
-    time_zone: str
-    contact_name: str
-    contact_email: str
-    contact_language: Language
-    reminder_lead: timedelta
-    themes: dict[str, LocalizedText] = field(default_factory=dict)
-    feedback_after_each_session: bool = True
-    feedback_delay: timedelta = timedelta(0)
+    async def save_programme(self, programme: ProgrammeRecord) -> None: ...
 
-    @property
-    def hr_contact(self) -> Person:
-        """The programme's HR contact as a reader of e-mails."""
-        return Person(
-            person_id=f"{HR_CONTACT_ID_PREFIX}{self.programme_id}",
-            display_name=self.contact_name,
-            email=self.contact_email,
-            language=self.contact_language,
-            time_zone=self.time_zone,
-        )
+    async def programme(self, programme_id: str) -> ProgrammeRecord | None: ...
 
-    def theme(self, key: str) -> LocalizedText:
-        """The title of a session theme; the key itself when the plan does not name it."""
-        return self.themes.get(key) or LocalizedText(fr=key, en=key)
+    async def save_people(self, people: Sequence[EnrolledPerson]) -> None: ...
+
+    async def erase_person(self, *, tenant_id: str, participant_id: str) -> int: ...
+
+    async def save_preferences(
+        self, *, tenant_id: str, participant_id: str, preferences: Preferences
+    ) -> None: ...
+
+    async def save_pair(self, pair: PairRecord) -> None: ...
+
+    async def pair_people(self, pair: PairRecord) -> PairPeople: ...
+
+    async def people_of_pair(self, pair_id: str) -> PairPeople | None: ...
+
+    async def save_session(self, session: SessionRecord) -> None: ...
+
+    async def session(self, session_id: str) -> SessionRecord | None: ...
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PairRecord:
-    """Who is in a pair, by participant id."""
-
-    pair_id: str
-    programme_id: str
-    mentor_id: str
-    mentee_id: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SessionRecord:
-    """A session's latest calendar revision."""
-
-    session_id: str
-    pair_id: str
-    session_number: int
-    theme_key: str
-    starts_at: datetime
-    duration_minutes: int
-    location: str
-    sequence: int
-
-    @property
-    def ends_at(self) -> datetime:
-        """When the session is planned to end."""
-        return self.starts_at + timedelta(minutes=self.duration_minutes)
-
-
+_PROGRAMME_COLUMNS = """programme.programme_id, programme.tenant_id, programme.name,
+       programme.language, programme.time_zone, programme.contact_name,
+       programme.contact_email, programme.contact_language, programme.reminder_hours_before,
+       programme.themes, programme.feedback_after_each_session, programme.feedback_delay_hours"""
 _UPSERT_PROGRAMME = """
 INSERT INTO programmes (programme_id, tenant_id, name, language, time_zone, contact_name,
     contact_email, contact_language, reminder_hours_before, themes,
@@ -98,12 +69,7 @@ ON CONFLICT (programme_id) DO UPDATE SET
     feedback_after_each_session = EXCLUDED.feedback_after_each_session,
     feedback_delay_hours = EXCLUDED.feedback_delay_hours, updated_at = clock_timestamp()
 """
-_PROGRAMME = """
-SELECT programme_id, tenant_id, name, language, time_zone, contact_name, contact_email,
-       contact_language, reminder_hours_before, themes, feedback_after_each_session,
-       feedback_delay_hours
-FROM programmes WHERE programme_id = $1
-"""
+_PROGRAMME = f"SELECT {_PROGRAMME_COLUMNS} FROM programmes AS programme WHERE programme_id = $1"
 _UPSERT_PERSON = """
 INSERT INTO people (tenant_id, programme_id, participant_id, full_name, email, language,
     time_zone, updated_at)
@@ -111,10 +77,6 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, clock_timestamp())
 ON CONFLICT (programme_id, participant_id) DO UPDATE SET
     tenant_id = EXCLUDED.tenant_id, full_name = EXCLUDED.full_name, email = EXCLUDED.email,
     language = EXCLUDED.language, time_zone = EXCLUDED.time_zone, updated_at = clock_timestamp()
-"""
-_PERSON = """
-SELECT participant_id, full_name, email, language, time_zone
-FROM people WHERE programme_id = $1 AND participant_id = $2
 """
 _ERASE_PERSON = "DELETE FROM people WHERE tenant_id = $1 AND participant_id = $2"
 _ERASE_PREFERENCES = (
@@ -124,7 +86,41 @@ _RECORD_PAIR = """
 INSERT INTO pairs (pair_id, programme_id, mentor_id, mentee_id) VALUES ($1, $2, $3, $4)
 ON CONFLICT (pair_id) DO UPDATE SET mentor_id = EXCLUDED.mentor_id, mentee_id = EXCLUDED.mentee_id
 """
-_PAIR = "SELECT pair_id, programme_id, mentor_id, mentee_id FROM pairs WHERE pair_id = $1"
+# The pair's programme, its two members and their opt-outs (with the programme's tenant), in
+# one statement; each part is NULL when not known yet.
+_PAIR_PEOPLE_COLUMNS = f"""pair.pair_id, pair.programme_id AS pair_programme_id, pair.mentor_id,
+       pair.mentee_id, {_PROGRAMME_COLUMNS},
+       mentor.full_name AS mentor_full_name, mentor.email AS mentor_email,
+       mentor.language AS mentor_language, mentor.time_zone AS mentor_time_zone,
+       mentor_preferences.opt_outs AS mentor_opt_outs,
+       mentee.full_name AS mentee_full_name, mentee.email AS mentee_email,
+       mentee.language AS mentee_language, mentee.time_zone AS mentee_time_zone,
+       mentee_preferences.opt_outs AS mentee_opt_outs"""
+_PAIR_PEOPLE_JOINS = """
+LEFT JOIN programmes AS programme ON programme.programme_id = pair.programme_id
+LEFT JOIN people AS mentor
+    ON mentor.programme_id = pair.programme_id AND mentor.participant_id = pair.mentor_id
+LEFT JOIN people AS mentee
+    ON mentee.programme_id = pair.programme_id AND mentee.participant_id = pair.mentee_id
+LEFT JOIN notification_preferences AS mentor_preferences
+    ON mentor_preferences.tenant_id = programme.tenant_id
+   AND mentor_preferences.participant_id = pair.mentor_id
+LEFT JOIN notification_preferences AS mentee_preferences
+    ON mentee_preferences.tenant_id = programme.tenant_id
+   AND mentee_preferences.participant_id = pair.mentee_id
+"""
+_PAIR_PEOPLE = f"""
+SELECT {_PAIR_PEOPLE_COLUMNS}
+FROM (SELECT $1::text AS pair_id, $2::text AS programme_id, $3::text AS mentor_id,
+             $4::text AS mentee_id) AS pair
+{_PAIR_PEOPLE_JOINS}
+"""
+_PEOPLE_OF_PAIR = f"""
+SELECT {_PAIR_PEOPLE_COLUMNS}
+FROM pairs AS pair
+{_PAIR_PEOPLE_JOINS}
+WHERE pair.pair_id = $1
+"""
 _RECORD_SESSION = """
 INSERT INTO sessions (session_id, pair_id, session_number, theme_key, starts_at,
     duration_minutes, location, sequence)
@@ -140,9 +136,6 @@ SELECT session_id, pair_id, session_number, theme_key, starts_at, duration_minut
        sequence
 FROM sessions WHERE session_id = $1
 """
-_PREFERENCES = """
-SELECT opt_outs FROM notification_preferences WHERE tenant_id = $1 AND participant_id = $2
-"""
 _SAVE_PREFERENCES = """
 INSERT INTO notification_preferences (tenant_id, participant_id, opt_outs)
 VALUES ($1, $2, $3::jsonb)
@@ -150,33 +143,120 @@ ON CONFLICT (tenant_id, participant_id) DO UPDATE SET opt_outs = EXCLUDED.opt_ou
 """
 
 
-async def save_programme(conn: asyncpg.Connection, programme: ProgrammeRecord) -> None:
-    """Create or replace a programme."""
-    themes = {key: {"fr": text.fr, "en": text.en} for key, text in programme.themes.items()}
-    await conn.execute(
-        _UPSERT_PROGRAMME,
-        programme.programme_id,
-        programme.tenant_id,
-        programme.name,
-        programme.language.value,
-        programme.time_zone,
-        programme.contact_name,
-        programme.contact_email,
-        programme.contact_language.value,
-        int(programme.reminder_lead.total_seconds() // 3600),
-        json.dumps(themes),
-        programme.feedback_after_each_session,
-        int(programme.feedback_delay.total_seconds() // 3600),
-    )
+class PostgresDirectory:
+    """:class:`Directory` on the service's schema, inside the caller's transaction."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    async def save_programme(self, programme: ProgrammeRecord) -> None:
+        """Create or replace a programme."""
+        themes = {key: {"fr": text.fr, "en": text.en} for key, text in programme.themes.items()}
+        await self._conn.execute(
+            _UPSERT_PROGRAMME,
+            programme.programme_id,
+            programme.tenant_id,
+            programme.name,
+            programme.language.value,
+            programme.time_zone,
+            programme.contact_name,
+            programme.contact_email,
+            programme.contact_language.value,
+            int(programme.reminder_lead.total_seconds() // 3600),
+            json.dumps(themes),
+            programme.feedback_after_each_session,
+            int(programme.feedback_delay.total_seconds() // 3600),
+        )
+
+    async def programme(self, programme_id: str) -> ProgrammeRecord | None:
+        """The programme, or None if DefineProgramme has not been seen."""
+        row = await self._conn.fetchrow(_PROGRAMME, programme_id)
+        return None if row is None else _programme(row)
+
+    async def save_people(self, people: Sequence[EnrolledPerson]) -> None:
+        """Create or replace several participants, in order."""
+        await self._conn.executemany(
+            _UPSERT_PERSON,
+            [
+                (
+                    enrolled.tenant_id,
+                    enrolled.programme_id,
+                    enrolled.person.person_id,
+                    enrolled.person.display_name,
+                    enrolled.person.email,
+                    (enrolled.person.language or Language.FR).value,
+                    enrolled.person.time_zone or DEFAULT_TIME_ZONE,
+                )
+                for enrolled in people
+            ],
+        )
+
+    async def erase_person(self, *, tenant_id: str, participant_id: str) -> int:
+        """Delete a participant's personal data in every programme of the tenant; rows
+        deleted."""
+        status = await self._conn.execute(_ERASE_PERSON, tenant_id, participant_id)
+        await self._conn.execute(_ERASE_PREFERENCES, tenant_id, participant_id)
+        return int(status.rsplit(" ", 1)[1])
+
+    async def save_preferences(
+        self, *, tenant_id: str, participant_id: str, preferences: Preferences
+    ) -> None:
+        """Replace a participant's opt-outs."""
+        items = sorted(
+            (
+                {
+                    "kind": opt_out.kind.value if opt_out.kind else None,
+                    "channel": opt_out.channel.value if opt_out.channel else None,
+                }
+                for opt_out in preferences.opt_outs
+            ),
+            key=lambda item: (item["kind"] or "", item["channel"] or ""),
+        )
+        await self._conn.execute(_SAVE_PREFERENCES, tenant_id, participant_id, json.dumps(items))
+
+    async def save_pair(self, pair: PairRecord) -> None:
+        """Remember who is in a pair."""
+        await self._conn.execute(
+            _RECORD_PAIR, pair.pair_id, pair.programme_id, pair.mentor_id, pair.mentee_id
+        )
+
+    async def pair_people(self, pair: PairRecord) -> PairPeople:
+        """The programme, members and opt-outs of a pair the caller knows (a new one)."""
+        row = await self._conn.fetchrow(
+            _PAIR_PEOPLE, pair.pair_id, pair.programme_id, pair.mentor_id, pair.mentee_id
+        )
+        assert row is not None  # a FROM of one literal row always gives one row
+        return _pair_people(row)
+
+    async def people_of_pair(self, pair_id: str) -> PairPeople | None:
+        """The same for a stored pair, or None if PairFormed has not been seen."""
+        row = await self._conn.fetchrow(_PEOPLE_OF_PAIR, pair_id)
+        return None if row is None else _pair_people(row)
+
+    async def save_session(self, session: SessionRecord) -> None:
+        """Remember a session's revision (an older revision arriving late changes nothing)."""
+        await self._conn.execute(
+            _RECORD_SESSION,
+            session.session_id,
+            session.pair_id,
+            session.session_number,
+            session.theme_key,
+            session.starts_at,
+            session.duration_minutes,
+            session.location,
+            session.sequence,
+        )
+
+    async def session(self, session_id: str) -> SessionRecord | None:
+        """The session's latest revision, or None if it was never scheduled."""
+        row = await self._conn.fetchrow(_SESSION, session_id)
+        return None if row is None else SessionRecord(**dict(row))
 
 
-async def load_programme(conn: asyncpg.Connection, programme_id: str) -> ProgrammeRecord | None:
-    """The programme, or None if DefineProgramme has not been seen."""
-    row = await conn.fetchrow(_PROGRAMME, programme_id)
-    if row is None:
-        return None
+def _programme(row: Any) -> ProgrammeRecord:
+    # Stored texts were validated when their command came in: read back as they are.
     themes = {
-        key: LocalizedText(fr=text["fr"], en=text["en"])
+        key: LocalisedText.model_construct(fr=text["fr"], en=text["en"])
         for key, text in json.loads(row["themes"]).items()
     }
     return ProgrammeRecord(
@@ -195,96 +275,44 @@ async def load_programme(conn: asyncpg.Connection, programme_id: str) -> Program
     )
 
 
-async def save_person(
-    conn: asyncpg.Connection, *, tenant_id: str, programme_id: str, person: Person
-) -> None:
-    """Create or replace what the service knows of a participant."""
-    await save_people(conn, [(tenant_id, programme_id, person)])
-
-
-async def save_people(conn: asyncpg.Connection, people: Sequence[tuple[str, str, Person]]) -> None:
-    """Create or replace several participants (tenant, programme, person), in order."""
-    await conn.executemany(
-        _UPSERT_PERSON,
-        [
-            (
-                tenant_id,
-                programme_id,
-                person.person_id,
-                person.display_name,
-                person.email,
-                (person.language or Language.FR).value,
-                person.time_zone or "Europe/Paris",
-            )
-            for tenant_id, programme_id, person in people
-        ],
+def _pair_people(row: Any) -> PairPeople:
+    pair = PairRecord(
+        pair_id=row["pair_id"],
+        programme_id=row["pair_programme_id"],
+        mentor_id=row["mentor_id"],
+        mentee_id=row["mentee_id"],
+    )
+    preferences = {
+        participant_id: _preferences(raw)
+        for participant_id, raw in (
+            (pair.mentor_id, row["mentor_opt_outs"]),
+            (pair.mentee_id, row["mentee_opt_outs"]),
+        )
+        if raw is not None
+    }
+    return PairPeople(
+        pair=pair,
+        programme=None if row["programme_id"] is None else _programme(row),
+        mentor=_person(row, "mentor", pair.mentor_id),
+        mentee=_person(row, "mentee", pair.mentee_id),
+        preferences=preferences,
     )
 
 
-async def load_person(
-    conn: asyncpg.Connection, *, programme_id: str, participant_id: str
-) -> Person | None:
-    """A participant of the programme, or None if not enrolled (or erased)."""
-    row = await conn.fetchrow(_PERSON, programme_id, participant_id)
-    if row is None:
+def _person(row: Any, side: str, participant_id: str) -> Person | None:
+    """One member of the pair from the joined row, or None if not enrolled (or erased)."""
+    if row[f"{side}_full_name"] is None:
         return None
     return Person(
-        person_id=row["participant_id"],
-        display_name=row["full_name"],
-        email=row["email"],
-        language=Language(row["language"]),
-        time_zone=row["time_zone"],
+        person_id=participant_id,
+        display_name=row[f"{side}_full_name"],
+        email=row[f"{side}_email"],
+        language=Language(row[f"{side}_language"]),
+        time_zone=row[f"{side}_time_zone"],
     )
 
 
-async def erase_person(conn: asyncpg.Connection, *, tenant_id: str, participant_id: str) -> int:
-    """Delete a participant's personal data in every programme of the tenant; rows deleted."""
-    status = await conn.execute(_ERASE_PERSON, tenant_id, participant_id)
-    await conn.execute(_ERASE_PREFERENCES, tenant_id, participant_id)
-    return int(status.rsplit(" ", 1)[1])
-
-
-async def save_pair(conn: asyncpg.Connection, pair: PairRecord) -> None:
-    """Remember who is in a pair."""
-    await conn.execute(
-        _RECORD_PAIR, pair.pair_id, pair.programme_id, pair.mentor_id, pair.mentee_id
-    )
-
-
-async def load_pair(conn: asyncpg.Connection, pair_id: str) -> PairRecord | None:
-    """The pair, or None if PairFormed has not been seen."""
-    row = await conn.fetchrow(_PAIR, pair_id)
-    return None if row is None else PairRecord(**dict(row))
-
-
-async def save_session(conn: asyncpg.Connection, session: SessionRecord) -> None:
-    """Remember a session's revision (an older revision arriving late changes nothing)."""
-    await conn.execute(
-        _RECORD_SESSION,
-        session.session_id,
-        session.pair_id,
-        session.session_number,
-        session.theme_key,
-        session.starts_at,
-        session.duration_minutes,
-        session.location,
-        session.sequence,
-    )
-
-
-async def load_session(conn: asyncpg.Connection, session_id: str) -> SessionRecord | None:
-    """The session's latest revision, or None if it was never scheduled."""
-    row = await conn.fetchrow(_SESSION, session_id)
-    return None if row is None else SessionRecord(**dict(row))
-
-
-async def load_preferences(
-    conn: asyncpg.Connection, *, tenant_id: str, participant_id: str
-) -> Preferences:
-    """A participant's opt-outs (none when never set)."""
-    raw = await conn.fetchval(_PREFERENCES, tenant_id, participant_id)
-    if raw is None:
-        return Preferences()
+def _preferences(raw: str) -> Preferences:
     return Preferences(
         opt_outs=frozenset(
             OptOut(
@@ -294,20 +322,3 @@ async def load_preferences(
             for item in json.loads(raw)
         )
     )
-
-
-async def save_preferences(
-    conn: asyncpg.Connection, *, tenant_id: str, participant_id: str, preferences: Preferences
-) -> None:
-    """Replace a participant's opt-outs."""
-    items = sorted(
-        (
-            {
-                "kind": opt_out.kind.value if opt_out.kind else None,
-                "channel": opt_out.channel.value if opt_out.channel else None,
-            }
-            for opt_out in preferences.opt_outs
-        ),
-        key=lambda item: (item["kind"] or "", item["channel"] or ""),
-    )
-    await conn.execute(_SAVE_PREFERENCES, tenant_id, participant_id, json.dumps(items))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from binome_notifications.domain.content import CalendarMethod
-from binome_notifications.domain.model import Language, NotificationKind
+from binome_notifications.domain.model import NotificationKind
+from binome_shared.contracts.values import Language
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -28,7 +28,8 @@ from binome_notifications.domain.dates import (
     format_moment,
     to_time_zone,
 )
-from binome_notifications.domain.model import Channel, Language, LocalizedText, Notification
+from binome_notifications.domain.model import Channel, Notification
+from binome_shared.contracts.values import Language, LocalisedText
 
 PREFERENCES_PATH = "/preferences"
 
@@ -61,7 +62,7 @@ def _template_environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
 
 
 @jinja2.pass_context
-def _localized(context: jinja2.runtime.Context, text: LocalizedText) -> str:
+def _localized(context: jinja2.runtime.Context, text: LocalisedText) -> str:
     return text.in_language(context["lang"])
 
 

@@ -7,29 +7,27 @@ relay. A connection is used by one attempt at a time, dropped after any error (t
 attempt opens a fresh one), after ``messages_per_connection`` messages (relays cap them) and
 when it sat idle longer than ``idle_reuse_seconds`` (relays close idle connections; a fresh
 one beats a failed attempt). Each call is still exactly one attempt with one outcome.
+
+The message itself is written by :mod:`.mime`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
-import secrets
 import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.header import Header
-from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr
 from enum import StrEnum
 
 import aiosmtplib
 
-from binome_notifications.adapters.headers import UnsafeHeaderError, check_headers
+from binome_notifications.adapters.headers import UnsafeHeaderError
 from binome_notifications.adapters.messages import OutgoingEmail
+from binome_notifications.adapters.mime import build_mime_message, is_ascii, mime_bytes
 from binome_notifications.domain.policy import (
     AttemptOutcome,
     ConnectionFailed,
@@ -39,8 +37,6 @@ from binome_notifications.domain.policy import (
 )
 
 logger = logging.getLogger(__name__)
-
-DELIVERY_KEY_HEADER = "X-Binome-Delivery-Key"
 
 
 class SmtpSecurity(StrEnum):
@@ -76,165 +72,6 @@ class SmtpSettings:
     """Then the connection is closed politely and a new one opened."""
     idle_reuse_seconds: float = 10.0
     """A connection idle for longer is closed rather than reused."""
-
-
-def message_id_for(delivery_key: str, *, domain: str) -> str:
-    """The Message-ID of the e-mail sent for ``delivery_key``: the same on every attempt, so a
-    duplicate caused by a crash between send and record is recognisable downstream."""
-    return f"<{delivery_key}@{domain}>"
-
-
-def build_mime_message(
-    email: OutgoingEmail,
-    *,
-    sender_address: str,
-    sender_name: str,
-    message_id_domain: str,
-    sent_at: datetime,
-) -> EmailMessage:
-    """multipart/alternative (text, HTML[, text/calendar]) inside multipart/mixed with the
-    .ics attached when there is an invite, the layout calendar clients recognise.
-
-    Raises :class:`UnsafeHeaderError` when a value would forge or break a header."""
-    check_headers(
-        email,
-        sender_address=sender_address,
-        sender_name=sender_name,
-        message_id_domain=message_id_domain,
-    )
-    message = EmailMessage()
-    username, _, domain = sender_address.partition("@")
-    message["From"] = Address(display_name=sender_name, username=username, domain=domain)
-    to_user, _, to_domain = email.to_address.partition("@")
-    message["To"] = Address(display_name=email.to_name, username=to_user, domain=to_domain)
-    message["Subject"] = email.subject
-    message["Date"] = format_datetime(sent_at.astimezone(UTC))
-    message["Message-ID"] = message_id_for(email.delivery_key, domain=message_id_domain)
-    message["Auto-Submitted"] = "auto-generated"
-    message[DELIVERY_KEY_HEADER] = email.delivery_key
-    message.set_content(email.text, subtype="plain", charset="utf-8")
-    message.add_alternative(email.html, subtype="html", charset="utf-8")
-    if email.calendar is not None:
-        method = email.calendar.method.value
-        message.add_alternative(
-            email.calendar.ics.decode(),
-            subtype="calendar",
-            charset="utf-8",
-            params={"method": method},
-        )
-        message.add_attachment(
-            email.calendar.ics,
-            maintype="application",
-            subtype="ics",
-            filename=email.calendar.filename,
-        )
-    # Set last: set_content and add_attachment move Content-* headers into the sub-parts.
-    message["Content-Language"] = email.language.value
-    return message
-
-
-_CRLF = "\r\n"
-_PLAIN_LINE_LIMIT = 78  # longer lines are base64-encoded, as the standard library would encode
-
-
-def _is_ascii(text: str) -> bool:
-    return text.isascii()
-
-
-def _address(name: str, address: str) -> str:
-    return formataddr((name, address), charset="utf-8")
-
-
-def _header(name: str, value: str) -> str:
-    """``Name: value`` folded, with RFC 2047 words only when the value is not ASCII."""
-    charset = "us-ascii" if _is_ascii(value) else "utf-8"
-    return f"{name}: {Header(value, charset, header_name=name).encode(linesep=_CRLF)}"
-
-
-def _text_part(content: str, subtype: str, *, params: str = "") -> list[str]:
-    """A text part: 8bit when every line is short (as the standard library chooses), base64
-    otherwise (cheap to produce, unlike quoted-printable)."""
-    lines = content.encode().splitlines()  # CR and LF only, as the standard library splits
-    canonical = b"\r\n".join(lines) + b"\r\n"
-    if max((len(line) for line in lines), default=0) <= _PLAIN_LINE_LIMIT:
-        encoding, body = "8bit", canonical.decode()
-    else:
-        encoding = "base64"
-        body = base64.encodebytes(canonical).decode().replace("\n", _CRLF)
-    return [
-        f'Content-Type: text/{subtype}; charset="utf-8"{params}',
-        f"Content-Transfer-Encoding: {encoding}",
-        "",
-        body,
-    ]
-
-
-def _boundary(parts: str) -> str:
-    while True:
-        boundary = f"=_binome_{secrets.token_hex(12)}"
-        if boundary not in parts:
-            return boundary
-
-
-def _multipart(subtype: str, parts: list[list[str]]) -> list[str]:
-    bodies = [_CRLF.join(part) for part in parts]
-    boundary = _boundary("".join(bodies))
-    lines = [f'Content-Type: multipart/{subtype}; boundary="{boundary}"', ""]
-    for body in bodies:
-        lines.extend((f"--{boundary}", body))
-    lines.extend((f"--{boundary}--", ""))
-    return lines
-
-
-def mime_bytes(
-    email: OutgoingEmail,
-    *,
-    sender_address: str,
-    sender_name: str,
-    message_id_domain: str,
-    sent_at: datetime,
-) -> bytes:
-    """The wire form of :func:`build_mime_message` (same headers, same parts, same contents),
-    written directly: building an ``EmailMessage`` and flattening it cost more than the rest
-    of an attempt. Mail clients read both alike; only transfer encodings may differ.
-
-    Raises :class:`UnsafeHeaderError` when a value would forge or break a header: the headers
-    are written as text here, so nothing else stands between a line break and a new header."""
-    check_headers(
-        email,
-        sender_address=sender_address,
-        sender_name=sender_name,
-        message_id_domain=message_id_domain,
-    )
-    alternatives = [_text_part(email.text, "plain"), _text_part(email.html, "html")]
-    if email.calendar is None:
-        body = _multipart("alternative", alternatives)
-    else:
-        method = email.calendar.method.value
-        alternatives.append(
-            _text_part(email.calendar.ics.decode(), "calendar", params=f'; method="{method}"')
-        )
-        attachment = [
-            "Content-Type: application/ics",
-            "Content-Transfer-Encoding: base64",
-            f'Content-Disposition: attachment; filename="{email.calendar.filename}"',
-            "",
-            base64.encodebytes(email.calendar.ics).decode().replace("\n", _CRLF),
-        ]
-        body = _multipart("mixed", [_multipart("alternative", alternatives), attachment])
-    headers = [
-        f"From: {_address(sender_name, sender_address)}",
-        f"To: {_address(email.to_name, email.to_address)}",
-        _header("Subject", email.subject),
-        f"Date: {format_datetime(sent_at.astimezone(UTC))}",
-        f"Message-ID: {message_id_for(email.delivery_key, domain=message_id_domain)}",
-        "Auto-Submitted: auto-generated",
-        f"{DELIVERY_KEY_HEADER}: {email.delivery_key}",
-        "MIME-Version: 1.0",
-        body[0],
-        f"Content-Language: {email.language.value}",
-    ]
-    return _CRLF.join(headers + body[1:]).encode()
 
 
 def _utc_now() -> datetime:
@@ -323,7 +160,7 @@ class SmtpEmailSender:
         """Make one attempt; never raises for delivery failures, returns their meaning."""
         sender_address = self._settings.sender_address
         # Addresses outside ASCII need SMTPUTF8, which aiosmtplib negotiates for a message.
-        ascii_envelope = _is_ascii(sender_address) and _is_ascii(email.to_address)
+        ascii_envelope = is_ascii(sender_address) and is_ascii(email.to_address)
         try:
             message = self.wire_form(email) if ascii_envelope else self.build(email)
         except UnsafeHeaderError as error:

@@ -2,14 +2,11 @@
 
 from binome_notifications.domain.model import (
     Channel,
-    Language,
-    LocalizedText,
     Notification,
     NotificationKind,
     Person,
     Programme,
     Recipient,
-    Role,
     WebhookReceiver,
     delivery_key,
     resolve_language,
@@ -18,14 +15,11 @@ from binome_notifications.domain.planning import plan_notifications
 
 __all__ = [
     "Channel",
-    "Language",
-    "LocalizedText",
     "Notification",
     "NotificationKind",
     "Person",
     "Programme",
     "Recipient",
-    "Role",
     "WebhookReceiver",
     "delivery_key",
     "plan_notifications",

@@ -7,7 +7,7 @@ from datetime import UTC
 import icalendar
 
 from binome_notifications.domain.content import Attendee, CalendarInvite, CalendarMethod
-from binome_notifications.domain.model import Language
+from binome_shared.contracts.values import Language
 
 PRODUCT_ID = "-//Binome//Notifications//FR"
 

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from binome_notifications.domain.model import LocalizedText, Role
+from binome_shared.contracts.participants import ParticipantRole
+from binome_shared.contracts.values import LocalisedText
 
 
 class CalendarMethod(StrEnum):
@@ -33,8 +34,8 @@ class CalendarInvite:
     method: CalendarMethod
     starts_at: datetime
     ends_at: datetime
-    summary: LocalizedText
-    description: LocalizedText
+    summary: LocalisedText
+    description: LocalisedText
     location: str | None
     attendees: tuple[Attendee, ...]
     stamped_at: datetime
@@ -45,13 +46,13 @@ class IntroductionContent:
     """Who the other person is, why they were paired, what to do first."""
 
     recipient_name: str
-    recipient_role: Role
+    recipient_role: ParticipantRole
     partner_name: str
-    partner_role: Role
+    partner_role: ParticipantRole
     partner_job_title: str | None
     programme_name: str
-    explanation: LocalizedText
-    first_step: LocalizedText
+    explanation: LocalisedText
+    first_step: LocalisedText
     link_path: str
 
 
@@ -62,13 +63,13 @@ class SessionContent:
     recipient_name: str
     partner_name: str
     programme_name: str
-    theme: LocalizedText
+    theme: LocalisedText
     session_number: int | None
     starts_at: datetime
     ends_at: datetime
     location: str | None
     is_update: bool
-    cancellation_reason: LocalizedText | None
+    cancellation_reason: LocalisedText | None
     link_path: str
     calendar: CalendarInvite | None
 
@@ -80,7 +81,7 @@ class FeedbackRequestContent:
     recipient_name: str
     partner_name: str
     programme_name: str
-    theme: LocalizedText
+    theme: LocalisedText
     completed_at: datetime
     link_path: str
 
@@ -121,7 +122,7 @@ class HrFitAlertContent:
     programme_name: str
     mentor_name: str
     mentee_name: str
-    raised_by: Role
+    raised_by: ParticipantRole
     session_number: int | None
     link_path: str
 
@@ -130,7 +131,7 @@ class HrFitAlertContent:
 class UnmatchedReason:
     """How many participants stayed unmatched for one reason."""
 
-    reason: LocalizedText
+    reason: LocalisedText
     count: int
 
 

@@ -1,4 +1,8 @@
-"""Vocabulary of the notifications domain: languages, kinds, channels, people, notifications."""
+"""Vocabulary of the notifications domain: kinds, channels, people, notifications.
+
+Languages, bilingual texts and the mentor/mentee role are the contracts' own types
+(``Language``, ``LocalisedText``, ``ParticipantRole``): one word for each idea.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from binome_shared.contracts.values import Language as Language  # noqa: PLC0414 - re-export
+from binome_shared.contracts.values import Language, LocalisedText
 
 if TYPE_CHECKING:
     from binome_notifications.domain.content import NotificationContent
@@ -27,16 +31,11 @@ def resolve_language(*preferences: Language | None) -> Language:
     return FALLBACK_LANGUAGE
 
 
-@dataclass(frozen=True, slots=True)
-class LocalizedText:
-    """A text a person reads, written in both languages."""
-
-    fr: str
-    en: str
-
-    def in_language(self, language: Language) -> str:
-        """The text in ``language``."""
-        return self.fr if language is Language.FR else self.en
+def composed_text(*, fr: str, en: str) -> LocalisedText:
+    """A bilingual text the service writes itself from texts already validated (a calendar
+    summary around a session theme): not an input, so not held to the contracts' input
+    limits, which a 4000-character theme plus its prefix would exceed."""
+    return LocalisedText.model_construct(fr=fr, en=en)
 
 
 class NotificationKind(StrEnum):
@@ -71,13 +70,6 @@ class Channel(StrEnum):
 
     EMAIL = "email"
     WEBHOOK = "webhook"
-
-
-class Role(StrEnum):
-    """A participant's side of a pair."""
-
-    MENTOR = "mentor"
-    MENTEE = "mentee"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

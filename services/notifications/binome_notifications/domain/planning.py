@@ -1,17 +1,13 @@
-"""From a trigger to the notifications it causes: who is told what, when, in which language."""
+"""From a trigger to the notifications it causes: who is told what, when, in which language.
+
+Session messages are in :mod:`.session_messages`, the readers in :mod:`.recipients`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import NamedTuple
-from urllib.parse import quote
+from collections.abc import Iterator
 
-from binome_notifications.domain.calendar import session_uid
 from binome_notifications.domain.content import (
-    Attendee,
-    CalendarInvite,
-    CalendarMethod,
-    FeedbackRequestContent,
     HrFitAlertContent,
     HrStallAlertContent,
     IntroductionContent,
@@ -19,19 +15,14 @@ from binome_notifications.domain.content import (
     NotificationContent,
     PairThanksContent,
     ProgressReportContent,
-    SessionContent,
     StallNudgeContent,
 )
-from binome_notifications.domain.model import (
-    Channel,
-    LocalizedText,
-    Notification,
-    NotificationKind,
-    Person,
-    Programme,
-    Recipient,
-    Role,
-    resolve_language,
+from binome_notifications.domain.model import Notification, NotificationKind
+from binome_notifications.domain.recipients import PairSide, path, to_hr, to_pair
+from binome_notifications.domain.session_messages import (
+    feedback_requests,
+    session_cancelled,
+    session_scheduled,
 )
 from binome_notifications.domain.triggers import (
     MatchingCompleted,
@@ -39,34 +30,18 @@ from binome_notifications.domain.triggers import (
     PairFitConcern,
     PairFormed,
     PairStalled,
-    PairTrigger,
     ProgressReportDue,
     SessionCancelled,
     SessionCompleted,
     SessionScheduled,
     Trigger,
 )
+from binome_shared.contracts.values import LocalisedText
 
-DEFAULT_FIRST_STEP = LocalizedText(
+DEFAULT_FIRST_STEP = LocalisedText(
     fr="Proposez un premier créneau d'une heure à votre binôme dans les deux semaines à venir.",
     en="Suggest a first one-hour slot to your partner within the next two weeks.",
 )
-
-
-def person_recipient(person: Person, programme: Programme) -> Recipient:
-    """A person as an e-mail recipient: their language, else the programme's, else French."""
-    return Recipient(
-        recipient_id=person.person_id,
-        display_name=person.display_name,
-        address=person.email,
-        language=resolve_language(person.language, programme.language),
-        time_zone=person.time_zone or programme.time_zone,
-    )
-
-
-def path(*segments: str) -> str:
-    """A link path from raw segments, each safely quoted."""
-    return "/" + "/".join(quote(segment, safe="") for segment in segments)
 
 
 def plan_notifications(trigger: Trigger) -> list[Notification]:
@@ -76,11 +51,11 @@ def plan_notifications(trigger: Trigger) -> list[Notification]:
         case PairFormed():
             planned = _introductions(trigger)
         case SessionScheduled():
-            planned = _session_scheduled(trigger)
+            planned = session_scheduled(trigger)
         case SessionCancelled():
-            planned = _session_cancelled(trigger)
+            planned = session_cancelled(trigger)
         case SessionCompleted():
-            planned = _feedback_requests(trigger)
+            planned = feedback_requests(trigger)
         case PairStalled():
             planned = _stall_notifications(trigger)
         case PairFitConcern():
@@ -94,225 +69,24 @@ def plan_notifications(trigger: Trigger) -> list[Notification]:
     return list(planned)
 
 
-class _PairSide(NamedTuple):
-    """One member of a pair, seen as the reader of a message about it."""
-
-    person: Person
-    role: Role
-    partner: Person
-    partner_role: Role
-
-
-def _pair_sides(trigger: PairTrigger) -> tuple[_PairSide, _PairSide]:
-    mentor, mentee = trigger.mentor, trigger.mentee
-    return (
-        _PairSide(mentor, Role.MENTOR, mentee, Role.MENTEE),
-        _PairSide(mentee, Role.MENTEE, mentor, Role.MENTOR),
-    )
-
-
-def _to_pair(
-    trigger: PairTrigger,
-    *,
-    kind: NotificationKind,
-    subject_id: str,
-    content_for: Callable[[_PairSide], NotificationContent],
-) -> Iterator[Notification]:
-    for side in _pair_sides(trigger):
-        yield Notification(
-            kind=kind,
-            recipient=person_recipient(side.person, trigger.programme),
-            programme_id=trigger.programme.programme_id,
-            subject_id=subject_id,
-            send_at=trigger.occurred_at,
-            occurred_at=trigger.occurred_at,
-            content=content_for(side),
-        )
-
-
 def _introductions(trigger: PairFormed) -> Iterator[Notification]:
-    def introduction(side: _PairSide) -> NotificationContent:
+    def introduction(side: PairSide) -> NotificationContent:
         return IntroductionContent(
-            recipient_name=side.person.display_name,
+            **side.names(trigger.programme),
             recipient_role=side.role,
-            partner_name=side.partner.display_name,
             partner_role=side.partner_role,
             partner_job_title=side.partner.job_title,
-            programme_name=trigger.programme.name,
             explanation=trigger.explanation,
             first_step=trigger.first_step or DEFAULT_FIRST_STEP,
             link_path=path("pairs", trigger.pair_id),
         )
 
-    yield from _to_pair(
+    yield from to_pair(
         trigger,
         kind=NotificationKind.INTRODUCTION,
         subject_id=trigger.pair_id,
         content_for=introduction,
     )
-
-
-def _session_invite(
-    trigger: SessionScheduled | SessionCancelled, method: CalendarMethod
-) -> CalendarInvite:
-    mentor, mentee, theme = trigger.mentor, trigger.mentee, trigger.theme
-    number = f" {trigger.session_number}" if trigger.session_number is not None else ""
-    return CalendarInvite(
-        uid=session_uid(trigger.session_id),
-        sequence=trigger.sequence,
-        method=method,
-        starts_at=trigger.starts_at,
-        ends_at=trigger.ends_at,
-        summary=LocalizedText(
-            fr=f"Binôme — séance{number} : {theme.fr}",
-            en=f"Binôme — session{number}: {theme.en}",
-        ),
-        description=LocalizedText(
-            fr=(
-                f"Séance de mentorat inversé entre {mentor.display_name} (mentor) et "
-                f"{mentee.display_name} (mentoré·e), programme {trigger.programme.name}."
-            ),
-            en=(
-                f"Reverse mentoring session between {mentor.display_name} (mentor) and "
-                f"{mentee.display_name} (mentee), {trigger.programme.name} programme."
-            ),
-        ),
-        location=trigger.location if isinstance(trigger, SessionScheduled) else None,
-        attendees=(
-            Attendee(display_name=mentor.display_name, email=mentor.email),
-            Attendee(display_name=mentee.display_name, email=mentee.email),
-        ),
-        stamped_at=trigger.occurred_at,
-    )
-
-
-def _scheduled_content(
-    trigger: SessionScheduled, person: Person, partner: Person, calendar: CalendarInvite | None
-) -> SessionContent:
-    return SessionContent(
-        recipient_name=person.display_name,
-        partner_name=partner.display_name,
-        programme_name=trigger.programme.name,
-        theme=trigger.theme,
-        session_number=trigger.session_number,
-        starts_at=trigger.starts_at,
-        ends_at=trigger.ends_at,
-        location=trigger.location,
-        is_update=trigger.sequence > 0,
-        cancellation_reason=None,
-        link_path=path("sessions", trigger.session_id),
-        calendar=calendar,
-    )
-
-
-def _session_scheduled(trigger: SessionScheduled) -> Iterator[Notification]:
-    programme = trigger.programme
-    revision = f"{trigger.session_id}#{trigger.sequence}"
-    invite = _session_invite(trigger, CalendarMethod.REQUEST)
-    reminder_at = trigger.starts_at - programme.reminder_lead
-    # A session booked inside the reminder window is announced by its confirmation alone.
-    send_reminder = reminder_at > trigger.occurred_at
-    for person, _, partner, _ in _pair_sides(trigger):
-        recipient = person_recipient(person, programme)
-        yield Notification(
-            kind=NotificationKind.SESSION_INVITATION,
-            recipient=recipient,
-            programme_id=programme.programme_id,
-            subject_id=revision,
-            send_at=trigger.occurred_at,
-            occurred_at=trigger.occurred_at,
-            content=_scheduled_content(trigger, person, partner, invite),
-        )
-        if send_reminder:
-            yield Notification(
-                kind=NotificationKind.SESSION_REMINDER,
-                recipient=recipient,
-                programme_id=programme.programme_id,
-                subject_id=revision,
-                send_at=reminder_at,
-                occurred_at=trigger.occurred_at,
-                content=_scheduled_content(trigger, person, partner, None),
-            )
-
-
-def _session_cancelled(trigger: SessionCancelled) -> Iterator[Notification]:
-    invite = _session_invite(trigger, CalendarMethod.CANCEL)
-
-    def cancellation(side: _PairSide) -> NotificationContent:
-        return SessionContent(
-            recipient_name=side.person.display_name,
-            partner_name=side.partner.display_name,
-            programme_name=trigger.programme.name,
-            theme=trigger.theme,
-            session_number=trigger.session_number,
-            starts_at=trigger.starts_at,
-            ends_at=trigger.ends_at,
-            location=None,
-            is_update=False,
-            cancellation_reason=trigger.reason,
-            link_path=path("pairs", trigger.pair_id),
-            calendar=invite,
-        )
-
-    yield from _to_pair(
-        trigger,
-        kind=NotificationKind.SESSION_CANCELLATION,
-        subject_id=f"{trigger.session_id}#{trigger.sequence}",
-        content_for=cancellation,
-    )
-
-
-def _feedback_requests(trigger: SessionCompleted) -> Iterator[Notification]:
-    def feedback_request(side: _PairSide) -> NotificationContent:
-        return FeedbackRequestContent(
-            recipient_name=side.person.display_name,
-            partner_name=side.partner.display_name,
-            programme_name=trigger.programme.name,
-            theme=trigger.theme,
-            completed_at=trigger.completed_at,
-            link_path=path("sessions", trigger.session_id, "feedback"),
-        )
-
-    yield from _to_pair(
-        trigger,
-        kind=NotificationKind.FEEDBACK_REQUEST,
-        subject_id=trigger.session_id,
-        content_for=feedback_request,
-    )
-
-
-def _hr_recipients(programme: Programme, kind: NotificationKind) -> Iterator[Recipient]:
-    if programme.hr_contact is not None:
-        yield person_recipient(programme.hr_contact, programme)
-    for receiver in programme.webhook_receivers:
-        if kind in receiver.kinds:
-            yield Recipient(
-                recipient_id=receiver.receiver_id,
-                display_name=receiver.receiver_id,
-                address=receiver.receiver_id,
-                language=resolve_language(receiver.language, programme.language),
-                time_zone=programme.time_zone,
-                channel=Channel.WEBHOOK,
-            )
-
-
-def _to_hr(
-    trigger: PairStalled | PairFitConcern | MatchingCompleted | ProgressReportDue,
-    *,
-    kind: NotificationKind,
-    subject_id: str,
-    content_for: Callable[[str], NotificationContent],
-) -> Iterator[Notification]:
-    for recipient in _hr_recipients(trigger.programme, kind):
-        yield Notification(
-            kind=kind,
-            recipient=recipient,
-            programme_id=trigger.programme.programme_id,
-            subject_id=subject_id,
-            send_at=trigger.occurred_at,
-            occurred_at=trigger.occurred_at,
-            content=content_for(recipient.display_name),
-        )
 
 
 def _stall_notifications(trigger: PairStalled) -> Iterator[Notification]:
@@ -322,11 +96,9 @@ def _stall_notifications(trigger: PairStalled) -> Iterator[Notification]:
     since = trigger.last_session_at.isoformat() if trigger.last_session_at else "start"
     stall_id = f"{trigger.pair_id}#{since}#{trigger.weeks_without_session}w"
 
-    def nudge(side: _PairSide) -> NotificationContent:
+    def nudge(side: PairSide) -> NotificationContent:
         return StallNudgeContent(
-            recipient_name=side.person.display_name,
-            partner_name=side.partner.display_name,
-            programme_name=programme.name,
+            **side.names(programme),
             weeks_without_session=trigger.weeks_without_session,
             last_session_at=trigger.last_session_at,
             link_path=path("pairs", trigger.pair_id, "schedule"),
@@ -343,10 +115,10 @@ def _stall_notifications(trigger: PairStalled) -> Iterator[Notification]:
             link_path=path("programmes", programme.programme_id, "pairs", trigger.pair_id),
         )
 
-    yield from _to_pair(
+    yield from to_pair(
         trigger, kind=NotificationKind.STALL_NUDGE, subject_id=stall_id, content_for=nudge
     )
-    yield from _to_hr(
+    yield from to_hr(
         trigger, kind=NotificationKind.HR_STALL_ALERT, subject_id=stall_id, content_for=alert
     )
 
@@ -369,7 +141,7 @@ def _fit_alerts(trigger: PairFitConcern) -> Iterator[Notification]:
             link_path=path("programmes", programme.programme_id, "pairs", trigger.pair_id),
         )
 
-    yield from _to_hr(
+    yield from to_hr(
         trigger, kind=NotificationKind.HR_FIT_ALERT, subject_id=concern_id, content_for=alert
     )
 
@@ -390,7 +162,7 @@ def _matching_summaries(trigger: MatchingCompleted) -> Iterator[Notification]:
 
     # Round and report ids are chosen per programme: the programme keeps their keys apart.
     preview = "#preview" if trigger.preview else ""
-    yield from _to_hr(
+    yield from to_hr(
         trigger,
         kind=NotificationKind.MATCHING_SUMMARY,
         subject_id=f"{programme.programme_id}/{trigger.round_id}{preview}",
@@ -416,7 +188,7 @@ def _progress_reports(trigger: ProgressReportDue) -> Iterator[Notification]:
             link_path=path("programmes", programme.programme_id, "progress"),
         )
 
-    yield from _to_hr(
+    yield from to_hr(
         trigger,
         kind=NotificationKind.PROGRESS_REPORT,
         subject_id=f"{programme.programme_id}/{trigger.report_id}",
@@ -425,16 +197,14 @@ def _progress_reports(trigger: ProgressReportDue) -> Iterator[Notification]:
 
 
 def _thanks(trigger: PairCompleted) -> Iterator[Notification]:
-    def thanks(side: _PairSide) -> NotificationContent:
+    def thanks(side: PairSide) -> NotificationContent:
         return PairThanksContent(
-            recipient_name=side.person.display_name,
-            partner_name=side.partner.display_name,
-            programme_name=trigger.programme.name,
+            **side.names(trigger.programme),
             sessions_completed=trigger.sessions_completed,
             link_path=path("pairs", trigger.pair_id, "survey"),
         )
 
-    yield from _to_pair(
+    yield from to_pair(
         trigger, kind=NotificationKind.PAIR_THANKS, subject_id=trigger.pair_id, content_for=thanks
     )
 

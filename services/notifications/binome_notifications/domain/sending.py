@@ -9,6 +9,19 @@ from enum import StrEnum
 
 from binome_notifications.domain.policy import AttemptOutcome, OutcomeClass, RetryPolicy
 
+DELIVER_JOB = "deliver"
+"""The scheduled job type that sends one delivery."""
+
+
+def turn_job_id(delivery_key: str, turn: int) -> str:
+    """The scheduled job of a delivery's ``turn``-th run (each retry is a job of its own)."""
+    return f"{DELIVER_JOB}:{delivery_key}:{turn}"
+
+
+def turn_payload(delivery_key: str, turn: int) -> dict[str, str | int]:
+    """What the ``turn``-th job of a delivery carries."""
+    return {"delivery_key": delivery_key, "turn": turn}
+
 
 class DeliveryStatus(StrEnum):
     """Where a delivery stands."""

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from binome_notifications.domain.content import UnmatchedReason
-from binome_notifications.domain.model import LocalizedText, Person, Programme, Role
+from binome_notifications.domain.model import Person, Programme
+from binome_shared.contracts.participants import ParticipantRole
+from binome_shared.contracts.values import LocalisedText
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -24,8 +26,8 @@ class PairTrigger:
 class PairFormed(PairTrigger):
     """A mentor and a mentee were paired."""
 
-    explanation: LocalizedText
-    first_step: LocalizedText | None = None
+    explanation: LocalisedText
+    first_step: LocalisedText | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -33,7 +35,7 @@ class SessionScheduled(PairTrigger):
     """A session was scheduled (``sequence`` 0) or rescheduled (``sequence`` > 0)."""
 
     session_id: str
-    theme: LocalizedText
+    theme: LocalisedText
     starts_at: datetime
     ends_at: datetime
     sequence: int = 0
@@ -46,12 +48,12 @@ class SessionCancelled(PairTrigger):
     """A scheduled session was cancelled; ``sequence`` is the cancellation's own revision."""
 
     session_id: str
-    theme: LocalizedText
+    theme: LocalisedText
     starts_at: datetime
     ends_at: datetime
     sequence: int
     session_number: int | None = None
-    reason: LocalizedText | None = None
+    reason: LocalisedText | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,7 +61,7 @@ class SessionCompleted(PairTrigger):
     """A session took place."""
 
     session_id: str
-    theme: LocalizedText
+    theme: LocalisedText
     completed_at: datetime
 
 
@@ -75,7 +77,7 @@ class PairStalled(PairTrigger):
 class PairFitConcern(PairTrigger):
     """After a session (the first, in practice), one side said the pair is not a good fit."""
 
-    raised_by: Role
+    raised_by: ParticipantRole
     session_number: int | None = None
 
 

@@ -1,0 +1,159 @@
+"""What a session's triggers say to the pair: invitations with their calendar invites,
+reminders, cancellations, feedback requests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from binome_notifications.domain.calendar import session_uid
+from binome_notifications.domain.content import (
+    Attendee,
+    CalendarInvite,
+    CalendarMethod,
+    FeedbackRequestContent,
+    NotificationContent,
+    SessionContent,
+)
+from binome_notifications.domain.model import (
+    Notification,
+    NotificationKind,
+    Person,
+    composed_text,
+)
+from binome_notifications.domain.recipients import (
+    PairSide,
+    pair_sides,
+    path,
+    person_recipient,
+    to_pair,
+)
+from binome_notifications.domain.triggers import (
+    SessionCancelled,
+    SessionCompleted,
+    SessionScheduled,
+)
+
+
+def _session_invite(
+    trigger: SessionScheduled | SessionCancelled, method: CalendarMethod
+) -> CalendarInvite:
+    mentor, mentee, theme = trigger.mentor, trigger.mentee, trigger.theme
+    number = f" {trigger.session_number}" if trigger.session_number is not None else ""
+    return CalendarInvite(
+        uid=session_uid(trigger.session_id),
+        sequence=trigger.sequence,
+        method=method,
+        starts_at=trigger.starts_at,
+        ends_at=trigger.ends_at,
+        summary=composed_text(
+            fr=f"Binôme — séance{number} : {theme.fr}",
+            en=f"Binôme — session{number}: {theme.en}",
+        ),
+        description=composed_text(
+            fr=(
+                f"Séance de mentorat inversé entre {mentor.display_name} (mentor) et "
+                f"{mentee.display_name} (mentoré·e), programme {trigger.programme.name}."
+            ),
+            en=(
+                f"Reverse mentoring session between {mentor.display_name} (mentor) and "
+                f"{mentee.display_name} (mentee), {trigger.programme.name} programme."
+            ),
+        ),
+        location=trigger.location if isinstance(trigger, SessionScheduled) else None,
+        attendees=(
+            Attendee(display_name=mentor.display_name, email=mentor.email),
+            Attendee(display_name=mentee.display_name, email=mentee.email),
+        ),
+        stamped_at=trigger.occurred_at,
+    )
+
+
+def _scheduled_content(
+    trigger: SessionScheduled, person: Person, partner: Person, calendar: CalendarInvite | None
+) -> SessionContent:
+    return SessionContent(
+        recipient_name=person.display_name,
+        partner_name=partner.display_name,
+        programme_name=trigger.programme.name,
+        theme=trigger.theme,
+        session_number=trigger.session_number,
+        starts_at=trigger.starts_at,
+        ends_at=trigger.ends_at,
+        location=trigger.location,
+        is_update=trigger.sequence > 0,
+        cancellation_reason=None,
+        link_path=path("sessions", trigger.session_id),
+        calendar=calendar,
+    )
+
+
+def session_scheduled(trigger: SessionScheduled) -> Iterator[Notification]:
+    programme = trigger.programme
+    revision = f"{trigger.session_id}#{trigger.sequence}"
+    invite = _session_invite(trigger, CalendarMethod.REQUEST)
+    reminder_at = trigger.starts_at - programme.reminder_lead
+    # A session booked inside the reminder window is announced by its confirmation alone.
+    send_reminder = reminder_at > trigger.occurred_at
+    for person, _, partner, _ in pair_sides(trigger):
+        recipient = person_recipient(person, programme)
+        yield Notification(
+            kind=NotificationKind.SESSION_INVITATION,
+            recipient=recipient,
+            programme_id=programme.programme_id,
+            subject_id=revision,
+            send_at=trigger.occurred_at,
+            occurred_at=trigger.occurred_at,
+            content=_scheduled_content(trigger, person, partner, invite),
+        )
+        if send_reminder:
+            yield Notification(
+                kind=NotificationKind.SESSION_REMINDER,
+                recipient=recipient,
+                programme_id=programme.programme_id,
+                subject_id=revision,
+                send_at=reminder_at,
+                occurred_at=trigger.occurred_at,
+                content=_scheduled_content(trigger, person, partner, None),
+            )
+
+
+def session_cancelled(trigger: SessionCancelled) -> Iterator[Notification]:
+    invite = _session_invite(trigger, CalendarMethod.CANCEL)
+
+    def cancellation(side: PairSide) -> NotificationContent:
+        return SessionContent(
+            **side.names(trigger.programme),
+            theme=trigger.theme,
+            session_number=trigger.session_number,
+            starts_at=trigger.starts_at,
+            ends_at=trigger.ends_at,
+            location=None,
+            is_update=False,
+            cancellation_reason=trigger.reason,
+            link_path=path("pairs", trigger.pair_id),
+            calendar=invite,
+        )
+
+    yield from to_pair(
+        trigger,
+        kind=NotificationKind.SESSION_CANCELLATION,
+        subject_id=f"{trigger.session_id}#{trigger.sequence}",
+        content_for=cancellation,
+    )
+
+
+def feedback_requests(trigger: SessionCompleted) -> Iterator[Notification]:
+    def feedback_request(side: PairSide) -> NotificationContent:
+        return FeedbackRequestContent(
+            **side.names(trigger.programme),
+            theme=trigger.theme,
+            completed_at=trigger.completed_at,
+            link_path=path("sessions", trigger.session_id, "feedback"),
+        )
+
+    yield from to_pair(
+        trigger,
+        kind=NotificationKind.FEEDBACK_REQUEST,
+        subject_id=trigger.session_id,
+        content_for=feedback_request,
+    )

@@ -1,0 +1,205 @@
+"""In-memory stand-ins for the notifications service's directory, ledger and outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, cast
+
+import asyncpg
+
+from binome_notifications.adapters.deliveries import PendingReminder, PlannedDelivery
+from binome_notifications.adapters.rendering import NotificationRenderer
+from binome_notifications.domain.directory import (
+    EnrolledPerson,
+    PairPeople,
+    PairRecord,
+    ProgrammeRecord,
+    SessionRecord,
+)
+from binome_notifications.domain.model import NotificationKind, Person
+from binome_notifications.domain.policy import Preferences
+from binome_notifications.domain.sending import DeliveryStatus
+from binome_notifications.handlers import MessageHandlers
+from binome_notifications.translation import ReceiverSubscription
+from binome_shared.contracts.base import Envelope
+from binome_shared.messaging.outbox import Outbox
+from binome_shared.messaging.routes import UnitOfWork, dispatch
+
+RENDERER = NotificationRenderer(
+    public_base_url="https://rh.example.com", organizer_email="binome@example.com"
+)
+
+
+class FakeDirectory:
+    """A Directory over dictionaries; counts the reads a handler makes."""
+
+    def __init__(self) -> None:
+        self.programmes: dict[str, ProgrammeRecord] = {}
+        self.people: dict[tuple[str, str], tuple[str, Person]] = {}
+        """(programme, participant) → (tenant, person)."""
+        self.preferences: dict[tuple[str, str], Preferences] = {}
+        self.pairs: dict[str, PairRecord] = {}
+        self.sessions: dict[str, SessionRecord] = {}
+        self.reads = 0
+
+    async def save_programme(self, programme: ProgrammeRecord) -> None:
+        self.programmes[programme.programme_id] = programme
+
+    async def programme(self, programme_id: str) -> ProgrammeRecord | None:
+        self.reads += 1
+        return self.programmes.get(programme_id)
+
+    async def save_people(self, people: Sequence[EnrolledPerson]) -> None:
+        for enrolled in people:
+            key = (enrolled.programme_id, enrolled.person.person_id)
+            self.people[key] = (enrolled.tenant_id, enrolled.person)
+
+    async def erase_person(self, *, tenant_id: str, participant_id: str) -> int:
+        erased = [
+            key
+            for key, (tenant, person) in self.people.items()
+            if tenant == tenant_id and person.person_id == participant_id
+        ]
+        for key in erased:
+            del self.people[key]
+        self.preferences.pop((tenant_id, participant_id), None)
+        return len(erased)
+
+    async def save_preferences(
+        self, *, tenant_id: str, participant_id: str, preferences: Preferences
+    ) -> None:
+        self.preferences[(tenant_id, participant_id)] = preferences
+
+    async def save_pair(self, pair: PairRecord) -> None:
+        self.pairs[pair.pair_id] = pair
+
+    async def pair_people(self, pair: PairRecord) -> PairPeople:
+        self.reads += 1
+        programme = self.programmes.get(pair.programme_id)
+        preferences = {}
+        if programme is not None:
+            for participant_id in (pair.mentor_id, pair.mentee_id):
+                found = self.preferences.get((programme.tenant_id, participant_id))
+                if found is not None:
+                    preferences[participant_id] = found
+        return PairPeople(
+            pair=pair,
+            programme=programme,
+            mentor=self._person(pair.programme_id, pair.mentor_id),
+            mentee=self._person(pair.programme_id, pair.mentee_id),
+            preferences=preferences,
+        )
+
+    async def people_of_pair(self, pair_id: str) -> PairPeople | None:
+        pair = self.pairs.get(pair_id)
+        if pair is None:
+            self.reads += 1
+            return None
+        return await self.pair_people(pair)
+
+    async def save_session(self, session: SessionRecord) -> None:
+        known = self.sessions.get(session.session_id)
+        if known is None or known.sequence <= session.sequence:
+            self.sessions[session.session_id] = session
+
+    async def session(self, session_id: str) -> SessionRecord | None:
+        self.reads += 1
+        return self.sessions.get(session_id)
+
+    def _person(self, programme_id: str, participant_id: str) -> Person | None:
+        found = self.people.get((programme_id, participant_id))
+        return None if found is None else found[1]
+
+
+@dataclass
+class FakeDelivery:
+    planned: PlannedDelivery
+    status: DeliveryStatus = DeliveryStatus.PENDING
+
+
+@dataclass
+class FakeDeliveries:
+    """A DeliveryLedger over a dictionary, keyed by delivery key as the real one is."""
+
+    deliveries: dict[str, FakeDelivery] = field(default_factory=dict)
+    statements: int = 0
+
+    async def plan(self, deliveries: Sequence[PlannedDelivery]) -> int:
+        self.statements += 1
+        created = 0
+        for planned in deliveries:
+            key = planned.notification.delivery_key
+            if key not in self.deliveries:
+                self.deliveries[key] = FakeDelivery(planned)
+                created += 1
+        return created
+
+    async def pending_reminders(self, pair_id: str) -> list[PendingReminder]:
+        return [
+            PendingReminder(
+                delivery_key=key,
+                kind=delivery.planned.notification.kind,
+                subject_id=delivery.planned.notification.subject_id,
+            )
+            for key, delivery in self.deliveries.items()
+            if delivery.planned.pair_id == pair_id
+            and delivery.planned.notification.kind is NotificationKind.SESSION_REMINDER
+            and delivery.status is DeliveryStatus.PENDING
+        ]
+
+    async def cancel(self, delivery_keys: Sequence[str], *, now: datetime) -> None:
+        del now
+        for key in delivery_keys:
+            if self.deliveries[key].status is DeliveryStatus.PENDING:
+                self.deliveries[key].status = DeliveryStatus.CANCELLED
+
+    async def erase_recipient(self, *, tenant_id: str, recipient_id: str) -> int:
+        erased = [
+            key
+            for key, delivery in self.deliveries.items()
+            if delivery.planned.tenant_id == tenant_id
+            and delivery.planned.notification.recipient.recipient_id == recipient_id
+        ]
+        for key in erased:
+            del self.deliveries[key]
+        return len(erased)
+
+    def planned(self, status: DeliveryStatus = DeliveryStatus.PENDING) -> list[PlannedDelivery]:
+        return [d.planned for d in self.deliveries.values() if d.status is status]
+
+    def kinds_to(self) -> list[tuple[str, str]]:
+        """(kind, recipient id) of the pending deliveries, in planning order."""
+        return [
+            (planned.notification.kind.value, planned.notification.recipient.recipient_id)
+            for planned in self.planned()
+        ]
+
+
+@dataclass
+class Service:
+    """The handlers over fakes, and a way to hand them one message as the consumer does."""
+
+    directory: FakeDirectory = field(default_factory=FakeDirectory)
+    deliveries: FakeDeliveries = field(default_factory=FakeDeliveries)
+    receivers: Sequence[ReceiverSubscription] = ()
+    released: list[str] = field(default_factory=list)
+
+    async def consume(self, *envelopes: Envelope[Any], now: datetime) -> None:
+        handlers = MessageHandlers(
+            renderer=RENDERER,
+            receivers=self.receivers,
+            directory=lambda conn: self.directory,
+            deliveries=lambda conn: self.deliveries,
+        )
+        routes = handlers.routes()
+        for envelope in envelopes:
+            uow = UnitOfWork(
+                conn=cast(asyncpg.Connection, None),
+                outbox=cast(Outbox, None),
+                now=now,
+                source="/binome/notifications",
+            )
+            await dispatch(routes[type(envelope.data)], [envelope], uow)
+            self.released.extend(uow.released)
