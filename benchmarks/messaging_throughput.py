@@ -11,6 +11,9 @@ and the burst starts once their group is settled. Envelopes are built before the
 starts; encoding them into the outbox is measured.
 Latency is measured inside Postgres (outbox.created_at → processed_messages.processed_at,
 both clock_timestamp() on the same server).
+The machine is shared: beside the rates, each burst's CPU time per event of the consumer
+replicas (together) and of the relay's process, read from /proc, varies far less with what
+else runs than the rates do.
 
 Raw loop: an aiokafka producer (acks=all, idempotent, linger 2 ms) and a consumer, timed in
 this process, sending the very records the relay sends (CloudEvents headers, same keys) to a
@@ -213,12 +216,27 @@ async def latencies(
     return values, len(values) / span
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used so far (Linux's /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_of(services: list[ServiceProcess]) -> float:
+    running = [service.process for service in services]
+    return sum(cpu_seconds(process.pid) for process in running if process is not None)
+
+
 @dataclass(frozen=True)
 class ReliableRun:
     handler: str
     bursts: list[tuple[list[float], float]]
     """Each burst's per-event latencies (s) and its throughput (events/s)."""
     paced: list[float]
+    consumer_cpu: list[float]
+    """Each burst's CPU time of the consumer replicas together, in µs per event."""
+    relay_cpu: list[float]
+    """Each burst's CPU time of the relay's process (pairing), in µs per event."""
 
     @property
     def burst_rate(self) -> float:
@@ -276,6 +294,9 @@ async def reliable_run(
         process.start()
         services.append(process)
     bursts = []
+    consumer_cpu: list[float] = []
+    relay_cpu: list[float] = []
+    relay, consumers = services[:1], services[1:]
     try:
         for process in services:
             await process.wait_ready()
@@ -285,8 +306,11 @@ async def reliable_run(
         for burst in range(arguments.repeat):
             first, last = burst * arguments.events, (burst + 1) * arguments.events
             print(f"reliable path, {handler} handler, burst {burst + 1} …", flush=True)
+            cpu_before = cpu_of(consumers), cpu_of(relay)
             await insert_events(database.dsn("pairing"), prefix, envelopes[first:last], rate=None)
             await wait_processed(database.dsn("sessions"), last, timeout=300)
+            consumer_cpu.append((cpu_of(consumers) - cpu_before[0]) / (last - first) * 1e6)
+            relay_cpu.append((cpu_of(relay) - cpu_before[1]) / (last - first) * 1e6)
             bursts.append(await latencies(database, first, last))
         print(
             f"reliable path, {handler} handler, paced at {arguments.paced_rate:.0f}/s "
@@ -303,7 +327,13 @@ async def reliable_run(
             process.terminate()
         await drop_test_database(database)
         gc.unfreeze()
-    return ReliableRun(handler=handler, bursts=bursts, paced=paced)
+    return ReliableRun(
+        handler=handler,
+        bursts=bursts,
+        paced=paced,
+        consumer_cpu=consumer_cpu,
+        relay_cpu=relay_cpu,
+    )
 
 
 async def main() -> None:
@@ -379,6 +409,19 @@ async def main() -> None:
             f"{statistics.median(run.paced) * 1000:.1f} ms | "
             f"{percentile(run.paced, 0.99) * 1000:.1f} ms |"
         )
+    print()
+    print("| handler | consumers' CPU µs/event (median) | relay's CPU µs/event (median) | bursts |")
+    print("|---|---|---|---|")
+    for run in runs:
+        bursts = " · ".join(
+            f"{consumer:.0f} / {relay:.0f}"
+            for consumer, relay in zip(run.consumer_cpu, run.relay_cpu, strict=True)
+        )
+        print(
+            f"| {run.handler} | {statistics.median(run.consumer_cpu):.0f} | "
+            f"{statistics.median(run.relay_cpu):.0f} | {bursts} |"
+        )
+    print(f"load average at the end: {' · '.join(f'{load:.2f}' for load in os.getloadavg())}")
     print()
     for run in runs:
         print(

@@ -17,7 +17,7 @@ import asyncpg
 from pydantic import Field
 
 from binome_shared.db.provision import SERVICES, provision
-from binome_shared.messaging.outbox import list_set_aside, requeue_set_aside
+from binome_shared.messaging.set_aside import list_set_aside, requeue_set_aside
 from binome_shared.runtime.observability import configure_logging
 from binome_shared.runtime.postgres_tls import PostgresTlsSettings, asyncpg_ssl
 from binome_shared.runtime.settings import LOCAL_POSTGRES

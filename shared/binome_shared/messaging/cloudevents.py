@@ -104,7 +104,7 @@ _EXTENSIONS = {
 }
 
 
-def encode(envelope: Envelope[Any], *, topic: str, extra_headers: Headers = ()) -> KafkaRecord:  # type: ignore[assignment]
+def encode(envelope: Envelope[Any], *, topic: str) -> KafkaRecord:
     """The Kafka record for an envelope, ready for a producer."""
     version = envelope.schema_version
     headers: Headers = [
@@ -122,7 +122,6 @@ def encode(envelope: Envelope[Any], *, topic: str, extra_headers: Headers = ()) 
         headers.append(("ce_causationid", str(envelope.causation_id).encode()))
     if envelope.subject is not None:
         headers.append(("ce_subject", envelope.subject.encode()))
-    headers.extend(extra_headers)
     return KafkaRecord(
         topic=topic,
         key=envelope.partition_key().encode(),

@@ -1,6 +1,9 @@
-"""What a handler raises to tell the messaging core how a message turned out."""
+"""What a handler raises to tell the messaging core how a message turned out, and the
+failures that are the infrastructure's, not the message's."""
 
 from __future__ import annotations
+
+import asyncpg
 
 
 class RejectedError(Exception):
@@ -26,3 +29,16 @@ class AwaitingPrerequisiteError(Exception):
         super().__init__(f"waiting for {waiting_for}: {reason}")
         self.waiting_for = waiting_for
         self.reason = reason
+
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.TransactionRollbackError,
+)
+"""Failures of the infrastructure, not of the message: wait and retry, never dead-letter."""

@@ -8,6 +8,9 @@ start — and otherwise lets the work in hand finish within ``graceful_timeout_s
 the consumer's batch commits (or stays unacknowledged, to be redelivered), the relay's
 batch is marked sent only if Kafka acknowledged it, unsent outbox rows wait for the next
 start, and a job cut short rolls back and runs again.
+
+What runs beside the consumer (relay, jobs, parking sweep) is :mod:`.background`; the wait
+for Kafka and the declared topics is :mod:`.declared_topics`.
 """
 
 from __future__ import annotations
@@ -20,13 +23,12 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
-from aiokafka.errors import KafkaConnectionError
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
 from prometheus_client import Counter as MetricCounter
 
 from binome_shared.db.migrations import apply_migrations, pending_migrations
-from binome_shared.messaging.backoff import Backoff, keep_trying, sleep_unless
+from binome_shared.messaging.backoff import keep_trying
 from binome_shared.messaging.consumer import (
     TRANSIENT_ERRORS,
     Clock,
@@ -34,31 +36,20 @@ from binome_shared.messaging.consumer import (
     ReliableConsumer,
     ShutdownDuringOutageError,
 )
-from binome_shared.messaging.outbox import Outbox, OutboxRelay
-from binome_shared.messaging.relay_producer import RelayProducer
-from binome_shared.messaging.scheduler import JobRunner, schedule
-from binome_shared.messaging.topics import TopicsNotAsDeclaredError, ensure_topics
+from binome_shared.messaging.outbox import Outbox
+from binome_shared.messaging.scheduler import JobRunner
+from binome_shared.runtime.background import BackgroundWork
+from binome_shared.runtime.declared_topics import wait_for_declared_topics
 from binome_shared.runtime.health import GroupMembership, HasKafkaConsumer, OperatorMetrics
-from binome_shared.runtime.kafka_diagnosis import kafka_refusal
-from binome_shared.runtime.kafka_security import aiokafka_security
 from binome_shared.runtime.postgres_tls import asyncpg_connection
 from binome_shared.runtime.provisioning import wait_for_provisioned_pool
 from binome_shared.runtime.settings import ServiceSettings
 from binome_shared.runtime.subscription import received_records
-from binome_shared.runtime.topic_policy import TopicPolicy
 
 if TYPE_CHECKING:
     from binome_shared.runtime.service import ServiceDefinition
 
 logger = logging.getLogger(__name__)
-
-PARKING_RETRY_SECONDS = 5
-"""How often parked messages are tried again (a replica may have parked one just as another
-committed what it waited for, so the release did not see it)."""
-
-TOPIC_RECHECK_SECONDS = 30.0
-"""How often a service refusing its topics looks again (someone may add partitions, or
-create the missing ones)."""
 
 CLOSE_TIMEOUT_SECONDS = 5.0
 """The longest a client (pool, producer, a service's own) may take to close at the end."""
@@ -87,17 +78,13 @@ class ServiceRuntime:
         self.exit_code = 0
         self.membership = GroupMembership()
         self.subscriber: HasKafkaConsumer | None = None
-        self.jobs: JobRunner | None = None
         self._pool: asyncpg.Pool | None = None
         self._consumer: ReliableConsumer | None = None
-        self._relay: OutboxRelay | None = None
-        self._producer: RelayProducer | None = None
-        self._producer_connected = False
+        self._background: BackgroundWork | None = None
         self._topics_as_declared = False
         self._broker_started = False
         self._migrations_done = False
         self._startup: asyncio.Task[None] | None = None
-        self._tasks: list[asyncio.Task[None]] = []
         self._stop_deadline: float | None = None
         self._processed = MetricCounter(
             "binome_messages_total",
@@ -115,7 +102,9 @@ class ServiceRuntime:
             registry=metrics,
         )
         self.operator_metrics = OperatorMetrics(
-            service=definition.name, registry=metrics, relay=lambda: self._relay
+            service=definition.name,
+            registry=metrics,
+            relay=lambda: None if self._background is None else self._background.relay,
         )
 
     @property
@@ -129,6 +118,11 @@ class ServiceRuntime:
         if self._consumer is None:
             raise RuntimeError("the service has not started")
         return self._consumer
+
+    @property
+    def jobs(self) -> JobRunner | None:
+        """The scheduled jobs' runner, once started (None for a service without jobs)."""
+        return None if self._background is None else self._background.jobs
 
     # --- start-up ---------------------------------------------------------------------
 
@@ -173,12 +167,22 @@ class ServiceRuntime:
             on_outcomes=self._count,
             on_dead_letters=self._count_dead_letters,
         )
-        if not await self._wait_for_declared_topics():
+        if not await wait_for_declared_topics(self.definition, self.settings, self.stop_event):
             return
+        self._topics_as_declared = True
         await keep_trying(self._start_broker, what="Kafka (consumer)", stop=self.stop_event)
         if self.stop_event.is_set():
             return
-        await self._start_background()
+        self._background = BackgroundWork(
+            definition=self.definition,
+            settings=self.settings,
+            pool=self.pool,
+            outbox=self.outbox,
+            clock=self.clock,
+            consumer=self.consumer,
+            stop=self.stop_event,
+        )
+        await self._background.start()
         logger.info("service started")
 
     async def _open_pool(self) -> asyncpg.Pool:
@@ -196,58 +200,6 @@ class ServiceRuntime:
         async with self.pool.acquire() as conn:
             await apply_migrations(conn, list(self.definition.migrations))
 
-    async def _wait_for_declared_topics(self) -> bool:
-        """Wait for Kafka, create missing topics (unless provisioned as code), and refuse
-        (not ready, logged) missing topics or topics with fewer partitions than declared;
-        False if stopped meanwhile."""
-        topics = {*self.definition.subscriptions, *(m.topic for m in self.definition.publishes)}
-        backoff = Backoff(first=0.5, cap=5.0)
-        while not self.stop_event.is_set():
-            try:
-                await ensure_topics(
-                    self.settings.kafka_bootstrap_servers,
-                    sorted(topics, key=lambda t: t.name),
-                    policy=TopicPolicy.from_settings(self.settings),
-                    prefix=self.settings.topic_prefix,
-                    create=self.settings.create_topics,
-                    client_options=aiokafka_security(self.settings),
-                    dead_letters_of=self.definition.subscriptions,
-                )
-            except TopicsNotAsDeclaredError as error:
-                logger.error(
-                    "refusing to run until the topics are as declared: %s; %s; checking again "
-                    "in %.0f s",
-                    error,
-                    error.remedy,
-                    TOPIC_RECHECK_SECONDS,
-                )
-                await sleep_unless(self.stop_event, TOPIC_RECHECK_SECONDS)
-            except Exception as error:  # the broker is unreachable, or refuses us: wait
-                delay = backoff.next()
-                refusal = await self._kafka_refusal(error)
-                if refusal is None:
-                    logger.warning(
-                        "Kafka unavailable (%s); retrying in %.1f s", type(error).__name__, delay
-                    )
-                else:
-                    logger.error(
-                        "Kafka refuses this service: %s; not ready, retrying in %.1f s",
-                        refusal,
-                        delay,
-                    )
-                await sleep_unless(self.stop_event, delay)
-            else:
-                self._topics_as_declared = True
-                return True
-        return False
-
-    async def _kafka_refusal(self, error: Exception) -> str | None:
-        """Why the broker refuses this service (wrong password, untrusted certificate), asked
-        of the broker directly: aiokafka reports any failed bootstrap as a connection error."""
-        if not isinstance(error, KafkaConnectionError):
-            return None
-        return await kafka_refusal(self.settings.kafka_bootstrap_servers, self.settings)
-
     async def _start_broker(self) -> None:
         try:
             await self.broker.start()
@@ -257,74 +209,6 @@ class ServiceRuntime:
                 await self.broker.stop()
             raise
         self._broker_started = True
-
-    async def _start_background(self) -> None:
-        """Start the outbox relay, the scheduled jobs and the parking sweep."""
-        self._producer = RelayProducer(
-            bootstrap_servers=self.settings.kafka_bootstrap_servers,
-            client_id=f"binome-{self.definition.name}-relay-{self.settings.instance_id}",
-            linger_ms=2,
-            **aiokafka_security(self.settings),
-        )
-        self._relay = OutboxRelay(
-            pool=self.pool,
-            producer=self._producer,
-            schema=self.definition.name,
-            batch_size=self.settings.relay_batch_size,
-            poll_interval=self.settings.relay_poll_interval_seconds,
-        )
-        self._tasks.append(asyncio.create_task(self._run_relay(), name="outbox-relay"))
-        if self.definition.jobs:
-            await self._plan_periodic_jobs()
-            self.jobs = JobRunner(
-                pool=self.pool,
-                handlers=self.definition.jobs,
-                outbox=self.outbox,
-                clock=self.clock,
-                source=self.definition.source,
-            )
-            self._tasks.append(asyncio.create_task(self.jobs.run(self.stop_event), name="jobs"))
-        self._tasks.append(asyncio.create_task(self._expire_parked_periodically(), name="parking"))
-
-    async def _plan_periodic_jobs(self) -> None:
-        async with self.pool.acquire() as conn:
-            for periodic in self.definition.periodic_jobs:
-                await schedule(
-                    conn,
-                    job_id=f"periodic:{periodic.job_type}",
-                    job_type=periodic.job_type,
-                    due_at=self.clock.now() + periodic.every,
-                    repeat_every=periodic.every,
-                )
-
-    async def _run_relay(self) -> None:
-        assert self._producer is not None
-        assert self._relay is not None
-        # aiokafka raises KafkaConnectionError and friends while the broker is away.
-        await keep_trying(self._producer.start, what="Kafka (relay)", stop=self.stop_event)
-        if self.stop_event.is_set():
-            return
-        self._producer_connected = True
-        await self._relay.run(self.stop_event)
-
-    async def _expire_parked_periodically(self) -> None:
-        """Every few seconds, retry parked messages; every minute, dead-letter stale ones."""
-        ticks = 0
-        while not self.stop_event.is_set():
-            await sleep_unless(self.stop_event, PARKING_RETRY_SECONDS)
-            if self.stop_event.is_set():
-                return
-            ticks += 1
-            try:
-                await self.consumer.retry_parked()
-                if ticks % (60 // PARKING_RETRY_SECONDS) == 0:
-                    expired = await self.consumer.expire_parked()
-                    if expired:
-                        logger.warning(
-                            "dead-lettered %d messages whose prerequisite never came", expired
-                        )
-            except Exception as error:  # an outage: try again next period
-                logger.warning("parking sweep failed: %s", type(error).__name__)
 
     # --- work ---------------------------------------------------------------------------
 
@@ -363,10 +247,7 @@ class ServiceRuntime:
             # Started is not enough: until the group coordinator assigns partitions the
             # consumer reads nothing (about 8 s after a restart).
             checks["consumer"] = self._broker_started and self.membership.joined
-        # The producer started, and its last send (if any) reached the broker.
-        checks["relay"] = (
-            self._producer_connected and self._relay is not None and self._relay.connected
-        )
+        checks["relay"] = self._background is not None and self._background.relay_connected
         if self._broker_started:
             with contextlib.suppress(Exception):
                 checks["kafka"] = bool(await self.broker.ping(timeout=2.0))
@@ -423,29 +304,19 @@ class ServiceRuntime:
                 within=self.settings.graceful_timeout_seconds + CLOSE_TIMEOUT_SECONDS,
             )
             self.membership.left()
-        await self._finish_tasks()
+        if self._background is not None:
+            loop = asyncio.get_running_loop()
+            remaining = max(0.0, (self._stop_deadline or loop.time()) - loop.time())
+            await self._background.finish(within=remaining)
         for hook in self.definition.shutdown_hooks:
             await self._close("a shutdown hook", hook)
-        if self._producer is not None:
-            await self._close("the relay's producer", self._producer.stop)
+        if self._background is not None:
+            await self._close("the relay's producer", self._background.producer.stop)
         if self._pool is not None:
             pool = self._pool
             await self._close("the Postgres pool", pool.close)
             pool.terminate()
         logger.info("service stopped cleanly")
-
-    async def _finish_tasks(self) -> None:
-        """Let the relay, the jobs and the sweep end by themselves until the deadline, then
-        cancel them (a relay batch not acknowledged stays unsent; a job rolls back)."""
-        loop = asyncio.get_running_loop()
-        remaining = max(0.0, (self._stop_deadline or loop.time()) - loop.time())
-        pending = [task for task in self._tasks if not task.done()]
-        if pending:
-            _, late = await asyncio.wait(pending, timeout=remaining)
-            for task in late:
-                logger.warning("%s did not finish in time: cancelled", task.get_name())
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
 
     @staticmethod
     async def _close(

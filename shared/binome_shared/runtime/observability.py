@@ -8,11 +8,12 @@ import sys
 
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from pythonjsonlogger.json import JsonFormatter
 
-_tracer_provider: TracerProvider | None = None
+from binome_shared.messaging.tracing import OnDemandTracerProvider
+
+_tracer_provider: OnDemandTracerProvider | None = None
 
 
 def configure_logging(*, service: str, level: str, json_format: bool) -> None:
@@ -41,11 +42,14 @@ def configure_logging(*, service: str, level: str, json_format: bool) -> None:
     logging.getLogger("aiokafka").setLevel(max(root.level, logging.WARNING))
 
 
-def tracer_provider(service: str) -> TracerProvider:
-    """The process's tracer provider; spans are exported only when an OTLP endpoint is set."""
+def tracer_provider(service: str) -> OnDemandTracerProvider:
+    """The process's tracer provider; spans are exported only when an OTLP endpoint is set
+    (and, without one, not even built: records still carry their trace context)."""
     global _tracer_provider  # noqa: PLW0603 - one provider per process, as OpenTelemetry expects
     if _tracer_provider is None:
-        provider = TracerProvider(resource=Resource.create({"service.name": f"binome-{service}"}))
+        provider = OnDemandTracerProvider(
+            resource=Resource.create({"service.name": f"binome-{service}"})
+        )
         if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get(
             "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
         ):

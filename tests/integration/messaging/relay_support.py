@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from binome_shared.messaging.outbox import OutboxRelay
+from binome_shared.messaging.relay import OutboxRelay
 from binome_shared.messaging.relay_producer import RelayProducer
 from tests.support.platform import Kafka, ProvisionedDatabase
 from tests.support.waiting import eventually

@@ -9,7 +9,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from binome_shared.messaging.cloudevents import ReceivedRecord
-from binome_shared.messaging.outbox import OutboxRelay
+from binome_shared.messaging.relay import OutboxRelay
 from tests.support.platform import received
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from binome_shared.db.claims import PLAN_FREELY, WALK_THE_INDEX
-from binome_shared.messaging import outbox, scheduler
+from binome_shared.messaging import relay, scheduler
 from tests.support.platform import ProvisionedDatabase
 
 pytestmark = pytest.mark.integration
@@ -37,7 +37,7 @@ async def test_the_relay_claim_walks_the_unsent_index(database: ProvisionedDatab
         "INSERT INTO outbox (event_id, topic, key, value, header_names, header_values) "
         "SELECT gen_random_uuid(), 't', 'k', 'v', '{}', '{}' "
         f"FROM generate_series(1, {BACKLOG})",
-        outbox._CLAIM,
+        relay._CLAIM,
         1000,
     )
     assert "Index Scan using outbox_unsent" in plan

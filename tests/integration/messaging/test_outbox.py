@@ -8,7 +8,7 @@ import pytest
 
 from binome_shared.contracts.base import Envelope
 from binome_shared.contracts.sessions_messages import ObjectiveProgressed
-from binome_shared.messaging import outbox
+from binome_shared.messaging import outbox, relay
 from binome_shared.messaging.cloudevents import encode
 from tests.integration.messaging.factories import NOW, pair_formed
 from tests.support.platform import ProvisionedDatabase
@@ -27,7 +27,7 @@ async def test_pruning_deletes_only_rows_sent_before_the_retention(
             "        (gen_random_uuid(), 't', 'k', 'recent', '{}', '{}', now() - interval '1 day'),"
             "        (gen_random_uuid(), 't', 'k', 'unsent', '{}', '{}', NULL)"
         )
-        await conn.execute(outbox._PRUNE_SENT, "7 days")  # the relay's own statement
+        await conn.execute(relay._PRUNE_SENT, "7 days")  # the relay's own statement
         left = await conn.fetch("SELECT convert_from(value, 'UTF8') AS v FROM outbox ORDER BY v")
     finally:
         await conn.close()

@@ -10,7 +10,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from binome_shared import db_cli as cli
-from binome_shared.messaging import outbox
+from binome_shared.messaging import relay
 from tests.integration.messaging.relay_support import (
     SCHEMA,
     create_topic,
@@ -92,10 +92,10 @@ async def test_set_aside_rows_are_neither_pending_nor_claimed_nor_pruned(
             "         now() - interval '8 days', NULL, NULL)"
         )
         async with conn.transaction():
-            claimed = await conn.fetch(outbox._CLAIM, 10)
-        await conn.execute(outbox._PRUNE_SENT, "7 days")
-        pending = await conn.fetchval(outbox._PENDING)
-        set_aside = await conn.fetchval(outbox._SET_ASIDE_COUNT)
+            claimed = await conn.fetch(relay._CLAIM, 10)
+        await conn.execute(relay._PRUNE_SENT, "7 days")
+        pending = await conn.fetchval(relay._PENDING)
+        set_aside = await conn.fetchval(relay._SET_ASIDE_COUNT)
         left = await conn.fetch("SELECT convert_from(value, 'UTF8') AS v FROM outbox ORDER BY id")
     finally:
         await conn.close()

@@ -19,7 +19,7 @@ from aiokafka.errors import (
     TransactionalIdAuthorizationFailed,
 )
 
-from binome_shared.messaging.outbox import OutboxRelay
+from binome_shared.messaging.relay import OutboxRelay
 from binome_shared.messaging.relay_delivery import (
     AUTHORIZATION_REFUSED,
     REASON_LIMIT,

@@ -34,9 +34,7 @@ RENDERER = NotificationRenderer(
 
 
 def test_a_programme_definition_keeps_contact_lead_themes_and_feedback_rules() -> None:
-    command = make.define_programme(
-        reminder_hours_before=48, contact_language=Language.EN
-    ).data
+    command = make.define_programme(reminder_hours_before=48, contact_language=Language.EN).data
     record = translation.programme_record(command, programme_id="p1", tenant_id="t1")
     assert record.reminder_lead == timedelta(hours=48)
     assert record.time_zone == "Europe/Paris"
