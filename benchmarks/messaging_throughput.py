@@ -53,8 +53,8 @@ from binome_shared.contracts.base import Envelope
 from binome_shared.contracts.topics import ALL_TOPICS, PAIRING_EVENTS
 from binome_shared.messaging.cloudevents import KafkaRecord, encode
 from binome_shared.messaging.outbox import Outbox
-from binome_shared.messaging.topics import ensure_topics
 from binome_shared.runtime.topic_policy import single_broker_policy
+from binome_shared.runtime.topics import ensure_topics
 from tests.integration.messaging.factories import pair_formed
 from tests.support.platform import (
     DatabaseTemplate,

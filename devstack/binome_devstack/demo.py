@@ -85,9 +85,9 @@ from binome_shared.contracts.pairing_events import MatchingCompleted, PairFormed
 from binome_shared.contracts.topics import ALL_TOPICS, PAIRING_EVENTS
 from binome_shared.contracts.values import Language, LocalisedText
 from binome_shared.db.provision import SERVICES
-from binome_shared.messaging.topics import ensure_topics
 from binome_shared.runtime.observability import tracer_provider
 from binome_shared.runtime.topic_policy import single_broker_policy
+from binome_shared.runtime.topics import ensure_topics
 
 SERVICE_ENV = {"BINOME_LOG_LEVEL": "WARNING"}
 """Given to every service: each refuses a ``BINOME_*`` variable it does not read, so what

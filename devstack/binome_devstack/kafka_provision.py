@@ -15,7 +15,7 @@ from binome_devstack.kafka_acls import apply_acls, client_security, platform_pri
 from binome_devstack.rendering import CLUSTER_REPLICATION_FACTOR
 from binome_devstack.settings import StackSettings
 from binome_shared.contracts.topics import ALL_TOPICS
-from binome_shared.messaging.topics import declared_topics
+from binome_shared.runtime.topics import declared_topics
 
 CLUSTER_MIN_IN_SYNC: Final = CLUSTER_REPLICATION_FACTOR - 1
 

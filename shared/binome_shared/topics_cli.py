@@ -27,7 +27,9 @@ from aiokafka.errors import KafkaError
 from pydantic import Field, ValidationError
 
 from binome_shared.contracts.topics import ALL_TOPICS
-from binome_shared.messaging.topic_plan import (
+from binome_shared.runtime.kafka_security import KafkaSecuritySettings, aiokafka_security
+from binome_shared.runtime.settings import LOCAL_KAFKA
+from binome_shared.runtime.topic_plan import (
     REPLICATION_REMEDY,
     Difference,
     Plan,
@@ -37,10 +39,8 @@ from binome_shared.messaging.topic_plan import (
     make_plan,
     settled_plan,
 )
-from binome_shared.messaging.topics import TopicCreationError, planned_topics
-from binome_shared.runtime.kafka_security import KafkaSecuritySettings, aiokafka_security
-from binome_shared.runtime.settings import LOCAL_KAFKA
 from binome_shared.runtime.topic_policy import TopicPolicy, TopicPolicySettings
+from binome_shared.runtime.topics import TopicCreationError, planned_topics
 
 EXIT_UP_TO_DATE = 0
 EXIT_ERROR = 1

@@ -28,8 +28,8 @@ from binome_shared.contracts.topics import ALL_TOPICS, TopicSpec
 from binome_shared.db.migrations import apply_migrations, service_migrations
 from binome_shared.db.provision import SERVICES, ServiceDatabase, provision
 from binome_shared.messaging.cloudevents import KafkaRecord, ReceivedRecord, decode, encode
-from binome_shared.messaging.topics import ensure_topics
 from binome_shared.runtime.topic_policy import SINGLE_BROKER_SETTINGS, single_broker_policy
+from binome_shared.runtime.topics import ensure_topics
 
 PASSWORDS = {service: f"binome_{service}" for service in SERVICES}
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -30,7 +30,7 @@ from binome_shared.contracts.values import Language
 from binome_shared.db.migrations import service_migrations
 from binome_shared.messaging.outbox import Outbox
 from binome_shared.runtime.postgres_tls import asyncpg_connection
-from binome_shared.runtime.service import ServiceDefinition, ServiceRuntime, json_response
+from binome_shared.runtime.service import RunningService, ServiceDefinition, json_response
 from binome_shared.runtime.settings import ServiceSettings, local_database_url
 
 NAME = "notifications"
@@ -212,7 +212,7 @@ def dispatcher(
     )
 
 
-async def delivery_counts(runtime: ServiceRuntime, scope: Mapping[str, Any]) -> AsgiResponse:  # noqa: ARG001
+async def delivery_counts(runtime: RunningService, scope: Mapping[str, Any]) -> AsgiResponse:  # noqa: ARG001
     """``GET /deliveries``: deliveries by kind and status (counts only, no personal data)."""
     async with runtime.pool.acquire() as conn:
         counts = await PostgresDeliveries(conn).counts()

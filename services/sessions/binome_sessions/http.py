@@ -27,7 +27,7 @@ from binome_shared.contracts.text import Identifier
 from binome_shared.runtime.service import json_response
 
 if TYPE_CHECKING:
-    from binome_shared.runtime.service import ServiceRuntime
+    from binome_shared.runtime.service import RunningService
 
 PATH = "/programmes/progress"
 
@@ -46,7 +46,7 @@ class ProgressEndpoint:
         self._repository = repository
         self._threshold = suppression_threshold
 
-    async def __call__(self, runtime: ServiceRuntime, scope: Mapping[str, Any]) -> AsgiResponse:
+    async def __call__(self, runtime: RunningService, scope: Mapping[str, Any]) -> AsgiResponse:
         """Answer one request: 400 without a valid query, 404 for an unknown programme."""
         query = parse_qs(bytes(scope.get("query_string", b"")).decode("latin-1"))
         programme_id = (query.get("programme_id") or [""])[0]

@@ -19,7 +19,7 @@ from binome_shared.runtime.kafka_security import aiokafka_security
 from binome_shared.runtime.settings import ServiceSettings
 
 if TYPE_CHECKING:
-    from binome_shared.runtime.service import ServiceDefinition
+    from binome_shared.runtime.definition import ServiceDefinition
 
 logger = logging.getLogger(__name__)
 

@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING
 from aiokafka.errors import KafkaConnectionError
 
 from binome_shared.messaging.backoff import Backoff, sleep_unless
-from binome_shared.messaging.topics import TopicsNotAsDeclaredError, ensure_topics
 from binome_shared.runtime.kafka_diagnosis import kafka_refusal
 from binome_shared.runtime.kafka_security import aiokafka_security
 from binome_shared.runtime.settings import ServiceSettings
 from binome_shared.runtime.topic_policy import TopicPolicy
+from binome_shared.runtime.topics import TopicsNotAsDeclaredError, ensure_topics
 
 if TYPE_CHECKING:
-    from binome_shared.runtime.service import ServiceDefinition
+    from binome_shared.runtime.definition import ServiceDefinition
 
 logger = logging.getLogger(__name__)
 

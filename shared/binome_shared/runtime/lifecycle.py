@@ -47,7 +47,7 @@ from binome_shared.runtime.settings import ServiceSettings
 from binome_shared.runtime.subscription import received_records
 
 if TYPE_CHECKING:
-    from binome_shared.runtime.service import ServiceDefinition
+    from binome_shared.runtime.definition import ServiceDefinition
 
 logger = logging.getLogger(__name__)
 

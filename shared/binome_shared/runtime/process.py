@@ -24,7 +24,7 @@ from typing import Any
 import uvicorn
 import uvloop
 
-from binome_shared.runtime.service import ServiceRuntime
+from binome_shared.runtime.lifecycle import ServiceRuntime
 from binome_shared.runtime.settings import ServiceSettings
 
 logger = logging.getLogger(__name__)

@@ -12,23 +12,23 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 from faststream.asgi import AsgiResponse, get
 from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
 
-from binome_shared.contracts.base import Message
-from binome_shared.contracts.registry import Registry
-from binome_shared.contracts.topics import TopicSpec
-from binome_shared.db.migrations import Migration
-from binome_shared.messaging.consumer import Clock, Route
-from binome_shared.messaging.scheduler import JobHandler
+from binome_shared.messaging.consumer import Clock
 from binome_shared.runtime.asgi import ServiceApp
 from binome_shared.runtime.clock import SimulatedClock, SystemClock
+from binome_shared.runtime.definition import (
+    HttpHandler,
+    PeriodicJob,
+    RunningService,
+    ServiceDefinition,
+)
 from binome_shared.runtime.health import exposition
 from binome_shared.runtime.kafka_security import faststream_security
 from binome_shared.runtime.lifecycle import ServiceRuntime
@@ -39,48 +39,12 @@ from binome_shared.runtime.subscription import subscribe
 __all__ = [
     "HttpHandler",
     "PeriodicJob",
+    "RunningService",
     "ServiceDefinition",
     "ServiceRuntime",
     "build_app",
     "json_response",
 ]
-
-HttpHandler = Callable[["ServiceRuntime", Mapping[str, Any]], Awaitable[AsgiResponse]]
-
-
-@dataclass(frozen=True, slots=True)
-class PeriodicJob:
-    """Work a service does every ``every`` (stall checks, progress reports), once per period
-    across all replicas."""
-
-    job_type: str
-    every: timedelta
-
-
-@dataclass(frozen=True, slots=True)
-class ServiceDefinition:
-    """Everything that makes one service different from another."""
-
-    name: str
-    subscriptions: Sequence[TopicSpec]
-    routes: Mapping[type[Message], Route]
-    publishes: Sequence[type[Message]]
-    registry: Registry
-    migrations: Sequence[Migration]
-    description: str = ""
-    http_routes: Mapping[str, HttpHandler] = field(default_factory=dict)
-    jobs: Mapping[str, JobHandler] = field(default_factory=dict)
-    periodic_jobs: Sequence[PeriodicJob] = ()
-    shutdown_hooks: Sequence[Callable[[], Awaitable[None]]] = ()
-    """Closed last, after the consumer, the relay and the jobs stopped (own pools, clients)."""
-
-    @property
-    def source(self) -> str:
-        """The CloudEvents ``source`` of everything this service publishes."""
-        return f"/binome/{self.name}"
-
-    def consumer_group(self, prefix: str = "") -> str:
-        return f"{prefix}binome-{self.name}"
 
 
 def build_app(

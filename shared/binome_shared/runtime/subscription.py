@@ -15,7 +15,7 @@ from binome_shared.messaging.cloudevents import ReceivedRecord
 from binome_shared.runtime.health import GroupMembership, HasKafkaConsumer
 
 if TYPE_CHECKING:
-    from binome_shared.runtime.service import ServiceDefinition
+    from binome_shared.runtime.definition import ServiceDefinition
     from binome_shared.runtime.settings import ServiceSettings
 
 

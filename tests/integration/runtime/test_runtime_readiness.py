@@ -15,7 +15,7 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from binome_shared.contracts.topics import PAIRING_EVENTS, SESSIONS_EVENTS
-from binome_shared.messaging.topics import declared_topics
+from binome_shared.runtime.topics import declared_topics
 from tests.integration.messaging.factories import pair_formed, programme_defined
 from tests.support.platform import Kafka, ProvisionedDatabase, ServiceProcess
 from tests.support.waiting import eventually, metric

@@ -10,15 +10,15 @@ from aiokafka import TopicPartition
 from prometheus_client import CollectorRegistry
 
 from binome_shared.contracts.topics import NOTIFICATIONS_EVENTS, PAIRING_EVENTS
-from binome_shared.messaging.topics import (
+from binome_shared.runtime.asgi import ServiceApp
+from binome_shared.runtime.health import GroupMembership, OperatorMetrics, exposition
+from binome_shared.runtime.topics import (
     DeclaredTopic,
     TopicMismatch,
     TopicsTooSmallError,
     declared_topics,
     mismatches_of,
 )
-from binome_shared.runtime.asgi import ServiceApp
-from binome_shared.runtime.health import GroupMembership, OperatorMetrics, exposition
 
 pytestmark = pytest.mark.unit
 

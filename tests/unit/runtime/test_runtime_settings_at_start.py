@@ -9,10 +9,10 @@ import pytest
 
 from binome_sessions.bootstrap import SessionsSettings
 from binome_shared.contracts.topics import HR_COMMANDS, PAIRING_EVENTS
-from binome_shared.messaging.topics import planned_topics
 from binome_shared.runtime.provisioning import not_provisioned
 from binome_shared.runtime.startup_checks import BadSettingsError, read_settings
 from binome_shared.runtime.topic_policy import TopicClass, single_broker_policy
+from binome_shared.runtime.topics import planned_topics
 
 pytestmark = pytest.mark.unit
 

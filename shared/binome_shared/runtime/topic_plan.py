@@ -19,8 +19,8 @@ from typing import Any
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from binome_shared.messaging.topics import create_planned_topics
 from binome_shared.runtime.topic_policy import TopicConfig
+from binome_shared.runtime.topics import create_planned_topics
 
 DYNAMIC_TOPIC_CONFIG = 1
 """``config_source`` of a value set on the topic itself (not a broker or Kafka default)."""

@@ -17,9 +17,9 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from binome_shared.contracts.topics import ALL_TOPICS, PAIRING_EVENTS
-from binome_shared.messaging.topic_plan import read_topics
-from binome_shared.messaging.topics import planned_topics
+from binome_shared.runtime.topic_plan import read_topics
 from binome_shared.runtime.topic_policy import SINGLE_BROKER_SETTINGS, single_broker_policy
+from binome_shared.runtime.topics import planned_topics
 from binome_shared.topics_cli import EXIT_CHANGES_PENDING, EXIT_UP_TO_DATE, main
 
 pytestmark = pytest.mark.integration

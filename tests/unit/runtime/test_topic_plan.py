@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from binome_shared.contracts.topics import PAIRING_EVENTS
-from binome_shared.messaging.topic_plan import (
+from binome_shared.runtime.topic_plan import (
     Difference,
     ExistingTopic,
     Plan,
