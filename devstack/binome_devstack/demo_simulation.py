@@ -28,11 +28,11 @@ from binome_shared.contracts.participants import Weekday, WeeklySlot
 from binome_shared.contracts.session_plan import SessionPlan
 from binome_shared.contracts.sessions_messages import (
     GiveFeedback,
+    ParticipantRole,
     ReportSessionHeld,
     ReportSessionMissed,
     ScheduleSession,
     SetObjective,
-    Side,
     SkipSession,
     UpdateObjectiveProgress,
 )
@@ -127,7 +127,7 @@ class PairPeople:
 @dataclass(kw_only=True, slots=True)
 class _Objective:
     objective_id: str
-    owner: Side
+    owner: ParticipantRole
     progress: int = 0
 
 
@@ -265,7 +265,9 @@ class ProgrammeSimulation:
         pair_id, number, rng = state.people.pair_id, state.next_number, state.rng
         held_at, state.appointment = state.appointment, None
         if rng.random() < _MISS_ODDS.get(state.behaviour, _DEFAULT_MISS_ODDS):
-            missed_by = rng.choice((Side.MENTEE, Side.MENTEE, Side.MENTOR, None))
+            missed_by = rng.choice(
+                (ParticipantRole.MENTEE, ParticipantRole.MENTEE, ParticipantRole.MENTOR, None)
+            )
             state.schedule_from_week = week
             return [
                 PairCommand.of(
@@ -347,14 +349,14 @@ class ProgrammeSimulation:
         pair_id, rng = state.people.pair_id, state.rng
         commands = []
         first = state.held == 1
-        for side in (Side.MENTEE, Side.MENTOR):
+        for side in (ParticipantRole.MENTEE, ParticipantRole.MENTOR):
             if not first and rng.random() >= _FEEDBACK_ODDS:
                 continue  # the fit question must be answered; later feedback is optional
             good = state.good_fit and state.behaviour is not Behaviour.DROPS_OUT
             rating = rng.choice((4, 5, 5)) if good else rng.choice((2, 3, 3))
             language = (
                 state.people.mentee_language
-                if side is Side.MENTEE
+                if side is ParticipantRole.MENTEE
                 else state.people.mentor_language
             )
             comment = ""
@@ -384,7 +386,7 @@ class ProgrammeSimulation:
                     rating=rng.choice((4, 5, 5)) if state.good_fit else rng.choice((2, 3)),
                 )
             )
-            for side in (Side.MENTEE, Side.MENTOR)
+            for side in (ParticipantRole.MENTEE, ParticipantRole.MENTOR)
             if rng.random() < _FINAL_FEEDBACK_ODDS
         ]
 
@@ -416,8 +418,8 @@ class ProgrammeSimulation:
         titles = [_MENTEE_OBJECTIVES[need] for need in wanted] or [_DEFAULT_MENTEE_OBJECTIVE]
         if rng.random() < 0.5:
             titles = titles[:1]
-        planned = [(Side.MENTEE, title, people.mentee_language) for title in titles]
-        planned.append((Side.MENTOR, _MENTOR_OBJECTIVE, people.mentor_language))
+        planned = [(ParticipantRole.MENTEE, title, people.mentee_language) for title in titles]
+        planned.append((ParticipantRole.MENTOR, _MENTOR_OBJECTIVE, people.mentor_language))
         commands = []
         for index, (owner, title, language) in enumerate(planned, start=1):
             objective = _Objective(objective_id=f"{owner.value}-{index}", owner=owner)

@@ -252,7 +252,11 @@ def _differences(event: domain.SessionsDomainEvent, plan: SessionPlan) -> dict[s
         case domain.SessionMissed():
             # The older field names one side only: both, or unknown, is null there.
             side = event.absence.value
-            return {"missed_by": public.Side(side) if side in set(public.Side) else None}
+            return {
+                "missed_by": public.ParticipantRole(side)
+                if side in set(public.ParticipantRole)
+                else None
+            }
     return {}
 
 

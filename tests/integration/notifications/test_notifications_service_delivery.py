@@ -28,7 +28,7 @@ from binome_notifications.domain.signing import (
     verify_signature,
 )
 from binome_shared.contracts.base import Envelope
-from binome_shared.contracts.sessions_messages import Side
+from binome_shared.contracts.sessions_messages import ParticipantRole
 from tests.support.platform import Kafka, ProvisionedDatabase, ServiceProcess
 from tests.support.waiting import eventually, metric
 from tests.unit.notifications import notifications_factories as make
@@ -148,7 +148,7 @@ async def test_a_fit_concern_over_kafka_sends_hr_one_email_and_a_redelivery_none
     await publish(kafka, make.define_programme(), *make.enrol_pair(), make.pair_formed())
     await eventually(lambda: stored_count(sink), 2)
 
-    concern = make.pair_fit_concern_raised(side=Side.MENTOR, session_number=1)
+    concern = make.pair_fit_concern_raised(side=ParticipantRole.MENTOR, session_number=1)
     await publish(kafka, concern)
     await eventually(lambda: stored_count(sink), 3)
     await eventually(
@@ -157,7 +157,7 @@ async def test_a_fit_concern_over_kafka_sends_hr_one_email_and_a_redelivery_none
     )
 
     again = concern.model_copy(update={"id": concern.id})
-    republished = make.pair_fit_concern_raised(side=Side.MENTOR, session_number=1)
+    republished = make.pair_fit_concern_raised(side=ParticipantRole.MENTOR, session_number=1)
     await publish(kafka, again, republished)
     await eventually(lambda: metric(service.url, "binome_messages_total", outcome="duplicate"), 1.0)
     await eventually(

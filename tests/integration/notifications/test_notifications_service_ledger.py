@@ -24,7 +24,7 @@ from binome_notifications.domain.policy import (
 from binome_notifications.handlers import MessageHandlers
 from binome_notifications.sending import Dispatcher, EmailSender, WebhookPoster
 from binome_shared.contracts.base import Envelope
-from binome_shared.contracts.sessions_messages import Side
+from binome_shared.contracts.sessions_messages import ParticipantRole
 from binome_shared.messaging.outbox import Outbox
 from binome_shared.messaging.routes import UnitOfWork, dispatch
 from binome_shared.messaging.scheduler import Job
@@ -328,7 +328,7 @@ async def test_a_fit_concern_alerts_the_hr_contact_once_and_tells_the_pair_nothi
             preferences=Preferences(opt_outs=frozenset({OptOut(kind=None, channel=None)})),
         )
     await prepare_pair(pool)
-    concern = make.pair_fit_concern_raised(side=Side.MENTEE, session_number=1)
+    concern = make.pair_fit_concern_raised(side=ParticipantRole.MENTEE, session_number=1)
     await consume(pool, concern)
     smtp = ScriptedSmtp()
     sender = dispatcher(pool, smtp)
@@ -341,7 +341,9 @@ async def test_a_fit_concern_alerts_the_hr_contact_once_and_tells_the_pair_nothi
     assert "DissolvePair" in alert.text
 
     # Redelivered, and republished under a new event id: the same concern, nothing more.
-    await consume(pool, concern, make.pair_fit_concern_raised(side=Side.MENTEE, session_number=1))
+    await consume(
+        pool, concern, make.pair_fit_concern_raised(side=ParticipantRole.MENTEE, session_number=1)
+    )
     assert await run_due_jobs(pool, sender, now=NOW + timedelta(minutes=5)) == 0
     alerts = await rows(
         pool, "SELECT recipient_id, subject_id, status FROM deliveries WHERE kind = 'hr_fit_alert'"
@@ -354,7 +356,7 @@ async def test_a_fit_concern_alerts_the_hr_contact_once_and_tells_the_pair_nothi
         }
     ]
 
-    await consume(pool, make.pair_fit_concern_raised(side=Side.MENTOR, session_number=1))
+    await consume(pool, make.pair_fit_concern_raised(side=ParticipantRole.MENTOR, session_number=1))
     await run_due_jobs(pool, sender, now=NOW + timedelta(minutes=10))
     fit_alerts = [e for e in smtp.sent if e.kind is NotificationKind.HR_FIT_ALERT]
     assert len(fit_alerts) == 2

@@ -22,7 +22,7 @@ from binome_devstack.cohort_generator import GeneratedCohort, generate_cohort
 from binome_shared.contracts.base import Envelope, Message
 from binome_shared.contracts.hr_commands import EnrolParticipant, RequestMatching
 from binome_shared.contracts.pairing_events import PairExplanation, PairFormed, PairSide
-from binome_shared.contracts.sessions_messages import SetObjective, Side
+from binome_shared.contracts.sessions_messages import ParticipantRole, SetObjective
 from binome_shared.contracts.topics import PAIRING_EVENTS, SESSIONS_EVENTS
 from binome_shared.contracts.values import LocalisedText
 from tests.support.edges.cases import SERVICES, Case, Labels, Probe, Verdict, case_of
@@ -120,7 +120,7 @@ class EdgeStage:
         command = SetObjective(
             pair_id=PAIRS[pair % len(PAIRS)],
             objective_id=label,
-            owner=(Side.MENTEE, Side.MENTOR)[slot % 2],
+            owner=(ParticipantRole.MENTEE, ParticipantRole.MENTOR)[slot % 2],
             title="Publier un post LinkedIn par mois",
         )
         return case_of(

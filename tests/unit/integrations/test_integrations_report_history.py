@@ -49,7 +49,6 @@ from binome_shared.contracts.sessions_messages import (
     SessionRescheduled,
     SessionScheduled,
     SessionSkipped,
-    Side,
 )
 from binome_shared.contracts.values import LocalisedText
 from tests.support.programmes import programme_definition
@@ -168,11 +167,15 @@ def story() -> list[Envelope[Message]]:
         scheduled("p-1", 3, at(3, 20)),
         SessionCancelled(pair_id="p-1", session_number=3, cancelled_starts_at=at(3, 20)),
         SessionSkipped(pair_id="p-1", session_number=4, theme_key="s4"),
-        rated("p-1", Side.MENTEE, 4, FeedbackMoment.AFTER_SESSION),
-        rated("p-1", Side.MENTOR, 1, FeedbackMoment.END_OF_PROGRAMME),
-        PairFitConcernRaised(pair_id="p-1", side=Side.MENTOR),
-        ObjectiveSet(pair_id="p-1", objective_id="o-1", owner=Side.MENTEE, title="Publier"),
-        ObjectiveSet(pair_id="p-1", objective_id="o-2", owner=Side.MENTOR, title="Comprendre"),
+        rated("p-1", ParticipantRole.MENTEE, 4, FeedbackMoment.AFTER_SESSION),
+        rated("p-1", ParticipantRole.MENTOR, 1, FeedbackMoment.END_OF_PROGRAMME),
+        PairFitConcernRaised(pair_id="p-1", side=ParticipantRole.MENTOR),
+        ObjectiveSet(
+            pair_id="p-1", objective_id="o-1", owner=ParticipantRole.MENTEE, title="Publier"
+        ),
+        ObjectiveSet(
+            pair_id="p-1", objective_id="o-2", owner=ParticipantRole.MENTOR, title="Comprendre"
+        ),
         *(
             ObjectiveClosed(
                 pair_id="p-1",
@@ -182,8 +185,8 @@ def story() -> list[Envelope[Message]]:
                 progress_percent=20,
             )
             for objective, side, outcome in (
-                ("o-1", Side.MENTEE, ObjectiveOutcome.MET),
-                ("o-2", Side.MENTOR, ObjectiveOutcome.NOT_MET),
+                ("o-1", ParticipantRole.MENTEE, ObjectiveOutcome.MET),
+                ("o-2", ParticipantRole.MENTOR, ObjectiveOutcome.NOT_MET),
             )
         ),
         PairStalled(pair_id="p-1", last_session_at=at(1, 12), weeks_silent=6),
@@ -193,7 +196,9 @@ def story() -> list[Envelope[Message]]:
     return [*hr, *pairing, *(envelope(event) for event in sessions)]
 
 
-def rated(pair_id: str, side: Side, rating: int, moment: FeedbackMoment) -> FeedbackGiven:
+def rated(
+    pair_id: str, side: ParticipantRole, rating: int, moment: FeedbackMoment
+) -> FeedbackGiven:
     """A rating after the first session, or at the end of the programme."""
     after_session = moment is FeedbackMoment.AFTER_SESSION
     return FeedbackGiven(
@@ -310,8 +315,8 @@ def test_business_units_show_ratings_after_sessions_only_and_hide_small_units() 
         for event in (
             pair_event(PairFormed, pair_id, f"Y{number}", f"M{number}", unit=unit),
             SessionPlanned(pair_id=pair_id, sessions_planned=2, first_session_due=at(1, 4)),
-            rated(pair_id, Side.MENTEE, 3 + number % 2, FeedbackMoment.AFTER_SESSION),
-            rated(pair_id, Side.MENTOR, 1, FeedbackMoment.END_OF_PROGRAMME),
+            rated(pair_id, ParticipantRole.MENTEE, 3 + number % 2, FeedbackMoment.AFTER_SESSION),
+            rated(pair_id, ParticipantRole.MENTOR, 1, FeedbackMoment.END_OF_PROGRAMME),
         ):
             history.take(envelope(event))
     history.take(

@@ -33,7 +33,6 @@ from binome_shared.contracts.sessions_messages import (
     SessionCompleted,
     SessionRescheduled,
     SessionScheduled,
-    Side,
 )
 from binome_shared.contracts.values import Language, LocalisedText
 
@@ -178,7 +177,10 @@ def session_completed(*, pair_id: str = "pair-1", held_at: datetime = NOW) -> En
 
 
 def pair_fit_concern_raised(
-    *, side: Side = Side.MENTEE, session_number: int | None = 1, pair_id: str = "pair-1"
+    *,
+    side: ParticipantRole = ParticipantRole.MENTEE,
+    session_number: int | None = 1,
+    pair_id: str = "pair-1",
 ) -> Envelope[Any]:
     return envelope(
         PairFitConcernRaised(pair_id=pair_id, side=side, session_number=session_number),

@@ -21,7 +21,7 @@ from binome_shared.contracts.sessions_messages import (
     CompletionReason,
     PairCompleted,
     PairStalled,
-    Side,
+    ParticipantRole,
 )
 from binome_shared.contracts.values import Language
 from binome_shared.messaging.errors import AwaitingPrerequisiteError, RejectedError
@@ -291,7 +291,7 @@ async def test_a_fit_concern_alerts_hr_only_whatever_the_sides_opt_outs() -> Non
     service = await known_pair()
     everything = OptOutItem()
     await service.consume(preferences(make.MENTEE, everything), now=NOW)
-    await service.consume(make.pair_fit_concern_raised(side=Side.MENTEE), now=NOW)
+    await service.consume(make.pair_fit_concern_raised(side=ParticipantRole.MENTEE), now=NOW)
     assert service.deliveries.kinds_to()[2:] == [("hr_fit_alert", HR)]
 
 

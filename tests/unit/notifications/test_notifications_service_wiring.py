@@ -22,7 +22,7 @@ from binome_notifications.domain.model import Channel, NotificationKind
 from binome_notifications.domain.planning import plan_notifications
 from binome_shared.contracts import hr_commands, pairing_events, sessions_messages
 from binome_shared.contracts.participants import ParticipantRole
-from binome_shared.contracts.sessions_messages import SessionCancelled, Side
+from binome_shared.contracts.sessions_messages import SessionCancelled
 from binome_shared.contracts.values import Language
 from tests.unit.notifications import notifications_factories as make
 
@@ -101,7 +101,7 @@ def test_a_fit_concern_tells_hr_which_side_spoke_and_after_which_session() -> No
         translation.person_from_profile(envelope.data.participant) for envelope in make.enrol_pair()
     )
 
-    def concern(side: Side, session_number: int | None) -> list[str]:
+    def concern(side: ParticipantRole, session_number: int | None) -> list[str]:
         trigger = translation.pair_fit_concern(
             make.pair_fit_concern_raised(side=side, session_number=session_number).data,
             translation.PairScene(
@@ -115,9 +115,9 @@ def test_a_fit_concern_tells_hr_which_side_spoke_and_after_which_session() -> No
         assert [n.recipient.recipient_id for n in planned] == ["hr:p1"]
         return [n.subject_id for n in planned]
 
-    assert concern(Side.MENTEE, 1) == ["pair-1#fit#mentee#1"]
-    assert concern(Side.MENTOR, 1) == ["pair-1#fit#mentor#1"]
-    assert concern(Side.MENTOR, None) == ["pair-1#fit#mentor#unknown"]
+    assert concern(ParticipantRole.MENTEE, 1) == ["pair-1#fit#mentee#1"]
+    assert concern(ParticipantRole.MENTOR, 1) == ["pair-1#fit#mentor#1"]
+    assert concern(ParticipantRole.MENTOR, None) == ["pair-1#fit#mentor#unknown"]
 
 
 def test_a_cancellation_outranks_the_invite_it_cancels() -> None:

@@ -64,7 +64,6 @@ from binome_shared.contracts.sessions_messages.vocabulary import (
     Percent,
     ProgressGrouping,
     SessionNumber,
-    Side,
 )
 
 SESSIONS_EVENT_TYPES: tuple[type[Event], ...] = (
@@ -130,7 +129,6 @@ __all__ = [
     "SessionScheduled",
     "SessionSkipped",
     "SetObjective",
-    "Side",
     "SkipSession",
     "UpdateObjectiveProgress",
 ]

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from binome_shared.contracts.base import Command
 from binome_shared.contracts.moments import CommandMoment
+from binome_shared.contracts.participants import ParticipantRole
 from binome_shared.contracts.sessions_messages.vocabulary import (
     Attendance,
     Location,
@@ -16,7 +17,6 @@ from binome_shared.contracts.sessions_messages.vocabulary import (
     ObjectiveTitle,
     Percent,
     SessionNumber,
-    Side,
 )
 from binome_shared.contracts.text import Identifier, Reason, free_text
 from binome_shared.contracts.topics import SESSION_COMMANDS
@@ -123,7 +123,7 @@ class ReportSessionMissed(
 
     pair_id: Identifier
     session_number: SessionNumber
-    missed_by: Side | None = None
+    missed_by: ParticipantRole | None = None
 
 
 class SetObjective(
@@ -137,7 +137,7 @@ class SetObjective(
 
     pair_id: Identifier
     objective_id: Identifier
-    owner: Side
+    owner: ParticipantRole
     title: ObjectiveTitle = Field(examples=["Publier un post LinkedIn par mois"])
     target_date: CommandMoment | None = Field(
         default=None, description="Accepted; not tracked yet."
@@ -170,7 +170,7 @@ class GiveFeedback(
     """One side's feedback after a session (or at the end, without a session number)."""
 
     pair_id: Identifier
-    side: Side
+    side: ParticipantRole
     session_number: SessionNumber | None = None
     rating: int = Field(ge=1, le=5)
     comment: Annotated[str, free_text(2000)] = ""

@@ -7,6 +7,7 @@ from pydantic import Field
 
 from binome_shared.contracts.base import Event
 from binome_shared.contracts.moments import Moment
+from binome_shared.contracts.participants import ParticipantRole
 from binome_shared.contracts.sessions_messages.vocabulary import (
     Absence,
     Attendance,
@@ -18,7 +19,6 @@ from binome_shared.contracts.sessions_messages.vocabulary import (
     ObjectiveTitle,
     Percent,
     SessionNumber,
-    Side,
 )
 from binome_shared.contracts.text import Code, Identifier
 from binome_shared.contracts.topics import SESSIONS_EVENTS
@@ -147,7 +147,9 @@ class SessionMissed(
 
     pair_id: Identifier
     session_number: SessionNumber
-    missed_by: Side | None = Field(default=None, description="Null when both or unknown.")
+    missed_by: ParticipantRole | None = Field(
+        default=None, description="Null when both or unknown."
+    )
     absence: Absence = Absence.UNKNOWN
     theme_key: Code | None = None
     scheduled_at: Moment | None = None
@@ -164,7 +166,7 @@ class ObjectiveSet(
 
     pair_id: Identifier
     objective_id: Identifier
-    owner: Side
+    owner: ParticipantRole
     title: ObjectiveTitle
 
 
@@ -182,7 +184,7 @@ class ObjectiveProgressed(
     progress_percent: Percent
     closed: bool = Field(default=False, description="Always false since 1.1: see ObjectiveClosed.")
     met: bool | None = Field(default=None, description="Always null since 1.1.")
-    owner: Side | None = None
+    owner: ParticipantRole | None = None
     previous_percent: Percent | None = None
 
 
@@ -197,7 +199,7 @@ class ObjectiveClosed(
 
     pair_id: Identifier
     objective_id: Identifier
-    owner: Side
+    owner: ParticipantRole
     outcome: ObjectiveOutcome
     progress_percent: Percent
 
@@ -212,7 +214,7 @@ class FeedbackGiven(
     """A rating was given (the comment stays in the sessions service)."""
 
     pair_id: Identifier
-    side: Side
+    side: ParticipantRole
     session_number: SessionNumber | None
     rating: int = Field(ge=1, le=5)
     moment: FeedbackMoment | None = None
@@ -229,7 +231,7 @@ class PairFitConcernRaised(
     """After the first session, one side said the pair is not a good fit."""
 
     pair_id: Identifier
-    side: Side
+    side: ParticipantRole
     session_number: SessionNumber | None = None
 
 

@@ -1,7 +1,7 @@
 """The sessions contracts' vocabulary: bounded numbers and the closed lists messages use.
 
 The mentor/mentee side is :class:`~binome_shared.contracts.participants.ParticipantRole`, the
-one role enum of every contract; ``Side`` is the name these messages long used for it.
+one role enum of every contract.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from typing import Annotated
 
 from pydantic import Field
 
-from binome_shared.contracts.participants import ParticipantRole
 from binome_shared.contracts.session_plan import MAX_PLANNED_SESSIONS
 from binome_shared.contracts.text import line
 
@@ -27,10 +26,6 @@ Location = Annotated[str, line(300)]
 """Where a session takes place (a room, a site, a video-call tool): one line."""
 
 ObjectiveTitle = Annotated[str, line(300, min_length=3)]
-
-
-Side = ParticipantRole
-"""Which member of the pair speaks: the same enum as ``ParticipantRole``, under its older name."""
 
 
 class Attendance(StrEnum):
