@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from binome_integrations.participants_csv import COLUMNS, parse_participants_csv
+from binome_integrations.participants_columns import COLUMNS
+from binome_integrations.participants_csv import parse_participants_csv
 from tests.support.platform import REPO_ROOT
 
 pytestmark = pytest.mark.unit

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from binome_devstack.cohort_generator import generate_cohort
+from binome_integrations.participants_columns import COLUMNS
 from binome_integrations.participants_csv import (
-    COLUMNS,
     ImportReport,
     UnusableFileError,
     parse_participants_csv,
