@@ -100,7 +100,7 @@ def _build() -> dict[NotificationKind, Trigger]:
         pair_id="pair-42",
         mentor=mentor,
         mentee=mentee,
-        weeks_without_session=5,
+        weeks_silent=5,
         last_session_at=datetime(2026, 10, 22, 15, 30, tzinfo=UTC),
     )
     return {
@@ -136,7 +136,7 @@ def _build() -> dict[NotificationKind, Trigger]:
             mentor=mentor,
             mentee=mentee,
             theme=EXAMPLE_THEME,
-            completed_at=EXAMPLE_SESSION_START + timedelta(hours=1),
+            held_at=EXAMPLE_SESSION_START + timedelta(hours=1),
         ),
         NotificationKind.STALL_NUDGE: stalled,
         NotificationKind.HR_STALL_ALERT: stalled,
@@ -146,14 +146,14 @@ def _build() -> dict[NotificationKind, Trigger]:
             pair_id="pair-42",
             mentor=mentor,
             mentee=mentee,
-            raised_by=ParticipantRole.MENTEE,
+            side=ParticipantRole.MENTEE,
             session_number=1,
         ),
         NotificationKind.MATCHING_SUMMARY: MatchingCompleted(
             occurred_at=EXAMPLE_NOW,
             programme=programme,
             round_id="round-1",
-            pairs_formed=24,
+            pairs=24,
             participants_unmatched=2,
             unmatched_reasons=(
                 UnmatchedReason(
@@ -178,10 +178,10 @@ def _build() -> dict[NotificationKind, Trigger]:
             report_id="2026-11",
             period_start=date(2026, 11, 1),
             period_end=date(2026, 11, 30),
-            active_pairs=21,
-            stalled_pairs=2,
-            completed_pairs=1,
-            sessions_completed=48,
+            pairs_active=21,
+            pairs_stalled=2,
+            pairs_completed=1,
+            sessions_held=48,
             sessions_missed=3,
             objectives_on_track_percent=76,
         ),
@@ -191,7 +191,7 @@ def _build() -> dict[NotificationKind, Trigger]:
             pair_id="pair-42",
             mentor=mentor,
             mentee=mentee,
-            sessions_completed=8,
+            sessions_held=8,
         ),
     }
 

@@ -23,7 +23,7 @@ from binome_notifications.domain.model import (
     WebhookReceiver,
 )
 from binome_shared.contracts import hr_commands, pairing_events, sessions_messages
-from binome_shared.contracts.participants import ParticipantProfile, ParticipantRole
+from binome_shared.contracts.participants import ParticipantProfile
 from binome_shared.contracts.values import Language, LocalisedText
 
 
@@ -265,7 +265,7 @@ def session_completed(
         **scene.about(event.pair_id),
         session_id=session_id(event.pair_id, event.session_number),
         theme=theme,
-        completed_at=event.held_at,
+        held_at=event.held_at,
     )
 
 
@@ -276,7 +276,7 @@ def pair_stalled(
     """A nudge to the pair and a note to HR."""
     return triggers.PairStalled(
         **scene.about(event.pair_id),
-        weeks_without_session=event.weeks_silent,
+        weeks_silent=event.weeks_silent,
         last_session_at=event.last_session_at,
     )
 
@@ -288,7 +288,7 @@ def pair_fit_concern(
     """A note to HR: which side finds the pair not a good fit, and after which session."""
     return triggers.PairFitConcern(
         **scene.about(event.pair_id),
-        raised_by=ParticipantRole(event.side.value),
+        side=event.side,
         session_number=event.session_number,
     )
 
@@ -300,7 +300,7 @@ def pair_completed(
     """Thanks and the closing survey."""
     return triggers.PairCompleted(
         **scene.about(event.pair_id),
-        sessions_completed=event.sessions_held,
+        sessions_held=event.sessions_held,
     )
 
 
@@ -317,7 +317,7 @@ def matching_completed(
         programme=programme,
         round_id=event.round_id,
         preview=event.preview,
-        pairs_formed=event.pairs,
+        pairs=event.pairs,
         participants_unmatched=len(event.unmatched),
         unmatched_reasons=tuple(
             UnmatchedReason(reason=first_reason[code], count=count)
@@ -346,10 +346,10 @@ def progress_reported(
         report_id=event.reported_at.isoformat(),
         period_start=period_start,
         period_end=period_end,
-        active_pairs=figures.pairs_active if figures else 0,
-        stalled_pairs=figures.pairs_stalled if figures else 0,
-        completed_pairs=figures.pairs_completed if figures else 0,
-        sessions_completed=figures.sessions_held if figures else 0,
+        pairs_active=figures.pairs_active if figures else 0,
+        pairs_stalled=figures.pairs_stalled if figures else 0,
+        pairs_completed=figures.pairs_completed if figures else 0,
+        sessions_held=figures.sessions_held if figures else 0,
         sessions_missed=figures.sessions_missed if figures else 0,
         objectives_on_track_percent=on_track,
     )

@@ -71,7 +71,7 @@ def test_a_stall_nudge_names_a_last_session_at_the_edges(last: datetime, zone: s
         trigger,
         occurred_at=last + timedelta(weeks=52),
         last_session_at=last,
-        weeks_without_session=52,
+        weeks_silent=52,
         mentor=replace(trigger.mentor, time_zone=zone),
         mentee=replace(trigger.mentee, time_zone=zone),
     )

@@ -186,7 +186,7 @@ def test_a_new_stall_after_resuming_is_a_new_reason() -> None:
     trigger = example_trigger(KIND.STALL_NUDGE)
     assert isinstance(trigger, PairStalled)
     later = replace(trigger, last_session_at=datetime(2027, 1, 7, 10, tzinfo=UTC))
-    longer = replace(trigger, weeks_without_session=8)
+    longer = replace(trigger, weeks_silent=8)
     keys = [{n.delivery_key for n in plan_notifications(t)} for t in (trigger, later, longer)]
     assert keys[0].isdisjoint(keys[1])
     assert keys[0].isdisjoint(keys[2])
@@ -210,7 +210,7 @@ def test_a_fit_concern_alerts_hr_by_email_and_webhook_and_tells_the_pair_nothing
     alert = planned[0].content
     assert isinstance(alert, HrFitAlertContent)
     assert (alert.mentor_name, alert.mentee_name) == ("Inès Moreau", "Laurent Girard")
-    assert (alert.raised_by, alert.session_number) == (ParticipantRole.MENTEE, 1)
+    assert (alert.side, alert.session_number) == (ParticipantRole.MENTEE, 1)
     assert alert.recipient_name == "Claire Fontaine"
     assert alert.link_path == "/programmes/engie-comex-2026/pairs/pair-42"
 
@@ -221,7 +221,7 @@ def test_a_fit_concern_is_one_reason_per_pair_side_and_session() -> None:
     assert again == {n.delivery_key for n in plan_notifications(_fit_concern())}
     assert {n.subject_id for n in plan_notifications(concern)} == {"pair-42#fit#mentee#1"}
 
-    other_side = _fit_concern(raised_by=ParticipantRole.MENTOR)
+    other_side = _fit_concern(side=ParticipantRole.MENTOR)
     unknown_session = _fit_concern(session_number=None)
     other_pair = _fit_concern(pair_id="pair-43")
     for other in (other_side, unknown_session, other_pair):

@@ -353,7 +353,7 @@ def test_webhook_body_has_title_link_and_facts_but_no_names_or_addresses() -> No
 
 
 @pytest.mark.parametrize(
-    ("language", "raised_by", "session_number", "expected", "absent"),
+    ("language", "side", "session_number", "expected", "absent"),
     [
         (
             Language.FR,
@@ -387,16 +387,14 @@ def test_webhook_body_has_title_link_and_facts_but_no_names_or_addresses() -> No
 )
 def test_the_fit_alert_names_the_side_in_the_readers_language(
     language: Language,
-    raised_by: ParticipantRole,
+    side: ParticipantRole,
     session_number: int | None,
     expected: str,
     absent: str,
 ) -> None:
     trigger = example_trigger(KIND.HR_FIT_ALERT, language=language)
     assert isinstance(trigger, PairFitConcern)
-    planned = plan_notifications(
-        replace(trigger, raised_by=raised_by, session_number=session_number)
-    )
+    planned = plan_notifications(replace(trigger, side=side, session_number=session_number))
     rendered = RENDERER.render_text(next(n for n in planned if n.channel is Channel.EMAIL))
     for body in (rendered.text, _html_text(rendered.html)):
         assert expected in body

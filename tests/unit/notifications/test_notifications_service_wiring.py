@@ -108,7 +108,7 @@ def test_a_fit_concern_tells_hr_which_side_spoke_and_after_which_session() -> No
                 occurred_at=make.NOW, programme=programme, mentor=mentor, mentee=mentee
             ),
         )
-        assert trigger.raised_by is ParticipantRole(side.value)
+        assert trigger.side is ParticipantRole(side.value)
         assert trigger.session_number == session_number
         planned = plan_notifications(trigger)
         assert {n.kind for n in planned} == {NotificationKind.HR_FIT_ALERT}
@@ -215,8 +215,8 @@ def test_a_progress_report_gives_hr_the_programme_totals() -> None:
     report = translation.progress_reported(
         make.progress_reported().data, occurred_at=make.NOW, programme=programme
     )
-    assert (report.active_pairs, report.stalled_pairs, report.completed_pairs) == (20, 3, 2)
-    assert (report.sessions_completed, report.sessions_missed) == (41, 4)
+    assert (report.pairs_active, report.pairs_stalled, report.pairs_completed) == (20, 3, 2)
+    assert (report.sessions_held, report.sessions_missed) == (41, 4)
     assert report.objectives_on_track_percent == 25
     assert report.period_end == make.NOW.date()
     assert report.period_start == (make.NOW - timedelta(days=30)).date()

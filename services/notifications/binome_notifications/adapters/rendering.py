@@ -197,23 +197,31 @@ class NotificationRenderer:
 
 
 def _webhook_facts(notification: Notification) -> dict[str, Any]:
+    """The facts an HR tool reads, under the keys receivers were given.
+
+    These keys are a published interface of their own (receivers parse them, and stored
+    webhook bodies are resent as they are), so they keep their names (``weeks_without_session``,
+    ``raised_by``, ``pairs_formed``, ``active_pairs``, ``sessions_completed``…) even where the
+    domain now uses the events' words (``weeks_silent``, ``side``, ``pairs``, ``pairs_active``,
+    ``sessions_held``).
+    """
     content = notification.content
     language = notification.language
     match content:
         case HrStallAlertContent():
             last = content.last_session_at.isoformat() if content.last_session_at else None
             return {
-                "weeks_without_session": content.weeks_without_session,
+                "weeks_without_session": content.weeks_silent,
                 "last_session_at": last,
             }
         case HrFitAlertContent():
             return {
-                "raised_by": content.raised_by.value,
+                "raised_by": content.side.value,
                 "session_number": content.session_number,
             }
         case MatchingSummaryContent():
             return {
-                "pairs_formed": content.pairs_formed,
+                "pairs_formed": content.pairs,
                 "participants_unmatched": content.participants_unmatched,
                 "unmatched_reasons": [
                     {"reason": item.reason.in_language(language), "count": item.count}
@@ -225,10 +233,10 @@ def _webhook_facts(notification: Notification) -> dict[str, Any]:
             return {
                 "period_start": content.period_start.isoformat(),
                 "period_end": content.period_end.isoformat(),
-                "active_pairs": content.active_pairs,
-                "stalled_pairs": content.stalled_pairs,
-                "completed_pairs": content.completed_pairs,
-                "sessions_completed": content.sessions_completed,
+                "active_pairs": content.pairs_active,
+                "stalled_pairs": content.pairs_stalled,
+                "completed_pairs": content.pairs_completed,
+                "sessions_completed": content.sessions_held,
                 "sessions_missed": content.sessions_missed,
                 "objectives_on_track_percent": content.objectives_on_track_percent,
             }

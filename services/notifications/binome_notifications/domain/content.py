@@ -82,7 +82,7 @@ class FeedbackRequestContent:
     partner_name: str
     programme_name: str
     theme: LocalisedText
-    completed_at: datetime
+    held_at: datetime
     link_path: str
 
 
@@ -93,7 +93,7 @@ class StallNudgeContent:
     recipient_name: str
     partner_name: str
     programme_name: str
-    weeks_without_session: int
+    weeks_silent: int
     last_session_at: datetime | None
     link_path: str
 
@@ -106,7 +106,7 @@ class HrStallAlertContent:
     programme_name: str
     mentor_name: str
     mentee_name: str
-    weeks_without_session: int
+    weeks_silent: int
     last_session_at: datetime | None
     link_path: str
 
@@ -122,7 +122,7 @@ class HrFitAlertContent:
     programme_name: str
     mentor_name: str
     mentee_name: str
-    raised_by: ParticipantRole
+    side: ParticipantRole
     session_number: int | None
     link_path: str
 
@@ -141,7 +141,7 @@ class MatchingSummaryContent:
 
     recipient_name: str
     programme_name: str
-    pairs_formed: int
+    pairs: int
     participants_unmatched: int
     unmatched_reasons: tuple[UnmatchedReason, ...]
     average_score: float | None
@@ -156,10 +156,10 @@ class ProgressReportContent:
     programme_name: str
     period_start: date
     period_end: date
-    active_pairs: int
-    stalled_pairs: int
-    completed_pairs: int
-    sessions_completed: int
+    pairs_active: int
+    pairs_stalled: int
+    pairs_completed: int
+    sessions_held: int
     sessions_missed: int
     objectives_on_track_percent: int | None
     link_path: str
@@ -172,7 +172,7 @@ class PairThanksContent:
     recipient_name: str
     partner_name: str
     programme_name: str
-    sessions_completed: int
+    sessions_held: int
     link_path: str
 
 

@@ -94,12 +94,12 @@ def _stall_notifications(trigger: PairStalled) -> Iterator[Notification]:
     # A pair may stall again after resuming, and be nudged again as weeks pass: each is a
     # reason of its own.
     since = trigger.last_session_at.isoformat() if trigger.last_session_at else "start"
-    stall_id = f"{trigger.pair_id}#{since}#{trigger.weeks_without_session}w"
+    stall_id = f"{trigger.pair_id}#{since}#{trigger.weeks_silent}w"
 
     def nudge(side: PairSide) -> NotificationContent:
         return StallNudgeContent(
             **side.names(programme),
-            weeks_without_session=trigger.weeks_without_session,
+            weeks_silent=trigger.weeks_silent,
             last_session_at=trigger.last_session_at,
             link_path=path("pairs", trigger.pair_id, "schedule"),
         )
@@ -110,7 +110,7 @@ def _stall_notifications(trigger: PairStalled) -> Iterator[Notification]:
             programme_name=programme.name,
             mentor_name=trigger.mentor.display_name,
             mentee_name=trigger.mentee.display_name,
-            weeks_without_session=trigger.weeks_without_session,
+            weeks_silent=trigger.weeks_silent,
             last_session_at=trigger.last_session_at,
             link_path=path("programmes", programme.programme_id, "pairs", trigger.pair_id),
         )
@@ -128,7 +128,7 @@ def _fit_alerts(trigger: PairFitConcern) -> Iterator[Notification]:
     # Each side answers the fit question once: the pair, the side and the session name the
     # concern, so a redelivered event finds the same keys and sends nothing more.
     session = str(trigger.session_number) if trigger.session_number is not None else "unknown"
-    concern_id = f"{trigger.pair_id}#fit#{trigger.raised_by.value}#{session}"
+    concern_id = f"{trigger.pair_id}#fit#{trigger.side.value}#{session}"
 
     def alert(recipient_name: str) -> NotificationContent:
         return HrFitAlertContent(
@@ -136,7 +136,7 @@ def _fit_alerts(trigger: PairFitConcern) -> Iterator[Notification]:
             programme_name=programme.name,
             mentor_name=trigger.mentor.display_name,
             mentee_name=trigger.mentee.display_name,
-            raised_by=trigger.raised_by,
+            side=trigger.side,
             session_number=trigger.session_number,
             link_path=path("programmes", programme.programme_id, "pairs", trigger.pair_id),
         )
@@ -153,7 +153,7 @@ def _matching_summaries(trigger: MatchingCompleted) -> Iterator[Notification]:
         return MatchingSummaryContent(
             recipient_name=recipient_name,
             programme_name=programme.name,
-            pairs_formed=trigger.pairs_formed,
+            pairs=trigger.pairs,
             participants_unmatched=trigger.participants_unmatched,
             unmatched_reasons=trigger.unmatched_reasons,
             average_score=trigger.average_score,
@@ -179,10 +179,10 @@ def _progress_reports(trigger: ProgressReportDue) -> Iterator[Notification]:
             programme_name=programme.name,
             period_start=trigger.period_start,
             period_end=trigger.period_end,
-            active_pairs=trigger.active_pairs,
-            stalled_pairs=trigger.stalled_pairs,
-            completed_pairs=trigger.completed_pairs,
-            sessions_completed=trigger.sessions_completed,
+            pairs_active=trigger.pairs_active,
+            pairs_stalled=trigger.pairs_stalled,
+            pairs_completed=trigger.pairs_completed,
+            sessions_held=trigger.sessions_held,
             sessions_missed=trigger.sessions_missed,
             objectives_on_track_percent=trigger.objectives_on_track_percent,
             link_path=path("programmes", programme.programme_id, "progress"),
@@ -200,7 +200,7 @@ def _thanks(trigger: PairCompleted) -> Iterator[Notification]:
     def thanks(side: PairSide) -> NotificationContent:
         return PairThanksContent(
             **side.names(trigger.programme),
-            sessions_completed=trigger.sessions_completed,
+            sessions_held=trigger.sessions_held,
             link_path=path("pairs", trigger.pair_id, "survey"),
         )
 

@@ -147,7 +147,7 @@ def feedback_requests(trigger: SessionCompleted) -> Iterator[Notification]:
         return FeedbackRequestContent(
             **side.names(trigger.programme),
             theme=trigger.theme,
-            completed_at=trigger.completed_at,
+            held_at=trigger.held_at,
             link_path=path("sessions", trigger.session_id, "feedback"),
         )
 

@@ -1,4 +1,10 @@
-"""What can make the service send something; the lead maps public events onto these."""
+"""What can make the service send something; ``translation.py`` maps public events onto these.
+
+A field that means what a public event's field means has that field's name (``held_at``,
+``weeks_silent``, ``side``, ``pairs``, ``sessions_held``…), so the translation copies it and
+only the real differences (derived values, a count instead of a list, a text instead of a
+code) are spelled out there.
+"""
 
 from __future__ import annotations
 
@@ -62,14 +68,16 @@ class SessionCompleted(PairTrigger):
 
     session_id: str
     theme: LocalisedText
-    completed_at: datetime
+    held_at: datetime
+    """When the session took place, as ``SessionCompleted.held_at`` says."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PairStalled(PairTrigger):
     """A pair has had no session for several weeks."""
 
-    weeks_without_session: int
+    weeks_silent: int
+    """Whole weeks without a held session."""
     last_session_at: datetime | None = None
 
 
@@ -77,7 +85,8 @@ class PairStalled(PairTrigger):
 class PairFitConcern(PairTrigger):
     """After a session (the first, in practice), one side said the pair is not a good fit."""
 
-    raised_by: ParticipantRole
+    side: ParticipantRole
+    """The side that raised the concern."""
     session_number: int | None = None
 
 
@@ -88,7 +97,8 @@ class MatchingCompleted:
     occurred_at: datetime
     programme: Programme
     round_id: str
-    pairs_formed: int
+    pairs: int
+    """Pairs formed in this round (proposed, in a preview)."""
     participants_unmatched: int
     unmatched_reasons: tuple[UnmatchedReason, ...] = ()
     average_score: float | None = None
@@ -105,10 +115,10 @@ class ProgressReportDue:
     report_id: str
     period_start: date
     period_end: date
-    active_pairs: int
-    stalled_pairs: int
-    completed_pairs: int
-    sessions_completed: int
+    pairs_active: int
+    pairs_stalled: int
+    pairs_completed: int
+    sessions_held: int
     sessions_missed: int
     objectives_on_track_percent: int | None = None
 
@@ -117,7 +127,7 @@ class ProgressReportDue:
 class PairCompleted(PairTrigger):
     """A pair reached the end of its programme."""
 
-    sessions_completed: int
+    sessions_held: int
 
 
 Trigger = (
