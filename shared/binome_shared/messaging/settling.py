@@ -23,7 +23,12 @@ from binome_shared.contracts.base import Envelope, Message
 from binome_shared.contracts.registry import Registry
 from binome_shared.messaging import parking
 from binome_shared.messaging.cloudevents import ReceivedRecord, UndecodableRecordError
-from binome_shared.messaging.dead_lettering import RECORD_PROCESSED, DeadLettering, Tally
+from binome_shared.messaging.dead_lettering import (
+    RECORD_PROCESSED,
+    DeadLettering,
+    Tally,
+    Verdict,
+)
 from binome_shared.messaging.decoding import Read, try_decode
 from binome_shared.messaging.errors import (
     TRANSIENT_ERRORS,
@@ -154,16 +159,10 @@ class Settler:
                     await self.replay_parked(conn, uow.released, tally)
                 return "done"
             if isinstance(error, RejectedError):
-                stored = await self._give_up(
-                    conn,
-                    record,
-                    envelope,
-                    tally,
-                    code=error.code,
-                    reason=error.reason,
-                    attempts=attempt,
-                    outcome="rejected",
+                verdict = Verdict(
+                    code=error.code, reason=error.reason, attempts=attempt, outcome="rejected"
                 )
+                stored = await self._give_up(conn, record, envelope, tally, verdict)
                 return "rejected" if stored else "unstorable"
             if isinstance(error, AwaitingPrerequisiteError):
                 park = functools.partial(self._park, conn, record, envelope, error, tally)
@@ -183,16 +182,13 @@ class Settler:
         reason = (
             f"failed {self.policy.max_attempts} times: {type(last_error).__name__}: {last_error}"
         )
-        stored = await self._give_up(
-            conn,
-            record,
-            envelope,
-            tally,
+        verdict = Verdict(
             code="handler_failed",
             reason=reason,
             attempts=self.policy.max_attempts,
             outcome="failed",
         )
+        stored = await self._give_up(conn, record, envelope, tally, verdict)
         return "failed" if stored else "unstorable"
 
     async def _give_up(
@@ -201,23 +197,11 @@ class Settler:
         record: ReceivedRecord,
         envelope: Envelope[Message],
         tally: Tally,
-        *,
-        code: str,
-        reason: str,
-        attempts: int,
-        outcome: Literal["rejected", "failed"],
+        verdict: Verdict,
     ) -> bool:
         """Dead-letter a refused or failing message (guarded); whether it was stored."""
         refuse = functools.partial(
-            self.dead_lettering.refused,
-            conn,
-            record,
-            envelope,
-            tally,
-            code=code,
-            reason=reason,
-            attempts=attempts,
-            outcome=outcome,
+            self.dead_lettering.refused, conn, record, envelope, tally, verdict
         )
         return await self._guarded(conn, record, envelope, tally, refuse)
 
