@@ -162,7 +162,10 @@ class Settler:
                 verdict = Verdict(
                     code=error.code, reason=error.reason, attempts=attempt, outcome="rejected"
                 )
-                stored = await self._give_up(conn, record, envelope, tally, verdict)
+                refuse = functools.partial(
+                    self.dead_lettering.refused, conn, record, envelope, tally, verdict
+                )
+                stored = await self._guarded(conn, record, envelope, tally, refuse)
                 return "rejected" if stored else "unstorable"
             if isinstance(error, AwaitingPrerequisiteError):
                 park = functools.partial(self._park, conn, record, envelope, error, tally)
@@ -188,22 +191,11 @@ class Settler:
             attempts=self.policy.max_attempts,
             outcome="failed",
         )
-        stored = await self._give_up(conn, record, envelope, tally, verdict)
-        return "failed" if stored else "unstorable"
-
-    async def _give_up(
-        self,
-        conn: asyncpg.Connection,
-        record: ReceivedRecord,
-        envelope: Envelope[Message],
-        tally: Tally,
-        verdict: Verdict,
-    ) -> bool:
-        """Dead-letter a refused or failing message (guarded); whether it was stored."""
         refuse = functools.partial(
             self.dead_lettering.refused, conn, record, envelope, tally, verdict
         )
-        return await self._guarded(conn, record, envelope, tally, refuse)
+        stored = await self._guarded(conn, record, envelope, tally, refuse)
+        return "failed" if stored else "unstorable"
 
     async def _park(
         self,
