@@ -132,27 +132,6 @@ class Settler:
 
         ``earlier`` is what the fast pass already saw this handler raise (its first attempt).
         """
-        judged = await self._attempts(conn, record, envelope, route, tally, earlier=earlier)
-        if not isinstance(judged, Verdict):
-            return judged
-        refuse = functools.partial(
-            self.dead_lettering.refused, conn, record, envelope, tally, judged
-        )
-        stored = await self._guarded(conn, record, envelope, tally, refuse)
-        return judged.outcome if stored else "unstorable"
-
-    async def _attempts(
-        self,
-        conn: asyncpg.Connection,
-        record: ReceivedRecord,
-        envelope: Envelope[Message],
-        route: Route,
-        tally: Tally,
-        *,
-        earlier: Exception | None,
-    ) -> Outcome | Verdict:
-        """The handler's outcome, or the verdict that gives the message up (refused, or failed
-        on every attempt)."""
         last_error: Exception | None = None
         for attempt in range(1, self.policy.max_attempts + 1):
             uow = self.unit_of_work(conn)
@@ -180,9 +159,10 @@ class Settler:
                     await self.replay_parked(conn, uow.released, tally)
                 return "done"
             if isinstance(error, RejectedError):
-                return Verdict(
+                verdict = Verdict(
                     code=error.code, reason=error.reason, attempts=attempt, outcome="rejected"
                 )
+                break
             if isinstance(error, AwaitingPrerequisiteError):
                 park = functools.partial(self._park, conn, record, envelope, error, tally)
                 stored = await self._guarded(conn, record, envelope, tally, park)
@@ -197,16 +177,23 @@ class Settler:
             )
             if attempt < self.policy.max_attempts:
                 await asyncio.sleep(self.policy.retry_delay * 2 ** (attempt - 1))
-        assert last_error is not None
-        reason = (
-            f"failed {self.policy.max_attempts} times: {type(last_error).__name__}: {last_error}"
+        else:  # every attempt failed
+            assert last_error is not None
+            reason = (
+                f"failed {self.policy.max_attempts} times: "
+                f"{type(last_error).__name__}: {last_error}"
+            )
+            verdict = Verdict(
+                code="handler_failed",
+                reason=reason,
+                attempts=self.policy.max_attempts,
+                outcome="failed",
+            )
+        refuse = functools.partial(
+            self.dead_lettering.refused, conn, record, envelope, tally, verdict
         )
-        return Verdict(
-            code="handler_failed",
-            reason=reason,
-            attempts=self.policy.max_attempts,
-            outcome="failed",
-        )
+        stored = await self._guarded(conn, record, envelope, tally, refuse)
+        return verdict.outcome if stored else "unstorable"
 
     async def _park(
         self,
