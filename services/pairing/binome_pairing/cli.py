@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from binome_pairing import offline_cli
 from binome_pairing.bootstrap import NAME, PairingSettings, definition
-from binome_shared.runtime.cli import service_main
+from binome_shared.runtime.cli import ServiceCommand
 
-
-def main(argv: Sequence[str] | None = None) -> int:
-    return service_main(
-        name=NAME,
-        description="Binôme pairing: globally optimal, explained mentor/mentee pairs.",
-        settings_class=PairingSettings,
-        definition_factory=definition,
-        extra_commands=(offline_cli.register,),
-        argv=argv,
-    )
+main = ServiceCommand(
+    name=NAME,
+    description="Binôme pairing: globally optimal, explained mentor/mentee pairs.",
+    settings_class=PairingSettings,
+    definition_factory=definition,
+    extra_commands=(offline_cli.register,),
+)
 
 
 if __name__ == "__main__":

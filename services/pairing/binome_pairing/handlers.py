@@ -19,7 +19,7 @@ import asyncpg
 
 from binome_pairing import translation
 from binome_pairing.adapters.repository import PairingRepository, PairRecord, PostgresPairing
-from binome_pairing.domain import Severity, validate_cohort
+from binome_pairing.domain import validate_cohort
 from binome_pairing.domain.lifecycle import PairStatus, ParticipantStatus, role_in_pair
 from binome_pairing.matching import RoundRequest, run_round
 from binome_pairing.rounds import RoundSolver, solve_in_process
@@ -296,7 +296,7 @@ def _already_enrolled(programme_id: str, participant_id: str) -> RejectedError:
 
 def _refuse_invalid(definition: DefineProgramme, profile: ParticipantProfile) -> None:
     validation = validate_cohort(rules=definition.rules, participants=[profile])
-    errors = [problem for problem in validation.problems if problem.severity is Severity.ERROR]
+    errors = validation.errors
     if errors:
         raise RejectedError(
             "invalid_participant",

@@ -27,6 +27,7 @@ from binome_pairing.domain import (
     solve,
     validate_cohort,
 )
+from binome_pairing.domain.results import errors_of
 from binome_pairing.domain.validation import PARTICIPANTS, problems_from_validation_error
 from binome_shared.contracts.participants import ParticipantProfile, ReportingLine
 from binome_shared.contracts.programme import Objective, ProgrammeRules
@@ -130,7 +131,7 @@ class LoadedInput:
     @property
     def errors(self) -> list[RecordProblem]:
         """Problems that leave their record out."""
-        return [problem for problem in self.problems if problem.severity is Severity.ERROR]
+        return errors_of(self.problems)
 
 
 def load_input(text: str) -> LoadedInput:

@@ -242,7 +242,7 @@ def _differences(event: domain.SessionsDomainEvent, plan: SessionPlan) -> dict[s
             return {
                 "first_session_due": datetime.combine(event.first_session_due_on, time.min, zone)
             }
-        case domain.SessionScheduled() | domain.SessionRescheduled():
+        case domain.AppointmentEvent():
             return {
                 "theme": plan.sessions[event.session_number - 1].title,
                 "ends_at": event.starts_at + timedelta(minutes=event.duration_minutes),

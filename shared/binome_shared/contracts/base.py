@@ -6,6 +6,9 @@ A payload class declares its wire identity once, as class keywords::
                      topic=PAIRING_EVENTS, key="pair_id"):
         ...
 
+An intermediate base (no ``type``) may declare the ``topic`` and ``key`` its messages share;
+they inherit them unless they name their own.
+
 The envelope carries what CloudEvents calls context attributes (id, type, source, time,
 subject) plus Binôme's extensions (tenant, programme, correlation, causation, schema
 version); the payload is the event's ``data``.
@@ -83,13 +86,19 @@ class Message(BaseModel):
     ) -> None:
         super().__init_subclass__(**kwargs)
         if type is None:
-            return  # an intermediate base class, not a wire message
+            # An intermediate base class, not a wire message; it may name the topic and key
+            # that all its messages share, so that each of them need not repeat them.
+            if topic is not None:
+                cls.topic = topic
+                cls.key_field = key
+            return
+        topic = topic or getattr(cls, "topic", None)
         if topic is None:
             raise TypeError(f"{cls.__name__} declares a type but no topic")
         cls.message_type = type
         cls.schema_version = SchemaVersion(major=version[0], minor=version[1])
         cls.topic = topic
-        cls.key_field = key
+        cls.key_field = key if key is not None else getattr(cls, "key_field", None)
         cls.supersedes = supersedes
 
     @classmethod

@@ -57,42 +57,35 @@ class PairSide(BaseModel):
     business_unit: Name = Field(examples=["Assurance dommages"])
 
 
-class PairProposed(
-    Event, type="binome.pairing.pair-proposed", version=(1, 0), topic=PAIRING_EVENTS, key="pair_id"
-):
+class PairEvent(Event, topic=PAIRING_EVENTS, key="pair_id"):
+    """A fact about one pair, keyed by it so that the pair's story is read in order."""
+
+    pair_id: Identifier
+
+
+class MatchedPair(PairEvent):
+    """What a round says of a pair it matched: a proposal and a formed pair carry the same."""
+
+    round_id: Identifier
+    mentor: PairSide
+    mentee: PairSide
+    explanation: PairExplanation
+    mentor_trained: bool = Field(
+        default=False, description="The mentor has completed the programme's training."
+    )
+
+
+class PairProposed(MatchedPair, type="binome.pairing.pair-proposed", version=(1, 0)):
     """A matching round proposes a pair; HR approves or rejects it (approval mode)."""
 
-    pair_id: Identifier
-    round_id: Identifier
-    mentor: PairSide
-    mentee: PairSide
-    explanation: PairExplanation
-    mentor_trained: bool = Field(
-        default=False, description="The mentor has completed the programme's training."
-    )
 
-
-class PairFormed(
-    Event, type="binome.pairing.pair-formed", version=(1, 0), topic=PAIRING_EVENTS, key="pair_id"
-):
+class PairFormed(MatchedPair, type="binome.pairing.pair-formed", version=(1, 0)):
     """Two people are now a pair (binôme): sessions start, introductions go out."""
 
-    pair_id: Identifier
-    round_id: Identifier
-    mentor: PairSide
-    mentee: PairSide
-    explanation: PairExplanation
-    mentor_trained: bool = Field(
-        default=False, description="The mentor has completed the programme's training."
-    )
 
-
-class PairRejected(
-    Event, type="binome.pairing.pair-rejected", version=(1, 0), topic=PAIRING_EVENTS, key="pair_id"
-):
+class PairRejected(PairEvent, type="binome.pairing.pair-rejected", version=(1, 0)):
     """HR refused a proposed pair; its two members are free for another proposal."""
 
-    pair_id: Identifier
     reason: Reason = ""
 
 
@@ -105,12 +98,9 @@ class DissolutionReason(StrEnum):
     POOR_FIT = "poor_fit"
 
 
-class PairDissolved(
-    Event, type="binome.pairing.pair-dissolved", version=(1, 0), topic=PAIRING_EVENTS, key="pair_id"
-):
+class PairDissolved(PairEvent, type="binome.pairing.pair-dissolved", version=(1, 0)):
     """A formed pair ended early; its remaining member may be re-paired."""
 
-    pair_id: Identifier
     reason: DissolutionReason
     detail: Annotated[str, free_text(1000)] = ""
 

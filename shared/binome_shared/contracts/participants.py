@@ -26,6 +26,9 @@ from binome_shared.contracts.values import EmailAddress, Language
 TOPIC_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 """Skills, needs and interests are slugs, so that HR vocabularies compare exactly."""
 
+TopicSlug = Annotated[str, Field(pattern=TOPIC_PATTERN, max_length=64)]
+"""A skill, need or interest, as the slug :data:`TOPIC_PATTERN` describes."""
+
 LANGUAGE_CODE_PATTERN = r"^[a-z]{2,3}$"
 """ISO 639-1 (or 639-3 when there is no two-letter code), lower case."""
 
@@ -70,9 +73,7 @@ class Skill(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    topic: str = Field(
-        pattern=TOPIC_PATTERN,
-        max_length=64,
+    topic: TopicSlug = Field(
         description="Skill topic, a slug shared with learning needs.",
         examples=["generative_ai", "linkedin"],
     )
@@ -89,9 +90,7 @@ class LearningNeed(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    topic: str = Field(
-        pattern=TOPIC_PATTERN,
-        max_length=64,
+    topic: TopicSlug = Field(
         description="Need topic, a slug shared with mentors' skills.",
         examples=["generative_ai", "collaborative_tools"],
     )
@@ -225,7 +224,7 @@ class ParticipantProfile(BaseModel):
         description="Usual local working day.",
         examples=[{"start": "09:00", "end": "18:00"}],
     )
-    interests: list[Annotated[str, Field(pattern=TOPIC_PATTERN, max_length=64)]] = Field(
+    interests: list[TopicSlug] = Field(
         default_factory=list,
         max_length=100,
         description="Personal or professional interests, as slugs.",

@@ -12,6 +12,7 @@ import logging
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Literal
 
 import asyncpg
 
@@ -55,6 +56,16 @@ class Tally:
 
 
 @dataclass(frozen=True, slots=True)
+class Verdict:
+    """Why a readable message is given up: refused by its handler, or failed every attempt."""
+
+    code: str
+    reason: str
+    attempts: int
+    outcome: Literal["rejected", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
 class DeadLettering:
     """Gives messages up on behalf of one consumer group."""
 
@@ -69,18 +80,14 @@ class DeadLettering:
         record: ReceivedRecord,
         envelope: Envelope[Message],
         tally: Tally,
-        *,
-        code: str,
-        reason: str,
-        attempts: int,
-        outcome: str,
+        verdict: Verdict,
     ) -> None:
         """A readable message a handler refused, or failed on every attempt."""
         logger.warning(
             "dead-lettering %s %s: %s",
             envelope.type,
             envelope.id,
-            printable(code, limit=CODE_CHARS),
+            printable(verdict.code, limit=CODE_CHARS),
         )
         await self._give_up(
             conn,
@@ -89,10 +96,10 @@ class DeadLettering:
             identity=envelope.id,
             stored_type=envelope.type,
             label=envelope.type,
-            outcome=outcome,
-            code=code,
-            reason=reason,
-            attempts=attempts,
+            outcome=verdict.outcome,
+            code=verdict.code,
+            reason=verdict.reason,
+            attempts=verdict.attempts,
         )
 
     async def undecodable(

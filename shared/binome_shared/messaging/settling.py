@@ -23,7 +23,12 @@ from binome_shared.contracts.base import Envelope, Message
 from binome_shared.contracts.registry import Registry
 from binome_shared.messaging import parking
 from binome_shared.messaging.cloudevents import ReceivedRecord, UndecodableRecordError
-from binome_shared.messaging.dead_lettering import RECORD_PROCESSED, DeadLettering, Tally
+from binome_shared.messaging.dead_lettering import (
+    RECORD_PROCESSED,
+    DeadLettering,
+    Tally,
+    Verdict,
+)
 from binome_shared.messaging.decoding import Read, try_decode
 from binome_shared.messaging.errors import (
     TRANSIENT_ERRORS,
@@ -154,17 +159,10 @@ class Settler:
                     await self.replay_parked(conn, uow.released, tally)
                 return "done"
             if isinstance(error, RejectedError):
-                stored = await self._give_up(
-                    conn,
-                    record,
-                    envelope,
-                    tally,
-                    code=error.code,
-                    reason=error.reason,
-                    attempts=attempt,
-                    outcome="rejected",
+                verdict = Verdict(
+                    code=error.code, reason=error.reason, attempts=attempt, outcome="rejected"
                 )
-                return "rejected" if stored else "unstorable"
+                break
             if isinstance(error, AwaitingPrerequisiteError):
                 park = functools.partial(self._park, conn, record, envelope, error, tally)
                 stored = await self._guarded(conn, record, envelope, tally, park)
@@ -179,47 +177,23 @@ class Settler:
             )
             if attempt < self.policy.max_attempts:
                 await asyncio.sleep(self.policy.retry_delay * 2 ** (attempt - 1))
-        assert last_error is not None
-        reason = (
-            f"failed {self.policy.max_attempts} times: {type(last_error).__name__}: {last_error}"
-        )
-        stored = await self._give_up(
-            conn,
-            record,
-            envelope,
-            tally,
-            code="handler_failed",
-            reason=reason,
-            attempts=self.policy.max_attempts,
-            outcome="failed",
-        )
-        return "failed" if stored else "unstorable"
-
-    async def _give_up(
-        self,
-        conn: asyncpg.Connection,
-        record: ReceivedRecord,
-        envelope: Envelope[Message],
-        tally: Tally,
-        *,
-        code: str,
-        reason: str,
-        attempts: int,
-        outcome: Literal["rejected", "failed"],
-    ) -> bool:
-        """Dead-letter a refused or failing message (guarded); whether it was stored."""
+        else:  # every attempt failed
+            assert last_error is not None
+            reason = (
+                f"failed {self.policy.max_attempts} times: "
+                f"{type(last_error).__name__}: {last_error}"
+            )
+            verdict = Verdict(
+                code="handler_failed",
+                reason=reason,
+                attempts=self.policy.max_attempts,
+                outcome="failed",
+            )
         refuse = functools.partial(
-            self.dead_lettering.refused,
-            conn,
-            record,
-            envelope,
-            tally,
-            code=code,
-            reason=reason,
-            attempts=attempts,
-            outcome=outcome,
+            self.dead_lettering.refused, conn, record, envelope, tally, verdict
         )
-        return await self._guarded(conn, record, envelope, tally, refuse)
+        stored = await self._guarded(conn, record, envelope, tally, refuse)
+        return verdict.outcome if stored else "unstorable"
 
     async def _park(
         self,

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import asyncpg
 
@@ -27,38 +28,49 @@ EXIT_NOT_PROVISIONED = 1
 Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
 
-def service_main(
-    *,
-    name: str,
-    description: str,
-    settings_class: type[ServiceSettings],
-    definition_factory: Callable[[ServiceSettings], ServiceDefinition],
-    extra_commands: Sequence[Register] = (),
-    argv: Sequence[str] | None = None,
-) -> int:
-    """Parse ``argv`` and run the chosen command; returns the exit status.
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ServiceCommand:
+    """A service's console script, ``binome-<name>``: ``serve``, ``migrate`` and its extras.
 
-    ``serve`` and ``migrate`` read ``settings_class`` strictly first (unknown variables,
-    invalid values, unsafe production settings): a refusal is printed and exits 2.
+    Each service's ``cli.main`` is one of these, called with the arguments (``None``: the
+    process's own) and returning the exit status. ``serve`` and ``migrate`` read
+    ``settings_class`` strictly first (unknown variables, invalid values, unsafe production
+    settings): a refusal is printed and exits 2.
     """
-    parser = argparse.ArgumentParser(prog=f"binome-{name}", description=description)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("serve", help="run the service (Kafka consumer, outbox relay, HTTP probes)")
-    commands.add_parser("migrate", help="apply the service's pending SQL migrations and exit")
-    for register in extra_commands:
-        register(commands)
-    arguments = parser.parse_args(argv)
-    if arguments.command in {"serve", "migrate"}:
+
+    name: str
+    description: str
+    settings_class: type[ServiceSettings]
+    definition_factory: Callable[[ServiceSettings], ServiceDefinition]
+    extra_commands: Sequence[Register] = ()
+
+    def __call__(self, argv: Sequence[str] | None = None) -> int:
+        parser = argparse.ArgumentParser(prog=f"binome-{self.name}", description=self.description)
+        commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+        commands.add_parser(
+            "serve", help="run the service (Kafka consumer, outbox relay, HTTP probes)"
+        )
+        commands.add_parser("migrate", help="apply the service's pending SQL migrations and exit")
+        for register in self.extra_commands:
+            register(commands)
+        arguments = parser.parse_args(argv)
+        if arguments.command in {"serve", "migrate"}:
+            return self._serve_or_migrate(arguments.command)
+        handler: Callable[[argparse.Namespace], int] = arguments.handler
+        return handler(arguments)
+
+    def _serve_or_migrate(self, command: str) -> int:
+        name = self.name
         try:
-            settings = read_settings(settings_class)
+            settings = read_settings(self.settings_class)
         except BadSettingsError as error:
             print(f"binome-{name}: {error}", file=sys.stderr)
             return EXIT_BAD_SETTINGS
         configure_logging(
             service=name, level=settings.log_level, json_format=settings.log_format == "json"
         )
-        definition = definition_factory(settings)
-        if arguments.command == "migrate":
+        definition = self.definition_factory(settings)
+        if command == "migrate":
             try:
                 applied = asyncio.run(_migrate(definition, settings))
             except NotProvisionedError as error:
@@ -73,8 +85,6 @@ def service_main(
             asyncapi=lambda: asyncapi_document(definition),
         )
         return run_service(app, runtime, settings)
-    handler: Callable[[argparse.Namespace], int] = arguments.handler
-    return handler(arguments)
 
 
 async def _migrate(definition: ServiceDefinition, settings: ServiceSettings) -> list[str]:

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from binome_pairing.domain import Severity, parse_participants, solve, validate_cohort
+from binome_pairing.domain.results import RecordProblem, errors_of
 from tests.unit.pairing.pairing_builders import mentee, mentor, rules
 
 pytestmark = pytest.mark.unit
@@ -72,3 +73,19 @@ def test_a_reporting_loop_is_one_warning_naming_its_members() -> None:
     assert loop.severity is Severity.WARNING
     assert "E → Y → E" in loop.message.en
     assert "E → Y → E" in loop.message.fr
+
+
+def test_errors_of_keeps_the_problems_that_leave_a_record_out() -> None:
+    def problem(code: str, severity: Severity) -> RecordProblem:
+        return RecordProblem.of(
+            collection="participants", code=code, fr=code, en=code, severity=severity
+        )
+
+    problems = [
+        problem("duplicate_id", Severity.ERROR),
+        problem("reporting_loop", Severity.WARNING),
+        problem("greater_than_equal", Severity.ERROR),
+    ]
+
+    assert [item.code for item in errors_of(problems)] == ["duplicate_id", "greater_than_equal"]
+    assert errors_of(item for item in problems if item.severity is Severity.WARNING) == []

@@ -45,8 +45,8 @@ from binome_pairing.domain.results import (
     OptimalityProof,
     ProposedPair,
     RecordProblem,
-    Severity,
     SolverTuning,
+    errors_of,
 )
 from binome_pairing.domain.unmatched import unmatched_participants
 from binome_pairing.domain.validation import validate_cohort
@@ -227,7 +227,7 @@ def solve(
         pricing_rounds=optimum.pricing_rounds,
         total_score=float(new_score.sum()),
         score_quantiles=_quantiles(new_score),
-        rejected_records=sum(1 for item in problems if item.severity is Severity.ERROR),
+        rejected_records=len(errors_of(problems)),
     )
     return MatchingResult(pairs=pairs, unmatched=unmatched, problems=problems, stats=stats)
 

@@ -6,6 +6,7 @@ offline CLI writes them, the service copies them into events).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -230,6 +231,11 @@ class MatchingResult(BaseModel):
     stats: MatchingStats
 
 
+def errors_of(problems: Iterable[RecordProblem]) -> list[RecordProblem]:
+    """The problems that leave their record out (errors; warnings keep it)."""
+    return [problem for problem in problems if problem.severity is Severity.ERROR]
+
+
 class CohortValidation(BaseModel):
     """Records that can be solved, and the problems found in the others."""
 
@@ -241,7 +247,7 @@ class CohortValidation(BaseModel):
     @property
     def errors(self) -> list[RecordProblem]:
         """Problems that exclude their record."""
-        return [problem for problem in self.problems if problem.severity is Severity.ERROR]
+        return errors_of(self.problems)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -6,8 +6,10 @@ contracts' own, imported from ``binome_shared.contracts.sessions_messages``.
 """
 
 from binome_sessions.domain.events import (
+    AppointmentEvent,
     FeedbackGiven,
     ObjectiveClosed,
+    ObjectiveEvent,
     ObjectiveProgressed,
     ObjectiveSet,
     PairCompleted,
@@ -46,11 +48,13 @@ from binome_sessions.domain.values import (
 __all__ = [
     "DEFAULT_SUPPRESSION_THRESHOLD",
     "REJECTION_REASONS",
+    "AppointmentEvent",
     "CommandRejectedError",
     "Feedback",
     "FeedbackGiven",
     "Objective",
     "ObjectiveClosed",
+    "ObjectiveEvent",
     "ObjectiveProgressed",
     "ObjectiveSet",
     "ObjectiveStatus",

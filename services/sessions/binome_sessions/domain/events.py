@@ -54,8 +54,8 @@ class SessionEvent(PairEvent):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class SessionScheduled(SessionEvent):
-    """A themed session got an appointment."""
+class AppointmentEvent(SessionEvent):
+    """A session's appointment was set or changed: what it now is."""
 
     starts_at: datetime
     duration_minutes: int
@@ -65,14 +65,15 @@ class SessionScheduled(SessionEvent):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class SessionRescheduled(SessionEvent):
+class SessionScheduled(AppointmentEvent):
+    """A themed session got an appointment."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SessionRescheduled(AppointmentEvent):
     """A scheduled session moved to another slot."""
 
     previous_starts_at: datetime
-    starts_at: datetime
-    duration_minutes: int
-    location: str
-    sequence: int
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -109,30 +110,32 @@ class SessionMissed(SessionEvent):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class ObjectiveSet(PairEvent):
-    """One side of the pair set an objective."""
+class ObjectiveEvent(PairEvent):
+    """Something that happened to one side's objective."""
 
     objective_id: str
     owner: ParticipantRole
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ObjectiveSet(ObjectiveEvent):
+    """One side of the pair set an objective."""
+
     title: str
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class ObjectiveProgressed(PairEvent):
+class ObjectiveProgressed(ObjectiveEvent):
     """An open objective's progress changed (it may go down after an honest reassessment)."""
 
-    objective_id: str
-    owner: ParticipantRole
     previous_percent: int
     progress_percent: int
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class ObjectiveClosed(PairEvent):
+class ObjectiveClosed(ObjectiveEvent):
     """An objective was closed as met or not met."""
 
-    objective_id: str
-    owner: ParticipantRole
     outcome: ObjectiveOutcome
     progress_percent: int
 

@@ -60,9 +60,7 @@ class SessionScheduling(TrackState):
                 code=RejectionCode.MENTOR_TRAINING_REQUIRED, subject=session_key
             )
         duration = self._appointment_duration(session, duration_minutes)
-        require_location(location, session_key)
-        self._require_within_programme(scheduled_at, session_key)
-        self._require_free_slot(session, scheduled_at, duration)
+        self._require_bookable(session, scheduled_at, duration, location)
 
         session.status = SessionStatus.SCHEDULED
         session.scheduled_at = scheduled_at
@@ -98,9 +96,7 @@ class SessionScheduling(TrackState):
         assert duration is not None  # a scheduled session always has its duration
         require_session_length(duration, session_key, MAX_SCHEDULED_MINUTES)
         place = session.location if location is None else location
-        require_location(place, session_key)
-        self._require_within_programme(scheduled_at, session_key)
-        self._require_free_slot(session, scheduled_at, duration)
+        self._require_bookable(session, scheduled_at, duration, place)
         if (previous, session.duration_minutes, session.location) == (
             scheduled_at,
             duration,
@@ -248,6 +244,15 @@ class SessionScheduling(TrackState):
         )
         require_session_length(duration, session.key, MAX_SCHEDULED_MINUTES)
         return duration
+
+    def _require_bookable(
+        self, session: TrackedSession, starts_at: datetime, duration_minutes: int, location: str
+    ) -> None:
+        """The rules every appointment keeps, new or moved: a valid place, within the
+        programme's dates, overlapping no other session of the pair."""
+        require_location(location, session.key)
+        self._require_within_programme(starts_at, session.key)
+        self._require_free_slot(session, starts_at, duration_minutes)
 
     def _require_within_programme(self, moment: datetime, session_key: str) -> None:
         if not self.programme_opens_at() <= moment < self.programme_closes_at():

@@ -22,32 +22,24 @@ from binome_shared.contracts.text import Identifier, Reason, free_text
 from binome_shared.contracts.topics import SESSION_COMMANDS
 
 
-class ScheduleSession(
-    Command,
-    type="binome.sessions.schedule-session",
-    version=(1, 0),
-    topic=SESSION_COMMANDS,
-    key="pair_id",
-):
-    """Put one session of the pair's plan in the calendar (again, after a cancel or a miss)."""
+class PairCommand(Command, topic=SESSION_COMMANDS, key="pair_id"):
+    """A command about one pair, keyed by it so that the pair's commands are applied in order."""
 
     pair_id: Identifier
+
+
+class ScheduleSession(PairCommand, type="binome.sessions.schedule-session", version=(1, 0)):
+    """Put one session of the pair's plan in the calendar (again, after a cancel or a miss)."""
+
     session_number: SessionNumber = Field(description="Position in the programme's plan, from 1.")
     starts_at: CommandMoment
     duration_minutes: int | None = Field(default=None, ge=15, le=480)
     location: Location = Field(default="", examples=["Teams", "Site de Nanterre"])
 
 
-class RescheduleSession(
-    Command,
-    type="binome.sessions.reschedule-session",
-    version=(1, 1),
-    topic=SESSION_COMMANDS,
-    key="pair_id",
-):
+class RescheduleSession(PairCommand, type="binome.sessions.reschedule-session", version=(1, 1)):
     """Move a scheduled session (the same slot, length and place again changes nothing)."""
 
-    pair_id: Identifier
     session_number: SessionNumber
     starts_at: CommandMoment
     duration_minutes: int | None = Field(
@@ -58,16 +50,9 @@ class RescheduleSession(
     )
 
 
-class CancelSession(
-    Command,
-    type="binome.sessions.cancel-session",
-    version=(1, 1),
-    topic=SESSION_COMMANDS,
-    key="pair_id",
-):
+class CancelSession(PairCommand, type="binome.sessions.cancel-session", version=(1, 1)):
     """Call a scheduled session off (it can be scheduled again)."""
 
-    pair_id: Identifier
     session_number: SessionNumber
     reason: Reason = Field(
         default="",
@@ -78,29 +63,15 @@ class CancelSession(
     )
 
 
-class SkipSession(
-    Command,
-    type="binome.sessions.skip-session",
-    version=(1, 0),
-    topic=SESSION_COMMANDS,
-    key="pair_id",
-):
+class SkipSession(PairCommand, type="binome.sessions.skip-session", version=(1, 0)):
     """Take a skippable session out of the pair's plan (its appointment, if any, is cancelled)."""
 
-    pair_id: Identifier
     session_number: SessionNumber
 
 
-class ReportSessionHeld(
-    Command,
-    type="binome.sessions.report-session-held",
-    version=(1, 1),
-    topic=SESSION_COMMANDS,
-    key="pair_id",
-):
+class ReportSessionHeld(PairCommand, type="binome.sessions.report-session-held", version=(1, 1)):
     """The session took place."""
 
-    pair_id: Identifier
     session_number: SessionNumber
     held_at: CommandMoment
     duration_minutes: Minutes
@@ -113,29 +84,17 @@ class ReportSessionHeld(
 
 
 class ReportSessionMissed(
-    Command,
-    type="binome.sessions.report-session-missed",
-    version=(1, 0),
-    topic=SESSION_COMMANDS,
-    key="pair_id",
+    PairCommand, type="binome.sessions.report-session-missed", version=(1, 0)
 ):
     """The session was planned but did not take place (it is to be scheduled again)."""
 
-    pair_id: Identifier
     session_number: SessionNumber
     missed_by: ParticipantRole | None = None
 
 
-class SetObjective(
-    Command,
-    type="binome.sessions.set-objective",
-    version=(1, 0),
-    topic=SESSION_COMMANDS,
-    key="pair_id",
-):
+class SetObjective(PairCommand, type="binome.sessions.set-objective", version=(1, 0)):
     """A precise objective of the pair (the mentee's digital goal, or the mentor's)."""
 
-    pair_id: Identifier
     objective_id: Identifier
     owner: ParticipantRole
     title: ObjectiveTitle = Field(examples=["Publier un post LinkedIn par mois"])
@@ -145,31 +104,19 @@ class SetObjective(
 
 
 class UpdateObjectiveProgress(
-    Command,
-    type="binome.sessions.update-objective-progress",
-    version=(1, 0),
-    topic=SESSION_COMMANDS,
-    key="pair_id",
+    PairCommand, type="binome.sessions.update-objective-progress", version=(1, 0)
 ):
     """Progress towards an objective, in percent; ``closed`` with ``met`` closes it."""
 
-    pair_id: Identifier
     objective_id: Identifier
     progress_percent: Percent
     closed: bool = False
     met: bool | None = Field(default=None, description="Required when `closed` is true.")
 
 
-class GiveFeedback(
-    Command,
-    type="binome.sessions.give-feedback",
-    version=(1, 0),
-    topic=SESSION_COMMANDS,
-    key="pair_id",
-):
+class GiveFeedback(PairCommand, type="binome.sessions.give-feedback", version=(1, 0)):
     """One side's feedback after a session (or at the end, without a session number)."""
 
-    pair_id: Identifier
     side: ParticipantRole
     session_number: SessionNumber | None = None
     rating: int = Field(ge=1, le=5)
@@ -180,15 +127,9 @@ class GiveFeedback(
 
 
 class RecordMentorTraining(
-    Command,
-    type="binome.sessions.record-mentor-training",
-    version=(1, 0),
-    topic=SESSION_COMMANDS,
-    key="pair_id",
+    PairCommand, type="binome.sessions.record-mentor-training", version=(1, 0)
 ):
     """The pair's mentor completed the programme's training: sessions can now be scheduled."""
-
-    pair_id: Identifier
 
 
 SessionCommand = (

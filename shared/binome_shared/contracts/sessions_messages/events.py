@@ -25,32 +25,24 @@ from binome_shared.contracts.topics import SESSIONS_EVENTS
 from binome_shared.contracts.values import Count, LocalisedText
 
 
-class SessionPlanned(
-    Event,
-    type="binome.sessions.pair-plan-started",
-    version=(1, 0),
-    topic=SESSIONS_EVENTS,
-    key="pair_id",
-):
-    """A formed pair's session plan was instantiated."""
+class PairEvent(Event, topic=SESSIONS_EVENTS, key="pair_id"):
+    """A fact about one pair, keyed by it so that the pair's story is read in order."""
 
     pair_id: Identifier
+
+
+class SessionPlanned(PairEvent, type="binome.sessions.pair-plan-started", version=(1, 0)):
+    """A formed pair's session plan was instantiated."""
+
     sessions_planned: SessionNumber
     first_session_due: Moment = Field(
         description="Start of the day the first session is due, in the programme's time zone."
     )
 
 
-class SessionScheduled(
-    Event,
-    type="binome.sessions.session-scheduled",
-    version=(1, 1),
-    topic=SESSIONS_EVENTS,
-    key="pair_id",
-):
+class SessionScheduled(PairEvent, type="binome.sessions.session-scheduled", version=(1, 1)):
     """A session is in the calendar (``sequence`` grows each time its appointment changes)."""
 
-    pair_id: Identifier
     session_number: SessionNumber
     theme_key: Code
     starts_at: Moment
@@ -61,16 +53,9 @@ class SessionScheduled(
     ends_at: Moment | None = None
 
 
-class SessionRescheduled(
-    Event,
-    type="binome.sessions.session-rescheduled",
-    version=(1, 0),
-    topic=SESSIONS_EVENTS,
-    key="pair_id",
-):
+class SessionRescheduled(PairEvent, type="binome.sessions.session-rescheduled", version=(1, 0)):
     """A scheduled session moved (slot, length or place); calendars update the invitation."""
 
-    pair_id: Identifier
     session_number: SessionNumber
     theme_key: Code
     previous_starts_at: Moment
@@ -82,16 +67,9 @@ class SessionRescheduled(
     theme: LocalisedText | None = Field(default=None, description="The session's title.")
 
 
-class SessionCancelled(
-    Event,
-    type="binome.sessions.session-cancelled",
-    version=(1, 1),
-    topic=SESSIONS_EVENTS,
-    key="pair_id",
-):
+class SessionCancelled(PairEvent, type="binome.sessions.session-cancelled", version=(1, 1)):
     """A scheduled appointment was cancelled; unless skipped, the session is to be rescheduled."""
 
-    pair_id: Identifier
     session_number: SessionNumber
     reason: Code = Field(
         default="",
@@ -103,30 +81,16 @@ class SessionCancelled(
     cancelled_starts_at: Moment | None = None
 
 
-class SessionSkipped(
-    Event,
-    type="binome.sessions.session-skipped",
-    version=(1, 0),
-    topic=SESSIONS_EVENTS,
-    key="pair_id",
-):
+class SessionSkipped(PairEvent, type="binome.sessions.session-skipped", version=(1, 0)):
     """A session was taken out of this pair's plan; it counts as done for the sequence."""
 
-    pair_id: Identifier
     session_number: SessionNumber
     theme_key: Code
 
 
-class SessionCompleted(
-    Event,
-    type="binome.sessions.session-completed",
-    version=(1, 1),
-    topic=SESSIONS_EVENTS,
-    key="pair_id",
-):
+class SessionCompleted(PairEvent, type="binome.sessions.session-completed", version=(1, 1)):
     """A scheduled session was reported held."""
 
-    pair_id: Identifier
     session_number: SessionNumber
     theme_key: Code
     held_at: Moment
@@ -136,16 +100,9 @@ class SessionCompleted(
     sessions_planned: Count | None = Field(default=None, description="Plan length, skips excluded.")
 
 
-class SessionMissed(
-    Event,
-    type="binome.sessions.session-missed",
-    version=(1, 1),
-    topic=SESSIONS_EVENTS,
-    key="pair_id",
-):
+class SessionMissed(PairEvent, type="binome.sessions.session-missed", version=(1, 1)):
     """A scheduled session did not take place; it is to be scheduled again."""
 
-    pair_id: Identifier
     session_number: SessionNumber
     missed_by: ParticipantRole | None = Field(
         default=None, description="Null when both or unknown."
@@ -155,31 +112,17 @@ class SessionMissed(
     scheduled_at: Moment | None = None
 
 
-class ObjectiveSet(
-    Event,
-    type="binome.sessions.objective-set",
-    version=(1, 0),
-    topic=SESSIONS_EVENTS,
-    key="pair_id",
-):
+class ObjectiveSet(PairEvent, type="binome.sessions.objective-set", version=(1, 0)):
     """One side of the pair set a precise objective."""
 
-    pair_id: Identifier
     objective_id: Identifier
     owner: ParticipantRole
     title: ObjectiveTitle
 
 
-class ObjectiveProgressed(
-    Event,
-    type="binome.sessions.objective-progressed",
-    version=(1, 1),
-    topic=SESSIONS_EVENTS,
-    key="pair_id",
-):
+class ObjectiveProgressed(PairEvent, type="binome.sessions.objective-progressed", version=(1, 1)):
     """An open objective's progress changed (it may go down after an honest reassessment)."""
 
-    pair_id: Identifier
     objective_id: Identifier
     progress_percent: Percent
     closed: bool = Field(default=False, description="Always false since 1.1: see ObjectiveClosed.")
@@ -188,32 +131,18 @@ class ObjectiveProgressed(
     previous_percent: Percent | None = None
 
 
-class ObjectiveClosed(
-    Event,
-    type="binome.sessions.objective-closed",
-    version=(1, 0),
-    topic=SESSIONS_EVENTS,
-    key="pair_id",
-):
+class ObjectiveClosed(PairEvent, type="binome.sessions.objective-closed", version=(1, 0)):
     """An objective was closed as met or not met, with its final progress."""
 
-    pair_id: Identifier
     objective_id: Identifier
     owner: ParticipantRole
     outcome: ObjectiveOutcome
     progress_percent: Percent
 
 
-class FeedbackGiven(
-    Event,
-    type="binome.sessions.feedback-given",
-    version=(1, 1),
-    topic=SESSIONS_EVENTS,
-    key="pair_id",
-):
+class FeedbackGiven(PairEvent, type="binome.sessions.feedback-given", version=(1, 1)):
     """A rating was given (the comment stays in the sessions service)."""
 
-    pair_id: Identifier
     side: ParticipantRole
     session_number: SessionNumber | None
     rating: int = Field(ge=1, le=5)
@@ -222,29 +151,17 @@ class FeedbackGiven(
 
 
 class PairFitConcernRaised(
-    Event,
-    type="binome.sessions.pair-fit-concern-raised",
-    version=(1, 1),
-    topic=SESSIONS_EVENTS,
-    key="pair_id",
+    PairEvent, type="binome.sessions.pair-fit-concern-raised", version=(1, 1)
 ):
     """After the first session, one side said the pair is not a good fit."""
 
-    pair_id: Identifier
     side: ParticipantRole
     session_number: SessionNumber | None = None
 
 
-class PairStalled(
-    Event,
-    type="binome.sessions.pair-stalled",
-    version=(1, 1),
-    topic=SESSIONS_EVENTS,
-    key="pair_id",
-):
+class PairStalled(PairEvent, type="binome.sessions.pair-stalled", version=(1, 1)):
     """No session held for the programme's stall threshold (published once per silence)."""
 
-    pair_id: Identifier
     last_session_at: Moment | None
     weeks_silent: Count
     silent_since: Moment | None = Field(
@@ -252,30 +169,16 @@ class PairStalled(
     )
 
 
-class PairResumed(
-    Event,
-    type="binome.sessions.pair-resumed",
-    version=(1, 0),
-    topic=SESSIONS_EVENTS,
-    key="pair_id",
-):
+class PairResumed(PairEvent, type="binome.sessions.pair-resumed", version=(1, 0)):
     """A stalled pair held a session again: the stall is over."""
 
-    pair_id: Identifier
     silent_since: Moment
     resumed_at: Moment
 
 
-class PairCompleted(
-    Event,
-    type="binome.sessions.pair-completed",
-    version=(1, 1),
-    topic=SESSIONS_EVENTS,
-    key="pair_id",
-):
+class PairCompleted(PairEvent, type="binome.sessions.pair-completed", version=(1, 1)):
     """The pair's programme is over: its plan is done, or the programme's last day passed."""
 
-    pair_id: Identifier
     reason: CompletionReason
     sessions_held: Count
     sessions_planned: Count
