@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
-from binome_notifications.domain.content import UnmatchedReason
+from binome_notifications.domain.content import ProgrammeProgress, UnmatchedReason
 from binome_notifications.domain.model import (
     NotificationKind,
     Person,
@@ -176,14 +176,16 @@ def _build() -> dict[NotificationKind, Trigger]:
             occurred_at=EXAMPLE_NOW,
             programme=programme,
             report_id="2026-11",
-            period_start=date(2026, 11, 1),
-            period_end=date(2026, 11, 30),
-            pairs_active=21,
-            pairs_stalled=2,
-            pairs_completed=1,
-            sessions_held=48,
-            sessions_missed=3,
-            objectives_on_track_percent=76,
+            progress=ProgrammeProgress(
+                period_start=date(2026, 11, 1),
+                period_end=date(2026, 11, 30),
+                pairs_active=21,
+                pairs_stalled=2,
+                pairs_completed=1,
+                sessions_held=48,
+                sessions_missed=3,
+                objectives_on_track_percent=76,
+            ),
         ),
         NotificationKind.PAIR_THANKS: PairCompleted(
             occurred_at=EXAMPLE_NOW,

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import TypedDict
 
 from binome_notifications.domain import triggers
-from binome_notifications.domain.content import UnmatchedReason
+from binome_notifications.domain.content import ProgrammeProgress, UnmatchedReason
 from binome_notifications.domain.directory import PairRecord, ProgrammeRecord, SessionRecord
 from binome_notifications.domain.model import (
     HR_KINDS,
@@ -344,12 +344,14 @@ def progress_reported(
         occurred_at=occurred_at,
         programme=programme,
         report_id=event.reported_at.isoformat(),
-        period_start=period_start,
-        period_end=period_end,
-        pairs_active=figures.pairs_active if figures else 0,
-        pairs_stalled=figures.pairs_stalled if figures else 0,
-        pairs_completed=figures.pairs_completed if figures else 0,
-        sessions_held=figures.sessions_held if figures else 0,
-        sessions_missed=figures.sessions_missed if figures else 0,
-        objectives_on_track_percent=on_track,
+        progress=ProgrammeProgress(
+            period_start=period_start,
+            period_end=period_end,
+            pairs_active=figures.pairs_active if figures else 0,
+            pairs_stalled=figures.pairs_stalled if figures else 0,
+            pairs_completed=figures.pairs_completed if figures else 0,
+            sessions_held=figures.sessions_held if figures else 0,
+            sessions_missed=figures.sessions_missed if figures else 0,
+            objectives_on_track_percent=on_track,
+        ),
     )

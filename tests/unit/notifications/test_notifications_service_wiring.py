@@ -215,11 +215,12 @@ def test_a_progress_report_gives_hr_the_programme_totals() -> None:
     report = translation.progress_reported(
         make.progress_reported().data, occurred_at=make.NOW, programme=programme
     )
-    assert (report.pairs_active, report.pairs_stalled, report.pairs_completed) == (20, 3, 2)
-    assert (report.sessions_held, report.sessions_missed) == (41, 4)
-    assert report.objectives_on_track_percent == 25
-    assert report.period_end == make.NOW.date()
-    assert report.period_start == (make.NOW - timedelta(days=30)).date()
+    progress = report.progress
+    assert (progress.pairs_active, progress.pairs_stalled, progress.pairs_completed) == (20, 3, 2)
+    assert (progress.sessions_held, progress.sessions_missed) == (41, 4)
+    assert progress.objectives_on_track_percent == 25
+    assert progress.period_end == make.NOW.date()
+    assert progress.period_start == (make.NOW - timedelta(days=30)).date()
     [to_hr] = plan_notifications(report)
     assert to_hr.kind is NotificationKind.PROGRESS_REPORT
     assert to_hr.subject_id == f"p1/{make.NOW.isoformat()}"

@@ -229,16 +229,16 @@ def _webhook_facts(notification: Notification) -> dict[str, Any]:
                 ],
                 "average_score": content.average_score,
             }
-        case ProgressReportContent():
+        case ProgressReportContent(progress=progress):
             return {
-                "period_start": content.period_start.isoformat(),
-                "period_end": content.period_end.isoformat(),
-                "active_pairs": content.pairs_active,
-                "stalled_pairs": content.pairs_stalled,
-                "completed_pairs": content.pairs_completed,
-                "sessions_completed": content.sessions_held,
-                "sessions_missed": content.sessions_missed,
-                "objectives_on_track_percent": content.objectives_on_track_percent,
+                "period_start": progress.period_start.isoformat(),
+                "period_end": progress.period_end.isoformat(),
+                "active_pairs": progress.pairs_active,
+                "stalled_pairs": progress.pairs_stalled,
+                "completed_pairs": progress.pairs_completed,
+                "sessions_completed": progress.sessions_held,
+                "sessions_missed": progress.sessions_missed,
+                "objectives_on_track_percent": progress.objectives_on_track_percent,
             }
         case _:
             return {}

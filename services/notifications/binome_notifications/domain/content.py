@@ -149,11 +149,10 @@ class MatchingSummaryContent:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ProgressReportContent:
-    """Programme progress over a period, for HR."""
+class ProgrammeProgress:
+    """A programme's progress over a period: what the report trigger carries and the report
+    shows, as one value so that neither spells the figures out again."""
 
-    recipient_name: str
-    programme_name: str
     period_start: date
     period_end: date
     pairs_active: int
@@ -161,7 +160,16 @@ class ProgressReportContent:
     pairs_completed: int
     sessions_held: int
     sessions_missed: int
-    objectives_on_track_percent: int | None
+    objectives_on_track_percent: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProgressReportContent:
+    """Programme progress over a period, for HR."""
+
+    recipient_name: str
+    programme_name: str
+    progress: ProgrammeProgress
     link_path: str
 
 

@@ -177,14 +177,7 @@ def _progress_reports(trigger: ProgressReportDue) -> Iterator[Notification]:
         return ProgressReportContent(
             recipient_name=recipient_name,
             programme_name=programme.name,
-            period_start=trigger.period_start,
-            period_end=trigger.period_end,
-            pairs_active=trigger.pairs_active,
-            pairs_stalled=trigger.pairs_stalled,
-            pairs_completed=trigger.pairs_completed,
-            sessions_held=trigger.sessions_held,
-            sessions_missed=trigger.sessions_missed,
-            objectives_on_track_percent=trigger.objectives_on_track_percent,
+            progress=trigger.progress,
             link_path=path("programmes", programme.programme_id, "progress"),
         )
 

@@ -9,9 +9,9 @@ code) are spelled out there.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
-from binome_notifications.domain.content import UnmatchedReason
+from binome_notifications.domain.content import ProgrammeProgress, UnmatchedReason
 from binome_notifications.domain.model import Person, Programme
 from binome_shared.contracts.participants import ParticipantRole
 from binome_shared.contracts.values import LocalisedText
@@ -37,37 +37,42 @@ class PairFormed(PairTrigger):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SessionScheduled(PairTrigger):
-    """A session was scheduled (``sequence`` 0) or rescheduled (``sequence`` > 0)."""
+class SessionTrigger(PairTrigger):
+    """Something that happened to one session of a pair."""
 
     session_id: str
     theme: LocalisedText
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionAppointment(SessionTrigger):
+    """A change to a session's place in the calendar: when it is (or was) to take place."""
+
     starts_at: datetime
     ends_at: datetime
-    sequence: int = 0
     session_number: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionScheduled(SessionAppointment):
+    """A session was scheduled (``sequence`` 0) or rescheduled (``sequence`` > 0)."""
+
+    sequence: int = 0
     location: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SessionCancelled(PairTrigger):
+class SessionCancelled(SessionAppointment):
     """A scheduled session was cancelled; ``sequence`` is the cancellation's own revision."""
 
-    session_id: str
-    theme: LocalisedText
-    starts_at: datetime
-    ends_at: datetime
     sequence: int
-    session_number: int | None = None
     reason: LocalisedText | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SessionCompleted(PairTrigger):
+class SessionCompleted(SessionTrigger):
     """A session took place."""
 
-    session_id: str
-    theme: LocalisedText
     held_at: datetime
     """When the session took place, as ``SessionCompleted.held_at`` says."""
 
@@ -113,14 +118,7 @@ class ProgressReportDue:
     occurred_at: datetime
     programme: Programme
     report_id: str
-    period_start: date
-    period_end: date
-    pairs_active: int
-    pairs_stalled: int
-    pairs_completed: int
-    sessions_held: int
-    sessions_missed: int
-    objectives_on_track_percent: int | None = None
+    progress: ProgrammeProgress
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
