@@ -10,11 +10,22 @@ from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
+from typing import TypedDict
 
 from binome_notifications.adapters.headers import check_headers
 from binome_notifications.adapters.messages import OutgoingEmail
 
 DELIVERY_KEY_HEADER = "X-Binome-Delivery-Key"
+
+
+class Letterhead(TypedDict):
+    """Who sends and when: what :func:`build_mime_message` and :func:`mime_bytes` both take
+    besides the e-mail."""
+
+    sender_address: str
+    sender_name: str
+    message_id_domain: str
+    sent_at: datetime
 
 
 def message_id_for(delivery_key: str, *, domain: str) -> str:

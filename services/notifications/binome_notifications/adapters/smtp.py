@@ -27,7 +27,12 @@ import aiosmtplib
 
 from binome_notifications.adapters.headers import UnsafeHeaderError
 from binome_notifications.adapters.messages import OutgoingEmail
-from binome_notifications.adapters.mime import build_mime_message, is_ascii, mime_bytes
+from binome_notifications.adapters.mime import (
+    Letterhead,
+    build_mime_message,
+    is_ascii,
+    mime_bytes,
+)
 from binome_notifications.domain.policy import (
     AttemptOutcome,
     ConnectionFailed,
@@ -136,20 +141,15 @@ class SmtpEmailSender:
 
     def build(self, email: OutgoingEmail) -> EmailMessage:
         """The MIME message this sender would send for ``email``."""
-        settings = self._settings
-        return build_mime_message(
-            email,
-            sender_address=settings.sender_address,
-            sender_name=settings.sender_name,
-            message_id_domain=settings.message_id_domain,
-            sent_at=self._clock(),
-        )
+        return build_mime_message(email, **self._letterhead())
 
     def wire_form(self, email: OutgoingEmail) -> bytes:
         """The bytes this sender would send for ``email`` (see :func:`mime_bytes`)."""
+        return mime_bytes(email, **self._letterhead())
+
+    def _letterhead(self) -> Letterhead:
         settings = self._settings
-        return mime_bytes(
-            email,
+        return Letterhead(
             sender_address=settings.sender_address,
             sender_name=settings.sender_name,
             message_id_domain=settings.message_id_domain,

@@ -18,7 +18,7 @@ from binome_notifications.domain.content import (
     StallNudgeContent,
 )
 from binome_notifications.domain.model import Notification, NotificationKind
-from binome_notifications.domain.recipients import PairSide, path, to_hr, to_pair
+from binome_notifications.domain.recipients import PairSide, hr_pair_alert, path, to_hr, to_pair
 from binome_notifications.domain.session_messages import (
     feedback_requests,
     session_cancelled,
@@ -106,13 +106,9 @@ def _stall_notifications(trigger: PairStalled) -> Iterator[Notification]:
 
     def alert(recipient_name: str) -> NotificationContent:
         return HrStallAlertContent(
-            recipient_name=recipient_name,
-            programme_name=programme.name,
-            mentor_name=trigger.mentor.display_name,
-            mentee_name=trigger.mentee.display_name,
+            **hr_pair_alert(trigger, recipient_name),
             weeks_silent=trigger.weeks_silent,
             last_session_at=trigger.last_session_at,
-            link_path=path("programmes", programme.programme_id, "pairs", trigger.pair_id),
         )
 
     yield from to_pair(
@@ -124,7 +120,6 @@ def _stall_notifications(trigger: PairStalled) -> Iterator[Notification]:
 
 
 def _fit_alerts(trigger: PairFitConcern) -> Iterator[Notification]:
-    programme = trigger.programme
     # Each side answers the fit question once: the pair, the side and the session name the
     # concern, so a redelivered event finds the same keys and sends nothing more.
     session = str(trigger.session_number) if trigger.session_number is not None else "unknown"
@@ -132,13 +127,9 @@ def _fit_alerts(trigger: PairFitConcern) -> Iterator[Notification]:
 
     def alert(recipient_name: str) -> NotificationContent:
         return HrFitAlertContent(
-            recipient_name=recipient_name,
-            programme_name=programme.name,
-            mentor_name=trigger.mentor.display_name,
-            mentee_name=trigger.mentee.display_name,
+            **hr_pair_alert(trigger, recipient_name),
             side=trigger.side,
             session_number=trigger.session_number,
-            link_path=path("programmes", programme.programme_id, "pairs", trigger.pair_id),
         )
 
     yield from to_hr(

@@ -68,6 +68,29 @@ class PairSide(NamedTuple):
         )
 
 
+class HrPairAlertFields(TypedDict):
+    """What every alert to HR about one pair says first: to whom, in which programme, about
+    which two people, with a link to the pair in the programme."""
+
+    recipient_name: str
+    programme_name: str
+    mentor_name: str
+    mentee_name: str
+    link_path: str
+
+
+def hr_pair_alert(trigger: PairTrigger, recipient_name: str) -> HrPairAlertFields:
+    """The common fields of an alert to ``recipient_name`` (HR) about ``trigger``'s pair."""
+    programme = trigger.programme
+    return HrPairAlertFields(
+        recipient_name=recipient_name,
+        programme_name=programme.name,
+        mentor_name=trigger.mentor.display_name,
+        mentee_name=trigger.mentee.display_name,
+        link_path=path("programmes", programme.programme_id, "pairs", trigger.pair_id),
+    )
+
+
 def pair_sides(trigger: PairTrigger) -> tuple[PairSide, PairSide]:
     mentor, mentee = trigger.mentor, trigger.mentee
     return (
@@ -84,15 +107,8 @@ def to_pair(
     content_for: Callable[[PairSide], NotificationContent],
 ) -> Iterator[Notification]:
     for side in pair_sides(trigger):
-        yield Notification(
-            kind=kind,
-            recipient=person_recipient(side.person, trigger.programme),
-            programme_id=trigger.programme.programme_id,
-            subject_id=subject_id,
-            send_at=trigger.occurred_at,
-            occurred_at=trigger.occurred_at,
-            content=content_for(side),
-        )
+        recipient = person_recipient(side.person, trigger.programme)
+        yield _sent_now(trigger, kind, recipient, subject_id, content_for(side))
 
 
 def hr_recipients(programme: Programme, kind: NotificationKind) -> Iterator[Recipient]:
@@ -118,12 +134,23 @@ def to_hr(
     content_for: Callable[[str], NotificationContent],
 ) -> Iterator[Notification]:
     for recipient in hr_recipients(trigger.programme, kind):
-        yield Notification(
-            kind=kind,
-            recipient=recipient,
-            programme_id=trigger.programme.programme_id,
-            subject_id=subject_id,
-            send_at=trigger.occurred_at,
-            occurred_at=trigger.occurred_at,
-            content=content_for(recipient.display_name),
-        )
+        yield _sent_now(trigger, kind, recipient, subject_id, content_for(recipient.display_name))
+
+
+def _sent_now(
+    trigger: PairTrigger | MatchingCompleted | ProgressReportDue,
+    kind: NotificationKind,
+    recipient: Recipient,
+    subject_id: str,
+    content: NotificationContent,
+) -> Notification:
+    """A notification about ``trigger`` to send as soon as it is planned."""
+    return Notification(
+        kind=kind,
+        recipient=recipient,
+        programme_id=trigger.programme.programme_id,
+        subject_id=subject_id,
+        send_at=trigger.occurred_at,
+        occurred_at=trigger.occurred_at,
+        content=content,
+    )
