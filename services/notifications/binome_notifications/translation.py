@@ -209,6 +209,26 @@ def cancelled_session(event: sessions_messages.SessionCancelled) -> SessionRecor
     )
 
 
+class AppointmentFields(TypedDict):
+    """The fields of a ``triggers.SessionAppointment`` a stored session revision gives."""
+
+    session_id: str
+    theme: LocalisedText
+    starts_at: datetime
+    ends_at: datetime
+    session_number: int
+
+
+def _appointment(session: SessionRecord, theme: LocalisedText) -> AppointmentFields:
+    return AppointmentFields(
+        session_id=session.session_id,
+        theme=theme,
+        starts_at=session.starts_at,
+        ends_at=session.ends_at,
+        session_number=session.session_number,
+    )
+
+
 def session_scheduled(
     session: SessionRecord,
     scene: PairScene,
@@ -218,12 +238,8 @@ def session_scheduled(
     """Confirmation with an invite, and a reminder before the session."""
     return triggers.SessionScheduled(
         **scene.about(session.pair_id),
-        session_id=session.session_id,
-        theme=theme,
-        starts_at=session.starts_at,
-        ends_at=session.ends_at,
+        **_appointment(session, theme),
         sequence=session.sequence,
-        session_number=session.session_number,
         location=session.location or None,
     )
 
@@ -244,12 +260,8 @@ def session_cancelled(
     reason = CANCELLATION_REASONS.get(event.reason)
     return triggers.SessionCancelled(
         **scene.about(session.pair_id),
-        session_id=session.session_id,
-        theme=theme,
-        starts_at=session.starts_at,
-        ends_at=session.ends_at,
+        **_appointment(session, theme),
         sequence=cancellation_sequence(event, session),
-        session_number=session.session_number,
         reason=reason,
     )
 
