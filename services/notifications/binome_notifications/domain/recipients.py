@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import NamedTuple, TypedDict
 from urllib.parse import quote
 
@@ -108,7 +109,10 @@ def to_pair(
 ) -> Iterator[Notification]:
     for side in pair_sides(trigger):
         recipient = person_recipient(side.person, trigger.programme)
-        yield _sent_now(trigger, kind, recipient, subject_id, content_for(side))
+        content = content_for(side)
+        yield notification_about(
+            trigger, kind=kind, recipient=recipient, subject_id=subject_id, content=content
+        )
 
 
 def hr_recipients(programme: Programme, kind: NotificationKind) -> Iterator[Recipient]:
@@ -134,23 +138,28 @@ def to_hr(
     content_for: Callable[[str], NotificationContent],
 ) -> Iterator[Notification]:
     for recipient in hr_recipients(trigger.programme, kind):
-        yield _sent_now(trigger, kind, recipient, subject_id, content_for(recipient.display_name))
+        content = content_for(recipient.display_name)
+        yield notification_about(
+            trigger, kind=kind, recipient=recipient, subject_id=subject_id, content=content
+        )
 
 
-def _sent_now(
+def notification_about(
     trigger: PairTrigger | MatchingCompleted | ProgressReportDue,
+    *,
     kind: NotificationKind,
     recipient: Recipient,
     subject_id: str,
     content: NotificationContent,
+    send_at: datetime | None = None,
 ) -> Notification:
-    """A notification about ``trigger`` to send as soon as it is planned."""
+    """A notification about ``trigger``, sent at ``send_at`` or, by default, right away."""
     return Notification(
         kind=kind,
         recipient=recipient,
         programme_id=trigger.programme.programme_id,
         subject_id=subject_id,
-        send_at=trigger.occurred_at,
+        send_at=trigger.occurred_at if send_at is None else send_at,
         occurred_at=trigger.occurred_at,
         content=content,
     )

@@ -17,11 +17,12 @@ from binome_notifications.domain.content import (
 from binome_notifications.domain.model import (
     Notification,
     NotificationKind,
-    Person,
     composed_text,
 )
 from binome_notifications.domain.recipients import (
     PairSide,
+    ReaderNames,
+    notification_about,
     pair_sides,
     path,
     person_recipient,
@@ -69,12 +70,10 @@ def _session_invite(
 
 
 def _scheduled_content(
-    trigger: SessionScheduled, person: Person, partner: Person, calendar: CalendarInvite | None
+    trigger: SessionScheduled, names: ReaderNames, calendar: CalendarInvite | None
 ) -> SessionContent:
     return SessionContent(
-        recipient_name=person.display_name,
-        partner_name=partner.display_name,
-        programme_name=trigger.programme.name,
+        **names,
         theme=trigger.theme,
         session_number=trigger.session_number,
         starts_at=trigger.starts_at,
@@ -94,26 +93,24 @@ def session_scheduled(trigger: SessionScheduled) -> Iterator[Notification]:
     reminder_at = trigger.starts_at - programme.reminder_lead
     # A session booked inside the reminder window is announced by its confirmation alone.
     send_reminder = reminder_at > trigger.occurred_at
-    for person, _, partner, _ in pair_sides(trigger):
-        recipient = person_recipient(person, programme)
-        yield Notification(
+    for side in pair_sides(trigger):
+        recipient = person_recipient(side.person, programme)
+        names = side.names(programme)
+        yield notification_about(
+            trigger,
             kind=NotificationKind.SESSION_INVITATION,
             recipient=recipient,
-            programme_id=programme.programme_id,
             subject_id=revision,
-            send_at=trigger.occurred_at,
-            occurred_at=trigger.occurred_at,
-            content=_scheduled_content(trigger, person, partner, invite),
+            content=_scheduled_content(trigger, names, invite),
         )
         if send_reminder:
-            yield Notification(
+            yield notification_about(
+                trigger,
                 kind=NotificationKind.SESSION_REMINDER,
                 recipient=recipient,
-                programme_id=programme.programme_id,
                 subject_id=revision,
+                content=_scheduled_content(trigger, names, None),
                 send_at=reminder_at,
-                occurred_at=trigger.occurred_at,
-                content=_scheduled_content(trigger, person, partner, None),
             )
 
 
