@@ -10,7 +10,7 @@ from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
-from typing import TypedDict
+from typing import TypedDict, Unpack
 
 from binome_notifications.adapters.headers import check_headers
 from binome_notifications.adapters.messages import OutgoingEmail
@@ -34,24 +34,12 @@ def message_id_for(delivery_key: str, *, domain: str) -> str:
     return f"<{delivery_key}@{domain}>"
 
 
-def build_mime_message(
-    email: OutgoingEmail,
-    *,
-    sender_address: str,
-    sender_name: str,
-    message_id_domain: str,
-    sent_at: datetime,
-) -> EmailMessage:
+def build_mime_message(email: OutgoingEmail, **letterhead: Unpack[Letterhead]) -> EmailMessage:
     """multipart/alternative (text, HTML[, text/calendar]) inside multipart/mixed with the
     .ics attached when there is an invite, the layout calendar clients recognise.
 
     Raises :class:`UnsafeHeaderError` when a value would forge or break a header."""
-    check_headers(
-        email,
-        sender_address=sender_address,
-        sender_name=sender_name,
-        message_id_domain=message_id_domain,
-    )
+    sender_address, sender_name, message_id_domain, sent_at = _checked(email, letterhead)
     message = EmailMessage()
     username, _, domain = sender_address.partition("@")
     message["From"] = Address(display_name=sender_name, username=username, domain=domain)
@@ -85,6 +73,20 @@ def build_mime_message(
 
 _CRLF = "\r\n"
 _PLAIN_LINE_LIMIT = 78  # longer lines are base64-encoded, as the standard library would encode
+
+
+def _checked(email: OutgoingEmail, letterhead: Letterhead) -> tuple[str, str, str, datetime]:
+    """The letterhead's values, once they and ``email``'s make safe headers."""
+    sender_address = letterhead["sender_address"]
+    sender_name = letterhead["sender_name"]
+    message_id_domain = letterhead["message_id_domain"]
+    check_headers(
+        email,
+        sender_address=sender_address,
+        sender_name=sender_name,
+        message_id_domain=message_id_domain,
+    )
+    return sender_address, sender_name, message_id_domain, letterhead["sent_at"]
 
 
 def is_ascii(text: str) -> bool:
@@ -136,26 +138,14 @@ def _multipart(subtype: str, parts: list[list[str]]) -> list[str]:
     return lines
 
 
-def mime_bytes(
-    email: OutgoingEmail,
-    *,
-    sender_address: str,
-    sender_name: str,
-    message_id_domain: str,
-    sent_at: datetime,
-) -> bytes:
+def mime_bytes(email: OutgoingEmail, **letterhead: Unpack[Letterhead]) -> bytes:
     """The wire form of :func:`build_mime_message` (same headers, same parts, same contents),
     written directly: building an ``EmailMessage`` and flattening it cost more than the rest
     of an attempt. Mail clients read both alike; only transfer encodings may differ.
 
     Raises :class:`UnsafeHeaderError` when a value would forge or break a header: the headers
     are written as text here, so nothing else stands between a line break and a new header."""
-    check_headers(
-        email,
-        sender_address=sender_address,
-        sender_name=sender_name,
-        message_id_domain=message_id_domain,
-    )
+    sender_address, sender_name, message_id_domain, sent_at = _checked(email, letterhead)
     alternatives = [_text_part(email.text, "plain"), _text_part(email.html, "html")]
     if email.calendar is None:
         body = _multipart("alternative", alternatives)
