@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from typing import NamedTuple, TypedDict
 from urllib.parse import quote
 
@@ -151,15 +150,14 @@ def notification_about(
     recipient: Recipient,
     subject_id: str,
     content: NotificationContent,
-    send_at: datetime | None = None,
 ) -> Notification:
-    """A notification about ``trigger``, sent at ``send_at`` or, by default, right away."""
+    """A notification about ``trigger``, to send right away."""
     return Notification(
         kind=kind,
         recipient=recipient,
         programme_id=trigger.programme.programme_id,
         subject_id=subject_id,
-        send_at=trigger.occurred_at if send_at is None else send_at,
+        send_at=trigger.occurred_at,
         occurred_at=trigger.occurred_at,
         content=content,
     )

@@ -4,6 +4,7 @@ reminders, cancellations, feedback requests."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from binome_notifications.domain.calendar import session_uid
 from binome_notifications.domain.content import (
@@ -96,21 +97,21 @@ def session_scheduled(trigger: SessionScheduled) -> Iterator[Notification]:
     for side in pair_sides(trigger):
         recipient = person_recipient(side.person, programme)
         names = side.names(programme)
-        yield notification_about(
+        invitation = notification_about(
             trigger,
             kind=NotificationKind.SESSION_INVITATION,
             recipient=recipient,
             subject_id=revision,
             content=_scheduled_content(trigger, names, invite),
         )
+        yield invitation
         if send_reminder:
-            yield notification_about(
-                trigger,
+            # The same message about the same revision, later and without the invite.
+            yield replace(
+                invitation,
                 kind=NotificationKind.SESSION_REMINDER,
-                recipient=recipient,
-                subject_id=revision,
-                content=_scheduled_content(trigger, names, None),
                 send_at=reminder_at,
+                content=_scheduled_content(trigger, names, None),
             )
 
 
