@@ -8,17 +8,17 @@ JWKS document; any claim or header can be overridden to make a token Binôme mus
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from binome_devstack.local_tokens import TENANT_CLAIM, public_pem, sign_token
 
 ISSUER = "https://idp.example.test/"
 AUDIENCE = "binome"
-TENANT_CLAIM = "binome_tenant"
+__all__ = ["AUDIENCE", "ISSUER", "TENANT_CLAIM", "TokenIssuer", "bearer"]
 
 
 def new_key() -> ec.EllipticCurvePrivateKey:
@@ -36,11 +36,7 @@ class TokenIssuer:
 
     @property
     def public_pem(self) -> str:
-        return (
-            self.key.public_key()
-            .public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
-            .decode()
-        )
+        return public_pem(self.key)
 
     def jwk(self) -> dict[str, Any]:
         """The public key as a JWK (what a JWKS document lists)."""
@@ -57,19 +53,15 @@ class TokenIssuer:
     ) -> str:
         """A signed token for ``tenant`` (None: without the tenant claim); ``claims`` override
         or add claims (``iss``, ``aud``, ``exp``…)."""
-        now = int(time.time())
-        payload: dict[str, Any] = {
-            "iss": self.issuer,
-            "aud": self.audience,
-            "sub": "hr-gateway",
-            "iat": now,
-            "exp": now + lifetime_seconds,
-        }
-        if tenant is not None:
-            payload[TENANT_CLAIM] = tenant
-        payload.update(claims)
-        return jwt.encode(
-            payload, self.key, algorithm="ES256", headers={"kid": self.kid, **(headers or {})}
+        return sign_token(
+            self.key,
+            tenant=tenant,
+            issuer=self.issuer,
+            audience=self.audience,
+            kid=self.kid,
+            lifetime_seconds=lifetime_seconds,
+            headers=headers,
+            **claims,
         )
 
     def service_env(self) -> dict[str, str]:
