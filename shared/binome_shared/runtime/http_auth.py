@@ -83,6 +83,13 @@ class HttpAuthSettings(BinomeSettings):
             )
         return value
 
+    @field_validator("http_auth_public_keys")
+    @classmethod
+    def _readable_keys(cls, value: str | None) -> str | None:
+        if value:
+            PemKeys(value)  # a bad key is a settings error at start-up, not a 401 later
+        return value
+
     @property
     def http_auth_has_keys(self) -> bool:
         return bool(self.http_auth_jwks_url or self.http_auth_public_keys)
