@@ -30,6 +30,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from binome_devstack.local_tokens import LocalTokens
 from binome_devstack.processes import process_alive, terminate
 from binome_shared.contracts.base import Envelope, Message
 from binome_shared.contracts.catalogue import CATALOGUE
@@ -81,6 +82,11 @@ class DemoPlaces:
     def run_file(self) -> Path:
         """What the current run started (pids, prefix, database)."""
         return self.state_dir / "run.json"
+
+    @property
+    def tokens_dir(self) -> Path:
+        """The local key that signs bearer tokens for the programme-data endpoints."""
+        return self.state_dir / "tokens"
 
     def log_file(self, name: str) -> Path:
         """The log of one process of the run."""
@@ -254,6 +260,8 @@ class DemoProcesses:
                 "BINOME_CLOCK": "simulated",
                 "BINOME_INSTANCE_ID": f"demo-{name}",
                 **SINGLE_BROKER_SETTINGS,
+                # Tokens from `python -m binome_devstack.local_tokens` read progress and counts.
+                **LocalTokens(self._places.tokens_dir).service_env(),
             }
         )
         if name == "notifications":

@@ -30,7 +30,12 @@ from binome_shared.contracts.values import Language
 from binome_shared.db.migrations import service_migrations
 from binome_shared.messaging.outbox import Outbox
 from binome_shared.runtime.postgres_tls import asyncpg_connection
-from binome_shared.runtime.service import RunningService, ServiceDefinition, json_response
+from binome_shared.runtime.service import (
+    Caller,
+    RunningService,
+    ServiceDefinition,
+    json_response,
+)
 from binome_shared.runtime.settings import ServiceSettings, local_database_url
 
 NAME = "notifications"
@@ -212,10 +217,15 @@ def dispatcher(
     )
 
 
-async def delivery_counts(runtime: RunningService, scope: Mapping[str, Any]) -> AsgiResponse:  # noqa: ARG001
-    """``GET /deliveries``: deliveries by kind and status (counts only, no personal data)."""
+async def delivery_counts(
+    runtime: RunningService,
+    caller: Caller,
+    scope: Mapping[str, Any],  # noqa: ARG001 - no query
+) -> AsgiResponse:
+    """``GET /deliveries``: the caller's tenant's deliveries by kind and status (counts only,
+    no personal data; the runtime answers it only with a valid bearer token)."""
     async with runtime.pool.acquire() as conn:
-        counts = await PostgresDeliveries(conn).counts()
+        counts = await PostgresDeliveries(conn).counts(caller.tenant_id)
     return json_response({"deliveries": [asdict(count) for count in counts]})
 
 
@@ -245,5 +255,5 @@ def definition(settings: ServiceSettings | None = None) -> ServiceDefinition:
         migrations=tuple(service_migrations("binome_notifications")),
         jobs={DELIVER_JOB: sender.run_job},
         shutdown_hooks=(sender.close, smtp.close),
-        http_routes={"/deliveries": delivery_counts},
+        programme_data_routes={"/deliveries": delivery_counts},
     )

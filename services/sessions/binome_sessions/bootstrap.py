@@ -64,7 +64,7 @@ def definition(
             PeriodicJob(FOLLOW_UP, FOLLOW_UP_EVERY),
             PeriodicJob(PROGRESS_REPORT, PROGRESS_REPORT_EVERY),
         ),
-        http_routes={
+        programme_data_routes={
             http.PATH: http.ProgressEndpoint(repository=repository, suppression_threshold=threshold)
         },
     )

@@ -1,6 +1,9 @@
 """``GET /programmes/progress?programme_id=…[&grouped_by=mentor_business_unit]``: a programme's
 progress for HR, as JSON, computed from the pairs' tracks with small groups suppressed.
 
+Programme data: the runtime answers it only with a valid bearer token (docs/http-api.md), and
+only the token's tenant's pairs are counted.
+
 The body has the shape of ProgrammeProgressReported (docs/schemas/messages), plus
 ``programme_id``; figures are as of the service's clock.
 """
@@ -27,7 +30,7 @@ from binome_shared.contracts.text import Identifier
 from binome_shared.runtime.service import json_response
 
 if TYPE_CHECKING:
-    from binome_shared.runtime.service import RunningService
+    from binome_shared.runtime.service import Caller, RunningService
 
 PATH = "/programmes/progress"
 
@@ -46,8 +49,11 @@ class ProgressEndpoint:
         self._repository = repository
         self._threshold = suppression_threshold
 
-    async def __call__(self, runtime: RunningService, scope: Mapping[str, Any]) -> AsgiResponse:
-        """Answer one request: 400 without a valid query, 404 for an unknown programme."""
+    async def __call__(
+        self, runtime: RunningService, caller: Caller, scope: Mapping[str, Any]
+    ) -> AsgiResponse:
+        """Answer one request: 400 without a valid query, 404 for a programme the caller's
+        tenant does not have (another tenant's programme is not even said to exist)."""
         query = parse_qs(bytes(scope.get("query_string", b"")).decode("latin-1"))
         programme_id = (query.get("programme_id") or [""])[0]
         grouping = (query.get("grouped_by") or [ProgressGrouping.MENTEE_BUSINESS_UNIT.value])[0]
@@ -71,7 +77,9 @@ class ProgressEndpoint:
         async with runtime.pool.acquire() as conn:
             tracks = self._repository(conn)
             programme = await tracks.programme(programme_id)
-            pairs = await tracks.tracks_of_programme(programme_id)
+            pairs = await tracks.tracks_of_programme(caller.tenant_id, programme_id)
+        if programme is not None and programme.tenant_id != caller.tenant_id:
+            programme = None
         if programme is None and not pairs:
             return json_response({"error": "unknown programme / programme inconnu"}, 404)
         progress = compute_progress(

@@ -84,7 +84,9 @@ class FollowUpJobs:
         for programme in await tracks.programmes_to_report(period_start):
             progress = compute_progress(
                 programme_id=programme.programme_id,
-                tracks=await tracks.tracks_of_programme(programme.programme_id),
+                tracks=await tracks.tracks_of_programme(
+                    programme.tenant_id, programme.programme_id
+                ),
                 suppression_threshold=self._threshold,
             )
             report = progress_report(

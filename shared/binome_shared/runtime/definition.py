@@ -22,6 +22,7 @@ from binome_shared.contracts.topics import TopicSpec
 from binome_shared.db.migrations import Migration
 from binome_shared.messaging.routes import Clock, Route
 from binome_shared.messaging.scheduler import JobHandler
+from binome_shared.runtime.http_auth import Caller
 
 
 class RunningService(Protocol):
@@ -35,6 +36,13 @@ class RunningService(Protocol):
 
 
 HttpHandler = Callable[[RunningService, Mapping[str, Any]], Awaitable[AsgiResponse]]
+"""An open endpoint (no programme data)."""
+
+ProgrammeDataHandler = Callable[
+    [RunningService, Caller, Mapping[str, Any]], Awaitable[AsgiResponse]
+]
+"""An endpoint that returns a tenant's data: the runtime calls it only with a verified bearer
+token, and gives it the token's :class:`Caller`, whose tenant it must filter by."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +66,8 @@ class ServiceDefinition:
     migrations: Sequence[Migration]
     description: str = ""
     http_routes: Mapping[str, HttpHandler] = field(default_factory=dict)
+    programme_data_routes: Mapping[str, ProgrammeDataHandler] = field(default_factory=dict)
+    """Endpoints that answer only a valid bearer token, for its tenant (docs/http-api.md)."""
     jobs: Mapping[str, JobHandler] = field(default_factory=dict)
     periodic_jobs: Sequence[PeriodicJob] = ()
     shutdown_hooks: Sequence[Callable[[], Awaitable[None]]] = ()

@@ -98,6 +98,24 @@ def _runtime_problems(settings: ServiceSettings) -> Iterator[str]:
         )
 
 
+def _http_auth_problems(settings: ServiceSettings) -> Iterator[str]:
+    if not settings.http_auth_has_keys:
+        yield (
+            "no BINOME_HTTP_AUTH_JWKS_URL nor BINOME_HTTP_AUTH_PUBLIC_KEYS: HR cannot read "
+            "programme data / aucune clé de jeton : les RH ne peuvent lire aucune donnée"
+        )
+    elif settings.http_auth_jwks_url and not settings.http_auth_jwks_url.startswith("https://"):
+        yield (
+            "BINOME_HTTP_AUTH_JWKS_URL must use https (keys fetched in clear could be forged) / "
+            "doit utiliser https (des clés reçues en clair pourraient être falsifiées)"
+        )
+    if settings.http_auth_issuer == "binome-local":
+        yield (
+            "BINOME_HTTP_AUTH_ISSUER is the local default: set your identity provider's issuer / "
+            "valeur locale par défaut : indiquez l'émetteur de votre fournisseur d'identité"
+        )
+
+
 def _topic_problems(settings: ServiceSettings) -> Iterator[str]:
     if settings.topic_replication_factor < PRODUCTION_REPLICATION_FACTOR:
         yield (
@@ -129,6 +147,7 @@ def production_problems(settings: ServiceSettings) -> list[str]:
         *_kafka_problems(settings),
         *_postgres_problems(settings),
         *_runtime_problems(settings),
+        *_http_auth_problems(settings),
         *_topic_problems(settings),
     ]
 

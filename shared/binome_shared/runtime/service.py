@@ -26,19 +26,31 @@ from binome_shared.runtime.clock import SimulatedClock, SystemClock
 from binome_shared.runtime.definition import (
     HttpHandler,
     PeriodicJob,
+    ProgrammeDataHandler,
     RunningService,
     ServiceDefinition,
 )
 from binome_shared.runtime.health import exposition
+from binome_shared.runtime.http_auth import (
+    Caller,
+    TokenRejectedError,
+    TokenVerifier,
+    bearer_token,
+    verifier_from,
+)
 from binome_shared.runtime.kafka_security import faststream_security
 from binome_shared.runtime.lifecycle import ServiceRuntime
 from binome_shared.runtime.observability import tracer_provider
 from binome_shared.runtime.settings import ServiceSettings
 from binome_shared.runtime.subscription import subscribe
 
+logger = logging.getLogger(__name__)
+
 __all__ = [
+    "Caller",
     "HttpHandler",
     "PeriodicJob",
+    "ProgrammeDataHandler",
     "RunningService",
     "ServiceDefinition",
     "ServiceRuntime",
@@ -122,6 +134,15 @@ def build_app(
         routes.append(("/asyncapi.json", asyncapi_endpoint))
     for path, handler in definition.http_routes.items():
         routes.append((path, _bind(handler, runtime)))
+    if definition.programme_data_routes:
+        verifier = verifier_from(settings)
+        if verifier is None:
+            logger.warning(
+                "no BINOME_HTTP_AUTH_JWKS_URL or _PUBLIC_KEYS: %s answer 401 to every request",
+                ", ".join(definition.programme_data_routes),
+            )
+        for path, data_handler in definition.programme_data_routes.items():
+            routes.append((path, _bind_programme_data(data_handler, runtime, verifier)))
     if isinstance(runtime.clock, SimulatedClock):
         routes.append(("/admin/clock", _clock_endpoint(runtime, runtime.clock)))
 
@@ -168,10 +189,44 @@ def _bind(handler: HttpHandler, runtime: ServiceRuntime) -> Any:
     return bound
 
 
-def json_response(body: Mapping[str, Any], status: int = 200) -> AsgiResponse:
+def _bind_programme_data(
+    handler: ProgrammeDataHandler, runtime: ServiceRuntime, verifier: TokenVerifier | None
+) -> Any:
+    """The one place a programme-data endpoint is guarded: no verified token, no handler."""
+
+    @get(include_in_schema=False)
+    async def guarded(scope: Any) -> AsgiResponse:
+        try:
+            token = bearer_token(scope)
+            if verifier is None:
+                raise TokenRejectedError("no signing key configured / aucune clé configurée")
+            caller: Caller = await verifier.caller_of(token)
+        except TokenRejectedError as rejection:
+            return unauthorized(rejection)
+        return await handler(runtime, caller, scope)
+
+    return guarded
+
+
+def unauthorized(rejection: TokenRejectedError) -> AsgiResponse:
+    """401 with RFC 6750's ``WWW-Authenticate`` challenge and a bilingual JSON body."""
+    challenge = 'Bearer realm="binome"'
+    if rejection.error is not None:
+        # RFC 6750 allows printable ASCII only here: the English half, quotes replaced.
+        english = rejection.description.split(" / ")[0].replace('"', "'").replace("\\", "/")
+        ascii_only = english.encode("ascii", "replace").decode()
+        challenge += f', error="{rejection.error}", error_description="{ascii_only}"'
+    return json_response(
+        {"error": rejection.description}, 401, headers={"www-authenticate": challenge}
+    )
+
+
+def json_response(
+    body: Mapping[str, Any], status: int = 200, *, headers: Mapping[str, str] | None = None
+) -> AsgiResponse:
     """A JSON answer for the service's HTTP endpoints (UTF-8, accents kept)."""
     return AsgiResponse(
         json.dumps(body, ensure_ascii=False, default=str).encode(),
         status,
-        {"content-type": "application/json; charset=utf-8"},
+        {"content-type": "application/json; charset=utf-8", **(headers or {})},
     )

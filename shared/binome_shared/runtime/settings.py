@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from binome_shared.runtime.http_auth import HttpAuthSettings
 from binome_shared.runtime.kafka_security import KafkaSecuritySettings
 from binome_shared.runtime.postgres_tls import DatabaseTlsSettings
 from binome_shared.runtime.topic_policy import TopicPolicySettings
@@ -22,12 +23,15 @@ def local_database_url(service: str) -> str:
     return f"postgresql://{role}:{role}@{LOCAL_POSTGRES}/binome"
 
 
-class ServiceSettings(KafkaSecuritySettings, DatabaseTlsSettings, TopicPolicySettings):
+class ServiceSettings(
+    KafkaSecuritySettings, DatabaseTlsSettings, TopicPolicySettings, HttpAuthSettings
+):
     """Settings every service shares; each service subclasses it to set its own defaults.
 
-    Kafka security, Postgres TLS and the topic policy are kept in their own classes
-    (``kafka_security``, ``postgres_tls``, ``topic_policy``) so that tools which are not
-    services (the HR import, the topic provisioning) read the same settings.
+    Kafka security, Postgres TLS, the topic policy and the bearer tokens are kept in their
+    own classes (``kafka_security``, ``postgres_tls``, ``topic_policy``, ``http_auth``) so
+    that tools which are not services (the HR import, the topic provisioning) read the same
+    settings.
     """
 
     model_config = SettingsConfigDict(env_prefix="BINOME_", extra="ignore")

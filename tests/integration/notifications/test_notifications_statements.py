@@ -96,7 +96,9 @@ async def test_a_session_event_reads_its_pair_once_whatever_it_sends(pool: async
 async def test_the_delivery_counts_are_typed_rows_by_kind_and_status(pool: asyncpg.Pool) -> None:
     await consume(pool, make.define_programme(), *make.enrol_pair(), make.pair_formed())
     async with pool.acquire() as conn:
-        counts = await PostgresDeliveries(conn).counts()
+        counts = await PostgresDeliveries(conn).counts(make.TENANT)
+        other_tenant = await PostgresDeliveries(conn).counts("another-tenant")
+    assert other_tenant == []
     assert counts == [
         DeliveryCount(
             kind=NotificationKind.INTRODUCTION,

@@ -85,6 +85,7 @@ async def test_production_with_the_local_defaults_exits_2_listing_every_problem(
         "BINOME_CREATE_TOPICS=true",
         "BINOME_TOPIC_REPLICATION_FACTOR=1: at least 3",
         "BINOME_TOPIC_MIN_INSYNC_REPLICAS=1: at least 2",
+        "no BINOME_HTTP_AUTH_JWKS_URL nor BINOME_HTTP_AUTH_PUBLIC_KEYS",
     ):
         assert problem in log, problem
     assert "Traceback" not in log

@@ -25,11 +25,13 @@ from binome_shared.contracts.sessions_messages import (
 from binome_shared.contracts.topics import SESSIONS_EVENTS
 from binome_shared.contracts.values import LocalisedText
 from tests.support.platform import Kafka, ProvisionedDatabase, ServiceProcess, read_envelopes
+from tests.support.tokens import TokenIssuer, bearer
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
 TENANT = "groupe-exemple"
+OTHER_TENANT = "autre-groupe"
 PROGRAMME = "prog-2028"
 STARTS_ON = date(2028, 1, 10)
 FORMED_AT = datetime(2028, 1, 10, 8, 0, tzinfo=UTC)
@@ -42,8 +44,10 @@ WHERE pair_id = $1 AND session ->> 'status' = 'held'
 """
 
 
-def message(data: Message, *, at: datetime = FORMED_AT, source: str = "/hr/test") -> Envelope[Any]:
-    return Envelope.new(data, source=source, time=at, tenant_id=TENANT, programme_id=PROGRAMME)
+def message(
+    data: Message, *, at: datetime = FORMED_AT, source: str = "/hr/test", tenant: str = TENANT
+) -> Envelope[Any]:
+    return Envelope.new(data, source=source, time=at, tenant_id=tenant, programme_id=PROGRAMME)
 
 
 def define_programme() -> Envelope[Any]:
@@ -58,7 +62,7 @@ def define_programme() -> Envelope[Any]:
     )
 
 
-def pair_formed(index: int, *, mentee_unit: str = "Finance") -> Envelope[Any]:
+def pair_formed(index: int, *, mentee_unit: str = "Finance", tenant: str = TENANT) -> Envelope[Any]:
     return message(
         PairFormed(
             pair_id=f"pair-{index}",
@@ -73,6 +77,7 @@ def pair_formed(index: int, *, mentee_unit: str = "Finance") -> Envelope[Any]:
             mentor_trained=True,
         ),
         source="/binome/pairing",
+        tenant=tenant,
     )
 
 
@@ -220,7 +225,8 @@ async def test_two_replicas_report_a_stall_once_and_one_progress_report_per_week
 async def test_progress_endpoint_serves_figures_with_small_groups_suppressed(
     database: ProvisionedDatabase, kafka: Kafka, service_factory: Any
 ) -> None:
-    sessions = service_factory("sessions")
+    idp = TokenIssuer()
+    sessions = service_factory("sessions", **idp.service_env())
     await sessions.wait_ready()
     units = ["Marketing"] * 6 + ["Finance"] * 5 + ["RH"] * 2
     for index, unit in enumerate(units):
@@ -233,7 +239,9 @@ async def test_progress_endpoint_serves_figures_with_small_groups_suppressed(
         lambda: database.fetchval("sessions", "SELECT count(*) FROM pairs"), len(units)
     )
 
-    async with httpx.AsyncClient(base_url=sessions.url, timeout=10) as client:
+    async with httpx.AsyncClient(
+        base_url=sessions.url, timeout=10, headers=bearer(idp.token(TENANT))
+    ) as client:
         response = await client.get("/programmes/progress", params={"programme_id": PROGRAMME})
         missing = await client.get("/programmes/progress")
         unknown = await client.get("/programmes/progress", params={"programme_id": "nope"})
@@ -254,3 +262,63 @@ async def test_progress_endpoint_serves_figures_with_small_groups_suppressed(
     assert groups["Finance"]["suppressed"], "hidden too, or total minus the rest would show RH"
     assert groups["Marketing"]["people"] == 6
     assert groups["Marketing"]["figures"]["pairs_active"] == 6
+
+
+async def test_progress_answers_only_a_valid_token_and_only_for_its_tenant(
+    database: ProvisionedDatabase, kafka: Kafka, service_factory: Any
+) -> None:
+    idp = TokenIssuer()
+    sessions = service_factory("sessions", **idp.service_env())
+    await sessions.wait_ready()
+    # Another tenant's pairs under the same programme id must not count in this one's figures.
+    await kafka.publish(define_programme())
+    for index in range(6):
+        await kafka.publish(pair_formed(index))
+    for index in range(3):
+        await kafka.publish(pair_formed(10 + index, tenant=OTHER_TENANT))
+    await eventually(lambda: database.fetchval("sessions", "SELECT count(*) FROM pairs"), 9)
+    query = {"programme_id": PROGRAMME}
+
+    async with httpx.AsyncClient(base_url=sessions.url, timeout=10) as client:
+        own = await client.get(
+            "/programmes/progress", params=query, headers=bearer(idp.token(TENANT))
+        )
+        stranger = await client.get(
+            "/programmes/progress", params=query, headers=bearer(idp.token("troisieme-groupe"))
+        )
+        anonymous = await client.get("/programmes/progress", params=query)
+        refused = {
+            reason: await client.get("/programmes/progress", params=query, headers=bearer(token))
+            for reason, token in {
+                "expired": idp.token(TENANT, exp=0),
+                "another issuer's key": TokenIssuer().token(TENANT),
+                "no tenant": idp.token(None),
+                "garbage": "abc",
+            }.items()
+        }
+        probes = {path: await client.get(path) for path in ("/health", "/ready", "/asyncapi.json")}
+
+    assert own.status_code == 200, own.text
+    assert own.json()["total"]["people"] == 6
+    assert own.json()["total"]["figures"]["pairs_active"] == 6, "not the other tenant's 3"
+    assert stranger.status_code == 404, "another tenant's programme is not said to exist"
+    assert stranger.json() == unknown_programme_body()
+    assert anonymous.status_code == 401
+    assert anonymous.headers["www-authenticate"] == 'Bearer realm="binome"'
+    assert "jeton requis" in anonymous.json()["error"]
+    for reason, answer in refused.items():
+        assert answer.status_code == 401, reason
+        assert answer.headers["www-authenticate"].startswith(
+            'Bearer realm="binome", error="invalid_token", error_description="'
+        ), reason
+        assert " / " in answer.json()["error"], f"{reason}: English and French"
+        assert "Traceback" not in answer.text
+    assert {path: answer.status_code for path, answer in probes.items()} == {
+        "/health": 200,
+        "/ready": 200,
+        "/asyncapi.json": 200,
+    }
+
+
+def unknown_programme_body() -> dict[str, str]:
+    return {"error": "unknown programme / programme inconnu"}

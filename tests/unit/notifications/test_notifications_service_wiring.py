@@ -196,7 +196,7 @@ def test_the_service_consumes_the_triggers_and_the_directory_commands() -> None:
         sessions_messages.ProgrammeProgressReported,
     }
     assert set(service.jobs) == {"deliver"}
-    assert "/deliveries" in service.http_routes
+    assert "/deliveries" in service.programme_data_routes
 
 
 def test_cancellation_reason_codes_become_sentences_in_both_languages() -> None:

@@ -31,6 +31,8 @@ def safe(ca_file: Path, **overrides: Any) -> dict[str, Any]:
         "kafka_sasl_password": "Vt3-generated-by-strimzi",
         "kafka_ssl_ca_file": ca_file,
         "create_topics": False,
+        "http_auth_issuer": "https://idp.example.test/realms/hr",
+        "http_auth_jwks_url": "https://idp.example.test/realms/hr/certs",
         **overrides,
     }
 
@@ -66,6 +68,8 @@ def test_the_laptop_defaults_list_every_problem_at_once() -> None:
         "BINOME_DATABASE_SSLMODE=prefer: use verify-full",
         "POST /admin/clock",
         "BINOME_CREATE_TOPICS=true",
+        "no BINOME_HTTP_AUTH_JWKS_URL nor BINOME_HTTP_AUTH_PUBLIC_KEYS",
+        "BINOME_HTTP_AUTH_ISSUER is the local default",
         "BINOME_TOPIC_REPLICATION_FACTOR=1",
         "BINOME_TOPIC_MIN_INSYNC_REPLICAS=1",
         "commands topics with cleanup.policy=compact keep personal data forever",
@@ -100,6 +104,15 @@ def test_outside_production_nothing_is_refused() -> None:
         ({"database_sslmode": "require"}, "BINOME_DATABASE_SSLMODE=require"),
         ({"create_topics": True}, "BINOME_CREATE_TOPICS=true"),
         ({"clock": "simulated"}, "BINOME_CLOCK=simulated"),
+        (
+            {"http_auth_jwks_url": "http://idp.example.test/certs"},
+            "BINOME_HTTP_AUTH_JWKS_URL must use https",
+        ),
+        (
+            {"http_auth_jwks_url": None},
+            "no BINOME_HTTP_AUTH_JWKS_URL nor BINOME_HTTP_AUTH_PUBLIC_KEYS",
+        ),
+        ({"http_auth_issuer": "binome-local"}, "BINOME_HTTP_AUTH_ISSUER is the local default"),
         (
             {"dead_letters_cleanup_policy": "compact"},
             "dead-letters topics with cleanup.policy=compact",

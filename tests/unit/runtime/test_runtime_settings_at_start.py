@@ -60,7 +60,8 @@ def test_production_lists_every_problem_at_once(monkeypatch: pytest.MonkeyPatch)
     message = str(refused.value)
     assert "BINOME_DATABASE_SSLMODE=prefer" in message
     assert "BINOME_TOPIC_MIN_INSYNC_REPLICAS" not in message, "2 by default: safe"
-    assert message.count("\n  - ") == 5
+    assert "BINOME_HTTP_AUTH_ISSUER is the local default" in message
+    assert message.count("\n  - ") == 7
 
 
 def test_connection_errors_that_mean_not_provisioned_are_told_from_outages() -> None:

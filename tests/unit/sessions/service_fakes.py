@@ -103,11 +103,12 @@ class FakeTracks:
                 due.append(await self.pair_for_update(record.pair_id) or record)
         return due[:limit]
 
-    async def tracks_of_programme(self, programme_id: str) -> list[PairTrack]:
+    async def tracks_of_programme(self, tenant_id: str, programme_id: str) -> list[PairTrack]:
         return [
             PairTrack.from_dict(record.track.to_dict())
             for record in self.pairs.values()
-            if record.programme_id == programme_id and record.track is not None
+            if (record.tenant_id, record.programme_id) == (tenant_id, programme_id)
+            and record.track is not None
         ]
 
     async def programmes_to_report(self, closed_since: datetime) -> list[ProgrammeRecord]:

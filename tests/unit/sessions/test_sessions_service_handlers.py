@@ -45,7 +45,7 @@ def test_every_sessions_command_and_the_inputs_it_follows_are_routed() -> None:
         "EraseParticipant",
     }
     assert {job.job_type for job in definition().periodic_jobs} == {"follow-up", "progress-report"}
-    assert "/programmes/progress" in definition().http_routes
+    assert "/programmes/progress" in definition().programme_data_routes
 
 
 async def test_a_pair_formed_before_its_programme_is_parked_for_the_programme() -> None:

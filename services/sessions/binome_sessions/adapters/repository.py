@@ -69,7 +69,8 @@ LIMIT $2
 FOR UPDATE SKIP LOCKED
 """
 _TRACKS_OF_PROGRAMME = """
-SELECT state FROM pairs WHERE programme_id = $1 AND state IS NOT NULL ORDER BY pair_id
+SELECT state FROM pairs
+WHERE tenant_id = $1 AND programme_id = $2 AND state IS NOT NULL ORDER BY pair_id
 """
 _PROGRAMMES_TO_REPORT = """
 SELECT programme_id, tenant_id, session_plan FROM programmes AS programme
@@ -160,8 +161,8 @@ class PostgresTracks:
         rows = await self._conn.fetch(_DUE_FOR_FOLLOW_UP, now, limit, list(exclude))
         return [_pair(row) for row in rows]
 
-    async def tracks_of_programme(self, programme_id: str) -> list[PairTrack]:
-        rows = await self._conn.fetch(_TRACKS_OF_PROGRAMME, programme_id)
+    async def tracks_of_programme(self, tenant_id: str, programme_id: str) -> list[PairTrack]:
+        rows = await self._conn.fetch(_TRACKS_OF_PROGRAMME, tenant_id, programme_id)
         return [PairTrack.from_dict(json.loads(row["state"])) for row in rows]
 
     async def programmes_to_report(self, closed_since: datetime) -> list[ProgrammeRecord]:
