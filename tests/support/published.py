@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from binome_shared.contracts.base import Envelope, Message
+from binome_shared.contracts.catalogue import CATALOGUE
 from binome_shared.contracts.pairing_events import (
     PairExplanation,
     PairFormed,
@@ -13,6 +14,7 @@ from binome_shared.contracts.pairing_events import (
     PairSide,
 )
 from binome_shared.contracts.values import LocalisedText
+from binome_shared.messaging.cloudevents import ReceivedRecord, decode, encode
 from tests.support.programmes import TENANT
 
 AT = datetime(2027, 1, 12, 9, 0, tzinfo=UTC)
@@ -35,6 +37,23 @@ def published(
         tenant_id=tenant_id,
         programme_id=programme_id,
         caused_by=caused_by,
+    )
+
+
+def read_back(envelope: Envelope[Message]) -> Envelope[Message]:
+    """``envelope`` written by the production encoder and read as a consumer reads it: with
+    the whole catalogue, an older major upcast to the current one."""
+    record = encode(envelope, topic=envelope.data.topic.name)
+    return decode(
+        ReceivedRecord(
+            topic=record.topic,
+            partition=0,
+            offset=0,
+            key=record.key,
+            value=record.value,
+            headers=list(record.headers),
+        ),
+        CATALOGUE,
     )
 
 

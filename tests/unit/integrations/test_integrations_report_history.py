@@ -38,6 +38,7 @@ from binome_shared.contracts.sessions_messages import (
     ObjectiveClosed,
     ObjectiveOutcome,
     ObjectiveSet,
+    ObjectiveSetV1,
     PairCompleted,
     PairFitConcernRaised,
     PairResumed,
@@ -52,7 +53,7 @@ from binome_shared.contracts.sessions_messages import (
 )
 from binome_shared.contracts.values import LocalisedText
 from tests.support.programmes import programme_definition
-from tests.support.published import pair_event, published
+from tests.support.published import pair_event, published, read_back
 
 pytestmark = pytest.mark.unit
 
@@ -170,12 +171,8 @@ def story() -> list[Envelope[Message]]:
         rated("p-1", ParticipantRole.MENTEE, 4, FeedbackMoment.AFTER_SESSION),
         rated("p-1", ParticipantRole.MENTOR, 1, FeedbackMoment.END_OF_PROGRAMME),
         PairFitConcernRaised(pair_id="p-1", side=ParticipantRole.MENTOR),
-        ObjectiveSet(
-            pair_id="p-1", objective_id="o-1", owner=ParticipantRole.MENTEE, title="Publier"
-        ),
-        ObjectiveSet(
-            pair_id="p-1", objective_id="o-2", owner=ParticipantRole.MENTOR, title="Comprendre"
-        ),
+        ObjectiveSet(pair_id="p-1", objective_id="o-1", owner=ParticipantRole.MENTEE),
+        ObjectiveSet(pair_id="p-1", objective_id="o-2", owner=ParticipantRole.MENTOR),
         *(
             ObjectiveClosed(
                 pair_id="p-1",
@@ -304,6 +301,22 @@ def test_a_dissolution_after_completion_leaves_the_pair_completed() -> None:
     assert track.completed_plan
     assert not track.active
     assert history.formed_pairs == []
+
+
+def test_objectives_published_in_1_x_with_their_title_are_counted_as_those_in_2_0() -> None:
+    history = ProgrammeHistory()
+    history.take(envelope(pair_event(PairFormed, "p-1")))
+    titled = ObjectiveSetV1(
+        pair_id="p-1", objective_id="o-1", owner=ParticipantRole.MENTEE, title="Publier"
+    )
+    for event in (
+        titled,
+        ObjectiveSet(pair_id="p-1", objective_id="o-2", owner=ParticipantRole.MENTOR),
+    ):
+        history.take(read_back(envelope(event)))
+
+    [track] = history.tracks()
+    assert track.followed.objectives_set == 2
 
 
 def test_business_units_show_ratings_after_sessions_only_and_hide_small_units() -> None:

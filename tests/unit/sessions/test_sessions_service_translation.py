@@ -255,6 +255,7 @@ def test_every_domain_event_of_a_whole_story_has_its_public_fact_without_free_te
         body = fact.model_dump_json()
         assert "secret" not in body
         assert "confidentiel" not in body
+        assert "Poster" not in body, "the objective's wording stays in the service"
         assert fact.pair_id == "pair-1"  # type: ignore[attr-defined]
 
     by_name = {type(fact).__name__: fact for fact in reversed(published)}  # first of each
@@ -275,6 +276,10 @@ def test_every_domain_event_of_a_whole_story_has_its_public_fact_without_free_te
     completed = by_name["PairCompleted"]
     assert isinstance(completed, public.PairCompleted)
     assert (completed.sessions_held, completed.objectives_met) == (2, 1)
+    objective = by_name["ObjectiveSet"]
+    assert isinstance(objective, public.ObjectiveSet)
+    assert (objective.schema_version.major, objective.objective_id) == (2, "o1")
+    assert objective.owner is public.ParticipantRole.MENTEE
     stalled = by_name["PairStalled"]
     assert isinstance(stalled, public.PairStalled)
     assert stalled.weeks_silent == 7

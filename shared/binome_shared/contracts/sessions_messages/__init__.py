@@ -2,9 +2,9 @@
 (``binome.sessions.events``), keyed by pair so a pair's story is read in order.
 
 Events carry ids, dates, counts and closed vocabularies: free text people write (session
-notes, feedback comments, cancellation explanations) stays in the sessions service, so that a
-GDPR erasure there is complete. Objective titles are the one exception (``ObjectiveSet``):
-they are what HR follows, and the pair writes them for HR to read.
+notes, feedback comments, cancellation explanations, objective wordings) stays in the sessions
+service, so that a GDPR erasure there is complete. ``ObjectiveSet`` carried the objective's
+title until 1.x (``ObjectiveSetV1``, still read); 2.0 leaves it out.
 
 The messages live in modules by concern (vocabulary, commands, pair events, progress report);
 this package names them all, as the one module it once was did.
@@ -33,6 +33,7 @@ from binome_shared.contracts.sessions_messages.events import (
     ObjectiveClosed,
     ObjectiveProgressed,
     ObjectiveSet,
+    ObjectiveSetV1,
     PairCompleted,
     PairFitConcernRaised,
     PairResumed,
@@ -103,6 +104,7 @@ __all__ = [
     "ObjectiveOutcome",
     "ObjectiveProgressed",
     "ObjectiveSet",
+    "ObjectiveSetV1",
     "ObjectiveTitle",
     "PairCompleted",
     "PairFitConcernRaised",

@@ -3,9 +3,9 @@ pair so that a pair's story is read in order."""
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
-from binome_shared.contracts.base import Event
+from binome_shared.contracts.base import Event, Message
 from binome_shared.contracts.moments import Moment
 from binome_shared.contracts.participants import ParticipantRole
 from binome_shared.contracts.sessions_messages.vocabulary import (
@@ -112,12 +112,35 @@ class SessionMissed(PairEvent, type="binome.sessions.session-missed", version=(1
     scheduled_at: Moment | None = None
 
 
-class ObjectiveSet(PairEvent, type="binome.sessions.objective-set", version=(1, 0)):
+# ObjectiveSet 1.x, superseded by 2.0 and no longer published: its ``title`` is text the
+# pair wrote, which an erasure in the sessions service cannot take back once on the topic.
+# Kept so that records already published (retention, replays) stay readable; they reach
+# handlers as ObjectiveSet. Its docstring and schema title are those 1.x was published
+# with, so that its committed schema (docs/schemas/messages/…objective-set.v1.json) is unchanged.
+class ObjectiveSetV1(PairEvent, type="binome.sessions.objective-set", version=(1, 0)):
     """One side of the pair set a precise objective."""
+
+    model_config = ConfigDict(title="ObjectiveSet")
 
     objective_id: Identifier
     owner: ParticipantRole
     title: ObjectiveTitle
+
+
+class ObjectiveSet(
+    PairEvent, type="binome.sessions.objective-set", version=(2, 0), supersedes=ObjectiveSetV1
+):
+    """One side of the pair set a precise objective (its wording stays in the sessions service)."""
+
+    objective_id: Identifier
+    owner: ParticipantRole
+
+    @classmethod
+    def upcast(cls, older: Message) -> ObjectiveSet:
+        """A 1.x record without its title: no reader needs it, and none should keep it."""
+        if not isinstance(older, ObjectiveSetV1):
+            raise TypeError(f"ObjectiveSet 2.0 cannot read {type(older).__name__}")
+        return cls(pair_id=older.pair_id, objective_id=older.objective_id, owner=older.owner)
 
 
 class ObjectiveProgressed(PairEvent, type="binome.sessions.objective-progressed", version=(1, 1)):
