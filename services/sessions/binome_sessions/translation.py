@@ -215,7 +215,8 @@ PUBLIC_EVENT_OF: dict[type[domain.PairEvent], type[Event]] = {
     domain.PairResumed: public.PairResumed,
     domain.PairCompleted: public.PairCompleted,
 }
-"""The public fact each domain event becomes."""
+"""The public fact each domain event becomes. A domain field the public event does not
+declare is not published: an objective's title stays here (``ObjectiveSet`` 2.0)."""
 
 
 def public_event(event: domain.SessionsDomainEvent, plan: SessionPlan) -> Event:
