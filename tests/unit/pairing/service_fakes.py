@@ -27,6 +27,8 @@ class FakePairing:
 
     def __init__(self) -> None:
         self.programmes: dict[str, DefineProgramme] = {}
+        self.tenants: dict[str, str] = {}
+        self.erased: dict[tuple[str, str], datetime] = {}
         self.rounds: dict[str, int] = {}
         self.statuses: dict[tuple[str, str], ParticipantStatus] = {}
         self.profiles: dict[tuple[str, str], ParticipantProfile | None] = {}
@@ -41,8 +43,9 @@ class FakePairing:
     async def save_programme(
         self, programme_id: str, *, tenant_id: str, definition: DefineProgramme, at: datetime
     ) -> None:
-        del tenant_id, at
+        del at
         self.programmes[programme_id] = definition
+        self.tenants[programme_id] = tenant_id
         self.rounds.setdefault(programme_id, 0)
 
     async def rounds_run(self, programme_id: str) -> int:
@@ -86,6 +89,24 @@ class FakePairing:
             for key, manager in self.lines.items()
             if key[0] != programme_id or participant_id not in (key[1], manager)
         }
+
+    async def record_erasure(self, tenant_id: str, participant_id: str, *, at: datetime) -> bool:
+        if (tenant_id, participant_id) in self.erased:
+            return False
+        self.erased[tenant_id, participant_id] = at
+        return True
+
+    async def erased_among(self, tenant_id: str, participant_ids: Sequence[str]) -> set[str]:
+        return {person for person in participant_ids if (tenant_id, person) in self.erased}
+
+    async def programmes_holding(self, tenant_id: str, participant_id: str) -> list[str]:
+        return sorted(
+            programme
+            for (programme, person), status in self.statuses.items()
+            if person == participant_id
+            and self.tenants[programme] == tenant_id
+            and status is not ParticipantStatus.ERASED
+        )
 
     async def enrolled_profiles_json(self, programme_id: str) -> list[str]:
         return [

@@ -78,6 +78,14 @@ class PairingRepository(Protocol):
         self, programme_id: str, participant_id: str, *, at: datetime
     ) -> None: ...
 
+    async def record_erasure(
+        self, tenant_id: str, participant_id: str, *, at: datetime
+    ) -> bool: ...
+
+    async def erased_among(self, tenant_id: str, participant_ids: Sequence[str]) -> set[str]: ...
+
+    async def programmes_holding(self, tenant_id: str, participant_id: str) -> list[str]: ...
+
     async def enrolled_profiles_json(self, programme_id: str) -> list[str]: ...
 
     async def save_reporting_lines(
@@ -127,6 +135,19 @@ UPDATE participants SET status = $3, updated_at = $4 WHERE programme_id = $1 AND
 _ERASE = """
 UPDATE participants SET profile = NULL, status = 'erased', updated_at = $3
 WHERE programme_id = $1 AND participant_id = $2
+"""
+_RECORD_ERASURE = """
+INSERT INTO erased_participants (tenant_id, participant_id, erased_at) VALUES ($1, $2, $3)
+ON CONFLICT (tenant_id, participant_id) DO NOTHING
+"""
+_ERASED_AMONG = """
+SELECT participant_id FROM erased_participants
+WHERE tenant_id = $1 AND participant_id = ANY($2::text[])
+"""
+_PROGRAMMES_HOLDING = """
+SELECT p.programme_id FROM participants p JOIN programmes g USING (programme_id)
+WHERE g.tenant_id = $1 AND p.participant_id = $2 AND p.status <> 'erased'
+ORDER BY p.programme_id
 """
 _ENROLLED = """
 SELECT profile FROM participants
@@ -264,6 +285,22 @@ class PostgresPairing:
         """Delete the profile; only the id stays, in the pairs' history."""
         await self._conn.execute(_ERASE, programme_id, participant_id, at)
         await self._conn.execute(_ERASE_LINES, programme_id, participant_id)
+
+    async def record_erasure(self, tenant_id: str, participant_id: str, *, at: datetime) -> bool:
+        """Remember the person as erased in the tenant; False if they already were."""
+        status = await self._conn.execute(_RECORD_ERASURE, tenant_id, participant_id, at)
+        return bool(status == "INSERT 0 1")
+
+    async def erased_among(self, tenant_id: str, participant_ids: Sequence[str]) -> set[str]:
+        """Which of these people were erased in the tenant."""
+        rows = await self._conn.fetch(_ERASED_AMONG, tenant_id, list(participant_ids))
+        return {row["participant_id"] for row in rows}
+
+    async def programmes_holding(self, tenant_id: str, participant_id: str) -> list[str]:
+        """The tenant's programmes still holding the person (enrolled or withdrawn), in
+        order, so that two erasures lock programmes in the same order."""
+        rows = await self._conn.fetch(_PROGRAMMES_HOLDING, tenant_id, participant_id)
+        return [row["programme_id"] for row in rows]
 
     async def enrolled_profiles_json(self, programme_id: str) -> list[str]:
         """Enrolled participants' profiles as stored: a round parses them in its worker."""
