@@ -41,6 +41,8 @@ class FakeTracks:
         self.programmes: dict[str, ProgrammeRecord] = {}
         self.pairs: dict[str, PairRecord] = {}
         self.saves = 0
+        self.erased: set[tuple[str, str]] = set()
+        self.unfollowed: dict[str, str] = {}
 
     async def programme(self, programme_id: str) -> ProgrammeRecord | None:
         return self.programmes.get(programme_id)
@@ -89,6 +91,23 @@ class FakeTracks:
             and participant_id in (record.mentor_id, record.mentee_id)
         ]
         return [await self.pair_for_update(record.pair_id) or record for record in found]
+
+    async def record_erasure(self, tenant_id: str, participant_id: str, *, at: datetime) -> bool:
+        del at
+        if (tenant_id, participant_id) in self.erased:
+            return False
+        self.erased.add((tenant_id, participant_id))
+        return True
+
+    async def erased_among(self, tenant_id: str, participant_ids: Sequence[str]) -> set[str]:
+        return {person for person in participant_ids if (tenant_id, person) in self.erased}
+
+    async def unfollow_pair(self, pair_id: str, *, tenant_id: str, at: datetime) -> None:
+        del at
+        self.unfollowed.setdefault(pair_id, tenant_id)
+
+    async def is_unfollowed(self, pair_id: str) -> bool:
+        return pair_id in self.unfollowed
 
     async def due_for_follow_up(
         self, now: datetime, *, limit: int, exclude: Sequence[str]

@@ -55,6 +55,19 @@ _UNSTARTED_PAIRS = f"""
 SELECT {_PAIR_COLUMNS} FROM pairs WHERE programme_id = $1 AND state IS NULL
 ORDER BY formed_at, pair_id FOR UPDATE
 """
+_RECORD_ERASURE = """
+INSERT INTO erased_participants (tenant_id, participant_id, erased_at) VALUES ($1, $2, $3)
+ON CONFLICT (tenant_id, participant_id) DO NOTHING
+"""
+_ERASED_AMONG = """
+SELECT participant_id FROM erased_participants
+WHERE tenant_id = $1 AND participant_id = ANY($2::text[])
+"""
+_UNFOLLOW_PAIR = """
+INSERT INTO unfollowed_pairs (pair_id, tenant_id, unfollowed_at) VALUES ($1, $2, $3)
+ON CONFLICT (pair_id) DO NOTHING
+"""
+_IS_UNFOLLOWED = "SELECT true FROM unfollowed_pairs WHERE pair_id = $1"
 _PAIRS_OF_PERSON = f"""
 SELECT {_PAIR_COLUMNS} FROM pairs
 WHERE tenant_id = $1 AND (mentor_id = $2 OR mentee_id = $2)
@@ -154,6 +167,21 @@ class PostgresTracks:
     async def pairs_of_person(self, tenant_id: str, participant_id: str) -> list[PairRecord]:
         rows = await self._conn.fetch(_PAIRS_OF_PERSON, tenant_id, participant_id)
         return [_pair(row) for row in rows]
+
+    async def record_erasure(self, tenant_id: str, participant_id: str, *, at: datetime) -> bool:
+        """Remember the person as erased in the tenant; False if they already were."""
+        status = await self._conn.execute(_RECORD_ERASURE, tenant_id, participant_id, at)
+        return bool(status == "INSERT 0 1")
+
+    async def erased_among(self, tenant_id: str, participant_ids: Sequence[str]) -> set[str]:
+        rows = await self._conn.fetch(_ERASED_AMONG, tenant_id, list(participant_ids))
+        return {row["participant_id"] for row in rows}
+
+    async def unfollow_pair(self, pair_id: str, *, tenant_id: str, at: datetime) -> None:
+        await self._conn.execute(_UNFOLLOW_PAIR, pair_id, tenant_id, at)
+
+    async def is_unfollowed(self, pair_id: str) -> bool:
+        return bool(await self._conn.fetchval(_IS_UNFOLLOWED, pair_id))
 
     async def due_for_follow_up(
         self, now: datetime, *, limit: int, exclude: Sequence[str]
