@@ -42,6 +42,7 @@ class FakeDirectory:
         self.preferences: dict[tuple[str, str], Preferences] = {}
         self.pairs: dict[str, PairRecord] = {}
         self.sessions: dict[str, SessionRecord] = {}
+        self.erased: set[tuple[str, str]] = set()
         self.reads = 0
 
     async def save_programme(self, programme: ProgrammeRecord) -> None:
@@ -66,6 +67,16 @@ class FakeDirectory:
             del self.people[key]
         self.preferences.pop((tenant_id, participant_id), None)
         return len(erased)
+
+    async def record_erasure(self, tenant_id: str, participant_id: str, *, at: datetime) -> bool:
+        del at
+        if (tenant_id, participant_id) in self.erased:
+            return False
+        self.erased.add((tenant_id, participant_id))
+        return True
+
+    async def erased_among(self, tenant_id: str, participant_ids: Sequence[str]) -> set[str]:
+        return {person for person in participant_ids if (tenant_id, person) in self.erased}
 
     async def save_preferences(
         self, *, tenant_id: str, participant_id: str, preferences: Preferences

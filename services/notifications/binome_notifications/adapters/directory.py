@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import asyncpg
@@ -36,6 +36,12 @@ class Directory(Protocol):
     async def save_people(self, people: Sequence[EnrolledPerson]) -> None: ...
 
     async def erase_person(self, *, tenant_id: str, participant_id: str) -> int: ...
+
+    async def record_erasure(
+        self, tenant_id: str, participant_id: str, *, at: datetime
+    ) -> bool: ...
+
+    async def erased_among(self, tenant_id: str, participant_ids: Sequence[str]) -> set[str]: ...
 
     async def save_preferences(
         self, *, tenant_id: str, participant_id: str, preferences: Preferences
@@ -82,6 +88,14 @@ _ERASE_PERSON = "DELETE FROM people WHERE tenant_id = $1 AND participant_id = $2
 _ERASE_PREFERENCES = (
     "DELETE FROM notification_preferences WHERE tenant_id = $1 AND participant_id = $2"
 )
+_RECORD_ERASURE = """
+INSERT INTO erased_participants (tenant_id, participant_id, erased_at) VALUES ($1, $2, $3)
+ON CONFLICT (tenant_id, participant_id) DO NOTHING
+"""
+_ERASED_AMONG = """
+SELECT participant_id FROM erased_participants
+WHERE tenant_id = $1 AND participant_id = ANY($2::text[])
+"""
 _RECORD_PAIR = """
 INSERT INTO pairs (pair_id, programme_id, mentor_id, mentee_id) VALUES ($1, $2, $3, $4)
 ON CONFLICT (pair_id) DO UPDATE SET mentor_id = EXCLUDED.mentor_id, mentee_id = EXCLUDED.mentee_id
@@ -197,6 +211,16 @@ class PostgresDirectory:
         status = await self._conn.execute(_ERASE_PERSON, tenant_id, participant_id)
         await self._conn.execute(_ERASE_PREFERENCES, tenant_id, participant_id)
         return int(status.rsplit(" ", 1)[1])
+
+    async def record_erasure(self, tenant_id: str, participant_id: str, *, at: datetime) -> bool:
+        """Remember the person as erased in the tenant; False if they already were."""
+        status = await self._conn.execute(_RECORD_ERASURE, tenant_id, participant_id, at)
+        return bool(status == "INSERT 0 1")
+
+    async def erased_among(self, tenant_id: str, participant_ids: Sequence[str]) -> set[str]:
+        """Which of these people were erased in the tenant."""
+        rows = await self._conn.fetch(_ERASED_AMONG, tenant_id, list(participant_ids))
+        return {row["participant_id"] for row in rows}
 
     async def save_preferences(
         self, *, tenant_id: str, participant_id: str, preferences: Preferences
