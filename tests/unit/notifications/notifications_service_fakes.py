@@ -26,23 +26,24 @@ from binome_notifications.translation import ReceiverSubscription
 from binome_shared.contracts.base import Envelope
 from binome_shared.messaging.outbox import Outbox
 from binome_shared.messaging.routes import UnitOfWork, dispatch
+from tests.support.erasures import FakeErasures
 
 RENDERER = NotificationRenderer(
     public_base_url="https://rh.example.com", organizer_email="binome@example.com"
 )
 
 
-class FakeDirectory:
+class FakeDirectory(FakeErasures):
     """A Directory over dictionaries; counts the reads a handler makes."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.programmes: dict[str, ProgrammeRecord] = {}
         self.people: dict[tuple[str, str], tuple[str, Person]] = {}
         """(programme, participant) → (tenant, person)."""
         self.preferences: dict[tuple[str, str], Preferences] = {}
         self.pairs: dict[str, PairRecord] = {}
         self.sessions: dict[str, SessionRecord] = {}
-        self.erased: set[tuple[str, str]] = set()
         self.reads = 0
 
     async def save_programme(self, programme: ProgrammeRecord) -> None:
@@ -67,16 +68,6 @@ class FakeDirectory:
             del self.people[key]
         self.preferences.pop((tenant_id, participant_id), None)
         return len(erased)
-
-    async def record_erasure(self, tenant_id: str, participant_id: str, *, at: datetime) -> bool:
-        del at
-        if (tenant_id, participant_id) in self.erased:
-            return False
-        self.erased.add((tenant_id, participant_id))
-        return True
-
-    async def erased_among(self, tenant_id: str, participant_ids: Sequence[str]) -> set[str]:
-        return {person for person in participant_ids if (tenant_id, person) in self.erased}
 
     async def save_preferences(
         self, *, tenant_id: str, participant_id: str, preferences: Preferences

@@ -16,19 +16,20 @@ from binome_shared.contracts.hr_commands import DefineProgramme
 from binome_shared.contracts.participants import ParticipantProfile, ReportingLine
 from binome_shared.messaging.outbox import Outbox
 from binome_shared.messaging.routes import UnitOfWork
+from tests.support.erasures import FakeErasures
 
 TENANT = "groupe-exemple"
 PROGRAMME = "prog-2027"
 NOW = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
 
 
-class FakePairing:
+class FakePairing(FakeErasures):
     """A PairingRepository over dictionaries, keyed as the Postgres tables are."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.programmes: dict[str, DefineProgramme] = {}
         self.tenants: dict[str, str] = {}
-        self.erased: dict[tuple[str, str], datetime] = {}
         self.rounds: dict[str, int] = {}
         self.statuses: dict[tuple[str, str], ParticipantStatus] = {}
         self.profiles: dict[tuple[str, str], ParticipantProfile | None] = {}
@@ -89,15 +90,6 @@ class FakePairing:
             for key, manager in self.lines.items()
             if key[0] != programme_id or participant_id not in (key[1], manager)
         }
-
-    async def record_erasure(self, tenant_id: str, participant_id: str, *, at: datetime) -> bool:
-        if (tenant_id, participant_id) in self.erased:
-            return False
-        self.erased[tenant_id, participant_id] = at
-        return True
-
-    async def erased_among(self, tenant_id: str, participant_ids: Sequence[str]) -> set[str]:
-        return {person for person in participant_ids if (tenant_id, person) in self.erased}
 
     async def programmes_holding(self, tenant_id: str, participant_id: str) -> list[str]:
         return sorted(

@@ -22,6 +22,7 @@ from binome_shared.contracts.values import LocalisedText
 from binome_shared.messaging.outbox import Outbox
 from binome_shared.messaging.routes import UnitOfWork, dispatch
 from binome_shared.messaging.scheduler import Job
+from tests.support.erasures import FakeErasures
 
 TENANT = "groupe-exemple"
 PROGRAMME = "prog-2027"
@@ -34,14 +35,14 @@ def make_plan(**overrides: Any) -> SessionPlan:
     return SessionPlan.model_validate(fields)
 
 
-class FakeTracks:
+class FakeTracks(FakeErasures):
     """A TrackRepository over dictionaries, with the same version check as Postgres."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.programmes: dict[str, ProgrammeRecord] = {}
         self.pairs: dict[str, PairRecord] = {}
         self.saves = 0
-        self.erased: set[tuple[str, str]] = set()
         self.unfollowed: dict[str, str] = {}
 
     async def programme(self, programme_id: str) -> ProgrammeRecord | None:
@@ -91,16 +92,6 @@ class FakeTracks:
             and participant_id in (record.mentor_id, record.mentee_id)
         ]
         return [await self.pair_for_update(record.pair_id) or record for record in found]
-
-    async def record_erasure(self, tenant_id: str, participant_id: str, *, at: datetime) -> bool:
-        del at
-        if (tenant_id, participant_id) in self.erased:
-            return False
-        self.erased.add((tenant_id, participant_id))
-        return True
-
-    async def erased_among(self, tenant_id: str, participant_ids: Sequence[str]) -> set[str]:
-        return {person for person in participant_ids if (tenant_id, person) in self.erased}
 
     async def unfollow_pair(self, pair_id: str, *, tenant_id: str, at: datetime) -> None:
         del at

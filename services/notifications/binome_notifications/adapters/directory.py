@@ -24,6 +24,7 @@ from binome_notifications.domain.directory import (
 from binome_notifications.domain.model import DEFAULT_TIME_ZONE, Channel, NotificationKind, Person
 from binome_notifications.domain.policy import OptOut, Preferences
 from binome_shared.contracts.values import Language, LocalisedText
+from binome_shared.db import erasures
 
 
 class Directory(Protocol):
@@ -88,14 +89,6 @@ _ERASE_PERSON = "DELETE FROM people WHERE tenant_id = $1 AND participant_id = $2
 _ERASE_PREFERENCES = (
     "DELETE FROM notification_preferences WHERE tenant_id = $1 AND participant_id = $2"
 )
-_RECORD_ERASURE = """
-INSERT INTO erased_participants (tenant_id, participant_id, erased_at) VALUES ($1, $2, $3)
-ON CONFLICT (tenant_id, participant_id) DO NOTHING
-"""
-_ERASED_AMONG = """
-SELECT participant_id FROM erased_participants
-WHERE tenant_id = $1 AND participant_id = ANY($2::text[])
-"""
 _RECORD_PAIR = """
 INSERT INTO pairs (pair_id, programme_id, mentor_id, mentee_id) VALUES ($1, $2, $3, $4)
 ON CONFLICT (pair_id) DO UPDATE SET mentor_id = EXCLUDED.mentor_id, mentee_id = EXCLUDED.mentee_id
@@ -214,13 +207,11 @@ class PostgresDirectory:
 
     async def record_erasure(self, tenant_id: str, participant_id: str, *, at: datetime) -> bool:
         """Remember the person as erased in the tenant; False if they already were."""
-        status = await self._conn.execute(_RECORD_ERASURE, tenant_id, participant_id, at)
-        return bool(status == "INSERT 0 1")
+        return await erasures.record_erasure(self._conn, tenant_id, participant_id, at=at)
 
     async def erased_among(self, tenant_id: str, participant_ids: Sequence[str]) -> set[str]:
         """Which of these people were erased in the tenant."""
-        rows = await self._conn.fetch(_ERASED_AMONG, tenant_id, list(participant_ids))
-        return {row["participant_id"] for row in rows}
+        return await erasures.erased_among(self._conn, tenant_id, participant_ids)
 
     async def save_preferences(
         self, *, tenant_id: str, participant_id: str, preferences: Preferences

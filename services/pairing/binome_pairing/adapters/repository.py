@@ -20,6 +20,7 @@ from binome_pairing.domain.lifecycle import ACTIVE_PAIR_STATUSES, PairStatus, Pa
 from binome_shared.contracts.hr_commands import DefineProgramme
 from binome_shared.contracts.pairing_events import PairExplanation, PairSide
 from binome_shared.contracts.participants import ParticipantProfile, ReportingLine
+from binome_shared.db import erasures
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,14 +136,6 @@ UPDATE participants SET status = $3, updated_at = $4 WHERE programme_id = $1 AND
 _ERASE = """
 UPDATE participants SET profile = NULL, status = 'erased', updated_at = $3
 WHERE programme_id = $1 AND participant_id = $2
-"""
-_RECORD_ERASURE = """
-INSERT INTO erased_participants (tenant_id, participant_id, erased_at) VALUES ($1, $2, $3)
-ON CONFLICT (tenant_id, participant_id) DO NOTHING
-"""
-_ERASED_AMONG = """
-SELECT participant_id FROM erased_participants
-WHERE tenant_id = $1 AND participant_id = ANY($2::text[])
 """
 _PROGRAMMES_HOLDING = """
 SELECT p.programme_id FROM participants p JOIN programmes g USING (programme_id)
@@ -288,13 +281,11 @@ class PostgresPairing:
 
     async def record_erasure(self, tenant_id: str, participant_id: str, *, at: datetime) -> bool:
         """Remember the person as erased in the tenant; False if they already were."""
-        status = await self._conn.execute(_RECORD_ERASURE, tenant_id, participant_id, at)
-        return bool(status == "INSERT 0 1")
+        return await erasures.record_erasure(self._conn, tenant_id, participant_id, at=at)
 
     async def erased_among(self, tenant_id: str, participant_ids: Sequence[str]) -> set[str]:
         """Which of these people were erased in the tenant."""
-        rows = await self._conn.fetch(_ERASED_AMONG, tenant_id, list(participant_ids))
-        return {row["participant_id"] for row in rows}
+        return await erasures.erased_among(self._conn, tenant_id, participant_ids)
 
     async def programmes_holding(self, tenant_id: str, participant_id: str) -> list[str]:
         """The tenant's programmes still holding the person (enrolled or withdrawn), in

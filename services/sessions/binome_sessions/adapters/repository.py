@@ -19,6 +19,7 @@ import asyncpg
 from binome_sessions.domain import PairTrack
 from binome_sessions.storage import PairRecord, ProgrammeRecord
 from binome_shared.contracts.session_plan import SessionPlan
+from binome_shared.db import erasures
 
 
 class ConcurrentUpdateError(RuntimeError):
@@ -54,14 +55,6 @@ RETURNING true
 _UNSTARTED_PAIRS = f"""
 SELECT {_PAIR_COLUMNS} FROM pairs WHERE programme_id = $1 AND state IS NULL
 ORDER BY formed_at, pair_id FOR UPDATE
-"""
-_RECORD_ERASURE = """
-INSERT INTO erased_participants (tenant_id, participant_id, erased_at) VALUES ($1, $2, $3)
-ON CONFLICT (tenant_id, participant_id) DO NOTHING
-"""
-_ERASED_AMONG = """
-SELECT participant_id FROM erased_participants
-WHERE tenant_id = $1 AND participant_id = ANY($2::text[])
 """
 _UNFOLLOW_PAIR = """
 INSERT INTO unfollowed_pairs (pair_id, tenant_id, unfollowed_at) VALUES ($1, $2, $3)
@@ -170,12 +163,11 @@ class PostgresTracks:
 
     async def record_erasure(self, tenant_id: str, participant_id: str, *, at: datetime) -> bool:
         """Remember the person as erased in the tenant; False if they already were."""
-        status = await self._conn.execute(_RECORD_ERASURE, tenant_id, participant_id, at)
-        return bool(status == "INSERT 0 1")
+        return await erasures.record_erasure(self._conn, tenant_id, participant_id, at=at)
 
     async def erased_among(self, tenant_id: str, participant_ids: Sequence[str]) -> set[str]:
-        rows = await self._conn.fetch(_ERASED_AMONG, tenant_id, list(participant_ids))
-        return {row["participant_id"] for row in rows}
+        """Which of these people were erased in the tenant."""
+        return await erasures.erased_among(self._conn, tenant_id, participant_ids)
 
     async def unfollow_pair(self, pair_id: str, *, tenant_id: str, at: datetime) -> None:
         await self._conn.execute(_UNFOLLOW_PAIR, pair_id, tenant_id, at)
