@@ -107,6 +107,7 @@ class FakePairing(FakeErasures):
             if programme == programme_id
             and profile is not None
             and self.statuses[programme, person] is ParticipantStatus.ENROLLED
+            and (self.tenants[programme], person) not in self.erased
         ]
 
     async def save_reporting_lines(self, programme_id: str, lines: Sequence[ReportingLine]) -> None:

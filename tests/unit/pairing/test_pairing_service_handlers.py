@@ -433,6 +433,19 @@ async def test_an_erasure_reaches_every_programme_of_the_tenant_and_bars_new_enr
     assert "erased" in refusal.value.reason
 
 
+async def test_a_round_leaves_out_an_enrolment_that_raced_with_the_erasure() -> None:
+    service = Service()
+    await service.programme(rules().model_copy(update={"approval_mode": ApprovalMode.AUTOMATIC}))
+    await service.enrolled(mentor("M1"), mentee("E1"))
+    # Her erasure committed on another partition while this enrolment was being written:
+    # neither transaction saw the other, so she is still enrolled here.
+    service.pairing.erased[TENANT, "E1"] = NOW
+    await service.handle(RequestMatching(round_id="r1"))
+    assert service.pairing.pairs == {}
+    [report] = service.outbox.of_type(MatchingCompleted)
+    assert report.mentees == 0
+
+
 async def test_a_round_after_the_erasure_does_not_pair_the_erased_person() -> None:
     service = Service()
     await service.paired()

@@ -142,10 +142,14 @@ SELECT p.programme_id FROM participants p JOIN programmes g USING (programme_id)
 WHERE g.tenant_id = $1 AND p.participant_id = $2 AND p.status <> 'erased'
 ORDER BY p.programme_id
 """
+# The erased are left out here too: an enrolment committed while the person's erasure was
+# being applied on another partition (neither transaction saw the other) is never solved.
 _ENROLLED = """
-SELECT profile FROM participants
-WHERE programme_id = $1 AND status = 'enrolled' AND profile IS NOT NULL
-ORDER BY participant_id
+SELECT p.profile FROM participants p JOIN programmes g USING (programme_id)
+WHERE p.programme_id = $1 AND p.status = 'enrolled' AND p.profile IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM erased_participants e
+                  WHERE e.tenant_id = g.tenant_id AND e.participant_id = p.participant_id)
+ORDER BY p.participant_id
 """
 _UPSERT_LINES = """
 INSERT INTO reporting_lines (programme_id, employee_id, manager_id)
