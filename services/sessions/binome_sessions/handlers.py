@@ -148,6 +148,9 @@ class MessageHandlers:
     async def on_pair_dissolved(self, envelope: Envelope[PairDissolved], uow: UnitOfWork) -> None:
         """Stop following a dissolved pair: its appointments are cancelled."""
         tracks = self._repository(uow.conn)
+        if await tracks.is_unfollowed(envelope.data.pair_id):
+            logger.info("%s: dissolution of a pair never followed", ERASED_PARTICIPANT)
+            return
         record, track = await self._pair(tracks, envelope.data.pair_id)
         if track.status is not PairStatus.ACTIVE:
             logger.info("pair already %s; dissolution changes nothing", track.status)

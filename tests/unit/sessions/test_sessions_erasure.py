@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from binome_shared.contracts.hr_commands import EraseParticipant
+from binome_shared.contracts.pairing_events import DissolutionReason, PairDissolved
 from binome_shared.contracts.sessions_messages import SetObjective
 from binome_shared.messaging.errors import AwaitingPrerequisiteError
 
@@ -75,3 +76,14 @@ async def test_the_same_id_in_another_tenant_is_followed() -> None:
     await service.formed("pair-1", mentor="M1", mentee="E1")
     await service.handle(objective("pair-1"))
     assert service.tracks.track("pair-1").objectives[0].statement == FREE_TEXT
+
+
+async def test_the_dissolution_of_a_pair_never_followed_is_not_parked() -> None:
+    service = Service()
+    await service.formed("pair-1", mentor="M1", mentee="E1")
+    await service.handle(EraseParticipant(participant_id="E1"))
+    await service.handle(pair_formed("pair-2", mentor="M2", mentee="E1"))
+    await service.handle(
+        PairDissolved(pair_id="pair-2", reason=DissolutionReason.ERASED, detail="")
+    )  # would raise AwaitingPrerequisiteError if it waited for the pair
+    assert "pair-2" not in service.tracks.pairs
