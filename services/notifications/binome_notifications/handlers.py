@@ -9,8 +9,10 @@ is read in one statement. Sending happens later, in :mod:`binome_notifications.s
 
 from __future__ import annotations
 
+import functools
+import itertools
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TypeVar
@@ -36,7 +38,7 @@ from binome_notifications.prerequisites import (
     session_ready,
 )
 from binome_notifications.translation import PairScene, ReceiverSubscription
-from binome_shared.contracts.base import Envelope, Event
+from binome_shared.contracts.base import Envelope, Event, Message
 from binome_shared.contracts.hr_commands import (
     DefineProgramme,
     EnrolParticipant,
@@ -77,6 +79,33 @@ ProgrammeEventTranslation = Callable[[ProgrammeEvent, datetime, Programme], Trig
 """A translation of a programme's event (for HR) into a trigger."""
 
 
+ERASED_PARTICIPANT = "participant_erased"
+"""The reason logged when something about an erased person is skipped."""
+
+M = TypeVar("M", bound=Message)
+
+Handler = Callable[[Envelope[M], UnitOfWork], Awaitable[None]]
+
+
+class _ErasedMemberError(Exception):
+    """A member of the pair was erased: nothing is sent about the pair any more (raised
+    before anything is written)."""
+
+
+def _unless_about_erased(handler: Handler[M]) -> Handler[M]:
+    """The handler, made a success that sends nothing when the pair has an erased member:
+    not parked until the person comes back (they never do), nor dead-lettered."""
+
+    @functools.wraps(handler)
+    async def handle(envelope: Envelope[M], uow: UnitOfWork) -> None:
+        try:
+            await handler(envelope, uow)
+        except _ErasedMemberError:
+            logger.info("%s: nothing sent about a pair with an erased member", ERASED_PARTICIPANT)
+
+    return handle
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _KnownPair:
     """A pair whose programme and two members are all known."""
@@ -113,16 +142,16 @@ class MessageHandlers:
             .on_batches(UpdateParticipant, self.enrol_participants)
             .on(EraseParticipant, self.erase_participant)
             .on(SetNotificationPreferences, self.set_preferences)
-            .on(PairFormed, self.pair_formed)
+            .on(PairFormed, _unless_about_erased(self.pair_formed))
             .on(PairDissolved, self.pair_dissolved)
             .on(MatchingCompleted, self.matching_completed)
-            .on(SessionScheduled, self.session_scheduled)
-            .on(SessionRescheduled, self.session_scheduled)
-            .on(SessionCancelled, self.session_cancelled)
-            .on(SessionCompleted, self.session_completed)
-            .on(PairStalled, self.pair_stalled)
-            .on(PairFitConcernRaised, self.pair_fit_concern_raised)
-            .on(PairCompleted, self.pair_completed)
+            .on(SessionScheduled, _unless_about_erased(self.session_scheduled))
+            .on(SessionRescheduled, _unless_about_erased(self.session_scheduled))
+            .on(SessionCancelled, _unless_about_erased(self.session_cancelled))
+            .on(SessionCompleted, _unless_about_erased(self.session_completed))
+            .on(PairStalled, _unless_about_erased(self.pair_stalled))
+            .on(PairFitConcernRaised, _unless_about_erased(self.pair_fit_concern_raised))
+            .on(PairCompleted, _unless_about_erased(self.pair_completed))
             .on(ProgrammeProgressReported, self.progress_reported)
             .build()
         )
@@ -140,7 +169,11 @@ class MessageHandlers:
     async def set_preferences(
         self, envelope: Envelope[SetNotificationPreferences], uow: UnitOfWork
     ) -> None:
-        """Replace a participant's opt-outs; later notifications respect them."""
+        """Replace a participant's opt-outs; later notifications respect them (an erased
+        person's are ignored)."""
+        directory = self._directory(uow.conn)
+        if not await self._not_erased(directory, [envelope], lambda data: data.participant_id):
+            return
         try:
             opt_outs = frozenset(
                 OptOut(
@@ -155,7 +188,7 @@ class MessageHandlers:
                 f"{error}: kinds are {', '.join(kind.value for kind in NotificationKind)} / "
                 "type de notification inconnu",
             ) from None
-        await self._directory(uow.conn).save_preferences(
+        await directory.save_preferences(
             tenant_id=envelope.tenant_id,
             participant_id=envelope.data.participant_id,
             preferences=Preferences(opt_outs=opt_outs),
@@ -168,6 +201,10 @@ class MessageHandlers:
     ) -> None:
         """Remember (or update) participants' names, addresses, languages and time zones: a
         run of an HR import at once (batched)."""
+        directory = self._directory(uow.conn)
+        envelopes = await self._not_erased(
+            directory, envelopes, lambda data: data.participant.participant_id
+        )
         people = [
             EnrolledPerson(
                 tenant_id=envelope.tenant_id,
@@ -176,16 +213,23 @@ class MessageHandlers:
             )
             for envelope in envelopes
         ]
-        await self._directory(uow.conn).save_people(people)
+        await directory.save_people(people)
         for enrolled in people:
             uow.release(participant_ready(enrolled.programme_id, enrolled.person.person_id))
 
     async def erase_participant(
         self, envelope: Envelope[EraseParticipant], uow: UnitOfWork
     ) -> None:
-        """GDPR: forget the person's address, preferences and delivery history."""
+        """GDPR erasure of the person within the tenant: forget their address, preferences
+        and delivery history, and remember the erasure, so that they are never stored nor
+        notified again. A second erasure changes nothing; erasing someone never seen is a
+        success."""
         participant_id = envelope.data.participant_id
-        erased = await self._directory(uow.conn).erase_person(
+        directory = self._directory(uow.conn)
+        if not await directory.record_erasure(envelope.tenant_id, participant_id, at=uow.now):
+            logger.info("participant already erased in the tenant: nothing to do")
+            return
+        erased = await directory.erase_person(
             tenant_id=envelope.tenant_id, participant_id=participant_id
         )
         forgotten = await self._deliveries(uow.conn).erase_recipient(
@@ -199,7 +243,9 @@ class MessageHandlers:
         """Introduce the two members to each other."""
         directory = self._directory(uow.conn)
         pair = translation.pair_record(envelope.data, programme_id=envelope.programme_id)
-        known = self._known(await directory.pair_people(pair), envelope.time)
+        people = await directory.pair_people(pair)
+        await self._refuse_erased_members(people, envelope.tenant_id, uow)
+        known = self._known(people, envelope.time)
         await directory.save_pair(pair)
         trigger = translation.pair_formed(envelope.data, known.scene)
         await self._notify(trigger, envelope, uow, known=known)
@@ -225,7 +271,7 @@ class MessageHandlers:
         """Confirm with a calendar invite and plan the reminder; a reschedule updates the
         invite (higher SEQUENCE) and drops the older revision's reminder."""
         event = envelope.data
-        known = await self._pair(event.pair_id, envelope.time, uow)
+        known = await self._pair(event.pair_id, envelope, uow)
         session = translation.session_record(event)
         await self._directory(uow.conn).save_session(session)
         trigger = translation.session_scheduled(
@@ -246,7 +292,7 @@ class MessageHandlers:
     ) -> None:
         """Tell both, with a CANCEL invite, and drop the session's pending reminders."""
         event = envelope.data
-        known = await self._pair(event.pair_id, envelope.time, uow)
+        known = await self._pair(event.pair_id, envelope, uow)
         directory = self._directory(uow.conn)
         session_id = translation.session_id(event.pair_id, event.session_number)
         session = await directory.session(session_id) or translation.cancelled_session(event)
@@ -271,7 +317,7 @@ class MessageHandlers:
     ) -> None:
         """Ask both for feedback, after the programme's delay, if the programme asks for it."""
         event = envelope.data
-        known = await self._pair(event.pair_id, envelope.time, uow)
+        known = await self._pair(event.pair_id, envelope, uow)
         if not known.record.feedback_after_each_session:
             return
         trigger = translation.session_completed(
@@ -304,9 +350,45 @@ class MessageHandlers:
 
     # --- shared steps --------------------------------------------------------------------
 
-    async def _pair(self, pair_id: str, occurred_at: datetime, uow: UnitOfWork) -> _KnownPair:
-        people = await self._directory(uow.conn).people_of_pair(pair_id)
-        return self._known(known_pair(people, pair_id), occurred_at)
+    async def _pair(self, pair_id: str, envelope: Envelope[Event], uow: UnitOfWork) -> _KnownPair:
+        people = known_pair(await self._directory(uow.conn).people_of_pair(pair_id), pair_id)
+        await self._refuse_erased_members(people, envelope.tenant_id, uow)
+        return self._known(people, envelope.time)
+
+    async def _refuse_erased_members(
+        self, people: PairPeople, tenant_id: str, uow: UnitOfWork
+    ) -> None:
+        """Raise :class:`_ErasedMemberError` if a member missing from the directory was
+        erased (rather than not enrolled yet, which parks the message)."""
+        pair = people.pair
+        missing = [
+            member_id
+            for member_id, person in (
+                (pair.mentor_id, people.mentor),
+                (pair.mentee_id, people.mentee),
+            )
+            if person is None
+        ]
+        if missing and await self._directory(uow.conn).erased_among(tenant_id, missing):
+            raise _ErasedMemberError
+
+    @staticmethod
+    async def _not_erased(
+        directory: Directory,
+        envelopes: Sequence[Envelope[M]],
+        person_of: Callable[[M], str],
+    ) -> list[Envelope[M]]:
+        """The commands not about a person erased in their tenant; the others are ignored
+        (logged): pairing refuses such an enrolment, this service just never stores the
+        person's contact fields again."""
+        kept: list[Envelope[M]] = []
+        for tenant_id, people in itertools.groupby(envelopes, key=lambda e: e.tenant_id):
+            batch = list(people)
+            erased = await directory.erased_among(tenant_id, [person_of(e.data) for e in batch])
+            kept.extend(e for e in batch if person_of(e.data) not in erased)
+        if len(kept) < len(envelopes):
+            logger.info("%s: %d command(s) ignored", ERASED_PARTICIPANT, len(envelopes) - len(kept))
+        return kept
 
     def _known(self, people: PairPeople, occurred_at: datetime) -> _KnownPair:
         """The pair's programme and members, or park the message until they are known."""
@@ -327,7 +409,7 @@ class MessageHandlers:
         translate: PairEventTranslation[PairEvent],
     ) -> None:
         """The steps of a pair's event that needs nothing but the pair's people."""
-        known = await self._pair(envelope.data.pair_id, envelope.time, uow)
+        known = await self._pair(envelope.data.pair_id, envelope, uow)
         trigger = translate(envelope.data, known.scene)
         await self._notify(trigger, envelope, uow, known=known)
 

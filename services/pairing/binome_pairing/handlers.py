@@ -12,6 +12,7 @@ came before it or never will.
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -41,6 +42,8 @@ from binome_shared.contracts.pairing_events import DissolutionReason, PairDissol
 from binome_shared.contracts.participants import ParticipantProfile
 from binome_shared.messaging.errors import RejectedError
 from binome_shared.messaging.routes import Route, Routes, RouteTable, UnitOfWork
+
+logger = logging.getLogger(__name__)
 
 RepositoryFactory = Callable[[asyncpg.Connection], PairingRepository]
 """Opens the repository on a unit of work's connection (a fake one in unit tests)."""
@@ -108,12 +111,15 @@ class MessageHandlers:
         pairing = self._repository(uow.conn)
         for programme_id, grouped in itertools.groupby(envelopes, key=lambda e: e.programme_id):
             definition = await _programme(pairing, programme_id)
-            profiles = [envelope.data.participant for envelope in grouped]
-            statuses = await pairing.participant_statuses(
-                programme_id, [profile.participant_id for profile in profiles]
-            )
+            commands = list(grouped)
+            profiles = [envelope.data.participant for envelope in commands]
+            people = [profile.participant_id for profile in profiles]
+            statuses = await pairing.participant_statuses(programme_id, people)
+            erased = await pairing.erased_among(commands[0].tenant_id, people)
             seen: set[str] = set()
             for profile in profiles:
+                if profile.participant_id in erased:
+                    raise _erased(profile.participant_id)
                 enrolled = statuses.get(profile.participant_id) is ParticipantStatus.ENROLLED
                 if enrolled or profile.participant_id in seen:
                     raise _already_enrolled(programme_id, profile.participant_id)
@@ -168,13 +174,27 @@ class MessageHandlers:
     async def erase_participant(
         self, envelope: Envelope[EraseParticipant], uow: UnitOfWork
     ) -> None:
-        """GDPR erasure: the profile is deleted; only the id remains in pair history."""
+        """GDPR erasure of the person within the tenant, in every programme holding them:
+        their pairs end, the profile is deleted (only the id remains in pair history), and
+        whoever is left free is re-paired.
+
+        The tenant remembers the erasure: a second one changes nothing (no repair round, no
+        event), erasing someone never enrolled is a success, and the person is never enrolled
+        again (see :meth:`enrol_participants`).
+        """
         pairing = self._repository(uow.conn)
-        await self._leave(pairing, envelope, uow, DissolutionReason.ERASED, detail="")
-        await pairing.erase_participant(
-            envelope.programme_id, envelope.data.participant_id, at=uow.now
-        )
-        await self._repair(pairing, envelope, uow)
+        tenant_id, participant_id = envelope.tenant_id, envelope.data.participant_id
+        if not await pairing.record_erasure(tenant_id, participant_id, at=uow.now):
+            logger.info("participant already erased in the tenant: nothing to do")
+            return
+        programmes = await pairing.programmes_holding(tenant_id, participant_id)
+        if not programmes:
+            logger.info("erased participant was never enrolled: erasure remembered only")
+        for programme_id in programmes:
+            in_programme = envelope.model_copy(update={"programme_id": programme_id})
+            await self._leave(pairing, in_programme, uow, DissolutionReason.ERASED, detail="")
+            await pairing.erase_participant(programme_id, participant_id, at=uow.now)
+            await self._repair(pairing, in_programme, uow)
 
     async def request_matching(self, envelope: Envelope[RequestMatching], uow: UnitOfWork) -> None:
         """Solve a round for the programme (or preview it: same computation, nothing kept)."""
@@ -291,6 +311,14 @@ def _already_enrolled(programme_id: str, participant_id: str) -> RejectedError:
         "duplicate_participant",
         f"{participant_id} is already enrolled in {programme_id}: send UpdateParticipant to "
         "change the profile / déjà inscrit : envoyer UpdateParticipant",
+    )
+
+
+def _erased(participant_id: str) -> RejectedError:
+    return RejectedError(
+        "participant_erased",
+        f"{participant_id} was erased (GDPR) in this tenant and is never enrolled again / "
+        "personne effacée (RGPD) dans ce client : jamais réinscrite",
     )
 
 

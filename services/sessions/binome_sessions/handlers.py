@@ -29,6 +29,9 @@ from binome_shared.messaging.routes import Routes, RouteTable, UnitOfWork
 
 logger = logging.getLogger(__name__)
 
+ERASED_PARTICIPANT = "participant_erased"
+"""The reason logged when something about an erased person is skipped."""
+
 
 async def publish_track_events(
     uow: UnitOfWork,
@@ -114,6 +117,14 @@ class MessageHandlers:
         if await tracks.pair_for_update(event.pair_id) is not None:
             logger.info("pair already followed; formation ignored")
             return
+        members = [event.mentor.participant_id, event.mentee.participant_id]
+        if await tracks.erased_among(envelope.tenant_id, members):
+            # Pairing formed it before it saw the erasure: never followed. What was parked
+            # for it is replayed now and dropped (see on_pair_command).
+            await tracks.unfollow_pair(event.pair_id, tenant_id=envelope.tenant_id, at=uow.now)
+            logger.info("%s: pair with an erased member not followed", ERASED_PARTICIPANT)
+            uow.release(f"pair:{event.pair_id}")
+            return
         programme = await tracks.programme(envelope.programme_id)
         if programme is None:
             raise waiting_for_programme(envelope.programme_id)
@@ -137,6 +148,9 @@ class MessageHandlers:
     async def on_pair_dissolved(self, envelope: Envelope[PairDissolved], uow: UnitOfWork) -> None:
         """Stop following a dissolved pair: its appointments are cancelled."""
         tracks = self._repository(uow.conn)
+        if await tracks.is_unfollowed(envelope.data.pair_id):
+            logger.info("%s: dissolution of a pair never followed", ERASED_PARTICIPANT)
+            return
         record, track = await self._pair(tracks, envelope.data.pair_id)
         if track.status is not PairStatus.ACTIVE:
             logger.info("pair already %s; dissolution changes nothing", track.status)
@@ -148,11 +162,17 @@ class MessageHandlers:
     async def on_participant_erased(
         self, envelope: Envelope[EraseParticipant], uow: UnitOfWork
     ) -> None:
-        """GDPR erasure: blank the free text of every pair the person is in (ids and figures
-        stay, so that programme progress holds)."""
+        """GDPR erasure of the person within the tenant: blank the free text of every pair
+        they are in (ids and figures stay, so that programme progress holds) and remember
+        the erasure, so that their pairs are never followed again. A second erasure changes
+        nothing; erasing someone never seen is a success."""
         tracks = self._repository(uow.conn)
+        tenant_id, participant_id = envelope.tenant_id, envelope.data.participant_id
+        if not await tracks.record_erasure(tenant_id, participant_id, at=uow.now):
+            logger.info("participant already erased in the tenant: nothing to do")
+            return
         erased = 0
-        pairs = await tracks.pairs_of_person(envelope.tenant_id, envelope.data.participant_id)
+        pairs = await tracks.pairs_of_person(tenant_id, participant_id)
         for record in pairs:
             if record.track is None:
                 continue  # a pair whose track never started holds no free text
@@ -165,6 +185,11 @@ class MessageHandlers:
         """Apply a session, objective or feedback command to its pair's track."""
         command = envelope.data
         tracks = self._repository(uow.conn)
+        if await _about_an_erased_person(tracks, command.pair_id):
+            # Dropped, not dead-lettered: a dead letter would keep the free text the erasure
+            # removed. This covers commands parked before the pair was known, replayed later.
+            logger.info("%s: command about an erased person's pair dropped", ERASED_PARTICIPANT)
+            return
         record, track = await self._pair(tracks, command.pair_id)
         if (record.tenant_id, record.programme_id) != (envelope.tenant_id, envelope.programme_id):
             raise service_rejection(PAIR_NOT_IN_PROGRAMME, command.pair_id)
@@ -186,6 +211,15 @@ class MessageHandlers:
         if record.track is None:
             raise waiting_for_programme(record.programme_id)
         return record, record.track
+
+
+async def _about_an_erased_person(tracks: TrackRepository, pair_id: str) -> bool:
+    """Whether the pair has an erased member (or was never followed for that reason)."""
+    record = await tracks.pair_for_update(pair_id)
+    if record is None:
+        return await tracks.is_unfollowed(pair_id)
+    members = [record.mentor_id, record.mentee_id]
+    return bool(await tracks.erased_among(record.tenant_id, members))
 
 
 def _start(record: PairRecord, programme: ProgrammeRecord, *, mentor_trained: bool) -> PairTrack:

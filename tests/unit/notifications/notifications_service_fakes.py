@@ -26,16 +26,18 @@ from binome_notifications.translation import ReceiverSubscription
 from binome_shared.contracts.base import Envelope
 from binome_shared.messaging.outbox import Outbox
 from binome_shared.messaging.routes import UnitOfWork, dispatch
+from tests.support.erasures import FakeErasures
 
 RENDERER = NotificationRenderer(
     public_base_url="https://rh.example.com", organizer_email="binome@example.com"
 )
 
 
-class FakeDirectory:
+class FakeDirectory(FakeErasures):
     """A Directory over dictionaries; counts the reads a handler makes."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.programmes: dict[str, ProgrammeRecord] = {}
         self.people: dict[tuple[str, str], tuple[str, Person]] = {}
         """(programme, participant) → (tenant, person)."""

@@ -16,17 +16,20 @@ from binome_shared.contracts.hr_commands import DefineProgramme
 from binome_shared.contracts.participants import ParticipantProfile, ReportingLine
 from binome_shared.messaging.outbox import Outbox
 from binome_shared.messaging.routes import UnitOfWork
+from tests.support.erasures import FakeErasures
 
 TENANT = "groupe-exemple"
 PROGRAMME = "prog-2027"
 NOW = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
 
 
-class FakePairing:
+class FakePairing(FakeErasures):
     """A PairingRepository over dictionaries, keyed as the Postgres tables are."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.programmes: dict[str, DefineProgramme] = {}
+        self.tenants: dict[str, str] = {}
         self.rounds: dict[str, int] = {}
         self.statuses: dict[tuple[str, str], ParticipantStatus] = {}
         self.profiles: dict[tuple[str, str], ParticipantProfile | None] = {}
@@ -41,8 +44,9 @@ class FakePairing:
     async def save_programme(
         self, programme_id: str, *, tenant_id: str, definition: DefineProgramme, at: datetime
     ) -> None:
-        del tenant_id, at
+        del at
         self.programmes[programme_id] = definition
+        self.tenants[programme_id] = tenant_id
         self.rounds.setdefault(programme_id, 0)
 
     async def rounds_run(self, programme_id: str) -> int:
@@ -87,6 +91,15 @@ class FakePairing:
             if key[0] != programme_id or participant_id not in (key[1], manager)
         }
 
+    async def programmes_holding(self, tenant_id: str, participant_id: str) -> list[str]:
+        return sorted(
+            programme
+            for (programme, person), status in self.statuses.items()
+            if person == participant_id
+            and self.tenants[programme] == tenant_id
+            and status is not ParticipantStatus.ERASED
+        )
+
     async def enrolled_profiles_json(self, programme_id: str) -> list[str]:
         return [
             profile.model_dump_json()
@@ -94,6 +107,7 @@ class FakePairing:
             if programme == programme_id
             and profile is not None
             and self.statuses[programme, person] is ParticipantStatus.ENROLLED
+            and (self.tenants[programme], person) not in self.erased
         ]
 
     async def save_reporting_lines(self, programme_id: str, lines: Sequence[ReportingLine]) -> None:

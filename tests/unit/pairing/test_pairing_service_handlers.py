@@ -46,9 +46,11 @@ from binome_shared.messaging.routes import Batched, dispatch
 from tests.support.programmes import programme_definition
 
 from .pairing_builders import mentee, mentor, rules
-from .service_fakes import NOW, PROGRAMME, FakeOutbox, FakePairing, envelope, unit_of_work
+from .service_fakes import NOW, PROGRAMME, TENANT, FakeOutbox, FakePairing, envelope, unit_of_work
 
 pytestmark = pytest.mark.unit
+
+OTHER = "prog-2027-b"
 
 
 class Service:
@@ -120,7 +122,6 @@ async def test_a_command_for_an_undefined_programme_is_refused_not_parked() -> N
         UpdateParticipant(participant=mentor("M1")),
         RecordReportingLines(lines=[ReportingLine(employee_id="M1", manager_id="B1")]),
         WithdrawParticipant(participant_id="M1"),
-        EraseParticipant(participant_id="M1"),
         RequestMatching(round_id="r1"),
         ApprovePair(pair_id="pair-1"),
         RejectPair(pair_id="pair-1"),
@@ -373,7 +374,86 @@ async def test_leaving_without_ever_enrolling_is_refused() -> None:
     service = Service()
     await service.programme()
     await service.refused(WithdrawParticipant(participant_id="X1"), "unknown_participant")
-    await service.refused(EraseParticipant(participant_id="X1"), "unknown_participant")
+
+
+async def test_erasing_someone_never_enrolled_is_a_success_that_is_remembered() -> None:
+    service = Service()  # not even the programme is defined: erasure is about the person
+    await service.handle(EraseParticipant(participant_id="X1"))
+    assert service.outbox.envelopes == []
+    assert set(service.pairing.erased) == {(TENANT, "X1")}
+    await service.programme()
+    await service.refused(EnrolParticipant(participant=mentee("X1")), "participant_erased")
+
+
+async def test_a_second_erasure_changes_nothing() -> None:
+    service = Service()
+    await service.paired()
+    await service.handle(EraseParticipant(participant_id="E1"))
+    assert service.outbox.types() == ["PairDissolved", "MatchingCompleted"]
+    service.outbox.envelopes.clear()
+    await service.handle(EraseParticipant(participant_id="E1"))
+    assert service.outbox.envelopes == [], "no repair round, no summary for HR"
+    assert service.pairing.rounds[PROGRAMME] == 2
+
+
+async def test_an_erasure_reaches_every_programme_of_the_tenant_and_bars_new_enrolments() -> None:
+    service = Service()
+    await service.paired()
+    automatic = rules().model_copy(update={"approval_mode": ApprovalMode.AUTOMATIC})
+    await service.handle(programme_definition(automatic), programme_id=OTHER)
+    await service.handle(
+        EnrolParticipant(participant=mentor("M2")),
+        EnrolParticipant(participant=mentee("E1")),
+        programme_id=OTHER,
+    )
+    await service.handle(RequestMatching(round_id="r1"), programme_id=OTHER)
+    service.outbox.envelopes.clear()
+
+    await service.handle(EraseParticipant(participant_id="E1"))  # sent for the first programme
+
+    for programme in (PROGRAMME, OTHER):
+        assert service.pairing.statuses[programme, "E1"] is ParticipantStatus.ERASED
+        assert service.pairing.profiles[programme, "E1"] is None
+    dissolved = service.outbox.of_type(PairDissolved)
+    assert len(dissolved) == 2
+    assert all(d.reason is DissolutionReason.ERASED for d in dissolved)
+    assert {e.programme_id for e in service.outbox.envelopes} == {PROGRAMME, OTHER}
+    assert service.pairing.with_status(PairStatus.FORMED) == []
+
+    third = "prog-2028"
+    await service.handle(programme_definition(rules()), programme_id=third)
+    with pytest.raises(RejectedError) as refusal:
+        await service.handle(
+            EnrolParticipant(participant=mentor("M3")),
+            EnrolParticipant(participant=mentee("E1")),
+            programme_id=third,
+        )
+    assert refusal.value.code == "participant_erased"
+    assert "effacée" in refusal.value.reason
+    assert "erased" in refusal.value.reason
+
+
+async def test_a_round_leaves_out_an_enrolment_that_raced_with_the_erasure() -> None:
+    service = Service()
+    await service.programme(rules().model_copy(update={"approval_mode": ApprovalMode.AUTOMATIC}))
+    await service.enrolled(mentor("M1"), mentee("E1"))
+    # Her erasure committed on another partition while this enrolment was being written:
+    # neither transaction saw the other, so she is still enrolled here.
+    service.pairing.erased[TENANT, "E1"] = NOW
+    await service.handle(RequestMatching(round_id="r1"))
+    assert service.pairing.pairs == {}
+    [report] = service.outbox.of_type(MatchingCompleted)
+    assert report.mentees == 0
+
+
+async def test_a_round_after_the_erasure_does_not_pair_the_erased_person() -> None:
+    service = Service()
+    await service.paired()
+    await service.enrolled(mentor("M2"))
+    await service.handle(EraseParticipant(participant_id="E1"))
+    await service.handle(RequestMatching(round_id="r2", scope=MatchingScope.FULL))
+    assert service.pairing.with_status(PairStatus.FORMED) == []
+    assert all("E1" not in (p.mentor_id, p.mentee_id) for p in service.outbox.of_type(PairFormed))
 
 
 async def test_an_erasure_deletes_the_profile_and_reporting_lines_and_ends_the_pair() -> None:

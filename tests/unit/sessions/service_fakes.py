@@ -22,6 +22,7 @@ from binome_shared.contracts.values import LocalisedText
 from binome_shared.messaging.outbox import Outbox
 from binome_shared.messaging.routes import UnitOfWork, dispatch
 from binome_shared.messaging.scheduler import Job
+from tests.support.erasures import FakeErasures
 
 TENANT = "groupe-exemple"
 PROGRAMME = "prog-2027"
@@ -34,13 +35,15 @@ def make_plan(**overrides: Any) -> SessionPlan:
     return SessionPlan.model_validate(fields)
 
 
-class FakeTracks:
+class FakeTracks(FakeErasures):
     """A TrackRepository over dictionaries, with the same version check as Postgres."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.programmes: dict[str, ProgrammeRecord] = {}
         self.pairs: dict[str, PairRecord] = {}
         self.saves = 0
+        self.unfollowed: dict[str, str] = {}
 
     async def programme(self, programme_id: str) -> ProgrammeRecord | None:
         return self.programmes.get(programme_id)
@@ -89,6 +92,13 @@ class FakeTracks:
             and participant_id in (record.mentor_id, record.mentee_id)
         ]
         return [await self.pair_for_update(record.pair_id) or record for record in found]
+
+    async def unfollow_pair(self, pair_id: str, *, tenant_id: str, at: datetime) -> None:
+        del at
+        self.unfollowed.setdefault(pair_id, tenant_id)
+
+    async def is_unfollowed(self, pair_id: str) -> bool:
+        return pair_id in self.unfollowed
 
     async def due_for_follow_up(
         self, now: datetime, *, limit: int, exclude: Sequence[str]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import asyncpg
@@ -24,6 +24,7 @@ from binome_notifications.domain.directory import (
 from binome_notifications.domain.model import DEFAULT_TIME_ZONE, Channel, NotificationKind, Person
 from binome_notifications.domain.policy import OptOut, Preferences
 from binome_shared.contracts.values import Language, LocalisedText
+from binome_shared.db import erasures
 
 
 class Directory(Protocol):
@@ -36,6 +37,12 @@ class Directory(Protocol):
     async def save_people(self, people: Sequence[EnrolledPerson]) -> None: ...
 
     async def erase_person(self, *, tenant_id: str, participant_id: str) -> int: ...
+
+    async def record_erasure(
+        self, tenant_id: str, participant_id: str, *, at: datetime
+    ) -> bool: ...
+
+    async def erased_among(self, tenant_id: str, participant_ids: Sequence[str]) -> set[str]: ...
 
     async def save_preferences(
         self, *, tenant_id: str, participant_id: str, preferences: Preferences
@@ -197,6 +204,14 @@ class PostgresDirectory:
         status = await self._conn.execute(_ERASE_PERSON, tenant_id, participant_id)
         await self._conn.execute(_ERASE_PREFERENCES, tenant_id, participant_id)
         return int(status.rsplit(" ", 1)[1])
+
+    async def record_erasure(self, tenant_id: str, participant_id: str, *, at: datetime) -> bool:
+        """Remember the person as erased in the tenant; False if they already were."""
+        return await erasures.record_erasure(self._conn, tenant_id, participant_id, at=at)
+
+    async def erased_among(self, tenant_id: str, participant_ids: Sequence[str]) -> set[str]:
+        """Which of these people were erased in the tenant."""
+        return await erasures.erased_among(self._conn, tenant_id, participant_ids)
 
     async def save_preferences(
         self, *, tenant_id: str, participant_id: str, preferences: Preferences

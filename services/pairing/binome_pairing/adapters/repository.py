@@ -20,6 +20,7 @@ from binome_pairing.domain.lifecycle import ACTIVE_PAIR_STATUSES, PairStatus, Pa
 from binome_shared.contracts.hr_commands import DefineProgramme
 from binome_shared.contracts.pairing_events import PairExplanation, PairSide
 from binome_shared.contracts.participants import ParticipantProfile, ReportingLine
+from binome_shared.db import erasures
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,14 @@ class PairingRepository(Protocol):
         self, programme_id: str, participant_id: str, *, at: datetime
     ) -> None: ...
 
+    async def record_erasure(
+        self, tenant_id: str, participant_id: str, *, at: datetime
+    ) -> bool: ...
+
+    async def erased_among(self, tenant_id: str, participant_ids: Sequence[str]) -> set[str]: ...
+
+    async def programmes_holding(self, tenant_id: str, participant_id: str) -> list[str]: ...
+
     async def enrolled_profiles_json(self, programme_id: str) -> list[str]: ...
 
     async def save_reporting_lines(
@@ -128,10 +137,19 @@ _ERASE = """
 UPDATE participants SET profile = NULL, status = 'erased', updated_at = $3
 WHERE programme_id = $1 AND participant_id = $2
 """
+_PROGRAMMES_HOLDING = """
+SELECT p.programme_id FROM participants p JOIN programmes g USING (programme_id)
+WHERE g.tenant_id = $1 AND p.participant_id = $2 AND p.status <> 'erased'
+ORDER BY p.programme_id
+"""
+# The erased are left out here too: an enrolment committed while the person's erasure was
+# being applied on another partition (neither transaction saw the other) is never solved.
 _ENROLLED = """
-SELECT profile FROM participants
-WHERE programme_id = $1 AND status = 'enrolled' AND profile IS NOT NULL
-ORDER BY participant_id
+SELECT p.profile FROM participants p JOIN programmes g USING (programme_id)
+WHERE p.programme_id = $1 AND p.status = 'enrolled' AND p.profile IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM erased_participants e
+                  WHERE e.tenant_id = g.tenant_id AND e.participant_id = p.participant_id)
+ORDER BY p.participant_id
 """
 _UPSERT_LINES = """
 INSERT INTO reporting_lines (programme_id, employee_id, manager_id)
@@ -264,6 +282,20 @@ class PostgresPairing:
         """Delete the profile; only the id stays, in the pairs' history."""
         await self._conn.execute(_ERASE, programme_id, participant_id, at)
         await self._conn.execute(_ERASE_LINES, programme_id, participant_id)
+
+    async def record_erasure(self, tenant_id: str, participant_id: str, *, at: datetime) -> bool:
+        """Remember the person as erased in the tenant; False if they already were."""
+        return await erasures.record_erasure(self._conn, tenant_id, participant_id, at=at)
+
+    async def erased_among(self, tenant_id: str, participant_ids: Sequence[str]) -> set[str]:
+        """Which of these people were erased in the tenant."""
+        return await erasures.erased_among(self._conn, tenant_id, participant_ids)
+
+    async def programmes_holding(self, tenant_id: str, participant_id: str) -> list[str]:
+        """The tenant's programmes still holding the person (enrolled or withdrawn), in
+        order, so that two erasures lock programmes in the same order."""
+        rows = await self._conn.fetch(_PROGRAMMES_HOLDING, tenant_id, participant_id)
+        return [row["programme_id"] for row in rows]
 
     async def enrolled_profiles_json(self, programme_id: str) -> list[str]:
         """Enrolled participants' profiles as stored: a round parses them in its worker."""

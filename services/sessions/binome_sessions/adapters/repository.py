@@ -19,6 +19,7 @@ import asyncpg
 from binome_sessions.domain import PairTrack
 from binome_sessions.storage import PairRecord, ProgrammeRecord
 from binome_shared.contracts.session_plan import SessionPlan
+from binome_shared.db import erasures
 
 
 class ConcurrentUpdateError(RuntimeError):
@@ -55,6 +56,11 @@ _UNSTARTED_PAIRS = f"""
 SELECT {_PAIR_COLUMNS} FROM pairs WHERE programme_id = $1 AND state IS NULL
 ORDER BY formed_at, pair_id FOR UPDATE
 """
+_UNFOLLOW_PAIR = """
+INSERT INTO unfollowed_pairs (pair_id, tenant_id, unfollowed_at) VALUES ($1, $2, $3)
+ON CONFLICT (pair_id) DO NOTHING
+"""
+_IS_UNFOLLOWED = "SELECT true FROM unfollowed_pairs WHERE pair_id = $1"
 _PAIRS_OF_PERSON = f"""
 SELECT {_PAIR_COLUMNS} FROM pairs
 WHERE tenant_id = $1 AND (mentor_id = $2 OR mentee_id = $2)
@@ -154,6 +160,20 @@ class PostgresTracks:
     async def pairs_of_person(self, tenant_id: str, participant_id: str) -> list[PairRecord]:
         rows = await self._conn.fetch(_PAIRS_OF_PERSON, tenant_id, participant_id)
         return [_pair(row) for row in rows]
+
+    async def record_erasure(self, tenant_id: str, participant_id: str, *, at: datetime) -> bool:
+        """Remember the person as erased in the tenant; False if they already were."""
+        return await erasures.record_erasure(self._conn, tenant_id, participant_id, at=at)
+
+    async def erased_among(self, tenant_id: str, participant_ids: Sequence[str]) -> set[str]:
+        """Which of these people were erased in the tenant."""
+        return await erasures.erased_among(self._conn, tenant_id, participant_ids)
+
+    async def unfollow_pair(self, pair_id: str, *, tenant_id: str, at: datetime) -> None:
+        await self._conn.execute(_UNFOLLOW_PAIR, pair_id, tenant_id, at)
+
+    async def is_unfollowed(self, pair_id: str) -> bool:
+        return bool(await self._conn.fetchval(_IS_UNFOLLOWED, pair_id))
 
     async def due_for_follow_up(
         self, now: datetime, *, limit: int, exclude: Sequence[str]
