@@ -25,6 +25,7 @@ from binome_notifications.sending import Dispatcher, EmailSender, WebhookPoster
 from binome_notifications.translation import ReceiverSubscription
 from binome_shared.contracts.catalogue import CATALOGUE
 from binome_shared.contracts.notifications_events import NOTIFICATIONS_EVENT_TYPES
+from binome_shared.contracts.privacy_events import ErasureCompleted
 from binome_shared.contracts.topics import HR_COMMANDS, PAIRING_EVENTS, SESSIONS_EVENTS
 from binome_shared.contracts.values import Language
 from binome_shared.db.migrations import service_migrations
@@ -250,7 +251,7 @@ def definition(settings: ServiceSettings | None = None) -> ServiceDefinition:
         ),
         subscriptions=(HR_COMMANDS, PAIRING_EVENTS, SESSIONS_EVENTS),
         routes=handlers.routes(),
-        publishes=NOTIFICATIONS_EVENT_TYPES,
+        publishes=(*NOTIFICATIONS_EVENT_TYPES, ErasureCompleted),
         registry=CATALOGUE,
         migrations=tuple(service_migrations("binome_notifications")),
         jobs={DELIVER_JOB: sender.run_job},

@@ -47,6 +47,7 @@ from binome_shared.contracts.hr_commands import (
     UpdateParticipant,
 )
 from binome_shared.contracts.pairing_events import MatchingCompleted, PairDissolved, PairFormed
+from binome_shared.contracts.privacy_events import ErasedKind, ErasingService
 from binome_shared.contracts.sessions_messages import (
     PairCompleted,
     PairFitConcernRaised,
@@ -57,6 +58,7 @@ from binome_shared.contracts.sessions_messages import (
     SessionRescheduled,
     SessionScheduled,
 )
+from binome_shared.messaging.erasure_proof import prove_erasure
 from binome_shared.messaging.errors import AwaitingPrerequisiteError, RejectedError
 from binome_shared.messaging.routes import Routes, RouteTable, UnitOfWork
 
@@ -228,6 +230,7 @@ class MessageHandlers:
         directory = self._directory(uow.conn)
         if not await directory.record_erasure(envelope.tenant_id, participant_id, at=uow.now):
             logger.info("participant already erased in the tenant: nothing to do")
+            await prove_erasure(uow, envelope, ErasingService.NOTIFICATIONS)
             return
         erased = await directory.erase_person(
             tenant_id=envelope.tenant_id, participant_id=participant_id
@@ -236,6 +239,8 @@ class MessageHandlers:
             tenant_id=envelope.tenant_id, recipient_id=participant_id
         )
         logger.info("participant erased: %d profile(s), %d deliveries", erased, forgotten)
+        proof = {ErasedKind.ADDRESSES: erased, ErasedKind.DELIVERIES: forgotten}
+        await prove_erasure(uow, envelope, ErasingService.NOTIFICATIONS, erased=proof)
 
     # --- pairing events ------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from binome_pairing.adapters.solver_pool import SolverPool
 from binome_pairing.handlers import MessageHandlers
 from binome_shared.contracts.catalogue import CATALOGUE
 from binome_shared.contracts.pairing_events import PAIRING_EVENT_TYPES
+from binome_shared.contracts.privacy_events import ErasureCompleted
 from binome_shared.contracts.topics import HR_COMMANDS
 from binome_shared.db.migrations import service_migrations
 from binome_shared.runtime.service import ServiceDefinition
@@ -36,7 +37,7 @@ def definition(settings: ServiceSettings | None = None) -> ServiceDefinition:  #
         subscriptions=(HR_COMMANDS,),
         routes=MessageHandlers(solver=solver.solve).routes(),
         shutdown_hooks=(solver.close,),
-        publishes=PAIRING_EVENT_TYPES,
+        publishes=(*PAIRING_EVENT_TYPES, ErasureCompleted),
         registry=CATALOGUE,
         migrations=tuple(service_migrations("binome_pairing")),
     )

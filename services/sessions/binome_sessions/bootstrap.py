@@ -17,6 +17,7 @@ from binome_sessions.jobs import (
 )
 from binome_sessions.storage import RepositoryFactory
 from binome_shared.contracts.catalogue import CATALOGUE
+from binome_shared.contracts.privacy_events import ErasureCompleted
 from binome_shared.contracts.sessions_messages import SESSIONS_EVENT_TYPES
 from binome_shared.contracts.topics import HR_COMMANDS, PAIRING_EVENTS, SESSION_COMMANDS
 from binome_shared.db.migrations import service_migrations
@@ -56,7 +57,7 @@ def definition(
         description="Follows each pair through the programme's framed sessions.",
         subscriptions=(PAIRING_EVENTS, SESSION_COMMANDS, HR_COMMANDS),
         routes=handlers.routes(),
-        publishes=SESSIONS_EVENT_TYPES,
+        publishes=(*SESSIONS_EVENT_TYPES, ErasureCompleted),
         registry=CATALOGUE,
         migrations=tuple(service_migrations("binome_sessions")),
         jobs={FOLLOW_UP: jobs.follow_up, PROGRESS_REPORT: jobs.progress_report},

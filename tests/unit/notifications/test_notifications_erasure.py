@@ -11,6 +11,7 @@ import pytest
 
 from binome_shared.contracts.hr_commands import OptOut as OptOutItem
 from binome_shared.contracts.hr_commands import SetNotificationPreferences
+from tests.support.erasures import proofs
 from tests.unit.notifications import notifications_factories as make
 from tests.unit.notifications.notifications_service_fakes import Service
 
@@ -28,6 +29,8 @@ async def test_a_second_erasure_changes_nothing() -> None:
     await service.consume(make.erase(make.MENTEE), now=NOW)
     assert service.directory.people == people
     assert len(service.deliveries.deliveries) == deliveries
+    first, again = proofs(service.outbox.envelopes)
+    assert (again.already_erased, again.erased_at, again.erased) == (True, first.erased_at, {})
 
 
 async def test_erasing_someone_never_seen_is_a_success_that_is_remembered() -> None:

@@ -43,6 +43,7 @@ from binome_shared.contracts.participants import ParticipantProfile, Participant
 from binome_shared.contracts.programme import ApprovalMode, ProgrammeRules
 from binome_shared.messaging.errors import AwaitingPrerequisiteError, RejectedError
 from binome_shared.messaging.routes import Batched, dispatch
+from tests.support.erasures import proofs
 from tests.support.programmes import programme_definition
 
 from .pairing_builders import mentee, mentor, rules
@@ -67,7 +68,8 @@ class Service:
         """Hand ``messages`` (all of one type) to their route, as one consumer run; the last
         envelope's id."""
         wrapped = [envelope(message, programme_id=programme_id) for message in messages]
-        await dispatch(self.routes[type(messages[0])], wrapped, unit_of_work(self.outbox))
+        uow = unit_of_work(self.outbox, conn=self.pairing.register_connection())
+        await dispatch(self.routes[type(messages[0])], wrapped, uow)
         return wrapped[-1].id
 
     async def refused(self, message: Any, code: str) -> RejectedError:
@@ -379,7 +381,9 @@ async def test_leaving_without_ever_enrolling_is_refused() -> None:
 async def test_erasing_someone_never_enrolled_is_a_success_that_is_remembered() -> None:
     service = Service()  # not even the programme is defined: erasure is about the person
     await service.handle(EraseParticipant(participant_id="X1"))
-    assert service.outbox.envelopes == []
+    [proof] = proofs(service.outbox.envelopes)
+    assert service.outbox.types() == ["ErasureCompleted"], "nothing but the proof"
+    assert (proof.participant_id, proof.already_erased, proof.erased) == ("X1", False, {})
     assert set(service.pairing.erased) == {(TENANT, "X1")}
     await service.programme()
     await service.refused(EnrolParticipant(participant=mentee("X1")), "participant_erased")
@@ -389,10 +393,15 @@ async def test_a_second_erasure_changes_nothing() -> None:
     service = Service()
     await service.paired()
     await service.handle(EraseParticipant(participant_id="E1"))
-    assert service.outbox.types() == ["PairDissolved", "MatchingCompleted"]
+    assert service.outbox.types() == ["PairDissolved", "MatchingCompleted", "ErasureCompleted"]
+    [first] = proofs(service.outbox.envelopes)
+    assert first.erased == {"enrolments": 1, "pairs_ended": 1}
+    assert (first.already_erased, first.erased_at) == (False, NOW)
     service.outbox.envelopes.clear()
     await service.handle(EraseParticipant(participant_id="E1"))
-    assert service.outbox.envelopes == [], "no repair round, no summary for HR"
+    assert service.outbox.types() == ["ErasureCompleted"], "no repair round, no summary for HR"
+    [again] = proofs(service.outbox.envelopes)
+    assert (again.already_erased, again.erased_at, again.erased) == (True, NOW, {})
     assert service.pairing.rounds[PROGRAMME] == 2
 
 
