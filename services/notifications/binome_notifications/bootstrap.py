@@ -13,6 +13,7 @@ import httpx
 from faststream.asgi import AsgiResponse
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from binome_notifications.adapters import personal_data
 from binome_notifications.adapters.deliveries import PostgresDeliveries
 from binome_notifications.adapters.rendering import NotificationRenderer
 from binome_notifications.adapters.smtp import SmtpEmailSender, SmtpSecurity, SmtpSettings
@@ -30,6 +31,8 @@ from binome_shared.contracts.topics import HR_COMMANDS, PAIRING_EVENTS, SESSIONS
 from binome_shared.contracts.values import Language
 from binome_shared.db.migrations import service_migrations
 from binome_shared.messaging.outbox import Outbox
+from binome_shared.runtime.personal_data import PATH as PERSONAL_DATA
+from binome_shared.runtime.personal_data import PersonalDataEndpoint
 from binome_shared.runtime.postgres_tls import asyncpg_connection
 from binome_shared.runtime.service import (
     Caller,
@@ -256,5 +259,10 @@ def definition(settings: ServiceSettings | None = None) -> ServiceDefinition:
         migrations=tuple(service_migrations("binome_notifications")),
         jobs={DELIVER_JOB: sender.run_job},
         shutdown_hooks=(sender.close, smtp.close),
-        programme_data_routes={"/deliveries": delivery_counts},
+        programme_data_routes={
+            "/deliveries": delivery_counts,
+            PERSONAL_DATA: PersonalDataEndpoint(
+                service=NAME, kinds=personal_data.KINDS, gather=personal_data.personal_data
+            ),
+        },
     )

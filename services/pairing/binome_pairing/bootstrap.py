@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from binome_pairing.adapters import personal_data
 from binome_pairing.adapters.solver_pool import SolverPool
 from binome_pairing.handlers import MessageHandlers
 from binome_shared.contracts.catalogue import CATALOGUE
@@ -11,6 +12,8 @@ from binome_shared.contracts.pairing_events import PAIRING_EVENT_TYPES
 from binome_shared.contracts.privacy_events import ErasureCompleted
 from binome_shared.contracts.topics import HR_COMMANDS
 from binome_shared.db.migrations import service_migrations
+from binome_shared.runtime.personal_data import PATH as PERSONAL_DATA
+from binome_shared.runtime.personal_data import PersonalDataEndpoint
 from binome_shared.runtime.service import ServiceDefinition
 from binome_shared.runtime.settings import ServiceSettings, local_database_url
 
@@ -40,4 +43,9 @@ def definition(settings: ServiceSettings | None = None) -> ServiceDefinition:  #
         publishes=(*PAIRING_EVENT_TYPES, ErasureCompleted),
         registry=CATALOGUE,
         migrations=tuple(service_migrations("binome_pairing")),
+        programme_data_routes={
+            PERSONAL_DATA: PersonalDataEndpoint(
+                service=NAME, kinds=personal_data.KINDS, gather=personal_data.personal_data
+            )
+        },
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from binome_sessions import http
+from binome_sessions.adapters import personal_data
 from binome_sessions.adapters.repository import PostgresTracks
 from binome_sessions.domain import DEFAULT_SUPPRESSION_THRESHOLD
 from binome_sessions.handlers import MessageHandlers
@@ -21,6 +22,8 @@ from binome_shared.contracts.privacy_events import ErasureCompleted
 from binome_shared.contracts.sessions_messages import SESSIONS_EVENT_TYPES
 from binome_shared.contracts.topics import HR_COMMANDS, PAIRING_EVENTS, SESSION_COMMANDS
 from binome_shared.db.migrations import service_migrations
+from binome_shared.runtime.personal_data import PATH as PERSONAL_DATA
+from binome_shared.runtime.personal_data import PersonalDataEndpoint
 from binome_shared.runtime.service import PeriodicJob, ServiceDefinition
 from binome_shared.runtime.settings import ServiceSettings, local_database_url
 
@@ -66,6 +69,11 @@ def definition(
             PeriodicJob(PROGRESS_REPORT, PROGRESS_REPORT_EVERY),
         ),
         programme_data_routes={
-            http.PATH: http.ProgressEndpoint(repository=repository, suppression_threshold=threshold)
+            http.PATH: http.ProgressEndpoint(
+                repository=repository, suppression_threshold=threshold
+            ),
+            PERSONAL_DATA: PersonalDataEndpoint(
+                service=NAME, kinds=personal_data.KINDS, gather=personal_data.personal_data
+            ),
         },
     )
