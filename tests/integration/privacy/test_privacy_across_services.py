@@ -35,7 +35,7 @@ from binome_shared.contracts.sessions_messages import (
 from binome_shared.contracts.topics import PRIVACY_EVENTS
 from tests.support.platform import Kafka, ProvisionedDatabase, ServiceProcess, read_envelopes
 from tests.support.programmes import TENANT, hr_command, programme_definition
-from tests.support.tokens import TokenIssuer
+from tests.support.tokens import TokenIssuer, bearer
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
@@ -231,6 +231,12 @@ async def test_an_export_holds_her_data_for_her_tenant_only_and_nothing_once_she
     assert set(records(stranger).values()) == {0}, "another tenant's token gets nothing of hers"
     assert email not in json.dumps(stranger)
     assert FEEDBACK not in json.dumps(stranger)
+    for service in platform.values():
+        async with httpx.AsyncClient(base_url=service.url, timeout=10) as client:
+            anonymous = await client.get("/personal-data", params={"participant_id": mentee})
+            no_id = await client.get("/personal-data", headers=bearer(token))
+        assert (anonymous.status_code, no_id.status_code) == (401, 400), service.name
+        assert mentee not in anonymous.text
     unknown = await export(platform, token, "personne-inconnue")
     assert set(records(unknown).values()) == {0}
     assert records(unknown).keys() == records(mine).keys(), "every section, empty"
