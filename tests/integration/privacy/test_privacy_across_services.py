@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from binome_shared.contracts.sessions_messages import (
     SetObjective,
 )
 from binome_shared.contracts.topics import PRIVACY_EVENTS
+from tests.integration.notifications.test_notifications_service_delivery import sink
 from tests.support.platform import Kafka, ProvisionedDatabase, ServiceProcess, read_envelopes
 from tests.support.programmes import TENANT, hr_command, programme_definition
 from tests.support.tokens import TokenIssuer, bearer
@@ -48,10 +48,7 @@ NOTES = "Démonstration de l'outil de montage"
 SERVICES = ("pairing", "sessions", "notifications")
 
 
-@pytest.fixture
-async def sink(tmp_path: Path) -> AsyncIterator[SmtpSink]:
-    async with SmtpSink(directory=tmp_path / "mail") as running:
-        yield running
+__all__ = ["sink"]  # the SMTP sink fixture, shared with the notifications tests
 
 
 async def start_platform(
