@@ -486,3 +486,6 @@ async def test_an_erasure_deletes_the_profile_and_reporting_lines_and_ends_the_p
     )
     [report] = service.outbox.of_type(MatchingCompleted)
     assert report.mentees == 0, "an erased profile is never solved again"
+    [proof] = proofs(service.outbox.envelopes)
+    assert proof.erased == {"enrolments": 1, "reporting_lines": 2, "pairs_ended": 1}
+    assert service.outbox.envelopes[-1].partition_key() == "E1", "keyed by the person"
