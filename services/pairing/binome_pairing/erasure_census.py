@@ -3,7 +3,9 @@
 
 Counted before the erasure, through the repository the handler holds, without locking
 anything the handler does not lock itself: the pairs are read, not selected for update, so
-the programme row stays the first lock a programme's command takes.
+the programme row stays the first lock a programme's command takes. The price: a round of
+another programme that commits between this count and the erasure's lock on that programme
+is not counted (the erasure still ends its pairs; only the proof's figure is short).
 """
 
 from __future__ import annotations
