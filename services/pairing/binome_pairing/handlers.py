@@ -369,7 +369,7 @@ async def _decidable_pair(
         raise RejectedError(
             "unknown_pair",
             f"no pair {pair_id} in programme {envelope.programme_id} of this tenant / "
-            f"aucun binôme {pair_id} dans ce programme de ce client",
+            f"binôme {pair_id} inconnu dans ce programme de ce client",
         )
     if pair.status is not expected:
         raise RejectedError(
