@@ -18,14 +18,15 @@ from binome_shared.contracts.privacy_events import ErasedKind
 
 
 async def erasure_census(
-    pairing: PairingRepository, programmes: Sequence[str], participant_id: str
+    pairing: PairingRepository, tenant_id: str, programmes: Sequence[str], participant_id: str
 ) -> dict[ErasedKind, int]:
-    """The profiles, org-chart lines and active pairs of the person in these programmes."""
+    """The profiles, org-chart lines and active pairs of the person in these programmes of
+    the tenant."""
     pairs = lines = 0
     for programme_id in programmes:
-        active = await pairing.pairs_with_status(programme_id, ACTIVE_PAIR_STATUSES)
+        active = await pairing.pairs_with_status(tenant_id, programme_id, ACTIVE_PAIR_STATUSES)
         pairs += sum(participant_id in (pair.mentor_id, pair.mentee_id) for pair in active)
-        chart = await pairing.reporting_lines(programme_id)
+        chart = await pairing.reporting_lines(tenant_id, programme_id)
         lines += sum(participant_id in (line.employee_id, line.manager_id) for line in chart)
     return {
         ErasedKind.ENROLMENTS: len(programmes),

@@ -4,6 +4,9 @@ Every handler runs in the transaction that records the command as processed; eve
 through the outbox in that same transaction. Rounds are solved by the pure engine
 (:mod:`binome_pairing.domain`) through a :class:`~binome_pairing.rounds.RoundSolver` (see
 :mod:`binome_pairing.matching`), so a preview is the same computation, minus the writes.
+Everything is looked up within the envelope's tenant: ids are namespaced by tenant, so a
+command naming a programme or pair of another tenant finds nothing and is refused as
+``unknown_programme`` or ``unknown_pair``, exactly as for an id nobody uses.
 Refusals raise :class:`RejectedError` (the command is dead-lettered with its reason); pairing
 parks nothing: HR's commands share one topic keyed by programme, so what a command needs
 came before it or never will.
@@ -86,12 +89,10 @@ class MessageHandlers:
         )
 
     async def define_programme(self, envelope: Envelope[DefineProgramme], uow: UnitOfWork) -> None:
-        """Create or replace a programme's definition."""
+        """Create or replace the tenant's programme definition (another tenant's programme of
+        the same id is a programme of its own, untouched)."""
         await self._repository(uow.conn).save_programme(
-            envelope.programme_id,
-            tenant_id=envelope.tenant_id,
-            definition=envelope.data,
-            at=uow.now,
+            envelope.tenant_id, envelope.programme_id, definition=envelope.data, at=uow.now
         )
 
     async def record_reporting_lines(
@@ -99,8 +100,10 @@ class MessageHandlers:
     ) -> None:
         """Remember the org chart, so management chains are known beyond enrolled people."""
         pairing = self._repository(uow.conn)
-        await _programme(pairing, envelope.programme_id)
-        await pairing.save_reporting_lines(envelope.programme_id, envelope.data.lines)
+        await _programme(pairing, envelope)
+        await pairing.save_reporting_lines(
+            envelope.tenant_id, envelope.programme_id, envelope.data.lines
+        )
 
     async def enrol_participants(
         self, envelopes: Sequence[Envelope[EnrolParticipant]], uow: UnitOfWork
@@ -112,13 +115,16 @@ class MessageHandlers:
         then redoes the run one enrolment at a time, so each refusal names its own command.
         """
         pairing = self._repository(uow.conn)
-        for programme_id, grouped in itertools.groupby(envelopes, key=lambda e: e.programme_id):
-            definition = await _programme(pairing, programme_id)
+        # Two tenants' programmes of the same id share a partition: a run is cut by both.
+        for (tenant_id, programme_id), grouped in itertools.groupby(
+            envelopes, key=lambda e: (e.tenant_id, e.programme_id)
+        ):
             commands = list(grouped)
+            definition = await _programme(pairing, commands[0])
             profiles = [envelope.data.participant for envelope in commands]
             people = [profile.participant_id for profile in profiles]
-            statuses = await pairing.participant_statuses(programme_id, people)
-            erased = await pairing.erased_among(commands[0].tenant_id, people)
+            statuses = await pairing.participant_statuses(tenant_id, programme_id, people)
+            erased = await pairing.erased_among(tenant_id, people)
             seen: set[str] = set()
             for profile in profiles:
                 if profile.participant_id in erased:
@@ -128,24 +134,24 @@ class MessageHandlers:
                     raise _already_enrolled(programme_id, profile.participant_id)
                 seen.add(profile.participant_id)
                 _refuse_invalid(definition, profile)
-            await pairing.save_participants(programme_id, profiles, at=uow.now)
+            await pairing.save_participants(tenant_id, programme_id, profiles, at=uow.now)
 
     async def update_participant(
         self, envelope: Envelope[UpdateParticipant], uow: UnitOfWork
     ) -> None:
         """Replace an enrolled participant's profile (a pair in progress keeps its members)."""
         pairing = self._repository(uow.conn)
-        programme_id = envelope.programme_id
-        definition = await _programme(pairing, programme_id)
+        tenant_id, programme_id = envelope.tenant_id, envelope.programme_id
+        definition = await _programme(pairing, envelope)
         profile = envelope.data.participant
-        status = await _status(pairing, programme_id, profile.participant_id)
+        status = await _status(pairing, envelope, profile.participant_id)
         if status is not ParticipantStatus.ENROLLED:
             raise RejectedError(
                 "unknown_participant",
                 f"{profile.participant_id} is not enrolled in {programme_id} "
                 f"(status: {status or 'never enrolled'}) / n'est pas inscrit",
             )
-        pairs = await pairing.active_pairs_of(programme_id, profile.participant_id)
+        pairs = await pairing.active_pairs_of(tenant_id, programme_id, profile.participant_id)
         held = (
             role_in_pair(profile.participant_id, mentor_id=pairs[0].mentor_id)
             if pairs
@@ -158,7 +164,7 @@ class MessageHandlers:
                 "dissoudre le binôme d'abord",
             )
         _refuse_invalid(definition, profile)
-        await pairing.save_participants(programme_id, [profile], at=uow.now)
+        await pairing.save_participants(tenant_id, programme_id, [profile], at=uow.now)
 
     async def withdraw_participant(
         self, envelope: Envelope[WithdrawParticipant], uow: UnitOfWork
@@ -170,7 +176,11 @@ class MessageHandlers:
             pairing, envelope, uow, DissolutionReason.WITHDRAWN, detail=envelope.data.reason
         )
         await pairing.set_participant_status(
-            envelope.programme_id, participant_id, ParticipantStatus.WITHDRAWN, at=uow.now
+            envelope.tenant_id,
+            envelope.programme_id,
+            participant_id,
+            ParticipantStatus.WITHDRAWN,
+            at=uow.now,
         )
         await self._repair(pairing, envelope, uow)
 
@@ -193,13 +203,13 @@ class MessageHandlers:
             await prove_erasure(uow, envelope, ErasingService.PAIRING)
             return
         programmes = await pairing.programmes_holding(tenant_id, participant_id)
-        held = await erasure_census(pairing, programmes, participant_id)
+        held = await erasure_census(pairing, tenant_id, programmes, participant_id)
         if not programmes:
             logger.info("erased participant was never enrolled: erasure remembered only")
         for programme_id in programmes:
             in_programme = envelope.model_copy(update={"programme_id": programme_id})
             await self._leave(pairing, in_programme, uow, DissolutionReason.ERASED, detail="")
-            await pairing.erase_participant(programme_id, participant_id, at=uow.now)
+            await pairing.erase_participant(tenant_id, programme_id, participant_id, at=uow.now)
             await self._repair(pairing, in_programme, uow)
         await prove_erasure(uow, envelope, ErasingService.PAIRING, erased=held)
 
@@ -215,7 +225,7 @@ class MessageHandlers:
         """HR accepts a proposal: the pair is formed."""
         pairing = self._repository(uow.conn)
         pair = await _decidable_pair(pairing, envelope, envelope.data.pair_id, PairStatus.PROPOSED)
-        await pairing.decide_pair(pair.pair_id, PairStatus.FORMED, at=uow.now)
+        await pairing.decide_pair(envelope.tenant_id, pair.pair_id, PairStatus.FORMED, at=uow.now)
         formed = translation.pair_announced(replace(pair, status=PairStatus.FORMED))
         await uow.publish(translation.caused_by(envelope, uow, formed, pair.pair_id))
 
@@ -223,7 +233,7 @@ class MessageHandlers:
         """HR refuses a proposal: these two are never proposed together again."""
         pairing = self._repository(uow.conn)
         pair = await _decidable_pair(pairing, envelope, envelope.data.pair_id, PairStatus.PROPOSED)
-        await pairing.decide_pair(pair.pair_id, PairStatus.REJECTED, at=uow.now)
+        await pairing.decide_pair(envelope.tenant_id, pair.pair_id, PairStatus.REJECTED, at=uow.now)
         rejected = PairRejected(pair_id=pair.pair_id, reason=envelope.data.reason)
         await uow.publish(translation.caused_by(envelope, uow, rejected, pair.pair_id))
 
@@ -231,7 +241,9 @@ class MessageHandlers:
         """HR ends a formed pair; both members are re-paired if possible."""
         pairing = self._repository(uow.conn)
         pair = await _decidable_pair(pairing, envelope, envelope.data.pair_id, PairStatus.FORMED)
-        await pairing.decide_pair(pair.pair_id, PairStatus.DISSOLVED, at=uow.now)
+        await pairing.decide_pair(
+            envelope.tenant_id, pair.pair_id, PairStatus.DISSOLVED, at=uow.now
+        )
         dissolved = PairDissolved(
             pair_id=pair.pair_id,
             reason=DissolutionReason.HR_DECISION,
@@ -250,18 +262,19 @@ class MessageHandlers:
         detail: str,
     ) -> None:
         """End the leaver's pairs: a formed one is dissolved, a proposal superseded."""
-        programme_id, participant_id = envelope.programme_id, envelope.data.participant_id
-        await _programme(pairing, programme_id)
-        if await _status(pairing, programme_id, participant_id) is None:
+        tenant_id, programme_id = envelope.tenant_id, envelope.programme_id
+        participant_id = envelope.data.participant_id
+        await _programme(pairing, envelope)
+        if await _status(pairing, envelope, participant_id) is None:
             raise RejectedError(
                 "unknown_participant",
                 f"{participant_id} was never enrolled in {programme_id} / jamais inscrit",
             )
-        for pair in await pairing.active_pairs_of(programme_id, participant_id):
+        for pair in await pairing.active_pairs_of(tenant_id, programme_id, participant_id):
             ended = (
                 PairStatus.DISSOLVED if pair.status is PairStatus.FORMED else PairStatus.SUPERSEDED
             )
-            await pairing.decide_pair(pair.pair_id, ended, at=uow.now)
+            await pairing.decide_pair(tenant_id, pair.pair_id, ended, at=uow.now)
             event = translation.pair_ended(pair, reason, detail)
             await uow.publish(translation.caused_by(envelope, uow, event, pair.pair_id))
 
@@ -269,7 +282,7 @@ class MessageHandlers:
         self, pairing: PairingRepository, envelope: Envelope[Message], uow: UnitOfWork
     ) -> None:
         """After a pair ends, pair whoever is free again, keeping every other pair as it is."""
-        if await pairing.rounds_run(envelope.programme_id) == 0:
+        if await pairing.rounds_run(envelope.tenant_id, envelope.programme_id) == 0:
             return  # no round has been run yet: HR will ask for one
         request = RoundRequest(
             round_id=f"repair-{envelope.id.hex[:12]}", scope=MatchingScope.UNMATCHED, preview=False
@@ -283,7 +296,7 @@ class MessageHandlers:
         uow: UnitOfWork,
         request: RoundRequest,
     ) -> None:
-        definition = await _programme(pairing, envelope.programme_id)
+        definition = await _programme(pairing, envelope)
         await run_round(
             pairing,
             self._solver,
@@ -294,23 +307,30 @@ class MessageHandlers:
         )
 
 
-async def _programme(pairing: PairingRepository, programme_id: str) -> DefineProgramme:
-    definition = await pairing.programme(programme_id)
+async def _programme(pairing: PairingRepository, envelope: Envelope[Message]) -> DefineProgramme:
+    """The definition of the programme ``envelope`` names, in the envelope's tenant."""
+    definition = await pairing.programme(envelope.tenant_id, envelope.programme_id)
     if definition is None:
         # HR commands share one topic keyed by programme, so DefineProgramme would have
-        # come first: waiting would not help.
+        # come first: waiting would not help. Another tenant's programme of that id is
+        # neither used nor mentioned: to this tenant it does not exist.
         raise RejectedError(
             "unknown_programme",
-            f"programme {programme_id} is not defined: send DefineProgramme first / "
-            "programme inconnu : envoyer DefineProgramme d'abord",
+            f"programme {envelope.programme_id} is not defined in this tenant: send "
+            "DefineProgramme first / programme inconnu de ce client : envoyer DefineProgramme "
+            "d'abord",
         )
     return definition
 
 
 async def _status(
-    pairing: PairingRepository, programme_id: str, participant_id: str
+    pairing: PairingRepository, envelope: Envelope[Message], participant_id: str
 ) -> ParticipantStatus | None:
-    return (await pairing.participant_statuses(programme_id, [participant_id])).get(participant_id)
+    """The person's status in ``envelope``'s programme (None: never enrolled there)."""
+    statuses = await pairing.participant_statuses(
+        envelope.tenant_id, envelope.programme_id, [participant_id]
+    )
+    return statuses.get(participant_id)
 
 
 def _already_enrolled(programme_id: str, participant_id: str) -> RejectedError:
@@ -349,11 +369,14 @@ async def _decidable_pair(
     expected: PairStatus,
 ) -> PairRecord:
     """The pair HR decides on, if it is in this programme and in the ``expected`` status."""
-    await _programme(pairing, envelope.programme_id)
-    pair = await pairing.pair(pair_id)
+    await _programme(pairing, envelope)
+    pair = await pairing.pair(envelope.tenant_id, pair_id)
     if pair is None or pair.programme_id != envelope.programme_id:
+        # Another tenant's pair of that id (same programme id and people) is not seen.
         raise RejectedError(
-            "unknown_pair", f"no pair {pair_id} in {envelope.programme_id} / binôme inconnu"
+            "unknown_pair",
+            f"no pair {pair_id} in programme {envelope.programme_id} of this tenant / "
+            f"binôme {pair_id} inconnu dans ce programme de ce client",
         )
     if pair.status is not expected:
         raise RejectedError(

@@ -51,21 +51,21 @@ async def run_round(
 ) -> None:
     """Solve a round of ``envelope``'s programme; unless it is a preview, record its pairs
     (and their events); always publish its report (``MatchingCompleted``)."""
-    programme_id = envelope.programme_id
+    tenant_id, programme_id = envelope.tenant_id, envelope.programme_id
     # The transaction stays open while the round is solved (one connection held, the rest
     # of the consumer's batch waiting): the pairs then commit with the command's inbox row,
     # so a round interrupted anywhere (crash, shutdown, lost worker) is solved again whole.
-    solved = await solver(await _problem(pairing, programme_id, definition, request.scope))
+    solved = await solver(await _problem(pairing, envelope, definition, request.scope))
     if not request.preview:
         if request.scope is MatchingScope.FULL:
-            await pairing.supersede_proposals(programme_id, at=uow.now)
+            await pairing.supersede_proposals(tenant_id, programme_id, at=uow.now)
         status = new_pair_status(
             formed_at_once=definition.rules.approval_mode is ApprovalMode.AUTOMATIC
         )
         await _record_new_pairs(
             pairing, solved, envelope=envelope, uow=uow, status=status, round_id=request.round_id
         )
-        await pairing.count_round(programme_id)
+        await pairing.count_round(tenant_id, programme_id)
     report = translation.matching_completed(
         solved.report,
         round_id=request.round_id,
@@ -77,18 +77,20 @@ async def run_round(
 
 async def _problem(
     pairing: PairingRepository,
-    programme_id: str,
+    envelope: Envelope[Message],
     definition: DefineProgramme,
     scope: MatchingScope,
 ) -> RoundProblem:
+    """What the round of ``envelope``'s programme, in its tenant, is solved from."""
     rules = definition.rules
-    kept = await pairing.pairs_with_status(programme_id, kept_pair_statuses(scope))
-    ended = await pairing.pairs_with_status(programme_id, (PairStatus.DISSOLVED,))
-    rejected = await pairing.pairs_with_status(programme_id, (PairStatus.REJECTED,))
+    programme = (envelope.tenant_id, envelope.programme_id)
+    kept = await pairing.pairs_with_status(*programme, kept_pair_statuses(scope))
+    ended = await pairing.pairs_with_status(*programme, (PairStatus.DISSOLVED,))
+    rejected = await pairing.pairs_with_status(*programme, (PairStatus.REJECTED,))
     return RoundProblem(
         rules=rules,
-        profiles_json=await pairing.enrolled_profiles_json(programme_id),
-        reporting_lines=await pairing.reporting_lines(programme_id),
+        profiles_json=await pairing.enrolled_profiles_json(*programme),
+        reporting_lines=await pairing.reporting_lines(*programme),
         locked_pairs=[(pair.mentor_id, pair.mentee_id) for pair in kept],
         forbidden_pairs=excluded_pairs(
             rules=rules,
@@ -121,7 +123,7 @@ async def _record_new_pairs(
             )
             for pair in solved.new_pairs(start, start + PAIRS_PER_WRITE)
         ]
-        await pairing.add_pairs(records)
+        await pairing.add_pairs(envelope.tenant_id, records)
         await uow.publish_many(
             [
                 translation.caused_by(

@@ -36,7 +36,7 @@ from binome_pairing.adapters.repository import PostgresPairing
 from binome_shared.contracts.hr_commands import RequestMatching
 from tests.support.health_watch import POLL_EVERY, watching_health
 from tests.support.platform import Kafka, ProvisionedDatabase
-from tests.support.programmes import NOW, hr_command, programme_definition
+from tests.support.programmes import NOW, TENANT, hr_command, programme_definition
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
@@ -84,8 +84,8 @@ async def seed_participants(database: ProvisionedDatabase, cohort: Any) -> None:
     try:
         async with conn.transaction():
             pairing = PostgresPairing(conn)
-            await pairing.save_participants(PROGRAMME, cohort.participants, at=NOW)
-            await pairing.save_reporting_lines(PROGRAMME, cohort.reporting_lines)
+            await pairing.save_participants(TENANT, PROGRAMME, cohort.participants, at=NOW)
+            await pairing.save_reporting_lines(TENANT, PROGRAMME, cohort.reporting_lines)
     finally:
         await conn.close()
 

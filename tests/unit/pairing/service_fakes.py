@@ -24,138 +24,160 @@ NOW = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
 
 
 class FakePairing(FakeErasures):
-    """A PairingRepository over dictionaries, keyed as the Postgres tables are."""
+    """A PairingRepository over dictionaries, keyed as the Postgres tables are: every key
+    leads with the tenant, and every method sees only the tenant it is given."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.programmes: dict[str, DefineProgramme] = {}
-        self.tenants: dict[str, str] = {}
-        self.rounds: dict[str, int] = {}
-        self.statuses: dict[tuple[str, str], ParticipantStatus] = {}
-        self.profiles: dict[tuple[str, str], ParticipantProfile | None] = {}
-        self.lines: dict[tuple[str, str], str] = {}
-        self.pairs: dict[str, PairRecord] = {}
+        self.programmes: dict[tuple[str, str], DefineProgramme] = {}
+        self.rounds: dict[tuple[str, str], int] = {}
+        self.statuses: dict[tuple[str, str, str], ParticipantStatus] = {}
+        self.profiles: dict[tuple[str, str, str], ParticipantProfile | None] = {}
+        self.lines: dict[tuple[str, str, str], str] = {}
+        self.pairs: dict[tuple[str, str], PairRecord] = {}
         self.writes: list[int] = []
         """How many participants (or pairs, negative) each ``executemany`` wrote."""
 
-    async def programme(self, programme_id: str) -> DefineProgramme | None:
-        return self.programmes.get(programme_id)
+    async def programme(self, tenant_id: str, programme_id: str) -> DefineProgramme | None:
+        return self.programmes.get((tenant_id, programme_id))
 
     async def save_programme(
-        self, programme_id: str, *, tenant_id: str, definition: DefineProgramme, at: datetime
+        self, tenant_id: str, programme_id: str, *, definition: DefineProgramme, at: datetime
     ) -> None:
         del at
-        self.programmes[programme_id] = definition
-        self.tenants[programme_id] = tenant_id
-        self.rounds.setdefault(programme_id, 0)
+        self.programmes[tenant_id, programme_id] = definition
+        self.rounds.setdefault((tenant_id, programme_id), 0)
 
-    async def rounds_run(self, programme_id: str) -> int:
-        return self.rounds.get(programme_id, 0)
+    async def rounds_run(self, tenant_id: str, programme_id: str) -> int:
+        return self.rounds.get((tenant_id, programme_id), 0)
 
-    async def count_round(self, programme_id: str) -> None:
-        self.rounds[programme_id] += 1
+    async def count_round(self, tenant_id: str, programme_id: str) -> None:
+        self.rounds[tenant_id, programme_id] += 1
 
     async def participant_statuses(
-        self, programme_id: str, participant_ids: Sequence[str]
+        self, tenant_id: str, programme_id: str, participant_ids: Sequence[str]
     ) -> dict[str, ParticipantStatus]:
         return {
-            person: self.statuses[programme_id, person]
+            person: self.statuses[tenant_id, programme_id, person]
             for person in participant_ids
-            if (programme_id, person) in self.statuses
+            if (tenant_id, programme_id, person) in self.statuses
         }
 
     async def save_participants(
-        self, programme_id: str, profiles: Sequence[ParticipantProfile], *, at: datetime
+        self,
+        tenant_id: str,
+        programme_id: str,
+        profiles: Sequence[ParticipantProfile],
+        *,
+        at: datetime,
     ) -> None:
         del at
+        assert (tenant_id, programme_id) in self.programmes, "the foreign key"
         for profile in profiles:
-            self.statuses[programme_id, profile.participant_id] = ParticipantStatus.ENROLLED
-            self.profiles[programme_id, profile.participant_id] = profile
+            key = (tenant_id, programme_id, profile.participant_id)
+            self.statuses[key] = ParticipantStatus.ENROLLED
+            self.profiles[key] = profile
         self.writes.append(len(profiles))
 
     async def set_participant_status(
-        self, programme_id: str, participant_id: str, status: ParticipantStatus, *, at: datetime
+        self,
+        tenant_id: str,
+        programme_id: str,
+        participant_id: str,
+        status: ParticipantStatus,
+        *,
+        at: datetime,
     ) -> None:
         del at
-        self.statuses[programme_id, participant_id] = status
+        self.statuses[tenant_id, programme_id, participant_id] = status
 
     async def erase_participant(
-        self, programme_id: str, participant_id: str, *, at: datetime
+        self, tenant_id: str, programme_id: str, participant_id: str, *, at: datetime
     ) -> None:
         del at
-        self.statuses[programme_id, participant_id] = ParticipantStatus.ERASED
-        self.profiles[programme_id, participant_id] = None
+        self.statuses[tenant_id, programme_id, participant_id] = ParticipantStatus.ERASED
+        self.profiles[tenant_id, programme_id, participant_id] = None
         self.lines = {
             key: manager
             for key, manager in self.lines.items()
-            if key[0] != programme_id or participant_id not in (key[1], manager)
+            if key[:2] != (tenant_id, programme_id) or participant_id not in (key[2], manager)
         }
 
     async def programmes_holding(self, tenant_id: str, participant_id: str) -> list[str]:
         return sorted(
             programme
-            for (programme, person), status in self.statuses.items()
-            if person == participant_id
-            and self.tenants[programme] == tenant_id
+            for (tenant, programme, person), status in self.statuses.items()
+            if (tenant, person) == (tenant_id, participant_id)
             and status is not ParticipantStatus.ERASED
         )
 
-    async def enrolled_profiles_json(self, programme_id: str) -> list[str]:
+    async def enrolled_profiles_json(self, tenant_id: str, programme_id: str) -> list[str]:
         return [
             profile.model_dump_json()
-            for (programme, person), profile in sorted(self.profiles.items())
-            if programme == programme_id
+            for (tenant, programme, person), profile in sorted(self.profiles.items())
+            if (tenant, programme) == (tenant_id, programme_id)
             and profile is not None
-            and self.statuses[programme, person] is ParticipantStatus.ENROLLED
-            and (self.tenants[programme], person) not in self.erased
+            and self.statuses[tenant, programme, person] is ParticipantStatus.ENROLLED
+            and (tenant, person) not in self.erased
         ]
 
-    async def save_reporting_lines(self, programme_id: str, lines: Sequence[ReportingLine]) -> None:
+    async def save_reporting_lines(
+        self, tenant_id: str, programme_id: str, lines: Sequence[ReportingLine]
+    ) -> None:
         for line in lines:
-            self.lines[programme_id, line.employee_id] = line.manager_id
+            self.lines[tenant_id, programme_id, line.employee_id] = line.manager_id
 
-    async def reporting_lines(self, programme_id: str) -> list[ReportingLine]:
+    async def reporting_lines(self, tenant_id: str, programme_id: str) -> list[ReportingLine]:
         return [
             ReportingLine(employee_id=employee, manager_id=manager)
-            for (programme, employee), manager in self.lines.items()
-            if programme == programme_id
+            for (tenant, programme, employee), manager in self.lines.items()
+            if (tenant, programme) == (tenant_id, programme_id)
         ]
 
     async def pairs_with_status(
-        self, programme_id: str, statuses: Sequence[PairStatus]
+        self, tenant_id: str, programme_id: str, statuses: Sequence[PairStatus]
     ) -> list[StoredPair]:
         return [
             _stored(pair)
-            for pair in self.pairs.values()
-            if pair.programme_id == programme_id and pair.status in statuses
+            for (tenant, _), pair in self.pairs.items()
+            if (tenant, pair.programme_id) == (tenant_id, programme_id) and pair.status in statuses
         ]
 
-    async def active_pairs_of(self, programme_id: str, participant_id: str) -> list[StoredPair]:
+    async def active_pairs_of(
+        self, tenant_id: str, programme_id: str, participant_id: str
+    ) -> list[StoredPair]:
         return [
             pair
-            for pair in await self.pairs_with_status(programme_id, ACTIVE_PAIR_STATUSES)
+            for pair in await self.pairs_with_status(tenant_id, programme_id, ACTIVE_PAIR_STATUSES)
             if participant_id in (pair.mentor_id, pair.mentee_id)
         ]
 
-    async def pair(self, pair_id: str) -> PairRecord | None:
-        return self.pairs.get(pair_id)
+    async def pair(self, tenant_id: str, pair_id: str) -> PairRecord | None:
+        return self.pairs.get((tenant_id, pair_id))
 
-    async def add_pairs(self, pairs: Sequence[PairRecord]) -> None:
+    async def add_pairs(self, tenant_id: str, pairs: Sequence[PairRecord]) -> None:
         for pair in pairs:
-            assert pair.pair_id not in self.pairs, "pairs.pair_id is the primary key"
-            self.pairs[pair.pair_id] = pair
+            key = (tenant_id, pair.pair_id)
+            assert key not in self.pairs, "pairs' primary key is (tenant_id, pair_id)"
+            self.pairs[key] = pair
         self.writes.append(-len(pairs))
 
-    async def decide_pair(self, pair_id: str, status: PairStatus, *, at: datetime) -> None:
-        self.pairs[pair_id] = replace(self.pairs[pair_id], status=status, decided_at=at)
+    async def decide_pair(
+        self, tenant_id: str, pair_id: str, status: PairStatus, *, at: datetime
+    ) -> None:
+        key = (tenant_id, pair_id)
+        self.pairs[key] = replace(self.pairs[key], status=status, decided_at=at)
 
-    async def supersede_proposals(self, programme_id: str, *, at: datetime) -> None:
-        for pair in list(self.pairs.values()):
-            if pair.programme_id == programme_id and pair.status is PairStatus.PROPOSED:
-                await self.decide_pair(pair.pair_id, PairStatus.SUPERSEDED, at=at)
+    async def supersede_proposals(self, tenant_id: str, programme_id: str, *, at: datetime) -> None:
+        for pair in await self.pairs_with_status(tenant_id, programme_id, [PairStatus.PROPOSED]):
+            await self.decide_pair(tenant_id, pair.pair_id, PairStatus.SUPERSEDED, at=at)
 
-    def with_status(self, status: PairStatus) -> list[PairRecord]:
-        return [pair for pair in self.pairs.values() if pair.status is status]
+    def with_status(self, status: PairStatus, tenant_id: str = TENANT) -> list[PairRecord]:
+        return [
+            pair
+            for (tenant, _), pair in self.pairs.items()
+            if tenant == tenant_id and pair.status is status
+        ]
 
 
 def _stored(pair: PairRecord) -> StoredPair:
@@ -197,7 +219,9 @@ def unit_of_work(
     )
 
 
-def envelope(data: Message, *, programme_id: str = PROGRAMME) -> Envelope[Any]:
+def envelope(
+    data: Message, *, programme_id: str = PROGRAMME, tenant_id: str = TENANT
+) -> Envelope[Any]:
     return Envelope.new(
-        data, source="/hr/test", time=NOW, tenant_id=TENANT, programme_id=programme_id
+        data, source="/hr/test", time=NOW, tenant_id=tenant_id, programme_id=programme_id
     )

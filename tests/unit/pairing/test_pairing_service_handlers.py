@@ -7,16 +7,12 @@ topic, or never will.
 
 from __future__ import annotations
 
-import uuid
-from typing import Any
-
 import pytest
 
 from binome_pairing.bootstrap import definition
 from binome_pairing.domain.lifecycle import PairStatus, ParticipantStatus
 from binome_pairing.handlers import ROUTES, MessageHandlers
 from binome_pairing.matching import PAIRS_PER_WRITE
-from binome_pairing.rounds import solve_in_process
 from binome_shared.contracts.hr_commands import (
     HR_COMMAND_TYPES,
     ApprovePair,
@@ -39,66 +35,20 @@ from binome_shared.contracts.pairing_events import (
     PairProposed,
     PairRejected,
 )
-from binome_shared.contracts.participants import ParticipantProfile, ParticipantRole, ReportingLine
-from binome_shared.contracts.programme import ApprovalMode, ProgrammeRules
+from binome_shared.contracts.participants import ParticipantRole, ReportingLine
+from binome_shared.contracts.programme import ApprovalMode
 from binome_shared.messaging.errors import AwaitingPrerequisiteError, RejectedError
-from binome_shared.messaging.routes import Batched, dispatch
+from binome_shared.messaging.routes import Batched
 from tests.support.erasures import proofs
 from tests.support.programmes import programme_definition
 
 from .pairing_builders import mentee, mentor, rules
-from .service_fakes import NOW, PROGRAMME, TENANT, FakeOutbox, FakePairing, envelope, unit_of_work
+from .service_fakes import NOW, PROGRAMME, TENANT
+from .service_harness import Service
 
 pytestmark = pytest.mark.unit
 
 OTHER = "prog-2027-b"
-
-
-class Service:
-    """Pairing's handlers over fakes, rounds solved in process, and a way to feed them."""
-
-    def __init__(self) -> None:
-        self.pairing = FakePairing()
-        self.outbox = FakeOutbox()
-        self.routes = MessageHandlers(
-            repository=lambda conn: self.pairing, solver=solve_in_process
-        ).routes()
-
-    async def handle(self, *messages: Any, programme_id: str = PROGRAMME) -> uuid.UUID:
-        """Hand ``messages`` (all of one type) to their route, as one consumer run; the last
-        envelope's id."""
-        wrapped = [envelope(message, programme_id=programme_id) for message in messages]
-        uow = unit_of_work(self.outbox, conn=self.pairing.register_connection())
-        await dispatch(self.routes[type(messages[0])], wrapped, uow)
-        return wrapped[-1].id
-
-    async def refused(self, message: Any, code: str) -> RejectedError:
-        published = len(self.outbox.envelopes)
-        with pytest.raises(RejectedError) as refusal:
-            await self.handle(message)
-        assert refusal.value.code == code
-        assert len(self.outbox.envelopes) == published, "a refusal publishes nothing"
-        return refusal.value
-
-    def profile(self, person_id: str) -> ParticipantProfile:
-        profile = self.pairing.profiles[PROGRAMME, person_id]
-        assert profile is not None
-        return profile
-
-    async def programme(self, programme_rules: ProgrammeRules | None = None) -> None:
-        await self.handle(programme_definition(programme_rules or rules()))
-
-    async def enrolled(self, *profiles: ParticipantProfile) -> None:
-        await self.handle(*[EnrolParticipant(participant=profile) for profile in profiles])
-
-    async def paired(self, *, approval: ApprovalMode = ApprovalMode.AUTOMATIC) -> str:
-        """A programme with one mentor and one mentee, matched in a first round: the pair."""
-        await self.programme(rules().model_copy(update={"approval_mode": approval}))
-        await self.enrolled(mentor("M1"), mentee("E1"))
-        await self.handle(RequestMatching(round_id="r1"))
-        [pair] = self.pairing.pairs.values()
-        self.outbox.envelopes.clear()
-        return pair.pair_id
 
 
 def test_every_hr_command_pairing_acts_on_is_routed_as_the_service_routes_it() -> None:
@@ -113,7 +63,7 @@ async def test_a_programme_is_defined_then_replaced() -> None:
     service = Service()
     await service.programme(rules(capacity=1))
     await service.programme(rules(capacity=3))
-    assert service.pairing.programmes[PROGRAMME].rules.mentor_capacity == 3
+    assert service.pairing.programmes[TENANT, PROGRAMME].rules.mentor_capacity == 3
     assert service.outbox.envelopes == []
 
 
@@ -145,7 +95,7 @@ async def test_reporting_lines_are_kept_for_the_programme() -> None:
     await service.handle(
         RecordReportingLines(lines=[ReportingLine(employee_id="E1", manager_id="B2")])
     )
-    assert service.pairing.lines == {(PROGRAMME, "E1"): "B2"}
+    assert service.pairing.lines == {(TENANT, PROGRAMME, "E1"): "B2"}
 
 
 async def test_an_import_run_is_enrolled_in_one_write() -> None:
@@ -161,7 +111,7 @@ async def test_a_record_with_warnings_only_is_enrolled() -> None:
     service = Service()
     await service.programme()
     await service.enrolled(mentor("M1", skills=[]))  # warning: needs coverage will score 0
-    assert service.pairing.statuses[PROGRAMME, "M1"] is ParticipantStatus.ENROLLED
+    assert service.pairing.statuses[TENANT, PROGRAMME, "M1"] is ParticipantStatus.ENROLLED
 
 
 async def test_enrolling_someone_enrolled_or_twice_in_one_run_is_refused() -> None:
@@ -175,7 +125,7 @@ async def test_enrolling_someone_enrolled_or_twice_in_one_run_is_refused() -> No
     with pytest.raises(RejectedError, match="E1") as twice:
         await service.enrolled(mentee("E1"), mentee("E1"))
     assert twice.value.code == "duplicate_participant"
-    assert (PROGRAMME, "E1") not in service.pairing.statuses, "the run wrote nothing"
+    assert (TENANT, PROGRAMME, "E1") not in service.pairing.statuses, "the run wrote nothing"
 
 
 async def test_someone_withdrawn_may_be_enrolled_again() -> None:
@@ -184,7 +134,7 @@ async def test_someone_withdrawn_may_be_enrolled_again() -> None:
     await service.enrolled(mentor("M1"))
     await service.handle(WithdrawParticipant(participant_id="M1"))
     await service.enrolled(mentor("M1", site="Lyon"))
-    assert service.pairing.statuses[PROGRAMME, "M1"] is ParticipantStatus.ENROLLED
+    assert service.pairing.statuses[TENANT, PROGRAMME, "M1"] is ParticipantStatus.ENROLLED
 
 
 async def test_an_update_replaces_the_profile_of_someone_enrolled() -> None:
@@ -233,7 +183,7 @@ async def test_a_round_forms_pairs_at_once_under_automatic_approval() -> None:
     assert (report.data.pairs, report.data.mentees, report.data.preview) == (1, 2, False)
     unmatched = {"E1", "E2"} - {pair.mentee.participant_id}
     assert {item.participant_id for item in report.data.unmatched} == unmatched
-    assert service.pairing.rounds[PROGRAMME] == 1
+    assert service.pairing.rounds[TENANT, PROGRAMME] == 1
 
 
 async def test_a_round_proposes_pairs_when_hr_approves() -> None:
@@ -249,7 +199,7 @@ async def test_a_preview_keeps_nothing_and_says_it_is_one() -> None:
     await service.enrolled(mentor("M1"), mentee("E1"))
     await service.handle(RequestMatching(round_id="r1", preview=True))
     assert service.pairing.pairs == {}
-    assert service.pairing.rounds[PROGRAMME] == 0
+    assert service.pairing.rounds[TENANT, PROGRAMME] == 0
     [report] = service.outbox.of_type(MatchingCompleted)
     assert (report.preview, report.pairs) == (True, 1)
 
@@ -271,12 +221,12 @@ async def test_a_round_for_the_unmatched_keeps_proposals_and_a_full_one_supersed
     service = Service()
     first = await service.paired(approval=ApprovalMode.HR_APPROVES)
     await service.handle(RequestMatching(round_id="r2"))
-    assert service.pairing.pairs[first].status is PairStatus.PROPOSED
+    assert service.pairing.pairs[TENANT, first].status is PairStatus.PROPOSED
     assert len(service.pairing.pairs) == 1
     [report] = service.outbox.of_type(MatchingCompleted)
     assert (report.pairs, report.pairs_kept) == (0, 1)
     await service.handle(RequestMatching(round_id="r3", scope=MatchingScope.FULL))
-    assert service.pairing.pairs[first].status is PairStatus.SUPERSEDED
+    assert service.pairing.pairs[TENANT, first].status is PairStatus.SUPERSEDED
     [again] = service.pairing.with_status(PairStatus.PROPOSED)
     assert (again.round_id, again.mentee.participant_id) == ("r3", "E1")
 
@@ -285,7 +235,7 @@ async def test_approving_a_proposal_forms_it() -> None:
     service = Service()
     pair_id = await service.paired(approval=ApprovalMode.HR_APPROVES)
     await service.handle(ApprovePair(pair_id=pair_id))
-    pair = service.pairing.pairs[pair_id]
+    pair = service.pairing.pairs[TENANT, pair_id]
     assert (pair.status, pair.decided_at) == (PairStatus.FORMED, NOW)
     [formed] = service.outbox.envelopes
     assert isinstance(formed.data, PairFormed)
@@ -299,7 +249,7 @@ async def test_rejecting_a_proposal_keeps_those_two_apart() -> None:
     service = Service()
     pair_id = await service.paired(approval=ApprovalMode.HR_APPROVES)
     await service.handle(RejectPair(pair_id=pair_id, reason="Même équipe"))
-    assert service.pairing.pairs[pair_id].status is PairStatus.REJECTED
+    assert service.pairing.pairs[TENANT, pair_id].status is PairStatus.REJECTED
     assert service.outbox.of_type(PairRejected) == [
         PairRejected(pair_id=pair_id, reason="Même équipe")
     ]
@@ -317,7 +267,7 @@ async def test_a_decision_on_an_unknown_pair_or_a_pair_of_another_programme_is_r
     with pytest.raises(RejectedError) as refusal:
         await service.handle(ApprovePair(pair_id=pair_id), programme_id="prog-other")
     assert refusal.value.code == "unknown_pair"
-    assert service.pairing.pairs[pair_id].status is PairStatus.PROPOSED
+    assert service.pairing.pairs[TENANT, pair_id].status is PairStatus.PROPOSED
 
 
 async def test_dissolving_a_formed_pair_ends_it_and_re_pairs_its_members() -> None:
@@ -326,7 +276,7 @@ async def test_dissolving_a_formed_pair_ends_it_and_re_pairs_its_members() -> No
     await service.refused(RejectPair(pair_id=pair_id), "pair_not_proposed")
     await service.enrolled(mentor("M2"))
     await service.handle(DissolvePair(pair_id=pair_id, reason="Incompatibilité"))
-    assert service.pairing.pairs[pair_id].status is PairStatus.DISSOLVED
+    assert service.pairing.pairs[TENANT, pair_id].status is PairStatus.DISSOLVED
     assert service.outbox.types() == ["PairDissolved", "PairFormed", "MatchingCompleted"]
     dissolved = service.outbox.envelopes[0].data
     assert dissolved == PairDissolved(
@@ -343,8 +293,8 @@ async def test_a_withdrawal_dissolves_the_pair_and_re_pairs_the_partner() -> Non
     pair_id = await service.paired()
     await service.enrolled(mentor("M2"))
     await service.handle(WithdrawParticipant(participant_id="M1", reason="Départ"))
-    assert service.pairing.statuses[PROGRAMME, "M1"] is ParticipantStatus.WITHDRAWN
-    assert service.pairing.pairs[pair_id].status is PairStatus.DISSOLVED
+    assert service.pairing.statuses[TENANT, PROGRAMME, "M1"] is ParticipantStatus.WITHDRAWN
+    assert service.pairing.pairs[TENANT, pair_id].status is PairStatus.DISSOLVED
     assert service.outbox.envelopes[0].data == PairDissolved(
         pair_id=pair_id, reason=DissolutionReason.WITHDRAWN, detail="Départ"
     )
@@ -356,7 +306,7 @@ async def test_a_withdrawal_supersedes_a_proposal_as_a_rejection() -> None:
     service = Service()
     pair_id = await service.paired(approval=ApprovalMode.HR_APPROVES)
     await service.handle(WithdrawParticipant(participant_id="E1"))
-    assert service.pairing.pairs[pair_id].status is PairStatus.SUPERSEDED
+    assert service.pairing.pairs[TENANT, pair_id].status is PairStatus.SUPERSEDED
     assert service.outbox.envelopes[0].data == PairRejected(
         pair_id=pair_id, reason="participant_withdrawn"
     )
@@ -369,7 +319,7 @@ async def test_no_re_pairing_before_the_first_round() -> None:
     await service.enrolled(mentor("M1"), mentee("E1"))
     await service.handle(WithdrawParticipant(participant_id="E1"))
     assert service.outbox.envelopes == []
-    assert service.pairing.statuses[PROGRAMME, "E1"] is ParticipantStatus.WITHDRAWN
+    assert service.pairing.statuses[TENANT, PROGRAMME, "E1"] is ParticipantStatus.WITHDRAWN
 
 
 async def test_leaving_without_ever_enrolling_is_refused() -> None:
@@ -402,7 +352,7 @@ async def test_a_second_erasure_changes_nothing() -> None:
     assert service.outbox.types() == ["ErasureCompleted"], "no repair round, no summary for HR"
     [again] = proofs(service.outbox.envelopes)
     assert (again.already_erased, again.erased_at, again.erased) == (True, NOW, {})
-    assert service.pairing.rounds[PROGRAMME] == 2
+    assert service.pairing.rounds[TENANT, PROGRAMME] == 2
 
 
 async def test_an_erasure_reaches_every_programme_of_the_tenant_and_bars_new_enrolments() -> None:
@@ -421,8 +371,8 @@ async def test_an_erasure_reaches_every_programme_of_the_tenant_and_bars_new_enr
     await service.handle(EraseParticipant(participant_id="E1"))  # sent for the first programme
 
     for programme in (PROGRAMME, OTHER):
-        assert service.pairing.statuses[programme, "E1"] is ParticipantStatus.ERASED
-        assert service.pairing.profiles[programme, "E1"] is None
+        assert service.pairing.statuses[TENANT, programme, "E1"] is ParticipantStatus.ERASED
+        assert service.pairing.profiles[TENANT, programme, "E1"] is None
     dissolved = service.outbox.of_type(PairDissolved)
     assert len(dissolved) == 2
     assert all(d.reason is DissolutionReason.ERASED for d in dissolved)
@@ -478,9 +428,9 @@ async def test_an_erasure_deletes_the_profile_and_reporting_lines_and_ends_the_p
         )
     )
     await service.handle(EraseParticipant(participant_id="E1"))
-    assert service.pairing.statuses[PROGRAMME, "E1"] is ParticipantStatus.ERASED
-    assert service.pairing.profiles[PROGRAMME, "E1"] is None
-    assert service.pairing.lines == {(PROGRAMME, "T2"): "B1"}
+    assert service.pairing.statuses[TENANT, PROGRAMME, "E1"] is ParticipantStatus.ERASED
+    assert service.pairing.profiles[TENANT, PROGRAMME, "E1"] is None
+    assert service.pairing.lines == {(TENANT, PROGRAMME, "T2"): "B1"}
     assert service.outbox.envelopes[0].data == PairDissolved(
         pair_id=pair_id, reason=DissolutionReason.ERASED, detail=""
     )

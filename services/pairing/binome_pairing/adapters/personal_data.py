@@ -2,10 +2,8 @@
 docs/privacy.md): enrolments with their profile, the org-chart lines naming them, and their
 pairs with the explanation of each.
 
-Tenancy: ``participants``, ``reporting_lines`` and ``pairs`` have no ``tenant_id`` column in
-this schema yet; they are filtered by joining to ``programmes``, which has it. TENANCY-MERGE:
-once every table leads with ``tenant_id``, filter on it directly and join on
-``(tenant_id, programme_id)``.
+Every table is keyed by ``(tenant_id, …)`` (migration 0003): each query filters on the
+caller's tenant, so another tenant's person of the same id is never read.
 """
 
 from __future__ import annotations
@@ -20,26 +18,26 @@ from binome_shared.runtime.personal_data import Sections
 KINDS = ("enrolments", "reporting_lines", "pairs")
 
 _ENROLMENTS = """
-SELECT p.programme_id, p.role, p.status, p.profile, p.updated_at
-FROM participants p JOIN programmes g USING (programme_id)
-WHERE g.tenant_id = $1 AND p.participant_id = $2
-ORDER BY p.programme_id
+SELECT programme_id, role, status, profile, updated_at
+FROM participants
+WHERE tenant_id = $1 AND participant_id = $2
+ORDER BY programme_id
 """
 _REPORTING_LINES = """
-SELECT l.programme_id, l.employee_id, l.manager_id
-FROM reporting_lines l JOIN programmes g USING (programme_id)
-WHERE g.tenant_id = $1 AND (l.employee_id = $2 OR l.manager_id = $2)
-ORDER BY l.programme_id, l.employee_id
+SELECT programme_id, employee_id, manager_id
+FROM reporting_lines
+WHERE tenant_id = $1 AND (employee_id = $2 OR manager_id = $2)
+ORDER BY programme_id, employee_id
 """
 _PAIRS = """
-SELECT r.pair_id, r.programme_id, r.round_id,
-       CASE WHEN r.mentor_id = $2 THEN 'mentor' ELSE 'mentee' END AS role,
-       CASE WHEN r.mentor_id = $2 THEN r.mentee_id ELSE r.mentor_id END AS partner_id,
-       CASE WHEN r.mentor_id = $2 THEN r.mentor_unit ELSE r.mentee_unit END AS business_unit,
-       r.status, r.score, r.explanation, r.proposed_at, r.decided_at
-FROM pairs r JOIN programmes g USING (programme_id)
-WHERE g.tenant_id = $1 AND (r.mentor_id = $2 OR r.mentee_id = $2)
-ORDER BY r.proposed_at, r.pair_id
+SELECT pair_id, programme_id, round_id,
+       CASE WHEN mentor_id = $2 THEN 'mentor' ELSE 'mentee' END AS role,
+       CASE WHEN mentor_id = $2 THEN mentee_id ELSE mentor_id END AS partner_id,
+       CASE WHEN mentor_id = $2 THEN mentor_unit ELSE mentee_unit END AS business_unit,
+       status, score, explanation, proposed_at, decided_at
+FROM pairs
+WHERE tenant_id = $1 AND (mentor_id = $2 OR mentee_id = $2)
+ORDER BY proposed_at, pair_id
 """
 
 

@@ -51,32 +51,47 @@ class PairRecord:
 
 
 class PairingRepository(Protocol):
-    """What the handlers need from storage (Postgres in production, a fake in unit tests)."""
+    """What the handlers need from storage (Postgres in production, a fake in unit tests).
 
-    async def programme(self, programme_id: str) -> DefineProgramme | None: ...
+    Ids are namespaced by tenant (two tenants may use the same programme, participant and
+    pair ids), so every method names the tenant first and sees only that tenant's rows.
+    """
+
+    async def programme(self, tenant_id: str, programme_id: str) -> DefineProgramme | None: ...
 
     async def save_programme(
-        self, programme_id: str, *, tenant_id: str, definition: DefineProgramme, at: datetime
+        self, tenant_id: str, programme_id: str, *, definition: DefineProgramme, at: datetime
     ) -> None: ...
 
-    async def rounds_run(self, programme_id: str) -> int: ...
+    async def rounds_run(self, tenant_id: str, programme_id: str) -> int: ...
 
-    async def count_round(self, programme_id: str) -> None: ...
+    async def count_round(self, tenant_id: str, programme_id: str) -> None: ...
 
     async def participant_statuses(
-        self, programme_id: str, participant_ids: Sequence[str]
+        self, tenant_id: str, programme_id: str, participant_ids: Sequence[str]
     ) -> dict[str, ParticipantStatus]: ...
 
     async def save_participants(
-        self, programme_id: str, profiles: Sequence[ParticipantProfile], *, at: datetime
+        self,
+        tenant_id: str,
+        programme_id: str,
+        profiles: Sequence[ParticipantProfile],
+        *,
+        at: datetime,
     ) -> None: ...
 
     async def set_participant_status(
-        self, programme_id: str, participant_id: str, status: ParticipantStatus, *, at: datetime
+        self,
+        tenant_id: str,
+        programme_id: str,
+        participant_id: str,
+        status: ParticipantStatus,
+        *,
+        at: datetime,
     ) -> None: ...
 
     async def erase_participant(
-        self, programme_id: str, participant_id: str, *, at: datetime
+        self, tenant_id: str, programme_id: str, participant_id: str, *, at: datetime
     ) -> None: ...
 
     async def record_erasure(
@@ -87,99 +102,118 @@ class PairingRepository(Protocol):
 
     async def programmes_holding(self, tenant_id: str, participant_id: str) -> list[str]: ...
 
-    async def enrolled_profiles_json(self, programme_id: str) -> list[str]: ...
+    async def enrolled_profiles_json(self, tenant_id: str, programme_id: str) -> list[str]: ...
 
     async def save_reporting_lines(
-        self, programme_id: str, lines: Sequence[ReportingLine]
+        self, tenant_id: str, programme_id: str, lines: Sequence[ReportingLine]
     ) -> None: ...
 
-    async def reporting_lines(self, programme_id: str) -> list[ReportingLine]: ...
+    async def reporting_lines(self, tenant_id: str, programme_id: str) -> list[ReportingLine]: ...
 
     async def pairs_with_status(
-        self, programme_id: str, statuses: Sequence[PairStatus]
+        self, tenant_id: str, programme_id: str, statuses: Sequence[PairStatus]
     ) -> list[StoredPair]: ...
 
-    async def active_pairs_of(self, programme_id: str, participant_id: str) -> list[StoredPair]: ...
+    async def active_pairs_of(
+        self, tenant_id: str, programme_id: str, participant_id: str
+    ) -> list[StoredPair]: ...
 
-    async def pair(self, pair_id: str) -> PairRecord | None: ...
+    async def pair(self, tenant_id: str, pair_id: str) -> PairRecord | None: ...
 
-    async def add_pairs(self, pairs: Sequence[PairRecord]) -> None: ...
+    async def add_pairs(self, tenant_id: str, pairs: Sequence[PairRecord]) -> None: ...
 
-    async def decide_pair(self, pair_id: str, status: PairStatus, *, at: datetime) -> None: ...
+    async def decide_pair(
+        self, tenant_id: str, pair_id: str, status: PairStatus, *, at: datetime
+    ) -> None: ...
 
-    async def supersede_proposals(self, programme_id: str, *, at: datetime) -> None: ...
+    async def supersede_proposals(
+        self, tenant_id: str, programme_id: str, *, at: datetime
+    ) -> None: ...
 
 
+# $1 is the tenant in every statement: each one sees a single tenant's rows.
 _UPSERT_PROGRAMME = """
-INSERT INTO programmes (programme_id, tenant_id, definition, defined_at)
+INSERT INTO programmes (tenant_id, programme_id, definition, defined_at)
 VALUES ($1, $2, $3::jsonb, $4)
-ON CONFLICT (programme_id) DO UPDATE SET definition = EXCLUDED.definition,
-                                         defined_at = EXCLUDED.defined_at
+ON CONFLICT (tenant_id, programme_id) DO UPDATE SET definition = EXCLUDED.definition,
+                                                    defined_at = EXCLUDED.defined_at
 """
-_PROGRAMME = "SELECT definition FROM programmes WHERE programme_id = $1 FOR UPDATE"
-_COUNT_ROUND = "UPDATE programmes SET rounds_run = rounds_run + 1 WHERE programme_id = $1"
-_ROUNDS_RUN = "SELECT rounds_run FROM programmes WHERE programme_id = $1"
+_PROGRAMME = """
+SELECT definition FROM programmes WHERE tenant_id = $1 AND programme_id = $2 FOR UPDATE
+"""
+_COUNT_ROUND = """
+UPDATE programmes SET rounds_run = rounds_run + 1 WHERE tenant_id = $1 AND programme_id = $2
+"""
+_ROUNDS_RUN = "SELECT rounds_run FROM programmes WHERE tenant_id = $1 AND programme_id = $2"
 _STATUSES = """
 SELECT participant_id, status FROM participants
-WHERE programme_id = $1 AND participant_id = ANY($2::text[])
+WHERE tenant_id = $1 AND programme_id = $2 AND participant_id = ANY($3::text[])
 """
 _ENROL = """
-INSERT INTO participants (programme_id, participant_id, role, profile, status, updated_at)
-VALUES ($1, $2, $3, $4::jsonb, 'enrolled', $5)
-ON CONFLICT (programme_id, participant_id) DO UPDATE
+INSERT INTO participants (tenant_id, programme_id, participant_id, role, profile, status,
+                          updated_at)
+VALUES ($1, $2, $3, $4, $5::jsonb, 'enrolled', $6)
+ON CONFLICT (tenant_id, programme_id, participant_id) DO UPDATE
     SET role = EXCLUDED.role, profile = EXCLUDED.profile, status = 'enrolled',
         updated_at = EXCLUDED.updated_at
 """
 _SET_STATUS = """
-UPDATE participants SET status = $3, updated_at = $4 WHERE programme_id = $1 AND participant_id = $2
+UPDATE participants SET status = $4, updated_at = $5
+WHERE tenant_id = $1 AND programme_id = $2 AND participant_id = $3
 """
 _ERASE = """
-UPDATE participants SET profile = NULL, status = 'erased', updated_at = $3
-WHERE programme_id = $1 AND participant_id = $2
+UPDATE participants SET profile = NULL, status = 'erased', updated_at = $4
+WHERE tenant_id = $1 AND programme_id = $2 AND participant_id = $3
 """
 _PROGRAMMES_HOLDING = """
-SELECT p.programme_id FROM participants p JOIN programmes g USING (programme_id)
-WHERE g.tenant_id = $1 AND p.participant_id = $2 AND p.status <> 'erased'
-ORDER BY p.programme_id
+SELECT programme_id FROM participants
+WHERE tenant_id = $1 AND participant_id = $2 AND status <> 'erased'
+ORDER BY programme_id
 """
 # The erased are left out here too: an enrolment committed while the person's erasure was
 # being applied on another partition (neither transaction saw the other) is never solved.
 _ENROLLED = """
-SELECT p.profile FROM participants p JOIN programmes g USING (programme_id)
-WHERE p.programme_id = $1 AND p.status = 'enrolled' AND p.profile IS NOT NULL
+SELECT p.profile FROM participants p
+WHERE p.tenant_id = $1 AND p.programme_id = $2 AND p.status = 'enrolled'
+  AND p.profile IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM erased_participants e
-                  WHERE e.tenant_id = g.tenant_id AND e.participant_id = p.participant_id)
+                  WHERE e.tenant_id = p.tenant_id AND e.participant_id = p.participant_id)
 ORDER BY p.participant_id
 """
 _UPSERT_LINES = """
-INSERT INTO reporting_lines (programme_id, employee_id, manager_id)
-SELECT $1, employee_id, manager_id FROM unnest($2::text[], $3::text[]) AS l(employee_id, manager_id)
-ON CONFLICT (programme_id, employee_id) DO UPDATE SET manager_id = EXCLUDED.manager_id
+INSERT INTO reporting_lines (tenant_id, programme_id, employee_id, manager_id)
+SELECT $1, $2, employee_id, manager_id
+FROM unnest($3::text[], $4::text[]) AS l(employee_id, manager_id)
+ON CONFLICT (tenant_id, programme_id, employee_id) DO UPDATE SET manager_id = EXCLUDED.manager_id
 """
-_LINES = "SELECT employee_id, manager_id FROM reporting_lines WHERE programme_id = $1"
+_LINES = """
+SELECT employee_id, manager_id FROM reporting_lines WHERE tenant_id = $1 AND programme_id = $2
+"""
 _ERASE_LINES = """
-DELETE FROM reporting_lines WHERE programme_id = $1 AND (employee_id = $2 OR manager_id = $2)
+DELETE FROM reporting_lines
+WHERE tenant_id = $1 AND programme_id = $2 AND (employee_id = $3 OR manager_id = $3)
 """
 _PAIRS_WITH_STATUS = """
 SELECT pair_id, mentor_id, mentee_id, status FROM pairs
-WHERE programme_id = $1 AND status = ANY($2::text[])
+WHERE tenant_id = $1 AND programme_id = $2 AND status = ANY($3::text[])
 """
 _ACTIVE_PAIRS_OF = """
 SELECT pair_id, mentor_id, mentee_id, status FROM pairs
-WHERE programme_id = $1 AND status = ANY($3::text[]) AND (mentor_id = $2 OR mentee_id = $2)
+WHERE tenant_id = $1 AND programme_id = $2 AND status = ANY($4::text[])
+  AND (mentor_id = $3 OR mentee_id = $3)
 FOR UPDATE
 """
 _PAIR_COLUMNS = """pair_id, programme_id, round_id, mentor_id, mentee_id, mentor_unit, mentee_unit,
        mentor_trained, status, score, explanation, proposed_at, decided_at"""
-_PAIR = f"SELECT {_PAIR_COLUMNS} FROM pairs WHERE pair_id = $1 FOR UPDATE"
+_PAIR = f"SELECT {_PAIR_COLUMNS} FROM pairs WHERE tenant_id = $1 AND pair_id = $2 FOR UPDATE"
 _INSERT_PAIR = f"""
-INSERT INTO pairs ({_PAIR_COLUMNS})
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13)
+INSERT INTO pairs (tenant_id, {_PAIR_COLUMNS})
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, $14)
 """
-_DECIDE = "UPDATE pairs SET status = $2, decided_at = $3 WHERE pair_id = $1"
+_DECIDE = "UPDATE pairs SET status = $3, decided_at = $4 WHERE tenant_id = $1 AND pair_id = $2"
 _SUPERSEDE_PROPOSALS = """
-UPDATE pairs SET status = 'superseded', decided_at = $2
-WHERE programme_id = $1 AND status = 'proposed'
+UPDATE pairs SET status = 'superseded', decided_at = $3
+WHERE tenant_id = $1 AND programme_id = $2 AND status = 'proposed'
 """
 
 
@@ -228,39 +262,46 @@ class PostgresPairing:
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
 
-    async def programme(self, programme_id: str) -> DefineProgramme | None:
-        """The programme's definition, row-locked: a programme's commands apply one at a time."""
-        raw = await self._conn.fetchval(_PROGRAMME, programme_id)
+    async def programme(self, tenant_id: str, programme_id: str) -> DefineProgramme | None:
+        """The tenant's programme definition, row-locked: a programme's commands apply one
+        at a time. None if the tenant has no such programme (another tenant's is not seen)."""
+        raw = await self._conn.fetchval(_PROGRAMME, tenant_id, programme_id)
         return None if raw is None else DefineProgramme.model_validate_json(raw)
 
     async def save_programme(
-        self, programme_id: str, *, tenant_id: str, definition: DefineProgramme, at: datetime
+        self, tenant_id: str, programme_id: str, *, definition: DefineProgramme, at: datetime
     ) -> None:
         await self._conn.execute(
-            _UPSERT_PROGRAMME, programme_id, tenant_id, definition.model_dump_json(), at
+            _UPSERT_PROGRAMME, tenant_id, programme_id, definition.model_dump_json(), at
         )
 
-    async def rounds_run(self, programme_id: str) -> int:
-        return int(await self._conn.fetchval(_ROUNDS_RUN, programme_id) or 0)
+    async def rounds_run(self, tenant_id: str, programme_id: str) -> int:
+        return int(await self._conn.fetchval(_ROUNDS_RUN, tenant_id, programme_id) or 0)
 
-    async def count_round(self, programme_id: str) -> None:
-        await self._conn.execute(_COUNT_ROUND, programme_id)
+    async def count_round(self, tenant_id: str, programme_id: str) -> None:
+        await self._conn.execute(_COUNT_ROUND, tenant_id, programme_id)
 
     async def participant_statuses(
-        self, programme_id: str, participant_ids: Sequence[str]
+        self, tenant_id: str, programme_id: str, participant_ids: Sequence[str]
     ) -> dict[str, ParticipantStatus]:
         """The status of each of these people known in the programme (absent: never enrolled)."""
-        rows = await self._conn.fetch(_STATUSES, programme_id, list(participant_ids))
+        rows = await self._conn.fetch(_STATUSES, tenant_id, programme_id, list(participant_ids))
         return {row["participant_id"]: ParticipantStatus(row["status"]) for row in rows}
 
     async def save_participants(
-        self, programme_id: str, profiles: Sequence[ParticipantProfile], *, at: datetime
+        self,
+        tenant_id: str,
+        programme_id: str,
+        profiles: Sequence[ParticipantProfile],
+        *,
+        at: datetime,
     ) -> None:
         """Enrol (or re-enrol, replacing the profile) these people, in one ``executemany``."""
         await self._conn.executemany(
             _ENROL,
             [
                 (
+                    tenant_id,
                     programme_id,
                     person.participant_id,
                     str(person.role),
@@ -272,16 +313,24 @@ class PostgresPairing:
         )
 
     async def set_participant_status(
-        self, programme_id: str, participant_id: str, status: ParticipantStatus, *, at: datetime
+        self,
+        tenant_id: str,
+        programme_id: str,
+        participant_id: str,
+        status: ParticipantStatus,
+        *,
+        at: datetime,
     ) -> None:
-        await self._conn.execute(_SET_STATUS, programme_id, participant_id, str(status), at)
+        await self._conn.execute(
+            _SET_STATUS, tenant_id, programme_id, participant_id, str(status), at
+        )
 
     async def erase_participant(
-        self, programme_id: str, participant_id: str, *, at: datetime
+        self, tenant_id: str, programme_id: str, participant_id: str, *, at: datetime
     ) -> None:
         """Delete the profile; only the id stays, in the pairs' history."""
-        await self._conn.execute(_ERASE, programme_id, participant_id, at)
-        await self._conn.execute(_ERASE_LINES, programme_id, participant_id)
+        await self._conn.execute(_ERASE, tenant_id, programme_id, participant_id, at)
+        await self._conn.execute(_ERASE_LINES, tenant_id, programme_id, participant_id)
 
     async def record_erasure(self, tenant_id: str, participant_id: str, *, at: datetime) -> bool:
         """Remember the person as erased in the tenant; False if they already were."""
@@ -297,46 +346,60 @@ class PostgresPairing:
         rows = await self._conn.fetch(_PROGRAMMES_HOLDING, tenant_id, participant_id)
         return [row["programme_id"] for row in rows]
 
-    async def enrolled_profiles_json(self, programme_id: str) -> list[str]:
+    async def enrolled_profiles_json(self, tenant_id: str, programme_id: str) -> list[str]:
         """Enrolled participants' profiles as stored: a round parses them in its worker."""
-        return [row["profile"] for row in await self._conn.fetch(_ENROLLED, programme_id)]
+        rows = await self._conn.fetch(_ENROLLED, tenant_id, programme_id)
+        return [row["profile"] for row in rows]
 
-    async def save_reporting_lines(self, programme_id: str, lines: Sequence[ReportingLine]) -> None:
+    async def save_reporting_lines(
+        self, tenant_id: str, programme_id: str, lines: Sequence[ReportingLine]
+    ) -> None:
         await self._conn.execute(
             _UPSERT_LINES,
+            tenant_id,
             programme_id,
             [line.employee_id for line in lines],
             [line.manager_id for line in lines],
         )
 
-    async def reporting_lines(self, programme_id: str) -> list[ReportingLine]:
+    async def reporting_lines(self, tenant_id: str, programme_id: str) -> list[ReportingLine]:
         return [
             ReportingLine(employee_id=row["employee_id"], manager_id=row["manager_id"])
-            for row in await self._conn.fetch(_LINES, programme_id)
+            for row in await self._conn.fetch(_LINES, tenant_id, programme_id)
         ]
 
     async def pairs_with_status(
-        self, programme_id: str, statuses: Sequence[PairStatus]
+        self, tenant_id: str, programme_id: str, statuses: Sequence[PairStatus]
     ) -> list[StoredPair]:
-        rows = await self._conn.fetch(_PAIRS_WITH_STATUS, programme_id, [str(s) for s in statuses])
+        rows = await self._conn.fetch(
+            _PAIRS_WITH_STATUS, tenant_id, programme_id, [str(s) for s in statuses]
+        )
         return [_stored_pair(row) for row in rows]
 
-    async def active_pairs_of(self, programme_id: str, participant_id: str) -> list[StoredPair]:
+    async def active_pairs_of(
+        self, tenant_id: str, programme_id: str, participant_id: str
+    ) -> list[StoredPair]:
         """The person's proposed or formed pairs, row-locked."""
         statuses = [str(status) for status in ACTIVE_PAIR_STATUSES]
-        rows = await self._conn.fetch(_ACTIVE_PAIRS_OF, programme_id, participant_id, statuses)
+        rows = await self._conn.fetch(
+            _ACTIVE_PAIRS_OF, tenant_id, programme_id, participant_id, statuses
+        )
         return [_stored_pair(row) for row in rows]
 
-    async def pair(self, pair_id: str) -> PairRecord | None:
-        """The pair, row-locked, or None if there is no such pair."""
-        row = await self._conn.fetchrow(_PAIR, pair_id)
+    async def pair(self, tenant_id: str, pair_id: str) -> PairRecord | None:
+        """The tenant's pair, row-locked, or None if the tenant has no such pair."""
+        row = await self._conn.fetchrow(_PAIR, tenant_id, pair_id)
         return None if row is None else _pair_record(row)
 
-    async def add_pairs(self, pairs: Sequence[PairRecord]) -> None:
-        await self._conn.executemany(_INSERT_PAIR, [pair_columns(pair) for pair in pairs])
+    async def add_pairs(self, tenant_id: str, pairs: Sequence[PairRecord]) -> None:
+        await self._conn.executemany(
+            _INSERT_PAIR, [(tenant_id, *pair_columns(pair)) for pair in pairs]
+        )
 
-    async def decide_pair(self, pair_id: str, status: PairStatus, *, at: datetime) -> None:
-        await self._conn.execute(_DECIDE, pair_id, str(status), at)
+    async def decide_pair(
+        self, tenant_id: str, pair_id: str, status: PairStatus, *, at: datetime
+    ) -> None:
+        await self._conn.execute(_DECIDE, tenant_id, pair_id, str(status), at)
 
-    async def supersede_proposals(self, programme_id: str, *, at: datetime) -> None:
-        await self._conn.execute(_SUPERSEDE_PROPOSALS, programme_id, at)
+    async def supersede_proposals(self, tenant_id: str, programme_id: str, *, at: datetime) -> None:
+        await self._conn.execute(_SUPERSEDE_PROPOSALS, tenant_id, programme_id, at)
