@@ -164,7 +164,7 @@ class MessageHandlers:
             envelope.data, programme_id=envelope.programme_id, tenant_id=envelope.tenant_id
         )
         await self._directory(uow.conn).save_programme(record)
-        uow.release(programme_ready(envelope.programme_id))
+        uow.release(programme_ready(envelope.tenant_id, envelope.programme_id))
 
     async def set_preferences(
         self, envelope: Envelope[SetNotificationPreferences], uow: UnitOfWork
@@ -215,47 +215,63 @@ class MessageHandlers:
         ]
         await directory.save_people(people)
         for enrolled in people:
-            uow.release(participant_ready(enrolled.programme_id, enrolled.person.person_id))
+            uow.release(
+                participant_ready(
+                    enrolled.tenant_id, enrolled.programme_id, enrolled.person.person_id
+                )
+            )
 
     async def erase_participant(
         self, envelope: Envelope[EraseParticipant], uow: UnitOfWork
     ) -> None:
-        """GDPR erasure of the person within the tenant: forget their address, preferences
-        and delivery history, and remember the erasure, so that they are never stored nor
-        notified again. A second erasure changes nothing; erasing someone never seen is a
+        """GDPR erasure of the person within the tenant: forget their profiles in every
+        programme, preferences, delivery history and id in their pairs; clear any programme
+        contact that was their address; withdraw the deliveries not sent yet that name them
+        (to their partners, to HR); and remember the erasure, so that they are never stored
+        nor notified again. A second erasure changes nothing; erasing someone never seen is a
         success."""
-        participant_id = envelope.data.participant_id
+        tenant_id, participant_id = envelope.tenant_id, envelope.data.participant_id
         directory = self._directory(uow.conn)
-        if not await directory.record_erasure(envelope.tenant_id, participant_id, at=uow.now):
+        if not await directory.record_erasure(tenant_id, participant_id, at=uow.now):
             logger.info("participant already erased in the tenant: nothing to do")
             return
-        erased = await directory.erase_person(
-            tenant_id=envelope.tenant_id, participant_id=participant_id
+        erased = await directory.erase_person(tenant_id=tenant_id, participant_id=participant_id)
+        ledger = self._deliveries(uow.conn)
+        forgotten = await ledger.erase_recipient(tenant_id=tenant_id, recipient_id=participant_id)
+        withdrawn = await ledger.withdraw_naming(tenant_id=tenant_id, erased=erased, now=uow.now)
+        logger.info(
+            "participant erased: %d profile(s), %d contact(s), %d pair(s), %d deliveries "
+            "forgotten, %d naming them withdrawn",
+            erased.profiles,
+            erased.contacts,
+            len(erased.pair_ids),
+            forgotten,
+            withdrawn,
         )
-        forgotten = await self._deliveries(uow.conn).erase_recipient(
-            tenant_id=envelope.tenant_id, recipient_id=participant_id
-        )
-        logger.info("participant erased: %d profile(s), %d deliveries", erased, forgotten)
 
     # --- pairing events ------------------------------------------------------------------
 
     async def pair_formed(self, envelope: Envelope[PairFormed], uow: UnitOfWork) -> None:
         """Introduce the two members to each other."""
         directory = self._directory(uow.conn)
-        pair = translation.pair_record(envelope.data, programme_id=envelope.programme_id)
+        pair = translation.pair_record(
+            envelope.data, tenant_id=envelope.tenant_id, programme_id=envelope.programme_id
+        )
         people = await directory.pair_people(pair)
-        await self._refuse_erased_members(people, envelope.tenant_id, uow)
+        await self._refuse_erased_members(people, uow)
         known = self._known(people, envelope.time)
         await directory.save_pair(pair)
         trigger = translation.pair_formed(envelope.data, known.scene)
         await self._notify(trigger, envelope, uow, known=known)
-        uow.release(pair_ready(pair.pair_id))
+        uow.release(pair_ready(pair.tenant_id, pair.pair_id))
 
     async def pair_dissolved(self, envelope: Envelope[PairDissolved], uow: UnitOfWork) -> None:
         """A pair that ended early gets no more reminders."""
         ledger = self._deliveries(uow.conn)
-        reminders = await ledger.pending_reminders(envelope.data.pair_id)
-        await ledger.cancel([reminder.delivery_key for reminder in reminders], now=uow.now)
+        reminders = await ledger.pending_reminders(envelope.tenant_id, envelope.data.pair_id)
+        await ledger.cancel(
+            envelope.tenant_id, [reminder.delivery_key for reminder in reminders], now=uow.now
+        )
 
     async def matching_completed(
         self, envelope: Envelope[MatchingCompleted], uow: UnitOfWork
@@ -273,7 +289,7 @@ class MessageHandlers:
         event = envelope.data
         known = await self._pair(event.pair_id, envelope, uow)
         session = translation.session_record(event)
-        await self._directory(uow.conn).save_session(session)
+        await self._directory(uow.conn).save_session(envelope.tenant_id, session)
         trigger = translation.session_scheduled(
             session,
             known.scene,
@@ -282,10 +298,14 @@ class MessageHandlers:
             ),
         )
         await cancel_superseded_reminders(
-            self._deliveries(uow.conn), pair_id=event.pair_id, trigger=trigger, now=uow.now
+            self._deliveries(uow.conn),
+            tenant_id=envelope.tenant_id,
+            pair_id=event.pair_id,
+            trigger=trigger,
+            now=uow.now,
         )
         await self._notify(trigger, envelope, uow, known=known, expires_at=session.starts_at)
-        uow.release(session_ready(session.session_id))
+        uow.release(session_ready(envelope.tenant_id, session.session_id))
 
     async def session_cancelled(
         self, envelope: Envelope[SessionCancelled], uow: UnitOfWork
@@ -295,10 +315,13 @@ class MessageHandlers:
         known = await self._pair(event.pair_id, envelope, uow)
         directory = self._directory(uow.conn)
         session_id = translation.session_id(event.pair_id, event.session_number)
-        session = await directory.session(session_id) or translation.cancelled_session(event)
+        session = await directory.session(
+            envelope.tenant_id, session_id
+        ) or translation.cancelled_session(event)
         if session is None:
             raise AwaitingPrerequisiteError(
-                session_ready(session_id), "cancellation of a session never scheduled here"
+                session_ready(envelope.tenant_id, session_id),
+                "cancellation of a session never scheduled here",
             )
         trigger = translation.session_cancelled(
             event,
@@ -307,9 +330,15 @@ class MessageHandlers:
             theme=known.record.theme(session.theme_key),
         )
         await cancel_superseded_reminders(
-            self._deliveries(uow.conn), pair_id=event.pair_id, trigger=trigger, now=uow.now
+            self._deliveries(uow.conn),
+            tenant_id=envelope.tenant_id,
+            pair_id=event.pair_id,
+            trigger=trigger,
+            now=uow.now,
         )
-        await directory.save_session(replace(session, sequence=trigger.sequence))
+        await directory.save_session(
+            envelope.tenant_id, replace(session, sequence=trigger.sequence)
+        )
         await self._notify(trigger, envelope, uow, known=known)
 
     async def session_completed(
@@ -351,16 +380,22 @@ class MessageHandlers:
     # --- shared steps --------------------------------------------------------------------
 
     async def _pair(self, pair_id: str, envelope: Envelope[Event], uow: UnitOfWork) -> _KnownPair:
-        people = known_pair(await self._directory(uow.conn).people_of_pair(pair_id), pair_id)
-        await self._refuse_erased_members(people, envelope.tenant_id, uow)
+        """The pair of the envelope's tenant (another tenant's pair of the same id is never
+        seen: the message is parked until this tenant's PairFormed)."""
+        tenant_id = envelope.tenant_id
+        people = known_pair(
+            await self._directory(uow.conn).people_of_pair(tenant_id, pair_id), tenant_id, pair_id
+        )
+        await self._refuse_erased_members(people, uow)
         return self._known(people, envelope.time)
 
-    async def _refuse_erased_members(
-        self, people: PairPeople, tenant_id: str, uow: UnitOfWork
-    ) -> None:
-        """Raise :class:`_ErasedMemberError` if a member missing from the directory was
-        erased (rather than not enrolled yet, which parks the message)."""
+    async def _refuse_erased_members(self, people: PairPeople, uow: UnitOfWork) -> None:
+        """Raise :class:`_ErasedMemberError` if a member was erased: removed from the stored
+        pair, or missing from the directory because erased (rather than not enrolled yet,
+        which parks the message)."""
         pair = people.pair
+        if pair.mentor_id is None or pair.mentee_id is None:
+            raise _ErasedMemberError
         missing = [
             member_id
             for member_id, person in (
@@ -369,7 +404,7 @@ class MessageHandlers:
             )
             if person is None
         ]
-        if missing and await self._directory(uow.conn).erased_among(tenant_id, missing):
+        if missing and await self._directory(uow.conn).erased_among(pair.tenant_id, missing):
             raise _ErasedMemberError
 
     @staticmethod
@@ -391,14 +426,18 @@ class MessageHandlers:
         return kept
 
     def _known(self, people: PairPeople, occurred_at: datetime) -> _KnownPair:
-        """The pair's programme and members, or park the message until they are known."""
+        """The pair's programme and members, or park the message until they are known (in
+        the pair's tenant)."""
         pair = people.pair
-        record = known_programme(people.programme, pair.programme_id)
+        if pair.mentor_id is None or pair.mentee_id is None:
+            raise _ErasedMemberError
+        tenant, programme_id = pair.tenant_id, pair.programme_id
+        record = known_programme(people.programme, tenant, programme_id)
         scene = PairScene(
             occurred_at=occurred_at,
             programme=translation.domain_programme(record, self._receivers),
-            mentor=known_person(people.mentor, pair.programme_id, pair.mentor_id),
-            mentee=known_person(people.mentee, pair.programme_id, pair.mentee_id),
+            mentor=known_person(people.mentor, tenant, programme_id, pair.mentor_id),
+            mentee=known_person(people.mentee, tenant, programme_id, pair.mentee_id),
         )
         return _KnownPair(people=people, record=record, scene=scene)
 
@@ -443,9 +482,10 @@ class MessageHandlers:
     ) -> None:
         """A programme's event for HR: its contact and webhook receivers, who are
         configuration and have no opt-outs."""
-        record = await self._directory(uow.conn).programme(envelope.programme_id)
+        tenant_id, programme_id = envelope.tenant_id, envelope.programme_id
+        record = await self._directory(uow.conn).programme(tenant_id, programme_id)
         programme = translation.domain_programme(
-            known_programme(record, envelope.programme_id), self._receivers
+            known_programme(record, tenant_id, programme_id), self._receivers
         )
         await self._notifier.notify(
             self._deliveries(uow.conn),

@@ -80,6 +80,7 @@ def domain_programme(
     return Programme(
         programme_id=record.programme_id,
         name=record.name,
+        tenant_id=record.tenant_id,
         language=record.language,
         time_zone=record.time_zone,
         hr_contact=record.hr_contact,
@@ -129,9 +130,12 @@ def session_id(pair_id: str, session_number: int) -> str:
     return f"{pair_id}-{session_number}"
 
 
-def pair_record(event: pairing_events.PairFormed, *, programme_id: str) -> PairRecord:
+def pair_record(
+    event: pairing_events.PairFormed, *, tenant_id: str, programme_id: str
+) -> PairRecord:
     """Who is in the new pair."""
     return PairRecord(
+        tenant_id=tenant_id,
         pair_id=event.pair_id,
         programme_id=programme_id,
         mentor_id=event.mentor.participant_id,

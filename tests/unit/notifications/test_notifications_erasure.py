@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 
+from binome_notifications.prerequisites import participant_ready
 from binome_shared.contracts.hr_commands import OptOut as OptOutItem
 from binome_shared.contracts.hr_commands import SetNotificationPreferences
 from tests.unit.notifications import notifications_factories as make
@@ -44,8 +45,8 @@ async def test_an_erased_person_enrolled_in_another_programme_is_not_stored() ->
         for enrolment in make.enrol_pair()
     ]
     await service.consume(*enrolments, now=NOW)
-    assert list(service.directory.people) == [(OTHER_PROGRAMME, make.MENTOR)]
-    assert service.released == [f"participant:{OTHER_PROGRAMME}:{make.MENTOR}"]
+    assert list(service.directory.people) == [(make.TENANT, OTHER_PROGRAMME, make.MENTOR)]
+    assert service.released == [participant_ready(make.TENANT, OTHER_PROGRAMME, make.MENTOR)]
 
 
 async def test_an_erased_persons_preferences_are_not_stored() -> None:
@@ -64,7 +65,7 @@ async def test_a_pair_formed_with_an_erased_member_notifies_no_one_and_is_not_pa
     await service.consume(make.erase(make.MENTEE), now=NOW)
     await service.consume(make.pair_formed(), now=NOW)
     assert service.deliveries.deliveries == {}
-    assert "pair-1" not in service.directory.pairs
+    assert (make.TENANT, "pair-1") not in service.directory.pairs
 
 
 async def test_a_session_event_about_an_erased_persons_pair_notifies_no_one() -> None:

@@ -38,8 +38,10 @@ def test_a_programme_definition_keeps_contact_lead_themes_and_feedback_rules() -
     record = translation.programme_record(command, programme_id="p1", tenant_id="t1")
     assert record.reminder_lead == timedelta(hours=48)
     assert record.time_zone == "Europe/Paris"
-    assert record.hr_contact.person_id == "hr:p1"
-    assert record.hr_contact.language is Language.EN
+    contact = record.hr_contact
+    assert contact is not None
+    assert contact.person_id == "hr:p1"
+    assert contact.language is Language.EN
     assert record.theme("kick-off").en == "Kick-off and objectives"
     assert record.theme("unknown-theme").fr == "unknown-theme"
     assert record.feedback_delay == timedelta(hours=2)
