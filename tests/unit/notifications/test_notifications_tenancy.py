@@ -161,3 +161,8 @@ async def test_an_erasure_in_one_tenant_leaves_the_same_id_in_the_other() -> Non
     }
     assert service.directory.pairs[make.TENANT, "pair-1"].mentee_id == make.MENTEE
     assert service.directory.pairs[B, "pair-1"].mentee_id is None
+
+
+def test_prerequisite_names_of_two_tenants_never_meet_even_with_slashes_in_ids() -> None:
+    assert pair_ready("acme", "x/y") != pair_ready("acme/x", "y")
+    assert pair_ready(make.TENANT, "pair-1") == f"pair:{make.TENANT}/pair-1"
