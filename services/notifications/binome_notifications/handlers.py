@@ -9,10 +9,8 @@ is read in one statement. Sending happens later, in :mod:`binome_notifications.s
 
 from __future__ import annotations
 
-import functools
-import itertools
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TypeVar
@@ -27,6 +25,12 @@ from binome_notifications.domain.directory import EnrolledPerson, PairPeople, Pr
 from binome_notifications.domain.model import Channel, NotificationKind, Programme
 from binome_notifications.domain.policy import OptOut, Preferences
 from binome_notifications.domain.triggers import Trigger
+from binome_notifications.erased import (
+    ErasedMemberError,
+    not_erased,
+    refuse_erased_members,
+    unless_about_erased,
+)
 from binome_notifications.notifying import Notifier, cancel_superseded_reminders
 from binome_notifications.prerequisites import (
     known_pair,
@@ -38,7 +42,7 @@ from binome_notifications.prerequisites import (
     session_ready,
 )
 from binome_notifications.translation import PairScene, ReceiverSubscription
-from binome_shared.contracts.base import Envelope, Event, Message
+from binome_shared.contracts.base import Envelope, Event
 from binome_shared.contracts.hr_commands import (
     DefineProgramme,
     EnrolParticipant,
@@ -79,33 +83,6 @@ ProgrammeEventTranslation = Callable[[ProgrammeEvent, datetime, Programme], Trig
 """A translation of a programme's event (for HR) into a trigger."""
 
 
-ERASED_PARTICIPANT = "participant_erased"
-"""The reason logged when something about an erased person is skipped."""
-
-M = TypeVar("M", bound=Message)
-
-Handler = Callable[[Envelope[M], UnitOfWork], Awaitable[None]]
-
-
-class _ErasedMemberError(Exception):
-    """A member of the pair was erased: nothing is sent about the pair any more (raised
-    before anything is written)."""
-
-
-def _unless_about_erased(handler: Handler[M]) -> Handler[M]:
-    """The handler, made a success that sends nothing when the pair has an erased member:
-    not parked until the person comes back (they never do), nor dead-lettered."""
-
-    @functools.wraps(handler)
-    async def handle(envelope: Envelope[M], uow: UnitOfWork) -> None:
-        try:
-            await handler(envelope, uow)
-        except _ErasedMemberError:
-            logger.info("%s: nothing sent about a pair with an erased member", ERASED_PARTICIPANT)
-
-    return handle
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _KnownPair:
     """A pair whose programme and two members are all known."""
@@ -142,16 +119,16 @@ class MessageHandlers:
             .on_batches(UpdateParticipant, self.enrol_participants)
             .on(EraseParticipant, self.erase_participant)
             .on(SetNotificationPreferences, self.set_preferences)
-            .on(PairFormed, _unless_about_erased(self.pair_formed))
+            .on(PairFormed, unless_about_erased(self.pair_formed))
             .on(PairDissolved, self.pair_dissolved)
             .on(MatchingCompleted, self.matching_completed)
-            .on(SessionScheduled, _unless_about_erased(self.session_scheduled))
-            .on(SessionRescheduled, _unless_about_erased(self.session_scheduled))
-            .on(SessionCancelled, _unless_about_erased(self.session_cancelled))
-            .on(SessionCompleted, _unless_about_erased(self.session_completed))
-            .on(PairStalled, _unless_about_erased(self.pair_stalled))
-            .on(PairFitConcernRaised, _unless_about_erased(self.pair_fit_concern_raised))
-            .on(PairCompleted, _unless_about_erased(self.pair_completed))
+            .on(SessionScheduled, unless_about_erased(self.session_scheduled))
+            .on(SessionRescheduled, unless_about_erased(self.session_scheduled))
+            .on(SessionCancelled, unless_about_erased(self.session_cancelled))
+            .on(SessionCompleted, unless_about_erased(self.session_completed))
+            .on(PairStalled, unless_about_erased(self.pair_stalled))
+            .on(PairFitConcernRaised, unless_about_erased(self.pair_fit_concern_raised))
+            .on(PairCompleted, unless_about_erased(self.pair_completed))
             .on(ProgrammeProgressReported, self.progress_reported)
             .build()
         )
@@ -172,7 +149,7 @@ class MessageHandlers:
         """Replace a participant's opt-outs; later notifications respect them (an erased
         person's are ignored)."""
         directory = self._directory(uow.conn)
-        if not await self._not_erased(directory, [envelope], lambda data: data.participant_id):
+        if not await not_erased(directory, [envelope], lambda data: data.participant_id):
             return
         try:
             opt_outs = frozenset(
@@ -202,7 +179,7 @@ class MessageHandlers:
         """Remember (or update) participants' names, addresses, languages and time zones: a
         run of an HR import at once (batched)."""
         directory = self._directory(uow.conn)
-        envelopes = await self._not_erased(
+        envelopes = await not_erased(
             directory, envelopes, lambda data: data.participant.participant_id
         )
         people = [
@@ -258,7 +235,7 @@ class MessageHandlers:
             envelope.data, tenant_id=envelope.tenant_id, programme_id=envelope.programme_id
         )
         people = await directory.pair_people(pair)
-        await self._refuse_erased_members(people, uow)
+        await refuse_erased_members(self._directory(uow.conn), people)
         known = self._known(people, envelope.time)
         await directory.save_pair(pair)
         trigger = translation.pair_formed(envelope.data, known.scene)
@@ -386,51 +363,15 @@ class MessageHandlers:
         people = known_pair(
             await self._directory(uow.conn).people_of_pair(tenant_id, pair_id), tenant_id, pair_id
         )
-        await self._refuse_erased_members(people, uow)
+        await refuse_erased_members(self._directory(uow.conn), people)
         return self._known(people, envelope.time)
-
-    async def _refuse_erased_members(self, people: PairPeople, uow: UnitOfWork) -> None:
-        """Raise :class:`_ErasedMemberError` if a member was erased: removed from the stored
-        pair, or missing from the directory because erased (rather than not enrolled yet,
-        which parks the message)."""
-        pair = people.pair
-        if pair.mentor_id is None or pair.mentee_id is None:
-            raise _ErasedMemberError
-        missing = [
-            member_id
-            for member_id, person in (
-                (pair.mentor_id, people.mentor),
-                (pair.mentee_id, people.mentee),
-            )
-            if person is None
-        ]
-        if missing and await self._directory(uow.conn).erased_among(pair.tenant_id, missing):
-            raise _ErasedMemberError
-
-    @staticmethod
-    async def _not_erased(
-        directory: Directory,
-        envelopes: Sequence[Envelope[M]],
-        person_of: Callable[[M], str],
-    ) -> list[Envelope[M]]:
-        """The commands not about a person erased in their tenant; the others are ignored
-        (logged): pairing refuses such an enrolment, this service just never stores the
-        person's contact fields again."""
-        kept: list[Envelope[M]] = []
-        for tenant_id, people in itertools.groupby(envelopes, key=lambda e: e.tenant_id):
-            batch = list(people)
-            erased = await directory.erased_among(tenant_id, [person_of(e.data) for e in batch])
-            kept.extend(e for e in batch if person_of(e.data) not in erased)
-        if len(kept) < len(envelopes):
-            logger.info("%s: %d command(s) ignored", ERASED_PARTICIPANT, len(envelopes) - len(kept))
-        return kept
 
     def _known(self, people: PairPeople, occurred_at: datetime) -> _KnownPair:
         """The pair's programme and members, or park the message until they are known (in
         the pair's tenant)."""
         pair = people.pair
         if pair.mentor_id is None or pair.mentee_id is None:
-            raise _ErasedMemberError
+            raise ErasedMemberError
         tenant, programme_id = pair.tenant_id, pair.programme_id
         record = known_programme(people.programme, tenant, programme_id)
         scene = PairScene(
