@@ -23,6 +23,7 @@ pytestmark = pytest.mark.unit
 
 NOW = make.NOW
 B = other.OTHER_TENANT
+STARTS = NOW + timedelta(days=3)
 
 
 async def both_tenants_paired() -> Service:
@@ -30,6 +31,17 @@ async def both_tenants_paired() -> Service:
     await service.consume(make.define_programme(), *make.enrol_pair(), make.pair_formed(), now=NOW)
     await service.consume(
         other.define_programme(), *other.enrol_pair(), other.in_tenant(make.pair_formed()), now=NOW
+    )
+    return service
+
+
+async def both_tenants_scheduled() -> Service:
+    """Both tenants' pair-1 has its first session in three days (reminders pending)."""
+    service = await both_tenants_paired()
+    await service.consume(
+        make.session_scheduled(starts_at=STARTS),
+        other.in_tenant(make.session_scheduled(starts_at=STARTS)),
+        now=NOW,
     )
     return service
 
@@ -108,19 +120,13 @@ async def test_a_tenant_without_the_pair_waits_for_its_own_pair_formed() -> None
 
 
 async def test_a_tenants_session_and_reminders_are_its_own() -> None:
-    service = await both_tenants_paired()
-    starts = NOW + timedelta(days=3)
-    await service.consume(
-        make.session_scheduled(starts_at=starts),
-        other.in_tenant(make.session_scheduled(starts_at=starts)),
-        now=NOW,
-    )
+    service = await both_tenants_scheduled()
     assert service.released[-2:] == [
         session_ready(make.TENANT, "pair-1-1"),
         session_ready(B, "pair-1-1"),
     ]
     # B's reschedule moves B's reminders only.
-    moved = make.session_rescheduled(previous=starts, starts_at=starts + timedelta(days=1))
+    moved = make.session_rescheduled(previous=STARTS, starts_at=STARTS + timedelta(days=1))
     await service.consume(other.in_tenant(moved), now=NOW)
     cancelled = service.deliveries.planned(DeliveryStatus.CANCELLED)
     assert {planned.tenant_id for planned in cancelled} == {B}
@@ -130,13 +136,7 @@ async def test_a_tenants_session_and_reminders_are_its_own() -> None:
 
 
 async def test_a_dissolution_in_one_tenant_leaves_the_other_tenants_reminders() -> None:
-    service = await both_tenants_paired()
-    starts = NOW + timedelta(days=3)
-    await service.consume(
-        make.session_scheduled(starts_at=starts),
-        other.in_tenant(make.session_scheduled(starts_at=starts)),
-        now=NOW,
-    )
+    service = await both_tenants_scheduled()
     dissolved = make.envelope(
         PairDissolved(pair_id="pair-1", reason=DissolutionReason.HR_DECISION),
         source="/binome/pairing",
