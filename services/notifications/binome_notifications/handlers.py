@@ -235,7 +235,7 @@ class MessageHandlers:
             envelope.data, tenant_id=envelope.tenant_id, programme_id=envelope.programme_id
         )
         people = await directory.pair_people(pair)
-        await refuse_erased_members(self._directory(uow.conn), people)
+        await refuse_erased_members(directory, people)
         known = self._known(people, envelope.time)
         await directory.save_pair(pair)
         trigger = translation.pair_formed(envelope.data, known.scene)
@@ -359,11 +359,9 @@ class MessageHandlers:
     async def _pair(self, pair_id: str, envelope: Envelope[Event], uow: UnitOfWork) -> _KnownPair:
         """The pair of the envelope's tenant (another tenant's pair of the same id is never
         seen: the message is parked until this tenant's PairFormed)."""
-        tenant_id = envelope.tenant_id
-        people = known_pair(
-            await self._directory(uow.conn).people_of_pair(tenant_id, pair_id), tenant_id, pair_id
-        )
-        await refuse_erased_members(self._directory(uow.conn), people)
+        tenant_id, directory = envelope.tenant_id, self._directory(uow.conn)
+        people = known_pair(await directory.people_of_pair(tenant_id, pair_id), tenant_id, pair_id)
+        await refuse_erased_members(directory, people)
         return self._known(people, envelope.time)
 
     def _known(self, people: PairPeople, occurred_at: datetime) -> _KnownPair:
