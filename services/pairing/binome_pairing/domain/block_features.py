@@ -192,6 +192,14 @@ def constraint_tables(
                 lambda left, right: left != right,
             )
         )
+    if constraints.different_organisation:
+        tables.append(
+            _allowed_table(
+                e.organisation[rows],
+                m.organisation[columns],
+                lambda left, right: left != right,
+            )
+        )
     if constraints.shared_language:
         tables.append(
             _allowed_table(
