@@ -9,7 +9,7 @@ closest of them, so that HR can correct the record.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from binome_shared.contracts.participants import ParticipantProfile
@@ -104,36 +104,55 @@ def _known_list(known: Sequence[str]) -> tuple[str, int]:
     return ", ".join(shown), len(known) - len(shown)
 
 
-def unknown_topics(person: ParticipantProfile, rules: ProgrammeRules) -> Iterator[UnknownTopics]:
-    """For each list of ``person`` (skills, needs, interests) naming slugs outside ``rules``'
-    taxonomy, those slugs; interests only when the programme lists them."""
-    topics = rules.topic_slugs()
-    lists: list[tuple[str, list[tuple[str, str]], list[str]]] = [
-        (
-            "skills",
-            [(f"skills[{i}].topic", skill.topic) for i, skill in enumerate(person.skills)],
-            topics,
-        ),
-        (
-            "learning_needs",
-            [(f"learning_needs[{i}].topic", n.topic) for i, n in enumerate(person.learning_needs)],
-            topics,
-        ),
-    ]
-    interests = rules.interest_slugs()
-    if interests is not None:
-        lists.append(
-            (
-                "interests",
-                [(f"interests[{i}]", v) for i, v in enumerate(person.interests)],
-                interests,
-            )
+@dataclass(frozen=True, slots=True)
+class _Vocabulary:
+    slugs: Sequence[str]
+    allowed: frozenset[str]
+
+    @classmethod
+    def of(cls, slugs: Sequence[str]) -> _Vocabulary:
+        return cls(slugs, frozenset(slugs))
+
+    def unknown(self, field: str, path: str, named: Sequence[str]) -> UnknownTopics | None:
+        """The slugs of ``named`` outside this vocabulary (``path`` formats a position)."""
+        unknown = [
+            (path.format(index), slug)
+            for index, slug in enumerate(named)
+            if slug not in self.allowed
+        ]
+        return UnknownTopics(field=field, unknown=unknown, known=self.slugs) if unknown else None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class KnownTopics:
+    """A programme's taxonomy, read once to check a whole cohort."""
+
+    topics: _Vocabulary
+    interests: _Vocabulary | None
+    """None when the programme accepts any interest."""
+
+    @classmethod
+    def of(cls, rules: ProgrammeRules) -> KnownTopics:
+        interests = rules.interest_slugs()
+        return cls(
+            topics=_Vocabulary.of(rules.topic_slugs()),
+            interests=None if interests is None else _Vocabulary.of(interests),
         )
-    for field, named, known in lists:
-        allowed = frozenset(known)
-        unknown = [(path, slug) for path, slug in named if slug not in allowed]
-        if unknown:
-            yield UnknownTopics(field=field, unknown=unknown, known=known)
+
+    def unknown_in(self, person: ParticipantProfile) -> list[UnknownTopics]:
+        """For each list of ``person`` (skills, needs, interests) naming slugs outside the
+        taxonomy, those slugs; interests only when the programme lists them."""
+        found = [
+            self.topics.unknown("skills", "skills[{}].topic", [s.topic for s in person.skills]),
+            self.topics.unknown(
+                "learning_needs",
+                "learning_needs[{}].topic",
+                [need.topic for need in person.learning_needs],
+            ),
+        ]
+        if self.interests is not None:
+            found.append(self.interests.unknown("interests", "interests[{}]", person.interests))
+        return [item for item in found if item is not None]
 
 
 def topic_labels(rules: ProgrammeRules) -> Mapping[str, LocalisedText]:

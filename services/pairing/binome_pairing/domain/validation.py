@@ -14,7 +14,7 @@ from pydantic_core import ErrorDetails
 
 from binome_pairing.domain.hierarchy import manager_links, reporting_loops
 from binome_pairing.domain.results import CohortValidation, RecordProblem, Severity
-from binome_pairing.domain.taxonomy import UNKNOWN_TOPIC, unknown_topics
+from binome_pairing.domain.taxonomy import UNKNOWN_TOPIC, KnownTopics
 from binome_shared.contracts.participants import (
     ParticipantProfile,
     ParticipantRole,
@@ -203,6 +203,7 @@ def validate_cohort(
     accepted_where: list[int] = []
     seen: set[str] = set()
     availability_counts = rules.weights.as_mapping()[Criterion.AVAILABILITY] > 0
+    known_topics = KnownTopics.of(rules)
     for index, person in zip(where, participants, strict=True):
 
         def report(
@@ -238,7 +239,7 @@ def validate_cohort(
             )
             continue
         seen.add(person.participant_id)
-        unknown = list(unknown_topics(person, rules))
+        unknown = known_topics.unknown_in(person)
         for item in unknown:
             message = item.message()
             report(
