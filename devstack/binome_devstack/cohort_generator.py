@@ -3,8 +3,11 @@
 Mentees are managers and executives (45–62 years old, senior grades, a reporting tree);
 mentors are young employees (23–32, junior grades, digital skills at various levels) whose
 team leads report into that tree. Most people work in France, some in London, Madrid,
-Montréal, Casablanca or Singapore, so languages and time zones vary. The same seed always
-gives the same cohort.
+Montréal, Casablanca or Singapore, so languages and time zones vary. A quarter of the mentors
+are seconded by partner companies, as in a cross-company programme: their ``organisation``
+names the partner (the group's own people have none) and they report to a team lead of the
+group. Skills and needs name the programme's taxonomy (the default digital
+topics). The same seed always gives the same cohort.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from binome_shared.contracts.participants import (
     WorkingHours,
 )
 from binome_shared.contracts.programme import (
+    DEFAULT_TOPICS,
     ApprovalMode,
     HardConstraints,
     MinimumAgeGap,
@@ -76,6 +80,16 @@ NEED_TOPICS: tuple[tuple[str, float], ...] = (
     ("mobile_apps", 0.15),
     ("green_it", 0.2),
 )
+
+PARTNER_ORGANISATIONS: tuple[str, ...] = (
+    "Nova Numérique",
+    "Atelier Lumen",
+    "Kairos Conseil",
+    "Studio Mistral",
+)
+"""Partner companies of the cross-company programme (fictional)."""
+PARTNER_SHARE = 0.25
+"""Share of mentors seconded by partner companies; mentees are the group's own executives."""
 
 INTERESTS = (
     "photography",
@@ -204,6 +218,7 @@ def benchmark_rules() -> ProgrammeRules:
     return ProgrammeRules(
         starts_on=PROGRAMME_START,
         approval_mode=ApprovalMode.HR_APPROVES,
+        topics=list(DEFAULT_TOPICS),
         constraints=HardConstraints(
             mentor_younger=MinimumAgeGap(years=12),
             not_in_management_chain=True,
@@ -218,6 +233,9 @@ def benchmark_rules() -> ProgrammeRules:
 class _Generator:
     def __init__(self, seed: int) -> None:
         self.random = random.Random(seed)
+        # Organisations are drawn apart, so that every other draw (and therefore every cohort
+        # generated before organisations existed) stays as it was for a given seed.
+        self.organisation_random = random.Random(f"{seed}/organisations")
         self.site_weights = [site[2] for site in SITES]
         self.departments = [
             (unit, department)
@@ -249,6 +267,12 @@ class _Generator:
     def working_hours(self) -> WorkingHours:
         start = self.random.choice((time(8, 30), time(9), time(9, 30)))
         return WorkingHours(start=start, end=time(start.hour + 9, start.minute))
+
+    def organisation(self, partner_share: float) -> str | None:
+        """A partner company for ``partner_share`` of people; None is the group itself."""
+        if self.organisation_random.random() >= partner_share:
+            return None
+        return self.organisation_random.choice(PARTNER_ORGANISATIONS)
 
     def interests(self) -> list[str]:
         return self.random.sample(INTERESTS, self.random.randint(1, 5))
@@ -332,6 +356,7 @@ def generate_cohort(
         if "en" not in languages and generator.random.random() < 0.5:
             languages.append("en")
         capacity_draw = generator.random.random()
+        organisation = generator.organisation(PARTNER_SHARE)
         participants.append(
             ParticipantProfile(
                 participant_id=person_id,
@@ -342,6 +367,7 @@ def generate_cohort(
                 birth_year=year - generator.random.randint(23, 32),
                 department=department,
                 business_unit=unit,
+                organisation=organisation,
                 job_grade=generator.random.randint(3, 8),
                 manager_id=lead_id,
                 site=site,

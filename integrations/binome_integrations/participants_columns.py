@@ -130,6 +130,21 @@ COLUMNS: tuple[Column, ...] = (
         example="Grand Public",
     ),
     Column(
+        field="organisation",
+        aliases=("organization", "entreprise", "societe", "company", "employeur", "employer"),
+        description=LocalisedText(
+            fr=(
+                "Entreprise de la personne si ce n'est pas celle du programme (programmes "
+                "inter-entreprises) ; vide = l'organisation du programme."
+            ),
+            en=(
+                "Their company when it is not the programme's own (cross-company programmes); "
+                "empty = the programme's organisation."
+            ),
+        ),
+        example="Nova Numérique",
+    ),
+    Column(
         field="job_grade",
         aliases=("grade", "niveau", "classification", "niveau_de_poste"),
         read=cells.read_integer,

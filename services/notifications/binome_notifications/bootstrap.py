@@ -53,6 +53,11 @@ class WebhookSubscriberSettings(BaseModel):
     id: str = Field(min_length=1, max_length=100, description="Receiver id, e.g. `hr-platform`.")
     url: str = Field(pattern=r"^https?://", description="Where to POST.")
     secret: SecretStr = Field(description="HMAC-SHA256 key shared with this receiver alone.")
+    tenants: list[str] | None = Field(
+        default=None,
+        description="Tenants it follows; null means every tenant (name them when the"
+        " deployment serves several: programme ids are only unique within a tenant).",
+    )
     programmes: list[str] | None = Field(
         default=None, description="Programme ids it follows; null means every programme."
     )
@@ -84,7 +89,8 @@ class NotificationsSettings(ServiceSettings):
     )
     webhooks: list[WebhookSubscriberSettings] = Field(
         default_factory=list,
-        description='Webhook receivers, JSON: [{"id", "url", "secret", "programmes", "kinds"}].',
+        description='Webhook receivers, JSON: [{"id", "url", "secret", "tenants", "programmes",'
+        ' "kinds"}].',
     )
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, description="Per HTTP attempt.")
     delivery_retry_base_seconds: float = Field(
@@ -117,6 +123,7 @@ def receiver_subscriptions(settings: NotificationsSettings) -> list[ReceiverSubs
         ReceiverSubscription(
             receiver_id=receiver.id,
             programmes=None if receiver.programmes is None else frozenset(receiver.programmes),
+            tenants=None if receiver.tenants is None else frozenset(receiver.tenants),
             kinds=HR_KINDS if receiver.kinds is None else frozenset(receiver.kinds),
             language=receiver.language,
         )

@@ -9,10 +9,8 @@ is read in one statement. Sending happens later, in :mod:`binome_notifications.s
 
 from __future__ import annotations
 
-import functools
-import itertools
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TypeVar
@@ -27,6 +25,12 @@ from binome_notifications.domain.directory import EnrolledPerson, PairPeople, Pr
 from binome_notifications.domain.model import Channel, NotificationKind, Programme
 from binome_notifications.domain.policy import OptOut, Preferences
 from binome_notifications.domain.triggers import Trigger
+from binome_notifications.erased import (
+    ErasedMemberError,
+    not_erased,
+    refuse_erased_members,
+    unless_about_erased,
+)
 from binome_notifications.notifying import Notifier, cancel_superseded_reminders
 from binome_notifications.prerequisites import (
     known_pair,
@@ -38,7 +42,7 @@ from binome_notifications.prerequisites import (
     session_ready,
 )
 from binome_notifications.translation import PairScene, ReceiverSubscription
-from binome_shared.contracts.base import Envelope, Event, Message
+from binome_shared.contracts.base import Envelope, Event
 from binome_shared.contracts.hr_commands import (
     DefineProgramme,
     EnrolParticipant,
@@ -81,33 +85,6 @@ ProgrammeEventTranslation = Callable[[ProgrammeEvent, datetime, Programme], Trig
 """A translation of a programme's event (for HR) into a trigger."""
 
 
-ERASED_PARTICIPANT = "participant_erased"
-"""The reason logged when something about an erased person is skipped."""
-
-M = TypeVar("M", bound=Message)
-
-Handler = Callable[[Envelope[M], UnitOfWork], Awaitable[None]]
-
-
-class _ErasedMemberError(Exception):
-    """A member of the pair was erased: nothing is sent about the pair any more (raised
-    before anything is written)."""
-
-
-def _unless_about_erased(handler: Handler[M]) -> Handler[M]:
-    """The handler, made a success that sends nothing when the pair has an erased member:
-    not parked until the person comes back (they never do), nor dead-lettered."""
-
-    @functools.wraps(handler)
-    async def handle(envelope: Envelope[M], uow: UnitOfWork) -> None:
-        try:
-            await handler(envelope, uow)
-        except _ErasedMemberError:
-            logger.info("%s: nothing sent about a pair with an erased member", ERASED_PARTICIPANT)
-
-    return handle
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _KnownPair:
     """A pair whose programme and two members are all known."""
@@ -144,16 +121,16 @@ class MessageHandlers:
             .on_batches(UpdateParticipant, self.enrol_participants)
             .on(EraseParticipant, self.erase_participant)
             .on(SetNotificationPreferences, self.set_preferences)
-            .on(PairFormed, _unless_about_erased(self.pair_formed))
+            .on(PairFormed, unless_about_erased(self.pair_formed))
             .on(PairDissolved, self.pair_dissolved)
             .on(MatchingCompleted, self.matching_completed)
-            .on(SessionScheduled, _unless_about_erased(self.session_scheduled))
-            .on(SessionRescheduled, _unless_about_erased(self.session_scheduled))
-            .on(SessionCancelled, _unless_about_erased(self.session_cancelled))
-            .on(SessionCompleted, _unless_about_erased(self.session_completed))
-            .on(PairStalled, _unless_about_erased(self.pair_stalled))
-            .on(PairFitConcernRaised, _unless_about_erased(self.pair_fit_concern_raised))
-            .on(PairCompleted, _unless_about_erased(self.pair_completed))
+            .on(SessionScheduled, unless_about_erased(self.session_scheduled))
+            .on(SessionRescheduled, unless_about_erased(self.session_scheduled))
+            .on(SessionCancelled, unless_about_erased(self.session_cancelled))
+            .on(SessionCompleted, unless_about_erased(self.session_completed))
+            .on(PairStalled, unless_about_erased(self.pair_stalled))
+            .on(PairFitConcernRaised, unless_about_erased(self.pair_fit_concern_raised))
+            .on(PairCompleted, unless_about_erased(self.pair_completed))
             .on(ProgrammeProgressReported, self.progress_reported)
             .build()
         )
@@ -166,7 +143,7 @@ class MessageHandlers:
             envelope.data, programme_id=envelope.programme_id, tenant_id=envelope.tenant_id
         )
         await self._directory(uow.conn).save_programme(record)
-        uow.release(programme_ready(envelope.programme_id))
+        uow.release(programme_ready(envelope.tenant_id, envelope.programme_id))
 
     async def set_preferences(
         self, envelope: Envelope[SetNotificationPreferences], uow: UnitOfWork
@@ -174,7 +151,7 @@ class MessageHandlers:
         """Replace a participant's opt-outs; later notifications respect them (an erased
         person's are ignored)."""
         directory = self._directory(uow.conn)
-        if not await self._not_erased(directory, [envelope], lambda data: data.participant_id):
+        if not await not_erased(directory, [envelope], lambda data: data.participant_id):
             return
         try:
             opt_outs = frozenset(
@@ -204,7 +181,7 @@ class MessageHandlers:
         """Remember (or update) participants' names, addresses, languages and time zones: a
         run of an HR import at once (batched)."""
         directory = self._directory(uow.conn)
-        envelopes = await self._not_erased(
+        envelopes = await not_erased(
             directory, envelopes, lambda data: data.participant.participant_id
         )
         people = [
@@ -217,29 +194,47 @@ class MessageHandlers:
         ]
         await directory.save_people(people)
         for enrolled in people:
-            uow.release(participant_ready(enrolled.programme_id, enrolled.person.person_id))
+            uow.release(
+                participant_ready(
+                    enrolled.tenant_id, enrolled.programme_id, enrolled.person.person_id
+                )
+            )
 
     async def erase_participant(
         self, envelope: Envelope[EraseParticipant], uow: UnitOfWork
     ) -> None:
-        """GDPR erasure of the person within the tenant: forget their address, preferences
-        and delivery history, and remember the erasure, so that they are never stored nor
-        notified again. A second erasure changes nothing; erasing someone never seen is a
+        """GDPR erasure of the person within the tenant: forget their profiles in every
+        programme, preferences, delivery history and id in their pairs; clear any programme
+        contact that was their address; withdraw the deliveries not sent yet that name them
+        (to their partners, to HR); and remember the erasure, so that they are never stored
+        nor notified again. A second erasure changes nothing; erasing someone never seen is a
         success."""
-        participant_id = envelope.data.participant_id
+        tenant_id, participant_id = envelope.tenant_id, envelope.data.participant_id
         directory = self._directory(uow.conn)
-        if not await directory.record_erasure(envelope.tenant_id, participant_id, at=uow.now):
+        if not await directory.record_erasure(tenant_id, participant_id, at=uow.now):
             logger.info("participant already erased in the tenant: nothing to do")
             await prove_erasure(uow, envelope, ErasingService.NOTIFICATIONS)
             return
-        erased = await directory.erase_person(
-            tenant_id=envelope.tenant_id, participant_id=participant_id
+        erased = await directory.erase_person(tenant_id=tenant_id, participant_id=participant_id)
+        ledger = self._deliveries(uow.conn)
+        forgotten = await ledger.erase_recipient(tenant_id=tenant_id, recipient_id=participant_id)
+        withdrawn = await ledger.withdraw_naming(tenant_id=tenant_id, erased=erased, now=uow.now)
+        logger.info(
+            "participant erased: %d profile(s), %d contact(s), %d pair(s), %d deliveries "
+            "forgotten, %d naming them withdrawn",
+            erased.profiles,
+            erased.contacts,
+            len(erased.pair_ids),
+            forgotten,
+            withdrawn,
         )
-        forgotten = await self._deliveries(uow.conn).erase_recipient(
-            tenant_id=envelope.tenant_id, recipient_id=participant_id
-        )
-        logger.info("participant erased: %d profile(s), %d deliveries", erased, forgotten)
-        proof = {ErasedKind.ADDRESSES: erased, ErasedKind.DELIVERIES: forgotten}
+        proof = {
+            ErasedKind.ADDRESSES: erased.profiles,
+            ErasedKind.PROGRAMME_CONTACTS: erased.contacts,
+            ErasedKind.PAIR_MEMBERSHIPS: len(erased.pair_ids),
+            ErasedKind.DELIVERIES: forgotten,
+            ErasedKind.DELIVERIES_WITHDRAWN: withdrawn,
+        }
         await prove_erasure(uow, envelope, ErasingService.NOTIFICATIONS, erased=proof)
 
     # --- pairing events ------------------------------------------------------------------
@@ -247,20 +242,24 @@ class MessageHandlers:
     async def pair_formed(self, envelope: Envelope[PairFormed], uow: UnitOfWork) -> None:
         """Introduce the two members to each other."""
         directory = self._directory(uow.conn)
-        pair = translation.pair_record(envelope.data, programme_id=envelope.programme_id)
+        pair = translation.pair_record(
+            envelope.data, tenant_id=envelope.tenant_id, programme_id=envelope.programme_id
+        )
         people = await directory.pair_people(pair)
-        await self._refuse_erased_members(people, envelope.tenant_id, uow)
+        await refuse_erased_members(directory, people)
         known = self._known(people, envelope.time)
         await directory.save_pair(pair)
         trigger = translation.pair_formed(envelope.data, known.scene)
         await self._notify(trigger, envelope, uow, known=known)
-        uow.release(pair_ready(pair.pair_id))
+        uow.release(pair_ready(pair.tenant_id, pair.pair_id))
 
     async def pair_dissolved(self, envelope: Envelope[PairDissolved], uow: UnitOfWork) -> None:
         """A pair that ended early gets no more reminders."""
         ledger = self._deliveries(uow.conn)
-        reminders = await ledger.pending_reminders(envelope.data.pair_id)
-        await ledger.cancel([reminder.delivery_key for reminder in reminders], now=uow.now)
+        reminders = await ledger.pending_reminders(envelope.tenant_id, envelope.data.pair_id)
+        await ledger.cancel(
+            envelope.tenant_id, [reminder.delivery_key for reminder in reminders], now=uow.now
+        )
 
     async def matching_completed(
         self, envelope: Envelope[MatchingCompleted], uow: UnitOfWork
@@ -278,7 +277,7 @@ class MessageHandlers:
         event = envelope.data
         known = await self._pair(event.pair_id, envelope, uow)
         session = translation.session_record(event)
-        await self._directory(uow.conn).save_session(session)
+        await self._directory(uow.conn).save_session(envelope.tenant_id, session)
         trigger = translation.session_scheduled(
             session,
             known.scene,
@@ -287,10 +286,14 @@ class MessageHandlers:
             ),
         )
         await cancel_superseded_reminders(
-            self._deliveries(uow.conn), pair_id=event.pair_id, trigger=trigger, now=uow.now
+            self._deliveries(uow.conn),
+            tenant_id=envelope.tenant_id,
+            pair_id=event.pair_id,
+            trigger=trigger,
+            now=uow.now,
         )
         await self._notify(trigger, envelope, uow, known=known, expires_at=session.starts_at)
-        uow.release(session_ready(session.session_id))
+        uow.release(session_ready(envelope.tenant_id, session.session_id))
 
     async def session_cancelled(
         self, envelope: Envelope[SessionCancelled], uow: UnitOfWork
@@ -300,10 +303,13 @@ class MessageHandlers:
         known = await self._pair(event.pair_id, envelope, uow)
         directory = self._directory(uow.conn)
         session_id = translation.session_id(event.pair_id, event.session_number)
-        session = await directory.session(session_id) or translation.cancelled_session(event)
+        session = await directory.session(
+            envelope.tenant_id, session_id
+        ) or translation.cancelled_session(event)
         if session is None:
             raise AwaitingPrerequisiteError(
-                session_ready(session_id), "cancellation of a session never scheduled here"
+                session_ready(envelope.tenant_id, session_id),
+                "cancellation of a session never scheduled here",
             )
         trigger = translation.session_cancelled(
             event,
@@ -312,9 +318,15 @@ class MessageHandlers:
             theme=known.record.theme(session.theme_key),
         )
         await cancel_superseded_reminders(
-            self._deliveries(uow.conn), pair_id=event.pair_id, trigger=trigger, now=uow.now
+            self._deliveries(uow.conn),
+            tenant_id=envelope.tenant_id,
+            pair_id=event.pair_id,
+            trigger=trigger,
+            now=uow.now,
         )
-        await directory.save_session(replace(session, sequence=trigger.sequence))
+        await directory.save_session(
+            envelope.tenant_id, replace(session, sequence=trigger.sequence)
+        )
         await self._notify(trigger, envelope, uow, known=known)
 
     async def session_completed(
@@ -356,54 +368,26 @@ class MessageHandlers:
     # --- shared steps --------------------------------------------------------------------
 
     async def _pair(self, pair_id: str, envelope: Envelope[Event], uow: UnitOfWork) -> _KnownPair:
-        people = known_pair(await self._directory(uow.conn).people_of_pair(pair_id), pair_id)
-        await self._refuse_erased_members(people, envelope.tenant_id, uow)
+        """The pair of the envelope's tenant (another tenant's pair of the same id is never
+        seen: the message is parked until this tenant's PairFormed)."""
+        tenant_id, directory = envelope.tenant_id, self._directory(uow.conn)
+        people = known_pair(await directory.people_of_pair(tenant_id, pair_id), tenant_id, pair_id)
+        await refuse_erased_members(directory, people)
         return self._known(people, envelope.time)
 
-    async def _refuse_erased_members(
-        self, people: PairPeople, tenant_id: str, uow: UnitOfWork
-    ) -> None:
-        """Raise :class:`_ErasedMemberError` if a member missing from the directory was
-        erased (rather than not enrolled yet, which parks the message)."""
-        pair = people.pair
-        missing = [
-            member_id
-            for member_id, person in (
-                (pair.mentor_id, people.mentor),
-                (pair.mentee_id, people.mentee),
-            )
-            if person is None
-        ]
-        if missing and await self._directory(uow.conn).erased_among(tenant_id, missing):
-            raise _ErasedMemberError
-
-    @staticmethod
-    async def _not_erased(
-        directory: Directory,
-        envelopes: Sequence[Envelope[M]],
-        person_of: Callable[[M], str],
-    ) -> list[Envelope[M]]:
-        """The commands not about a person erased in their tenant; the others are ignored
-        (logged): pairing refuses such an enrolment, this service just never stores the
-        person's contact fields again."""
-        kept: list[Envelope[M]] = []
-        for tenant_id, people in itertools.groupby(envelopes, key=lambda e: e.tenant_id):
-            batch = list(people)
-            erased = await directory.erased_among(tenant_id, [person_of(e.data) for e in batch])
-            kept.extend(e for e in batch if person_of(e.data) not in erased)
-        if len(kept) < len(envelopes):
-            logger.info("%s: %d command(s) ignored", ERASED_PARTICIPANT, len(envelopes) - len(kept))
-        return kept
-
     def _known(self, people: PairPeople, occurred_at: datetime) -> _KnownPair:
-        """The pair's programme and members, or park the message until they are known."""
+        """The pair's programme and members, or park the message until they are known (in
+        the pair's tenant)."""
         pair = people.pair
-        record = known_programme(people.programme, pair.programme_id)
+        if pair.mentor_id is None or pair.mentee_id is None:
+            raise ErasedMemberError
+        tenant, programme_id = pair.tenant_id, pair.programme_id
+        record = known_programme(people.programme, tenant, programme_id)
         scene = PairScene(
             occurred_at=occurred_at,
             programme=translation.domain_programme(record, self._receivers),
-            mentor=known_person(people.mentor, pair.programme_id, pair.mentor_id),
-            mentee=known_person(people.mentee, pair.programme_id, pair.mentee_id),
+            mentor=known_person(people.mentor, tenant, programme_id, pair.mentor_id),
+            mentee=known_person(people.mentee, tenant, programme_id, pair.mentee_id),
         )
         return _KnownPair(people=people, record=record, scene=scene)
 
@@ -448,9 +432,10 @@ class MessageHandlers:
     ) -> None:
         """A programme's event for HR: its contact and webhook receivers, who are
         configuration and have no opt-outs."""
-        record = await self._directory(uow.conn).programme(envelope.programme_id)
+        tenant_id, programme_id = envelope.tenant_id, envelope.programme_id
+        record = await self._directory(uow.conn).programme(tenant_id, programme_id)
         programme = translation.domain_programme(
-            known_programme(record, envelope.programme_id), self._receivers
+            known_programme(record, tenant_id, programme_id), self._receivers
         )
         await self._notifier.notify(
             self._deliveries(uow.conn),

@@ -74,17 +74,18 @@ class Notifier:
 
 
 async def cancel_superseded_reminders(
-    ledger: DeliveryLedger, *, pair_id: str, trigger: Trigger, now: datetime
+    ledger: DeliveryLedger, *, tenant_id: str, pair_id: str, trigger: Trigger, now: datetime
 ) -> int:
-    """Cancel the pair's pending reminders that ``trigger`` makes obsolete; how many."""
+    """Cancel the tenant's pair's pending reminders that ``trigger`` makes obsolete; how
+    many."""
     obsolete = [
         reminder.delivery_key
-        for reminder in await ledger.pending_reminders(pair_id)
+        for reminder in await ledger.pending_reminders(tenant_id, pair_id)
         if supersedes_reminder(
             trigger, pending_kind=reminder.kind, pending_subject_id=reminder.subject_id
         )
     ]
-    await ledger.cancel(obsolete, now=now)
+    await ledger.cancel(tenant_id, obsolete, now=now)
     return len(obsolete)
 
 

@@ -1,54 +1,72 @@
 """What a message waits for when it arrives before what it is about: it is parked under one of
-these names and replayed when the message that makes it known releases the name."""
+these names and replayed when the message that makes it known releases the name.
+
+Every name carries the tenant (:func:`prerequisite`): ids are namespaced by tenant, so tenant
+A's PairFormed must not release tenant B's messages parked for a pair of the same id.
+"""
 
 from __future__ import annotations
+
+from urllib.parse import quote
 
 from binome_notifications.domain.directory import PairPeople, ProgrammeRecord
 from binome_notifications.domain.model import Person
 from binome_shared.messaging.errors import AwaitingPrerequisiteError
 
 
-def programme_ready(programme_id: str) -> str:
+def prerequisite(kind: str, tenant_id: str, *ids: str) -> str:
+    """The name of a prerequisite: ``<kind>:<tenant>/<id>[/<id>...]``, each part
+    percent-quoted, so that ids containing ``/`` cannot make two tenants' names meet."""
+    return f"{kind}:" + "/".join(quote(part, safe="") for part in (tenant_id, *ids))
+
+
+def programme_ready(tenant_id: str, programme_id: str) -> str:
     """What a message waits for until DefineProgramme is seen."""
-    return f"programme:{programme_id}"
+    return prerequisite("programme", tenant_id, programme_id)
 
 
-def participant_ready(programme_id: str, participant_id: str) -> str:
+def participant_ready(tenant_id: str, programme_id: str, participant_id: str) -> str:
     """What a message waits for until the participant is enrolled."""
-    return f"participant:{programme_id}:{participant_id}"
+    return prerequisite("participant", tenant_id, programme_id, participant_id)
 
 
-def pair_ready(pair_id: str) -> str:
+def pair_ready(tenant_id: str, pair_id: str) -> str:
     """What a session event waits for until PairFormed is seen."""
-    return f"pair:{pair_id}"
+    return prerequisite("pair", tenant_id, pair_id)
 
 
-def session_ready(session_id: str) -> str:
+def session_ready(tenant_id: str, session_id: str) -> str:
     """What a cancellation waits for until the session was scheduled."""
-    return f"session:{session_id}"
+    return prerequisite("session", tenant_id, session_id)
 
 
-def known_programme(record: ProgrammeRecord | None, programme_id: str) -> ProgrammeRecord:
-    """The programme, or park the message until DefineProgramme."""
+def known_programme(
+    record: ProgrammeRecord | None, tenant_id: str, programme_id: str
+) -> ProgrammeRecord:
+    """The programme, or park the message until DefineProgramme (in the same tenant)."""
     if record is None:
         raise AwaitingPrerequisiteError(
-            programme_ready(programme_id), "programme not defined yet (DefineProgramme)"
+            programme_ready(tenant_id, programme_id), "programme not defined yet (DefineProgramme)"
         )
     return record
 
 
-def known_pair(people: PairPeople | None, pair_id: str) -> PairPeople:
-    """The pair, or park the message until PairFormed."""
+def known_pair(people: PairPeople | None, tenant_id: str, pair_id: str) -> PairPeople:
+    """The pair, or park the message until PairFormed (in the same tenant)."""
     if people is None:
-        raise AwaitingPrerequisiteError(pair_ready(pair_id), "pair not formed yet (PairFormed)")
+        raise AwaitingPrerequisiteError(
+            pair_ready(tenant_id, pair_id), "pair not formed yet (PairFormed)"
+        )
     return people
 
 
-def known_person(person: Person | None, programme_id: str, participant_id: str) -> Person:
-    """A participant, or park the message until they are enrolled."""
+def known_person(
+    person: Person | None, tenant_id: str, programme_id: str, participant_id: str
+) -> Person:
+    """A participant, or park the message until they are enrolled (in the same tenant)."""
     if person is None:
         raise AwaitingPrerequisiteError(
-            participant_ready(programme_id, participant_id),
+            participant_ready(tenant_id, programme_id, participant_id),
             "participant not enrolled (EnrolParticipant) or erased",
         )
     return person

@@ -29,16 +29,21 @@ from binome_shared.contracts.values import Language, LocalisedText
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReceiverSubscription:
-    """A webhook receiver and the programmes and kinds it listens to (None: all)."""
+    """A webhook receiver and the tenants, programmes and kinds it listens to (None: all)."""
 
     receiver_id: str
     programmes: frozenset[str] | None = None
     kinds: frozenset[NotificationKind] = HR_KINDS
     language: Language | None = None
+    tenants: frozenset[str] | None = None
+    """Programme ids are namespaced by tenant: a receiver that follows ``prog-2027`` of one
+    tenant names that tenant, or it hears every tenant's ``prog-2027``."""
 
-    def listens_to(self, programme_id: str) -> bool:
-        """Whether this receiver subscribed to ``programme_id``."""
-        return self.programmes is None or programme_id in self.programmes
+    def listens_to(self, tenant_id: str, programme_id: str) -> bool:
+        """Whether this receiver subscribed to the tenant's ``programme_id``."""
+        return (self.tenants is None or tenant_id in self.tenants) and (
+            self.programmes is None or programme_id in self.programmes
+        )
 
 
 def programme_record(
@@ -80,6 +85,7 @@ def domain_programme(
     return Programme(
         programme_id=record.programme_id,
         name=record.name,
+        tenant_id=record.tenant_id,
         language=record.language,
         time_zone=record.time_zone,
         hr_contact=record.hr_contact,
@@ -89,7 +95,7 @@ def domain_programme(
                 receiver_id=receiver.receiver_id, kinds=receiver.kinds, language=receiver.language
             )
             for receiver in receivers
-            if receiver.listens_to(record.programme_id)
+            if receiver.listens_to(record.tenant_id, record.programme_id)
         ),
     )
 
@@ -129,9 +135,12 @@ def session_id(pair_id: str, session_number: int) -> str:
     return f"{pair_id}-{session_number}"
 
 
-def pair_record(event: pairing_events.PairFormed, *, programme_id: str) -> PairRecord:
+def pair_record(
+    event: pairing_events.PairFormed, *, tenant_id: str, programme_id: str
+) -> PairRecord:
     """Who is in the new pair."""
     return PairRecord(
+        tenant_id=tenant_id,
         pair_id=event.pair_id,
         programme_id=programme_id,
         mentor_id=event.mentor.participant_id,

@@ -353,8 +353,10 @@ def _refuse_invalid(definition: DefineProgramme, profile: ParticipantProfile) ->
     validation = validate_cohort(rules=definition.rules, participants=[profile])
     errors = validation.errors
     if errors:
+        # The problem's own code when there is one kind (``unknown_topic``), so HR can sort.
+        codes = {problem.code for problem in errors}
         raise RejectedError(
-            "invalid_participant",
+            codes.pop() if len(codes) == 1 else "invalid_participant",
             "; ".join(
                 f"{problem.field or '(record)'}: {problem.message.en} / {problem.message.fr}"
                 for problem in errors

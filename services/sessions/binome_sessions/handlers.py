@@ -3,7 +3,8 @@
 Each handler loads the pair's track (locking its row), asks the domain, stores the new state
 and writes the public events to the outbox, all in the consumer's transaction. A refusal
 becomes a dead letter with its reason; a message about a pair (or programme) not seen yet is
-parked until it appears.
+parked until it appears. Everything is looked up within the message's tenant
+(``envelope.tenant_id``): another tenant's programme or pair of the same id is never seen.
 """
 
 from __future__ import annotations
@@ -12,6 +13,12 @@ import logging
 
 from binome_sessions.domain import CommandRejectedError, PairStatus, PairTrack
 from binome_sessions.erasure_census import erasure_census
+from binome_sessions.prerequisites import (
+    pair_key,
+    programme_key,
+    waiting_for_pair,
+    waiting_for_programme,
+)
 from binome_sessions.storage import PairRecord, ProgrammeRecord, RepositoryFactory, TrackRepository
 from binome_sessions.translation import (
     PAIR_NOT_IN_PROGRAMME,
@@ -27,7 +34,6 @@ from binome_shared.contracts.pairing_events import PairDissolved, PairFormed
 from binome_shared.contracts.privacy_events import ErasingService
 from binome_shared.contracts.sessions_messages import SESSION_COMMAND_TYPES, SessionCommand
 from binome_shared.messaging.erasure_proof import prove_erasure
-from binome_shared.messaging.errors import AwaitingPrerequisiteError
 from binome_shared.messaging.routes import Routes, RouteTable, UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -59,18 +65,6 @@ async def publish_track_events(
         )
         published += 1
     return published
-
-
-def waiting_for_pair(pair_id: str) -> AwaitingPrerequisiteError:
-    """Park a message about a pair this service has not seen formed yet."""
-    return AwaitingPrerequisiteError(f"pair:{pair_id}", f"pair {pair_id} has not been formed yet")
-
-
-def waiting_for_programme(programme_id: str) -> AwaitingPrerequisiteError:
-    """Park a message that needs the programme's session plan."""
-    return AwaitingPrerequisiteError(
-        f"programme:{programme_id}", f"programme {programme_id} has no session plan yet"
-    )
 
 
 class MessageHandlers:
@@ -106,31 +100,31 @@ class MessageHandlers:
             plan=envelope.data.session_plan,
         )
         await tracks.save_programme(programme, defined_at=uow.now, event_id=envelope.id)
-        for record in await tracks.unstarted_pairs(programme.programme_id):
+        for record in await tracks.unstarted_pairs(programme.tenant_id, programme.programme_id):
             track = _start(record, programme, mentor_trained=False)
             await tracks.save(record, track, now=uow.now)
             await publish_track_events(uow, track, tenant_id=record.tenant_id, caused_by=envelope)
-            uow.release(f"pair:{record.pair_id}")
-        uow.release(f"programme:{programme.programme_id}")
+            uow.release(pair_key(record.tenant_id, record.pair_id))
+        uow.release(programme_key(programme.tenant_id, programme.programme_id))
 
     async def on_pair_formed(self, envelope: Envelope[PairFormed], uow: UnitOfWork) -> None:
         """Instantiate the programme's déroulé for a newly formed pair."""
-        event = envelope.data
+        event, tenant_id = envelope.data, envelope.tenant_id
         tracks = self._repository(uow.conn)
-        if await tracks.pair_for_update(event.pair_id) is not None:
+        if await tracks.pair_for_update(tenant_id, event.pair_id) is not None:
             logger.info("pair already followed; formation ignored")
             return
         members = [event.mentor.participant_id, event.mentee.participant_id]
-        if await tracks.erased_among(envelope.tenant_id, members):
+        if await tracks.erased_among(tenant_id, members):
             # Pairing formed it before it saw the erasure: never followed. What was parked
             # for it is replayed now and dropped (see on_pair_command).
-            await tracks.unfollow_pair(event.pair_id, tenant_id=envelope.tenant_id, at=uow.now)
+            await tracks.unfollow_pair(event.pair_id, tenant_id=tenant_id, at=uow.now)
             logger.info("%s: pair with an erased member not followed", ERASED_PARTICIPANT)
-            uow.release(f"pair:{event.pair_id}")
+            uow.release(pair_key(tenant_id, event.pair_id))
             return
-        programme = await tracks.programme(envelope.programme_id)
+        programme = await tracks.programme(tenant_id, envelope.programme_id)
         if programme is None:
-            raise waiting_for_programme(envelope.programme_id)
+            raise waiting_for_programme(tenant_id, envelope.programme_id)
         track = PairTrack.start(
             pair_id=event.pair_id,
             programme_id=envelope.programme_id,
@@ -142,19 +136,18 @@ class MessageHandlers:
             mentor_trained=event.mentor_trained,
             formed_at=envelope.time,
         )
-        await tracks.add(
-            track, tenant_id=envelope.tenant_id, formed_by_event_id=envelope.id, now=uow.now
-        )
-        await publish_track_events(uow, track, tenant_id=envelope.tenant_id, caused_by=envelope)
-        uow.release(f"pair:{event.pair_id}")
+        await tracks.add(track, tenant_id=tenant_id, formed_by_event_id=envelope.id, now=uow.now)
+        await publish_track_events(uow, track, tenant_id=tenant_id, caused_by=envelope)
+        uow.release(pair_key(tenant_id, event.pair_id))
 
     async def on_pair_dissolved(self, envelope: Envelope[PairDissolved], uow: UnitOfWork) -> None:
         """Stop following a dissolved pair: its appointments are cancelled."""
         tracks = self._repository(uow.conn)
-        if await tracks.is_unfollowed(envelope.data.pair_id):
+        tenant_id, pair_id = envelope.tenant_id, envelope.data.pair_id
+        if await tracks.is_unfollowed(tenant_id, pair_id):
             logger.info("%s: dissolution of a pair never followed", ERASED_PARTICIPANT)
             return
-        record, track = await self._pair(tracks, envelope.data.pair_id)
+        record, track = await _pair(tracks, tenant_id, pair_id)
         if track.status is not PairStatus.ACTIVE:
             logger.info("pair already %s; dissolution changes nothing", track.status)
             return
@@ -188,16 +181,21 @@ class MessageHandlers:
         await prove_erasure(uow, envelope, ErasingService.SESSIONS, erased=held)
 
     async def on_pair_command(self, envelope: Envelope[SessionCommand], uow: UnitOfWork) -> None:
-        """Apply a session, objective or feedback command to its pair's track."""
-        command = envelope.data
+        """Apply a session, objective or feedback command to its pair's track.
+
+        The pair is looked up within the command's tenant only: a pair id another tenant also
+        has (or only another tenant has) is a pair this tenant has not had formed yet, so the
+        command waits for this tenant's PairFormed, and is dead-lettered if none comes.
+        """
+        command, tenant_id = envelope.data, envelope.tenant_id
         tracks = self._repository(uow.conn)
-        if await _about_an_erased_person(tracks, command.pair_id):
+        if await _about_an_erased_person(tracks, tenant_id, command.pair_id):
             # Dropped, not dead-lettered: a dead letter would keep the free text the erasure
             # removed. This covers commands parked before the pair was known, replayed later.
             logger.info("%s: command about an erased person's pair dropped", ERASED_PARTICIPANT)
             return
-        record, track = await self._pair(tracks, command.pair_id)
-        if (record.tenant_id, record.programme_id) != (envelope.tenant_id, envelope.programme_id):
+        record, track = await _pair(tracks, tenant_id, command.pair_id)
+        if record.programme_id != envelope.programme_id:
             raise service_rejection(PAIR_NOT_IN_PROGRAMME, command.pair_id)
         version = track.version
         try:
@@ -209,23 +207,26 @@ class MessageHandlers:
         await tracks.save(record, track, now=uow.now)
         await publish_track_events(uow, track, tenant_id=record.tenant_id, caused_by=envelope)
 
-    @staticmethod
-    async def _pair(tracks: TrackRepository, pair_id: str) -> tuple[PairRecord, PairTrack]:
-        record = await tracks.pair_for_update(pair_id)
-        if record is None:
-            raise waiting_for_pair(pair_id)
-        if record.track is None:
-            raise waiting_for_programme(record.programme_id)
-        return record, record.track
 
-
-async def _about_an_erased_person(tracks: TrackRepository, pair_id: str) -> bool:
-    """Whether the pair has an erased member (or was never followed for that reason)."""
-    record = await tracks.pair_for_update(pair_id)
+async def _pair(
+    tracks: TrackRepository, tenant_id: str, pair_id: str
+) -> tuple[PairRecord, PairTrack]:
+    """The tenant's pair and its track, locked; or park the message until they exist."""
+    record = await tracks.pair_for_update(tenant_id, pair_id)
     if record is None:
-        return await tracks.is_unfollowed(pair_id)
+        raise waiting_for_pair(tenant_id, pair_id)
+    if record.track is None:
+        raise waiting_for_programme(tenant_id, record.programme_id)
+    return record, record.track
+
+
+async def _about_an_erased_person(tracks: TrackRepository, tenant_id: str, pair_id: str) -> bool:
+    """Whether the tenant's pair has an erased member (or was never followed for that reason)."""
+    record = await tracks.pair_for_update(tenant_id, pair_id)
+    if record is None:
+        return await tracks.is_unfollowed(tenant_id, pair_id)
     members = [record.mentor_id, record.mentee_id]
-    return bool(await tracks.erased_among(record.tenant_id, members))
+    return bool(await tracks.erased_among(tenant_id, members))
 
 
 def _start(record: PairRecord, programme: ProgrammeRecord, *, mentor_trained: bool) -> PairTrack:

@@ -76,10 +76,8 @@ class ProgressEndpoint:
         now = runtime.clock.now()
         async with runtime.pool.acquire() as conn:
             tracks = self._repository(conn)
-            programme = await tracks.programme(programme_id)
+            programme = await tracks.programme(caller.tenant_id, programme_id)
             pairs = await tracks.tracks_of_programme(caller.tenant_id, programme_id)
-        if programme is not None and programme.tenant_id != caller.tenant_id:
-            programme = None
         if programme is None and not pairs:
             return json_response({"error": "unknown programme / programme inconnu"}, 404)
         progress = compute_progress(

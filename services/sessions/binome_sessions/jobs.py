@@ -12,15 +12,9 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from binome_sessions.domain import (
-    DEFAULT_SUPPRESSION_THRESHOLD,
-    PairStatus,
-    close_expired,
-    compute_progress,
-    detect_stalls,
-)
+from binome_sessions.domain import DEFAULT_SUPPRESSION_THRESHOLD, compute_progress
 from binome_sessions.handlers import publish_track_events
-from binome_sessions.storage import RepositoryFactory
+from binome_sessions.storage import PairKey, RepositoryFactory
 from binome_sessions.translation import progress_report
 from binome_shared.contracts.base import Envelope
 from binome_shared.messaging.routes import UnitOfWork
@@ -51,28 +45,28 @@ class FollowUpJobs:
         self._report_every = report_every
 
     async def follow_up(self, job: Job, uow: UnitOfWork) -> None:
-        """Close pairs whose programme ended, then report newly stalled pairs."""
+        """Close each due pair whose programme ended, else report it if newly stalled."""
         del job
         tracks = self._repository(uow.conn)
-        seen: list[str] = []
+        after: PairKey | None = None
         closed = stalled = 0
         while True:
-            records = await tracks.due_for_follow_up(uow.now, limit=self._batch_size, exclude=seen)
-            by_pair = {record.pair_id: record for record in records if record.track is not None}
-            candidates = [record.track for record in by_pair.values() if record.track is not None]
-            ended = close_expired(candidates, uow.now)
-            silent = detect_stalls(
-                [track for track in candidates if track.status is PairStatus.ACTIVE], uow.now
-            )
-            for track in [*ended, *silent]:
-                record = by_pair[track.pair_id]
-                await tracks.save(record, track, now=uow.now)
-                await publish_track_events(uow, track, tenant_id=record.tenant_id)
-            closed += len(ended)
-            stalled += len(silent)
-            seen.extend(record.pair_id for record in records)
+            records = await tracks.due_for_follow_up(uow.now, limit=self._batch_size, after=after)
+            # Pairs of every tenant (two may share a pair id): each saved as the record it is.
+            for record in records:
+                track = record.track
+                if track is None:
+                    continue
+                ended = track.close_if_programme_ended(now=uow.now)
+                silent = track.check_stall(now=uow.now)  # False once closed
+                if ended or silent:
+                    await tracks.save(record, track, now=uow.now)
+                    await publish_track_events(uow, track, tenant_id=record.tenant_id)
+                closed += ended
+                stalled += silent
             if len(records) < self._batch_size:
                 break
+            after = (records[-1].tenant_id, records[-1].pair_id)
         if closed or stalled:
             logger.info("follow-up: %d pair(s) closed, %d stalled", closed, stalled)
 

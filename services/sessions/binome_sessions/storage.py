@@ -45,16 +45,25 @@ class ProgrammeRecord:
     plan: SessionPlan
 
 
-class TrackRepository(Protocol):
-    """What handlers and jobs need from storage (Postgres in production, a fake in unit tests)."""
+PairKey = tuple[str, str]
+"""A pair's identity: (tenant id, pair id). Pair ids are unique only within a tenant."""
 
-    async def programme(self, programme_id: str) -> ProgrammeRecord | None: ...
+
+class TrackRepository(Protocol):
+    """What handlers and jobs need from storage (Postgres in production, a fake in unit tests).
+
+    Everything a tenant owns is looked up within that tenant: two tenants may use the same
+    programme id and the same pair id. Only the scheduled jobs go across tenants, and what
+    they return carries its tenant.
+    """
+
+    async def programme(self, tenant_id: str, programme_id: str) -> ProgrammeRecord | None: ...
 
     async def save_programme(
         self, programme: ProgrammeRecord, *, defined_at: datetime, event_id: uuid.UUID
     ) -> None: ...
 
-    async def pair_for_update(self, pair_id: str) -> PairRecord | None: ...
+    async def pair_for_update(self, tenant_id: str, pair_id: str) -> PairRecord | None: ...
 
     async def add(
         self, track: PairTrack, *, tenant_id: str, formed_by_event_id: uuid.UUID, now: datetime
@@ -62,7 +71,7 @@ class TrackRepository(Protocol):
 
     async def save(self, record: PairRecord, track: PairTrack, *, now: datetime) -> None: ...
 
-    async def unstarted_pairs(self, programme_id: str) -> list[PairRecord]: ...
+    async def unstarted_pairs(self, tenant_id: str, programme_id: str) -> list[PairRecord]: ...
 
     async def pairs_of_person(self, tenant_id: str, participant_id: str) -> list[PairRecord]: ...
 
@@ -74,11 +83,15 @@ class TrackRepository(Protocol):
 
     async def unfollow_pair(self, pair_id: str, *, tenant_id: str, at: datetime) -> None: ...
 
-    async def is_unfollowed(self, pair_id: str) -> bool: ...
+    async def is_unfollowed(self, tenant_id: str, pair_id: str) -> bool: ...
 
     async def due_for_follow_up(
-        self, now: datetime, *, limit: int, exclude: Sequence[str]
-    ) -> list[PairRecord]: ...
+        self, now: datetime, *, limit: int, after: PairKey | None = None
+    ) -> list[PairRecord]:
+        """Up to ``limit`` active pairs, of any tenant, stalled or over by ``now``, in
+        (tenant, pair) order, after the ``after`` pair: the follow-up goes through them in
+        batches."""
+        ...
 
     async def tracks_of_programme(self, tenant_id: str, programme_id: str) -> list[PairTrack]:
         """The started tracks of one tenant's programme (another tenant may reuse its id)."""

@@ -51,8 +51,8 @@ OUTCOME_WITHOUT_CLOSING = ServiceRejection(
 PAIR_NOT_IN_PROGRAMME = ServiceRejection(
     code="pair_not_in_programme",
     reason=LocalisedText(
-        fr="Ce binôme n'appartient pas au programme ni à l'organisation indiqués par la commande.",
-        en="This pair does not belong to the programme and organisation the command names.",
+        fr="Ce binôme n'appartient pas au programme indiqué par la commande.",
+        en="This pair does not belong to the programme the command names.",
     ),
 )
 

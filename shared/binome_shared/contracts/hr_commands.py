@@ -32,9 +32,12 @@ class ProgrammeContact(BaseModel):
 
 
 class DefineProgramme(
-    Command, type="binome.hr.define-programme", version=(1, 0), topic=HR_COMMANDS
+    Command, type="binome.hr.define-programme", version=(1, 1), topic=HR_COMMANDS
 ):
-    """Create a programme, or replace its definition (rules, session plan, contact)."""
+    """Create a programme, or replace its definition (rules, session plan, contact).
+
+    1.1 added to the rules the skills taxonomy (``topics``, ``interests``) and the
+    ``different_organisation`` constraint."""
 
     name: Name = Field(examples=["Mentorat inversé 2027 — Groupe"])
     organisation_name: Name = Field(examples=["Groupe Exemple"])
@@ -50,17 +53,23 @@ class DefineProgramme(
 
 
 class EnrolParticipant(
-    Command, type="binome.hr.enrol-participant", version=(1, 0), topic=HR_COMMANDS
+    Command, type="binome.hr.enrol-participant", version=(1, 1), topic=HR_COMMANDS
 ):
-    """Add a mentor or a mentee to a programme."""
+    """Add a mentor or a mentee to a programme.
+
+    Refused (``unknown_topic``) when the profile names a topic outside the programme's
+    taxonomy. 1.1 added the profile's optional ``organisation``."""
 
     participant: ParticipantProfile
 
 
 class UpdateParticipant(
-    Command, type="binome.hr.update-participant", version=(1, 0), topic=HR_COMMANDS
+    Command, type="binome.hr.update-participant", version=(1, 1), topic=HR_COMMANDS
 ):
-    """Replace an enrolled participant's profile (the whole profile, not a patch)."""
+    """Replace an enrolled participant's profile (the whole profile, not a patch).
+
+    Refused like an enrolment when it names a topic outside the programme's taxonomy.
+    1.1 added the profile's optional ``organisation``."""
 
     participant: ParticipantProfile
 

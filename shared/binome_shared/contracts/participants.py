@@ -2,7 +2,9 @@
 
 A profile holds what a real HR system of record knows about an employee, plus what the
 programme asked them (skills, learning needs, availability, interests). The pairing service
-reads every field; other services only ever see ids and business units.
+reads every field; other services only ever see ids and business units. Skill and need
+topics must belong to the programme's taxonomy (``ProgrammeRules.topics``), interests to its
+list of interests when it has one: the pairing service refuses a profile that names another.
 
 Scales are integers so they read the same in every language: skill levels go from 1
 (notions) to 5 (expert), learning-need priorities from 1 (nice to have) to 5 (essential).
@@ -177,6 +179,14 @@ class ParticipantProfile(BaseModel):
     business_unit: Name = Field(
         description="Business unit (entité, filiale).",
         examples=["Assurance dommages"],
+    )
+    organisation: Name | None = Field(
+        default=None,
+        description=(
+            "The company they work for, when it is not the programme's own organisation "
+            "(cross-company programmes); null means the programme's organisation."
+        ),
+        examples=["Startup Exemple"],
     )
     job_grade: int = Field(
         ge=1,

@@ -53,6 +53,13 @@ class ErasedKind(StrEnum):
     programme (with them, the person's opt-outs)."""
     DELIVERIES = "deliveries"
     """notifications: a delivery to the person (pending or past) deleted."""
+    PROGRAMME_CONTACTS = "programme_contacts"
+    """notifications: a programme whose HR contact was the person's address, contact cleared."""
+    PAIR_MEMBERSHIPS = "pair_memberships"
+    """notifications: a pair the person's id was cleared from."""
+    DELIVERIES_WITHDRAWN = "deliveries_withdrawn"
+    """notifications: a delivery not sent yet to someone else that named the person,
+    withdrawn."""
 
 
 class ErasureCompleted(

@@ -1,19 +1,25 @@
 """A programme's pairing rules, as the HR platform defines them (inside DefineProgramme).
 
 The rules say which hard constraints hold for every pair, how the soft criteria are
-weighted, how many mentees a mentor takes, whether HR approves proposals, and what the
-solver optimises. The names of constraints and criteria (:class:`HardConstraint`,
-:class:`Criterion`) are the vocabulary pair explanations use in events.
+weighted, how many mentees a mentor takes, whether HR approves proposals, what the solver
+optimises, and the programme's taxonomy: the digital topics its mentors' skills and its
+mentees' learning needs may name (and, if the programme lists them, its interests). The
+names of constraints and criteria (:class:`HardConstraint`, :class:`Criterion`) are the
+vocabulary pair explanations use in events.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from binome_shared.contracts.moments import CommandDay
+from binome_shared.contracts.participants import TopicSlug
+from binome_shared.contracts.text import line
 
 
 class ApprovalMode(StrEnum):
@@ -41,6 +47,8 @@ class HardConstraint(StrEnum):
     NOT_IN_MANAGEMENT_CHAIN = "not_in_management_chain"
     DIFFERENT_DEPARTMENT = "different_department"
     DIFFERENT_BUSINESS_UNIT = "different_business_unit"
+    DIFFERENT_ORGANISATION = "different_organisation"
+    """Mentor and mentee from different organisations (cross-company programmes)."""
     SHARED_LANGUAGE = "shared_language"
     MENTOR_TRAINED = "mentor_trained"
     SAME_GENDER = "same_gender"
@@ -137,6 +145,14 @@ class HardConstraints(BaseModel):
         description="Mentor and mentee work in different business units.",
         examples=[False],
     )
+    different_organisation: bool = Field(
+        default=False,
+        description=(
+            "Mentor and mentee come from different organisations (cross-company programmes); "
+            "a profile without an organisation belongs to the programme's own."
+        ),
+        examples=[False],
+    )
     shared_language: bool = Field(
         default=True, description="They share at least one language.", examples=[True]
     )
@@ -209,6 +225,46 @@ class CriteriaWeights(BaseModel):
         return {criterion: float(getattr(self, criterion.value)) for criterion in Criterion}
 
 
+TopicLabel = Annotated[str, line(100, min_length=1)]
+"""A topic's name as people read it, in one language: one short line."""
+
+
+class Topic(BaseModel):
+    """One topic of a programme's taxonomy: the slug profiles name, and its French and
+    English names (used in pair explanations)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    slug: TopicSlug = Field(description="What profiles name.", examples=["generative_ai"])
+    fr: TopicLabel = Field(description="French name.", examples=["IA générative"])
+    en: TopicLabel = Field(description="English name.", examples=["generative AI"])
+
+
+DEFAULT_TOPICS: tuple[Topic, ...] = (
+    Topic(slug="social_networks", fr="réseaux sociaux", en="social networks"),
+    Topic(slug="linkedin", fr="LinkedIn", en="LinkedIn"),
+    Topic(slug="personal_branding", fr="marque personnelle", en="personal branding"),
+    Topic(slug="collaborative_tools", fr="outils collaboratifs", en="collaborative tools"),
+    Topic(slug="remote_work", fr="travail hybride", en="hybrid work"),
+    Topic(slug="generative_ai", fr="IA générative", en="generative AI"),
+    Topic(slug="data", fr="données", en="data"),
+    Topic(slug="cybersecurity", fr="cybersécurité", en="cybersecurity"),
+    Topic(slug="mobile_apps", fr="applications mobiles", en="mobile apps"),
+    Topic(slug="video_content", fr="contenus vidéo", en="video content"),
+    Topic(slug="no_code", fr="outils no-code", en="no-code tools"),
+    Topic(slug="green_it", fr="numérique responsable", en="sustainable IT"),
+)
+"""The digital topics of reverse mentoring (social networks, collaborative tools, AI, data,
+cybersecurity…): the taxonomy of a programme that defines none, so that programmes defined
+before taxonomies existed keep every topic they could name."""
+
+
+def _one_entry_per_slug(topics: Sequence[Topic], what: str) -> None:
+    repeated = sorted(slug for slug, n in Counter(t.slug for t in topics).items() if n > 1)
+    if repeated:
+        raise ValueError(f"{what} list a slug more than once: {', '.join(repeated)}")
+
+
 class ProgrammeRules(BaseModel):
     """Hard constraints switched on, soft criteria weights, capacity, mode and objective."""
 
@@ -267,3 +323,50 @@ class ProgrammeRules(BaseModel):
         description="Grade difference (mentee above mentor) that earns the full seniority score.",
         examples=[4],
     )
+    topics: list[Topic] = Field(
+        default_factory=lambda: list(DEFAULT_TOPICS),
+        min_length=1,
+        max_length=500,
+        description=(
+            "The programme's skills taxonomy: the topics mentors' skills and mentees' learning "
+            "needs may name; a profile naming another is refused. Defaults to the digital "
+            "topics of reverse mentoring."
+        ),
+        examples=[
+            [
+                {"slug": "generative_ai", "fr": "IA générative", "en": "generative AI"},
+                {"slug": "social_networks", "fr": "réseaux sociaux", "en": "social networks"},
+            ]
+        ],
+    )
+    interests: list[Topic] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=1000,
+        description=(
+            "The interests profiles may name, if the programme lists them; null (the default) "
+            "accepts any interest slug."
+        ),
+        examples=[None, [{"slug": "photography", "fr": "photographie", "en": "photography"}]],
+    )
+
+    @field_validator("topics")
+    @classmethod
+    def _distinct_topics(cls, topics: list[Topic]) -> list[Topic]:
+        _one_entry_per_slug(topics, "topics")
+        return topics
+
+    @field_validator("interests")
+    @classmethod
+    def _distinct_interests(cls, interests: list[Topic] | None) -> list[Topic] | None:
+        if interests is not None:
+            _one_entry_per_slug(interests, "interests")
+        return interests
+
+    def topic_slugs(self) -> list[str]:
+        """The taxonomy's slugs, in the order the programme lists them."""
+        return [topic.slug for topic in self.topics]
+
+    def interest_slugs(self) -> list[str] | None:
+        """The interests' slugs, or None when any interest is accepted."""
+        return None if self.interests is None else [topic.slug for topic in self.interests]

@@ -222,7 +222,7 @@ async def test_a_megabyte_id_is_refused_with_a_bounded_reason_beside_an_ordinary
         records, asyncio.Event()
     )
     parked = await sessions_pool.fetch("SELECT waiting_for FROM parked_messages")
-    assert [row["waiting_for"] for row in parked] == ["pair:pair-2"]
+    assert [row["waiting_for"] for row in parked] == ["pair:groupe-exemple/pair-2"]
     [letter] = await sessions_pool.fetch(
         "SELECT header_names, header_values, length(value) AS size FROM outbox "
         "WHERE topic LIKE '%.dlq'"

@@ -241,14 +241,18 @@ async def test_erasure_forgets_the_address_and_the_history_and_nothing_is_sent(
     assert remaining == [{"recipient_id": make.MENTOR}]
     smtp = ScriptedSmtp()
     await run_due_jobs(pool, dispatcher(pool, smtp), now=NOW)
-    assert [email.to_address for email in smtp.sent] == ["ines.martin@example.com"]
+    # The mentor's introduction named the erased mentee: withdrawn before it was sent.
+    assert smtp.sent == []
 
 
 async def test_the_rate_limit_defers_a_burst_to_one_address(pool: asyncpg.Pool) -> None:
     await prepare_pair(pool)
-    await consume(pool, make.session_scheduled(starts_at=NOW + timedelta(days=3)))
     smtp = ScriptedSmtp()
     sender = dispatcher(pool, smtp, burst=1)
+    # The introductions take each address's one token first (jobs due at the same time run
+    # in job id order, which is a hash: the order is made explicit here).
+    await run_due_jobs(pool, sender, now=NOW)
+    await consume(pool, make.session_scheduled(starts_at=NOW + timedelta(days=3)))
     await run_due_jobs(pool, sender, now=NOW)
 
     assert sorted(email.kind.value for email in smtp.sent) == ["introduction"] * 2

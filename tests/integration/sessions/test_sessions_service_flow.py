@@ -50,15 +50,16 @@ def message(
     return Envelope.new(data, source=source, time=at, tenant_id=tenant, programme_id=PROGRAMME)
 
 
-def define_programme() -> Envelope[Any]:
+def define_programme(*, tenant: str = TENANT, plan: SessionPlan | None = None) -> Envelope[Any]:
     return message(
         DefineProgramme(
             name="Mentorat inversé 2028",
             organisation_name="Groupe Exemple",
             rules=ProgrammeRules(starts_on=STARTS_ON),
-            session_plan=SessionPlan(starts_on=STARTS_ON, ends_on=date(2028, 6, 30)),
+            session_plan=plan or SessionPlan(starts_on=STARTS_ON, ends_on=date(2028, 6, 30)),
             contact=ProgrammeContact(name="Claire Dubois", email="claire.dubois@example.com"),
-        )
+        ),
+        tenant=tenant,
     )
 
 
@@ -272,6 +273,7 @@ async def test_progress_answers_only_a_valid_token_and_only_for_its_tenant(
     await sessions.wait_ready()
     # Another tenant's pairs under the same programme id must not count in this one's figures.
     await kafka.publish(define_programme())
+    await kafka.publish(define_programme(tenant=OTHER_TENANT))
     for index in range(6):
         await kafka.publish(pair_formed(index))
     for index in range(3):

@@ -21,13 +21,20 @@ from binome_notifications.domain.policy import (
     RetryPolicy,
     SmtpReply,
 )
-from binome_notifications.domain.sending import DeliveryState, DeliveryStatus, turn_job_id
+from binome_notifications.domain.sending import (
+    DeliveryState,
+    DeliveryStatus,
+    turn_job_id,
+    turn_payload,
+)
 from binome_notifications.sending import Dispatcher, EmailSender, WebhookPoster
 from binome_shared.contracts.base import Envelope
 from binome_shared.contracts.values import Language
 from binome_shared.messaging.outbox import Outbox
 from binome_shared.messaging.routes import UnitOfWork
 from binome_shared.messaging.scheduler import Job
+
+TENANT = "groupe-exemple"
 
 
 class FakeConnection:
@@ -72,12 +79,19 @@ class FakeAttempts:
     called_off: list[str] = field(default_factory=list)
     recovery_turns: list[str] = field(default_factory=list)
 
-    async def delivery(self, delivery_key: str) -> StoredDelivery | None:
-        return self.deliveries.get(delivery_key)
-
-    async def claim(self, delivery_key: str, *, now: datetime, in_doubt: bool) -> int | None:
-        del now
+    def _in_tenant(self, tenant_id: str, delivery_key: str) -> StoredDelivery | None:
+        """The delivery, read within its tenant as the statements read it."""
         delivery = self.deliveries.get(delivery_key)
+        return delivery if delivery is not None and delivery.tenant_id == tenant_id else None
+
+    async def delivery(self, tenant_id: str, delivery_key: str) -> StoredDelivery | None:
+        return self._in_tenant(tenant_id, delivery_key)
+
+    async def claim(
+        self, tenant_id: str, delivery_key: str, *, now: datetime, in_doubt: bool
+    ) -> int | None:
+        del now
+        delivery = self._in_tenant(tenant_id, delivery_key)
         if delivery is None or delivery.state.status not in (
             DeliveryStatus.PENDING,
             DeliveryStatus.SENDING,
@@ -92,6 +106,7 @@ class FakeAttempts:
 
     async def claim_with_recovery_turn(
         self,
+        tenant_id: str,
         delivery_key: str,
         *,
         now: datetime,
@@ -100,13 +115,13 @@ class FakeAttempts:
         recovery_at: datetime,
     ) -> int | None:
         del recovery_at
-        attempts = await self.claim(delivery_key, now=now, in_doubt=in_doubt)
+        attempts = await self.claim(tenant_id, delivery_key, now=now, in_doubt=in_doubt)
         if attempts is not None:
             self.recovery_turns.append(turn_job_id(delivery_key, turn))
         return attempts
 
     async def settle(self, settlement: Settlement) -> int | None:
-        delivery = self.deliveries.get(settlement.delivery_key)
+        delivery = self._in_tenant(settlement.tenant_id, settlement.delivery_key)
         if delivery is None or delivery.state.status is not DeliveryStatus.SENDING:
             return None
         self._set(delivery, status=settlement.status, ended=True)
@@ -121,15 +136,20 @@ class FakeAttempts:
                 resends[settlement.delivery_key] = found
         return resends
 
-    async def postpone(self, delivery_key: str, *, retry_at: datetime, outcome: str) -> bool:
-        delivery = self.deliveries[delivery_key]
+    async def postpone(
+        self, tenant_id: str, delivery_key: str, *, retry_at: datetime, outcome: str
+    ) -> bool:
+        delivery = self._in_tenant(tenant_id, delivery_key)
+        assert delivery is not None
         self._set(delivery, status=DeliveryStatus.PENDING, next_attempt_at=retry_at)
         self.outcomes[delivery_key] = outcome
         return True
 
-    async def expire(self, delivery_key: str, *, now: datetime) -> None:
+    async def expire(self, tenant_id: str, delivery_key: str, *, now: datetime) -> None:
         del now
-        self._set(self.deliveries[delivery_key], status=DeliveryStatus.EXPIRED, ended=True)
+        delivery = self._in_tenant(tenant_id, delivery_key)
+        assert delivery is not None
+        self._set(delivery, status=DeliveryStatus.EXPIRED, ended=True)
 
     async def move_turn(self, delivery_key: str, turn: int, *, due_at: datetime) -> None:
         self.moved_turns.append((turn_job_id(delivery_key, turn), due_at))
@@ -196,7 +216,7 @@ def email_delivery(
         recipient_id="Y1",
         programme_id="prog-notif",
         subject_id="pair-1",
-        tenant_id="groupe-exemple",
+        tenant_id=TENANT,
         caused_by=uuid.uuid4(),
         correlation_id=uuid.uuid4(),
         state=DeliveryState(
@@ -264,7 +284,7 @@ class SendingJob:
             job_id=turn_job_id(key, turn),
             job_type="deliver",
             due_at=now,
-            payload={"delivery_key": key, "turn": turn},
+            payload=turn_payload(TENANT, key, turn),
             attempts=0,
         )
         uow = UnitOfWork(

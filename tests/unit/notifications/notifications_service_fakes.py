@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, cast
 
@@ -11,6 +11,7 @@ from binome_notifications.adapters.deliveries import PendingReminder, PlannedDel
 from binome_notifications.adapters.rendering import NotificationRenderer
 from binome_notifications.domain.directory import (
     EnrolledPerson,
+    ErasedPerson,
     PairPeople,
     PairRecord,
     ProgrammeRecord,
@@ -32,40 +33,60 @@ RENDERER = NotificationRenderer(
 
 
 class FakeDirectory(FakeErasures):
-    """A Directory over dictionaries; counts the reads a handler makes."""
+    """A Directory over dictionaries keyed by tenant first, as the tables are; counts the
+    reads a handler makes."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.programmes: dict[str, ProgrammeRecord] = {}
-        self.people: dict[tuple[str, str], tuple[str, Person]] = {}
-        """(programme, participant) → (tenant, person)."""
+        self.programmes: dict[tuple[str, str], ProgrammeRecord] = {}
+        """(tenant, programme) → programme."""
+        self.people: dict[tuple[str, str, str], Person] = {}
+        """(tenant, programme, participant) → person."""
         self.preferences: dict[tuple[str, str], Preferences] = {}
-        self.pairs: dict[str, PairRecord] = {}
-        self.sessions: dict[str, SessionRecord] = {}
+        self.pairs: dict[tuple[str, str], PairRecord] = {}
+        self.sessions: dict[tuple[str, str], SessionRecord] = {}
         self.reads = 0
 
     async def save_programme(self, programme: ProgrammeRecord) -> None:
-        self.programmes[programme.programme_id] = programme
+        self.programmes[programme.tenant_id, programme.programme_id] = programme
 
-    async def programme(self, programme_id: str) -> ProgrammeRecord | None:
+    async def programme(self, tenant_id: str, programme_id: str) -> ProgrammeRecord | None:
         self.reads += 1
-        return self.programmes.get(programme_id)
+        return self.programmes.get((tenant_id, programme_id))
 
     async def save_people(self, people: Sequence[EnrolledPerson]) -> None:
         for enrolled in people:
-            key = (enrolled.programme_id, enrolled.person.person_id)
-            self.people[key] = (enrolled.tenant_id, enrolled.person)
+            key = (enrolled.tenant_id, enrolled.programme_id, enrolled.person.person_id)
+            self.people[key] = enrolled.person
 
-    async def erase_person(self, *, tenant_id: str, participant_id: str) -> int:
-        erased = [
-            key
-            for key, (tenant, person) in self.people.items()
-            if tenant == tenant_id and person.person_id == participant_id
-        ]
-        for key in erased:
-            del self.people[key]
+    async def erase_person(self, *, tenant_id: str, participant_id: str) -> ErasedPerson:
+        erased = [key for key in self.people if key[0] == tenant_id and key[2] == participant_id]
+        addresses = frozenset(self.people.pop(key).email.lower() for key in erased)
         self.preferences.pop((tenant_id, participant_id), None)
-        return len(erased)
+        contacts = [
+            key
+            for key, programme in self.programmes.items()
+            if key[0] == tenant_id and (programme.contact_email or "").lower() in addresses
+        ]
+        for key in contacts:
+            self.programmes[key] = replace(
+                self.programmes[key], contact_name=None, contact_email=None
+            )
+        pair_ids = []
+        for key, pair in self.pairs.items():
+            if key[0] == tenant_id and participant_id in (pair.mentor_id, pair.mentee_id):
+                self.pairs[key] = replace(
+                    pair,
+                    mentor_id=None if pair.mentor_id == participant_id else pair.mentor_id,
+                    mentee_id=None if pair.mentee_id == participant_id else pair.mentee_id,
+                )
+                pair_ids.append(pair.pair_id)
+        return ErasedPerson(
+            profiles=len(erased),
+            addresses=addresses,
+            pair_ids=tuple(pair_ids),
+            contacts=len(contacts),
+        )
 
     async def save_preferences(
         self, *, tenant_id: str, participant_id: str, preferences: Preferences
@@ -73,44 +94,46 @@ class FakeDirectory(FakeErasures):
         self.preferences[(tenant_id, participant_id)] = preferences
 
     async def save_pair(self, pair: PairRecord) -> None:
-        self.pairs[pair.pair_id] = pair
+        self.pairs[pair.tenant_id, pair.pair_id] = pair
 
     async def pair_people(self, pair: PairRecord) -> PairPeople:
         self.reads += 1
-        programme = self.programmes.get(pair.programme_id)
+        tenant = pair.tenant_id
         preferences = {}
-        if programme is not None:
-            for participant_id in (pair.mentor_id, pair.mentee_id):
-                found = self.preferences.get((programme.tenant_id, participant_id))
-                if found is not None:
-                    preferences[participant_id] = found
+        for participant_id in (pair.mentor_id, pair.mentee_id):
+            found = self.preferences.get((tenant, participant_id or ""))
+            if participant_id is not None and found is not None:
+                preferences[participant_id] = found
         return PairPeople(
             pair=pair,
-            programme=programme,
-            mentor=self._person(pair.programme_id, pair.mentor_id),
-            mentee=self._person(pair.programme_id, pair.mentee_id),
+            programme=self.programmes.get((tenant, pair.programme_id)),
+            mentor=self._person(tenant, pair.programme_id, pair.mentor_id),
+            mentee=self._person(tenant, pair.programme_id, pair.mentee_id),
             preferences=preferences,
         )
 
-    async def people_of_pair(self, pair_id: str) -> PairPeople | None:
-        pair = self.pairs.get(pair_id)
+    async def people_of_pair(self, tenant_id: str, pair_id: str) -> PairPeople | None:
+        pair = self.pairs.get((tenant_id, pair_id))
         if pair is None:
             self.reads += 1
             return None
         return await self.pair_people(pair)
 
-    async def save_session(self, session: SessionRecord) -> None:
-        known = self.sessions.get(session.session_id)
+    async def save_session(self, tenant_id: str, session: SessionRecord) -> None:
+        known = self.sessions.get((tenant_id, session.session_id))
         if known is None or known.sequence <= session.sequence:
-            self.sessions[session.session_id] = session
+            self.sessions[tenant_id, session.session_id] = session
 
-    async def session(self, session_id: str) -> SessionRecord | None:
+    async def session(self, tenant_id: str, session_id: str) -> SessionRecord | None:
         self.reads += 1
-        return self.sessions.get(session_id)
+        return self.sessions.get((tenant_id, session_id))
 
-    def _person(self, programme_id: str, participant_id: str) -> Person | None:
-        found = self.people.get((programme_id, participant_id))
-        return None if found is None else found[1]
+    def _person(
+        self, tenant_id: str, programme_id: str, participant_id: str | None
+    ) -> Person | None:
+        if participant_id is None:
+            return None
+        return self.people.get((tenant_id, programme_id, participant_id))
 
 
 @dataclass
@@ -121,39 +144,56 @@ class FakeDelivery:
 
 @dataclass
 class FakeDeliveries:
-    """A DeliveryLedger over a dictionary, keyed by delivery key as the real one is."""
+    """A DeliveryLedger over a dictionary, keyed by (tenant, delivery key) as the real one
+    is."""
 
-    deliveries: dict[str, FakeDelivery] = field(default_factory=dict)
+    deliveries: dict[tuple[str, str], FakeDelivery] = field(default_factory=dict)
     statements: int = 0
 
     async def plan(self, deliveries: Sequence[PlannedDelivery]) -> int:
         self.statements += 1
         created = 0
         for planned in deliveries:
-            key = planned.notification.delivery_key
+            key = (planned.tenant_id, planned.notification.delivery_key)
             if key not in self.deliveries:
                 self.deliveries[key] = FakeDelivery(planned)
                 created += 1
         return created
 
-    async def pending_reminders(self, pair_id: str) -> list[PendingReminder]:
+    async def pending_reminders(self, tenant_id: str, pair_id: str) -> list[PendingReminder]:
         return [
             PendingReminder(
                 delivery_key=key,
                 kind=delivery.planned.notification.kind,
                 subject_id=delivery.planned.notification.subject_id,
             )
-            for key, delivery in self.deliveries.items()
-            if delivery.planned.pair_id == pair_id
+            for (tenant, key), delivery in self.deliveries.items()
+            if tenant == tenant_id
+            and delivery.planned.pair_id == pair_id
             and delivery.planned.notification.kind is NotificationKind.SESSION_REMINDER
             and delivery.status is DeliveryStatus.PENDING
         ]
 
-    async def cancel(self, delivery_keys: Sequence[str], *, now: datetime) -> None:
+    async def cancel(self, tenant_id: str, delivery_keys: Sequence[str], *, now: datetime) -> None:
         del now
         for key in delivery_keys:
-            if self.deliveries[key].status is DeliveryStatus.PENDING:
-                self.deliveries[key].status = DeliveryStatus.CANCELLED
+            if self.deliveries[tenant_id, key].status is DeliveryStatus.PENDING:
+                self.deliveries[tenant_id, key].status = DeliveryStatus.CANCELLED
+
+    async def withdraw_naming(self, *, tenant_id: str, erased: ErasedPerson, now: datetime) -> int:
+        del now
+        withdrawn = 0
+        for (tenant, _), delivery in self.deliveries.items():
+            message = delivery.planned.message
+            to_address = getattr(message, "to_address", "").lower()
+            if (
+                tenant == tenant_id
+                and delivery.status in (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
+                and (delivery.planned.pair_id in erased.pair_ids or to_address in erased.addresses)
+            ):
+                delivery.status = DeliveryStatus.CANCELLED
+                withdrawn += 1
+        return withdrawn
 
     async def erase_recipient(self, *, tenant_id: str, recipient_id: str) -> int:
         erased = [

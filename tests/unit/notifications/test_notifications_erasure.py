@@ -6,11 +6,18 @@ from __future__ import annotations
 
 import copy
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
+from binome_notifications.domain.sending import DeliveryStatus
+from binome_notifications.prerequisites import participant_ready
+from binome_notifications.translation import ReceiverSubscription
+from binome_shared.contracts.base import Envelope
 from binome_shared.contracts.hr_commands import OptOut as OptOutItem
 from binome_shared.contracts.hr_commands import SetNotificationPreferences
+from binome_shared.contracts.pairing_events import PairSide
+from binome_shared.contracts.participants import ParticipantRole
 from tests.support.erasures import proofs
 from tests.unit.notifications import notifications_factories as make
 from tests.unit.notifications.notifications_service_fakes import Service
@@ -47,8 +54,8 @@ async def test_an_erased_person_enrolled_in_another_programme_is_not_stored() ->
         for enrolment in make.enrol_pair()
     ]
     await service.consume(*enrolments, now=NOW)
-    assert list(service.directory.people) == [(OTHER_PROGRAMME, make.MENTOR)]
-    assert service.released == [f"participant:{OTHER_PROGRAMME}:{make.MENTOR}"]
+    assert list(service.directory.people) == [(make.TENANT, OTHER_PROGRAMME, make.MENTOR)]
+    assert service.released == [participant_ready(make.TENANT, OTHER_PROGRAMME, make.MENTOR)]
 
 
 async def test_an_erased_persons_preferences_are_not_stored() -> None:
@@ -67,7 +74,7 @@ async def test_a_pair_formed_with_an_erased_member_notifies_no_one_and_is_not_pa
     await service.consume(make.erase(make.MENTEE), now=NOW)
     await service.consume(make.pair_formed(), now=NOW)
     assert service.deliveries.deliveries == {}
-    assert "pair-1" not in service.directory.pairs
+    assert (make.TENANT, "pair-1") not in service.directory.pairs
 
 
 async def test_a_session_event_about_an_erased_persons_pair_notifies_no_one() -> None:
@@ -79,3 +86,61 @@ async def test_a_session_event_about_an_erased_persons_pair_notifies_no_one() ->
         make.session_scheduled(starts_at=NOW + timedelta(days=7)), make.session_completed(), now=NOW
     )
     assert len(service.deliveries.deliveries) == before
+
+
+def second_pair() -> list[Envelope[Any]]:
+    """Inès also mentors Zoé, in pair-2."""
+    zoe = make.enrol(
+        "X2", name="Zoé Bernard", email="zoe.bernard@example.com", role=ParticipantRole.MENTEE
+    )
+    formed = make.pair_formed("pair-2")
+    data = formed.data.model_copy(
+        update={"mentee": PairSide(participant_id="X2", business_unit="Finance")}
+    )
+    return [zoe, formed.model_copy(update={"data": data})]
+
+
+async def test_pending_deliveries_naming_the_erased_person_are_withdrawn_the_rest_kept() -> None:
+    service = Service()
+    await service.consume(
+        make.define_programme(),
+        *make.enrol_pair(),
+        make.pair_formed(),
+        *second_pair(),
+        make.pair_fit_concern_raised(),
+        now=NOW,
+    )
+    await service.consume(make.erase(make.MENTEE), now=NOW)
+    withdrawn = service.deliveries.planned(DeliveryStatus.CANCELLED)
+    assert sorted((d.notification.kind.value, d.pair_id) for d in withdrawn) == [
+        ("hr_fit_alert", "pair-1"),
+        ("introduction", "pair-1"),
+    ], "the mentor's introduction and HR's alert named the erased mentee"
+    assert sorted(service.deliveries.kinds_to()) == [
+        ("introduction", "X2"),
+        ("introduction", make.MENTOR),
+    ], "the other pair's introductions name no erased person"
+    assert service.directory.pairs[make.TENANT, "pair-1"].mentee_id is None
+    assert service.directory.pairs[make.TENANT, "pair-2"].mentee_id == "X2"
+
+
+async def test_a_programme_contact_who_is_erased_is_cleared_and_gets_nothing_more() -> None:
+    receiver = ReceiverSubscription(receiver_id="hr-platform")
+    service = Service(receivers=[receiver])
+    contact_as_participant = make.enrol(
+        "H1", name="Claire Dubois", email="Claire.Dubois@example.com"
+    )
+    await service.consume(
+        make.define_programme(), contact_as_participant, make.matching_completed(), now=NOW
+    )
+    await service.consume(make.erase("H1"), now=NOW)
+    record = service.directory.programmes[make.TENANT, make.PROGRAMME]
+    assert (record.contact_name, record.contact_email, record.hr_contact) == (None, None, None)
+    assert service.deliveries.kinds_to() == [("matching_summary", "hr-platform")]
+    assert [
+        d.notification.recipient.address
+        for d in service.deliveries.planned(DeliveryStatus.CANCELLED)
+    ] == ["claire.dubois@example.com"]
+
+    await service.consume(make.matching_completed("round-2"), now=NOW)
+    assert [recipient for _, recipient in service.deliveries.kinds_to()] == ["hr-platform"] * 2

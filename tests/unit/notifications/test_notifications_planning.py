@@ -289,14 +289,28 @@ def test_every_kind_has_an_example_and_keys_are_stable_and_unique(kind: Notifica
             notification.subject_id,
             notification.channel,
             notification.recipient.recipient_id,
+            tenant_id=notification.tenant_id,
         )
 
 
-def test_delivery_key_is_a_sha256_of_kind_subject_channel_and_recipient() -> None:
-    key = delivery_key(KIND.INTRODUCTION, "pair-42", Channel.EMAIL, "p-ines")
+def test_delivery_key_is_a_sha256_of_tenant_kind_subject_channel_and_recipient() -> None:
+    key = delivery_key(KIND.INTRODUCTION, "pair-42", Channel.EMAIL, "p-ines", tenant_id="a")
     assert len(key) == 64
-    assert key != delivery_key(KIND.INTRODUCTION, "pair-42", Channel.EMAIL, "p-laurent")
-    assert key != delivery_key(KIND.PAIR_THANKS, "pair-42", Channel.EMAIL, "p-ines")
+    assert key != delivery_key(
+        KIND.INTRODUCTION, "pair-42", Channel.EMAIL, "p-laurent", tenant_id="a"
+    )
+    assert key != delivery_key(KIND.PAIR_THANKS, "pair-42", Channel.EMAIL, "p-ines", tenant_id="a")
+    # Two tenants may use the same ids: their deliveries (and Message-IDs, jobs) stay apart.
+    assert key != delivery_key(KIND.INTRODUCTION, "pair-42", Channel.EMAIL, "p-ines", tenant_id="b")
+
+
+def test_a_notification_carries_its_programmes_tenant_into_its_key() -> None:
+    trigger = example_trigger(KIND.INTRODUCTION)
+    other = replace(trigger, programme=replace(trigger.programme, tenant_id="other-tenant"))
+    keys = {n.delivery_key for n in plan_notifications(trigger)}
+    other_keys = {n.delivery_key for n in plan_notifications(other)}
+    assert {n.tenant_id for n in plan_notifications(other)} == {"other-tenant"}
+    assert keys.isdisjoint(other_keys)
 
 
 def test_ids_with_odd_characters_make_safe_link_paths() -> None:

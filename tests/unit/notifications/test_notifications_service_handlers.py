@@ -12,6 +12,12 @@ import pytest
 from binome_notifications.domain.model import Channel, NotificationKind
 from binome_notifications.domain.policy import OptOut, Preferences
 from binome_notifications.domain.sending import DeliveryStatus
+from binome_notifications.prerequisites import (
+    pair_ready,
+    participant_ready,
+    programme_ready,
+    session_ready,
+)
 from binome_notifications.translation import ReceiverSubscription
 from binome_shared.contracts.base import Envelope
 from binome_shared.contracts.hr_commands import OptOut as OptOutItem
@@ -57,20 +63,23 @@ def preferences(participant_id: str, *opt_outs: OptOutItem) -> Envelope[Any]:
 async def test_a_programme_definition_is_remembered_and_releases_what_waited() -> None:
     service = Service()
     await service.consume(make.define_programme(reminder_hours_before=48), now=NOW)
-    record = service.directory.programmes[make.PROGRAMME]
+    record = service.directory.programmes[make.TENANT, make.PROGRAMME]
     assert (record.tenant_id, record.reminder_lead) == (make.TENANT, timedelta(hours=48))
-    assert service.released == [f"programme:{make.PROGRAMME}"]
+    assert service.released == [programme_ready(make.TENANT, make.PROGRAMME)]
 
 
 async def test_an_enrolment_run_is_saved_at_once_and_releases_each_participant() -> None:
     service = Service()
     await service.consume(*make.enrol_pair(), now=NOW)
-    assert sorted(service.directory.people) == [(make.PROGRAMME, "X1"), (make.PROGRAMME, "Y1")]
-    _, laurent = service.directory.people[(make.PROGRAMME, make.MENTEE)]
+    assert sorted(service.directory.people) == [
+        (make.TENANT, make.PROGRAMME, "X1"),
+        (make.TENANT, make.PROGRAMME, "Y1"),
+    ]
+    laurent = service.directory.people[make.TENANT, make.PROGRAMME, make.MENTEE]
     assert (laurent.display_name, laurent.language) == ("Laurent Girard", Language.EN)
     assert service.released == [
-        f"participant:{make.PROGRAMME}:{make.MENTOR}",
-        f"participant:{make.PROGRAMME}:{make.MENTEE}",
+        participant_ready(make.TENANT, make.PROGRAMME, make.MENTOR),
+        participant_ready(make.TENANT, make.PROGRAMME, make.MENTEE),
     ]
 
 
@@ -101,15 +110,23 @@ async def test_an_erasure_forgets_the_person_and_every_delivery_to_them() -> Non
     service = await known_pair()
     assert len(service.deliveries.deliveries) == 2
     await service.consume(make.erase(make.MENTEE), now=NOW)
-    assert (make.PROGRAMME, make.MENTEE) not in service.directory.people
-    assert service.deliveries.kinds_to() == [("introduction", make.MENTOR)]
+    assert (make.TENANT, make.PROGRAMME, make.MENTEE) not in service.directory.people
+    # The mentor's introduction names the erased mentee: withdrawn, not sent.
+    assert service.deliveries.kinds_to() == []
+    withdrawn = service.deliveries.planned(DeliveryStatus.CANCELLED)
+    assert [d.notification.recipient.recipient_id for d in withdrawn] == [make.MENTOR]
     [proof] = proofs(service.outbox.envelopes)
     assert (proof.participant_id, proof.service, proof.already_erased) == (
         make.MENTEE,
         ErasingService.NOTIFICATIONS,
         False,
     )
-    assert proof.erased == {"addresses": 1, "deliveries": 1}
+    assert proof.erased == {
+        "addresses": 1,
+        "pair_memberships": 1,
+        "deliveries": 1,
+        "deliveries_withdrawn": 1,
+    }
 
 
 # --- pairing events ---------------------------------------------------------------------
@@ -126,8 +143,8 @@ async def test_a_formed_pair_gets_introductions_from_one_read_and_one_write() ->
     ]
     # Programme, mentor, mentee and their opt-outs in one read; the deliveries in one write.
     assert (service.directory.reads, service.deliveries.statements) == (1, 1)
-    assert service.directory.pairs["pair-1"].mentee_id == make.MENTEE
-    assert service.released[-1] == "pair:pair-1"
+    assert service.directory.pairs[make.TENANT, "pair-1"].mentee_id == make.MENTEE
+    assert service.released[-1] == pair_ready(make.TENANT, "pair-1")
     introduction = service.deliveries.planned()[0]
     assert introduction.due_at == NOW
     assert introduction.pair_id == "pair-1"
@@ -145,7 +162,7 @@ async def test_a_pair_formed_before_its_programme_waits_for_it() -> None:
     await service.consume(*make.enrol_pair(), now=NOW)
     with pytest.raises(AwaitingPrerequisiteError) as parked:
         await service.consume(make.pair_formed(), now=NOW)
-    assert parked.value.waiting_for == f"programme:{make.PROGRAMME}"
+    assert parked.value.waiting_for == programme_ready(make.TENANT, make.PROGRAMME)
     assert service.directory.pairs == {}
 
 
@@ -154,7 +171,7 @@ async def test_a_pair_formed_before_its_mentee_is_enrolled_waits_for_the_mentee(
     await service.consume(make.define_programme(), make.enrol_pair()[0], now=NOW)
     with pytest.raises(AwaitingPrerequisiteError) as parked:
         await service.consume(make.pair_formed(), now=NOW)
-    assert parked.value.waiting_for == f"participant:{make.PROGRAMME}:{make.MENTEE}"
+    assert parked.value.waiting_for == participant_ready(make.TENANT, make.PROGRAMME, make.MENTEE)
 
 
 async def test_an_opted_out_mentee_gets_no_introduction_and_the_mentor_still_does() -> None:
@@ -200,7 +217,7 @@ async def test_a_matching_round_is_summarised_to_hr_and_subscribed_receivers() -
 async def test_a_matching_round_before_its_programme_waits_for_it() -> None:
     with pytest.raises(AwaitingPrerequisiteError) as parked:
         await Service().consume(make.matching_completed(), now=NOW)
-    assert parked.value.waiting_for == f"programme:{make.PROGRAMME}"
+    assert parked.value.waiting_for == programme_ready(make.TENANT, make.PROGRAMME)
 
 
 # --- sessions events --------------------------------------------------------------------
@@ -220,8 +237,8 @@ async def test_a_scheduled_session_is_confirmed_and_reminded_the_day_before() ->
     )
     assert reminder.due_at == starts_at - timedelta(hours=24)
     assert reminder.expires_at == starts_at
-    assert service.directory.sessions[SESSION].sequence == 0
-    assert service.released[-1] == f"session:{SESSION}"
+    assert service.directory.sessions[make.TENANT, SESSION].sequence == 0
+    assert service.released[-1] == session_ready(make.TENANT, SESSION)
 
 
 async def test_a_reschedule_cancels_the_older_revisions_reminders() -> None:
@@ -232,14 +249,14 @@ async def test_a_reschedule_cancels_the_older_revisions_reminders() -> None:
     await service.consume(moved, now=NOW)
     cancelled = service.deliveries.planned(DeliveryStatus.CANCELLED)
     assert {planned.notification.subject_id for planned in cancelled} == {f"{SESSION}#0"}
-    assert service.directory.sessions[SESSION].sequence == 1
+    assert service.directory.sessions[make.TENANT, SESSION].sequence == 1
 
 
 async def test_a_session_event_before_its_pair_waits_for_the_pair() -> None:
     service = Service()
     with pytest.raises(AwaitingPrerequisiteError) as parked:
         await service.consume(make.session_scheduled(starts_at=NOW + timedelta(days=3)), now=NOW)
-    assert parked.value.waiting_for == "pair:pair-1"
+    assert parked.value.waiting_for == pair_ready(make.TENANT, "pair-1")
 
 
 async def test_a_cancellation_sends_a_cancel_above_the_last_invite() -> None:
@@ -248,14 +265,14 @@ async def test_a_cancellation_sends_a_cancel_above_the_last_invite() -> None:
     await service.consume(make.session_cancelled(), now=NOW)
     assert [kind for kind, _ in service.deliveries.kinds_to()].count("session_cancellation") == 2
     assert len(service.deliveries.planned(DeliveryStatus.CANCELLED)) == 2  # the reminders
-    assert service.directory.sessions[SESSION].sequence == 1
+    assert service.directory.sessions[make.TENANT, SESSION].sequence == 1
 
 
 async def test_a_cancellation_of_a_session_never_seen_waits_for_it() -> None:
     service = await known_pair()
     with pytest.raises(AwaitingPrerequisiteError) as parked:
         await service.consume(make.session_cancelled(), now=NOW)
-    assert parked.value.waiting_for == f"session:{SESSION}"
+    assert parked.value.waiting_for == session_ready(make.TENANT, SESSION)
 
 
 async def test_a_completed_session_asks_for_feedback_after_the_programmes_delay() -> None:
@@ -267,15 +284,15 @@ async def test_a_completed_session_asks_for_feedback_after_the_programmes_delay(
         for planned in service.deliveries.planned()
         if planned.notification.kind is NotificationKind.FEEDBACK_REQUEST
     ]
-    delay = service.directory.programmes[make.PROGRAMME].feedback_delay
+    delay = service.directory.programmes[make.TENANT, make.PROGRAMME].feedback_delay
     assert len(requests) == 2
     assert all(planned.notification.send_at == held_at + delay for planned in requests)
 
 
 async def test_a_programme_without_feedback_after_sessions_asks_for_none() -> None:
     service = await known_pair()
-    record = service.directory.programmes[make.PROGRAMME]
-    service.directory.programmes[make.PROGRAMME] = replace(
+    record = service.directory.programmes[make.TENANT, make.PROGRAMME]
+    service.directory.programmes[make.TENANT, make.PROGRAMME] = replace(
         record, feedback_after_each_session=False
     )
     await service.consume(make.session_completed(), now=NOW)

@@ -13,6 +13,7 @@ from binome_notifications.adapters.smtp import SmtpSecurity
 from binome_notifications.adapters.stored_messages import outgoing_from_stored, stored_message
 from binome_notifications.bootstrap import (
     NotificationsSettings,
+    WebhookSubscriberSettings,
     definition,
     receiver_subscriptions,
     smtp_settings,
@@ -38,8 +39,10 @@ def test_a_programme_definition_keeps_contact_lead_themes_and_feedback_rules() -
     record = translation.programme_record(command, programme_id="p1", tenant_id="t1")
     assert record.reminder_lead == timedelta(hours=48)
     assert record.time_zone == "Europe/Paris"
-    assert record.hr_contact.person_id == "hr:p1"
-    assert record.hr_contact.language is Language.EN
+    contact = record.hr_contact
+    assert contact is not None
+    assert contact.person_id == "hr:p1"
+    assert contact.language is Language.EN
     assert record.theme("kick-off").en == "Kick-off and objectives"
     assert record.theme("unknown-theme").fr == "unknown-theme"
     assert record.feedback_delay == timedelta(hours=2)
@@ -67,6 +70,37 @@ def test_webhook_receivers_follow_only_their_programmes() -> None:
     ]
     programme = translation.domain_programme(record, receivers)
     assert [receiver.receiver_id for receiver in programme.webhook_receivers] == ["all"]
+
+
+def test_webhook_receivers_follow_only_their_tenants_programmes() -> None:
+    receivers = [
+        translation.ReceiverSubscription(receiver_id="t1-hr", tenants=frozenset({"t1"})),
+        translation.ReceiverSubscription(
+            receiver_id="t2-p1", tenants=frozenset({"t2"}), programmes=frozenset({"p1"})
+        ),
+    ]
+    followed = {}
+    for tenant_id in ("t1", "t2"):
+        record = translation.programme_record(
+            make.define_programme().data, programme_id="p1", tenant_id=tenant_id
+        )
+        programme = translation.domain_programme(record, receivers)
+        followed[tenant_id] = [receiver.receiver_id for receiver in programme.webhook_receivers]
+    assert followed == {"t1": ["t1-hr"], "t2": ["t2-p1"]}
+
+
+def test_webhook_settings_name_the_tenants_a_receiver_follows() -> None:
+    settings = NotificationsSettings(
+        webhooks=[
+            WebhookSubscriberSettings(
+                id="hr", url="https://rh.example.org/hook", secret="s", tenants=["t1"]
+            )
+        ]
+    )
+    (subscription,) = receiver_subscriptions(settings)
+    assert subscription.tenants == frozenset({"t1"})
+    assert subscription.listens_to("t1", "any-programme")
+    assert not subscription.listens_to("t2", "any-programme")
 
 
 def test_matching_summaries_group_reasons_and_keep_previews_apart() -> None:

@@ -44,6 +44,19 @@ CASES: list[tuple[HardConstraint, dict[str, Any], dict[str, Any], dict[str, Any]
         {"business_unit": "Retail"},
     ),
     (
+        HardConstraint.DIFFERENT_ORGANISATION,
+        {"different_organisation": True},
+        {"organisation": "Nova Numérique"},
+        {"organisation": "Nova Numérique"},
+    ),
+    (
+        # No organisation on either side: both are the programme's own people.
+        HardConstraint.DIFFERENT_ORGANISATION,
+        {"different_organisation": True},
+        {},
+        {},
+    ),
+    (
         HardConstraint.SHARED_LANGUAGE,
         {"shared_language": True},
         {"languages": ["de", "en"]},
@@ -80,6 +93,7 @@ CASES: list[tuple[HardConstraint, dict[str, Any], dict[str, Any], dict[str, Any]
 GOOD_MENTOR: dict[HardConstraint, dict[str, Any]] = {
     HardConstraint.SHARED_LANGUAGE: {"languages": ["de"]},
     HardConstraint.SAME_GENDER: {"gender": Gender.FEMALE},
+    HardConstraint.DIFFERENT_ORGANISATION: {"organisation": "Atelier Lumen"},
 }
 GOOD_MENTOR = {constraint: GOOD_MENTOR.get(constraint, {}) for constraint, *_ in CASES}
 

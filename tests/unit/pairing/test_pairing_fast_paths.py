@@ -67,7 +67,11 @@ def test_unmatched_counts_per_constraint_match_pair_by_pair_evaluation(age_rule:
         rules = rules.model_copy(
             update={
                 "constraints": rules.constraints.model_copy(
-                    update={"mentor_younger": bands, "different_business_unit": True}
+                    update={
+                        "mentor_younger": bands,
+                        "different_business_unit": True,
+                        "different_organisation": True,
+                    }
                 )
             }
         )

@@ -75,6 +75,27 @@ def test_bad_records_are_named_and_exit_2(
     assert not (tmp_path / "out.json").exists()
 
 
+def test_a_topic_outside_the_files_taxonomy_is_named_with_the_known_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cohort = generate_cohort(mentees=3, mentors=3, seed=4)
+    programme = cohort.rules.model_dump(mode="json") | {
+        "topics": [{"slug": "data", "fr": "données", "en": "data"}]
+    }
+    participants = [p.model_dump(mode="json") for p in cohort.participants]
+    participants[3]["skills"] = [{"topic": "data", "level": 4}, {"topic": "dta", "level": 2}]
+    source = write_input(tmp_path, programme=programme, participants=participants)
+
+    code = main(["solve", str(source), "--output", str(tmp_path / "out.json")])
+
+    assert code == EXIT_BAD_INPUT
+    errors = capsys.readouterr().err.splitlines()
+    assert (
+        'participants[3] (id "Y000000").skills: topic(s) not in the programme\'s taxonomy: '
+        "skills[1].topic 'dta' (did you mean 'data'?); known topics: data"
+    ) in errors
+
+
 def test_skip_invalid_solves_everyone_else(tmp_path: Path) -> None:
     cohort = generate_cohort(mentees=6, mentors=6, seed=4)
     participants = [p.model_dump(mode="json") for p in cohort.participants]

@@ -95,6 +95,7 @@ def cohort_strategy() -> st.SearchStrategy[
                     )
                 ),
                 "gender": draw(st.sampled_from((Gender.FEMALE, Gender.MALE, None))),
+                "organisation": draw(st.sampled_from((None, "Nova", "Lumen"))),
                 "mentor_training_completed": draw(st.booleans()),
                 "manager_id": draw(st.sampled_from([None, *[i for i in ids if i != person_id]])),
                 "interests": draw(
@@ -115,6 +116,7 @@ def cohort_strategy() -> st.SearchStrategy[
             not_in_management_chain=draw(st.booleans()),
             different_department=draw(st.booleans()),
             different_business_unit=draw(st.booleans()),
+            different_organisation=draw(st.booleans()),
             shared_language=draw(st.booleans()),
             mentor_trained=draw(st.booleans()),
             same_gender=draw(st.booleans()),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any, cast
@@ -12,7 +11,7 @@ import asyncpg
 
 from binome_sessions.bootstrap import definition
 from binome_sessions.domain import PairStatus, PairTrack
-from binome_sessions.storage import PairRecord, ProgrammeRecord
+from binome_sessions.storage import PairKey, PairRecord, ProgrammeRecord
 from binome_shared.contracts.base import Envelope, Message
 from binome_shared.contracts.hr_commands import DefineProgramme, ProgrammeContact
 from binome_shared.contracts.pairing_events import PairExplanation, PairFormed, PairSide
@@ -36,26 +35,27 @@ def make_plan(**overrides: Any) -> SessionPlan:
 
 
 class FakeTracks(FakeErasures):
-    """A TrackRepository over dictionaries, with the same version check as Postgres."""
+    """A TrackRepository over dictionaries keyed by (tenant, id), as the tables are, with the
+    same version check as Postgres."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.programmes: dict[str, ProgrammeRecord] = {}
-        self.pairs: dict[str, PairRecord] = {}
+        self.programmes: dict[tuple[str, str], ProgrammeRecord] = {}
+        self.pairs: dict[PairKey, PairRecord] = {}
         self.saves = 0
-        self.unfollowed: dict[str, str] = {}
+        self.unfollowed: set[PairKey] = set()
 
-    async def programme(self, programme_id: str) -> ProgrammeRecord | None:
-        return self.programmes.get(programme_id)
+    async def programme(self, tenant_id: str, programme_id: str) -> ProgrammeRecord | None:
+        return self.programmes.get((tenant_id, programme_id))
 
     async def save_programme(
         self, programme: ProgrammeRecord, *, defined_at: datetime, event_id: uuid.UUID
     ) -> None:
         del defined_at, event_id
-        self.programmes[programme.programme_id] = programme
+        self.programmes[programme.tenant_id, programme.programme_id] = programme
 
-    async def pair_for_update(self, pair_id: str) -> PairRecord | None:
-        record = self.pairs.get(pair_id)
+    async def pair_for_update(self, tenant_id: str, pair_id: str) -> PairRecord | None:
+        record = self.pairs.get((tenant_id, pair_id))
         if record is None or record.track is None:
             return record
         # A fresh copy, as a database read would give.
@@ -65,23 +65,24 @@ class FakeTracks(FakeErasures):
         self, track: PairTrack, *, tenant_id: str, formed_by_event_id: uuid.UUID, now: datetime
     ) -> bool:
         del formed_by_event_id, now
-        if track.pair_id in self.pairs:
+        if (tenant_id, track.pair_id) in self.pairs:
             return False
-        self.pairs[track.pair_id] = self._record(track, tenant_id=tenant_id)
+        self.pairs[tenant_id, track.pair_id] = self._record(track, tenant_id=tenant_id)
         return True
 
     async def save(self, record: PairRecord, track: PairTrack, *, now: datetime) -> None:
         del now
-        stored = self.pairs[record.pair_id]
-        assert stored.version == record.version, "concurrent update"
-        self.pairs[record.pair_id] = self._record(track, tenant_id=record.tenant_id)
+        key = (record.tenant_id, record.pair_id)
+        assert self.pairs[key].version == record.version, "concurrent update"
+        self.pairs[key] = self._record(track, tenant_id=record.tenant_id)
         self.saves += 1
 
-    async def unstarted_pairs(self, programme_id: str) -> list[PairRecord]:
+    async def unstarted_pairs(self, tenant_id: str, programme_id: str) -> list[PairRecord]:
         return [
             record
             for record in self.pairs.values()
-            if record.programme_id == programme_id and record.track is None
+            if (record.tenant_id, record.programme_id) == (tenant_id, programme_id)
+            and record.track is None
         ]
 
     async def pairs_of_person(self, tenant_id: str, participant_id: str) -> list[PairRecord]:
@@ -91,26 +92,28 @@ class FakeTracks(FakeErasures):
             if record.tenant_id == tenant_id
             and participant_id in (record.mentor_id, record.mentee_id)
         ]
-        return [await self.pair_for_update(record.pair_id) or record for record in found]
+        return [await self._fresh(record) for record in found]
 
     async def unfollow_pair(self, pair_id: str, *, tenant_id: str, at: datetime) -> None:
         del at
-        self.unfollowed.setdefault(pair_id, tenant_id)
+        self.unfollowed.add((tenant_id, pair_id))
 
-    async def is_unfollowed(self, pair_id: str) -> bool:
-        return pair_id in self.unfollowed
+    async def is_unfollowed(self, tenant_id: str, pair_id: str) -> bool:
+        return (tenant_id, pair_id) in self.unfollowed
 
     async def due_for_follow_up(
-        self, now: datetime, *, limit: int, exclude: Sequence[str]
+        self, now: datetime, *, limit: int, after: PairKey | None = None
     ) -> list[PairRecord]:
         due = []
-        for record in sorted(self.pairs.values(), key=lambda r: r.pair_id):
+        for key, record in sorted(self.pairs.items()):
             track = record.track
-            if track is None or track.status is not PairStatus.ACTIVE or record.pair_id in exclude:
+            if track is None or track.status is not PairStatus.ACTIVE:
+                continue
+            if after is not None and key <= after:
                 continue
             stall_due = track.stall_due_at()
             if (stall_due is not None and stall_due <= now) or track.programme_closes_at() <= now:
-                due.append(await self.pair_for_update(record.pair_id) or record)
+                due.append(await self._fresh(record))
         return due[:limit]
 
     async def tracks_of_programme(self, tenant_id: str, programme_id: str) -> list[PairTrack]:
@@ -125,14 +128,17 @@ class FakeTracks(FakeErasures):
         del closed_since
         return [
             programme
-            for programme in self.programmes.values()
-            if any(r.programme_id == programme.programme_id for r in self.pairs.values())
+            for key, programme in self.programmes.items()
+            if any((r.tenant_id, r.programme_id) == key for r in self.pairs.values())
         ]
 
-    def track(self, pair_id: str) -> PairTrack:
-        track = self.pairs[pair_id].track
+    def track(self, pair_id: str, tenant_id: str = TENANT) -> PairTrack:
+        track = self.pairs[tenant_id, pair_id].track
         assert track is not None
         return track
+
+    async def _fresh(self, record: PairRecord) -> PairRecord:
+        return await self.pair_for_update(record.tenant_id, record.pair_id) or record
 
     @staticmethod
     def _record(track: PairTrack, *, tenant_id: str) -> PairRecord:
@@ -252,10 +258,12 @@ class Service:
         )
         await self.definition.jobs[job_type](job, unit_of_work(self.outbox, self.now))
 
-    async def formed(self, pair_id: str = "pair-1", **kwargs: Any) -> None:
-        if PROGRAMME not in self.tracks.programmes:
-            await self.handle(define_programme())
-        await self.handle(pair_formed(pair_id, **kwargs))
+    async def formed(
+        self, pair_id: str = "pair-1", *, tenant_id: str = TENANT, **kwargs: Any
+    ) -> None:
+        if (tenant_id, PROGRAMME) not in self.tracks.programmes:
+            await self.handle(define_programme(), tenant_id=tenant_id)
+        await self.handle(pair_formed(pair_id, **kwargs), tenant_id=tenant_id)
 
 
 def trackless_pair(pair_id: str, *, programme_id: str = PROGRAMME) -> PairRecord:

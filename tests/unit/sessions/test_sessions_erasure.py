@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from binome_sessions.prerequisites import pair_key
 from binome_shared.contracts.hr_commands import EraseParticipant
 from binome_shared.contracts.pairing_events import DissolutionReason, PairDissolved
 from binome_shared.contracts.sessions_messages import SetObjective
@@ -63,17 +64,17 @@ async def test_a_parked_command_replayed_after_the_pair_forms_does_not_restore_f
     await service.formed("pair-1", mentor="M1", mentee="E1")
     with pytest.raises(AwaitingPrerequisiteError) as parked:
         await service.handle(objective("pair-2"))
-    assert parked.value.waiting_for == "pair:pair-2"
+    assert parked.value.waiting_for == pair_key(TENANT, "pair-2")
     await service.handle(EraseParticipant(participant_id="E1"))
     published = len(service.outbox.envelopes)
 
     await service.handle(pair_formed("pair-2", mentor="M2", mentee="E1"))
-    assert "pair-2" not in service.tracks.pairs, "an erased person is never followed again"
-    assert service.tracks.unfollowed == {"pair-2": TENANT}
-    assert "pair:pair-2" in service.released, "what was parked for it is replayed now"
+    assert (TENANT, "pair-2") not in service.tracks.pairs, "an erased person is never followed"
+    assert service.tracks.unfollowed == {(TENANT, "pair-2")}
+    assert pair_key(TENANT, "pair-2") in service.released, "what was parked is replayed now"
 
     await service.handle(objective("pair-2"))  # the replay
-    assert "pair-2" not in service.tracks.pairs
+    assert (TENANT, "pair-2") not in service.tracks.pairs
     assert len(service.outbox.envelopes) == published
 
 
@@ -93,4 +94,4 @@ async def test_the_dissolution_of_a_pair_never_followed_is_not_parked() -> None:
     await service.handle(
         PairDissolved(pair_id="pair-2", reason=DissolutionReason.ERASED, detail="")
     )  # would raise AwaitingPrerequisiteError if it waited for the pair
-    assert "pair-2" not in service.tracks.pairs
+    assert (TENANT, "pair-2") not in service.tracks.pairs

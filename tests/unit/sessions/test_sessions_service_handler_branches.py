@@ -9,6 +9,7 @@ import pytest
 
 from binome_sessions.domain import PairStatus
 from binome_sessions.jobs import FollowUpJobs
+from binome_sessions.prerequisites import pair_key, programme_key
 from binome_shared.contracts import sessions_messages as public
 from binome_shared.contracts.hr_commands import EraseParticipant
 from binome_shared.contracts.pairing_events import DissolutionReason, PairDissolved
@@ -19,6 +20,7 @@ from binome_shared.messaging.scheduler import Job
 from .service_fakes import (
     FORMED_AT,
     PROGRAMME,
+    TENANT,
     Service,
     define_programme,
     envelope,
@@ -141,7 +143,7 @@ async def test_a_dissolution_of_a_pair_not_formed_yet_is_parked_for_that_pair() 
     service = Service()
     with pytest.raises(AwaitingPrerequisiteError) as parked:
         await service.handle(PairDissolved(pair_id="pair-9", reason=DissolutionReason.POOR_FIT))
-    assert parked.value.waiting_for == "pair:pair-9"
+    assert parked.value.waiting_for == pair_key(TENANT, "pair-9")
 
 
 async def test_a_completed_pair_is_not_dissolved_afterwards() -> None:
@@ -159,7 +161,7 @@ async def test_a_completed_pair_is_not_dissolved_afterwards() -> None:
 
 async def test_erasure_leaves_pairs_without_a_track_and_other_people_alone() -> None:
     service = Service()
-    service.tracks.pairs["old-pair"] = trackless_pair(
+    service.tracks.pairs[TENANT, "old-pair"] = trackless_pair(
         "old-pair", programme_id="prog-without-plan-yet"
     )
     await service.formed("pair-1", mentor="M1", mentee="E1")
@@ -190,8 +192,8 @@ async def test_a_redefined_programme_plans_new_pairs_while_earlier_pairs_keep_th
 
     assert len(service.tracks.track("pair-1").sessions) == 6
     assert len(service.tracks.track("pair-2").sessions) == 1
-    assert service.tracks.programmes[PROGRAMME].plan == shorter
-    assert service.released.count(f"programme:{PROGRAMME}") == 2
+    assert service.tracks.programmes[TENANT, PROGRAMME].plan == shorter
+    assert service.released.count(programme_key(TENANT, PROGRAMME)) == 2
 
 
 async def test_the_follow_up_goes_through_every_due_pair_batch_after_batch() -> None:

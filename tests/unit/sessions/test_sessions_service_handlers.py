@@ -8,6 +8,7 @@ import pytest
 
 from binome_sessions.bootstrap import definition
 from binome_sessions.domain import PairStatus, SessionStatus
+from binome_sessions.prerequisites import pair_key, programme_key
 from binome_shared.contracts.hr_commands import EraseParticipant
 from binome_shared.contracts.pairing_events import DissolutionReason, PairDissolved
 from binome_shared.contracts.sessions_messages import (
@@ -52,15 +53,15 @@ async def test_a_pair_formed_before_its_programme_is_parked_for_the_programme() 
     service = Service()
     with pytest.raises(AwaitingPrerequisiteError) as parked:
         await service.handle(pair_formed())
-    assert parked.value.waiting_for == f"programme:{PROGRAMME}"
+    assert parked.value.waiting_for == programme_key(TENANT, PROGRAMME)
     assert service.tracks.pairs == {}
 
 
 async def test_defining_the_programme_releases_what_waits_for_it() -> None:
     service = Service()
     await service.handle(define_programme())
-    assert service.released == [f"programme:{PROGRAMME}"]
-    assert service.tracks.programmes[PROGRAMME].tenant_id == TENANT
+    assert service.released == [programme_key(TENANT, PROGRAMME)]
+    assert service.tracks.programmes[TENANT, PROGRAMME].tenant_id == TENANT
 
 
 async def test_a_formed_pair_gets_the_plan_and_announces_it() -> None:
@@ -75,7 +76,7 @@ async def test_a_formed_pair_gets_the_plan_and_announces_it() -> None:
     assert planned.data.sessions_planned == 6
     assert planned.subject == "pair-1"
     assert planned.causation_id is not None
-    assert "pair:pair-1" in service.released
+    assert pair_key(TENANT, "pair-1") in service.released
 
 
 async def test_a_second_formation_of_the_same_pair_changes_nothing() -> None:
@@ -87,19 +88,19 @@ async def test_a_second_formation_of_the_same_pair_changes_nothing() -> None:
 
 async def test_a_pair_recorded_before_plans_existed_starts_when_its_programme_is_defined() -> None:
     service = Service()
-    service.tracks.pairs["old-pair"] = trackless_pair("old-pair")
+    service.tracks.pairs[TENANT, "old-pair"] = trackless_pair("old-pair")
     with pytest.raises(AwaitingPrerequisiteError) as parked:
         await service.handle(
             ScheduleSession(
                 pair_id="old-pair", session_number=1, starts_at=FORMED_AT + timedelta(days=3)
             )
         )
-    assert parked.value.waiting_for == f"programme:{PROGRAMME}"
+    assert parked.value.waiting_for == programme_key(TENANT, PROGRAMME)
 
     await service.handle(define_programme())
     assert service.tracks.track("old-pair").mentee_business_unit == "RH"
     assert service.outbox.types() == ["SessionPlanned"]
-    assert "pair:old-pair" in service.released
+    assert pair_key(TENANT, "old-pair") in service.released
 
 
 async def test_a_command_for_a_pair_not_formed_yet_is_parked_for_that_pair() -> None:
@@ -108,7 +109,7 @@ async def test_a_command_for_a_pair_not_formed_yet_is_parked_for_that_pair() -> 
         await service.handle(
             ScheduleSession(pair_id="pair-7", session_number=1, starts_at=FORMED_AT)
         )
-    assert parked.value.waiting_for == "pair:pair-7"
+    assert parked.value.waiting_for == pair_key(TENANT, "pair-7")
 
 
 async def test_a_domain_refusal_becomes_a_rejection_with_both_languages() -> None:
@@ -138,7 +139,7 @@ async def test_a_command_naming_another_programme_is_refused() -> None:
             ScheduleSession(
                 pair_id="pair-1", session_number=1, starts_at=FORMED_AT + timedelta(days=2)
             ),
-            tenant_id="another-group",
+            programme_id="another-programme",
         )
     assert refused.value.code == "pair_not_in_programme"
 

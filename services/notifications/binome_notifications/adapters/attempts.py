@@ -2,7 +2,8 @@
 then settled, postponed or expired; and the delivery's next turn moved or called off.
 
 Each call is one statement: the sending job commits each step on a connection of its own (see
-:mod:`binome_notifications.sending`).
+:mod:`binome_notifications.sending`). A delivery is always read and written within its tenant
+(its job's payload names it).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class StoredDelivery:
 class Settlement:
     """The end of one delivery: sent or failed, when, and the last outcome's detail."""
 
+    tenant_id: str
     delivery_key: str
     status: DeliveryStatus
     finished_at: datetime
@@ -58,12 +60,15 @@ class Settlement:
 class AttemptLedger(Protocol):
     """What the sending job needs from the ledger, one committed statement per call."""
 
-    async def delivery(self, delivery_key: str) -> StoredDelivery | None: ...
+    async def delivery(self, tenant_id: str, delivery_key: str) -> StoredDelivery | None: ...
 
-    async def claim(self, delivery_key: str, *, now: datetime, in_doubt: bool) -> int | None: ...
+    async def claim(
+        self, tenant_id: str, delivery_key: str, *, now: datetime, in_doubt: bool
+    ) -> int | None: ...
 
     async def claim_with_recovery_turn(
         self,
+        tenant_id: str,
         delivery_key: str,
         *,
         now: datetime,
@@ -76,9 +81,11 @@ class AttemptLedger(Protocol):
 
     async def settle_many(self, settlements: Sequence[Settlement]) -> dict[str, int]: ...
 
-    async def postpone(self, delivery_key: str, *, retry_at: datetime, outcome: str) -> bool: ...
+    async def postpone(
+        self, tenant_id: str, delivery_key: str, *, retry_at: datetime, outcome: str
+    ) -> bool: ...
 
-    async def expire(self, delivery_key: str, *, now: datetime) -> None: ...
+    async def expire(self, tenant_id: str, delivery_key: str, *, now: datetime) -> None: ...
 
     async def move_turn(self, delivery_key: str, turn: int, *, due_at: datetime) -> None: ...
 
@@ -88,13 +95,13 @@ class AttemptLedger(Protocol):
 _STATE = """
 SELECT delivery_key, kind, channel, recipient_id, programme_id, subject_id, tenant_id,
        caused_by, correlation_id, status, attempts, next_attempt_at, expires_at, message
-FROM deliveries WHERE delivery_key = $1
+FROM deliveries WHERE tenant_id = $1 AND delivery_key = $2
 """
 _CLAIM = """
 UPDATE deliveries
-SET status = 'sending', attempts = attempts + 1, last_attempt_at = $2,
-    in_doubt_resends = in_doubt_resends + $3::int
-WHERE delivery_key = $1 AND status IN ('pending', 'sending')
+SET status = 'sending', attempts = attempts + 1, last_attempt_at = $3,
+    in_doubt_resends = in_doubt_resends + $4::int
+WHERE tenant_id = $1 AND delivery_key = $2 AND status IN ('pending', 'sending')
 RETURNING attempts
 """
 # One statement, so atomic without a transaction: the attempt and its recovery turn (the
@@ -102,34 +109,34 @@ RETURNING attempts
 _CLAIM_WITH_RECOVERY_TURN = f"""
 WITH claimed AS ({_CLAIM}), recovery_turn AS (
     INSERT INTO scheduled_jobs (job_id, job_type, due_at, payload)
-    SELECT $4, $5, $6, $7::jsonb FROM claimed
+    SELECT $5, $6, $7, $8::jsonb FROM claimed
     ON CONFLICT (job_id) DO NOTHING
 )
 SELECT attempts FROM claimed
 """
 _SETTLE = """
 UPDATE deliveries
-SET status = $2, finished_at = $3, last_outcome = $4, next_attempt_at = NULL, message = NULL
-WHERE delivery_key = $1 AND status = 'sending'
+SET status = $3, finished_at = $4, last_outcome = $5, next_attempt_at = NULL, message = NULL
+WHERE tenant_id = $1 AND delivery_key = $2 AND status = 'sending'
 RETURNING in_doubt_resends
 """
 _SETTLE_MANY = """
 UPDATE deliveries AS d
 SET status = s.status, finished_at = s.finished_at, last_outcome = s.outcome,
     next_attempt_at = NULL, message = NULL
-FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[])
-    AS s(delivery_key, status, finished_at, outcome)
-WHERE d.delivery_key = s.delivery_key AND d.status = 'sending'
+FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[])
+    AS s(tenant_id, delivery_key, status, finished_at, outcome)
+WHERE d.tenant_id = s.tenant_id AND d.delivery_key = s.delivery_key AND d.status = 'sending'
 RETURNING d.delivery_key, d.in_doubt_resends
 """
 _RETRY = """
-UPDATE deliveries SET status = 'pending', next_attempt_at = $2, last_outcome = $3
-WHERE delivery_key = $1 AND status = 'sending'
+UPDATE deliveries SET status = 'pending', next_attempt_at = $3, last_outcome = $4
+WHERE tenant_id = $1 AND delivery_key = $2 AND status = 'sending'
 RETURNING true
 """
 _EXPIRE = """
-UPDATE deliveries SET status = 'expired', finished_at = $2, message = NULL
-WHERE delivery_key = $1 AND status IN ('pending', 'sending')
+UPDATE deliveries SET status = 'expired', finished_at = $3, message = NULL
+WHERE tenant_id = $1 AND delivery_key = $2 AND status IN ('pending', 'sending')
 """
 # Only rows no running batch holds: a background record must never wait on the batch whose
 # job is waiting for a free sending slot (the same for _CALL_OFF_TURNS below).
@@ -153,19 +160,24 @@ class PostgresAttempts:
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
 
-    async def delivery(self, delivery_key: str) -> StoredDelivery | None:
-        """The delivery, or None if it was erased."""
-        row = await self._conn.fetchrow(_STATE, delivery_key)
+    async def delivery(self, tenant_id: str, delivery_key: str) -> StoredDelivery | None:
+        """The tenant's delivery, or None if it was erased."""
+        row = await self._conn.fetchrow(_STATE, tenant_id, delivery_key)
         return None if row is None else _stored_delivery(row)
 
-    async def claim(self, delivery_key: str, *, now: datetime, in_doubt: bool) -> int | None:
+    async def claim(
+        self, tenant_id: str, delivery_key: str, *, now: datetime, in_doubt: bool
+    ) -> int | None:
         """Mark an attempt as begun (committed before the send); returns its number, or None
         if the delivery ended or was erased meanwhile."""
-        attempts: int | None = await self._conn.fetchval(_CLAIM, delivery_key, now, int(in_doubt))
+        attempts: int | None = await self._conn.fetchval(
+            _CLAIM, tenant_id, delivery_key, now, int(in_doubt)
+        )
         return attempts
 
     async def claim_with_recovery_turn(
         self,
+        tenant_id: str,
         delivery_key: str,
         *,
         now: datetime,
@@ -177,13 +189,14 @@ class PostgresAttempts:
         same statement; None if the delivery ended or was erased."""
         attempts: int | None = await self._conn.fetchval(
             _CLAIM_WITH_RECOVERY_TURN,
+            tenant_id,
             delivery_key,
             now,
             int(in_doubt),
             turn_job_id(delivery_key, turn),
             DELIVER_JOB,
             recovery_at,
-            json.dumps(turn_payload(delivery_key, turn)),
+            json.dumps(turn_payload(tenant_id, delivery_key, turn)),
         )
         return attempts
 
@@ -192,6 +205,7 @@ class PostgresAttempts:
         many attempts were in-doubt resends, or None if the delivery was erased meanwhile."""
         resends: int | None = await self._conn.fetchval(
             _SETTLE,
+            settlement.tenant_id,
             settlement.delivery_key,
             settlement.status.value,
             settlement.finished_at,
@@ -206,6 +220,7 @@ class PostgresAttempts:
             return {}
         rows = await self._conn.fetch(
             _SETTLE_MANY,
+            [settlement.tenant_id for settlement in settlements],
             [settlement.delivery_key for settlement in settlements],
             [settlement.status.value for settlement in settlements],
             [settlement.finished_at for settlement in settlements],
@@ -213,13 +228,15 @@ class PostgresAttempts:
         )
         return {row["delivery_key"]: row["in_doubt_resends"] for row in rows}
 
-    async def postpone(self, delivery_key: str, *, retry_at: datetime, outcome: str) -> bool:
+    async def postpone(
+        self, tenant_id: str, delivery_key: str, *, retry_at: datetime, outcome: str
+    ) -> bool:
         """Record a transient failure; the delivery is pending again from ``retry_at``."""
-        return bool(await self._conn.fetchval(_RETRY, delivery_key, retry_at, outcome))
+        return bool(await self._conn.fetchval(_RETRY, tenant_id, delivery_key, retry_at, outcome))
 
-    async def expire(self, delivery_key: str, *, now: datetime) -> None:
+    async def expire(self, tenant_id: str, delivery_key: str, *, now: datetime) -> None:
         """A reminder whose session already began: never send it."""
-        await self._conn.execute(_EXPIRE, delivery_key, now)
+        await self._conn.execute(_EXPIRE, tenant_id, delivery_key, now)
 
     async def move_turn(self, delivery_key: str, turn: int, *, due_at: datetime) -> None:
         """Move the delivery's ``turn``-th job (its recovery turn) to ``due_at``."""
@@ -244,7 +261,7 @@ def _stored_delivery(row: Any) -> StoredDelivery:
         recipient_id=row["recipient_id"],
         programme_id=row["programme_id"],
         subject_id=row["subject_id"],
-        tenant_id=row["tenant_id"] or "",
+        tenant_id=row["tenant_id"],
         caused_by=row["caused_by"],
         correlation_id=row["correlation_id"] or row["caused_by"],
         state=DeliveryState(

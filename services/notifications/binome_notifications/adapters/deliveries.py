@@ -1,6 +1,6 @@
 """The delivery ledger as handlers see it: deliveries planned in the consumer's transaction
 (one row per recipient and reason, with its first sending job), pending reminders cancelled,
-a person's deliveries erased."""
+a person's deliveries erased and those naming them withdrawn."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import asyncpg
 
 from binome_notifications.adapters.messages import OutgoingEmail, OutgoingWebhook
 from binome_notifications.adapters.stored_messages import stored_message
+from binome_notifications.domain.directory import ErasedPerson
 from binome_notifications.domain.model import Notification, NotificationKind
 from binome_notifications.domain.sending import (
     DELIVER_JOB,
@@ -22,6 +23,9 @@ from binome_notifications.domain.sending import (
     turn_job_id,
     turn_payload,
 )
+
+WITHDRAWN = "withdrawn: participant erased / retiré : participant effacé"
+"""The outcome recorded on a delivery withdrawn because it named an erased person."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,11 +56,17 @@ class DeliveryLedger(Protocol):
 
     async def plan(self, deliveries: Sequence[PlannedDelivery]) -> int: ...
 
-    async def pending_reminders(self, pair_id: str) -> list[PendingReminder]: ...
+    async def pending_reminders(self, tenant_id: str, pair_id: str) -> list[PendingReminder]: ...
 
-    async def cancel(self, delivery_keys: Sequence[str], *, now: datetime) -> None: ...
+    async def cancel(
+        self, tenant_id: str, delivery_keys: Sequence[str], *, now: datetime
+    ) -> None: ...
 
     async def erase_recipient(self, *, tenant_id: str, recipient_id: str) -> int: ...
+
+    async def withdraw_naming(
+        self, *, tenant_id: str, erased: ErasedPerson, now: datetime
+    ) -> int: ...
 
 
 # One statement for all the deliveries of one event: each row and its first job are written
@@ -76,7 +86,7 @@ WITH planned AS (
     SELECT delivery_key, kind, recipient_id, programme_id, subject_id, caused_by, tenant_id,
            channel, pair_id, correlation_id, send_at, expires_at, message::jsonb
     FROM planned ORDER BY position
-    ON CONFLICT (delivery_key) DO NOTHING
+    ON CONFLICT (tenant_id, delivery_key) DO NOTHING
     RETURNING delivery_key
 ), first_jobs AS (
     INSERT INTO scheduled_jobs (job_id, job_type, due_at, payload)
@@ -89,13 +99,32 @@ SELECT count(*) FROM created
 """
 _PENDING_REMINDERS = """
 SELECT delivery_key, kind, subject_id FROM deliveries
-WHERE pair_id = $1 AND kind = 'session_reminder' AND status = 'pending'
+WHERE tenant_id = $1 AND pair_id = $2 AND kind = 'session_reminder' AND status = 'pending'
 """
 _CANCEL = """
-UPDATE deliveries SET status = 'cancelled', finished_at = $2, message = NULL
-WHERE delivery_key = ANY($1::text[]) AND status = 'pending'
+UPDATE deliveries SET status = 'cancelled', finished_at = $3, message = NULL
+WHERE tenant_id = $1 AND delivery_key = ANY($2::text[]) AND status = 'pending'
 """
 _ERASE = "DELETE FROM deliveries WHERE tenant_id = $1 AND recipient_id = $2"
+# Deliveries to other people that name an erased person are withdrawn, not re-rendered: every
+# message about a pair is about both members (an introduction, an invitation, a nudge, an HR
+# alert about the pair), so without the person there is nothing left to say; the programme's
+# summaries and reports name nobody. A delivery still 'sending' is withdrawn too, so that an
+# interrupted send is not resent in doubt. The same for what went to their address as a
+# programme's HR contact. Ended deliveries hold no content any more.
+_WITHDRAW = """
+UPDATE deliveries
+SET status = 'cancelled', finished_at = $4, message = NULL, last_outcome = $5
+WHERE tenant_id = $1 AND status IN ('pending', 'sending')
+  AND (pair_id = ANY($2::text[]) OR lower(message->>'to_address') = ANY($3::text[]))
+"""
+# An SMTP server's reply may quote the address it refused.
+_FORGET_OUTCOMES = """
+UPDATE deliveries SET last_outcome = NULL
+WHERE tenant_id = $1 AND last_outcome IS NOT NULL
+  AND EXISTS (SELECT FROM unnest($2::text[]) AS address
+              WHERE position(address IN lower(last_outcome)) > 0)
+"""
 _COUNTS = """
 SELECT kind, status, count(*) AS deliveries, coalesce(sum(attempts), 0) AS attempts,
        coalesce(sum(in_doubt_resends), 0) AS in_doubt_resends
@@ -144,14 +173,17 @@ class PostgresDeliveries:
             [json.dumps(stored_message(delivery.message)) for delivery in deliveries],
             [turn_job_id(key, 1) for key in keys],
             [delivery.due_at for delivery in deliveries],
-            [json.dumps(turn_payload(key, 1)) for key in keys],
+            [
+                json.dumps(turn_payload(delivery.tenant_id, key, 1))
+                for delivery, key in zip(deliveries, keys, strict=True)
+            ],
             DELIVER_JOB,
         )
         return created
 
-    async def pending_reminders(self, pair_id: str) -> list[PendingReminder]:
-        """The pair's reminders not sent yet."""
-        rows = await self._conn.fetch(_PENDING_REMINDERS, pair_id)
+    async def pending_reminders(self, tenant_id: str, pair_id: str) -> list[PendingReminder]:
+        """The tenant's pair's reminders not sent yet."""
+        rows = await self._conn.fetch(_PENDING_REMINDERS, tenant_id, pair_id)
         return [
             PendingReminder(
                 delivery_key=row["delivery_key"],
@@ -161,14 +193,27 @@ class PostgresDeliveries:
             for row in rows
         ]
 
-    async def cancel(self, delivery_keys: Sequence[str], *, now: datetime) -> None:
-        """Cancel these deliveries if they are still pending; their content is dropped."""
+    async def cancel(self, tenant_id: str, delivery_keys: Sequence[str], *, now: datetime) -> None:
+        """Cancel these deliveries of the tenant if they are still pending; their content is
+        dropped."""
         if delivery_keys:
-            await self._conn.execute(_CANCEL, list(delivery_keys), now)
+            await self._conn.execute(_CANCEL, tenant_id, list(delivery_keys), now)
 
     async def erase_recipient(self, *, tenant_id: str, recipient_id: str) -> int:
         """GDPR: forget every delivery to this person, pending or past; how many rows."""
         status = await self._conn.execute(_ERASE, tenant_id, recipient_id)
+        return int(status.rsplit(" ", 1)[1])
+
+    async def withdraw_naming(self, *, tenant_id: str, erased: ErasedPerson, now: datetime) -> int:
+        """GDPR: withdraw the deliveries not sent yet that name an erased person (about their
+        pairs, or to their address as a programme's HR contact), and forget their address in
+        recorded outcomes; how many were withdrawn."""
+        addresses = sorted(erased.addresses)
+        status = await self._conn.execute(
+            _WITHDRAW, tenant_id, list(erased.pair_ids), addresses, now, WITHDRAWN
+        )
+        if addresses:
+            await self._conn.execute(_FORGET_OUTCOMES, tenant_id, addresses)
         return int(status.rsplit(" ", 1)[1])
 
     async def counts(self, tenant_id: str) -> list[DeliveryCount]:

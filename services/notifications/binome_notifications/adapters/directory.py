@@ -16,6 +16,7 @@ import asyncpg
 
 from binome_notifications.domain.directory import (
     EnrolledPerson,
+    ErasedPerson,
     PairPeople,
     PairRecord,
     ProgrammeRecord,
@@ -28,15 +29,16 @@ from binome_shared.db import erasures
 
 
 class Directory(Protocol):
-    """What handlers need from the directory (Postgres in production, a fake in unit tests)."""
+    """What handlers need from the directory (Postgres in production, a fake in unit tests).
+    Everything is read and written within one tenant."""
 
     async def save_programme(self, programme: ProgrammeRecord) -> None: ...
 
-    async def programme(self, programme_id: str) -> ProgrammeRecord | None: ...
+    async def programme(self, tenant_id: str, programme_id: str) -> ProgrammeRecord | None: ...
 
     async def save_people(self, people: Sequence[EnrolledPerson]) -> None: ...
 
-    async def erase_person(self, *, tenant_id: str, participant_id: str) -> int: ...
+    async def erase_person(self, *, tenant_id: str, participant_id: str) -> ErasedPerson: ...
 
     async def record_erasure(
         self, tenant_id: str, participant_id: str, *, at: datetime
@@ -52,11 +54,11 @@ class Directory(Protocol):
 
     async def pair_people(self, pair: PairRecord) -> PairPeople: ...
 
-    async def people_of_pair(self, pair_id: str) -> PairPeople | None: ...
+    async def people_of_pair(self, tenant_id: str, pair_id: str) -> PairPeople | None: ...
 
-    async def save_session(self, session: SessionRecord) -> None: ...
+    async def save_session(self, tenant_id: str, session: SessionRecord) -> None: ...
 
-    async def session(self, session_id: str) -> SessionRecord | None: ...
+    async def session(self, tenant_id: str, session_id: str) -> SessionRecord | None: ...
 
 
 _PROGRAMME_COLUMNS = """programme.programme_id, programme.tenant_id, programme.name,
@@ -68,35 +70,56 @@ INSERT INTO programmes (programme_id, tenant_id, name, language, time_zone, cont
     contact_email, contact_language, reminder_hours_before, themes,
     feedback_after_each_session, feedback_delay_hours, updated_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, clock_timestamp())
-ON CONFLICT (programme_id) DO UPDATE SET
-    tenant_id = EXCLUDED.tenant_id, name = EXCLUDED.name, language = EXCLUDED.language,
+ON CONFLICT (tenant_id, programme_id) DO UPDATE SET
+    name = EXCLUDED.name, language = EXCLUDED.language,
     time_zone = EXCLUDED.time_zone, contact_name = EXCLUDED.contact_name,
     contact_email = EXCLUDED.contact_email, contact_language = EXCLUDED.contact_language,
     reminder_hours_before = EXCLUDED.reminder_hours_before, themes = EXCLUDED.themes,
     feedback_after_each_session = EXCLUDED.feedback_after_each_session,
     feedback_delay_hours = EXCLUDED.feedback_delay_hours, updated_at = clock_timestamp()
 """
-_PROGRAMME = f"SELECT {_PROGRAMME_COLUMNS} FROM programmes AS programme WHERE programme_id = $1"
+_PROGRAMME = f"""
+SELECT {_PROGRAMME_COLUMNS} FROM programmes AS programme
+WHERE programme.tenant_id = $1 AND programme.programme_id = $2
+"""
 _UPSERT_PERSON = """
 INSERT INTO people (tenant_id, programme_id, participant_id, full_name, email, language,
     time_zone, updated_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, clock_timestamp())
-ON CONFLICT (programme_id, participant_id) DO UPDATE SET
-    tenant_id = EXCLUDED.tenant_id, full_name = EXCLUDED.full_name, email = EXCLUDED.email,
+ON CONFLICT (tenant_id, programme_id, participant_id) DO UPDATE SET
+    full_name = EXCLUDED.full_name, email = EXCLUDED.email,
     language = EXCLUDED.language, time_zone = EXCLUDED.time_zone, updated_at = clock_timestamp()
 """
-_ERASE_PERSON = "DELETE FROM people WHERE tenant_id = $1 AND participant_id = $2"
+_ERASE_PERSON = """
+DELETE FROM people WHERE tenant_id = $1 AND participant_id = $2 RETURNING lower(email) AS email
+"""
+# A programme whose HR contact was the erased person keeps no contact (HR sets a new one).
+_ERASE_CONTACT = """
+UPDATE programmes SET contact_name = NULL, contact_email = NULL, updated_at = clock_timestamp()
+WHERE tenant_id = $1 AND lower(contact_email) = ANY($2::text[])
+"""
+# The pair stays known without the erased member, so that later events about it are skipped.
+_ERASE_MEMBER = """
+UPDATE pairs SET
+    mentor_id = CASE WHEN mentor_id = $2 THEN NULL ELSE mentor_id END,
+    mentee_id = CASE WHEN mentee_id = $2 THEN NULL ELSE mentee_id END
+WHERE tenant_id = $1 AND (mentor_id = $2 OR mentee_id = $2)
+RETURNING pair_id
+"""
 _ERASE_PREFERENCES = (
     "DELETE FROM notification_preferences WHERE tenant_id = $1 AND participant_id = $2"
 )
 _RECORD_PAIR = """
-INSERT INTO pairs (pair_id, programme_id, mentor_id, mentee_id) VALUES ($1, $2, $3, $4)
-ON CONFLICT (pair_id) DO UPDATE SET mentor_id = EXCLUDED.mentor_id, mentee_id = EXCLUDED.mentee_id
+INSERT INTO pairs (tenant_id, pair_id, programme_id, mentor_id, mentee_id)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (tenant_id, pair_id) DO UPDATE SET
+    mentor_id = EXCLUDED.mentor_id, mentee_id = EXCLUDED.mentee_id
 """
-# The pair's programme, its two members and their opt-outs (with the programme's tenant), in
+# The pair's programme, its two members and their opt-outs, all within the pair's tenant, in
 # one statement; each part is NULL when not known yet.
-_PAIR_PEOPLE_COLUMNS = f"""pair.pair_id, pair.programme_id AS pair_programme_id, pair.mentor_id,
-       pair.mentee_id, {_PROGRAMME_COLUMNS},
+_PAIR_PEOPLE_COLUMNS = f"""pair.tenant_id AS pair_tenant_id, pair.pair_id,
+       pair.programme_id AS pair_programme_id, pair.mentor_id, pair.mentee_id,
+       {_PROGRAMME_COLUMNS},
        mentor.full_name AS mentor_full_name, mentor.email AS mentor_email,
        mentor.language AS mentor_language, mentor.time_zone AS mentor_time_zone,
        mentor_preferences.opt_outs AS mentor_opt_outs,
@@ -104,35 +127,38 @@ _PAIR_PEOPLE_COLUMNS = f"""pair.pair_id, pair.programme_id AS pair_programme_id,
        mentee.language AS mentee_language, mentee.time_zone AS mentee_time_zone,
        mentee_preferences.opt_outs AS mentee_opt_outs"""
 _PAIR_PEOPLE_JOINS = """
-LEFT JOIN programmes AS programme ON programme.programme_id = pair.programme_id
+LEFT JOIN programmes AS programme
+    ON programme.tenant_id = pair.tenant_id AND programme.programme_id = pair.programme_id
 LEFT JOIN people AS mentor
-    ON mentor.programme_id = pair.programme_id AND mentor.participant_id = pair.mentor_id
+    ON mentor.tenant_id = pair.tenant_id AND mentor.programme_id = pair.programme_id
+   AND mentor.participant_id = pair.mentor_id
 LEFT JOIN people AS mentee
-    ON mentee.programme_id = pair.programme_id AND mentee.participant_id = pair.mentee_id
+    ON mentee.tenant_id = pair.tenant_id AND mentee.programme_id = pair.programme_id
+   AND mentee.participant_id = pair.mentee_id
 LEFT JOIN notification_preferences AS mentor_preferences
-    ON mentor_preferences.tenant_id = programme.tenant_id
+    ON mentor_preferences.tenant_id = pair.tenant_id
    AND mentor_preferences.participant_id = pair.mentor_id
 LEFT JOIN notification_preferences AS mentee_preferences
-    ON mentee_preferences.tenant_id = programme.tenant_id
+    ON mentee_preferences.tenant_id = pair.tenant_id
    AND mentee_preferences.participant_id = pair.mentee_id
 """
 _PAIR_PEOPLE = f"""
 SELECT {_PAIR_PEOPLE_COLUMNS}
-FROM (SELECT $1::text AS pair_id, $2::text AS programme_id, $3::text AS mentor_id,
-             $4::text AS mentee_id) AS pair
+FROM (SELECT $1::text AS tenant_id, $2::text AS pair_id, $3::text AS programme_id,
+             $4::text AS mentor_id, $5::text AS mentee_id) AS pair
 {_PAIR_PEOPLE_JOINS}
 """
 _PEOPLE_OF_PAIR = f"""
 SELECT {_PAIR_PEOPLE_COLUMNS}
 FROM pairs AS pair
 {_PAIR_PEOPLE_JOINS}
-WHERE pair.pair_id = $1
+WHERE pair.tenant_id = $1 AND pair.pair_id = $2
 """
 _RECORD_SESSION = """
-INSERT INTO sessions (session_id, pair_id, session_number, theme_key, starts_at,
+INSERT INTO sessions (tenant_id, session_id, pair_id, session_number, theme_key, starts_at,
     duration_minutes, location, sequence)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-ON CONFLICT (session_id) DO UPDATE SET
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT (tenant_id, session_id) DO UPDATE SET
     theme_key = EXCLUDED.theme_key, starts_at = EXCLUDED.starts_at,
     duration_minutes = EXCLUDED.duration_minutes, location = EXCLUDED.location,
     sequence = EXCLUDED.sequence
@@ -141,7 +167,7 @@ WHERE sessions.sequence <= EXCLUDED.sequence
 _SESSION = """
 SELECT session_id, pair_id, session_number, theme_key, starts_at, duration_minutes, location,
        sequence
-FROM sessions WHERE session_id = $1
+FROM sessions WHERE tenant_id = $1 AND session_id = $2
 """
 _SAVE_PREFERENCES = """
 INSERT INTO notification_preferences (tenant_id, participant_id, opt_outs)
@@ -175,9 +201,9 @@ class PostgresDirectory:
             int(programme.feedback_delay.total_seconds() // 3600),
         )
 
-    async def programme(self, programme_id: str) -> ProgrammeRecord | None:
-        """The programme, or None if DefineProgramme has not been seen."""
-        row = await self._conn.fetchrow(_PROGRAMME, programme_id)
+    async def programme(self, tenant_id: str, programme_id: str) -> ProgrammeRecord | None:
+        """The tenant's programme, or None if its DefineProgramme has not been seen."""
+        row = await self._conn.fetchrow(_PROGRAMME, tenant_id, programme_id)
         return None if row is None else _programme(row)
 
     async def save_people(self, people: Sequence[EnrolledPerson]) -> None:
@@ -198,12 +224,20 @@ class PostgresDirectory:
             ],
         )
 
-    async def erase_person(self, *, tenant_id: str, participant_id: str) -> int:
-        """Delete a participant's personal data in every programme of the tenant; rows
-        deleted."""
-        status = await self._conn.execute(_ERASE_PERSON, tenant_id, participant_id)
+    async def erase_person(self, *, tenant_id: str, participant_id: str) -> ErasedPerson:
+        """Delete a participant's personal data in every programme of the tenant: profiles,
+        opt-outs, programme contacts that were their address, their id in pairs."""
+        profiles = await self._conn.fetch(_ERASE_PERSON, tenant_id, participant_id)
+        addresses = frozenset(row["email"] for row in profiles)
         await self._conn.execute(_ERASE_PREFERENCES, tenant_id, participant_id)
-        return int(status.rsplit(" ", 1)[1])
+        contacts = await self._conn.execute(_ERASE_CONTACT, tenant_id, sorted(addresses))
+        pairs = await self._conn.fetch(_ERASE_MEMBER, tenant_id, participant_id)
+        return ErasedPerson(
+            profiles=len(profiles),
+            addresses=addresses,
+            pair_ids=tuple(row["pair_id"] for row in pairs),
+            contacts=int(contacts.rsplit(" ", 1)[1]),
+        )
 
     async def record_erasure(self, tenant_id: str, participant_id: str, *, at: datetime) -> bool:
         """Remember the person as erased in the tenant; False if they already were."""
@@ -232,26 +266,38 @@ class PostgresDirectory:
     async def save_pair(self, pair: PairRecord) -> None:
         """Remember who is in a pair."""
         await self._conn.execute(
-            _RECORD_PAIR, pair.pair_id, pair.programme_id, pair.mentor_id, pair.mentee_id
+            _RECORD_PAIR,
+            pair.tenant_id,
+            pair.pair_id,
+            pair.programme_id,
+            pair.mentor_id,
+            pair.mentee_id,
         )
 
     async def pair_people(self, pair: PairRecord) -> PairPeople:
         """The programme, members and opt-outs of a pair the caller knows (a new one)."""
         row = await self._conn.fetchrow(
-            _PAIR_PEOPLE, pair.pair_id, pair.programme_id, pair.mentor_id, pair.mentee_id
+            _PAIR_PEOPLE,
+            pair.tenant_id,
+            pair.pair_id,
+            pair.programme_id,
+            pair.mentor_id,
+            pair.mentee_id,
         )
         assert row is not None  # a FROM of one literal row always gives one row
         return _pair_people(row)
 
-    async def people_of_pair(self, pair_id: str) -> PairPeople | None:
-        """The same for a stored pair, or None if PairFormed has not been seen."""
-        row = await self._conn.fetchrow(_PEOPLE_OF_PAIR, pair_id)
+    async def people_of_pair(self, tenant_id: str, pair_id: str) -> PairPeople | None:
+        """The same for a stored pair of the tenant, or None if its PairFormed has not been
+        seen."""
+        row = await self._conn.fetchrow(_PEOPLE_OF_PAIR, tenant_id, pair_id)
         return None if row is None else _pair_people(row)
 
-    async def save_session(self, session: SessionRecord) -> None:
+    async def save_session(self, tenant_id: str, session: SessionRecord) -> None:
         """Remember a session's revision (an older revision arriving late changes nothing)."""
         await self._conn.execute(
             _RECORD_SESSION,
+            tenant_id,
             session.session_id,
             session.pair_id,
             session.session_number,
@@ -262,9 +308,9 @@ class PostgresDirectory:
             session.sequence,
         )
 
-    async def session(self, session_id: str) -> SessionRecord | None:
-        """The session's latest revision, or None if it was never scheduled."""
-        row = await self._conn.fetchrow(_SESSION, session_id)
+    async def session(self, tenant_id: str, session_id: str) -> SessionRecord | None:
+        """The tenant's session's latest revision, or None if it was never scheduled."""
+        row = await self._conn.fetchrow(_SESSION, tenant_id, session_id)
         return None if row is None else SessionRecord(**dict(row))
 
 
@@ -292,6 +338,7 @@ def _programme(row: Any) -> ProgrammeRecord:
 
 def _pair_people(row: Any) -> PairPeople:
     pair = PairRecord(
+        tenant_id=row["pair_tenant_id"],
         pair_id=row["pair_id"],
         programme_id=row["pair_programme_id"],
         mentor_id=row["mentor_id"],
@@ -303,7 +350,7 @@ def _pair_people(row: Any) -> PairPeople:
             (pair.mentor_id, row["mentor_opt_outs"]),
             (pair.mentee_id, row["mentee_opt_outs"]),
         )
-        if raw is not None
+        if participant_id is not None and raw is not None
     }
     return PairPeople(
         pair=pair,
@@ -314,9 +361,9 @@ def _pair_people(row: Any) -> PairPeople:
     )
 
 
-def _person(row: Any, side: str, participant_id: str) -> Person | None:
+def _person(row: Any, side: str, participant_id: str | None) -> Person | None:
     """One member of the pair from the joined row, or None if not enrolled (or erased)."""
-    if row[f"{side}_full_name"] is None:
+    if participant_id is None or row[f"{side}_full_name"] is None:
         return None
     return Person(
         person_id=participant_id,

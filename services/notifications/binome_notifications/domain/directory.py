@@ -24,8 +24,9 @@ class ProgrammeRecord:
     name: str
     language: Language
     time_zone: str
-    contact_name: str
-    contact_email: str
+    contact_name: str | None
+    contact_email: str | None
+    """None once the contact was erased (a participant who was also the HR contact)."""
     contact_language: Language
     reminder_lead: timedelta
     themes: dict[str, LocalisedText] = field(default_factory=dict)
@@ -33,11 +34,13 @@ class ProgrammeRecord:
     feedback_delay: timedelta = timedelta(0)
 
     @property
-    def hr_contact(self) -> Person:
-        """The programme's HR contact as a reader of e-mails."""
+    def hr_contact(self) -> Person | None:
+        """The programme's HR contact as a reader of e-mails; None once erased."""
+        if self.contact_email is None:
+            return None
         return Person(
             person_id=f"{HR_CONTACT_ID_PREFIX}{self.programme_id}",
-            display_name=self.contact_name,
+            display_name=self.contact_name or "",
             email=self.contact_email,
             language=self.contact_language,
             time_zone=self.time_zone,
@@ -50,12 +53,15 @@ class ProgrammeRecord:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PairRecord:
-    """Who is in a pair, by participant id."""
+    """Who is in a pair of a tenant, by participant id."""
 
+    tenant_id: str
     pair_id: str
     programme_id: str
-    mentor_id: str
-    mentee_id: str
+    mentor_id: str | None
+    """None once the mentor was erased: the pair stays known, nothing is sent about it."""
+    mentee_id: str | None
+    """None once the mentee was erased."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -84,6 +90,21 @@ class EnrolledPerson:
     tenant_id: str
     programme_id: str
     person: Person
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ErasedPerson:
+    """What the directory forgot of one erased participant, and what the ledger still has
+    to withdraw because of it."""
+
+    profiles: int
+    """People rows deleted (one per programme of the tenant)."""
+    addresses: frozenset[str]
+    """The e-mail addresses (lower case) the person was known by."""
+    pair_ids: tuple[str, ...]
+    """The pairs the person was a member of (their id is now removed from them)."""
+    contacts: int
+    """Programme HR contacts that were the person's address, now cleared."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

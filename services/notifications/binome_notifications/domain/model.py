@@ -99,6 +99,9 @@ class Programme:
 
     programme_id: str
     name: str
+    tenant_id: str = ""
+    """The tenant the programme belongs to, which scopes its deliveries' keys (empty only in
+    previews, which belong to no tenant)."""
     language: Language | None = None
     time_zone: str = DEFAULT_TIME_ZONE
     hr_contact: Person | None = None
@@ -120,10 +123,17 @@ class Recipient:
 
 
 def delivery_key(
-    kind: NotificationKind, subject_id: str, channel: Channel, recipient_id: str
+    kind: NotificationKind,
+    subject_id: str,
+    channel: Channel,
+    recipient_id: str,
+    *,
+    tenant_id: str,
 ) -> str:
-    """The identity of one (recipient, reason): stable across redeliveries of a trigger."""
-    reason = f"{kind.value}|{subject_id}|{channel.value}|{recipient_id}"
+    """The identity of one (recipient, reason) in a tenant: stable across redeliveries of a
+    trigger, and different in two tenants that use the same ids (so their Message-IDs,
+    webhook delivery ids and sending jobs never collide)."""
+    reason = f"{tenant_id}|{kind.value}|{subject_id}|{channel.value}|{recipient_id}"
     return hashlib.sha256(reason.encode()).hexdigest()
 
 
@@ -133,6 +143,7 @@ class Notification:
 
     kind: NotificationKind
     recipient: Recipient
+    tenant_id: str
     programme_id: str
     subject_id: str
     """What the notification is about (pair, session, matching round, report period)."""
@@ -153,4 +164,10 @@ class Notification:
     @property
     def delivery_key(self) -> str:
         """See :func:`delivery_key`."""
-        return delivery_key(self.kind, self.subject_id, self.channel, self.recipient.recipient_id)
+        return delivery_key(
+            self.kind,
+            self.subject_id,
+            self.channel,
+            self.recipient.recipient_id,
+            tenant_id=self.tenant_id,
+        )

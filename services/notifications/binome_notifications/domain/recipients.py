@@ -155,6 +155,7 @@ def notification_about(
     return Notification(
         kind=kind,
         recipient=recipient,
+        tenant_id=trigger.programme.tenant_id,
         programme_id=trigger.programme.programme_id,
         subject_id=subject_id,
         send_at=trigger.occurred_at,

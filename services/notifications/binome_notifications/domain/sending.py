@@ -14,13 +14,15 @@ DELIVER_JOB = "deliver"
 
 
 def turn_job_id(delivery_key: str, turn: int) -> str:
-    """The scheduled job of a delivery's ``turn``-th run (each retry is a job of its own)."""
+    """The scheduled job of a delivery's ``turn``-th run (each retry is a job of its own).
+    Delivery keys hash their tenant in, so two tenants' jobs never share an id."""
     return f"{DELIVER_JOB}:{delivery_key}:{turn}"
 
 
-def turn_payload(delivery_key: str, turn: int) -> dict[str, str | int]:
-    """What the ``turn``-th job of a delivery carries."""
-    return {"delivery_key": delivery_key, "turn": turn}
+def turn_payload(tenant_id: str, delivery_key: str, turn: int) -> dict[str, str | int]:
+    """What the ``turn``-th job of a delivery carries: the delivery is read within its
+    tenant."""
+    return {"tenant_id": tenant_id, "delivery_key": delivery_key, "turn": turn}
 
 
 class DeliveryStatus(StrEnum):

@@ -127,25 +127,26 @@ class Dispatcher:
 
     async def run_job(self, job: Job, uow: UnitOfWork) -> None:
         """Send the delivery named in ``job``'s payload, or plan its next turn."""
+        tenant_id = str(job.payload["tenant_id"])
         key = str(job.payload["delivery_key"])
         turn = int(job.payload.get("turn", 1))
         now = uow.now
         pool = await self._connections()
         if key in self._in_flight:  # still being sent by this process: not in doubt
-            await _plan_turn(uow, key, turn + 1, now + self._in_flight_grace)
+            await _plan_turn(uow, tenant_id, key, turn + 1, now + self._in_flight_grace)
             return
         async with pool.acquire() as conn:
-            delivery = await self._attempts(conn).delivery(key)
+            delivery = await self._attempts(conn).delivery(tenant_id, key)
         decision = before_attempt(delivery.state if delivery else None, now=now)
         if decision is Before.NOTHING or delivery is None:
             return
         if decision is Before.NOT_YET:
             assert delivery.state.next_attempt_at is not None
-            await _plan_turn(uow, key, turn + 1, delivery.state.next_attempt_at)
+            await _plan_turn(uow, tenant_id, key, turn + 1, delivery.state.next_attempt_at)
             return
         if decision is Before.EXPIRE:
             async with pool.acquire() as conn:
-                await self._attempts(conn).expire(key, now=now)
+                await self._attempts(conn).expire(tenant_id, key, now=now)
             logger.info("delivery expired kind=%s key=%s", delivery.kind.value, key)
             return
         message = delivery.message
@@ -155,7 +156,7 @@ class Dispatcher:
         if not throttled.allowed:
             retry_at = max(throttled.retry_at, now + _MIN_DEFERRAL)
             logger.info("delivery deferred by rate limit kind=%s key=%s", delivery.kind.value, key)
-            await _plan_turn(uow, key, turn + 1, retry_at)
+            await _plan_turn(uow, tenant_id, key, turn + 1, retry_at)
             return
         due = _Due(
             delivery=delivery,
@@ -177,10 +178,12 @@ class Dispatcher:
 
     async def _send_in_turn(self, uow: UnitOfWork, due: _Due) -> None:
         """Claim, send and record before the next job (one send at a time)."""
-        key = due.delivery.delivery_key
+        tenant_id, key = due.delivery.tenant_id, due.delivery.delivery_key
         pool = await self._connections()
         async with pool.acquire() as conn:
-            attempt = await self._attempts(conn).claim(key, now=due.now, in_doubt=due.in_doubt)
+            attempt = await self._attempts(conn).claim(
+                tenant_id, key, now=due.now, in_doubt=due.in_doubt
+            )
         if attempt is None:
             return
         failpoints.crash_if_armed("notifications.after_claim")
@@ -188,7 +191,7 @@ class Dispatcher:
         async with pool.acquire() as conn, conn.transaction():
             await self._recorder.record(conn, finished)
         if isinstance(finished.step, RetryAt):
-            await _plan_turn(uow, key, due.turn + 1, finished.step.at)
+            await _plan_turn(uow, tenant_id, key, due.turn + 1, finished.step.at)
 
     async def _send_in_background(self, due: _Due) -> None:
         """Claim (with the recovery turn) now; send and record in a background task."""
@@ -198,6 +201,7 @@ class Dispatcher:
             pool = await self._connections()
             async with pool.acquire() as conn:
                 attempt = await self._attempts(conn).claim_with_recovery_turn(
+                    due.delivery.tenant_id,
                     key,
                     now=due.now,
                     in_doubt=due.in_doubt,
@@ -244,11 +248,13 @@ class Dispatcher:
             self._pool = None
 
 
-async def _plan_turn(uow: UnitOfWork, key: str, turn: int, due_at: datetime) -> None:
+async def _plan_turn(
+    uow: UnitOfWork, tenant_id: str, key: str, turn: int, due_at: datetime
+) -> None:
     await schedule(
         uow.conn,
         job_id=turn_job_id(key, turn),
         job_type=DELIVER_JOB,
         due_at=due_at,
-        payload=turn_payload(key, turn),
+        payload=turn_payload(tenant_id, key, turn),
     )

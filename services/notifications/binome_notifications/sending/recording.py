@@ -48,6 +48,7 @@ class FinishedAttempt:
             case RetryAt():
                 return None
         return Settlement(
+            tenant_id=self.delivery.tenant_id,
             delivery_key=self.delivery.delivery_key,
             status=status,
             finished_at=self.now,
@@ -109,6 +110,7 @@ class OutcomeRecorder:
     async def _postpone(ledger: AttemptLedger, finished: FinishedAttempt) -> None:
         assert isinstance(finished.step, RetryAt)
         await ledger.postpone(
+            finished.delivery.tenant_id,
             finished.delivery.delivery_key,
             retry_at=finished.step.at,
             outcome=finished.outcome.detail,

@@ -178,20 +178,13 @@ def constraint_tables(
         row_valid &= e.in_age_band[rows]
     if constraints.mentor_trained:
         column_valid &= m.trained[columns]
-    if constraints.different_department:
-        tables.append(
-            _allowed_table(
-                e.department[rows], m.department[columns], lambda left, right: left != right
-            )
-        )
-    if constraints.different_business_unit:
-        tables.append(
-            _allowed_table(
-                e.business_unit[rows],
-                m.business_unit[columns],
-                lambda left, right: left != right,
-            )
-        )
+    for switched_on, mentee_codes, mentor_codes in (
+        (constraints.different_department, e.department, m.department),
+        (constraints.different_business_unit, e.business_unit, m.business_unit),
+        (constraints.different_organisation, e.organisation, m.organisation),
+    ):
+        if switched_on:
+            tables.append(_allowed_table(mentee_codes[rows], mentor_codes[columns], np.not_equal))
     if constraints.shared_language:
         tables.append(
             _allowed_table(

@@ -10,8 +10,8 @@ values are, for every cell:
   cohorts, from a rank-``AVAILABILITY_RANK`` approximation of two-hour-block vectors (both
   in :mod:`binome_pairing.domain.block_features`);
 * and, beside the values, a feasibility mask: categorical constraints (age, language,
-  gender, department, business unit, working hours) are exact boolean tables over the
-  mentees' distinct values × mentors, gathered per block; pairs excluded one by one
+  gender, department, business unit, organisation, working hours) are exact boolean tables
+  over the mentees' distinct values × mentors, gathered per block; pairs excluded one by one
   (management chains, previous or rejected pairs) are cleared cell by cell. Mentors (or
   mentees) that a constraint rules out on their own (training, age bands) are not scored.
 

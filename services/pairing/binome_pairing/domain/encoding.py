@@ -94,6 +94,8 @@ class SideArrays:
     birth_year: IntArray
     department: IntArray
     business_unit: IntArray
+    organisation: IntArray
+    """A code per named organisation; ``UNKNOWN_CODE`` for the programme's own (no name)."""
     site: IntArray
     grade: IntArray
     gender: IntArray
@@ -159,6 +161,7 @@ class _Encoder:
         self.offsets: dict[str, int] = {}
         self.departments = Vocabulary()
         self.business_units = Vocabulary()
+        self.organisations = Vocabulary()
         self.sites = Vocabulary()
         self.languages = Vocabulary()
         self.interests = Vocabulary()
@@ -187,7 +190,7 @@ class _Encoder:
         interests = np.zeros((count, max(1, len(self.interests))), dtype=np.bool_)
         availability = np.zeros((count, SLOTS_PER_WEEK), dtype=np.bool_)
         topic_matrix = np.zeros((count, max(1, len(topics))), dtype=np.float32)
-        integers = np.zeros((count, 8), dtype=np.int64)
+        integers = np.zeros((count, 9), dtype=np.int64)
         trained = np.zeros(count, dtype=np.bool_)
         for row, person in enumerate(people):
             offset = self.offset(person.time_zone)
@@ -201,6 +204,7 @@ class _Encoder:
                 UNKNOWN_CODE if person.gender is None else GENDER_CODES[person.gender],
                 (work_start - offset) % MINUTES_PER_DAY,
                 _minutes(person.working_hours.end) - work_start,
+                self._organisation_code(person.organisation),
             )
             trained[row] = person.mentor_training_completed
             for language in person.languages:
@@ -230,6 +234,7 @@ class _Encoder:
             birth_year=birth_year,
             department=integers[:, 1].copy(),
             business_unit=integers[:, 2].copy(),
+            organisation=integers[:, 8].copy(),
             site=integers[:, 3].copy(),
             grade=integers[:, 4].copy(),
             gender=integers[:, 5].copy(),
@@ -245,6 +250,10 @@ class _Encoder:
             topics=topic_matrix,
             capacity=capacity,
         )
+
+    def _organisation_code(self, organisation: str | None) -> int:
+        # No name means the programme's own organisation: one code shared by all such people.
+        return UNKNOWN_CODE if organisation is None else self.organisations.code(organisation)
 
     @staticmethod
     def _mark_availability(row: BoolArray, person: ParticipantProfile, offset: int) -> None:

@@ -45,9 +45,11 @@ from binome_pairing.domain.results import (
     OptimalityProof,
     ProposedPair,
     RecordProblem,
+    Severity,
     SolverTuning,
     errors_of,
 )
+from binome_pairing.domain.taxonomy import topic_labels
 from binome_pairing.domain.unmatched import unmatched_participants
 from binome_pairing.domain.validation import validate_cohort
 from binome_shared.contracts.participants import ParticipantProfile, ParticipantRole, ReportingLine
@@ -164,8 +166,15 @@ def solve(
     """
     chosen_objective = objective or rules.objective
     lines = list(reporting_lines)
+    # People are enrolled only with topics of the taxonomy; one naming a topic the programme
+    # has since dropped is still solved (that topic scores nothing): leaving them out would
+    # drop a kept pair's member and give their mentor's place away.
     validation = validate_cohort(
-        rules=rules, participants=participants, positions=positions, reporting_lines=lines
+        rules=rules,
+        participants=participants,
+        positions=positions,
+        reporting_lines=lines,
+        unknown_topic_severity=Severity.WARNING,
     )
     mentors = [p for p in validation.accepted if p.role is ParticipantRole.MENTOR]
     mentees = [p for p in validation.accepted if p.role is ParticipantRole.MENTEE]
@@ -341,6 +350,7 @@ def _explain_pairs(
     grade_gaps = cohort.mentees.grade[mentee] - cohort.mentors.grade[mentor]
     interests = popcount(cohort.mentees.interests[mentee] & cohort.mentors.interests[mentor])
     holds = {item: constraint_holds(cohort, item, mentee, mentor) for item in constraints}
+    labels = topic_labels(cohort.rules)
     pairs: list[ProposedPair] = []
     for position in range(mentee.shape[0]):
         mentee_profile = cohort.mentees.profiles[int(mentee[position])]
@@ -376,6 +386,9 @@ def _explain_pairs(
                         checked=checked,
                         violated=violated,
                         locked=locked,
+                        topic_labels=labels,
+                        mentor_organisation=mentor_profile.organisation,
+                        mentee_organisation=mentee_profile.organisation,
                     )
                 ),
             )

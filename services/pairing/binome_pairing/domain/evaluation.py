@@ -38,6 +38,7 @@ def active_constraints(cohort: EncodedCohort) -> list[HardConstraint]:
         HardConstraint.NOT_IN_MANAGEMENT_CHAIN: rules.not_in_management_chain,
         HardConstraint.DIFFERENT_DEPARTMENT: rules.different_department,
         HardConstraint.DIFFERENT_BUSINESS_UNIT: rules.different_business_unit,
+        HardConstraint.DIFFERENT_ORGANISATION: rules.different_organisation,
         HardConstraint.SHARED_LANGUAGE: rules.shared_language,
         HardConstraint.MENTOR_TRAINED: rules.mentor_trained,
         HardConstraint.SAME_GENDER: rules.same_gender,
@@ -103,6 +104,9 @@ _CHECKS: dict[HardConstraint, Callable[[EncodedCohort, IntArray, IntArray], Bool
     HardConstraint.DIFFERENT_BUSINESS_UNIT: lambda c, e, m: np.asarray(
         c.mentees.business_unit[e] != c.mentors.business_unit[m]
     ),
+    HardConstraint.DIFFERENT_ORGANISATION: lambda c, e, m: np.asarray(
+        c.mentees.organisation[e] != c.mentors.organisation[m]
+    ),
     HardConstraint.SHARED_LANGUAGE: lambda c, e, m: np.asarray(
         popcount(c.mentees.languages[e] & c.mentors.languages[m]) > 0
     ),
@@ -135,6 +139,7 @@ def deciding_attributes(
         HardConstraint.MENTOR_YOUNGER: [side.birth_year, side.in_age_band],
         HardConstraint.DIFFERENT_DEPARTMENT: [side.department],
         HardConstraint.DIFFERENT_BUSINESS_UNIT: [side.business_unit],
+        HardConstraint.DIFFERENT_ORGANISATION: [side.organisation],
         HardConstraint.SHARED_LANGUAGE: list(side.languages.view(np.int64).T),
         HardConstraint.MENTOR_TRAINED: [side.trained if mentor_side else np.zeros(count)],
         HardConstraint.SAME_GENDER: [side.gender],

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from binome_pairing.domain import texts
 from binome_pairing.domain.results import NeedCoverage, UnmatchedReason
+from binome_pairing.domain.taxonomy import topic_label
 from binome_shared.contracts.participants import ParticipantProfile
 from binome_shared.contracts.programme import Criterion, HardConstraint, ProgrammeRules
 from binome_shared.contracts.values import Language, LocalisedText
@@ -47,6 +48,11 @@ class PairFacts:
     checked: Sequence[HardConstraint]
     violated: Sequence[HardConstraint]
     locked: bool
+    topic_labels: Mapping[str, LocalisedText]
+    """The programme's names of its topics, by slug."""
+    mentor_organisation: str | None = None
+    mentee_organisation: str | None = None
+    """Their organisations; None is the programme's own."""
 
 
 def pair_explanation(facts: PairFacts) -> LocalisedText:
@@ -61,7 +67,7 @@ def _pair_text(facts: PairFacts, language: Language) -> str:
         parts.append("Binôme conservé." if fr else "Kept pair.")
     if facts.need_count:
         details = [
-            f"{texts.topic_label(item.need).in_language(language)} "
+            f"{topic_label(item.need, facts.topic_labels).in_language(language)} "
             + (
                 f"(priorité {item.priority}, niveau du mentor {item.mentor_level})"
                 if fr
@@ -76,6 +82,26 @@ def _pair_text(facts: PairFacts, language: Language) -> str:
         if details:
             lead += (" : " if fr else ": ") + (" ; " if fr else "; ").join(details)
         parts.append(lead + ".")
+    soft = _soft_text(facts, language)
+    if soft:
+        parts.append(soft)
+    organisations = _organisations_text(facts, language)
+    if organisations:
+        parts.append(organisations)
+    if facts.checked:
+        labels = texts.constraint_labels(facts.checked, language)
+        parts.append(("Règles respectées : " if fr else "Rules met: ") + labels + ".")
+    if facts.violated:
+        labels = texts.constraint_labels(facts.violated, language)
+        parts.append(
+            ("Règles qui ne tiennent plus : " if fr else "Rules no longer met: ") + labels + "."
+        )
+    return " ".join(parts)
+
+
+def _soft_text(facts: PairFacts, language: Language) -> str:
+    """The soft criteria that count for this pair, as one sentence (or nothing)."""
+    fr = language is Language.FR
     soft: list[str] = []
     if facts.shared_minutes:
         soft.append(
@@ -93,18 +119,24 @@ def _pair_text(facts: PairFacts, language: Language) -> str:
             if fr
             else f"{facts.shared_interests} shared interest(s)"
         )
-    if soft:
-        text = (" ; " if fr else "; ").join(soft)
-        parts.append(text[0].upper() + text[1:] + ".")
-    if facts.checked:
-        labels = texts.constraint_labels(facts.checked, language)
-        parts.append(("Règles respectées : " if fr else "Rules met: ") + labels + ".")
-    if facts.violated:
-        labels = texts.constraint_labels(facts.violated, language)
-        parts.append(
-            ("Règles qui ne tiennent plus : " if fr else "Rules no longer met: ") + labels + "."
-        )
-    return " ".join(parts)
+    if not soft:
+        return ""
+    text = (" ; " if fr else "; ").join(soft)
+    return text[0].upper() + text[1:] + "."
+
+
+def _organisations_text(facts: PairFacts, language: Language) -> str:
+    """Where each comes from, when either is from another organisation than the programme's."""
+    mentor, mentee = facts.mentor_organisation, facts.mentee_organisation
+    if mentor is None and mentee is None:
+        return ""
+    fr = language is Language.FR
+    if mentor == mentee:
+        return f"Même organisation : {mentor}." if fr else f"Same organisation: {mentor}."
+    own = "organisation du programme" if fr else "the programme's organisation"
+    if fr:
+        return f"Organisations : mentor — {mentor or own} ; mentoré — {mentee or own}."
+    return f"Organisations: mentor — {mentor or own}; mentee — {mentee or own}."
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -13,21 +13,6 @@ from binome_shared.contracts.programme import (
 )
 from binome_shared.contracts.values import Language, LocalisedText
 
-TOPIC_LABELS: dict[str, LocalisedText] = {
-    "linkedin": LocalisedText(fr="LinkedIn", en="LinkedIn"),
-    "social_networks": LocalisedText(fr="réseaux sociaux", en="social networks"),
-    "collaborative_tools": LocalisedText(fr="outils collaboratifs", en="collaborative tools"),
-    "generative_ai": LocalisedText(fr="IA générative", en="generative AI"),
-    "cybersecurity": LocalisedText(fr="cybersécurité", en="cybersecurity"),
-    "data": LocalisedText(fr="données", en="data"),
-    "remote_work": LocalisedText(fr="travail hybride", en="hybrid work"),
-    "personal_branding": LocalisedText(fr="marque personnelle", en="personal branding"),
-    "mobile_apps": LocalisedText(fr="applications mobiles", en="mobile apps"),
-    "video_content": LocalisedText(fr="contenus vidéo", en="video content"),
-    "no_code": LocalisedText(fr="outils no-code", en="no-code tools"),
-    "green_it": LocalisedText(fr="numérique responsable", en="sustainable IT"),
-}
-
 LANGUAGE_NAMES: dict[str, LocalisedText] = {
     "fr": LocalisedText(fr="français", en="French"),
     "en": LocalisedText(fr="anglais", en="English"),
@@ -62,6 +47,9 @@ CONSTRAINT_LABELS: dict[HardConstraint, LocalisedText] = {
     HardConstraint.DIFFERENT_BUSINESS_UNIT: LocalisedText(
         fr="entités différentes", en="different business units"
     ),
+    HardConstraint.DIFFERENT_ORGANISATION: LocalisedText(
+        fr="organisations différentes", en="different organisations"
+    ),
     HardConstraint.SHARED_LANGUAGE: LocalisedText(fr="langue commune", en="shared language"),
     HardConstraint.MENTOR_TRAINED: LocalisedText(fr="mentor formé", en="trained mentor"),
     HardConstraint.SAME_GENDER: LocalisedText(fr="même genre", en="same gender"),
@@ -73,15 +61,6 @@ CONSTRAINT_LABELS: dict[HardConstraint, LocalisedText] = {
     ),
     HardConstraint.MENTOR_CAPACITY: LocalisedText(fr="capacité du mentor", en="mentor capacity"),
 }
-
-
-def topic_label(topic: str) -> LocalisedText:
-    """A readable name for a skill, need or interest slug."""
-    known = TOPIC_LABELS.get(topic)
-    if known is not None:
-        return known
-    words = topic.replace("_", " ").replace("-", " ")
-    return LocalisedText(fr=words, en=words)
 
 
 def bilingual(render: Callable[[Language], str]) -> LocalisedText:
@@ -137,6 +116,9 @@ _FIXED_REQUIREMENTS: dict[HardConstraint, LocalisedText] = {
     ),
     HardConstraint.DIFFERENT_BUSINESS_UNIT: LocalisedText(
         fr="travaille dans une autre entité", en="works in another business unit"
+    ),
+    HardConstraint.DIFFERENT_ORGANISATION: LocalisedText(
+        fr="vient d'une autre organisation", en="comes from another organisation"
     ),
     HardConstraint.MENTOR_TRAINED: LocalisedText(
         fr="est formé au mentorat", en="completed the mentor training"

@@ -14,6 +14,7 @@ from pydantic_core import ErrorDetails
 
 from binome_pairing.domain.hierarchy import manager_links, reporting_loops
 from binome_pairing.domain.results import CohortValidation, RecordProblem, Severity
+from binome_pairing.domain.taxonomy import UNKNOWN_TOPIC, KnownTopics
 from binome_shared.contracts.participants import (
     ParticipantProfile,
     ParticipantRole,
@@ -183,10 +184,14 @@ def validate_cohort(
     positions: Sequence[int] | None = None,
     collection: str = PARTICIPANTS,
     reporting_lines: Iterable[ReportingLine] = (),
+    unknown_topic_severity: Severity = Severity.ERROR,
 ) -> CohortValidation:
     """Check a cohort as a whole; ``positions`` are the records' indices in their input.
 
-    Errors (the record is left out): a participant id seen earlier in the cohort.
+    Errors (the record is left out): a participant id seen earlier in the cohort; skills,
+    learning needs or interests outside the programme's taxonomy (``unknown_topic``, once per
+    list, naming each slug's position and the known slugs), unless ``unknown_topic_severity``
+    makes that a warning (a round solves people enrolled before the taxonomy changed).
     Warnings (solved anyway): capacity on a mentee, a mentor without skills, a mentee without
     learning needs, no availability while availability counts, no gender in a single-gender
     programme, a reporting loop (once per loop, naming its members, through
@@ -198,6 +203,7 @@ def validate_cohort(
     accepted_where: list[int] = []
     seen: set[str] = set()
     availability_counts = rules.weights.as_mapping()[Criterion.AVAILABILITY] > 0
+    known_topics = KnownTopics.of(rules)
     for index, person in zip(where, participants, strict=True):
 
         def report(
@@ -233,6 +239,14 @@ def validate_cohort(
             )
             continue
         seen.add(person.participant_id)
+        unknown = known_topics.unknown_in(person)
+        for item in unknown:
+            message = item.message()
+            report(
+                item.field, UNKNOWN_TOPIC, message.fr, message.en, severity=unknown_topic_severity
+            )
+        if unknown and unknown_topic_severity is Severity.ERROR:
+            continue
         accepted.append(person)
         accepted_where.append(index)
         is_mentor = person.role is ParticipantRole.MENTOR

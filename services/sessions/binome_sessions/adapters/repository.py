@@ -4,6 +4,9 @@ A pair's track is stored whole as jsonb (``PairTrack.to_dict``) beside the colum
 service queries by (status, stall due time, programme end), and a version for optimistic
 concurrency. Handlers lock the row they change (``FOR UPDATE``); the follow-up job skips rows
 a handler holds (``SKIP LOCKED``) and sees them on its next run.
+
+Rows are keyed by (tenant, id) (migration 0004): every statement a handler runs names the
+tenant, and the jobs, which go across tenants, read each row's tenant with it.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Any
 import asyncpg
 
 from binome_sessions.domain import PairTrack
-from binome_sessions.storage import PairRecord, ProgrammeRecord
+from binome_sessions.storage import PairKey, PairRecord, ProgrammeRecord
 from binome_shared.contracts.session_plan import SessionPlan
 from binome_shared.db import erasures
 
@@ -26,41 +29,46 @@ class ConcurrentUpdateError(RuntimeError):
     """The pair changed since it was read; the caller's transaction must be retried."""
 
 
-_PROGRAMME = "SELECT programme_id, tenant_id, session_plan FROM programmes WHERE programme_id = $1"
+_PROGRAMME = """
+SELECT programme_id, tenant_id, session_plan FROM programmes
+WHERE tenant_id = $1 AND programme_id = $2
+"""
 _SAVE_PROGRAMME = """
 INSERT INTO programmes (programme_id, tenant_id, session_plan, defined_at, defined_by_event_id)
 VALUES ($1, $2, $3::jsonb, $4, $5)
-ON CONFLICT (programme_id) DO UPDATE
+ON CONFLICT (tenant_id, programme_id) DO UPDATE
     SET session_plan = EXCLUDED.session_plan, defined_at = EXCLUDED.defined_at,
         defined_by_event_id = EXCLUDED.defined_by_event_id
 """
 _PAIR_COLUMNS = """pair_id, tenant_id, programme_id, mentor_id, mentee_id, mentor_unit, mentee_unit,
        formed_at, version, state"""
-_PAIR_FOR_UPDATE = f"SELECT {_PAIR_COLUMNS} FROM pairs WHERE pair_id = $1 FOR UPDATE"
+_PAIR_FOR_UPDATE = f"""
+SELECT {_PAIR_COLUMNS} FROM pairs WHERE tenant_id = $1 AND pair_id = $2 FOR UPDATE
+"""
 _ADD_PAIR = """
 INSERT INTO pairs (pair_id, tenant_id, programme_id, mentor_id, mentee_id, mentor_unit,
                    mentee_unit, formed_at, formed_by_event_id, status, state, version,
                    stall_due_at, closes_at, updated_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14, $15)
-ON CONFLICT (pair_id) DO NOTHING
+ON CONFLICT (tenant_id, pair_id) DO NOTHING
 RETURNING true
 """
 _SAVE_PAIR = """
 UPDATE pairs
-SET state = $2::jsonb, version = $3, status = $4, stall_due_at = $5, closes_at = $6,
-    updated_at = $7
-WHERE pair_id = $1 AND version = $8
+SET state = $3::jsonb, version = $4, status = $5, stall_due_at = $6, closes_at = $7,
+    updated_at = $8
+WHERE tenant_id = $1 AND pair_id = $2 AND version = $9
 RETURNING true
 """
 _UNSTARTED_PAIRS = f"""
-SELECT {_PAIR_COLUMNS} FROM pairs WHERE programme_id = $1 AND state IS NULL
+SELECT {_PAIR_COLUMNS} FROM pairs WHERE tenant_id = $1 AND programme_id = $2 AND state IS NULL
 ORDER BY formed_at, pair_id FOR UPDATE
 """
 _UNFOLLOW_PAIR = """
-INSERT INTO unfollowed_pairs (pair_id, tenant_id, unfollowed_at) VALUES ($1, $2, $3)
-ON CONFLICT (pair_id) DO NOTHING
+INSERT INTO unfollowed_pairs (tenant_id, pair_id, unfollowed_at) VALUES ($1, $2, $3)
+ON CONFLICT (tenant_id, pair_id) DO NOTHING
 """
-_IS_UNFOLLOWED = "SELECT true FROM unfollowed_pairs WHERE pair_id = $1"
+_IS_UNFOLLOWED = "SELECT true FROM unfollowed_pairs WHERE tenant_id = $1 AND pair_id = $2"
 _PAIRS_OF_PERSON = f"""
 SELECT {_PAIR_COLUMNS} FROM pairs
 WHERE tenant_id = $1 AND (mentor_id = $2 OR mentee_id = $2)
@@ -69,8 +77,8 @@ ORDER BY pair_id FOR UPDATE
 _DUE_FOR_FOLLOW_UP = f"""
 SELECT {_PAIR_COLUMNS} FROM pairs
 WHERE status = 'active' AND state IS NOT NULL AND (stall_due_at <= $1 OR closes_at <= $1)
-  AND pair_id <> ALL($3::text[])
-ORDER BY pair_id
+  AND ($3::text IS NULL OR (tenant_id, pair_id) > ($3::text, $4::text))
+ORDER BY tenant_id, pair_id
 LIMIT $2
 FOR UPDATE SKIP LOCKED
 """
@@ -82,10 +90,10 @@ _PROGRAMMES_TO_REPORT = """
 SELECT programme_id, tenant_id, session_plan FROM programmes AS programme
 WHERE EXISTS (
     SELECT 1 FROM pairs
-    WHERE pairs.programme_id = programme.programme_id AND pairs.state IS NOT NULL
-      AND (pairs.status = 'active' OR pairs.updated_at >= $1)
+    WHERE (pairs.tenant_id, pairs.programme_id) = (programme.tenant_id, programme.programme_id)
+      AND pairs.state IS NOT NULL AND (pairs.status = 'active' OR pairs.updated_at >= $1)
 )
-ORDER BY programme_id
+ORDER BY tenant_id, programme_id
 """
 
 
@@ -95,8 +103,8 @@ class PostgresTracks:
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
 
-    async def programme(self, programme_id: str) -> ProgrammeRecord | None:
-        row = await self._conn.fetchrow(_PROGRAMME, programme_id)
+    async def programme(self, tenant_id: str, programme_id: str) -> ProgrammeRecord | None:
+        row = await self._conn.fetchrow(_PROGRAMME, tenant_id, programme_id)
         return None if row is None else _programme(row)
 
     async def save_programme(
@@ -111,8 +119,8 @@ class PostgresTracks:
             event_id,
         )
 
-    async def pair_for_update(self, pair_id: str) -> PairRecord | None:
-        row = await self._conn.fetchrow(_PAIR_FOR_UPDATE, pair_id)
+    async def pair_for_update(self, tenant_id: str, pair_id: str) -> PairRecord | None:
+        row = await self._conn.fetchrow(_PAIR_FOR_UPDATE, tenant_id, pair_id)
         return None if row is None else _pair(row)
 
     async def add(
@@ -142,6 +150,7 @@ class PostgresTracks:
     async def save(self, record: PairRecord, track: PairTrack, *, now: datetime) -> None:
         saved = await self._conn.fetchval(
             _SAVE_PAIR,
+            record.tenant_id,
             record.pair_id,
             json.dumps(track.to_dict()),
             track.version,
@@ -154,8 +163,9 @@ class PostgresTracks:
         if not saved:
             raise ConcurrentUpdateError(f"pair {record.pair_id} changed since it was read")
 
-    async def unstarted_pairs(self, programme_id: str) -> list[PairRecord]:
-        return [_pair(row) for row in await self._conn.fetch(_UNSTARTED_PAIRS, programme_id)]
+    async def unstarted_pairs(self, tenant_id: str, programme_id: str) -> list[PairRecord]:
+        rows = await self._conn.fetch(_UNSTARTED_PAIRS, tenant_id, programme_id)
+        return [_pair(row) for row in rows]
 
     async def pairs_of_person(self, tenant_id: str, participant_id: str) -> list[PairRecord]:
         rows = await self._conn.fetch(_PAIRS_OF_PERSON, tenant_id, participant_id)
@@ -170,15 +180,16 @@ class PostgresTracks:
         return await erasures.erased_among(self._conn, tenant_id, participant_ids)
 
     async def unfollow_pair(self, pair_id: str, *, tenant_id: str, at: datetime) -> None:
-        await self._conn.execute(_UNFOLLOW_PAIR, pair_id, tenant_id, at)
+        await self._conn.execute(_UNFOLLOW_PAIR, tenant_id, pair_id, at)
 
-    async def is_unfollowed(self, pair_id: str) -> bool:
-        return bool(await self._conn.fetchval(_IS_UNFOLLOWED, pair_id))
+    async def is_unfollowed(self, tenant_id: str, pair_id: str) -> bool:
+        return bool(await self._conn.fetchval(_IS_UNFOLLOWED, tenant_id, pair_id))
 
     async def due_for_follow_up(
-        self, now: datetime, *, limit: int, exclude: Sequence[str]
+        self, now: datetime, *, limit: int, after: PairKey | None = None
     ) -> list[PairRecord]:
-        rows = await self._conn.fetch(_DUE_FOR_FOLLOW_UP, now, limit, list(exclude))
+        tenant_id, pair_id = after or (None, None)
+        rows = await self._conn.fetch(_DUE_FOR_FOLLOW_UP, now, limit, tenant_id, pair_id)
         return [_pair(row) for row in rows]
 
     async def tracks_of_programme(self, tenant_id: str, programme_id: str) -> list[PairTrack]:
