@@ -107,11 +107,12 @@ async def test_sessions_exports_the_asking_tenants_pairs_only(
             await conn.execute(
                 "INSERT INTO pairs (pair_id, tenant_id, programme_id, mentor_id, mentee_id, "
                 "mentor_unit, mentee_unit, formed_at, formed_by_event_id) "
-                "VALUES ($1, $2, 'prog', $3, $4, 'Digital', 'Finance', $5, $6)",
-                f"pair-{tenant}",
+                "VALUES ($1, $2, 'prog', $3, $4, 'Digital', $5, $6, $7)",
+                "pair-1",
                 tenant,
                 PARTNER,
                 PERSON,
+                f"Finance {tenant}",
                 AT,
                 uuid.uuid4(),
             )
@@ -120,13 +121,12 @@ async def test_sessions_exports_the_asking_tenants_pairs_only(
     finally:
         await conn.close()
     for tenant, sections in exports.items():
-        assert [(p["pair_id"], p["role"], p["partner_id"]) for p in sections["pairs"]] == [
-            (f"pair-{tenant}", "mentee", PARTNER)
-        ]
+        assert [
+            (p["pair_id"], p["role"], p["partner_id"], p["business_unit"])
+            for p in sections["pairs"]
+        ] == [("pair-1", "mentee", PARTNER, f"Finance {tenant}")]
         assert sections["sessions"] == sections["objectives"] == sections["feedback"] == []
-    assert [(p["pair_id"], p["role"]) for p in as_mentor["pairs"]] == [
-        (f"pair-{TENANTS[1]}", "mentor")
-    ]
+    assert [(p["pair_id"], p["role"]) for p in as_mentor["pairs"]] == [("pair-1", "mentor")]
 
 
 async def test_notifications_exports_the_asking_tenants_address_preferences_and_deliveries(
@@ -141,7 +141,7 @@ async def test_notifications_exports_the_asking_tenants_address_preferences_and_
                     "email, language, time_zone) VALUES ($1, $2, $3, 'Inès', $4, 'fr', "
                     "'Europe/Paris')",
                     tenant,
-                    f"prog-{tenant}",
+                    "prog",
                     person,
                     f"{person}@{tenant}.example.com",
                 )
@@ -151,7 +151,7 @@ async def test_notifications_exports_the_asking_tenants_address_preferences_and_
                     "VALUES ($1, 'introduction', $2, $3, 'pair-1', $4, $5, 'sent')",
                     f"{tenant}/{person}/introduction",
                     person,
-                    f"prog-{tenant}",
+                    "prog",
                     uuid.uuid4(),
                     tenant,
                 )

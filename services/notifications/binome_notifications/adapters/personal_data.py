@@ -5,8 +5,8 @@ programme, their opt-outs, and the deliveries to them.
 A delivery's rendered message (kept only until the delivery ends) is not exported: it is the
 e-mail the person receives, and it names their partner too; its kind, channel, status and
 times are. Deliveries planned before deliveries had a tenant (``tenant_id`` NULL) belong to
-no tenant and are not exported. TENANCY-MERGE: ``people``, ``notification_preferences`` and
-``deliveries`` already carry ``tenant_id``; nothing to change here beyond the keys.
+no tenant and are not exported. Every table is keyed by ``(tenant_id, …)``: each query
+filters on the caller's tenant.
 """
 
 from __future__ import annotations

@@ -3,8 +3,7 @@ docs/privacy.md): the pairs they are followed in, those pairs' sessions (with th
 place), the objectives of their side, and the feedback they gave.
 
 The partner's objectives and feedback are the partner's, not the person's: they are left out.
-``pairs`` has its ``tenant_id`` column already; TENANCY-MERGE: nothing to change here beyond
-the key, ids being unique within a tenant only.
+``pairs`` is keyed by ``(tenant_id, pair_id)``: the query filters on the caller's tenant.
 """
 
 from __future__ import annotations
