@@ -1,0 +1,256 @@
+"""Hostile strings in every string field of every command type, end to end.
+
+For each command type of the contracts (HR commands and session commands) and each of its
+string fields, Hypothesis draws a hostile string (controls, CR/LF with a forged header,
+bidirectional overrides, lone surrogates, text not in NFC, lengths at and past the limits);
+the whole burst goes to the real broker and the three running services. Each record is
+judged against what the contracts make of it: refused by the contracts → dead-lettered by
+every reader, with a reason naming the field; accepted → handled without a crash (done,
+waiting for what it names, or refused by a business rule), and harmless where it ends up
+(no raw non-NFC form of a normalised value stored, no control character nor forged header in
+any e-mail). Counted per service: done + dead-lettered + waiting = sent, exactly. After the
+burst a valid command of each service is still processed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, note, settings
+from hypothesis import strategies as st
+
+from binome_devstack.notifications.smtp_sink import SmtpSink
+from binome_shared.contracts.hr_commands import EnrolParticipant
+from binome_shared.contracts.text import CONTROL_CHARACTER
+from tests.support.column_scan import scan
+from tests.support.edges.cases import Case, Verdict
+from tests.support.edges.hostile import body_of, replaced
+from tests.support.edges.ledger import observe, report
+from tests.support.edges.stage import EdgeStage, start_stage, stop_stage
+from tests.support.hostile_bases import (
+    COMMAND_TYPES,
+    EVERY_COMMAND,
+    INTRODUCED_PAIRS,
+    mentee_of,
+    mentor_of,
+)
+from tests.support.hostile_strings import (
+    ContractVerdict,
+    contract_verdict,
+    field_name,
+    hostile_text,
+    is_nfc,
+    short,
+    string_paths,
+)
+from tests.support.lifecycle_platform import NOTIFICATIONS_ENV, ServiceFactory
+from tests.support.mailbox import read_mailbox
+from tests.support.platform import Kafka, ProvisionedDatabase
+from tests.support.waiting import eventually
+
+pytestmark = pytest.mark.e2e
+
+DOMAIN_TABLES_ONLY = ("outbox", "parked_messages", "processed_messages")
+"""Messaging-core tables that keep a record's raw bytes on purpose (a dead letter's copy, a
+message waiting): a raw hostile value there is not what a service stored of it."""
+ALLOWED_HEADERS = {
+    "from", "to", "subject", "date", "message-id", "auto-submitted", "x-binome-delivery-key",
+    "content-type", "mime-version", "content-language", "content-transfer-encoding",
+    "content-disposition", "list-unsubscribe", "list-unsubscribe-post",
+}  # fmt: skip
+
+
+@pytest.fixture
+async def sink(tmp_path: Path) -> AsyncIterator[SmtpSink]:
+    async with SmtpSink(directory=tmp_path / "mail") as running:
+        yield running
+
+
+@pytest.fixture
+async def stage(
+    service_factory: ServiceFactory, kafka: Kafka, database: ProvisionedDatabase, sink: SmtpSink
+) -> AsyncIterator[EdgeStage]:
+    """The edge stage, its notifications sending to the sink, and the members of a few
+    formed pairs enrolled (so that e-mails about those pairs are really sent)."""
+
+    def with_mail(name: str, **env: str) -> Any:
+        if name == "notifications":
+            env = {**NOTIFICATIONS_ENV, "BINOME_SMTP_PORT": str(sink.port), **env}
+        return service_factory(name, **env)
+
+    started = await start_stage(service_factory=with_mail, kafka=kafka, database=database)
+    profiles = started.cohort.participants
+    for number, pair in enumerate(INTRODUCED_PAIRS):
+        for ident, profile in (
+            (mentor_of(pair), profiles[4 + number % 4]),
+            (mentee_of(pair), profiles[number % 4]),
+        ):
+            await kafka.publish(
+                started.command(
+                    EnrolParticipant(
+                        participant=profile.model_copy(update={"participant_id": ident})
+                    )
+                )
+            )
+    await eventually(
+        lambda: _count(database, "SELECT count(*) FROM deliveries WHERE kind = 'introduction'"),
+        2 * len(INTRODUCED_PAIRS),
+    )
+    yield started
+    await stop_stage(started)
+
+
+async def _count(database: ProvisionedDatabase, query: str) -> int:
+    return int(await database.fetchval("notifications", query))
+
+
+def _burst(
+    data: st.DataObject, stage: EdgeStage
+) -> list[tuple[Case, tuple[Any, ...], ContractVerdict]]:
+    """One hostile record per (command type, string field), the value drawn per field."""
+    burst = []
+    for kind, make in EVERY_COMMAND.items():
+        for path in list(string_paths(body_of(make(stage)))):
+            value = data.draw(hostile_text(), label=f"{kind}.{'.'.join(map(str, path))}")
+            case = replaced(make(stage), path, value)
+            verdict = contract_verdict(case, path)
+            if verdict.refused:
+                case = replace(case, verdict=Verdict.REFUSE)
+            judged = verdict.refused_code or "contract accepts"
+            note(f"{case.label}: {kind}.{'.'.join(map(str, path))} := {short(value)} → {judged}")
+            burst.append((case, path, verdict))
+    return burst
+
+
+def _reason_problems(
+    stage: EdgeStage, burst: list[tuple[Case, tuple[Any, ...], ContractVerdict]]
+) -> list[str]:
+    """Every contract refusal: the contract's code, and a reason naming the field (a body
+    that is not JSON at all, as a lone surrogate makes it, is named by line and column)."""
+    problems = []
+    for case, path, verdict in burst:
+        if not verdict.refused:
+            continue
+        for service in case.readers:
+            for letter in stage.dead_letters.of(case.label, service):
+                names_field = (
+                    verdict.refused_code == "malformed_json" or field_name(path) in letter.reason
+                )
+                if letter.code != verdict.refused_code or not names_field:
+                    problems.append(
+                        f"{case.describe()} {'.'.join(map(str, path))}: {service} dead-lettered "
+                        f"{letter.code}: {letter.reason[:160]!r}; expected "
+                        f"{verdict.refused_code} naming {field_name(path)}"
+                    )
+    return problems
+
+
+async def _counting_problems(
+    stage: EdgeStage, cases: list[Case]
+) -> tuple[list[str], dict[str, Counter[str]]]:
+    """Per service: done + dead-lettered + waiting = sent."""
+    observed = await observe(cases, stage.database, stage.dead_letters)
+    tally: dict[str, Counter[str]] = {}
+    for (_, service), traces in observed.items():
+        outcome = (
+            "done"
+            if traces.processed == "done"
+            else "dead-lettered"
+            if traces.dead_letters
+            else "waiting"
+            if traces.parked
+            else "lost"
+        )
+        tally.setdefault(service, Counter())[outcome] += 1
+        tally[service]["sent"] += 1
+    problems = [
+        f"{service}: {dict(counts)}: done + dead-lettered + waiting != sent"
+        for service, counts in tally.items()
+        if counts["done"] + counts["dead-lettered"] + counts["waiting"] != counts["sent"]
+    ]
+    return problems, tally
+
+
+async def _stored_raw_problems(
+    stage: EdgeStage, burst: list[tuple[Case, tuple[Any, ...], ContractVerdict]]
+) -> list[str]:
+    """A value the contracts normalised is stored normalised: its raw form is in no column
+    of a service's own tables."""
+    raw_forms = {}
+    for case, path, verdict in burst:
+        sent = replaced_value(case, path)
+        if not verdict.refused and isinstance(sent, str) and sent != verdict.accepted_value:
+            raw_forms[sent] = f"{case.describe()} {'.'.join(map(str, path))}"
+    if not raw_forms:
+        return []
+    _, findings = await scan(stage.database.admin(), list(raw_forms))
+    return [
+        f"{raw_forms[finding.needle]}: raw (not NFC) form stored in {finding.column.label}"
+        for finding in findings
+        if finding.column.table not in DOMAIN_TABLES_ONLY
+    ]
+
+
+def replaced_value(case: Case, path: tuple[Any, ...]) -> Any:
+    document = body_of(case)
+    for step in path:
+        document = document[step]
+    return document
+
+
+def _mail_problems(sink: SmtpSink) -> list[str]:
+    problems = []
+    for mail in read_mailbox(sink.directory):
+        for name, value in mail.header_values:
+            if CONTROL_CHARACTER.search(value):
+                problems.append(
+                    f"{mail.path.name}: header {name} holds a control character: {short(value)}"
+                )
+        unexpected = {name for name in mail.raw_header_names if name.lower() not in ALLOWED_HEADERS}
+        if unexpected or Counter(n.lower() for n in mail.raw_header_names)["to"] != 1:
+            problems.append(f"{mail.path.name}: headers {sorted(mail.raw_header_names)}")
+        if not is_nfc(mail.everything):
+            problems.append(f"{mail.path.name}: text not in NFC")
+    return problems
+
+
+@settings(
+    max_examples=2,
+    deadline=None,
+    derandomize=True,  # the same bursts on every run: a failure is a regression, not luck
+    phases=[Phase.explicit, Phase.generate],  # shrinking would replay bursts for minutes
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,  # one platform serves every burst of the test
+        HealthCheck.too_slow,
+        HealthCheck.large_base_example,
+        HealthCheck.data_too_large,
+    ],
+)
+@given(data=st.data())
+async def test_hostile_strings_in_every_field_of_every_command_are_refused_or_harmless(
+    stage: EdgeStage, sink: SmtpSink, data: st.DataObject
+) -> None:
+    assert set(EVERY_COMMAND) == COMMAND_TYPES, "a base for every command type of the contracts"
+    burst = _burst(data, stage)
+    cases = [case for case, _, _ in burst]
+
+    await stage.send(cases)
+
+    problems = await stage.problems(cases, timeout=60)
+    problems += _reason_problems(stage, burst)
+    counting, tally = await _counting_problems(stage, cases)
+    problems += counting
+    problems += await stage.still_serving()
+    problems += await _stored_raw_problems(stage, burst)
+    problems += _mail_problems(sink)
+    refused = sum(verdict.refused for _, _, verdict in burst)
+    note(
+        f"{len(cases)} hostile records ({refused} refused by the contracts); "
+        f"per service {tally}; {len(sink.stored)} e-mails"
+    )
+    assert not problems, report(problems, limit=80)
