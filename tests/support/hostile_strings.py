@@ -25,7 +25,7 @@ from binome_shared.contracts.catalogue import CATALOGUE
 from binome_shared.messaging.cloudevents import ReceivedRecord, UndecodableRecordError, decode
 from tests.support.edges.cases import Case
 
-Path = tuple[str | int, ...]
+FieldPath = tuple[str | int, ...]
 
 CONTROLS = [
     "\x00", "\r\n", "\n", "\r", "\t", "\x0b", "\x1b[2J", "\x7f", "\x85", "\x9b",
@@ -61,6 +61,20 @@ LIMITS = [
 FILLERS = ["x", "é", "e\u0301", "😀"]
 
 
+def _surrounded(fragment: str, index: int) -> str:
+    return ("", "Ines ")[index % 2] + fragment + ("", " Martin")[index // 2 % 2]
+
+
+HOSTILE_CATALOGUE: list[str] = [
+    *(
+        _surrounded(fragment, index)
+        for index, fragment in enumerate([*CONTROLS, *LONE_SURROGATES, *NOT_NFC, *FORGED_HEADERS])
+    ),
+    *(fill * length for length in LIMITS for fill in FILLERS),
+]
+"""Every hostile value once, for going round a burst's fields."""
+
+
 def hostile_text() -> st.SearchStrategy[str]:
     """One hostile string: a fragment in plain text, or a long run at or past a limit."""
     fragment = st.sampled_from([*CONTROLS, *LONE_SURROGATES, *NOT_NFC, *FORGED_HEADERS])
@@ -81,13 +95,13 @@ def short(value: str) -> str:
     return text if len(text) <= 48 else f"{text[:36]}…({len(value)} chars)"
 
 
-def _at(document: Any, path: Path) -> Any:
+def _at(document: Any, path: FieldPath) -> Any:
     for step in path:
         document = document[step]
     return document
 
 
-def string_paths(document: Any, path: Path = ()) -> Iterator[Path]:
+def string_paths(document: Any, path: FieldPath = ()) -> Iterator[FieldPath]:
     """Every string leaf of a JSON document."""
     if isinstance(document, dict):
         for name, child in document.items():
@@ -99,7 +113,7 @@ def string_paths(document: Any, path: Path = ()) -> Iterator[Path]:
         yield path
 
 
-def field_name(path: Path) -> str:
+def field_name(path: FieldPath) -> str:
     """The name a refusal must give: the last named step of the path."""
     return next(str(step) for step in reversed(path) if isinstance(step, str))
 
@@ -118,7 +132,7 @@ class ContractVerdict:
         return self.refused_code is not None
 
 
-def contract_verdict(case: Case, path: Path) -> ContractVerdict:
+def contract_verdict(case: Case, path: FieldPath) -> ContractVerdict:
     record = ReceivedRecord(
         topic=case.topic.name,
         partition=0,
