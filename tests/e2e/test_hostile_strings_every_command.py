@@ -117,7 +117,7 @@ def _burst(
     """One hostile record per (command type, string field). Every value of the catalogue
     goes round the fields from a drawn offset (so even the simplest example uses each
     one), and Hypothesis may draw any field's value freely instead."""
-    burst = []
+    burst: list[tuple[Case, FieldPath, ContractVerdict]] = []
     offset = data.draw(st.integers(0, len(HOSTILE_CATALOGUE) - 1), label="offset")
     for kind, make in EVERY_COMMAND.items():
         for path in _fields(kind, stage):
