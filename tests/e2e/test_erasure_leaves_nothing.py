@@ -12,10 +12,8 @@ is searched for alike and must be found: the scan sees the columns that hold suc
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -29,13 +27,10 @@ from tests.support.column_scan import scan
 from tests.support.erasure_wait import processed_everywhere
 from tests.support.lifecycle_platform import (
     LifeCyclePlatform,
-    ServiceFactory,
-    start_platform,
-    stop_platform,
 )
 from tests.support.lifecycle_play import TenantRun, form_pairs, play_programme
-from tests.support.platform import Kafka, ProvisionedDatabase
-from tests.support.tenant_cast import START, TENANT_A, TenantCast
+from tests.support.platform import ProvisionedDatabase
+from tests.support.tenant_cast import TENANT_A, TenantCast
 
 pytestmark = pytest.mark.e2e
 
@@ -43,21 +38,6 @@ CAST = replace(TENANT_A, pairs=2)
 ERASED = "M1"
 KEPT = "M2"
 SECOND_PROGRAMME = "prog-suite-2028"
-
-
-@pytest.fixture
-async def platform(
-    service_factory: ServiceFactory, kafka: Kafka, database: ProvisionedDatabase, tmp_path: Path
-) -> AsyncIterator[LifeCyclePlatform]:
-    started = await start_platform(
-        service_factory=service_factory,
-        kafka=kafka,
-        database=database,
-        mail_dir=tmp_path / "mail",
-        now=START,
-    )
-    yield started
-    await stop_platform(started)
 
 
 def traces_of(cast: TenantCast, person: str) -> dict[str, str]:
@@ -114,8 +94,9 @@ async def still_in_flight(platform: LifeCyclePlatform, run: TenantRun) -> Tenant
 
 
 async def test_an_erased_mentee_is_found_in_no_column_of_any_service(
-    platform: LifeCyclePlatform, database: ProvisionedDatabase
+    lifecycle_platform: LifeCyclePlatform, database: ProvisionedDatabase
 ) -> None:
+    platform = lifecycle_platform
     run = TenantRun(CAST, "prog-effacement-2028")
     await play_programme(platform, [run])
     await still_in_flight(platform, run)

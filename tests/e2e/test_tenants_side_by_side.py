@@ -12,9 +12,7 @@ dead-lettered with their stable code and change nothing of A's.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,9 +21,6 @@ from binome_shared.contracts.hr_commands import DissolvePair, RequestMatching
 from binome_shared.contracts.sessions_messages import ScheduleSession, SessionScheduled
 from tests.support.lifecycle_platform import (
     LifeCyclePlatform,
-    ServiceFactory,
-    start_platform,
-    stop_platform,
 )
 from tests.support.lifecycle_play import (
     TenantRun,
@@ -35,7 +30,6 @@ from tests.support.lifecycle_play import (
     session_start,
 )
 from tests.support.mailbox import read_mailbox
-from tests.support.platform import Kafka, ProvisionedDatabase
 from tests.support.tenancy_checks import (
     event_problems,
     expected_mail,
@@ -45,28 +39,13 @@ from tests.support.tenancy_checks import (
     notification_problems,
     progress_reports,
 )
-from tests.support.tenant_cast import START, TENANT_A, TENANT_B, TenantCast
+from tests.support.tenant_cast import TENANT_A, TENANT_B, TenantCast
 
 pytestmark = pytest.mark.e2e
 
 PROGRAMME = "prog-commun-2028"
 A_ONLY_PROGRAMME = "prog-aubepine-seul"
 NO_SUCH_PAIR = "pair-of-nobody"
-
-
-@pytest.fixture
-async def platform(
-    service_factory: ServiceFactory, kafka: Kafka, database: ProvisionedDatabase, tmp_path: Path
-) -> AsyncIterator[LifeCyclePlatform]:
-    started = await start_platform(
-        service_factory=service_factory,
-        kafka=kafka,
-        database=database,
-        mail_dir=tmp_path / "mail",
-        now=START,
-    )
-    yield started
-    await stop_platform(started)
 
 
 async def intrude(platform: LifeCyclePlatform, a: TenantRun, b: TenantRun) -> dict[str, Any]:
@@ -242,9 +221,10 @@ def report(platform: LifeCyclePlatform, problems: list[str]) -> str:
 
 @pytest.mark.parametrize("cast", [TENANT_A, TENANT_B], ids=lambda cast: cast.tenant_id)
 async def test_one_tenant_alone_gets_exactly_what_its_programme_produces(
-    platform: LifeCyclePlatform, cast: TenantCast
+    lifecycle_platform: LifeCyclePlatform, cast: TenantCast
 ) -> None:
     """The counting below, on each tenant alone: what the two-tenant test compares against."""
+    platform = lifecycle_platform
     alone = TenantRun(cast, PROGRAMME)
     await define_and_enrol(platform, [alone])
     await form_pairs(platform, [alone])
@@ -259,8 +239,9 @@ async def test_one_tenant_alone_gets_exactly_what_its_programme_produces(
 
 
 async def test_two_tenants_with_the_same_ids_never_see_each_other(
-    platform: LifeCyclePlatform,
+    lifecycle_platform: LifeCyclePlatform,
 ) -> None:
+    platform = lifecycle_platform
     a, b = TenantRun(TENANT_A, PROGRAMME), TenantRun(TENANT_B, PROGRAMME)
     runs = [a, b]
     await define_and_enrol(platform, runs)
