@@ -140,7 +140,9 @@ async def endpoint_problems(
     problems: list[str] = []
     for run in runs:
         progress = await platform.get(
-            "sessions", f"/programmes/progress?programme_id={PROGRAMME}", tenant=run.tenant_id
+            "sessions",
+            f"/programmes/progress?programme_id={run.programme_id}",
+            tenant=run.tenant_id,
         )
         if progress.status_code != 200:
             problems.append(
