@@ -109,7 +109,7 @@ def preview_parts(
 
     def room_for(item: PreviewedPair | BrokenPair) -> None:
         nonlocal size
-        length = len(item.model_dump_json())
+        length = len(item.model_dump_json().encode())  # bytes: accents take two
         if size + length > PART_BYTES and size:
             chunks.append(([], []))
             size = 0
