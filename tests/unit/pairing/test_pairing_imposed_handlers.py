@@ -216,6 +216,20 @@ async def test_another_tenants_programme_is_unknown() -> None:
     )
 
 
+async def test_people_of_another_tenant_are_unknown_in_a_programme_of_the_same_id() -> None:
+    service = await cohort()
+    await service.programme(rules(), tenant_id="another-tenant")
+
+    refusal = await service.refused(
+        ImposePairs(round_id="comex", pairs=[imposed("Y2", "CEO")]),
+        "unknown_participant",
+        tenant_id="another-tenant",
+    )
+
+    assert "Y2 is not enrolled in this programme" in refusal.reason
+    assert service.pairing.pairs == {}
+
+
 async def test_an_imposition_preview_keeps_nothing() -> None:
     service = await cohort()
 
