@@ -58,6 +58,7 @@ class SolvedRound:
     members: dict[str, PairMember]
     """The members of those pairs (and, in a preview, of the kept ones), by participant id."""
     imposed: int = 0
+    """How many of the new pairs (the first ones) HR imposed."""
     kept_pairs_json: Sequence[str] = ()
     """In a preview only: the kept pairs, explained."""
 
