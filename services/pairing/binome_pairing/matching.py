@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from binome_pairing import translation
+from binome_pairing.adapters.consents import ConsentRepository
 from binome_pairing.adapters.repository import PairingRepository, PairRecord
+from binome_pairing.consent import Announcer, announcer
 from binome_pairing.domain import ProposedPair, excluded_pairs
 from binome_pairing.domain.lifecycle import (
+    NEVER_AGAIN_STATUSES,
     PairStatus,
     kept_pair_statuses,
     new_pair_status,
@@ -48,9 +51,11 @@ async def run_round(
     uow: UnitOfWork,
     definition: DefineProgramme,
     request: RoundRequest,
+    consents: ConsentRepository,
 ) -> None:
     """Solve a round of ``envelope``'s programme; unless it is a preview, record its pairs
-    (and their events); always publish its report (``MatchingCompleted``)."""
+    (and their events; pairs put to their members for consent store their deadline in
+    ``consents``); always publish its report (``MatchingCompleted``)."""
     tenant_id, programme_id = envelope.tenant_id, envelope.programme_id
     # The transaction stays open while the round is solved (one connection held, the rest
     # of the consumer's batch waiting): the pairs then commit with the command's inbox row,
@@ -59,11 +64,20 @@ async def run_round(
     if not request.preview:
         if request.scope is MatchingScope.FULL:
             await pairing.supersede_proposals(tenant_id, programme_id, at=uow.now)
+        rules = definition.rules
         status = new_pair_status(
-            formed_at_once=definition.rules.approval_mode is ApprovalMode.AUTOMATIC
+            formed_at_once=rules.approval_mode is ApprovalMode.AUTOMATIC,
+            consent_asked=rules.participant_consent is not None,
         )
+        announce = announcer(consents, tenant_id=tenant_id, rules=rules, now=uow.now)
         await _record_new_pairs(
-            pairing, solved, envelope=envelope, uow=uow, status=status, round_id=request.round_id
+            pairing,
+            solved,
+            envelope=envelope,
+            uow=uow,
+            status=status,
+            round_id=request.round_id,
+            announce=announce,
         )
         await pairing.count_round(tenant_id, programme_id)
     report = translation.matching_completed(
@@ -86,7 +100,7 @@ async def _problem(
     programme = (envelope.tenant_id, envelope.programme_id)
     kept = await pairing.pairs_with_status(*programme, kept_pair_statuses(scope))
     ended = await pairing.pairs_with_status(*programme, (PairStatus.DISSOLVED,))
-    rejected = await pairing.pairs_with_status(*programme, (PairStatus.REJECTED,))
+    rejected = await pairing.pairs_with_status(*programme, NEVER_AGAIN_STATUSES)
     return RoundProblem(
         rules=rules,
         profiles_json=await pairing.enrolled_profiles_json(*programme),
@@ -108,6 +122,7 @@ async def _record_new_pairs(
     uow: UnitOfWork,
     status: PairStatus,
     round_id: str,
+    announce: Announcer,
 ) -> None:
     # By slices: parsing, building and encoding 10,000 pairs' events at once would hold the
     # event loop for seconds; each slice's two round trips to Postgres give it back.
@@ -124,12 +139,11 @@ async def _record_new_pairs(
             for pair in solved.new_pairs(start, start + PAIRS_PER_WRITE)
         ]
         await pairing.add_pairs(envelope.tenant_id, records)
+        announced = await announce(records)
         await uow.publish_many(
             [
-                translation.caused_by(
-                    envelope, uow, translation.pair_announced(record), record.pair_id
-                )
-                for record in records
+                translation.caused_by(envelope, uow, event, record.pair_id)
+                for record, event in zip(records, announced, strict=True)
             ]
         )
 
