@@ -1,0 +1,190 @@
+"""Participant consent in the pairing service, on the real broker and Postgres, with the
+service's clock simulated: a pair both members accept is formed; a decline calls its pair
+off and re-pairs the freed mentee elsewhere (never with the declined partner); silence past
+the deadline is caught by the periodic sweep; late, foreign and other tenants' answers are
+dead-lettered with their codes. Every event the service publishes is counted."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from binome_shared.contracts.base import Envelope
+from binome_shared.contracts.hr_commands import (
+    AcceptPair,
+    DeclinePair,
+    EnrolParticipant,
+    RequestMatching,
+)
+from binome_shared.contracts.pairing_events import (
+    CallOffReason,
+    MatchingCompleted,
+    PairAccepted,
+    PairCalledOff,
+    PairConsentRequested,
+    PairFormed,
+)
+from binome_shared.contracts.participants import ParticipantRole
+from binome_shared.contracts.programme import ApprovalMode, ParticipantConsent
+from binome_shared.contracts.topics import HR_COMMANDS, PAIRING_EVENTS
+from tests.support.platform import Kafka, ProvisionedDatabase, ServiceProcess, read_envelopes
+from tests.support.programmes import HR_SOURCE, hr_command, programme_definition
+from tests.support.waiting import eventually
+from tests.unit.pairing.pairing_builders import mentee, mentor, need, rules, skill
+
+pytestmark = pytest.mark.integration
+
+PROGRAMME = "prog-accord"
+OTHER_TENANT = "autre-groupe"
+ASKED_AT = datetime(2028, 3, 1, 8, 0, tzinfo=UTC)
+"""After the machine's real time: a simulated clock only moves forward."""
+WITHIN = timedelta(hours=48)
+ROUNDS = "SELECT rounds_run FROM programmes WHERE tenant_id = 'groupe-exemple'"
+STATUS = "SELECT status FROM pairs WHERE pair_id = $1"
+PAIRS = "SELECT mentor_id, pair_id FROM pairs WHERE round_id = $1 ORDER BY mentor_id"
+
+
+async def set_clock(service: ServiceProcess, moment: datetime) -> None:
+    async with httpx.AsyncClient() as client:
+        response = await client.post(
+            f"{service.url}/admin/clock", json={"now": moment.isoformat()}, timeout=10
+        )
+    assert response.status_code == 200, response.text
+
+
+async def fetch(database: ProvisionedDatabase, query: str, *args: Any) -> list[Any]:
+    conn = await database.connect("pairing")
+    try:
+        return list(await conn.fetch(query, *args))
+    finally:
+        await conn.close()
+
+
+def of_type(envelopes: list[Any], kind: type) -> list[Any]:
+    return [envelope.data for envelope in envelopes if isinstance(envelope.data, kind)]
+
+
+async def send(kafka: Kafka, *commands: Any, tenant_id: str | None = None) -> None:
+    for command in commands:
+        envelope = hr_command(command, programme_id=PROGRAMME)
+        if tenant_id is not None:
+            envelope = Envelope.new(
+                command,
+                source=HR_SOURCE,
+                time=envelope.time,
+                tenant_id=tenant_id,
+                programme_id=PROGRAMME,
+            )
+        await kafka.publish(envelope)
+
+
+async def test_consent_forms_calls_off_re_pairs_and_refuses_on_the_real_stack(
+    database: ProvisionedDatabase, kafka: Kafka, service_factory: Any
+) -> None:
+    pairing = service_factory("pairing", BINOME_CLOCK="simulated")
+    await pairing.wait_ready()
+    await set_clock(pairing, ASKED_AT)
+    consent_rules = rules().model_copy(
+        update={
+            "approval_mode": ApprovalMode.AUTOMATIC,
+            "participant_consent": ParticipantConsent(respond_within_hours=48),
+        }
+    )
+    # M1 suits E1 (data), M2 suits E2 (AI); M3 is everyone's second choice.
+    people = [
+        mentor("M1", skills=[skill("data", 5)]),
+        mentor("M2", skills=[skill("generative_ai", 5)]),
+        mentor("M3", skills=[skill("data", 2), skill("generative_ai", 2)]),
+        mentee("E1", learning_needs=[need("data", 5)]),
+        mentee("E2", learning_needs=[need("generative_ai", 5)]),
+    ]
+    await send(kafka, programme_definition(consent_rules))
+    await send(kafka, *[EnrolParticipant(participant=person) for person in people])
+    await send(kafka, RequestMatching(round_id="r1"))
+    await eventually(lambda: database.fetchval("pairing", ROUNDS), 1)
+    first = dict(await fetch(database, PAIRS, "r1"))
+    assert set(first) == {"M1", "M2"}
+    formed, declined = first["M1"], first["M2"]
+
+    # Both accept pair (M1, E1), M1 twice; E2 declines (M2, E2) after M2 accepted.
+    await send(
+        kafka,
+        AcceptPair(pair_id=formed, participant_id="E1"),
+        AcceptPair(pair_id=formed, participant_id="M1"),
+        AcceptPair(pair_id=formed, participant_id="M1"),
+        AcceptPair(pair_id=declined, participant_id="M2"),
+        DeclinePair(pair_id=declined, participant_id="E2"),
+    )
+    await eventually(lambda: database.fetchval("pairing", STATUS, formed), "formed")
+    await eventually(lambda: database.fetchval("pairing", ROUNDS), 2)
+    assert await database.fetchval("pairing", STATUS, declined) == "called_off"
+    [repaired] = await fetch(
+        database, "SELECT pair_id, mentor_id, mentee_id FROM pairs WHERE round_id LIKE 'repair-%'"
+    )
+    assert (repaired["mentor_id"], repaired["mentee_id"]) == ("M3", "E2")
+    repaired_id = repaired["pair_id"]
+
+    # M3 accepts, E2 stays silent; a member outside the pair, another tenant: refused.
+    await send(
+        kafka,
+        AcceptPair(pair_id=repaired_id, participant_id="M3"),
+        AcceptPair(pair_id=formed, participant_id="M2"),
+    )
+    await send(kafka, programme_definition(consent_rules), tenant_id=OTHER_TENANT)
+    await send(kafka, AcceptPair(pair_id=formed, participant_id="E1"), tenant_id=OTHER_TENANT)
+    await eventually(
+        lambda: database.fetchval(
+            "pairing",
+            "SELECT mentor_answer FROM pair_consents WHERE pair_id = $1",
+            repaired_id,
+        ),
+        "accepted",
+    )
+
+    # The deadline passes: the sweep calls the pair off; a late answer is refused.
+    await set_clock(pairing, ASKED_AT + WITHIN + timedelta(minutes=20))
+    await eventually(lambda: database.fetchval("pairing", STATUS, repaired_id), "called_off")
+    await eventually(lambda: database.fetchval("pairing", ROUNDS), 3)
+    await send(kafka, AcceptPair(pair_id=repaired_id, participant_id="E2"))
+
+    dead = await kafka.read_all(HR_COMMANDS.dead_letter_name(kafka.prefix), expect=3)
+    codes = Counter(dict(record.headers)["binome_dlq_code"].decode() for record in dead)
+    assert codes == {"not_pair_member": 1, "unknown_pair": 1, "consent_deadline_passed": 1}
+
+    events = await read_envelopes(kafka, PAIRING_EVENTS, expect=12)
+    assert Counter(type(e.data).__name__ for e in events) == {
+        "PairConsentRequested": 3,  # two in the first round, one in the decline's repair
+        "MatchingCompleted": 3,  # the first round and both repair rounds
+        "PairAccepted": 4,  # E1 and M1 (once: the second is a no-op), M2 before E2 declined, M3
+        "PairFormed": 1,
+        "PairCalledOff": 2,
+    }
+    assert {e.tenant_id for e in events} == {"groupe-exemple"}
+    [formed_event] = of_type(events, PairFormed)
+    assert formed_event.pair_id == formed
+    accepted = sorted((e.pair_id, e.side) for e in of_type(events, PairAccepted))
+    assert accepted == sorted(
+        [
+            (formed, ParticipantRole.MENTEE),
+            (formed, ParticipantRole.MENTOR),
+            (declined, ParticipantRole.MENTOR),
+            (repaired_id, ParticipantRole.MENTOR),
+        ]
+    )
+    calls_off = {e.pair_id: (e.reason, e.declined_by) for e in of_type(events, PairCalledOff)}
+    assert calls_off == {
+        declined: (CallOffReason.DECLINED, ParticipantRole.MENTEE),
+        repaired_id: (CallOffReason.NO_ANSWER, None),
+    }
+    asked = {e.pair_id: e.respond_by for e in of_type(events, PairConsentRequested)}
+    assert asked == dict.fromkeys((formed, declined, repaired_id), ASKED_AT + WITHIN)
+    rounds = of_type(events, MatchingCompleted)
+    last = next(r for r in rounds if r.pairs == 0)
+    assert sorted(u.participant_id for u in last.unmatched) == ["E2", "M2", "M3"], (
+        "E2 is offered neither the partner it declined nor the one who waited in vain"
+    )
+    assert last.pairs_kept == 1, "the formed pair stays as it is"
