@@ -238,17 +238,10 @@ class MessageHandlers:
 
     async def pair_formed(self, envelope: Envelope[PairFormed], uow: UnitOfWork) -> None:
         """Introduce the two members to each other."""
-        directory = self._directory(uow.conn)
-        pair = translation.pair_record(
-            envelope.data, tenant_id=envelope.tenant_id, programme_id=envelope.programme_id
-        )
-        people = await directory.pair_people(pair)
-        await refuse_erased_members(directory, people)
-        known = self._known(people, envelope.time)
-        await directory.save_pair(pair)
+        known = await self._new_pair(envelope, uow)
         trigger = translation.pair_formed(envelope.data, known.scene)
         await self._notify(trigger, envelope, uow, known=known)
-        uow.release(pair_ready(pair.tenant_id, pair.pair_id))
+        uow.release(pair_ready(envelope.tenant_id, envelope.data.pair_id))
 
     async def pair_dissolved(self, envelope: Envelope[PairDissolved], uow: UnitOfWork) -> None:
         """A pair that ended early gets no more reminders."""
@@ -370,14 +363,7 @@ class MessageHandlers:
         """Ask each member to accept or decline the proposed pair by its deadline. The pair's
         members are remembered now, so that a call-off finds them; sessions' messages still
         wait for its PairFormed."""
-        directory = self._directory(uow.conn)
-        pair = translation.pair_record(
-            envelope.data, tenant_id=envelope.tenant_id, programme_id=envelope.programme_id
-        )
-        people = await directory.pair_people(pair)
-        await refuse_erased_members(directory, people)
-        known = self._known(people, envelope.time)
-        await directory.save_pair(pair)
+        known = await self._new_pair(envelope, uow)
         trigger = translation.pair_consent_requested(envelope.data, known.scene)
         await self._notify(trigger, envelope, uow, known=known)
 
@@ -392,6 +378,21 @@ class MessageHandlers:
         await self._pair_event(envelope, uow, translation.pair_called_off)
 
     # --- shared steps --------------------------------------------------------------------
+
+    async def _new_pair(
+        self, envelope: Envelope[PairFormed | PairConsentRequested], uow: UnitOfWork
+    ) -> _KnownPair:
+        """The members a pairing event names, remembered as the tenant's pair (unless one was
+        erased, or park the event until they are known)."""
+        directory = self._directory(uow.conn)
+        pair = translation.pair_record(
+            envelope.data, tenant_id=envelope.tenant_id, programme_id=envelope.programme_id
+        )
+        people = await directory.pair_people(pair)
+        await refuse_erased_members(directory, people)
+        known = self._known(people, envelope.time)
+        await directory.save_pair(pair)
+        return known
 
     async def _pair(self, pair_id: str, envelope: Envelope[Event], uow: UnitOfWork) -> _KnownPair:
         """The pair of the envelope's tenant (another tenant's pair of the same id is never

@@ -94,16 +94,10 @@ def announcer(
 
 
 def consent_requested(pair: PairRecord, due: datetime) -> PairConsentRequested:
-    """The event that puts ``pair`` to its members, to answer by ``due``."""
-    return PairConsentRequested(
-        pair_id=pair.pair_id,
-        round_id=pair.round_id,
-        mentor=pair.mentor,
-        mentee=pair.mentee,
-        explanation=pair.explanation,
-        mentor_trained=pair.mentor_trained,
-        respond_by=due,
-    )
+    """The event that puts ``pair`` to its members, to answer by ``due``: what a proposal
+    says of the pair, and the deadline."""
+    proposed = translation.pair_announced(replace(pair, status=PairStatus.PROPOSED))
+    return PairConsentRequested(**dict(proposed), respond_by=due)
 
 
 class PairConsents:

@@ -16,11 +16,9 @@ from binome_shared.contracts.pairing_events import (
     CallOffReason,
     PairCalledOff,
     PairConsentRequested,
-    PairExplanation,
     PairSide,
 )
 from binome_shared.contracts.participants import ParticipantRole
-from binome_shared.contracts.values import LocalisedText
 from tests.unit.notifications import notifications_factories as make
 from tests.unit.notifications.notifications_service_fakes import Service
 
@@ -39,14 +37,7 @@ def consent_requested() -> Any:
             round_id="round-1",
             mentor=PairSide(participant_id=make.MENTOR, business_unit="Digital"),
             mentee=PairSide(participant_id=make.MENTEE, business_unit="Finance"),
-            explanation=PairExplanation(
-                score=0.82,
-                breakdown={"needs_coverage": 0.9},
-                summary=LocalisedText(
-                    fr="Ses compétences en IA générative couvrent vos besoins prioritaires.",
-                    en="Their generative AI skills cover your top learning needs.",
-                ),
-            ),
+            explanation=make.pair_formed().data.explanation,
             respond_by=RESPOND_BY,
         ),
         source="/binome/pairing",
