@@ -6,13 +6,19 @@ dead-lettered with their codes. Every event the service publishes is counted."""
 
 from __future__ import annotations
 
+import email
 from collections import Counter
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from binome_devstack.notifications.smtp_sink import SmtpSink
 from binome_shared.contracts.base import Envelope
 from binome_shared.contracts.hr_commands import (
     AcceptPair,
@@ -31,6 +37,7 @@ from binome_shared.contracts.pairing_events import (
 from binome_shared.contracts.participants import ParticipantRole
 from binome_shared.contracts.programme import ApprovalMode, ParticipantConsent
 from binome_shared.contracts.topics import HR_COMMANDS, PAIRING_EVENTS
+from binome_shared.contracts.values import Language
 from tests.support.platform import Kafka, ProvisionedDatabase, ServiceProcess, read_envelopes
 from tests.support.programmes import HR_SOURCE, hr_command, programme_definition
 from tests.support.waiting import eventually
@@ -82,18 +89,23 @@ async def send(kafka: Kafka, *commands: Any, tenant_id: str | None = None) -> No
         await kafka.publish(envelope)
 
 
+def consent_programme() -> Any:
+    return programme_definition(
+        rules().model_copy(
+            update={
+                "approval_mode": ApprovalMode.AUTOMATIC,
+                "participant_consent": ParticipantConsent(respond_within_hours=48),
+            }
+        )
+    )
+
+
 async def test_consent_forms_calls_off_re_pairs_and_refuses_on_the_real_stack(
     database: ProvisionedDatabase, kafka: Kafka, service_factory: Any
 ) -> None:
     pairing = service_factory("pairing", BINOME_CLOCK="simulated")
     await pairing.wait_ready()
     await set_clock(pairing, ASKED_AT)
-    consent_rules = rules().model_copy(
-        update={
-            "approval_mode": ApprovalMode.AUTOMATIC,
-            "participant_consent": ParticipantConsent(respond_within_hours=48),
-        }
-    )
     # M1 suits E1 (data), M2 suits E2 (AI); M3 is everyone's second choice.
     people = [
         mentor("M1", skills=[skill("data", 5)]),
@@ -102,7 +114,7 @@ async def test_consent_forms_calls_off_re_pairs_and_refuses_on_the_real_stack(
         mentee("E1", learning_needs=[need("data", 5)]),
         mentee("E2", learning_needs=[need("generative_ai", 5)]),
     ]
-    await send(kafka, programme_definition(consent_rules))
+    await send(kafka, consent_programme())
     await send(kafka, *[EnrolParticipant(participant=person) for person in people])
     await send(kafka, RequestMatching(round_id="r1"))
     await eventually(lambda: database.fetchval("pairing", ROUNDS), 1)
@@ -134,7 +146,7 @@ async def test_consent_forms_calls_off_re_pairs_and_refuses_on_the_real_stack(
         AcceptPair(pair_id=repaired_id, participant_id="M3"),
         AcceptPair(pair_id=formed, participant_id="M2"),
     )
-    await send(kafka, programme_definition(consent_rules), tenant_id=OTHER_TENANT)
+    await send(kafka, consent_programme(), tenant_id=OTHER_TENANT)
     await send(kafka, AcceptPair(pair_id=formed, participant_id="E1"), tenant_id=OTHER_TENANT)
     await eventually(
         lambda: database.fetchval(
@@ -188,3 +200,103 @@ async def test_consent_forms_calls_off_re_pairs_and_refuses_on_the_real_stack(
         "E2 is offered neither the partner it declined nor the one who waited in vain"
     )
     assert last.pairs_kept == 1, "the formed pair stays as it is"
+
+
+@pytest.fixture
+async def sink(tmp_path: Path) -> AsyncIterator[SmtpSink]:
+    async with SmtpSink(directory=tmp_path / "mail") as running:
+        yield running
+
+
+def mail_by_recipient(sink: SmtpSink) -> dict[str, list[EmailMessage]]:
+    """The .eml files the sink stored, parsed, by address, in the order they arrived."""
+    found: dict[str, list[EmailMessage]] = {}
+    for path in sorted(sink.directory.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns):
+        message = email.message_from_bytes(path.read_bytes(), policy=default_policy)
+        assert isinstance(message, EmailMessage)
+        found.setdefault(str(message["To"]), []).append(message)
+    return found
+
+
+def plain(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
+async def test_both_members_are_asked_by_e_mail_and_told_neutrally_when_it_will_not_go_ahead(
+    database: ProvisionedDatabase, kafka: Kafka, service_factory: Any, sink: SmtpSink
+) -> None:
+    pairing = service_factory("pairing")
+    notifications = service_factory(
+        "notifications",
+        BINOME_SMTP_HOST="127.0.0.1",
+        BINOME_SMTP_PORT=str(sink.port),
+        BINOME_SMTP_FROM="binome@binome.example.com",
+        BINOME_PUBLIC_BASE_URL="https://rh.example.com",
+    )
+    await pairing.wait_ready()
+    await notifications.wait_ready()
+    people = [
+        mentor("M1", full_name="Inès Martin", skills=[skill("data", 5)]),
+        mentor("M2", full_name="Hugo Petit", skills=[skill("data", 2)]),
+        mentee(
+            "E1",
+            full_name="Laurent Girard",
+            preferred_language=Language.EN,
+            learning_needs=[need("data", 5)],
+        ),
+    ]
+    await send(kafka, consent_programme())
+    await send(kafka, *[EnrolParticipant(participant=person) for person in people])
+    await send(kafka, RequestMatching(round_id="r1"))
+    await eventually(lambda: database.fetchval("pairing", ROUNDS), 1)
+    first = await database.fetchval("pairing", "SELECT pair_id FROM pairs WHERE mentor_id = 'M1'")
+    await eventually(lambda: _count(sink), 3)  # both members, and HR's round summary
+
+    await send(kafka, DeclinePair(pair_id=first, participant_id="E1"))
+    await eventually(lambda: _count(sink), 8, timeout=90)
+
+    mail = mail_by_recipient(sink)
+    ines = mail["Inès Martin <m1@example.com>"]
+    hugo = mail["Hugo Petit <m2@example.com>"]
+    laurent = mail["Laurent Girard <e1@example.com>"]
+    assert [m["Subject"] for m in ines] == [
+        "Acceptez-vous de former un binôme avec Laurent Girard dans le programme "
+        "« Mentorat inversé 2027 » ?",
+        "Le binôme proposé avec Laurent Girard ne se fera pas",
+    ]
+    assert f"https://rh.example.com/pairs/{first}/consent/decline" in plain(ines[0])
+    assert sorted(m["Subject"] for m in laurent) == sorted(
+        [
+            'Would you pair with Inès Martin in the "Mentorat inversé 2027" programme?',
+            "The proposed pairing with Inès Martin will not go ahead",
+            'Would you pair with Hugo Petit in the "Mentorat inversé 2027" programme?',
+        ]
+    )
+    [called_off_to_laurent] = [m for m in laurent if "will not go ahead" in m["Subject"]]
+    for message in (ines[1], called_off_to_laurent):
+        text = plain(message).lower()
+        assert "declin" not in text
+        assert "décli" not in text
+    assert [m["Subject"] for m in hugo] == [
+        "Acceptez-vous de former un binôme avec Laurent Girard dans le programme "
+        "« Mentorat inversé 2027 » ?"
+    ]
+    kinds = await fetch_notifications(database)
+    assert kinds == {"consent_request": 4, "pairing_called_off": 2, "matching_summary": 2}
+    hr = mail["Claire Dubois <claire.dubois@example.com>"]
+    assert len(hr) == 2, "HR gets each round's summary, no e-mail per call-off"
+
+
+async def _count(sink: SmtpSink) -> int:
+    return len(list(sink.directory.glob("*.eml")))
+
+
+async def fetch_notifications(database: ProvisionedDatabase) -> Counter[str]:
+    conn = await database.connect("notifications")
+    try:
+        rows = await conn.fetch("SELECT kind FROM deliveries")
+    finally:
+        await conn.close()
+    return Counter(row["kind"] for row in rows)
