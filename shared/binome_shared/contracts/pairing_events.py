@@ -165,6 +165,8 @@ class CallOffReason(StrEnum):
     DECLINED = "declined"
     NO_ANSWER = "no_answer"
     """Someone had not answered by the deadline."""
+    PARTICIPANT_LEFT = "participant_left"
+    """A member was withdrawn or erased before both had accepted."""
 
 
 class PairCalledOff(PairEvent, type="binome.pairing.pair-called-off", version=(1, 0)):

@@ -14,6 +14,7 @@ from binome_shared.contracts.hr_commands import (
     ApprovePair,
     DeclinePair,
     RequestMatching,
+    WithdrawParticipant,
 )
 from binome_shared.contracts.pairing_events import (
     CallOffReason,
@@ -226,3 +227,23 @@ async def test_hr_approves_first_then_both_members_are_asked() -> None:
     await service.refused(
         DeclinePair(pair_id=pair_id, participant_id="E1"), "pair_not_awaiting_consent"
     )
+
+
+async def test_a_member_withdrawn_while_asked_calls_the_pair_off_and_frees_the_other() -> None:
+    service = ConsentService()
+    pair_id = await service.asked()
+    await service.handle(AcceptPair(pair_id=pair_id, participant_id="E1"))
+    service.outbox.envelopes.clear()
+
+    await service.handle(WithdrawParticipant(participant_id="M1"))
+
+    assert service.outbox.types() == ["PairCalledOff", "PairConsentRequested", "MatchingCompleted"]
+    [called_off] = service.outbox.of_type(PairCalledOff)
+    assert (called_off.reason, called_off.declined_by) == (CallOffReason.PARTICIPANT_LEFT, None)
+    assert status(service, pair_id) is PairStatus.SUPERSEDED, "not a refusal: no exclusion"
+    [again] = service.outbox.of_type(PairConsentRequested)
+    assert (again.mentor.participant_id, again.mentee.participant_id) == ("M2", "E1")
+    await service.sweep(DEADLINE)
+    assert [e for e in service.outbox.of_type(PairCalledOff) if e.pair_id == pair_id] == [
+        called_off
+    ], "the sweep only settles a pair that no longer awaits answers"
