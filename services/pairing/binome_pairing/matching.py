@@ -13,9 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from binome_pairing import imposition, translation
+from binome_pairing.adapters.consents import ConsentRepository
 from binome_pairing.adapters.repository import PairingRepository, PairRecord
+from binome_pairing.consent import Announcer, announcer
 from binome_pairing.domain import ProposedPair, excluded_pairs
 from binome_pairing.domain.lifecycle import (
+    NEVER_AGAIN_STATUSES,
     PairStatus,
     kept_pair_statuses,
     new_pair_status,
@@ -78,9 +81,11 @@ async def run_round(
     uow: UnitOfWork,
     definition: DefineProgramme,
     request: RoundRequest,
+    consents: ConsentRepository,
 ) -> None:
     """Solve a round of ``envelope``'s programme; unless it is a preview, record its pairs
-    (and their events), else publish them (``MatchingPreviewed``); always publish its report
+    (and their events; pairs put to their members for consent store their deadline in
+    ``consents``), else publish them (``MatchingPreviewed``); always publish its report
     (``MatchingCompleted``). Imposed pairs HR may not impose refuse the whole round."""
     tenant_id, programme_id = envelope.tenant_id, envelope.programme_id
     # The transaction stays open while the round is solved (one connection held, the rest
@@ -101,9 +106,12 @@ async def run_round(
     else:
         if request.scope is MatchingScope.FULL:
             await pairing.supersede_proposals(tenant_id, programme_id, at=uow.now)
+        rules = definition.rules
         status = new_pair_status(
-            formed_at_once=definition.rules.approval_mode is ApprovalMode.AUTOMATIC
+            formed_at_once=rules.approval_mode is ApprovalMode.AUTOMATIC,
+            consent_asked=rules.participant_consent is not None,
         )
+        announce = announcer(consents, tenant_id=tenant_id, rules=rules, now=uow.now)
         await _record_new_pairs(
             pairing,
             solved,
@@ -112,6 +120,7 @@ async def run_round(
             status=status,
             round_id=request.round_id,
             explain=explain,
+            announce=announce,
         )
         await pairing.count_round(tenant_id, programme_id)
     report = translation.matching_completed(
@@ -134,7 +143,7 @@ async def _problem(
     programme = (envelope.tenant_id, envelope.programme_id)
     kept = await pairing.pairs_with_status(*programme, kept_pair_statuses(request.scope))
     ended = await pairing.pairs_with_status(*programme, (PairStatus.DISSOLVED,))
-    rejected = await pairing.pairs_with_status(*programme, (PairStatus.REJECTED,))
+    rejected = await pairing.pairs_with_status(*programme, NEVER_AGAIN_STATUSES)
     return RoundProblem(
         rules=rules,
         profiles_json=await pairing.enrolled_profiles_json(*programme),
@@ -159,6 +168,7 @@ async def _record_new_pairs(
     status: PairStatus,
     round_id: str,
     explain: _Explainer,
+    announce: Announcer,
 ) -> None:
     # By slices: parsing, building and encoding 10,000 pairs' events at once would hold the
     # event loop for seconds; each slice's two round trips to Postgres give it back.
@@ -176,12 +186,11 @@ async def _record_new_pairs(
             for pair in solved.new_pairs(start, start + PAIRS_PER_WRITE)
         ]
         await pairing.add_pairs(envelope.tenant_id, records)
+        announced = await announce(records)
         await uow.publish_many(
             [
-                translation.caused_by(
-                    envelope, uow, translation.pair_announced(record), record.pair_id
-                )
-                for record in records
+                translation.caused_by(envelope, uow, event, record.pair_id)
+                for record, event in zip(records, announced, strict=True)
             ]
         )
 

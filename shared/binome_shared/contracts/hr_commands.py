@@ -33,12 +33,12 @@ class ProgrammeContact(BaseModel):
 
 
 class DefineProgramme(
-    Command, type="binome.hr.define-programme", version=(1, 1), topic=HR_COMMANDS
+    Command, type="binome.hr.define-programme", version=(1, 2), topic=HR_COMMANDS
 ):
     """Create a programme, or replace its definition (rules, session plan, contact).
 
     1.1 added to the rules the skills taxonomy (``topics``, ``interests``) and the
-    ``different_organisation`` constraint."""
+    ``different_organisation`` constraint; 1.2 the optional ``participant_consent``."""
 
     name: Name = Field(examples=["Mentorat inversé 2027 — Groupe"])
     organisation_name: Name = Field(examples=["Groupe Exemple"])
@@ -185,6 +185,35 @@ class DissolvePair(Command, type="binome.hr.dissolve-pair", version=(1, 0), topi
     reason: Reason = ""
 
 
+# --- Participant consent (issue #17): a person answers a pair proposed to them. --------------
+
+
+class AcceptPair(Command, type="binome.hr.accept-pair", version=(1, 0), topic=HR_COMMANDS):
+    """A member of a pair awaiting consent accepts it; once both have, it is formed.
+
+    Sent by an HR platform, or by the signed link of the e-mail asking the person: the same
+    command either way. Accepting twice changes nothing; an answer after the deadline is
+    refused (``consent_deadline_passed``), as is one from someone outside the pair
+    (``not_pair_member``)."""
+
+    pair_id: Identifier = Field(examples=["pair-4f0c2a9e1b7d3c58"])
+    participant_id: Identifier = Field(
+        description="Who answers: the pair's mentor or mentee.", examples=["E10442"]
+    )
+
+
+class DeclinePair(Command, type="binome.hr.decline-pair", version=(1, 0), topic=HR_COMMANDS):
+    """A member of a pair awaiting consent declines it: the pair is called off, both are
+    re-paired, never with each other again. The other person is only told that the pairing
+    will not go ahead. No free-text reason: it would be personal data on a topic that an
+    erasure cannot take back."""
+
+    pair_id: Identifier = Field(examples=["pair-4f0c2a9e1b7d3c58"])
+    participant_id: Identifier = Field(
+        description="Who answers: the pair's mentor or mentee.", examples=["E10442"]
+    )
+
+
 HR_COMMAND_TYPES: tuple[type[Command], ...] = (
     DefineProgramme,
     EnrolParticipant,
@@ -198,4 +227,6 @@ HR_COMMAND_TYPES: tuple[type[Command], ...] = (
     RejectPair,
     DissolvePair,
     ImposePairs,
+    AcceptPair,
+    DeclinePair,
 )

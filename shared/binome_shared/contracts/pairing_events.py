@@ -12,6 +12,8 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from binome_shared.contracts.base import Event
+from binome_shared.contracts.moments import Moment
+from binome_shared.contracts.participants import ParticipantRole
 from binome_shared.contracts.text import Code, Identifier, Name, Reason, free_text
 from binome_shared.contracts.topics import PAIRING_EVENTS
 from binome_shared.contracts.values import Count, Fraction, LocalisedText
@@ -217,6 +219,46 @@ class MatchingPreviewed(
     broken_pairs: list[BrokenPair] = Field(default_factory=list, max_length=100_000)
 
 
+# --- Participant consent (issue #17) ------------------------------------------------------
+
+
+class PairConsentRequested(
+    MatchedPair, type="binome.pairing.pair-consent-requested", version=(1, 0)
+):
+    """The programme asks both people to accept this pair (after HR's approval, when HR
+    approves): each answers with AcceptPair or DeclinePair before ``respond_by``. The pair is
+    formed (PairFormed) once both accepted."""
+
+    respond_by: Moment = Field(description="The deadline for both answers.")
+
+
+class PairAccepted(PairEvent, type="binome.pairing.pair-accepted", version=(1, 0)):
+    """One member of a pair awaiting consent accepted it (each side once)."""
+
+    side: ParticipantRole = Field(description="Who accepted: the mentor or the mentee.")
+
+
+class CallOffReason(StrEnum):
+    """Why a pair awaiting consent will not go ahead."""
+
+    DECLINED = "declined"
+    NO_ANSWER = "no_answer"
+    """Someone had not answered by the deadline."""
+    PARTICIPANT_LEFT = "participant_left"
+    """A member was withdrawn or erased before both had accepted."""
+
+
+class PairCalledOff(PairEvent, type="binome.pairing.pair-called-off", version=(1, 0)):
+    """A pair awaiting consent will not go ahead: both members are free and re-paired, never
+    with each other again. ``declined_by`` is for HR: messages to the two people never say
+    who declined."""
+
+    reason: CallOffReason
+    declined_by: ParticipantRole | None = Field(
+        default=None, description="The side that declined; null when nobody declined."
+    )
+
+
 PAIRING_EVENT_TYPES: tuple[type[Event], ...] = (
     PairProposed,
     PairFormed,
@@ -224,4 +266,7 @@ PAIRING_EVENT_TYPES: tuple[type[Event], ...] = (
     PairDissolved,
     MatchingCompleted,
     MatchingPreviewed,
+    PairConsentRequested,
+    PairAccepted,
+    PairCalledOff,
 )
