@@ -241,10 +241,22 @@ async def _stored_raw_problems(
     """A value the contracts normalised is stored normalised: its raw form is in no column
     of a service's own tables."""
     raw_forms = {}
+    kept_as_sent: list[str] = []
     for case, path, verdict in burst:
         sent = replaced_value(case, path)
-        if not verdict.refused and isinstance(sent, str) and sent != verdict.accepted_value:
+        if verdict.refused or not isinstance(sent, str):
+            continue
+        if sent != verdict.accepted_value:
             raw_forms[sent] = f"{case.describe()} {'.'.join(map(str, path))}"
+        else:
+            kept_as_sent.append(sent)
+    # Identifiers are opaque and kept exactly as sent, so the same hostile string sent as an
+    # id elsewhere in the burst is rightly stored raw: such a form proves nothing here.
+    raw_forms = {
+        raw: where
+        for raw, where in raw_forms.items()
+        if not any(raw in kept for kept in kept_as_sent)
+    }
     if not raw_forms:
         return []
     _, findings = await scan(stage.database.admin(), list(raw_forms))

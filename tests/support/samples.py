@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from binome_shared.contracts.base import Message
 from binome_shared.contracts.hr_commands import (
+    AcceptPair,
     ApprovePair,
+    DeclinePair,
     DissolvePair,
     EnrolParticipant,
     EraseParticipant,
@@ -18,7 +20,14 @@ from binome_shared.contracts.hr_commands import (
     UpdateParticipant,
     WithdrawParticipant,
 )
-from binome_shared.contracts.pairing_events import DissolutionReason, PairDissolved
+from binome_shared.contracts.imposed_pairs import ImposedPair, ImposePairs, PairOverride
+from binome_shared.contracts.pairing_events import (
+    CallOffReason,
+    DissolutionReason,
+    PairCalledOff,
+    PairConsentRequested,
+    PairDissolved,
+)
 from binome_shared.contracts.participants import ReportingLine
 from binome_shared.contracts.sessions_messages import (
     CancelSession,
@@ -77,6 +86,15 @@ def sample_payloads() -> list[Message]:
             sessions_held=6,
             sessions_planned=6,
         ),
+        ImposePairs(
+            round_id="comex",
+            pairs=[
+                ImposedPair(mentor_id="Y1", mentee_id="E1"),
+                ImposedPair(
+                    mentor_id="Y2", mentee_id="E2", override=PairOverride(reason="comex choice")
+                ),
+            ],
+        ),
     ]
     from_producers = [
         sent.define_programme(),
@@ -89,4 +107,11 @@ def sample_payloads() -> list[Message]:
         sent.pair_fit_concern_raised(),
         sent.progress_reported(),
     ]
-    return simple + [envelope.data for envelope in from_producers]
+    formed = sent.pair_formed().data
+    consent: list[Message] = [
+        AcceptPair(pair_id="pair-1", participant_id="X1"),
+        DeclinePair(pair_id="pair-1", participant_id="X1"),
+        PairConsentRequested(**dict(formed), respond_by=AT + timedelta(days=7)),
+        PairCalledOff(pair_id="pair-1", reason=CallOffReason.NO_ANSWER),
+    ]
+    return simple + [envelope.data for envelope in from_producers] + consent

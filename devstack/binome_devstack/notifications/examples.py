@@ -14,7 +14,9 @@ from binome_notifications.domain.model import (
 )
 from binome_notifications.domain.triggers import (
     MatchingCompleted,
+    PairCalledOff,
     PairCompleted,
+    PairConsentRequested,
     PairFitConcern,
     PairFormed,
     PairStalled,
@@ -194,6 +196,22 @@ def _build() -> dict[NotificationKind, Trigger]:
             mentor=mentor,
             mentee=mentee,
             sessions_held=8,
+        ),
+        NotificationKind.CONSENT_REQUEST: PairConsentRequested(
+            occurred_at=EXAMPLE_NOW,
+            programme=programme,
+            pair_id="pair-42",
+            mentor=mentor,
+            mentee=mentee,
+            explanation=EXAMPLE_EXPLANATION,
+            respond_by=EXAMPLE_NOW + timedelta(days=7),
+        ),
+        NotificationKind.PAIRING_CALLED_OFF: PairCalledOff(
+            occurred_at=EXAMPLE_NOW,
+            programme=programme,
+            pair_id="pair-42",
+            mentor=mentor,
+            mentee=mentee,
         ),
     }
 

@@ -50,7 +50,13 @@ from binome_shared.contracts.hr_commands import (
     SetNotificationPreferences,
     UpdateParticipant,
 )
-from binome_shared.contracts.pairing_events import MatchingCompleted, PairDissolved, PairFormed
+from binome_shared.contracts.pairing_events import (
+    MatchingCompleted,
+    PairCalledOff,
+    PairConsentRequested,
+    PairDissolved,
+    PairFormed,
+)
 from binome_shared.contracts.privacy_events import ErasedKind, ErasingService
 from binome_shared.contracts.sessions_messages import (
     PairCompleted,
@@ -74,7 +80,7 @@ DirectoryFactory = Callable[[asyncpg.Connection], Directory]
 LedgerFactory = Callable[[asyncpg.Connection], DeliveryLedger]
 """Opens the delivery ledger on a unit of work's connection (a fake one in unit tests)."""
 
-PairEvent = TypeVar("PairEvent", PairStalled, PairFitConcernRaised, PairCompleted)
+PairEvent = TypeVar("PairEvent", PairStalled, PairFitConcernRaised, PairCompleted, PairCalledOff)
 
 PairEventTranslation = Callable[[PairEvent, PairScene], Trigger]
 """A translation of a pair's event into a trigger, once the pair's people are known."""
@@ -132,6 +138,8 @@ class MessageHandlers:
             .on(PairFitConcernRaised, unless_about_erased(self.pair_fit_concern_raised))
             .on(PairCompleted, unless_about_erased(self.pair_completed))
             .on(ProgrammeProgressReported, self.progress_reported)
+            .on(PairConsentRequested, unless_about_erased(self.pair_consent_requested))
+            .on(PairCalledOff, unless_about_erased(self.pair_called_off))
             .build()
         )
 
@@ -241,17 +249,10 @@ class MessageHandlers:
 
     async def pair_formed(self, envelope: Envelope[PairFormed], uow: UnitOfWork) -> None:
         """Introduce the two members to each other."""
-        directory = self._directory(uow.conn)
-        pair = translation.pair_record(
-            envelope.data, tenant_id=envelope.tenant_id, programme_id=envelope.programme_id
-        )
-        people = await directory.pair_people(pair)
-        await refuse_erased_members(directory, people)
-        known = self._known(people, envelope.time)
-        await directory.save_pair(pair)
+        known = await self._new_pair(envelope, uow)
         trigger = translation.pair_formed(envelope.data, known.scene)
         await self._notify(trigger, envelope, uow, known=known)
-        uow.release(pair_ready(pair.tenant_id, pair.pair_id))
+        uow.release(pair_ready(envelope.tenant_id, envelope.data.pair_id))
 
     async def pair_dissolved(self, envelope: Envelope[PairDissolved], uow: UnitOfWork) -> None:
         """A pair that ended early gets no more reminders."""
@@ -365,7 +366,44 @@ class MessageHandlers:
         """Send the programme's progress report to HR (e-mail and subscribed webhooks)."""
         await self._programme_event(envelope, uow, translation.progress_reported)
 
+    # --- participant consent (issue #17) ---------------------------------------------------
+
+    async def pair_consent_requested(
+        self, envelope: Envelope[PairConsentRequested], uow: UnitOfWork
+    ) -> None:
+        """Ask each member to accept or decline the proposed pair by its deadline. The pair's
+        members are remembered now, so that a call-off finds them; sessions' messages still
+        wait for its PairFormed."""
+        known = await self._new_pair(envelope, uow)
+        trigger = translation.pair_consent_requested(envelope.data, known.scene)
+        await self._notify(trigger, envelope, uow, known=known)
+
+    async def pair_called_off(self, envelope: Envelope[PairCalledOff], uow: UnitOfWork) -> None:
+        """Tell both members, in the same neutral words, that the pairing will not go ahead
+        (never who declined). A pair never put to them here (its request came before the
+        erasure of a member) is left alone: nothing was asked, nothing to take back."""
+        tenant_id, pair_id = envelope.tenant_id, envelope.data.pair_id
+        if await self._directory(uow.conn).people_of_pair(tenant_id, pair_id) is None:
+            logger.info("call-off of a pair never put to its members here: nothing to say")
+            return
+        await self._pair_event(envelope, uow, translation.pair_called_off)
+
     # --- shared steps --------------------------------------------------------------------
+
+    async def _new_pair(
+        self, envelope: Envelope[PairFormed | PairConsentRequested], uow: UnitOfWork
+    ) -> _KnownPair:
+        """The members a pairing event names, remembered as the tenant's pair (unless one was
+        erased, or park the event until they are known)."""
+        directory = self._directory(uow.conn)
+        pair = translation.pair_record(
+            envelope.data, tenant_id=envelope.tenant_id, programme_id=envelope.programme_id
+        )
+        people = await directory.pair_people(pair)
+        await refuse_erased_members(directory, people)
+        known = self._known(people, envelope.time)
+        await directory.save_pair(pair)
+        return known
 
     async def _pair(self, pair_id: str, envelope: Envelope[Event], uow: UnitOfWork) -> _KnownPair:
         """The pair of the envelope's tenant (another tenant's pair of the same id is never

@@ -136,7 +136,10 @@ def session_id(pair_id: str, session_number: int) -> str:
 
 
 def pair_record(
-    event: pairing_events.PairFormed, *, tenant_id: str, programme_id: str
+    event: pairing_events.PairFormed | pairing_events.PairConsentRequested,
+    *,
+    tenant_id: str,
+    programme_id: str,
 ) -> PairRecord:
     """Who is in the new pair."""
     return PairRecord(
@@ -376,3 +379,22 @@ def progress_reported(
             objectives_on_track_percent=on_track,
         ),
     )
+
+
+def pair_consent_requested(
+    event: pairing_events.PairConsentRequested, scene: PairScene
+) -> triggers.PairConsentRequested:
+    """An accept / decline request to each member: who, why, by when."""
+    return triggers.PairConsentRequested(
+        **scene.about(event.pair_id),
+        explanation=event.explanation.summary,
+        respond_by=event.respond_by,
+    )
+
+
+def pair_called_off(
+    event: pairing_events.PairCalledOff, scene: PairScene
+) -> triggers.PairCalledOff:
+    """The neutral notice to both members: the event's reason and declining side (HR's)
+    are left behind on purpose."""
+    return triggers.PairCalledOff(**scene.about(event.pair_id))

@@ -6,6 +6,7 @@ from pydantic import Field
 
 from binome_pairing.adapters import personal_data
 from binome_pairing.adapters.solver_pool import SolverPool
+from binome_pairing.consent import CONSENT_DEADLINES, CONSENT_DEADLINES_EVERY
 from binome_pairing.handlers import MessageHandlers
 from binome_shared.contracts.catalogue import CATALOGUE
 from binome_shared.contracts.pairing_events import PAIRING_EVENT_TYPES
@@ -14,7 +15,7 @@ from binome_shared.contracts.topics import HR_COMMANDS
 from binome_shared.db.migrations import service_migrations
 from binome_shared.runtime.personal_data import PATH as PERSONAL_DATA
 from binome_shared.runtime.personal_data import PersonalDataEndpoint
-from binome_shared.runtime.service import ServiceDefinition
+from binome_shared.runtime.service import PeriodicJob, ServiceDefinition
 from binome_shared.runtime.settings import ServiceSettings, local_database_url
 
 NAME = "pairing"
@@ -31,18 +32,22 @@ def definition(settings: ServiceSettings | None = None) -> ServiceDefinition:  #
     """Everything the pairing service reads, does and writes.
 
     Rounds are solved in a worker process (see :mod:`binome_pairing.adapters.solver_pool`),
-    started with the first round, stopped when the service stops.
+    started with the first round, stopped when the service stops. A periodic job calls off
+    the pairs whose members did not both accept in time (:mod:`binome_pairing.consent`).
     """
     solver = SolverPool()
+    handlers = MessageHandlers(solver=solver.solve)
     return ServiceDefinition(
         name=NAME,
         description="Forms globally optimal, explained mentor/mentee pairs from HR's programmes.",
         subscriptions=(HR_COMMANDS,),
-        routes=MessageHandlers(solver=solver.solve).routes(),
+        routes=handlers.routes(),
         shutdown_hooks=(solver.close,),
         publishes=(*PAIRING_EVENT_TYPES, ErasureCompleted),
         registry=CATALOGUE,
         migrations=tuple(service_migrations("binome_pairing")),
+        jobs={CONSENT_DEADLINES: handlers.expire_consents},
+        periodic_jobs=(PeriodicJob(CONSENT_DEADLINES, CONSENT_DEADLINES_EVERY),),
         programme_data_routes={
             PERSONAL_DATA: PersonalDataEndpoint(
                 service=NAME, kinds=personal_data.KINDS, gather=personal_data.personal_data

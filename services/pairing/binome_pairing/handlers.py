@@ -21,16 +21,21 @@ from dataclasses import replace
 
 import asyncpg
 
-from binome_pairing import translation
+from binome_pairing import imposition, translation
+from binome_pairing.adapters.consents import PostgresConsents
 from binome_pairing.adapters.repository import PairingRepository, PairRecord, PostgresPairing
+from binome_pairing.consent import ConsentRepositoryFactory, PairConsents
 from binome_pairing.domain import validate_cohort
+from binome_pairing.domain.consent import Answer
 from binome_pairing.domain.lifecycle import PairStatus, ParticipantStatus, role_in_pair
 from binome_pairing.erasure_census import erasure_census
 from binome_pairing.matching import RoundRequest, run_round
 from binome_pairing.rounds import RoundSolver, solve_in_process
 from binome_shared.contracts.base import Envelope, Message
 from binome_shared.contracts.hr_commands import (
+    AcceptPair,
     ApprovePair,
+    DeclinePair,
     DefineProgramme,
     DissolvePair,
     EnrolParticipant,
@@ -42,12 +47,14 @@ from binome_shared.contracts.hr_commands import (
     UpdateParticipant,
     WithdrawParticipant,
 )
+from binome_shared.contracts.imposed_pairs import ImposePairs
 from binome_shared.contracts.pairing_events import DissolutionReason, PairDissolved, PairRejected
 from binome_shared.contracts.participants import ParticipantProfile
 from binome_shared.contracts.privacy_events import ErasingService
 from binome_shared.messaging.erasure_proof import prove_erasure
 from binome_shared.messaging.errors import RejectedError
 from binome_shared.messaging.routes import Route, Routes, RouteTable, UnitOfWork
+from binome_shared.messaging.scheduler import Job
 
 logger = logging.getLogger(__name__)
 
@@ -67,9 +74,12 @@ class MessageHandlers:
         *,
         repository: RepositoryFactory = PostgresPairing,
         solver: RoundSolver = solve_in_process,
+        consents: ConsentRepositoryFactory = PostgresConsents,
     ) -> None:
         self._repository = repository
         self._solver = solver
+        self._consents = consents
+        self._consent = PairConsents(repository=repository, consents=consents, repair=self._repair)
 
     def routes(self) -> Routes:
         """Which handler takes which command."""
@@ -85,6 +95,9 @@ class MessageHandlers:
             .on(ApprovePair, self.approve_pair)
             .on(RejectPair, self.reject_pair)
             .on(DissolvePair, self.dissolve_pair)
+            .on(ImposePairs, self.impose_pairs)
+            .on(AcceptPair, self.accept_pair)
+            .on(DeclinePair, self.decline_pair)
             .build()
         )
 
@@ -216,15 +229,45 @@ class MessageHandlers:
     async def request_matching(self, envelope: Envelope[RequestMatching], uow: UnitOfWork) -> None:
         """Solve a round for the programme (or preview it: same computation, nothing kept)."""
         command = envelope.data
+        if command.rules is not None and not command.preview:
+            raise RejectedError(
+                "rules_without_preview",
+                "other rules are for a preview only: send DefineProgramme to change the "
+                "programme's / d'autres règles seulement pour un aperçu : envoyer DefineProgramme",
+            )
         request = RoundRequest(
-            round_id=command.round_id, scope=command.scope, preview=command.preview
+            round_id=command.round_id,
+            scope=command.scope,
+            preview=command.preview,
+            rules=command.rules,
         )
         await self._round(self._repository(uow.conn), envelope, uow, request)
 
+    async def impose_pairs(self, envelope: Envelope[ImposePairs], uow: UnitOfWork) -> None:
+        """HR imposes pairs: formed as they are (or proposed, per the approval mode), the rest
+        of the cohort paired around them, every pair and proposal in place kept. All or
+        nothing: one entry HR may not impose refuses the command (see
+        :mod:`binome_pairing.imposition`)."""
+        pairing = self._repository(uow.conn)
+        await _programme(pairing, envelope)
+        await imposition.refuse_unfit_listing(pairing, envelope)
+        command = envelope.data
+        request = RoundRequest(
+            round_id=command.round_id,
+            scope=MatchingScope.UNMATCHED,
+            preview=command.preview,
+            imposed=command.pairs,
+        )
+        await self._round(pairing, envelope, uow, request)
+
     async def approve_pair(self, envelope: Envelope[ApprovePair], uow: UnitOfWork) -> None:
-        """HR accepts a proposal: the pair is formed."""
+        """HR accepts a proposal: the pair is formed, or first put to its two members when
+        the programme asks for their consent."""
         pairing = self._repository(uow.conn)
         pair = await _decidable_pair(pairing, envelope, envelope.data.pair_id, PairStatus.PROPOSED)
+        rules = (await _programme(pairing, envelope)).rules
+        if await self._consent.approved(envelope, uow, pair=pair, rules=rules):
+            return
         await pairing.decide_pair(envelope.tenant_id, pair.pair_id, PairStatus.FORMED, at=uow.now)
         formed = translation.pair_announced(replace(pair, status=PairStatus.FORMED))
         await uow.publish(translation.caused_by(envelope, uow, formed, pair.pair_id))
@@ -251,6 +294,24 @@ class MessageHandlers:
         )
         await uow.publish(translation.caused_by(envelope, uow, dissolved, pair.pair_id))
         await self._repair(pairing, envelope, uow)
+
+    async def accept_pair(self, envelope: Envelope[AcceptPair], uow: UnitOfWork) -> None:
+        """A member accepts a pair awaiting consent; it is formed once both have (see
+        :mod:`binome_pairing.consent`)."""
+        pairing = self._repository(uow.conn)
+        pair = await _pair_in_programme(pairing, envelope, envelope.data.pair_id)
+        await self._consent.answer(envelope, uow, pair=pair, answer=Answer.ACCEPTED)
+
+    async def decline_pair(self, envelope: Envelope[DeclinePair], uow: UnitOfWork) -> None:
+        """A member declines a pair awaiting consent: it is called off and both are re-paired,
+        never with each other again."""
+        pairing = self._repository(uow.conn)
+        pair = await _pair_in_programme(pairing, envelope, envelope.data.pair_id)
+        await self._consent.answer(envelope, uow, pair=pair, answer=Answer.DECLINED)
+
+    async def expire_consents(self, job: Job, uow: UnitOfWork) -> None:
+        """The periodic job: call off the pairs whose answers are overdue, and re-pair."""
+        await self._consent.expire_overdue(job, uow)
 
     async def _leave(
         self,
@@ -304,6 +365,7 @@ class MessageHandlers:
             uow=uow,
             definition=definition,
             request=request,
+            consents=self._consents(uow.conn),
         )
 
 
@@ -371,6 +433,19 @@ async def _decidable_pair(
     expected: PairStatus,
 ) -> PairRecord:
     """The pair HR decides on, if it is in this programme and in the ``expected`` status."""
+    pair = await _pair_in_programme(pairing, envelope, pair_id)
+    if pair.status is not expected:
+        raise RejectedError(
+            f"pair_not_{expected}",
+            f"pair {pair_id} is {pair.status}, not {expected} / le binôme n'est pas dans cet état",
+        )
+    return pair
+
+
+async def _pair_in_programme(
+    pairing: PairingRepository, envelope: Envelope[Message], pair_id: str
+) -> PairRecord:
+    """The tenant's pair ``pair_id``, if it is in the envelope's (defined) programme."""
     await _programme(pairing, envelope)
     pair = await pairing.pair(envelope.tenant_id, pair_id)
     if pair is None or pair.programme_id != envelope.programme_id:
@@ -379,11 +454,6 @@ async def _decidable_pair(
             "unknown_pair",
             f"no pair {pair_id} in programme {envelope.programme_id} of this tenant / "
             f"binôme {pair_id} inconnu dans ce programme de ce client",
-        )
-    if pair.status is not expected:
-        raise RejectedError(
-            f"pair_not_{expected}",
-            f"pair {pair_id} is {pair.status}, not {expected} / le binôme n'est pas dans cet état",
         )
     return pair
 

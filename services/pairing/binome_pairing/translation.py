@@ -16,9 +16,11 @@ from binome_pairing.domain import MatchingResult, ProposedPair
 from binome_pairing.domain.lifecycle import PairStatus
 from binome_shared.contracts.base import Envelope, Message
 from binome_shared.contracts.pairing_events import (
+    CallOffReason,
     DissolutionReason,
     MatchingCompleted,
     NeedCovered,
+    PairCalledOff,
     PairDissolved,
     PairExplanation,
     PairFormed,
@@ -74,11 +76,14 @@ def pair_announced(pair: PairRecord) -> PairFormed | PairProposed:
 
 def pair_ended(
     pair: StoredPair, reason: DissolutionReason, detail: str
-) -> PairDissolved | PairRejected:
+) -> PairDissolved | PairRejected | PairCalledOff:
     """A member left: a formed pair is dissolved; a proposal is withdrawn, as a rejection
-    whose reason is the departure's."""
+    whose reason is the departure's; a pair put to its members is called off (so that the
+    one still asked is told it will not go ahead)."""
     if pair.status is PairStatus.FORMED:
         return PairDissolved(pair_id=pair.pair_id, reason=reason, detail=detail)
+    if pair.status is PairStatus.AWAITING_CONSENT:
+        return PairCalledOff(pair_id=pair.pair_id, reason=CallOffReason.PARTICIPANT_LEFT)
     return PairRejected(pair_id=pair.pair_id, reason=str(reason))
 
 

@@ -13,6 +13,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from binome_shared.contracts.base import Command
+from binome_shared.contracts.imposed_pairs import ImposePairs
 from binome_shared.contracts.participants import ParticipantProfile, ReportingLine
 from binome_shared.contracts.programme import ProgrammeRules
 from binome_shared.contracts.session_plan import SessionPlan
@@ -32,12 +33,12 @@ class ProgrammeContact(BaseModel):
 
 
 class DefineProgramme(
-    Command, type="binome.hr.define-programme", version=(1, 1), topic=HR_COMMANDS
+    Command, type="binome.hr.define-programme", version=(1, 2), topic=HR_COMMANDS
 ):
     """Create a programme, or replace its definition (rules, session plan, contact).
 
     1.1 added to the rules the skills taxonomy (``topics``, ``interests``) and the
-    ``different_organisation`` constraint."""
+    ``different_organisation`` constraint; 1.2 the optional ``participant_consent``."""
 
     name: Name = Field(examples=["Mentorat inversé 2027 — Groupe"])
     organisation_name: Name = Field(examples=["Groupe Exemple"])
@@ -140,15 +141,27 @@ class MatchingScope(StrEnum):
 
 
 class RequestMatching(
-    Command, type="binome.hr.request-matching", version=(1, 0), topic=HR_COMMANDS
+    Command, type="binome.hr.request-matching", version=(1, 1), topic=HR_COMMANDS
 ):
-    """Run a matching round for the programme."""
+    """Run a matching round for the programme.
+
+    1.1 added ``rules``: a preview may try other rules than the programme's."""
 
     round_id: Identifier = Field(examples=["2027-round-1"])
     scope: MatchingScope = Field(default=MatchingScope.UNMATCHED)
     preview: bool = Field(
         default=False,
-        description="Compute and report the round (MatchingCompleted) without forming pairs.",
+        description=(
+            "Compute and report the round (MatchingPreviewed with every pair, then "
+            "MatchingCompleted) without forming pairs."
+        ),
+    )
+    rules: ProgrammeRules | None = Field(
+        default=None,
+        description=(
+            "Preview only: solve with these rules instead of the programme's, to compare "
+            "rule sets before committing (refused without preview: define the programme)."
+        ),
     )
 
 
@@ -172,6 +185,35 @@ class DissolvePair(Command, type="binome.hr.dissolve-pair", version=(1, 0), topi
     reason: Reason = ""
 
 
+# --- Participant consent (issue #17): a person answers a pair proposed to them. --------------
+
+
+class AcceptPair(Command, type="binome.hr.accept-pair", version=(1, 0), topic=HR_COMMANDS):
+    """A member of a pair awaiting consent accepts it; once both have, it is formed.
+
+    Sent by an HR platform, or by the signed link of the e-mail asking the person: the same
+    command either way. Accepting twice changes nothing; an answer after the deadline is
+    refused (``consent_deadline_passed``), as is one from someone outside the pair
+    (``not_pair_member``)."""
+
+    pair_id: Identifier = Field(examples=["pair-4f0c2a9e1b7d3c58"])
+    participant_id: Identifier = Field(
+        description="Who answers: the pair's mentor or mentee.", examples=["E10442"]
+    )
+
+
+class DeclinePair(Command, type="binome.hr.decline-pair", version=(1, 0), topic=HR_COMMANDS):
+    """A member of a pair awaiting consent declines it: the pair is called off, both are
+    re-paired, never with each other again. The other person is only told that the pairing
+    will not go ahead. No free-text reason: it would be personal data on a topic that an
+    erasure cannot take back."""
+
+    pair_id: Identifier = Field(examples=["pair-4f0c2a9e1b7d3c58"])
+    participant_id: Identifier = Field(
+        description="Who answers: the pair's mentor or mentee.", examples=["E10442"]
+    )
+
+
 HR_COMMAND_TYPES: tuple[type[Command], ...] = (
     DefineProgramme,
     EnrolParticipant,
@@ -184,4 +226,7 @@ HR_COMMAND_TYPES: tuple[type[Command], ...] = (
     ApprovePair,
     RejectPair,
     DissolvePair,
+    ImposePairs,
+    AcceptPair,
+    DeclinePair,
 )

@@ -265,6 +265,23 @@ def _one_entry_per_slug(topics: Sequence[Topic], what: str) -> None:
         raise ValueError(f"{what} list a slug more than once: {', '.join(repeated)}")
 
 
+class ParticipantConsent(BaseModel):
+    """Both people must accept a proposed pair before it is formed, within a deadline."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    respond_within_hours: int = Field(
+        default=168,
+        ge=1,
+        le=60 * 24,
+        description=(
+            "How long each person has to accept or decline, from the moment they are asked; "
+            "silence past it calls the pair off and both are re-paired."
+        ),
+        examples=[168],
+    )
+
+
 class ProgrammeRules(BaseModel):
     """Hard constraints switched on, soft criteria weights, capacity, mode and objective."""
 
@@ -348,6 +365,14 @@ class ProgrammeRules(BaseModel):
             "accepts any interest slug."
         ),
         examples=[None, [{"slug": "photography", "fr": "photographie", "en": "photography"}]],
+    )
+    participant_consent: ParticipantConsent | None = Field(
+        default=None,
+        description=(
+            "If set, both people must accept a pair (AcceptPair) before it is formed, after HR's "
+            "approval when HR approves; null (the default) forms pairs without asking them."
+        ),
+        examples=[None, {"respond_within_hours": 168}],
     )
 
     @field_validator("topics")

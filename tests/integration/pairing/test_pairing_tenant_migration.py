@@ -12,7 +12,14 @@ from tests.support.platform import ProvisionedDatabase
 pytestmark = pytest.mark.integration
 
 TENANT_KEYS = "0003_tenant_keys"
-PAIRING_TABLES = ("pairs", "reporting_lines", "participants", "programmes", "erased_participants")
+PAIRING_TABLES = (
+    "pair_consents",  # migration 0004 (consent): it references pairs, so it goes first
+    "pairs",
+    "reporting_lines",
+    "participants",
+    "programmes",
+    "erased_participants",
+)
 
 _LEGACY_ROWS = """
 INSERT INTO programmes (programme_id, tenant_id, definition, defined_at, rounds_run)

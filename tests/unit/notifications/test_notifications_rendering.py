@@ -227,6 +227,28 @@ EXPECTED: dict[NotificationKind, dict[Language, tuple[tuple[str, ...], tuple[str
             ("8 sessions", f"{BASE}/pairs/pair-42/survey"),
         ),
     },
+    KIND.CONSENT_REQUEST: {
+        Language.FR: (
+            ("Acceptez-vous", "Laurent Girard"),
+            (
+                "lundi 7 décembre 2026 à 10 h 00",
+                f"{BASE}/pairs/pair-42/consent/accept",
+                f"{BASE}/pairs/pair-42/consent/decline",
+            ),
+        ),
+        Language.EN: (
+            ("Would you pair with", "Laurent Girard"),
+            (
+                "Monday 7 December 2026, 10:00 AM",
+                f"{BASE}/pairs/pair-42/consent/accept",
+                f"{BASE}/pairs/pair-42/consent/decline",
+            ),
+        ),
+    },
+    KIND.PAIRING_CALLED_OFF: {
+        Language.FR: (("ne se fera pas", "Laurent Girard"), ("ne se fera pas.",)),
+        Language.EN: (("will not go ahead", "Laurent Girard"), ("will not go ahead.",)),
+    },
 }
 
 

@@ -38,8 +38,16 @@ def test_a_pair_id_depends_on_programme_round_and_members_only() -> None:
 
 
 def test_a_round_keeps_proposals_only_when_it_pairs_the_unmatched() -> None:
-    assert kept_pair_statuses(MatchingScope.UNMATCHED) == (PairStatus.FORMED, PairStatus.PROPOSED)
-    assert kept_pair_statuses(MatchingScope.FULL) == (PairStatus.FORMED,)
+    # Pairs put to their members for consent are kept by every round (issue #17).
+    assert kept_pair_statuses(MatchingScope.UNMATCHED) == (
+        PairStatus.FORMED,
+        PairStatus.PROPOSED,
+        PairStatus.AWAITING_CONSENT,
+    )
+    assert kept_pair_statuses(MatchingScope.FULL) == (
+        PairStatus.FORMED,
+        PairStatus.AWAITING_CONSENT,
+    )
     assert new_pair_status(formed_at_once=True) is PairStatus.FORMED
     assert new_pair_status(formed_at_once=False) is PairStatus.PROPOSED
 

@@ -184,6 +184,34 @@ class PairThanksContent:
     link_path: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConsentRequestContent:
+    """A proposed pair put to one of its members: who, why, accept or decline by when."""
+
+    recipient_name: str
+    recipient_role: ParticipantRole
+    partner_name: str
+    partner_role: ParticipantRole
+    partner_job_title: str | None
+    programme_name: str
+    explanation: LocalisedText
+    respond_by: datetime
+    link_path: str
+    """Where accepting is (the main button)."""
+    decline_link_path: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PairingCalledOffContent:
+    """A proposed pair will not go ahead. Deliberately says nothing of why or of who
+    declined: both members get the same neutral message."""
+
+    recipient_name: str
+    partner_name: str
+    programme_name: str
+    link_path: str
+
+
 NotificationContent = (
     IntroductionContent
     | SessionContent
@@ -194,4 +222,6 @@ NotificationContent = (
     | MatchingSummaryContent
     | ProgressReportContent
     | PairThanksContent
+    | ConsentRequestContent
+    | PairingCalledOffContent
 )

@@ -52,6 +52,8 @@ class NotificationKind(StrEnum):
     MATCHING_SUMMARY = "matching_summary"
     PROGRESS_REPORT = "progress_report"
     PAIR_THANKS = "pair_thanks"
+    CONSENT_REQUEST = "consent_request"
+    PAIRING_CALLED_OFF = "pairing_called_off"
 
 
 HR_KINDS: frozenset[NotificationKind] = frozenset(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from binome_notifications.domain.consent_messages import consent_requests, pairing_called_off
 from binome_notifications.domain.content import (
     HrFitAlertContent,
     HrStallAlertContent,
@@ -26,7 +27,9 @@ from binome_notifications.domain.session_messages import (
 )
 from binome_notifications.domain.triggers import (
     MatchingCompleted,
+    PairCalledOff,
     PairCompleted,
+    PairConsentRequested,
     PairFitConcern,
     PairFormed,
     PairStalled,
@@ -66,6 +69,10 @@ def plan_notifications(trigger: Trigger) -> list[Notification]:
             planned = _progress_reports(trigger)
         case PairCompleted():
             planned = _thanks(trigger)
+        case PairConsentRequested():
+            planned = consent_requests(trigger)
+        case PairCalledOff():
+            planned = pairing_called_off(trigger)
     return list(planned)
 
 

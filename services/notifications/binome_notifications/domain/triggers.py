@@ -128,6 +128,20 @@ class PairCompleted(PairTrigger):
     sessions_held: int
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PairConsentRequested(PairTrigger):
+    """A proposed pair is put to its two members, to accept or decline by ``respond_by``."""
+
+    explanation: LocalisedText
+    respond_by: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PairCalledOff(PairTrigger):
+    """A proposed pair will not go ahead. It carries no side nor reason on purpose: what the
+    members are told must not reveal who declined."""
+
+
 Trigger = (
     PairFormed
     | SessionScheduled
@@ -138,4 +152,6 @@ Trigger = (
     | MatchingCompleted
     | ProgressReportDue
     | PairCompleted
+    | PairConsentRequested
+    | PairCalledOff
 )
