@@ -30,6 +30,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from binome_devstack.local_action_keys import LocalActionKeys
 from binome_devstack.local_tokens import LocalTokens
 from binome_devstack.processes import process_alive, terminate
 from binome_shared.contracts.base import Envelope, Message
@@ -262,6 +263,8 @@ class DemoProcesses:
                 **SINGLE_BROKER_SETTINGS,
                 # Tokens from `python -m binome_devstack.local_tokens` read progress and counts.
                 **LocalTokens(self._places.tokens_dir).service_env(),
+                # Links in the demo's e-mails are signed and verified with a local key pair.
+                **LocalActionKeys(self._places.tokens_dir).service_env(name),
             }
         )
         if name == "notifications":
