@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from binome_sessions import http
+from binome_sessions.actions import SessionActions
 from binome_sessions.adapters.repository import PostgresTracks
 from binome_sessions.domain import DEFAULT_SUPPRESSION_THRESHOLD
 from binome_sessions.handlers import MessageHandlers
@@ -64,6 +65,7 @@ def definition(
             PeriodicJob(FOLLOW_UP, FOLLOW_UP_EVERY),
             PeriodicJob(PROGRESS_REPORT, PROGRESS_REPORT_EVERY),
         ),
+        actions=SessionActions(repository=repository).kinds(),
         programme_data_routes={
             http.PATH: http.ProgressEndpoint(repository=repository, suppression_threshold=threshold)
         },
