@@ -269,6 +269,13 @@ class DemoProcesses:
         )
         if name == "notifications":
             env["BINOME_SMTP_PORT"] = str(self._places.smtp_port)
+            # The e-mails' action links lead to the service that performs each action.
+            env["BINOME_ACTION_LINK_BASE_URLS"] = json.dumps(
+                {
+                    owner: f"http://127.0.0.1:{self._places.ports[owner]}"
+                    for owner in ("sessions", "notifications")
+                }
+            )
         env.update(self._extra_env)
         env.update(self._own_env.get(name, {}))
         return env

@@ -16,6 +16,7 @@ import asyncpg
 
 from binome_sessions.domain import PairTrack
 from binome_sessions.storage import RepositoryFactory
+from binome_shared.contracts.action_names import SESSION_FEEDBACK, SESSION_HELD, SESSION_MISSED
 from binome_shared.contracts.base import Message
 from binome_shared.contracts.participants import ParticipantRole
 from binome_shared.contracts.sessions_messages import (
@@ -34,10 +35,6 @@ from binome_shared.runtime.action_kinds import (
     choice_value,
 )
 from binome_shared.runtime.action_links import ActionClaims
-
-SESSION_HELD: Final = "session.held"
-SESSION_MISSED: Final = "session.missed"
-SESSION_FEEDBACK: Final = "session.feedback"
 
 MAX_COMMENT: Final = 2000
 

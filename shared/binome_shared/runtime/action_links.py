@@ -197,8 +197,13 @@ class ActionLinkSigner:
         language: str,
         lifetime_seconds: int | None = None,
         now: float | None = None,
+        token_id: str | None = None,
     ) -> str:
-        """A token for one action of one person, verified by the ``owner`` service."""
+        """A token for one action of one person, verified by the ``owner`` service.
+
+        ``token_id`` (the ``jti``) is random unless given: a sender that may sign the same
+        link twice (two e-mails about one session) gives a stable one, so that the action
+        is still done once whichever e-mail is clicked."""
         issued = int(time.time() if now is None else now)
         payload = {
             "iss": self.issuer,
@@ -208,7 +213,7 @@ class ActionLinkSigner:
             "act": action,
             "tgt": {name: value for name, value in target.items() if value is not None},
             "lang": language,
-            "jti": str(uuid.uuid4()),
+            "jti": token_id or str(uuid.uuid4()),
             "iat": issued,
             "exp": issued + (lifetime_seconds or self.lifetime_seconds),
         }
