@@ -13,6 +13,7 @@ import httpx
 from faststream.asgi import AsgiResponse
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from binome_notifications.actions import notification_actions
 from binome_notifications.adapters.action_links import SignedActionLinks
 from binome_notifications.adapters.deliveries import PostgresDeliveries
 from binome_notifications.adapters.rendering import NotificationRenderer
@@ -130,6 +131,7 @@ def signed_action_links(settings: NotificationsSettings) -> SignedActionLinks | 
         signer=signer,
         base_url=settings.public_base_url,
         base_urls=settings.action_link_base_urls,
+        unsubscribe_lifetime_seconds=settings.action_links_unsubscribe_lifetime_days * 86400,
     )
 
 
@@ -284,4 +286,5 @@ def definition(settings: ServiceSettings | None = None) -> ServiceDefinition:
         jobs={DELIVER_JOB: sender.run_job},
         shutdown_hooks=(sender.close, smtp.close),
         programme_data_routes={"/deliveries": delivery_counts},
+        actions=notification_actions(),
     )

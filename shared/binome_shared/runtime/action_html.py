@@ -4,10 +4,16 @@ page is escaped."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 
-from binome_shared.runtime.action_kinds import ChoiceField, FormField, TextField, Words
+from binome_shared.runtime.action_kinds import (
+    CheckboxesField,
+    ChoiceField,
+    FormField,
+    TextField,
+    Words,
+)
 
 _STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;"
@@ -63,6 +69,8 @@ def form_page(
     fields: Sequence[FormField],
     action_url: str,
     error: Words | None = None,
+    about: Words | None = None,
+    values: Mapping[str, str] | None = None,
 ) -> bytes:
     """The confirmation page: the question, the fields, one button; the token travels in a
     hidden field so that the POST needs no query string."""
@@ -70,14 +78,18 @@ def form_page(
     if error is not None:
         parts.append(f'<p role="alert">{escape(error.in_language(language))}</p>')
     parts.append(f"<p>{escape(question.in_language(language))}</p>")
+    if about is not None:
+        parts.append(f"<p><strong>{escape(about.in_language(language))}</strong></p>")
     parts.append(f'<form method="post" action="{escape(action_url)}">')
     parts.append(f'<input type="hidden" name="token" value="{escape(token)}">')
-    parts.extend(_field(language, form_field) for form_field in fields)
+    parts.extend(_field(language, form_field, values or {}) for form_field in fields)
     parts.append(f'<button type="submit">{escape(button.in_language(language))}</button></form>')
     return page(language, title.in_language(language), "".join(parts))
 
 
-def _field(language: str, form_field: FormField) -> str:
+def _field(language: str, form_field: FormField, values: Mapping[str, str]) -> str:
+    if isinstance(form_field, CheckboxesField):
+        return _checkboxes(language, form_field, values.get(form_field.name, ""))
     if isinstance(form_field, TextField):
         name = escape(form_field.name)
         return (
@@ -85,14 +97,28 @@ def _field(language: str, form_field: FormField) -> str:
             f'<textarea id="{name}" name="{name}" rows="4" '
             f'maxlength="{form_field.max_length}"></textarea>'
         )
-    return _choices(language, form_field)
+    return _choices(language, form_field, values.get(form_field.name, ""))
 
 
-def _choices(language: str, form_field: ChoiceField) -> str:
+def _choices(language: str, form_field: ChoiceField, current: str) -> str:
     name = escape(form_field.name)
     required = " required" if form_field.required else ""
     options = "".join(
-        f'<label><input type="radio" name="{name}" value="{escape(choice.value)}"{required}> '
+        f'<label><input type="radio" name="{name}" value="{escape(choice.value)}"{required}'
+        f"{' checked' if choice.value == current else ''}> "
+        f"{escape(choice.label.in_language(language))}</label>"
+        for choice in form_field.choices
+    )
+    legend = escape(form_field.legend.in_language(language))
+    return f"<fieldset><legend>{legend}</legend>{options}</fieldset>"
+
+
+def _checkboxes(language: str, form_field: CheckboxesField, current: str) -> str:
+    name = escape(form_field.name)
+    ticked = set(current.split(","))
+    options = "".join(
+        f'<label><input type="checkbox" name="{name}" value="{escape(choice.value)}"'
+        f"{' checked' if choice.value in ticked else ''}> "
         f"{escape(choice.label.in_language(language))}</label>"
         for choice in form_field.choices
     )

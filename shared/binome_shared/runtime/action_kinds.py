@@ -53,7 +53,16 @@ class TextField:
     max_length: int
 
 
-FormField = ChoiceField | TextField
+@dataclass(frozen=True, slots=True)
+class CheckboxesField:
+    """Check boxes in a fieldset, any number ticked; submitted as one comma-separated value."""
+
+    name: str
+    legend: Words
+    choices: Sequence[Choice]
+
+
+FormField = ChoiceField | TextField | CheckboxesField
 
 
 class ActionNotPossibleError(Exception):
@@ -71,6 +80,9 @@ may read the service's own tables (in the action's transaction) and raise
 :class:`ActionNotPossibleError`."""
 
 
+Prefill = Callable[[ActionClaims, asyncpg.Connection], Awaitable[Mapping[str, str]]]
+
+
 @dataclass(frozen=True, slots=True)
 class ActionKind:
     """One thing a link can do, its page and its command."""
@@ -83,6 +95,13 @@ class ActionKind:
     button: Words
     build: CommandBuilder
     fields: Callable[[ActionClaims], Sequence[FormField]] = field(default=lambda _claims: ())
+    prefill: Prefill | None = None
+    """The form's current values (what is ticked now), read from the service's tables."""
+    reusable: bool = False
+    """A link that may act again and again (a preferences page) instead of once: its token
+    id is not recorded, so the command must be idempotent (it replaces a whole setting)."""
+    describe: Callable[[ActionClaims], Words] | None = None
+    """What the link is about, told under the question (which kind of message…)."""
 
 
 def choice_value(form: Mapping[str, str], form_field: ChoiceField) -> str | None:
@@ -98,3 +117,9 @@ def choice_value(form: Mapping[str, str], form_field: ChoiceField) -> str | None
             )
         )
     return None
+
+
+def ticked(form: Mapping[str, str], form_field: CheckboxesField) -> list[str]:
+    """The ticked boxes of a check-box field that are among its choices, in its order."""
+    sent = set(form.get(form_field.name, "").split(","))
+    return [choice.value for choice in form_field.choices if choice.value in sent]

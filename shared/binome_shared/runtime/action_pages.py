@@ -156,13 +156,22 @@ class ActionPages:
         self, claims: ActionClaims, kind: ActionKind, token: str
     ) -> AsgiResponse:
         async with self._runtime.pool.acquire() as conn:
-            used = await conn.fetchval(_WAS_USED, claims.tenant_id, claims.token_id)
-        if used:
-            return _html(message_page(claims.language, *_ALREADY, status="already_recorded"), 200)
-        return _html(self._form(claims, kind, token), 200)
+            used = not kind.reusable and await conn.fetchval(
+                _WAS_USED, claims.tenant_id, claims.token_id
+            )
+            if used:
+                page = message_page(claims.language, *_ALREADY, status="already_recorded")
+                return _html(page, 200)
+            values = {} if kind.prefill is None else await kind.prefill(claims, conn)
+        return _html(self._form(claims, kind, token, values=values), 200)
 
     def _form(
-        self, claims: ActionClaims, kind: ActionKind, token: str, error: Words | None = None
+        self,
+        claims: ActionClaims,
+        kind: ActionKind,
+        token: str,
+        error: Words | None = None,
+        values: Mapping[str, str] | None = None,
     ) -> bytes:
         return form_page(
             claims.language,
@@ -173,6 +182,8 @@ class ActionPages:
             fields=kind.fields(claims),
             action_url=PATH,
             error=error,
+            about=None if kind.describe is None else kind.describe(claims),
+            values=values,
         )
 
     async def _perform(
@@ -197,9 +208,15 @@ class ActionPages:
         any refusal rolls the mark back too, so the link still works once it is possible."""
         runtime = self._runtime
         now = runtime.clock.now()
-        event_id = uuid.uuid5(_TOKEN_NAMESPACE, f"{claims.tenant_id}/{claims.token_id}")
+        # A once-only link's command has an id derived from the link: even past the token
+        # table, the consumer's processed_messages would take it once.
+        event_id = (
+            uuid.uuid4()
+            if kind.reusable
+            else uuid.uuid5(_TOKEN_NAMESPACE, f"{claims.tenant_id}/{claims.token_id}")
+        )
         async with runtime.pool.acquire() as conn, conn.transaction():
-            marked = await conn.fetchval(
+            marked = kind.reusable or await conn.fetchval(
                 _MARK_USED,
                 claims.tenant_id,
                 claims.token_id,
@@ -239,7 +256,8 @@ async def _read(scope: Mapping[str, Any], receive: Any) -> ActionRequest | None:
     if method == "POST":
         body = await _body(receive)
         parsed = parse_qs(body.decode("utf-8", "replace"), max_num_fields=20)
-        form = {name: values[0] for name, values in parsed.items()}
+        # Several values of one name (ticked check boxes) travel as one comma-separated value.
+        form = {name: ",".join(values) for name, values in parsed.items()}
     token = form.get("token") or (query.get("token") or [""])[0]
     return ActionRequest(method="POST" if method == "POST" else "GET", token=token, form=form)
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import replace
+from datetime import UTC, datetime
+from email import message_from_bytes
+from email.policy import default as default_policy
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -13,6 +16,8 @@ import pytest
 from binome_devstack.local_action_keys import new_action_key, public_pem
 from binome_devstack.notifications.examples import example_trigger
 from binome_notifications.adapters.action_links import SignedActionLinks
+from binome_notifications.adapters.headers import UnsafeHeaderError
+from binome_notifications.adapters.mime import build_mime_message, mime_bytes
 from binome_notifications.adapters.rendering import NotificationRenderer
 from binome_notifications.domain.model import Notification, NotificationKind
 from binome_notifications.domain.planning import plan_notifications
@@ -112,12 +117,78 @@ def test_without_a_signing_key_the_plain_links_stay() -> None:
     assert "/actions?token=" not in email.text + email.html
 
 
-def test_a_cancellation_carries_no_action_link() -> None:
+def test_a_cancellation_carries_no_session_action_link() -> None:
     for notification in planned(KIND.SESSION_CANCELLATION):
         email = RENDERER.render_email(notification)
-        assert "/actions?token=" not in email.text + email.html
+        assert claims_in(email.text + email.html) == []
 
 
 def test_a_preview_belongs_to_no_tenant_and_carries_no_action_link() -> None:
     [notification, *_] = planned(KIND.FEEDBACK_REQUEST, tenant="")
     assert "/actions?token=" not in RENDERER.render_email(notification).text
+
+
+NOTIFICATIONS_VERIFIER = ActionLinkVerifier(
+    keys=PemKeys(public_pem(KEY)), issuer="binome-notifications", owner="notifications"
+)
+LETTERHEAD = {
+    "sender_address": "binome@example.org",
+    "sender_name": "Binôme",
+    "message_id_domain": "binome.example.org",
+    "sent_at": datetime(2027, 1, 14, 9, 30, tzinfo=UTC),
+}
+
+
+def _token(url: str) -> str:
+    return parse_qs(urlsplit(url).query)["token"][0]
+
+
+@pytest.mark.parametrize("kind", [KIND.SESSION_REMINDER, KIND.FEEDBACK_REQUEST, KIND.INTRODUCTION])
+def test_participant_e_mails_offer_rfc_8058_one_click_unsubscribe(kind: NotificationKind) -> None:
+    [notification, *_] = planned(kind)
+    email = RENDERER.render_email(notification)
+    assert email.unsubscribe_url is not None
+    assert email.unsubscribe_url.startswith(f"{BASE}/actions?token=")
+    claims = NOTIFICATIONS_VERIFIER.verify(_token(email.unsubscribe_url))
+    assert claims.action == "notifications.unsubscribe"
+    assert claims.target == {"programme_id": notification.programme_id, "kind": kind.value}
+    assert claims.subject == notification.recipient.recipient_id
+    for raw in (
+        mime_bytes(email, **LETTERHEAD),
+        build_mime_message(email, **LETTERHEAD).as_bytes(),
+    ):
+        # One plain line: neither folded inside the URL nor written as RFC 2047 words.
+        assert f"List-Unsubscribe: <{email.unsubscribe_url}>".encode() in raw
+        parsed = message_from_bytes(raw, policy=default_policy)
+        assert parsed["List-Unsubscribe"] == f"<{email.unsubscribe_url}>"
+        assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_the_footer_links_to_the_signed_preferences_page() -> None:
+    [notification, *_] = planned(KIND.FEEDBACK_REQUEST)
+    email = RENDERER.render_email(notification)
+    [url] = re.findall(re.escape(BASE) + r"/actions\?token=[^\s\"<]+", email.text)
+    claims = NOTIFICATIONS_VERIFIER.verify(_token(url))
+    assert claims.action == "notifications.preferences"
+
+
+def test_hr_e_mails_carry_no_unsubscribe_header() -> None:
+    for notification in planned(KIND.HR_FIT_ALERT):
+        if notification.channel.value == "email":
+            assert RENDERER.render_email(notification).unsubscribe_url is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://x.example/actions?token=a>\r\nBcc: victim@example.com",
+        "https://x.example/a b",
+        "javascript:alert(1)",
+        "https://x.example/é",
+    ],
+)
+def test_an_unsafe_unsubscribe_url_is_refused(url: str) -> None:
+    [notification, *_] = planned(KIND.FEEDBACK_REQUEST)
+    email = replace(RENDERER.render_email(notification), unsubscribe_url=url)
+    with pytest.raises(UnsafeHeaderError):
+        mime_bytes(email, **LETTERHEAD)

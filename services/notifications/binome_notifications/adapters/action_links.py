@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from urllib.parse import urlencode
 
 from binome_notifications.domain.content import ActionLink
-from binome_notifications.domain.model import Notification
+from binome_notifications.domain.model import HR_KINDS, Notification
+from binome_shared.contracts import action_names
 from binome_shared.runtime.action_links import ActionLinkSigner
 
 ACTIONS_PATH = "/actions"
@@ -24,11 +25,17 @@ class SignedActionLinks:
     """Signs a notification's action links with the sender's private key."""
 
     def __init__(
-        self, *, signer: ActionLinkSigner, base_url: str, base_urls: Mapping[str, str]
+        self,
+        *,
+        signer: ActionLinkSigner,
+        base_url: str,
+        base_urls: Mapping[str, str],
+        unsubscribe_lifetime_seconds: int = 365 * 86400,
     ) -> None:
         """``base_urls`` gives the public base URL of the service performing each action
         (by service name); any other service's is ``base_url``."""
         self._signer = signer
+        self._unsubscribe_lifetime = unsubscribe_lifetime_seconds
         self._base_url = base_url.rstrip("/")
         self._base_urls = {owner: url.rstrip("/") for owner, url in base_urls.items()}
 
@@ -40,8 +47,39 @@ class SignedActionLinks:
             return {}
         return {link.name: self.url(notification, link) for link in links}
 
-    def url(self, notification: Notification, link: ActionLink) -> str:
+    def unsubscribe_url(self, notification: Notification) -> str | None:
+        """The RFC 8058 one-click URL of ``notification``'s kind, for its one recipient (a
+        participant's e-mails only: HR contacts set their e-mails with HR)."""
+        if not notification.tenant_id or notification.kind in HR_KINDS:
+            return None
+        link = ActionLink(
+            name="unsubscribe",
+            owner=action_names.NOTIFICATIONS,
+            action=action_names.UNSUBSCRIBE,
+            target=(
+                ("programme_id", notification.programme_id),
+                ("kind", notification.kind.value),
+            ),
+        )
+        return self.url(notification, link, lifetime_seconds=self._unsubscribe_lifetime)
+
+    def preferences_url(self, notification: Notification) -> str | None:
+        """The signed preferences page of the recipient (it may be used again and again)."""
+        if not notification.tenant_id or notification.kind in HR_KINDS:
+            return None
+        link = ActionLink(
+            name="preferences",
+            owner=action_names.NOTIFICATIONS,
+            action=action_names.PREFERENCES,
+            target=(("programme_id", notification.programme_id),),
+        )
+        return self.url(notification, link, lifetime_seconds=self._unsubscribe_lifetime)
+
+    def url(
+        self, notification: Notification, link: ActionLink, *, lifetime_seconds: int | None = None
+    ) -> str:
         token = self._signer.sign(
+            lifetime_seconds=lifetime_seconds,
             owner=link.owner,
             tenant_id=notification.tenant_id,
             subject=notification.recipient.recipient_id,

@@ -158,6 +158,9 @@ class NotificationRenderer:
             text=rendered.text,
             html=rendered.html,
             calendar=attachment,
+            unsubscribe_url=None
+            if self._action_links is None
+            else self._action_links.unsubscribe_url(notification),
         )
 
     def render_webhook(self, notification: Notification) -> OutgoingWebhook:
@@ -188,6 +191,13 @@ class NotificationRenderer:
             body=body.encode(),
         )
 
+    def _preferences_link(self, notification: Notification) -> str:
+        """The recipient's signed preferences page, else the platform's plain path."""
+        signed = None
+        if self._action_links is not None and notification.channel is Channel.EMAIL:
+            signed = self._action_links.preferences_url(notification)
+        return signed or self.link(PREFERENCES_PATH)
+
     def _context(self, notification: Notification) -> dict[str, Any]:
         return {
             "content": notification.content,
@@ -195,7 +205,7 @@ class NotificationRenderer:
             "time_zone": notification.recipient.time_zone,
             "recipient_name": notification.recipient.display_name,
             "link": self.link(notification.content.link_path),
-            "preferences_link": self.link(PREFERENCES_PATH),
+            "preferences_link": self._preferences_link(notification),
             "actions": {} if self._action_links is None else self._action_links.urls(notification),
             "base_url": self._base_url,
             "Language": Language,
