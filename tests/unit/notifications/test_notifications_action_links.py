@@ -17,7 +17,7 @@ from binome_devstack.local_action_keys import new_action_key, public_pem
 from binome_devstack.notifications.examples import example_trigger
 from binome_notifications.adapters.action_links import SignedActionLinks
 from binome_notifications.adapters.headers import UnsafeHeaderError
-from binome_notifications.adapters.mime import build_mime_message, mime_bytes
+from binome_notifications.adapters.mime import Letterhead, build_mime_message, mime_bytes
 from binome_notifications.adapters.rendering import NotificationRenderer
 from binome_notifications.domain.model import Notification, NotificationKind
 from binome_notifications.domain.planning import plan_notifications
@@ -131,7 +131,7 @@ def test_a_preview_belongs_to_no_tenant_and_carries_no_action_link() -> None:
 NOTIFICATIONS_VERIFIER = ActionLinkVerifier(
     keys=PemKeys(public_pem(KEY)), issuer="binome-notifications", owner="notifications"
 )
-LETTERHEAD = {
+LETTERHEAD: Letterhead = {
     "sender_address": "binome@example.org",
     "sender_name": "Binôme",
     "message_id_domain": "binome.example.org",
