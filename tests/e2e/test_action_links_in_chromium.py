@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -40,12 +40,6 @@ pytestmark = [
 SLOT = make.NOW + timedelta(days=2)
 AFTER = SLOT + timedelta(hours=2)
 T = TypeVar("T")
-
-
-@pytest.fixture
-async def mail_sink(tmp_path: Path) -> AsyncIterator[SmtpSink]:
-    async with SmtpSink(directory=tmp_path / "mail") as running:
-        yield running
 
 
 async def set_clock(service: ServiceProcess, moment: Any) -> None:

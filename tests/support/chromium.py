@@ -101,13 +101,7 @@ class HeadlessChromium:
         """Click the element (a form's button: the browser submits the form); the HTML of the
         page that comes next."""
         self._events.clear()
-        point = self._centre_of(selector)
-        for kind in ("mousePressed", "mouseReleased"):
-            self._call(
-                "Input.dispatchMouseEvent",
-                {"type": kind, "button": "left", "clickCount": 1, **point},
-                session=True,
-            )
+        self.check(selector)
         self._wait_for("Page.loadEventFired")
         return self.html()
 

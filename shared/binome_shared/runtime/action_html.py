@@ -101,24 +101,26 @@ def _field(language: str, form_field: FormField, values: Mapping[str, str]) -> s
 
 
 def _choices(language: str, form_field: ChoiceField, current: str) -> str:
-    name = escape(form_field.name)
     required = " required" if form_field.required else ""
-    options = "".join(
-        f'<label><input type="radio" name="{name}" value="{escape(choice.value)}"{required}'
-        f"{' checked' if choice.value == current else ''}> "
-        f"{escape(choice.label.in_language(language))}</label>"
-        for choice in form_field.choices
-    )
-    legend = escape(form_field.legend.in_language(language))
-    return f"<fieldset><legend>{legend}</legend>{options}</fieldset>"
+    return _options(language, form_field, "radio", {current}, required)
 
 
 def _checkboxes(language: str, form_field: CheckboxesField, current: str) -> str:
+    return _options(language, form_field, "checkbox", set(current.split(",")), "")
+
+
+def _options(
+    language: str,
+    form_field: ChoiceField | CheckboxesField,
+    input_type: str,
+    chosen: set[str],
+    required: str,
+) -> str:
+    """A fieldset of radio buttons or check boxes, the ``chosen`` values already ticked."""
     name = escape(form_field.name)
-    ticked = set(current.split(","))
     options = "".join(
-        f'<label><input type="checkbox" name="{name}" value="{escape(choice.value)}"'
-        f"{' checked' if choice.value in ticked else ''}> "
+        f'<label><input type="{input_type}" name="{name}" value="{escape(choice.value)}"'
+        f'{required}{" checked" if choice.value in chosen else ""}> '
         f"{escape(choice.label.in_language(language))}</label>"
         for choice in form_field.choices
     )

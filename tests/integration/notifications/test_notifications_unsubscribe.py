@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +30,6 @@ pytestmark = pytest.mark.integration
 OPT_OUTS = """
 SELECT opt_outs FROM notification_preferences WHERE tenant_id = $1 AND participant_id = $2
 """
-
-
-@pytest.fixture
-async def mail_sink(tmp_path: Path) -> AsyncIterator[SmtpSink]:
-    async with SmtpSink(directory=tmp_path / "mail") as running:
-        yield running
 
 
 def outcome(page: httpx.Response) -> str:

@@ -49,6 +49,19 @@ async def started(service_factory: Any, issuer: ActionLinkIssuer) -> ServiceProc
     return sessions
 
 
+async def scheduled(
+    service_factory: Any, issuer: ActionLinkIssuer, kafka: Kafka, database: ProvisionedDatabase
+) -> ServiceProcess:
+    """Sessions running, pair-0 formed and its first session booked at SLOT."""
+    sessions = await started(service_factory, issuer)
+    await formed(kafka, database)
+    await set_clock(sessions, FORMED_AT + timedelta(days=1))
+    await kafka.publish(
+        message(ScheduleSession(pair_id="pair-0", session_number=1, starts_at=SLOT))
+    )
+    return sessions
+
+
 def session_link(
     issuer: ActionLinkIssuer, action: str, *, subject: str = "E0", side: str = "mentee", **more: Any
 ) -> str:
@@ -68,12 +81,7 @@ async def test_a_click_reports_the_session_held_once(
     database: ProvisionedDatabase, kafka: Kafka, service_factory: Any
 ) -> None:
     issuer = ActionLinkIssuer()
-    sessions = await started(service_factory, issuer)
-    await formed(kafka, database)
-    await set_clock(sessions, FORMED_AT + timedelta(days=1))
-    await kafka.publish(
-        message(ScheduleSession(pair_id="pair-0", session_number=1, starts_at=SLOT))
-    )
+    sessions = await scheduled(service_factory, issuer, kafka, database)
     await read_envelopes(kafka, SESSIONS_EVENTS, expect=2)  # planned, scheduled
     await set_clock(sessions, SLOT + timedelta(hours=2))
     token = session_link(issuer, "session.held")
@@ -105,12 +113,7 @@ async def test_feedback_from_the_form_reaches_the_track_and_kafka(
     database: ProvisionedDatabase, kafka: Kafka, service_factory: Any
 ) -> None:
     issuer = ActionLinkIssuer()
-    sessions = await started(service_factory, issuer)
-    await formed(kafka, database)
-    await set_clock(sessions, FORMED_AT + timedelta(days=1))
-    await kafka.publish(
-        message(ScheduleSession(pair_id="pair-0", session_number=1, starts_at=SLOT))
-    )
+    sessions = await scheduled(service_factory, issuer, kafka, database)
     await set_clock(sessions, SLOT + timedelta(hours=2))
     async with httpx.AsyncClient(base_url=sessions.url, timeout=10) as client:
         held = await client.post("/actions", data={"token": session_link(issuer, "session.held")})
@@ -138,12 +141,7 @@ async def test_links_that_must_do_nothing_do_nothing(
     database: ProvisionedDatabase, kafka: Kafka, service_factory: Any
 ) -> None:
     issuer = ActionLinkIssuer()
-    sessions = await started(service_factory, issuer)
-    await formed(kafka, database)
-    await set_clock(sessions, FORMED_AT + timedelta(days=1))
-    await kafka.publish(
-        message(ScheduleSession(pair_id="pair-0", session_number=1, starts_at=SLOT))
-    )
+    sessions = await scheduled(service_factory, issuer, kafka, database)
     await set_clock(sessions, SLOT + timedelta(hours=2))
     good = session_link(issuer, "session.held")
     header, payload, signature = good.split(".")
@@ -201,12 +199,7 @@ async def test_a_refused_action_says_why_and_leaves_the_link_usable(
 ) -> None:
     """ "It did not take place" after "it took place": the handler's own refusal, shown."""
     issuer = ActionLinkIssuer()
-    sessions = await started(service_factory, issuer)
-    await formed(kafka, database)
-    await set_clock(sessions, FORMED_AT + timedelta(days=1))
-    await kafka.publish(
-        message(ScheduleSession(pair_id="pair-0", session_number=1, starts_at=SLOT))
-    )
+    sessions = await scheduled(service_factory, issuer, kafka, database)
     early = session_link(issuer, "session.held")
     async with httpx.AsyncClient(base_url=sessions.url, timeout=10) as client:
         await eventually(

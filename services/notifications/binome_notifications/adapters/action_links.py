@@ -50,28 +50,24 @@ class SignedActionLinks:
     def unsubscribe_url(self, notification: Notification) -> str | None:
         """The RFC 8058 one-click URL of ``notification``'s kind, for its one recipient (a
         participant's e-mails only: HR contacts set their e-mails with HR)."""
-        if not notification.tenant_id or notification.kind in HR_KINDS:
-            return None
-        link = ActionLink(
-            name="unsubscribe",
-            owner=action_names.NOTIFICATIONS,
-            action=action_names.UNSUBSCRIBE,
-            target=(
-                ("programme_id", notification.programme_id),
-                ("kind", notification.kind.value),
-            ),
-        )
-        return self.url(notification, link, lifetime_seconds=self._unsubscribe_lifetime)
+        kind = ("kind", notification.kind.value)
+        return self._own_page(notification, action_names.UNSUBSCRIBE, kind)
 
     def preferences_url(self, notification: Notification) -> str | None:
         """The signed preferences page of the recipient (it may be used again and again)."""
+        return self._own_page(notification, action_names.PREFERENCES)
+
+    def _own_page(
+        self, notification: Notification, action: str, *target: tuple[str, str]
+    ) -> str | None:
+        """A long-lived link to one of the notifications service's own pages."""
         if not notification.tenant_id or notification.kind in HR_KINDS:
             return None
         link = ActionLink(
-            name="preferences",
+            name=action,
             owner=action_names.NOTIFICATIONS,
-            action=action_names.PREFERENCES,
-            target=(("programme_id", notification.programme_id),),
+            action=action,
+            target=(("programme_id", notification.programme_id), *target),
         )
         return self.url(notification, link, lifetime_seconds=self._unsubscribe_lifetime)
 
