@@ -6,7 +6,7 @@ import random
 from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import asyncpg
 import httpx
@@ -68,6 +68,9 @@ class WebhookSubscriberSettings(BaseModel):
 
 class NotificationsSettings(ServiceSettings):
     """Settings of the notifications service (``BINOME_*`` environment variables)."""
+
+    signs_action_links: ClassVar[bool] = True  # its e-mails carry them (docs/actions.md)
+    serves_action_links: ClassVar[bool] = True  # unsubscribe and preferences
 
     database_url: str = Field(default=local_database_url(NAME))
     http_port: int = Field(default=8003)

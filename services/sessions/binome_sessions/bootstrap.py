@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field
 
 from binome_sessions import http
@@ -29,6 +31,8 @@ NAME = "sessions"
 
 class SessionsSettings(ServiceSettings):
     """Settings of the sessions service (``BINOME_*`` environment variables)."""
+
+    serves_action_links: ClassVar[bool] = True  # "it took place", feedback (docs/actions.md)
 
     database_url: str = Field(default=local_database_url(NAME))
     http_port: int = Field(default=8002)
