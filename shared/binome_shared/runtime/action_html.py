@@ -120,7 +120,7 @@ def _options(
     name = escape(form_field.name)
     options = "".join(
         f'<label><input type="{input_type}" name="{name}" value="{escape(choice.value)}"'
-        f'{required}{" checked" if choice.value in chosen else ""}> '
+        f"{required}{' checked' if choice.value in chosen else ''}> "
         f"{escape(choice.label.in_language(language))}</label>"
         for choice in form_field.choices
     )
