@@ -28,7 +28,11 @@ from faststream.asgi import AsgiResponse
 from pydantic import ValidationError
 
 from binome_shared.contracts.base import Envelope
-from binome_shared.messaging.errors import AwaitingPrerequisiteError, RejectedError
+from binome_shared.messaging.errors import (
+    TRANSIENT_ERRORS,
+    AwaitingPrerequisiteError,
+    RejectedError,
+)
 from binome_shared.runtime.action_html import bilingual_message_page, form_page, message_page
 from binome_shared.runtime.action_kinds import ActionKind, ActionNotPossibleError, Words
 from binome_shared.runtime.action_links import (
@@ -37,6 +41,7 @@ from binome_shared.runtime.action_links import (
     ActionLinkVerifier,
     ActionRefusal,
 )
+from binome_shared.runtime.lifecycle import NotStartedError
 
 if TYPE_CHECKING:
     from binome_shared.runtime.lifecycle import ServiceRuntime
@@ -99,6 +104,15 @@ _UNREADABLE = Words(
     "Une partie de ce que vous avez saisi ne peut être acceptée : merci de la corriger.",
     "Part of what you typed cannot be accepted: please correct it.",
 )
+_NOT_NOW: Final[tuple[type[BaseException], ...]] = (*TRANSIENT_ERRORS, NotStartedError)
+"""What makes a click unanswerable now, not wrong: Postgres away, the service starting."""
+_UNAVAILABLE = (
+    Words("Service momentanément indisponible", "Service briefly unavailable"),
+    Words(
+        "Rien n'a été fait : réessayez le même lien dans une minute.",
+        "Nothing was done: try the same link again in a minute.",
+    ),
+)
 _REFUSED_TITLE = Words("Action impossible", "Action not possible")
 
 
@@ -132,7 +146,13 @@ class ActionPages:
         if request is None:
             response = _html(b"Method Not Allowed", 405, {"allow": "GET, POST"})
         else:
-            response = await self.answer(request)
+            try:
+                response = await self.answer(request)
+            except _NOT_NOW:
+                # Postgres away or the service still starting: nothing was done, say so.
+                logger.warning("action link not served: the service is not ready")
+                page = bilingual_message_page(*_UNAVAILABLE, status="unavailable")
+                response = _html(page, 503, {"retry-after": "30"})
         await response(scope, receive, send)
 
     async def answer(self, request: ActionRequest) -> AsgiResponse:

@@ -3,10 +3,15 @@ everything written into it (a label, a token, an error)."""
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import pytest
 
+from binome_devstack.local_action_keys import new_action_key, public_pem
+from binome_shared.contracts.base import Message
 from binome_shared.runtime.action_html import bilingual_message_page, form_page, message_page
 from binome_shared.runtime.action_kinds import (
+    ActionKind,
     ActionNotPossibleError,
     CheckboxesField,
     Choice,
@@ -16,6 +21,10 @@ from binome_shared.runtime.action_kinds import (
     choice_value,
     ticked,
 )
+from binome_shared.runtime.action_links import ActionLinkSigner, ActionLinkVerifier
+from binome_shared.runtime.action_pages import ActionPages
+from binome_shared.runtime.http_auth import PemKeys
+from binome_shared.runtime.lifecycle import NotStartedError
 
 pytestmark = pytest.mark.unit
 
@@ -91,3 +100,46 @@ def test_choices_and_boxes_take_only_their_own_values() -> None:
         choice_value({}, RATING)
     assert ticked({"opt_out": "b,zzz,a"}, KINDS) == ["a", "b"]
     assert ticked({}, KINDS) == []
+
+
+class _Starting:
+    """A service whose start-up has not made its pool yet."""
+
+    @property
+    def pool(self) -> object:
+        raise NotStartedError
+
+
+async def _served(pages: ActionPages, method: str, query: bytes) -> tuple[int, bytes]:
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": method, "path": "/actions", "query_string": query}
+    await pages(scope, receive, send)
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return int(sent[0]["status"]), body
+
+
+async def test_a_click_while_the_service_starts_is_told_to_come_back() -> None:
+    key = new_action_key()
+    verifier = ActionLinkVerifier(keys=PemKeys(public_pem(key)), issuer="i", owner="sessions")
+    token = ActionLinkSigner(key=key, issuer="i").sign(
+        owner="sessions", tenant_id="t", subject="p", action="a", target={}, language="fr"
+    )
+    kind = ActionKind(name="a", title=HOSTILE, question=HOSTILE, button=HOSTILE, build=_never_built)
+    pages = ActionPages(runtime=cast(Any, _Starting()), verifier=verifier, kinds={"a": kind})
+    status, body = await _served(pages, "GET", f"token={token}".encode())
+    assert status == 503
+    assert b'data-outcome="unavailable"' in body
+    assert (await _served(pages, "PUT", b""))[0] == 405
+    status, body = await _served(pages, "POST", b"token=forged")
+    assert (status, b'data-outcome="invalid"' in body) == (403, True)
+
+
+async def _never_built(*_: Any) -> Message:
+    raise AssertionError("nothing is built for a click that cannot be answered")
