@@ -139,6 +139,7 @@ def _build() -> dict[NotificationKind, Trigger]:
             mentee=mentee,
             theme=EXAMPLE_THEME,
             held_at=EXAMPLE_SESSION_START + timedelta(hours=1),
+            session_number=1,
         ),
         NotificationKind.STALL_NUDGE: stalled,
         NotificationKind.HR_STALL_ALERT: stalled,

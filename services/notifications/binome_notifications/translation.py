@@ -290,6 +290,7 @@ def session_completed(
         session_id=session_id(event.pair_id, event.session_number),
         theme=theme,
         held_at=event.held_at,
+        session_number=event.session_number,
     )
 
 

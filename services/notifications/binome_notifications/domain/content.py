@@ -42,6 +42,19 @@ class CalendarInvite:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ActionLink:
+    """A one-click action the reader may take from the message (docs/actions.md): the
+    renderer signs it for the one recipient, for the ``owner`` service to perform."""
+
+    name: str
+    """How the template refers to it (``held``, ``missed``, ``feedback``)."""
+    owner: str
+    action: str
+    target: tuple[tuple[str, str | int], ...]
+    """What it is about, as (name, value) pairs: programme, pair, session number, side."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class IntroductionContent:
     """Who the other person is, why they were paired, what to do first."""
 
@@ -72,6 +85,8 @@ class SessionContent:
     cancellation_reason: LocalisedText | None
     link_path: str
     calendar: CalendarInvite | None
+    actions: tuple[ActionLink, ...] = ()
+    """"It took place" / "it did not" after the session (not on a cancellation)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -84,6 +99,8 @@ class FeedbackRequestContent:
     theme: LocalisedText
     held_at: datetime
     link_path: str
+    actions: tuple[ActionLink, ...] = ()
+    """The feedback form (rating, comment, "a good fit?" after the first session)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -75,6 +75,8 @@ class SessionCompleted(SessionTrigger):
 
     held_at: datetime
     """When the session took place, as ``SessionCompleted.held_at`` says."""
+    session_number: int | None = None
+    """Its position in the plan (the feedback link names it)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
