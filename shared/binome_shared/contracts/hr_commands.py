@@ -32,12 +32,13 @@ class ProgrammeContact(BaseModel):
 
 
 class DefineProgramme(
-    Command, type="binome.hr.define-programme", version=(1, 1), topic=HR_COMMANDS
+    Command, type="binome.hr.define-programme", version=(1, 2), topic=HR_COMMANDS
 ):
     """Create a programme, or replace its definition (rules, session plan, contact).
 
     1.1 added to the rules the skills taxonomy (``topics``, ``interests``) and the
-    ``different_organisation`` constraint."""
+    ``different_organisation`` constraint. 1.2 added the session plan's optional ``pulse``
+    (the rhythm of pulse check-ins)."""
 
     name: Name = Field(examples=["Mentorat inversé 2027 — Groupe"])
     organisation_name: Name = Field(examples=["Groupe Exemple"])
