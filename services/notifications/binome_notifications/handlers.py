@@ -54,8 +54,10 @@ from binome_shared.contracts.pairing_events import MatchingCompleted, PairDissol
 from binome_shared.contracts.sessions_messages import (
     PairCompleted,
     PairFitConcernRaised,
+    PairNeedsHelp,
     PairStalled,
     ProgrammeProgressReported,
+    PulseCheckRequested,
     SessionCancelled,
     SessionCompleted,
     SessionRescheduled,
@@ -72,7 +74,14 @@ DirectoryFactory = Callable[[asyncpg.Connection], Directory]
 LedgerFactory = Callable[[asyncpg.Connection], DeliveryLedger]
 """Opens the delivery ledger on a unit of work's connection (a fake one in unit tests)."""
 
-PairEvent = TypeVar("PairEvent", PairStalled, PairFitConcernRaised, PairCompleted)
+PairEvent = TypeVar(
+    "PairEvent",
+    PairStalled,
+    PairFitConcernRaised,
+    PairCompleted,
+    PulseCheckRequested,
+    PairNeedsHelp,
+)
 
 PairEventTranslation = Callable[[PairEvent, PairScene], Trigger]
 """A translation of a pair's event into a trigger, once the pair's people are known."""
@@ -130,6 +139,9 @@ class MessageHandlers:
             .on(PairFitConcernRaised, unless_about_erased(self.pair_fit_concern_raised))
             .on(PairCompleted, unless_about_erased(self.pair_completed))
             .on(ProgrammeProgressReported, self.progress_reported)
+            # Pulse check-ins (issue #17)
+            .on(PulseCheckRequested, unless_about_erased(self.pulse_check_requested))
+            .on(PairNeedsHelp, unless_about_erased(self.pair_needs_help))
             .build()
         )
 
@@ -353,6 +365,16 @@ class MessageHandlers:
     ) -> None:
         """Send the programme's progress report to HR (e-mail and subscribed webhooks)."""
         await self._programme_event(envelope, uow, translation.progress_reported)
+
+    async def pulse_check_requested(
+        self, envelope: Envelope[PulseCheckRequested], uow: UnitOfWork
+    ) -> None:
+        """Ask both members whether the pair is on track, one link per answer."""
+        await self._pair_event(envelope, uow, translation.pulse_check_requested)
+
+    async def pair_needs_help(self, envelope: Envelope[PairNeedsHelp], uow: UnitOfWork) -> None:
+        """Alert HR that a pair asked for help (sessions says so once per round)."""
+        await self._pair_event(envelope, uow, translation.pair_needs_help)
 
     # --- shared steps --------------------------------------------------------------------
 

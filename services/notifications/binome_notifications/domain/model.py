@@ -52,6 +52,8 @@ class NotificationKind(StrEnum):
     MATCHING_SUMMARY = "matching_summary"
     PROGRESS_REPORT = "progress_report"
     PAIR_THANKS = "pair_thanks"
+    PULSE_CHECK = "pulse_check"
+    HR_HELP_ALERT = "hr_help_alert"
 
 
 HR_KINDS: frozenset[NotificationKind] = frozenset(
@@ -60,6 +62,7 @@ HR_KINDS: frozenset[NotificationKind] = frozenset(
         NotificationKind.HR_FIT_ALERT,
         NotificationKind.MATCHING_SUMMARY,
         NotificationKind.PROGRESS_REPORT,
+        NotificationKind.HR_HELP_ALERT,
     }
 )
 """Kinds addressed to a programme's HR side, which webhook receivers may subscribe to."""

@@ -1,6 +1,7 @@
 """From a trigger to the notifications it causes: who is told what, when, in which language.
 
-Session messages are in :mod:`.session_messages`, the readers in :mod:`.recipients`.
+Session messages are in :mod:`.session_messages`, pulse check-ins in :mod:`.pulse_messages`,
+the readers in :mod:`.recipients`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from binome_notifications.domain.content import (
     StallNudgeContent,
 )
 from binome_notifications.domain.model import Notification, NotificationKind
+from binome_notifications.domain.pulse_messages import help_alerts, pulse_checks
 from binome_notifications.domain.recipients import PairSide, hr_pair_alert, path, to_hr, to_pair
 from binome_notifications.domain.session_messages import (
     feedback_requests,
@@ -29,8 +31,10 @@ from binome_notifications.domain.triggers import (
     PairCompleted,
     PairFitConcern,
     PairFormed,
+    PairNeedsHelp,
     PairStalled,
     ProgressReportDue,
+    PulseCheckRequested,
     SessionCancelled,
     SessionCompleted,
     SessionScheduled,
@@ -66,6 +70,10 @@ def plan_notifications(trigger: Trigger) -> list[Notification]:
             planned = _progress_reports(trigger)
         case PairCompleted():
             planned = _thanks(trigger)
+        case PulseCheckRequested():
+            planned = pulse_checks(trigger)
+        case PairNeedsHelp():
+            planned = help_alerts(trigger)
     return list(planned)
 
 

@@ -96,6 +96,22 @@ class PairFitConcern(PairTrigger):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PulseCheckRequested(PairTrigger):
+    """A pulse round opened: each member is asked "on track / we need help"."""
+
+    pulse_number: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PairNeedsHelp(PairTrigger):
+    """A member answered "we need help" to a pulse round: HR is alerted, once per round."""
+
+    pulse_number: int
+    side: ParticipantRole
+    """The side that asked for help first this round."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MatchingCompleted:
     """A matching round finished."""
 
@@ -138,4 +154,6 @@ Trigger = (
     | MatchingCompleted
     | ProgressReportDue
     | PairCompleted
+    | PulseCheckRequested
+    | PairNeedsHelp
 )
