@@ -32,7 +32,8 @@ from tests.integration.sessions.test_sessions_service_flow import (
     pair_formed,
     set_clock,
 )
-from tests.support.platform import Kafka, ProvisionedDatabase, ServiceProcess, read_envelopes
+from tests.integration.sessions.test_sessions_tenancy import sessions_service
+from tests.support.platform import Kafka, ProvisionedDatabase, read_envelopes
 from tests.support.tokens import TokenIssuer, bearer
 from tests.support.waiting import eventually
 
@@ -47,6 +48,9 @@ SECOND_ROUND = FORMED_AT + timedelta(days=90)
 NEED_HELP, ON_TRACK = PulseAnswer.NEED_HELP, PulseAnswer.ON_TRACK
 DLQ = "binome.sessions.commands.dlq"
 
+FOLLOW_UP_RAN_AFTER = """
+SELECT due_at > $1 FROM scheduled_jobs WHERE job_id = 'periodic:follow-up'
+"""
 ROUNDS_ASKED = """
 SELECT count(*) FROM pairs WHERE jsonb_array_length(state -> 'pulses') = $1
 """
@@ -65,15 +69,6 @@ def answer(
     )
 
 
-async def pulse_service(service_factory: Any, idp: TokenIssuer) -> ServiceProcess:
-    sessions: ServiceProcess = service_factory(
-        "sessions", BINOME_CLOCK="simulated", **idp.service_env()
-    )
-    await sessions.wait_ready()
-    await set_clock(sessions, FORMED_AT)
-    return sessions
-
-
 async def dead_letter_codes(kafka: Kafka, expect: int) -> list[str]:
     records = await kafka.read_all(f"{kafka.prefix}{DLQ}", expect=expect)
     return [dict(record.headers)["binome_dlq_code"].decode() for record in records]
@@ -83,7 +78,7 @@ async def test_pulse_rounds_answers_and_one_alert_per_round_on_the_real_stack(
     database: ProvisionedDatabase, kafka: Kafka, service_factory: Any
 ) -> None:
     idp = TokenIssuer()
-    sessions = await pulse_service(service_factory, idp)
+    sessions = await sessions_service(service_factory, idp)  # its clock: a day after formation
     await kafka.publish(define_programme(plan=PLAN))
     for index in range(PAIRS):
         await kafka.publish(pair_formed(index))
@@ -92,7 +87,10 @@ async def test_pulse_rounds_answers_and_one_alert_per_round_on_the_real_stack(
         PAIRS,
     )
 
-    await set_clock(sessions, FIRST_ROUND - timedelta(hours=1))
+    just_before = FIRST_ROUND - timedelta(hours=1)
+    await set_clock(sessions, just_before)
+    await eventually(lambda: database.fetchval("sessions", FOLLOW_UP_RAN_AFTER, just_before), True)
+    assert await database.fetchval("sessions", ROUNDS_ASKED, 1) == 0, "not due yet"
     await set_clock(sessions, FIRST_ROUND + timedelta(minutes=1))
     await eventually(lambda: database.fetchval("sessions", ROUNDS_ASKED, 1), PAIRS)
 
