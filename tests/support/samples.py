@@ -26,9 +26,11 @@ from binome_shared.contracts.sessions_messages import (
     CompletionReason,
     GiveFeedback,
     PairCompleted,
+    PairNeedsHelp,
     PairStalled,
     ParticipantRole,
     PulseAnswer,
+    PulseCheckRequested,
     RecordMentorTraining,
     ReportSessionHeld,
     ReportSessionMissed,
@@ -74,6 +76,8 @@ def sample_payloads() -> list[Message]:
         AnswerPulse(
             pair_id="pair-1", pulse_number=1, participant_id="E1", answer=PulseAnswer.NEED_HELP
         ),
+        PulseCheckRequested(pair_id="pair-1", pulse_number=1, mentor_id="M1", mentee_id="E1"),
+        PairNeedsHelp(pair_id="pair-1", pulse_number=1, side=ParticipantRole.MENTEE),
         PairDissolved(pair_id="pair-1", reason=DissolutionReason.HR_DECISION),
         PairStalled(pair_id="pair-1", last_session_at=AT, weeks_silent=6),
         PairCompleted(
