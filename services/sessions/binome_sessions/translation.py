@@ -51,7 +51,7 @@ OUTCOME_WITHOUT_CLOSING = ServiceRejection(
 UNKNOWN_PAIR = ServiceRejection(
     code="unknown_pair",
     reason=LocalisedText(
-        fr="Ce binôme est inconnu : aucun point d'étape ne lui a été demandé.",
+        fr="Ce binôme est inconnu : aucun baromètre ne lui a été demandé.",
         en="This pair is unknown: no pulse check-in was asked of it.",
     ),
 )

@@ -152,7 +152,7 @@ async def test_pulse_rounds_answers_and_one_alert_per_round_on_the_real_stack(
     reasons = [dict(record.headers)["binome_dlq_reason"].decode() for record in dead]
     closed = next(reason for reason in reasons if reason.startswith("pulse_closed"))
     assert "This pulse check-in is closed" in closed
-    assert "Ce point d'étape est clos" in closed
+    assert "Ce baromètre est clos" in closed
 
     async with httpx.AsyncClient(base_url=sessions.url, timeout=10) as client:
         response = await client.get(

@@ -95,7 +95,7 @@ async def test_the_question_reads_in_each_readers_language() -> None:
     emails = pulse_emails(service)
     expected = {
         make.MENTOR: (
-            "point d'étape",
+            "baromètre",
             "Laurent Girard",
             "Tout va bien",
             "Nous avons besoin d'aide",

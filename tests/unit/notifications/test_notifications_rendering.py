@@ -230,10 +230,10 @@ EXPECTED: dict[NotificationKind, dict[Language, tuple[tuple[str, ...], tuple[str
     # Pulse check-ins: one link per answer, each answering the round for the reader.
     KIND.PULSE_CHECK: {
         Language.FR: (
-            ("Point d'étape", "Laurent Girard"),
+            ("Baromètre", "Laurent Girard"),
             (
                 "Bonjour Inès Moreau",
-                "point d'étape (n° 2)",
+                "baromètre (n° 2)",
                 "Tout va bien",
                 "Nous avons besoin d'aide",
                 f"{BASE}/pairs/pair-42/pulses/2/on_track",
@@ -262,8 +262,8 @@ EXPECTED: dict[NotificationKind, dict[Language, tuple[tuple[str, ...], tuple[str
                 "Inès Moreau",
                 "Laurent Girard",
                 "(mentoré·e)",
-                "le mentor a répondu « nous avons besoin d'aide » au point d'étape n° 2",
-                "qu'une fois par point d'étape",
+                "le mentor a répondu « nous avons besoin d'aide » au baromètre n° 2",
+                "qu'une fois par baromètre",
                 f"{BASE}/programmes/engie-comex-2026/pairs/pair-42",
             ),
         ),

@@ -203,12 +203,12 @@ _REASONS: dict[RejectionCode, LocalisedText] = {
         en="This person is not a member of this pair: only its two members may answer.",
     ),
     RejectionCode.PULSE_NOT_ASKED: LocalisedText(
-        fr="Ce point d'étape n'a pas (encore) été demandé à ce binôme.",
+        fr="Ce baromètre n'a pas (encore) été demandé à ce binôme.",
         en="This pulse check-in has not been asked of this pair (yet).",
     ),
     RejectionCode.PULSE_CLOSED: LocalisedText(
         fr=(
-            "Ce point d'étape est clos : un point plus récent a été demandé, ou le parcours du "
+            "Ce baromètre est clos : un baromètre plus récent a été demandé, ou le parcours du "
             "binôme est terminé."
         ),
         en=(
