@@ -18,6 +18,7 @@ from binome_shared.contracts.hr_commands import (
     UpdateParticipant,
     WithdrawParticipant,
 )
+from binome_shared.contracts.imposed_pairs import ImposedPair, ImposePairs, PairOverride
 from binome_shared.contracts.pairing_events import DissolutionReason, PairDissolved
 from binome_shared.contracts.participants import ReportingLine
 from binome_shared.contracts.sessions_messages import (
@@ -85,6 +86,15 @@ def sample_payloads() -> list[Message]:
             reason=CompletionReason.PLAN_COMPLETED,
             sessions_held=6,
             sessions_planned=6,
+        ),
+        ImposePairs(
+            round_id="comex",
+            pairs=[
+                ImposedPair(mentor_id="Y1", mentee_id="E1"),
+                ImposedPair(
+                    mentor_id="Y2", mentee_id="E2", override=PairOverride(reason="comex choice")
+                ),
+            ],
         ),
     ]
     from_producers = [

@@ -21,7 +21,7 @@ from dataclasses import replace
 
 import asyncpg
 
-from binome_pairing import translation
+from binome_pairing import imposition, translation
 from binome_pairing.adapters.repository import PairingRepository, PairRecord, PostgresPairing
 from binome_pairing.domain import validate_cohort
 from binome_pairing.domain.lifecycle import PairStatus, ParticipantStatus, role_in_pair
@@ -41,6 +41,7 @@ from binome_shared.contracts.hr_commands import (
     UpdateParticipant,
     WithdrawParticipant,
 )
+from binome_shared.contracts.imposed_pairs import ImposePairs
 from binome_shared.contracts.pairing_events import DissolutionReason, PairDissolved, PairRejected
 from binome_shared.contracts.participants import ParticipantProfile
 from binome_shared.messaging.errors import RejectedError
@@ -82,6 +83,7 @@ class MessageHandlers:
             .on(ApprovePair, self.approve_pair)
             .on(RejectPair, self.reject_pair)
             .on(DissolvePair, self.dissolve_pair)
+            .on(ImposePairs, self.impose_pairs)
             .build()
         )
 
@@ -209,10 +211,36 @@ class MessageHandlers:
     async def request_matching(self, envelope: Envelope[RequestMatching], uow: UnitOfWork) -> None:
         """Solve a round for the programme (or preview it: same computation, nothing kept)."""
         command = envelope.data
+        if command.rules is not None and not command.preview:
+            raise RejectedError(
+                "rules_without_preview",
+                "other rules are for a preview only: send DefineProgramme to change the "
+                "programme's / d'autres règles seulement pour un aperçu : envoyer DefineProgramme",
+            )
         request = RoundRequest(
-            round_id=command.round_id, scope=command.scope, preview=command.preview
+            round_id=command.round_id,
+            scope=command.scope,
+            preview=command.preview,
+            rules=command.rules,
         )
         await self._round(self._repository(uow.conn), envelope, uow, request)
+
+    async def impose_pairs(self, envelope: Envelope[ImposePairs], uow: UnitOfWork) -> None:
+        """HR imposes pairs: formed as they are (or proposed, per the approval mode), the rest
+        of the cohort paired around them, every pair and proposal in place kept. All or
+        nothing: one entry HR may not impose refuses the command (see
+        :mod:`binome_pairing.imposition`)."""
+        pairing = self._repository(uow.conn)
+        await _programme(pairing, envelope)
+        await imposition.refuse_unfit_listing(pairing, envelope)
+        command = envelope.data
+        request = RoundRequest(
+            round_id=command.round_id,
+            scope=MatchingScope.UNMATCHED,
+            preview=command.preview,
+            imposed=command.pairs,
+        )
+        await self._round(pairing, envelope, uow, request)
 
     async def approve_pair(self, envelope: Envelope[ApprovePair], uow: UnitOfWork) -> None:
         """HR accepts a proposal: the pair is formed."""

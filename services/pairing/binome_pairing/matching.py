@@ -8,10 +8,11 @@ that keeps every other pair). The round itself is solved by a
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from binome_pairing import translation
+from binome_pairing import imposition, translation
 from binome_pairing.adapters.repository import PairingRepository, PairRecord
 from binome_pairing.domain import ProposedPair, excluded_pairs
 from binome_pairing.domain.lifecycle import (
@@ -20,10 +21,13 @@ from binome_pairing.domain.lifecycle import (
     new_pair_status,
     pair_id_for,
 )
+from binome_pairing.previewing import publish_preview
 from binome_pairing.rounds import PairMember, RoundProblem, RoundSolver, SolvedRound
 from binome_shared.contracts.base import Envelope, Message
 from binome_shared.contracts.hr_commands import DefineProgramme, MatchingScope
-from binome_shared.contracts.programme import ApprovalMode
+from binome_shared.contracts.imposed_pairs import ImposedPair
+from binome_shared.contracts.pairing_events import PairExplanation
+from binome_shared.contracts.programme import ApprovalMode, ProgrammeRules
 from binome_shared.messaging.routes import UnitOfWork
 
 PAIRS_PER_WRITE = 50
@@ -38,6 +42,32 @@ class RoundRequest:
     round_id: str
     scope: MatchingScope
     preview: bool
+    imposed: Sequence[ImposedPair] = ()
+    """Pairs HR imposes (``ImposePairs``): formed as they are, the rest solved around them."""
+    rules: ProgrammeRules | None = None
+    """Other rules than the programme's (a preview comparing rule sets)."""
+
+    def explainer(self) -> _Explainer:
+        """How this round's pairs explain themselves (imposed ones with HR's override)."""
+        return _Explainer(
+            {
+                (pair.mentor_id, pair.mentee_id): pair.override.reason if pair.override else None
+                for pair in self.imposed
+            }
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Explainer:
+    override_reasons: Mapping[tuple[str, str], str | None]
+    """Each imposed pair's override reason (None: no override)."""
+
+    def __call__(self, pair: ProposedPair) -> PairExplanation:
+        explanation = translation.explanation(pair)
+        if not pair.imposed:
+            return explanation
+        reason = self.override_reasons.get((pair.mentor_id, pair.mentee_id))
+        return imposition.imposed_explanation(explanation, pair, reason)
 
 
 async def run_round(
@@ -50,20 +80,38 @@ async def run_round(
     request: RoundRequest,
 ) -> None:
     """Solve a round of ``envelope``'s programme; unless it is a preview, record its pairs
-    (and their events); always publish its report (``MatchingCompleted``)."""
+    (and their events), else publish them (``MatchingPreviewed``); always publish its report
+    (``MatchingCompleted``). Imposed pairs HR may not impose refuse the whole round."""
     tenant_id, programme_id = envelope.tenant_id, envelope.programme_id
     # The transaction stays open while the round is solved (one connection held, the rest
     # of the consumer's batch waiting): the pairs then commit with the command's inbox row,
     # so a round interrupted anywhere (crash, shutdown, lost worker) is solved again whole.
-    solved = await solver(await _problem(pairing, envelope, definition, request.scope))
-    if not request.preview:
+    solved = await solver(await _problem(pairing, envelope, definition, request))
+    if request.imposed:
+        imposition.refuse_unfit_pairs(
+            request.imposed,
+            problems=solved.report.problems,
+            imposed=solved.new_pairs(0, solved.imposed),
+        )
+    explain = request.explainer()
+    if request.preview:
+        await publish_preview(
+            pairing, solved, envelope=envelope, uow=uow, round_id=request.round_id, explain=explain
+        )
+    else:
         if request.scope is MatchingScope.FULL:
             await pairing.supersede_proposals(tenant_id, programme_id, at=uow.now)
         status = new_pair_status(
             formed_at_once=definition.rules.approval_mode is ApprovalMode.AUTOMATIC
         )
         await _record_new_pairs(
-            pairing, solved, envelope=envelope, uow=uow, status=status, round_id=request.round_id
+            pairing,
+            solved,
+            envelope=envelope,
+            uow=uow,
+            status=status,
+            round_id=request.round_id,
+            explain=explain,
         )
         await pairing.count_round(tenant_id, programme_id)
     report = translation.matching_completed(
@@ -79,12 +127,12 @@ async def _problem(
     pairing: PairingRepository,
     envelope: Envelope[Message],
     definition: DefineProgramme,
-    scope: MatchingScope,
+    request: RoundRequest,
 ) -> RoundProblem:
     """What the round of ``envelope``'s programme, in its tenant, is solved from."""
-    rules = definition.rules
+    rules = request.rules or definition.rules
     programme = (envelope.tenant_id, envelope.programme_id)
-    kept = await pairing.pairs_with_status(*programme, kept_pair_statuses(scope))
+    kept = await pairing.pairs_with_status(*programme, kept_pair_statuses(request.scope))
     ended = await pairing.pairs_with_status(*programme, (PairStatus.DISSOLVED,))
     rejected = await pairing.pairs_with_status(*programme, (PairStatus.REJECTED,))
     return RoundProblem(
@@ -97,6 +145,8 @@ async def _problem(
             previous_pairs=[(pair.mentor_id, pair.mentee_id) for pair in ended],
             rejected_pairs=[(pair.mentor_id, pair.mentee_id) for pair in rejected],
         ),
+        imposed_pairs=[(pair.mentor_id, pair.mentee_id) for pair in request.imposed],
+        preview=request.preview,
     )
 
 
@@ -108,6 +158,7 @@ async def _record_new_pairs(
     uow: UnitOfWork,
     status: PairStatus,
     round_id: str,
+    explain: _Explainer,
 ) -> None:
     # By slices: parsing, building and encoding 10,000 pairs' events at once would hold the
     # event loop for seconds; each slice's two round trips to Postgres give it back.
@@ -120,6 +171,7 @@ async def _record_new_pairs(
                 round_id=round_id,
                 status=status,
                 now=uow.now,
+                explanation=explain(pair),
             )
             for pair in solved.new_pairs(start, start + PAIRS_PER_WRITE)
         ]
@@ -142,8 +194,10 @@ def new_pair_record(
     round_id: str,
     status: PairStatus,
     now: datetime,
+    explanation: PairExplanation | None = None,
 ) -> PairRecord:
-    """The stored pair for one the round formed (decided now if formed at once)."""
+    """The stored pair for one the round formed (decided now if formed at once), explained
+    by the engine unless told otherwise."""
     mentor = members[pair.mentor_id]
     return PairRecord(
         pair_id=pair_id_for(programme_id, round_id, (pair.mentor_id, pair.mentee_id)),
@@ -154,7 +208,7 @@ def new_pair_record(
         mentor_trained=mentor.mentor_training_completed,
         status=status,
         score=pair.score,
-        explanation=translation.explanation(pair),
+        explanation=explanation or translation.explanation(pair),
         proposed_at=now,
         decided_at=now if status is PairStatus.FORMED else None,
     )

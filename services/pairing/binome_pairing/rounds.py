@@ -31,6 +31,10 @@ class RoundProblem:
     reporting_lines: Sequence[ReportingLine]
     locked_pairs: Sequence[tuple[str, str]]
     forbidden_pairs: Collection[tuple[str, str]]
+    imposed_pairs: Sequence[tuple[str, str]] = ()
+    """Pairs HR imposes this round (fixed like kept ones, returned with the new ones)."""
+    preview: bool = False
+    """Return the kept pairs too, explained (a preview shows every pair)."""
 
 
 class PairMember(NamedTuple):
@@ -49,9 +53,14 @@ class SolvedRound:
     report: MatchingResult
     """The engine's result without its pairs: counts, scores, the unmatched and why."""
     new_pairs_json: Sequence[str]
-    """The pairs formed this round (kept pairs are not repeated), ``ProposedPair`` JSON."""
+    """The pairs formed this round (kept pairs are not repeated), ``ProposedPair`` JSON:
+    first the ``imposed`` ones HR imposed, then the ones the engine chose."""
     members: dict[str, PairMember]
-    """The members of those pairs, by participant id."""
+    """The members of those pairs (and, in a preview, of the kept ones), by participant id."""
+    imposed: int = 0
+    """How many of the new pairs (the first ones) HR imposed."""
+    kept_pairs_json: Sequence[str] = ()
+    """In a preview only: the kept pairs, explained."""
 
     def new_pairs(self, start: int, stop: int) -> list[ProposedPair]:
         """New pairs ``start`` to ``stop`` (excluded), parsed."""
@@ -73,10 +82,15 @@ def solve_round(problem: RoundProblem) -> SolvedRound:
         reporting_lines=problem.reporting_lines,
         locked_pairs=problem.locked_pairs,
         forbidden_pairs=problem.forbidden_pairs,
+        imposed_pairs=problem.imposed_pairs,
     )
+    # The engine lists kept pairs, then imposed ones, then its own: the new ones keep that order.
     new_pairs = [pair for pair in result.pairs if not pair.locked]
-    in_new_pairs = {
-        participant_id for pair in new_pairs for participant_id in (pair.mentor_id, pair.mentee_id)
+    kept_pairs = [pair for pair in result.pairs if pair.locked] if problem.preview else []
+    in_pairs = {
+        participant_id
+        for pair in (*new_pairs, *kept_pairs)
+        for participant_id in (pair.mentor_id, pair.mentee_id)
     }
     members = {
         profile.participant_id: PairMember(
@@ -85,12 +99,14 @@ def solve_round(problem: RoundProblem) -> SolvedRound:
             mentor_training_completed=profile.mentor_training_completed,
         )
         for profile in profiles
-        if profile.participant_id in in_new_pairs
+        if profile.participant_id in in_pairs
     }
     return SolvedRound(
         report=result.model_copy(update={"pairs": []}),
         new_pairs_json=[pair.model_dump_json() for pair in new_pairs],
         members=members,
+        imposed=result.stats.imposed_pairs,
+        kept_pairs_json=[pair.model_dump_json() for pair in kept_pairs],
     )
 
 

@@ -13,6 +13,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from binome_shared.contracts.base import Command
+from binome_shared.contracts.imposed_pairs import ImposePairs
 from binome_shared.contracts.participants import ParticipantProfile, ReportingLine
 from binome_shared.contracts.programme import ProgrammeRules
 from binome_shared.contracts.session_plan import SessionPlan
@@ -141,15 +142,27 @@ class MatchingScope(StrEnum):
 
 
 class RequestMatching(
-    Command, type="binome.hr.request-matching", version=(1, 0), topic=HR_COMMANDS
+    Command, type="binome.hr.request-matching", version=(1, 1), topic=HR_COMMANDS
 ):
-    """Run a matching round for the programme."""
+    """Run a matching round for the programme.
+
+    1.1 added ``rules``: a preview may try other rules than the programme's."""
 
     round_id: Identifier = Field(examples=["2027-round-1"])
     scope: MatchingScope = Field(default=MatchingScope.UNMATCHED)
     preview: bool = Field(
         default=False,
-        description="Compute and report the round (MatchingCompleted) without forming pairs.",
+        description=(
+            "Compute and report the round (MatchingPreviewed with every pair, then "
+            "MatchingCompleted) without forming pairs."
+        ),
+    )
+    rules: ProgrammeRules | None = Field(
+        default=None,
+        description=(
+            "Preview only: solve with these rules instead of the programme's, to compare "
+            "rule sets before committing (refused without preview: define the programme)."
+        ),
     )
 
 
@@ -185,4 +198,5 @@ HR_COMMAND_TYPES: tuple[type[Command], ...] = (
     ApprovePair,
     RejectPair,
     DissolvePair,
+    ImposePairs,
 )

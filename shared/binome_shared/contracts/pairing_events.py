@@ -27,8 +27,25 @@ class NeedCovered(BaseModel):
     mentor_level: int = Field(ge=0, le=5, description="The mentor's level in that skill.")
 
 
+class PairImposition(BaseModel):
+    """HR imposed the pair (``ImposePairs``): which rules it overrode, and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    overridden: list[Code] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Hard constraints the pair breaks, formed anyway on HR's override.",
+        examples=[["different_department"]],
+    )
+    reason: Reason = Field(default="", description="HR's reason for the override, if any.")
+    summary: LocalisedText = Field(description="The imposition as a person reads it.")
+
+
 class PairExplanation(BaseModel):
-    """Why these two people: the score, its parts and the rules that held."""
+    """Why these two people: the score, its parts and the rules that held.
+
+    Since 1.1 of the events carrying it: ``imposed`` when HR imposed the pair."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -46,6 +63,9 @@ class PairExplanation(BaseModel):
         examples=[["mentor_younger", "not_in_management_chain", "shared_language"]],
     )
     summary: LocalisedText = Field(description="The explanation as a person reads it.")
+    imposed: PairImposition | None = Field(
+        default=None, description="Set when HR imposed the pair, with any override's reason."
+    )
 
 
 class PairSide(BaseModel):
@@ -75,12 +95,16 @@ class MatchedPair(PairEvent):
     )
 
 
-class PairProposed(MatchedPair, type="binome.pairing.pair-proposed", version=(1, 0)):
-    """A matching round proposes a pair; HR approves or rejects it (approval mode)."""
+class PairProposed(MatchedPair, type="binome.pairing.pair-proposed", version=(1, 1)):
+    """A matching round proposes a pair; HR approves or rejects it (approval mode).
+
+    1.1 added ``explanation.imposed`` (a pair HR imposed)."""
 
 
-class PairFormed(MatchedPair, type="binome.pairing.pair-formed", version=(1, 0)):
-    """Two people are now a pair (binôme): sessions start, introductions go out."""
+class PairFormed(MatchedPair, type="binome.pairing.pair-formed", version=(1, 1)):
+    """Two people are now a pair (binôme): sessions start, introductions go out.
+
+    1.1 added ``explanation.imposed`` (a pair HR imposed)."""
 
 
 class PairRejected(PairEvent, type="binome.pairing.pair-rejected", version=(1, 0)):
@@ -138,10 +162,66 @@ class MatchingCompleted(
     )
 
 
+class PairChange(StrEnum):
+    """How a previewed round would change a pair, compared with the current pairs."""
+
+    KEPT = "kept"
+    """Already a pair (formed or proposed), and the round keeps it."""
+    NEW = "new"
+    """The round would form (or propose) it."""
+    BROKEN = "broken"
+    """A current pair (a proposal, in a ``full`` round) the round would replace."""
+
+
+class PreviewedPair(BaseModel):
+    """One pair of a previewed round, explained, and whether it is kept or new."""
+
+    model_config = ConfigDict(frozen=True)
+
+    pair_id: Identifier = Field(description="The current pair's id, or the id it would get.")
+    change: PairChange = Field(examples=["new"])
+    mentor: PairSide
+    mentee: PairSide
+    explanation: PairExplanation
+
+
+class BrokenPair(BaseModel):
+    """A current pair the previewed round would not keep."""
+
+    model_config = ConfigDict(frozen=True)
+
+    pair_id: Identifier
+    mentor_id: Identifier
+    mentee_id: Identifier
+    status: Code = Field(examples=["proposed"])
+
+
+class MatchingPreviewed(
+    Event, type="binome.pairing.matching-previewed", version=(1, 0), topic=PAIRING_EVENTS
+):
+    """One part of a previewed round: its pairs, explained, and the change to current pairs.
+
+    A preview of 1,000 pairs is over a Kafka record's 1 MiB, so it comes in ``parts`` events
+    (each well under the limit), keyed by programme so they arrive in order, then the
+    round's ``MatchingCompleted`` (``preview: true``). The totals are in every part; the
+    command's id is every part's ``causationid``, telling two previews of a round apart.
+    """
+
+    round_id: Identifier
+    part: int = Field(ge=1, description="This part's number, from 1.")
+    parts: int = Field(ge=1, description="How many parts the preview has.")
+    kept: Count = Field(description="Pairs kept, in the whole preview.")
+    new: Count = Field(description="Pairs the round would form, in the whole preview.")
+    broken: Count = Field(description="Current pairs the round would end, in the whole preview.")
+    pairs: list[PreviewedPair] = Field(default_factory=list, max_length=100_000)
+    broken_pairs: list[BrokenPair] = Field(default_factory=list, max_length=100_000)
+
+
 PAIRING_EVENT_TYPES: tuple[type[Event], ...] = (
     PairProposed,
     PairFormed,
     PairRejected,
     PairDissolved,
     MatchingCompleted,
+    MatchingPreviewed,
 )

@@ -21,7 +21,13 @@ from aiokafka import AIOKafkaProducer
 from binome_devstack.cohort_generator import GeneratedCohort, generate_cohort
 from binome_shared.contracts.base import Envelope, Message
 from binome_shared.contracts.hr_commands import EnrolParticipant, RequestMatching
-from binome_shared.contracts.pairing_events import PairExplanation, PairFormed, PairSide
+from binome_shared.contracts.pairing_events import (
+    MatchingCompleted,
+    MatchingPreviewed,
+    PairExplanation,
+    PairFormed,
+    PairSide,
+)
 from binome_shared.contracts.sessions_messages import ParticipantRole, SetObjective
 from binome_shared.contracts.topics import PAIRING_EVENTS, SESSIONS_EVENTS
 from binome_shared.contracts.values import LocalisedText
@@ -50,6 +56,15 @@ SELECT count(*) FROM outbox
 WHERE CASE WHEN topic = $1 THEN convert_from(value, 'UTF8')::jsonb ->> $2 = $3 ELSE false END
 """
 """Events the service published (or will): its outbox rows on ``topic`` whose field matches."""
+
+_OUTBOX_EVENT_OF_TYPE = """
+SELECT count(*) FROM outbox
+WHERE CASE WHEN topic = $1
+      THEN convert_from(value, 'UTF8')::jsonb ->> $2 = $3
+           AND header_values[array_position(header_names, 'ce_type')] = convert_to($4, 'UTF8')
+      ELSE false END
+"""
+"""The same, of one event type (its ``ce_type`` header)."""
 
 ServiceFactory = Callable[..., ServiceProcess]
 
@@ -132,14 +147,24 @@ class EdgeStage:
         )
 
     def preview_round(self, stem: str = "round") -> Case:
-        """A valid preview RequestMatching: one MatchingCompleted event from pairing."""
+        """A valid preview RequestMatching: from pairing, one MatchingPreviewed part (the
+        preview's pairs, none here) and one MatchingCompleted."""
         label = self.labels.next(stem)
+        topic = PAIRING_EVENTS.full_name(self.prefix)
         return case_of(
             label,
             self.command(RequestMatching(round_id=label, preview=True)),
             verdict=Verdict.ACCEPT,
             prefix=self.prefix,
-            probes=(self._event("pairing", PAIRING_EVENTS.full_name(self.prefix), label),),
+            probes=tuple(
+                Probe(
+                    "pairing",
+                    _OUTBOX_EVENT_OF_TYPE,
+                    (topic, "round_id", label, event.message_type),
+                    f"{event.__name__} on {topic}",
+                )
+                for event in (MatchingPreviewed, MatchingCompleted)
+            ),
         )
 
     def _event(self, service: str, topic: str, label: str) -> Probe:

@@ -79,7 +79,7 @@ def test_binary_mode_puts_context_in_ce_headers_and_data_in_the_value() -> None:
     assert headers["ce_type"] == b"binome.pairing.pair-formed"
     assert headers["ce_source"] == b"/binome/pairing"
     assert headers["ce_time"] == b"2027-01-14T09:30:00+00:00"
-    assert headers["ce_schemaversion"] == b"1.0"
+    assert headers["ce_schemaversion"] == b"1.1", "PairFormed 1.1: explanation.imposed"
     assert headers["ce_tenantid"] == b"groupe-exemple"
     assert headers["ce_programmeid"] == b"prog-2027"
     assert headers["content-type"] == b"application/json"

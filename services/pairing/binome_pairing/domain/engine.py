@@ -36,6 +36,7 @@ from binome_pairing.domain.evaluation import (
     shared_availability_minutes,
 )
 from binome_pairing.domain.explanations import PairFacts, need_coverage, pair_explanation
+from binome_pairing.domain.locking import lock
 from binome_pairing.domain.results import (
     DEFAULT_TUNING,
     CandidateStrategy,
@@ -44,7 +45,6 @@ from binome_pairing.domain.results import (
     MatchingStats,
     OptimalityProof,
     ProposedPair,
-    RecordProblem,
     Severity,
     SolverTuning,
     errors_of,
@@ -59,8 +59,6 @@ from binome_shared.contracts.programme import (
     Objective,
     ProgrammeRules,
 )
-
-LOCKED_PAIRS = "locked_pairs"
 
 
 def excluded_pairs(
@@ -79,69 +77,6 @@ def excluded_pairs(
     return excluded
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class _Locked:
-    mentee: IntArray
-    mentor: IntArray
-    problems: list[RecordProblem]
-
-
-def _lock(cohort: EncodedCohort, locked_pairs: Sequence[tuple[str, str]]) -> _Locked:
-    mentee_index = {person_id: row for row, person_id in enumerate(cohort.mentees.ids)}
-    mentor_index = {person_id: row for row, person_id in enumerate(cohort.mentors.ids)}
-    used = np.zeros(len(cohort.mentors), dtype=np.int64)
-    taken: set[str] = set()
-    mentees: list[int] = []
-    mentors: list[int] = []
-    problems: list[RecordProblem] = []
-
-    def refuse(index: int, mentee_id: str, code: str, fr: str, en: str) -> None:
-        problems.append(
-            RecordProblem.of(
-                collection=LOCKED_PAIRS, index=index, record_id=mentee_id, code=code, fr=fr, en=en
-            )
-        )
-
-    for index, (mentor_id, mentee_id) in enumerate(locked_pairs):
-        if mentor_id not in mentor_index or mentee_id not in mentee_index:
-            refuse(
-                index,
-                mentee_id,
-                "unknown_participant",
-                "mentor ou mentoré absent de la cohorte ; binôme non conservé",
-                "mentor or mentee not in the cohort; pair not kept",
-            )
-            continue
-        if mentee_id in taken:
-            refuse(
-                index,
-                mentee_id,
-                "mentee_already_paired",
-                "ce mentoré a déjà un binôme conservé",
-                "this mentee already has a kept pair",
-            )
-            continue
-        column = mentor_index[mentor_id]
-        if used[column] >= cohort.mentors.capacity[column]:
-            refuse(
-                index,
-                mentee_id,
-                "mentor_over_capacity",
-                "le mentor n'a plus de place ; binôme non conservé",
-                "the mentor has no place left; pair not kept",
-            )
-            continue
-        used[column] += 1
-        taken.add(mentee_id)
-        mentees.append(mentee_index[mentee_id])
-        mentors.append(column)
-    return _Locked(
-        mentee=np.array(mentees, dtype=np.int64),
-        mentor=np.array(mentors, dtype=np.int64),
-        problems=problems,
-    )
-
-
 def solve(
     *,
     rules: ProgrammeRules,
@@ -149,6 +84,7 @@ def solve(
     reporting_lines: Iterable[ReportingLine] = (),
     locked_pairs: Sequence[tuple[str, str]] = (),
     forbidden_pairs: Collection[tuple[str, str]] = (),
+    imposed_pairs: Sequence[tuple[str, str]] = (),
     objective: Objective | None = None,
     tuning: SolverTuning = DEFAULT_TUNING,
     positions: Sequence[int] | None = None,
@@ -158,7 +94,11 @@ def solve(
     ``participants`` holds mentors and mentees (their ``role`` says which). ``locked_pairs``
     (mentor_id, mentee_id) are kept as they are and use their mentor's places: only the
     other mentees are solved, which is how a withdrawal or a dissolved pair is re-paired with
-    minimal disruption (pass no locked pairs for a full round). ``forbidden_pairs``
+    minimal disruption (pass no locked pairs for a full round). ``imposed_pairs``
+    (mentor_id, mentee_id) are fixed the same way, after the kept ones, whatever the hard
+    constraints (each pair says which it breaks; the caller decides whether HR may), and are
+    explained as imposed; one that cannot be fixed is reported under ``imposed_pairs``
+    in ``problems``. ``forbidden_pairs``
     (mentor_id, mentee_id) are never formed (see :func:`excluded_pairs`). ``objective``
     defaults to the programme's. Invalid records are left out and reported in ``problems``;
     ``positions`` are the participants' indices in the caller's input, so that each problem
@@ -185,7 +125,7 @@ def solve(
         reporting_lines=lines,
         forbidden_pairs=forbidden_pairs,
     )
-    locked = _lock(cohort, locked_pairs)
+    locked = lock(cohort, locked_pairs, imposed_pairs)
     residual = cohort.mentors.capacity - np.bincount(locked.mentor, minlength=len(mentors))
     is_free = np.ones(len(mentees), dtype=np.bool_)
     is_free[locked.mentee] = False
@@ -204,8 +144,12 @@ def solve(
     new_mentee, new_mentor, new_score = optimum.mentee, optimum.mentor, optimum.score
     proven = optimum.cardinality.proof is not CardinalityProof.UNVERIFIED
     upper_bound = int(new_mentee.shape[0]) if proven else optimum.cardinality.upper_bound
-    pairs = _explain_pairs(cohort, locked.mentee, locked.mentor, locked=True)
-    pairs += _explain_pairs(cohort, new_mentee, new_mentor, locked=False)
+    kept = ~locked.imposed
+    pairs = _explain_pairs(cohort, locked.mentee[kept], locked.mentor[kept], locked=True)
+    pairs += _explain_pairs(
+        cohort, locked.mentee[locked.imposed], locked.mentor[locked.imposed], imposed=True
+    )
+    pairs += _explain_pairs(cohort, new_mentee, new_mentor)
     unmatched = unmatched_participants(
         cohort,
         graph,
@@ -221,7 +165,8 @@ def solve(
         mentees=len(mentees),
         mentor_places=int(cohort.mentors.capacity.sum()),
         pairs=len(pairs),
-        kept_pairs=int(locked.mentee.shape[0]),
+        kept_pairs=int(kept.sum()),
+        imposed_pairs=int(locked.imposed.sum()),
         new_pairs=int(new_mentee.shape[0]),
         unmatched_mentees=sum(1 for item in unmatched if item.role is ParticipantRole.MENTEE),
         unmatched_mentors=sum(1 for item in unmatched if item.role is ParticipantRole.MENTOR),
@@ -339,7 +284,12 @@ def _quantiles(scores: FloatArray) -> dict[str, float]:
 
 
 def _explain_pairs(
-    cohort: EncodedCohort, mentee: IntArray, mentor: IntArray, *, locked: bool
+    cohort: EncodedCohort,
+    mentee: IntArray,
+    mentor: IntArray,
+    *,
+    locked: bool = False,
+    imposed: bool = False,
 ) -> list[ProposedPair]:
     if mentee.shape[0] == 0:
         return []
@@ -374,6 +324,7 @@ def _explain_pairs(
                 constraints_checked=checked,
                 constraints_violated=violated,
                 locked=locked,
+                imposed=imposed,
                 explanation=pair_explanation(
                     PairFacts(
                         score=score,
@@ -386,6 +337,7 @@ def _explain_pairs(
                         checked=checked,
                         violated=violated,
                         locked=locked,
+                        imposed=imposed,
                         topic_labels=labels,
                         mentor_organisation=mentor_profile.organisation,
                         mentee_organisation=mentee_profile.organisation,

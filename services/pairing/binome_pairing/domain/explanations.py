@@ -53,6 +53,8 @@ class PairFacts:
     mentor_organisation: str | None = None
     mentee_organisation: str | None = None
     """Their organisations; None is the programme's own."""
+    imposed: bool = False
+    """HR imposed the pair: the rules it breaks were overridden, not outdated."""
 
 
 def pair_explanation(facts: PairFacts) -> LocalisedText:
@@ -65,6 +67,8 @@ def _pair_text(facts: PairFacts, language: Language) -> str:
     parts = [f"Score {texts.decimal(facts.score, language)}."]
     if facts.locked:
         parts.append("Binôme conservé." if fr else "Kept pair.")
+    if facts.imposed:
+        parts.append("Binôme imposé par les RH." if fr else "Pair imposed by HR.")
     if facts.need_count:
         details = [
             f"{topic_label(item.need, facts.topic_labels).in_language(language)} "
@@ -93,9 +97,11 @@ def _pair_text(facts: PairFacts, language: Language) -> str:
         parts.append(("Règles respectées : " if fr else "Rules met: ") + labels + ".")
     if facts.violated:
         labels = texts.constraint_labels(facts.violated, language)
-        parts.append(
-            ("Règles qui ne tiennent plus : " if fr else "Rules no longer met: ") + labels + "."
-        )
+        if facts.imposed:
+            lead = "Règles écartées par les RH : " if fr else "Rules overridden by HR: "
+        else:
+            lead = "Règles qui ne tiennent plus : " if fr else "Rules no longer met: "
+        parts.append(lead + labels + ".")
     return " ".join(parts)
 
 

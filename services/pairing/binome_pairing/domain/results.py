@@ -46,9 +46,13 @@ class ProposedPair(BaseModel):
     )
     constraints_violated: list[HardConstraint] = Field(
         default_factory=list,
-        description="Only for kept (locked) pairs whose data changed since they were formed.",
+        description=(
+            "Only for kept (locked) pairs whose data changed since they were formed, and "
+            "imposed pairs that break the rules."
+        ),
     )
     locked: bool = Field(default=False, description="A kept pair, not re-solved this round.")
+    imposed: bool = Field(default=False, description="A pair HR imposed, not solved.")
     explanation: LocalisedText
 
 
@@ -192,6 +196,7 @@ class MatchingStats(BaseModel):
     pairs: int = Field(description="All pairs, kept ones included.")
     kept_pairs: int
     new_pairs: int
+    imposed_pairs: int = Field(default=0, description="Pairs HR imposed this round.")
     unmatched_mentees: int
     unmatched_mentors: int
     mentees_with_feasible_mentor: int
