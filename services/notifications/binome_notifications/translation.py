@@ -329,6 +329,29 @@ def pair_completed(
     )
 
 
+def pulse_check_requested(
+    event: sessions_messages.PulseCheckRequested,
+    scene: PairScene,
+) -> triggers.PulseCheckRequested:
+    """The pulse question to both members (the event names them; the pair's record too)."""
+    return triggers.PulseCheckRequested(
+        **scene.about(event.pair_id),
+        pulse_number=event.pulse_number,
+    )
+
+
+def pair_needs_help(
+    event: sessions_messages.PairNeedsHelp,
+    scene: PairScene,
+) -> triggers.PairNeedsHelp:
+    """A note to HR: which side asked for help, in which pulse round."""
+    return triggers.PairNeedsHelp(
+        **scene.about(event.pair_id),
+        pulse_number=event.pulse_number,
+        side=event.side,
+    )
+
+
 def matching_completed(
     event: pairing_events.MatchingCompleted, occurred_at: datetime, programme: Programme
 ) -> triggers.MatchingCompleted:

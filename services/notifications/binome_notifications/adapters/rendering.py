@@ -19,6 +19,7 @@ from binome_notifications.adapters.messages import (
 from binome_notifications.domain.calendar import render_ics
 from binome_notifications.domain.content import (
     HrFitAlertContent,
+    HrHelpAlertContent,
     HrStallAlertContent,
     MatchingSummaryContent,
     ProgressReportContent,
@@ -235,6 +236,8 @@ def _webhook_facts(notification: Notification) -> dict[str, Any]:
                 "raised_by": content.side.value,
                 "session_number": content.session_number,
             }
+        case HrHelpAlertContent():
+            return {"raised_by": content.side.value, "pulse_number": content.pulse_number}
         case MatchingSummaryContent():
             return {
                 "pairs_formed": content.pairs,

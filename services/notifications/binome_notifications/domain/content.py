@@ -229,6 +229,37 @@ class PairingCalledOffContent:
     link_path: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PulseCheckContent:
+    """A pulse check-in: is the pair on track? One link per answer.
+
+    ``link_path`` leads to the pair; ``on_track_path`` and ``need_help_path`` each answer the
+    round for the reader (an AnswerPulse with the reader as ``participant_id``)."""
+
+    recipient_name: str
+    partner_name: str
+    programme_name: str
+    pulse_number: int
+    link_path: str
+    on_track_path: str
+    need_help_path: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HrHelpAlertContent:
+    """A note to the programme's HR contact that a pair asked for help in a pulse check-in.
+
+    Which side asked is all it says about that person."""
+
+    recipient_name: str
+    programme_name: str
+    mentor_name: str
+    mentee_name: str
+    side: ParticipantRole
+    pulse_number: int
+    link_path: str
+
+
 NotificationContent = (
     IntroductionContent
     | SessionContent
@@ -241,4 +272,6 @@ NotificationContent = (
     | PairThanksContent
     | ConsentRequestContent
     | PairingCalledOffContent
+    | PulseCheckContent
+    | HrHelpAlertContent
 )

@@ -98,6 +98,22 @@ class PairFitConcern(PairTrigger):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PulseCheckRequested(PairTrigger):
+    """A pulse round opened: each member is asked "on track / we need help"."""
+
+    pulse_number: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PairNeedsHelp(PairTrigger):
+    """A member answered "we need help" to a pulse round: HR is alerted, once per round."""
+
+    pulse_number: int
+    side: ParticipantRole
+    """The side that asked for help first this round."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MatchingCompleted:
     """A matching round finished."""
 
@@ -156,4 +172,6 @@ Trigger = (
     | PairCompleted
     | PairConsentRequested
     | PairCalledOff
+    | PulseCheckRequested
+    | PairNeedsHelp
 )
