@@ -108,6 +108,15 @@ def service_factory(
         process.kill()
 
 
+@pytest.fixture
+async def mail_sink(tmp_path: Path) -> AsyncIterator[object]:
+    """The local SMTP sink on this test's event loop: each e-mail an ``.eml`` file."""
+    from binome_devstack.notifications.smtp_sink import SmtpSink
+
+    async with SmtpSink(directory=tmp_path / "mail") as running:
+        yield running
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test belongs to exactly one tier."""
     tiers = {"unit", "integration", "e2e"}

@@ -30,6 +30,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from binome_devstack.local_action_keys import LocalActionKeys
 from binome_devstack.local_tokens import LocalTokens
 from binome_devstack.processes import process_alive, terminate
 from binome_shared.contracts.base import Envelope, Message
@@ -262,10 +263,19 @@ class DemoProcesses:
                 **SINGLE_BROKER_SETTINGS,
                 # Tokens from `python -m binome_devstack.local_tokens` read progress and counts.
                 **LocalTokens(self._places.tokens_dir).service_env(),
+                # Links in the demo's e-mails are signed and verified with a local key pair.
+                **LocalActionKeys(self._places.tokens_dir).service_env(name),
             }
         )
         if name == "notifications":
             env["BINOME_SMTP_PORT"] = str(self._places.smtp_port)
+            # The e-mails' action links lead to the service that performs each action.
+            env["BINOME_ACTION_LINK_BASE_URLS"] = json.dumps(
+                {
+                    owner: f"http://127.0.0.1:{self._places.ports[owner]}"
+                    for owner in ("sessions", "notifications")
+                }
+            )
         env.update(self._extra_env)
         env.update(self._own_env.get(name, {}))
         return env

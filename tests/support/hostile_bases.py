@@ -26,9 +26,11 @@ from binome_shared.contracts.hr_commands import (
 from binome_shared.contracts.participants import ReportingLine
 from binome_shared.contracts.sessions_messages import (
     SESSION_COMMAND_TYPES,
+    AnswerPulse,
     CancelSession,
     GiveFeedback,
     ParticipantRole,
+    PulseAnswer,
     RecordMentorTraining,
     ReportSessionHeld,
     ReportSessionMissed,
@@ -120,6 +122,17 @@ def _session_bases() -> dict[str, Base]:
             ),
         )
 
+    def pulse_answer(s: EdgeStage) -> Case:
+        # No round is asked during the burst: a refusal (pulse_not_asked) is a fair outcome.
+        pair = _pair(s)
+        answer = AnswerPulse(
+            pair_id=pair,
+            pulse_number=1,
+            participant_id=mentee_of(pair),
+            answer=PulseAnswer.NEED_HELP,
+        )
+        return _either(s, "h-pulse", answer)
+
     return {
         "ScheduleSession": lambda s: _either(
             s,
@@ -171,6 +184,7 @@ def _session_bases() -> dict[str, Base]:
         "RecordMentorTraining": lambda s: _either(
             s, "h-training", RecordMentorTraining(pair_id=_pair(s))
         ),
+        "AnswerPulse": pulse_answer,
     }
 
 

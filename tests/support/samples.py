@@ -30,12 +30,16 @@ from binome_shared.contracts.pairing_events import (
 )
 from binome_shared.contracts.participants import ReportingLine
 from binome_shared.contracts.sessions_messages import (
+    AnswerPulse,
     CancelSession,
     CompletionReason,
     GiveFeedback,
     PairCompleted,
+    PairNeedsHelp,
     PairStalled,
     ParticipantRole,
+    PulseAnswer,
+    PulseCheckRequested,
     RecordMentorTraining,
     ReportSessionHeld,
     ReportSessionMissed,
@@ -78,6 +82,11 @@ def sample_payloads() -> list[Message]:
         UpdateObjectiveProgress(pair_id="pair-1", objective_id="o-1", progress_percent=40),
         GiveFeedback(pair_id="pair-1", side=ParticipantRole.MENTEE, session_number=1, rating=4),
         RecordMentorTraining(pair_id="pair-1"),
+        AnswerPulse(
+            pair_id="pair-1", pulse_number=1, participant_id="E1", answer=PulseAnswer.NEED_HELP
+        ),
+        PulseCheckRequested(pair_id="pair-1", pulse_number=1, mentor_id="M1", mentee_id="E1"),
+        PairNeedsHelp(pair_id="pair-1", pulse_number=1, side=ParticipantRole.MENTEE),
         PairDissolved(pair_id="pair-1", reason=DissolutionReason.HR_DECISION),
         PairStalled(pair_id="pair-1", last_session_at=AT, weeks_silent=6),
         PairCompleted(

@@ -6,14 +6,16 @@ import random
 from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import asyncpg
 import httpx
 from faststream.asgi import AsgiResponse
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from binome_notifications.actions import notification_actions
 from binome_notifications.adapters import personal_data
+from binome_notifications.adapters.action_links import SignedActionLinks
 from binome_notifications.adapters.deliveries import PostgresDeliveries
 from binome_notifications.adapters.rendering import NotificationRenderer
 from binome_notifications.adapters.smtp import SmtpEmailSender, SmtpSecurity, SmtpSettings
@@ -31,6 +33,7 @@ from binome_shared.contracts.topics import HR_COMMANDS, PAIRING_EVENTS, SESSIONS
 from binome_shared.contracts.values import Language
 from binome_shared.db.migrations import service_migrations
 from binome_shared.messaging.outbox import Outbox
+from binome_shared.runtime.action_links import action_signer_from
 from binome_shared.runtime.personal_data import PATH as PERSONAL_DATA
 from binome_shared.runtime.personal_data import PersonalDataEndpoint
 from binome_shared.runtime.postgres_tls import asyncpg_connection
@@ -70,6 +73,9 @@ class WebhookSubscriberSettings(BaseModel):
 class NotificationsSettings(ServiceSettings):
     """Settings of the notifications service (``BINOME_*`` environment variables)."""
 
+    signs_action_links: ClassVar[bool] = True  # its e-mails carry them (docs/actions.md)
+    serves_action_links: ClassVar[bool] = True  # unsubscribe and preferences
+
     database_url: str = Field(default=local_database_url(NAME))
     http_port: int = Field(default=8003)
     smtp_host: str = Field(default="127.0.0.1", description="SMTP server (relay) host.")
@@ -86,6 +92,11 @@ class NotificationsSettings(ServiceSettings):
     smtp_timeout_seconds: float = Field(default=30.0, gt=0, description="Per SMTP attempt.")
     public_base_url: str = Field(
         default="http://localhost:8080", description="Base of the links written in messages."
+    )
+    action_link_base_urls: dict[str, str] = Field(
+        default_factory=dict,
+        description="Where each service's action pages are reached, JSON by service name "
+        '(`{"sessions": "https://…"}`); a service not listed: `public_base_url`.',
     )
     webhooks: list[WebhookSubscriberSettings] = Field(
         default_factory=list,
@@ -114,6 +125,20 @@ class NotificationsSettings(ServiceSettings):
     rate_per_receiver_burst: int = Field(default=50, ge=1, description="Webhook burst.")
     rate_per_receiver_per_second: float = Field(
         default=5.0, gt=0, description="Webhook requests per second to one receiver."
+    )
+
+
+def signed_action_links(settings: NotificationsSettings) -> SignedActionLinks | None:
+    """The signer of the messages' one-click links; None without a signing key (the
+    production guard refuses that): messages then carry their plain links only."""
+    signer = action_signer_from(settings)
+    if signer is None:
+        return None
+    return SignedActionLinks(
+        signer=signer,
+        base_url=settings.public_base_url,
+        base_urls=settings.action_link_base_urls,
+        unsubscribe_lifetime_seconds=settings.action_links_unsubscribe_lifetime_days * 86400,
     )
 
 
@@ -248,6 +273,7 @@ def definition(settings: ServiceSettings | None = None) -> ServiceDefinition:
             public_base_url=own.public_base_url,
             organizer_email=own.smtp_from,
             organizer_name=own.smtp_from_name,
+            action_links=signed_action_links(own),
         ),
         receivers=receiver_subscriptions(own),
     )
@@ -272,4 +298,5 @@ def definition(settings: ServiceSettings | None = None) -> ServiceDefinition:
                 service=NAME, kinds=personal_data.KINDS, gather=personal_data.personal_data
             ),
         },
+        actions=notification_actions(),
     )

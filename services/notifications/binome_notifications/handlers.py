@@ -61,8 +61,10 @@ from binome_shared.contracts.privacy_events import ErasedKind, ErasingService
 from binome_shared.contracts.sessions_messages import (
     PairCompleted,
     PairFitConcernRaised,
+    PairNeedsHelp,
     PairStalled,
     ProgrammeProgressReported,
+    PulseCheckRequested,
     SessionCancelled,
     SessionCompleted,
     SessionRescheduled,
@@ -80,7 +82,15 @@ DirectoryFactory = Callable[[asyncpg.Connection], Directory]
 LedgerFactory = Callable[[asyncpg.Connection], DeliveryLedger]
 """Opens the delivery ledger on a unit of work's connection (a fake one in unit tests)."""
 
-PairEvent = TypeVar("PairEvent", PairStalled, PairFitConcernRaised, PairCompleted, PairCalledOff)
+PairEvent = TypeVar(
+    "PairEvent",
+    PairStalled,
+    PairFitConcernRaised,
+    PairCompleted,
+    PairCalledOff,
+    PulseCheckRequested,
+    PairNeedsHelp,
+)
 
 PairEventTranslation = Callable[[PairEvent, PairScene], Trigger]
 """A translation of a pair's event into a trigger, once the pair's people are known."""
@@ -140,6 +150,9 @@ class MessageHandlers:
             .on(ProgrammeProgressReported, self.progress_reported)
             .on(PairConsentRequested, unless_about_erased(self.pair_consent_requested))
             .on(PairCalledOff, unless_about_erased(self.pair_called_off))
+            # Pulse check-ins (issue #17)
+            .on(PulseCheckRequested, unless_about_erased(self.pulse_check_requested))
+            .on(PairNeedsHelp, unless_about_erased(self.pair_needs_help))
             .build()
         )
 
@@ -387,6 +400,18 @@ class MessageHandlers:
             logger.info("call-off of a pair never put to its members here: nothing to say")
             return
         await self._pair_event(envelope, uow, translation.pair_called_off)
+
+    # --- pulse check-ins (issue #17) ------------------------------------------------------
+
+    async def pulse_check_requested(
+        self, envelope: Envelope[PulseCheckRequested], uow: UnitOfWork
+    ) -> None:
+        """Ask both members whether the pair is on track, one link per answer."""
+        await self._pair_event(envelope, uow, translation.pulse_check_requested)
+
+    async def pair_needs_help(self, envelope: Envelope[PairNeedsHelp], uow: UnitOfWork) -> None:
+        """Alert HR that a pair asked for help (sessions says so once per round)."""
+        await self._pair_event(envelope, uow, translation.pair_needs_help)
 
     # --- shared steps --------------------------------------------------------------------
 

@@ -290,6 +290,7 @@ def session_completed(
         session_id=session_id(event.pair_id, event.session_number),
         theme=theme,
         held_at=event.held_at,
+        session_number=event.session_number,
     )
 
 
@@ -325,6 +326,29 @@ def pair_completed(
     return triggers.PairCompleted(
         **scene.about(event.pair_id),
         sessions_held=event.sessions_held,
+    )
+
+
+def pulse_check_requested(
+    event: sessions_messages.PulseCheckRequested,
+    scene: PairScene,
+) -> triggers.PulseCheckRequested:
+    """The pulse question to both members (the event names them; the pair's record too)."""
+    return triggers.PulseCheckRequested(
+        **scene.about(event.pair_id),
+        pulse_number=event.pulse_number,
+    )
+
+
+def pair_needs_help(
+    event: sessions_messages.PairNeedsHelp,
+    scene: PairScene,
+) -> triggers.PairNeedsHelp:
+    """A note to HR: which side asked for help, in which pulse round."""
+    return triggers.PairNeedsHelp(
+        **scene.about(event.pair_id),
+        pulse_number=event.pulse_number,
+        side=event.side,
     )
 
 

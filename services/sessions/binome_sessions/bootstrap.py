@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field
 
 from binome_sessions import http
+from binome_sessions.actions import SessionActions
 from binome_sessions.adapters import personal_data
 from binome_sessions.adapters.repository import PostgresTracks
 from binome_sessions.domain import DEFAULT_SUPPRESSION_THRESHOLD
@@ -32,6 +35,8 @@ NAME = "sessions"
 
 class SessionsSettings(ServiceSettings):
     """Settings of the sessions service (``BINOME_*`` environment variables)."""
+
+    serves_action_links: ClassVar[bool] = True  # "it took place", feedback (docs/actions.md)
 
     database_url: str = Field(default=local_database_url(NAME))
     http_port: int = Field(default=8002)
@@ -68,6 +73,7 @@ def definition(
             PeriodicJob(FOLLOW_UP, FOLLOW_UP_EVERY),
             PeriodicJob(PROGRESS_REPORT, PROGRESS_REPORT_EVERY),
         ),
+        actions=SessionActions(repository=repository).kinds(),
         programme_data_routes={
             http.PATH: http.ProgressEndpoint(
                 repository=repository, suppression_threshold=threshold

@@ -22,6 +22,7 @@ from binome_sessions.prerequisites import (
 from binome_sessions.storage import PairRecord, ProgrammeRecord, RepositoryFactory, TrackRepository
 from binome_sessions.translation import (
     PAIR_NOT_IN_PROGRAMME,
+    UNKNOWN_PAIR,
     ServiceRejectedError,
     command_action,
     public_event,
@@ -32,7 +33,11 @@ from binome_shared.contracts.base import Envelope, Message
 from binome_shared.contracts.hr_commands import DefineProgramme, EraseParticipant
 from binome_shared.contracts.pairing_events import PairDissolved, PairFormed
 from binome_shared.contracts.privacy_events import ErasingService
-from binome_shared.contracts.sessions_messages import SESSION_COMMAND_TYPES, SessionCommand
+from binome_shared.contracts.sessions_messages import (
+    SESSION_COMMAND_TYPES,
+    AnswerPulse,
+    SessionCommand,
+)
 from binome_shared.messaging.erasure_proof import prove_erasure
 from binome_shared.messaging.routes import Routes, RouteTable, UnitOfWork
 
@@ -194,6 +199,8 @@ class MessageHandlers:
             # removed. This covers commands parked before the pair was known, replayed later.
             logger.info("%s: command about an erased person's pair dropped", ERASED_PARTICIPANT)
             return
+        if isinstance(command, AnswerPulse):
+            await _refuse_unknown_pair(tracks, tenant_id, command.pair_id)
         record, track = await _pair(tracks, tenant_id, command.pair_id)
         if record.programme_id != envelope.programme_id:
             raise service_rejection(PAIR_NOT_IN_PROGRAMME, command.pair_id)
@@ -218,6 +225,15 @@ async def _pair(
     if record.track is None:
         raise waiting_for_programme(tenant_id, record.programme_id)
     return record, record.track
+
+
+async def _refuse_unknown_pair(tracks: TrackRepository, tenant_id: str, pair_id: str) -> None:
+    """Refuse at once a command that only answers what the service asked of a pair it knows
+    (a pulse answer): unlike a calendar command racing the pair's formation, it cannot be
+    early, so waiting for the pair would only delay the refusal."""
+    record = await tracks.pair_for_update(tenant_id, pair_id)
+    if record is None or record.track is None:
+        raise service_rejection(UNKNOWN_PAIR, pair_id)
 
 
 async def _about_an_erased_person(tracks: TrackRepository, tenant_id: str, pair_id: str) -> bool:

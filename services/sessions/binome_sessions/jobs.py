@@ -1,7 +1,8 @@
 """Follow-up over time, run by the durable schedule (once per period across replicas).
 
-- ``follow-up``: closes the pairs whose programme is over (PairCompleted) and reports the
-  pairs silent for their programme's threshold (PairStalled, once per silence);
+- ``follow-up``: closes the pairs whose programme is over (PairCompleted), reports the
+  pairs silent for their programme's threshold (PairStalled, once per silence) and opens
+  the pulse rounds that are due (PulseCheckRequested, once per pair and round);
 - ``progress-report``: publishes each running programme's progress for HR
   (ProgrammeProgressReported), small groups suppressed.
 Time is the runner's clock (``uow.now``): simulated in the demo and tests.
@@ -45,11 +46,12 @@ class FollowUpJobs:
         self._report_every = report_every
 
     async def follow_up(self, job: Job, uow: UnitOfWork) -> None:
-        """Close each due pair whose programme ended, else report it if newly stalled."""
+        """Close each due pair whose programme ended, else report it if newly stalled and
+        open its pulse round if one is due."""
         del job
         tracks = self._repository(uow.conn)
         after: PairKey | None = None
-        closed = stalled = 0
+        closed = stalled = pulsed = 0
         while True:
             records = await tracks.due_for_follow_up(uow.now, limit=self._batch_size, after=after)
             # Pairs of every tenant (two may share a pair id): each saved as the record it is.
@@ -59,16 +61,23 @@ class FollowUpJobs:
                     continue
                 ended = track.close_if_programme_ended(now=uow.now)
                 silent = track.check_stall(now=uow.now)  # False once closed
-                if ended or silent:
+                pulse = track.ask_pulse_if_due(now=uow.now)  # False once closed
+                if ended or silent or pulse:
                     await tracks.save(record, track, now=uow.now)
                     await publish_track_events(uow, track, tenant_id=record.tenant_id)
                 closed += ended
                 stalled += silent
+                pulsed += pulse
             if len(records) < self._batch_size:
                 break
             after = (records[-1].tenant_id, records[-1].pair_id)
-        if closed or stalled:
-            logger.info("follow-up: %d pair(s) closed, %d stalled", closed, stalled)
+        if closed or stalled or pulsed:
+            logger.info(
+                "follow-up: %d pair(s) closed, %d stalled, %d asked for a pulse",
+                closed,
+                stalled,
+                pulsed,
+            )
 
     async def progress_report(self, job: Job, uow: UnitOfWork) -> None:
         """Publish every running programme's progress (and a last one after it ends)."""

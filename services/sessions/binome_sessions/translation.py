@@ -48,6 +48,13 @@ OUTCOME_WITHOUT_CLOSING = ServiceRejection(
         en="Whether an objective was met is only said when closing it (closed).",
     ),
 )
+UNKNOWN_PAIR = ServiceRejection(
+    code="unknown_pair",
+    reason=LocalisedText(
+        fr="Ce binôme est inconnu : aucun baromètre ne lui a été demandé.",
+        en="This pair is unknown: no pulse check-in was asked of it.",
+    ),
+)
 PAIR_NOT_IN_PROGRAMME = ServiceRejection(
     code="pair_not_in_programme",
     reason=LocalisedText(
@@ -145,6 +152,13 @@ def command_action(command: Command) -> TrackAction:  # noqa: PLR0911 - one case
             return _feedback(command)
         case public.RecordMentorTraining():
             return lambda track, now: track.record_mentor_trained(now=now)
+        case public.AnswerPulse():
+            return lambda track, now: track.answer_pulse(
+                participant_id=command.participant_id,
+                pulse_number=command.pulse_number,
+                answer=command.answer,
+                now=now,
+            )
     raise TypeError(f"not a sessions command: {type(command).__name__}")
 
 
@@ -214,6 +228,9 @@ PUBLIC_EVENT_OF: dict[type[domain.PairEvent], type[Event]] = {
     domain.PairStalled: public.PairStalled,
     domain.PairResumed: public.PairResumed,
     domain.PairCompleted: public.PairCompleted,
+    domain.PulseRequested: public.PulseCheckRequested,
+    domain.PulseAnswered: public.PulseAnswered,
+    domain.PairNeedsHelp: public.PairNeedsHelp,
 }
 """The public fact each domain event becomes. A domain field the public event does not
 declare is not published: an objective's title stays here (``ObjectiveSet`` 2.0)."""

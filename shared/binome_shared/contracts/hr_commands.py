@@ -33,12 +33,13 @@ class ProgrammeContact(BaseModel):
 
 
 class DefineProgramme(
-    Command, type="binome.hr.define-programme", version=(1, 2), topic=HR_COMMANDS
+    Command, type="binome.hr.define-programme", version=(1, 3), topic=HR_COMMANDS
 ):
     """Create a programme, or replace its definition (rules, session plan, contact).
 
     1.1 added to the rules the skills taxonomy (``topics``, ``interests``) and the
-    ``different_organisation`` constraint; 1.2 the optional ``participant_consent``."""
+    ``different_organisation`` constraint; 1.2 the optional ``participant_consent``; 1.3 the
+    session plan's optional ``pulse`` (the rhythm of pulse check-ins)."""
 
     name: Name = Field(examples=["Mentorat inversé 2027 — Groupe"])
     organisation_name: Name = Field(examples=["Groupe Exemple"])

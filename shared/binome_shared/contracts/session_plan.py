@@ -1,7 +1,8 @@
 """A programme's session plan (the *déroulé*), as the HR platform sends it in ProgrammeDefined.
 
 The plan is the framed sequence of themed sessions every pair of the programme follows, with
-the cadence, the programme's dates and the follow-up rules (stall threshold, feedback). Every
+the cadence, the programme's dates and the follow-up rules (stall threshold, feedback, pulse
+check-ins). Every
 text a person reads exists in French and English. Omitting ``sessions`` gives the default
 déroulé of six sessions (:func:`default_planned_sessions`).
 """
@@ -116,6 +117,37 @@ class FeedbackSettings(BaseModel):
         le=168,
         description="How long after a held session the feedback request is sent.",
         examples=[2],
+    )
+
+
+class PulseSettings(BaseModel):
+    """The rhythm of pulse check-ins: each member of a running pair is asked "on track / we
+    need help" this many days after the pair's start, then at every interval, until the pair
+    ends (added in DefineProgramme 1.3; a plan without it gets these defaults)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = Field(
+        default=True,
+        description="Ask the pairs for pulse check-ins at all.",
+        examples=[True],
+    )
+    first_after_days: int = Field(
+        default=30,
+        ge=1,
+        le=365,
+        description=(
+            "Days from the pair's start (its formation, or the programme's first day if later) "
+            "to the first check-in."
+        ),
+        examples=[30],
+    )
+    every_days: int = Field(
+        default=60,
+        ge=7,
+        le=365,
+        description="Days between one check-in and the next.",
+        examples=[60],
     )
 
 
@@ -297,6 +329,15 @@ class SessionPlan(BaseModel):
                 "request_delay_hours": 2,
             }
         ],
+    )
+
+    pulse: PulseSettings = Field(
+        default_factory=PulseSettings,
+        description=(
+            "When each member of a running pair is asked whether the pair is on track; "
+            "omitted means 30 days after the pair's start, then every 60 days."
+        ),
+        examples=[{"enabled": True, "first_after_days": 30, "every_days": 60}],
     )
 
     @model_validator(mode="after")

@@ -41,7 +41,7 @@ from binome_shared.contracts.base import Envelope, Message
 from binome_shared.contracts.registry import Registry
 from binome_shared.messaging.backoff import Backoff, sleep_unless
 from binome_shared.messaging.cloudevents import ReceivedRecord
-from binome_shared.messaging.dead_lettering import DeadLettering, Tally
+from binome_shared.messaging.dead_lettering import RECORD_PROCESSED, DeadLettering, Tally
 from binome_shared.messaging.decoding import Read, read
 from binome_shared.messaging.errors import TRANSIENT_ERRORS
 from binome_shared.messaging.outbox import Outbox
@@ -155,6 +155,30 @@ class ReliableConsumer:
                 await sleep_unless(stop, delay)
         failpoints.crash_if_armed("consumer.after_db_commit")
         self._report(tally)
+
+    async def perform(self, conn: asyncpg.Connection, envelope: Envelope[Message]) -> bool:
+        """Apply one message that did not come from Kafka (a person's click on an action
+        link) with the same handler, unit of work and outbox, inside the caller's transaction.
+
+        Returns False when the message was already processed (its id is recorded as any
+        consumed message's is). A :class:`RejectedError` or :class:`AwaitingPrerequisiteError`
+        reaches the caller, who rolls back and tells the person: nothing is dead-lettered or
+        parked for a click, since the person is there to be answered.
+        """
+        route = self._settler.route_of(envelope)
+        if route is None:
+            raise TypeError(f"{envelope.type} is not handled by this service")
+        first_time = await conn.fetchval(RECORD_PROCESSED, envelope.id, envelope.type, "done")
+        if not first_time:
+            return False
+        uow = self._settler.unit_of_work(conn)
+        await dispatch(route, [envelope], uow)
+        tally = Tally()
+        tally.outcomes[(envelope.type, "done")] += 1
+        if uow.released:
+            await self._settler.replay_parked(conn, uow.released, tally)
+        self._report(tally)
+        return True
 
     async def retry_parked(self, *, limit: int = 100) -> int:
         """Try parked messages again; those whose prerequisite now exists are handled.

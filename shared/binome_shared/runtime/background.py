@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
+from binome_shared.db.used_action_links import prune_used_action_links
 from binome_shared.messaging.backoff import keep_trying, sleep_unless
 from binome_shared.messaging.consumer import Clock, ReliableConsumer
 from binome_shared.messaging.outbox import Outbox
@@ -116,7 +117,8 @@ class BackgroundWork:
         await self.relay.run(self._stop)
 
     async def _sweep_parking(self) -> None:
-        """Every few seconds, retry parked messages; every minute, dead-letter stale ones."""
+        """Every few seconds, retry parked messages; every minute, dead-letter stale ones;
+        every hour, forget the action links used that have expired."""
         ticks = 0
         while not self._stop.is_set():
             await sleep_unless(self._stop, PARKING_RETRY_SECONDS)
@@ -131,5 +133,8 @@ class BackgroundWork:
                         logger.warning(
                             "dead-lettered %d messages whose prerequisite never came", expired
                         )
+                if ticks % (3600 // PARKING_RETRY_SECONDS) == 0:
+                    async with self._pool.acquire() as conn:
+                        await prune_used_action_links(conn)
             except Exception as error:  # an outage: try again next period
                 logger.warning("parking sweep failed: %s", type(error).__name__)

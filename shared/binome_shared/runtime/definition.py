@@ -22,6 +22,7 @@ from binome_shared.contracts.topics import TopicSpec
 from binome_shared.db.migrations import Migration
 from binome_shared.messaging.routes import Clock, Route
 from binome_shared.messaging.scheduler import JobHandler
+from binome_shared.runtime.action_kinds import ActionKind
 from binome_shared.runtime.http_auth import Caller
 
 
@@ -68,6 +69,9 @@ class ServiceDefinition:
     http_routes: Mapping[str, HttpHandler] = field(default_factory=dict)
     programme_data_routes: Mapping[str, ProgrammeDataHandler] = field(default_factory=dict)
     """Endpoints that answer only a valid bearer token, for its tenant (docs/http-api.md)."""
+    actions: Sequence[ActionKind] = ()
+    """What the service's action links can do (``/actions``, docs/actions.md): each kind
+    turns a verified link into a command this service handles."""
     jobs: Mapping[str, JobHandler] = field(default_factory=dict)
     periodic_jobs: Sequence[PeriodicJob] = ()
     shutdown_hooks: Sequence[Callable[[], Awaitable[None]]] = ()

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from pydantic import Field, field_validator
 
 from binome_shared.runtime.environment import BinomeSettings
+from binome_shared.runtime.token_types import ACTION_TOKEN_TYPE
 
 logger = logging.getLogger(__name__)
 
@@ -204,6 +205,8 @@ class TokenVerifier:
             raise TokenRejectedError("malformed token / jeton mal formé") from error
         if header.get("alg") not in self._algorithms:
             raise TokenRejectedError("algorithm not accepted / algorithme refusé")
+        if header.get("typ") == ACTION_TOKEN_TYPE:
+            raise TokenRejectedError("an action link is not a bearer token / lien d'action refusé")
         claims = self._claims(token, self._keys.keys_for(header))
         tenant = claims.get(self._tenant_claim)
         if not isinstance(tenant, str) or not tenant:

@@ -57,6 +57,13 @@ CLOSE_TIMEOUT_SECONDS = 5.0
 EXIT_FATAL = 1
 
 
+class NotStartedError(RuntimeError):
+    """The service's pool or consumer was asked for before its start-up made them."""
+
+    def __init__(self) -> None:
+        super().__init__("the service has not started")
+
+
 class ServiceRuntime:
     """The live parts of a running service: pool, consumer, relay and their state."""
 
@@ -110,13 +117,13 @@ class ServiceRuntime:
     @property
     def pool(self) -> asyncpg.Pool:
         if self._pool is None:
-            raise RuntimeError("the service has not started")
+            raise NotStartedError
         return self._pool
 
     @property
     def consumer(self) -> ReliableConsumer:
         if self._consumer is None:
-            raise RuntimeError("the service has not started")
+            raise NotStartedError
         return self._consumer
 
     @property

@@ -116,6 +116,25 @@ def _http_auth_problems(settings: ServiceSettings) -> Iterator[str]:
         )
 
 
+def _action_link_problems(settings: ServiceSettings) -> Iterator[str]:
+    if settings.signs_action_links and not settings.action_links_can_sign:
+        yield (
+            "no BINOME_ACTION_LINKS_SIGNING_KEY: e-mails cannot carry signed action links / "
+            "aucune clé de signature : les e-mails ne peuvent porter de liens d'action"
+        )
+    if settings.serves_action_links and not settings.action_links_can_verify:
+        yield (
+            "no BINOME_ACTION_LINKS_PUBLIC_KEYS nor BINOME_ACTION_LINKS_JWKS_URL: no action "
+            "link can be verified / aucune clé publique : aucun lien d'action vérifiable"
+        )
+    url = settings.action_links_jwks_url
+    if url and not url.startswith("https://"):
+        yield (
+            "BINOME_ACTION_LINKS_JWKS_URL must use https (keys fetched in clear could be "
+            "forged) / doit utiliser https (des clés reçues en clair pourraient être falsifiées)"
+        )
+
+
 def _topic_problems(settings: ServiceSettings) -> Iterator[str]:
     if settings.topic_replication_factor < PRODUCTION_REPLICATION_FACTOR:
         yield (
@@ -148,6 +167,7 @@ def production_problems(settings: ServiceSettings) -> list[str]:
         *_postgres_problems(settings),
         *_runtime_problems(settings),
         *_http_auth_problems(settings),
+        *_action_link_problems(settings),
         *_topic_problems(settings),
     ]
 

@@ -21,6 +21,8 @@ from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
 
 from binome_shared.messaging.consumer import Clock
+from binome_shared.runtime import action_pages
+from binome_shared.runtime.action_links import action_verifier_from
 from binome_shared.runtime.asgi import ServiceApp
 from binome_shared.runtime.clock import SimulatedClock, SystemClock
 from binome_shared.runtime.definition import (
@@ -143,6 +145,13 @@ def build_app(
             )
         for path, data_handler in definition.programme_data_routes.items():
             routes.append((path, _bind_programme_data(data_handler, runtime, verifier)))
+    if definition.actions:
+        pages = action_pages.ActionPages(
+            runtime=runtime,
+            verifier=action_verifier_from(settings, owner=definition.name),
+            kinds={kind.name: kind for kind in definition.actions},
+        )
+        routes.append((action_pages.PATH, pages))
     if isinstance(runtime.clock, SimulatedClock):
         routes.append(("/admin/clock", _clock_endpoint(runtime, runtime.clock)))
 

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from binome_shared.runtime.action_links import ActionLinkSettings
 from binome_shared.runtime.http_auth import HttpAuthSettings
 from binome_shared.runtime.kafka_security import KafkaSecuritySettings
 from binome_shared.runtime.postgres_tls import DatabaseTlsSettings
@@ -24,12 +25,17 @@ def local_database_url(service: str) -> str:
 
 
 class ServiceSettings(
-    KafkaSecuritySettings, DatabaseTlsSettings, TopicPolicySettings, HttpAuthSettings
+    KafkaSecuritySettings,
+    DatabaseTlsSettings,
+    TopicPolicySettings,
+    HttpAuthSettings,
+    ActionLinkSettings,
 ):
     """Settings every service shares; each service subclasses it to set its own defaults.
 
-    Kafka security, Postgres TLS, the topic policy and the bearer tokens are kept in their
-    own classes (``kafka_security``, ``postgres_tls``, ``topic_policy``, ``http_auth``) so
+    Kafka security, Postgres TLS, the topic policy, the bearer tokens and the action links
+    are kept in their own classes (``kafka_security``, ``postgres_tls``, ``topic_policy``,
+    ``http_auth``, ``action_links``) so
     that tools which are not services (the HR import, the topic provisioning) read the same
     settings.
     """

@@ -126,6 +126,7 @@ async def test_sessions_exports_the_asking_tenants_pairs_only(
             for p in sections["pairs"]
         ] == [("pair-1", "mentee", PARTNER, f"Finance {tenant}")]
         assert sections["sessions"] == sections["objectives"] == sections["feedback"] == []
+        assert sections["pulse_replies"] == []
     assert [(p["pair_id"], p["role"]) for p in as_mentor["pairs"]] == [("pair-1", "mentor")]
 
 

@@ -130,12 +130,18 @@ async def test_a_pair_holds_its_whole_plan_and_completes(
     assert await database.fetchval("sessions", "SELECT status FROM pairs") == "completed"
     facts = [
         envelope
-        for envelope in await read_envelopes(kafka, SESSIONS_EVENTS, expect=14)
+        for envelope in await read_envelopes(kafka, SESSIONS_EVENTS, expect=16)
         if envelope.subject == "pair-0"
     ]
+    # Pulse check-ins are on by default: days 30 and 90 fall before sessions 3 and 6.
     assert [type(envelope.data).__name__ for envelope in facts] == [
         "SessionPlanned",
-        *["SessionScheduled", "SessionCompleted"] * 6,
+        *["SessionScheduled", "SessionCompleted"] * 2,
+        "PulseCheckRequested",
+        *["SessionScheduled", "SessionCompleted"] * 3,
+        "PulseCheckRequested",
+        "SessionScheduled",
+        "SessionCompleted",
         "PairCompleted",
     ]
     completed = facts[-1].data

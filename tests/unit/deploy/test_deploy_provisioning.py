@@ -24,6 +24,7 @@ from binome_devstack.generators.deploy_manifests import (
     main,
 )
 from binome_devstack.generators.generated_files import stale_files
+from binome_devstack.local_action_keys import new_action_key, private_pem
 from binome_devstack.service_definitions import service_definitions
 from binome_notifications.bootstrap import NotificationsSettings
 from binome_pairing.bootstrap import PairingSettings
@@ -181,6 +182,8 @@ def _mounted_secret_files(pod: Manifest, container: Manifest) -> dict[str, tuple
 def _secret_content(secret: str, key: str, authority: trustme.CA) -> str:
     if key == "ca.crt":
         return authority.cert_pem.bytes().decode()
+    if key == "signing-key.pem":
+        return private_pem(new_action_key())
     return f"generated-{secret}-{key}-Qx81"
 
 

@@ -249,6 +249,59 @@ EXPECTED: dict[NotificationKind, dict[Language, tuple[tuple[str, ...], tuple[str
         Language.FR: (("ne se fera pas", "Laurent Girard"), ("ne se fera pas.",)),
         Language.EN: (("will not go ahead", "Laurent Girard"), ("will not go ahead.",)),
     },
+    # Pulse check-ins: one link per answer, each answering the round for the reader.
+    KIND.PULSE_CHECK: {
+        Language.FR: (
+            ("Baromètre", "Laurent Girard"),
+            (
+                "Bonjour Inès Moreau",
+                "baromètre (n° 2)",
+                "Tout va bien",
+                "Nous avons besoin d'aide",
+                f"{BASE}/pairs/pair-42/pulses/2/on_track",
+                f"{BASE}/pairs/pair-42/pulses/2/need_help",
+                "l'équipe RH du programme en est informée",
+            ),
+        ),
+        Language.EN: (
+            ("Check-in", "Laurent Girard"),
+            (
+                "Hello Inès Moreau",
+                "check-in (no. 2)",
+                "On track",
+                "We need help",
+                f"{BASE}/pairs/pair-42/pulses/2/on_track",
+                f"{BASE}/pairs/pair-42/pulses/2/need_help",
+                "the programme's HR team is told",
+            ),
+        ),
+    },
+    KIND.HR_HELP_ALERT: {
+        Language.FR: (
+            ("Comex digital 2026", "un binôme demande de l'aide"),
+            (
+                "Bonjour Claire Fontaine",
+                "Inès Moreau",
+                "Laurent Girard",
+                "(mentoré·e)",
+                "le mentor a répondu « nous avons besoin d'aide » au baromètre n° 2",
+                "qu'une fois par baromètre",
+                f"{BASE}/programmes/engie-comex-2026/pairs/pair-42",
+            ),
+        ),
+        Language.EN: (
+            ("Comex digital 2026", "a pair asks for help"),
+            (
+                "Hello Claire Fontaine",
+                "Inès Moreau",
+                "Laurent Girard",
+                "(mentee)",
+                'the mentor answered "we need help" to check-in no. 2',
+                "once per check-in",
+                f"{BASE}/programmes/engie-comex-2026/pairs/pair-42",
+            ),
+        ),
+    },
 }
 
 

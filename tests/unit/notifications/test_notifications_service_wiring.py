@@ -230,6 +230,8 @@ def test_the_service_consumes_the_triggers_and_the_directory_commands() -> None:
         sessions_messages.ProgrammeProgressReported,
         pairing_events.PairConsentRequested,
         pairing_events.PairCalledOff,
+        sessions_messages.PulseCheckRequested,
+        sessions_messages.PairNeedsHelp,
     }
     assert set(service.jobs) == {"deliver"}
     assert "/deliveries" in service.programme_data_routes

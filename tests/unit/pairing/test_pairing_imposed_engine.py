@@ -64,21 +64,24 @@ def test_imposed_pairs_are_kept_and_the_rest_is_the_brute_force_optimum(
 
     assert _members([p for p in result.pairs if p.imposed]) == sorted(imposed)
     assert not [p for p in result.problems if p.collection == "imposed_pairs"]
-    # The rest is the optimum of the cohort without the imposed mentees and the mentors'
-    # places they took: brute force over that smaller cohort.
+    # The rest is the optimum of the cohort once the imposed mentees and the mentors' places
+    # they took are gone: brute force over the whole cohort (reporting chains run through
+    # everyone, imposed or not) where the imposed mentees and the full mentors pair with no one.
     used = Counter(mentor_id for mentor_id, _ in imposed)
     imposed_mentees = {mentee_id for _, mentee_id in imposed}
-    rest_mentees = [
-        p
-        for p in people
-        if p.role is ParticipantRole.MENTEE and p.participant_id not in imposed_mentees
-    ]
+    mentees = [p for p in people if p.role is ParticipantRole.MENTEE]
+    mentors = [p for p in people if p.role is ParticipantRole.MENTOR]
+    places_left = {m.participant_id: (m.capacity or 1) - used[m.participant_id] for m in mentors}
     rest_mentors = [
-        p.model_copy(update={"capacity": (p.capacity or 1) - used[p.participant_id]})
-        for p in people
-        if p.role is ParticipantRole.MENTOR and p.capacity and p.capacity > used[p.participant_id]
+        m.model_copy(update={"capacity": max(places_left[m.participant_id], 1)}) for m in mentors
     ]
-    optimum = brute_force(rules_, rest_mentors, rest_mentees, forbidden)
+    taken = {
+        (m.participant_id, e.participant_id)
+        for m in mentors
+        for e in mentees
+        if e.participant_id in imposed_mentees or places_left[m.participant_id] <= 0
+    }
+    optimum = brute_force(rules_, rest_mentors, mentees, forbidden | taken)
     new = [p for p in result.pairs if not p.imposed]
     assert len(new) == optimum.pairs
     assert sum(p.score for p in new) == pytest.approx(optimum.total, abs=1e-5)

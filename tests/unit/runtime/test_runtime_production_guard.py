@@ -159,3 +159,20 @@ def test_mutual_tls_without_sasl_is_authenticated(
 )
 def test_weak_passwords(password: str, user: str | None, weak: bool) -> None:
     assert is_weak_password(password, user=user) is weak
+
+
+class _SendsEmails(ServiceSettings):
+    signs_action_links = True
+    serves_action_links = True
+
+
+def test_a_service_with_action_links_needs_its_keys_in_production(ca_file: Path) -> None:
+    problems = production_problems(_SendsEmails.model_validate(safe(ca_file)))
+    assert any("BINOME_ACTION_LINKS_SIGNING_KEY" in problem for problem in problems)
+    assert any("BINOME_ACTION_LINKS_PUBLIC_KEYS" in problem for problem in problems)
+
+
+def test_action_link_keys_fetched_in_clear_are_refused(ca_file: Path) -> None:
+    values = safe(ca_file, action_links_jwks_url="http://keys.example.test/jwks.json")
+    problems = production_problems(settings(values))
+    assert any("BINOME_ACTION_LINKS_JWKS_URL must use https" in p for p in problems)

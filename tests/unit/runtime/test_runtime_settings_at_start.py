@@ -61,7 +61,8 @@ def test_production_lists_every_problem_at_once(monkeypatch: pytest.MonkeyPatch)
     assert "BINOME_DATABASE_SSLMODE=prefer" in message
     assert "BINOME_TOPIC_MIN_INSYNC_REPLICAS" not in message, "2 by default: safe"
     assert "BINOME_HTTP_AUTH_ISSUER is the local default" in message
-    assert message.count("\n  - ") == 7
+    assert "no BINOME_ACTION_LINKS_PUBLIC_KEYS" in message, "sessions performs action links"
+    assert message.count("\n  - ") == 8
 
 
 def test_connection_errors_that_mean_not_provisioned_are_told_from_outages() -> None:

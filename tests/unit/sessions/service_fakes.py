@@ -111,8 +111,8 @@ class FakeTracks(FakeErasures):
                 continue
             if after is not None and key <= after:
                 continue
-            stall_due = track.stall_due_at()
-            if (stall_due is not None and stall_due <= now) or track.programme_closes_at() <= now:
+            dues = (track.stall_due_at(), track.programme_closes_at(), track.next_pulse_due_at())
+            if any(due is not None and due <= now for due in dues):
                 due.append(await self._fresh(record))
         return due[:limit]
 

@@ -227,6 +227,13 @@ def test_every_domain_event_of_a_whole_story_has_its_public_fact_without_free_te
     track.schedule_session(session_key="kick-off", scheduled_at=SLOT + timedelta(days=2), now=at)
     track.cancel_session(session_key="kick-off", reason=public.CancellationReason.OTHER, now=at)
     track.check_stall(now=FORMED_AT + timedelta(weeks=7))
+    track.ask_pulse_if_due(now=FORMED_AT + timedelta(weeks=7))
+    track.answer_pulse(
+        participant_id="E1",
+        pulse_number=1,
+        answer=public.PulseAnswer.NEED_HELP,
+        now=FORMED_AT + timedelta(weeks=7),
+    )
     held = FORMED_AT + timedelta(weeks=7, days=1)
     track.schedule_session(session_key="kick-off", scheduled_at=held, now=held)
     track.report_held(session_key="kick-off", now=held + timedelta(hours=2), notes="secret")

@@ -175,6 +175,10 @@ VALUES ($1, $2, $3::jsonb)
 ON CONFLICT (tenant_id, participant_id) DO UPDATE SET opt_outs = EXCLUDED.opt_outs
 """
 
+_PREFERENCES_OF = """
+SELECT opt_outs FROM notification_preferences WHERE tenant_id = $1 AND participant_id = $2
+"""
+
 
 class PostgresDirectory:
     """:class:`Directory` on the service's schema, inside the caller's transaction."""
@@ -262,6 +266,11 @@ class PostgresDirectory:
             key=lambda item: (item["kind"] or "", item["channel"] or ""),
         )
         await self._conn.execute(_SAVE_PREFERENCES, tenant_id, participant_id, json.dumps(items))
+
+    async def preferences_of(self, tenant_id: str, participant_id: str) -> Preferences:
+        """A participant's opt-outs (none when never set): what a preferences page shows."""
+        raw = await self._conn.fetchval(_PREFERENCES_OF, tenant_id, participant_id)
+        return Preferences() if raw is None else _preferences(raw)
 
     async def save_pair(self, pair: PairRecord) -> None:
         """Remember who is in a pair."""

@@ -27,6 +27,9 @@ class UnsafeHeaderError(ValueError):
 
 _ADDRESS_PART = rf'[^@\s<>()\[\]\\,;:"{CONTROL_RANGES}]+'
 _PLAIN_ADDRESS = re.compile(f"{_ADDRESS_PART}@{_ADDRESS_PART}")
+_URL = re.compile(r"https?://[\x21-\x3b\x3d\x3f-\x7e]{1,900}")
+"""An unsubscribe URL: printable ASCII without spaces or angle brackets, short enough for one
+header line (RFC 8058 wants https; the local stack's services answer http on 127.0.0.1)."""
 
 
 def _check_text(header: str, value: str) -> None:
@@ -49,6 +52,8 @@ def check_headers(
     _check_address("To", email.to_address)
     _check_text("Subject", email.subject)
     _check_address("Message-ID", f"{email.delivery_key}@{message_id_domain}")
+    if email.unsubscribe_url is not None and not _URL.fullmatch(email.unsubscribe_url):
+        raise UnsafeHeaderError("List-Unsubscribe")
     if email.calendar is not None:
         _check_text("Content-Disposition", email.calendar.filename)
         if '"' in email.calendar.filename or "\\" in email.calendar.filename:

@@ -31,6 +31,8 @@ class OutgoingEmail:
     text: str
     html: str
     calendar: CalendarAttachment | None = None
+    unsubscribe_url: str | None = None
+    """RFC 8058 one-click unsubscribe (``List-Unsubscribe`` and ``List-Unsubscribe-Post``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.policy import default as default_policy
 from email.utils import format_datetime, formataddr
 from typing import TypedDict, Unpack
 
@@ -40,7 +41,9 @@ def build_mime_message(email: OutgoingEmail, **letterhead: Unpack[Letterhead]) -
 
     Raises :class:`UnsafeHeaderError` when a value would forge or break a header."""
     sender_address, sender_name, message_id_domain, sent_at = _checked(email, letterhead)
-    message = EmailMessage()
+    # Headers set raw (the unsubscribe URL) are written as given: a long URL has no place to
+    # fold, and the default policy would otherwise turn it into RFC 2047 words no client reads.
+    message = EmailMessage(policy=default_policy.clone(refold_source="none"))
     username, _, domain = sender_address.partition("@")
     message["From"] = Address(display_name=sender_name, username=username, domain=domain)
     to_user, _, to_domain = email.to_address.partition("@")
@@ -50,6 +53,8 @@ def build_mime_message(email: OutgoingEmail, **letterhead: Unpack[Letterhead]) -
     message["Message-ID"] = message_id_for(email.delivery_key, domain=message_id_domain)
     message["Auto-Submitted"] = "auto-generated"
     message[DELIVERY_KEY_HEADER] = email.delivery_key
+    for name, value in unsubscribe_headers(email):
+        message.set_raw(name, value)
     message.set_content(email.text, subtype="plain", charset="utf-8")
     message.add_alternative(email.html, subtype="html", charset="utf-8")
     if email.calendar is not None:
@@ -69,6 +74,17 @@ def build_mime_message(email: OutgoingEmail, **letterhead: Unpack[Letterhead]) -
     # Set last: set_content and add_attachment move Content-* headers into the sub-parts.
     message["Content-Language"] = email.language.value
     return message
+
+
+def unsubscribe_headers(email: OutgoingEmail) -> list[tuple[str, str]]:
+    """RFC 8058 one-click unsubscribe: a mail client POSTs ``List-Unsubscribe=One-Click`` to
+    the signed URL (which alone says who and what), without opening a page."""
+    if email.unsubscribe_url is None:
+        return []
+    return [
+        ("List-Unsubscribe", f"<{email.unsubscribe_url}>"),
+        ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+    ]
 
 
 _CRLF = "\r\n"
@@ -170,6 +186,7 @@ def mime_bytes(email: OutgoingEmail, **letterhead: Unpack[Letterhead]) -> bytes:
         f"Message-ID: {message_id_for(email.delivery_key, domain=message_id_domain)}",
         "Auto-Submitted: auto-generated",
         f"{DELIVERY_KEY_HEADER}: {email.delivery_key}",
+        *(f"{name}: {value}" for name, value in unsubscribe_headers(email)),
         "MIME-Version: 1.0",
         body[0],
         f"Content-Language: {email.language.value}",

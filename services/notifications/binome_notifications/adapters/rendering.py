@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import jinja2
 
+from binome_notifications.adapters.action_links import SignedActionLinks
 from binome_notifications.adapters.messages import (
     CalendarAttachment,
     OutgoingEmail,
@@ -18,6 +19,7 @@ from binome_notifications.adapters.messages import (
 from binome_notifications.domain.calendar import render_ics
 from binome_notifications.domain.content import (
     HrFitAlertContent,
+    HrHelpAlertContent,
     HrStallAlertContent,
     MatchingSummaryContent,
     ProgressReportContent,
@@ -97,13 +99,17 @@ class NotificationRenderer:
         organizer_email: str,
         organizer_name: str = "Binôme",
         loader: jinja2.BaseLoader | None = None,
+        action_links: SignedActionLinks | None = None,
     ) -> None:
+        """Without ``action_links`` (no signing key: previews, some tests) messages carry
+        the plain links only."""
         parts = urlsplit(public_base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError("public_base_url must be an absolute http(s) URL")
         self._base_url = public_base_url.rstrip("/")
         self._organizer_email = organizer_email
         self._organizer_name = organizer_name
+        self._action_links = action_links
         self._environment = _template_environment(
             loader or jinja2.PackageLoader("binome_notifications", "templates")
         )
@@ -153,6 +159,9 @@ class NotificationRenderer:
             text=rendered.text,
             html=rendered.html,
             calendar=attachment,
+            unsubscribe_url=None
+            if self._action_links is None
+            else self._action_links.unsubscribe_url(notification),
         )
 
     def render_webhook(self, notification: Notification) -> OutgoingWebhook:
@@ -183,6 +192,13 @@ class NotificationRenderer:
             body=body.encode(),
         )
 
+    def _preferences_link(self, notification: Notification) -> str:
+        """The recipient's signed preferences page, else the platform's plain path."""
+        signed = None
+        if self._action_links is not None and notification.channel is Channel.EMAIL:
+            signed = self._action_links.preferences_url(notification)
+        return signed or self.link(PREFERENCES_PATH)
+
     def _context(self, notification: Notification) -> dict[str, Any]:
         return {
             "content": notification.content,
@@ -190,7 +206,8 @@ class NotificationRenderer:
             "time_zone": notification.recipient.time_zone,
             "recipient_name": notification.recipient.display_name,
             "link": self.link(notification.content.link_path),
-            "preferences_link": self.link(PREFERENCES_PATH),
+            "preferences_link": self._preferences_link(notification),
+            "actions": {} if self._action_links is None else self._action_links.urls(notification),
             "base_url": self._base_url,
             "Language": Language,
         }
@@ -219,6 +236,8 @@ def _webhook_facts(notification: Notification) -> dict[str, Any]:
                 "raised_by": content.side.value,
                 "session_number": content.session_number,
             }
+        case HrHelpAlertContent():
+            return {"raised_by": content.side.value, "pulse_number": content.pulse_number}
         case MatchingSummaryContent():
             return {
                 "pairs_formed": content.pairs,

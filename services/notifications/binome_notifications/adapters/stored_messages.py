@@ -36,6 +36,7 @@ def stored_message(message: OutgoingEmail | OutgoingWebhook) -> dict[str, Any]:
         "subject": message.subject,
         "text": message.text,
         "html": message.html,
+        "unsubscribe_url": message.unsubscribe_url,
         "calendar": None
         if calendar is None
         else {
@@ -66,6 +67,7 @@ def outgoing_from_stored(stored: dict[str, Any]) -> OutgoingEmail | OutgoingWebh
         subject=stored["subject"],
         text=stored["text"],
         html=stored["html"],
+        unsubscribe_url=stored.get("unsubscribe_url"),  # absent from messages stored before
         calendar=None
         if calendar is None
         else CalendarAttachment(

@@ -42,6 +42,19 @@ class CalendarInvite:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ActionLink:
+    """A one-click action the reader may take from the message (docs/actions.md): the
+    renderer signs it for the one recipient, for the ``owner`` service to perform."""
+
+    name: str
+    """How the template refers to it (``held``, ``missed``, ``feedback``)."""
+    owner: str
+    action: str
+    target: tuple[tuple[str, str | int], ...]
+    """What it is about, as (name, value) pairs: programme, pair, session number, side."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class IntroductionContent:
     """Who the other person is, why they were paired, what to do first."""
 
@@ -72,6 +85,8 @@ class SessionContent:
     cancellation_reason: LocalisedText | None
     link_path: str
     calendar: CalendarInvite | None
+    actions: tuple[ActionLink, ...] = ()
+    """"It took place" / "it did not" after the session (not on a cancellation)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -84,6 +99,8 @@ class FeedbackRequestContent:
     theme: LocalisedText
     held_at: datetime
     link_path: str
+    actions: tuple[ActionLink, ...] = ()
+    """The feedback form (rating, comment, "a good fit?" after the first session)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -212,6 +229,37 @@ class PairingCalledOffContent:
     link_path: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PulseCheckContent:
+    """A pulse check-in: is the pair on track? One link per answer.
+
+    ``link_path`` leads to the pair; ``on_track_path`` and ``need_help_path`` each answer the
+    round for the reader (an AnswerPulse with the reader as ``participant_id``)."""
+
+    recipient_name: str
+    partner_name: str
+    programme_name: str
+    pulse_number: int
+    link_path: str
+    on_track_path: str
+    need_help_path: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HrHelpAlertContent:
+    """A note to the programme's HR contact that a pair asked for help in a pulse check-in.
+
+    Which side asked is all it says about that person."""
+
+    recipient_name: str
+    programme_name: str
+    mentor_name: str
+    mentee_name: str
+    side: ParticipantRole
+    pulse_number: int
+    link_path: str
+
+
 NotificationContent = (
     IntroductionContent
     | SessionContent
@@ -224,4 +272,6 @@ NotificationContent = (
     | PairThanksContent
     | ConsentRequestContent
     | PairingCalledOffContent
+    | PulseCheckContent
+    | HrHelpAlertContent
 )

@@ -54,6 +54,8 @@ class NotificationKind(StrEnum):
     PAIR_THANKS = "pair_thanks"
     CONSENT_REQUEST = "consent_request"
     PAIRING_CALLED_OFF = "pairing_called_off"
+    PULSE_CHECK = "pulse_check"
+    HR_HELP_ALERT = "hr_help_alert"
 
 
 HR_KINDS: frozenset[NotificationKind] = frozenset(
@@ -62,6 +64,7 @@ HR_KINDS: frozenset[NotificationKind] = frozenset(
         NotificationKind.HR_FIT_ALERT,
         NotificationKind.MATCHING_SUMMARY,
         NotificationKind.PROGRESS_REPORT,
+        NotificationKind.HR_HELP_ALERT,
     }
 )
 """Kinds addressed to a programme's HR side, which webhook receivers may subscribe to."""

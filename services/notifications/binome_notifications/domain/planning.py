@@ -1,6 +1,7 @@
 """From a trigger to the notifications it causes: who is told what, when, in which language.
 
-Session messages are in :mod:`.session_messages`, the readers in :mod:`.recipients`.
+Session messages are in :mod:`.session_messages`, pulse check-ins in :mod:`.pulse_messages`,
+the readers in :mod:`.recipients`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from binome_notifications.domain.content import (
     StallNudgeContent,
 )
 from binome_notifications.domain.model import Notification, NotificationKind
+from binome_notifications.domain.pulse_messages import help_alerts, pulse_checks
 from binome_notifications.domain.recipients import PairSide, hr_pair_alert, path, to_hr, to_pair
 from binome_notifications.domain.session_messages import (
     feedback_requests,
@@ -32,8 +34,10 @@ from binome_notifications.domain.triggers import (
     PairConsentRequested,
     PairFitConcern,
     PairFormed,
+    PairNeedsHelp,
     PairStalled,
     ProgressReportDue,
+    PulseCheckRequested,
     SessionCancelled,
     SessionCompleted,
     SessionScheduled,
@@ -69,11 +73,24 @@ def plan_notifications(trigger: Trigger) -> list[Notification]:
             planned = _progress_reports(trigger)
         case PairCompleted():
             planned = _thanks(trigger)
-        case PairConsentRequested():
-            planned = consent_requests(trigger)
-        case PairCalledOff():
-            planned = pairing_called_off(trigger)
+        case _:
+            planned = _asking_the_pair(trigger)
     return list(planned)
+
+
+def _asking_the_pair(
+    trigger: PairConsentRequested | PairCalledOff | PulseCheckRequested | PairNeedsHelp,
+) -> Iterator[Notification]:
+    """The notifications of the triggers that ask the pair something (consent, pulse)."""
+    match trigger:
+        case PairConsentRequested():
+            return consent_requests(trigger)
+        case PairCalledOff():
+            return pairing_called_off(trigger)
+        case PulseCheckRequested():
+            return pulse_checks(trigger)
+        case PairNeedsHelp():
+            return help_alerts(trigger)
 
 
 def _introductions(trigger: PairFormed) -> Iterator[Notification]:

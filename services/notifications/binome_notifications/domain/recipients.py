@@ -20,6 +20,7 @@ from binome_notifications.domain.model import (
 from binome_notifications.domain.triggers import (
     MatchingCompleted,
     PairFitConcern,
+    PairNeedsHelp,
     PairStalled,
     PairTrigger,
     ProgressReportDue,
@@ -130,7 +131,7 @@ def hr_recipients(programme: Programme, kind: NotificationKind) -> Iterator[Reci
 
 
 def to_hr(
-    trigger: PairStalled | PairFitConcern | MatchingCompleted | ProgressReportDue,
+    trigger: PairStalled | PairFitConcern | PairNeedsHelp | MatchingCompleted | ProgressReportDue,
     *,
     kind: NotificationKind,
     subject_id: str,

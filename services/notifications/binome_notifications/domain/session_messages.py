@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from binome_notifications.domain.calendar import session_uid
 from binome_notifications.domain.content import (
+    ActionLink,
     Attendee,
     CalendarInvite,
     CalendarMethod,
@@ -22,7 +23,6 @@ from binome_notifications.domain.model import (
 )
 from binome_notifications.domain.recipients import (
     PairSide,
-    ReaderNames,
     notification_about,
     pair_sides,
     path,
@@ -34,6 +34,30 @@ from binome_notifications.domain.triggers import (
     SessionCompleted,
     SessionScheduled,
 )
+from binome_shared.contracts import action_names
+
+
+def _session_actions(
+    trigger: SessionScheduled | SessionCompleted, side: PairSide, *names: str
+) -> tuple[ActionLink, ...]:
+    """The one-click links of one reader about one session (none without its number)."""
+    if trigger.session_number is None:
+        return ()
+    target = (
+        ("programme_id", trigger.programme.programme_id),
+        ("pair_id", trigger.pair_id),
+        ("session_number", trigger.session_number),
+        ("side", side.role.value),
+    )
+    return tuple(
+        ActionLink(
+            name=name.removeprefix("session."),
+            owner=action_names.SESSIONS,
+            action=name,
+            target=target,
+        )
+        for name in names
+    )
 
 
 def _session_invite(
@@ -71,10 +95,10 @@ def _session_invite(
 
 
 def _scheduled_content(
-    trigger: SessionScheduled, names: ReaderNames, calendar: CalendarInvite | None
+    trigger: SessionScheduled, side: PairSide, calendar: CalendarInvite | None
 ) -> SessionContent:
     return SessionContent(
-        **names,
+        **side.names(trigger.programme),
         theme=trigger.theme,
         session_number=trigger.session_number,
         starts_at=trigger.starts_at,
@@ -84,6 +108,9 @@ def _scheduled_content(
         cancellation_reason=None,
         link_path=path("sessions", trigger.session_id),
         calendar=calendar,
+        actions=_session_actions(
+            trigger, side, action_names.SESSION_HELD, action_names.SESSION_MISSED
+        ),
     )
 
 
@@ -96,13 +123,12 @@ def session_scheduled(trigger: SessionScheduled) -> Iterator[Notification]:
     send_reminder = reminder_at > trigger.occurred_at
     for side in pair_sides(trigger):
         recipient = person_recipient(side.person, programme)
-        names = side.names(programme)
         invitation = notification_about(
             trigger,
             kind=NotificationKind.SESSION_INVITATION,
             recipient=recipient,
             subject_id=revision,
-            content=_scheduled_content(trigger, names, invite),
+            content=_scheduled_content(trigger, side, invite),
         )
         yield invitation
         if send_reminder:
@@ -111,7 +137,7 @@ def session_scheduled(trigger: SessionScheduled) -> Iterator[Notification]:
                 invitation,
                 kind=NotificationKind.SESSION_REMINDER,
                 send_at=reminder_at,
-                content=_scheduled_content(trigger, names, None),
+                content=_scheduled_content(trigger, side, None),
             )
 
 
@@ -147,6 +173,7 @@ def feedback_requests(trigger: SessionCompleted) -> Iterator[Notification]:
             theme=trigger.theme,
             held_at=trigger.held_at,
             link_path=path("sessions", trigger.session_id, "feedback"),
+            actions=_session_actions(trigger, side, action_names.SESSION_FEEDBACK),
         )
 
     yield from to_pair(

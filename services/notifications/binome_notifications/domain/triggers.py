@@ -75,6 +75,8 @@ class SessionCompleted(SessionTrigger):
 
     held_at: datetime
     """When the session took place, as ``SessionCompleted.held_at`` says."""
+    session_number: int | None = None
+    """Its position in the plan (the feedback link names it)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -93,6 +95,22 @@ class PairFitConcern(PairTrigger):
     side: ParticipantRole
     """The side that raised the concern."""
     session_number: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PulseCheckRequested(PairTrigger):
+    """A pulse round opened: each member is asked "on track / we need help"."""
+
+    pulse_number: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PairNeedsHelp(PairTrigger):
+    """A member answered "we need help" to a pulse round: HR is alerted, once per round."""
+
+    pulse_number: int
+    side: ParticipantRole
+    """The side that asked for help first this round."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -154,4 +172,6 @@ Trigger = (
     | PairCompleted
     | PairConsentRequested
     | PairCalledOff
+    | PulseCheckRequested
+    | PairNeedsHelp
 )

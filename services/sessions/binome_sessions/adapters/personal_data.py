@@ -1,6 +1,6 @@
 """What sessions holds on one person in one tenant, for the export (``GET /personal-data``,
 docs/privacy.md): the pairs they are followed in, those pairs' sessions (with their notes and
-place), the objectives of their side, and the feedback they gave.
+place), the objectives of their side, the feedback they gave and their pulse replies.
 
 The partner's objectives and feedback are the partner's, not the person's: they are left out.
 ``pairs`` is keyed by ``(tenant_id, pair_id)``: the query filters on the caller's tenant.
@@ -17,7 +17,7 @@ from binome_sessions.domain import PairTrack
 from binome_shared.contracts.sessions_messages import ParticipantRole
 from binome_shared.runtime.personal_data import Sections
 
-KINDS = ("pairs", "sessions", "objectives", "feedback")
+KINDS = ("pairs", "sessions", "objectives", "feedback", "pulse_replies")
 
 _PAIRS = """
 SELECT pair_id, programme_id, mentor_id, mentee_id, mentor_unit, mentee_unit, status,
@@ -54,6 +54,11 @@ async def personal_data(conn: asyncpg.Connection, tenant_id: str, participant_id
             {**about, **given.model_dump(mode="json")}
             for given in track.feedback
             if given.author is side
+        ]
+        sections["pulse_replies"] += [
+            {**about, "round": pulse.number, **reply.model_dump(mode="json")}
+            for pulse in track.pulses
+            if (reply := pulse.reply_of(side)) is not None
         ]
     return sections
 

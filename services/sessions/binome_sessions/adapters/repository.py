@@ -1,9 +1,9 @@
 """The sessions service's storage: programmes' plans and pairs' tracks, as named statements.
 
 A pair's track is stored whole as jsonb (``PairTrack.to_dict``) beside the columns the
-service queries by (status, stall due time, programme end), and a version for optimistic
-concurrency. Handlers lock the row they change (``FOR UPDATE``); the follow-up job skips rows
-a handler holds (``SKIP LOCKED``) and sees them on its next run.
+service queries by (status, stall due time, programme end, next pulse round), and a version
+for optimistic concurrency. Handlers lock the row they change (``FOR UPDATE``); the follow-up
+job skips rows a handler holds (``SKIP LOCKED``) and sees them on its next run.
 
 Rows are keyed by (tenant, id) (migration 0004): every statement a handler runs names the
 tenant, and the jobs, which go across tenants, read each row's tenant with it.
@@ -48,15 +48,15 @@ SELECT {_PAIR_COLUMNS} FROM pairs WHERE tenant_id = $1 AND pair_id = $2 FOR UPDA
 _ADD_PAIR = """
 INSERT INTO pairs (pair_id, tenant_id, programme_id, mentor_id, mentee_id, mentor_unit,
                    mentee_unit, formed_at, formed_by_event_id, status, state, version,
-                   stall_due_at, closes_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14, $15)
+                   stall_due_at, closes_at, updated_at, pulse_due_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14, $15, $16)
 ON CONFLICT (tenant_id, pair_id) DO NOTHING
 RETURNING true
 """
 _SAVE_PAIR = """
 UPDATE pairs
 SET state = $3::jsonb, version = $4, status = $5, stall_due_at = $6, closes_at = $7,
-    updated_at = $8
+    updated_at = $8, pulse_due_at = $10
 WHERE tenant_id = $1 AND pair_id = $2 AND version = $9
 RETURNING true
 """
@@ -76,7 +76,8 @@ ORDER BY pair_id FOR UPDATE
 """
 _DUE_FOR_FOLLOW_UP = f"""
 SELECT {_PAIR_COLUMNS} FROM pairs
-WHERE status = 'active' AND state IS NOT NULL AND (stall_due_at <= $1 OR closes_at <= $1)
+WHERE status = 'active' AND state IS NOT NULL
+  AND (stall_due_at <= $1 OR closes_at <= $1 OR pulse_due_at <= $1)
   AND ($3::text IS NULL OR (tenant_id, pair_id) > ($3::text, $4::text))
 ORDER BY tenant_id, pair_id
 LIMIT $2
@@ -144,6 +145,7 @@ class PostgresTracks:
                 track.stall_due_at(),
                 track.programme_closes_at(),
                 now,
+                track.next_pulse_due_at(),
             )
         )
 
@@ -159,6 +161,7 @@ class PostgresTracks:
             track.programme_closes_at(),
             now,
             record.version,
+            track.next_pulse_due_at(),
         )
         if not saved:
             raise ConcurrentUpdateError(f"pair {record.pair_id} changed since it was read")

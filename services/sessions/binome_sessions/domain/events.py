@@ -23,6 +23,7 @@ from binome_shared.contracts.sessions_messages import (
     FeedbackMoment,
     ObjectiveOutcome,
     ParticipantRole,
+    PulseAnswer,
 )
 
 
@@ -190,6 +191,32 @@ class PairCompleted(PairEvent):
     objectives_set: int
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PulseRequested(PairEvent):
+    """A pulse round opened: both members are asked whether the pair is on track."""
+
+    pulse_number: int
+    mentor_id: str
+    mentee_id: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PulseAnswered(PairEvent):
+    """A member answered a pulse round (or changed their answer)."""
+
+    pulse_number: int
+    side: ParticipantRole
+    answer: PulseAnswer
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PairNeedsHelp(PairEvent):
+    """The round's first "need help": HR is to be alerted, once per round."""
+
+    pulse_number: int
+    side: ParticipantRole
+
+
 SessionsDomainEvent = (
     PairPlanStarted
     | SessionScheduled
@@ -206,5 +233,8 @@ SessionsDomainEvent = (
     | PairStalled
     | PairResumed
     | PairCompleted
+    | PulseRequested
+    | PulseAnswered
+    | PairNeedsHelp
 )
 """Every event a :class:`~binome_sessions.domain.track.PairTrack` can record."""

@@ -16,6 +16,7 @@ from binome_shared.contracts.sessions_messages import (
     Attendance,
     FeedbackMoment,
     ParticipantRole,
+    PulseAnswer,
 )
 
 MIN_SESSION_MINUTES = 1
@@ -85,6 +86,34 @@ class Feedback(BaseModel):
     comment: str
     good_fit: bool | None
     given_at: AwareDatetime
+
+
+class PulseReply(BaseModel):
+    """One member's answer to a pulse round (their last one: a change replaces it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    side: ParticipantRole
+    answer: PulseAnswer
+    answered_at: AwareDatetime
+
+
+class PulseRound(BaseModel):
+    """One pulse check-in asked of both members; open until the next is asked or the pair ends."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    number: int
+    """The round's place in the programme's rhythm, from 1 (a late round keeps its number)."""
+    asked_at: AwareDatetime
+    closed_at: AwareDatetime | None = None
+    replies: list[PulseReply] = []
+    help_alerted: bool = False
+    """Whether HR was alerted for this round: a "need help" alerts once per round."""
+
+    def reply_of(self, side: ParticipantRole) -> PulseReply | None:
+        """This side's answer, if it answered."""
+        return next((reply for reply in self.replies if reply.side is side), None)
 
 
 def as_utc(moment: datetime, name: str) -> datetime:

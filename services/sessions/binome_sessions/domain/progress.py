@@ -26,6 +26,7 @@ from binome_shared.contracts.sessions_messages import (
     ParticipantRole,
     ProgressFigures,
     ProgressGrouping,
+    PulseAnswer,
     RatingFigure,
 )
 
@@ -209,7 +210,21 @@ def _figures(
         rating_from_mentors=_average_rating(
             tracks, ParticipantRole.MENTOR, hidden=hide_mentor_rating
         ),
+        **_pulse_figures(tracks),
     )
+
+
+def _pulse_figures(tracks: Sequence[PairTrack]) -> dict[str, int]:
+    """Pulse check-ins counted per member asked: each round asks both members of the pair,
+    and each member's last answer counts. Shown or hidden with their group, like every count."""
+    rounds = [pulse for track in tracks for pulse in track.pulses]
+    answers = [reply.answer for pulse in rounds for reply in pulse.replies]
+    return {
+        "pulses_asked": 2 * len(rounds),
+        "pulses_answered": len(answers),
+        "pulses_on_track": answers.count(PulseAnswer.ON_TRACK),
+        "pulses_need_help": answers.count(PulseAnswer.NEED_HELP),
+    }
 
 
 def _average_rating(

@@ -47,6 +47,10 @@ class RejectionCode(StrEnum):
     COMMENT_TOO_LONG = "comment_too_long"
     FIT_ANSWER_REQUIRED = "fit_answer_required"
     FIT_QUESTION_NOT_ASKED = "fit_question_not_asked"
+    # Pulse check-ins (issue #17): appended, so that other additions merge.
+    NOT_PAIR_MEMBER = "not_pair_member"
+    PULSE_NOT_ASKED = "pulse_not_asked"
+    PULSE_CLOSED = "pulse_closed"
 
 
 _REASONS: dict[RejectionCode, LocalisedText] = {
@@ -193,6 +197,23 @@ _REASONS: dict[RejectionCode, LocalisedText] = {
     RejectionCode.FIT_QUESTION_NOT_ASKED: LocalisedText(
         fr="La question « binôme bien assorti ? » ne se pose qu'après la première séance.",
         en="The 'is this pair a good fit?' question is only asked after the first session.",
+    ),
+    RejectionCode.NOT_PAIR_MEMBER: LocalisedText(
+        fr="Cette personne ne fait pas partie de ce binôme : seuls ses deux membres répondent.",
+        en="This person is not a member of this pair: only its two members may answer.",
+    ),
+    RejectionCode.PULSE_NOT_ASKED: LocalisedText(
+        fr="Ce baromètre n'a pas (encore) été demandé à ce binôme.",
+        en="This pulse check-in has not been asked of this pair (yet).",
+    ),
+    RejectionCode.PULSE_CLOSED: LocalisedText(
+        fr=(
+            "Ce baromètre est clos : un baromètre plus récent a été demandé, ou le parcours du "
+            "binôme est terminé."
+        ),
+        en=(
+            "This pulse check-in is closed: a later one was asked, or the pair's programme is over."
+        ),
     ),
 }
 

@@ -6,7 +6,8 @@ state and appends the events it caused to :attr:`PairTrack.events`. Nothing here
 
 :class:`PairTrack` is the one class callers use; its commands are written by concern, one
 module each: ``scheduling`` (appointments and attendance), ``objectives``, ``feedback`` and
-``pair_lifecycle`` (training, dissolution, stalls, the programme's end, erasure), over the
+``pair_lifecycle`` (training, dissolution, stalls, the programme's end, erasure) and ``pulse``
+(pulse check-ins), over the
 shared state and transitions of ``track_state``.
 """
 
@@ -21,13 +22,16 @@ from binome_sessions.domain.feedback import FeedbackCollection
 from binome_sessions.domain.objectives import ObjectiveTracking
 from binome_sessions.domain.pair_lifecycle import PairLifecycle
 from binome_sessions.domain.parts import Feedback, Objective, TrackedSession, as_utc
+from binome_sessions.domain.pulse import PulseCheckIns
 from binome_sessions.domain.scheduling import SessionScheduling
 from binome_shared.contracts.session_plan import SessionPlan
 
 __all__ = ["Feedback", "Objective", "PairTrack", "TrackedSession"]
 
 
-class PairTrack(SessionScheduling, ObjectiveTracking, FeedbackCollection, PairLifecycle):
+class PairTrack(
+    SessionScheduling, ObjectiveTracking, FeedbackCollection, PairLifecycle, PulseCheckIns
+):
     """A pair's programme: its déroulé, objectives, feedback and follow-up state.
 
     Serialisable with :meth:`to_dict` / :meth:`from_dict`; the pending :attr:`events` are not

@@ -16,7 +16,7 @@ from binome_sessions.domain.events import (
     SessionCancelled,
     SessionsDomainEvent,
 )
-from binome_sessions.domain.parts import Feedback, Objective, TrackedSession
+from binome_sessions.domain.parts import Feedback, Objective, PulseRound, TrackedSession
 from binome_sessions.domain.rejections import CommandRejectedError, RejectionCode
 from binome_sessions.domain.values import (
     ObjectiveStatus,
@@ -57,6 +57,8 @@ class TrackState(BaseModel):
     sessions: list[TrackedSession]
     objectives: list[Objective] = []
     feedback: list[Feedback] = []
+    pulses: list[PulseRound] = []
+    """Pulse rounds asked so far, oldest first (tracks stored before pulses have none)."""
     version: int = 0
     """Bumped by every change, for optimistic concurrency in storage."""
 
@@ -125,10 +127,14 @@ class TrackState(BaseModel):
         zone = ZoneInfo(self.plan.time_zone)
         return datetime.combine(self.plan.ends_on + timedelta(days=1), time.min, tzinfo=zone)
 
+    def started_at(self) -> datetime:
+        """When the pair could first meet: its formation, or its programme's first day."""
+        return max(self.formed_at, self.programme_opens_at())
+
     def last_activity_at(self) -> datetime:
         """When the pair last held a session, or when its programme could first start."""
         held = [session.held_at for session in self.sessions if session.held_at is not None]
-        return max(held, default=max(self.formed_at, self.programme_opens_at()))
+        return max(held, default=self.started_at())
 
     def stall_due_at(self) -> datetime | None:
         """When the pair will be stalled if nothing is held before; None if it cannot stall now."""

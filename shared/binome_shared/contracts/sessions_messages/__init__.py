@@ -12,10 +12,12 @@ this package names them all, as the one module it once was did.
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 from binome_shared.contracts.base import Event
 from binome_shared.contracts.participants import ParticipantRole
+from binome_shared.contracts.sessions_messages import commands as _commands
 from binome_shared.contracts.sessions_messages.commands import (
-    SESSION_COMMAND_TYPES,
     CancelSession,
     GiveFeedback,
     RecordMentorTraining,
@@ -23,7 +25,6 @@ from binome_shared.contracts.sessions_messages.commands import (
     ReportSessionMissed,
     RescheduleSession,
     ScheduleSession,
-    SessionCommand,
     SetObjective,
     SkipSession,
     UpdateObjectiveProgress,
@@ -51,6 +52,14 @@ from binome_shared.contracts.sessions_messages.progress import (
     ProgrammeProgressReported,
     ProgressFigures,
     RatingFigure,
+)
+from binome_shared.contracts.sessions_messages.pulse import (
+    AnswerPulse,
+    PairNeedsHelp,
+    PulseAnswer,
+    PulseAnswered,
+    PulseCheckRequested,
+    PulseNumber,
 )
 from binome_shared.contracts.sessions_messages.vocabulary import (
     Absence,
@@ -84,12 +93,26 @@ SESSIONS_EVENT_TYPES: tuple[type[Event], ...] = (
     PairResumed,
     PairCompleted,
     ProgrammeProgressReported,
+    # Pulse check-ins (issue #17): appended, so that other additions merge.
+    PulseCheckRequested,
+    PulseAnswered,
+    PairNeedsHelp,
 )
+
+SessionCommand: TypeAlias = _commands.SessionCommand | AnswerPulse
+"""Any command about one pair: its sessions, objectives, feedback, or a pulse answer."""
+
+SESSION_COMMAND_TYPES: tuple[type[SessionCommand], ...] = (
+    *_commands.SESSION_COMMAND_TYPES,
+    AnswerPulse,
+)
+"""Every command the sessions service takes on ``binome.sessions.commands``."""
 
 __all__ = [
     "SESSIONS_EVENT_TYPES",
     "SESSION_COMMAND_TYPES",
     "Absence",
+    "AnswerPulse",
     "Attendance",
     "CancelSession",
     "CancellationReason",
@@ -108,6 +131,7 @@ __all__ = [
     "ObjectiveTitle",
     "PairCompleted",
     "PairFitConcernRaised",
+    "PairNeedsHelp",
     "PairResumed",
     "PairStalled",
     "ParticipantRole",
@@ -115,6 +139,10 @@ __all__ = [
     "ProgrammeProgressReported",
     "ProgressFigures",
     "ProgressGrouping",
+    "PulseAnswer",
+    "PulseAnswered",
+    "PulseCheckRequested",
+    "PulseNumber",
     "RatingFigure",
     "RecordMentorTraining",
     "ReportSessionHeld",

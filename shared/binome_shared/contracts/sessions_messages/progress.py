@@ -46,6 +46,15 @@ class ProgressFigures(BaseModel):
     fit_concerns: Count
     rating_from_mentees: RatingFigure
     rating_from_mentors: RatingFigure
+    # Pulse check-ins (1.1): one per member asked in a round; null in reports made before.
+    pulses_asked: Count | None = Field(
+        default=None, description="Members asked in pulse rounds (two per pair and round)."
+    )
+    pulses_answered: Count | None = Field(
+        default=None, description="Of those, how many answered (their last answer counts)."
+    )
+    pulses_on_track: Count | None = Field(default=None, description="Answers 'on track'.")
+    pulses_need_help: Count | None = Field(default=None, description="Answers 'we need help'.")
 
 
 class GroupFigures(BaseModel):
@@ -64,10 +73,12 @@ class GroupFigures(BaseModel):
 class ProgrammeProgressReported(
     Event,
     type="binome.sessions.programme-progress-reported",
-    version=(1, 0),
+    version=(1, 1),
     topic=SESSIONS_EVENTS,
 ):
-    """A programme's progress for HR, by business unit, with small groups suppressed."""
+    """A programme's progress for HR, by business unit, with small groups suppressed.
+
+    1.1 added the pulse check-in figures (``pulses_*``) to each group's figures."""
 
     reported_at: Moment
     period_start: Moment | None = Field(

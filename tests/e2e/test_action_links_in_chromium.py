@@ -1,0 +1,171 @@
+"""A person acts from an e-mail, in headless Chromium, on the real stack: sessions and
+notifications as processes, real Kafka and PostgreSQL, the SMTP sink's ``.eml`` files. The
+"it took place" link of a real invitation, clicked, becomes SessionCompleted on Kafka; the
+feedback form of the feedback request that follows, filled and sent, becomes FeedbackGiven;
+a second click says "already recorded"; a tampered link shows the error page."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+
+from binome_devstack.notifications.smtp_sink import SmtpSink
+from binome_shared.contracts.sessions_messages import ScheduleSession
+from binome_shared.contracts.topics import SESSIONS_EVENTS
+from tests.integration.notifications.test_notifications_service_delivery import (
+    body_text,
+    publish,
+    read_mail,
+)
+from tests.support.action_links import ActionLinkIssuer
+from tests.support.chromium import BROWSER_ABSENT, HeadlessChromium, chromium_present
+from tests.support.platform import Kafka, ProvisionedDatabase, ServiceProcess, read_envelopes
+from tests.support.waiting import eventually
+from tests.unit.notifications import notifications_factories as make
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not chromium_present(), reason=BROWSER_ABSENT),
+]
+
+SLOT = make.NOW + timedelta(days=2)
+AFTER = SLOT + timedelta(hours=2)
+T = TypeVar("T")
+
+
+async def set_clock(service: ServiceProcess, moment: Any) -> None:
+    async with httpx.AsyncClient(timeout=10) as client:
+        answer = await client.post(f"{service.url}/admin/clock", json={"now": moment.isoformat()})
+    assert answer.status_code == 200, answer.text
+
+
+def laurents(sink: SmtpSink, subject: str) -> list[EmailMessage]:
+    """Laurent Girard's e-mails (the mentee, in English) whose subject says ``subject``."""
+    return [
+        message
+        for message in read_mail(sink)
+        if "laurent.girard" in str(message["To"]) and subject in str(message["Subject"])
+    ]
+
+
+async def count(sink: SmtpSink, subject: str) -> int:
+    return len(laurents(sink, subject))
+
+
+def link_after(label: str, message: EmailMessage) -> str:
+    found = re.search(re.escape(label) + r": (\S+)", body_text(message))
+    assert found is not None, f"no {label!r} link in {body_text(message)}"
+    return found.group(1)
+
+
+async def in_browser(call: Callable[..., T], *arguments: Any) -> T:
+    """A browser step off the event loop (the SMTP sink runs on it)."""
+    return await asyncio.to_thread(call, *arguments)
+
+
+def outcome(page: str) -> str:
+    found = re.search(r'data-outcome="([a-z_]+)"', page)
+    return found.group(1) if found else "(form)"
+
+
+async def started(
+    service_factory: Any, sink: SmtpSink, issuer: ActionLinkIssuer
+) -> tuple[ServiceProcess, ServiceProcess]:
+    sessions: ServiceProcess = service_factory(
+        "sessions", BINOME_CLOCK="simulated", **issuer.verifying_env()
+    )
+    await sessions.wait_ready()
+    notifications: ServiceProcess = service_factory(
+        "notifications",
+        BINOME_CLOCK="simulated",
+        BINOME_SMTP_HOST="127.0.0.1",
+        BINOME_SMTP_PORT=str(sink.port),
+        BINOME_SMTP_FROM="binome@binome.example.com",
+        BINOME_ACTION_LINK_BASE_URLS=json.dumps(
+            {"sessions": sessions.url, "notifications": "http://notifications.invalid"}
+        ),
+        **issuer.signing_env(),
+    )
+    await notifications.wait_ready()
+    for service in (sessions, notifications):
+        await set_clock(service, make.NOW)
+    return sessions, notifications
+
+
+async def test_a_person_reports_the_session_and_rates_it_from_the_e_mails(
+    database: ProvisionedDatabase,
+    kafka: Kafka,
+    service_factory: Any,
+    mail_sink: SmtpSink,
+    tmp_path: Path,
+) -> None:
+    sessions, notifications = await started(service_factory, mail_sink, ActionLinkIssuer())
+    formed = make.pair_formed().data.model_copy(update={"mentor_trained": True})
+    await publish(
+        kafka,
+        make.define_programme(),
+        *make.enrol_pair(),
+        make.envelope(formed, source="/binome/pairing"),
+    )
+    await eventually(
+        lambda: database.fetchval("sessions", "SELECT count(*) FROM pairs WHERE state IS NOT NULL"),
+        1,
+    )
+    await publish(
+        kafka,
+        make.envelope(
+            ScheduleSession(pair_id="pair-1", session_number=1, starts_at=SLOT),
+            source="/hr/test-platform",
+        ),
+    )
+    await eventually(lambda: count(mail_sink, "Session confirmed"), 1)
+    [invitation] = laurents(mail_sink, "Session confirmed")
+    took_place = link_after("It took place", invitation)
+    assert took_place.startswith(f"{sessions.url}/actions?token=")
+    await set_clock(sessions, AFTER)
+
+    with HeadlessChromium(tmp_path / "chromium") as browser:
+        page = await in_browser(browser.open, took_place)
+        assert '<html lang="en">' in page
+        assert "Do you confirm this session took place?" in page
+        done = await in_browser(browser.click, "button[type=submit]")
+        assert outcome(done) == "recorded", done
+
+        facts = await read_envelopes(kafka, SESSIONS_EVENTS, expect=3)
+        completed = [e for e in facts if type(e.data).__name__ == "SessionCompleted"]
+        assert [(e.data.pair_id, e.data.session_number) for e in completed] == [("pair-1", 1)]
+
+        second = await in_browser(browser.open, took_place)
+        assert outcome(second) == "already_recorded"
+        assert "Already recorded" in second
+
+        head, _, signature = took_place.rpartition(".")
+        tampered = await in_browser(browser.open, f"{head}.{signature[:-6]}AAAAAA")
+        assert outcome(tampered) == "invalid"
+        assert "Lien non valide" in tampered
+        assert "Invalid link" in tampered
+
+        # SessionCompleted made notifications ask for feedback: the form, filled and sent.
+        await set_clock(notifications, AFTER)
+        await eventually(lambda: count(mail_sink, "How did your session"), 1)
+        [request] = laurents(mail_sink, "How did your session")
+        form = await in_browser(browser.open, link_after("Give your feedback", request))
+        assert "Is this pair a good fit for you?" in form  # after the first session
+        await in_browser(browser.check, 'input[name="rating"][value="4"]')
+        await in_browser(browser.check, 'input[name="good_fit"][value="yes"]')
+        sent = await in_browser(browser.click, "button[type=submit]")
+        assert outcome(sent) == "recorded", sent
+
+    facts = await read_envelopes(kafka, SESSIONS_EVENTS, expect=4)
+    given = [e.data for e in facts if type(e.data).__name__ == "FeedbackGiven"]
+    assert [(f.rating, f.side.value, f.session_number) for f in given] == [(4, "mentee", 1)]
+    assert len([e for e in facts if type(e.data).__name__ == "SessionCompleted"]) == 1
