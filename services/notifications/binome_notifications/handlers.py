@@ -70,7 +70,7 @@ from binome_shared.contracts.sessions_messages import (
     SessionRescheduled,
     SessionScheduled,
 )
-from binome_shared.messaging.erasure_proof import prove_erasure
+from binome_shared.messaging.erasure_proof import complete_erasure
 from binome_shared.messaging.errors import AwaitingPrerequisiteError, RejectedError
 from binome_shared.messaging.routes import Routes, RouteTable, UnitOfWork
 
@@ -234,7 +234,7 @@ class MessageHandlers:
         directory = self._directory(uow.conn)
         if not await directory.record_erasure(tenant_id, participant_id, at=uow.now):
             logger.info("participant already erased in the tenant: nothing to do")
-            await prove_erasure(uow, envelope, ErasingService.NOTIFICATIONS)
+            await complete_erasure(uow, envelope, ErasingService.NOTIFICATIONS)
             return
         erased = await directory.erase_person(tenant_id=tenant_id, participant_id=participant_id)
         ledger = self._deliveries(uow.conn)
@@ -256,7 +256,7 @@ class MessageHandlers:
             ErasedKind.DELIVERIES: forgotten,
             ErasedKind.DELIVERIES_WITHDRAWN: withdrawn,
         }
-        await prove_erasure(uow, envelope, ErasingService.NOTIFICATIONS, erased=proof)
+        await complete_erasure(uow, envelope, ErasingService.NOTIFICATIONS, erased=proof)
 
     # --- pairing events ------------------------------------------------------------------
 

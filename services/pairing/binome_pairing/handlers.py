@@ -51,7 +51,7 @@ from binome_shared.contracts.imposed_pairs import ImposePairs
 from binome_shared.contracts.pairing_events import DissolutionReason, PairDissolved, PairRejected
 from binome_shared.contracts.participants import ParticipantProfile
 from binome_shared.contracts.privacy_events import ErasingService
-from binome_shared.messaging.erasure_proof import prove_erasure
+from binome_shared.messaging.erasure_proof import complete_erasure
 from binome_shared.messaging.errors import RejectedError
 from binome_shared.messaging.routes import Route, Routes, RouteTable, UnitOfWork
 from binome_shared.messaging.scheduler import Job
@@ -213,7 +213,7 @@ class MessageHandlers:
         tenant_id, participant_id = envelope.tenant_id, envelope.data.participant_id
         if not await pairing.record_erasure(tenant_id, participant_id, at=uow.now):
             logger.info("participant already erased in the tenant: nothing to do")
-            await prove_erasure(uow, envelope, ErasingService.PAIRING)
+            await complete_erasure(uow, envelope, ErasingService.PAIRING)
             return
         programmes = await pairing.programmes_holding(tenant_id, participant_id)
         held = await erasure_census(pairing, tenant_id, programmes, participant_id)
@@ -224,7 +224,7 @@ class MessageHandlers:
             await self._leave(pairing, in_programme, uow, DissolutionReason.ERASED, detail="")
             await pairing.erase_participant(tenant_id, programme_id, participant_id, at=uow.now)
             await self._repair(pairing, in_programme, uow)
-        await prove_erasure(uow, envelope, ErasingService.PAIRING, erased=held)
+        await complete_erasure(uow, envelope, ErasingService.PAIRING, erased=held)
 
     async def request_matching(self, envelope: Envelope[RequestMatching], uow: UnitOfWork) -> None:
         """Solve a round for the programme (or preview it: same computation, nothing kept)."""

@@ -38,7 +38,7 @@ from binome_shared.contracts.sessions_messages import (
     AnswerPulse,
     SessionCommand,
 )
-from binome_shared.messaging.erasure_proof import prove_erasure
+from binome_shared.messaging.erasure_proof import complete_erasure
 from binome_shared.messaging.routes import Routes, RouteTable, UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -171,7 +171,7 @@ class MessageHandlers:
         tenant_id, participant_id = envelope.tenant_id, envelope.data.participant_id
         if not await tracks.record_erasure(tenant_id, participant_id, at=uow.now):
             logger.info("participant already erased in the tenant: nothing to do")
-            await prove_erasure(uow, envelope, ErasingService.SESSIONS)
+            await complete_erasure(uow, envelope, ErasingService.SESSIONS)
             return
         erased = 0
         pairs = await tracks.pairs_of_person(tenant_id, participant_id)
@@ -183,7 +183,7 @@ class MessageHandlers:
             await tracks.save(record, record.track, now=uow.now)
             erased += 1
         logger.info("erasure applied to %d pair(s)", erased)
-        await prove_erasure(uow, envelope, ErasingService.SESSIONS, erased=held)
+        await complete_erasure(uow, envelope, ErasingService.SESSIONS, erased=held)
 
     async def on_pair_command(self, envelope: Envelope[SessionCommand], uow: UnitOfWork) -> None:
         """Apply a session, objective or feedback command to its pair's track.

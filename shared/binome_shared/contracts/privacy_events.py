@@ -60,6 +60,9 @@ class ErasedKind(StrEnum):
     DELIVERIES_WITHDRAWN = "deliveries_withdrawn"
     """notifications: a delivery not sent yet to someone else that named the person,
     withdrawn."""
+    MESSAGE_COPIES = "message_copies"
+    """every service: a copy of a message naming the person that the outbox kept after
+    relaying it (or set aside), deleted."""
 
 
 class ErasureCompleted(
