@@ -258,7 +258,8 @@ async def test_each_erasure_is_proven_once_by_each_service_and_a_repeat_changes_
     assert [proof.service for proof in first] == services
     assert {(proof.participant_id, proof.already_erased) for proof in first} == {(mentee, False)}
     counts = {str(proof.service): proof.erased for proof in first}
-    assert counts["pairing"] == {"enrolments": 1, "pairs_ended": 1}
+    # The relayed PairFormed names her: its outbox copy is forgotten (message_copies).
+    assert counts["pairing"] == {"enrolments": 1, "pairs_ended": 1, "message_copies": 1}
     assert counts["sessions"] == {
         "pair_tracks": 1,
         "session_texts": 1,
@@ -267,6 +268,8 @@ async def test_each_erasure_is_proven_once_by_each_service_and_a_repeat_changes_
     }
     assert counts["notifications"]["addresses"] == 1
     assert counts["notifications"]["deliveries"] >= 1
+    # Its NotificationSent events name her; those relayed by then are forgotten.
+    assert counts["notifications"]["message_copies"] >= 1
     erased_at = {proof.service: proof.erased_at for proof in first}
 
     again = await erase(kafka, mentee, proofs_so_far=3)
