@@ -15,7 +15,9 @@ from datetime import timedelta
 from binome_shared.contracts.base import Message
 from binome_shared.contracts.hr_commands import (
     HR_COMMAND_TYPES,
+    AcceptPair,
     ApprovePair,
+    DeclinePair,
     DissolvePair,
     EraseParticipant,
     RecordReportingLines,
@@ -23,6 +25,7 @@ from binome_shared.contracts.hr_commands import (
     UpdateParticipant,
     WithdrawParticipant,
 )
+from binome_shared.contracts.imposed_pairs import ImposedPair, ImposePairs, PairOverride
 from binome_shared.contracts.participants import ReportingLine
 from binome_shared.contracts.sessions_messages import (
     SESSION_COMMAND_TYPES,
@@ -105,7 +108,22 @@ def _hr_bases() -> dict[str, Base]:
         "DissolvePair": lambda s: _either(
             s, "h-dissolve", DissolvePair(pair_id=_pair(s), reason="Mutation")
         ),
+        # A preview, so that an accepted imposition leaves the stage's pairs as they are.
+        "ImposePairs": lambda s: _either(s, "h-impose", _imposition(_pair(s))),
+        # The stage's pairs await no consent: refused as pair_not_awaiting_consent at best.
+        "AcceptPair": lambda s: _either(
+            s, "h-accept", AcceptPair(pair_id=(pair := _pair(s)), participant_id=mentee_of(pair))
+        ),
+        "DeclinePair": lambda s: _either(
+            s, "h-decline", DeclinePair(pair_id=(pair := _pair(s)), participant_id=mentor_of(pair))
+        ),
     }
+
+
+def _imposition(pair: str) -> ImposePairs:
+    override = PairOverride(reason="Choix du comité exécutif")
+    imposed = ImposedPair(mentor_id=mentor_of(pair), mentee_id=mentee_of(pair), override=override)
+    return ImposePairs(round_id="imposition-hostile", pairs=[imposed], preview=True)
 
 
 def _session_bases() -> dict[str, Base]:
