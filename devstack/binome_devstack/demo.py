@@ -34,6 +34,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from binome_devstack.demo_check import deliveries_not_sent
 from binome_devstack.demo_cohort import (
     DEFAULT_SIZE,
@@ -45,6 +47,7 @@ from binome_devstack.demo_cohort import (
     first_monday_after,
     programme_definition,
 )
+from binome_devstack.demo_links import FoundLink, LinkClicker
 from binome_devstack.demo_platform import (
     CALENDAR_SOURCE,
     DEFAULT_PORTS,
@@ -73,15 +76,29 @@ from binome_integrations.language import default_language, localised
 from binome_integrations.participants_csv import parse_participants_csv
 from binome_integrations.report.html import render_html
 from binome_integrations.report.terminal import render_terminal
+from binome_shared.contracts.action_names import (
+    PAIR_ACCEPT,
+    PULSE_NEED_HELP,
+    PULSE_ON_TRACK,
+)
 from binome_shared.contracts.base import Envelope, Message
 from binome_shared.contracts.hr_commands import (
+    AcceptPair,
     ApprovePair,
     MatchingScope,
     RecordReportingLines,
     RejectPair,
     RequestMatching,
 )
-from binome_shared.contracts.pairing_events import MatchingCompleted, PairFormed, PairProposed
+from binome_shared.contracts.pairing_events import (
+    CallOffReason,
+    MatchingCompleted,
+    PairAccepted,
+    PairCalledOff,
+    PairConsentRequested,
+    PairFormed,
+    PairProposed,
+)
 from binome_shared.contracts.topics import ALL_TOPICS, PAIRING_EVENTS
 from binome_shared.contracts.values import Language, LocalisedText
 from binome_shared.db.provision import SERVICES
@@ -141,6 +158,12 @@ _TEXTS: dict[str, LocalisedText] = {
         en="HR: {approved} proposals approved, {rejected} rejected.",
     ),
     "formed": LocalisedText(fr="{count} binômes formés.", en="{count} pairs formed."),
+    "consent": LocalisedText(
+        fr="Accord des participants demandé pour {asked} binômes : {clicked} acceptations par "
+        "le lien de l'e-mail, {platform} par la plateforme RH.",
+        en="Participants asked to accept {asked} pairs: {clicked} accepted through the e-mail's "
+        "link, {platform} through the HR platform.",
+    ),
     "playing": LocalisedText(
         fr="Six mois de programme, une semaine à la fois :",
         en="Six months of programme, one week at a time:",
@@ -170,6 +193,12 @@ _TEXTS: dict[str, LocalisedText] = {
         fr="Import RH : {rows} lignes, {refused} refusées · propositions refusées par les RH : "
         "{rejected}",
         en="HR import: {rows} rows, {refused} refused · proposals rejected by HR: {rejected}",
+    ),
+    "links": LocalisedText(
+        fr="Liens des e-mails : {clicks} clics enregistrés · accord demandé pour {asked} "
+        "binômes, {accepted} acceptations, {declined} refus · {pulse} réponses aux baromètres",
+        en="E-mail links: {clicks} clicks recorded · consent asked for {asked} pairs, "
+        "{accepted} acceptances, {declined} declines · {pulse} pulse answers",
     ),
     "not_sent": LocalisedText(
         fr="Notifications non envoyées (par statut) : {detail}",
@@ -271,6 +300,8 @@ class DemoPlay:
         self._sender = CommandSender(run)
         self._pairing_events = EventReader(run, PAIRING_EVENTS)
         self._probe = PlatformProbe(run)
+        self._clicker = LinkClicker(options.places.mail_dir)
+        self._http = httpx.AsyncClient(timeout=30)
         self._now = datetime.now(UTC)
 
     def _say(self, key: str, **values: Any) -> None:
@@ -321,6 +352,7 @@ class DemoPlay:
                     "deliveries_not_sent": await deliveries_not_sent(
                         self._run.admin_dsn, self.programme_id
                     ),
+                    **self._link_figures(),
                 }
             )
             return summary.model_copy(update={"figures": figures})
@@ -328,9 +360,96 @@ class DemoPlay:
             await self._probe.stop()
             await self._pairing_events.stop()
             await self._sender.stop()
+            await self._http.aclose()
 
     async def _send(self, envelopes: Sequence[Envelope[Any]]) -> None:
         await self._sender.send(envelopes)
+
+    def _link_figures(self) -> dict[str, Any]:
+        """Consent as pairing published it, and what the clicks on e-mail links did."""
+        events = [envelope.data for envelope in self._pairing_events.envelopes]
+        recorded = self._clicker.recorded
+        return {
+            "consent_pairs_asked": sum(isinstance(e, PairConsentRequested) for e in events),
+            "consent_accepted": sum(isinstance(e, PairAccepted) for e in events),
+            "consent_declined": sum(
+                isinstance(e, PairCalledOff) and e.reason is CallOffReason.DECLINED for e in events
+            ),
+            "pulse_answers": recorded[PULSE_ON_TRACK] + recorded[PULSE_NEED_HELP],
+            "link_clicks_recorded": sum(recorded.values()),
+            "link_clicks_by_outcome": dict(self._clicker.outcomes),
+        }
+
+    async def _answer_consent(self, expected: int) -> None:
+        """Each member is asked to accept their pair by e-mail: two pairs in three answer by
+        clicking "accept" in that e-mail (the page's form, as a browser sends it), the others
+        through the HR platform (AcceptPair), the same command either way."""
+
+        def all_asked(envelopes: list[Envelope[Message]]) -> bool:
+            asked = sum(isinstance(envelope.data, PairConsentRequested) for envelope in envelopes)
+            return asked >= expected
+
+        await self._pairing_events.wait_for(all_asked, limit_seconds=600, what="consent requests")
+        asked = [
+            envelope.data
+            for envelope in self._pairing_events.envelopes
+            if isinstance(envelope.data, PairConsentRequested)
+        ]
+        links = await self._links(PAIR_ACCEPT, count=2 * len(asked))
+        by_pair: dict[str, list[FoundLink]] = {}
+        for link in links:
+            by_pair.setdefault(str(link.target("pair_id")), []).append(link)
+        platform: list[Envelope[Any]] = []
+        for index, request in enumerate(sorted(asked, key=lambda request: request.pair_id)):
+            if index % 3 == 2:
+                platform += [
+                    _hr(
+                        AcceptPair(pair_id=request.pair_id, participant_id=side.participant_id),
+                        programme_id=self.programme_id,
+                        now=self._now,
+                    )
+                    for side in (request.mentor, request.mentee)
+                ]
+                continue
+            for link in by_pair.get(request.pair_id, []):
+                await self._clicker.click(self._http, link)
+        await self._send(platform)
+        self._say(
+            "consent",
+            asked=_number(len(asked), self._language),
+            clicked=_number(self._clicker.recorded[PAIR_ACCEPT], self._language),
+            platform=_number(len(platform), self._language),
+        )
+
+    async def _links(self, *actions: str, count: int) -> list[FoundLink]:
+        """The next ``count`` links doing one of ``actions`` in the sink's e-mails (they
+        arrive as notifications sends them)."""
+        found: list[FoundLink] = []
+        deadline = time.monotonic() + 300
+        while len(found) < count:
+            found += self._clicker.take(*actions)
+            if time.monotonic() > deadline:
+                raise DemoError(f"{len(found)} of {count} {'/'.join(actions)} links in the e-mails")
+            await asyncio.sleep(0.2)
+        return found
+
+    async def _answer_pulses(self) -> int:
+        """The pulse e-mails of the week: most people click "on track" in theirs; the first
+        of each round clicks "we need help" (HR is alerted); every third says nothing."""
+        links = self._clicker.take(PULSE_ON_TRACK, PULSE_NEED_HELP)
+        asked: dict[tuple[str, str, int], dict[str, FoundLink]] = {}
+        for link in links:
+            key = (str(link.target("pair_id")), link.subject, int(link.target("pulse_number") or 0))
+            asked.setdefault(key, {})[link.action] = link
+        clicked = 0
+        for index, key in enumerate(sorted(asked)):
+            if index % 3 == 2:
+                continue
+            answer = PULSE_NEED_HELP if index == 0 else PULSE_ON_TRACK
+            if answer in asked[key]:
+                await self._clicker.click(self._http, asked[key][answer])
+                clicked += 1
+        return clicked
 
     async def _setup(
         self,
@@ -480,6 +599,7 @@ class DemoPlay:
             rejected=len(rejected),
         )
         expected = len(approved) + len(second)
+        await self._answer_consent(expected)
 
         def all_formed(envelopes: list[Envelope[Message]]) -> bool:
             return sum(isinstance(envelope.data, PairFormed) for envelope in envelopes) >= expected
@@ -521,6 +641,8 @@ class DemoPlay:
             )
             commands_sent += len(commands)
             await self._probe.settle(tick)
+            if await self._answer_pulses():
+                await self._probe.settle(tick)
             bar.show(
                 week,
                 f"{_text(self._language, 'week')} {week} · {tick:%d/%m/%Y} · "
@@ -560,6 +682,16 @@ def summary_text(summary: DemoSummary, language: Language) -> str:
                 "count": figures.fit_concerns,
                 "met": figures.objectives_met,
                 "set": figures.objectives_set,
+            },
+        ),
+        (
+            "links",
+            {
+                "clicks": figures.link_clicks_recorded,
+                "asked": figures.consent_pairs_asked,
+                "accepted": figures.consent_accepted,
+                "declined": figures.consent_declined,
+                "pulse": figures.pulse_answers,
             },
         ),
         (
