@@ -83,6 +83,29 @@ def outcome(page: str) -> str:
     return found.group(1) if found else "(form)"
 
 
+async def sending(
+    service_factory: Any,
+    sink: SmtpSink,
+    issuer: ActionLinkIssuer,
+    performers: dict[str, str],
+    **env: str,
+) -> ServiceProcess:
+    """Notifications, ready, e-mailing to ``sink`` with links signed for ``performers``."""
+    notifications: ServiceProcess = service_factory(
+        "notifications",
+        BINOME_SMTP_HOST="127.0.0.1",
+        BINOME_SMTP_PORT=str(sink.port),
+        BINOME_SMTP_FROM="binome@binome.example.com",
+        BINOME_ACTION_LINK_BASE_URLS=json.dumps(
+            {**performers, "notifications": "http://notifications.invalid"}
+        ),
+        **issuer.signing_env(),
+        **env,
+    )
+    await notifications.wait_ready()
+    return notifications
+
+
 async def started(
     service_factory: Any, sink: SmtpSink, issuer: ActionLinkIssuer
 ) -> tuple[ServiceProcess, ServiceProcess]:
@@ -90,18 +113,9 @@ async def started(
         "sessions", BINOME_CLOCK="simulated", **issuer.verifying_env()
     )
     await sessions.wait_ready()
-    notifications: ServiceProcess = service_factory(
-        "notifications",
-        BINOME_CLOCK="simulated",
-        BINOME_SMTP_HOST="127.0.0.1",
-        BINOME_SMTP_PORT=str(sink.port),
-        BINOME_SMTP_FROM="binome@binome.example.com",
-        BINOME_ACTION_LINK_BASE_URLS=json.dumps(
-            {"sessions": sessions.url, "notifications": "http://notifications.invalid"}
-        ),
-        **issuer.signing_env(),
+    notifications = await sending(
+        service_factory, sink, issuer, {"sessions": sessions.url}, BINOME_CLOCK="simulated"
     )
-    await notifications.wait_ready()
     for service in (sessions, notifications):
         await set_clock(service, make.NOW)
     return sessions, notifications
@@ -187,17 +201,7 @@ async def test_a_person_accepts_a_proposed_pair_from_the_consent_e_mail(
     issuer = ActionLinkIssuer()
     pairing: ServiceProcess = service_factory("pairing", **issuer.verifying_env())
     await pairing.wait_ready()
-    notifications: ServiceProcess = service_factory(
-        "notifications",
-        BINOME_SMTP_HOST="127.0.0.1",
-        BINOME_SMTP_PORT=str(mail_sink.port),
-        BINOME_SMTP_FROM="binome@binome.example.com",
-        BINOME_ACTION_LINK_BASE_URLS=json.dumps(
-            {"pairing": pairing.url, "notifications": "http://notifications.invalid"}
-        ),
-        **issuer.signing_env(),
-    )
-    await notifications.wait_ready()
+    await sending(service_factory, mail_sink, issuer, {"pairing": pairing.url})
     people = [
         mentor("M1", full_name="Inès Martin", skills=[skill("data", 5)]),
         mentee(

@@ -6,7 +6,6 @@ another person's link, a round not asked and an expired link are refused clearly
 from __future__ import annotations
 
 import html
-import re
 from datetime import timedelta
 from typing import Any
 
@@ -15,7 +14,7 @@ import pytest
 
 from binome_shared.contracts.sessions_messages import PairNeedsHelp, PulseAnswer, PulseAnswered
 from binome_shared.contracts.topics import SESSIONS_EVENTS
-from tests.integration.sessions.test_sessions_action_links import USED, started
+from tests.integration.sessions.test_sessions_action_links import USED, outcome, started
 from tests.integration.sessions.test_sessions_pulse import FIRST_ROUND, PLAN, ROUNDS_ASKED
 from tests.integration.sessions.test_sessions_service_flow import (
     FORMED_AT,
@@ -30,11 +29,6 @@ from tests.support.platform import Kafka, ProvisionedDatabase, read_envelopes
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
-
-
-def outcome(page: httpx.Response) -> str:
-    found = re.search(r'data-outcome="([a-z_]+)"', page.text)
-    return found.group(1) if found else "(form)"
 
 
 def pulse_link(
