@@ -34,8 +34,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from binome_devstack.demo_check import deliveries_not_sent
 from binome_devstack.demo_cohort import (
     DEFAULT_SIZE,
@@ -47,7 +45,7 @@ from binome_devstack.demo_cohort import (
     first_monday_after,
     programme_definition,
 )
-from binome_devstack.demo_links import FoundLink, LinkClicker
+from binome_devstack.demo_links import EmailReaders
 from binome_devstack.demo_platform import (
     CALENDAR_SOURCE,
     DEFAULT_PORTS,
@@ -78,12 +76,9 @@ from binome_integrations.report.html import render_html
 from binome_integrations.report.terminal import render_terminal
 from binome_shared.contracts.action_names import (
     PAIR_ACCEPT,
-    PULSE_NEED_HELP,
-    PULSE_ON_TRACK,
 )
 from binome_shared.contracts.base import Envelope, Message
 from binome_shared.contracts.hr_commands import (
-    AcceptPair,
     ApprovePair,
     MatchingScope,
     RecordReportingLines,
@@ -91,10 +86,7 @@ from binome_shared.contracts.hr_commands import (
     RequestMatching,
 )
 from binome_shared.contracts.pairing_events import (
-    CallOffReason,
     MatchingCompleted,
-    PairAccepted,
-    PairCalledOff,
     PairConsentRequested,
     PairFormed,
     PairProposed,
@@ -300,8 +292,7 @@ class DemoPlay:
         self._sender = CommandSender(run)
         self._pairing_events = EventReader(run, PAIRING_EVENTS)
         self._probe = PlatformProbe(run)
-        self._clicker = LinkClicker(options.places.mail_dir)
-        self._http = httpx.AsyncClient(timeout=30)
+        self._readers = EmailReaders(options.places.mail_dir)
         self._now = datetime.now(UTC)
 
     def _say(self, key: str, **values: Any) -> None:
@@ -352,7 +343,9 @@ class DemoPlay:
                     "deliveries_not_sent": await deliveries_not_sent(
                         self._run.admin_dsn, self.programme_id
                     ),
-                    **self._link_figures(),
+                    **self._readers.figures(
+                        [envelope.data for envelope in self._pairing_events.envelopes]
+                    ),
                 }
             )
             return summary.model_copy(update={"figures": figures})
@@ -360,30 +353,14 @@ class DemoPlay:
             await self._probe.stop()
             await self._pairing_events.stop()
             await self._sender.stop()
-            await self._http.aclose()
+            await self._readers.aclose()
 
     async def _send(self, envelopes: Sequence[Envelope[Any]]) -> None:
         await self._sender.send(envelopes)
 
-    def _link_figures(self) -> dict[str, Any]:
-        """Consent as pairing published it, and what the clicks on e-mail links did."""
-        events = [envelope.data for envelope in self._pairing_events.envelopes]
-        recorded = self._clicker.recorded
-        return {
-            "consent_pairs_asked": sum(isinstance(e, PairConsentRequested) for e in events),
-            "consent_accepted": sum(isinstance(e, PairAccepted) for e in events),
-            "consent_declined": sum(
-                isinstance(e, PairCalledOff) and e.reason is CallOffReason.DECLINED for e in events
-            ),
-            "pulse_answers": recorded[PULSE_ON_TRACK] + recorded[PULSE_NEED_HELP],
-            "link_clicks_recorded": sum(recorded.values()),
-            "link_clicks_by_outcome": dict(self._clicker.outcomes),
-        }
-
     async def _answer_consent(self, expected: int) -> None:
-        """Each member is asked to accept their pair by e-mail: two pairs in three answer by
-        clicking "accept" in that e-mail (the page's form, as a browser sends it), the others
-        through the HR platform (AcceptPair), the same command either way."""
+        """Each member is asked by e-mail to accept their pair: two pairs in three answer by
+        the e-mail's link, the others through the HR platform (the same command)."""
 
         def all_asked(envelopes: list[Envelope[Message]]) -> bool:
             asked = sum(isinstance(envelope.data, PairConsentRequested) for envelope in envelopes)
@@ -395,61 +372,16 @@ class DemoPlay:
             for envelope in self._pairing_events.envelopes
             if isinstance(envelope.data, PairConsentRequested)
         ]
-        links = await self._links(PAIR_ACCEPT, count=2 * len(asked))
-        by_pair: dict[str, list[FoundLink]] = {}
-        for link in links:
-            by_pair.setdefault(str(link.target("pair_id")), []).append(link)
-        platform: list[Envelope[Any]] = []
-        for index, request in enumerate(sorted(asked, key=lambda request: request.pair_id)):
-            if index % 3 == 2:
-                platform += [
-                    _hr(
-                        AcceptPair(pair_id=request.pair_id, participant_id=side.participant_id),
-                        programme_id=self.programme_id,
-                        now=self._now,
-                    )
-                    for side in (request.mentor, request.mentee)
-                ]
-                continue
-            for link in by_pair.get(request.pair_id, []):
-                await self._clicker.click(self._http, link)
-        await self._send(platform)
+        by_platform = await self._readers.answer_consent(asked)
+        await self._send(
+            [_hr(command, programme_id=self.programme_id, now=self._now) for command in by_platform]
+        )
         self._say(
             "consent",
             asked=_number(len(asked), self._language),
-            clicked=_number(self._clicker.recorded[PAIR_ACCEPT], self._language),
-            platform=_number(len(platform), self._language),
+            clicked=_number(self._readers.clicker.recorded[PAIR_ACCEPT], self._language),
+            platform=_number(len(by_platform), self._language),
         )
-
-    async def _links(self, *actions: str, count: int) -> list[FoundLink]:
-        """The next ``count`` links doing one of ``actions`` in the sink's e-mails (they
-        arrive as notifications sends them)."""
-        found: list[FoundLink] = []
-        deadline = time.monotonic() + 300
-        while len(found) < count:
-            found += self._clicker.take(*actions)
-            if time.monotonic() > deadline:
-                raise DemoError(f"{len(found)} of {count} {'/'.join(actions)} links in the e-mails")
-            await asyncio.sleep(0.2)
-        return found
-
-    async def _answer_pulses(self) -> int:
-        """The pulse e-mails of the week: most people click "on track" in theirs; the first
-        of each round clicks "we need help" (HR is alerted); every third says nothing."""
-        links = self._clicker.take(PULSE_ON_TRACK, PULSE_NEED_HELP)
-        asked: dict[tuple[str, str, int], dict[str, FoundLink]] = {}
-        for link in links:
-            key = (str(link.target("pair_id")), link.subject, int(link.target("pulse_number") or 0))
-            asked.setdefault(key, {})[link.action] = link
-        clicked = 0
-        for index, key in enumerate(sorted(asked)):
-            if index % 3 == 2:
-                continue
-            answer = PULSE_NEED_HELP if index == 0 else PULSE_ON_TRACK
-            if answer in asked[key]:
-                await self._clicker.click(self._http, asked[key][answer])
-                clicked += 1
-        return clicked
 
     async def _setup(
         self,
@@ -641,7 +573,7 @@ class DemoPlay:
             )
             commands_sent += len(commands)
             await self._probe.settle(tick)
-            if await self._answer_pulses():
+            if await self._readers.answer_pulses():
                 await self._probe.settle(tick)
             bar.show(
                 week,

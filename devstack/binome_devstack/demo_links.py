@@ -10,11 +10,14 @@ counted.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
 import re
+import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -24,6 +27,17 @@ from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+
+from binome_devstack.demo_platform import DemoError
+from binome_shared.contracts.action_names import PAIR_ACCEPT, PULSE_NEED_HELP, PULSE_ON_TRACK
+from binome_shared.contracts.base import Message
+from binome_shared.contracts.hr_commands import AcceptPair
+from binome_shared.contracts.pairing_events import (
+    CallOffReason,
+    PairAccepted,
+    PairCalledOff,
+    PairConsentRequested,
+)
 
 ACTION_URL: Final = re.compile(r"https?://[^\s<>\"']+/actions\?token=[A-Za-z0-9_\-.%]+")
 _OUTCOME: Final = re.compile(r'data-outcome="([a-z_]+)"')
@@ -116,3 +130,75 @@ class LinkClicker:
         if outcome == "recorded":
             self.recorded[link.action] += 1
         return outcome
+
+
+class EmailReaders:
+    """The demo's participants reading their e-mails and clicking some links."""
+
+    def __init__(self, mail_dir: Path) -> None:
+        self.clicker = LinkClicker(mail_dir)
+        self._http = httpx.AsyncClient(timeout=30)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def answer_consent(self, asked: Sequence[PairConsentRequested]) -> list[AcceptPair]:
+        """Both members of two pairs in three click "accept" in their consent e-mail; the
+        acceptances of the others, for the HR platform to send (AcceptPair)."""
+        by_pair: dict[str, list[FoundLink]] = {}
+        for link in await self._links(PAIR_ACCEPT, count=2 * len(asked)):
+            by_pair.setdefault(str(link.target("pair_id")), []).append(link)
+        by_platform: list[AcceptPair] = []
+        for index, request in enumerate(sorted(asked, key=lambda request: request.pair_id)):
+            if index % 3 == 2:
+                by_platform += [
+                    AcceptPair(pair_id=request.pair_id, participant_id=side.participant_id)
+                    for side in (request.mentor, request.mentee)
+                ]
+                continue
+            for link in by_pair.get(request.pair_id, []):
+                await self.clicker.click(self._http, link)
+        return by_platform
+
+    async def answer_pulses(self) -> int:
+        """The pulse e-mails that arrived: most people click "on track"; the first of each
+        batch clicks "we need help" (HR is alerted); every third says nothing. How many
+        clicked."""
+        asked: dict[tuple[str, str, int], dict[str, FoundLink]] = {}
+        for link in self.clicker.take(PULSE_ON_TRACK, PULSE_NEED_HELP):
+            key = (str(link.target("pair_id")), link.subject, int(link.target("pulse_number") or 0))
+            asked.setdefault(key, {})[link.action] = link
+        clicked = 0
+        for index, key in enumerate(sorted(asked)):
+            answer = PULSE_NEED_HELP if index == 0 else PULSE_ON_TRACK
+            if index % 3 != 2 and answer in asked[key]:
+                await self.clicker.click(self._http, asked[key][answer])
+                clicked += 1
+        return clicked
+
+    def figures(self, pairing_events: Sequence[Message]) -> dict[str, Any]:
+        """Consent as pairing published it, and what the clicks did (DemoFigures fields)."""
+        recorded = self.clicker.recorded
+        return {
+            "consent_pairs_asked": sum(isinstance(e, PairConsentRequested) for e in pairing_events),
+            "consent_accepted": sum(isinstance(e, PairAccepted) for e in pairing_events),
+            "consent_declined": sum(
+                isinstance(e, PairCalledOff) and e.reason is CallOffReason.DECLINED
+                for e in pairing_events
+            ),
+            "pulse_answers": recorded[PULSE_ON_TRACK] + recorded[PULSE_NEED_HELP],
+            "link_clicks_recorded": sum(recorded.values()),
+            "link_clicks_by_outcome": dict(self.clicker.outcomes),
+        }
+
+    async def _links(self, *actions: str, count: int) -> list[FoundLink]:
+        """The next ``count`` links doing one of ``actions`` in the sink's e-mails (they
+        arrive as notifications sends them)."""
+        found: list[FoundLink] = []
+        deadline = time.monotonic() + 300
+        while len(found) < count:
+            found += self.clicker.take(*actions)
+            if time.monotonic() > deadline:
+                raise DemoError(f"{len(found)} of {count} {'/'.join(actions)} links in the e-mails")
+            await asyncio.sleep(0.2)
+        return found
