@@ -24,7 +24,7 @@ from binome_shared.contracts.sessions_messages import (
     SetObjective,
 )
 from tests.support.column_scan import scan
-from tests.support.erasure_wait import processed_everywhere
+from tests.support.erasure_wait import proven_everywhere
 from tests.support.lifecycle_platform import (
     LifeCyclePlatform,
 )
@@ -116,8 +116,8 @@ async def test_an_erased_mentee_is_found_in_no_column_of_any_service(
 
     erase = run.hr(EraseParticipant(participant_id=ERASED), at=platform.now)
     await platform.send([erase])
-    # With ErasureCompleted: `await proven_everywhere(platform.kafka, erase)` instead.
-    await processed_everywhere(database, erase)
+    # Each service's proof commits with its erasure: three proofs, the erasure is done.
+    await proven_everywhere(platform.kafka, erase)
     await platform.settle()
 
     columns, findings = await scan(database.admin(), [*erased.values(), *kept.values()])

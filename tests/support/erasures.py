@@ -3,8 +3,14 @@ same answers as :mod:`binome_shared.db.erasures` over a service's ``erased_parti
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any, cast
+
+import asyncpg
+
+from binome_shared.contracts.base import Envelope
+from binome_shared.contracts.privacy_events import ErasureCompleted
 
 
 class FakeErasures:
@@ -21,3 +27,30 @@ class FakeErasures:
 
     async def erased_among(self, tenant_id: str, participant_ids: Sequence[str]) -> set[str]:
         return {person for person in participant_ids if (tenant_id, person) in self.erased}
+
+    def register_connection(self) -> asyncpg.Connection:
+        """A stand-in for the unit of work's connection that answers only what the proof of
+        an erasure reads from the register (the first erasure's time, on a repeat)."""
+        return cast(asyncpg.Connection, _RegisterConnection(self))
+
+
+class _RegisterConnection:
+    def __init__(self, register: FakeErasures) -> None:
+        self._register = register
+
+    async def fetchval(self, query: str, tenant_id: str, participant_id: str) -> datetime | None:
+        assert "FROM erased_participants" in query, f"not a read of the register: {query}"
+        return self._register.erased.get((tenant_id, participant_id))
+
+    async def execute(self, query: str, tenant_id: bytes, needle: bytes) -> str:
+        # The outbox's copies live in the messaging core's table, which fakes do not keep:
+        # the integration tests count what is forgotten there.
+        assert "DELETE FROM outbox" in query, f"not the outbox's copies: {query}"
+        assert tenant_id, query
+        assert needle.startswith(b'"'), needle
+        return "DELETE 0"
+
+
+def proofs(envelopes: Iterable[Envelope[Any]]) -> list[ErasureCompleted]:
+    """The proofs of erasure among published envelopes."""
+    return [e.data for e in envelopes if isinstance(e.data, ErasureCompleted)]

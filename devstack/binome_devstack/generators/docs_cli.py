@@ -131,10 +131,11 @@ def _catalogue_markdown(definitions: list[ServiceDefinition]) -> str:
     for topic_name in sorted(by_topic):
         messages = sorted(by_topic[topic_name], key=lambda m: m.message_type)
         topic = messages[0].topic
+        writers = ", ".join(topic.written_by)
         lines += [
             f"## `{topic_name}`",
             "",
-            f"{topic.description} Partitions: {topic.partitions}. Written by: {topic.owner}.",
+            f"{topic.description} Partitions: {topic.partitions}. Written by: {writers}.",
             "",
             "| Type | Kind | Version | Key | Read by | Schema | Meaning |",
             "|---|---|---|---|---|---|---|",

@@ -14,6 +14,7 @@ from faststream.asgi import AsgiResponse
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from binome_notifications.actions import notification_actions
+from binome_notifications.adapters import personal_data
 from binome_notifications.adapters.action_links import SignedActionLinks
 from binome_notifications.adapters.deliveries import PostgresDeliveries
 from binome_notifications.adapters.rendering import NotificationRenderer
@@ -27,11 +28,14 @@ from binome_notifications.sending import Dispatcher, EmailSender, WebhookPoster
 from binome_notifications.translation import ReceiverSubscription
 from binome_shared.contracts.catalogue import CATALOGUE
 from binome_shared.contracts.notifications_events import NOTIFICATIONS_EVENT_TYPES
+from binome_shared.contracts.privacy_events import ErasureCompleted
 from binome_shared.contracts.topics import HR_COMMANDS, PAIRING_EVENTS, SESSIONS_EVENTS
 from binome_shared.contracts.values import Language
 from binome_shared.db.migrations import service_migrations
 from binome_shared.messaging.outbox import Outbox
 from binome_shared.runtime.action_links import action_signer_from
+from binome_shared.runtime.personal_data import PATH as PERSONAL_DATA
+from binome_shared.runtime.personal_data import PersonalDataEndpoint
 from binome_shared.runtime.postgres_tls import asyncpg_connection
 from binome_shared.runtime.service import (
     Caller,
@@ -283,11 +287,16 @@ def definition(settings: ServiceSettings | None = None) -> ServiceDefinition:
         ),
         subscriptions=(HR_COMMANDS, PAIRING_EVENTS, SESSIONS_EVENTS),
         routes=handlers.routes(),
-        publishes=NOTIFICATIONS_EVENT_TYPES,
+        publishes=(*NOTIFICATIONS_EVENT_TYPES, ErasureCompleted),
         registry=CATALOGUE,
         migrations=tuple(service_migrations("binome_notifications")),
         jobs={DELIVER_JOB: sender.run_job},
         shutdown_hooks=(sender.close, smtp.close),
-        programme_data_routes={"/deliveries": delivery_counts},
+        programme_data_routes={
+            "/deliveries": delivery_counts,
+            PERSONAL_DATA: PersonalDataEndpoint(
+                service=NAME, kinds=personal_data.KINDS, gather=personal_data.personal_data
+            ),
+        },
         actions=notification_actions(),
     )

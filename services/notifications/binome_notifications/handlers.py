@@ -57,6 +57,7 @@ from binome_shared.contracts.pairing_events import (
     PairDissolved,
     PairFormed,
 )
+from binome_shared.contracts.privacy_events import ErasedKind, ErasingService
 from binome_shared.contracts.sessions_messages import (
     PairCompleted,
     PairFitConcernRaised,
@@ -69,6 +70,7 @@ from binome_shared.contracts.sessions_messages import (
     SessionRescheduled,
     SessionScheduled,
 )
+from binome_shared.messaging.erasure_proof import complete_erasure
 from binome_shared.messaging.errors import AwaitingPrerequisiteError, RejectedError
 from binome_shared.messaging.routes import Routes, RouteTable, UnitOfWork
 
@@ -232,6 +234,7 @@ class MessageHandlers:
         directory = self._directory(uow.conn)
         if not await directory.record_erasure(tenant_id, participant_id, at=uow.now):
             logger.info("participant already erased in the tenant: nothing to do")
+            await complete_erasure(uow, envelope, ErasingService.NOTIFICATIONS)
             return
         erased = await directory.erase_person(tenant_id=tenant_id, participant_id=participant_id)
         ledger = self._deliveries(uow.conn)
@@ -246,6 +249,14 @@ class MessageHandlers:
             forgotten,
             withdrawn,
         )
+        proof = {
+            ErasedKind.ADDRESSES: erased.profiles,
+            ErasedKind.PROGRAMME_CONTACTS: erased.contacts,
+            ErasedKind.PAIR_MEMBERSHIPS: len(erased.pair_ids),
+            ErasedKind.DELIVERIES: forgotten,
+            ErasedKind.DELIVERIES_WITHDRAWN: withdrawn,
+        }
+        await complete_erasure(uow, envelope, ErasingService.NOTIFICATIONS, erased=proof)
 
     # --- pairing events ------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from binome_pairing.consent import ConsentRepositoryFactory, PairConsents
 from binome_pairing.domain import validate_cohort
 from binome_pairing.domain.consent import Answer
 from binome_pairing.domain.lifecycle import PairStatus, ParticipantStatus, role_in_pair
+from binome_pairing.erasure_census import erasure_census
 from binome_pairing.matching import RoundRequest, run_round
 from binome_pairing.rounds import RoundSolver, solve_in_process
 from binome_shared.contracts.base import Envelope, Message
@@ -49,6 +50,8 @@ from binome_shared.contracts.hr_commands import (
 from binome_shared.contracts.imposed_pairs import ImposePairs
 from binome_shared.contracts.pairing_events import DissolutionReason, PairDissolved, PairRejected
 from binome_shared.contracts.participants import ParticipantProfile
+from binome_shared.contracts.privacy_events import ErasingService
+from binome_shared.messaging.erasure_proof import complete_erasure
 from binome_shared.messaging.errors import RejectedError
 from binome_shared.messaging.routes import Route, Routes, RouteTable, UnitOfWork
 from binome_shared.messaging.scheduler import Job
@@ -202,15 +205,18 @@ class MessageHandlers:
         whoever is left free is re-paired.
 
         The tenant remembers the erasure: a second one changes nothing (no repair round, no
-        event), erasing someone never enrolled is a success, and the person is never enrolled
-        again (see :meth:`enrol_participants`).
+        event but the proof every erasure publishes, ErasureCompleted), erasing someone never
+        enrolled is a success, and the person is never enrolled again (see
+        :meth:`enrol_participants`).
         """
         pairing = self._repository(uow.conn)
         tenant_id, participant_id = envelope.tenant_id, envelope.data.participant_id
         if not await pairing.record_erasure(tenant_id, participant_id, at=uow.now):
             logger.info("participant already erased in the tenant: nothing to do")
+            await complete_erasure(uow, envelope, ErasingService.PAIRING)
             return
         programmes = await pairing.programmes_holding(tenant_id, participant_id)
+        held = await erasure_census(pairing, tenant_id, programmes, participant_id)
         if not programmes:
             logger.info("erased participant was never enrolled: erasure remembered only")
         for programme_id in programmes:
@@ -218,6 +224,7 @@ class MessageHandlers:
             await self._leave(pairing, in_programme, uow, DissolutionReason.ERASED, detail="")
             await pairing.erase_participant(tenant_id, programme_id, participant_id, at=uow.now)
             await self._repair(pairing, in_programme, uow)
+        await complete_erasure(uow, envelope, ErasingService.PAIRING, erased=held)
 
     async def request_matching(self, envelope: Envelope[RequestMatching], uow: UnitOfWork) -> None:
         """Solve a round for the programme (or preview it: same computation, nothing kept)."""

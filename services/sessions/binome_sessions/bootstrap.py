@@ -8,6 +8,7 @@ from pydantic import Field
 
 from binome_sessions import http
 from binome_sessions.actions import SessionActions
+from binome_sessions.adapters import personal_data
 from binome_sessions.adapters.repository import PostgresTracks
 from binome_sessions.domain import DEFAULT_SUPPRESSION_THRESHOLD
 from binome_sessions.handlers import MessageHandlers
@@ -21,9 +22,12 @@ from binome_sessions.jobs import (
 from binome_sessions.pulse_actions import PulseActions
 from binome_sessions.storage import RepositoryFactory
 from binome_shared.contracts.catalogue import CATALOGUE
+from binome_shared.contracts.privacy_events import ErasureCompleted
 from binome_shared.contracts.sessions_messages import SESSIONS_EVENT_TYPES
 from binome_shared.contracts.topics import HR_COMMANDS, PAIRING_EVENTS, SESSION_COMMANDS
 from binome_shared.db.migrations import service_migrations
+from binome_shared.runtime.personal_data import PATH as PERSONAL_DATA
+from binome_shared.runtime.personal_data import PersonalDataEndpoint
 from binome_shared.runtime.service import PeriodicJob, ServiceDefinition
 from binome_shared.runtime.settings import ServiceSettings, local_database_url
 
@@ -62,7 +66,7 @@ def definition(
         description="Follows each pair through the programme's framed sessions.",
         subscriptions=(PAIRING_EVENTS, SESSION_COMMANDS, HR_COMMANDS),
         routes=handlers.routes(),
-        publishes=SESSIONS_EVENT_TYPES,
+        publishes=(*SESSIONS_EVENT_TYPES, ErasureCompleted),
         registry=CATALOGUE,
         migrations=tuple(service_migrations("binome_sessions")),
         jobs={FOLLOW_UP: jobs.follow_up, PROGRESS_REPORT: jobs.progress_report},
@@ -75,6 +79,11 @@ def definition(
             *PulseActions(repository=repository).kinds(),
         ),
         programme_data_routes={
-            http.PATH: http.ProgressEndpoint(repository=repository, suppression_threshold=threshold)
+            http.PATH: http.ProgressEndpoint(
+                repository=repository, suppression_threshold=threshold
+            ),
+            PERSONAL_DATA: PersonalDataEndpoint(
+                service=NAME, kinds=personal_data.KINDS, gather=personal_data.personal_data
+            ),
         },
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from binome_sessions.domain import CommandRejectedError, PairStatus, PairTrack
+from binome_sessions.erasure_census import erasure_census
 from binome_sessions.prerequisites import (
     pair_key,
     programme_key,
@@ -31,11 +32,13 @@ from binome_sessions.translation import (
 from binome_shared.contracts.base import Envelope, Message
 from binome_shared.contracts.hr_commands import DefineProgramme, EraseParticipant
 from binome_shared.contracts.pairing_events import PairDissolved, PairFormed
+from binome_shared.contracts.privacy_events import ErasingService
 from binome_shared.contracts.sessions_messages import (
     SESSION_COMMAND_TYPES,
     AnswerPulse,
     SessionCommand,
 )
+from binome_shared.messaging.erasure_proof import complete_erasure
 from binome_shared.messaging.routes import Routes, RouteTable, UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -168,9 +171,11 @@ class MessageHandlers:
         tenant_id, participant_id = envelope.tenant_id, envelope.data.participant_id
         if not await tracks.record_erasure(tenant_id, participant_id, at=uow.now):
             logger.info("participant already erased in the tenant: nothing to do")
+            await complete_erasure(uow, envelope, ErasingService.SESSIONS)
             return
         erased = 0
         pairs = await tracks.pairs_of_person(tenant_id, participant_id)
+        held = erasure_census(pairs)  # before the blanking below
         for record in pairs:
             if record.track is None:
                 continue  # a pair whose track never started holds no free text
@@ -178,6 +183,7 @@ class MessageHandlers:
             await tracks.save(record, record.track, now=uow.now)
             erased += 1
         logger.info("erasure applied to %d pair(s)", erased)
+        await complete_erasure(uow, envelope, ErasingService.SESSIONS, erased=held)
 
     async def on_pair_command(self, envelope: Envelope[SessionCommand], uow: UnitOfWork) -> None:
         """Apply a session, objective or feedback command to its pair's track.

@@ -18,7 +18,15 @@ class TopicSpec:
     key: str
     description: str
     owner: str
-    """The service that writes it, or ``hr`` for inbound commands from HR platforms."""
+    """The service that writes it, ``hr`` for inbound commands from HR platforms, or
+    ``shared`` for a topic several services write (then named in ``writers``)."""
+    writers: tuple[str, ...] = ()
+    """The services that write a shared topic; empty when its owner is its only writer."""
+
+    @property
+    def written_by(self) -> tuple[str, ...]:
+        """Who may write it: the services of a shared topic, else its owner."""
+        return self.writers or (self.owner,)
 
     def full_name(self, prefix: str = "") -> str:
         """The topic's name in a deployment where every topic starts with ``prefix``."""
@@ -72,6 +80,17 @@ NOTIFICATIONS_EVENTS = TopicSpec(
     description="Facts from notifications: messages sent or failed (no personal data).",
     owner="notifications",
 )
+PRIVACY_EVENTS = TopicSpec(
+    name="binome.privacy.events",
+    partitions=3,
+    key="participant_id",
+    description=(
+        "Proofs of GDPR erasure for the HR platform: each service says what it erased of a "
+        "person (counts by kind, no personal data). Keyed by participant."
+    ),
+    owner="shared",
+    writers=("pairing", "sessions", "notifications"),
+)
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     HR_COMMANDS,
@@ -79,4 +98,5 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     PAIRING_EVENTS,
     SESSIONS_EVENTS,
     NOTIFICATIONS_EVENTS,
+    PRIVACY_EVENTS,
 )

@@ -36,3 +36,16 @@ async def erased_among(
     """Which of these people were erased in the tenant."""
     rows = await conn.fetch(_ERASED_AMONG, tenant_id, list(participant_ids))
     return {row["participant_id"] for row in rows}
+
+
+_ERASED_AT = """
+SELECT erased_at FROM erased_participants WHERE tenant_id = $1 AND participant_id = $2
+"""
+
+
+async def erased_at(
+    conn: asyncpg.Connection, tenant_id: str, participant_id: str
+) -> datetime | None:
+    """When the person was first erased in the tenant, or None if they never were."""
+    moment: datetime | None = await conn.fetchval(_ERASED_AT, tenant_id, participant_id)
+    return moment

@@ -47,10 +47,15 @@ NAME = "Laurent Girard"
 EMAIL = "laurent.girard@example.com"
 SCHEMA = "notifications"
 
-# Where the id may stay: the erasure register (what makes the erasure final), and the
-# NotificationSent events of e-mails sent to her before the erasure, already published (the
-# messaging core's outbox keeps published rows until it prunes them; events carry ids only).
-ID_MAY_REMAIN = {("erased_participants", "participant_id"), ("outbox", "value")}
+# Where the id may stay: the erasure register (what makes the erasure final), the
+# NotificationSent events of e-mails sent to her before the erasure, already published, and
+# the proof of the erasure, ErasureCompleted, whose Kafka key is her id (the messaging core's
+# outbox keeps published rows until it prunes them; events carry ids only).
+ID_MAY_REMAIN = {
+    ("erased_participants", "participant_id"),
+    ("outbox", "value"),
+    ("outbox", "key"),
+}
 
 
 def laurent(programme_id: str) -> Envelope[Any]:

@@ -13,6 +13,7 @@ from typing import Any
 from binome_devstack.demo_cohort import SIZES, demo_cohort, programme_definition
 from binome_shared.contracts.base import Envelope
 from binome_shared.contracts.hr_commands import EnrolParticipant, RecordReportingLines
+from binome_shared.contracts.privacy_events import ErasingService, ErasureCompleted
 from binome_shared.messaging.cloudevents import KafkaRecord, encode
 from tests.support.programmes import hr_command
 from tests.unit.notifications import notifications_factories as make
@@ -60,6 +61,7 @@ def _service_events() -> list[Envelope[Any]]:
         make.define_programme(),
         *make.enrol_pair(),
         make.erase(make.MENTEE),
+        _erasure_proof(make.erase(make.MENTEE)),
         make.pair_formed(),
         make.matching_completed(),
         make.matching_completed("round-2", preview=True),
@@ -70,6 +72,17 @@ def _service_events() -> list[Envelope[Any]]:
         make.pair_fit_concern_raised(),
         make.progress_reported(),
     ]
+
+
+def _erasure_proof(erasure: Envelope[Any]) -> Envelope[Any]:
+    proof = ErasureCompleted(
+        participant_id=erasure.data.participant_id,
+        service=ErasingService.NOTIFICATIONS,
+        erased_at=erasure.time,
+        already_erased=False,
+        erased={"addresses": 1, "deliveries": 3},
+    )
+    return erasure.caused(proof, source="/binome/notifications", time=erasure.time)
 
 
 @cache

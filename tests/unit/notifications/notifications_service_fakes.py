@@ -7,8 +7,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, cast
 
-import asyncpg
-
 from binome_notifications.adapters.deliveries import PendingReminder, PlannedDelivery
 from binome_notifications.adapters.rendering import NotificationRenderer
 from binome_notifications.domain.directory import (
@@ -220,6 +218,17 @@ class FakeDeliveries:
 
 
 @dataclass
+class ListOutbox:
+    """The outbox, as the list of what was published (only proofs of erasure are)."""
+
+    envelopes: list[Envelope[Any]] = field(default_factory=list)
+
+    async def add(self, conn: Any, envelope: Envelope[Any]) -> None:
+        del conn
+        self.envelopes.append(envelope)
+
+
+@dataclass
 class Service:
     """The handlers over fakes, and a way to hand them one message as the consumer does."""
 
@@ -227,6 +236,7 @@ class Service:
     deliveries: FakeDeliveries = field(default_factory=FakeDeliveries)
     receivers: Sequence[ReceiverSubscription] = ()
     released: list[str] = field(default_factory=list)
+    outbox: ListOutbox = field(default_factory=ListOutbox)
 
     async def consume(self, *envelopes: Envelope[Any], now: datetime) -> None:
         handlers = MessageHandlers(
@@ -238,8 +248,8 @@ class Service:
         routes = handlers.routes()
         for envelope in envelopes:
             uow = UnitOfWork(
-                conn=cast(asyncpg.Connection, None),
-                outbox=cast(Outbox, None),
+                conn=self.directory.register_connection(),
+                outbox=cast(Outbox, self.outbox),
                 now=now,
                 source="/binome/notifications",
             )

@@ -18,6 +18,7 @@ from binome_shared.contracts.hr_commands import OptOut as OptOutItem
 from binome_shared.contracts.hr_commands import SetNotificationPreferences
 from binome_shared.contracts.pairing_events import PairSide
 from binome_shared.contracts.participants import ParticipantRole
+from tests.support.erasures import proofs
 from tests.unit.notifications import notifications_factories as make
 from tests.unit.notifications.notifications_service_fakes import Service
 
@@ -35,6 +36,8 @@ async def test_a_second_erasure_changes_nothing() -> None:
     await service.consume(make.erase(make.MENTEE), now=NOW)
     assert service.directory.people == people
     assert len(service.deliveries.deliveries) == deliveries
+    first, again = proofs(service.outbox.envelopes)
+    assert (again.already_erased, again.erased_at, again.erased) == (True, first.erased_at, {})
 
 
 async def test_erasing_someone_never_seen_is_a_success_that_is_remembered() -> None:

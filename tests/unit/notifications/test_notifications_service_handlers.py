@@ -23,6 +23,7 @@ from binome_shared.contracts.base import Envelope
 from binome_shared.contracts.hr_commands import OptOut as OptOutItem
 from binome_shared.contracts.hr_commands import SetNotificationPreferences
 from binome_shared.contracts.pairing_events import DissolutionReason, PairDissolved
+from binome_shared.contracts.privacy_events import ErasingService
 from binome_shared.contracts.sessions_messages import (
     CompletionReason,
     PairCompleted,
@@ -31,6 +32,7 @@ from binome_shared.contracts.sessions_messages import (
 )
 from binome_shared.contracts.values import Language
 from binome_shared.messaging.errors import AwaitingPrerequisiteError, RejectedError
+from tests.support.erasures import proofs
 from tests.unit.notifications import notifications_factories as make
 from tests.unit.notifications.notifications_service_fakes import Service
 
@@ -113,6 +115,18 @@ async def test_an_erasure_forgets_the_person_and_every_delivery_to_them() -> Non
     assert service.deliveries.kinds_to() == []
     withdrawn = service.deliveries.planned(DeliveryStatus.CANCELLED)
     assert [d.notification.recipient.recipient_id for d in withdrawn] == [make.MENTOR]
+    [proof] = proofs(service.outbox.envelopes)
+    assert (proof.participant_id, proof.service, proof.already_erased) == (
+        make.MENTEE,
+        ErasingService.NOTIFICATIONS,
+        False,
+    )
+    assert proof.erased == {
+        "addresses": 1,
+        "pair_memberships": 1,
+        "deliveries": 1,
+        "deliveries_withdrawn": 1,
+    }
 
 
 # --- pairing events ---------------------------------------------------------------------

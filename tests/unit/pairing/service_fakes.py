@@ -208,9 +208,11 @@ class FakeOutbox:
         return [e.data for e in self.envelopes if isinstance(e.data, message_type)]
 
 
-def unit_of_work(outbox: FakeOutbox, now: datetime = NOW) -> UnitOfWork:
+def unit_of_work(
+    outbox: FakeOutbox, now: datetime = NOW, *, conn: asyncpg.Connection | None = None
+) -> UnitOfWork:
     return UnitOfWork(
-        conn=cast(asyncpg.Connection, None),
+        conn=cast(asyncpg.Connection, conn),
         outbox=cast(Outbox, outbox),
         now=now,
         source="/binome/pairing",

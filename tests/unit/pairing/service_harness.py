@@ -46,7 +46,8 @@ class Service:
     async def dispatch(self, *envelopes: Envelope[Any]) -> uuid.UUID:
         """Hand these envelopes (all of one type) to their route as one consumer run."""
         route = self.routes[type(envelopes[0].data)]
-        await dispatch(route, list(envelopes), unit_of_work(self.outbox))
+        uow = unit_of_work(self.outbox, conn=self.pairing.register_connection())
+        await dispatch(route, list(envelopes), uow)
         return envelopes[-1].id
 
     async def refused(

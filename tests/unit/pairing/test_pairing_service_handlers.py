@@ -39,6 +39,7 @@ from binome_shared.contracts.participants import ParticipantRole, ReportingLine
 from binome_shared.contracts.programme import ApprovalMode
 from binome_shared.messaging.errors import AwaitingPrerequisiteError, RejectedError
 from binome_shared.messaging.routes import Batched
+from tests.support.erasures import proofs
 from tests.support.programmes import programme_definition
 
 from .pairing_builders import mentee, mentor, rules
@@ -330,7 +331,9 @@ async def test_leaving_without_ever_enrolling_is_refused() -> None:
 async def test_erasing_someone_never_enrolled_is_a_success_that_is_remembered() -> None:
     service = Service()  # not even the programme is defined: erasure is about the person
     await service.handle(EraseParticipant(participant_id="X1"))
-    assert service.outbox.envelopes == []
+    [proof] = proofs(service.outbox.envelopes)
+    assert service.outbox.types() == ["ErasureCompleted"], "nothing but the proof"
+    assert (proof.participant_id, proof.already_erased, proof.erased) == ("X1", False, {})
     assert set(service.pairing.erased) == {(TENANT, "X1")}
     await service.programme()
     await service.refused(EnrolParticipant(participant=mentee("X1")), "participant_erased")
@@ -340,10 +343,15 @@ async def test_a_second_erasure_changes_nothing() -> None:
     service = Service()
     await service.paired()
     await service.handle(EraseParticipant(participant_id="E1"))
-    assert service.outbox.types() == ["PairDissolved", "MatchingCompleted"]
+    assert service.outbox.types() == ["PairDissolved", "MatchingCompleted", "ErasureCompleted"]
+    [first] = proofs(service.outbox.envelopes)
+    assert first.erased == {"enrolments": 1, "pairs_ended": 1}
+    assert (first.already_erased, first.erased_at) == (False, NOW)
     service.outbox.envelopes.clear()
     await service.handle(EraseParticipant(participant_id="E1"))
-    assert service.outbox.envelopes == [], "no repair round, no summary for HR"
+    assert service.outbox.types() == ["ErasureCompleted"], "no repair round, no summary for HR"
+    [again] = proofs(service.outbox.envelopes)
+    assert (again.already_erased, again.erased_at, again.erased) == (True, NOW, {})
     assert service.pairing.rounds[TENANT, PROGRAMME] == 2
 
 
@@ -428,3 +436,6 @@ async def test_an_erasure_deletes_the_profile_and_reporting_lines_and_ends_the_p
     )
     [report] = service.outbox.of_type(MatchingCompleted)
     assert report.mentees == 0, "an erased profile is never solved again"
+    [proof] = proofs(service.outbox.envelopes)
+    assert proof.erased == {"enrolments": 1, "reporting_lines": 2, "pairs_ended": 1}
+    assert service.outbox.envelopes[-1].partition_key() == "E1", "keyed by the person"

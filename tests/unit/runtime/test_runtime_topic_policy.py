@@ -89,6 +89,7 @@ def test_the_catalogue_says_which_topics_carry_commands() -> None:
         "binome.pairing.events": TopicClass.EVENTS,
         "binome.sessions.events": TopicClass.EVENTS,
         "binome.notifications.events": TopicClass.EVENTS,
+        "binome.privacy.events": TopicClass.EVENTS,
     }
 
 

@@ -170,9 +170,11 @@ class FakeOutbox:
         return [type(envelope.data).__name__ for envelope in self.envelopes]
 
 
-def unit_of_work(outbox: FakeOutbox, now: datetime) -> UnitOfWork:
+def unit_of_work(
+    outbox: FakeOutbox, now: datetime, *, conn: asyncpg.Connection | None = None
+) -> UnitOfWork:
     return UnitOfWork(
-        conn=cast(asyncpg.Connection, None),
+        conn=cast(asyncpg.Connection, conn),
         outbox=cast(Outbox, outbox),
         now=now,
         source="/binome/sessions",
@@ -242,7 +244,7 @@ class Service:
         await self.handle_envelope(envelope(message, **context))
 
     async def handle_envelope(self, wrapped: Envelope[Message]) -> None:
-        uow = unit_of_work(self.outbox, self.now)
+        uow = unit_of_work(self.outbox, self.now, conn=self.tracks.register_connection())
         await dispatch(self.definition.routes[type(wrapped.data)], [wrapped], uow)
         self.released.extend(uow.released)
 

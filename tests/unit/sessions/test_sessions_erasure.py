@@ -11,6 +11,7 @@ from binome_shared.contracts.hr_commands import EraseParticipant
 from binome_shared.contracts.pairing_events import DissolutionReason, PairDissolved
 from binome_shared.contracts.sessions_messages import SetObjective
 from binome_shared.messaging.errors import AwaitingPrerequisiteError
+from tests.support.erasures import proofs
 
 from .service_fakes import TENANT, Service, pair_formed
 
@@ -31,14 +32,20 @@ async def test_a_second_erasure_changes_nothing() -> None:
     saves, published = service.tracks.saves, len(service.outbox.envelopes)
     await service.handle(EraseParticipant(participant_id="E1"))
     assert service.tracks.saves == saves
-    assert len(service.outbox.envelopes) == published
+    assert len(service.outbox.envelopes) == published + 1, "the proof, and nothing else"
+    first, again = proofs(service.outbox.envelopes)
+    assert first.erased == {"pair_tracks": 1, "objectives": 1}
+    assert (again.already_erased, again.erased_at, again.erased) == (True, first.erased_at, {})
 
 
 async def test_erasing_someone_never_seen_is_a_success_that_is_remembered() -> None:
     service = Service()
     await service.handle(EraseParticipant(participant_id="X1"))
     assert set(service.tracks.erased) == {(TENANT, "X1")}
-    assert service.outbox.envelopes == []
+    assert [
+        (p.participant_id, p.already_erased, p.erased) for p in proofs(service.outbox.envelopes)
+    ] == [("X1", False, {})]
+    assert service.outbox.types() == ["ErasureCompleted"]
 
 
 async def test_a_command_about_an_erased_persons_pair_is_dropped() -> None:

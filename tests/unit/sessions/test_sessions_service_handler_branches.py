@@ -172,7 +172,15 @@ async def test_erasure_leaves_pairs_without_a_track_and_other_people_alone() -> 
     await service.handle(EraseParticipant(participant_id="E1"), tenant_id="another-group")
 
     assert service.tracks.saves == saves
-    assert service.outbox.types() == ["SessionPlanned"], "an erasure publishes nothing"
+    assert service.outbox.types() == ["SessionPlanned"] + ["ErasureCompleted"] * 3, (
+        "an erasure publishes nothing but its proof"
+    )
+    proofs = [e.data for e in service.outbox.envelopes[1:]]
+    assert [(p.participant_id, p.erased) for p in proofs] == [
+        ("E9", {}),
+        ("nobody", {}),
+        ("E1", {}),
+    ], "pairs without a track, and other tenants' pairs, are not counted"
 
 
 async def test_a_redefined_programme_plans_new_pairs_while_earlier_pairs_keep_their_plan() -> None:
