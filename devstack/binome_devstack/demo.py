@@ -45,6 +45,7 @@ from binome_devstack.demo_cohort import (
     first_monday_after,
     programme_definition,
 )
+from binome_devstack.demo_links import EmailReaders
 from binome_devstack.demo_platform import (
     CALENDAR_SOURCE,
     DEFAULT_PORTS,
@@ -73,6 +74,9 @@ from binome_integrations.language import default_language, localised
 from binome_integrations.participants_csv import parse_participants_csv
 from binome_integrations.report.html import render_html
 from binome_integrations.report.terminal import render_terminal
+from binome_shared.contracts.action_names import (
+    PAIR_ACCEPT,
+)
 from binome_shared.contracts.base import Envelope, Message
 from binome_shared.contracts.hr_commands import (
     ApprovePair,
@@ -81,7 +85,12 @@ from binome_shared.contracts.hr_commands import (
     RejectPair,
     RequestMatching,
 )
-from binome_shared.contracts.pairing_events import MatchingCompleted, PairFormed, PairProposed
+from binome_shared.contracts.pairing_events import (
+    MatchingCompleted,
+    PairConsentRequested,
+    PairFormed,
+    PairProposed,
+)
 from binome_shared.contracts.topics import ALL_TOPICS, PAIRING_EVENTS
 from binome_shared.contracts.values import Language, LocalisedText
 from binome_shared.db.provision import SERVICES
@@ -141,6 +150,12 @@ _TEXTS: dict[str, LocalisedText] = {
         en="HR: {approved} proposals approved, {rejected} rejected.",
     ),
     "formed": LocalisedText(fr="{count} binômes formés.", en="{count} pairs formed."),
+    "consent": LocalisedText(
+        fr="Accord des participants demandé pour {asked} binômes : {clicked} acceptations par "
+        "le lien de l'e-mail, {platform} par la plateforme RH.",
+        en="Participants asked to accept {asked} pairs: {clicked} accepted through the e-mail's "
+        "link, {platform} through the HR platform.",
+    ),
     "playing": LocalisedText(
         fr="Six mois de programme, une semaine à la fois :",
         en="Six months of programme, one week at a time:",
@@ -170,6 +185,12 @@ _TEXTS: dict[str, LocalisedText] = {
         fr="Import RH : {rows} lignes, {refused} refusées · propositions refusées par les RH : "
         "{rejected}",
         en="HR import: {rows} rows, {refused} refused · proposals rejected by HR: {rejected}",
+    ),
+    "links": LocalisedText(
+        fr="Liens des e-mails : {clicks} clics enregistrés · accord demandé pour {asked} "
+        "binômes, {accepted} acceptations, {declined} refus · {pulse} réponses aux baromètres",
+        en="E-mail links: {clicks} clicks recorded · consent asked for {asked} pairs, "
+        "{accepted} acceptances, {declined} declines · {pulse} pulse answers",
     ),
     "not_sent": LocalisedText(
         fr="Notifications non envoyées (par statut) : {detail}",
@@ -271,6 +292,7 @@ class DemoPlay:
         self._sender = CommandSender(run)
         self._pairing_events = EventReader(run, PAIRING_EVENTS)
         self._probe = PlatformProbe(run)
+        self._readers = EmailReaders(options.places.mail_dir)
         self._now = datetime.now(UTC)
 
     def _say(self, key: str, **values: Any) -> None:
@@ -321,6 +343,9 @@ class DemoPlay:
                     "deliveries_not_sent": await deliveries_not_sent(
                         self._run.admin_dsn, self.programme_id
                     ),
+                    **self._readers.figures(
+                        [envelope.data for envelope in self._pairing_events.envelopes]
+                    ),
                 }
             )
             return summary.model_copy(update={"figures": figures})
@@ -328,9 +353,35 @@ class DemoPlay:
             await self._probe.stop()
             await self._pairing_events.stop()
             await self._sender.stop()
+            await self._readers.aclose()
 
     async def _send(self, envelopes: Sequence[Envelope[Any]]) -> None:
         await self._sender.send(envelopes)
+
+    async def _answer_consent(self, expected: int) -> None:
+        """Each member is asked by e-mail to accept their pair: two pairs in three answer by
+        the e-mail's link, the others through the HR platform (the same command)."""
+
+        def all_asked(envelopes: list[Envelope[Message]]) -> bool:
+            asked = sum(isinstance(envelope.data, PairConsentRequested) for envelope in envelopes)
+            return asked >= expected
+
+        await self._pairing_events.wait_for(all_asked, limit_seconds=600, what="consent requests")
+        asked = [
+            envelope.data
+            for envelope in self._pairing_events.envelopes
+            if isinstance(envelope.data, PairConsentRequested)
+        ]
+        by_platform = await self._readers.answer_consent(asked)
+        await self._send(
+            [_hr(command, programme_id=self.programme_id, now=self._now) for command in by_platform]
+        )
+        self._say(
+            "consent",
+            asked=_number(len(asked), self._language),
+            clicked=_number(self._readers.clicker.recorded[PAIR_ACCEPT], self._language),
+            platform=_number(len(by_platform), self._language),
+        )
 
     async def _setup(
         self,
@@ -480,6 +531,7 @@ class DemoPlay:
             rejected=len(rejected),
         )
         expected = len(approved) + len(second)
+        await self._answer_consent(expected)
 
         def all_formed(envelopes: list[Envelope[Message]]) -> bool:
             return sum(isinstance(envelope.data, PairFormed) for envelope in envelopes) >= expected
@@ -521,6 +573,8 @@ class DemoPlay:
             )
             commands_sent += len(commands)
             await self._probe.settle(tick)
+            if await self._readers.answer_pulses():
+                await self._probe.settle(tick)
             bar.show(
                 week,
                 f"{_text(self._language, 'week')} {week} · {tick:%d/%m/%Y} · "
@@ -560,6 +614,16 @@ def summary_text(summary: DemoSummary, language: Language) -> str:
                 "count": figures.fit_concerns,
                 "met": figures.objectives_met,
                 "set": figures.objectives_set,
+            },
+        ),
+        (
+            "links",
+            {
+                "clicks": figures.link_clicks_recorded,
+                "asked": figures.consent_pairs_asked,
+                "accepted": figures.consent_accepted,
+                "declined": figures.consent_declined,
+                "pulse": figures.pulse_answers,
             },
         ),
         (

@@ -6,7 +6,8 @@ which only a verification tool of the local demo may do.
 ``python -m binome_devstack.demo_check`` re-counts, with queries of its own, what the summary
 (``summary.json``) claims: pairs formed in pairing and followed by sessions and
 notifications, unmatched people, sessions held, stalled and completed pairs, notifications
-sent by kind (the ledger and the NotificationSent facts), ``.eml`` files, dead letters.
+sent by kind (the ledger and the NotificationSent facts), ``.eml`` files, dead letters, pairs
+asked to consent and their acceptances, pulse answers, e-mail links used.
 Exit code 0 when every figure agrees, 1 otherwise (each disagreement is printed).
 """
 
@@ -70,6 +71,24 @@ _COUNTS = {
         WHERE programme_id = $1 AND EXISTS (
             SELECT 1 FROM jsonb_array_elements(state -> 'sessions') s
             WHERE s ->> 'status' = 'held')""",
+    "pairs asked to consent": """
+        SELECT count(*) FROM pairing.pair_consents c JOIN pairing.pairs p USING (tenant_id, pair_id)
+        WHERE p.programme_id = $1""",
+    "consent acceptances": """
+        SELECT count(*) FILTER (WHERE c.mentor_answer = 'accepted')
+             + count(*) FILTER (WHERE c.mentee_answer = 'accepted')
+        FROM pairing.pair_consents c JOIN pairing.pairs p USING (tenant_id, pair_id)
+        WHERE p.programme_id = $1""",
+    "pulse answers": """
+        SELECT count(*) FROM sessions.pairs, jsonb_array_elements(state -> 'pulses') pulse,
+                             jsonb_array_elements(pulse -> 'replies') reply
+        WHERE programme_id = $1""",
+    # One programme per demo database: every link used in it is this programme's.
+    "action links used": """
+        SELECT (SELECT count(*) FROM pairing.action_links_used)
+             + (SELECT count(*) FROM sessions.action_links_used)
+             + (SELECT count(*) FROM notifications.action_links_used)
+        WHERE $1::text IS NOT NULL""",
     "notifications sent (ledger)": (
         "SELECT count(*) FROM notifications.deliveries WHERE programme_id = $1 AND status = 'sent'"
     ),
@@ -182,6 +201,10 @@ async def check_summary(
             sum(entry.count for entry in await dead_letter_counts(bootstrap, topic_prefix)),
         ),
         ("e-mail files on disk", report.emails_written, eml_files),
+        ("pairs asked to consent", figures.consent_pairs_asked, counts["pairs asked to consent"]),
+        ("consent acceptances", figures.consent_accepted, counts["consent acceptances"]),
+        ("pulse answers", figures.pulse_answers, counts["pulse answers"]),
+        ("link clicks recorded", figures.link_clicks_recorded, counts["action links used"]),
     ]
     return [
         Mismatch(figure=figure, summary=claimed, source=found)

@@ -21,6 +21,7 @@ from binome_devstack.cohort_generator import GeneratedCohort, benchmark_rules, g
 from binome_integrations.participants_csv import participants_csv_text
 from binome_shared.contracts.hr_commands import DefineProgramme, ProgrammeContact
 from binome_shared.contracts.participants import ParticipantProfile
+from binome_shared.contracts.programme import ParticipantConsent
 from binome_shared.contracts.session_plan import SessionPlan, default_planned_sessions
 from binome_shared.contracts.values import LocalisedText
 
@@ -75,6 +76,10 @@ SIZES: dict[str, DemoSize] = {
 DEFAULT_SIZE = "axa"
 
 
+DEMO_CONSENT = ParticipantConsent(respond_within_hours=72)
+"""Both members of every pair are asked to accept it, within three days."""
+
+
 def first_monday_after(day: date) -> date:
     """The Monday strictly after ``day`` (programmes start on a Monday)."""
     return day + timedelta(days=7 - day.weekday())
@@ -92,7 +97,9 @@ def programme_definition(cohort: GeneratedCohort, *, size: DemoSize) -> DefinePr
     return DefineProgramme(
         name=f"Mentorat inversé {starts_on.year} — {size.label.fr}",
         organisation_name=ORGANISATION,
-        rules=cohort.rules,
+        # Each executive and their mentor accept the proposed pair (the e-mail's link) before
+        # it is formed: Engie's executives *accepted* to be mentored.
+        rules=cohort.rules.model_copy(update={"participant_consent": DEMO_CONSENT}),
         session_plan=SessionPlan(
             sessions=default_planned_sessions(),
             cadence_weeks=3,

@@ -273,7 +273,7 @@ class DemoProcesses:
             env["BINOME_ACTION_LINK_BASE_URLS"] = json.dumps(
                 {
                     owner: f"http://127.0.0.1:{self._places.ports[owner]}"
-                    for owner in ("sessions", "notifications")
+                    for owner in ("pairing", "sessions", "notifications")
                 }
             )
         env.update(self._extra_env)

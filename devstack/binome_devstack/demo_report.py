@@ -51,6 +51,18 @@ class DemoFigures(BaseModel):
         ),
     )
     emails_sent: int = Field(ge=0, description="E-mails notifications reported sent.")
+    consent_pairs_asked: int = Field(
+        default=0, ge=0, description="Pairs put to their members (PairConsentRequested)."
+    )
+    consent_accepted: int = Field(default=0, ge=0, description="Acceptances (PairAccepted).")
+    consent_declined: int = Field(default=0, ge=0, description="Pairs declined by a member.")
+    pulse_answers: int = Field(default=0, ge=0, description="Pulse answers clicked in e-mails.")
+    link_clicks_recorded: int = Field(
+        default=0, ge=0, description="E-mail action links clicked whose page said 'recorded'."
+    )
+    link_clicks_by_outcome: dict[str, int] = Field(
+        default_factory=dict, description="Every click by what its page answered."
+    )
     play_seconds: float = Field(default=0.0, ge=0)
     simulated_weeks: int = Field(default=0, ge=0)
 

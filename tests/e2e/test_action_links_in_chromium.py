@@ -2,7 +2,8 @@
 notifications as processes, real Kafka and PostgreSQL, the SMTP sink's ``.eml`` files. The
 "it took place" link of a real invitation, clicked, becomes SessionCompleted on Kafka; the
 feedback form of the feedback request that follows, filled and sent, becomes FeedbackGiven;
-a second click says "already recorded"; a tampered link shows the error page."""
+a second click says "already recorded"; a tampered link shows the error page. With pairing:
+the "accept" link of a real consent request, clicked, becomes PairAccepted on Kafka."""
 
 from __future__ import annotations
 
@@ -19,18 +20,23 @@ import httpx
 import pytest
 
 from binome_devstack.notifications.smtp_sink import SmtpSink
+from binome_shared.contracts.hr_commands import EnrolParticipant, RequestMatching
+from binome_shared.contracts.pairing_events import PairAccepted
 from binome_shared.contracts.sessions_messages import ScheduleSession
-from binome_shared.contracts.topics import SESSIONS_EVENTS
+from binome_shared.contracts.topics import PAIRING_EVENTS, SESSIONS_EVENTS
+from binome_shared.contracts.values import Language
 from tests.integration.notifications.test_notifications_service_delivery import (
     body_text,
     publish,
     read_mail,
 )
+from tests.integration.pairing.test_pairing_consent import ROUNDS, consent_programme, send
 from tests.support.action_links import ActionLinkIssuer
 from tests.support.chromium import BROWSER_ABSENT, HeadlessChromium, chromium_present
 from tests.support.platform import Kafka, ProvisionedDatabase, ServiceProcess, read_envelopes
 from tests.support.waiting import eventually
 from tests.unit.notifications import notifications_factories as make
+from tests.unit.pairing.pairing_builders import mentee, mentor, need, skill
 
 pytestmark = [
     pytest.mark.e2e,
@@ -77,6 +83,29 @@ def outcome(page: str) -> str:
     return found.group(1) if found else "(form)"
 
 
+async def sending(
+    service_factory: Any,
+    sink: SmtpSink,
+    issuer: ActionLinkIssuer,
+    performers: dict[str, str],
+    **env: str,
+) -> ServiceProcess:
+    """Notifications, ready, e-mailing to ``sink`` with links signed for ``performers``."""
+    notifications: ServiceProcess = service_factory(
+        "notifications",
+        BINOME_SMTP_HOST="127.0.0.1",
+        BINOME_SMTP_PORT=str(sink.port),
+        BINOME_SMTP_FROM="binome@binome.example.com",
+        BINOME_ACTION_LINK_BASE_URLS=json.dumps(
+            {**performers, "notifications": "http://notifications.invalid"}
+        ),
+        **issuer.signing_env(),
+        **env,
+    )
+    await notifications.wait_ready()
+    return notifications
+
+
 async def started(
     service_factory: Any, sink: SmtpSink, issuer: ActionLinkIssuer
 ) -> tuple[ServiceProcess, ServiceProcess]:
@@ -84,18 +113,9 @@ async def started(
         "sessions", BINOME_CLOCK="simulated", **issuer.verifying_env()
     )
     await sessions.wait_ready()
-    notifications: ServiceProcess = service_factory(
-        "notifications",
-        BINOME_CLOCK="simulated",
-        BINOME_SMTP_HOST="127.0.0.1",
-        BINOME_SMTP_PORT=str(sink.port),
-        BINOME_SMTP_FROM="binome@binome.example.com",
-        BINOME_ACTION_LINK_BASE_URLS=json.dumps(
-            {"sessions": sessions.url, "notifications": "http://notifications.invalid"}
-        ),
-        **issuer.signing_env(),
+    notifications = await sending(
+        service_factory, sink, issuer, {"sessions": sessions.url}, BINOME_CLOCK="simulated"
     )
-    await notifications.wait_ready()
     for service in (sessions, notifications):
         await set_clock(service, make.NOW)
     return sessions, notifications
@@ -169,3 +189,47 @@ async def test_a_person_reports_the_session_and_rates_it_from_the_e_mails(
     given = [e.data for e in facts if type(e.data).__name__ == "FeedbackGiven"]
     assert [(f.rating, f.side.value, f.session_number) for f in given] == [(4, "mentee", 1)]
     assert len([e for e in facts if type(e.data).__name__ == "SessionCompleted"]) == 1
+
+
+async def test_a_person_accepts_a_proposed_pair_from_the_consent_e_mail(
+    database: ProvisionedDatabase,
+    kafka: Kafka,
+    service_factory: Any,
+    mail_sink: SmtpSink,
+    tmp_path: Path,
+) -> None:
+    issuer = ActionLinkIssuer()
+    pairing: ServiceProcess = service_factory("pairing", **issuer.verifying_env())
+    await pairing.wait_ready()
+    await sending(service_factory, mail_sink, issuer, {"pairing": pairing.url})
+    people = [
+        mentor("M1", full_name="Inès Martin", skills=[skill("data", 5)]),
+        mentee(
+            "E1",
+            full_name="Laurent Girard",
+            email="laurent.girard@example.com",
+            preferred_language=Language.EN,
+            learning_needs=[need("data", 5)],
+        ),
+    ]
+    await send(kafka, consent_programme())
+    await send(kafka, *[EnrolParticipant(participant=person) for person in people])
+    await send(kafka, RequestMatching(round_id="r1"))
+    await eventually(lambda: database.fetchval("pairing", ROUNDS), 1)
+    await eventually(lambda: count(mail_sink, "Would you pair with"), 1)
+    [request] = laurents(mail_sink, "Would you pair with")
+    accept = link_after("Accept", request)
+    assert accept.startswith(f"{pairing.url}/actions?token=")
+
+    with HeadlessChromium(tmp_path / "chromium") as browser:
+        page = await in_browser(browser.open, accept)
+        assert '<html lang="en">' in page
+        assert "Do you accept this pair?" in page
+        done = await in_browser(browser.click, "button[type=submit]")
+        assert outcome(done) == "recorded", done
+        second = await in_browser(browser.open, accept)
+        assert outcome(second) == "already_recorded"
+
+    facts = await read_envelopes(kafka, PAIRING_EVENTS, expect=3)
+    accepted = [e.data for e in facts if isinstance(e.data, PairAccepted)]
+    assert [a.side.value for a in accepted] == ["mentee"]

@@ -122,6 +122,19 @@ async def test_the_demo_plays_a_committee_programme_end_to_end(
     assert kinds["session_invitation"] > 0
     assert kinds["session_reminder"] > 0
     assert kinds["feedback_request"] == 2 * figures.sessions_held
+    # Every pair was put to its members; two in three accepted by the e-mail's link, the
+    # others through the HR platform; pulse check-ins answered by their links, HR alerted.
+    assert figures.consent_pairs_asked == COMMITTEE
+    assert figures.consent_accepted == 2 * COMMITTEE
+    assert figures.consent_declined == 0
+    assert kinds["consent_request"] == 2 * COMMITTEE
+    assert figures.pulse_answers > 0
+    assert kinds["hr_help_alert"] >= 1
+    by_link = 2 * (COMMITTEE - COMMITTEE // 3)
+    assert figures.link_clicks_recorded == figures.pulse_answers + by_link
+    # A click is recorded, or refused when a pair ended in the week its pulse was asked.
+    assert set(figures.link_clicks_by_outcome) <= {"recorded", "refused"}
+    assert figures.link_clicks_by_outcome["recorded"] == figures.link_clicks_recorded
     eml_files = list((output / "mail").glob("*.eml"))
     assert len(eml_files) == figures.emails_sent == report.notifications_total
     assert report.dead_lettered_total == 0

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field
 
+from binome_pairing.actions import ConsentActions
 from binome_pairing.adapters import personal_data
 from binome_pairing.adapters.solver_pool import SolverPool
 from binome_pairing.consent import CONSENT_DEADLINES, CONSENT_DEADLINES_EVERY
@@ -23,6 +26,8 @@ NAME = "pairing"
 
 class PairingSettings(ServiceSettings):
     """Settings of the pairing service (``BINOME_*`` environment variables)."""
+
+    serves_action_links: ClassVar[bool] = True  # accept / decline a pair (docs/actions.md)
 
     database_url: str = Field(default=local_database_url(NAME))
     http_port: int = Field(default=8001)
@@ -48,6 +53,7 @@ def definition(settings: ServiceSettings | None = None) -> ServiceDefinition:  #
         migrations=tuple(service_migrations("binome_pairing")),
         jobs={CONSENT_DEADLINES: handlers.expire_consents},
         periodic_jobs=(PeriodicJob(CONSENT_DEADLINES, CONSENT_DEADLINES_EVERY),),
+        actions=ConsentActions().kinds(),
         programme_data_routes={
             PERSONAL_DATA: PersonalDataEndpoint(
                 service=NAME, kinds=personal_data.KINDS, gather=personal_data.personal_data

@@ -19,6 +19,7 @@ from binome_sessions.jobs import (
     PROGRESS_REPORT_EVERY,
     FollowUpJobs,
 )
+from binome_sessions.pulse_actions import PulseActions
 from binome_sessions.storage import RepositoryFactory
 from binome_shared.contracts.catalogue import CATALOGUE
 from binome_shared.contracts.privacy_events import ErasureCompleted
@@ -36,7 +37,7 @@ NAME = "sessions"
 class SessionsSettings(ServiceSettings):
     """Settings of the sessions service (``BINOME_*`` environment variables)."""
 
-    serves_action_links: ClassVar[bool] = True  # "it took place", feedback (docs/actions.md)
+    serves_action_links: ClassVar[bool] = True  # sessions, feedback, pulse (docs/actions.md)
 
     database_url: str = Field(default=local_database_url(NAME))
     http_port: int = Field(default=8002)
@@ -73,7 +74,10 @@ def definition(
             PeriodicJob(FOLLOW_UP, FOLLOW_UP_EVERY),
             PeriodicJob(PROGRESS_REPORT, PROGRESS_REPORT_EVERY),
         ),
-        actions=SessionActions(repository=repository).kinds(),
+        actions=(
+            *SessionActions(repository=repository).kinds(),
+            *PulseActions(repository=repository).kinds(),
+        ),
         programme_data_routes={
             http.PATH: http.ProgressEndpoint(
                 repository=repository, suppression_threshold=threshold

@@ -82,6 +82,10 @@ may read the service's own tables (in the action's transaction) and raise
 
 Prefill = Callable[[ActionClaims, asyncpg.Connection], Awaitable[Mapping[str, str]]]
 
+AlreadyDone = Callable[[ActionClaims, asyncpg.Connection], Awaitable[bool]]
+"""Whether what the link does is already so (the same answer given through another link or
+by a platform): the page then says "already recorded" and publishes nothing."""
+
 
 @dataclass(frozen=True, slots=True)
 class ActionKind:
@@ -102,6 +106,11 @@ class ActionKind:
     id is not recorded, so the command must be idempotent (it replaces a whole setting)."""
     describe: Callable[[ActionClaims], Words] | None = None
     """What the link is about, told under the question (which kind of message…)."""
+    already_done: AlreadyDone | None = None
+    """Read in the action's transaction, before the command is built (see :data:`AlreadyDone`)."""
+    refusals: Mapping[str, Words] = field(default_factory=dict)
+    """What the page tells the person when the handler refuses with one of these codes
+    (``RejectedError.code``); another code shows the handler's own reason."""
 
 
 def choice_value(form: Mapping[str, str], form_field: ChoiceField) -> str | None:

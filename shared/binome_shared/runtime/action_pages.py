@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qs
 
+import asyncpg
 from faststream.asgi import AsgiResponse
 from pydantic import ValidationError
 
@@ -179,7 +180,7 @@ class ActionPages:
             used = not kind.reusable and await conn.fetchval(
                 _WAS_USED, claims.tenant_id, claims.token_id
             )
-            if used:
+            if used or await _already_done(kind, claims, conn):
                 page = message_page(claims.language, *_ALREADY, status="already_recorded")
                 return _html(page, 200)
             values = {} if kind.prefill is None else await kind.prefill(claims, conn)
@@ -217,7 +218,7 @@ class ActionPages:
         except ActionNotPossibleError as refusal:
             return _html(self._form(claims, kind, request.token, refusal.reason), 422)
         except RejectedError as refusal:
-            text = Words(fr=refusal.reason, en=refusal.reason)
+            text = kind.refusals.get(refusal.code) or Words(fr=refusal.reason, en=refusal.reason)
             return _html(message_page(language, _REFUSED_TITLE, text, status="refused"), 409)
         except AwaitingPrerequisiteError:
             return _html(message_page(language, _REFUSED_TITLE, _NOT_YET, status="not_yet"), 409)
@@ -246,8 +247,8 @@ class ActionPages:
                 now,
                 datetime.fromtimestamp(claims.expires_at, UTC),
             )
-            if not marked:
-                raise _AlreadyUsedError
+            if not marked or await _already_done(kind, claims, conn):
+                raise _AlreadyUsedError  # rolls the mark back: the link did nothing
             try:
                 command = await kind.build(claims, form, conn)
             except ValidationError as error:  # e.g. a comment with control characters
@@ -264,6 +265,10 @@ class ActionPages:
             )
             await runtime.consumer.perform(conn, envelope)
         logger.info("action %s done", claims.action)
+
+
+async def _already_done(kind: ActionKind, claims: ActionClaims, conn: asyncpg.Connection) -> bool:
+    return kind.already_done is not None and await kind.already_done(claims, conn)
 
 
 async def _read(scope: Mapping[str, Any], receive: Any) -> ActionRequest | None:

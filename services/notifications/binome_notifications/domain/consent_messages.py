@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from binome_notifications.domain.content import (
+    ActionLink,
     ConsentRequestContent,
     NotificationContent,
     PairingCalledOffContent,
@@ -13,15 +14,29 @@ from binome_notifications.domain.content import (
 from binome_notifications.domain.model import Notification, NotificationKind
 from binome_notifications.domain.recipients import PairSide, path, to_pair
 from binome_notifications.domain.triggers import PairCalledOff, PairConsentRequested
+from binome_shared.contracts import action_names
 
 ACCEPT = "accept"
 DECLINE = "decline"
 
 
 def consent_path(pair_id: str, answer: str) -> str:
-    """Where a member answers: a placeholder path until action links are signed (the link
-    must end as an ``AcceptPair`` / ``DeclinePair`` naming the pair and the reader)."""
+    """Where a member answers when links cannot be signed (no signing key: previews, some
+    tests); the signed links of :func:`consent_actions` stand for it otherwise."""
     return path("pairs", pair_id, "consent", answer)
+
+
+def consent_actions(trigger: PairConsentRequested) -> tuple[ActionLink, ...]:
+    """The reader's signed "accept" and "decline" links, performed by pairing as the
+    ``AcceptPair`` / ``DeclinePair`` naming the pair and the reader (docs/actions.md)."""
+    target = (("programme_id", trigger.programme.programme_id), ("pair_id", trigger.pair_id))
+    return tuple(
+        ActionLink(name=name, owner=action_names.PAIRING, action=action, target=target)
+        for name, action in (
+            (ACCEPT, action_names.PAIR_ACCEPT),
+            (DECLINE, action_names.PAIR_DECLINE),
+        )
+    )
 
 
 def consent_requests(trigger: PairConsentRequested) -> Iterator[Notification]:
@@ -37,6 +52,7 @@ def consent_requests(trigger: PairConsentRequested) -> Iterator[Notification]:
             respond_by=trigger.respond_by,
             link_path=consent_path(trigger.pair_id, ACCEPT),
             decline_link_path=consent_path(trigger.pair_id, DECLINE),
+            actions=consent_actions(trigger),
         )
 
     yield from to_pair(

@@ -214,8 +214,10 @@ class ConsentRequestContent:
     explanation: LocalisedText
     respond_by: datetime
     link_path: str
-    """Where accepting is (the main button)."""
+    """Where accepting is (the main button), without action links (no signing key)."""
     decline_link_path: str
+    actions: tuple[ActionLink, ...] = ()
+    """The signed "accept" / "decline" links for the reader (AcceptPair / DeclinePair)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -243,6 +245,9 @@ class PulseCheckContent:
     link_path: str
     on_track_path: str
     need_help_path: str
+    actions: tuple[ActionLink, ...] = ()
+    """The signed "on_track" / "need_help" links for the reader (AnswerPulse); the paths
+    above stand in for them without a signing key."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
