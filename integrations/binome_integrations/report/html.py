@@ -73,6 +73,9 @@ class LanguageView:
     notifications_total: str
     notifications_total_label: str
     no_notifications: str
+    show_delivery: bool
+    """The run's dead letters and e-mail files are known (an operator's or the demo's report;
+    the served report of one tenant has none: dead-letter topics are shared by all tenants)."""
     dead_letters_heading: str
     dead_letters_ok: bool
     dead_letters_text: str
@@ -130,6 +133,7 @@ def _view(report: ProgrammeReport, language: Language) -> LanguageView:
         notifications_total=integer(report.notifications_total, language),
         notifications_total_label=label("total", language),
         no_notifications=label("no_notifications", language),
+        show_delivery=bool(report.dead_letters) or report.emails_directory is not None,
         dead_letters_heading=label("dead_letters_title", language),
         dead_letters_ok=dead == 0,
         dead_letters_text=label("dead_letters_none", language)
