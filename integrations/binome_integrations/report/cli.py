@@ -104,7 +104,7 @@ def serve() -> int:
         return EXIT_BAD_SETTINGS
     app = ReportApp(source=ReplayedReports(settings), verifier=verifier_from(settings))
     config = uvicorn.Config(
-        app, host=settings.report_http_host, port=settings.report_http_port, log_level="info"
+        app, host=settings.http_host, port=settings.http_port, log_level="info"
     )
     uvicorn.Server(config).run()
     return EXIT_OK

@@ -60,8 +60,8 @@ class ReportServerSettings(KafkaSecuritySettings, HttpAuthSettings):
     topic_prefix: str = Field(
         default="", description="Prepended to every topic name (as the services' setting)."
     )
-    report_http_host: str = Field(default="127.0.0.1", description="Address the server binds.")
-    report_http_port: int = Field(default=8004, description="Port of the report endpoints.")
+    http_host: str = Field(default="127.0.0.1", description="Address the server binds.")
+    http_port: int = Field(default=8004, description="Port of the report endpoints.")
     report_cache_seconds: float = Field(
         default=30.0,
         ge=0,

@@ -80,7 +80,7 @@ def server(
         {
             "BINOME_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
             "BINOME_TOPIC_PREFIX": topic_prefix,
-            "BINOME_REPORT_HTTP_PORT": str(port),
+            "BINOME_HTTP_PORT": str(port),
             "BINOME_REPORT_CACHE_SECONDS": "0",
             **issuer.service_env(),
         }
