@@ -114,7 +114,10 @@ class ReplayedReports:
         history = programme_history(envelopes)
         if history.definition is None:
             return None
-        return programme_report(history, programme_id=programme_id, generated_at=datetime.now(UTC))
+        # As of the last fact published: a platform on a simulated clock (the demo) shows
+        # its own time, and the page says how fresh the figures are.
+        as_of = max((envelope.time for envelope in envelopes), default=datetime.now(UTC))
+        return programme_report(history, programme_id=programme_id, generated_at=as_of)
 
 
 class ReportApp:
