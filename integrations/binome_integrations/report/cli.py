@@ -103,9 +103,7 @@ def serve() -> int:
         print(f"BINOME_*: {error}", file=sys.stderr)
         return EXIT_BAD_SETTINGS
     app = ReportApp(source=ReplayedReports(settings), verifier=verifier_from(settings))
-    config = uvicorn.Config(
-        app, host=settings.http_host, port=settings.http_port, log_level="info"
-    )
+    config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="info")
     uvicorn.Server(config).run()
     return EXIT_OK
 
