@@ -5,7 +5,10 @@ for a programme that does not exist; no token or a forged one gets 401."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
+import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -29,6 +32,7 @@ from binome_shared.contracts.sessions_messages.pulse import (
     PulseAnswered,
     PulseCheckRequested,
 )
+from tests.support.chromium import BROWSER_ABSENT, CHROMIUM, chromium_present
 from tests.support.platform import Kafka, ServiceProcess, free_port
 from tests.support.programmes import TENANT, programme_definition
 from tests.support.published import pair_event, published
@@ -97,11 +101,15 @@ def server(
     process.kill()
 
 
+async def publish_story(kafka: Kafka) -> None:
+    for data in story():
+        await kafka.publish(published(data, programme_id=PROGRAMME, tenant_id=TENANT))
+
+
 async def test_each_tenant_reads_only_its_own_programmes_report(
     kafka: Kafka, server: ServiceProcess, issuer: TokenIssuer
 ) -> None:
-    for data in story():
-        await kafka.publish(published(data, programme_id=PROGRAMME, tenant_id=TENANT))
+    await publish_story(kafka)
     # The other tenant has a programme of the same id: it must never show in A's report.
     await kafka.publish(
         published(
@@ -153,3 +161,52 @@ async def test_each_tenant_reads_only_its_own_programmes_report(
     assert anonymous.headers["www-authenticate"] == 'Bearer realm="binome"'
     assert forged.status_code == 401
     assert "Programme servi" not in anonymous.text + forged.text + as_b.text
+
+
+@pytest.mark.skipif(not chromium_present(), reason=BROWSER_ABSENT)
+async def test_the_served_page_renders_in_chromium_in_both_languages(
+    kafka: Kafka, server: ServiceProcess, issuer: TokenIssuer, tmp_path: Path
+) -> None:
+    await publish_story(kafka)
+    await server.wait_ready()
+    async with httpx.AsyncClient(timeout=60) as client:
+        served = await client.get(
+            f"{server.url}/programmes/{PROGRAMME}/report?lang=en",
+            headers=bearer(issuer.token(TENANT)),
+        )
+    assert served.status_code == 200
+    page = tmp_path / "served.html"
+    page.write_text(served.text, encoding="utf-8")
+
+    def dump_dom(address: str) -> str:
+        completed = subprocess.run(
+            [
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                f"--user-data-dir={tmp_path / 'chromium'}",
+                "--dump-dom",
+                address,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert completed.returncode == 0, completed.stderr[-2000:]
+        return completed.stdout
+
+    english = await asyncio.to_thread(dump_dom, page.as_uri())
+    french = await asyncio.to_thread(dump_dom, f"{page.as_uri()}#fr")
+
+    assert '<html lang="en">' in english
+    assert '<html lang="fr">' in french, "the page's own script switched to French"
+    for chart in ("consent", "pulse", "ratings"):
+        for language in ("fr", "en"):
+            assert f'<svg id="{language}-{chart}" class="chart"' in english
+    consent = english.split('<svg id="en-consent"')[1].split("</svg>")[0]
+    assert [int(n) for n in re.findall(r'data-count="(\d+)"', consent)] == [1, 1, 0, 0, 1]
+    assert "Pair consent" in english
+    assert "Consentement des binômes" in french
