@@ -66,13 +66,23 @@ from binome_devstack.demo_platform import (
     stop_recorded_processes,
 )
 from binome_devstack.demo_report import DemoSummary, collect_summary, count_eml_files
+from binome_devstack.demo_served_report import (
+    REPORT_SERVER,
+    ServedReport,
+    fetch_served_report,
+    report_port,
+    report_server_command,
+    report_server_env,
+    wait_report_server,
+    write_served_page,
+)
 from binome_devstack.demo_simulation import PairPeople, ProgrammeSimulation
+from binome_devstack.local_tokens import LocalTokens
 from binome_devstack.settings import StackSettings
 from binome_devstack.stack import append_owner_file, ensure_stack, read_owner_file, stop_stack
 from binome_integrations.hr_publishing import publish_participants
 from binome_integrations.language import default_language, localised
 from binome_integrations.participants_csv import parse_participants_csv
-from binome_integrations.report.html import render_html
 from binome_integrations.report.terminal import render_terminal
 from binome_shared.contracts.action_names import (
     PAIR_ACCEPT,
@@ -313,6 +323,7 @@ class DemoPlay:
         for name in SERVICES:
             processes.start_service(name)
         await asyncio.gather(*(processes.wait_ready(name) for name in SERVICES))
+        report_url = await _start_report_server(processes, self._places, self._run)
         self._say(
             "services",
             where=", ".join(f"{name} :{port}" for name, port in self._places.ports.items()),
@@ -326,13 +337,16 @@ class DemoPlay:
             hr_rows, refused, simulation = await self._setup()
             await self._play(simulation)
             play_seconds = time.monotonic() - started
+            served = await _served_report(
+                report_url, self._places, self.programme_id, self._language
+            )
             summary = await collect_summary(
                 bootstrap=self._run.kafka_bootstrap,
                 topic_prefix=self._run.topic_prefix,
                 tenant_id=TENANT_ID,
                 programme_id=self.programme_id,
                 mail_dir=self._places.mail_dir,
-                generated_at=self._now,
+                served=served.report,
                 hr_rows=hr_rows,
                 hr_rows_refused=refused,
             )
@@ -653,16 +667,41 @@ def summary_text(summary: DemoSummary, language: Language) -> str:
     return "\n".join(lines)
 
 
-def write_outputs(
-    summary: DemoSummary, places: DemoPlaces, language: Language
-) -> tuple[Path, Path]:
-    """``summary.json`` and ``report.html`` in the output folder."""
+def write_outputs(summary: DemoSummary, places: DemoPlaces) -> tuple[Path, Path]:
+    """``summary.json`` in the output folder, beside the served ``report.html``."""
     places.output_dir.mkdir(parents=True, exist_ok=True)
     summary_path = places.output_dir / "summary.json"
     summary_path.write_text(summary.model_dump_json(indent=2), encoding="utf-8")
-    html_path = places.output_dir / "report.html"
-    html_path.write_text(render_html(summary.report, language=language), encoding="utf-8")
-    return summary_path, html_path
+    return summary_path, places.output_dir / "report.html"
+
+
+# ---------------------------------------------------------------------------- served report
+
+
+async def _start_report_server(processes: DemoProcesses, places: DemoPlaces, run: DemoRun) -> str:
+    """``binome-report serve`` on this run's topics; returns its base URL."""
+    port = report_port()
+    processes.start_tool(
+        REPORT_SERVER, report_server_command(), report_server_env(places, run, port)
+    )
+    url = f"http://127.0.0.1:{port}"
+    await wait_report_server(url)
+    return url
+
+
+async def _served_report(
+    url: str, places: DemoPlaces, programme_id: str, language: Language
+) -> ServedReport:
+    """The report as the endpoint serves it to the demo tenant's token; the page is saved
+    as ``report.html`` (in the demo's language; the other one is a click away)."""
+    served = await fetch_served_report(
+        url,
+        token=LocalTokens(places.tokens_dir).token(TENANT_ID),
+        programme_id=programme_id,
+        language=language,
+    )
+    write_served_page(places, served)
+    return served
 
 
 # ---------------------------------------------------------------------------- commands
@@ -720,7 +759,7 @@ def up(options: DemoOptions) -> int:
         _say(_text(language, "interrupted"))
         stop_recorded_processes(places, _say)
         return 130 if isinstance(error, KeyboardInterrupt) else 1
-    summary_path, html_path = write_outputs(summary, places, language)
+    summary_path, html_path = write_outputs(summary, places)
     _say("")
     _say(summary_text(summary, language))
     _say("")

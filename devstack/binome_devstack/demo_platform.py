@@ -288,6 +288,10 @@ class DemoProcesses:
             self.service_env(name),
         )
 
+    def start_tool(self, name: str, command: Sequence[str], env: Mapping[str, str]) -> int:
+        """Another process of the run (the report server), stopped with the services."""
+        return self._spawn(name, command, env)
+
     async def wait_ready(self, name: str, *, limit_seconds: float = 120.0) -> None:
         """Until the service answers ``/ready`` with 200 (Kafka, Postgres, migrations)."""
         deadline = time.monotonic() + limit_seconds

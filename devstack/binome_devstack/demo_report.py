@@ -1,21 +1,20 @@
 """The demo's closing figures, read from what the platform published.
 
 Nothing here comes from what the demo *sent* to the participants, nor from a service's
-schema: the programme report is built from the events on Kafka and the HR commands that
-defined the programme and enrolled its people
-(:class:`~binome_integrations.report.events.ProgrammeEvents`, the same path the platform's
-report takes), dead letters from the ``.dlq`` topics' offsets, and e-mails from the ``.eml``
-files on disk.
+schema: the programme report is the one the report server answered
+(:mod:`binome_devstack.demo_served_report`, built from the events on Kafka and the HR
+commands that defined the programme and enrolled its people); the demo adds what only an
+operator sees, the dead letters from the ``.dlq`` topics' offsets (shared by all tenants,
+so never in a tenant's report) and the ``.eml`` files on disk; its extra figures are folded
+from the same events (:class:`~binome_integrations.report.events.ProgrammeEvents`).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from binome_integrations.report.build import Delivery, programme_report
 from binome_integrations.report.events import ProgrammeEvents, dead_letter_counts
 from binome_integrations.report.history import ProgrammeHistory, programme_history
 from binome_integrations.report.model import ProgrammeReport
@@ -113,12 +112,12 @@ async def collect_summary(
     tenant_id: str,
     programme_id: str,
     mail_dir: Path,
-    generated_at: datetime,
+    served: ProgrammeReport,
     hr_rows: int,
     hr_rows_refused: int,
 ) -> DemoSummary:
-    """Read the run's figures from Kafka (events, HR commands, dead letters) and the mail
-    folder."""
+    """The served report with the run's dead letters and mail folder, and the demo's extra
+    figures read from Kafka (events, HR commands)."""
     envelopes = await ProgrammeEvents(
         bootstrap_servers=bootstrap,
         topic_prefix=topic_prefix,
@@ -126,15 +125,12 @@ async def collect_summary(
         programme_id=programme_id,
     ).collect()
     history = programme_history(envelopes)
-    report = programme_report(
-        history,
-        programme_id=programme_id,
-        generated_at=generated_at,
-        delivery=Delivery(
-            dead_letters=await dead_letter_counts(bootstrap, topic_prefix),
-            emails_directory=str(mail_dir),
-            emails_written=count_eml_files(mail_dir),
-        ),
+    report = served.model_copy(
+        update={
+            "dead_letters": await dead_letter_counts(bootstrap, topic_prefix),
+            "emails_directory": str(mail_dir),
+            "emails_written": count_eml_files(mail_dir),
+        }
     )
     figures = demo_figures(history, hr_rows=hr_rows, hr_rows_refused=hr_rows_refused)
     return DemoSummary(report=report, figures=figures)

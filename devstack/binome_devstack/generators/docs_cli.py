@@ -23,6 +23,7 @@ from pydantic_settings import BaseSettings
 from binome_devstack.generators.generated_files import generate_or_check
 from binome_devstack.service_definitions import service_definitions
 from binome_integrations.participants_columns import columns_reference_markdown
+from binome_integrations.report.server import ReportServerSettings
 from binome_notifications.bootstrap import NotificationsSettings
 from binome_pairing.bootstrap import PairingSettings
 from binome_sessions.bootstrap import SessionsSettings
@@ -57,6 +58,7 @@ def _settings_classes() -> list[tuple[str, type[BaseSettings]]]:
         ("sessions", SessionsSettings),
         ("notifications", NotificationsSettings),
         ("binome-db provision", ProvisionSettings),
+        ("binome-report serve", ReportServerSettings),
     ]
 
 

@@ -9,6 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from binome_integrations.report.followup import (
+    consent_figures,
+    imposed_counts,
+    pulse_rounds,
+    ratings_by_session,
+)
 from binome_integrations.report.history import ProgrammeHistory, TrackedPair
 from binome_integrations.report.model import (
     BusinessUnitProgress,
@@ -70,6 +76,7 @@ def programme_report(
     tracks = history.tracks()
     formed = history.formed_pairs
     mentees = history.role_count(ParticipantRole.MENTEE)
+    imposed, overrides = imposed_counts(formed)
     return ProgrammeReport(
         programme_id=programme_id,
         programme_name=definition.name,
@@ -99,6 +106,11 @@ def programme_report(
         dead_letters=list(delivery.dead_letters),
         emails_directory=delivery.emails_directory,
         emails_written=delivery.emails_written,
+        imposed_pairs=imposed,
+        imposed_overrides=overrides,
+        consent=consent_figures(history.follow_up),
+        pulse_rounds=pulse_rounds(history.follow_up),
+        ratings_by_session=ratings_by_session(history.follow_up),
     )
 
 

@@ -1,8 +1,10 @@
-"""``binome-report``: render a saved programme report, or write a sample one.
+"""``binome-report``: serve programme reports, render a saved one, or write a sample one.
 
-``binome-report render report.json --html report.html`` prints the terminal summary and
-writes the HTML page; ``binome-report sample --json report.json`` writes an example report.
-Exit codes: 0 done, 2 the report file is missing or invalid.
+``binome-report serve`` serves every programme's report over HTTP to bearer-token callers
+(:mod:`.server`, settings from ``BINOME_*``); ``binome-report render report.json --html
+report.html`` prints the terminal summary and writes the HTML page; ``binome-report sample
+--json report.json`` writes an example report.
+Exit codes: 0 done, 2 the report file is missing or invalid, 3 the server's settings are.
 """
 
 from __future__ import annotations
@@ -13,17 +15,22 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
+import uvicorn
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from binome_integrations.language import default_language, localised
 from binome_integrations.report.html import render_html
 from binome_integrations.report.model import ProgrammeReport
 from binome_integrations.report.sample import sample_report
+from binome_integrations.report.server import ReplayedReports, ReportApp, ReportServerSettings
 from binome_integrations.report.terminal import render_terminal
 from binome_shared.contracts.values import Language, LocalisedText
+from binome_shared.runtime.http_auth import verifier_from
 
 EXIT_OK: Final = 0
 EXIT_BAD_REPORT: Final = 2
+EXIT_BAD_SETTINGS: Final = 3
 
 _TEXTS: Final[dict[str, LocalisedText]] = {
     "unreadable": LocalisedText(
@@ -51,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--quiet", action="store_true", help="Do not print the terminal summary.")
     sample = commands.add_parser("sample", help="Write an example report as JSON.")
     sample.add_argument("--json", type=Path, required=True, help="Where to write it.")
+    commands.add_parser(
+        "serve", help="Serve GET /programmes/{id}/report and report.json (BINOME_* settings)."
+    )
     return parser
 
 
@@ -62,6 +72,8 @@ def load_report(path: Path) -> ProgrammeReport:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``binome-report``; returns the exit code."""
     arguments = build_parser().parse_args(argv)
+    if arguments.command == "serve":
+        return serve()
     if arguments.command == "sample":
         arguments.json.write_text(sample_report().model_dump_json(indent=2), encoding="utf-8")
         return EXIT_OK
@@ -80,6 +92,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments.html:
         arguments.html.write_text(render_html(report, language), encoding="utf-8")
         print(localised(_TEXTS["written"], language, path=arguments.html), file=sys.stderr)
+    return EXIT_OK
+
+
+def serve() -> int:
+    """Run the report server until interrupted."""
+    try:
+        settings = ReportServerSettings()
+    except (ValidationError, SettingsError) as error:
+        print(f"BINOME_*: {error}", file=sys.stderr)
+        return EXIT_BAD_SETTINGS
+    app = ReportApp(source=ReplayedReports(settings), verifier=verifier_from(settings))
+    config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="info")
+    uvicorn.Server(config).run()
     return EXIT_OK
 
 

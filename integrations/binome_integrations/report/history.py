@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from binome_integrations.report.followup import FOLLOW_UP_TYPES, FollowUp
 from binome_shared.contracts.base import Envelope, Message
 from binome_shared.contracts.hr_commands import (
     DefineProgramme,
@@ -146,6 +147,8 @@ class ProgrammeHistory:
     cancellations: list[datetime | None] = field(default_factory=list)
     sent_by_kind: Counter[str] = field(default_factory=Counter)
     emails_sent: int = 0
+    follow_up: FollowUp = field(default_factory=FollowUp)
+    """Consent, pulse check-ins and ratings by session (:mod:`.followup`)."""
     _hr_rejections: set[uuid.UUID] = field(default_factory=set)
     _rejection_causes: list[uuid.UUID | None] = field(default_factory=list)
 
@@ -189,6 +192,8 @@ class ProgrammeHistory:
             self._take_pairing(envelope.causation_id, data)
         elif isinstance(data, _SESSION_TYPES):
             self._take_session(data)
+        elif isinstance(data, FOLLOW_UP_TYPES):
+            self.follow_up.take(data)
         elif isinstance(data, NotificationSent):
             self.sent_by_kind[data.kind] += 1
             self.emails_sent += data.channel == "email"
@@ -213,6 +218,7 @@ class ProgrammeHistory:
             case PairFormed():
                 self.matched_mentees.add(data.mentee.participant_id)
                 self.formed[data.pair_id] = data
+                self.follow_up.formed(data)
             case PairRejected():
                 self._rejection_causes.append(causation)
             case PairDissolved():
@@ -235,6 +241,7 @@ class ProgrammeHistory:
                 pair.sessions[data.session_number] = data
             case FeedbackGiven():
                 pair.feedback.append(data)
+                self.follow_up.rated(data)
             case ObjectiveSet():
                 pair.objectives_set += 1
             case ObjectiveClosed():

@@ -14,7 +14,9 @@ from jinja2 import Environment, StrictUndefined, Template
 from markupsafe import Markup
 
 from binome_integrations.report import charts
+from binome_integrations.report.cards import Chart, Table
 from binome_integrations.report.figures import histogram, summarise
+from binome_integrations.report.followup_charts import follow_up_charts
 from binome_integrations.report.model import MINIMUM_GROUP_SIZE, ProgrammeReport
 from binome_integrations.report.texts import (
     LANGUAGES,
@@ -28,30 +30,6 @@ from binome_integrations.report.texts import (
     timestamp,
 )
 from binome_shared.contracts.values import Language
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Table:
-    """A data table: the accessible (and exact) form of a chart or a list."""
-
-    caption: str
-    headers: list[str]
-    rows: list[list[str]]
-    numeric: frozenset[int] = frozenset()
-    muted_rows: frozenset[int] = frozenset()
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Chart:
-    """A chart card: heading, the SVG, a caption, and its data table."""
-
-    chart_id: str
-    heading: str
-    svg: Markup
-    caption: str
-    table: Table
-    table_open: bool = False
-    wide: bool = False
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -95,6 +73,9 @@ class LanguageView:
     notifications_total: str
     notifications_total_label: str
     no_notifications: str
+    show_delivery: bool
+    """The run's dead letters and e-mail files are known (an operator's or the demo's report;
+    the served report of one tenant has none: dead-letter topics are shared by all tenants)."""
     dead_letters_heading: str
     dead_letters_ok: bool
     dead_letters_text: str
@@ -142,6 +123,7 @@ def _view(report: ProgrammeReport, language: Language) -> LanguageView:
             _funnel_chart(report, language),
             _sessions_chart(report, language),
             _units_chart(report, language),
+            *follow_up_charts(report, language),
         ],
         unmatched_heading=label("unmatched_title", language),
         unmatched=_unmatched_table(report, language),
@@ -151,6 +133,7 @@ def _view(report: ProgrammeReport, language: Language) -> LanguageView:
         notifications_total=integer(report.notifications_total, language),
         notifications_total_label=label("total", language),
         no_notifications=label("no_notifications", language),
+        show_delivery=bool(report.dead_letters) or report.emails_directory is not None,
         dead_letters_heading=label("dead_letters_title", language),
         dead_letters_ok=dead == 0,
         dead_letters_text=label("dead_letters_none", language)
@@ -218,6 +201,13 @@ def _key_figures(report: ProgrammeReport, language: Language) -> list[KeyFigure]
                 label("active_pairs", language), integer(report.active_pairs, language), language
             ),
             tone="warn" if report.stalled_pairs else "neutral",
+        ),
+        KeyFigure(
+            label=label("imposed_pairs", language),
+            value=integer(report.imposed_pairs, language),
+            note=label("imposed_note", language, count=integer(report.imposed_overrides, language))
+            if report.imposed_overrides
+            else "",
         ),
     ]
 

@@ -160,6 +160,106 @@ class DeadLetterCount(_Frozen):
     count: int = Field(ge=0)
 
 
+class ConsentFigures(_Frozen):
+    """Proposed pairs both people were asked to accept (programmes that require consent).
+
+    The outcomes are None when fewer than :data:`MINIMUM_GROUP_SIZE` people were asked:
+    with so few, a decline would point at someone."""
+
+    pairs_asked: int = Field(default=0, ge=0)
+    accepted: int | None = Field(default=None, ge=0, description="Both accepted: formed.")
+    declined: int | None = Field(default=None, ge=0)
+    lapsed: int | None = Field(default=None, ge=0, description="No answer by the deadline.")
+    left: int | None = Field(default=None, ge=0, description="Someone left the programme.")
+    pending: int | None = Field(default=None, ge=0, description="Still waiting for answers.")
+    suppressed: bool = False
+
+    @classmethod
+    def measured(cls, *, pairs_asked: int, outcomes: dict[str, int]) -> ConsentFigures:
+        """The outcomes, or only the number asked when too few people were asked."""
+        if 2 * pairs_asked < MINIMUM_GROUP_SIZE:
+            return cls(pairs_asked=pairs_asked, suppressed=pairs_asked > 0)
+        return cls(
+            pairs_asked=pairs_asked, **{key: outcomes.get(key, 0) for key in CONSENT_OUTCOMES}
+        )
+
+    @model_validator(mode="after")
+    def _small_groups_carry_no_outcome(self) -> Self:
+        outcomes = [getattr(self, key) for key in CONSENT_OUTCOMES]
+        if self.suppressed and any(value is not None for value in outcomes):
+            raise ValueError("suppressed consent figures carry no outcome")
+        if not self.suppressed and self.pairs_asked and 2 * self.pairs_asked < MINIMUM_GROUP_SIZE:
+            raise ValueError("consent asked of too few people must be suppressed")
+        return self
+
+
+CONSENT_OUTCOMES: tuple[str, ...] = ("accepted", "declined", "lapsed", "left", "pending")
+
+
+class PulseRound(_Frozen):
+    """One pulse check-in round, counted per member asked (both members of each pair), each
+    member's last answer counting, as sessions' progress figures count them."""
+
+    pulse_number: int = Field(ge=1)
+    asked: int = Field(ge=0, description="Members asked (two per pair).")
+    answered: int | None = Field(default=None, ge=0)
+    on_track: int | None = Field(default=None, ge=0)
+    need_help: int | None = Field(default=None, ge=0)
+    suppressed: bool = False
+
+    @classmethod
+    def measured(
+        cls, *, pulse_number: int, asked: int, on_track: int, need_help: int
+    ) -> PulseRound:
+        """The round's answers, or none when fewer than the minimum were asked."""
+        if asked < MINIMUM_GROUP_SIZE:
+            return cls(pulse_number=pulse_number, asked=asked, suppressed=True)
+        return cls(
+            pulse_number=pulse_number,
+            asked=asked,
+            answered=on_track + need_help,
+            on_track=on_track,
+            need_help=need_help,
+        )
+
+    @model_validator(mode="after")
+    def _small_rounds_carry_no_answer(self) -> Self:
+        answers = (self.answered, self.on_track, self.need_help)
+        if self.suppressed and any(value is not None for value in answers):
+            raise ValueError("a suppressed pulse round carries no answer")
+        if not self.suppressed and self.asked < MINIMUM_GROUP_SIZE:
+            raise ValueError("a pulse round asked of too few people must be suppressed")
+        return self
+
+
+class SessionRatings(_Frozen):
+    """Ratings given after one session number of the plans (1st session, 2nd…)."""
+
+    session_number: int = Field(ge=1)
+    ratings: int = Field(ge=0, description="Ratings given (one per person and session).")
+    average_rating: float | None = Field(default=None, ge=1, le=5)
+    suppressed: bool = False
+
+    @classmethod
+    def measured(cls, *, session_number: int, ratings: list[int]) -> SessionRatings:
+        """The average, or none when fewer than the minimum rated."""
+        if len(ratings) < MINIMUM_GROUP_SIZE:
+            return cls(session_number=session_number, ratings=len(ratings), suppressed=True)
+        return cls(
+            session_number=session_number,
+            ratings=len(ratings),
+            average_rating=round(sum(ratings) / len(ratings), 2),
+        )
+
+    @model_validator(mode="after")
+    def _few_ratings_carry_no_average(self) -> Self:
+        if self.suppressed and self.average_rating is not None:
+            raise ValueError("suppressed ratings carry no average")
+        if not self.suppressed and self.ratings < MINIMUM_GROUP_SIZE:
+            raise ValueError("fewer ratings than the minimum must be suppressed")
+        return self
+
+
 class ProgrammeReport(_Frozen):
     """Everything the end of a programme (or of the demo) shows, in one document."""
 
@@ -188,6 +288,13 @@ class ProgrammeReport(_Frozen):
         default=None, description="Where the e-mails sent were written as .eml files."
     )
     emails_written: int = Field(default=0, ge=0)
+    imposed_pairs: int = Field(default=0, ge=0, description="Formed pairs HR imposed.")
+    imposed_overrides: int = Field(
+        default=0, ge=0, description="Imposed pairs formed against a hard constraint."
+    )
+    consent: ConsentFigures = Field(default_factory=ConsentFigures)
+    pulse_rounds: list[PulseRound] = Field(default_factory=list)
+    ratings_by_session: list[SessionRatings] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _scores_are_fractions(self) -> Self:

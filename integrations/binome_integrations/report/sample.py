@@ -7,10 +7,13 @@ from datetime import datetime, timedelta, timezone
 
 from binome_integrations.report.model import (
     BusinessUnitProgress,
+    ConsentFigures,
     DeadLetterCount,
     KindCount,
     ProgrammeFunnel,
     ProgrammeReport,
+    PulseRound,
+    SessionRatings,
     SessionsMonth,
     UnmatchedGroup,
 )
@@ -120,4 +123,25 @@ def sample_report(*, seed: int = 2027) -> ProgrammeReport:
         ],
         emails_directory=".stack/demo/mail",
         emails_written=4065,
+        imposed_pairs=9,
+        imposed_overrides=1,
+        consent=ConsentFigures(
+            pairs_asked=40, accepted=31, declined=4, lapsed=3, left=1, pending=1
+        ),
+        pulse_rounds=[
+            PulseRound(pulse_number=1, asked=224, answered=181, on_track=163, need_help=18),
+            PulseRound(pulse_number=2, asked=218, answered=160, on_track=149, need_help=11),
+            PulseRound(pulse_number=3, asked=4, suppressed=True),
+        ],
+        ratings_by_session=[
+            SessionRatings(session_number=number, ratings=ratings, average_rating=average)
+            for number, ratings, average in (
+                (1, 198, 3.9),
+                (2, 190, 4.1),
+                (3, 176, 4.2),
+                (4, 160, 4.3),
+                (5, 131, 4.4),
+            )
+        ]
+        + [SessionRatings(session_number=6, ratings=3, suppressed=True)],
     )

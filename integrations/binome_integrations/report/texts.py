@@ -129,6 +129,46 @@ LABELS: Final[dict[str, LocalisedText]] = {
         fr="Produit par Binôme. Aucune donnée nominative hors identifiants.",
         en="Produced by Binôme. No personal data beyond ids.",
     ),
+    # Follow-up cards (consent, pulse check-ins, ratings by session): followup_charts.py
+    "consent_title": LocalisedText(fr="Consentement des binômes", en="Pair consent"),
+    "consent_desc": LocalisedText(
+        fr="Binômes proposés soumis à l'accord des deux personnes ({asked}) : où ils en sont.",
+        en="Proposed pairs both people were asked to accept ({asked}): where they stand.",
+    ),
+    "consent_outcome": LocalisedText(fr="Issue", en="Outcome"),
+    "consent_accepted": LocalisedText(fr="Acceptés (formés)", en="Accepted (formed)"),
+    "consent_declined": LocalisedText(fr="Refusés", en="Declined"),
+    "consent_lapsed": LocalisedText(fr="Sans réponse à l'échéance", en="No answer by deadline"),
+    "consent_left": LocalisedText(fr="Départ d'un participant", en="A participant left"),
+    "consent_pending": LocalisedText(fr="En attente", en="Pending"),
+    "pulse_title": LocalisedText(fr="Points d'étape (pulse)", en="Pulse check-ins"),
+    "pulse_desc": LocalisedText(
+        fr="Par point d'étape, membres interrogés : sur la bonne voie, besoin d'aide, sans "
+        "réponse (dernière réponse de chacun ; masqué sous {minimum} personnes).",
+        en="Per round, members asked: on track, need help, no answer (each member's last "
+        "answer; hidden under {minimum} people).",
+    ),
+    "pulse": LocalisedText(fr="Point d'étape", en="Round"),
+    "pulse_round": LocalisedText(fr="Point {number}", en="Round {number}"),
+    "asked": LocalisedText(fr="Interrogés", en="Asked"),
+    "answered": LocalisedText(fr="Réponses", en="Answered"),
+    "on_track": LocalisedText(fr="Sur la bonne voie", en="On track"),
+    "need_help": LocalisedText(fr="Besoin d'aide", en="Need help"),
+    "unanswered": LocalisedText(fr="Sans réponse", en="No answer"),
+    "ratings_title": LocalisedText(fr="Notes par séance", en="Ratings by session"),
+    "ratings_desc": LocalisedText(
+        fr="Note moyenne (1 à 5) donnée après chaque séance du plan, de la 1re à la dernière "
+        "(masquée sous {minimum} notes).",
+        en="Average rating (1 to 5) given after each session of the plan, first to last "
+        "(hidden under {minimum} ratings).",
+    ),
+    "session": LocalisedText(fr="Séance", en="Session"),
+    "session_number": LocalisedText(fr="Séance {number}", en="Session {number}"),
+    "ratings": LocalisedText(fr="Notes", en="Ratings"),
+    "imposed_pairs": LocalisedText(fr="Binômes imposés", en="Imposed pairs"),
+    "imposed_note": LocalisedText(
+        fr="dont {count} hors règle (motif RH)", en="{count} against a rule (HR's reason)"
+    ),
 }
 
 NOTIFICATION_KINDS: Final[dict[str, LocalisedText]] = {

@@ -166,7 +166,7 @@ def test_rendered_dom_holds_every_chart_with_its_data(page: Path, tmp_path: Path
     dom = completed.stdout
     assert ":CONSOLE" not in completed.stderr, completed.stderr
     for language in ("fr", "en"):
-        for chart in ("scores", "funnel", "sessions", "units"):
+        for chart in ("scores", "funnel", "sessions", "units", "consent", "pulse", "ratings"):
             assert re.search(rf'<svg id="{language}-{chart}" class="chart"[^>]*role="img"', dom)
     scores = dom.split('<svg id="fr-scores"')[1].split("</svg>")[0]
     counts = [int(value) for value in re.findall(r'data-count="(\d+)"', scores)]
@@ -185,3 +185,28 @@ def test_address_ending_in_en_opens_the_english_report(page: Path, tmp_path: Pat
     assert not re.search(r'data-lang-view="en"[^>]* hidden', dom)
     assert "<title>Programme report · Mentorat inversé 2027</title>" in dom
     assert ":CONSOLE" not in completed.stderr, completed.stderr
+
+
+@needs_chromium
+def test_follow_up_charts_carry_their_figures_in_both_languages(page: Path, tmp_path: Path) -> None:
+    completed = chromium(tmp_path, "--dump-dom", page.as_uri())
+
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    dom = completed.stdout
+    sample = sample_report()
+    for language, heading, hidden in (
+        ("fr", "Consentement des binômes", "masqué (moins de 5 personnes)"),
+        ("en", "Pair consent", "suppressed (under 5 people)"),
+    ):
+        consent = dom.split(f'<svg id="{language}-consent"')[1].split("</svg>")[0]
+        counts = [int(value) for value in re.findall(r'data-count="(\d+)"', consent)]
+        assert counts == [31, 4, 3, 1, 1], "accepted, declined, lapsed, left, pending"
+        assert f'<h2 id="{language}-consent-heading">{heading}</h2>' in dom
+        pulse = dom.split(f'<svg id="{language}-pulse"')[1].split("</svg>")[0]
+        # Marks carry a tooltip (<title>); the legend's swatches do not.
+        assert pulse.count('class="c-need_help"><title>') == 2, "two rounds shown, one hidden"
+        assert pulse.count('class="c-suppressed"><title>') == 1
+        assert hidden in pulse
+        ratings = dom.split(f'<svg id="{language}-ratings"')[1].split("</svg>")[0]
+        shown = [entry for entry in sample.ratings_by_session if not entry.suppressed]
+        assert ratings.count('class="c-rating"><title>') == len(shown) == 5

@@ -57,6 +57,7 @@ def test_every_service_of_the_stack_is_defined() -> None:
         "pairing",
         "sessions",
         "notifications",
+        "report",
     }
 
 
