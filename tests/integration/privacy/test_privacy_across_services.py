@@ -268,8 +268,8 @@ async def test_each_erasure_is_proven_once_by_each_service_and_a_repeat_changes_
     }
     assert counts["notifications"]["addresses"] == 1
     assert counts["notifications"]["deliveries"] >= 1
-    # Its NotificationSent events name her; those relayed by then are forgotten.
-    assert counts["notifications"]["message_copies"] >= 1
+    # Its NotificationSent events name her too, but how many the relay had sent by the time
+    # of the erasure (and so are forgotten copies) depends on timing: not counted here.
     erased_at = {proof.service: proof.erased_at for proof in first}
 
     again = await erase(kafka, mentee, proofs_so_far=3)
