@@ -60,7 +60,7 @@ def _number(value: object) -> str:
     return str(value)
 
 
-def _svg(
+def svg_chart(
     *,
     chart_id: str,
     width: float,
@@ -96,7 +96,7 @@ def nice_ceiling(value: int) -> tuple[int, int]:
     return step_int * math.ceil(value / step_int), step_int
 
 
-def _y_axis(
+def y_axis(
     *, top: float, bottom: float, left: float, right: float, maximum: int, step: int, lang: Language
 ) -> list[str]:
     parts: list[str] = []
@@ -117,7 +117,7 @@ def score_histogram(
     height, top, bottom, left, right = 300, 24, 252, 48, width - 12
     maximum, step = nice_ceiling(max((item.count for item in bins), default=0))
     slot = (right - left) / len(bins)
-    body = _y_axis(
+    body = y_axis(
         top=top, bottom=bottom, left=left, right=right, maximum=maximum, step=step, lang=language
     )
     for index, item in enumerate(bins):
@@ -170,7 +170,7 @@ def score_histogram(
     )
     summary = summarise(scores)
     median = summary.median if summary else 0.0
-    return _svg(
+    return svg_chart(
         chart_id=chart_id,
         width=width,
         height=height,
@@ -227,7 +227,7 @@ def funnel(
                 class_="value",
             )
         )
-    return _svg(
+    return svg_chart(
         chart_id=chart_id,
         width=width,
         height=height,
@@ -243,38 +243,29 @@ def sessions_per_month(
     """Stacked columns per month: held, missed, cancelled, then planned on top."""
     height, top, bottom, left, right = 330, 48, 290, 56, width - 16
     maximum, step = nice_ceiling(max((entry.total for entry in months), default=0))
-    body = _legend(SESSION_PARTS, language=language, x=left, y=18)
-    body += _y_axis(
+    body = legend(SESSION_PARTS, language=language, x=left, y=18)
+    body += y_axis(
         top=top, bottom=bottom, left=left, right=right, maximum=maximum, step=step, lang=language
     )
     slot = (right - left) / max(len(months), 1)
     bar = min(slot * 0.6, 72)
     for index, entry in enumerate(months):
         x = left + index * slot + (slot - bar) / 2
-        y = float(bottom)
-        for part in SESSION_PARTS:
-            value = int(getattr(entry, part))
-            if not value:
-                continue
-            part_height = (bottom - top) * value / maximum
-            y -= part_height
-            name = label(part, language)
-            body.append(
-                element(
-                    "rect",
-                    {
-                        "x": x,
-                        "y": y,
-                        "width": bar,
-                        "height": part_height,
-                        "class_": f"c-{part}",
-                        "data_count": value,
-                    },
-                    tooltip(
-                        labelled(f"{short_month(entry.month, language)} — {name}", value, language)
-                    ),
-                )
-            )
+        parts = [
+            (part, value, label(part, language))
+            for part in SESSION_PARTS
+            if (value := int(getattr(entry, part)))
+        ]
+        y = stack_column(
+            body,
+            parts,
+            x=x,
+            bar=bar,
+            span=(top, bottom),
+            maximum=maximum,
+            name=short_month(entry.month, language),
+            language=language,
+        )
         body.append(
             text(
                 integer(entry.total, language),
@@ -293,7 +284,7 @@ def sessions_per_month(
                 class_="tick",
             )
         )
-    return _svg(
+    return svg_chart(
         chart_id=chart_id,
         width=width,
         height=height,
@@ -303,7 +294,36 @@ def sessions_per_month(
     )
 
 
-def _legend(parts: Sequence[str], *, language: Language, x: float, y: float) -> list[str]:
+def stack_column(
+    body: list[str],
+    parts: Sequence[tuple[str, int, str]],
+    *,
+    x: float,
+    bar: float,
+    span: tuple[float, float],
+    maximum: int,
+    name: str,
+    language: Language,
+) -> float:
+    """Draw one stacked column of ``(part, value, caption)`` from the axis up into ``body``
+    (each part a rect with its count and a tooltip); the y of its top."""
+    top, bottom = span
+    y = float(bottom)
+    for part, value, caption in parts:
+        part_height = (bottom - top) * value / maximum
+        y -= part_height
+        attributes = {"x": x, "y": y, "width": bar, "height": part_height, "class_": f"c-{part}"}
+        body.append(
+            element(
+                "rect",
+                {**attributes, "data_count": value},
+                tooltip(labelled(f"{name} — {caption}", value, language)),
+            )
+        )
+    return y
+
+
+def legend(parts: Sequence[str], *, language: Language, x: float, y: float) -> list[str]:
     body: list[str] = []
     cursor = x
     for part in parts:
@@ -355,7 +375,7 @@ def business_units(
                 element("line", {"x1": 0, "y1": 0, "x2": 0, "y2": 8, "class_": "hatch-line"}),
             ),
         ),
-        *_legend(("planned_track", "held"), language=language, x=label_width, y=18),
+        *legend(("planned_track", "held"), language=language, x=label_width, y=18),
     ]
     for index, unit in enumerate(units):
         y = top + index * row
@@ -433,7 +453,7 @@ def business_units(
             )
         )
         body.append(text(summary, x=label_width + track + 12, y=middle + 5, class_="value"))
-    return _svg(
+    return svg_chart(
         chart_id=chart_id,
         width=width,
         height=height,

@@ -13,13 +13,14 @@ from markupsafe import Markup
 
 from binome_integrations.report.cards import Chart, Table
 from binome_integrations.report.charts import (
-    _legend,
-    _svg,
-    _y_axis,
     element,
+    legend,
     nice_ceiling,
+    stack_column,
+    svg_chart,
     text,
     tooltip,
+    y_axis,
 )
 from binome_integrations.report.model import (
     CONSENT_OUTCOMES,
@@ -75,7 +76,7 @@ def consent_bars(report: ProgrammeReport, *, chart_id: str, language: Language) 
             tooltip(labelled(name, value, language)),
         )
         body += [mark, text(integer(value, language), x=label_width + bar + 8, y=y + row / 2 + 5)]
-    return _svg(
+    return svg_chart(
         chart_id=chart_id,
         width=width,
         height=height,
@@ -90,8 +91,8 @@ def pulse_columns(rounds: Sequence[PulseRound], *, chart_id: str, language: Lang
     width, height, top, bottom, left = 1000, 320, 48, 282, 56
     right = width - 16
     maximum, step = nice_ceiling(max((entry.asked for entry in rounds), default=0))
-    body = _legend(PULSE_PARTS, language=language, x=left, y=18)
-    body += _y_axis(
+    body = legend(PULSE_PARTS, language=language, x=left, y=18)
+    body += y_axis(
         top=top, bottom=bottom, left=left, right=right, maximum=maximum, step=step, lang=language
     )
     slot = (right - left) / max(len(rounds), 1)
@@ -100,20 +101,22 @@ def pulse_columns(rounds: Sequence[PulseRound], *, chart_id: str, language: Lang
         x = left + index * slot + (slot - bar) / 2
         name = label("pulse_round", language, number=entry.pulse_number)
         parts = _pulse_parts(entry)
-        y = float(bottom)
-        for part, value in parts:
-            part_height = (bottom - top) * value / maximum
-            y -= part_height
-            caption = _hidden(language) if part == "suppressed" else label(part, language)
-            body.append(
-                element(
-                    "rect",
-                    {"x": x, "y": y, "width": bar, "height": part_height, "class_": f"c-{part}"},
-                    tooltip(labelled(f"{name} — {caption}", value, language)),
-                )
-            )
+        captioned = [
+            (part, value, _hidden(language) if part == "suppressed" else label(part, language))
+            for part, value in parts
+        ]
+        stack_column(
+            body,
+            captioned,
+            x=x,
+            bar=bar,
+            span=(top, bottom),
+            maximum=maximum,
+            name=name,
+            language=language,
+        )
         body.append(text(name, x=x + bar / 2, y=bottom + 20, text_anchor="middle", class_="tick"))
-    return _svg(
+    return svg_chart(
         chart_id=chart_id,
         width=width,
         height=height,
@@ -137,7 +140,7 @@ def rating_columns(ratings: Sequence[SessionRatings], *, chart_id: str, language
     """One column per session number: the average rating (1–5) given after it."""
     width, height, top, bottom, left = 1000, 300, 24, 256, 56
     right = width - 16
-    body = _y_axis(
+    body = y_axis(
         top=top, bottom=bottom, left=left, right=right, maximum=RATING_SCALE, step=1, lang=language
     )
     slot = (right - left) / max(len(ratings), 1)
@@ -172,7 +175,7 @@ def rating_columns(ratings: Sequence[SessionRatings], *, chart_id: str, language
                 class_="value",
             )
         )
-    return _svg(
+    return svg_chart(
         chart_id=chart_id,
         width=width,
         height=height,
