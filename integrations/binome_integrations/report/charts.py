@@ -312,11 +312,17 @@ def stack_column(
     for part, value, caption in parts:
         part_height = (bottom - top) * value / maximum
         y -= part_height
-        attributes = {"x": x, "y": y, "width": bar, "height": part_height, "class_": f"c-{part}"}
         body.append(
             element(
                 "rect",
-                {**attributes, "data_count": value},
+                {
+                    "x": x,
+                    "y": y,
+                    "width": bar,
+                    "height": part_height,
+                    "data_count": value,
+                    "class_": f"c-{part}",
+                },
                 tooltip(labelled(f"{name} — {caption}", value, language)),
             )
         )
