@@ -28,6 +28,7 @@ from binome_notifications.domain.triggers import (
     SessionScheduled,
     Trigger,
 )
+from binome_notifications.translation import PairTriggerFields
 from binome_shared.contracts.participants import ParticipantRole
 from binome_shared.contracts.values import Language, LocalisedText
 
@@ -85,6 +86,13 @@ _KIND_TRIGGERS: dict[NotificationKind, Trigger] = {}
 
 def _build() -> dict[NotificationKind, Trigger]:
     programme, mentor, mentee = EXAMPLE_PROGRAMME, EXAMPLE_MENTOR, EXAMPLE_MENTEE
+    about = PairTriggerFields(
+        occurred_at=EXAMPLE_NOW,
+        programme=programme,
+        pair_id="pair-42",
+        mentor=mentor,
+        mentee=mentee,
+    )
     scheduled = SessionScheduled(
         occurred_at=EXAMPLE_NOW,
         programme=programme,
@@ -99,21 +107,13 @@ def _build() -> dict[NotificationKind, Trigger]:
         location="https://visio.example.com/binome-42",
     )
     stalled = PairStalled(
-        occurred_at=EXAMPLE_NOW,
-        programme=programme,
-        pair_id="pair-42",
-        mentor=mentor,
-        mentee=mentee,
+        **about,
         weeks_silent=5,
         last_session_at=datetime(2026, 10, 22, 15, 30, tzinfo=UTC),
     )
     return {
         NotificationKind.INTRODUCTION: PairFormed(
-            occurred_at=EXAMPLE_NOW,
-            programme=programme,
-            pair_id="pair-42",
-            mentor=mentor,
-            mentee=mentee,
+            **about,
             explanation=EXAMPLE_EXPLANATION,
         ),
         NotificationKind.SESSION_INVITATION: scheduled,
@@ -146,11 +146,7 @@ def _build() -> dict[NotificationKind, Trigger]:
         NotificationKind.STALL_NUDGE: stalled,
         NotificationKind.HR_STALL_ALERT: stalled,
         NotificationKind.HR_FIT_ALERT: PairFitConcern(
-            occurred_at=EXAMPLE_NOW,
-            programme=programme,
-            pair_id="pair-42",
-            mentor=mentor,
-            mentee=mentee,
+            **about,
             side=ParticipantRole.MENTEE,
             session_number=1,
         ),
@@ -193,43 +189,23 @@ def _build() -> dict[NotificationKind, Trigger]:
             ),
         ),
         NotificationKind.PAIR_THANKS: PairCompleted(
-            occurred_at=EXAMPLE_NOW,
-            programme=programme,
-            pair_id="pair-42",
-            mentor=mentor,
-            mentee=mentee,
+            **about,
             sessions_held=8,
         ),
         NotificationKind.CONSENT_REQUEST: PairConsentRequested(
-            occurred_at=EXAMPLE_NOW,
-            programme=programme,
-            pair_id="pair-42",
-            mentor=mentor,
-            mentee=mentee,
+            **about,
             explanation=EXAMPLE_EXPLANATION,
             respond_by=EXAMPLE_NOW + timedelta(days=7),
         ),
         NotificationKind.PAIRING_CALLED_OFF: PairCalledOff(
-            occurred_at=EXAMPLE_NOW,
-            programme=programme,
-            pair_id="pair-42",
-            mentor=mentor,
-            mentee=mentee,
+            **about,
         ),
         NotificationKind.PULSE_CHECK: PulseCheckRequested(
-            occurred_at=EXAMPLE_NOW,
-            programme=programme,
-            pair_id="pair-42",
-            mentor=mentor,
-            mentee=mentee,
+            **about,
             pulse_number=2,
         ),
         NotificationKind.HR_HELP_ALERT: PairNeedsHelp(
-            occurred_at=EXAMPLE_NOW,
-            programme=programme,
-            pair_id="pair-42",
-            mentor=mentor,
-            mentee=mentee,
+            **about,
             pulse_number=2,
             side=ParticipantRole.MENTOR,
         ),
