@@ -7,17 +7,10 @@ A's PairFormed must not release tenant B's messages parked for a pair of the sam
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from binome_notifications.domain.directory import PairPeople, ProgrammeRecord
 from binome_notifications.domain.model import Person
 from binome_shared.messaging.errors import AwaitingPrerequisiteError
-
-
-def prerequisite(kind: str, tenant_id: str, *ids: str) -> str:
-    """The name of a prerequisite: ``<kind>:<tenant>/<id>[/<id>...]``, each part
-    percent-quoted, so that ids containing ``/`` cannot make two tenants' names meet."""
-    return f"{kind}:" + "/".join(quote(part, safe="") for part in (tenant_id, *ids))
+from binome_shared.messaging.parking import prerequisite
 
 
 def programme_ready(tenant_id: str, programme_id: str) -> str:

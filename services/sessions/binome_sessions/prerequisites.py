@@ -9,25 +9,18 @@ dead-lettered as ``prerequisite_never_arrived`` if it never comes).
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from binome_shared.messaging.errors import AwaitingPrerequisiteError
-
-
-def _tenant(tenant_id: str) -> str:
-    # Ids may contain "/": escaping it in the tenant keeps the first "/" the separator, so
-    # (tenant "a/b", pair "c") and (tenant "a", pair "b/c") never share a name.
-    return quote(tenant_id, safe="")
+from binome_shared.messaging.parking import prerequisite
 
 
 def pair_key(tenant_id: str, pair_id: str) -> str:
     """What a message about a pair waits for until the tenant's PairFormed is handled."""
-    return f"pair:{_tenant(tenant_id)}/{pair_id}"
+    return prerequisite("pair", tenant_id, pair_id)
 
 
 def programme_key(tenant_id: str, programme_id: str) -> str:
     """What a message waits for until the tenant's DefineProgramme gives the session plan."""
-    return f"programme:{_tenant(tenant_id)}/{programme_id}"
+    return prerequisite("programme", tenant_id, programme_id)
 
 
 def waiting_for_pair(tenant_id: str, pair_id: str) -> AwaitingPrerequisiteError:

@@ -10,11 +10,22 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from urllib.parse import quote
 
 import asyncpg
 
 from binome_shared.messaging.bounded import REASON_CHARS, printable, storable_key, storable_text
 from binome_shared.messaging.cloudevents import ReceivedRecord
+
+
+def prerequisite(kind: str, tenant_id: str, *ids: str) -> str:
+    """The name a message is parked under and released by: ``<kind>:<tenant>/<id>[/<id>...]``.
+
+    Ids are namespaced by tenant (two tenants may use the same programme and pair ids), so
+    the name carries the tenant: tenant A's release never replays what tenant B parked. Each
+    part is percent-quoted, so that ids containing ``/`` cannot make two names meet."""
+    return f"{kind}:" + "/".join(quote(part, safe="") for part in (tenant_id, *ids))
+
 
 _PARK = """
 INSERT INTO parked_messages
