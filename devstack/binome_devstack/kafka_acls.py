@@ -33,12 +33,14 @@ REQUEST_TIMEOUT_SECONDS: Final = 30.0
 
 
 def platform_principals(prefix: str = "") -> tuple[PrincipalAcls, ...]:
-    """Every service's principal and HR's, with their ACLs on the topics named with ``prefix``."""
+    """Every service's principal, the report server's (read-only) and HR's, with their ACLs on
+    the topics named with ``prefix``."""
     from binome_devstack.service_definitions import (  # noqa: PLC0415 - imports services
+        read_only_clients,
         service_definitions,
     )
 
-    return platform_acls(service_definitions(), ALL_TOPICS, prefix)
+    return platform_acls(service_definitions(), ALL_TOPICS, prefix, read_only_clients())
 
 
 def platform_users() -> list[str]:

@@ -2,8 +2,9 @@
 
 - ``deploy/components/strimzi/generated/``: a Strimzi ``KafkaTopic`` per catalogue topic and
   dead-letter topic (sized and kept by the :class:`TopicPolicy`), a ``KafkaUser`` per
-  principal with exactly the ACLs its ``ServiceDefinition`` implies, and the patches that
-  mount each service's Kafka credentials where its settings expect them (``…_FILE``);
+  principal with exactly the ACLs its ``ServiceDefinition`` implies (and a read-only one
+  for the report server), and the patches that mount each one's Kafka credentials where its
+  settings expect them (``…_FILE``);
 - ``deploy/components/cloudnative-pg/generated/``: a CloudNativePG ``Cluster`` with one
   login role per service, a ``Database`` with one schema per service owned by its role, and
   the patches that mount each role's password.
@@ -22,8 +23,13 @@ from typing import Any
 import yaml
 
 from binome_devstack.generators.generated_files import generate_or_check
-from binome_devstack.service_definitions import service_definitions
-from binome_shared.contracts.acls import PrincipalAcls, platform_acls, principal_name
+from binome_devstack.service_definitions import read_only_clients, service_definitions
+from binome_shared.contracts.acls import (
+    PrincipalAcls,
+    ReadOnlyClient,
+    platform_acls,
+    principal_name,
+)
 from binome_shared.contracts.catalogue import CATALOGUE
 from binome_shared.contracts.topics import ALL_TOPICS
 from binome_shared.db.provision import ServiceDatabase
@@ -116,27 +122,30 @@ def _container(name: str, env: list[Manifest], mounts: list[Manifest]) -> Manife
 
 
 def _deployment_patch(
-    service: str, env: list[Manifest], mounts: list[Manifest], volumes: list[Manifest]
+    service: str,
+    env: list[Manifest],
+    mounts: list[Manifest],
+    volumes: list[Manifest],
+    *,
+    migrates: bool = True,
 ) -> Manifest:
     """Env and mounts for a service's main container and its migrate init container alike:
-    both read the same settings, which refuse half a configuration."""
+    both read the same settings, which refuse half a configuration. A Deployment without a
+    database (``migrates=False``, the report server) has no init container to patch: naming
+    one would add an init container without an image."""
+    pod: Manifest = {}
+    if migrates:
+        pod["initContainers"] = [_container("migrate", env, mounts)]
+    pod |= {"containers": [_container(service, env, mounts)], "volumes": volumes}
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": {"name": service},
-        "spec": {
-            "template": {
-                "spec": {
-                    "initContainers": [_container("migrate", env, mounts)],
-                    "containers": [_container(service, env, mounts)],
-                    "volumes": volumes,
-                }
-            }
-        },
+        "spec": {"template": {"spec": pod}},
     }
 
 
-def kafka_credentials_patch(service: str, principal: str) -> Manifest:
+def kafka_credentials_patch(service: str, principal: str, *, migrates: bool = True) -> Manifest:
     """Mount the ``KafkaUser`` Secret's password and the cluster CA where the settings read."""
     env = [
         {"name": "BINOME_KAFKA_SASL_USERNAME", "value": principal},
@@ -150,7 +159,7 @@ def kafka_credentials_patch(service: str, principal: str) -> Manifest:
         _secret_volume("kafka-user", principal, "password"),
         _secret_volume("kafka-ca", f"{STRIMZI_CLUSTER}-cluster-ca-cert", "ca.crt"),
     ]
-    return _deployment_patch(service, env, mounts, volumes)
+    return _deployment_patch(service, env, mounts, volumes, migrates=migrates)
 
 
 def postgres_role_secret(service: str) -> str:
@@ -248,11 +257,22 @@ def _yaml(documents: Sequence[Manifest]) -> str:
     return GENERATED_NOTE + body
 
 
-def generated_manifests(definitions: Sequence[ServiceDefinition]) -> dict[str, str]:
-    """Relative path under ``deploy/`` → content, for every generated manifest."""
+def generated_manifests(
+    definitions: Sequence[ServiceDefinition], readers: Sequence[ReadOnlyClient] | None = None
+) -> dict[str, str]:
+    """Relative path under ``deploy/`` → content, for every generated manifest (``readers``:
+    the read-only clients, by default :func:`read_only_clients`)."""
     policy = TopicPolicy.from_settings(TopicPolicySettings.model_construct())
-    principals = platform_acls(definitions, ALL_TOPICS)
+    readers = read_only_clients() if readers is None else readers
+    principals = platform_acls(definitions, ALL_TOPICS, readers=readers)
     services = [definition.name for definition in definitions]
+    credentials = [
+        *(kafka_credentials_patch(service, principal_name(service)) for service in services),
+        *(
+            kafka_credentials_patch(reader.name, principal_name(reader.name), migrates=False)
+            for reader in readers
+        ),
+    ]
     strimzi = "components/strimzi/generated"
     cnpg = "components/cloudnative-pg/generated"
     return {
@@ -260,9 +280,7 @@ def generated_manifests(definitions: Sequence[ServiceDefinition]) -> dict[str, s
             [kafka_topic(topic) for topic in catalogue_topics(policy)]
         ),
         f"{strimzi}/kafka-users.yaml": _yaml([kafka_user(principal) for principal in principals]),
-        f"{strimzi}/service-credentials.yaml": _yaml(
-            [kafka_credentials_patch(service, principal_name(service)) for service in services]
-        ),
+        f"{strimzi}/service-credentials.yaml": _yaml(credentials),
         f"{cnpg}/cluster.yaml": _yaml(postgres_cluster(services)),
         f"{cnpg}/service-credentials.yaml": _yaml(
             [postgres_credentials_patch(service) for service in services]

@@ -26,6 +26,7 @@ from binome_notifications.domain.sending import DELIVER_JOB
 from binome_notifications.handlers import MessageHandlers
 from binome_notifications.sending import Dispatcher, EmailSender, WebhookPoster
 from binome_notifications.translation import ReceiverSubscription
+from binome_shared.contracts import action_names
 from binome_shared.contracts.catalogue import CATALOGUE
 from binome_shared.contracts.notifications_events import NOTIFICATIONS_EVENT_TYPES
 from binome_shared.contracts.privacy_events import ErasureCompleted
@@ -75,6 +76,11 @@ class NotificationsSettings(ServiceSettings):
 
     signs_action_links: ClassVar[bool] = True  # its e-mails carry them (docs/actions.md)
     serves_action_links: ClassVar[bool] = True  # unsubscribe and preferences
+    action_link_owners: ClassVar[frozenset[str]] = frozenset(
+        {action_names.PAIRING, action_names.SESSIONS, action_names.NOTIFICATIONS}
+    )
+    """The services whose actions its messages link to (production needs each one's https
+    base URL, ``action_link_base_urls``)."""
 
     database_url: str = Field(default=local_database_url(NAME))
     http_port: int = Field(default=8003)

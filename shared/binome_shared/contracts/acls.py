@@ -5,7 +5,9 @@ read the topics it subscribes to with its own consumer group, write the topics o
 it publishes, and write the dead-letter topic of each topic it reads (a consumer parks what
 it cannot process in ``<topic it reads>.dlq``). HR's commands come in through one more
 principal allowed to write the topics whose owner is ``hr``. Nothing is typed twice: the
-Strimzi ``KafkaUser`` resources are generated from these lists.
+Strimzi ``KafkaUser`` resources are generated from these lists. A read-only client (the
+report server) is a principal of its own allowed to read and describe its topics, nothing
+else: no consumer group, no write, not even to a dead-letter topic.
 """
 
 from __future__ import annotations
@@ -47,6 +49,15 @@ class ServiceTraffic(Protocol):
     def publishes(self) -> Sequence[type[Message]]: ...
 
     def consumer_group(self, prefix: str = "") -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ReadOnlyClient:
+    """A client that replays topics without a consumer group and writes nothing (the report
+    server: it assigns itself every partition and commits no offset)."""
+
+    name: str
+    topics: tuple[TopicSpec, ...]
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -115,6 +126,17 @@ def service_acls(service: ServiceTraffic, prefix: str = "") -> PrincipalAcls:
     return PrincipalAcls(principal=principal_name(service.name), acls=_merge(grants))
 
 
+def reader_acls(reader: ReadOnlyClient, prefix: str = "") -> PrincipalAcls:
+    """Read and Describe on each of the reader's topics: fetching, listing the topics and
+    their offsets; no group (it commits nothing), no Write anywhere."""
+    grants = [
+        (ResourceType.TOPIC, topic.full_name(prefix), operation)
+        for topic in reader.topics
+        for operation in (Operation.READ, Operation.DESCRIBE)
+    ]
+    return PrincipalAcls(principal=principal_name(reader.name), acls=_merge(grants))
+
+
 def inbound_acls(topics: Iterable[TopicSpec], prefix: str = "") -> PrincipalAcls:
     """The ACLs of the principal that writes HR's commands (topics owned by ``hr``)."""
     owned = (topic.full_name(prefix) for topic in topics if topic.owner == INBOUND_OWNER)
@@ -122,10 +144,15 @@ def inbound_acls(topics: Iterable[TopicSpec], prefix: str = "") -> PrincipalAcls
 
 
 def platform_acls(
-    services: Iterable[ServiceTraffic], topics: Iterable[TopicSpec], prefix: str = ""
+    services: Iterable[ServiceTraffic],
+    topics: Iterable[TopicSpec],
+    prefix: str = "",
+    readers: Iterable[ReadOnlyClient] = (),
 ) -> tuple[PrincipalAcls, ...]:
-    """Every principal of the platform: one per service, then HR's inbound one."""
+    """Every principal of the platform: one per service, one per read-only client, then
+    HR's inbound one."""
     return (
         *(service_acls(service, prefix) for service in services),
+        *(reader_acls(reader, prefix) for reader in readers),
         inbound_acls(topics, prefix),
     )

@@ -6,7 +6,8 @@ discovering one refusal per restart. The checks are a pure function of the setti
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
+from typing import ClassVar, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
@@ -135,6 +136,65 @@ def _action_link_problems(settings: ServiceSettings) -> Iterator[str]:
         )
 
 
+@runtime_checkable
+class LinksToActionPages(Protocol):
+    """Settings of a service whose messages carry action links (notifications): which
+    services perform those actions, and where each one's pages are reached."""
+
+    action_link_owners: ClassVar[frozenset[str]]
+    action_link_base_urls: dict[str, str]
+
+
+def action_link_base_problems(owners: Collection[str], base_urls: Mapping[str, str]) -> list[str]:
+    """Why the links to each owner's ``/actions`` would not reach it: no base URL of its own
+    (``BINOME_PUBLIC_BASE_URL``, the fallback, is the HR platform's address, where no service
+    serves its pages), one that is not https, two owners on one base URL (every service
+    serves the same path, so one would get the other's links), or a base URL for a service
+    that performs no action (a misspelt name)."""
+    problems: list[str] = []
+    for owner in sorted(owners):
+        url = base_urls.get(owner)
+        if url is None:
+            problems.append(
+                f"BINOME_ACTION_LINK_BASE_URLS has no base URL for {owner}: its action links "
+                f"would go to BINOME_PUBLIC_BASE_URL, where {owner} does not serve /actions / "
+                f"aucune URL de base pour {owner} : ses liens d'action iraient vers "
+                f"BINOME_PUBLIC_BASE_URL, où {owner} ne sert pas /actions"
+            )
+            continue
+        parts = urlsplit(url)
+        if parts.scheme != "https" or not parts.hostname:
+            problems.append(
+                f"BINOME_ACTION_LINK_BASE_URLS gives {owner} {url!r}: use an https URL / "
+                f"donne {url!r} à {owner} : utilisez une URL https"
+            )
+    sharing: dict[str, list[str]] = {}
+    for owner in sorted(set(owners) & set(base_urls)):
+        sharing.setdefault(base_urls[owner].rstrip("/"), []).append(owner)
+    for base, sharers in sharing.items():
+        if len(sharers) > 1:
+            names = ", ".join(sharers)
+            problems.append(
+                f"{names} share the action-link base URL {base}: each serves its own /actions, "
+                f"give each its own in BINOME_ACTION_LINK_BASE_URLS / partagent cette URL de "
+                f"base : chacun sert son propre /actions, donnez-en une à chacun"
+            )
+    for unknown in sorted(set(base_urls) - set(owners)):
+        known = ", ".join(sorted(owners))
+        problems.append(
+            f"BINOME_ACTION_LINK_BASE_URLS names {unknown!r}, which performs no action (known: "
+            f"{known}) / ne réalise aucune action (connus : {known})"
+        )
+    return problems
+
+
+def _action_link_base_url_problems(settings: ServiceSettings) -> Iterator[str]:
+    if isinstance(settings, LinksToActionPages):
+        yield from action_link_base_problems(
+            settings.action_link_owners, settings.action_link_base_urls
+        )
+
+
 def _topic_problems(settings: ServiceSettings) -> Iterator[str]:
     if settings.topic_replication_factor < PRODUCTION_REPLICATION_FACTOR:
         yield (
@@ -168,6 +228,7 @@ def production_problems(settings: ServiceSettings) -> list[str]:
         *_runtime_problems(settings),
         *_http_auth_problems(settings),
         *_action_link_problems(settings),
+        *_action_link_base_url_problems(settings),
         *_topic_problems(settings),
     ]
 

@@ -19,6 +19,7 @@ import pytest
 import yaml
 from pydantic_settings import BaseSettings
 
+from binome_integrations.report.server import ReportServerSettings
 from binome_notifications.bootstrap import NotificationsSettings
 from binome_pairing.bootstrap import PairingSettings
 from binome_sessions.bootstrap import SessionsSettings
@@ -50,6 +51,8 @@ SERVICE_SETTINGS: frozenset[str] = (
 )
 NOTIFICATIONS_SETTINGS: frozenset[str] = _environment_names(NotificationsSettings) | _OPENTELEMETRY
 PROVISION_SETTINGS: frozenset[str] = _environment_names(ProvisionSettings)
+REPORT_SETTINGS: frozenset[str] = _environment_names(ReportServerSettings)
+REPORT_PORT = 8004
 ALL_SETTINGS: frozenset[str] = NOTIFICATIONS_SETTINGS | PROVISION_SETTINGS
 
 SETTINGS_BY_PROGRAM: dict[str, frozenset[str]] = {
@@ -57,6 +60,7 @@ SETTINGS_BY_PROGRAM: dict[str, frozenset[str]] = {
     "binome-sessions": SERVICE_SETTINGS,
     "binome-notifications": NOTIFICATIONS_SETTINGS,
     "binome-db": PROVISION_SETTINGS,
+    "binome-report": REPORT_SETTINGS,
 }
 
 REQUIRED_SERVICE_SETTINGS: frozenset[str] = frozenset(

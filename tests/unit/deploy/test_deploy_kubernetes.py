@@ -325,7 +325,8 @@ def test_db_provision_job_runs_the_provisioning_command_with_its_secret() -> Non
 
 def test_production_runs_several_replicas_of_each_service() -> None:
     production = PRODUCTION.kustomizations[0][1]
-    assert {entry["name"]: entry["count"] for entry in production["replicas"]} == {"pairing": 2}
+    replicas = {entry["name"]: entry["count"] for entry in production["replicas"]}
+    assert replicas == {"pairing": 2, "report": 2}
     minimums = {
         patch["metadata"]["name"]: patch["spec"]["minReplicas"]
         for _, patch in PRODUCTION.patches

@@ -24,6 +24,7 @@ from binome_devstack.generators.deploy_manifests import (
     main,
 )
 from binome_devstack.generators.generated_files import stale_files
+from binome_devstack.kafka_acls import platform_principals
 from binome_devstack.local_action_keys import new_action_key, private_pem
 from binome_devstack.service_definitions import service_definitions
 from binome_notifications.bootstrap import NotificationsSettings
@@ -130,7 +131,7 @@ def test_production_topics_and_users_are_exactly_the_catalogue() -> None:
         assert int(topic["spec"]["config"]["min.insync.replicas"]) >= 2
         assert "delete" in topic["spec"]["config"]["cleanup.policy"]
     users = of_kind(documents, "KafkaUser")
-    principals = platform_acls(service_definitions(), ALL_TOPICS)
+    principals = platform_principals()
     assert {name: user["spec"] for name, user in users.items()} == {
         principal.principal: kafka_user(principal)["spec"] for principal in principals
     }

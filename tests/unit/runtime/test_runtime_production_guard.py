@@ -1,4 +1,9 @@
-"""``BINOME_ENVIRONMENT=production`` lists every unsafe setting and refuses to start."""
+"""``BINOME_ENVIRONMENT=production`` lists every unsafe setting and refuses to start.
+
+Among them, e-mails whose action links would not reach the service that acts: every
+service serves its pages at the same path, ``/actions``, so notifications needs an https
+base URL of its own for each service its e-mails link to (docs/actions.md).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,12 @@ from typing import Any
 
 import pytest
 
+from binome_devstack.local_action_keys import new_action_key, private_pem
+from binome_notifications.bootstrap import NotificationsSettings
+from binome_shared.contracts import action_names
 from binome_shared.runtime.production_guard import (
     UnsafeProductionError,
+    action_link_base_problems,
     is_weak_password,
     production_problems,
     refuse_unsafe_production,
@@ -176,3 +185,86 @@ def test_action_link_keys_fetched_in_clear_are_refused(ca_file: Path) -> None:
     values = safe(ca_file, action_links_jwks_url="http://keys.example.test/jwks.json")
     problems = production_problems(settings(values))
     assert any("BINOME_ACTION_LINKS_JWKS_URL must use https" in p for p in problems)
+
+
+BASES = {
+    action_names.PAIRING: "https://actions-pairing.example.test",
+    action_names.SESSIONS: "https://actions-sessions.example.test/",
+    action_names.NOTIFICATIONS: "https://actions-notifications.example.test",
+}
+
+
+def notifications(ca_file: Path, **overrides: Any) -> NotificationsSettings:
+    values = safe(
+        ca_file,
+        **{
+            "http_port": 8003,
+            "action_links_signing_key": private_pem(new_action_key()),
+            "action_links_jwks_url": "https://keys.example.test/jwks.json",
+            "public_base_url": "https://rh.example.test",
+            "action_link_base_urls": BASES,
+            **overrides,
+        },
+    )
+    return NotificationsSettings.model_validate(values)
+
+
+def test_notifications_links_to_the_three_services_actions() -> None:
+    assert NotificationsSettings.action_link_owners == {
+        action_names.PAIRING,
+        action_names.SESSIONS,
+        action_names.NOTIFICATIONS,
+    }
+
+
+def test_an_https_base_url_for_each_service_passes(ca_file: Path) -> None:
+    assert production_problems(notifications(ca_file)) == []
+
+
+@pytest.mark.parametrize("missing", sorted(BASES))
+def test_a_service_without_a_base_url_is_named(ca_file: Path, missing: str) -> None:
+    bases = {owner: url for owner, url in BASES.items() if owner != missing}
+    (problem,) = production_problems(notifications(ca_file, action_link_base_urls=bases))
+    assert problem.startswith(f"BINOME_ACTION_LINK_BASE_URLS has no base URL for {missing}: ")
+    assert f"aucune URL de base pour {missing}" in problem
+
+
+def test_nothing_listed_names_every_service(ca_file: Path) -> None:
+    problems = production_problems(notifications(ca_file, action_link_base_urls={}))
+    assert [problem.split(":")[0] for problem in problems] == [
+        f"BINOME_ACTION_LINK_BASE_URLS has no base URL for {owner}" for owner in sorted(BASES)
+    ]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://actions-sessions.example.test",
+        "https://",
+        "actions-sessions.example.test",
+        "ftp://actions-sessions.example.test",
+        "",
+    ],
+)
+def test_a_base_url_that_is_not_https_is_refused(url: str) -> None:
+    (problem,) = action_link_base_problems(BASES, {**BASES, action_names.SESSIONS: url})
+    assert problem.startswith(
+        f"BINOME_ACTION_LINK_BASE_URLS gives sessions {url!r}: use an https URL"
+    )
+
+
+def test_two_services_on_one_base_url_are_refused() -> None:
+    shared = BASES[action_names.PAIRING]
+    (problem,) = action_link_base_problems(BASES, {**BASES, action_names.SESSIONS: shared + "/"})
+    assert problem.startswith(f"pairing, sessions share the action-link base URL {shared}: ")
+
+
+def test_a_misspelt_service_is_refused() -> None:
+    bases = {**BASES, "session": "https://actions-session.example.test"}
+    (problem,) = action_link_base_problems(BASES, bases)
+    assert problem.startswith("BINOME_ACTION_LINK_BASE_URLS names 'session', which performs")
+
+
+def test_outside_production_the_laptop_defaults_start(ca_file: Path) -> None:
+    laptop = notifications(ca_file, environment="development", action_link_base_urls={})
+    refuse_unsafe_production(laptop)
