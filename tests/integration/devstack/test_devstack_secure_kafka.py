@@ -12,27 +12,45 @@ import ssl
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.conn import create_conn
-from aiokafka.errors import SaslAuthenticationFailed, TopicAuthorizationFailedError
+from aiokafka.errors import (
+    ClusterAuthorizationFailedError,
+    SaslAuthenticationFailed,
+    TopicAuthorizationFailedError,
+)
 
 from binome_devstack import StackSettings, ensure_stack
 from binome_devstack.errors import StackError
 from binome_devstack.kafka_acls import client_security, platform_principals
 from binome_devstack.kafka_provision import provision
 from binome_devstack.kafka_tls import SUPER_USER, KafkaSecrets, secure_env_exports
+from binome_devstack.service_definitions import REPORT
 from binome_devstack.settings import LOOPBACK
+from binome_integrations.report.events import REPORT_TOPICS, ProgrammeEvents, topic_partitions
 from binome_shared.contracts.acls import principal_name
+from binome_shared.contracts.base import Envelope, Message
+from binome_shared.contracts.notifications_events import NotificationSent
+from binome_shared.contracts.pairing_events import PairFormed
+from binome_shared.contracts.programme import ProgrammeRules
+from binome_shared.contracts.sessions_messages.pulse import PulseCheckRequested
+from binome_shared.contracts.topics import SESSION_COMMANDS
+from binome_shared.messaging.cloudevents import encode
 from binome_shared.runtime.kafka_security import KafkaSecuritySettings, aiokafka_security
 from tests.support.private_stack import private_settings, stopped_and_removed
+from tests.support.programmes import programme_definition
+from tests.support.published import pair_event, published
 
 pytestmark = pytest.mark.integration
 
 PAIRING = principal_name("pairing")
+REPORT_PRINCIPAL = principal_name(REPORT)
+PROGRAMME = "prog-report-acl"
 REQUEST_TIMEOUT_MS = 10_000
 
 
@@ -120,6 +138,65 @@ async def test_writing_another_services_events_is_refused_by_the_broker(
     async with producer(topics, security) as pairing_producer:
         with pytest.raises(TopicAuthorizationFailedError):
             await pairing_producer.send_and_wait(topics.topic("binome.sessions.events"), b"forged")
+
+
+def report_story() -> list[Envelope[Message]]:
+    """One fact of the programme on each topic the report server replays."""
+    facts: list[Message] = [
+        programme_definition(ProgrammeRules(starts_on=date(2027, 1, 4))),
+        pair_event(PairFormed, "p-1"),
+        PulseCheckRequested(pulse_number=1, pair_id="p-1", mentor_id="Y1", mentee_id="M1"),
+        NotificationSent(
+            delivery_key="d-1", kind="introduction", channel="email", recipient_id="Y1", attempts=1
+        ),
+    ]
+    assert {fact.topic for fact in facts} == set(REPORT_TOPICS)
+    return [published(fact, programme_id=PROGRAMME) for fact in facts]
+
+
+async def test_the_report_principal_replays_its_topics_and_may_write_nothing(
+    topics: SecuredStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    story = report_story()
+    async with producer(topics, client_security(topics.settings)) as admin_producer:
+        for envelope in story:
+            record = encode(envelope, topic=envelope.data.topic.full_name(topics.prefix))
+            await admin_producer.send_and_wait(
+                record.topic, record.value, key=record.key, headers=list(record.headers)
+            )
+    security = service_security(monkeypatch, topics, REPORT_PRINCIPAL)
+    # The server's own path: list and describe the topics, fetch them without a group.
+    replayed = await ProgrammeEvents(
+        bootstrap_servers=topics.settings.kafka_bootstrap,
+        topic_prefix=topics.prefix,
+        tenant_id=story[0].tenant_id,
+        programme_id=PROGRAMME,
+        client_options=security,
+    ).collect()
+    assert sorted(envelope.id for envelope in replayed) == sorted(e.id for e in story)
+    # A topic it does not replay is not even visible to it.
+    hidden = SESSION_COMMANDS.full_name(topics.prefix)
+    assert await topic_partitions(topics.settings.kafka_bootstrap, [hidden], security) == []
+    # A producer as the services make it (idempotent) needs Write on some topic to start.
+    idempotent = producer(topics, security)
+    try:
+        with pytest.raises(ClusterAuthorizationFailedError):
+            await idempotent.start()
+    finally:
+        await idempotent.stop()
+    # A plain producer gets through to the topics, and each one refuses it.
+    plain = AIOKafkaProducer(
+        bootstrap_servers=topics.settings.kafka_bootstrap,
+        request_timeout_ms=REQUEST_TIMEOUT_MS,
+        **security,
+    )
+    async with plain:
+        for name in [
+            *(spec.full_name(topics.prefix) for spec in REPORT_TOPICS),
+            *(spec.dead_letter_name(topics.prefix) for spec in REPORT_TOPICS),
+        ]:
+            with pytest.raises(TopicAuthorizationFailedError):
+                await plain.send_and_wait(name, b"forged")
 
 
 async def test_a_wrong_password_fails_authentication(

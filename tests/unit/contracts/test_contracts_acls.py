@@ -7,15 +7,17 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from binome_devstack.service_definitions import service_definitions
+from binome_devstack.service_definitions import read_only_clients, service_definitions
 from binome_shared.contracts.acls import (
     INBOUND_PRINCIPAL,
     Acl,
     Operation,
+    ReadOnlyClient,
     ResourceType,
     inbound_acls,
     platform_acls,
     principal_name,
+    reader_acls,
     service_acls,
 )
 from binome_shared.contracts.base import Message
@@ -81,6 +83,28 @@ def test_hr_commands_are_written_by_the_inbound_principal_only() -> None:
         Acl(ResourceType.TOPIC, HR_COMMANDS.name, WRITE),
         Acl(ResourceType.TOPIC, SESSION_COMMANDS.name, WRITE),
     )
+
+
+def test_a_read_only_client_may_read_and_describe_its_topics_and_nothing_else() -> None:
+    reader = ReadOnlyClient(name="report", topics=(SESSIONS_EVENTS, HR_COMMANDS))
+    acls = reader_acls(reader, prefix="t.")
+    assert acls.principal == "binome-report-kafka"
+    assert acls.acls == (
+        Acl(ResourceType.TOPIC, f"t.{HR_COMMANDS.name}", READ),
+        Acl(ResourceType.TOPIC, f"t.{SESSIONS_EVENTS.name}", READ),
+    )
+
+
+def test_read_only_clients_come_between_the_services_and_hr() -> None:
+    definitions = service_definitions()
+    readers = read_only_clients()
+    names = [acls.principal for acls in platform_acls(definitions, ALL_TOPICS, readers=readers)]
+    assert names == [
+        *(principal_name(d.name) for d in definitions),
+        *(principal_name(r.name) for r in readers),
+        INBOUND_PRINCIPAL,
+    ]
+    assert [reader.name for reader in readers] == ["report"]
 
 
 def test_the_platform_grants_follow_the_service_definitions() -> None:
