@@ -102,7 +102,7 @@ def _policies_selecting(name: str) -> list[Manifest]:
 
 
 def _peers(policy: Manifest, direction: str) -> Iterator[tuple[str, object]]:
-    """(namespace, CIDR or "pod" peer, port) of every rule, flattened."""
+    """(namespace name or CIDR, port) of every peer of every rule of ``direction``."""
     peer_key = "from" if direction == "ingress" else "to"
     for rule in policy["spec"].get(direction, []):
         for peer in rule.get(peer_key, []):
