@@ -37,6 +37,8 @@ from typing import Any
 from binome_devstack.demo_check import deliveries_not_sent
 from binome_devstack.demo_cohort import (
     DEFAULT_SIZE,
+    DEMO_CONSENT,
+    EXECUTIVE_GRADE,
     SIZES,
     TENANT_ID,
     DemoSize,
@@ -45,7 +47,7 @@ from binome_devstack.demo_cohort import (
     first_monday_after,
     programme_definition,
 )
-from binome_devstack.demo_links import EmailReaders
+from binome_devstack.demo_links import ConsentAnswers, EmailReaders
 from binome_devstack.demo_platform import (
     CALENDAR_SOURCE,
     DEFAULT_PORTS,
@@ -118,6 +120,8 @@ NOTIFICATIONS_ENV = {
     "BINOME_DELIVERY_CONCURRENCY": "8",
 }
 OWN_ENV = {"notifications": NOTIFICATIONS_ENV}
+REPAIR_ROUND = "repair-"
+"""How pairing names the rounds it runs itself after a pair ends (a decline's included)."""
 REJECTION_REASON = "Déjà en contact au quotidien / already work together every day"
 
 _TEXTS: dict[str, LocalisedText] = {
@@ -161,10 +165,18 @@ _TEXTS: dict[str, LocalisedText] = {
     ),
     "formed": LocalisedText(fr="{count} binômes formés.", en="{count} pairs formed."),
     "consent": LocalisedText(
-        fr="Accord des participants demandé pour {asked} binômes : {clicked} acceptations par "
-        "le lien de l'e-mail, {platform} par la plateforme RH.",
-        en="Participants asked to accept {asked} pairs: {clicked} accepted through the e-mail's "
-        "link, {platform} through the HR platform.",
+        fr="Accord des participants demandé pour {asked} binômes (mentorés de niveau {grade} et "
+        "plus ; les {direct} autres sont formés sans le leur demander) : {clicked} acceptations "
+        "par le lien de l'e-mail, {platform} par la plateforme RH, {declined} refus par le lien.",
+        en="Participants asked to accept {asked} pairs (mentees of grade {grade} and above; the "
+        "other {direct} are formed without asking them): {clicked} accepted through the "
+        "e-mail's link, {platform} through the HR platform, {declined} declined by the link.",
+    ),
+    "re_paired": LocalisedText(
+        fr="Après {declined} refus : binôme(s) annulé(s), {proposed} nouvelle(s) proposition(s) "
+        "du réappariement, approuvée(s) par les RH, dont {asked} soumise(s) à l'accord.",
+        en="After {declined} decline(s): pair(s) called off, {proposed} new proposal(s) from "
+        "the repair round, approved by HR, {asked} of them put to their members.",
     ),
     "playing": LocalisedText(
         fr="Six mois de programme, une semaine à la fois :",
@@ -198,9 +210,11 @@ _TEXTS: dict[str, LocalisedText] = {
     ),
     "links": LocalisedText(
         fr="Liens des e-mails : {clicks} clics enregistrés · accord demandé pour {asked} "
-        "binômes, {accepted} acceptations, {declined} refus · {pulse} réponses aux baromètres",
+        "binômes, {accepted} acceptations, {declined} refus, {repaired} réappariés · {pulse} "
+        "réponses aux baromètres",
         en="E-mail links: {clicks} clicks recorded · consent asked for {asked} pairs, "
-        "{accepted} acceptances, {declined} declines · {pulse} pulse answers",
+        "{accepted} acceptances, {declined} declines, {repaired} re-paired · {pulse} pulse "
+        "answers",
     ),
     "not_sent": LocalisedText(
         fr="Notifications non envoyées (par statut) : {detail}",
@@ -372,30 +386,75 @@ class DemoPlay:
     async def _send(self, envelopes: Sequence[Envelope[Any]]) -> None:
         await self._sender.send(envelopes)
 
-    async def _answer_consent(self, expected: int) -> None:
-        """Each member is asked by e-mail to accept their pair: two pairs in three answer by
-        the e-mail's link, the others through the HR platform (the same command)."""
+    async def _consent_requests(
+        self, expected: int, *, answered: set[str]
+    ) -> list[PairConsentRequested]:
+        """Once pairing has put ``expected`` pairs in all to their members, those not
+        ``answered`` yet."""
 
         def all_asked(envelopes: list[Envelope[Message]]) -> bool:
             asked = sum(isinstance(envelope.data, PairConsentRequested) for envelope in envelopes)
             return asked >= expected
 
         await self._pairing_events.wait_for(all_asked, limit_seconds=600, what="consent requests")
-        asked = [
+        return [
             envelope.data
             for envelope in self._pairing_events.envelopes
             if isinstance(envelope.data, PairConsentRequested)
+            and envelope.data.pair_id not in answered
         ]
-        by_platform = await self._readers.answer_consent(asked)
+
+    async def _answer_consent(
+        self, asked: list[PairConsentRequested], *, declines: int
+    ) -> ConsentAnswers:
+        """Each member asked gets an e-mail: ``declines`` executives decline by its link, two
+        pairs in three accept by it, the others through the HR platform (the same command)."""
+        answers = await self._readers.answer_consent(asked, declines=declines)
         await self._send(
-            [_hr(command, programme_id=self.programme_id, now=self._now) for command in by_platform]
+            [
+                _hr(command, programme_id=self.programme_id, now=self._now)
+                for command in answers.by_platform
+            ]
         )
+        return answers
+
+    async def _re_pair(
+        self, declined: list[str], *, grades: dict[str, int], answered: set[str]
+    ) -> int:
+        """Each decline runs a repair round: HR approves its proposals, the executives among
+        them are asked and accept. How many pairs the repair rounds proposed."""
+
+        def repaired(envelopes: list[Envelope[Message]]) -> bool:
+            rounds = sum(
+                isinstance(envelope.data, MatchingCompleted)
+                and envelope.data.round_id.startswith(REPAIR_ROUND)
+                for envelope in envelopes
+            )
+            return rounds >= len(declined)
+
+        await self._pairing_events.wait_for(repaired, limit_seconds=600, what="repair rounds")
+        proposals = [
+            envelope.data
+            for envelope in self._pairing_events.envelopes
+            if isinstance(envelope.data, PairProposed)
+            and envelope.data.round_id.startswith(REPAIR_ROUND)
+        ]
+        await self._send(
+            [
+                _hr(ApprovePair(pair_id=p.pair_id), programme_id=self.programme_id, now=self._now)
+                for p in proposals
+            ]
+        )
+        in_scope = sum(DEMO_CONSENT.asks(grades[p.mentee.participant_id]) for p in proposals)
+        again = await self._consent_requests(len(answered) + in_scope, answered=answered)
+        await self._answer_consent(again, declines=0)
         self._say(
-            "consent",
-            asked=_number(len(asked), self._language),
-            clicked=_number(self._readers.clicker.recorded[PAIR_ACCEPT], self._language),
-            platform=_number(len(by_platform), self._language),
+            "re_paired",
+            declined=_number(len(declined), self._language),
+            proposed=_number(len(proposals), self._language),
+            asked=_number(len(again), self._language),
         )
+        return len(proposals)
 
     async def _setup(
         self,
@@ -442,8 +501,8 @@ class DemoPlay:
         self._say("enrolled", count=_number(published.published, language), topic=published.topic)
         await self._probe.settle(self._now)
 
-        formed = await self._match()
         by_id = {profile.participant_id: profile for profile in imported.accepted}
+        formed = await self._match({key: person.job_grade for key, person in by_id.items()})
         pairs = [
             PairPeople(
                 pair_id=event.pair_id,
@@ -505,8 +564,9 @@ class DemoPlay:
         )
         return proposals
 
-    async def _match(self) -> list[PairFormed]:
-        """HR's part of matching: two rounds, a few rejections, approvals."""
+    async def _match(self, grades: dict[str, int]) -> list[PairFormed]:
+        """HR's part of matching: two rounds, a few rejections, approvals; then the
+        executives' consent (``grades``: each person's job grade), a few declines re-paired."""
         first = await self._round("round-1", MatchingScope.FULL)
         by_score = sorted(
             first, key=lambda proposal: (proposal.explanation.score, proposal.pair_id)
@@ -545,7 +605,25 @@ class DemoPlay:
             rejected=len(rejected),
         )
         expected = len(approved) + len(second)
-        await self._answer_consent(expected)
+        asking = sum(
+            DEMO_CONSENT.asks(grades[p.mentee.participant_id]) for p in [*approved, *second]
+        )
+        asked = await self._consent_requests(asking, answered=set())
+        answers = await self._answer_consent(asked, declines=self._options.size.declines)
+        declined = answers.declined
+        self._say(
+            "consent",
+            asked=_number(len(asked), self._language),
+            grade=EXECUTIVE_GRADE,
+            direct=_number(expected - len(asked), self._language),
+            clicked=_number(self._readers.clicker.recorded[PAIR_ACCEPT], self._language),
+            platform=_number(len(answers.by_platform), self._language),
+            declined=_number(len(declined), self._language),
+        )
+        if declined:
+            answered = {request.pair_id for request in asked}
+            expected += await self._re_pair(declined, grades=grades, answered=answered)
+            expected -= len(declined)
 
         def all_formed(envelopes: list[Envelope[Message]]) -> bool:
             return sum(isinstance(envelope.data, PairFormed) for envelope in envelopes) >= expected
@@ -637,6 +715,7 @@ def summary_text(summary: DemoSummary, language: Language) -> str:
                 "asked": figures.consent_pairs_asked,
                 "accepted": figures.consent_accepted,
                 "declined": figures.consent_declined,
+                "repaired": figures.consent_re_paired,
                 "pulse": figures.pulse_answers,
             },
         ),
