@@ -37,7 +37,6 @@ from typing import Any
 from binome_devstack.demo_check import deliveries_not_sent
 from binome_devstack.demo_cohort import (
     DEFAULT_SIZE,
-    DEMO_CONSENT,
     EXECUTIVE_GRADE,
     SIZES,
     TENANT_ID,
@@ -47,7 +46,8 @@ from binome_devstack.demo_cohort import (
     first_monday_after,
     programme_definition,
 )
-from binome_devstack.demo_links import ConsentAnswers, EmailReaders
+from binome_devstack.demo_consent import ConsentPlay
+from binome_devstack.demo_links import EmailReaders
 from binome_devstack.demo_platform import (
     CALENDAR_SOURCE,
     DEFAULT_PORTS,
@@ -86,9 +86,6 @@ from binome_integrations.hr_publishing import publish_participants
 from binome_integrations.language import default_language, localised
 from binome_integrations.participants_csv import parse_participants_csv
 from binome_integrations.report.terminal import render_terminal
-from binome_shared.contracts.action_names import (
-    PAIR_ACCEPT,
-)
 from binome_shared.contracts.base import Envelope, Message
 from binome_shared.contracts.hr_commands import (
     ApprovePair,
@@ -99,7 +96,6 @@ from binome_shared.contracts.hr_commands import (
 )
 from binome_shared.contracts.pairing_events import (
     MatchingCompleted,
-    PairConsentRequested,
     PairFormed,
     PairProposed,
 )
@@ -120,8 +116,6 @@ NOTIFICATIONS_ENV = {
     "BINOME_DELIVERY_CONCURRENCY": "8",
 }
 OWN_ENV = {"notifications": NOTIFICATIONS_ENV}
-REPAIR_ROUND = "repair-"
-"""How pairing names the rounds it runs itself after a pair ends (a decline's included)."""
 REJECTION_REASON = "Déjà en contact au quotidien / already work together every day"
 
 _TEXTS: dict[str, LocalisedText] = {
@@ -166,7 +160,7 @@ _TEXTS: dict[str, LocalisedText] = {
     "formed": LocalisedText(fr="{count} binômes formés.", en="{count} pairs formed."),
     "consent": LocalisedText(
         fr="Accord des participants demandé pour {asked} binômes (mentorés de niveau {grade} et "
-        "plus ; les {direct} autres sont formés sans le leur demander) : {clicked} acceptations "
+        "plus ; les {direct} autres sont formés sans leur demander) : {clicked} acceptations "
         "par le lien de l'e-mail, {platform} par la plateforme RH, {declined} refus par le lien.",
         en="Participants asked to accept {asked} pairs (mentees of grade {grade} and above; the "
         "other {direct} are formed without asking them): {clicked} accepted through the "
@@ -210,7 +204,7 @@ _TEXTS: dict[str, LocalisedText] = {
     ),
     "links": LocalisedText(
         fr="Liens des e-mails : {clicks} clics enregistrés · accord demandé pour {asked} "
-        "binômes, {accepted} acceptations, {declined} refus, {repaired} réappariés · {pulse} "
+        "binômes, {accepted} acceptations, {declined} refus, {repaired} réappariement(s) · {pulse} "
         "réponses aux baromètres",
         en="E-mail links: {clicks} clicks recorded · consent asked for {asked} pairs, "
         "{accepted} acceptances, {declined} declines, {repaired} re-paired · {pulse} pulse "
@@ -386,75 +380,10 @@ class DemoPlay:
     async def _send(self, envelopes: Sequence[Envelope[Any]]) -> None:
         await self._sender.send(envelopes)
 
-    async def _consent_requests(
-        self, expected: int, *, answered: set[str]
-    ) -> list[PairConsentRequested]:
-        """Once pairing has put ``expected`` pairs in all to their members, those not
-        ``answered`` yet."""
-
-        def all_asked(envelopes: list[Envelope[Message]]) -> bool:
-            asked = sum(isinstance(envelope.data, PairConsentRequested) for envelope in envelopes)
-            return asked >= expected
-
-        await self._pairing_events.wait_for(all_asked, limit_seconds=600, what="consent requests")
-        return [
-            envelope.data
-            for envelope in self._pairing_events.envelopes
-            if isinstance(envelope.data, PairConsentRequested)
-            and envelope.data.pair_id not in answered
-        ]
-
-    async def _answer_consent(
-        self, asked: list[PairConsentRequested], *, declines: int
-    ) -> ConsentAnswers:
-        """Each member asked gets an e-mail: ``declines`` executives decline by its link, two
-        pairs in three accept by it, the others through the HR platform (the same command)."""
-        answers = await self._readers.answer_consent(asked, declines=declines)
+    async def _send_hr(self, commands: Sequence[Message]) -> None:
         await self._send(
-            [
-                _hr(command, programme_id=self.programme_id, now=self._now)
-                for command in answers.by_platform
-            ]
+            [_hr(command, programme_id=self.programme_id, now=self._now) for command in commands]
         )
-        return answers
-
-    async def _re_pair(
-        self, declined: list[str], *, grades: dict[str, int], answered: set[str]
-    ) -> int:
-        """Each decline runs a repair round: HR approves its proposals, the executives among
-        them are asked and accept. How many pairs the repair rounds proposed."""
-
-        def repaired(envelopes: list[Envelope[Message]]) -> bool:
-            rounds = sum(
-                isinstance(envelope.data, MatchingCompleted)
-                and envelope.data.round_id.startswith(REPAIR_ROUND)
-                for envelope in envelopes
-            )
-            return rounds >= len(declined)
-
-        await self._pairing_events.wait_for(repaired, limit_seconds=600, what="repair rounds")
-        proposals = [
-            envelope.data
-            for envelope in self._pairing_events.envelopes
-            if isinstance(envelope.data, PairProposed)
-            and envelope.data.round_id.startswith(REPAIR_ROUND)
-        ]
-        await self._send(
-            [
-                _hr(ApprovePair(pair_id=p.pair_id), programme_id=self.programme_id, now=self._now)
-                for p in proposals
-            ]
-        )
-        in_scope = sum(DEMO_CONSENT.asks(grades[p.mentee.participant_id]) for p in proposals)
-        again = await self._consent_requests(len(answered) + in_scope, answered=answered)
-        await self._answer_consent(again, declines=0)
-        self._say(
-            "re_paired",
-            declined=_number(len(declined), self._language),
-            proposed=_number(len(proposals), self._language),
-            asked=_number(len(again), self._language),
-        )
-        return len(proposals)
 
     async def _setup(
         self,
@@ -605,25 +534,26 @@ class DemoPlay:
             rejected=len(rejected),
         )
         expected = len(approved) + len(second)
-        asking = sum(
-            DEMO_CONSENT.asks(grades[p.mentee.participant_id]) for p in [*approved, *second]
-        )
-        asked = await self._consent_requests(asking, answered=set())
-        answers = await self._answer_consent(asked, declines=self._options.size.declines)
-        declined = answers.declined
+        played = await ConsentPlay(
+            events=self._pairing_events, readers=self._readers, send=self._send_hr
+        ).play([*approved, *second], grades=grades, declines=self._options.size.declines)
         self._say(
             "consent",
-            asked=_number(len(asked), self._language),
+            asked=_number(played.asked, self._language),
             grade=EXECUTIVE_GRADE,
-            direct=_number(expected - len(asked), self._language),
-            clicked=_number(self._readers.clicker.recorded[PAIR_ACCEPT], self._language),
-            platform=_number(len(answers.by_platform), self._language),
-            declined=_number(len(declined), self._language),
+            direct=_number(expected - played.asked, self._language),
+            clicked=_number(played.by_link, self._language),
+            platform=_number(played.by_platform, self._language),
+            declined=_number(played.declined, self._language),
         )
-        if declined:
-            answered = {request.pair_id for request in asked}
-            expected += await self._re_pair(declined, grades=grades, answered=answered)
-            expected -= len(declined)
+        if played.declined:
+            self._say(
+                "re_paired",
+                declined=_number(played.declined, self._language),
+                proposed=_number(played.re_proposed, self._language),
+                asked=_number(played.re_asked, self._language),
+            )
+        expected += played.re_proposed - played.declined
 
         def all_formed(envelopes: list[Envelope[Message]]) -> bool:
             return sum(isinstance(envelope.data, PairFormed) for envelope in envelopes) >= expected
