@@ -37,6 +37,7 @@ from typing import Any
 from binome_devstack.demo_check import deliveries_not_sent
 from binome_devstack.demo_cohort import (
     DEFAULT_SIZE,
+    EXECUTIVE_GRADE,
     SIZES,
     TENANT_ID,
     DemoSize,
@@ -45,6 +46,7 @@ from binome_devstack.demo_cohort import (
     first_monday_after,
     programme_definition,
 )
+from binome_devstack.demo_consent import ConsentPlay
 from binome_devstack.demo_links import EmailReaders
 from binome_devstack.demo_platform import (
     CALENDAR_SOURCE,
@@ -84,9 +86,6 @@ from binome_integrations.hr_publishing import publish_participants
 from binome_integrations.language import default_language, localised
 from binome_integrations.participants_csv import parse_participants_csv
 from binome_integrations.report.terminal import render_terminal
-from binome_shared.contracts.action_names import (
-    PAIR_ACCEPT,
-)
 from binome_shared.contracts.base import Envelope, Message
 from binome_shared.contracts.hr_commands import (
     ApprovePair,
@@ -97,7 +96,6 @@ from binome_shared.contracts.hr_commands import (
 )
 from binome_shared.contracts.pairing_events import (
     MatchingCompleted,
-    PairConsentRequested,
     PairFormed,
     PairProposed,
 )
@@ -161,10 +159,18 @@ _TEXTS: dict[str, LocalisedText] = {
     ),
     "formed": LocalisedText(fr="{count} binômes formés.", en="{count} pairs formed."),
     "consent": LocalisedText(
-        fr="Accord des participants demandé pour {asked} binômes : {clicked} acceptations par "
-        "le lien de l'e-mail, {platform} par la plateforme RH.",
-        en="Participants asked to accept {asked} pairs: {clicked} accepted through the e-mail's "
-        "link, {platform} through the HR platform.",
+        fr="Accord des participants demandé pour {asked} binômes (mentorés de niveau {grade} et "
+        "plus ; les {direct} autres sont formés sans leur demander) : {clicked} acceptations "
+        "par le lien de l'e-mail, {platform} par la plateforme RH, {declined} refus par le lien.",
+        en="Participants asked to accept {asked} pairs (mentees of grade {grade} and above; the "
+        "other {direct} are formed without asking them): {clicked} accepted through the "
+        "e-mail's link, {platform} through the HR platform, {declined} declined by the link.",
+    ),
+    "re_paired": LocalisedText(
+        fr="Après {declined} refus : binôme(s) annulé(s), {proposed} nouvelle(s) proposition(s) "
+        "du réappariement, approuvée(s) par les RH, dont {asked} soumise(s) à l'accord.",
+        en="After {declined} decline(s): pair(s) called off, {proposed} new proposal(s) from "
+        "the repair round, approved by HR, {asked} of them put to their members.",
     ),
     "playing": LocalisedText(
         fr="Six mois de programme, une semaine à la fois :",
@@ -198,9 +204,11 @@ _TEXTS: dict[str, LocalisedText] = {
     ),
     "links": LocalisedText(
         fr="Liens des e-mails : {clicks} clics enregistrés · accord demandé pour {asked} "
-        "binômes, {accepted} acceptations, {declined} refus · {pulse} réponses aux baromètres",
+        "binômes, {accepted} acceptations, {declined} refus, {repaired} réappariement(s) · {pulse} "
+        "réponses aux baromètres",
         en="E-mail links: {clicks} clicks recorded · consent asked for {asked} pairs, "
-        "{accepted} acceptances, {declined} declines · {pulse} pulse answers",
+        "{accepted} acceptances, {declined} declines, {repaired} re-paired · {pulse} pulse "
+        "answers",
     ),
     "not_sent": LocalisedText(
         fr="Notifications non envoyées (par statut) : {detail}",
@@ -372,29 +380,9 @@ class DemoPlay:
     async def _send(self, envelopes: Sequence[Envelope[Any]]) -> None:
         await self._sender.send(envelopes)
 
-    async def _answer_consent(self, expected: int) -> None:
-        """Each member is asked by e-mail to accept their pair: two pairs in three answer by
-        the e-mail's link, the others through the HR platform (the same command)."""
-
-        def all_asked(envelopes: list[Envelope[Message]]) -> bool:
-            asked = sum(isinstance(envelope.data, PairConsentRequested) for envelope in envelopes)
-            return asked >= expected
-
-        await self._pairing_events.wait_for(all_asked, limit_seconds=600, what="consent requests")
-        asked = [
-            envelope.data
-            for envelope in self._pairing_events.envelopes
-            if isinstance(envelope.data, PairConsentRequested)
-        ]
-        by_platform = await self._readers.answer_consent(asked)
+    async def _send_hr(self, commands: Sequence[Message]) -> None:
         await self._send(
-            [_hr(command, programme_id=self.programme_id, now=self._now) for command in by_platform]
-        )
-        self._say(
-            "consent",
-            asked=_number(len(asked), self._language),
-            clicked=_number(self._readers.clicker.recorded[PAIR_ACCEPT], self._language),
-            platform=_number(len(by_platform), self._language),
+            [_hr(command, programme_id=self.programme_id, now=self._now) for command in commands]
         )
 
     async def _setup(
@@ -442,8 +430,8 @@ class DemoPlay:
         self._say("enrolled", count=_number(published.published, language), topic=published.topic)
         await self._probe.settle(self._now)
 
-        formed = await self._match()
         by_id = {profile.participant_id: profile for profile in imported.accepted}
+        formed = await self._match({key: person.job_grade for key, person in by_id.items()})
         pairs = [
             PairPeople(
                 pair_id=event.pair_id,
@@ -505,8 +493,9 @@ class DemoPlay:
         )
         return proposals
 
-    async def _match(self) -> list[PairFormed]:
-        """HR's part of matching: two rounds, a few rejections, approvals."""
+    async def _match(self, grades: dict[str, int]) -> list[PairFormed]:
+        """HR's part of matching: two rounds, a few rejections, approvals; then the
+        executives' consent (``grades``: each person's job grade), a few declines re-paired."""
         first = await self._round("round-1", MatchingScope.FULL)
         by_score = sorted(
             first, key=lambda proposal: (proposal.explanation.score, proposal.pair_id)
@@ -545,7 +534,26 @@ class DemoPlay:
             rejected=len(rejected),
         )
         expected = len(approved) + len(second)
-        await self._answer_consent(expected)
+        played = await ConsentPlay(
+            events=self._pairing_events, readers=self._readers, send=self._send_hr
+        ).play([*approved, *second], grades=grades, declines=self._options.size.declines)
+        self._say(
+            "consent",
+            asked=_number(played.asked, self._language),
+            grade=EXECUTIVE_GRADE,
+            direct=_number(expected - played.asked, self._language),
+            clicked=_number(played.by_link, self._language),
+            platform=_number(played.by_platform, self._language),
+            declined=_number(played.declined, self._language),
+        )
+        if played.declined:
+            self._say(
+                "re_paired",
+                declined=_number(played.declined, self._language),
+                proposed=_number(played.re_proposed, self._language),
+                asked=_number(played.re_asked, self._language),
+            )
+        expected += played.re_proposed - played.declined
 
         def all_formed(envelopes: list[Envelope[Message]]) -> bool:
             return sum(isinstance(envelope.data, PairFormed) for envelope in envelopes) >= expected
@@ -637,6 +645,7 @@ def summary_text(summary: DemoSummary, language: Language) -> str:
                 "asked": figures.consent_pairs_asked,
                 "accepted": figures.consent_accepted,
                 "declined": figures.consent_declined,
+                "repaired": figures.consent_re_paired,
                 "pulse": figures.pulse_answers,
             },
         ),

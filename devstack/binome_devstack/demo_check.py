@@ -7,7 +7,8 @@ which only a verification tool of the local demo may do.
 (``summary.json``) claims: pairs formed in pairing and followed by sessions and
 notifications, unmatched people, sessions held, stalled and completed pairs, notifications
 sent by kind (the ledger and the NotificationSent facts), ``.eml`` files, dead letters, pairs
-asked to consent and their acceptances, pulse answers, e-mail links used.
+asked to consent, their acceptances and declines, the pairs formed again after a decline,
+pulse answers, e-mail links used.
 Exit code 0 when every figure agrees, 1 otherwise (each disagreement is printed).
 """
 
@@ -79,6 +80,19 @@ _COUNTS = {
              + count(*) FILTER (WHERE c.mentee_answer = 'accepted')
         FROM pairing.pair_consents c JOIN pairing.pairs p USING (tenant_id, pair_id)
         WHERE p.programme_id = $1""",
+    "consent declines": """
+        SELECT count(*) FILTER (WHERE c.mentor_answer = 'declined')
+             + count(*) FILTER (WHERE c.mentee_answer = 'declined')
+        FROM pairing.pair_consents c JOIN pairing.pairs p USING (tenant_id, pair_id)
+        WHERE p.programme_id = $1 AND p.status = 'called_off'""",
+    "pairs formed for a member of a declined pair": """
+        SELECT count(*) FROM pairing.pairs f
+        WHERE f.programme_id = $1 AND f.status = 'formed' AND EXISTS (
+            SELECT 1 FROM pairing.pairs d JOIN pairing.pair_consents c USING (tenant_id, pair_id)
+            WHERE d.tenant_id = f.tenant_id AND d.programme_id = f.programme_id
+              AND d.status = 'called_off' AND 'declined' IN (c.mentor_answer, c.mentee_answer)
+              AND (f.mentor_id IN (d.mentor_id, d.mentee_id)
+                   OR f.mentee_id IN (d.mentor_id, d.mentee_id)))""",
     "pulse answers": """
         SELECT count(*) FROM sessions.pairs, jsonb_array_elements(state -> 'pulses') pulse,
                              jsonb_array_elements(pulse -> 'replies') reply
@@ -164,8 +178,10 @@ async def check_summary(
         ("pairs formed", report.pairs_formed, counts["pairs formed (pairing)"]),
         ("pairs followed by sessions", report.pairs_formed, counts["pairs followed (sessions)"]),
         (
+            # Notifications learns of a pair when it is formed, or first when it is put to
+            # its members: a pair called off before it was formed stays known to it.
             "pairs known to notifications",
-            report.pairs_formed,
+            report.pairs_formed + _called_off_before_forming(summary),
             counts["pairs known (notifications)"],
         ),
         ("mentors", report.mentors, counts["mentors"]),
@@ -203,6 +219,12 @@ async def check_summary(
         ("e-mail files on disk", report.emails_written, eml_files),
         ("pairs asked to consent", figures.consent_pairs_asked, counts["pairs asked to consent"]),
         ("consent acceptances", figures.consent_accepted, counts["consent acceptances"]),
+        ("consent declines", figures.consent_declined, counts["consent declines"]),
+        (
+            "re-paired after a decline",
+            figures.consent_re_paired,
+            counts["pairs formed for a member of a declined pair"],
+        ),
         ("pulse answers", figures.pulse_answers, counts["pulse answers"]),
         ("link clicks recorded", figures.link_clicks_recorded, counts["action links used"]),
     ]
@@ -211,6 +233,12 @@ async def check_summary(
         for figure, claimed, found in expected
         if claimed != found
     ]
+
+
+def _called_off_before_forming(summary: DemoSummary) -> int:
+    """Pairs asked to consent and called off: declined, lapsed, or a member left."""
+    consent = summary.report.consent
+    return summary.figures.consent_declined + (consent.lapsed or 0) + (consent.left or 0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -42,6 +42,9 @@ class DemoSize:
     mentors: int
     rejections: int
     """Proposals HR turns down in the first round (re-paired in the second)."""
+    declines: int
+    """Executives asked to consent who decline their pair by the e-mail's link (each is
+    re-paired by a repair round)."""
     label: LocalisedText
 
 
@@ -53,6 +56,7 @@ SIZES: dict[str, DemoSize] = {
             mentees=15,
             mentors=20,
             rejections=1,
+            declines=1,
             label=LocalisedText(
                 fr="un comité exécutif de 15 dirigeants", en="an executive committee of 15"
             ),
@@ -62,6 +66,7 @@ SIZES: dict[str, DemoSize] = {
             mentees=1000,
             mentors=1100,
             rejections=2,
+            declines=2,
             label=LocalisedText(fr="1 000 managers", en="1,000 managers"),
         ),
         DemoSize(
@@ -69,6 +74,7 @@ SIZES: dict[str, DemoSize] = {
             mentees=5000,
             mentors=5500,
             rejections=5,
+            declines=3,
             label=LocalisedText(fr="5 000 managers", en="5,000 managers"),
         ),
     )
@@ -76,8 +82,12 @@ SIZES: dict[str, DemoSize] = {
 DEFAULT_SIZE = "axa"
 
 
-DEMO_CONSENT = ParticipantConsent(respond_within_hours=72)
-"""Both members of every pair are asked to accept it, within three days."""
+EXECUTIVE_GRADE = 16
+"""The generated mentees' grades run from 12 to 18: from 16 up, the executives (4 of the
+committee's 15 with the default seed, about three in seven at the larger sizes)."""
+DEMO_CONSENT = ParticipantConsent(respond_within_hours=72, from_mentee_job_grade=EXECUTIVE_GRADE)
+"""Both members of an executive's pair are asked to accept it, within three days; the
+managers' pairs are formed once HR approves them."""
 
 
 def first_monday_after(day: date) -> date:
@@ -98,7 +108,8 @@ def programme_definition(cohort: GeneratedCohort, *, size: DemoSize) -> DefinePr
         name=f"Mentorat inversé {starts_on.year} — {size.label.fr}",
         organisation_name=ORGANISATION,
         # Each executive and their mentor accept the proposed pair (the e-mail's link) before
-        # it is formed: Engie's executives *accepted* to be mentored.
+        # it is formed: Engie's executives *accepted* to be mentored; managers are paired
+        # directly.
         rules=cohort.rules.model_copy(update={"participant_consent": DEMO_CONSENT}),
         session_plan=SessionPlan(
             sessions=default_planned_sessions(),

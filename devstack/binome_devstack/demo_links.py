@@ -18,7 +18,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -29,7 +29,12 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from binome_devstack.demo_platform import DemoError
-from binome_shared.contracts.action_names import PAIR_ACCEPT, PULSE_NEED_HELP, PULSE_ON_TRACK
+from binome_shared.contracts.action_names import (
+    PAIR_ACCEPT,
+    PAIR_DECLINE,
+    PULSE_NEED_HELP,
+    PULSE_ON_TRACK,
+)
 from binome_shared.contracts.base import Message
 from binome_shared.contracts.hr_commands import AcceptPair
 from binome_shared.contracts.pairing_events import (
@@ -37,6 +42,7 @@ from binome_shared.contracts.pairing_events import (
     PairAccepted,
     PairCalledOff,
     PairConsentRequested,
+    PairFormed,
 )
 
 ACTION_URL: Final = re.compile(r"https?://[^\s<>\"']+/actions\?token=[A-Za-z0-9_\-.%]+")
@@ -132,6 +138,32 @@ class LinkClicker:
         return outcome
 
 
+@dataclass(slots=True)
+class ConsentAnswers:
+    """What the members asked did: the pairs declined by a click, and the acceptances left
+    for the HR platform to send."""
+
+    declined: list[str] = field(default_factory=list)
+    by_platform: list[AcceptPair] = field(default_factory=list)
+
+
+def re_paired(pairing_events: Sequence[Message], declined: set[str]) -> int:
+    """Pairs formed, after a decline, for a member of a declined pair (members as the consent
+    request named them: PairCalledOff names only the pair)."""
+    members = {
+        side.participant_id
+        for e in pairing_events
+        if isinstance(e, PairConsentRequested) and e.pair_id in declined
+        for side in (e.mentor, e.mentee)
+    }
+    return sum(
+        isinstance(e, PairFormed)
+        and e.pair_id not in declined
+        and bool({e.mentor.participant_id, e.mentee.participant_id} & members)
+        for e in pairing_events
+    )
+
+
 class EmailReaders:
     """The demo's participants reading their e-mails and clicking some links."""
 
@@ -142,23 +174,41 @@ class EmailReaders:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def answer_consent(self, asked: Sequence[PairConsentRequested]) -> list[AcceptPair]:
-        """Both members of two pairs in three click "accept" in their consent e-mail; the
-        acceptances of the others, for the HR platform to send (AcceptPair)."""
-        by_pair: dict[str, list[FoundLink]] = {}
-        for link in await self._links(PAIR_ACCEPT, count=2 * len(asked)):
-            by_pair.setdefault(str(link.target("pair_id")), []).append(link)
-        by_platform: list[AcceptPair] = []
-        for index, request in enumerate(sorted(asked, key=lambda request: request.pair_id)):
+    async def answer_consent(
+        self, asked: Sequence[PairConsentRequested], *, declines: int = 0
+    ) -> ConsentAnswers:
+        """The members asked, in the order of their mentees' ids: the first ``declines``
+        mentees click "decline" in their consent e-mail (their mentor does not answer); then
+        both members of two pairs in three click "accept"; the acceptances of the others are
+        for the HR platform to send (AcceptPair)."""
+        links: dict[tuple[str, str, str], FoundLink] = {}
+        # Each member's e-mail carries an accept and a decline link.
+        for link in await self._links(PAIR_ACCEPT, PAIR_DECLINE, count=4 * len(asked)):
+            links[str(link.target("pair_id")), link.subject, link.action] = link
+        answers = ConsentAnswers()
+        ordered = sorted(asked, key=lambda request: request.mentee.participant_id)
+        for request in ordered[:declines]:
+            mentee_id = request.mentee.participant_id
+            await self._click(links, (request.pair_id, mentee_id, PAIR_DECLINE))
+            answers.declined.append(request.pair_id)
+        for index, request in enumerate(ordered[declines:]):
+            members = (request.mentor.participant_id, request.mentee.participant_id)
             if index % 3 == 2:
-                by_platform += [
-                    AcceptPair(pair_id=request.pair_id, participant_id=side.participant_id)
-                    for side in (request.mentor, request.mentee)
+                answers.by_platform += [
+                    AcceptPair(pair_id=request.pair_id, participant_id=member) for member in members
                 ]
                 continue
-            for link in by_pair.get(request.pair_id, []):
-                await self.clicker.click(self._http, link)
-        return by_platform
+            for member in members:
+                await self._click(links, (request.pair_id, member, PAIR_ACCEPT))
+        return answers
+
+    async def _click(
+        self, links: dict[tuple[str, str, str], FoundLink], key: tuple[str, str, str]
+    ) -> None:
+        link = links.get(key)
+        if link is None:
+            raise DemoError(f"no {key[2]} link for {key[1]} about {key[0]} in the e-mails")
+        await self.clicker.click(self._http, link)
 
     async def answer_pulses(self) -> int:
         """The pulse e-mails that arrived: most people click "on track"; the first of each
@@ -179,13 +229,16 @@ class EmailReaders:
     def figures(self, pairing_events: Sequence[Message]) -> dict[str, Any]:
         """Consent as pairing published it, and what the clicks did (DemoFigures fields)."""
         recorded = self.clicker.recorded
+        declined = {
+            e.pair_id
+            for e in pairing_events
+            if isinstance(e, PairCalledOff) and e.reason is CallOffReason.DECLINED
+        }
         return {
             "consent_pairs_asked": sum(isinstance(e, PairConsentRequested) for e in pairing_events),
             "consent_accepted": sum(isinstance(e, PairAccepted) for e in pairing_events),
-            "consent_declined": sum(
-                isinstance(e, PairCalledOff) and e.reason is CallOffReason.DECLINED
-                for e in pairing_events
-            ),
+            "consent_declined": len(declined),
+            "consent_re_paired": re_paired(pairing_events, declined),
             "pulse_answers": recorded[PULSE_ON_TRACK] + recorded[PULSE_NEED_HELP],
             "link_clicks_recorded": sum(recorded.values()),
             "link_clicks_by_outcome": dict(self.clicker.outcomes),

@@ -55,6 +55,11 @@ class DemoFigures(BaseModel):
     )
     consent_accepted: int = Field(default=0, ge=0, description="Acceptances (PairAccepted).")
     consent_declined: int = Field(default=0, ge=0, description="Pairs declined by a member.")
+    consent_re_paired: int = Field(
+        default=0,
+        ge=0,
+        description="Pairs formed after a decline for a member of a declined pair (repairs).",
+    )
     pulse_answers: int = Field(default=0, ge=0, description="Pulse answers clicked in e-mails.")
     link_clicks_recorded: int = Field(
         default=0, ge=0, description="E-mail action links clicked whose page said 'recorded'."

@@ -11,12 +11,14 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import asyncpg
 import pytest
 
 from binome_devstack.demo_check import check_summary
+from binome_devstack.demo_cohort import EXECUTIVE_GRADE, SIZES, demo_cohort
 from binome_devstack.demo_platform import database_dsn, delete_topics
 from binome_devstack.demo_report import DemoSummary
 from tests.support.platform import REPO_ROOT, free_port
@@ -24,6 +26,19 @@ from tests.support.platform import REPO_ROOT, free_port
 pytestmark = pytest.mark.e2e
 
 COMMITTEE = 15
+SIZE = SIZES["committee"]
+EXECUTIVES = sum(
+    person.job_grade >= EXECUTIVE_GRADE
+    for person in demo_cohort(SIZE, seed=2027, starts_on=date(2027, 1, 4)).mentees
+)
+"""The committee's mentees asked to consent (grades do not depend on the start date)."""
+DECLINED_PAIRS = """
+SELECT d.mentor_id, d.mentee_id, c.mentor_answer, c.mentee_answer, f.mentor_id AS new_mentor
+FROM pairing.pairs d JOIN pairing.pair_consents c USING (tenant_id, pair_id)
+LEFT JOIN pairing.pairs f
+  ON f.programme_id = d.programme_id AND f.mentee_id = d.mentee_id AND f.status = 'formed'
+WHERE d.status = 'called_off'
+"""
 
 
 @pytest.fixture
@@ -122,15 +137,24 @@ async def test_the_demo_plays_a_committee_programme_end_to_end(
     assert kinds["session_invitation"] > 0
     assert kinds["session_reminder"] > 0
     assert kinds["feedback_request"] == 2 * figures.sessions_held
-    # Every pair was put to its members; two in three accepted by the e-mail's link, the
-    # others through the HR platform; pulse check-ins answered by their links, HR alerted.
-    assert figures.consent_pairs_asked == COMMITTEE
-    assert figures.consent_accepted == 2 * COMMITTEE
-    assert figures.consent_declined == 0
-    assert kinds["consent_request"] == 2 * COMMITTEE
+    # Only the executives' pairs were put to their members (the managers' were formed once
+    # HR approved them); one executive declined by the e-mail's link and was re-paired (and
+    # asked again); of the others two pairs in three accepted by the link, the rest through
+    # the HR platform; pulse check-ins answered by their links, HR alerted.
+    assert 0 < EXECUTIVES < COMMITTEE // 2
+    assert SIZE.declines == 1
+    assert figures.consent_pairs_asked == EXECUTIVES + SIZE.declines < COMMITTEE
+    assert figures.consent_declined == SIZE.declines
+    assert figures.consent_re_paired == SIZE.declines
+    assert figures.consent_accepted == 2 * EXECUTIVES
+    assert kinds["consent_request"] == 2 * (EXECUTIVES + SIZE.declines)
+    assert report.consent.pairs_asked == EXECUTIVES + SIZE.declines
+    assert (report.consent.accepted, report.consent.declined) == (EXECUTIVES, SIZE.declines)
+    assert (report.consent.lapsed, report.consent.left, report.consent.pending) == (0, 0, 0)
     assert figures.pulse_answers > 0
     assert kinds["hr_help_alert"] >= 1
-    by_link = 2 * (COMMITTEE - COMMITTEE // 3)
+    answering = EXECUTIVES - SIZE.declines
+    by_link = SIZE.declines + 2 * (answering - answering // 3) + 2 * SIZE.declines
     assert figures.link_clicks_recorded == figures.pulse_answers + by_link
     # A click is recorded, or refused when a pair ended in the week its pulse was asked.
     assert set(figures.link_clicks_by_outcome) <= {"recorded", "refused"}
@@ -147,6 +171,18 @@ async def test_the_demo_plays_a_committee_programme_end_to_end(
         "mail_dir": output / "mail",
     }
     assert await check_summary(summary, **sources) == []  # type: ignore[arg-type]
+    # The executive who declined (before their mentor answered) is now in a formed pair
+    # with another mentor.
+    conn = await asyncpg.connect(str(sources["admin_dsn"]))
+    try:
+        declined = [tuple(row) for row in await conn.fetch(DECLINED_PAIRS)]
+    finally:
+        await conn.close()
+    assert len(declined) == SIZE.declines
+    for mentor_id, _, mentor_answer, mentee_answer, new_mentor in declined:
+        assert (mentor_answer, mentee_answer) == (None, "declined")
+        assert new_mentor is not None
+        assert new_mentor != mentor_id
     tampered = summary.model_copy(
         update={"report": report.model_copy(update={"pairs_formed": COMMITTEE - 1})}
     )

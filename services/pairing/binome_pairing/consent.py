@@ -5,7 +5,9 @@ Application code over :mod:`binome_pairing.domain.consent`. A programme whose ru
 ``participant_consent`` forms no pair before both members accepted it:
 
 * a round (automatic approval) or HR's ``ApprovePair`` (approval mode: HR first, so that
-  people are never asked about a pair HR may still reject) puts the pair to its members:
+  people are never asked about a pair HR may still reject) puts the pair to its members
+  when the consent's scope covers it (:func:`consent_asked`: every pair, or those whose
+  mentee is senior enough; the others are formed as in a programme that asks nobody):
   status ``awaiting_consent``, a deadline, and ``PairConsentRequested`` (notifications e-mails
   each member an accept / decline request);
 * ``AcceptPair`` from each member: ``PairAccepted`` each, then ``PairFormed`` as for any pair;
@@ -66,6 +68,16 @@ Announcer = Callable[[Sequence[PairRecord]], Awaitable[list[Message]]]
 """What new pairs say when they are recorded (their events), with any storage it needs."""
 
 
+def consent_asked(rules: ProgrammeRules, *, mentee_job_grade: int | None) -> bool:
+    """Whether a pair whose mentee has ``mentee_job_grade`` is put to its members: never
+    when the programme asks nobody, else when its scope covers the mentee (a grade no
+    longer known, the profile gone, is asked rather than formed unasked)."""
+    consent = rules.participant_consent
+    if consent is None:
+        return False
+    return mentee_job_grade is None or consent.asks(mentee_job_grade)
+
+
 def respond_by(rules: ProgrammeRules, *, now: datetime) -> datetime | None:
     """The deadline of people asked ``now``; None when the programme does not ask them."""
     consent = rules.participant_consent
@@ -124,12 +136,15 @@ class PairConsents:
         pair: PairRecord,
         rules: ProgrammeRules,
     ) -> bool:
-        """HR approved ``pair``: put it to its members if the programme asks them (True),
-        else leave the forming to the caller (False)."""
+        """HR approved ``pair``: put it to its members if the programme asks them about this
+        pair (True), else leave the forming to the caller (False)."""
+        tenant_id, pairing = envelope.tenant_id, self._repository(uow.conn)
         due = respond_by(rules, now=uow.now)
         if due is None:
             return False
-        tenant_id, pairing = envelope.tenant_id, self._repository(uow.conn)
+        grade = await pairing.job_grade(tenant_id, pair.programme_id, pair.mentee.participant_id)
+        if not consent_asked(rules, mentee_job_grade=grade):
+            return False
         await pairing.decide_pair(tenant_id, pair.pair_id, PairStatus.AWAITING_CONSENT, at=uow.now)
         await self._consents(uow.conn).ask(tenant_id, [pair.pair_id], respond_by=due, at=uow.now)
         asked = consent_requested(pair, due)

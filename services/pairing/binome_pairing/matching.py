@@ -15,7 +15,7 @@ from datetime import datetime
 from binome_pairing import imposition, translation
 from binome_pairing.adapters.consents import ConsentRepository
 from binome_pairing.adapters.repository import PairingRepository, PairRecord
-from binome_pairing.consent import Announcer, announcer
+from binome_pairing.consent import Announcer, announcer, consent_asked
 from binome_pairing.domain import ProposedPair, excluded_pairs
 from binome_pairing.domain.lifecycle import (
     NEVER_AGAIN_STATUSES,
@@ -73,6 +73,22 @@ class _Explainer:
         return imposition.imposed_explanation(explanation, pair, reason)
 
 
+@dataclass(frozen=True, slots=True)
+class _StatusOfNewPairs:
+    """Where each new pair of a round starts: proposed to HR (approval mode), else put to its
+    members when the programme's consent covers it (its mentee's grade), else formed."""
+
+    rules: ProgrammeRules
+    members: Mapping[str, PairMember]
+
+    def __call__(self, pair: ProposedPair) -> PairStatus:
+        mentee_job_grade = self.members[pair.mentee_id].job_grade
+        return new_pair_status(
+            formed_at_once=self.rules.approval_mode is ApprovalMode.AUTOMATIC,
+            consent_asked=consent_asked(self.rules, mentee_job_grade=mentee_job_grade),
+        )
+
+
 async def run_round(
     pairing: PairingRepository,
     solver: RoundSolver,
@@ -107,17 +123,13 @@ async def run_round(
         if request.scope is MatchingScope.FULL:
             await pairing.supersede_proposals(tenant_id, programme_id, at=uow.now)
         rules = definition.rules
-        status = new_pair_status(
-            formed_at_once=rules.approval_mode is ApprovalMode.AUTOMATIC,
-            consent_asked=rules.participant_consent is not None,
-        )
         announce = announcer(consents, tenant_id=tenant_id, rules=rules, now=uow.now)
         await _record_new_pairs(
             pairing,
             solved,
             envelope=envelope,
             uow=uow,
-            status=status,
+            status=_StatusOfNewPairs(rules, solved.members),
             round_id=request.round_id,
             explain=explain,
             announce=announce,
@@ -165,7 +177,7 @@ async def _record_new_pairs(
     *,
     envelope: Envelope[Message],
     uow: UnitOfWork,
-    status: PairStatus,
+    status: _StatusOfNewPairs,
     round_id: str,
     explain: _Explainer,
     announce: Announcer,
@@ -179,7 +191,7 @@ async def _record_new_pairs(
                 solved.members,
                 programme_id=envelope.programme_id,
                 round_id=round_id,
-                status=status,
+                status=status(pair),
                 now=uow.now,
                 explanation=explain(pair),
             )

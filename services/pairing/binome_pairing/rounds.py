@@ -44,6 +44,8 @@ class PairMember(NamedTuple):
     participant_id: str
     business_unit: str
     mentor_training_completed: bool
+    job_grade: int
+    """Whether a programme asks some pairs only for consent reads the mentee's."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -97,6 +99,7 @@ def solve_round(problem: RoundProblem) -> SolvedRound:
             participant_id=profile.participant_id,
             business_unit=profile.business_unit,
             mentor_training_completed=profile.mentor_training_completed,
+            job_grade=profile.job_grade,
         )
         for profile in profiles
         if profile.participant_id in in_pairs

@@ -33,13 +33,14 @@ class ProgrammeContact(BaseModel):
 
 
 class DefineProgramme(
-    Command, type="binome.hr.define-programme", version=(1, 3), topic=HR_COMMANDS
+    Command, type="binome.hr.define-programme", version=(1, 4), topic=HR_COMMANDS
 ):
     """Create a programme, or replace its definition (rules, session plan, contact).
 
     1.1 added to the rules the skills taxonomy (``topics``, ``interests``) and the
     ``different_organisation`` constraint; 1.2 the optional ``participant_consent``; 1.3 the
-    session plan's optional ``pulse`` (the rhythm of pulse check-ins)."""
+    session plan's optional ``pulse`` (the rhythm of pulse check-ins); 1.4 the consent's
+    optional ``from_mentee_job_grade`` (consent asked of part of the programme)."""
 
     name: Name = Field(examples=["Mentorat inversé 2027 — Groupe"])
     organisation_name: Name = Field(examples=["Groupe Exemple"])

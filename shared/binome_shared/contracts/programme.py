@@ -266,7 +266,9 @@ def _one_entry_per_slug(topics: Sequence[Topic], what: str) -> None:
 
 
 class ParticipantConsent(BaseModel):
-    """Both people must accept a proposed pair before it is formed, within a deadline."""
+    """Both people must accept a proposed pair before it is formed, within a deadline: every
+    pair of the programme, or only the pairs of its most senior mentees (executives who
+    *accept* to be mentored while managers are paired directly)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -280,6 +282,21 @@ class ParticipantConsent(BaseModel):
         ),
         examples=[168],
     )
+    from_mentee_job_grade: int | None = Field(
+        default=None,
+        ge=1,
+        le=30,
+        description=(
+            "Ask only the pairs whose mentee's job grade is at least this (the other pairs are "
+            "proposed or formed without asking); null (the default) asks every pair. Added in "
+            "DefineProgramme 1.4."
+        ),
+        examples=[None, 16],
+    )
+
+    def asks(self, mentee_job_grade: int) -> bool:
+        """Whether a pair whose mentee has ``mentee_job_grade`` is put to its members."""
+        return self.from_mentee_job_grade is None or mentee_job_grade >= self.from_mentee_job_grade
 
 
 class ProgrammeRules(BaseModel):
@@ -370,9 +387,10 @@ class ProgrammeRules(BaseModel):
         default=None,
         description=(
             "If set, both people must accept a pair (AcceptPair) before it is formed, after HR's "
-            "approval when HR approves; null (the default) forms pairs without asking them."
+            "approval when HR approves (every pair, or only those of the senior mentees it "
+            "names); null (the default) forms pairs without asking them."
         ),
-        examples=[None, {"respond_within_hours": 168}],
+        examples=[None, {"respond_within_hours": 168, "from_mentee_job_grade": 16}],
     )
 
     @field_validator("topics")

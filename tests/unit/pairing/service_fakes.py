@@ -121,6 +121,10 @@ class FakePairing(FakeErasures):
             and (tenant, person) not in self.erased
         ]
 
+    async def job_grade(self, tenant_id: str, programme_id: str, participant_id: str) -> int | None:
+        profile = self.profiles.get((tenant_id, programme_id, participant_id))
+        return None if profile is None else profile.job_grade
+
     async def save_reporting_lines(
         self, tenant_id: str, programme_id: str, lines: Sequence[ReportingLine]
     ) -> None:

@@ -45,8 +45,18 @@ def test_only_new_pairs_and_their_members_come_back() -> None:
     assert [(pair.mentor_id, pair.mentee_id) for pair in solved.new_pairs(0, 10)] == [("Y2", "E2")]
     assert solved.report.stats.kept_pairs == 1
     assert solved.members == {
-        "Y2": PairMember("Y2", PEOPLE[3].business_unit, PEOPLE[3].mentor_training_completed),
-        "E2": PairMember("E2", PEOPLE[1].business_unit, PEOPLE[1].mentor_training_completed),
+        "Y2": PairMember(
+            "Y2",
+            PEOPLE[3].business_unit,
+            PEOPLE[3].mentor_training_completed,
+            PEOPLE[3].job_grade,
+        ),
+        "E2": PairMember(
+            "E2",
+            PEOPLE[1].business_unit,
+            PEOPLE[1].mentor_training_completed,
+            PEOPLE[1].job_grade,
+        ),
     }
 
 

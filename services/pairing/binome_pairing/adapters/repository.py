@@ -104,6 +104,10 @@ class PairingRepository(Protocol):
 
     async def enrolled_profiles_json(self, tenant_id: str, programme_id: str) -> list[str]: ...
 
+    async def job_grade(
+        self, tenant_id: str, programme_id: str, participant_id: str
+    ) -> int | None: ...
+
     async def save_reporting_lines(
         self, tenant_id: str, programme_id: str, lines: Sequence[ReportingLine]
     ) -> None: ...
@@ -179,6 +183,10 @@ WHERE p.tenant_id = $1 AND p.programme_id = $2 AND p.status = 'enrolled'
   AND NOT EXISTS (SELECT 1 FROM erased_participants e
                   WHERE e.tenant_id = p.tenant_id AND e.participant_id = p.participant_id)
 ORDER BY p.participant_id
+"""
+_JOB_GRADE = """
+SELECT (profile ->> 'job_grade')::int AS job_grade FROM participants
+WHERE tenant_id = $1 AND programme_id = $2 AND participant_id = $3
 """
 _UPSERT_LINES = """
 INSERT INTO reporting_lines (tenant_id, programme_id, employee_id, manager_id)
@@ -350,6 +358,13 @@ class PostgresPairing:
         """Enrolled participants' profiles as stored: a round parses them in its worker."""
         rows = await self._conn.fetch(_ENROLLED, tenant_id, programme_id)
         return [row["profile"] for row in rows]
+
+    async def job_grade(self, tenant_id: str, programme_id: str, participant_id: str) -> int | None:
+        """The person's job grade in their stored profile (None: never enrolled, or erased)."""
+        grade: int | None = await self._conn.fetchval(
+            _JOB_GRADE, tenant_id, programme_id, participant_id
+        )
+        return grade
 
     async def save_reporting_lines(
         self, tenant_id: str, programme_id: str, lines: Sequence[ReportingLine]
