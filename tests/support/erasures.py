@@ -50,6 +50,16 @@ class _RegisterConnection:
         assert needle.startswith(b'"'), needle
         return "DELETE 0"
 
+    async def fetch(
+        self, query: str, tenant_id: bytes, named: list[bytes], waiting_for: list[str]
+    ) -> list[Any]:
+        # The parked messages live in the messaging core's table too: nothing parked here.
+        assert "DELETE FROM parked_messages" in query, f"not the parked messages: {query}"
+        assert tenant_id, query
+        assert all(name.startswith(b'"') for name in named), named
+        assert all(name.startswith("pair:") for name in waiting_for), waiting_for
+        return []
+
 
 def proofs(envelopes: Iterable[Envelope[Any]]) -> list[ErasureCompleted]:
     """The proofs of erasure among published envelopes."""

@@ -28,7 +28,7 @@ from binome_pairing.consent import ConsentRepositoryFactory, PairConsents
 from binome_pairing.domain import validate_cohort
 from binome_pairing.domain.consent import Answer
 from binome_pairing.domain.lifecycle import PairStatus, ParticipantStatus, role_in_pair
-from binome_pairing.erasure_census import erasure_census
+from binome_pairing.erasure_census import erasure_census, hold_programmes
 from binome_pairing.matching import RoundRequest, run_round
 from binome_pairing.rounds import RoundSolver, solve_in_process
 from binome_shared.contracts.base import Envelope, Message
@@ -216,6 +216,7 @@ class MessageHandlers:
             await complete_erasure(uow, envelope, ErasingService.PAIRING)
             return
         programmes = await pairing.programmes_holding(tenant_id, participant_id)
+        await hold_programmes(pairing, tenant_id, programmes)
         held = await erasure_census(pairing, tenant_id, programmes, participant_id)
         if not programmes:
             logger.info("erased participant was never enrolled: erasure remembered only")
