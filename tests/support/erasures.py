@@ -42,12 +42,13 @@ class _RegisterConnection:
         assert "FROM erased_participants" in query, f"not a read of the register: {query}"
         return self._register.erased.get((tenant_id, participant_id))
 
-    async def execute(self, query: str, tenant_id: bytes, needle: bytes) -> str:
+    async def execute(self, query: str, tenant_id: bytes, named: list[bytes]) -> str:
         # The outbox's copies live in the messaging core's table, which fakes do not keep:
         # the integration tests count what is forgotten there.
         assert "DELETE FROM outbox" in query, f"not the outbox's copies: {query}"
         assert tenant_id, query
-        assert needle.startswith(b'"'), needle
+        assert named, query
+        assert all(name.startswith(b'"') for name in named), named
         return "DELETE 0"
 
     async def fetch(

@@ -44,12 +44,12 @@ async def complete_erasure(
     proof of this erasure: ``erased`` counts what the service deleted or blanked, by kind;
     None says the person was already erased (the first erasure's time is published, and no
     counts, since nothing changed and no copy naming them was written since).
-    ``pairs`` are the ids of the person's pairs the service knows: a message parked about one
-    of them is about the person even when it does not name them (a pair id does not say who
-    is in the pair); see :func:`discard_parked_about`."""
+    ``pairs`` are the ids of the person's pairs the service knows: a message about one of
+    them is about the person even when it does not name them (a pair id does not say who is
+    in the pair; a session event holds its place); see :func:`discard_parked_about`."""
     tenant_id, participant_id = envelope.tenant_id, envelope.data.participant_id
     if erased is not None:
-        copies = await forget_copies_naming(uow.conn, tenant_id, participant_id)
+        copies = await forget_copies_naming(uow.conn, tenant_id, participant_id, pairs=pairs)
         parked = await discard_parked_about(uow.conn, tenant_id, participant_id, pairs=pairs)
         erased = {**erased, ErasedKind.MESSAGE_COPIES: copies, ErasedKind.PARKED_MESSAGES: parked}
     first = (
@@ -65,28 +65,32 @@ async def complete_erasure(
     await uow.publish(envelope.caused(proof, source=uow.source, time=uow.now))
 
 
-# A copy names the person when the JSON of the message holds their id as a string value
-# ("participant_id": "E1", "mentee_id": "E1", ...): ids are exact, names and addresses are not
-# (a profile may have changed since). Only copies already relayed or set aside are deleted:
-# a row not yet relayed is the service's announcement still on its way.
+# A copy names the person when the JSON of the message holds their id, or the id of a pair of
+# theirs, as a string value ("participant_id": "E1", "pair_id": "pair-9f…", ...): ids are
+# exact, names and addresses are not (a profile may have changed since); a session event
+# names only its pair, yet holds the session's place. Only copies already relayed or set
+# aside are deleted: a row not yet relayed is the service's announcement still on its way.
 _FORGET_COPIES = """
 DELETE FROM outbox
 WHERE (sent_at IS NOT NULL OR set_aside_at IS NOT NULL)
   AND header_values[array_position(header_names, 'ce_tenantid')] = $1
-  AND position($2 IN value) > 0
+  AND EXISTS (SELECT FROM unnest($2::bytea[]) AS named WHERE position(named IN value) > 0)
 """
 
 
 async def forget_copies_naming(
-    conn: asyncpg.Connection, tenant_id: str, participant_id: str
+    conn: asyncpg.Connection, tenant_id: str, participant_id: str, *, pairs: Sequence[str] = ()
 ) -> int:
     """Delete the relayed or set-aside outbox rows of the tenant whose message names the
-    person by id; how many. Deleting a relayed copy changes nothing but the audit trail: the
-    record is on Kafka, and the rows were kept only until pruning."""
-    status = await conn.execute(
-        _FORGET_COPIES, tenant_id.encode(), json.dumps(participant_id, ensure_ascii=False).encode()
-    )
+    person or one of their ``pairs`` by id; how many. Deleting a relayed copy changes nothing
+    but the audit trail: the record is on Kafka, and the rows were kept only until pruning."""
+    status = await conn.execute(_FORGET_COPIES, tenant_id.encode(), _quoted(participant_id, *pairs))
     return int(status.split()[-1])
+
+
+def _quoted(*ids: str) -> list[bytes]:
+    """Each id as it stands in a message's JSON (a string value, quotes included)."""
+    return [json.dumps(named, ensure_ascii=False).encode() for named in sorted(set(ids))]
 
 
 # Parked rows keep the record's headers as received: the tenant is the CloudEvents header.
@@ -119,7 +123,7 @@ async def discard_parked_about(
         rows = await conn.fetch(
             _DISCARD_PARKED,
             tenant_id.encode(),
-            [json.dumps(named, ensure_ascii=False).encode() for named in sorted(about)],
+            _quoted(*about),
             [storable_key(prerequisite("pair", tenant_id, pair)) for pair in sorted(about)],
         )
         discarded += len(rows)
