@@ -24,13 +24,12 @@ import pytest
 
 from binome_shared.contracts.base import Envelope
 from binome_shared.contracts.hr_commands import EnrolParticipant, EraseParticipant
-from binome_shared.contracts.pairing_events import PairExplanation, PairFormed, PairSide
+from binome_shared.contracts.pairing_events import PairSide
 from binome_shared.contracts.sessions_messages import (
     ParticipantRole,
     ScheduleSession,
     SetObjective,
 )
-from binome_shared.contracts.values import LocalisedText
 from tests.support.column_scan import scan
 from tests.support.erasure_wait import PRIVACY_TOPIC, proven_everywhere
 from tests.support.lifecycle_platform import (
@@ -39,6 +38,7 @@ from tests.support.lifecycle_platform import (
 from tests.support.lifecycle_play import TenantRun, form_pairs, play_programme
 from tests.support.platform import ProvisionedDatabase
 from tests.support.tenant_cast import TENANT_A, TenantCast
+from tests.unit.notifications import notifications_factories as make
 
 pytestmark = pytest.mark.e2e
 
@@ -118,16 +118,11 @@ async def waiting_about_her(platform: LifeCyclePlatform, run: TenantRun, partner
     session, booked at her home: sessions parks both (the pair until its programme is
     defined, the session until its pair is followed), notifications parks the pair. Parked,
     they would be dead-lettered a week later, her place with them."""
-    formed = PairFormed(
-        pair_id=AWAITED_PAIR,
-        round_id="round-1",
-        mentor=PairSide(participant_id=partner, business_unit="Digital"),
-        mentee=PairSide(participant_id=ERASED, business_unit="Finance"),
-        explanation=PairExplanation(
-            score=0.8,
-            breakdown={"needs_coverage": 0.9},
-            summary=LocalisedText(fr="Besoins couverts.", en="Needs covered."),
-        ),
+    formed = make.pair_formed(AWAITED_PAIR).data.model_copy(
+        update={
+            "mentor": PairSide(participant_id=partner, business_unit="Digital"),
+            "mentee": PairSide(participant_id=ERASED, business_unit="Finance"),
+        }
     )
     announced: Envelope[Any] = Envelope.new(
         formed,
