@@ -130,7 +130,10 @@ async def test_her_sessions_places_and_parked_messages_go_with_her_erasure(
     for topic in (HR_COMMANDS, PAIRING_EVENTS, SESSIONS_EVENTS):
         dead = await kafka.read_all(topic.dead_letter_name(kafka.prefix), expect=0)
         assert dead == [], f"dropped, not dead-lettered: {topic.name}"
-    assert await stored_count(sink) == 2, "nothing sent about her pairs after the two intros"
+    planned = await count(
+        database, "SELECT count(*) FROM deliveries WHERE pair_id IN ('pair-2', 'pair-3')"
+    )
+    assert planned == 0, "nothing was ever planned about the pairs announced around her erasure"
 
 
 PLACES = (HER_OFFICE, HER_HOME, HER_CAFE, OTHERS_ROOM)
