@@ -28,6 +28,10 @@ class FakeErasures:
     async def erased_among(self, tenant_id: str, participant_ids: Sequence[str]) -> set[str]:
         return {person for person in participant_ids if (tenant_id, person) in self.erased}
 
+    async def hold_off_erasures(self, tenant_ids: Sequence[str]) -> None:
+        """One fake transaction at a time: nothing to hold off (Postgres's lock is tested on
+        the real database)."""
+
     def register_connection(self) -> asyncpg.Connection:
         """A stand-in for the unit of work's connection that answers only what the proof of
         an erasure reads from the register (the first erasure's time, on a repeat)."""

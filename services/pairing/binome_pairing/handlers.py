@@ -128,6 +128,8 @@ class MessageHandlers:
         then redoes the run one enrolment at a time, so each refusal names its own command.
         """
         pairing = self._repository(uow.conn)
+        # Before any programme's lock: an erasure takes the tenant's lock, then programmes'.
+        await pairing.hold_off_erasures([envelope.tenant_id for envelope in envelopes])
         # Two tenants' programmes of the same id share a partition: a run is cut by both.
         for (tenant_id, programme_id), grouped in itertools.groupby(
             envelopes, key=lambda e: (e.tenant_id, e.programme_id)

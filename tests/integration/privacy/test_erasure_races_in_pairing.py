@@ -1,11 +1,16 @@
-"""An erasure and a round of another programme, interleaved on real Postgres.
+"""An erasure and what pairing does at the same time in another programme, interleaved on
+real Postgres.
 
 Pairing reads ``EraseParticipant`` on the partition of the programme it names, while a round
-of another programme runs on another partition: two transactions at once. Here the round of
-``prog-race-b`` reads its cohort (the person in it), then is held while it "solves"; the
-erasure, sent under ``prog-race-a``, starts on a second connection; the round writes its pairs
-and commits. The erasure must leave no active pair with the person, and its proof must count
-the pair it ended, the raced one included.
+or an enrolment of another programme runs on another partition: two transactions at once.
+
+- A round of ``prog-race-b`` reads its cohort (the person in it), then is held while it
+  "solves"; the erasure, sent under ``prog-race-a``, starts on a second connection; the round
+  writes its pairs and commits. The erasure must leave no active pair with the person, and its
+  proof must count the pair it ended, the raced one included.
+- An enrolment of the person in ``prog-race-late`` is written but not committed when the
+  erasure starts, or the erasure is written but not committed when the enrolment starts:
+  either way no profile of hers may be left.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from binome_shared.contracts.hr_commands import (
     RequestMatching,
 )
 from binome_shared.contracts.programme import ApprovalMode
+from binome_shared.messaging.errors import RejectedError
 from binome_shared.messaging.outbox import Outbox
 from binome_shared.messaging.routes import UnitOfWork, dispatch
 from tests.support.platform import ProvisionedDatabase
@@ -37,7 +43,7 @@ from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
-ERASING, ROUND = "prog-race-a", "prog-race-b"
+ERASING, ROUND, LATE = "prog-race-a", "prog-race-b", "prog-race-late"
 SOURCE = "/binome/pairing/test"
 
 
@@ -120,12 +126,7 @@ async def test_a_round_that_read_the_person_before_her_erasure_leaves_her_in_no_
             EraseParticipant(participant_id=person.participant_id), programme_id=ERASING
         )
 
-        async def erase_her() -> None:
-            async with erasing.transaction():
-                uow = UnitOfWork(conn=erasing, outbox=Outbox(), now=NOW, source=SOURCE)
-                await dispatch(handlers.routes()[EraseParticipant], [erase], uow)
-
-        erasure_task = asyncio.create_task(erase_her())
+        erasure_task = asyncio.create_task(in_transaction(erasing, handlers, erase))
         # The erasure either commits now (the round then writes after it) or waits for the
         # round: both interleavings a real deployment can give, and the test takes whichever
         # the code allows.
@@ -157,3 +158,83 @@ async def test_a_round_that_read_the_person_before_her_erasure_leaves_her_in_no_
     assert ended == 1
     [proof] = proofs
     assert proof["erased"].get("pairs_ended") == ended, proof
+
+
+async def in_transaction(
+    conn: asyncpg.Connection, handlers: MessageHandlers, envelope: Envelope[Any]
+) -> None:
+    async with conn.transaction():
+        await handled_on(conn, handlers, envelope)
+
+
+async def handled_on(
+    conn: asyncpg.Connection, handlers: MessageHandlers, envelope: Envelope[Any]
+) -> None:
+    uow = UnitOfWork(conn=conn, outbox=Outbox(), now=NOW, source=SOURCE)
+    await dispatch(handlers.routes()[type(envelope.data)], [envelope], uow)
+
+
+async def enrolled_in_two_programmes(pool: asyncpg.Pool, handlers: MessageHandlers) -> Any:
+    """The person, enrolled in the programme her erasure names; a later programme defined."""
+    cohort = generate_cohort(mentees=1, mentors=1, seed=5)
+    person = cohort.mentees[0]
+    await handle(
+        pool,
+        handlers,
+        [
+            *(
+                hr_command(programme_definition(cohort.rules), programme_id=p)
+                for p in (ERASING, LATE)
+            ),
+            hr_command(EnrolParticipant(participant=person), programme_id=ERASING),
+        ],
+    )
+    return person
+
+
+async def profiles_left(pool: asyncpg.Pool, participant_id: str) -> list[str]:
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT programme_id FROM participants "
+            "WHERE participant_id = $1 AND profile IS NOT NULL ORDER BY programme_id",
+            participant_id,
+        )
+    return [row["programme_id"] for row in rows]
+
+
+async def test_an_enrolment_not_committed_when_her_erasure_starts_is_erased_too(
+    pool: asyncpg.Pool,
+) -> None:
+    handlers = MessageHandlers()
+    person = await enrolled_in_two_programmes(pool, handlers)
+    enrol = hr_command(EnrolParticipant(participant=person), programme_id=LATE)
+    erase = hr_command(EraseParticipant(participant_id=person.participant_id), programme_id=ERASING)
+    async with pool.acquire() as enrolling, pool.acquire() as erasing:
+        enrolment = enrolling.transaction()
+        await enrolment.start()
+        await handled_on(enrolling, handlers, enrol)  # written, not committed
+        erasure = asyncio.create_task(in_transaction(erasing, handlers, erase))
+        await eventually(lambda: done_or_blocked(erasure, pool, erasing.get_server_pid()), True)
+        await enrolment.commit()
+        await erasure
+    assert await profiles_left(pool, person.participant_id) == []
+
+
+async def test_an_enrolment_started_while_her_erasure_is_not_committed_is_refused(
+    pool: asyncpg.Pool,
+) -> None:
+    handlers = MessageHandlers()
+    person = await enrolled_in_two_programmes(pool, handlers)
+    enrol = hr_command(EnrolParticipant(participant=person), programme_id=LATE)
+    erase = hr_command(EraseParticipant(participant_id=person.participant_id), programme_id=ERASING)
+    async with pool.acquire() as erasing, pool.acquire() as enrolling:
+        erasure = erasing.transaction()
+        await erasure.start()
+        await handled_on(erasing, handlers, erase)  # written, not committed
+        enrolment = asyncio.create_task(in_transaction(enrolling, handlers, enrol))
+        await eventually(lambda: done_or_blocked(enrolment, pool, enrolling.get_server_pid()), True)
+        await erasure.commit()
+        with pytest.raises(RejectedError) as refused:
+            await enrolment
+    assert refused.value.code == "participant_erased"
+    assert await profiles_left(pool, person.participant_id) == []
