@@ -202,6 +202,26 @@ async def profiles_left(pool: asyncpg.Pool, participant_id: str) -> list[str]:
     return [row["programme_id"] for row in rows]
 
 
+async def second_after_first(
+    pool: asyncpg.Pool,
+    handlers: MessageHandlers,
+    first: Envelope[Any],
+    second: Envelope[Any],
+) -> asyncio.Task[None]:
+    """Handle ``first`` (written, not committed), start ``second`` on another connection,
+    wait until it is done or blocked, then commit ``first``; the finished task of ``second``."""
+    async with pool.acquire() as first_conn, pool.acquire() as second_conn:
+        transaction = first_conn.transaction()
+        await transaction.start()
+        await handled_on(first_conn, handlers, first)
+        task = asyncio.create_task(in_transaction(second_conn, handlers, second))
+        pid = second_conn.get_server_pid()
+        await eventually(lambda: done_or_blocked(task, pool, pid), True)
+        await transaction.commit()
+        await asyncio.wait([task])
+    return task
+
+
 async def test_an_enrolment_not_committed_when_her_erasure_starts_is_erased_too(
     pool: asyncpg.Pool,
 ) -> None:
@@ -209,14 +229,8 @@ async def test_an_enrolment_not_committed_when_her_erasure_starts_is_erased_too(
     person = await enrolled_in_two_programmes(pool, handlers)
     enrol = hr_command(EnrolParticipant(participant=person), programme_id=LATE)
     erase = hr_command(EraseParticipant(participant_id=person.participant_id), programme_id=ERASING)
-    async with pool.acquire() as enrolling, pool.acquire() as erasing:
-        enrolment = enrolling.transaction()
-        await enrolment.start()
-        await handled_on(enrolling, handlers, enrol)  # written, not committed
-        erasure = asyncio.create_task(in_transaction(erasing, handlers, erase))
-        await eventually(lambda: done_or_blocked(erasure, pool, erasing.get_server_pid()), True)
-        await enrolment.commit()
-        await erasure
+    erasure = await second_after_first(pool, handlers, enrol, erase)
+    erasure.result()
     assert await profiles_left(pool, person.participant_id) == []
 
 
@@ -227,14 +241,8 @@ async def test_an_enrolment_started_while_her_erasure_is_not_committed_is_refuse
     person = await enrolled_in_two_programmes(pool, handlers)
     enrol = hr_command(EnrolParticipant(participant=person), programme_id=LATE)
     erase = hr_command(EraseParticipant(participant_id=person.participant_id), programme_id=ERASING)
-    async with pool.acquire() as erasing, pool.acquire() as enrolling:
-        erasure = erasing.transaction()
-        await erasure.start()
-        await handled_on(erasing, handlers, erase)  # written, not committed
-        enrolment = asyncio.create_task(in_transaction(enrolling, handlers, enrol))
-        await eventually(lambda: done_or_blocked(enrolment, pool, enrolling.get_server_pid()), True)
-        await erasure.commit()
-        with pytest.raises(RejectedError) as refused:
-            await enrolment
+    enrolment = await second_after_first(pool, handlers, erase, enrol)
+    with pytest.raises(RejectedError) as refused:
+        enrolment.result()
     assert refused.value.code == "participant_erased"
     assert await profiles_left(pool, person.participant_id) == []
