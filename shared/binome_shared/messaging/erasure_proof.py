@@ -136,7 +136,7 @@ def _pair_of(value: bytes | None) -> str | None:
     what does not decode is about no pair)."""
     try:
         data = json.loads(value or b"")
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
         return None
     pair = data.get("pair_id") if isinstance(data, dict) else None
     return pair if isinstance(pair, str) else None

@@ -2,8 +2,8 @@
 parked messages and outbox copies go, and which stay.
 
 Hostile neighbours on purpose: the same ids in another tenant, an id that is a prefix of
-the person's, a value that is not JSON, a waiting name too long for the index (stored as a
-stand-in), a record without a tenant header.
+the person's, a value that is not JSON or nested too deep to parse, a waiting name too long
+for the index (stored as a stand-in), a record without a tenant header.
 """
 
 from __future__ import annotations
@@ -81,6 +81,8 @@ async def test_parked_messages_about_her_go_and_the_others_stay(conn: asyncpg.Co
     await park_as(
         conn, "cancellation naming her pair", record({"pair_id": "pair-hers"}), "session:x"
     )
+    nested = b"[" * 100_000 + b'"E1"' + b"]" * 100_000  # past the JSON parser's depth
+    await park_as(conn, "naming her, nested too deep", record(None, raw=nested), programme)
     # Not hers.
     await park_as(conn, "someone else", record({"participant_id": NOT_HER}), programme)
     await park_as(
@@ -104,7 +106,7 @@ async def test_parked_messages_about_her_go_and_the_others_stay(conn: asyncpg.Co
         "same pair, other tenant",
         "someone else",
     ]
-    assert discarded == 5
+    assert discarded == 6
     assert await discard_parked_about(conn, TENANT, HER, pairs=["pair-hers"]) == 0
 
 
