@@ -7,10 +7,12 @@ import functools
 import itertools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from typing import TypeVar
 
 from binome_notifications.adapters.directory import Directory
-from binome_notifications.domain.directory import PairPeople
+from binome_notifications.domain.directory import PairPeople, PairRecord
+from binome_notifications.prerequisites import pair_ready
 from binome_shared.contracts.base import Envelope, Message
 from binome_shared.messaging.routes import UnitOfWork
 
@@ -57,6 +59,26 @@ async def refuse_erased_members(directory: Directory, people: PairPeople) -> Non
     ]
     if missing and await directory.erased_among(pair.tenant_id, missing):
         raise ErasedMemberError
+
+
+async def remember_pair_without_erased(
+    directory: Directory, uow: UnitOfWork, pair: PairRecord
+) -> None:
+    """Keep a pair formed with an erased member as the erasure leaves a pair: known, without
+    the erased member's id. Then what still arrives about it (a session event published
+    before sessions saw the erasure) is skipped, rather than parked for a PairFormed already
+    skipped and dead-lettered with the pair's data days later; what was parked for it
+    already is released, so that it is replayed now and skipped the same way."""
+    members = [member for member in (pair.mentor_id, pair.mentee_id) if member is not None]
+    erased = await directory.erased_among(pair.tenant_id, members)
+    await directory.save_pair(
+        replace(
+            pair,
+            mentor_id=None if pair.mentor_id in erased else pair.mentor_id,
+            mentee_id=None if pair.mentee_id in erased else pair.mentee_id,
+        )
+    )
+    uow.release(pair_ready(pair.tenant_id, pair.pair_id))
 
 
 async def not_erased(

@@ -29,6 +29,7 @@ from binome_notifications.erased import (
     ErasedMemberError,
     not_erased,
     refuse_erased_members,
+    remember_pair_without_erased,
     unless_about_erased,
 )
 from binome_notifications.notifying import Notifier, cancel_superseded_reminders
@@ -241,11 +242,12 @@ class MessageHandlers:
         forgotten = await ledger.erase_recipient(tenant_id=tenant_id, recipient_id=participant_id)
         withdrawn = await ledger.withdraw_naming(tenant_id=tenant_id, erased=erased, now=uow.now)
         logger.info(
-            "participant erased: %d profile(s), %d contact(s), %d pair(s), %d deliveries "
-            "forgotten, %d naming them withdrawn",
+            "participant erased: %d profile(s), %d contact(s), %d pair(s), %d session(s), "
+            "%d deliveries forgotten, %d naming them withdrawn",
             erased.profiles,
             erased.contacts,
             len(erased.pair_ids),
+            erased.sessions,
             forgotten,
             withdrawn,
         )
@@ -253,10 +255,17 @@ class MessageHandlers:
             ErasedKind.ADDRESSES: erased.profiles,
             ErasedKind.PROGRAMME_CONTACTS: erased.contacts,
             ErasedKind.PAIR_MEMBERSHIPS: len(erased.pair_ids),
+            ErasedKind.SESSION_REVISIONS: erased.sessions,
             ErasedKind.DELIVERIES: forgotten,
             ErasedKind.DELIVERIES_WITHDRAWN: withdrawn,
         }
-        await complete_erasure(uow, envelope, ErasingService.NOTIFICATIONS, erased=proof)
+        await complete_erasure(
+            uow,
+            envelope,
+            ErasingService.NOTIFICATIONS,
+            erased=proof,
+            pairs=erased.pair_ids,
+        )
 
     # --- pairing events ------------------------------------------------------------------
 
@@ -425,7 +434,11 @@ class MessageHandlers:
             envelope.data, tenant_id=envelope.tenant_id, programme_id=envelope.programme_id
         )
         people = await directory.pair_people(pair)
-        await refuse_erased_members(directory, people)
+        try:
+            await refuse_erased_members(directory, people)
+        except ErasedMemberError:
+            await remember_pair_without_erased(directory, uow, pair)
+            raise
         known = self._known(people, envelope.time)
         await directory.save_pair(pair)
         return known

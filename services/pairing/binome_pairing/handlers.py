@@ -28,7 +28,7 @@ from binome_pairing.consent import ConsentRepositoryFactory, PairConsents
 from binome_pairing.domain import validate_cohort
 from binome_pairing.domain.consent import Answer
 from binome_pairing.domain.lifecycle import PairStatus, ParticipantStatus, role_in_pair
-from binome_pairing.erasure_census import erasure_census
+from binome_pairing.erasure_census import erasure_census, hold_programmes
 from binome_pairing.matching import RoundRequest, run_round
 from binome_pairing.rounds import RoundSolver, solve_in_process
 from binome_shared.contracts.base import Envelope, Message
@@ -128,6 +128,8 @@ class MessageHandlers:
         then redoes the run one enrolment at a time, so each refusal names its own command.
         """
         pairing = self._repository(uow.conn)
+        # Before any programme's lock: an erasure takes the tenant's lock, then programmes'.
+        await pairing.hold_off_erasures([envelope.tenant_id for envelope in envelopes])
         # Two tenants' programmes of the same id share a partition: a run is cut by both.
         for (tenant_id, programme_id), grouped in itertools.groupby(
             envelopes, key=lambda e: (e.tenant_id, e.programme_id)
@@ -216,6 +218,7 @@ class MessageHandlers:
             await complete_erasure(uow, envelope, ErasingService.PAIRING)
             return
         programmes = await pairing.programmes_holding(tenant_id, participant_id)
+        await hold_programmes(pairing, tenant_id, programmes)
         held = await erasure_census(pairing, tenant_id, programmes, participant_id)
         if not programmes:
             logger.info("erased participant was never enrolled: erasure remembered only")

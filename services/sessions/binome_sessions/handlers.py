@@ -183,7 +183,13 @@ class MessageHandlers:
             await tracks.save(record, record.track, now=uow.now)
             erased += 1
         logger.info("erasure applied to %d pair(s)", erased)
-        await complete_erasure(uow, envelope, ErasingService.SESSIONS, erased=held)
+        await complete_erasure(
+            uow,
+            envelope,
+            ErasingService.SESSIONS,
+            erased=held,
+            pairs=[record.pair_id for record in pairs],
+        )
 
     async def on_pair_command(self, envelope: Envelope[SessionCommand], uow: UnitOfWork) -> None:
         """Apply a session, objective or feedback command to its pair's track.

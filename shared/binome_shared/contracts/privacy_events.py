@@ -63,6 +63,12 @@ class ErasedKind(StrEnum):
     MESSAGE_COPIES = "message_copies"
     """every service: a copy of a message naming the person that the outbox kept after
     relaying it (or set aside), deleted."""
+    PARKED_MESSAGES = "parked_messages"
+    """every service: a message parked until what it is about arrives, that named the person
+    or waited for a pair of theirs, discarded (never replayed nor dead-lettered)."""
+    SESSION_REVISIONS = "session_revisions"
+    """notifications: a session of the person's pairs (date and place, kept for its
+    calendar invitations), deleted."""
 
 
 class ErasureCompleted(

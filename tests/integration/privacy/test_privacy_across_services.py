@@ -260,6 +260,11 @@ async def test_each_erasure_is_proven_once_by_each_service_and_a_repeat_changes_
     counts = {str(proof.service): proof.erased for proof in first}
     # The relayed PairFormed names her: its outbox copy is forgotten (message_copies).
     assert counts["pairing"] == {"enrolments": 1, "pairs_ended": 1, "message_copies": 1}
+    # The events sessions relayed about her pair name the pair (a session's place with it):
+    # their outbox copies are forgotten too; how many were relayed by the time of the
+    # erasure depends on timing, at least the first (the pair's session was held before).
+    sessions_copies = counts["sessions"].pop("message_copies", 0)
+    assert sessions_copies >= 1, counts["sessions"]
     assert counts["sessions"] == {
         "pair_tracks": 1,
         "session_texts": 1,

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from binome_notifications.domain.sending import DeliveryStatus
-from binome_notifications.prerequisites import participant_ready
+from binome_notifications.prerequisites import pair_ready, participant_ready
 from binome_notifications.translation import ReceiverSubscription
 from binome_shared.contracts.base import Envelope
 from binome_shared.contracts.hr_commands import OptOut as OptOutItem
@@ -74,7 +74,14 @@ async def test_a_pair_formed_with_an_erased_member_notifies_no_one_and_is_not_pa
     await service.consume(make.erase(make.MENTEE), now=NOW)
     await service.consume(make.pair_formed(), now=NOW)
     assert service.deliveries.deliveries == {}
-    assert (make.TENANT, "pair-1") not in service.directory.pairs
+    # Known without her, as an erasure leaves her pairs: what arrives about it is skipped,
+    # and what was parked for it is released, to be replayed and skipped.
+    stored = service.directory.pairs[make.TENANT, "pair-1"]
+    assert (stored.mentor_id, stored.mentee_id) == (make.MENTOR, None)
+    assert pair_ready(make.TENANT, "pair-1") in service.released
+    # A later session event is a success that sends nothing (parking would raise here).
+    await service.consume(make.session_scheduled(starts_at=NOW + timedelta(days=3)), now=NOW)
+    assert service.deliveries.deliveries == {}
 
 
 async def test_a_session_event_about_an_erased_persons_pair_notifies_no_one() -> None:

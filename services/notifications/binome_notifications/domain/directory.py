@@ -105,6 +105,8 @@ class ErasedPerson:
     """The pairs the person was a member of (their id is now removed from them)."""
     contacts: int
     """Programme HR contacts that were the person's address, now cleared."""
+    sessions: int = 0
+    """Sessions of those pairs forgotten (their date and place, kept for invitations)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import asyncpg
 
+from binome_pairing.adapters import erasure_locks
 from binome_pairing.domain.lifecycle import ACTIVE_PAIR_STATUSES, PairStatus, ParticipantStatus
 from binome_shared.contracts.hr_commands import DefineProgramme
 from binome_shared.contracts.pairing_events import PairExplanation, PairSide
@@ -100,6 +101,8 @@ class PairingRepository(Protocol):
 
     async def erased_among(self, tenant_id: str, participant_ids: Sequence[str]) -> set[str]: ...
 
+    async def hold_off_erasures(self, tenant_ids: Sequence[str]) -> None: ...
+
     async def programmes_holding(self, tenant_id: str, participant_id: str) -> list[str]: ...
 
     async def enrolled_profiles_json(self, tenant_id: str, programme_id: str) -> list[str]: ...
@@ -174,8 +177,8 @@ SELECT programme_id FROM participants
 WHERE tenant_id = $1 AND participant_id = $2 AND status <> 'erased'
 ORDER BY programme_id
 """
-# The erased are left out here too: an enrolment committed while the person's erasure was
-# being applied on another partition (neither transaction saw the other) is never solved.
+# The erased are left out here too, as a second guard: an enrolment and an erasure of the
+# tenant take turns (adapters.erasure_locks), so none should be left enrolled.
 _ENROLLED = """
 SELECT p.profile FROM participants p
 WHERE p.tenant_id = $1 AND p.programme_id = $2 AND p.status = 'enrolled'
@@ -341,8 +344,15 @@ class PostgresPairing:
         await self._conn.execute(_ERASE_LINES, tenant_id, programme_id, participant_id)
 
     async def record_erasure(self, tenant_id: str, participant_id: str, *, at: datetime) -> bool:
-        """Remember the person as erased in the tenant; False if they already were."""
+        """Remember the person as erased in the tenant; False if they already were. Taken
+        under the tenant's erasure lock, held until the erasure commits (see
+        :mod:`binome_pairing.adapters.erasure_locks`)."""
+        await erasure_locks.hold_for_erasure(self._conn, tenant_id)
         return await erasures.record_erasure(self._conn, tenant_id, participant_id, at=at)
+
+    async def hold_off_erasures(self, tenant_ids: Sequence[str]) -> None:
+        """No erasure in these tenants runs until this transaction ends (an enrolment's)."""
+        await erasure_locks.hold_off_erasures(self._conn, tenant_ids)
 
     async def erased_among(self, tenant_id: str, participant_ids: Sequence[str]) -> set[str]:
         """Which of these people were erased in the tenant."""
