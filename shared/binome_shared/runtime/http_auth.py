@@ -271,10 +271,18 @@ def verifier_from(settings: HttpAuthSettings) -> TokenVerifier | None:
 
 def bearer_token(scope: Mapping[str, Any]) -> str:
     """The token of an ``Authorization: Bearer …`` header; none is a rejection without an
-    error code (RFC 6750 §3.1: the client did not try to authenticate)."""
-    for name, value in scope.get("headers", ()):
-        if bytes(name).lower() == b"authorization":
-            scheme, _, token = bytes(value).decode("latin-1").partition(" ")
-            if scheme.lower() == "bearer" and token.strip():
-                return token.strip()
+    error code (RFC 6750 §3.1: the client did not try to authenticate). Two ``Authorization``
+    headers are refused: the field is not a list (RFC 9110 §5.3), and a proxy and the
+    service could each read a different one."""
+    values = [
+        bytes(value)
+        for name, value in scope.get("headers", ())
+        if bytes(name).lower() == b"authorization"
+    ]
+    if len(values) > 1:
+        raise TokenRejectedError("several Authorization headers / plusieurs en-têtes Authorization")
+    for value in values:
+        scheme, _, token = value.decode("latin-1").partition(" ")
+        if scheme.lower() == "bearer" and token.strip():
+            return token.strip()
     raise TokenRejectedError("bearer token required / jeton requis", error=None)
