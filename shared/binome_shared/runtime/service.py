@@ -40,7 +40,7 @@ from binome_shared.runtime.http_auth import (
     bearer_token,
     verifier_from,
 )
-from binome_shared.runtime.http_input import InputRefusedError, read_only_method
+from binome_shared.runtime.http_input import InputRefusedError, read_body, read_only_method
 from binome_shared.runtime.kafka_security import faststream_security
 from binome_shared.runtime.lifecycle import ServiceRuntime
 from binome_shared.runtime.observability import tracer_provider
@@ -170,17 +170,15 @@ def _clock_endpoint(runtime: ServiceRuntime, clock: SimulatedClock) -> Any:
     async def endpoint(scope: Any, receive: Any, send: Any) -> None:
         status, body = 200, b""
         if scope["method"] == "POST":
-            chunks = []
-            while True:
-                message = await receive()
-                chunks.append(message.get("body", b""))
-                if not message.get("more_body"):
-                    break
             try:
-                clock.set(datetime.fromisoformat(json.loads(b"".join(chunks))["now"]))
+                sent = json.loads(await read_body(scope, receive))
+                clock.set(datetime.fromisoformat(sent["now"]))
                 if runtime.jobs is not None:
                     runtime.jobs.wake()
-            except (ValueError, KeyError, TypeError) as error:
+            except InputRefusedError as refusal:
+                status, body = refusal.status, json.dumps({"error": refusal.bilingual}).encode()
+            # RecursionError: JSON nested thousands deep, which json.loads cannot parse.
+            except (ValueError, KeyError, TypeError, RecursionError) as error:
                 status, body = 400, json.dumps({"error": str(error)}).encode()
         if not body:
             body = json.dumps({"now": clock.now().isoformat()}).encode()
