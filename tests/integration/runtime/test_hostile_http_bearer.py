@@ -13,12 +13,15 @@ import os
 import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
 
+from binome_shared.contracts.programme import ProgrammeRules
 from binome_shared.contracts.text import ID_MAX_LENGTH
 from tests.integration.integrations.test_integrations_report_server import (
     PROGRAMME as REPORTED,
@@ -35,6 +38,8 @@ from tests.support.action_links import ActionLinkIssuer
 from tests.support.hostile_http import HttpStage, http_stage
 from tests.support.hostile_tokens import hmac_with, signed, unsigned, without
 from tests.support.platform import DatabaseTemplate, ServiceProcess, free_port
+from tests.support.programmes import programme_definition
+from tests.support.published import published
 from tests.support.raw_http import exchange, request_bytes
 from tests.support.tokens import TokenIssuer, bearer
 from tests.support.waiting import eventually
@@ -44,6 +49,9 @@ pytestmark = pytest.mark.integration
 UNITS = {TENANT: "Finance", OTHER_TENANT: "Juridique"}
 """E0's business unit in each tenant: the same ids, told apart by what each tenant holds."""
 PAIR_0 = "SELECT count(*) FROM pairs WHERE pair_id = 'pair-0'"
+ODD_PROGRAMME = "prog/<b>%41 2027"
+"""A valid id (ids are opaque): a slash, markup, a percent sign, a space."""
+HOSTILE_NAME = "<script>alert(1)</script> & Co"
 
 
 @dataclass(frozen=True)
@@ -105,6 +113,10 @@ async def stage(
             await http.kafka.publish(define_programme(tenant=tenant))
             await http.kafka.publish(pair_formed(0, mentee_unit=unit, tenant=tenant))
         await publish_story(http.kafka)
+        hostile = programme_definition(
+            ProgrammeRules(starts_on=date(2027, 1, 4)), name=HOSTILE_NAME
+        )
+        await http.kafka.publish(published(hostile, programme_id=ODD_PROGRAMME))
         await eventually(lambda: http.database.fetchval("sessions", PAIR_0), 2)
         report = _report_process(http, tokens, directory)
         try:
@@ -290,6 +302,21 @@ async def test_a_hostile_query_or_path_gets_a_4xx_reason(stage: Stage, case: str
     assert " / " in body["error"]
     if code:
         assert body["code"] == code
+
+
+async def test_an_odd_programme_id_is_read_once_and_its_hostile_name_escaped(
+    stage: Stage,
+) -> None:
+    """The id is percent-encoded whole in the path (its slash too) and decoded once; the
+    programme's name, markup from HR, is text in the page."""
+    path = f"{stage.report.url}/programmes/{quote(ODD_PROGRAMME, safe='')}/report"
+    async with httpx.AsyncClient(timeout=60) as client:
+        page = await client.get(path, headers=bearer(stage.tokens.token(TENANT)))
+        figures = await client.get(f"{path}.json", headers=bearer(stage.tokens.token(TENANT)))
+    assert page.status_code == 200
+    assert "<script>alert(1)" not in page.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in page.text
+    assert figures.json()["programme_id"] == ODD_PROGRAMME
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])

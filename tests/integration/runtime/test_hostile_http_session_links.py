@@ -230,3 +230,26 @@ async def test_one_link_clicked_eight_times_at_once_acts_once_in_its_own_tenant(
     completed = [e.tenant_id for e in facts if type(e.data).__name__ == "SessionCompleted"]
     # B's one SessionCompleted is the platform's report of the fixture, not a click.
     assert sorted(completed) == sorted([TENANT, OTHER_TENANT])
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b'{"now": "' + b"9" * 1_000_000 + b'"}', 413),
+        (b"[" * 50_000, 400),
+        (b'{"now": "2028-13-45T99:00:00+00:00"}', 400),
+        (b'{"now": "\xff"}', 400),
+    ],
+    ids=["1 MB", "nested 50,000 deep", "no such date", "invalid UTF-8"],
+)
+async def test_the_demo_clock_refuses_a_hostile_body_and_keeps_its_time(
+    stage: Stage, body: bytes, status: int
+) -> None:
+    """``/admin/clock`` exists on a simulated clock only (the demo, these tests)."""
+    async with httpx.AsyncClient(base_url=stage.url, timeout=30) as client:
+        before = (await client.get("/admin/clock")).json()
+        answer = await client.post("/admin/clock", content=body)
+        after = (await client.get("/admin/clock")).json()
+    assert answer.status_code == status
+    assert "error" in answer.json()
+    assert after == before
