@@ -22,25 +22,34 @@ import time
 from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Final, Protocol
-from urllib.parse import parse_qs, unquote
+from urllib.parse import unquote
 
+from faststream.asgi import AsgiResponse
 from faststream.asgi.types import Receive, Scope, Send
-from pydantic import Field
+from pydantic import Field, TypeAdapter, ValidationError
 
 from binome_integrations.report.build import programme_report
 from binome_integrations.report.events import ProgrammeEvents
 from binome_integrations.report.history import programme_history
 from binome_integrations.report.html import render_html
 from binome_integrations.report.model import ProgrammeReport
+from binome_shared.contracts.text import Identifier
 from binome_shared.contracts.values import Language
 from binome_shared.runtime.http_auth import (
+    Caller,
     HttpAuthSettings,
     TokenRejectedError,
     TokenVerifier,
     bearer_token,
 )
+from binome_shared.runtime.http_input import (
+    InputRefusedError,
+    query_fields,
+    read_only_method,
+    single,
+)
 from binome_shared.runtime.kafka_security import KafkaSecuritySettings, aiokafka_security
-from binome_shared.runtime.service import json_response, unauthorized
+from binome_shared.runtime.service import json_response, refused, unauthorized
 
 CACHED_REPORTS: Final = 256
 """Programmes whose last report is kept in memory (least recently asked dropped first)."""
@@ -49,6 +58,16 @@ _NOT_FOUND: Final = {
     "error": "unknown programme / programme inconnu",
     "code": "unknown_programme",
 }
+_PROGRAMME_ID: TypeAdapter[str] = TypeAdapter(Identifier)
+
+
+def _not_an_id() -> InputRefusedError:
+    return InputRefusedError(
+        400,
+        "invalid_programme_id",
+        fr="l'identifiant de programme n'est pas valide",
+        en="the programme id is not a valid id",
+    )
 
 
 class ReportServerSettings(KafkaSecuritySettings, HttpAuthSettings):
@@ -130,63 +149,82 @@ class ReportApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await _lifespan(receive, send)
-            return
-        if scope["type"] != "http":
-            return
-        path = str(scope["path"])
-        if path in ("/health", "/ready"):
-            await json_response({"status": "ok"})(scope, receive, send)
-            return
-        programme_id, form = _report_path(path)
-        if programme_id is None or scope["method"] != "GET":
-            await json_response({"error": "not found / introuvable"}, 404)(scope, receive, send)
-            return
+        elif scope["type"] == "http":
+            response = await self._response(scope)
+            await response(scope, receive, send)
+
+    async def _response(self, scope: Scope) -> AsgiResponse:
+        if str(scope["path"]) in ("/health", "/ready"):
+            return json_response({"status": "ok"})
         try:
-            token = bearer_token(scope)
-            if self._verifier is None:
-                raise TokenRejectedError("no signing key configured / aucune clé configurée")
-            caller = await self._verifier.caller_of(token)
+            programme_id, form, language = _report_request(scope)
+            caller = await self._caller(scope)
+        except InputRefusedError as refusal:
+            return refused(refusal)
         except TokenRejectedError as rejection:
-            await unauthorized(rejection)(scope, receive, send)
-            return
+            return unauthorized(rejection)
         report = await self._source.report(caller.tenant_id, programme_id)
         if report is None:
-            await json_response(_NOT_FOUND, 404)(scope, receive, send)
-            return
-        await _answer(report, form, _language(scope), send)
+            return json_response(_NOT_FOUND, 404)
+        return _answer(report, form, language)
+
+    async def _caller(self, scope: Scope) -> Caller:
+        token = bearer_token(scope)
+        if self._verifier is None:
+            raise TokenRejectedError("no signing key configured / aucune clé configurée")
+        return await self._verifier.caller_of(token)
 
 
-def _report_path(path: str) -> tuple[str | None, str]:
-    """(programme id, ``html`` or ``json``) for a report path, (None, "") for anything else."""
-    parts = path.strip("/").split("/")
-    if len(parts) != 3 or parts[0] != "programmes" or parts[2] not in ("report", "report.json"):
+def _report_request(scope: Scope) -> tuple[str, str, Language]:
+    """What a request asks: the programme, the form (``html`` or ``json``), the language;
+    refused (:class:`InputRefusedError`) when it asks nothing this server answers."""
+    programme_id, form = _report_path(scope)
+    if programme_id is None:
+        raise InputRefusedError(404, "not_found", fr="introuvable", en="not found")
+    if scope["method"] not in ("GET", "HEAD"):
+        raise read_only_method()
+    return programme_id, form, _language(scope)
+
+
+def _report_path(scope: Scope) -> tuple[str | None, str]:
+    """(programme id, ``html`` or ``json``) for a report path, (None, "") for anything else.
+
+    Read from the raw path, split first and percent-decoded once: ids are opaque and may
+    hold a ``/`` or a ``%`` (``/programmes/a%2Fb/report`` is programme ``a/b``). The
+    decoded ``path`` would cut such an id in two, and decoding it again would turn a
+    literal ``%41`` into ``A``. An id that is not UTF-8 or not an identifier is refused
+    (400) before any event is replayed for it."""
+    raw = scope.get("raw_path") or str(scope["path"]).encode()
+    parts = bytes(raw).split(b"?")[0].strip(b"/").split(b"/")
+    if len(parts) != 3 or parts[0] != b"programmes" or parts[2] not in (b"report", b"report.json"):
         return None, ""
-    programme_id = unquote(parts[1])
-    if not programme_id:
-        return None, ""
-    return programme_id, "json" if parts[2] == "report.json" else "html"
+    try:
+        programme_id = unquote(parts[1].decode("ascii"), errors="strict")
+        _PROGRAMME_ID.validate_python(programme_id)
+    except (UnicodeError, ValidationError) as error:
+        raise _not_an_id() from error
+    return programme_id, "json" if parts[2] == b"report.json" else "html"
 
 
 def _language(scope: Scope) -> Language:
-    query = parse_qs(bytes(scope.get("query_string", b"")).decode("latin-1"))
-    wanted = (query.get("lang") or ["fr"])[0]
+    wanted = single(query_fields(scope), "lang", "fr")
     return Language.EN if wanted == "en" else Language.FR
 
 
-async def _answer(report: ProgrammeReport, form: str, language: Language, send: Send) -> None:
+def _answer(report: ProgrammeReport, form: str, language: Language) -> AsgiResponse:
     if form == "json":
         body = report.model_dump_json().encode()
-        content_type = b"application/json; charset=utf-8"
+        content_type = "application/json; charset=utf-8"
     else:
         body = render_html(report, language).encode()
-        content_type = b"text/html; charset=utf-8"
-    headers = [
-        (b"content-type", content_type),
-        (b"cache-control", b"private, no-store"),
-        (b"content-language", str(language).encode()),
-    ]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+        content_type = "text/html; charset=utf-8"
+    headers = {
+        "content-type": content_type,
+        "cache-control": "private, no-store",
+        "content-language": str(language),
+        "x-content-type-options": "nosniff",
+    }
+    return AsgiResponse(body, 200, headers)
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:

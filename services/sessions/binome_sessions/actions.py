@@ -9,6 +9,7 @@ pair in the link's tenant, else nothing is done.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Final
 
@@ -62,6 +63,10 @@ _NOT_YOURS = Words(
 _NOT_BOOKED = Words(
     "Cette séance n'est pas réservée : elle ne peut être déclarée tenue.",
     "This session is not booked: it cannot be reported held.",
+)
+_TOO_LONG = Words(
+    f"Votre commentaire dépasse {MAX_COMMENT} caractères : merci de le raccourcir.",
+    f"Your comment is longer than {MAX_COMMENT} characters: please shorten it.",
 )
 _NOT_STARTED = Words(
     "Cette séance n'a pas encore commencé : revenez après la séance.",
@@ -159,9 +164,20 @@ class SessionActions:
             side=_side(claims),
             session_number=_session_number(claims),
             rating=int(rating or 0),
-            comment=form.get("comment", "").strip()[:MAX_COMMENT],
+            comment=_comment(form),
             good_fit=None if fit is None else fit == "yes",
         )
+
+
+def _comment(form: Mapping[str, str]) -> str:
+    """The comment as typed: a browser sends each line break as CR LF (HTML form encoding)
+    and counts it as one character in ``maxlength``, so it is counted as one here too. A
+    longer comment is refused, never cut: the person would not know what was kept."""
+    typed = form.get("comment", "").replace("\r\n", "\n").strip()
+    comment = unicodedata.normalize("NFC", typed)  # as the contract counts it
+    if len(comment) > MAX_COMMENT:
+        raise ActionNotPossibleError(_TOO_LONG)
+    return comment
 
 
 def _side(claims: ActionClaims) -> ParticipantRole:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs
 
 from faststream.asgi import AsgiResponse
 from pydantic import TypeAdapter, ValidationError
@@ -27,6 +26,7 @@ from binome_shared.contracts.sessions_messages import (
     ProgressGrouping,
 )
 from binome_shared.contracts.text import Identifier
+from binome_shared.runtime.http_input import query_fields, single
 from binome_shared.runtime.service import json_response
 
 if TYPE_CHECKING:
@@ -54,9 +54,10 @@ class ProgressEndpoint:
     ) -> AsgiResponse:
         """Answer one request: 400 without a valid query, 404 for a programme the caller's
         tenant does not have (another tenant's programme is not even said to exist)."""
-        query = parse_qs(bytes(scope.get("query_string", b"")).decode("latin-1"))
-        programme_id = (query.get("programme_id") or [""])[0]
-        grouping = (query.get("grouped_by") or [ProgressGrouping.MENTEE_BUSINESS_UNIT.value])[0]
+        # An overlong query, bytes not UTF-8 or a name given twice: refused by the runtime.
+        query = query_fields(scope)
+        programme_id = single(query, "programme_id")
+        grouping = single(query, "grouped_by", ProgressGrouping.MENTEE_BUSINESS_UNIT.value)
         if not programme_id:
             return json_response(
                 {"error": "programme_id is required / programme_id est requis"}, 400

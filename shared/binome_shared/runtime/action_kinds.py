@@ -114,11 +114,13 @@ class ActionKind:
 
 
 def choice_value(form: Mapping[str, str], form_field: ChoiceField) -> str | None:
-    """The submitted answer of a choice field, if it is one of its choices."""
+    """The submitted answer of a choice field, if it is one of its choices; an optional field
+    left unanswered is None, but an answer that is not one of its choices is refused, never
+    taken for no answer (a page never offers it: the request was made by hand)."""
     value = form.get(form_field.name, "")
     if value in {choice.value for choice in form_field.choices}:
         return value
-    if form_field.required:
+    if form_field.required or value:
         raise ActionNotPossibleError(
             Words(
                 fr=f"Merci de répondre : {form_field.legend.fr}",

@@ -22,7 +22,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import parse_qs
 
 import asyncpg
 from faststream.asgi import AsgiResponse
@@ -35,12 +34,26 @@ from binome_shared.messaging.errors import (
     RejectedError,
 )
 from binome_shared.runtime.action_html import bilingual_message_page, form_page, message_page
-from binome_shared.runtime.action_kinds import ActionKind, ActionNotPossibleError, Words
+from binome_shared.runtime.action_kinds import (
+    ActionKind,
+    ActionNotPossibleError,
+    CheckboxesField,
+    Words,
+)
 from binome_shared.runtime.action_links import (
     ActionClaims,
     ActionLinkRejectedError,
     ActionLinkVerifier,
     ActionRefusal,
+)
+from binome_shared.runtime.http_input import (
+    Fields,
+    InputRefusedError,
+    content_type,
+    fields,
+    query_fields,
+    read_body,
+    single,
 )
 from binome_shared.runtime.lifecycle import NotStartedError
 
@@ -50,7 +63,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 PATH: Final = "/actions"
-MAX_BODY_BYTES: Final = 16_384
 _TOKEN_NAMESPACE: Final = uuid.UUID("6f1c8a52-3c57-4d0e-9a55-0b1d2c7e4a11")
 
 _MARK_USED = """
@@ -115,6 +127,11 @@ _UNAVAILABLE = (
     ),
 )
 _REFUSED_TITLE = Words("Action impossible", "Action not possible")
+_REQUEST_REFUSED = Words("Demande refusée", "Request refused")
+_METHOD = Words(
+    "Cette adresse s'ouvre (GET) ou s'envoie par le formulaire (POST) : rien n'a été fait.",
+    "This address is opened (GET) or sent by its form (POST): nothing was done.",
+)
 
 
 class _AlreadyUsedError(Exception):
@@ -125,7 +142,8 @@ class _AlreadyUsedError(Exception):
 class ActionRequest:
     method: str
     token: str
-    form: Mapping[str, str]
+    form: Fields
+    """Each submitted name with its values: :func:`_form_of` checks them against the kind."""
 
 
 class ActionPages:
@@ -143,9 +161,13 @@ class ActionPages:
         self._kinds = kinds
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        request = await _read(scope, receive)
-        if request is None:
-            response = _html(b"Method Not Allowed", 405, {"allow": "GET, POST"})
+        try:
+            request = await _read(scope, receive)
+        except InputRefusedError as refusal:
+            logger.info("action request refused: %s", refusal.code)
+            text = Words(refusal.fr, refusal.en)
+            page = bilingual_message_page(_REQUEST_REFUSED, text, status=refusal.code)
+            response = _html(page, refusal.status)
         else:
             try:
                 response = await self.answer(request)
@@ -212,7 +234,7 @@ class ActionPages:
     ) -> AsgiResponse:
         language = claims.language
         try:
-            await self._once(claims, kind, request.form)
+            await self._once(claims, kind, _form_of(kind, claims, request.form))
         except _AlreadyUsedError:
             return _html(message_page(language, *_ALREADY, status="already_recorded"), 200)
         except ActionNotPossibleError as refusal:
@@ -271,34 +293,42 @@ async def _already_done(kind: ActionKind, claims: ActionClaims, conn: asyncpg.Co
     return kind.already_done is not None and await kind.already_done(claims, conn)
 
 
-async def _read(scope: Mapping[str, Any], receive: Any) -> ActionRequest | None:
-    """The token (query string, or form field for a POST) and the submitted form."""
+async def _read(scope: Mapping[str, Any], receive: Any) -> ActionRequest:
+    """The token (query string, or form field for a POST) and the submitted form; refused
+    (:class:`InputRefusedError`) for another method, an oversized or unreadable input."""
     method = scope.get("method", "GET")
     if method not in ("GET", "HEAD", "POST"):
-        return None
-    query = parse_qs(bytes(scope.get("query_string", b"")).decode("latin-1"))
-    form: dict[str, str] = {}
+        raise InputRefusedError(405, "method_not_allowed", fr=_METHOD.fr, en=_METHOD.en)
+    query = query_fields(scope)
+    form: Fields = {}
     if method == "POST":
-        body = await _body(receive)
-        parsed = parse_qs(body.decode("utf-8", "replace"), max_num_fields=20)
-        # Several values of one name (ticked check boxes) travel as one comma-separated value.
-        form = {name: ",".join(values) for name, values in parsed.items()}
-    token = form.get("token") or (query.get("token") or [""])[0]
+        body = await read_body(scope, receive)
+        # A browser posts this page's form urlencoded. RFC 8058 lets a mail client post its
+        # one-click body as multipart/form-data: that link's token is in the query string
+        # and its body says nothing more, so it is read (bounded) and left aside.
+        if content_type(scope) in ("", "application/x-www-form-urlencoded"):
+            form = fields(body)
+    tokens = {*query.get("token", ()), *form.get("token", ())}
+    # Two different tokens in one request: which link was clicked? Neither.
+    token = tokens.pop() if len(tokens) == 1 else ""
     return ActionRequest(method="POST" if method == "POST" else "GET", token=token, form=form)
 
 
-async def _body(receive: Any) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            return b""  # a form this service asks for is far smaller: treated as empty
-        chunks.append(chunk)
-        if not message.get("more_body"):
-            return b"".join(chunks)
+def _form_of(kind: ActionKind, claims: ActionClaims, form: Fields) -> Mapping[str, str]:
+    """The form as the kind's builder reads it: one value per name; the ticked boxes of a
+    check-box field joined by commas. Another field sent twice with different values is
+    refused (which one was meant?)."""
+    boxes = {f.name for f in kind.fields(claims) if isinstance(f, CheckboxesField)}
+    values: dict[str, str] = {}
+    for name, sent in form.items():
+        if name in boxes:
+            values[name] = ",".join(sent)
+            continue
+        try:
+            values[name] = single(form, name)
+        except InputRefusedError as refusal:
+            raise ActionNotPossibleError(Words(refusal.fr, refusal.en)) from refusal
+    return values
 
 
 def _html(body: bytes, status: int, headers: Mapping[str, str] | None = None) -> AsgiResponse:
@@ -310,6 +340,7 @@ def _html(body: bytes, status: int, headers: Mapping[str, str] | None = None) ->
             "cache-control": "no-store",
             "referrer-policy": "no-referrer",
             "x-frame-options": "DENY",
+            "x-content-type-options": "nosniff",
             "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; "
             "form-action 'self'",
             **(headers or {}),

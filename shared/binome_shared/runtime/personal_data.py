@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs
 
 import asyncpg
 from faststream.asgi import AsgiResponse
@@ -24,6 +23,7 @@ from pydantic_core import to_jsonable_python
 
 from binome_shared.contracts.text import Identifier
 from binome_shared.db import erasures
+from binome_shared.runtime.http_input import query_fields, single
 from binome_shared.runtime.service import json_response
 
 if TYPE_CHECKING:
@@ -55,8 +55,8 @@ class PersonalDataEndpoint:
     ) -> AsgiResponse:
         """400 without a valid ``participant_id``; else 200, sections empty when the tenant
         holds nothing on that id."""
-        query = parse_qs(bytes(scope.get("query_string", b"")).decode("latin-1"))
-        participant_id = (query.get("participant_id") or [""])[0]
+        # An overlong query, bytes not UTF-8 or the id given twice: refused by the runtime.
+        participant_id = single(query_fields(scope), "participant_id")
         try:
             # The id goes into SQL: a NUL or an overlong id is a bad request, not a crash.
             _PARTICIPANT_ID.validate_python(participant_id)

@@ -40,6 +40,7 @@ from binome_shared.runtime.http_auth import (
     bearer_token,
     verifier_from,
 )
+from binome_shared.runtime.http_input import InputRefusedError, read_body, read_only_method
 from binome_shared.runtime.kafka_security import faststream_security
 from binome_shared.runtime.lifecycle import ServiceRuntime
 from binome_shared.runtime.observability import tracer_provider
@@ -169,17 +170,15 @@ def _clock_endpoint(runtime: ServiceRuntime, clock: SimulatedClock) -> Any:
     async def endpoint(scope: Any, receive: Any, send: Any) -> None:
         status, body = 200, b""
         if scope["method"] == "POST":
-            chunks = []
-            while True:
-                message = await receive()
-                chunks.append(message.get("body", b""))
-                if not message.get("more_body"):
-                    break
             try:
-                clock.set(datetime.fromisoformat(json.loads(b"".join(chunks))["now"]))
+                sent = json.loads(await read_body(scope, receive))
+                clock.set(datetime.fromisoformat(sent["now"]))
                 if runtime.jobs is not None:
                     runtime.jobs.wake()
-            except (ValueError, KeyError, TypeError) as error:
+            except InputRefusedError as refusal:
+                status, body = refusal.status, json.dumps({"error": refusal.bilingual}).encode()
+            # RecursionError: JSON nested thousands deep, which json.loads cannot parse.
+            except (ValueError, KeyError, TypeError, RecursionError) as error:
                 status, body = 400, json.dumps({"error": str(error)}).encode()
         if not body:
             body = json.dumps({"now": clock.now().isoformat()}).encode()
@@ -212,9 +211,42 @@ def _bind_programme_data(
             caller: Caller = await verifier.caller_of(token)
         except TokenRejectedError as rejection:
             return unauthorized(rejection)
-        return await handler(runtime, caller, scope)
+        try:
+            return await handler(runtime, caller, scope)
+        except InputRefusedError as refusal:
+            return refused(refusal)
 
-    return guarded
+    return ReadOnly(guarded)
+
+
+class ReadOnly:
+    """``endpoint`` for GET and HEAD; any other method is told so in JSON, in both languages
+    (FastStream's own answer is a bare English "Method Not Allowed")."""
+
+    def __init__(self, endpoint: Any) -> None:
+        self._endpoint = endpoint
+
+    def set_logger(self, logger: Any) -> None:
+        self._endpoint.set_logger(logger)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope.get("method") in ("GET", "HEAD"):
+            await self._endpoint(scope, receive, send)
+            return
+        await method_not_allowed()(scope, receive, send)
+
+
+def method_not_allowed() -> AsgiResponse:
+    """405 for a read-only endpoint, in JSON and both languages."""
+    return refused(read_only_method())
+
+
+def refused(refusal: InputRefusedError) -> AsgiResponse:
+    """A request whose method, query or body is refused (docs/http-api.md, "Limits")."""
+    allow = {"allow": "GET, HEAD"} if refusal.status == 405 else {}
+    return json_response(
+        {"error": refusal.bilingual, "code": refusal.code}, refusal.status, headers=allow
+    )
 
 
 def unauthorized(rejection: TokenRejectedError) -> AsgiResponse:
@@ -237,5 +269,10 @@ def json_response(
     return AsgiResponse(
         json.dumps(body, ensure_ascii=False, default=str).encode(),
         status,
-        {"content-type": "application/json; charset=utf-8", **(headers or {})},
+        {
+            "content-type": "application/json; charset=utf-8",
+            # The body may echo an id from the query: never let a browser sniff it as HTML.
+            "x-content-type-options": "nosniff",
+            **(headers or {}),
+        },
     )
