@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,6 +62,21 @@ class ProvisionedDatabase:
             return await conn.fetchval(query, *args)
         finally:
             await conn.close()
+
+    @contextlib.asynccontextmanager
+    async def pool(self, service: str, *, connections: int) -> AsyncIterator[asyncpg.Pool]:
+        """Up to ``connections`` connections as ``service`` (its schema first): enough for
+        the transactions a test holds open at once, plus one to look at them."""
+        created = await asyncpg.create_pool(
+            self.dsn(service),
+            min_size=1,
+            max_size=connections,
+            server_settings={"search_path": service},
+        )
+        try:
+            yield created
+        finally:
+            await created.close()
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,6 @@ from binome_shared.contracts.values import Language
 from tests.integration.notifications.test_notifications_erasure_stored import OTHER
 from tests.integration.notifications.test_notifications_service_delivery import (
     publish,
-    sink,
     start_notifications,
     stored_count,
 )
@@ -39,8 +38,6 @@ from tests.support.waiting import eventually
 from tests.unit.notifications import notifications_factories as make
 
 pytestmark = pytest.mark.integration
-
-__all__ = ["sink"]  # the fixture, shared with the delivery tests
 
 ERASED_ID = "emp-7f3q-lg"
 NAME = "Laurent Girard"
@@ -134,9 +131,9 @@ def calendars_kept(rows: list[asyncpg.Record]) -> str:
 
 
 async def test_erasure_leaves_nothing_of_the_person_and_nothing_more_mentions_her(
-    database: ProvisionedDatabase, kafka: Kafka, service_factory: Any, sink: SmtpSink
+    database: ProvisionedDatabase, kafka: Kafka, service_factory: Any, mail_sink: SmtpSink
 ) -> None:
-    service = start_notifications(service_factory, sink)
+    service = start_notifications(service_factory, mail_sink)
     await service.wait_ready()
     zoe = make.enrol(
         "X2", name="Zoé Bernard", email="zoe.bernard@example.com", role=ParticipantRole.MENTEE
@@ -158,7 +155,7 @@ async def test_erasure_leaves_nothing_of_the_person_and_nothing_more_mentions_he
         pair_of("pair-2", "X2"),
         make.session_scheduled(starts_at=starts),
     )
-    await eventually(lambda: stored_count(sink), 6)  # 4 introductions, 2 invitations
+    await eventually(lambda: stored_count(mail_sink), 6)  # 4 introductions, 2 invitations
     conn = await database.connect(SCHEMA)
     try:
         assert {("people", "full_name"), ("deliveries", "message")} <= await columns_holding(
@@ -169,7 +166,7 @@ async def test_erasure_leaves_nothing_of_the_person_and_nothing_more_mentions_he
         )
         assert pending_naming_her == 2, "the two reminders of pair-1's session"
 
-        sent_before = list(sink.stored)
+        sent_before = list(mail_sink.stored)
         await publish(kafka, make.erase(ERASED_ID))
         await eventually(
             lambda: database.fetchval(SCHEMA, "SELECT count(*) FROM erased_participants"), 1
@@ -190,7 +187,7 @@ async def test_erasure_leaves_nothing_of_the_person_and_nothing_more_mentions_he
             ),
             len(after),
         )
-        await eventually(lambda: stored_count(sink), 8)  # pair-2's two invitations only
+        await eventually(lambda: stored_count(mail_sink), 8)  # pair-2's two invitations only
 
         for needle in (NAME, EMAIL):
             assert await columns_holding(conn, needle) == set(), needle
@@ -213,7 +210,7 @@ async def test_erasure_leaves_nothing_of_the_person_and_nothing_more_mentions_he
     finally:
         await conn.close()
 
-    later = [parse(path) for path in sink.stored[len(sent_before) :]]
+    later = [parse(path) for path in mail_sink.stored[len(sent_before) :]]
     assert sorted(message["To"].addresses[0].addr_spec for message in later) == [
         "ines.martin@example.com",
         "zoe.bernard@example.com",

@@ -17,7 +17,6 @@ from binome_notifications.adapters.mime import DELIVERY_KEY_HEADER
 from tests.integration.notifications.test_notifications_service_delivery import (
     publish,
     read_mail,
-    sink,
     start_notifications,
     stored_count,
 )
@@ -27,8 +26,6 @@ from tests.unit.notifications import notifications_factories as make
 from tests.unit.notifications import notifications_tenants as other
 
 pytestmark = pytest.mark.integration
-
-__all__ = ["sink"]  # the fixture, shared with the delivery tests
 
 A_PEOPLE = {
     "ines.martin@example.com": "Inès Martin",
@@ -83,9 +80,9 @@ async def pending_or_sent(database: ProvisionedDatabase) -> list[tuple[str, str,
 
 
 async def test_two_tenants_with_the_same_ids_are_each_written_to_their_own_people(
-    database: ProvisionedDatabase, kafka: Kafka, service_factory: Any, sink: SmtpSink
+    database: ProvisionedDatabase, kafka: Kafka, service_factory: Any, mail_sink: SmtpSink
 ) -> None:
-    service = start_notifications(service_factory, sink)
+    service = start_notifications(service_factory, mail_sink)
     await service.wait_ready()
     # Tenant B's pair arrives while only tenant A has the programme and the people: it must
     # wait for B's own, never be written with A's.
@@ -108,12 +105,12 @@ async def test_two_tenants_with_the_same_ids_are_each_written_to_their_own_peopl
             other.in_tenant(make.pair_fit_concern_raised(), tenant_id),
         )
 
-    await eventually(lambda: stored_count(sink), 10)
+    await eventually(lambda: stored_count(mail_sink), 10)
     await eventually(
         lambda: pending_or_sent(database),
         [(other.OTHER_TENANT, "sent", 5), (make.TENANT, "sent", 5)],
     )
-    messages = read_mail(sink)
+    messages = read_mail(mail_sink)
     assert len(messages) == 10
     assert len({str(message["Message-ID"]) for message in messages}) == 10
 

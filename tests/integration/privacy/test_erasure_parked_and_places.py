@@ -23,7 +23,6 @@ from binome_shared.contracts.topics import (
 from tests.integration.notifications.test_notifications_erasure_scan import columns_holding
 from tests.integration.notifications.test_notifications_service_delivery import (
     publish,
-    sink,
     start_notifications,
     stored_count,
 )
@@ -32,8 +31,6 @@ from tests.support.waiting import eventually
 from tests.unit.notifications import notifications_factories as make
 
 pytestmark = pytest.mark.integration
-
-__all__ = ["sink"]  # the fixture, shared with the delivery tests
 
 SCHEMA = "notifications"
 UNDEFINED = "prog-not-defined-yet"
@@ -67,12 +64,12 @@ async def processed(database: ProvisionedDatabase, envelopes: list[Envelope[Any]
 
 
 async def test_her_sessions_places_and_parked_messages_go_with_her_erasure(
-    database: ProvisionedDatabase, kafka: Kafka, service_factory: Any, sink: SmtpSink
+    database: ProvisionedDatabase, kafka: Kafka, service_factory: Any, mail_sink: SmtpSink
 ) -> None:
-    service = start_notifications(service_factory, sink)
+    service = start_notifications(service_factory, mail_sink)
     await service.wait_ready()
     await publish(kafka, make.define_programme(), *make.enrol_pair(), make.pair_formed("pair-1"))
-    await eventually(lambda: stored_count(sink), 2)  # the two introductions
+    await eventually(lambda: stored_count(mail_sink), 2)  # the two introductions
     await publish(
         kafka,
         session_at("pair-1", HER_OFFICE),  # known pair: its place is stored

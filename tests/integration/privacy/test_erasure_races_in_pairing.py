@@ -63,11 +63,9 @@ class HeldSolver:
 
 @pytest.fixture
 async def pool(database: ProvisionedDatabase) -> AsyncIterator[asyncpg.Pool]:
-    created = await asyncpg.create_pool(
-        database.dsn("pairing"), min_size=2, max_size=3, server_settings={"search_path": "pairing"}
-    )
-    yield created
-    await created.close()
+    """Three at once: the round's, the erasure's, and one to see whether the erasure waits."""
+    async with database.pool("pairing", connections=3) as created:
+        yield created
 
 
 async def handle(
@@ -222,27 +220,45 @@ async def second_after_first(
     return task
 
 
+@dataclass(frozen=True)
+class LateEnrolmentRace:
+    """Her enrolment in the later programme and her erasure: the two commands raced, by
+    the same service."""
+
+    handlers: MessageHandlers
+    person_id: str
+    enrol: Envelope[Any]
+    erase: Envelope[Any]
+
+
+async def late_enrolment_race(pool: asyncpg.Pool) -> LateEnrolmentRace:
+    handlers = MessageHandlers()
+    person = await enrolled_in_two_programmes(pool, handlers)
+    return LateEnrolmentRace(
+        handlers=handlers,
+        person_id=person.participant_id,
+        enrol=hr_command(EnrolParticipant(participant=person), programme_id=LATE),
+        erase=hr_command(
+            EraseParticipant(participant_id=person.participant_id), programme_id=ERASING
+        ),
+    )
+
+
 async def test_an_enrolment_not_committed_when_her_erasure_starts_is_erased_too(
     pool: asyncpg.Pool,
 ) -> None:
-    handlers = MessageHandlers()
-    person = await enrolled_in_two_programmes(pool, handlers)
-    enrol = hr_command(EnrolParticipant(participant=person), programme_id=LATE)
-    erase = hr_command(EraseParticipant(participant_id=person.participant_id), programme_id=ERASING)
-    erasure = await second_after_first(pool, handlers, enrol, erase)
+    race = await late_enrolment_race(pool)
+    erasure = await second_after_first(pool, race.handlers, race.enrol, race.erase)
     erasure.result()
-    assert await profiles_left(pool, person.participant_id) == []
+    assert await profiles_left(pool, race.person_id) == []
 
 
 async def test_an_enrolment_started_while_her_erasure_is_not_committed_is_refused(
     pool: asyncpg.Pool,
 ) -> None:
-    handlers = MessageHandlers()
-    person = await enrolled_in_two_programmes(pool, handlers)
-    enrol = hr_command(EnrolParticipant(participant=person), programme_id=LATE)
-    erase = hr_command(EraseParticipant(participant_id=person.participant_id), programme_id=ERASING)
-    enrolment = await second_after_first(pool, handlers, erase, enrol)
+    race = await late_enrolment_race(pool)
+    enrolment = await second_after_first(pool, race.handlers, race.erase, race.enrol)
     with pytest.raises(RejectedError) as refused:
         enrolment.result()
     assert refused.value.code == "participant_erased"
-    assert await profiles_left(pool, person.participant_id) == []
+    assert await profiles_left(pool, race.person_id) == []

@@ -32,7 +32,6 @@ from binome_shared.contracts.sessions_messages import (
     SetObjective,
 )
 from binome_shared.contracts.topics import PRIVACY_EVENTS
-from tests.integration.notifications.test_notifications_service_delivery import sink
 from tests.support.platform import Kafka, ProvisionedDatabase, ServiceProcess, read_envelopes
 from tests.support.programmes import TENANT, hr_command, programme_definition
 from tests.support.tokens import TokenIssuer, bearer
@@ -46,9 +45,6 @@ FEEDBACK = "Séance très utile : j'ai enfin compris les outils de mon équipe."
 OBJECTIVE = "Publier une vidéo interne avant l'été"
 NOTES = "Démonstration de l'outil de montage"
 SERVICES = ("pairing", "sessions", "notifications")
-
-
-__all__ = ["sink"]  # the SMTP sink fixture, shared with the notifications tests
 
 
 async def start_platform(
@@ -200,11 +196,11 @@ async def test_an_export_holds_her_data_for_her_tenant_only_and_nothing_once_she
     database: ProvisionedDatabase,
     kafka: Kafka,
     service_factory: Any,
-    sink: SmtpSink,
+    mail_sink: SmtpSink,
     tmp_path: Path,
 ) -> None:
     idp = TokenIssuer()
-    platform = await start_platform(service_factory, sink, idp)
+    platform = await start_platform(service_factory, mail_sink, idp)
     mentee, email, pair_id = await run_small_programme(kafka, database, platform["sessions"])
     token = idp.token(TENANT)
 
@@ -247,10 +243,10 @@ async def test_an_export_holds_her_data_for_her_tenant_only_and_nothing_once_she
 
 
 async def test_each_erasure_is_proven_once_by_each_service_and_a_repeat_changes_nothing(
-    database: ProvisionedDatabase, kafka: Kafka, service_factory: Any, sink: SmtpSink
+    database: ProvisionedDatabase, kafka: Kafka, service_factory: Any, mail_sink: SmtpSink
 ) -> None:
     idp = TokenIssuer()
-    platform = await start_platform(service_factory, sink, idp)
+    platform = await start_platform(service_factory, mail_sink, idp)
     mentee, _, _ = await run_small_programme(kafka, database, platform["sessions"])
     services = sorted(ErasingService)
 
