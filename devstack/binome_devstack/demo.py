@@ -502,58 +502,18 @@ class DemoPlay:
         )
         rejected = by_score[: self._options.size.rejections]
         approved = [proposal for proposal in first if proposal not in rejected]
-        decisions = [
-            _hr(
-                RejectPair(pair_id=proposal.pair_id, reason=REJECTION_REASON),
-                programme_id=self.programme_id,
-                now=self._now,
-            )
-            for proposal in rejected
-        ]
-        decisions += [
-            _hr(
-                ApprovePair(pair_id=proposal.pair_id), programme_id=self.programme_id, now=self._now
-            )
-            for proposal in approved
-        ]
-        await self._send(decisions)
-        second = await self._round("round-2", MatchingScope.UNMATCHED) if rejected else []
-        await self._send(
-            [
-                _hr(
-                    ApprovePair(pair_id=proposal.pair_id),
-                    programme_id=self.programme_id,
-                    now=self._now,
-                )
-                for proposal in second
-            ]
+        await self._send_hr(
+            [RejectPair(pair_id=proposal.pair_id, reason=REJECTION_REASON) for proposal in rejected]
+            + [ApprovePair(pair_id=proposal.pair_id) for proposal in approved]
         )
+        second = await self._round("round-2", MatchingScope.UNMATCHED) if rejected else []
+        await self._send_hr([ApprovePair(pair_id=proposal.pair_id) for proposal in second])
         self._say(
             "decided",
             approved=_number(len(approved) + len(second), self._language),
             rejected=len(rejected),
         )
-        expected = len(approved) + len(second)
-        played = await ConsentPlay(
-            events=self._pairing_events, readers=self._readers, send=self._send_hr
-        ).play([*approved, *second], grades=grades, declines=self._options.size.declines)
-        self._say(
-            "consent",
-            asked=_number(played.asked, self._language),
-            grade=EXECUTIVE_GRADE,
-            direct=_number(expected - played.asked, self._language),
-            clicked=_number(played.by_link, self._language),
-            platform=_number(played.by_platform, self._language),
-            declined=_number(played.declined, self._language),
-        )
-        if played.declined:
-            self._say(
-                "re_paired",
-                declined=_number(played.declined, self._language),
-                proposed=_number(played.re_proposed, self._language),
-                asked=_number(played.re_asked, self._language),
-            )
-        expected += played.re_proposed - played.declined
+        expected = await self._consent([*approved, *second], grades)
 
         def all_formed(envelopes: list[Envelope[Message]]) -> bool:
             return sum(isinstance(envelope.data, PairFormed) for envelope in envelopes) >= expected
@@ -567,6 +527,31 @@ class DemoPlay:
         ]
         self._say("formed", count=_number(len(formed), self._language))
         return formed
+
+    async def _consent(self, approved: list[PairProposed], grades: dict[str, int]) -> int:
+        """The executives' consent to the ``approved`` pairs, and the repairs of their
+        declines; how many pairs will be formed in all."""
+        played = await ConsentPlay(
+            events=self._pairing_events, readers=self._readers, send=self._send_hr
+        ).play(approved, grades=grades, declines=self._options.size.declines)
+        self._say(
+            "consent",
+            asked=_number(played.asked, self._language),
+            grade=EXECUTIVE_GRADE,
+            direct=_number(len(approved) - played.asked, self._language),
+            clicked=_number(played.by_link, self._language),
+            platform=_number(played.by_platform, self._language),
+            declined=_number(played.declined, self._language),
+        )
+        if played.declined:
+            self._say(
+                "re_paired",
+                declined=_number(played.declined, self._language),
+                proposed=_number(played.re_proposed, self._language),
+                asked=_number(played.re_asked, self._language),
+            )
+        # A declined pair is called off, never formed; each repair proposal, approved, is.
+        return len(approved) - played.declined + played.re_proposed
 
     async def _play(self, simulation: ProgrammeSimulation) -> None:
         self._say("playing")

@@ -10,8 +10,9 @@ to their members again, who accept.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from binome_devstack.demo_cohort import DEMO_CONSENT
 from binome_devstack.demo_links import ConsentAnswers, EmailReaders
@@ -31,6 +32,8 @@ REPAIR_ROUND = "repair-"
 HrSender = Callable[[Sequence[Message]], Awaitable[None]]
 """Sends HR platform commands for the demo's programme."""
 
+EventT = TypeVar("EventT", bound=Message)
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ConsentPlayed:
@@ -43,6 +46,7 @@ class ConsentPlayed:
     by_platform: int
     """Acceptances the HR platform sent (the others were clicks)."""
     declined: int
+    """Pairs an executive declined by the e-mail's link (each called off)."""
     re_proposed: int
     """Proposals of the repair rounds the declines caused (approved by HR)."""
     re_asked: int
@@ -62,7 +66,7 @@ class ConsentPlay:
     ) -> ConsentPlayed:
         """The members of the ``approved`` pairs in the consent's scope (``grades``: each
         person's job grade) answer; ``declines`` executives decline and are re-paired."""
-        asked = await self._requests(_in_scope(approved, grades), answered=set())
+        asked = await self._requests(in_consent_scope(approved, grades), answered=set())
         answers = await self._answer(asked, declines=declines)
         by_link = self._readers.clicker.recorded[PAIR_ACCEPT]
         re_proposed: list[PairProposed] = []
@@ -71,7 +75,7 @@ class ConsentPlay:
             re_proposed = await self._repair_proposals(len(answers.declined))
             await self._send([ApprovePair(pair_id=p.pair_id) for p in re_proposed])
             answered = {request.pair_id for request in asked}
-            expected = len(answered) + _in_scope(re_proposed, grades)
+            expected = len(answered) + in_consent_scope(re_proposed, grades)
             re_asked = await self._requests(expected, answered=answered)
             await self._answer(re_asked, declines=0)
         return ConsentPlayed(
@@ -87,17 +91,16 @@ class ConsentPlay:
         """Once pairing has put ``expected`` pairs in all to their members, those not
         ``answered`` yet."""
 
-        def all_asked(envelopes: list[Envelope[Message]]) -> bool:
-            asked = sum(isinstance(envelope.data, PairConsentRequested) for envelope in envelopes)
-            return asked >= expected
-
-        await self._events.wait_for(all_asked, limit_seconds=600, what="consent requests")
-        return [
-            envelope.data
-            for envelope in self._events.envelopes
-            if isinstance(envelope.data, PairConsentRequested)
-            and envelope.data.pair_id not in answered
-        ]
+        await self._events.wait_for(
+            lambda envelopes: len(events_of(envelopes, PairConsentRequested)) >= expected,
+            limit_seconds=600,
+            what="consent requests",
+        )
+        return events_of(
+            self._events.envelopes,
+            PairConsentRequested,
+            lambda request: request.pair_id not in answered,
+        )
 
     async def _answer(self, asked: list[PairConsentRequested], *, declines: int) -> ConsentAnswers:
         answers = await self._readers.answer_consent(asked, declines=declines)
@@ -107,23 +110,33 @@ class ConsentPlay:
     async def _repair_proposals(self, rounds: int) -> list[PairProposed]:
         """The proposals of the first ``rounds`` repair rounds, once they are all done."""
 
-        def repaired(envelopes: list[Envelope[Message]]) -> bool:
-            done = sum(
-                isinstance(envelope.data, MatchingCompleted)
-                and envelope.data.round_id.startswith(REPAIR_ROUND)
-                for envelope in envelopes
-            )
-            return done >= rounds
-
-        await self._events.wait_for(repaired, limit_seconds=600, what="repair rounds")
-        return [
-            envelope.data
-            for envelope in self._events.envelopes
-            if isinstance(envelope.data, PairProposed)
-            and envelope.data.round_id.startswith(REPAIR_ROUND)
-        ]
+        await self._events.wait_for(
+            lambda envelopes: len(events_of(envelopes, MatchingCompleted, of_repair)) >= rounds,
+            limit_seconds=600,
+            what="repair rounds",
+        )
+        return events_of(self._events.envelopes, PairProposed, of_repair)
 
 
-def _in_scope(proposals: Sequence[PairProposed], grades: dict[str, int]) -> int:
-    """How many of these pairs the programme puts to their members once approved."""
+def events_of(
+    envelopes: Iterable[Envelope[Message]],
+    kind: type[EventT],
+    keep: Callable[[EventT], bool] = lambda _event: True,
+) -> list[EventT]:
+    """The events of ``kind`` among ``envelopes`` that ``keep`` holds for, in order."""
+    return [
+        envelope.data
+        for envelope in envelopes
+        if isinstance(envelope.data, kind) and keep(envelope.data)
+    ]
+
+
+def of_repair(event: MatchingCompleted | PairProposed) -> bool:
+    """Whether the event is about a round pairing ran itself after a pair ended."""
+    return event.round_id.startswith(REPAIR_ROUND)
+
+
+def in_consent_scope(proposals: Sequence[PairProposed], grades: dict[str, int]) -> int:
+    """How many of these pairs the programme puts to their members once approved (``grades``:
+    each person's job grade)."""
     return sum(DEMO_CONSENT.asks(grades[p.mentee.participant_id]) for p in proposals)

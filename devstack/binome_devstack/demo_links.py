@@ -23,7 +23,7 @@ from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -138,6 +138,54 @@ class LinkClicker:
         return outcome
 
 
+class LinkKey(NamedTuple):
+    """Which consent link a member clicks: the pair, the member (the token's subject), and
+    the action (accept or decline)."""
+
+    pair_id: str
+    participant_id: str
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentPlan:
+    """Who answers which consent request, and how, decided before any click."""
+
+    clicks: list[LinkKey]
+    """The links to click, in order: the declines first."""
+    declined: list[str]
+    """The pairs those declines call off."""
+    by_platform: list[AcceptPair]
+    """The acceptances the HR platform sends instead of a click."""
+
+
+def plan_consent(asked: Sequence[PairConsentRequested], *, declines: int) -> ConsentPlan:
+    """The members asked, in the order of their mentees' ids (the same plan for the same
+    requests, whatever order pairing published them in): the first ``declines`` mentees
+    decline (their mentor does not answer); then both members of two pairs in three accept
+    by their links, and the HR platform accepts the third for both."""
+    ordered = sorted(asked, key=lambda request: request.mentee.participant_id)
+    declining, accepting = ordered[:declines], ordered[declines:]
+    clicks = [
+        LinkKey(request.pair_id, request.mentee.participant_id, PAIR_DECLINE)
+        for request in declining
+    ]
+    by_platform: list[AcceptPair] = []
+    for index, request in enumerate(accepting):
+        members = (request.mentor.participant_id, request.mentee.participant_id)
+        if index % 3 == 2:
+            by_platform += [
+                AcceptPair(pair_id=request.pair_id, participant_id=member) for member in members
+            ]
+        else:
+            clicks += [LinkKey(request.pair_id, member, PAIR_ACCEPT) for member in members]
+    return ConsentPlan(
+        clicks=clicks,
+        declined=[request.pair_id for request in declining],
+        by_platform=by_platform,
+    )
+
+
 @dataclass(slots=True)
 class ConsentAnswers:
     """What the members asked did: the pairs declined by a click, and the acceptances left
@@ -177,37 +225,23 @@ class EmailReaders:
     async def answer_consent(
         self, asked: Sequence[PairConsentRequested], *, declines: int = 0
     ) -> ConsentAnswers:
-        """The members asked, in the order of their mentees' ids: the first ``declines``
-        mentees click "decline" in their consent e-mail (their mentor does not answer); then
-        both members of two pairs in three click "accept"; the acceptances of the others are
-        for the HR platform to send (AcceptPair)."""
-        links: dict[tuple[str, str, str], FoundLink] = {}
+        """The members asked answer as :func:`plan_consent` decides: the clicks are made;
+        the acceptances left for the HR platform are returned, with the declined pairs."""
+        links: dict[LinkKey, FoundLink] = {}
         # Each member's e-mail carries an accept and a decline link.
         for link in await self._links(PAIR_ACCEPT, PAIR_DECLINE, count=4 * len(asked)):
-            links[str(link.target("pair_id")), link.subject, link.action] = link
-        answers = ConsentAnswers()
-        ordered = sorted(asked, key=lambda request: request.mentee.participant_id)
-        for request in ordered[:declines]:
-            mentee_id = request.mentee.participant_id
-            await self._click(links, (request.pair_id, mentee_id, PAIR_DECLINE))
-            answers.declined.append(request.pair_id)
-        for index, request in enumerate(ordered[declines:]):
-            members = (request.mentor.participant_id, request.mentee.participant_id)
-            if index % 3 == 2:
-                answers.by_platform += [
-                    AcceptPair(pair_id=request.pair_id, participant_id=member) for member in members
-                ]
-                continue
-            for member in members:
-                await self._click(links, (request.pair_id, member, PAIR_ACCEPT))
-        return answers
+            links[LinkKey(str(link.target("pair_id")), link.subject, link.action)] = link
+        plan = plan_consent(asked, declines=declines)
+        for key in plan.clicks:
+            await self._click(links, key)
+        return ConsentAnswers(declined=plan.declined, by_platform=plan.by_platform)
 
-    async def _click(
-        self, links: dict[tuple[str, str, str], FoundLink], key: tuple[str, str, str]
-    ) -> None:
+    async def _click(self, links: dict[LinkKey, FoundLink], key: LinkKey) -> None:
         link = links.get(key)
         if link is None:
-            raise DemoError(f"no {key[2]} link for {key[1]} about {key[0]} in the e-mails")
+            raise DemoError(
+                f"no {key.action} link for {key.participant_id} about {key.pair_id} in the e-mails"
+            )
         await self.clicker.click(self._http, link)
 
     async def answer_pulses(self) -> int:
