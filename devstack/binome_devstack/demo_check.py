@@ -156,12 +156,22 @@ async def deliveries_not_sent(admin_dsn: str, programme_id: str) -> dict[str, in
     return {row["status"]: int(row["count"]) for row in sorted(rows, key=lambda row: row["status"])}
 
 
-async def check_summary(
-    summary: DemoSummary, *, admin_dsn: str, bootstrap: str, topic_prefix: str, mail_dir: Path
-) -> list[Mismatch]:
-    """Every figure of ``summary`` the sources disagree with (empty when all agree)."""
-    report, figures = summary.report, summary.figures
-    programme_id = report.programme_id
+@dataclass(frozen=True, slots=True)
+class Sources:
+    """What the databases, the dead-letter topics and the mail folder say about a run."""
+
+    counts: dict[str, int]
+    """Each of ``_COUNTS``, by name."""
+    sent_by_kind: dict[str, int]
+    formed_scores: list[float]
+    dead_letters: int
+    eml_files: int
+
+
+async def read_sources(
+    programme_id: str, *, admin_dsn: str, bootstrap: str, topic_prefix: str, mail_dir: Path
+) -> Sources:
+    """Re-count the programme's figures from the sources, as the database administrator."""
     conn = await asyncpg.connect(admin_dsn)
     try:
         counts = {
@@ -173,10 +183,41 @@ async def check_summary(
         scores = [float(row["score"]) for row in await conn.fetch(_FORMED_SCORES, programme_id)]
     finally:
         await conn.close()
-    eml_files = await asyncio.to_thread(lambda: sum(1 for _ in mail_dir.glob("*.eml")))
+    return Sources(
+        counts=counts,
+        sent_by_kind=by_kind,
+        formed_scores=scores,
+        dead_letters=sum(
+            entry.count for entry in await dead_letter_counts(bootstrap, topic_prefix)
+        ),
+        eml_files=await asyncio.to_thread(lambda: sum(1 for _ in mail_dir.glob("*.eml"))),
+    )
+
+
+async def check_summary(
+    summary: DemoSummary, *, admin_dsn: str, bootstrap: str, topic_prefix: str, mail_dir: Path
+) -> list[Mismatch]:
+    """Every figure of ``summary`` the sources disagree with (empty when all agree)."""
+    sources = await read_sources(
+        summary.report.programme_id,
+        admin_dsn=admin_dsn,
+        bootstrap=bootstrap,
+        topic_prefix=topic_prefix,
+        mail_dir=mail_dir,
+    )
+    return mismatches(summary, sources)
+
+
+def mismatches(summary: DemoSummary, sources: Sources) -> list[Mismatch]:
+    """Every figure of ``summary`` that ``sources`` do not confirm."""
+    report, figures, counts = summary.report, summary.figures, sources.counts
     expected: list[tuple[str, object, object]] = [
         ("pairs formed", report.pairs_formed, counts["pairs formed (pairing)"]),
-        ("pairs followed by sessions", report.pairs_formed, counts["pairs followed (sessions)"]),
+        (
+            "pairs followed by sessions",
+            report.pairs_formed,
+            counts["pairs followed (sessions)"],
+        ),
         (
             # Notifications learns of a pair when it is formed, or first when it is put to
             # its members: a pair called off before it was formed stays known to it.
@@ -201,23 +242,35 @@ async def check_summary(
             report.funnel.first_session_held,
             counts["mentees with a session held"],
         ),
-        ("notifications sent", report.notifications_total, counts["notifications sent (ledger)"]),
+        (
+            "notifications sent",
+            report.notifications_total,
+            counts["notifications sent (ledger)"],
+        ),
         (
             "notifications sent (facts)",
             report.notifications_total,
             counts["notifications sent (NotificationSent facts)"],
         ),
-        ("notifications by kind", {k.kind: k.count for k in report.notifications_by_kind}, by_kind),
+        (
+            "notifications by kind",
+            {k.kind: k.count for k in report.notifications_by_kind},
+            sources.sent_by_kind,
+        ),
         ("e-mails sent", figures.emails_sent, counts["e-mails sent (ledger)"]),
         ("e-mails written (.eml)", report.emails_written, counts["e-mails sent (ledger)"]),
-        ("pair scores", sorted(report.pair_scores), scores),
+        ("pair scores", sorted(report.pair_scores), sources.formed_scores),
         (
             "dead letters",
             report.dead_lettered_total,
-            sum(entry.count for entry in await dead_letter_counts(bootstrap, topic_prefix)),
+            sources.dead_letters,
         ),
-        ("e-mail files on disk", report.emails_written, eml_files),
-        ("pairs asked to consent", figures.consent_pairs_asked, counts["pairs asked to consent"]),
+        ("e-mail files on disk", report.emails_written, sources.eml_files),
+        (
+            "pairs asked to consent",
+            figures.consent_pairs_asked,
+            counts["pairs asked to consent"],
+        ),
         ("consent acceptances", figures.consent_accepted, counts["consent acceptances"]),
         ("consent declines", figures.consent_declined, counts["consent declines"]),
         (
