@@ -15,6 +15,7 @@ from binome_shared.contracts.hr_commands import (
     AcceptPair,
     ApprovePair,
     DeclinePair,
+    DefineProgramme,
     EnrolParticipant,
     RequestMatching,
 )
@@ -34,7 +35,8 @@ from tests.unit.pairing.pairing_builders import mentee, mentor, need, rules, ski
 pytestmark = pytest.mark.integration
 
 AUTOMATIC, APPROVED = "prog-cadres-auto", "prog-cadres-rh"
-EXECUTIVES = 16
+EXECUTIVE_GRADE = 16
+"""The consent's threshold: mentees of this grade and above are asked."""
 ROUNDS = "SELECT rounds_run FROM programmes WHERE programme_id = $1"
 PAIRS = """
 SELECT p.mentee_id, p.mentor_id, p.pair_id, p.status, c.respond_by IS NOT NULL AS asked
@@ -49,13 +51,13 @@ PEOPLE = [
     mentor("M3", skills=[skill("social_networks", 5)]),
     mentor("M4", skills=[skill("data", 3)]),
     mentee("E1", job_grade=17, learning_needs=[need("data", 5)]),
-    mentee("E2", job_grade=EXECUTIVES, learning_needs=[need("generative_ai", 5)]),
+    mentee("E2", job_grade=EXECUTIVE_GRADE, learning_needs=[need("generative_ai", 5)]),
     mentee("E3", job_grade=12, learning_needs=[need("social_networks", 5)]),
 ]
 
 
-def scoped(approval: ApprovalMode) -> Any:
-    consent = ParticipantConsent(respond_within_hours=48, from_mentee_job_grade=EXECUTIVES)
+def scoped(approval: ApprovalMode) -> DefineProgramme:
+    consent = ParticipantConsent(respond_within_hours=48, from_mentee_job_grade=EXECUTIVE_GRADE)
     return programme_definition(
         rules().model_copy(update={"approval_mode": approval, "participant_consent": consent})
     )
