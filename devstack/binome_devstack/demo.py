@@ -28,7 +28,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -99,6 +99,7 @@ from binome_shared.contracts.pairing_events import (
     PairFormed,
     PairProposed,
 )
+from binome_shared.contracts.participants import ParticipantProfile
 from binome_shared.contracts.topics import ALL_TOPICS, PAIRING_EVENTS
 from binome_shared.contracts.values import Language, LocalisedText
 from binome_shared.db.provision import SERVICES
@@ -298,6 +299,23 @@ def _hr(data: Message, *, programme_id: str, now: datetime) -> Envelope[Any]:
     )
 
 
+def _pair_people(formed: PairFormed, by_id: Mapping[str, ParticipantProfile]) -> PairPeople:
+    """What the simulation needs of a formed pair's people, from their HR profiles."""
+    mentee, mentor = by_id[formed.mentee.participant_id], by_id[formed.mentor.participant_id]
+    return PairPeople(
+        pair_id=formed.pair_id,
+        mentor_id=formed.mentor.participant_id,
+        mentee_id=formed.mentee.participant_id,
+        mentee_slots=tuple(mentee.availability),
+        mentee_time_zone=mentee.time_zone,
+        mentee_language=mentee.preferred_language,
+        mentor_language=mentor.preferred_language,
+        mentee_needs=tuple(
+            need.topic for need in sorted(mentee.learning_needs, key=lambda need: -need.priority)
+        ),
+    )
+
+
 class DemoPlay:
     """One run: HR's setup, the matching rounds, the weeks, the figures."""
 
@@ -409,16 +427,10 @@ class DemoPlay:
                     f"    {_text(language, 'line')} {problem.line:>5}  "
                     f"{problem.participant_id or '—':<8}  {problem.message(language)}"
                 )
-        hr = [_hr(definition, programme_id=self.programme_id, now=self._now)]
+        commands: list[Message] = [definition]
         if cohort.reporting_lines:
-            hr.append(
-                _hr(
-                    RecordReportingLines(lines=cohort.reporting_lines),
-                    programme_id=self.programme_id,
-                    now=self._now,
-                )
-            )
-        await self._send(hr)
+            commands.append(RecordReportingLines(lines=cohort.reporting_lines))
+        await self._send_hr(commands)
         published = await publish_participants(
             imported.accepted,
             programme_id=self.programme_id,
@@ -432,40 +444,15 @@ class DemoPlay:
 
         by_id = {profile.participant_id: profile for profile in imported.accepted}
         formed = await self._match({key: person.job_grade for key, person in by_id.items()})
-        pairs = [
-            PairPeople(
-                pair_id=event.pair_id,
-                mentor_id=event.mentor.participant_id,
-                mentee_id=event.mentee.participant_id,
-                mentee_slots=tuple(by_id[event.mentee.participant_id].availability),
-                mentee_time_zone=by_id[event.mentee.participant_id].time_zone,
-                mentee_language=by_id[event.mentee.participant_id].preferred_language,
-                mentor_language=by_id[event.mentor.participant_id].preferred_language,
-                mentee_needs=tuple(
-                    need.topic
-                    for need in sorted(
-                        by_id[event.mentee.participant_id].learning_needs,
-                        key=lambda need: -need.priority,
-                    )
-                ),
-            )
-            for event in formed
-        ]
         simulation = ProgrammeSimulation(
-            pairs=pairs, plan=definition.session_plan, seed=self._options.seed
+            pairs=[_pair_people(event, by_id) for event in formed],
+            plan=definition.session_plan,
+            seed=self._options.seed,
         )
         return imported.rows, len(imported.refused_lines), simulation
 
     async def _round(self, round_id: str, scope: MatchingScope) -> list[PairProposed]:
-        await self._send(
-            [
-                _hr(
-                    RequestMatching(round_id=round_id, scope=scope),
-                    programme_id=self.programme_id,
-                    now=self._now,
-                )
-            ]
-        )
+        await self._send_hr([RequestMatching(round_id=round_id, scope=scope)])
 
         def completed(envelopes: list[Envelope[Message]]) -> bool:
             return any(
