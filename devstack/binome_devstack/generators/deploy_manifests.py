@@ -127,14 +127,14 @@ def _deployment_patch(
     mounts: list[Manifest],
     volumes: list[Manifest],
     *,
-    migrates: bool = True,
+    with_migrate_init: bool = True,
 ) -> Manifest:
     """Env and mounts for a service's main container and its migrate init container alike:
     both read the same settings, which refuse half a configuration. A Deployment without a
-    database (``migrates=False``, the report server) has no init container to patch: naming
-    one would add an init container without an image."""
+    database (``with_migrate_init=False``, the report server) has no init container to
+    patch: naming one would add an init container without an image."""
     pod: Manifest = {}
-    if migrates:
+    if with_migrate_init:
         pod["initContainers"] = [_container("migrate", env, mounts)]
     pod |= {"containers": [_container(service, env, mounts)], "volumes": volumes}
     return {
@@ -145,7 +145,9 @@ def _deployment_patch(
     }
 
 
-def kafka_credentials_patch(service: str, principal: str, *, migrates: bool = True) -> Manifest:
+def kafka_credentials_patch(
+    service: str, principal: str, *, with_migrate_init: bool = True
+) -> Manifest:
     """Mount the ``KafkaUser`` Secret's password and the cluster CA where the settings read."""
     env = [
         {"name": "BINOME_KAFKA_SASL_USERNAME", "value": principal},
@@ -159,7 +161,7 @@ def kafka_credentials_patch(service: str, principal: str, *, migrates: bool = Tr
         _secret_volume("kafka-user", principal, "password"),
         _secret_volume("kafka-ca", f"{STRIMZI_CLUSTER}-cluster-ca-cert", "ca.crt"),
     ]
-    return _deployment_patch(service, env, mounts, volumes, migrates=migrates)
+    return _deployment_patch(service, env, mounts, volumes, with_migrate_init=with_migrate_init)
 
 
 def postgres_role_secret(service: str) -> str:
@@ -269,7 +271,9 @@ def generated_manifests(
     credentials = [
         *(kafka_credentials_patch(service, principal_name(service)) for service in services),
         *(
-            kafka_credentials_patch(reader.name, principal_name(reader.name), migrates=False)
+            kafka_credentials_patch(
+                reader.name, principal_name(reader.name), with_migrate_init=False
+            )
             for reader in readers
         ),
     ]

@@ -35,6 +35,7 @@ from binome_pairing.domain.consent import (
     Decision,
     Outcome,
     PairConsent,
+    consent_asked,
 )
 from binome_pairing.domain.lifecycle import PairStatus
 from binome_shared.contracts.base import Envelope, Message
@@ -66,16 +67,6 @@ RepairRound = Callable[[PairingRepository, Envelope[Message], UnitOfWork], Await
 
 Announcer = Callable[[Sequence[PairRecord]], Awaitable[list[Message]]]
 """What new pairs say when they are recorded (their events), with any storage it needs."""
-
-
-def consent_asked(rules: ProgrammeRules, *, mentee_job_grade: int | None) -> bool:
-    """Whether a pair whose mentee has ``mentee_job_grade`` is put to its members: never
-    when the programme asks nobody, else when its scope covers the mentee (a grade no
-    longer known, the profile gone, is asked rather than formed unasked)."""
-    consent = rules.participant_consent
-    if consent is None:
-        return False
-    return mentee_job_grade is None or consent.asks(mentee_job_grade)
 
 
 def respond_by(rules: ProgrammeRules, *, now: datetime) -> datetime | None:

@@ -15,8 +15,9 @@ from datetime import datetime
 from binome_pairing import imposition, translation
 from binome_pairing.adapters.consents import ConsentRepository
 from binome_pairing.adapters.repository import PairingRepository, PairRecord
-from binome_pairing.consent import Announcer, announcer, consent_asked
+from binome_pairing.consent import Announcer, announcer
 from binome_pairing.domain import ProposedPair, excluded_pairs
+from binome_pairing.domain.consent import consent_asked
 from binome_pairing.domain.lifecycle import (
     NEVER_AGAIN_STATUSES,
     PairStatus,

@@ -45,7 +45,8 @@ class PairMember(NamedTuple):
     business_unit: str
     mentor_training_completed: bool
     job_grade: int
-    """Whether a programme asks some pairs only for consent reads the mentee's."""
+    """The person's job grade: a programme whose consent covers only senior mentees reads
+    the mentee's to decide whether the pair is put to its members."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

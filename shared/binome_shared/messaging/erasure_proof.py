@@ -124,7 +124,10 @@ async def discard_parked_about(
             _DISCARD_PARKED,
             tenant_id.encode(),
             _quoted(*about),
-            [storable_key(prerequisite("pair", tenant_id, pair)) for pair in sorted(about)],
+            [
+                storable_key(prerequisite("pair", tenant_id, pair))
+                for pair in sorted(about - {participant_id})
+            ],
         )
         discarded += len(rows)
         about = {pair for row in rows if (pair := _pair_of(row["value"]))} - seen

@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 from pydantic import ValidationError
 
-from binome_pairing.consent import consent_asked
+from binome_pairing.domain.consent import consent_asked
 from binome_pairing.domain.lifecycle import PairStatus
 from binome_shared.contracts.hr_commands import (
     ApprovePair,

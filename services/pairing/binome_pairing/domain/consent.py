@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from binome_pairing.domain.lifecycle import PairStatus, role_in_pair
 from binome_shared.contracts.participants import ParticipantRole
+from binome_shared.contracts.programme import ProgrammeRules
 
 
 class Answer(StrEnum):
@@ -146,3 +147,13 @@ def _deadline_passed(pair_id: str, respond_by: datetime) -> ConsentRefusedError:
         en=f"the answers to pair {pair_id} were due by {deadline}: too late",
         fr=f"les réponses pour le binôme {pair_id} étaient attendues avant le {deadline}",
     )
+
+
+def consent_asked(rules: ProgrammeRules, *, mentee_job_grade: int | None) -> bool:
+    """Whether a pair whose mentee has ``mentee_job_grade`` is put to its members: never
+    when the programme asks nobody, else when its scope covers the mentee (a grade no
+    longer known, the profile gone, is asked rather than formed unasked)."""
+    consent = rules.participant_consent
+    if consent is None:
+        return False
+    return mentee_job_grade is None or consent.asks(mentee_job_grade)
