@@ -23,10 +23,16 @@ from binome_integrations.language import default_language, localised
 from binome_integrations.report.html import render_html
 from binome_integrations.report.model import ProgrammeReport
 from binome_integrations.report.sample import sample_report
-from binome_integrations.report.server import ReplayedReports, ReportApp, ReportServerSettings
+from binome_integrations.report.server import (
+    ReportApp,
+    ReportServerSettings,
+    live_reports,
+    refuse_unsafe_production,
+)
 from binome_integrations.report.terminal import render_terminal
 from binome_shared.contracts.values import Language, LocalisedText
 from binome_shared.runtime.http_auth import verifier_from
+from binome_shared.runtime.production_guard import UnsafeProductionError
 
 EXIT_OK: Final = 0
 EXIT_BAD_REPORT: Final = 2
@@ -96,14 +102,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def serve() -> int:
-    """Run the report server until interrupted."""
+    """Run the report server until SIGTERM or SIGINT (uvicorn's lifespan then stops the
+    reader); refused (exit 3) with bad settings or, in production, unsafe ones."""
     try:
         settings = ReportServerSettings()
+        refuse_unsafe_production(settings)
     except (ValidationError, SettingsError) as error:
         print(f"BINOME_*: {error}", file=sys.stderr)
         return EXIT_BAD_SETTINGS
-    app = ReportApp(source=ReplayedReports(settings), verifier=verifier_from(settings))
-    config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="info")
+    except UnsafeProductionError as error:
+        print(error, file=sys.stderr)
+        return EXIT_BAD_SETTINGS
+    app = ReportApp(source=live_reports(settings), verifier=verifier_from(settings))
+    config = uvicorn.Config(
+        app, host=settings.http_host, port=settings.http_port, log_level="info", lifespan="on"
+    )
     uvicorn.Server(config).run()
     return EXIT_OK
 
