@@ -10,8 +10,9 @@ Exit codes: 0 done, 2 the report file is missing or invalid, 3 the server's sett
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -117,8 +118,21 @@ def serve() -> int:
     config = uvicorn.Config(
         app, host=settings.http_host, port=settings.http_port, log_level="info", lifespan="on"
     )
-    uvicorn.Server(config).run()
+    _StopsCleanly(config).run()
     return EXIT_OK
+
+
+class _StopsCleanly(uvicorn.Server):
+    """uvicorn's server, whose stop on SIGTERM (the reader closed by the lifespan) exits 0:
+    uvicorn would raise the signal again once shut down, so a clean stop read as a kill."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            try:
+                yield
+            finally:
+                self._captured_signals.clear()
 
 
 if __name__ == "__main__":
