@@ -65,7 +65,9 @@ class LiveReports:
         self._positions: dict[TopicPartition, int] = {}
         """Next offset to fold, by partition (what has been folded survives a new consumer)."""
         self._start_ends: dict[TopicPartition, int] | None = None
-        self._consumer: AIOKafkaConsumer | None = None
+        self._offsets: AIOKafkaConsumer | None = None
+        """A second client, only asked for end offsets: on the reader's own connection the
+        question would wait behind its long-polling fetch (up to half a second)."""
         self._progress = asyncio.Condition()
         self._caught_up = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -94,6 +96,10 @@ class LiveReports:
         """The topics were read up to where they ended at start (``/ready``)."""
         return self._caught_up.is_set()
 
+    async def wait_ready(self) -> None:
+        """Until the reader has caught up."""
+        await self._caught_up.wait()
+
     def status(self) -> dict[str, Any]:
         """What ``/health`` and ``/ready`` show: progress and skipped records."""
         return {
@@ -118,10 +124,10 @@ class LiveReports:
         return self.model.report(tenant_id, programme_id)
 
     async def _fold_published_before_now(self) -> None:
-        consumer = self._consumer
-        if consumer is None or not self._positions:
+        offsets = self._offsets
+        if offsets is None or not self._positions:
             return
-        ends = await consumer.end_offsets(list(self._positions))
+        ends = await offsets.end_offsets(list(self._positions))
         async with self._progress:
             await self._progress.wait_for(lambda: self._reached(ends))
 
@@ -144,20 +150,24 @@ class LiveReports:
                 logger.exception("report: reading failed, again in %.1f s", pause)
                 await asyncio.sleep(pause)
 
-    async def _read(self, started: float) -> None:
-        consumer = AIOKafkaConsumer(
+    def _client(self) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
             bootstrap_servers=self._bootstrap,
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             **self._options,
         )
-        await consumer.start()
+
+    async def _read(self, started: float) -> None:
+        consumer, offsets = self._client(), self._client()
         try:
+            await consumer.start()
+            await offsets.start()
             await self._assign(consumer)
             if self._start_ends is None:
-                self._start_ends = await consumer.end_offsets(list(self._positions))
-            self._consumer = consumer
+                self._start_ends = await offsets.end_offsets(list(self._positions))
+            self._offsets = offsets
             rediscover_at = time.monotonic() + REDISCOVER_SECONDS
             while True:
                 await self._fold_batch(consumer)
@@ -166,8 +176,9 @@ class LiveReports:
                     await self._assign(consumer)
                     rediscover_at = time.monotonic() + REDISCOVER_SECONDS
         finally:
-            self._consumer = None
+            self._offsets = None
             await consumer.stop()
+            await offsets.stop()
 
     async def _assign(self, consumer: AIOKafkaConsumer) -> None:
         """Assign every partition of the report's topics; known ones resume where folding

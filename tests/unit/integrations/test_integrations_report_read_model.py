@@ -12,7 +12,8 @@ from binome_integrations.report.history import programme_history
 from binome_integrations.report.read_model import ReadModel
 from binome_shared.contracts.base import Envelope, Message
 from binome_shared.contracts.hr_commands import WithdrawParticipant
-from binome_shared.messaging.cloudevents import ReceivedRecord, encode
+from binome_shared.messaging.cloudevents import ReceivedRecord
+from tests.integration.messaging.factories import received
 from tests.support.report_programme import generated_programme
 
 pytestmark = pytest.mark.unit
@@ -23,15 +24,7 @@ OTHER_TENANT = "autre-groupe"
 
 def as_record(envelope: Envelope[Message], offset: int = 0) -> ReceivedRecord:
     """``envelope`` as the reader receives it from Kafka."""
-    record = encode(envelope, topic=envelope.data.topic.name)
-    return ReceivedRecord(
-        topic=record.topic,
-        partition=0,
-        offset=offset,
-        key=record.key,
-        value=record.value,
-        headers=list(record.headers),
-    )
+    return received(envelope, topic=envelope.data.topic.name, offset=offset)
 
 
 def garbage(offset: int) -> ReceivedRecord:
@@ -66,7 +59,8 @@ def test_folded_record_by_record_it_gives_the_replays_report() -> None:
     assert live is not None
     assert live.model_dump() == replayed.model_dump()
     assert live.pairs_formed == 40
-    assert early is not None and early.generated_at < live.generated_at
+    assert early is not None
+    assert early.generated_at < live.generated_at
     assert model.folded == len(story)
     assert not model.skipped
 
@@ -83,7 +77,8 @@ def test_two_tenants_with_the_same_programme_id_have_their_own_figures() -> None
 
     mine = model.report("groupe-exemple", PROGRAMME)
     other = model.report(OTHER_TENANT, PROGRAMME)
-    assert mine is not None and other is not None
+    assert mine is not None
+    assert other is not None
     assert (mine.mentees, mine.pairs_formed) == (6, 6)
     assert (other.mentees, other.pairs_formed) == (3, 3)
     assert model.report("tiers", PROGRAMME) is None
@@ -112,7 +107,8 @@ def test_a_garbage_or_foreign_record_is_skipped_and_counted_and_folding_goes_on(
     assert sum(model.skipped.values()) == 2
     assert model.folded == len(story)
     report = model.report("groupe-exemple", PROGRAMME)
-    assert report is not None and report.pairs_formed == 2
+    assert report is not None
+    assert report.pairs_formed == 2
 
 
 def test_a_fact_the_fold_cannot_take_is_counted_and_does_not_stop_the_others() -> None:
