@@ -26,6 +26,7 @@ import time
 from typing import Any, Final
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
 
 from binome_integrations.report.events import REPORT_TOPICS, topic_partitions
 from binome_integrations.report.model import ProgrammeReport
@@ -64,6 +65,7 @@ class LiveReports:
         self._fresh_wait = fresh_wait_seconds
         self._positions: dict[TopicPartition, int] = {}
         """Next offset to fold, by partition (what has been folded survives a new consumer)."""
+        self._assigned: list[TopicPartition] = []
         self._start_ends: dict[TopicPartition, int] | None = None
         self._offsets: AIOKafkaConsumer | None = None
         """A second client, only asked for end offsets: on the reader's own connection the
@@ -125,9 +127,14 @@ class LiveReports:
 
     async def _fold_published_before_now(self) -> None:
         offsets = self._offsets
-        if offsets is None or not self._positions:
+        if offsets is None or not self._assigned:
             return
-        ends = await offsets.end_offsets(list(self._positions))
+        try:
+            ends = await offsets.end_offsets(self._assigned)
+        except KafkaError as error:
+            # The broker is away: answer from the state as it is (its "as of" says how old).
+            logger.warning("report: end offsets unknown (%r), answering as of now", error)
+            return
         async with self._progress:
             await self._progress.wait_for(lambda: self._reached(ends))
 
@@ -166,7 +173,7 @@ class LiveReports:
             await offsets.start()
             await self._assign(consumer)
             if self._start_ends is None:
-                self._start_ends = await offsets.end_offsets(list(self._positions))
+                self._start_ends = await offsets.end_offsets(self._assigned)
             self._offsets = offsets
             rediscover_at = time.monotonic() + REDISCOVER_SECONDS
             while True:
@@ -184,6 +191,7 @@ class LiveReports:
         """Assign every partition of the report's topics; known ones resume where folding
         stopped, new ones start from their beginning."""
         partitions = await topic_partitions(self._bootstrap, self._names, self._options)
+        self._assigned = partitions
         if set(partitions) == set(consumer.assignment()):
             return
         consumer.assign(partitions)
