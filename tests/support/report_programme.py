@@ -1,10 +1,10 @@
 """A generated programme's published story, as large as asked: for the report's read model
 tests and its benchmark (``benchmarks/report_read_model.py``).
 
-``managers`` mentees (the managers) and as many mentors; each pair proposed and formed, its
-plan, some sessions held, one missed in five, ratings, objectives and the e-mails about it;
-one committed round. Deterministic for a given ``seed``; times move forward, so the last
-envelope is the programme's "as of".
+``managers`` mentees (the managers) and as many mentors; each pair proposed (a third asked
+to consent) and formed, its plan, some sessions held, one missed in five, ratings, an
+objective, a pulse check-in and the e-mails about it; one committed round. Deterministic
+for a given ``seed``; times move forward, so the last envelope is the programme's "as of".
 """
 
 from __future__ import annotations
@@ -16,7 +16,12 @@ from binome_integrations.participants_csv import parse_participants_csv
 from binome_shared.contracts.base import Envelope, Message
 from binome_shared.contracts.hr_commands import EnrolParticipant
 from binome_shared.contracts.notifications_events import NotificationSent
-from binome_shared.contracts.pairing_events import MatchingCompleted, PairFormed, PairProposed
+from binome_shared.contracts.pairing_events import (
+    MatchingCompleted,
+    PairConsentRequested,
+    PairFormed,
+    PairProposed,
+)
 from binome_shared.contracts.participants import ParticipantProfile, ParticipantRole
 from binome_shared.contracts.programme import ProgrammeRules
 from binome_shared.contracts.sessions_messages import (
@@ -29,6 +34,11 @@ from binome_shared.contracts.sessions_messages import (
     SessionMissed,
     SessionPlanned,
     SessionScheduled,
+)
+from binome_shared.contracts.sessions_messages.pulse import (
+    PulseAnswer,
+    PulseAnswered,
+    PulseCheckRequested,
 )
 from tests.support.programmes import TENANT, programme_definition
 from tests.support.published import pair_event
@@ -66,10 +76,12 @@ def generated_programme(
     facts += [(clock.tick(), EnrolParticipant(participant=p)) for p in people(managers)]
     for n in range(managers):
         pair_id = f"{programme_id}-p{n}"
-        facts += [
-            (clock.tick(), pair_event(PairProposed, pair_id, f"Y{n}", f"M{n}")),
-            (clock.tick(), pair_event(PairFormed, pair_id, f"Y{n}", f"M{n}", score=0.5)),
-        ]
+        proposed = pair_event(PairProposed, pair_id, f"Y{n}", f"M{n}")
+        facts.append((clock.tick(), proposed))
+        if n % 3 == 0:  # a third of the pairs asked to consent first
+            asked = PairConsentRequested(**proposed.model_dump(), respond_by=STARTS)
+            facts.append((clock.tick(), asked))
+        facts.append((clock.tick(), pair_event(PairFormed, pair_id, f"Y{n}", f"M{n}")))
     facts.append(
         (
             clock.tick(),
@@ -152,6 +164,7 @@ def _pair_sessions(
             ),
             (clock.tick(), _sent(pair_id, number)),
         ]
+    facts += _pulse(pair_id, chance, clock)
     outcome = ObjectiveOutcome.MET if chance.random() < 0.6 else ObjectiveOutcome.NOT_MET
     facts.append(
         (
@@ -166,6 +179,26 @@ def _pair_sessions(
         )
     )
     return facts
+
+
+def _pulse(pair_id: str, chance: random.Random, clock: _Clock) -> list[tuple[datetime, Message]]:
+    """The first pulse check-in, and the mentee's answer."""
+    number = int(pair_id.rsplit("p", 1)[1])
+    answer = PulseAnswer.ON_TRACK if chance.random() < 0.8 else PulseAnswer.NEED_HELP
+    return [
+        (
+            clock.tick(),
+            PulseCheckRequested(
+                pulse_number=1, pair_id=pair_id, mentor_id=f"Y{number}", mentee_id=f"M{number}"
+            ),
+        ),
+        (
+            clock.tick(),
+            PulseAnswered(
+                pair_id=pair_id, pulse_number=1, side=ParticipantRole.MENTEE, answer=answer
+            ),
+        ),
+    ]
 
 
 def _sent(pair_id: str, number: int) -> NotificationSent:

@@ -216,7 +216,7 @@ def _report_path(scope: Scope) -> tuple[str | None, str]:
     hold a ``/`` or a ``%`` (``/programmes/a%2Fb/report`` is programme ``a/b``). The
     decoded ``path`` would cut such an id in two, and decoding it again would turn a
     literal ``%41`` into ``A``. An id that is not UTF-8 or not an identifier is refused
-    (400) before any event is replayed for it."""
+    (400) before any state is looked up for it."""
     raw = scope.get("raw_path") or str(scope["path"]).encode()
     parts = bytes(raw).split(b"?")[0].strip(b"/").split(b"/")
     if len(parts) != 3 or parts[0] != b"programmes" or parts[2] not in (b"report", b"report.json"):

@@ -59,6 +59,8 @@ def test_folded_record_by_record_it_gives_the_replays_report() -> None:
     assert live is not None
     assert live.model_dump() == replayed.model_dump()
     assert live.pairs_formed == 40
+    assert live.consent.pairs_asked == 14, "the follow-up fold is in it too"
+    assert [pulse.asked for pulse in live.pulse_rounds] == [80]
     assert early is not None
     assert early.generated_at < live.generated_at
     assert model.folded == len(story)
