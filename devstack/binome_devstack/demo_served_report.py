@@ -53,15 +53,14 @@ def report_server_command() -> list[str]:
 
 
 def report_server_env(places: DemoPlaces, run: DemoRun, port: int) -> dict[str, str]:
-    """This run's topics, the port, the local token key; every request replays (no cache:
-    the demo asks once, at the end)."""
+    """This run's topics, the port, the local token key (the server reads the topics as
+    they fill, and a request waits for what was published before it)."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("BINOME_")}
     env.update(
         {
             "BINOME_KAFKA_BOOTSTRAP_SERVERS": run.kafka_bootstrap,
             "BINOME_TOPIC_PREFIX": run.topic_prefix,
             "BINOME_HTTP_PORT": str(port),
-            "BINOME_REPORT_CACHE_SECONDS": "0",
             **LocalTokens(places.tokens_dir).service_env(),
         }
     )

@@ -10,8 +10,9 @@ Exit codes: 0 done, 2 the report file is missing or invalid, 3 the server's sett
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -23,10 +24,16 @@ from binome_integrations.language import default_language, localised
 from binome_integrations.report.html import render_html
 from binome_integrations.report.model import ProgrammeReport
 from binome_integrations.report.sample import sample_report
-from binome_integrations.report.server import ReplayedReports, ReportApp, ReportServerSettings
+from binome_integrations.report.server import (
+    ReportApp,
+    ReportServerSettings,
+    live_reports,
+    refuse_unsafe_production,
+)
 from binome_integrations.report.terminal import render_terminal
 from binome_shared.contracts.values import Language, LocalisedText
 from binome_shared.runtime.http_auth import verifier_from
+from binome_shared.runtime.production_guard import UnsafeProductionError
 
 EXIT_OK: Final = 0
 EXIT_BAD_REPORT: Final = 2
@@ -96,16 +103,36 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def serve() -> int:
-    """Run the report server until interrupted."""
+    """Run the report server until SIGTERM or SIGINT (uvicorn's lifespan then stops the
+    reader); refused (exit 3) with bad settings or, in production, unsafe ones."""
     try:
         settings = ReportServerSettings()
+        refuse_unsafe_production(settings)
     except (ValidationError, SettingsError) as error:
         print(f"BINOME_*: {error}", file=sys.stderr)
         return EXIT_BAD_SETTINGS
-    app = ReportApp(source=ReplayedReports(settings), verifier=verifier_from(settings))
-    config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="info")
-    uvicorn.Server(config).run()
+    except UnsafeProductionError as error:
+        print(error, file=sys.stderr)
+        return EXIT_BAD_SETTINGS
+    app = ReportApp(source=live_reports(settings), verifier=verifier_from(settings))
+    config = uvicorn.Config(
+        app, host=settings.http_host, port=settings.http_port, log_level="info", lifespan="on"
+    )
+    _StopsCleanly(config).run()
     return EXIT_OK
+
+
+class _StopsCleanly(uvicorn.Server):
+    """uvicorn's server, whose stop on SIGTERM (the reader closed by the lifespan) exits 0:
+    uvicorn would raise the signal again once shut down, so a clean stop read as a kill."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            try:
+                yield
+            finally:
+                self._captured_signals.clear()
 
 
 if __name__ == "__main__":

@@ -8,8 +8,14 @@ objectives as sessions published them, and the notifications sent. The report
 (:mod:`binome_integrations.report.build`) and the demo's extra figures are computed from it.
 
 A pair's events are keyed by pair, so they arrive in the order they happened; joins across
-topics (a pair's members from pairing, its sessions from sessions) wait for the end of the
-fold, so the order of the topics does not matter.
+topics (a pair's members from pairing, its sessions from sessions) wait until a report is
+built, so the order of the topics does not matter.
+
+The fold is incremental: :meth:`ProgrammeHistory.take` adds one envelope, and a report can
+be built at any point without changing the history. The served report
+(:mod:`~binome_integrations.report.read_model`) keeps one history per (tenant, programme)
+and feeds it each record as it is read; :func:`programme_history` is the same fold over a
+list, for a replay.
 """
 
 from __future__ import annotations

@@ -6,38 +6,32 @@ Both need the same bearer JWT as the services' programme-data endpoints
 (:mod:`binome_shared.runtime.http_auth`): the token's tenant is the only tenant read, so a
 programme of another tenant is simply not found (404, the same answer as an unknown one).
 
-The report is a read model of what the services publish, nothing else: the programme's
-envelopes are replayed from the report's topics (:class:`ProgrammeEvents`, no consumer
-group, nothing committed) and folded in memory (:mod:`.history`). A built report is kept
-for ``BINOME_REPORT_CACHE_SECONDS`` and at most :data:`CACHED_REPORTS` programmes, and
-concurrent requests for one programme share one replay, so a busy dashboard costs one
-replay per programme and period. Dead letters are left out: their topics are shared by all
-tenants, so their counts are an operator's figure, not a tenant's.
+The report is a read model of what the services publish, nothing else: one background
+reader per process (:class:`~.live.LiveReports`, no consumer group, nothing committed)
+reads the report's topics once from their beginning, then tails them, folding every record
+into its (tenant, programme)'s history (:mod:`.read_model`); a request builds the report
+from that state, as of the last fact folded. ``/ready`` answers 503 until the reader has
+caught up with the topics as they were at start; a request before that gets 503
+``catching_up``. Dead letters are left out: their topics are shared by all tenants, so their
+counts are an operator's figure, not a tenant's.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections import OrderedDict
-from datetime import UTC, datetime
-from typing import Final, Protocol
+from typing import Any, Final, Literal, Protocol, runtime_checkable
 from urllib.parse import unquote
 
 from faststream.asgi import AsgiResponse
 from faststream.asgi.types import Receive, Scope, Send
 from pydantic import Field, TypeAdapter, ValidationError
 
-from binome_integrations.report.build import programme_report
-from binome_integrations.report.events import ProgrammeEvents
-from binome_integrations.report.history import programme_history
 from binome_integrations.report.html import render_html
+from binome_integrations.report.live import LiveReports, NotCaughtUpError
 from binome_integrations.report.model import ProgrammeReport
 from binome_shared.contracts.text import Identifier
 from binome_shared.contracts.values import Language
 from binome_shared.runtime.http_auth import (
     Caller,
-    HttpAuthSettings,
     TokenRejectedError,
     TokenVerifier,
     bearer_token,
@@ -48,15 +42,22 @@ from binome_shared.runtime.http_input import (
     read_only_method,
     single,
 )
-from binome_shared.runtime.kafka_security import KafkaSecuritySettings, aiokafka_security
+from binome_shared.runtime.kafka_security import aiokafka_security
+from binome_shared.runtime.production_guard import (
+    KafkaHttpClientSettings,
+    UnsafeProductionError,
+    client_problems,
+)
 from binome_shared.runtime.service import json_response, refused, unauthorized
-
-CACHED_REPORTS: Final = 256
-"""Programmes whose last report is kept in memory (least recently asked dropped first)."""
 
 _NOT_FOUND: Final = {
     "error": "unknown programme / programme inconnu",
     "code": "unknown_programme",
+}
+_CATCHING_UP: Final = {
+    "error": "the report is still reading the platform's events, try again shortly / "
+    "le rapport lit encore les événements de la plateforme, réessayez sous peu",
+    "code": "catching_up",
 }
 _PROGRAMME_ID: TypeAdapter[str] = TypeAdapter(Identifier)
 
@@ -70,7 +71,7 @@ def _not_an_id() -> InputRefusedError:
     )
 
 
-class ReportServerSettings(KafkaSecuritySettings, HttpAuthSettings):
+class ReportServerSettings(KafkaHttpClientSettings):
     """Where the report server reads the events, who may call it, and where it listens."""
 
     kafka_bootstrap_servers: str = Field(
@@ -81,11 +82,15 @@ class ReportServerSettings(KafkaSecuritySettings, HttpAuthSettings):
     )
     http_host: str = Field(default="127.0.0.1", description="Address the server binds.")
     http_port: int = Field(default=8004, description="Port of the report endpoints.")
-    report_cache_seconds: float = Field(
-        default=30.0,
+    report_fresh_wait_seconds: float = Field(
+        default=2.0,
         ge=0,
-        description="How long a programme's report is reused before its events are replayed "
-        "again (0: every request replays).",
+        description="How long a request waits for the facts published before it to be folded "
+        "(0: answer from the state as it is).",
+    )
+    environment: Literal["development", "production"] = Field(
+        default="development",
+        description="`production` refuses to start with any unsafe setting (all listed at once).",
     )
 
 
@@ -96,51 +101,43 @@ class ReportSource(Protocol):
     async def report(self, tenant_id: str, programme_id: str) -> ProgrammeReport | None: ...
 
 
-class ReplayedReports:
-    """Reports built by replaying the programme's envelopes from Kafka, kept for a while."""
+@runtime_checkable
+class LiveSource(ReportSource, Protocol):
+    """A source with a life of its own (:class:`LiveReports`): started and stopped with the
+    server, and probed by ``/health`` and ``/ready``."""
 
-    def __init__(self, settings: ReportServerSettings) -> None:
-        self._settings = settings
-        self._built: OrderedDict[tuple[str, str], tuple[float, ProgrammeReport | None]] = (
-            OrderedDict()
-        )
-        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+    def start(self) -> None: ...
 
-    async def report(self, tenant_id: str, programme_id: str) -> ProgrammeReport | None:
-        key = (tenant_id, programme_id)
-        async with self._locks.setdefault(key, asyncio.Lock()):
-            kept = self._built.get(key)
-            fresh_for = self._settings.report_cache_seconds
-            if kept is not None and time.monotonic() - kept[0] < fresh_for:
-                self._built.move_to_end(key)
-                return kept[1]
-            built = await self._replay(tenant_id, programme_id)
-            self._built[key] = (time.monotonic(), built)
-            self._built.move_to_end(key)
-            while len(self._built) > CACHED_REPORTS:
-                dropped, _ = self._built.popitem(last=False)
-                self._locks.pop(dropped, None)
-            return built
+    async def stop(self) -> None: ...
 
-    async def _replay(self, tenant_id: str, programme_id: str) -> ProgrammeReport | None:
-        envelopes = await ProgrammeEvents(
-            bootstrap_servers=self._settings.kafka_bootstrap_servers,
-            topic_prefix=self._settings.topic_prefix,
-            tenant_id=tenant_id,
-            programme_id=programme_id,
-            client_options=aiokafka_security(self._settings),
-        ).collect()
-        history = programme_history(envelopes)
-        if history.definition is None:
-            return None
-        # As of the last fact published: a platform on a simulated clock (the demo) shows
-        # its own time, and the page says how fresh the figures are.
-        as_of = max((envelope.time for envelope in envelopes), default=datetime.now(UTC))
-        return programme_report(history, programme_id=programme_id, generated_at=as_of)
+    @property
+    def alive(self) -> bool: ...
+
+    @property
+    def ready(self) -> bool: ...
+
+    def status(self) -> dict[str, Any]: ...
+
+
+def refuse_unsafe_production(settings: ReportServerSettings) -> None:
+    """In production, :class:`UnsafeProductionError` listing every unsafe setting (the
+    services' Kafka, password and bearer-token checks)."""
+    if settings.environment == "production" and (problems := client_problems(settings)):
+        raise UnsafeProductionError(problems)
+
+
+def live_reports(settings: ReportServerSettings) -> LiveReports:
+    """The reader the settings describe (not started)."""
+    return LiveReports(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        topic_prefix=settings.topic_prefix,
+        client_options=aiokafka_security(settings),
+        fresh_wait_seconds=settings.report_fresh_wait_seconds,
+    )
 
 
 class ReportApp:
-    """The ASGI application: ``/health`` and the two report endpoints."""
+    """The ASGI application: ``/health``, ``/ready`` and the two report endpoints."""
 
     def __init__(self, *, source: ReportSource, verifier: TokenVerifier | None) -> None:
         self._source = source
@@ -148,31 +145,57 @@ class ReportApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await self._lifespan(receive, send)
         elif scope["type"] == "http":
             response = await self._response(scope)
             await response(scope, receive, send)
 
     async def _response(self, scope: Scope) -> AsgiResponse:
         if str(scope["path"]) in ("/health", "/ready"):
-            return json_response({"status": "ok"})
+            return self._probe(str(scope["path"]))
         try:
             programme_id, form, language = _report_request(scope)
             caller = await self._caller(scope)
+            report = await self._source.report(caller.tenant_id, programme_id)
         except InputRefusedError as refusal:
             return refused(refusal)
         except TokenRejectedError as rejection:
             return unauthorized(rejection)
-        report = await self._source.report(caller.tenant_id, programme_id)
+        except NotCaughtUpError:
+            return json_response(_CATCHING_UP, 503)
         if report is None:
             return json_response(_NOT_FOUND, 404)
         return _answer(report, form, language)
+
+    def _probe(self, path: str) -> AsgiResponse:
+        """``/health``: the reading loop runs; ``/ready``: and it has caught up."""
+        source = self._source
+        if not isinstance(source, LiveSource):
+            return json_response({"status": "ok"})
+        healthy = source.alive and (path == "/health" or source.ready)
+        status = "ok" if healthy else ("catching_up" if source.alive else "stopped")
+        return json_response({"status": status, **source.status()}, 200 if healthy else 503)
 
     async def _caller(self, scope: Scope) -> Caller:
         token = bearer_token(scope)
         if self._verifier is None:
             raise TokenRejectedError("no signing key configured / aucune clé configurée")
         return await self._verifier.caller_of(token)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        """Start the reader with the server, stop it on shutdown (SIGTERM, SIGINT)."""
+        live = self._source if isinstance(self._source, LiveSource) else None
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                if live is not None:
+                    live.start()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if live is not None:
+                    await live.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
 
 
 def _report_request(scope: Scope) -> tuple[str, str, Language]:
@@ -193,7 +216,7 @@ def _report_path(scope: Scope) -> tuple[str | None, str]:
     hold a ``/`` or a ``%`` (``/programmes/a%2Fb/report`` is programme ``a/b``). The
     decoded ``path`` would cut such an id in two, and decoding it again would turn a
     literal ``%41`` into ``A``. An id that is not UTF-8 or not an identifier is refused
-    (400) before any event is replayed for it."""
+    (400) before any state is looked up for it."""
     raw = scope.get("raw_path") or str(scope["path"]).encode()
     parts = bytes(raw).split(b"?")[0].strip(b"/").split(b"/")
     if len(parts) != 3 or parts[0] != b"programmes" or parts[2] not in (b"report", b"report.json"):
@@ -225,13 +248,3 @@ def _answer(report: ProgrammeReport, form: str, language: Language) -> AsgiRespo
         "x-content-type-options": "nosniff",
     }
     return AsgiResponse(body, 200, headers)
-
-
-async def _lifespan(receive: Receive, send: Send) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return

@@ -2,6 +2,9 @@
 
 Every problem is listed at once, so an operator fixes the deployment in one pass instead of
 discovering one refusal per restart. The checks are a pure function of the settings.
+Those about one concern take that concern's settings mixin (:class:`KafkaSecuritySettings`,
+:class:`HttpAuthSettings`, any :class:`BinomeSettings` for the passwords), so a program that
+is not a service (the report server) reuses them: :func:`client_problems`.
 """
 
 from __future__ import annotations
@@ -12,6 +15,9 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
+from binome_shared.runtime.environment import BinomeSettings
+from binome_shared.runtime.http_auth import HttpAuthSettings
+from binome_shared.runtime.kafka_security import KafkaSecuritySettings
 from binome_shared.runtime.settings import ServiceSettings
 from binome_shared.runtime.topic_policy import TopicClass
 
@@ -42,7 +48,7 @@ def is_weak_password(password: str, *, user: str | None = None) -> bool:
     )
 
 
-def _secrets(settings: ServiceSettings) -> Iterator[tuple[str, str, str | None]]:
+def _secrets(settings: BinomeSettings) -> Iterator[tuple[str, str, str | None]]:
     """(variable, password, user) for every secret and every password inside a URL."""
     for name in type(settings).model_fields:
         value = getattr(settings, name)
@@ -55,7 +61,7 @@ def _secrets(settings: ServiceSettings) -> Iterator[tuple[str, str, str | None]]
                 yield variable, parts.password, parts.username
 
 
-def _password_problems(settings: ServiceSettings) -> Iterator[str]:
+def _password_problems(settings: BinomeSettings) -> Iterator[str]:
     for variable, password, user in _secrets(settings):
         if is_weak_password(password, user=user):
             yield (
@@ -64,7 +70,7 @@ def _password_problems(settings: ServiceSettings) -> Iterator[str]:
             )
 
 
-def _kafka_problems(settings: ServiceSettings) -> Iterator[str]:
+def _kafka_problems(settings: KafkaSecuritySettings) -> Iterator[str]:
     protocol = settings.kafka_security_protocol
     if not settings.kafka_uses_tls:
         yield (
@@ -99,7 +105,7 @@ def _runtime_problems(settings: ServiceSettings) -> Iterator[str]:
         )
 
 
-def _http_auth_problems(settings: ServiceSettings) -> Iterator[str]:
+def _http_auth_problems(settings: HttpAuthSettings) -> Iterator[str]:
     if not settings.http_auth_has_keys:
         yield (
             "no BINOME_HTTP_AUTH_JWKS_URL nor BINOME_HTTP_AUTH_PUBLIC_KEYS: HR cannot read "
@@ -230,6 +236,22 @@ def production_problems(settings: ServiceSettings) -> list[str]:
         *_action_link_problems(settings),
         *_action_link_base_url_problems(settings),
         *_topic_problems(settings),
+    ]
+
+
+class KafkaHttpClientSettings(KafkaSecuritySettings, HttpAuthSettings):
+    """What a program reading Kafka and answering bearer-token callers configures (the
+    report server's settings are one)."""
+
+
+def client_problems(settings: KafkaHttpClientSettings) -> list[str]:
+    """Why a Kafka reader with a bearer-token HTTP API is unsafe in production: a weak
+    password, Kafka in clear or unauthenticated, no or unsafe token keys (the services'
+    checks of the same settings)."""
+    return [
+        *_password_problems(settings),
+        *_kafka_problems(settings),
+        *_http_auth_problems(settings),
     ]
 
 

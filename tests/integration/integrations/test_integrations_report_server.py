@@ -74,10 +74,10 @@ def issuer() -> TokenIssuer:
     return TokenIssuer()
 
 
-@pytest.fixture
-def server(
-    kafka_bootstrap: str, topic_prefix: str, issuer: TokenIssuer, tmp_path: Path
-) -> Iterator[ServiceProcess]:
+def report_server(
+    kafka_bootstrap: str, topic_prefix: str, issuer: TokenIssuer, log_path: Path, **extra: str
+) -> ServiceProcess:
+    """``binome-report serve`` on a free port, reading this test's topics (not started)."""
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("BINOME_")}
     env.update(
@@ -85,17 +85,24 @@ def server(
             "BINOME_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
             "BINOME_TOPIC_PREFIX": topic_prefix,
             "BINOME_HTTP_PORT": str(port),
-            "BINOME_REPORT_CACHE_SECONDS": "0",
             **issuer.service_env(),
+            **extra,
         }
     )
-    process = ServiceProcess(
+    return ServiceProcess(
         name="report",
         env=env,
         port=port,
-        log_path=tmp_path / "report.log",
+        log_path=log_path,
         argv=[sys.executable, "-m", "binome_integrations.report.cli", "serve"],
     )
+
+
+@pytest.fixture
+def server(
+    kafka_bootstrap: str, topic_prefix: str, issuer: TokenIssuer, tmp_path: Path
+) -> Iterator[ServiceProcess]:
+    process = report_server(kafka_bootstrap, topic_prefix, issuer, tmp_path / "report.log")
     process.start()
     yield process
     process.kill()

@@ -86,7 +86,6 @@ def _report_process(http: HttpStage, tokens: TokenIssuer, directory: Path) -> Se
         "BINOME_KAFKA_BOOTSTRAP_SERVERS": http.kafka.bootstrap,
         "BINOME_TOPIC_PREFIX": http.kafka.prefix,
         "BINOME_HTTP_PORT": str(port),
-        "BINOME_REPORT_CACHE_SECONDS": "0",
         **tokens.service_env(),
     }
     argv = [sys.executable, "-m", "binome_integrations.report.cli", "serve"]
