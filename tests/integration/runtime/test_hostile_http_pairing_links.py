@@ -1,9 +1,10 @@
 """Pairing's consent pages (accept and decline a proposed pair) under attack, on a real
 process, Kafka and Postgres. Two tenants hold the same programme, people and therefore the
-same pair id. Hostile tokens and requests around a genuine accept link (NUL, CR/LF, invalid
-UTF-8, oversized, fields and tokens given twice, other methods) are refused and record
-nothing; the genuine link, posted twice at once, puts exactly one PairAccepted on Kafka, in
-its own tenant only; unknown paths and methods are answered in both languages."""
+same pair id. Hostile tokens, and hostile requests around a genuine accept or decline link
+(NUL, CR/LF, invalid UTF-8, oversized, fields and tokens given twice, other methods), are
+refused and record nothing; the genuine accept link, posted twice at once, puts exactly one
+PairAccepted on Kafka, in its own tenant only; unknown paths and methods are answered in
+both languages. (Pairing's imposed pairs and previews have no pages: platform commands.)"""
 
 from __future__ import annotations
 
@@ -173,13 +174,14 @@ REQUESTS: dict[str, tuple[bytes, bytes, int, str]] = {
 }
 
 
+@pytest.mark.parametrize("action", ["pair.accept", "pair.decline"])
 @pytest.mark.parametrize("case", list(REQUESTS))
-async def test_a_hostile_request_around_a_genuine_accept_link_does_nothing(
-    stage: Stage, case: str
+async def test_a_hostile_request_around_a_genuine_consent_link_does_nothing(
+    stage: Stage, case: str, action: str
 ) -> None:
     target, body, status, code = REQUESTS[case]
     before = await stage.effects()
-    answer = await exchange(stage.port, _post(stage.sign(stage.claims()), target, body))
+    answer = await exchange(stage.port, _post(stage.sign(stage.claims(action)), target, body))
     assert (answer.status, outcome(answer.text)) == (status, code)
     assert answer.header(b"content-type") == [b"text/html; charset=utf-8"]
     assert await stage.effects() == before
