@@ -10,6 +10,7 @@ marked used, the events in its outbox (what would reach Kafka), the messages han
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -29,6 +30,7 @@ from tests.support.platform import (
     free_port,
     service_env,
 )
+from tests.support.raw_http import RawAnswer, exchange, request_bytes
 
 _TENANT_HEADER = "header_values[array_position(header_names, 'ce_tenantid')]"
 EFFECTS: Mapping[str, str] = {
@@ -113,3 +115,80 @@ def outcome(page: str) -> str:
     """What an action page says happened (``(form)`` for the form shown again)."""
     found = _OUTCOME.search(page)
     return found.group(1) if found else "(form)"
+
+
+# --- paths and methods no endpoint serves -----------------------------------------------------
+
+_BROWSER = [(b"Accept", b"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")]
+_PROGRAM = [(b"Accept", b"application/json")]
+
+
+@dataclass(frozen=True)
+class Unrouted:
+    """A request to a path or with a method no endpoint serves, and the refusal it gets:
+    a page when it accepts ``text/html`` (a browser), else JSON, both bilingual."""
+
+    raw: bytes
+    status: int
+    code: str
+    page: bool
+
+
+UNROUTED: Mapping[str, Unrouted] = {
+    "an unknown path, from a browser": Unrouted(
+        request_bytes(b"GET", b"/nope", headers=_BROWSER), 404, "not_found", page=True
+    ),
+    "an unknown path, from a program": Unrouted(
+        request_bytes(b"GET", b"/nope", headers=_PROGRAM), 404, "not_found", page=False
+    ),
+    "an unknown path, no Accept": Unrouted(
+        request_bytes(b"GET", b"/actions/"), 404, "not_found", page=False
+    ),
+    "markup and CR/LF in the path, from a browser": Unrouted(
+        request_bytes(b"GET", b"/%3Cscript%3Ealert(1)%3C/script%3E%0D%0AX:1", headers=_BROWSER),
+        404,
+        "not_found",
+        page=True,
+    ),
+    "a page refused with q=0": Unrouted(
+        request_bytes(b"GET", b"/nope", headers=[(b"Accept", b"text/html;q=0, */*")]),
+        404,
+        "not_found",
+        page=False,
+    ),
+    "POST on /health, from a browser": Unrouted(
+        request_bytes(b"POST", b"/health", headers=_BROWSER), 405, "method_not_allowed", True
+    ),
+    "DELETE on /metrics, from a program": Unrouted(
+        request_bytes(b"DELETE", b"/metrics", headers=_PROGRAM), 405, "method_not_allowed", False
+    ),
+}
+
+
+def assert_refused_unrouted(answer: RawAnswer, expected: Unrouted) -> None:
+    """The refusal is the one expected, says why in French and English, repeats nothing of
+    the request and cannot be sniffed as another type."""
+    assert answer.status == expected.status
+    assert answer.header(b"x-content-type-options") == [b"nosniff"]
+    if expected.status == 405:
+        assert answer.header(b"allow") == [b"GET, HEAD"]
+    if expected.page:
+        assert answer.header(b"content-type") == [b"text/html; charset=utf-8"]
+        assert outcome(answer.text) == expected.code
+        assert '<html lang="fr">' in answer.text
+        assert '<div lang="en">' in answer.text
+    else:
+        assert answer.header(b"content-type") == [b"application/json; charset=utf-8"]
+        body = json.loads(answer.body)
+        assert body["code"] == expected.code
+        english, french = body["error"].split(" / ")
+        assert "nothing was done" in english or "only GET" in english
+        assert "rien n'a été fait" in french or "seule la méthode" in french
+    assert "script" not in answer.text
+    assert "X:1" not in answer.text
+
+
+async def check_unrouted(port: int, case: str) -> None:
+    """Send :data:`UNROUTED`'s ``case`` to the service on ``port`` and judge its answer."""
+    expected = UNROUTED[case]
+    assert_refused_unrouted(await exchange(port, expected.raw), expected)

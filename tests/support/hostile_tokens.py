@@ -69,3 +69,16 @@ ACTION_HEADER = {"typ": ACTION_TOKEN_TYPE, "kid": "action-1"}
 
 def without(claims: dict[str, Any], name: str) -> dict[str, Any]:
     return {key: value for key, value in claims.items() if key != name}
+
+
+def bearer_claims(*, issuer: str, audience: str, tenant: str, **more: Any) -> dict[str, Any]:
+    """A genuine bearer token's claims for an HR gateway of ``tenant`` (``more`` overrides)."""
+    genuine = {
+        "iss": issuer,
+        "aud": audience,
+        "sub": "hr-gateway",
+        "binome_tenant": tenant,
+        "iat": 1_700_000_000,
+        "exp": 4_000_000_000,
+    }
+    return {**genuine, **more}

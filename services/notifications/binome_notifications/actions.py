@@ -78,6 +78,25 @@ def _describe_kind(claims: ActionClaims) -> Words:
     return KIND_NAMES.get(kind, Words(kind.value, kind.value))
 
 
+_KNOWN = """
+SELECT EXISTS (SELECT 1 FROM people WHERE tenant_id = $1 AND participant_id = $2)
+    OR EXISTS (SELECT 1 FROM notification_preferences WHERE tenant_id = $1 AND participant_id = $2)
+"""
+
+
+async def _unknown(claims: ActionClaims, conn: asyncpg.Connection) -> bool:
+    """Whether the tenant holds nothing on the link's person: no address, no preferences.
+
+    A link is only signed for someone this service e-mailed, so an unknown person is one
+    whose data is gone (erased — the handler would ignore it anyway — or removed since) or
+    a link made with a leaked key. Their one-click unsubscribe still succeeds, as RFC 8058
+    wants (a 2xx, or the mail client shows an error), and is true: no e-mail goes to an
+    address the service does not hold. But it records nothing: a new row would be personal
+    data about someone the tenant no longer has, recreated after an erasure, and a way to
+    fill the table. Should they be enrolled again, their new e-mails carry a new link."""
+    return not await conn.fetchval(_KNOWN, claims.tenant_id, claims.subject)
+
+
 async def _current(claims: ActionClaims, conn: asyncpg.Connection) -> Preferences:
     return await PostgresDirectory(conn).preferences_of(claims.tenant_id, claims.subject)
 
@@ -137,6 +156,7 @@ def notification_actions() -> Sequence[ActionKind]:
             button=Words("Me désabonner", "Unsubscribe me"),
             build=_unsubscribe,
             describe=_describe_kind,
+            already_done=_unknown,
         ),
         ActionKind(
             name=action_names.PREFERENCES,

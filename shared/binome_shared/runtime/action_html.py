@@ -92,12 +92,25 @@ def _field(language: str, form_field: FormField, values: Mapping[str, str]) -> s
         return _checkboxes(language, form_field, values.get(form_field.name, ""))
     if isinstance(form_field, TextField):
         name = escape(form_field.name)
+        # The text typed, given back when the form is refused (nobody retypes a long
+        # comment): escaped, its control characters shown as U+FFFD, and after a line break,
+        # which the HTML parser drops, so that a typed leading line break is kept.
+        typed = escape(_printable(values.get(form_field.name, "")))
         return (
             f'<label for="{name}">{escape(form_field.label.in_language(language))}</label>'
-            f'<textarea id="{name}" name="{name}" rows="4" '
-            f'maxlength="{form_field.max_length}"></textarea>'
+            f'<textarea id="{name}" name="{name}" rows="4" dir="auto" '
+            f'maxlength="{form_field.max_length}">\n{typed}</textarea>'
         )
     return _choices(language, form_field, values.get(form_field.name, ""))
+
+
+def _printable(text: str) -> str:
+    """``text`` without the control characters an HTML document may not hold (NUL…): each
+    becomes U+FFFD, as a browser would show it. Tabs and line breaks stay."""
+    return "".join(
+        "\ufffd" if (ord(c) < 0x20 and c not in "\t\n\r") or 0x7F <= ord(c) < 0xA0 else c
+        for c in text
+    )
 
 
 def _choices(language: str, form_field: ChoiceField, current: str) -> str:

@@ -131,6 +131,23 @@ def choice_value(form: Mapping[str, str], form_field: ChoiceField) -> str | None
 
 
 def ticked(form: Mapping[str, str], form_field: CheckboxesField) -> list[str]:
-    """The ticked boxes of a check-box field that are among its choices, in its order."""
-    sent = set(form.get(form_field.name, "").split(","))
+    """The ticked boxes of a check-box field, in its order; a value it does not offer is
+    refused (:func:`offered`)."""
+    joined = form.get(form_field.name, "")
+    sent = set(offered(joined.split(",") if joined else [], form_field))
     return [choice.value for choice in form_field.choices if choice.value in sent]
+
+
+def offered(values: Sequence[str], form_field: CheckboxesField) -> Sequence[str]:
+    """``values``, each one of the field's boxes; else refused, never ignored: a page only
+    sends its own boxes, so another value was made by hand, and the person must not believe
+    it was taken."""
+    choices = {choice.value for choice in form_field.choices}
+    if all(value in choices for value in values):
+        return values
+    raise ActionNotPossibleError(
+        Words(
+            fr=f"Merci de ne cocher que les cases proposées : {form_field.legend.fr.rstrip(' :')}",
+            en=f"Please tick only the boxes offered: {form_field.legend.en.rstrip(' :')}",
+        )
+    )

@@ -39,6 +39,7 @@ from binome_shared.runtime.action_kinds import (
     ActionNotPossibleError,
     CheckboxesField,
     Words,
+    offered,
 )
 from binome_shared.runtime.action_links import (
     ActionClaims,
@@ -128,6 +129,7 @@ _UNAVAILABLE = (
 )
 _REFUSED_TITLE = Words("Action impossible", "Action not possible")
 _REQUEST_REFUSED = Words("Demande refusée", "Request refused")
+_NOT_FOUND = Words("Page introuvable", "Page not found")
 _METHOD = Words(
     "Cette adresse s'ouvre (GET) ou s'envoie par le formulaire (POST) : rien n'a été fait.",
     "This address is opened (GET) or sent by its form (POST): nothing was done.",
@@ -165,9 +167,7 @@ class ActionPages:
             request = await _read(scope, receive)
         except InputRefusedError as refusal:
             logger.info("action request refused: %s", refusal.code)
-            text = Words(refusal.fr, refusal.en)
-            page = bilingual_message_page(_REQUEST_REFUSED, text, status=refusal.code)
-            response = _html(page, refusal.status)
+            response = refusal_page(refusal)
         else:
             try:
                 response = await self.answer(request)
@@ -238,7 +238,8 @@ class ActionPages:
         except _AlreadyUsedError:
             return _html(message_page(language, *_ALREADY, status="already_recorded"), 200)
         except ActionNotPossibleError as refusal:
-            return _html(self._form(claims, kind, request.token, refusal.reason), 422)
+            typed = _typed(kind, claims, request.form)
+            return _html(self._form(claims, kind, request.token, refusal.reason, typed), 422)
         except RejectedError as refusal:
             text = kind.refusals.get(refusal.code) or Words(fr=refusal.reason, en=refusal.reason)
             return _html(message_page(language, _REFUSED_TITLE, text, status="refused"), 409)
@@ -316,19 +317,42 @@ async def _read(scope: Mapping[str, Any], receive: Any) -> ActionRequest:
 
 def _form_of(kind: ActionKind, claims: ActionClaims, form: Fields) -> Mapping[str, str]:
     """The form as the kind's builder reads it: one value per name; the ticked boxes of a
-    check-box field joined by commas. Another field sent twice with different values is
-    refused (which one was meant?)."""
-    boxes = {f.name for f in kind.fields(claims) if isinstance(f, CheckboxesField)}
+    check-box field joined by commas, each one a box the page offers (another was made by
+    hand: refused, not ignored). Another field sent twice with different values is refused
+    (which one was meant?)."""
+    boxes = {f.name: f for f in kind.fields(claims) if isinstance(f, CheckboxesField)}
     values: dict[str, str] = {}
     for name, sent in form.items():
         if name in boxes:
-            values[name] = ",".join(sent)
+            values[name] = ",".join(offered(sent, boxes[name]))
             continue
         try:
             values[name] = single(form, name)
         except InputRefusedError as refusal:
             raise ActionNotPossibleError(Words(refusal.fr, refusal.en)) from refusal
     return values
+
+
+def _typed(kind: ActionKind, claims: ActionClaims, form: Fields) -> Mapping[str, str]:
+    """What the person sent, to fill the form again when it is refused: the first value of
+    each field (the page escapes it), the ticked boxes joined as :func:`_form_of` does."""
+    typed: dict[str, str] = {}
+    for form_field in kind.fields(claims):
+        sent = form.get(form_field.name, ())
+        if sent:
+            joined = isinstance(form_field, CheckboxesField)
+            typed[form_field.name] = ",".join(sent) if joined else sent[0]
+    return typed
+
+
+def refusal_page(
+    refusal: InputRefusedError, headers: Mapping[str, str] | None = None
+) -> AsgiResponse:
+    """A refused request as a page in French then English (the request says no language);
+    ``data-outcome`` is its stable code."""
+    title = _NOT_FOUND if refusal.status == 404 else _REQUEST_REFUSED
+    page = bilingual_message_page(title, Words(refusal.fr, refusal.en), status=refusal.code)
+    return _html(page, refusal.status, headers)
 
 
 def _html(body: bytes, status: int, headers: Mapping[str, str] | None = None) -> AsgiResponse:

@@ -23,8 +23,17 @@ Hook = Callable[[], Awaitable[None]]
 class ServiceApp:
     """Routes requests by exact path; runs ``on_startup`` and ``on_shutdown`` in the lifespan."""
 
-    def __init__(self, *, routes: Sequence[tuple[str, Asgi]], on_startup: Hook, on_shutdown: Hook):
+    def __init__(
+        self,
+        *,
+        routes: Sequence[tuple[str, Asgi]],
+        on_startup: Hook,
+        on_shutdown: Hook,
+        unrouted: Asgi | None = None,
+    ):
+        """``unrouted`` answers a path no route serves (a bare 404 when not given)."""
         self.routes = dict(routes)
+        self._unrouted = unrouted or AsgiResponse(b"Not Found", 404)
         self._on_startup = on_startup
         self._on_shutdown = on_shutdown
 
@@ -36,7 +45,7 @@ class ServiceApp:
             return
         route = self.routes.get(scope["path"])
         if route is None:
-            await AsgiResponse(b"Not Found", 404)(scope, receive, send)
+            await self._unrouted(scope, receive, send)
             return
         await route(scope, receive, send)
 

@@ -53,12 +53,7 @@ class InputRefusedError(Exception):
 
 
 def _too_many() -> InputRefusedError:
-    return InputRefusedError(
-        400,
-        "too_many_fields",
-        fr=f"Trop de champs (au plus {MAX_FIELDS}) : rien n'a été fait.",
-        en=f"Too many fields (at most {MAX_FIELDS}): nothing was done.",
-    )
+    return _over_limit(400, "too_many_fields", ("Trop de champs", "Too many fields"), MAX_FIELDS)
 
 
 def _not_utf8() -> InputRefusedError:
@@ -67,6 +62,24 @@ def _not_utf8() -> InputRefusedError:
         "not_utf8",
         fr="La requête contient des octets qui ne sont pas de l'UTF-8 : rien n'a été fait.",
         en="The request holds bytes that are not UTF-8: nothing was done.",
+    )
+
+
+def _over_limit(
+    status: int,
+    code: str,
+    what: tuple[str, str],
+    limit: int,
+    *,
+    unit: tuple[str, str] = ("", ""),
+) -> InputRefusedError:
+    """A size limit passed: ``what`` (French, English), then the limit and its unit."""
+    fr_unit, en_unit = (f" {word}" if word else "" for word in unit)
+    return InputRefusedError(
+        status,
+        code,
+        fr=f"{what[0]} (au plus {limit}{fr_unit}) : rien n'a été fait.",
+        en=f"{what[1]} (at most {limit}{en_unit}): nothing was done.",
     )
 
 
@@ -96,12 +109,8 @@ def query_fields(scope: Mapping[str, Any]) -> dict[str, list[str]]:
     """The fields of the request's query string (414 when it is too long)."""
     raw = bytes(scope.get("query_string", b""))
     if len(raw) > MAX_QUERY_BYTES:
-        raise InputRefusedError(
-            414,
-            "query_too_long",
-            fr=f"Adresse trop longue (au plus {MAX_QUERY_BYTES} octets) : rien n'a été fait.",
-            en=f"Address too long (at most {MAX_QUERY_BYTES} bytes): nothing was done.",
-        )
+        what = ("Adresse trop longue", "Address too long")
+        raise _over_limit(414, "query_too_long", what, MAX_QUERY_BYTES, unit=("octets", "bytes"))
     return fields(raw)
 
 
@@ -131,11 +140,18 @@ def read_only_method() -> InputRefusedError:
 
 
 def too_large() -> InputRefusedError:
+    what = ("Envoi trop volumineux", "Request body too large")
+    return _over_limit(413, "body_too_large", what, MAX_FORM_BYTES, unit=("octets", "bytes"))
+
+
+def not_found() -> InputRefusedError:
+    """404 for a path no endpoint serves (the same answer for every unknown path: it tells
+    nothing about what exists)."""
     return InputRefusedError(
-        413,
-        "body_too_large",
-        fr=f"Envoi trop volumineux (au plus {MAX_FORM_BYTES} octets) : rien n'a été fait.",
-        en=f"Request body too large (at most {MAX_FORM_BYTES} bytes): nothing was done.",
+        404,
+        "not_found",
+        fr="Cette adresse n'existe pas : rien n'a été fait.",
+        en="There is nothing at this address: nothing was done.",
     )
 
 

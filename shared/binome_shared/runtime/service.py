@@ -40,7 +40,13 @@ from binome_shared.runtime.http_auth import (
     bearer_token,
     verifier_from,
 )
-from binome_shared.runtime.http_input import InputRefusedError, read_body, read_only_method
+from binome_shared.runtime.http_input import (
+    InputRefusedError,
+    not_found,
+    query_fields,
+    read_body,
+    read_only_method,
+)
 from binome_shared.runtime.kafka_security import faststream_security
 from binome_shared.runtime.lifecycle import ServiceRuntime
 from binome_shared.runtime.observability import tracer_provider
@@ -123,9 +129,9 @@ def build_app(
         return AsgiResponse(exposition(metrics), 200, {"content-type": CONTENT_TYPE_LATEST})
 
     routes: list[tuple[str, Any]] = [
-        ("/health", health),
-        ("/ready", ready),
-        ("/metrics", metrics_endpoint),
+        ("/health", ReadOnly(health)),
+        ("/ready", ReadOnly(ready)),
+        ("/metrics", ReadOnly(metrics_endpoint)),
     ]
     if asyncapi is not None:
         document = asyncapi()
@@ -134,7 +140,7 @@ def build_app(
         async def asyncapi_endpoint(scope: Any) -> AsgiResponse:  # noqa: ARG001
             return json_response(document)
 
-        routes.append(("/asyncapi.json", asyncapi_endpoint))
+        routes.append(("/asyncapi.json", ReadOnly(asyncapi_endpoint)))
     for path, handler in definition.http_routes.items():
         routes.append((path, _bind(handler, runtime)))
     if definition.programme_data_routes:
@@ -160,7 +166,12 @@ def build_app(
     for _, route in routes:
         if hasattr(route, "set_logger"):  # FastStream's handlers log what they answer 500 for
             route.set_logger(http_logger)
-    app = ServiceApp(routes=routes, on_startup=runtime.launch, on_shutdown=runtime.shutdown)
+    app = ServiceApp(
+        routes=routes,
+        on_startup=runtime.launch,
+        on_shutdown=runtime.shutdown,
+        unrouted=unrouted,
+    )
     return app, runtime
 
 
@@ -194,7 +205,7 @@ def _bind(handler: HttpHandler, runtime: ServiceRuntime) -> Any:
     async def bound(scope: Any) -> AsgiResponse:
         return await handler(runtime, scope)
 
-    return bound
+    return ReadOnly(bound)
 
 
 def _bind_programme_data(
@@ -212,6 +223,8 @@ def _bind_programme_data(
         except TokenRejectedError as rejection:
             return unauthorized(rejection)
         try:
+            # The limits of every query (docs/http-api.md), also for an endpoint reading none.
+            query_fields(scope)
             return await handler(runtime, caller, scope)
         except InputRefusedError as refusal:
             return refused(refusal)
@@ -220,8 +233,9 @@ def _bind_programme_data(
 
 
 class ReadOnly:
-    """``endpoint`` for GET and HEAD; any other method is told so in JSON, in both languages
-    (FastStream's own answer is a bare English "Method Not Allowed")."""
+    """``endpoint`` for GET and HEAD; any other method is told so in both languages, as a
+    page or JSON (:func:`negotiated`); FastStream's own answer is a bare English "Method Not
+    Allowed"."""
 
     def __init__(self, endpoint: Any) -> None:
         self._endpoint = endpoint
@@ -233,7 +247,12 @@ class ReadOnly:
         if scope.get("method") in ("GET", "HEAD"):
             await self._endpoint(scope, receive, send)
             return
-        await method_not_allowed()(scope, receive, send)
+        await negotiated(scope, read_only_method())(scope, receive, send)
+
+
+async def unrouted(scope: Any, receive: Any, send: Any) -> None:
+    """A path no endpoint serves: 404, as a page or JSON (:func:`negotiated`)."""
+    await negotiated(scope, not_found())(scope, receive, send)
 
 
 def method_not_allowed() -> AsgiResponse:
@@ -241,11 +260,40 @@ def method_not_allowed() -> AsgiResponse:
     return refused(read_only_method())
 
 
+def negotiated(scope: Mapping[str, Any], refusal: InputRefusedError) -> AsgiResponse:
+    """A refusal as a browser shows it (a page in French then English, when the request
+    accepts ``text/html``) or as a program reads it (:func:`refused`'s JSON): a person who
+    mistyped an address reads why, an HR platform parses the code. Both carry the same code."""
+    if not wants_html(scope):
+        return refused(refusal)
+    return action_pages.refusal_page(refusal, _allow(refusal))
+
+
+def wants_html(scope: Mapping[str, Any]) -> bool:
+    """Whether the request asks for a page: a browser's ``Accept`` names ``text/html``; an
+    HTTP client's (none, ``*/*``, ``application/json``) does not, nor ``text/html;q=0``."""
+    for name, value in scope.get("headers", ()):
+        if bytes(name).lower() == b"accept":
+            accepted = bytes(value).decode("latin-1").lower().replace(" ", "").split(",")
+            if any(_names_html(item) for item in accepted):
+                return True
+    return False
+
+
+def _names_html(item: str) -> bool:
+    media, *parameters = item.split(";")
+    refused_outright = any(p.startswith("q=") and p[2:].strip("0.") == "" for p in parameters)
+    return media == "text/html" and not refused_outright
+
+
+def _allow(refusal: InputRefusedError) -> dict[str, str]:
+    return {"allow": "GET, HEAD"} if refusal.status == 405 else {}
+
+
 def refused(refusal: InputRefusedError) -> AsgiResponse:
     """A request whose method, query or body is refused (docs/http-api.md, "Limits")."""
-    allow = {"allow": "GET, HEAD"} if refusal.status == 405 else {}
     return json_response(
-        {"error": refusal.bilingual, "code": refusal.code}, refusal.status, headers=allow
+        {"error": refusal.bilingual, "code": refusal.code}, refusal.status, headers=_allow(refusal)
     )
 
 

@@ -36,7 +36,7 @@ from tests.integration.sessions.test_sessions_service_flow import (
 )
 from tests.support.action_links import ActionLinkIssuer
 from tests.support.hostile_http import HttpStage, http_stage
-from tests.support.hostile_tokens import hmac_with, signed, unsigned, without
+from tests.support.hostile_tokens import bearer_claims, hmac_with, signed, unsigned, without
 from tests.support.platform import DatabaseTemplate, ServiceProcess, free_port
 from tests.support.programmes import programme_definition
 from tests.support.published import published
@@ -65,15 +65,8 @@ class Stage:
         return self.http.services["sessions"]
 
     def claims(self, **more: Any) -> dict[str, Any]:
-        genuine = {
-            "iss": self.tokens.issuer,
-            "aud": self.tokens.audience,
-            "sub": "hr-gateway",
-            "binome_tenant": TENANT,
-            "iat": 1_700_000_000,
-            "exp": 4_000_000_000,
-        }
-        return {**genuine, **more}
+        tokens = self.tokens
+        return bearer_claims(issuer=tokens.issuer, audience=tokens.audience, tenant=TENANT, **more)
 
     def sign(self, claims: dict[str, Any], **header: Any) -> str:
         return signed(self.tokens.key, {"kid": self.tokens.kid, **header}, claims)

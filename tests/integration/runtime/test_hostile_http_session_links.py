@@ -8,6 +8,8 @@ genuine click acts exactly once, in its own tenant only."""
 from __future__ import annotations
 
 import asyncio
+import html
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -31,7 +33,13 @@ from tests.integration.sessions.test_sessions_service_flow import (
     set_clock,
 )
 from tests.support.action_links import ActionLinkIssuer
-from tests.support.hostile_http import HttpStage, http_stage, outcome
+from tests.support.hostile_http import (
+    UNROUTED,
+    HttpStage,
+    check_unrouted,
+    http_stage,
+    outcome,
+)
 from tests.support.platform import DatabaseTemplate, read_envelopes
 from tests.support.waiting import eventually
 
@@ -148,6 +156,10 @@ FORMS: dict[str, tuple[dict[str, Any], str]] = {
         {"rating": "7", "comment": "<script>alert(1)</script>"},
         _PLEASE_ANSWER,
     ),
+    "markup in a comment of 2,480 characters": (
+        {"rating": "5", "comment": "</textarea><script>x</script>\n" * 80, "good_fit": "yes"},
+        "longer than 2000 characters",
+    ),
 }
 
 
@@ -164,7 +176,26 @@ async def test_a_feedback_form_out_of_range_is_refused_with_its_reason(
     assert reason in answer.text
     assert 'name="token"' in answer.text  # the form again, to correct
     assert "<script>" not in answer.text
+    assert "\x00" not in answer.text
+    _assert_kept(answer.text, form)
     assert await stage.effects() == before
+
+
+def _first(value: str | list[str]) -> str:
+    return value if isinstance(value, str) else value[0]
+
+
+def _assert_kept(page: str, form: dict[str, Any]) -> None:
+    """The form comes back as the person filled it: the comment (its first value) escaped in
+    its text area, a NUL shown as U+FFFD; the answers that are among the choices ticked."""
+    typed = html.escape(_first(form.get("comment", ""))).replace("\x00", "\ufffd")
+    assert f'maxlength="2000">\n{typed}</textarea>' in page
+    for name in ("rating", "good_fit"):
+        if name in form:
+            sent = _first(form[name])
+            offered = re.search(f'name="{name}" value="{re.escape(html.escape(sent))}"', page)
+            ticked = re.search(f'name="{name}" value="{re.escape(sent)}"( required)? checked', page)
+            assert (offered is None) == (ticked is None)
 
 
 async def test_a_comment_at_its_length_with_line_breaks_and_markup_is_recorded_once(
@@ -253,3 +284,10 @@ async def test_the_demo_clock_refuses_a_hostile_body_and_keeps_its_time(
     assert answer.status_code == status
     assert "error" in answer.json()
     assert after == before
+
+
+@pytest.mark.parametrize("case", list(UNROUTED))
+async def test_an_unknown_path_or_method_is_answered_in_both_languages(
+    stage: Stage, case: str
+) -> None:
+    await check_unrouted(stage.http.services["sessions"].port, case)

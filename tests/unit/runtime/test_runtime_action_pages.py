@@ -98,8 +98,46 @@ def test_choices_and_boxes_take_only_their_own_values() -> None:
         choice_value({"rating": "6"}, RATING)
     with pytest.raises(ActionNotPossibleError):
         choice_value({}, RATING)
-    assert ticked({"opt_out": "b,zzz,a"}, KINDS) == ["a", "b"]
-    assert ticked({}, KINDS) == []
+    assert ticked({"opt_out": "b,a"}, KINDS) == ["a", "b"]
+    assert ticked({"opt_out": ""}, KINDS) == ticked({}, KINDS) == []
+
+
+@pytest.mark.parametrize("sent", ["b,zzz,a", "A", "a,", " a", "<b>"])
+def test_a_box_the_page_does_not_offer_is_refused_not_ignored(sent: str) -> None:
+    with pytest.raises(ActionNotPossibleError) as refused:
+        ticked({"opt_out": sent}, KINDS)
+    assert refused.value.reason == Words(
+        "Merci de ne cocher que les cases proposées : Ne plus m'envoyer",
+        "Please tick only the boxes offered: Do not send me",
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        ("<script>x</script>", "&lt;script&gt;x&lt;/script&gt;"),
+        ("</textarea><b>", "&lt;/textarea&gt;&lt;b&gt;"),
+        ("a\x00b\x1bc\x85", "a\ufffdb\ufffdc\ufffd"),
+        ("\nfirst line kept\r\n\tsecond", "\nfirst line kept\r\n\tsecond"),
+        ("ok \u202egnp.exe", "ok \u202egnp.exe"),
+        ("é" * 2_500, "é" * 2_500),
+    ],
+    ids=["markup", "closing the text area", "control characters", "line breaks", "bidi", "long"],
+)
+def test_a_refused_form_gives_back_the_text_typed_escaped(typed: str, shown: str) -> None:
+    comment = TextField(name="comment", label=Words("C", "Comment"), max_length=2_000)
+    page = form_page(
+        "fr",
+        title=Words("T", "T"),
+        question=Words("Q", "Q"),
+        button=Words("B", "B"),
+        token="t",
+        fields=(comment,),
+        action_url="/actions",
+        values={"comment": typed},
+    ).decode()
+    assert f'dir="auto" maxlength="2000">\n{shown}</textarea>' in page
+    assert page.count("</textarea>") == 1
 
 
 class _Starting:

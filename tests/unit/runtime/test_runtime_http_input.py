@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -20,10 +21,13 @@ from binome_shared.runtime.http_input import (
     MAX_QUERY_BYTES,
     InputRefusedError,
     fields,
+    not_found,
     query_fields,
     read_body,
+    read_only_method,
     single,
 )
+from binome_shared.runtime.service import negotiated, wants_html
 
 pytestmark = pytest.mark.unit
 
@@ -117,3 +121,48 @@ def test_an_optional_choice_may_be_left_out_but_not_answered_wrongly() -> None:
     assert choice_value({}, optional) is None
     with pytest.raises(ActionNotPossibleError):
         choice_value({"fit": "maybe"}, optional)
+
+
+@pytest.mark.parametrize(
+    ("accept", "page"),
+    [
+        (b"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", True),
+        (b"TEXT/HTML", True),
+        (b"text/html;q=0.5, application/json", True),
+        (b"*/*", False),
+        (b"application/json", False),
+        (b"text/html;q=0", False),
+        (b"text/html; q=0.000", False),
+        (b"text/htmlx", False),
+        (b"\xff\xfe", False),
+        (None, False),
+    ],
+)
+def test_a_refusal_is_a_page_for_a_browser_and_json_for_a_program(
+    accept: bytes | None, page: bool
+) -> None:
+    scope = {"headers": [] if accept is None else [(b"accept", accept)]}
+    assert wants_html(scope) is page
+    answer = negotiated(scope, not_found())
+    assert answer.status_code == 404
+    headers = dict(answer.raw_headers)
+    assert headers[b"x-content-type-options"] == b"nosniff"
+    if page:
+        assert headers[b"content-type"] == b"text/html; charset=utf-8"
+        assert b'data-outcome="not_found"' in answer.body
+        assert b"Page introuvable" in answer.body
+        assert b"Page not found" in answer.body
+    else:
+        assert headers[b"content-type"] == b"application/json; charset=utf-8"
+        assert json.loads(answer.body) == {
+            "error": "There is nothing at this address: nothing was done. / "
+            "Cette adresse n'existe pas : rien n'a été fait.",
+            "code": "not_found",
+        }
+
+
+def test_a_405_names_what_is_allowed_as_a_page_too() -> None:
+    scope = {"headers": [(b"accept", b"text/html")]}
+    answer = negotiated(scope, read_only_method())
+    assert (answer.status_code, dict(answer.raw_headers)[b"allow"]) == (405, b"GET, HEAD")
+    assert b'data-outcome="method_not_allowed"' in answer.body
