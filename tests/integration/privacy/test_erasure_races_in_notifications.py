@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import email
-import json
 import random
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from datetime import datetime, timedelta
@@ -38,12 +37,12 @@ from binome_shared.contracts.pairing_events import PairFormed, PairSide
 from binome_shared.contracts.participants import ParticipantRole
 from binome_shared.messaging.outbox import Outbox
 from binome_shared.messaging.routes import UnitOfWork, dispatch
-from binome_shared.messaging.scheduler import Job
 from tests.integration.notifications.test_notifications_service_ledger import (
     RENDERER,
     SOURCE,
     consume,
     rows,
+    run_due_jobs,
 )
 from tests.support.platform import ProvisionedDatabase
 from tests.unit.notifications import notifications_factories as make
@@ -157,28 +156,10 @@ def _dispatcher(pool: asyncpg.Pool, port: int, *, concurrency: int) -> Dispatche
 
 
 async def _send_due(pool: asyncpg.Pool, sender: Dispatcher, *, at: datetime = NOW) -> int:
-    """The scheduler's batch of due ``deliver`` jobs, in one transaction, as in production."""
-    async with pool.acquire() as conn, conn.transaction():
-        due = await conn.fetch(
-            "SELECT job_id, job_type, due_at, payload, attempts FROM scheduled_jobs "
-            "WHERE done_at IS NULL AND due_at <= $1 ORDER BY due_at, job_id",
-            at,
-        )
-        uow = UnitOfWork(conn=conn, outbox=Outbox(), now=at, source=SOURCE)
-        for row in due:
-            job = Job(
-                job_id=row["job_id"],
-                job_type=row["job_type"],
-                due_at=row["due_at"],
-                payload=json.loads(row["payload"]),
-                attempts=row["attempts"],
-            )
-            await sender.run_job(job, uow)
-            await conn.execute(
-                "UPDATE scheduled_jobs SET done_at = $2 WHERE job_id = $1", job.job_id, at
-            )
+    """The due ``deliver`` jobs, then the sends still in flight, recorded."""
+    ran = await run_due_jobs(pool, sender, now=at)
     await sender.drain()
-    return len(due)
+    return ran
 
 
 def _received(sink: SmtpSink) -> Iterator[EmailMessage]:
