@@ -116,10 +116,12 @@ class MessageHandlers:
         """Instantiate the programme's déroulé for a newly formed pair."""
         event, tenant_id = envelope.data, envelope.tenant_id
         tracks = self._repository(uow.conn)
-        if await tracks.pair_for_update(tenant_id, event.pair_id) is not None:
+        members = [event.mentor.participant_id, event.mentee.participant_id]
+        # Waits for a member's erasure in progress, so that the register read below sees it;
+        # an erasure that comes later waits for this pair, and blanks it.
+        if await tracks.pair_for_formation(tenant_id, event.pair_id, members) is not None:
             logger.info("pair already followed; formation ignored")
             return
-        members = [event.mentor.participant_id, event.mentee.participant_id]
         if await tracks.erased_among(tenant_id, members):
             # Pairing formed it before it saw the erasure: never followed. What was parked
             # for it is replayed now and dropped (see on_pair_command).

@@ -65,6 +65,10 @@ class TrackRepository(Protocol):
 
     async def pair_for_update(self, tenant_id: str, pair_id: str) -> PairRecord | None: ...
 
+    async def pair_for_formation(
+        self, tenant_id: str, pair_id: str, members: Sequence[str]
+    ) -> PairRecord | None: ...
+
     async def add(
         self, track: PairTrack, *, tenant_id: str, formed_by_event_id: uuid.UUID, now: datetime
     ) -> bool: ...

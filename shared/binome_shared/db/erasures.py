@@ -49,3 +49,53 @@ async def erased_at(
     """When the person was first erased in the tenant, or None if they never were."""
     moment: datetime | None = await conn.fetchval(_ERASED_AT, tenant_id, participant_id)
     return moment
+
+
+def any_erased_condition(tenant: str, participants: str) -> str:
+    """An SQL condition, true when one of ``participants`` (SQL expressions, comma-separated;
+    NULLs match nobody) was erased in ``tenant`` (an SQL expression): for a statement that
+    must look at the register in the same snapshot as what it writes, with no statement of
+    its own."""
+    return (
+        "EXISTS (SELECT FROM erased_participants AS erased"
+        f" WHERE erased.tenant_id = {tenant} AND erased.participant_id IN ({participants}))"
+    )
+
+
+# A person's erasure in a tenant, as an advisory lock (transaction-scoped): the erasure holds
+# it exclusively, what must not run unseen beside it shares it. The key names the purpose, so
+# that no other advisory lock of the database meets it; a collision only makes two wait.
+def _erasure_lock_key(tenant: str, participant: str) -> str:
+    return f"hashtextextended('binome.erasure:' || {tenant} || '/' || {participant}, 0)"
+
+
+_RECORD_ERASURE_EXCLUSIVELY = f"""
+WITH held AS (SELECT pg_advisory_xact_lock({_erasure_lock_key("$1::text", "$2::text")}))
+INSERT INTO erased_participants (tenant_id, participant_id, erased_at)
+SELECT $1::text, $2::text, $3::timestamptz FROM held
+ON CONFLICT (tenant_id, participant_id) DO NOTHING
+"""
+
+
+async def record_erasure_exclusively(
+    conn: asyncpg.Connection, tenant_id: str, participant_id: str, *, at: datetime
+) -> bool:
+    """:func:`record_erasure`, first waiting for the transactions that hold off the person's
+    erasure (:func:`holding_off_erasures`) and holding off new ones until this transaction
+    ends: what the erasure reads next, it reads with their writes committed, and what they
+    read after their wait, they read with the tombstone committed. One statement."""
+    status = await conn.execute(_RECORD_ERASURE_EXCLUSIVELY, tenant_id, participant_id, at)
+    return bool(status == "INSERT 0 1")
+
+
+def holding_off_erasures(tenant: str, participants: str) -> str:
+    """An SQL condition, always true, that first waits for the erasures in progress of
+    ``participants`` (an SQL text array) in ``tenant`` and holds off new ones until the
+    transaction ends (in id order). Put it in a statement that comes *before* the register is
+    read: a statement reads with the snapshot it began with, so only the next one sees the
+    tombstone of an erasure it waited for."""
+    return (
+        "(SELECT count(*) FROM (SELECT pg_advisory_xact_lock_shared("
+        f"{_erasure_lock_key(tenant, 'member.person')}) FROM (SELECT DISTINCT person"
+        f" FROM unnest({participants}) AS person ORDER BY person) AS member) AS held) >= 0"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any, cast
@@ -60,6 +61,12 @@ class FakeTracks(FakeErasures):
             return record
         # A fresh copy, as a database read would give.
         return replace(record, track=PairTrack.from_dict(record.track.to_dict()))
+
+    async def pair_for_formation(
+        self, tenant_id: str, pair_id: str, members: Sequence[str]
+    ) -> PairRecord | None:
+        del members  # no concurrent erasure in a unit test: nothing to wait for
+        return await self.pair_for_update(tenant_id, pair_id)
 
     async def add(
         self, track: PairTrack, *, tenant_id: str, formed_by_event_id: uuid.UUID, now: datetime

@@ -9,6 +9,7 @@ Each call is one statement: the sending job commits each step on a connection of
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,8 +18,10 @@ from typing import Any, Protocol
 
 import asyncpg
 
+from binome_notifications.adapters.deliveries import WITHDRAWN
 from binome_notifications.adapters.messages import OutgoingEmail, OutgoingWebhook
 from binome_notifications.adapters.stored_messages import outgoing_from_stored
+from binome_notifications.domain.directory import HR_CONTACT_ID_PREFIX
 from binome_notifications.domain.model import Channel, NotificationKind
 from binome_notifications.domain.sending import (
     DELIVER_JOB,
@@ -27,6 +30,10 @@ from binome_notifications.domain.sending import (
     turn_job_id,
     turn_payload,
 )
+from binome_notifications.erased import ERASED_PARTICIPANT
+from binome_shared.db import erasures
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,22 +104,83 @@ SELECT delivery_key, kind, channel, recipient_id, programme_id, subject_id, tena
        caused_by, correlation_id, status, attempts, next_attempt_at, expires_at, message
 FROM deliveries WHERE tenant_id = $1 AND delivery_key = $2
 """
-_CLAIM = """
-UPDATE deliveries
-SET status = 'sending', attempts = attempts + 1, last_attempt_at = $3,
-    in_doubt_resends = in_doubt_resends + $4::int
-WHERE tenant_id = $1 AND delivery_key = $2 AND status IN ('pending', 'sending')
-RETURNING attempts
+# The claim looks at the erasure register in the statement that claims, so no send leaves
+# for or about a person whose erasure committed first. The erasure writes its tombstone and
+# withdraws what it sees in one transaction; an event about the person's pair handled at the
+# same moment (another partition) may plan a delivery that transaction never saw. That
+# delivery is committed before its job can run, so either the erasure committed before this
+# statement began, and this statement sees the tombstone (or the member the erasure removed
+# from the pair, or the HR contact it cleared) and withdraws the delivery instead, or it had
+# not, and the send is ordered before the erasure like any earlier one (its content is
+# dropped when it is recorded, a retry is withdrawn here). Withdrawn like the erasure
+# withdraws (cancelled, content dropped, the same outcome), never sent. No statement of its
+# own and no lock: the budget of the sending path stays one statement per step.
+_NAMES_ERASED = f"""
+    {erasures.any_erased_condition("d.tenant_id", "d.recipient_id, pair.mentor_id, pair.mentee_id")}
+    OR (pair.pair_id IS NOT NULL AND (pair.mentor_id IS NULL OR pair.mentee_id IS NULL))
+    OR (d.recipient_id = '{HR_CONTACT_ID_PREFIX}' || d.programme_id
+        AND programme.programme_id IS NOT NULL AND programme.contact_email IS NULL)
+"""
+_CLAIM = f"""
+WITH due AS (
+    SELECT d.tenant_id, d.delivery_key, ({_NAMES_ERASED}) AS withdrawn
+    FROM deliveries AS d
+    LEFT JOIN pairs AS pair ON pair.tenant_id = d.tenant_id AND pair.pair_id = d.pair_id
+    LEFT JOIN programmes AS programme
+        ON programme.tenant_id = d.tenant_id AND programme.programme_id = d.programme_id
+    WHERE d.tenant_id = $1 AND d.delivery_key = $2 AND d.status IN ('pending', 'sending')
+)
+UPDATE deliveries AS d
+SET status = CASE WHEN due.withdrawn THEN 'cancelled' ELSE 'sending' END,
+    attempts = d.attempts + CASE WHEN due.withdrawn THEN 0 ELSE 1 END,
+    last_attempt_at = CASE WHEN due.withdrawn THEN d.last_attempt_at ELSE $3 END,
+    in_doubt_resends = d.in_doubt_resends + CASE WHEN due.withdrawn THEN 0 ELSE $4::int END,
+    finished_at = CASE WHEN due.withdrawn THEN $3 ELSE d.finished_at END,
+    next_attempt_at = CASE WHEN due.withdrawn THEN NULL ELSE d.next_attempt_at END,
+    message = CASE WHEN due.withdrawn THEN NULL ELSE d.message END,
+    last_outcome = CASE WHEN due.withdrawn THEN $5 ELSE d.last_outcome END
+FROM due
+WHERE d.tenant_id = due.tenant_id AND d.delivery_key = due.delivery_key
+  AND d.status IN ('pending', 'sending')
+RETURNING d.attempts, due.withdrawn
 """
 # One statement, so atomic without a transaction: the attempt and its recovery turn (the
-# delivery's next job, a grace period later) are committed together or not at all.
+# delivery's next job, a grace period later) are committed together or not at all; a
+# withdrawn delivery gets no recovery turn.
 _CLAIM_WITH_RECOVERY_TURN = f"""
 WITH claimed AS ({_CLAIM}), recovery_turn AS (
     INSERT INTO scheduled_jobs (job_id, job_type, due_at, payload)
-    SELECT $5, $6, $7, $8::jsonb FROM claimed
+    SELECT $6, $7, $8, $9::jsonb FROM claimed WHERE NOT claimed.withdrawn
     ON CONFLICT (job_id) DO NOTHING
 )
-SELECT attempts FROM claimed
+SELECT attempts, withdrawn FROM claimed
+"""
+# What the racing event wrote about the pair, besides its deliveries, that the erasure did not
+# see: the erased member's id in the pair, and the session revisions (their place is free
+# text). Done as the erasure does it (the id cleared, the sessions deleted), in a statement of
+# its own after the withdrawal committed: only when a claim withdraws, so a normal send costs
+# nothing more, and holding no delivery row meanwhile, so it never waits in a cycle with a
+# consumer batch that holds the pair.
+_FORGET_ERASED_IN_PAIR = f"""
+WITH cleared AS (
+    UPDATE pairs AS pair SET
+        mentor_id = CASE WHEN {erasures.any_erased_condition("pair.tenant_id", "pair.mentor_id")}
+                         THEN NULL ELSE pair.mentor_id END,
+        mentee_id = CASE WHEN {erasures.any_erased_condition("pair.tenant_id", "pair.mentee_id")}
+                         THEN NULL ELSE pair.mentee_id END
+    FROM deliveries AS d
+    WHERE d.tenant_id = $1 AND d.delivery_key = $2
+      AND pair.tenant_id = d.tenant_id AND pair.pair_id = d.pair_id
+      AND {erasures.any_erased_condition("pair.tenant_id", "pair.mentor_id, pair.mentee_id")}
+    RETURNING pair.tenant_id, pair.pair_id
+)
+DELETE FROM sessions AS s
+USING deliveries AS d LEFT JOIN pairs AS pair
+    ON pair.tenant_id = d.tenant_id AND pair.pair_id = d.pair_id
+WHERE d.tenant_id = $1 AND d.delivery_key = $2
+  AND s.tenant_id = d.tenant_id AND s.pair_id = d.pair_id
+  AND (EXISTS (SELECT FROM cleared)
+       OR pair.mentor_id IS NULL OR pair.mentee_id IS NULL)
 """
 _SETTLE = """
 UPDATE deliveries
@@ -170,10 +238,10 @@ class PostgresAttempts:
     ) -> int | None:
         """Mark an attempt as begun (committed before the send); returns its number, or None
         if the delivery ended or was erased meanwhile."""
-        attempts: int | None = await self._conn.fetchval(
-            _CLAIM, tenant_id, delivery_key, now, int(in_doubt)
+        claimed = await self._conn.fetchrow(
+            _CLAIM, tenant_id, delivery_key, now, int(in_doubt), WITHDRAWN
         )
-        return attempts
+        return await self._attempt_number(claimed, tenant_id, delivery_key)
 
     async def claim_with_recovery_turn(
         self,
@@ -187,17 +255,33 @@ class PostgresAttempts:
     ) -> int | None:
         """:meth:`claim`, and plan the delivery's ``turn``-th job at ``recovery_at`` in the
         same statement; None if the delivery ended or was erased."""
-        attempts: int | None = await self._conn.fetchval(
+        claimed = await self._conn.fetchrow(
             _CLAIM_WITH_RECOVERY_TURN,
             tenant_id,
             delivery_key,
             now,
             int(in_doubt),
+            WITHDRAWN,
             turn_job_id(delivery_key, turn),
             DELIVER_JOB,
             recovery_at,
             json.dumps(turn_payload(tenant_id, delivery_key, turn)),
         )
+        return await self._attempt_number(claimed, tenant_id, delivery_key)
+
+    async def _attempt_number(self, claimed: Any, tenant_id: str, delivery_key: str) -> int | None:
+        """The attempt just claimed; None when the delivery had ended, was erased, or was
+        withdrawn by the claim because it is for or about an erased person (then what the
+        racing event wrote about the pair goes as the erasure would have taken it)."""
+        if claimed is None:
+            return None
+        if claimed["withdrawn"]:
+            logger.info(
+                "%s: delivery withdrawn at send time key=%s", ERASED_PARTICIPANT, delivery_key
+            )
+            await self._conn.execute(_FORGET_ERASED_IN_PAIR, tenant_id, delivery_key)
+            return None
+        attempts: int = claimed["attempts"]
         return attempts
 
     async def settle(self, settlement: Settlement) -> int | None:

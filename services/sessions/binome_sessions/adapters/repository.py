@@ -45,6 +45,15 @@ _PAIR_COLUMNS = """pair_id, tenant_id, programme_id, mentor_id, mentee_id, mento
 _PAIR_FOR_UPDATE = f"""
 SELECT {_PAIR_COLUMNS} FROM pairs WHERE tenant_id = $1 AND pair_id = $2 FOR UPDATE
 """
+# A pair's formation and its members' erasures take turns (erasures.holding_off_erasures):
+# an erasure scans the person's pairs, and a PairFormed of another partition inserts one of
+# them; at once, neither would see the other, and a command on the new pair committed before
+# the erasure could leave free text no erasure blanks.
+_PAIR_FOR_FORMATION = f"""
+SELECT {_PAIR_COLUMNS} FROM pairs
+WHERE tenant_id = $1 AND pair_id = $2 AND {erasures.holding_off_erasures("$1", "$3::text[]")}
+FOR UPDATE
+"""
 _ADD_PAIR = """
 INSERT INTO pairs (pair_id, tenant_id, programme_id, mentor_id, mentee_id, mentor_unit,
                    mentee_unit, formed_at, formed_by_event_id, status, state, version,
@@ -124,6 +133,15 @@ class PostgresTracks:
         row = await self._conn.fetchrow(_PAIR_FOR_UPDATE, tenant_id, pair_id)
         return None if row is None else _pair(row)
 
+    async def pair_for_formation(
+        self, tenant_id: str, pair_id: str, members: Sequence[str]
+    ) -> PairRecord | None:
+        """:meth:`pair_for_update`, once the members' erasures in progress have committed;
+        holds off new ones until the transaction ends (the next read of the register sees
+        what they wrote)."""
+        row = await self._conn.fetchrow(_PAIR_FOR_FORMATION, tenant_id, pair_id, list(members))
+        return None if row is None else _pair(row)
+
     async def add(
         self, track: PairTrack, *, tenant_id: str, formed_by_event_id: uuid.UUID, now: datetime
     ) -> bool:
@@ -175,8 +193,12 @@ class PostgresTracks:
         return [_pair(row) for row in rows]
 
     async def record_erasure(self, tenant_id: str, participant_id: str, *, at: datetime) -> bool:
-        """Remember the person as erased in the tenant; False if they already were."""
-        return await erasures.record_erasure(self._conn, tenant_id, participant_id, at=at)
+        """Remember the person as erased in the tenant, once the formations of their pairs in
+        progress have committed (so the scan of their pairs that follows sees them); False if
+        they already were."""
+        return await erasures.record_erasure_exclusively(
+            self._conn, tenant_id, participant_id, at=at
+        )
 
     async def erased_among(self, tenant_id: str, participant_ids: Sequence[str]) -> set[str]:
         """Which of these people were erased in the tenant."""
