@@ -14,12 +14,10 @@ from binome_notifications.adapters.directory import Directory
 from binome_notifications.domain.directory import PairPeople, PairRecord
 from binome_notifications.prerequisites import pair_ready
 from binome_shared.contracts.base import Envelope, Message
+from binome_shared.db.erasures import ERASED_PARTICIPANT
 from binome_shared.messaging.routes import UnitOfWork
 
 logger = logging.getLogger(__name__)
-
-ERASED_PARTICIPANT = "participant_erased"
-"""The reason logged when something about an erased person is skipped."""
 
 M = TypeVar("M", bound=Message)
 

@@ -38,13 +38,11 @@ from binome_shared.contracts.sessions_messages import (
     AnswerPulse,
     SessionCommand,
 )
+from binome_shared.db.erasures import ERASED_PARTICIPANT
 from binome_shared.messaging.erasure_proof import complete_erasure
 from binome_shared.messaging.routes import Routes, RouteTable, UnitOfWork
 
 logger = logging.getLogger(__name__)
-
-ERASED_PARTICIPANT = "participant_erased"
-"""The reason logged when something about an erased person is skipped."""
 
 
 async def publish_track_events(

@@ -12,6 +12,10 @@ from datetime import datetime
 
 import asyncpg
 
+ERASED_PARTICIPANT = "participant_erased"
+"""The reason every service logs when it skips or withdraws something about an erased
+person (one word to search the logs of the three services for)."""
+
 _RECORD_ERASURE = """
 INSERT INTO erased_participants (tenant_id, participant_id, erased_at) VALUES ($1, $2, $3)
 ON CONFLICT (tenant_id, participant_id) DO NOTHING

@@ -30,8 +30,8 @@ from binome_notifications.domain.sending import (
     turn_job_id,
     turn_payload,
 )
-from binome_notifications.erased import ERASED_PARTICIPANT
 from binome_shared.db import erasures
+from binome_shared.db.erasures import ERASED_PARTICIPANT
 
 logger = logging.getLogger(__name__)
 
