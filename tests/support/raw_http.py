@@ -42,12 +42,20 @@ def request_bytes(
     return b"\r\n".join(lines) + b"\r\n\r\n" + body
 
 
-async def exchange(port: int, raw: bytes, *, timeout: float = 20.0) -> RawAnswer:
-    """Send ``raw`` to 127.0.0.1:``port`` and read the whole answer."""
+async def exchange(
+    port: int, raw: bytes, *, timeout: float = 20.0, piece_size: int | None = None
+) -> RawAnswer:
+    """Send ``raw`` to 127.0.0.1:``port`` and read the whole answer. With ``piece_size``, the
+    bytes leave in pieces of that size, each flushed and followed by a pause, so the server
+    reads an incomplete request between them (as across a slow network)."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
-        writer.write(raw)
-        await writer.drain()
+        step = piece_size or len(raw) or 1
+        for start in range(0, len(raw), step):
+            writer.write(raw[start : start + step])
+            await writer.drain()
+            if piece_size:
+                await asyncio.sleep(0.005)
         answer = await asyncio.wait_for(reader.read(), timeout)
     finally:
         writer.close()

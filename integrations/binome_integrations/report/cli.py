@@ -33,6 +33,7 @@ from binome_integrations.report.server import (
 from binome_integrations.report.terminal import render_terminal
 from binome_shared.contracts.values import Language, LocalisedText
 from binome_shared.runtime.http_auth import verifier_from
+from binome_shared.runtime.process import REQUEST_HEAD_LIMIT_BYTES
 from binome_shared.runtime.production_guard import UnsafeProductionError
 
 EXIT_OK: Final = 0
@@ -116,7 +117,12 @@ def serve() -> int:
         return EXIT_BAD_SETTINGS
     app = ReportApp(source=live_reports(settings), verifier=verifier_from(settings))
     config = uvicorn.Config(
-        app, host=settings.http_host, port=settings.http_port, log_level="info", lifespan="on"
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level="info",
+        lifespan="on",
+        h11_max_incomplete_event_size=REQUEST_HEAD_LIMIT_BYTES,
     )
     _StopsCleanly(config).run()
     return EXIT_OK

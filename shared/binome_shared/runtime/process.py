@@ -42,6 +42,14 @@ class _SignalsLeftToTheService(uvicorn.Server):
         yield
 
 
+REQUEST_HEAD_LIMIT_BYTES = 128 * 1024
+"""The largest request head (request line and headers) read and judged whatever the packets
+it arrives in. uvicorn's own limit (16 KB) applies only to a head still incomplete after a
+read, so a 20 KB token passed or failed by how the network cut it, and a refused head was
+answered by closing a connection with unread bytes: the client got a reset, not the 400.
+Bearer tokens of identity providers listing many groups reach tens of KB."""
+
+
 def run_service(app: Any, runtime: ServiceRuntime, settings: ServiceSettings) -> int:
     """Serve ``app`` until a stop signal or a fatal start-up error; returns the exit status."""
     return uvloop.run(_serve(app, runtime, settings))
@@ -56,6 +64,7 @@ async def _serve(app: Any, runtime: ServiceRuntime, settings: ServiceSettings) -
             log_config=None,
             access_log=False,
             timeout_graceful_shutdown=HTTP_DRAIN_SECONDS,
+            h11_max_incomplete_event_size=REQUEST_HEAD_LIMIT_BYTES,
         )
     )
     loop = asyncio.get_running_loop()
