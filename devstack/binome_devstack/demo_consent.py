@@ -21,13 +21,11 @@ from binome_shared.contracts.action_names import PAIR_ACCEPT
 from binome_shared.contracts.base import Envelope, Message
 from binome_shared.contracts.hr_commands import ApprovePair
 from binome_shared.contracts.pairing_events import (
+    REPAIR_ROUND_PREFIX,
     MatchingCompleted,
     PairConsentRequested,
     PairProposed,
 )
-
-REPAIR_ROUND = "repair-"
-"""How pairing names the rounds it runs itself after a pair ends (a decline's included)."""
 
 HrSender = Callable[[Sequence[Message]], Awaitable[None]]
 """Sends HR platform commands for the demo's programme."""
@@ -133,7 +131,7 @@ def events_of(
 
 def of_repair(event: MatchingCompleted | PairProposed) -> bool:
     """Whether the event is about a round pairing ran itself after a pair ended."""
-    return event.round_id.startswith(REPAIR_ROUND)
+    return event.round_id.startswith(REPAIR_ROUND_PREFIX)
 
 
 def in_consent_scope(proposals: Sequence[PairProposed], grades: dict[str, int]) -> int:

@@ -38,6 +38,7 @@ from binome_shared.runtime.http_auth import (
 )
 from binome_shared.runtime.http_input import (
     InputRefusedError,
+    not_found,
     query_fields,
     read_only_method,
     single,
@@ -48,12 +49,14 @@ from binome_shared.runtime.production_guard import (
     UnsafeProductionError,
     client_problems,
 )
-from binome_shared.runtime.service import json_response, refused, unauthorized
+from binome_shared.runtime.service import json_response, negotiated, unauthorized
 
-_NOT_FOUND: Final = {
-    "error": "unknown programme / programme inconnu",
-    "code": "unknown_programme",
-}
+_UNKNOWN_PROGRAMME: Final = InputRefusedError(
+    404,
+    "unknown_programme",
+    fr="Programme inconnu : aucun programme de ce nom n'a été publié pour vous.",
+    en="Unknown programme: none of this name was published for you.",
+)
 _CATCHING_UP: Final = {
     "error": "the report is still reading the platform's events, try again shortly / "
     "le rapport lit encore les événements de la plateforme, réessayez sous peu",
@@ -158,13 +161,13 @@ class ReportApp:
             caller = await self._caller(scope)
             report = await self._source.report(caller.tenant_id, programme_id)
         except InputRefusedError as refusal:
-            return refused(refusal)
+            return negotiated(scope, refusal)
         except TokenRejectedError as rejection:
             return unauthorized(rejection)
         except NotCaughtUpError:
             return json_response(_CATCHING_UP, 503)
         if report is None:
-            return json_response(_NOT_FOUND, 404)
+            return negotiated(scope, _UNKNOWN_PROGRAMME)
         return _answer(report, form, language)
 
     def _probe(self, path: str) -> AsgiResponse:
@@ -203,7 +206,7 @@ def _report_request(scope: Scope) -> tuple[str, str, Language]:
     refused (:class:`InputRefusedError`) when it asks nothing this server answers."""
     programme_id, form = _report_path(scope)
     if programme_id is None:
-        raise InputRefusedError(404, "not_found", fr="introuvable", en="not found")
+        raise not_found()
     if scope["method"] not in ("GET", "HEAD"):
         raise read_only_method()
     return programme_id, form, _language(scope)

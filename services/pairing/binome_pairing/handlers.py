@@ -48,7 +48,12 @@ from binome_shared.contracts.hr_commands import (
     WithdrawParticipant,
 )
 from binome_shared.contracts.imposed_pairs import ImposePairs
-from binome_shared.contracts.pairing_events import DissolutionReason, PairDissolved, PairRejected
+from binome_shared.contracts.pairing_events import (
+    REPAIR_ROUND_PREFIX,
+    DissolutionReason,
+    PairDissolved,
+    PairRejected,
+)
 from binome_shared.contracts.participants import ParticipantProfile
 from binome_shared.contracts.privacy_events import ErasingService
 from binome_shared.messaging.erasure_proof import complete_erasure
@@ -349,7 +354,9 @@ class MessageHandlers:
         if await pairing.rounds_run(envelope.tenant_id, envelope.programme_id) == 0:
             return  # no round has been run yet: HR will ask for one
         request = RoundRequest(
-            round_id=f"repair-{envelope.id.hex[:12]}", scope=MatchingScope.UNMATCHED, preview=False
+            round_id=f"{REPAIR_ROUND_PREFIX}{envelope.id.hex[:12]}",
+            scope=MatchingScope.UNMATCHED,
+            preview=False,
         )
         await self._round(pairing, envelope, uow, request)
 

@@ -142,6 +142,12 @@ class UnmatchedParticipant(BaseModel):
     reason: LocalisedText
 
 
+REPAIR_ROUND_PREFIX = "repair-"
+"""How the round ids of the rounds pairing runs itself begin: after a pair ends (declined,
+lapsed, called off, a member withdrawn) it re-pairs whoever is free, and a subscriber tells
+those rounds from HR's by this prefix."""
+
+
 class MatchingCompleted(
     Event, type="binome.pairing.matching-completed", version=(1, 0), topic=PAIRING_EVENTS
 ):

@@ -142,6 +142,11 @@ async def test_each_tenant_reads_only_its_own_programmes_report(
         )
         anonymous = await client.get(address)
         forged = await client.get(address, headers=bearer(TokenIssuer().token(TENANT)))
+        # HR opens the report in a browser: a refusal is a page there, JSON for a program.
+        as_b_in_browser = await client.get(
+            address, headers={**bearer(token_b), "Accept": "text/html,*/*;q=0.8"}
+        )
+        nowhere = await client.get(f"{server.url}/programmes", headers=bearer(token_a))
 
     assert figures.status_code == 200, figures.text
     report = ProgrammeReport.model_validate_json(figures.content)
@@ -161,6 +166,12 @@ async def test_each_tenant_reads_only_its_own_programmes_report(
 
     assert as_b.status_code == 404
     assert as_b.json()["code"] == "unknown_programme"
+    assert as_b_in_browser.status_code == 404
+    assert as_b_in_browser.headers["content-type"].startswith("text/html")
+    assert 'data-outcome="unknown_programme"' in as_b_in_browser.text
+    assert "Programme inconnu" in as_b_in_browser.text
+    assert "Unknown programme" in as_b_in_browser.text
+    assert (nowhere.status_code, nowhere.json()["code"]) == (404, "not_found")
     assert b_own.status_code == 200
     assert ProgrammeReport.model_validate_json(b_own.content).programme_name == "Autre"
     assert a_on_b.status_code == 404

@@ -10,7 +10,6 @@ import pytest
 
 from binome_devstack.demo_cohort import EXECUTIVE_GRADE
 from binome_devstack.demo_consent import (
-    REPAIR_ROUND,
     events_of,
     in_consent_scope,
     of_repair,
@@ -20,6 +19,7 @@ from binome_shared.contracts.action_names import PAIR_ACCEPT, PAIR_DECLINE
 from binome_shared.contracts.base import Message
 from binome_shared.contracts.hr_commands import AcceptPair
 from binome_shared.contracts.pairing_events import (
+    REPAIR_ROUND_PREFIX,
     CallOffReason,
     MatchingCompleted,
     PairCalledOff,
@@ -137,7 +137,7 @@ def test_members_are_known_only_from_the_consent_request_of_the_declined_pair() 
 
 
 def test_the_repair_rounds_events_are_told_from_the_rounds_hr_asked_for() -> None:
-    repair = f"{REPAIR_ROUND}0a1b2c3d4e5f"
+    repair = f"{REPAIR_ROUND_PREFIX}0a1b2c3d4e5f"
     first = pair_event(PairProposed, "pair-1", "Y1", "M1")
     repaired = first.model_copy(update={"pair_id": "pair-2", "round_id": repair})
     done = MatchingCompleted(
