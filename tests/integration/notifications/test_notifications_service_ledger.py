@@ -43,14 +43,8 @@ RENDERER = NotificationRenderer(
 
 @pytest.fixture
 async def pool(database: ProvisionedDatabase) -> AsyncIterator[asyncpg.Pool]:
-    created = await asyncpg.create_pool(
-        database.dsn("notifications"),
-        min_size=1,
-        max_size=4,
-        server_settings={"search_path": "notifications"},
-    )
-    yield created
-    await created.close()
+    async with database.pool("notifications", connections=4) as created:
+        yield created
 
 
 async def consume(pool: asyncpg.Pool, *envelopes: Envelope[Any], now: Any = NOW) -> None:

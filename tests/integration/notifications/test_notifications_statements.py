@@ -47,14 +47,8 @@ class CountingConnection:
 
 @pytest.fixture
 async def pool(database: ProvisionedDatabase) -> AsyncIterator[asyncpg.Pool]:
-    created = await asyncpg.create_pool(
-        database.dsn("notifications"),
-        min_size=1,
-        max_size=2,
-        server_settings={"search_path": "notifications"},
-    )
-    yield created
-    await created.close()
+    async with database.pool("notifications", connections=2) as created:
+        yield created
 
 
 async def statements_of(pool: asyncpg.Pool, envelope: Envelope[Any]) -> Counter[str]:

@@ -62,14 +62,8 @@ ERASED_NAME = "Laurent Girard"  # make.MENTEE, the person erased
 
 @pytest.fixture
 async def pool(database: ProvisionedDatabase) -> AsyncIterator[asyncpg.Pool]:
-    created = await asyncpg.create_pool(
-        database.dsn("notifications"),
-        min_size=2,
-        max_size=6,
-        server_settings={"search_path": "notifications"},
-    )
-    yield created
-    await created.close()
+    async with database.pool("notifications", connections=6) as created:
+        yield created
 
 
 def _neighbours_enrolled() -> list[Envelope[Any]]:

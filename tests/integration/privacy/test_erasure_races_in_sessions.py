@@ -43,14 +43,8 @@ STEP_TIMEOUT = 20.0
 
 @pytest.fixture
 async def pool(database: ProvisionedDatabase) -> AsyncIterator[asyncpg.Pool]:
-    created = await asyncpg.create_pool(
-        database.dsn("sessions"),
-        min_size=3,
-        max_size=4,
-        server_settings={"search_path": "sessions"},
-    )
-    yield created
-    await created.close()
+    async with database.pool("sessions", connections=4) as created:
+        yield created
 
 
 async def _open(conn: asyncpg.Connection, envelope: Envelope[Any]) -> Transaction:
