@@ -200,14 +200,16 @@ class MessageHandlers:
         """
         command, tenant_id = envelope.data, envelope.tenant_id
         tracks = self._repository(uow.conn)
-        if await _about_an_erased_person(tracks, tenant_id, command.pair_id):
+        # Read and locked once: the erasure check, the refusal and the change all use it.
+        locked = await tracks.pair_for_update(tenant_id, command.pair_id)
+        if await _about_an_erased_person(tracks, tenant_id, command.pair_id, locked):
             # Dropped, not dead-lettered: a dead letter would keep the free text the erasure
             # removed. This covers commands parked before the pair was known, replayed later.
             logger.info("%s: command about an erased person's pair dropped", ERASED_PARTICIPANT)
             return
         if isinstance(command, AnswerPulse):
-            await _refuse_unknown_pair(tracks, tenant_id, command.pair_id)
-        record, track = await _pair(tracks, tenant_id, command.pair_id)
+            _refuse_unknown_pair(locked, command.pair_id)
+        record, track = _followed(locked, tenant_id, command.pair_id)
         if record.programme_id != envelope.programme_id:
             raise service_rejection(PAIR_NOT_IN_PROGRAMME, command.pair_id)
         version = track.version
@@ -225,7 +227,13 @@ async def _pair(
     tracks: TrackRepository, tenant_id: str, pair_id: str
 ) -> tuple[PairRecord, PairTrack]:
     """The tenant's pair and its track, locked; or park the message until they exist."""
-    record = await tracks.pair_for_update(tenant_id, pair_id)
+    return _followed(await tracks.pair_for_update(tenant_id, pair_id), tenant_id, pair_id)
+
+
+def _followed(
+    record: PairRecord | None, tenant_id: str, pair_id: str
+) -> tuple[PairRecord, PairTrack]:
+    """The pair read and its track; or park the message until they exist."""
     if record is None:
         raise waiting_for_pair(tenant_id, pair_id)
     if record.track is None:
@@ -233,18 +241,19 @@ async def _pair(
     return record, record.track
 
 
-async def _refuse_unknown_pair(tracks: TrackRepository, tenant_id: str, pair_id: str) -> None:
+def _refuse_unknown_pair(record: PairRecord | None, pair_id: str) -> None:
     """Refuse at once a command that only answers what the service asked of a pair it knows
     (a pulse answer): unlike a calendar command racing the pair's formation, it cannot be
     early, so waiting for the pair would only delay the refusal."""
-    record = await tracks.pair_for_update(tenant_id, pair_id)
     if record is None or record.track is None:
         raise service_rejection(UNKNOWN_PAIR, pair_id)
 
 
-async def _about_an_erased_person(tracks: TrackRepository, tenant_id: str, pair_id: str) -> bool:
-    """Whether the tenant's pair has an erased member (or was never followed for that reason)."""
-    record = await tracks.pair_for_update(tenant_id, pair_id)
+async def _about_an_erased_person(
+    tracks: TrackRepository, tenant_id: str, pair_id: str, record: PairRecord | None
+) -> bool:
+    """Whether the tenant's pair (``record``, as read) has an erased member (or was never
+    followed for that reason)."""
     if record is None:
         return await tracks.is_unfollowed(tenant_id, pair_id)
     members = [record.mentor_id, record.mentee_id]
