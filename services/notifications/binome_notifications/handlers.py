@@ -88,7 +88,6 @@ PairEvent = TypeVar(
     PairStalled,
     PairFitConcernRaised,
     PairCompleted,
-    PairCalledOff,
     PulseCheckRequested,
     PairNeedsHelp,
 )
@@ -404,11 +403,14 @@ class MessageHandlers:
         """Tell both members, in the same neutral words, that the pairing will not go ahead
         (never who declined). A pair never put to them here (its request came before the
         erasure of a member) is left alone: nothing was asked, nothing to take back."""
-        tenant_id, pair_id = envelope.tenant_id, envelope.data.pair_id
-        if await self._directory(uow.conn).people_of_pair(tenant_id, pair_id) is None:
+        tenant_id, directory = envelope.tenant_id, self._directory(uow.conn)
+        people = await directory.people_of_pair(tenant_id, envelope.data.pair_id)
+        if people is None:
             logger.info("call-off of a pair never put to its members here: nothing to say")
             return
-        await self._pair_event(envelope, uow, translation.pair_called_off)
+        known = await self._not_erased(directory, people, envelope.time)
+        trigger = translation.pair_called_off(envelope.data, known.scene)
+        await self._notify(trigger, envelope, uow, known=known)
 
     # --- pulse check-ins (issue #17) ------------------------------------------------------
 
@@ -448,8 +450,14 @@ class MessageHandlers:
         seen: the message is parked until this tenant's PairFormed)."""
         tenant_id, directory = envelope.tenant_id, self._directory(uow.conn)
         people = known_pair(await directory.people_of_pair(tenant_id, pair_id), tenant_id, pair_id)
+        return await self._not_erased(directory, people, envelope.time)
+
+    async def _not_erased(
+        self, directory: Directory, people: PairPeople, occurred_at: datetime
+    ) -> _KnownPair:
+        """The stored pair's people, unless a member was erased (:class:`ErasedMemberError`)."""
         await refuse_erased_members(directory, people)
-        return self._known(people, envelope.time)
+        return self._known(people, occurred_at)
 
     def _known(self, people: PairPeople, occurred_at: datetime) -> _KnownPair:
         """The pair's programme and members, or park the message until they are known (in
