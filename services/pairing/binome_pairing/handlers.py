@@ -249,7 +249,8 @@ class MessageHandlers:
             preview=command.preview,
             rules=command.rules,
         )
-        await self._round(self._repository(uow.conn), envelope, uow, request)
+        pairing = self._repository(uow.conn)
+        await self._round(pairing, envelope, uow, request, await _programme(pairing, envelope))
 
     async def impose_pairs(self, envelope: Envelope[ImposePairs], uow: UnitOfWork) -> None:
         """HR imposes pairs: formed as they are (or proposed, per the approval mode), the rest
@@ -257,7 +258,7 @@ class MessageHandlers:
         nothing: one entry HR may not impose refuses the command (see
         :mod:`binome_pairing.imposition`)."""
         pairing = self._repository(uow.conn)
-        await _programme(pairing, envelope)
+        definition = await _programme(pairing, envelope)
         await imposition.refuse_unfit_listing(pairing, envelope)
         command = envelope.data
         request = RoundRequest(
@@ -266,15 +267,16 @@ class MessageHandlers:
             preview=command.preview,
             imposed=command.pairs,
         )
-        await self._round(pairing, envelope, uow, request)
+        await self._round(pairing, envelope, uow, request, definition)
 
     async def approve_pair(self, envelope: Envelope[ApprovePair], uow: UnitOfWork) -> None:
         """HR accepts a proposal: the pair is formed, or first put to its two members when
         the programme asks for their consent."""
         pairing = self._repository(uow.conn)
-        pair = await _decidable_pair(pairing, envelope, envelope.data.pair_id, PairStatus.PROPOSED)
-        rules = (await _programme(pairing, envelope)).rules
-        if await self._consent.approved(envelope, uow, pair=pair, rules=rules):
+        definition, pair = await _decidable_pair(
+            pairing, envelope, envelope.data.pair_id, PairStatus.PROPOSED
+        )
+        if await self._consent.approved(envelope, uow, pair=pair, rules=definition.rules):
             return
         await pairing.decide_pair(envelope.tenant_id, pair.pair_id, PairStatus.FORMED, at=uow.now)
         formed = translation.pair_announced(replace(pair, status=PairStatus.FORMED))
@@ -283,7 +285,9 @@ class MessageHandlers:
     async def reject_pair(self, envelope: Envelope[RejectPair], uow: UnitOfWork) -> None:
         """HR refuses a proposal: these two are never proposed together again."""
         pairing = self._repository(uow.conn)
-        pair = await _decidable_pair(pairing, envelope, envelope.data.pair_id, PairStatus.PROPOSED)
+        _, pair = await _decidable_pair(
+            pairing, envelope, envelope.data.pair_id, PairStatus.PROPOSED
+        )
         await pairing.decide_pair(envelope.tenant_id, pair.pair_id, PairStatus.REJECTED, at=uow.now)
         rejected = PairRejected(pair_id=pair.pair_id, reason=envelope.data.reason)
         await uow.publish(translation.caused_by(envelope, uow, rejected, pair.pair_id))
@@ -291,7 +295,7 @@ class MessageHandlers:
     async def dissolve_pair(self, envelope: Envelope[DissolvePair], uow: UnitOfWork) -> None:
         """HR ends a formed pair; both members are re-paired if possible."""
         pairing = self._repository(uow.conn)
-        pair = await _decidable_pair(pairing, envelope, envelope.data.pair_id, PairStatus.FORMED)
+        _, pair = await _decidable_pair(pairing, envelope, envelope.data.pair_id, PairStatus.FORMED)
         await pairing.decide_pair(
             envelope.tenant_id, pair.pair_id, PairStatus.DISSOLVED, at=uow.now
         )
@@ -307,14 +311,14 @@ class MessageHandlers:
         """A member accepts a pair awaiting consent; it is formed once both have (see
         :mod:`binome_pairing.consent`)."""
         pairing = self._repository(uow.conn)
-        pair = await _pair_in_programme(pairing, envelope, envelope.data.pair_id)
+        _, pair = await _pair_in_programme(pairing, envelope, envelope.data.pair_id)
         await self._consent.answer(envelope, uow, pair=pair, answer=Answer.ACCEPTED)
 
     async def decline_pair(self, envelope: Envelope[DeclinePair], uow: UnitOfWork) -> None:
         """A member declines a pair awaiting consent: it is called off and both are re-paired,
         never with each other again."""
         pairing = self._repository(uow.conn)
-        pair = await _pair_in_programme(pairing, envelope, envelope.data.pair_id)
+        _, pair = await _pair_in_programme(pairing, envelope, envelope.data.pair_id)
         await self._consent.answer(envelope, uow, pair=pair, answer=Answer.DECLINED)
 
     async def expire_consents(self, job: Job, uow: UnitOfWork) -> None:
@@ -358,7 +362,7 @@ class MessageHandlers:
             scope=MatchingScope.UNMATCHED,
             preview=False,
         )
-        await self._round(pairing, envelope, uow, request)
+        await self._round(pairing, envelope, uow, request, await _programme(pairing, envelope))
 
     async def _round(
         self,
@@ -366,8 +370,10 @@ class MessageHandlers:
         envelope: Envelope[Message],
         uow: UnitOfWork,
         request: RoundRequest,
+        definition: DefineProgramme,
     ) -> None:
-        definition = await _programme(pairing, envelope)
+        """Solve ``request`` for the envelope's programme, whose ``definition`` the caller
+        read (and locked)."""
         await run_round(
             pairing,
             self._solver,
@@ -441,22 +447,24 @@ async def _decidable_pair(
     envelope: Envelope[ApprovePair | RejectPair | DissolvePair],
     pair_id: str,
     expected: PairStatus,
-) -> PairRecord:
-    """The pair HR decides on, if it is in this programme and in the ``expected`` status."""
-    pair = await _pair_in_programme(pairing, envelope, pair_id)
+) -> tuple[DefineProgramme, PairRecord]:
+    """The programme and the pair HR decides on, if the pair is in this programme and in the
+    ``expected`` status."""
+    definition, pair = await _pair_in_programme(pairing, envelope, pair_id)
     if pair.status is not expected:
         raise RejectedError(
             f"pair_not_{expected}",
             f"pair {pair_id} is {pair.status}, not {expected} / le binôme n'est pas dans cet état",
         )
-    return pair
+    return definition, pair
 
 
 async def _pair_in_programme(
     pairing: PairingRepository, envelope: Envelope[Message], pair_id: str
-) -> PairRecord:
-    """The tenant's pair ``pair_id``, if it is in the envelope's (defined) programme."""
-    await _programme(pairing, envelope)
+) -> tuple[DefineProgramme, PairRecord]:
+    """The envelope's (defined) programme, read once, and its tenant's pair ``pair_id``, if
+    the pair is in it."""
+    definition = await _programme(pairing, envelope)
     pair = await pairing.pair(envelope.tenant_id, pair_id)
     if pair is None or pair.programme_id != envelope.programme_id:
         # Another tenant's pair of that id (same programme id and people) is not seen.
@@ -465,7 +473,7 @@ async def _pair_in_programme(
             f"no pair {pair_id} in programme {envelope.programme_id} of this tenant / "
             f"binôme {pair_id} inconnu dans ce programme de ce client",
         )
-    return pair
+    return definition, pair
 
 
 def routes(solver: RoundSolver) -> dict[type[Message], Route]:
