@@ -20,7 +20,6 @@ import httpx
 import pytest
 
 from binome_devstack.notifications.smtp_sink import SmtpSink
-from binome_shared.contracts.hr_commands import EnrolParticipant, RequestMatching
 from binome_shared.contracts.pairing_events import PairAccepted
 from binome_shared.contracts.sessions_messages import ScheduleSession
 from binome_shared.contracts.topics import PAIRING_EVENTS, SESSIONS_EVENTS
@@ -30,7 +29,7 @@ from tests.integration.notifications.test_notifications_service_delivery import 
     publish,
     read_mail,
 )
-from tests.integration.pairing.test_pairing_consent import ROUNDS, consent_programme, send
+from tests.integration.pairing.test_pairing_consent import ROUNDS, start_consent_round
 from tests.support.action_links import ActionLinkIssuer
 from tests.support.chromium import BROWSER_ABSENT, HeadlessChromium, chromium_present
 from tests.support.platform import Kafka, ProvisionedDatabase, ServiceProcess, read_envelopes
@@ -212,9 +211,7 @@ async def test_a_person_accepts_a_proposed_pair_from_the_consent_e_mail(
             learning_needs=[need("data", 5)],
         ),
     ]
-    await send(kafka, consent_programme())
-    await send(kafka, *[EnrolParticipant(participant=person) for person in people])
-    await send(kafka, RequestMatching(round_id="r1"))
+    await start_consent_round(kafka, people)
     await eventually(lambda: database.fetchval("pairing", ROUNDS), 1)
     await eventually(lambda: count(mail_sink, "Would you pair with"), 1)
     [request] = laurents(mail_sink, "Would you pair with")

@@ -89,6 +89,16 @@ async def send(kafka: Kafka, *commands: Any, tenant_id: str | None = None) -> No
         await kafka.publish(envelope)
 
 
+async def start_consent_round(
+    kafka: Kafka, people: list[Any], *, tenant_id: str | None = None
+) -> None:
+    """The consent programme, its people enrolled and matching round ``r1`` asked for."""
+    await send(kafka, consent_programme(), tenant_id=tenant_id)
+    enrolments = [EnrolParticipant(participant=person) for person in people]
+    await send(kafka, *enrolments, tenant_id=tenant_id)
+    await send(kafka, RequestMatching(round_id="r1"), tenant_id=tenant_id)
+
+
 def consent_programme() -> Any:
     return programme_definition(
         rules().model_copy(
@@ -114,9 +124,7 @@ async def test_consent_forms_calls_off_re_pairs_and_refuses_on_the_real_stack(
         mentee("E1", learning_needs=[need("data", 5)]),
         mentee("E2", learning_needs=[need("generative_ai", 5)]),
     ]
-    await send(kafka, consent_programme())
-    await send(kafka, *[EnrolParticipant(participant=person) for person in people])
-    await send(kafka, RequestMatching(round_id="r1"))
+    await start_consent_round(kafka, people)
     await eventually(lambda: database.fetchval("pairing", ROUNDS), 1)
     first = dict(await fetch(database, PAIRS, "r1"))
     assert set(first) == {"M1", "M2"}
@@ -247,9 +255,7 @@ async def test_both_members_are_asked_by_e_mail_and_told_neutrally_when_it_will_
             learning_needs=[need("data", 5)],
         ),
     ]
-    await send(kafka, consent_programme())
-    await send(kafka, *[EnrolParticipant(participant=person) for person in people])
-    await send(kafka, RequestMatching(round_id="r1"))
+    await start_consent_round(kafka, people)
     await eventually(lambda: database.fetchval("pairing", ROUNDS), 1)
     first = await database.fetchval("pairing", "SELECT pair_id FROM pairs WHERE mentor_id = 'M1'")
     await eventually(lambda: _count(sink), 3)  # both members, and HR's round summary

@@ -14,7 +14,6 @@ from typing import Any
 import httpx
 import pytest
 
-from binome_shared.contracts.hr_commands import EnrolParticipant, RequestMatching
 from binome_shared.contracts.pairing_events import (
     PairAccepted,
     PairCalledOff,
@@ -29,11 +28,10 @@ from tests.integration.pairing.test_pairing_consent import (
     ROUNDS,
     STATUS,
     WITHIN,
-    consent_programme,
     fetch,
     of_type,
-    send,
     set_clock,
+    start_consent_round,
 )
 from tests.support.action_links import ActionLinkIssuer
 from tests.support.platform import Kafka, ProvisionedDatabase, read_envelopes
@@ -83,9 +81,7 @@ async def test_consent_links_accept_decline_and_refuse_on_the_real_stack(
         mentee("E1", learning_needs=[need("data", 5)]),
         mentee("E2", learning_needs=[need("generative_ai", 5)]),
     ]
-    await send(kafka, consent_programme())
-    await send(kafka, *[EnrolParticipant(participant=person) for person in people])
-    await send(kafka, RequestMatching(round_id="r1"))
+    await start_consent_round(kafka, people)
     await eventually(lambda: database.fetchval("pairing", ROUNDS), 1)
     pairs = dict(await fetch(database, PAIRS, "r1"))
     kept, declined = pairs["M1"], pairs["M2"]
