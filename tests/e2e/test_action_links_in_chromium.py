@@ -16,7 +16,6 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, TypeVar
 
-import httpx
 import pytest
 
 from binome_devstack.notifications.smtp_sink import SmtpSink
@@ -30,7 +29,8 @@ from tests.integration.notifications.test_notifications_service_delivery import 
     read_mail,
 )
 from tests.integration.pairing.test_pairing_consent import ROUNDS, start_consent_round
-from tests.support.action_links import ActionLinkIssuer
+from tests.integration.sessions.test_sessions_service_flow import set_clock
+from tests.support.action_links import ActionLinkIssuer, outcome
 from tests.support.chromium import BROWSER_ABSENT, HeadlessChromium, chromium_present
 from tests.support.platform import Kafka, ProvisionedDatabase, ServiceProcess, read_envelopes
 from tests.support.waiting import eventually
@@ -45,12 +45,6 @@ pytestmark = [
 SLOT = make.NOW + timedelta(days=2)
 AFTER = SLOT + timedelta(hours=2)
 T = TypeVar("T")
-
-
-async def set_clock(service: ServiceProcess, moment: Any) -> None:
-    async with httpx.AsyncClient(timeout=10) as client:
-        answer = await client.post(f"{service.url}/admin/clock", json={"now": moment.isoformat()})
-    assert answer.status_code == 200, answer.text
 
 
 def laurents(sink: SmtpSink, subject: str) -> list[EmailMessage]:
@@ -75,11 +69,6 @@ def link_after(label: str, message: EmailMessage) -> str:
 async def in_browser(call: Callable[..., T], *arguments: Any) -> T:
     """A browser step off the event loop (the SMTP sink runs on it)."""
     return await asyncio.to_thread(call, *arguments)
-
-
-def outcome(page: str) -> str:
-    found = re.search(r'data-outcome="([a-z_]+)"', page)
-    return found.group(1) if found else "(form)"
 
 
 async def sending(

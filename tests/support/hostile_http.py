@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.action_links import outcome
 from tests.support.platform import (
     DatabaseTemplate,
     Kafka,
@@ -106,15 +106,6 @@ async def http_stage(
         await kafka.stop()
         await delete_topics(bootstrap, prefix)
         await drop_test_database(database)
-
-
-_OUTCOME = re.compile(r'data-outcome="([a-z0-9_]+)"')
-
-
-def outcome(page: str) -> str:
-    """What an action page says happened (``(form)`` for the form shown again)."""
-    found = _OUTCOME.search(page)
-    return found.group(1) if found else "(form)"
 
 
 # --- paths and methods no endpoint serves -----------------------------------------------------

@@ -15,7 +15,6 @@ from email.policy import default as default_policy
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from binome_devstack.notifications.smtp_sink import SmtpSink
@@ -38,7 +37,8 @@ from binome_shared.contracts.participants import ParticipantRole
 from binome_shared.contracts.programme import ApprovalMode, ParticipantConsent
 from binome_shared.contracts.topics import HR_COMMANDS, PAIRING_EVENTS
 from binome_shared.contracts.values import Language
-from tests.support.platform import Kafka, ProvisionedDatabase, ServiceProcess, read_envelopes
+from tests.integration.sessions.test_sessions_service_flow import set_clock
+from tests.support.platform import Kafka, ProvisionedDatabase, read_envelopes
 from tests.support.programmes import HR_SOURCE, hr_command, programme_definition
 from tests.support.waiting import eventually
 from tests.unit.pairing.pairing_builders import mentee, mentor, need, rules, skill
@@ -53,14 +53,6 @@ WITHIN = timedelta(hours=48)
 ROUNDS = "SELECT rounds_run FROM programmes WHERE tenant_id = 'groupe-exemple'"
 STATUS = "SELECT status FROM pairs WHERE pair_id = $1"
 PAIRS = "SELECT mentor_id, pair_id FROM pairs WHERE round_id = $1 ORDER BY mentor_id"
-
-
-async def set_clock(service: ServiceProcess, moment: datetime) -> None:
-    async with httpx.AsyncClient() as client:
-        response = await client.post(
-            f"{service.url}/admin/clock", json={"now": moment.isoformat()}, timeout=10
-        )
-    assert response.status_code == 200, response.text
 
 
 async def fetch(database: ProvisionedDatabase, query: str, *args: Any) -> list[Any]:

@@ -7,7 +7,6 @@ deadline, an unknown pair) and expired links are told clearly, recording nothing
 from __future__ import annotations
 
 import html
-import re
 from datetime import timedelta
 from typing import Any
 
@@ -30,10 +29,10 @@ from tests.integration.pairing.test_pairing_consent import (
     WITHIN,
     fetch,
     of_type,
-    set_clock,
     start_consent_round,
 )
-from tests.support.action_links import ActionLinkIssuer
+from tests.integration.sessions.test_sessions_service_flow import set_clock
+from tests.support.action_links import ActionLinkIssuer, outcome
 from tests.support.platform import Kafka, ProvisionedDatabase, read_envelopes
 from tests.support.programmes import TENANT
 from tests.support.waiting import eventually
@@ -42,11 +41,6 @@ from tests.unit.pairing.pairing_builders import mentee, mentor, need, skill
 pytestmark = pytest.mark.integration
 
 USED = "SELECT count(*) FROM action_links_used WHERE tenant_id = $1"
-
-
-def outcome(page: httpx.Response) -> str:
-    found = re.search(r'data-outcome="([a-z_]+)"', page.text)
-    return found.group(1) if found else "(form)"
 
 
 def shown(page: httpx.Response) -> str:

@@ -20,16 +20,15 @@ from tests.integration.pairing.test_pairing_consent import (
     ASKED_AT,
     OTHER_TENANT,
     PROGRAMME,
-    set_clock,
     start_consent_round,
 )
-from tests.support.action_links import ActionLinkIssuer
+from tests.integration.sessions.test_sessions_service_flow import set_clock
+from tests.support.action_links import ActionLinkIssuer, outcome
 from tests.support.hostile_http import (
     UNROUTED,
     HttpStage,
     check_unrouted,
     http_stage,
-    outcome,
 )
 from tests.support.hostile_tokens import ACTION_HEADER, action_claims, signed, unsigned
 from tests.support.platform import DatabaseTemplate

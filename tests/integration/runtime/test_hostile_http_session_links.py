@@ -32,13 +32,12 @@ from tests.integration.sessions.test_sessions_service_flow import (
     pair_formed,
     set_clock,
 )
-from tests.support.action_links import ActionLinkIssuer
+from tests.support.action_links import ActionLinkIssuer, outcome
 from tests.support.hostile_http import (
     UNROUTED,
     HttpStage,
     check_unrouted,
     http_stage,
-    outcome,
 )
 from tests.support.platform import DatabaseTemplate, read_envelopes
 from tests.support.waiting import eventually
