@@ -55,14 +55,6 @@ STATUS = "SELECT status FROM pairs WHERE pair_id = $1"
 PAIRS = "SELECT mentor_id, pair_id FROM pairs WHERE round_id = $1 ORDER BY mentor_id"
 
 
-async def fetch(database: ProvisionedDatabase, query: str, *args: Any) -> list[Any]:
-    conn = await database.connect("pairing")
-    try:
-        return list(await conn.fetch(query, *args))
-    finally:
-        await conn.close()
-
-
 def of_type(envelopes: list[Any], kind: type) -> list[Any]:
     return [envelope.data for envelope in envelopes if isinstance(envelope.data, kind)]
 
@@ -118,7 +110,7 @@ async def test_consent_forms_calls_off_re_pairs_and_refuses_on_the_real_stack(
     ]
     await start_consent_round(kafka, people)
     await eventually(lambda: database.fetchval("pairing", ROUNDS), 1)
-    first = dict(await fetch(database, PAIRS, "r1"))
+    first = dict(await database.fetch("pairing", PAIRS, "r1"))
     assert set(first) == {"M1", "M2"}
     formed, declined = first["M1"], first["M2"]
 
@@ -134,8 +126,8 @@ async def test_consent_forms_calls_off_re_pairs_and_refuses_on_the_real_stack(
     await eventually(lambda: database.fetchval("pairing", STATUS, formed), "formed")
     await eventually(lambda: database.fetchval("pairing", ROUNDS), 2)
     assert await database.fetchval("pairing", STATUS, declined) == "called_off"
-    [repaired] = await fetch(
-        database, "SELECT pair_id, mentor_id, mentee_id FROM pairs WHERE round_id LIKE 'repair-%'"
+    [repaired] = await database.fetch(
+        "pairing", "SELECT pair_id, mentor_id, mentee_id FROM pairs WHERE round_id LIKE 'repair-%'"
     )
     assert (repaired["mentor_id"], repaired["mentee_id"]) == ("M3", "E2")
     repaired_id = repaired["pair_id"]
@@ -292,9 +284,5 @@ async def _count(sink: SmtpSink) -> int:
 
 
 async def fetch_notifications(database: ProvisionedDatabase) -> Counter[str]:
-    conn = await database.connect("notifications")
-    try:
-        rows = await conn.fetch("SELECT kind FROM deliveries")
-    finally:
-        await conn.close()
+    rows = await database.fetch("notifications", "SELECT kind FROM deliveries")
     return Counter(row["kind"] for row in rows)

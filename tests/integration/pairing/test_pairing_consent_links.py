@@ -27,7 +27,6 @@ from tests.integration.pairing.test_pairing_consent import (
     ROUNDS,
     STATUS,
     WITHIN,
-    fetch,
     of_type,
     start_consent_round,
 )
@@ -77,7 +76,7 @@ async def test_consent_links_accept_decline_and_refuse_on_the_real_stack(
     ]
     await start_consent_round(kafka, people)
     await eventually(lambda: database.fetchval("pairing", ROUNDS), 1)
-    pairs = dict(await fetch(database, PAIRS, "r1"))
+    pairs = dict(await database.fetch("pairing", PAIRS, "r1"))
     kept, declined = pairs["M1"], pairs["M2"]
     accept = consent_link(issuer, "pair.accept", kept, "E1")
 

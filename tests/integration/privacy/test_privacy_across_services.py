@@ -117,14 +117,10 @@ async def run_small_programme(
 
 
 async def _one_pair(database: ProvisionedDatabase) -> tuple[str, str]:
-    conn = await database.connect("pairing")
-    try:
-        row = await conn.fetchrow(
-            "SELECT pair_id, mentee_id FROM pairs WHERE status = 'formed' ORDER BY pair_id LIMIT 1"
-        )
-    finally:
-        await conn.close()
-    assert row is not None
+    [row] = await database.fetch(
+        "pairing",
+        "SELECT pair_id, mentee_id FROM pairs WHERE status = 'formed' ORDER BY pair_id LIMIT 1",
+    )
     return row["pair_id"], row["mentee_id"]
 
 
