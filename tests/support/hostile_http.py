@@ -80,7 +80,8 @@ async def http_stage(
     services: Mapping[str, Mapping[str, str]],
 ) -> AsyncIterator[HttpStage]:
     """A database and topics of their own, and one process per service (its extra settings
-    given), ready; all removed afterwards."""
+    given), ready; all removed afterwards. Whatever was sent, no request may have failed with
+    a stack trace in any service's log (checked when the stage ends without an error)."""
     database = await create_test_database(template)
     prefix = f"t{uuid.uuid4().hex[:10]}."
     await create_topics(bootstrap, prefix)
@@ -99,7 +100,9 @@ async def http_stage(
             process.start(**extra)
             processes[name] = process
         await asyncio.gather(*(process.wait_ready() for process in processes.values()))
-        yield HttpStage(database=database, kafka=kafka, services=processes)
+        stage = HttpStage(database=database, kafka=kafka, services=processes)
+        yield stage
+        assert stage.tracebacks() == []
     finally:
         for process in processes.values():
             process.kill()

@@ -85,7 +85,6 @@ async def stage(
         services={"notifications": links.signing_env()},
     ) as http:
         yield Stage(http=http, links=links)
-        assert http.tracebacks() == []
 
 
 async def notifications_effects(stage: Stage) -> dict[str, int]:
