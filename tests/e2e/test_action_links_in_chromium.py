@@ -16,11 +16,9 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, TypeVar
 
-import httpx
 import pytest
 
 from binome_devstack.notifications.smtp_sink import SmtpSink
-from binome_shared.contracts.hr_commands import EnrolParticipant, RequestMatching
 from binome_shared.contracts.pairing_events import PairAccepted
 from binome_shared.contracts.sessions_messages import ScheduleSession
 from binome_shared.contracts.topics import PAIRING_EVENTS, SESSIONS_EVENTS
@@ -30,8 +28,9 @@ from tests.integration.notifications.test_notifications_service_delivery import 
     publish,
     read_mail,
 )
-from tests.integration.pairing.test_pairing_consent import ROUNDS, consent_programme, send
-from tests.support.action_links import ActionLinkIssuer
+from tests.integration.pairing.test_pairing_consent import ROUNDS, start_consent_round
+from tests.integration.sessions.test_sessions_service_flow import set_clock
+from tests.support.action_links import ActionLinkIssuer, outcome
 from tests.support.chromium import BROWSER_ABSENT, HeadlessChromium, chromium_present
 from tests.support.platform import Kafka, ProvisionedDatabase, ServiceProcess, read_envelopes
 from tests.support.waiting import eventually
@@ -46,12 +45,6 @@ pytestmark = [
 SLOT = make.NOW + timedelta(days=2)
 AFTER = SLOT + timedelta(hours=2)
 T = TypeVar("T")
-
-
-async def set_clock(service: ServiceProcess, moment: Any) -> None:
-    async with httpx.AsyncClient(timeout=10) as client:
-        answer = await client.post(f"{service.url}/admin/clock", json={"now": moment.isoformat()})
-    assert answer.status_code == 200, answer.text
 
 
 def laurents(sink: SmtpSink, subject: str) -> list[EmailMessage]:
@@ -76,11 +69,6 @@ def link_after(label: str, message: EmailMessage) -> str:
 async def in_browser(call: Callable[..., T], *arguments: Any) -> T:
     """A browser step off the event loop (the SMTP sink runs on it)."""
     return await asyncio.to_thread(call, *arguments)
-
-
-def outcome(page: str) -> str:
-    found = re.search(r'data-outcome="([a-z_]+)"', page)
-    return found.group(1) if found else "(form)"
 
 
 async def sending(
@@ -212,9 +200,7 @@ async def test_a_person_accepts_a_proposed_pair_from_the_consent_e_mail(
             learning_needs=[need("data", 5)],
         ),
     ]
-    await send(kafka, consent_programme())
-    await send(kafka, *[EnrolParticipant(participant=person) for person in people])
-    await send(kafka, RequestMatching(round_id="r1"))
+    await start_consent_round(kafka, people)
     await eventually(lambda: database.fetchval("pairing", ROUNDS), 1)
     await eventually(lambda: count(mail_sink, "Would you pair with"), 1)
     [request] = laurents(mail_sink, "Would you pair with")

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, note, settings
+from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 from binome_devstack.notifications.smtp_sink import SmtpSink
@@ -29,7 +29,7 @@ from binome_shared.contracts.hr_commands import EnrolParticipant
 from binome_shared.contracts.text import CONTROL_CHARACTER
 from tests.support.column_scan import scan
 from tests.support.edges.cases import Case, Verdict
-from tests.support.edges.hostile import body_of, replaced
+from tests.support.edges.hostile import BURSTS, body_of, replaced
 from tests.support.edges.ledger import _problem_of, judge, observe, report, settle
 from tests.support.edges.stage import EdgeStage, start_stage, stop_stage
 from tests.support.hostile_bases import (
@@ -290,18 +290,7 @@ def _mail_problems(sink: SmtpSink) -> list[str]:
     return problems
 
 
-@settings(
-    max_examples=2,
-    deadline=None,
-    derandomize=True,  # the same bursts on every run: a failure is a regression, not luck
-    phases=[Phase.explicit, Phase.generate],  # shrinking would replay bursts for minutes
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,  # one platform serves every burst of the test
-        HealthCheck.too_slow,
-        HealthCheck.large_base_example,
-        HealthCheck.data_too_large,
-    ],
-)
+@settings(BURSTS, max_examples=2)
 @given(data=st.data())
 async def test_hostile_strings_in_every_field_of_every_command_are_refused_or_harmless(
     stage: EdgeStage, sink: SmtpSink, data: st.DataObject

@@ -3,15 +3,24 @@ them, and the settings a service needs to verify them (or to sign them)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from binome_devstack.local_action_keys import new_action_key, private_pem, public_pem
 from binome_shared.runtime.action_links import ActionLinkSigner
 
 ISSUER = "binome-notifications"
+_OUTCOME = re.compile(r'data-outcome="([a-z0-9_]+)"')
+
+
+def outcome(page: str | httpx.Response) -> str:
+    """What an action page says happened (``(form)`` for the form shown again)."""
+    found = _OUTCOME.search(page if isinstance(page, str) else page.text)
+    return found.group(1) if found else "(form)"
 
 
 @dataclass

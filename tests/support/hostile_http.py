@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.action_links import outcome
 from tests.support.platform import (
     DatabaseTemplate,
     Kafka,
@@ -80,7 +80,8 @@ async def http_stage(
     services: Mapping[str, Mapping[str, str]],
 ) -> AsyncIterator[HttpStage]:
     """A database and topics of their own, and one process per service (its extra settings
-    given), ready; all removed afterwards."""
+    given), ready; all removed afterwards. Whatever was sent, no request may have failed with
+    a stack trace in any service's log (checked when the stage ends without an error)."""
     database = await create_test_database(template)
     prefix = f"t{uuid.uuid4().hex[:10]}."
     await create_topics(bootstrap, prefix)
@@ -99,22 +100,15 @@ async def http_stage(
             process.start(**extra)
             processes[name] = process
         await asyncio.gather(*(process.wait_ready() for process in processes.values()))
-        yield HttpStage(database=database, kafka=kafka, services=processes)
+        stage = HttpStage(database=database, kafka=kafka, services=processes)
+        yield stage
+        assert stage.tracebacks() == []
     finally:
         for process in processes.values():
             process.kill()
         await kafka.stop()
         await delete_topics(bootstrap, prefix)
         await drop_test_database(database)
-
-
-_OUTCOME = re.compile(r'data-outcome="([a-z0-9_]+)"')
-
-
-def outcome(page: str) -> str:
-    """What an action page says happened (``(form)`` for the form shown again)."""
-    found = _OUTCOME.search(page)
-    return found.group(1) if found else "(form)"
 
 
 # --- paths and methods no endpoint serves -----------------------------------------------------

@@ -63,6 +63,13 @@ class ProvisionedDatabase:
         finally:
             await conn.close()
 
+    async def fetch(self, service: str, query: str, *args: Any) -> list[asyncpg.Record]:
+        conn = await self.connect(service)
+        try:
+            return list(await conn.fetch(query, *args))
+        finally:
+            await conn.close()
+
     @contextlib.asynccontextmanager
     async def pool(self, service: str, *, connections: int) -> AsyncIterator[asyncpg.Pool]:
         """Up to ``connections`` connections as ``service`` (its schema first): enough for

@@ -36,7 +36,8 @@ class DeadLetter:
     headers: dict[str, bytes]
 
 
-def _headers(record: Any) -> dict[str, bytes]:
+def first_headers(record: Any) -> dict[str, bytes]:
+    """A record's headers by name, as the reliable consumer reads them."""
     found: dict[str, bytes] = {}
     for name, value in record.headers or ():
         found.setdefault(name, value)  # the first copy of a repeated name, like the consumer
@@ -116,7 +117,7 @@ class DeadLetterWatch(TopicWatch):
         return [self._letter(record) for record in self.records]
 
     def _letter(self, record: Any) -> DeadLetter:
-        headers = _headers(record)
+        headers = first_headers(record)
 
         def text(name: str) -> str:
             return headers.get(name, b"").decode("utf-8", errors="replace")

@@ -7,13 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, note, settings
+from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 from tests.support.edges.cases import Case, Verdict, newer_minor
 from tests.support.edges.corpus import ONE_MB
 from tests.support.edges.hostile import (
     BASES,
+    BURSTS,
     HOSTILE_VALUES,
     body_of,
     extended,
@@ -98,18 +99,7 @@ def _mutations(data: st.DataObject, stage: EdgeStage, count: int) -> list[Case]:
     return cases
 
 
-@settings(
-    max_examples=3,
-    deadline=None,
-    derandomize=True,  # the same bursts on every run: a failure is a regression, not luck
-    phases=[Phase.explicit, Phase.generate],  # shrinking would replay bursts for minutes
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,  # one platform serves every burst of the test
-        HealthCheck.too_slow,
-        HealthCheck.large_base_example,
-        HealthCheck.data_too_large,
-    ],
-)
+@settings(BURSTS, max_examples=3)
 @given(data=st.data())
 async def test_hostile_fields_in_a_burst_are_judged_alike_and_lose_nothing(
     edge_stage: EdgeStage, data: st.DataObject

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -19,20 +18,19 @@ import asyncpg
 import pytest
 
 from binome_notifications.adapters.messages import OutgoingEmail
-from binome_notifications.domain.policy import AttemptOutcome, RateLimiter, RetryPolicy, SmtpReply
-from binome_notifications.sending import Dispatcher, EmailSender, WebhookPoster
+from binome_notifications.domain.policy import AttemptOutcome, RateLimiter, SmtpReply
+from binome_notifications.sending import Dispatcher
 from binome_shared.contracts.base import Envelope
 from binome_shared.messaging.outbox import Outbox
 from tests.integration.notifications.test_notifications_service_ledger import (
-    SOURCE,
     consume,
+    dispatcher,
     prepare_pair,
     rows,
     run_due_jobs,
 )
 from tests.support.platform import ProvisionedDatabase
 from tests.unit.notifications import notifications_factories as make
-from tests.unit.notifications.notifications_sending_fakes import NoWebhooks
 
 pytestmark = pytest.mark.integration
 
@@ -89,25 +87,12 @@ class OneByOneOutbox(Outbox):
 def concurrent_dispatcher(
     pool: asyncpg.Pool, smtp: HeldSmtp, *, outbox: Outbox | None = None
 ) -> Dispatcher:
-    async def own_pool() -> asyncpg.Pool:
-        return pool
-
-    def email() -> EmailSender:
-        return smtp
-
-    async def webhooks() -> WebhookPoster:
-        return NoWebhooks()
-
-    return Dispatcher(
-        pool_factory=own_pool,
-        outbox=outbox or Outbox(),
-        source=SOURCE,
-        email_sender=email,
-        webhook_sender=webhooks,
-        retry_policy=RetryPolicy(max_attempts=3),
+    return dispatcher(
+        pool,
+        smtp,
         per_recipient=RateLimiter(capacity=50, refill_per_second=1),
         per_receiver=RateLimiter(capacity=50, refill_per_second=1),
-        rng=random.Random(7),
+        outbox=outbox,
         concurrency=CONCURRENCY,
         in_flight_grace=GRACE,
     )

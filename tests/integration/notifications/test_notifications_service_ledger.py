@@ -57,26 +57,40 @@ async def consume(pool: asyncpg.Pool, *envelopes: Envelope[Any], now: Any = NOW)
                 await dispatch(routes[type(envelope.data)], [envelope], uow)
 
 
-def dispatcher(pool: asyncpg.Pool, smtp: ScriptedSmtp, *, burst: int = 10) -> Dispatcher:
+def dispatcher(
+    pool: asyncpg.Pool,
+    email: EmailSender,
+    *,
+    burst: int = 10,
+    per_recipient: RateLimiter | None = None,
+    per_receiver: RateLimiter | None = None,
+    outbox: Outbox | None = None,
+    **tuning: Any,
+) -> Dispatcher:
+    """The deliver job's dispatcher on ``pool``, sending through ``email``, without webhooks.
+    By default ``burst`` e-mails to one person, then one an hour, and ten a second to one
+    receiver; ``tuning`` sets the rest (``concurrency``, ``in_flight_grace``)."""
+
     async def own_pool() -> asyncpg.Pool:
         return pool
 
-    def email() -> EmailSender:
-        return smtp
+    def email_sender() -> EmailSender:
+        return email
 
     async def webhooks() -> WebhookPoster:
         return NoWebhooks()
 
     return Dispatcher(
         pool_factory=own_pool,
-        outbox=Outbox(),
+        outbox=outbox or Outbox(),
         source=SOURCE,
-        email_sender=email,
+        email_sender=email_sender,
         webhook_sender=webhooks,
         retry_policy=RetryPolicy(max_attempts=3),
-        per_recipient=RateLimiter(capacity=burst, refill_per_second=1 / 3600),
-        per_receiver=RateLimiter(capacity=10, refill_per_second=1),
+        per_recipient=per_recipient or RateLimiter(capacity=burst, refill_per_second=1 / 3600),
+        per_receiver=per_receiver or RateLimiter(capacity=10, refill_per_second=1),
         rng=random.Random(7),
+        **tuning,
     )
 
 

@@ -20,7 +20,7 @@ from tests.integration.notifications.test_notifications_service_delivery import 
     start_notifications,
     stored_count,
 )
-from tests.support.action_links import ActionLinkIssuer
+from tests.support.action_links import ActionLinkIssuer, outcome
 from tests.support.platform import Kafka, ProvisionedDatabase, ServiceProcess
 from tests.support.waiting import eventually
 from tests.unit.notifications import notifications_factories as make
@@ -30,11 +30,6 @@ pytestmark = pytest.mark.integration
 OPT_OUTS = """
 SELECT opt_outs FROM notification_preferences WHERE tenant_id = $1 AND participant_id = $2
 """
-
-
-def outcome(page: httpx.Response) -> str:
-    found = re.search(r'data-outcome="([a-z_]+)"', page.text)
-    return found.group(1) if found else "(form)"
 
 
 async def opt_outs(database: ProvisionedDatabase) -> list[dict[str, str | None]]:

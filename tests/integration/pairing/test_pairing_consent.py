@@ -15,7 +15,6 @@ from email.policy import default as default_policy
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from binome_devstack.notifications.smtp_sink import SmtpSink
@@ -38,7 +37,8 @@ from binome_shared.contracts.participants import ParticipantRole
 from binome_shared.contracts.programme import ApprovalMode, ParticipantConsent
 from binome_shared.contracts.topics import HR_COMMANDS, PAIRING_EVENTS
 from binome_shared.contracts.values import Language
-from tests.support.platform import Kafka, ProvisionedDatabase, ServiceProcess, read_envelopes
+from tests.integration.sessions.test_sessions_service_flow import set_clock
+from tests.support.platform import Kafka, ProvisionedDatabase, read_envelopes
 from tests.support.programmes import HR_SOURCE, hr_command, programme_definition
 from tests.support.waiting import eventually
 from tests.unit.pairing.pairing_builders import mentee, mentor, need, rules, skill
@@ -53,22 +53,6 @@ WITHIN = timedelta(hours=48)
 ROUNDS = "SELECT rounds_run FROM programmes WHERE tenant_id = 'groupe-exemple'"
 STATUS = "SELECT status FROM pairs WHERE pair_id = $1"
 PAIRS = "SELECT mentor_id, pair_id FROM pairs WHERE round_id = $1 ORDER BY mentor_id"
-
-
-async def set_clock(service: ServiceProcess, moment: datetime) -> None:
-    async with httpx.AsyncClient() as client:
-        response = await client.post(
-            f"{service.url}/admin/clock", json={"now": moment.isoformat()}, timeout=10
-        )
-    assert response.status_code == 200, response.text
-
-
-async def fetch(database: ProvisionedDatabase, query: str, *args: Any) -> list[Any]:
-    conn = await database.connect("pairing")
-    try:
-        return list(await conn.fetch(query, *args))
-    finally:
-        await conn.close()
 
 
 def of_type(envelopes: list[Any], kind: type) -> list[Any]:
@@ -87,6 +71,16 @@ async def send(kafka: Kafka, *commands: Any, tenant_id: str | None = None) -> No
                 programme_id=PROGRAMME,
             )
         await kafka.publish(envelope)
+
+
+async def start_consent_round(
+    kafka: Kafka, people: list[Any], *, tenant_id: str | None = None
+) -> None:
+    """The consent programme, its people enrolled and matching round ``r1`` asked for."""
+    await send(kafka, consent_programme(), tenant_id=tenant_id)
+    enrolments = [EnrolParticipant(participant=person) for person in people]
+    await send(kafka, *enrolments, tenant_id=tenant_id)
+    await send(kafka, RequestMatching(round_id="r1"), tenant_id=tenant_id)
 
 
 def consent_programme() -> Any:
@@ -114,11 +108,9 @@ async def test_consent_forms_calls_off_re_pairs_and_refuses_on_the_real_stack(
         mentee("E1", learning_needs=[need("data", 5)]),
         mentee("E2", learning_needs=[need("generative_ai", 5)]),
     ]
-    await send(kafka, consent_programme())
-    await send(kafka, *[EnrolParticipant(participant=person) for person in people])
-    await send(kafka, RequestMatching(round_id="r1"))
+    await start_consent_round(kafka, people)
     await eventually(lambda: database.fetchval("pairing", ROUNDS), 1)
-    first = dict(await fetch(database, PAIRS, "r1"))
+    first = dict(await database.fetch("pairing", PAIRS, "r1"))
     assert set(first) == {"M1", "M2"}
     formed, declined = first["M1"], first["M2"]
 
@@ -134,8 +126,8 @@ async def test_consent_forms_calls_off_re_pairs_and_refuses_on_the_real_stack(
     await eventually(lambda: database.fetchval("pairing", STATUS, formed), "formed")
     await eventually(lambda: database.fetchval("pairing", ROUNDS), 2)
     assert await database.fetchval("pairing", STATUS, declined) == "called_off"
-    [repaired] = await fetch(
-        database, "SELECT pair_id, mentor_id, mentee_id FROM pairs WHERE round_id LIKE 'repair-%'"
+    [repaired] = await database.fetch(
+        "pairing", "SELECT pair_id, mentor_id, mentee_id FROM pairs WHERE round_id LIKE 'repair-%'"
     )
     assert (repaired["mentor_id"], repaired["mentee_id"]) == ("M3", "E2")
     repaired_id = repaired["pair_id"]
@@ -247,9 +239,7 @@ async def test_both_members_are_asked_by_e_mail_and_told_neutrally_when_it_will_
             learning_needs=[need("data", 5)],
         ),
     ]
-    await send(kafka, consent_programme())
-    await send(kafka, *[EnrolParticipant(participant=person) for person in people])
-    await send(kafka, RequestMatching(round_id="r1"))
+    await start_consent_round(kafka, people)
     await eventually(lambda: database.fetchval("pairing", ROUNDS), 1)
     first = await database.fetchval("pairing", "SELECT pair_id FROM pairs WHERE mentor_id = 'M1'")
     await eventually(lambda: _count(sink), 3)  # both members, and HR's round summary
@@ -294,9 +284,5 @@ async def _count(sink: SmtpSink) -> int:
 
 
 async def fetch_notifications(database: ProvisionedDatabase) -> Counter[str]:
-    conn = await database.connect("notifications")
-    try:
-        rows = await conn.fetch("SELECT kind FROM deliveries")
-    finally:
-        await conn.close()
+    rows = await database.fetch("notifications", "SELECT kind FROM deliveries")
     return Counter(row["kind"] for row in rows)

@@ -7,14 +7,12 @@ deadline, an unknown pair) and expired links are told clearly, recording nothing
 from __future__ import annotations
 
 import html
-import re
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from binome_shared.contracts.hr_commands import EnrolParticipant, RequestMatching
 from binome_shared.contracts.pairing_events import (
     PairAccepted,
     PairCalledOff,
@@ -29,13 +27,11 @@ from tests.integration.pairing.test_pairing_consent import (
     ROUNDS,
     STATUS,
     WITHIN,
-    consent_programme,
-    fetch,
     of_type,
-    send,
-    set_clock,
+    start_consent_round,
 )
-from tests.support.action_links import ActionLinkIssuer
+from tests.integration.sessions.test_sessions_service_flow import set_clock
+from tests.support.action_links import ActionLinkIssuer, outcome
 from tests.support.platform import Kafka, ProvisionedDatabase, read_envelopes
 from tests.support.programmes import TENANT
 from tests.support.waiting import eventually
@@ -44,11 +40,6 @@ from tests.unit.pairing.pairing_builders import mentee, mentor, need, skill
 pytestmark = pytest.mark.integration
 
 USED = "SELECT count(*) FROM action_links_used WHERE tenant_id = $1"
-
-
-def outcome(page: httpx.Response) -> str:
-    found = re.search(r'data-outcome="([a-z_]+)"', page.text)
-    return found.group(1) if found else "(form)"
 
 
 def shown(page: httpx.Response) -> str:
@@ -83,11 +74,9 @@ async def test_consent_links_accept_decline_and_refuse_on_the_real_stack(
         mentee("E1", learning_needs=[need("data", 5)]),
         mentee("E2", learning_needs=[need("generative_ai", 5)]),
     ]
-    await send(kafka, consent_programme())
-    await send(kafka, *[EnrolParticipant(participant=person) for person in people])
-    await send(kafka, RequestMatching(round_id="r1"))
+    await start_consent_round(kafka, people)
     await eventually(lambda: database.fetchval("pairing", ROUNDS), 1)
-    pairs = dict(await fetch(database, PAIRS, "r1"))
+    pairs = dict(await database.fetch("pairing", PAIRS, "r1"))
     kept, declined = pairs["M1"], pairs["M2"]
     accept = consent_link(issuer, "pair.accept", kept, "E1")
 

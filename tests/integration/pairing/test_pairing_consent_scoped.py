@@ -70,11 +70,7 @@ async def send(kafka: Kafka, programme_id: str, *commands: Any) -> None:
 
 async def pairs(database: ProvisionedDatabase, programme_id: str) -> dict[str, tuple[Any, ...]]:
     """Each live pair by mentee: (mentor, pair id, status, whether its members were asked)."""
-    conn = await database.connect("pairing")
-    try:
-        rows = await conn.fetch(PAIRS, programme_id)
-    finally:
-        await conn.close()
+    rows = await database.fetch("pairing", PAIRS, programme_id)
     return {row["mentee_id"]: tuple(row)[1:] for row in rows}
 
 

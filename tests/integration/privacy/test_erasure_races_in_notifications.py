@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import email
-import random
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -29,9 +28,9 @@ from asyncpg.transaction import Transaction
 from binome_devstack.notifications.smtp_sink import SmtpSink
 from binome_notifications.adapters.deliveries import WITHDRAWN
 from binome_notifications.adapters.smtp import SmtpEmailSender, SmtpSecurity, SmtpSettings
-from binome_notifications.domain.policy import RateLimiter, RetryPolicy
+from binome_notifications.domain.policy import RateLimiter
 from binome_notifications.handlers import MessageHandlers
-from binome_notifications.sending import Dispatcher, EmailSender, WebhookPoster
+from binome_notifications.sending import Dispatcher
 from binome_shared.contracts.base import Envelope
 from binome_shared.contracts.pairing_events import PairFormed, PairSide
 from binome_shared.contracts.participants import ParticipantRole
@@ -41,12 +40,12 @@ from tests.integration.notifications.test_notifications_service_ledger import (
     RENDERER,
     SOURCE,
     consume,
+    dispatcher,
     rows,
     run_due_jobs,
 )
 from tests.support.platform import ProvisionedDatabase
 from tests.unit.notifications import notifications_factories as make
-from tests.unit.notifications.notifications_sending_fakes import NoWebhooks
 
 pytestmark = pytest.mark.integration
 
@@ -126,25 +125,10 @@ def _smtp(port: int) -> SmtpEmailSender:
 
 
 def _dispatcher(pool: asyncpg.Pool, port: int, *, concurrency: int) -> Dispatcher:
-    async def own_pool() -> asyncpg.Pool:
-        return pool
-
-    def email_sender() -> EmailSender:
-        return _smtp(port)
-
-    async def webhooks() -> WebhookPoster:
-        return NoWebhooks()
-
-    return Dispatcher(
-        pool_factory=own_pool,
-        outbox=Outbox(),
-        source=SOURCE,
-        email_sender=email_sender,
-        webhook_sender=webhooks,
-        retry_policy=RetryPolicy(max_attempts=3),
+    return dispatcher(
+        pool,
+        _smtp(port),
         per_recipient=RateLimiter(capacity=10, refill_per_second=1),
-        per_receiver=RateLimiter(capacity=10, refill_per_second=1),
-        rng=random.Random(7),
         concurrency=concurrency,
     )
 

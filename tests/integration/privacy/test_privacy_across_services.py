@@ -32,6 +32,7 @@ from binome_shared.contracts.sessions_messages import (
     SetObjective,
 )
 from binome_shared.contracts.topics import PRIVACY_EVENTS
+from tests.integration.sessions.test_sessions_service_flow import set_clock
 from tests.support.platform import Kafka, ProvisionedDatabase, ServiceProcess, read_envelopes
 from tests.support.programmes import TENANT, hr_command, programme_definition
 from tests.support.tokens import TokenIssuer, bearer
@@ -86,7 +87,7 @@ async def run_small_programme(
     await eventually(lambda: database.fetchval("sessions", followed), 3, timeout=120)
     pair_id, mentee = await _one_pair(database)
     held_at = datetime.combine(rules.starts_on, datetime.min.time(), UTC) + timedelta(days=1)
-    await _set_clock(sessions, held_at + timedelta(hours=2))
+    await set_clock(sessions, held_at + timedelta(hours=2))
     for command in (
         SetObjective(
             pair_id=pair_id, objective_id="o1", owner=ParticipantRole.MENTEE, title=OBJECTIVE
@@ -116,23 +117,11 @@ async def run_small_programme(
 
 
 async def _one_pair(database: ProvisionedDatabase) -> tuple[str, str]:
-    conn = await database.connect("pairing")
-    try:
-        row = await conn.fetchrow(
-            "SELECT pair_id, mentee_id FROM pairs WHERE status = 'formed' ORDER BY pair_id LIMIT 1"
-        )
-    finally:
-        await conn.close()
-    assert row is not None
+    [row] = await database.fetch(
+        "pairing",
+        "SELECT pair_id, mentee_id FROM pairs WHERE status = 'formed' ORDER BY pair_id LIMIT 1",
+    )
     return row["pair_id"], row["mentee_id"]
-
-
-async def _set_clock(service: ServiceProcess, moment: datetime) -> None:
-    async with httpx.AsyncClient() as client:
-        response = await client.post(
-            f"{service.url}/admin/clock", json={"now": moment.isoformat()}, timeout=10
-        )
-    assert response.status_code == 200, response.text
 
 
 def export_with_the_cli(

@@ -18,13 +18,12 @@ import pytest
 
 from binome_shared.contracts.base import Envelope
 from tests.integration.runtime.test_hostile_http_bearer import TOKENS as BEARER_TOKENS
-from tests.support.action_links import ActionLinkIssuer
+from tests.support.action_links import ActionLinkIssuer, outcome
 from tests.support.hostile_http import (
     UNROUTED,
     HttpStage,
     check_unrouted,
     http_stage,
-    outcome,
 )
 from tests.support.hostile_tokens import ACTION_HEADER, action_claims, bearer_claims, signed
 from tests.support.platform import DatabaseTemplate
@@ -119,7 +118,6 @@ async def stage(
         await http.kafka.publish(make.pair_formed())
         await eventually(lambda: http.database.fetchval("notifications", DELIVERIES, TENANT), 2)
         yield Stage(http=http, links=links, tokens=tokens)
-        assert http.tracebacks() == []
 
 
 # --- GET /deliveries -----------------------------------------------------------------------

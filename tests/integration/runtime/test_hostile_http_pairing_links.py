@@ -16,22 +16,19 @@ from typing import Any
 import httpx
 import pytest
 
-from binome_shared.contracts.hr_commands import EnrolParticipant, RequestMatching
 from tests.integration.pairing.test_pairing_consent import (
     ASKED_AT,
     OTHER_TENANT,
     PROGRAMME,
-    consent_programme,
-    send,
-    set_clock,
+    start_consent_round,
 )
-from tests.support.action_links import ActionLinkIssuer
+from tests.integration.sessions.test_sessions_service_flow import set_clock
+from tests.support.action_links import ActionLinkIssuer, outcome
 from tests.support.hostile_http import (
     UNROUTED,
     HttpStage,
     check_unrouted,
     http_stage,
-    outcome,
 )
 from tests.support.hostile_tokens import ACTION_HEADER, action_claims, signed, unsigned
 from tests.support.platform import DatabaseTemplate
@@ -99,15 +96,11 @@ async def stage(
             mentee("E1", learning_needs=[need("data", 5)]),
         ]
         for tenant in TENANTS:
-            await send(http.kafka, consent_programme(), tenant_id=tenant)
-            enrolments = [EnrolParticipant(participant=person) for person in people]
-            await send(http.kafka, *enrolments, tenant_id=tenant)
-            await send(http.kafka, RequestMatching(round_id="r1"), tenant_id=tenant)
+            await start_consent_round(http.kafka, people, tenant_id=tenant)
         await eventually(lambda: http.database.fetchval("pairing", PAIRS), 2)
         pair_a = await http.database.fetchval("pairing", PAIR_ID, TENANT)
         assert await http.database.fetchval("pairing", PAIR_ID, OTHER_TENANT) == pair_a
         yield Stage(http=http, links=links, pair_id=str(pair_a))
-        assert http.tracebacks() == []
 
 
 TokenCase = Callable[[Stage], str]

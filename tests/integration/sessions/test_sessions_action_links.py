@@ -5,7 +5,6 @@ or other-person links do nothing."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from typing import Any
 
@@ -22,7 +21,7 @@ from tests.integration.sessions.test_sessions_service_flow import (
     message,
     set_clock,
 )
-from tests.support.action_links import ActionLinkIssuer
+from tests.support.action_links import ActionLinkIssuer, outcome
 from tests.support.platform import Kafka, ProvisionedDatabase, ServiceProcess, read_envelopes
 from tests.support.waiting import eventually
 
@@ -34,11 +33,6 @@ SELECT count(*) FROM pairs, jsonb_array_elements(state -> 'feedback') AS feedbac
 WHERE pair_id = $1 AND (feedback ->> 'rating')::int = $2
 """
 USED = "SELECT count(*) FROM action_links_used WHERE tenant_id = $1"
-
-
-def outcome(page: httpx.Response) -> str:
-    found = re.search(r'data-outcome="([a-z_]+)"', page.text)
-    return found.group(1) if found else "(form)"
 
 
 async def started(service_factory: Any, issuer: ActionLinkIssuer) -> ServiceProcess:

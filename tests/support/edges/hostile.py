@@ -15,6 +15,8 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+from hypothesis import HealthCheck, Phase, settings
+
 from binome_shared.contracts.hr_commands import OptOut, SetNotificationPreferences
 from binome_shared.contracts.sessions_messages import ScheduleSession
 from tests.support.edges.cases import Case, Probe, Verdict, case_of, with_json
@@ -23,6 +25,19 @@ from tests.support.edges.stage import FORMED_AT, PAIR, EdgeStage
 from tests.support.programmes import programme_definition
 
 Path = tuple[str | int, ...]
+
+BURSTS = settings(
+    deadline=None,
+    derandomize=True,  # the same bursts on every run: a failure is a regression, not luck
+    phases=[Phase.explicit, Phase.generate],  # shrinking would replay bursts for minutes
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,  # one platform serves every burst of the test
+        HealthCheck.too_slow,
+        HealthCheck.large_base_example,
+        HealthCheck.data_too_large,
+    ],
+)
+"""How a test sends bursts of hostile messages to one running platform (give ``max_examples``)."""
 
 CONTROL_TEXTS = ["\x00", "avant\x00après", "\r\n", "\x1b[2J", "\x7f", "\x08\x0b\x0c", "\u2028"]
 ODD_TEXTS = ["\ud800", "a\udfffb", "", " ", "x" * ONE_MB, "é" * 50_000, "\ufeff", "😀" * 1000]

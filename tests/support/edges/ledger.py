@@ -20,6 +20,7 @@ from aiokafka import AIOKafkaConsumer
 from binome_shared.contracts.topics import ALL_TOPICS
 from tests.support.edges.cases import CASE_HEADER, SERVICES, Case, Verdict
 from tests.support.platform import ProvisionedDatabase
+from tests.support.stage_watch import first_headers
 
 _PROCESSED = "SELECT event_id, outcome FROM processed_messages WHERE event_id = ANY($1::uuid[])"
 _PARKED = "SELECT event_id FROM parked_messages WHERE event_id = ANY($1::uuid[])"
@@ -63,9 +64,7 @@ class DeadLetters:
             self.seen.extend(self._read(record) for record in records)
 
     def _read(self, record: object) -> DeadLetter:
-        headers: dict[str, bytes] = {}
-        for name, value in getattr(record, "headers", None) or ():
-            headers.setdefault(name, value)  # the first copy of a repeated name, like the consumer
+        headers = first_headers(record)
 
         def text(name: str) -> str:
             return headers.get(name, b"").decode("utf-8", errors="replace")
