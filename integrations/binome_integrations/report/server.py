@@ -23,12 +23,12 @@ from urllib.parse import unquote
 
 from faststream.asgi import AsgiResponse
 from faststream.asgi.types import Receive, Scope, Send
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import Field
 
 from binome_integrations.report.html import render_html
 from binome_integrations.report.live import LiveReports, NotCaughtUpError
 from binome_integrations.report.model import ProgrammeReport
-from binome_shared.contracts.text import Identifier
+from binome_shared.contracts.text import is_identifier
 from binome_shared.contracts.values import Language
 from binome_shared.runtime.http_auth import (
     Caller,
@@ -62,7 +62,6 @@ _CATCHING_UP: Final = {
     "le rapport lit encore les événements de la plateforme, réessayez sous peu",
     "code": "catching_up",
 }
-_PROGRAMME_ID: TypeAdapter[str] = TypeAdapter(Identifier)
 
 
 def _not_an_id() -> InputRefusedError:
@@ -226,9 +225,10 @@ def _report_path(scope: Scope) -> tuple[str | None, str]:
         return None, ""
     try:
         programme_id = unquote(parts[1].decode("ascii"), errors="strict")
-        _PROGRAMME_ID.validate_python(programme_id)
-    except (UnicodeError, ValidationError) as error:
+    except UnicodeError as error:
         raise _not_an_id() from error
+    if not is_identifier(programme_id):
+        raise _not_an_id()
     return programme_id, "json" if parts[2] == b"report.json" else "html"
 
 
