@@ -23,6 +23,7 @@ from pydantic import Field, field_validator
 
 from binome_shared.contracts.text import is_identifier
 from binome_shared.runtime.environment import BinomeSettings
+from binome_shared.runtime.http_input import header_values
 from binome_shared.runtime.token_types import ACTION_TOKEN_TYPE
 
 logger = logging.getLogger(__name__)
@@ -271,15 +272,11 @@ def bearer_token(scope: Mapping[str, Any]) -> str:
     error code (RFC 6750 §3.1: the client did not try to authenticate). Two ``Authorization``
     headers are refused: the field is not a list (RFC 9110 §5.3), and a proxy and the
     service could each read a different one."""
-    values = [
-        bytes(value)
-        for name, value in scope.get("headers", ())
-        if bytes(name).lower() == b"authorization"
-    ]
+    values = header_values(scope, "authorization")
     if len(values) > 1:
         raise TokenRejectedError("several Authorization headers / plusieurs en-têtes Authorization")
     for value in values:
-        scheme, _, token = value.decode("latin-1").partition(" ")
+        scheme, _, token = value.partition(" ")
         if scheme.lower() == "bearer" and token.strip():
             return token.strip()
     raise TokenRejectedError("bearer token required / jeton requis", error=None)

@@ -42,6 +42,7 @@ from binome_shared.runtime.http_auth import (
 )
 from binome_shared.runtime.http_input import (
     InputRefusedError,
+    header_values,
     not_found,
     query_fields,
     read_body,
@@ -272,11 +273,10 @@ def negotiated(scope: Mapping[str, Any], refusal: InputRefusedError) -> AsgiResp
 def wants_html(scope: Mapping[str, Any]) -> bool:
     """Whether the request asks for a page: a browser's ``Accept`` names ``text/html``; an
     HTTP client's (none, ``*/*``, ``application/json``) does not, nor ``text/html;q=0``."""
-    for name, value in scope.get("headers", ()):
-        if bytes(name).lower() == b"accept":
-            accepted = bytes(value).decode("latin-1").lower().replace(" ", "").split(",")
-            if any(_names_html(item) for item in accepted):
-                return True
+    for value in header_values(scope, "accept"):
+        accepted = value.lower().replace(" ", "").split(",")
+        if any(_names_html(item) for item in accepted):
+            return True
     return False
 
 
