@@ -31,10 +31,9 @@ from binome_integrations.report.model import ProgrammeReport
 from binome_shared.contracts.text import is_identifier
 from binome_shared.contracts.values import Language
 from binome_shared.runtime.http_auth import (
-    Caller,
     TokenRejectedError,
     TokenVerifier,
-    bearer_token,
+    caller_of_request,
 )
 from binome_shared.runtime.http_input import (
     InputRefusedError,
@@ -157,7 +156,7 @@ class ReportApp:
             return self._probe(str(scope["path"]))
         try:
             programme_id, form, language = _report_request(scope)
-            caller = await self._caller(scope)
+            caller = await caller_of_request(scope, self._verifier)
             report = await self._source.report(caller.tenant_id, programme_id)
         except InputRefusedError as refusal:
             return negotiated(scope, refusal)
@@ -177,12 +176,6 @@ class ReportApp:
         healthy = source.alive and (path == "/health" or source.ready)
         status = "ok" if healthy else ("catching_up" if source.alive else "stopped")
         return json_response({"status": status, **source.status()}, 200 if healthy else 503)
-
-    async def _caller(self, scope: Scope) -> Caller:
-        token = bearer_token(scope)
-        if self._verifier is None:
-            raise TokenRejectedError("no signing key configured / aucune clé configurée")
-        return await self._verifier.caller_of(token)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         """Start the reader with the server, stop it on shutdown (SIGTERM, SIGINT)."""

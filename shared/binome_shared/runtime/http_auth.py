@@ -267,6 +267,15 @@ def verifier_from(settings: HttpAuthSettings) -> TokenVerifier | None:
     )
 
 
+async def caller_of_request(scope: Mapping[str, Any], verifier: TokenVerifier | None) -> Caller:
+    """Who sent the request, as its verified bearer token says; :class:`TokenRejectedError`
+    without a token, with a bad one, or when no key is configured (``verifier`` None)."""
+    token = bearer_token(scope)
+    if verifier is None:
+        raise TokenRejectedError("no signing key configured / aucune clé configurée")
+    return await verifier.caller_of(token)
+
+
 def bearer_token(scope: Mapping[str, Any]) -> str:
     """The token of an ``Authorization: Bearer …`` header; none is a rejection without an
     error code (RFC 6750 §3.1: the client did not try to authenticate). Two ``Authorization``

@@ -37,7 +37,7 @@ from binome_shared.runtime.http_auth import (
     Caller,
     TokenRejectedError,
     TokenVerifier,
-    bearer_token,
+    caller_of_request,
     verifier_from,
 )
 from binome_shared.runtime.http_input import (
@@ -217,10 +217,7 @@ def _bind_programme_data(
     @get(include_in_schema=False)
     async def guarded(scope: Any) -> AsgiResponse:
         try:
-            token = bearer_token(scope)
-            if verifier is None:
-                raise TokenRejectedError("no signing key configured / aucune clé configurée")
-            caller: Caller = await verifier.caller_of(token)
+            caller = await caller_of_request(scope, verifier)
         except TokenRejectedError as rejection:
             return unauthorized(rejection)
         try:
