@@ -247,10 +247,8 @@ def sessions_per_month(
     body += y_axis(
         top=top, bottom=bottom, left=left, right=right, maximum=maximum, step=step, lang=language
     )
-    slot = (right - left) / max(len(months), 1)
-    bar = min(slot * 0.6, 72)
-    for index, entry in enumerate(months):
-        x = left + index * slot + (slot - bar) / 2
+    bar, lefts = column_slots(len(months), left=left, right=right)
+    for entry, x in zip(months, lefts, strict=True):
         parts = [
             (part, value, label(part, language))
             for part in SESSION_PARTS
@@ -292,6 +290,14 @@ def sessions_per_month(
         description=label("sessions_desc", language),
         body=body,
     )
+
+
+def column_slots(count: int, *, left: float, right: float) -> tuple[float, list[float]]:
+    """``count`` columns spread evenly between ``left`` and ``right``: the width of each bar
+    and the left edge of each, in order."""
+    slot = (right - left) / max(count, 1)
+    bar = min(slot * 0.6, 72)
+    return bar, [left + index * slot + (slot - bar) / 2 for index in range(count)]
 
 
 def stack_column(

@@ -69,13 +69,7 @@ class ProgrammeEvents:
         partitions = await topic_partitions(self._bootstrap, self._names, self._options)
         if not partitions:
             return []
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap,
-            group_id=None,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            **self._options,
-        )
+        consumer = groupless_consumer(self._bootstrap, self._options)
         await consumer.start()
         try:
             records = await _read_to_end(consumer, partitions)
@@ -100,6 +94,21 @@ class ProgrammeEvents:
             return decode(received, CATALOGUE)
         except UndecodableRecordError:
             return None
+
+
+def groupless_consumer(
+    bootstrap_servers: str, client_options: Mapping[str, Any]
+) -> AIOKafkaConsumer:
+    """A consumer (not started) for assigned partitions, in no consumer group: it commits
+    nothing and moves nobody's offsets; a partition without a position starts at its
+    beginning."""
+    return AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        **client_options,
+    )
 
 
 async def topic_partitions(
@@ -151,7 +160,7 @@ async def dead_letter_counts(
     partitions = await topic_partitions(bootstrap_servers, names, options)
     held: Counter[str] = Counter()
     if partitions:
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=None, **options)
+        consumer = groupless_consumer(bootstrap_servers, options)
         await consumer.start()
         try:
             ends = await consumer.end_offsets(partitions)

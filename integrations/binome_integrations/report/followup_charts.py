@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from binome_integrations.report.cards import Chart, Table
 from binome_integrations.report.charts import (
+    column_slots,
     element,
     legend,
     nice_ceiling,
@@ -95,10 +96,8 @@ def pulse_columns(rounds: Sequence[PulseRound], *, chart_id: str, language: Lang
     body += y_axis(
         top=top, bottom=bottom, left=left, right=right, maximum=maximum, step=step, lang=language
     )
-    slot = (right - left) / max(len(rounds), 1)
-    bar = min(slot * 0.6, 72)
-    for index, entry in enumerate(rounds):
-        x = left + index * slot + (slot - bar) / 2
+    bar, lefts = column_slots(len(rounds), left=left, right=right)
+    for entry, x in zip(rounds, lefts, strict=True):
         name = label("pulse_round", language, number=entry.pulse_number)
         parts = _pulse_parts(entry)
         captioned = [
@@ -143,10 +142,8 @@ def rating_columns(ratings: Sequence[SessionRatings], *, chart_id: str, language
     body = y_axis(
         top=top, bottom=bottom, left=left, right=right, maximum=RATING_SCALE, step=1, lang=language
     )
-    slot = (right - left) / max(len(ratings), 1)
-    bar = min(slot * 0.6, 72)
-    for index, entry in enumerate(ratings):
-        x = left + index * slot + (slot - bar) / 2
+    bar, lefts = column_slots(len(ratings), left=left, right=right)
+    for entry, x in zip(ratings, lefts, strict=True):
         name = label("session_number", language, number=entry.session_number)
         body.append(text(name, x=x + bar / 2, y=bottom + 20, text_anchor="middle", class_="tick"))
         if entry.average_rating is None:

@@ -28,7 +28,11 @@ from typing import Any, Final
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
-from binome_integrations.report.events import REPORT_TOPICS, topic_partitions
+from binome_integrations.report.events import (
+    REPORT_TOPICS,
+    groupless_consumer,
+    topic_partitions,
+)
 from binome_integrations.report.model import ProgrammeReport
 from binome_integrations.report.read_model import ReadModel
 from binome_shared.messaging.cloudevents import ReceivedRecord
@@ -158,13 +162,7 @@ class LiveReports:
                 await asyncio.sleep(pause)
 
     def _client(self) -> AIOKafkaConsumer:
-        return AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap,
-            group_id=None,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            **self._options,
-        )
+        return groupless_consumer(self._bootstrap, self._options)
 
     async def _read(self, started: float) -> None:
         consumer, offsets = self._client(), self._client()

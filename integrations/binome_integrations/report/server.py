@@ -23,18 +23,17 @@ from urllib.parse import unquote
 
 from faststream.asgi import AsgiResponse
 from faststream.asgi.types import Receive, Scope, Send
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import Field
 
 from binome_integrations.report.html import render_html
 from binome_integrations.report.live import LiveReports, NotCaughtUpError
 from binome_integrations.report.model import ProgrammeReport
-from binome_shared.contracts.text import Identifier
+from binome_shared.contracts.text import is_identifier
 from binome_shared.contracts.values import Language
 from binome_shared.runtime.http_auth import (
-    Caller,
     TokenRejectedError,
     TokenVerifier,
-    bearer_token,
+    caller_of_request,
 )
 from binome_shared.runtime.http_input import (
     InputRefusedError,
@@ -62,7 +61,6 @@ _CATCHING_UP: Final = {
     "le rapport lit encore les événements de la plateforme, réessayez sous peu",
     "code": "catching_up",
 }
-_PROGRAMME_ID: TypeAdapter[str] = TypeAdapter(Identifier)
 
 
 def _not_an_id() -> InputRefusedError:
@@ -158,7 +156,7 @@ class ReportApp:
             return self._probe(str(scope["path"]))
         try:
             programme_id, form, language = _report_request(scope)
-            caller = await self._caller(scope)
+            caller = await caller_of_request(scope, self._verifier)
             report = await self._source.report(caller.tenant_id, programme_id)
         except InputRefusedError as refusal:
             return negotiated(scope, refusal)
@@ -178,12 +176,6 @@ class ReportApp:
         healthy = source.alive and (path == "/health" or source.ready)
         status = "ok" if healthy else ("catching_up" if source.alive else "stopped")
         return json_response({"status": status, **source.status()}, 200 if healthy else 503)
-
-    async def _caller(self, scope: Scope) -> Caller:
-        token = bearer_token(scope)
-        if self._verifier is None:
-            raise TokenRejectedError("no signing key configured / aucune clé configurée")
-        return await self._verifier.caller_of(token)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         """Start the reader with the server, stop it on shutdown (SIGTERM, SIGINT)."""
@@ -226,9 +218,10 @@ def _report_path(scope: Scope) -> tuple[str | None, str]:
         return None, ""
     try:
         programme_id = unquote(parts[1].decode("ascii"), errors="strict")
-        _PROGRAMME_ID.validate_python(programme_id)
-    except (UnicodeError, ValidationError) as error:
+    except UnicodeError as error:
         raise _not_an_id() from error
+    if not is_identifier(programme_id):
+        raise _not_an_id()
     return programme_id, "json" if parts[2] == b"report.json" else "html"
 
 

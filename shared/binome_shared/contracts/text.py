@@ -27,7 +27,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler, TypeAdapter, ValidationError
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema
 
@@ -123,6 +123,22 @@ def free_text(max_length: int, *, min_length: int = 0) -> TextRule:
 
 Identifier = Annotated[str, TextRule(max_length=ID_MAX_LENGTH, min_length=1, normalise=False)]
 """An id from a system of record or a service: 1–200 characters, no control character."""
+
+_IDENTIFIER: TypeAdapter[str] = TypeAdapter(Identifier)
+
+
+def is_identifier(value: object) -> bool:
+    """Whether ``value`` is a valid :data:`Identifier`: what an id taken from a path, a query
+    or a token must be before it goes into SQL (a NUL or an overlong id is refused input,
+    not a database error)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        _IDENTIFIER.validate_python(value)
+    except ValidationError:
+        return False
+    return True
+
 
 Reference = Annotated[str, TextRule(max_length=REFERENCE_MAX_LENGTH, normalise=False)]
 """An id a service built from identifiers (possibly empty when absent): up to 400 characters."""

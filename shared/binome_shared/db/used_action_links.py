@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncpg
 
+from binome_shared.db.status import rows_affected
+
 PRUNE_AFTER = "1 day"
 """Past a link's expiry: longer than any clock skew the verifier tolerates."""
 
@@ -18,4 +20,4 @@ WHERE expires_at < clock_timestamp() - interval '{PRUNE_AFTER}'
 async def prune_used_action_links(conn: asyncpg.Connection) -> int:
     """Forget the used links that have expired; returns how many."""
     status = await conn.execute(_PRUNE)
-    return int(status.split()[-1])
+    return rows_affected(status)

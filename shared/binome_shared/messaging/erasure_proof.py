@@ -27,6 +27,7 @@ from binome_shared.contracts.base import Envelope
 from binome_shared.contracts.hr_commands import EraseParticipant
 from binome_shared.contracts.privacy_events import ErasedKind, ErasingService, ErasureCompleted
 from binome_shared.db import erasures
+from binome_shared.db.status import rows_affected
 from binome_shared.messaging.bounded import storable_key
 from binome_shared.messaging.parking import prerequisite
 from binome_shared.messaging.routes import UnitOfWork
@@ -85,7 +86,7 @@ async def forget_copies_naming(
     person or one of their ``pairs`` by id; how many. Deleting a relayed copy changes nothing
     but the audit trail: the record is on Kafka, and the rows were kept only until pruning."""
     status = await conn.execute(_FORGET_COPIES, tenant_id.encode(), _quoted(participant_id, *pairs))
-    return int(status.split()[-1])
+    return rows_affected(status)
 
 
 def _quoted(*ids: str) -> list[bytes]:

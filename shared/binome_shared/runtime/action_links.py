@@ -24,9 +24,9 @@ from typing import Any, ClassVar, Final
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
-from pydantic import Field, SecretStr, TypeAdapter, ValidationError, field_validator
+from pydantic import Field, SecretStr, field_validator
 
-from binome_shared.contracts.text import Identifier
+from binome_shared.contracts.text import is_identifier
 from binome_shared.runtime.environment import BinomeSettings
 from binome_shared.runtime.http_auth import JwksKeys, KeySource, PemKeys
 from binome_shared.runtime.token_types import ACTION_TOKEN_TYPE
@@ -38,7 +38,6 @@ TENANT_CLAIM: Final = "binome_tenant"
 MAX_TARGET_FIELDS: Final = 16
 """A target names a handful of things (programme, pair, session number, side…)."""
 _INT_BOUND: Final = 2**31
-_IDENTIFIER: TypeAdapter[str] = TypeAdapter(Identifier)
 
 
 def action_audience(owner: str) -> str:
@@ -298,9 +297,9 @@ def _as_action_claims(claims: Mapping[str, Any]) -> ActionClaims:
     identifier means a signer gone wrong, and the link does nothing."""
     tenant, action, target = claims.get(TENANT_CLAIM), claims.get("act"), claims.get("tgt")
     language = claims.get("lang")
-    if not (_is_identifier(tenant) and _is_identifier(action)):
+    if not (is_identifier(tenant) and is_identifier(action)):
         raise ActionLinkRejectedError(ActionRefusal.INVALID, "tenant or action")
-    if not (_is_identifier(claims["sub"]) and _is_identifier(claims["jti"])):
+    if not (is_identifier(claims["sub"]) and is_identifier(claims["jti"])):
         raise ActionLinkRejectedError(ActionRefusal.INVALID, "subject or token id")
     if not (isinstance(target, dict) and _is_target(target)):
         raise ActionLinkRejectedError(ActionRefusal.INVALID, "target")
@@ -315,22 +314,12 @@ def _as_action_claims(claims: Mapping[str, Any]) -> ActionClaims:
     )
 
 
-def _is_identifier(value: object) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        _IDENTIFIER.validate_python(value)
-    except ValidationError:
-        return False
-    return True
-
-
 def _is_target(target: Mapping[Any, Any]) -> bool:
     """A few named identifiers or bounded whole numbers, nothing nested."""
     return len(target) <= MAX_TARGET_FIELDS and all(
-        _is_identifier(name)
+        is_identifier(name)
         and (
-            _is_identifier(value)
+            is_identifier(value)
             or (isinstance(value, int) and not isinstance(value, bool) and abs(value) < _INT_BOUND)
         )
         for name, value in target.items()

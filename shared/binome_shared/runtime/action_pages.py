@@ -161,6 +161,7 @@ class ActionPages:
         self._runtime = runtime
         self._verifier = verifier
         self._kinds = kinds
+        self._actions = tuple(kinds)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         try:
@@ -192,7 +193,7 @@ class ActionPages:
     async def _verified(self, token: str) -> tuple[ActionClaims, ActionKind]:
         if self._verifier is None or not token:
             raise ActionLinkRejectedError(ActionRefusal.INVALID, "no key or no token")
-        claims = await self._verifier.claims_of(token, actions=list(self._kinds))
+        claims = await self._verifier.claims_of(token, actions=self._actions)
         return claims, self._kinds[claims.action]
 
     async def _confirmation(

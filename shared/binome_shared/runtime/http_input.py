@@ -189,20 +189,29 @@ async def _drain(receive: Any, already: int) -> None:
             return
 
 
+def header_values(scope: Mapping[str, Any], name: str) -> list[str]:
+    """Every value of the request header ``name`` (given in lower case), in the order sent,
+    decoded as Latin-1 (a field's bytes are opaque octets, RFC 9110 §5.5)."""
+    wanted = name.encode("ascii")
+    return [
+        bytes(value).decode("latin-1")
+        for found, value in scope.get("headers", ())
+        if bytes(found).lower() == wanted
+    ]
+
+
 def _content_length(scope: Mapping[str, Any]) -> int | None:
-    for name, value in scope.get("headers", ()):
-        if bytes(name).lower() == b"content-length":
-            text = bytes(value).decode("latin-1").strip()
-            if not (text.isascii() and text.isdigit()):
-                return None
-            # int() of thousands of digits is refused by Python itself: cap it first.
-            return int(text) if len(text) <= 18 else 10**18
-    return None
+    values = header_values(scope, "content-length")
+    if not values:
+        return None
+    text = values[0].strip()
+    if not (text.isascii() and text.isdigit()):
+        return None
+    # int() of thousands of digits is refused by Python itself: cap it first.
+    return int(text) if len(text) <= 18 else 10**18
 
 
 def content_type(scope: Mapping[str, Any]) -> str:
     """The media type of the body, lower case, without its parameters."""
-    for name, value in scope.get("headers", ()):
-        if bytes(name).lower() == b"content-type":
-            return bytes(value).decode("latin-1").split(";")[0].strip().lower()
-    return ""
+    values = header_values(scope, "content-type")
+    return values[0].split(";")[0].strip().lower() if values else ""

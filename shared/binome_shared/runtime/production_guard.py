@@ -157,11 +157,18 @@ def action_link_base_problems(owners: Collection[str], base_urls: Mapping[str, s
     serves its pages), one that is not https, two owners on one base URL (every service
     serves the same path, so one would get the other's links), or a base URL for a service
     that performs no action (a misspelt name)."""
-    problems: list[str] = []
+    return [
+        *_unreachable_bases(owners, base_urls),
+        *_shared_bases(owners, base_urls),
+        *_unknown_owners(owners, base_urls),
+    ]
+
+
+def _unreachable_bases(owners: Collection[str], base_urls: Mapping[str, str]) -> Iterator[str]:
     for owner in sorted(owners):
         url = base_urls.get(owner)
         if url is None:
-            problems.append(
+            yield (
                 f"BINOME_ACTION_LINK_BASE_URLS has no base URL for {owner}: its action links "
                 f"would go to BINOME_PUBLIC_BASE_URL, where {owner} does not serve /actions / "
                 f"aucune URL de base pour {owner} : ses liens d'action iraient vers "
@@ -170,28 +177,33 @@ def action_link_base_problems(owners: Collection[str], base_urls: Mapping[str, s
             continue
         parts = urlsplit(url)
         if parts.scheme != "https" or not parts.hostname:
-            problems.append(
+            yield (
                 f"BINOME_ACTION_LINK_BASE_URLS gives {owner} {url!r}: use an https URL / "
                 f"donne {url!r} à {owner} : utilisez une URL https"
             )
+
+
+def _shared_bases(owners: Collection[str], base_urls: Mapping[str, str]) -> Iterator[str]:
     sharing: dict[str, list[str]] = {}
     for owner in sorted(set(owners) & set(base_urls)):
         sharing.setdefault(base_urls[owner].rstrip("/"), []).append(owner)
     for base, sharers in sharing.items():
         if len(sharers) > 1:
             names = ", ".join(sharers)
-            problems.append(
+            yield (
                 f"{names} share the action-link base URL {base}: each serves its own /actions, "
                 f"give each its own in BINOME_ACTION_LINK_BASE_URLS / partagent cette URL de "
                 f"base : chacun sert son propre /actions, donnez-en une à chacun"
             )
+
+
+def _unknown_owners(owners: Collection[str], base_urls: Mapping[str, str]) -> Iterator[str]:
+    known = ", ".join(sorted(owners))
     for unknown in sorted(set(base_urls) - set(owners)):
-        known = ", ".join(sorted(owners))
-        problems.append(
+        yield (
             f"BINOME_ACTION_LINK_BASE_URLS names {unknown!r}, which performs no action (known: "
             f"{known}) / ne réalise aucune action (connus : {known})"
         )
-    return problems
 
 
 def _action_link_base_url_problems(settings: ServiceSettings) -> Iterator[str]:

@@ -37,11 +37,12 @@ from binome_shared.runtime.http_auth import (
     Caller,
     TokenRejectedError,
     TokenVerifier,
-    bearer_token,
+    caller_of_request,
     verifier_from,
 )
 from binome_shared.runtime.http_input import (
     InputRefusedError,
+    header_values,
     not_found,
     query_fields,
     read_body,
@@ -216,10 +217,7 @@ def _bind_programme_data(
     @get(include_in_schema=False)
     async def guarded(scope: Any) -> AsgiResponse:
         try:
-            token = bearer_token(scope)
-            if verifier is None:
-                raise TokenRejectedError("no signing key configured / aucune clé configurée")
-            caller: Caller = await verifier.caller_of(token)
+            caller = await caller_of_request(scope, verifier)
         except TokenRejectedError as rejection:
             return unauthorized(rejection)
         try:
@@ -272,11 +270,10 @@ def negotiated(scope: Mapping[str, Any], refusal: InputRefusedError) -> AsgiResp
 def wants_html(scope: Mapping[str, Any]) -> bool:
     """Whether the request asks for a page: a browser's ``Accept`` names ``text/html``; an
     HTTP client's (none, ``*/*``, ``application/json``) does not, nor ``text/html;q=0``."""
-    for name, value in scope.get("headers", ()):
-        if bytes(name).lower() == b"accept":
-            accepted = bytes(value).decode("latin-1").lower().replace(" ", "").split(",")
-            if any(_names_html(item) for item in accepted):
-                return True
+    for value in header_values(scope, "accept"):
+        accepted = value.lower().replace(" ", "").split(",")
+        if any(_names_html(item) for item in accepted):
+            return True
     return False
 
 
