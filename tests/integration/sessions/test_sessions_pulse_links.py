@@ -14,7 +14,7 @@ import pytest
 
 from binome_shared.contracts.sessions_messages import PairNeedsHelp, PulseAnswer, PulseAnswered
 from binome_shared.contracts.topics import SESSIONS_EVENTS
-from tests.integration.sessions.test_sessions_action_links import USED, outcome, started
+from tests.integration.sessions.test_sessions_action_links import USED, started
 from tests.integration.sessions.test_sessions_pulse import FIRST_ROUND, PLAN, ROUNDS_ASKED
 from tests.integration.sessions.test_sessions_service_flow import (
     FORMED_AT,
@@ -24,7 +24,7 @@ from tests.integration.sessions.test_sessions_service_flow import (
     pair_formed,
     set_clock,
 )
-from tests.support.action_links import ActionLinkIssuer
+from tests.support.action_links import ActionLinkIssuer, outcome
 from tests.support.platform import Kafka, ProvisionedDatabase, read_envelopes
 from tests.support.waiting import eventually
 
