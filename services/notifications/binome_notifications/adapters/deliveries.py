@@ -23,6 +23,7 @@ from binome_notifications.domain.sending import (
     turn_job_id,
     turn_payload,
 )
+from binome_shared.db.status import rows_affected
 
 WITHDRAWN = "withdrawn: participant erased / retiré : participant effacé"
 """The outcome recorded on a delivery withdrawn because it named an erased person."""
@@ -202,7 +203,7 @@ class PostgresDeliveries:
     async def erase_recipient(self, *, tenant_id: str, recipient_id: str) -> int:
         """GDPR: forget every delivery to this person, pending or past; how many rows."""
         status = await self._conn.execute(_ERASE, tenant_id, recipient_id)
-        return int(status.rsplit(" ", 1)[1])
+        return rows_affected(status)
 
     async def withdraw_naming(self, *, tenant_id: str, erased: ErasedPerson, now: datetime) -> int:
         """GDPR: withdraw the deliveries not sent yet that name an erased person (about their
@@ -214,7 +215,7 @@ class PostgresDeliveries:
         )
         if addresses:
             await self._conn.execute(_FORGET_OUTCOMES, tenant_id, addresses)
-        return int(status.rsplit(" ", 1)[1])
+        return rows_affected(status)
 
     async def counts(self, tenant_id: str) -> list[DeliveryCount]:
         """One tenant's deliveries by kind and status, with their attempts and in-doubt

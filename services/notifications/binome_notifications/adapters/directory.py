@@ -26,6 +26,7 @@ from binome_notifications.domain.model import DEFAULT_TIME_ZONE, Channel, Notifi
 from binome_notifications.domain.policy import OptOut, Preferences
 from binome_shared.contracts.values import Language, LocalisedText
 from binome_shared.db import erasures
+from binome_shared.db.status import rows_affected
 
 
 class Directory(Protocol):
@@ -247,8 +248,8 @@ class PostgresDirectory:
             profiles=len(profiles),
             addresses=addresses,
             pair_ids=pair_ids,
-            contacts=int(contacts.rsplit(" ", 1)[1]),
-            sessions=int(sessions.rsplit(" ", 1)[1]),
+            contacts=rows_affected(contacts),
+            sessions=rows_affected(sessions),
         )
 
     async def record_erasure(self, tenant_id: str, participant_id: str, *, at: datetime) -> bool:
