@@ -1,6 +1,7 @@
-"""One-click action links under a hostile host: pairing is SIGKILLed (at several moments) or
-SIGTERMed while the POST of an "accept" link is in flight, restarted, and the person clicks
-again. Whatever the moment, each link has exactly one effect in all: one PairAccepted on
+"""One-click action links under a hostile host: pairing (accept links) and sessions ("it took
+place" and feedback links) are SIGKILLed (at several moments) or SIGTERMed while the POST of a
+link is in flight, restarted, and the person clicks again. Whatever the moment, each link has
+exactly one effect in all: one PairAccepted, SessionCompleted or FeedbackGiven on
 Kafka (the relay may publish an event twice under the same id when killed between the
 broker's ack and marking it sent, docs/messaging-core.md: consumers drop the copy), one
 used-link row, no outbox row left unsent; the second click says "recorded" when
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -17,7 +19,7 @@ import pytest
 
 from binome_shared.contracts.hr_commands import EnrolParticipant, RequestMatching
 from binome_shared.contracts.pairing_events import PairAccepted, PairFormed
-from binome_shared.contracts.topics import PAIRING_EVENTS
+from binome_shared.contracts.topics import PAIRING_EVENTS, SESSIONS_EVENTS
 from tests.integration.pairing.test_pairing_consent import (
     PAIRS,
     ROUNDS,
@@ -27,6 +29,8 @@ from tests.integration.pairing.test_pairing_consent import (
     send,
 )
 from tests.integration.pairing.test_pairing_consent_links import USED, consent_link, outcome
+from tests.integration.sessions.test_sessions_action_links import SLOT, scheduled, session_link
+from tests.integration.sessions.test_sessions_service_flow import set_clock
 from tests.support.action_links import ActionLinkIssuer
 from tests.support.platform import Kafka, ProvisionedDatabase, ServiceProcess, read_envelopes
 from tests.support.programmes import TENANT
@@ -35,43 +39,55 @@ from tests.unit.pairing.pairing_builders import mentee, mentor, need, skill
 
 pytestmark = pytest.mark.integration
 
-PEOPLE = 3
-"""Three pairs, six accept links: one interrupted click per link."""
-MOMENTS: tuple[float | str, ...] = (0.0, 0.01, 0.05, 0.15, "committed", "sigterm")
-"""When pairing is stopped after the POST is sent: SIGKILL after so many seconds, SIGKILL as
-soon as the link's row is committed (before or after the answer), or SIGTERM."""
+PEOPLE = 2
+"""Two pairs, four accept links: one interrupted click per link."""
+MOMENTS: tuple[float | str, ...] = (0.05, 0.15, "committed", "sigterm")
+"""When the service is stopped after the POST is sent: SIGKILL after so many seconds (before,
+then usually after the commit), SIGKILL as soon as the link's row is committed (before or after
+the answer), or SIGTERM."""
+SESSION_MOMENTS: tuple[float | str, ...] = (0.005, "committed", "sigterm")
+"""Sessions answers a click faster than pairing: killed at 0.05 s it has already committed."""
 UNSENT = "SELECT count(*) FROM outbox WHERE sent_at IS NULL"
 
 
-async def click(url: str, token: str) -> str:
-    """One POST of the link; a connection the service dropped reads as ``dropped``."""
+async def click(url: str, form: dict[str, str]) -> str:
+    """One POST of the link's form; a connection the service dropped reads as ``dropped``."""
     try:
         async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-            return outcome(await client.post("/actions", data={"token": token}))
+            return outcome(await client.post("/actions", data=form))
     except httpx.TransportError:
         return "dropped"
 
 
 async def interrupted_click(
-    pairing: ServiceProcess, database: ProvisionedDatabase, token: str, moment: float | str
+    service: ServiceProcess,
+    database: ProvisionedDatabase,
+    form: dict[str, str],
+    moment: float | str,
 ) -> str:
-    """Click while pairing is stopped at ``moment``; the first click's outcome."""
-    used = await database.fetchval("pairing", USED, TENANT)
-    first = asyncio.create_task(click(pairing.url, token))
+    """Click while the service is stopped at ``moment``; the first click's outcome."""
+    used = await database.fetchval(service.name, USED, TENANT)
+    first = asyncio.create_task(click(service.url, form))
     if moment == "sigterm":
         await asyncio.sleep(0.01)
-        assert await asyncio.to_thread(pairing.terminate) == 0
+        assert await asyncio.to_thread(service.terminate) == 0
     else:
         if moment == "committed":
-            await eventually(lambda: database.fetchval("pairing", USED, TENANT), used + 1)
+            await eventually(lambda: database.fetchval(service.name, USED, TENANT), used + 1)
         else:
             assert isinstance(moment, float)
             await asyncio.sleep(moment)
-        await asyncio.to_thread(pairing.kill)
+        await asyncio.to_thread(service.kill)
     answered = await first
     # SIGTERM lets the request in flight finish or refuses it whole, nothing between.
     assert moment != "sigterm" or answered in {"recorded", "dropped"}, answered
     return answered
+
+
+def assert_second_click(first: str, second: str) -> None:
+    """Recorded again only if the first click never committed."""
+    expected = {"already_recorded"} if first == "recorded" else {"recorded", "already_recorded"}
+    assert second in expected, (first, second)
 
 
 async def test_accept_links_have_one_effect_whenever_pairing_is_killed(
@@ -97,21 +113,13 @@ async def test_accept_links_have_one_effect_whenever_pairing_is_killed(
 
     seen: list[tuple[str, str]] = []
     for token, moment in zip(links, MOMENTS, strict=True):
-        first = await interrupted_click(pairing, database, token, moment)
+        first = await interrupted_click(pairing, database, {"token": token}, moment)
         pairing.start(**env)
         await pairing.wait_ready()
-        second = await click(pairing.url, token)
+        second = await click(pairing.url, {"token": token})
         seen.append((first, second))
-        expected_second = (
-            {"already_recorded"}
-            if first == "recorded"
-            else {
-                "recorded",
-                "already_recorded",
-            }
-        )
-        assert second in expected_second, (moment, first, second)
-    print("killed clicks (first, second):", seen)
+        assert_second_click(first, second)
+    print("pairing's killed clicks (first, second):", seen)
 
     await eventually(lambda: database.fetchval("pairing", UNSENT), 0)
     assert await database.fetchval("pairing", USED, TENANT) == len(links)
@@ -127,3 +135,44 @@ async def test_accept_links_have_one_effect_whenever_pairing_is_killed(
     assert kinds == Counter(
         PairConsentRequested=PEOPLE, PairAccepted=2 * PEOPLE, PairFormed=PEOPLE, MatchingCompleted=1
     )
+
+
+async def test_session_links_have_one_effect_whenever_sessions_is_killed(
+    database: ProvisionedDatabase, kafka: Kafka, service_factory: Any
+) -> None:
+    issuer = ActionLinkIssuer()
+    env = {"BINOME_CLOCK": "simulated", **issuer.verifying_env()}
+    sessions = await scheduled(service_factory, issuer, kafka, database)
+    after_the_slot = SLOT + timedelta(hours=2)
+    await set_clock(sessions, after_the_slot)
+    answers = {"good_fit": "yes"}
+    forms = [
+        {"token": session_link(issuer, "session.held")},
+        {"token": session_link(issuer, "session.feedback"), "rating": "4", **answers},
+        {
+            "token": session_link(issuer, "session.feedback", subject="M0", side="mentor"),
+            "rating": "5",
+            **answers,
+        },
+    ]
+
+    seen: list[tuple[str, str]] = []
+    for form, moment in zip(forms, SESSION_MOMENTS, strict=True):
+        first = await interrupted_click(sessions, database, form, moment)
+        sessions.start(**env)
+        await sessions.wait_ready()
+        await set_clock(sessions, after_the_slot)  # the simulated clock starts afresh
+        second = await click(sessions.url, form)
+        seen.append((first, second))
+        assert_second_click(first, second)
+    print("sessions' killed clicks (first, second):", seen)
+
+    await eventually(lambda: database.fetchval("sessions", UNSENT), 0)
+    assert await database.fetchval("sessions", USED, TENANT) == len(forms)
+    copies = await read_envelopes(kafka, SESSIONS_EVENTS, expect=5)
+    events = list({envelope.id: envelope for envelope in copies}.values())
+    print("sessions events:", len(events), "on Kafka:", len(copies))
+    kinds = Counter(type(envelope.data).__name__ for envelope in events)
+    assert (kinds["SessionCompleted"], kinds["FeedbackGiven"]) == (1, 2), kinds
+    given = [e.data for e in events if type(e.data).__name__ == "FeedbackGiven"]
+    assert sorted((f.rating, f.side.value) for f in given) == [(4, "mentee"), (5, "mentor")]
