@@ -17,21 +17,18 @@ from typing import Any
 import httpx
 import pytest
 
-from binome_shared.contracts.hr_commands import EnrolParticipant, RequestMatching
 from binome_shared.contracts.pairing_events import PairAccepted, PairFormed
 from binome_shared.contracts.topics import PAIRING_EVENTS, SESSIONS_EVENTS
 from tests.integration.pairing.test_pairing_consent import (
     PAIRS,
     ROUNDS,
-    consent_programme,
-    fetch,
     of_type,
-    send,
+    start_consent_round,
 )
-from tests.integration.pairing.test_pairing_consent_links import USED, consent_link, outcome
+from tests.integration.pairing.test_pairing_consent_links import USED, consent_link
 from tests.integration.sessions.test_sessions_action_links import SLOT, scheduled, session_link
 from tests.integration.sessions.test_sessions_service_flow import set_clock
-from tests.support.action_links import ActionLinkIssuer
+from tests.support.action_links import ActionLinkIssuer, outcome
 from tests.support.platform import Kafka, ProvisionedDatabase, ServiceProcess, read_envelopes
 from tests.support.programmes import TENANT
 from tests.support.waiting import eventually
@@ -99,12 +96,10 @@ async def test_accept_links_have_one_effect_whenever_pairing_is_killed(
     await pairing.wait_ready()
     people = [mentor(f"M{n}", skills=[skill("data", 5)]) for n in range(PEOPLE)]
     people += [mentee(f"E{n}", learning_needs=[need("data", 5)]) for n in range(PEOPLE)]
-    await send(kafka, consent_programme())
-    await send(kafka, *[EnrolParticipant(participant=person) for person in people])
-    await send(kafka, RequestMatching(round_id="r1"))
+    await start_consent_round(kafka, people)
     await eventually(lambda: database.fetchval("pairing", ROUNDS), 1)
-    pairs = await fetch(database, "SELECT pair_id, mentor_id, mentee_id FROM pairs")
-    assert len(pairs) == PEOPLE, await fetch(database, PAIRS, "r1")
+    pairs = await database.fetch("pairing", "SELECT pair_id, mentor_id, mentee_id FROM pairs")
+    assert len(pairs) == PEOPLE, await database.fetch("pairing", PAIRS, "r1")
     links = [
         consent_link(issuer, "pair.accept", pair["pair_id"], member)
         for pair in pairs
